@@ -1,0 +1,68 @@
+// Builds every bundle Warden ships (and the extension-host test bundle with --tests).
+// `node esbuild.js [--production] [--watch] [--tests]`
+const esbuild = require('esbuild');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const withTests = process.argv.includes('--tests');
+
+/** @type {import('esbuild').BuildOptions[]} */
+const builds = [
+  {
+    // The extension host loads CommonJS; ESM-only dependencies (the ACP SDK) are bundled in.
+    entryPoints: ['src/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', 'cpu-features', '*.node'],
+  },
+  {
+    // Runs inside the sandbox container with whatever Node the image has (>= 18).
+    entryPoints: ['src/agents/demo/main.ts'],
+    outfile: 'dist/agents/demo-agent.mjs',
+    platform: 'node',
+    format: 'esm',
+    target: 'node18',
+    banner: { js: "import { createRequire as __wardenCreateRequire } from 'node:module'; const require = __wardenCreateRequire(import.meta.url);" },
+  },
+  {
+    entryPoints: ['media/review/main.ts'],
+    outfile: 'dist/media/review.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+];
+
+if (withTests) {
+  builds.push({
+    // Loaded by the VS Code extension host as extensionTestsPath.
+    entryPoints: ['test/extension/index.ts'],
+    outfile: 'out/test/extension/index.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', 'mocha', 'cpu-features', '*.node'],
+  });
+}
+
+async function main() {
+  const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
+  const contexts = await Promise.all(builds.map((b) => esbuild.context({ ...common, ...b })));
+  if (watch) {
+    await Promise.all(contexts.map((c) => c.watch()));
+    return;
+  }
+  await Promise.all(contexts.map((c) => c.rebuild()));
+  await Promise.all(contexts.map((c) => c.dispose()));
+  fs.mkdirSync('dist/media', { recursive: true });
+  fs.copyFileSync(path.join('media', 'review', 'review.css'), path.join('dist', 'media', 'review.css'));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+import { Readable, Writable } from 'node:stream';
+import * as acp from '@agentclientprotocol/sdk';
+import type { AgentProcess } from '../sandbox/types';
+
+export type {
+  CreateTerminalRequest,
+  CreateTerminalResponse,
+  ReadTextFileRequest,
+  ReadTextFileResponse,
+  RequestPermissionRequest,
+  RequestPermissionResponse,
+  SessionNotification,
+  WriteTextFileRequest,
+} from '@agentclientprotocol/sdk';
+
+/** Everything an agent may ask of Warden (the ACP client side). Params arrive already validated by the SDK's schemas. */
+export interface AcpClientHandlers {
+  readTextFile(params: acp.ReadTextFileRequest): Promise<acp.ReadTextFileResponse>;
+  writeTextFile(params: acp.WriteTextFileRequest): Promise<acp.WriteTextFileResponse>;
+  requestPermission(params: acp.RequestPermissionRequest): Promise<acp.RequestPermissionResponse>;
+  createTerminal(params: acp.CreateTerminalRequest): Promise<acp.CreateTerminalResponse>;
+  terminalOutput(params: acp.TerminalOutputRequest): Promise<acp.TerminalOutputResponse>;
+  waitForTerminalExit(params: acp.WaitForTerminalExitRequest): Promise<acp.WaitForTerminalExitResponse>;
+  killTerminal(params: acp.KillTerminalRequest): Promise<acp.KillTerminalResponse>;
+  releaseTerminal(params: acp.ReleaseTerminalRequest): Promise<acp.ReleaseTerminalResponse>;
+  sessionUpdate(params: acp.SessionNotification): void;
+}
+
+/** Largest single protocol message accepted from an agent; bigger ones end the connection with an error. */
+export const MAX_AGENT_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** Speaks ACP v1 to an agent process over its stdio, as the client. */
+export function connectAcpClient(agent: AgentProcess, handlers: AcpClientHandlers): acp.ClientConnection {
+  const m = acp.methods.client;
+  const app = acp
+    .client({ name: 'warden' })
+    .onRequest(m.fs.readTextFile, ({ params }) => handlers.readTextFile(params))
+    .onRequest(m.fs.writeTextFile, ({ params }) => handlers.writeTextFile(params))
+    .onRequest(m.session.requestPermission, ({ params }) => handlers.requestPermission(params))
+    .onRequest(m.terminal.create, ({ params }) => handlers.createTerminal(params))
+    .onRequest(m.terminal.output, ({ params }) => handlers.terminalOutput(params))
+    .onRequest(m.terminal.waitForExit, ({ params }) => handlers.waitForTerminalExit(params))
+    .onRequest(m.terminal.kill, ({ params }) => handlers.killTerminal(params))
+    .onRequest(m.terminal.release, ({ params }) => handlers.releaseTerminal(params))
+    .onNotification(m.session.update, ({ params }) => handlers.sessionUpdate(params));
+  const stream = acp.ndJsonStream(
+    Writable.toWeb(agent.stdin) as WritableStream<Uint8Array>,
+    Readable.toWeb(agent.stdout) as ReadableStream<Uint8Array>,
+    { maxMessageBytes: MAX_AGENT_MESSAGE_BYTES },
+  );
+  return app.connect(stream);
+}
+
+export const ACP_PROTOCOL_VERSION = acp.PROTOCOL_VERSION;
+
+/** A JSON-RPC error the agent receives when Warden refuses or a reviewer rejects. */
+export function refusal(message: string, data?: Record<string, unknown>): acp.RequestError {
+  // -32000 is the JSON-RPC range for server-defined errors; ACP defines none for "rejected".
+  return new acp.RequestError(-32000, message, data);
+}
+
+export function notFound(path: string): acp.RequestError {
+  return acp.RequestError.resourceNotFound(path);
+}

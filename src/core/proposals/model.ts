@@ -1,0 +1,118 @@
+import { z } from 'zod';
+
+/**
+ * The proposal model. Everything an agent wants to change or run becomes a proposal;
+ * nothing reaches the workspace or runs until a human (later: the policy) approves it.
+ * Kept free of Node and `vscode` imports: the webview bundles these schemas too.
+ */
+
+export const ProposalState = z.enum([
+  'pending', // waiting for a decision
+  'approved', // decided, being applied or run
+  'rejected', // the reviewer said no; the agent was told
+  'applied', // an edit written to the workspace (bytes verified) or a command that ran
+  'failed', // approved, but applying or running it failed
+  'stale', // the target changed since the proposal was made; never applied blind
+  'orphaned', // its agent or session is gone; reviewable, never applied
+]);
+export type ProposalState = z.infer<typeof ProposalState>;
+
+export const Reviewer = z.object({
+  /** 'human' decisions carry the reviewer's git identity or OS user. */
+  kind: z.enum(['human', 'policy', 'warden']),
+  name: z.string(),
+  email: z.string().optional(),
+  /** How the identity was found: git config, OS user, a policy rule id... */
+  source: z.string(),
+});
+export type Reviewer = z.infer<typeof Reviewer>;
+
+export const Decision = z.object({
+  verdict: z.enum(['approve', 'reject']),
+  reviewer: Reviewer,
+  reason: z.string().optional(),
+  decidedAt: z.string(),
+});
+export type Decision = z.infer<typeof Decision>;
+
+const ProposalBase = z.object({
+  id: z.string(),
+  sessionId: z.string(),
+  createdAt: z.string(),
+  state: ProposalState,
+  /** One line saying what the agent wants, e.g. "Edit src/greet.js". */
+  title: z.string(),
+  /** The protocol request that produced it, e.g. "fs/write_text_file". */
+  origin: z.string(),
+  decision: Decision.optional(),
+  /** Why it failed, went stale or was orphaned; shown to the reviewer. */
+  stateDetail: z.string().optional(),
+});
+
+export const EditProposal = ProposalBase.extend({
+  kind: z.literal('edit'),
+  /** Workspace-relative path with forward slashes. */
+  path: z.string(),
+  /** Text of the file when the proposal was made; null when the file does not exist (a create). */
+  oldText: z.string().nullable(),
+  newText: z.string(),
+  /** sha256 of the UTF-8 bytes of oldText (null for a create): the staleness check compares against it. */
+  baseHash: z.string().nullable(),
+  /** sha256 of the UTF-8 bytes of newText: what is applied must hash to this. */
+  newHash: z.string(),
+  /** Unified diff of oldText -> newText, for display and the audit log. */
+  diff: z.string(),
+});
+export type EditProposal = z.infer<typeof EditProposal>;
+
+export const CommandProposal = ProposalBase.extend({
+  kind: z.literal('command'),
+  /** The argv that will run in the container, exactly. */
+  argv: z.array(z.string()),
+  /** The command line as a reviewer reads it (what the agent asked for). */
+  commandLine: z.string(),
+  /** Working directory inside the container. */
+  cwd: z.string(),
+  env: z.record(z.string(), z.string()),
+  result: z
+    .object({
+      exitCode: z.number().nullable(),
+      signal: z.string().nullable(),
+      outputExcerpt: z.string(),
+      outputHash: z.string(),
+      truncated: z.boolean(),
+    })
+    .optional(),
+});
+export type CommandProposal = z.infer<typeof CommandProposal>;
+
+export const PermissionOptionView = z.object({
+  optionId: z.string(),
+  name: z.string(),
+  kind: z.string(),
+});
+
+export const PermissionProposal = ProposalBase.extend({
+  kind: z.literal('permission'),
+  /** The ACP tool kind: edit, execute, delete, fetch, ... */
+  toolKind: z.string(),
+  options: z.array(PermissionOptionView),
+  /** For edit-kind requests that carry a diff: the edit being asked about. */
+  edit: z
+    .object({ path: z.string(), oldText: z.string().nullable(), newText: z.string(), newHash: z.string(), diff: z.string() })
+    .optional(),
+  /** For execute-kind requests: the command as the agent described it. */
+  commandLine: z.string().optional(),
+  /** The option the agent was sent, once decided. */
+  chosenOptionId: z.string().optional(),
+});
+export type PermissionProposal = z.infer<typeof PermissionProposal>;
+
+export const Proposal = z.discriminatedUnion('kind', [EditProposal, CommandProposal, PermissionProposal]);
+export type Proposal = z.infer<typeof Proposal>;
+export type ProposalKind = Proposal['kind'];
+
+/** States from which nothing more happens to a proposal. */
+export function isFinal(state: ProposalState): boolean {
+  return state === 'rejected' || state === 'applied' || state === 'failed' || state === 'stale' || state === 'orphaned';
+}

@@ -1,0 +1,84 @@
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * The sandbox boundary as the rest of Warden sees it. The Docker implementation lives
+ * beside this file; the supervisor only knows these interfaces.
+ */
+
+export interface SandboxStartOptions {
+  /** Absolute host path of the workspace folder (holds .devcontainer/devcontainer.json). */
+  workspaceHostPath: string;
+  /** Absolute host path of the folder holding Warden's bundled agents; mounted read-only. */
+  agentsHostPath: string;
+  /** Progress and build/pull log lines, for the output channel. */
+  onLog?: (line: string) => void;
+  /** Identifies this session in container labels. */
+  sessionId: string;
+}
+
+export interface ExitStatus {
+  exitCode: number | null;
+  signal: string | null;
+}
+
+/** The agent process inside the container: raw stdio for the protocol. */
+export interface AgentProcess {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  /** Agent diagnostics; never parsed as protocol. */
+  readonly stderr: Readable;
+  readonly exited: Promise<ExitStatus>;
+  kill(): Promise<void>;
+}
+
+export interface CommandOptions {
+  /** Working directory inside the container. */
+  cwd: string;
+  env?: Record<string, string>;
+  /** Keep at most this many bytes of output (the tail is kept); default 1 MiB. */
+  outputByteLimit?: number;
+}
+
+/** A command approved by a reviewer, running in the container. */
+export interface RunningCommand {
+  /** Output so far (stdout and stderr interleaved as they arrived). */
+  output(): { text: string; truncated: boolean };
+  readonly exited: Promise<ExitStatus>;
+  kill(): Promise<void>;
+}
+
+export interface Sandbox {
+  readonly containerId: string;
+  /** Where the workspace is mounted inside the container (read-only). */
+  readonly workspaceFolder: string;
+  /** Where Warden's bundled agents are mounted inside the container (read-only). */
+  readonly agentsFolder: string;
+  /** Image the container runs. */
+  readonly image: string;
+  /** Starts the agent with `docker exec`, stdio attached. */
+  execAgent(argv: string[], env?: Record<string, string>): Promise<AgentProcess>;
+  runCommand(argv: string[], options: CommandOptions): Promise<RunningCommand>;
+  /** Stops and removes the container. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface SandboxProvider {
+  start(options: SandboxStartOptions): Promise<Sandbox>;
+}
+
+/** A sandbox failure with a message a user can act on. */
+export class SandboxError extends Error {
+  constructor(
+    message: string,
+    readonly code:
+      | 'engine-unreachable'
+      | 'config-missing'
+      | 'config-invalid'
+      | 'image-unavailable'
+      | 'build-failed'
+      | 'container-failed'
+      | 'exec-failed',
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,380 @@
+import { randomUUID } from 'node:crypto';
+import type * as acp from '@agentclientprotocol/sdk';
+import { type AcpClientHandlers, notFound, refusal } from '../agent/acpClient';
+import { displayCommandLine } from '../agent/agentCommand';
+import { settledStatus, type TerminalRegistry } from '../agent/terminals';
+import type { AuditActor, AuditEventInput } from '../audit/types';
+import { unifiedDiff } from '../proposals/diff';
+import type { CommandProposal, Decision, EditProposal, PermissionProposal, Proposal } from '../proposals/model';
+import type { ProposalStore } from '../proposals/store';
+import { PathOutsideWorkspaceError, type WorkspacePathMapper } from '../sandbox/paths';
+import type { Sandbox } from '../sandbox/types';
+import type { SessionEvent } from '../supervisor';
+import { sha256Hex } from '../util/hash';
+import type { WorkspaceFiles } from '../workspace/files';
+
+export interface ProposalHandlerDeps {
+  sessionId: string;
+  sandbox: Sandbox;
+  mapper: WorkspacePathMapper;
+  store: ProposalStore;
+  files: WorkspaceFiles;
+  terminals: TerminalRegistry;
+  record(event: Omit<AuditEventInput, 'sessionId'>): Promise<unknown>;
+  agentActor(): AuditActor;
+  onEvent(event: SessionEvent): void;
+}
+
+/** Default cap on a command's kept output when the agent sets none. */
+const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
+/** How much command output an audit entry keeps verbatim (the rest is covered by its hash). */
+const AUDIT_OUTPUT_EXCERPT = 4096;
+
+/** A write the reviewer already approved through a permission request, bytes pinned by hash. */
+interface WriteGrant {
+  path: string;
+  newHash: string;
+  proposalId: string;
+}
+
+/**
+ * Turns every ACP request an agent makes into a proposal, waits for the human's decision,
+ * and only then touches the workspace or runs anything. Refusals reach the agent as
+ * JSON-RPC errors, so it knows what happened.
+ */
+export class ProposalHandlers implements AcpClientHandlers {
+  private readonly writeGrants: WriteGrant[] = [];
+  private readonly commandGrants: Array<{ commandLine: string; proposalId: string }> = [];
+
+  constructor(private readonly deps: ProposalHandlerDeps) {}
+
+  async readTextFile(params: acp.ReadTextFileRequest): Promise<acp.ReadTextFileResponse> {
+    const relative = this.workspacePath(params.path, 'read');
+    const text = await this.deps.files.read(relative);
+    if (text === null) throw notFound(params.path);
+    const content = sliceLines(text, params.line ?? undefined, params.limit ?? undefined);
+    await this.deps.record({
+      actor: this.deps.agentActor(),
+      type: 'file.read',
+      data: { path: relative, hash: sha256Hex(text), line: params.line ?? null, limit: params.limit ?? null },
+    });
+    return { content };
+  }
+
+  async writeTextFile(params: acp.WriteTextFileRequest): Promise<acp.WriteTextFileResponse> {
+    const relative = this.workspacePath(params.path, 'write');
+    const oldText = await this.deps.files.read(relative);
+    const proposal = this.addProposal<EditProposal>({
+      kind: 'edit',
+      origin: 'fs/write_text_file',
+      title: `${oldText === null ? 'Create' : 'Edit'} ${relative}`,
+      path: relative,
+      oldText,
+      newText: params.content,
+      baseHash: oldText === null ? null : sha256Hex(oldText),
+      newHash: sha256Hex(params.content),
+      diff: unifiedDiff(relative, oldText, params.content),
+    });
+    await this.recordProposal(proposal);
+
+    const grant = this.takeWriteGrant(relative, proposal.newHash);
+    const decision = grant
+      ? this.grantDecision(proposal.id, `approved as permission request ${grant.proposalId}`)
+      : await this.decisionFor(proposal);
+    if (decision.verdict === 'reject') {
+      throw refusal(`The reviewer rejected the write to ${relative}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id });
+    }
+    await this.applyEdit(this.current<EditProposal>(proposal.id));
+    return {};
+  }
+
+  async requestPermission(params: acp.RequestPermissionRequest): Promise<acp.RequestPermissionResponse> {
+    const toolCall = params.toolCall;
+    const toolKind = toolCall.kind ?? 'other';
+    const edit = await this.permissionEdit(toolCall);
+    const commandLine = toolKind === 'execute' ? commandFromToolCall(toolCall) : undefined;
+    const proposal = this.addProposal<PermissionProposal>({
+      kind: 'permission',
+      origin: 'session/request_permission',
+      title: toolCall.title ?? `${toolKind} (${toolCall.toolCallId})`,
+      toolKind,
+      options: params.options.map((o) => ({ optionId: o.optionId, name: o.name, kind: o.kind })),
+      ...(edit ? { edit } : {}),
+      ...(commandLine ? { commandLine } : {}),
+    });
+    await this.recordProposal(proposal);
+    const decision = await this.decisionFor(proposal);
+
+    const option = chooseOption(params.options, decision.verdict);
+    this.deps.store.setState(proposal.id, decision.verdict === 'approve' ? 'applied' : 'rejected', undefined, {
+      ...(option ? { chosenOptionId: option.optionId } : {}),
+    });
+    if (decision.verdict === 'approve' && edit) this.writeGrants.push({ path: edit.path, newHash: edit.newHash, proposalId: proposal.id });
+    if (decision.verdict === 'approve' && commandLine) this.commandGrants.push({ commandLine, proposalId: proposal.id });
+    await this.deps.record({
+      actor: { kind: 'warden', id: 'warden' },
+      type: 'permission.answered',
+      data: { proposalId: proposal.id, outcome: option ? { selected: option.optionId, kind: option.kind } : 'cancelled' },
+    });
+    return { outcome: option ? { outcome: 'selected', optionId: option.optionId } : { outcome: 'cancelled' } };
+  }
+
+  async createTerminal(params: acp.CreateTerminalRequest): Promise<acp.CreateTerminalResponse> {
+    const args = params.args ?? [];
+    // A bare command string with no args is a shell command line, as agents send it.
+    const argv = args.length > 0 ? [params.command, ...args] : ['sh', '-c', params.command];
+    const commandLine = args.length > 0 ? displayCommandLine(argv) : params.command;
+    const cwd = params.cwd ?? this.deps.sandbox.workspaceFolder;
+    const env = Object.fromEntries((params.env ?? []).map((v) => [v.name, v.value]));
+    const proposal = this.addProposal<CommandProposal>({
+      kind: 'command',
+      origin: 'terminal/create',
+      title: `Run ${truncate(commandLine, 80)}`,
+      argv,
+      commandLine,
+      cwd,
+      env,
+    });
+    await this.recordProposal(proposal);
+    const grant = this.takeCommandGrant(commandLine);
+    const decision = grant
+      ? this.grantDecision(proposal.id, `approved as permission request ${grant.proposalId}`)
+      : await this.decisionFor(proposal);
+    if (decision.verdict === 'reject') {
+      throw refusal(`The reviewer rejected the command ${commandLine}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id });
+    }
+
+    const outputByteLimit = Math.min(params.outputByteLimit ?? DEFAULT_OUTPUT_LIMIT, DEFAULT_OUTPUT_LIMIT);
+    let running;
+    try {
+      running = await this.deps.sandbox.runCommand(argv, { cwd, env, outputByteLimit });
+    } catch (error) {
+      this.deps.store.setState(proposal.id, 'failed', `Could not start: ${message(error)}`);
+      await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'command.failed', data: { proposalId: proposal.id, error: message(error) } });
+      throw refusal(`Warden could not start the command: ${message(error)}`);
+    }
+    const terminalId = this.deps.terminals.add(running);
+    void running.exited.then(async (status) => {
+      const output = running.output();
+      const result = {
+        exitCode: status.exitCode,
+        signal: status.signal,
+        outputExcerpt: output.text.slice(-AUDIT_OUTPUT_EXCERPT),
+        outputHash: sha256Hex(output.text),
+        truncated: output.truncated,
+      };
+      this.deps.store.setState(proposal.id, 'applied', `exit code ${status.exitCode ?? 'none'}`, { result });
+      await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'command.result', data: { proposalId: proposal.id, terminalId, ...result } });
+    });
+    return { terminalId };
+  }
+
+  async terminalOutput(params: acp.TerminalOutputRequest): Promise<acp.TerminalOutputResponse> {
+    const terminal = this.deps.terminals.get(params.terminalId);
+    const { text, truncated } = terminal.output();
+    const status = await settledStatus(terminal);
+    return { output: text, truncated, ...(status ? { exitStatus: status } : {}) };
+  }
+
+  async waitForTerminalExit(params: acp.WaitForTerminalExitRequest): Promise<acp.WaitForTerminalExitResponse> {
+    return this.deps.terminals.get(params.terminalId).exited;
+  }
+
+  async killTerminal(params: acp.KillTerminalRequest): Promise<acp.KillTerminalResponse> {
+    await this.deps.terminals.get(params.terminalId).kill();
+    return {};
+  }
+
+  async releaseTerminal(params: acp.ReleaseTerminalRequest): Promise<acp.ReleaseTerminalResponse> {
+    await this.deps.terminals.release(params.terminalId);
+    return {};
+  }
+
+  sessionUpdate(params: acp.SessionNotification): void {
+    const update = params.update;
+    switch (update.sessionUpdate) {
+      case 'agent_message_chunk':
+        if (update.content.type === 'text') this.deps.onEvent({ type: 'agent-message', text: update.content.text });
+        break;
+      case 'tool_call':
+        this.deps.onEvent({ type: 'tool-call', title: update.title, status: update.status ?? 'pending', kind: update.kind ?? 'other' });
+        break;
+      case 'tool_call_update':
+        if (update.status) this.deps.onEvent({ type: 'tool-call', title: update.title ?? update.toolCallId, status: update.status, kind: update.kind ?? 'other' });
+        break;
+      case 'plan':
+        this.deps.onEvent({ type: 'plan', entries: update.entries.map((e) => ({ content: e.content, status: e.status })) });
+        break;
+      default:
+        break; // Other updates (thoughts, modes, usage) are not shown yet.
+    }
+  }
+
+  /** Applies an approved edit, unless the file changed since the reviewer saw it. */
+  private async applyEdit(proposal: EditProposal): Promise<void> {
+    const current = await this.deps.files.read(proposal.path);
+    const currentHash = current === null ? null : sha256Hex(current);
+    if (currentHash !== proposal.baseHash) {
+      const detail = `${proposal.path} changed since the proposal was made; it was not applied`;
+      this.deps.store.setState(proposal.id, 'stale', detail);
+      await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'edit.stale', data: { proposalId: proposal.id, path: proposal.path, baseHash: proposal.baseHash, currentHash } });
+      throw refusal(detail, { proposalId: proposal.id });
+    }
+    let diskHash: string;
+    try {
+      ({ diskHash } = await this.deps.files.write(proposal.path, proposal.newText));
+    } catch (error) {
+      this.deps.store.setState(proposal.id, 'failed', `Writing failed: ${message(error)}`);
+      await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'edit.failed', data: { proposalId: proposal.id, path: proposal.path, error: message(error) } });
+      throw refusal(`Warden could not write ${proposal.path}: ${message(error)}`);
+    }
+    const exact = diskHash === proposal.newHash;
+    this.deps.store.setState(
+      proposal.id,
+      exact ? 'applied' : 'failed',
+      exact ? undefined : 'The bytes on disk differ from the reviewed bytes (the editor changed line endings or encoding)',
+    );
+    await this.deps.record({
+      actor: { kind: 'warden', id: 'warden' },
+      type: exact ? 'edit.applied' : 'edit.mismatch',
+      data: { proposalId: proposal.id, path: proposal.path, reviewedHash: proposal.newHash, diskHash },
+    });
+    if (!exact) throw refusal(`${proposal.path} was written but differs from the reviewed content`);
+  }
+
+  private async permissionEdit(toolCall: acp.ToolCallUpdate): Promise<PermissionProposal['edit']> {
+    const diff = toolCall.content?.find((c): c is Extract<acp.ToolCallContent, { type: 'diff' }> => c.type === 'diff');
+    if (!diff) return undefined;
+    const relative = this.workspacePath(diff.path, 'edit');
+    // The current file is the truth the reviewer compares against, whatever oldText the agent sent.
+    const oldText = await this.deps.files.read(relative);
+    return { path: relative, oldText, newText: diff.newText, newHash: sha256Hex(diff.newText), diff: unifiedDiff(relative, oldText, diff.newText) };
+  }
+
+  private async decisionFor(proposal: Proposal): Promise<Decision> {
+    const decision = await this.deps.store.waitForDecision(proposal.id);
+    await this.deps.record({
+      actor: reviewerActor(decision),
+      type: 'decision',
+      data: { proposalId: proposal.id, verdict: decision.verdict, reviewer: decision.reviewer, reason: decision.reason ?? null },
+    });
+    return decision;
+  }
+
+  private grantDecision(proposalId: string, reason: string): Decision {
+    const decision: Decision = {
+      verdict: 'approve',
+      reviewer: { kind: 'warden', name: 'warden', source: 'earlier approval' },
+      reason,
+      decidedAt: new Date().toISOString(),
+    };
+    this.deps.store.decide(proposalId, decision);
+    void this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'decision', data: { proposalId, verdict: 'approve', reason } });
+    return decision;
+  }
+
+  private takeWriteGrant(path: string, newHash: string): WriteGrant | undefined {
+    const index = this.writeGrants.findIndex((g) => g.path === path && g.newHash === newHash);
+    return index < 0 ? undefined : this.writeGrants.splice(index, 1)[0];
+  }
+
+  private takeCommandGrant(commandLine: string): { proposalId: string } | undefined {
+    const index = this.commandGrants.findIndex((g) => g.commandLine === commandLine);
+    return index < 0 ? undefined : this.commandGrants.splice(index, 1)[0];
+  }
+
+  private addProposal<P extends Proposal>(fields: Omit<P, 'id' | 'sessionId' | 'createdAt' | 'state'>): P {
+    const proposal = {
+      ...fields,
+      id: `p-${randomUUID()}`,
+      sessionId: this.deps.sessionId,
+      createdAt: new Date().toISOString(),
+      state: 'pending',
+    } as P;
+    this.deps.store.add(proposal);
+    return proposal;
+  }
+
+  private async recordProposal(proposal: Proposal): Promise<void> {
+    await this.deps.record({ actor: this.deps.agentActor(), type: 'proposal', data: proposalAuditData(proposal) });
+  }
+
+  private current<P extends Proposal>(id: string): P {
+    const proposal = this.deps.store.get(id);
+    if (!proposal) throw new Error(`Proposal ${id} disappeared`);
+    return proposal as P;
+  }
+
+  private workspacePath(agentPath: string, action: string): string {
+    try {
+      return this.deps.mapper.toWorkspaceRelative(agentPath);
+    } catch (error) {
+      if (error instanceof PathOutsideWorkspaceError) {
+        void this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'refused', data: { action, path: agentPath, reason: error.message } });
+        throw refusal(error.message);
+      }
+      throw error;
+    }
+  }
+}
+
+/** What the audit keeps of a proposal: everything needed to review it later. */
+function proposalAuditData(proposal: Proposal): Record<string, unknown> {
+  const base = { proposalId: proposal.id, kind: proposal.kind, title: proposal.title, origin: proposal.origin };
+  switch (proposal.kind) {
+    case 'edit':
+      return { ...base, path: proposal.path, baseHash: proposal.baseHash, newHash: proposal.newHash, diff: proposal.diff };
+    case 'command':
+      return { ...base, argv: proposal.argv, commandLine: proposal.commandLine, cwd: proposal.cwd, env: proposal.env };
+    case 'permission':
+      return {
+        ...base,
+        toolKind: proposal.toolKind,
+        options: proposal.options,
+        ...(proposal.edit ? { path: proposal.edit.path, newHash: proposal.edit.newHash, diff: proposal.edit.diff } : {}),
+        ...(proposal.commandLine ? { commandLine: proposal.commandLine } : {}),
+      };
+  }
+}
+
+function reviewerActor(decision: Decision): AuditActor {
+  const r = decision.reviewer;
+  return { kind: r.kind, id: r.email ?? r.name, name: r.name, ...(r.email ? { email: r.email } : {}) };
+}
+
+/** Approve picks a one-time allow (never "always" when "once" exists); reject a one-time reject. */
+function chooseOption(options: acp.PermissionOption[], verdict: Decision['verdict']): acp.PermissionOption | undefined {
+  const preferred = verdict === 'approve' ? ['allow_once', 'allow_always'] : ['reject_once', 'reject_always'];
+  for (const kind of preferred) {
+    const option = options.find((o) => o.kind === kind);
+    if (option) return option;
+  }
+  return undefined;
+}
+
+function commandFromToolCall(toolCall: acp.ToolCallUpdate): string | undefined {
+  const raw = toolCall.rawInput;
+  if (raw && typeof raw === 'object' && 'command' in raw) {
+    const command = (raw as { command: unknown }).command;
+    if (typeof command === 'string') return command;
+    if (Array.isArray(command) && command.every((w) => typeof w === 'string')) return displayCommandLine(command as string[]);
+  }
+  return toolCall.title ?? undefined;
+}
+
+/** ACP lines are 1-based; `limit` counts lines. */
+function sliceLines(text: string, line: number | undefined, limit: number | undefined): string {
+  if (line === undefined && limit === undefined) return text;
+  const lines = text.split('\n');
+  const start = Math.max(0, (line ?? 1) - 1);
+  const end = limit === undefined ? lines.length : start + limit;
+  return lines.slice(start, end).join('\n');
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import type * as acp from '@agentclientprotocol/sdk';
+import { ACP_PROTOCOL_VERSION, connectAcpClient } from './agent/acpClient';
+import { agentArgv } from './agent/agentCommand';
+import type { AuditActor, AuditEventInput } from './audit/types';
+import { ProposalHandlers } from './session/proposalHandlers';
+import { TerminalRegistry } from './agent/terminals';
+import type { ProposalStore } from './proposals/store';
+import type { Reviewer } from './proposals/model';
+import { WorkspacePathMapper } from './sandbox/paths';
+import type { AgentProcess, Sandbox, SandboxProvider } from './sandbox/types';
+import { Emitter } from './util/events';
+import type { WorkspaceFiles } from './workspace/files';
+
+/** Where audit events go; the AuditLog implements it (tests may pass a recorder). */
+export interface AuditSink {
+  append(event: AuditEventInput): Promise<unknown>;
+}
+
+export interface SessionOptions {
+  workspaceRoot: string;
+  /** Host folder with Warden's bundled agents (the demo agent), mounted read-only. */
+  agentsHostPath: string;
+  /** `warden.agent.command`; empty means the built-in demo agent. */
+  agentCommand?: string;
+  sandboxProvider: SandboxProvider;
+  store: ProposalStore;
+  audit: AuditSink;
+  files: WorkspaceFiles;
+  /** The human who will review this session's proposals (git identity or OS user). */
+  reviewer: Reviewer;
+  log?: (line: string) => void;
+  sessionId?: string;
+}
+
+/** What the session shows the user while the agent works. */
+export type SessionEvent =
+  | { type: 'agent-message'; text: string }
+  | { type: 'tool-call'; title: string; status: string; kind: string }
+  | { type: 'plan'; entries: Array<{ content: string; status: string }> }
+  | { type: 'ended'; reason: string };
+
+export type SessionState = 'starting' | 'ready' | 'prompting' | 'ended';
+
+/**
+ * One supervised agent session: a sandbox, the agent inside it speaking ACP, and every
+ * request it makes turned into proposals that wait for a human. Everything is audited.
+ */
+export class AgentSession {
+  readonly id: string;
+  private readonly events = new Emitter<SessionEvent>();
+  readonly onEvent = this.events.event;
+  private stateValue: SessionState = 'starting';
+  private sandbox: Sandbox | undefined;
+  private agentProcess: AgentProcess | undefined;
+  private connection: acp.ClientConnection | undefined;
+  private agentSessionId: string | undefined;
+  private agentActor: AuditActor = { kind: 'agent', id: 'agent' };
+  private readonly terminals = new TerminalRegistry();
+  private turnMessage = '';
+  private endPromise: Promise<void> | undefined;
+
+  private constructor(private readonly options: SessionOptions) {
+    this.id = options.sessionId ?? `s-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+  }
+
+  get state(): SessionState {
+    return this.stateValue;
+  }
+
+  get containerId(): string | undefined {
+    return this.sandbox?.containerId;
+  }
+
+  /** Starts the sandbox and the agent, and opens an ACP session. Cleans up everything on failure. */
+  static async start(options: SessionOptions): Promise<AgentSession> {
+    const session = new AgentSession(options);
+    try {
+      await session.open();
+      return session;
+    } catch (error) {
+      await session.end(`failed to start: ${errorMessage(error)}`).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Sends an instruction and resolves when the agent's turn ends. */
+  async prompt(instruction: string): Promise<acp.StopReason> {
+    const connection = this.requireConnection();
+    if (this.stateValue !== 'ready') throw new Error(`The session is ${this.stateValue}; wait for the current turn to end`);
+    this.stateValue = 'prompting';
+    this.turnMessage = '';
+    await this.record({ actor: this.humanActor(), type: 'instruction', data: { text: instruction } });
+    try {
+      const response = await connection.agent.request('session/prompt', {
+        sessionId: this.requireAgentSessionId(),
+        prompt: [{ type: 'text', text: instruction }],
+      });
+      await this.record({
+        actor: this.agentActor,
+        type: 'turn.ended',
+        data: { stopReason: response.stopReason, agentMessage: this.turnMessage },
+      });
+      return response.stopReason;
+    } catch (error) {
+      await this.record({ actor: this.wardenActor(), type: 'error', data: { during: 'session/prompt', message: errorMessage(error) } });
+      throw error;
+    } finally {
+      if (this.stateValue === 'prompting') this.stateValue = 'ready';
+    }
+  }
+
+  /** Cancels the agent's turn (pending proposals of the turn are orphaned by the agent's exit or its cancel). */
+  async cancel(): Promise<void> {
+    if (!this.connection || !this.agentSessionId) return;
+    await this.connection.agent.notify('session/cancel', { sessionId: this.agentSessionId }).catch(() => undefined);
+  }
+
+  /** Stops the agent and its sandbox. Pending proposals become orphaned, never applied. */
+  stop(reason = 'stopped by the user'): Promise<void> {
+    return this.end(reason);
+  }
+
+  private async open(): Promise<void> {
+    const { options } = this;
+    const log = options.log ?? (() => undefined);
+    await this.record({
+      actor: this.wardenActor(),
+      type: 'session.starting',
+      data: { workspace: options.workspaceRoot, reviewer: options.reviewer },
+    });
+    this.sandbox = await options.sandboxProvider.start({
+      workspaceHostPath: options.workspaceRoot,
+      agentsHostPath: options.agentsHostPath,
+      sessionId: this.id,
+      onLog: log,
+    });
+    await this.record({
+      actor: this.wardenActor(),
+      type: 'sandbox.started',
+      data: { containerId: this.sandbox.containerId, image: this.sandbox.image, workspaceFolder: this.sandbox.workspaceFolder },
+    });
+
+    const { argv, label } = agentArgv(options.agentCommand, this.sandbox.agentsFolder);
+    this.agentActor = { kind: 'agent', id: label };
+    this.agentProcess = await this.sandbox.execAgent(argv);
+    this.agentProcess.stderr.on('data', (chunk: Buffer) => log(`[agent stderr] ${chunk.toString('utf8').trimEnd()}`));
+    void this.agentProcess.exited.then((status) => {
+      if (this.stateValue !== 'ended') void this.end(`the agent exited (code ${status.exitCode ?? 'none'}${status.signal ? `, signal ${status.signal}` : ''})`);
+    });
+
+    const mapper = new WorkspacePathMapper(options.workspaceRoot, this.sandbox.workspaceFolder);
+    const handlers = new ProposalHandlers({
+      sessionId: this.id,
+      sandbox: this.sandbox,
+      mapper,
+      store: options.store,
+      files: options.files,
+      terminals: this.terminals,
+      record: (event) => this.record(event),
+      agentActor: () => this.agentActor,
+      onEvent: (event) => this.onAgentEvent(event),
+    });
+    this.connection = connectAcpClient(this.agentProcess, handlers);
+    void this.connection.closed.then(() => {
+      if (this.stateValue !== 'ended') void this.end('the agent connection closed');
+    });
+
+    const init = await this.connection.agent.request('initialize', {
+      protocolVersion: ACP_PROTOCOL_VERSION,
+      clientCapabilities: { fs: { readTextFile: true, writeTextFile: true }, terminal: true },
+      clientInfo: { name: 'warden', version: '0.1.0' },
+    });
+    if (init.agentInfo?.name) this.agentActor = { kind: 'agent', id: init.agentInfo.name, name: label };
+    const created = await this.connection.agent.request('session/new', { cwd: this.sandbox.workspaceFolder, mcpServers: [] });
+    this.agentSessionId = created.sessionId;
+    await this.record({
+      actor: this.agentActor,
+      type: 'agent.started',
+      data: { command: argv, protocolVersion: init.protocolVersion, agentInfo: init.agentInfo ?? null, agentSessionId: created.sessionId },
+    });
+    this.stateValue = 'ready';
+  }
+
+  private onAgentEvent(event: SessionEvent): void {
+    if (event.type === 'agent-message') this.turnMessage += event.text;
+    this.events.fire(event);
+  }
+
+  private end(reason: string): Promise<void> {
+    this.endPromise ??= this.doEnd(reason);
+    return this.endPromise;
+  }
+
+  private async doEnd(reason: string): Promise<void> {
+    const wasOpen = this.stateValue !== 'starting';
+    this.stateValue = 'ended';
+    // Orphan first: whatever happens below, nothing pending can be applied any more.
+    this.options.store.orphanSession(this.id, `Session ended: ${reason}`);
+    await this.cancel();
+    await this.terminals.releaseAll();
+    this.connection?.close();
+    await this.agentProcess?.kill().catch(() => undefined);
+    await this.sandbox?.stop().catch((error: unknown) => this.options.log?.(`stopping the sandbox failed: ${errorMessage(error)}`));
+    await this.record({ actor: this.wardenActor(), type: 'session.ended', data: { reason, wasOpen } }).catch(() => undefined);
+    this.events.fire({ type: 'ended', reason });
+    this.events.dispose();
+  }
+
+  private record(event: Omit<AuditEventInput, 'sessionId'>): Promise<unknown> {
+    return this.options.audit.append({ ...event, sessionId: this.id });
+  }
+
+  private humanActor(): AuditActor {
+    const reviewer = this.options.reviewer;
+    return { kind: 'human', id: reviewer.email ?? reviewer.name, name: reviewer.name, ...(reviewer.email ? { email: reviewer.email } : {}) };
+  }
+
+  private wardenActor(): AuditActor {
+    return { kind: 'warden', id: 'warden' };
+  }
+
+  private requireConnection(): acp.ClientConnection {
+    if (!this.connection || this.stateValue === 'ended') throw new Error('The session has ended');
+    return this.connection;
+  }
+
+  private requireAgentSessionId(): string {
+    if (!this.agentSessionId) throw new Error('The agent has no session yet');
+    return this.agentSessionId;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

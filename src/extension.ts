@@ -1,0 +1,45 @@
+import * as vscode from 'vscode';
+import type { StopReason } from '@agentclientprotocol/sdk';
+import { ProposalStore } from './core/proposals/store';
+import { DockerSandboxProvider } from './core/sandbox/dockerSandbox';
+import type { AgentSession } from './core/supervisor';
+import { registerCommands } from './vscode/commands';
+import { PROPOSAL_SCHEME, ProposalDocuments } from './vscode/proposalDocuments';
+import { SessionController } from './vscode/sessionController';
+import { createPendingStatusItem } from './vscode/statusBar';
+
+/** What Warden exposes to tests (and other extensions): read-mostly views of its state. */
+export interface WardenApi {
+  readonly proposals: ProposalStore;
+  activeSession(): AgentSession | undefined;
+  lastTurn(): Promise<StopReason> | undefined;
+}
+
+let controller: SessionController | undefined;
+
+/** Wiring only: nothing here touches Docker or the network. */
+export function activate(context: vscode.ExtensionContext): WardenApi {
+  const log = vscode.window.createOutputChannel('Warden', { log: true });
+  const store = new ProposalStore();
+  const agentsHostPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'agents').fsPath;
+  controller = new SessionController(store, new DockerSandboxProvider(), agentsHostPath, log);
+  const sessions = controller;
+  context.subscriptions.push(
+    log,
+    { dispose: () => store.dispose() },
+    vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, new ProposalDocuments(store)),
+    createPendingStatusItem(store),
+  );
+  registerCommands(context, store, sessions, log);
+  return {
+    proposals: store,
+    activeSession: () => sessions.activeSession,
+    lastTurn: () => sessions.lastTurn,
+  };
+}
+
+/** Stops the session and its container; pending proposals become orphaned, never applied. */
+export async function deactivate(): Promise<void> {
+  await controller?.stop('the extension was deactivated');
+  controller = undefined;
+}

@@ -1,0 +1,131 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { z } from 'zod';
+import { formatVerifyReport, verifyAuditLog } from '../core/audit';
+import type { ProposalStore } from '../core/proposals/store';
+import { errorMessage } from '../core/supervisor';
+import { ProposalDocuments } from './proposalDocuments';
+import { ReviewPanel } from './reviewPanel';
+import type { SessionController } from './sessionController';
+
+/** Arguments tests and other extensions may pass; users get prompts instead. */
+const StartArgs = z.object({ instruction: z.string().min(1).optional(), folder: z.string().optional() }).optional();
+const ProposalArg = z.union([z.string(), z.object({ proposalId: z.string() })]).optional();
+
+export function registerCommands(
+  context: vscode.ExtensionContext,
+  store: ProposalStore,
+  sessions: SessionController,
+  log: vscode.LogOutputChannel,
+): void {
+  const showReview = (): void => {
+    ReviewPanel.createOrShow(context.extensionUri, store, {
+      decide: (id, verdict) => sessions.decide(id, verdict),
+      openDiff: (id) => ProposalDocuments.openDiff(store, id),
+    });
+  };
+
+  const register = (id: string, handler: (...args: unknown[]) => unknown): void => {
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          return await handler(...args);
+        } catch (error) {
+          log.error(`${id}: ${errorMessage(error)}`);
+          void vscode.window.showErrorMessage(`Warden: ${errorMessage(error)}`);
+          return undefined;
+        }
+      }),
+    );
+  };
+
+  register('warden.startSession', async (raw) => {
+    const args = StartArgs.parse(raw);
+    const folder = await pickFolder(args?.folder);
+    if (!folder) return undefined;
+    const instruction =
+      args?.instruction ??
+      (await vscode.window.showInputBox({
+        title: 'Warden: Start Agent Session',
+        prompt: 'What should the agent do? It runs in a sandbox; you review every edit and command.',
+        placeHolder: 'e.g. add a farewell function with tests',
+        ignoreFocusOut: true,
+        validateInput: (value) => (value.trim() ? undefined : 'Type an instruction for the agent'),
+      }));
+    if (!instruction?.trim()) return undefined;
+    showReview();
+    const { sessionId } = await sessions.start(folder, instruction.trim());
+    return sessionId;
+  });
+
+  register('warden.stopSession', async () => {
+    const stopped = await sessions.stop();
+    void vscode.window.showInformationMessage(stopped ? 'Warden: session stopped; pending proposals are orphaned.' : 'Warden: no session is running.');
+    return stopped;
+  });
+
+  register('warden.showReview', () => showReview());
+
+  register('warden.verifyAuditLog', async () => {
+    const folder = await pickFolder();
+    if (!folder) return undefined;
+    const report = await verifyAuditLog(folder.uri.fsPath);
+    const message = formatVerifyReport(report);
+    log.info(`[audit] ${message}`);
+    if (report.ok) {
+      void vscode.window.showInformationMessage(`Warden: ${message}`);
+    } else if (report.firstBreak) {
+      const where = report.firstBreak;
+      void vscode.window.showErrorMessage(`Warden: ${message}`, 'Open').then(async (choice) => {
+        if (choice !== 'Open') return;
+        const document = await vscode.workspace.openTextDocument(vscode.Uri.file(path.join(folder.uri.fsPath, where.file)));
+        const line = Math.max(0, where.line - 1);
+        await vscode.window.showTextDocument(document, { selection: new vscode.Range(line, 0, line, 0) });
+      });
+    }
+    return report;
+  });
+
+  register('warden.acceptProposal', (raw) => decideCommand(store, sessions, raw, 'approve'));
+  register('warden.rejectProposal', (raw) => decideCommand(store, sessions, raw, 'reject'));
+  register('warden.openProposalDiff', async (raw) => {
+    const id = await proposalIdFrom(store, raw);
+    if (id) await ProposalDocuments.openDiff(store, id);
+  });
+}
+
+async function decideCommand(store: ProposalStore, sessions: SessionController, raw: unknown, verdict: 'approve' | 'reject'): Promise<boolean> {
+  const id = await proposalIdFrom(store, raw);
+  if (!id) return false;
+  await sessions.decide(id, verdict);
+  return true;
+}
+
+/** A proposal id from the argument, or the user's pick among pending proposals. */
+async function proposalIdFrom(store: ProposalStore, raw: unknown): Promise<string | undefined> {
+  const arg = ProposalArg.parse(raw);
+  if (typeof arg === 'string') return arg;
+  if (arg) return arg.proposalId;
+  const pending = store.pending();
+  if (pending.length === 0) {
+    void vscode.window.showInformationMessage('Warden: nothing is waiting for review.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    pending.map((p) => ({ label: p.title, description: p.kind, id: p.id })),
+    { title: 'Warden: pick a proposal' },
+  );
+  return picked?.id;
+}
+
+async function pickFolder(fsPath?: string): Promise<vscode.WorkspaceFolder | undefined> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (fsPath) {
+    const match = folders.find((f) => f.uri.fsPath === fsPath);
+    if (!match) throw new Error(`${fsPath} is not a folder of this workspace`);
+    return match;
+  }
+  if (folders.length === 0) throw new Error('Open a folder with a .devcontainer/devcontainer.json first');
+  if (folders.length === 1) return folders[0];
+  return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Which folder should the agent work in?' });
+}

@@ -1,0 +1,115 @@
+import * as vscode from 'vscode';
+import type { StopReason } from '@agentclientprotocol/sdk';
+import { AuditLog } from '../core/audit';
+import { resolveReviewer } from '../core/git/identity';
+import type { Decision, Reviewer } from '../core/proposals/model';
+import type { ProposalStore } from '../core/proposals/store';
+import type { SandboxProvider } from '../core/sandbox/types';
+import { AgentSession, errorMessage, type SessionEvent } from '../core/supervisor';
+import { EditorWorkspaceFiles } from './editorWorkspaceFiles';
+import { readSettings } from './settings';
+
+export interface StartSessionResult {
+  sessionId: string;
+  /** Resolves when the agent's first turn ends. */
+  turn: Promise<StopReason>;
+}
+
+/**
+ * Owns the window's agent session (one at a time for now): starts it with progress,
+ * forwards what the agent does to the output channel, and records reviewers' decisions.
+ */
+export class SessionController implements vscode.Disposable {
+  private session: AgentSession | undefined;
+  private reviewer: Reviewer | undefined;
+  private currentTurn: Promise<StopReason> | undefined;
+
+  constructor(
+    private readonly store: ProposalStore,
+    private readonly sandboxProvider: SandboxProvider,
+    private readonly agentsHostPath: string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  get activeSession(): AgentSession | undefined {
+    return this.session?.state === 'ended' ? undefined : this.session;
+  }
+
+  get lastTurn(): Promise<StopReason> | undefined {
+    return this.currentTurn;
+  }
+
+  async start(folder: vscode.WorkspaceFolder, instruction: string): Promise<StartSessionResult> {
+    if (this.activeSession) throw new Error('A Warden session is already running. Stop it first (Warden: Stop Session).');
+    const workspaceRoot = folder.uri.fsPath;
+    this.reviewer = await resolveReviewer(workspaceRoot);
+    const reviewer = this.reviewer;
+    const settings = readSettings(folder.uri);
+    const session = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Warden: starting the sandbox', cancellable: false },
+      async (progress) =>
+        AgentSession.start({
+          workspaceRoot,
+          agentsHostPath: this.agentsHostPath,
+          agentCommand: settings.agentCommand,
+          sandboxProvider: this.sandboxProvider,
+          store: this.store,
+          audit: AuditLog.forWorkspace(workspaceRoot),
+          files: new EditorWorkspaceFiles(folder.uri),
+          reviewer,
+          log: (line) => {
+            this.log.info(`[sandbox] ${line}`);
+            progress.report({ message: line.slice(0, 120) });
+          },
+        }),
+    );
+    this.session = session;
+    this.log.info(`[session ${session.id}] started in container ${session.containerId ?? '?'}`);
+    session.onEvent((event) => this.logEvent(session.id, event));
+    this.currentTurn = session.prompt(instruction);
+    this.currentTurn.then(
+      (stopReason) => this.log.info(`[session ${session.id}] turn ended: ${stopReason}`),
+      (error: unknown) => {
+        this.log.error(`[session ${session.id}] turn failed: ${errorMessage(error)}`);
+        void vscode.window.showErrorMessage(`Warden: the agent's turn failed: ${errorMessage(error)}`);
+      },
+    );
+    return { sessionId: session.id, turn: this.currentTurn };
+  }
+
+  async stop(reason = 'stopped by the user'): Promise<boolean> {
+    const session = this.activeSession;
+    if (!session) return false;
+    await session.stop(reason);
+    return true;
+  }
+
+  /** A human decision from the review panel, a CodeLens or a command. */
+  async decide(proposalId: string, verdict: Decision['verdict'], reason?: string): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    const reviewer = this.reviewer ?? (folder ? await resolveReviewer(folder.uri.fsPath) : undefined);
+    if (!reviewer) throw new Error('No reviewer identity: open a workspace folder');
+    this.store.decide(proposalId, { verdict, reviewer, decidedAt: new Date().toISOString(), ...(reason ? { reason } : {}) });
+  }
+
+  dispose(): void {
+    void this.stop('VS Code window closed or extension deactivated');
+  }
+
+  private logEvent(sessionId: string, event: SessionEvent): void {
+    switch (event.type) {
+      case 'agent-message':
+        this.log.info(`[agent ${sessionId}] ${event.text.trimEnd()}`);
+        break;
+      case 'tool-call':
+        this.log.info(`[agent ${sessionId}] ${event.kind}: ${event.title} (${event.status})`);
+        break;
+      case 'plan':
+        this.log.info(`[agent ${sessionId}] plan: ${event.entries.map((e) => `${e.content} [${e.status}]`).join('; ')}`);
+        break;
+      case 'ended':
+        this.log.info(`[session ${sessionId}] ended: ${event.reason}`);
+        break;
+    }
+  }
+}
