@@ -1,0 +1,242 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { sha256Hex } from '../util/hash';
+import { acquireLock } from './lock';
+import { redactSecrets } from './redact';
+import { auditDir, GENESIS_PREV, listSegments, segmentName, serializeEntry, type Segment } from './segments';
+import type { AuditEntry, AuditEventInput } from './types';
+
+export { redactSecrets } from './redact';
+
+export interface AuditLogOptions {
+  /** Start a new segment when the current one would grow past this many bytes. Default 8 MiB. */
+  maxSegmentBytes?: number;
+  /** Give up waiting for another process's lock after this long (ms). Default 20 s. */
+  lockTimeoutMs?: number;
+  /** Break a lock held longer than this (ms); an append takes milliseconds. Default 10 s. */
+  staleLockMs?: number;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+/** The log cannot be appended to safely (its tail is torn or corrupt). Nothing was written. */
+export class AuditLogCorruptError extends Error {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(
+      `Refusing to append to the audit log: ${detail} in ${file}. ` +
+        'Run "Warden: Verify Audit Log" to see the break; nothing was written.',
+    );
+    this.name = 'AuditLogCorruptError';
+  }
+}
+
+const LOCK_NAME = 'audit.lock';
+const TAIL_CHUNK = 64 * 1024;
+const NEWLINE = 0x0a;
+
+/** Appends in flight per audit directory, shared by every AuditLog of this process. */
+const queues = new Map<string, Promise<unknown>>();
+
+interface Tail {
+  /** Segment to append to (may be new). */
+  segment: Segment;
+  size: number;
+  lastSeq: number;
+  prev: string;
+}
+
+/** The append-only, hash-chained audit log of one workspace (see DESIGN.md, invariant 4). */
+export class AuditLog {
+  readonly dir: string;
+  private readonly maxSegmentBytes: number;
+  private readonly lockTimeoutMs: number;
+  private readonly staleLockMs: number;
+  private readonly now: () => Date;
+
+  constructor(
+    readonly workspaceRoot: string,
+    options: AuditLogOptions = {},
+  ) {
+    this.dir = path.resolve(auditDir(workspaceRoot));
+    this.maxSegmentBytes = options.maxSegmentBytes ?? 8 * 1024 * 1024;
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 20_000;
+    this.staleLockMs = options.staleLockMs ?? 10_000;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  static forWorkspace(workspaceRoot: string, options?: AuditLogOptions): AuditLog {
+    return new AuditLog(workspaceRoot, options);
+  }
+
+  /** Appends one entry durably; resolves with the entry exactly as written. */
+  append(event: AuditEventInput): Promise<AuditEntry> {
+    const previous = queues.get(this.dir) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.appendLocked(event));
+    queues.set(this.dir, run);
+    // Forget a settled queue so the map does not pin the last entry.
+    const forget = (): void => {
+      if (queues.get(this.dir) === run) queues.delete(this.dir);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  private async appendLocked(event: AuditEventInput): Promise<AuditEntry> {
+    const created = await fs.mkdir(this.dir, { recursive: true });
+    // Make each newly created directory's entry durable in its parent.
+    if (created) for (let dir = this.dir; dir !== path.dirname(created); dir = path.dirname(dir)) await fsyncDir(path.dirname(dir));
+    const release = await acquireLock(path.join(this.dir, LOCK_NAME), {
+      timeoutMs: this.lockTimeoutMs,
+      staleMs: this.staleLockMs,
+    });
+    try {
+      const tail = await this.readTail();
+      const entry: AuditEntry = {
+        v: 1,
+        seq: tail.lastSeq + 1,
+        time: this.now().toISOString(),
+        sessionId: event.sessionId,
+        actor: event.actor,
+        type: event.type,
+        data: redactSecrets(event.data),
+        prev: tail.prev,
+      };
+      const line = serializeEntry(entry);
+      const bytes = Buffer.from(`${line}\n`, 'utf8');
+      let target = tail.segment;
+      if (tail.size > 0 && tail.size + bytes.length > this.maxSegmentBytes) {
+        target = this.segment(target.index + 1);
+      }
+      await writeDurably(target.path, bytes);
+      return JSON.parse(line) as AuditEntry;
+    } finally {
+      await release();
+    }
+  }
+
+  /** Where the next entry goes and what it chains to; reads only the end of the last segments. */
+  private async readTail(): Promise<Tail> {
+    const segments = await listSegments(this.dir);
+    const current = segments[segments.length - 1] ?? this.segment(1);
+    const size = await fileSize(current.path);
+    // Walk back over empty segments (a writer died right after creating one).
+    for (let i = segments.length - 1; i >= 0; i--) {
+      const segment = segments[i];
+      if (!segment) break;
+      const last = await readLastLine(segment.path);
+      if (!last) continue;
+      const relative = path.relative(this.workspaceRoot, segment.path);
+      if (!last.terminated) throw new AuditLogCorruptError(relative, 'the last line is incomplete (torn write?)');
+      const seq = lastSeqOf(last.line);
+      if (seq === undefined) throw new AuditLogCorruptError(relative, 'the last line is not a valid audit entry');
+      return { segment: current, size, lastSeq: seq, prev: sha256Hex(last.line) };
+    }
+    return { segment: current, size, lastSeq: 0, prev: GENESIS_PREV };
+  }
+
+  private segment(index: number): Segment {
+    const name = segmentName(index);
+    return { index, name, path: path.join(this.dir, name) };
+  }
+}
+
+function lastSeqOf(line: Buffer): number | undefined {
+  try {
+    const value = JSON.parse(line.toString('utf8')) as { seq?: unknown };
+    return Number.isSafeInteger(value.seq) && (value.seq as number) > 0 ? (value.seq as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function fileSize(file: string): Promise<number> {
+  try {
+    return (await fs.stat(file)).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+}
+
+/**
+ * The last line of a file (without its newline), reading backwards in growing chunks so a
+ * huge segment costs one small read. `terminated` is false when the file does not end in "\n".
+ */
+export async function readLastLine(file: string): Promise<{ line: Buffer; terminated: boolean } | undefined> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return undefined;
+    for (let chunk = TAIL_CHUNK; ; chunk *= 4) {
+      const start = Math.max(0, size - chunk);
+      const buffer = Buffer.alloc(size - start);
+      await readFully(handle, buffer, start);
+      const terminated = buffer[buffer.length - 1] === NEWLINE;
+      const end = terminated ? buffer.length - 1 : buffer.length;
+      const lineStart = buffer.lastIndexOf(NEWLINE, end - 1);
+      if (lineStart >= 0 || start === 0) return { line: buffer.subarray(lineStart + 1, end), terminated };
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readFully(handle: fs.FileHandle, buffer: Buffer, position: number): Promise<void> {
+  let offset = 0;
+  while (offset < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, offset, buffer.length - offset, position + offset);
+    if (bytesRead === 0) throw new Error('the audit segment shrank while it was being read');
+    offset += bytesRead;
+  }
+}
+
+/** Append + fsync; on a failed write, cut our own partial bytes so the chain stays intact. */
+async function writeDurably(file: string, bytes: Buffer): Promise<void> {
+  const existed = await exists(file);
+  const handle = await fs.open(file, 'a');
+  try {
+    const { size } = await handle.stat();
+    try {
+      for (let offset = 0; offset < bytes.length; ) {
+        offset += (await handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
+      }
+      await handle.sync();
+    } catch (error) {
+      await handle.truncate(size).catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await handle.close();
+  }
+  // A new directory entry is only durable once the directory itself is synced.
+  if (!existed) await fsyncDir(path.dirname(file));
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, 'r');
+    await handle.sync();
+  } catch (error) {
+    // Windows cannot open or sync a directory; there is nothing more to do there.
+    if (process.platform !== 'win32') throw error;
+  } finally {
+    await handle?.close();
+  }
+}

@@ -1,0 +1,193 @@
+import { createReadStream } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { sha256Hex } from '../util/hash';
+import { auditDir, GENESIS_PREV, listSegments, segmentName, type Segment } from './segments';
+import type { AuditEntry, VerifyBreak, VerifyReport } from './types';
+
+const actorSchema = z.object({
+  kind: z.enum(['agent', 'human', 'policy', 'warden']),
+  id: z.string(),
+  name: z.string().optional(),
+  email: z.string().optional(),
+});
+
+/** The on-disk shape of one line; kept in step with `AuditEntry` by the type check below. */
+export const auditEntrySchema = z.object({
+  v: z.literal(1),
+  seq: z.number().int().positive(),
+  time: z.iso.datetime({ offset: true }),
+  sessionId: z.string(),
+  actor: actorSchema,
+  type: z.string().min(1),
+  data: z.record(z.string(), z.unknown()),
+  prev: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters'),
+});
+// Compile-time guard: the schema's output must be assignable to the public type.
+const _schemaMatchesType = (entry: z.infer<typeof auditEntrySchema>): AuditEntry => entry;
+void _schemaMatchesType;
+
+interface Line {
+  /** 1-based line number within the segment. */
+  number: number;
+  bytes: Buffer;
+  /** False for a final piece with no "\n" after it. */
+  terminated: boolean;
+}
+
+/** Splits a file into lines as exact bytes (hashes are over bytes, not decoded text). */
+async function* readLines(file: string): AsyncGenerator<Line> {
+  let pending: Buffer[] = [];
+  let number = 0;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+      pending.push(chunk.subarray(start, nl));
+      yield { number: ++number, bytes: Buffer.concat(pending), terminated: true };
+      pending = [];
+      start = nl + 1;
+    }
+    if (start < chunk.length) pending.push(chunk.subarray(start));
+  }
+  if (pending.length > 0) yield { number: ++number, bytes: Buffer.concat(pending), terminated: false };
+}
+
+/** One line of lookahead, to tell a reorder from a deletion and to know which line is last. */
+class Peekable<T> {
+  private next: Promise<IteratorResult<T>>;
+  constructor(private readonly source: AsyncIterator<T>) {
+    this.next = source.next();
+  }
+  async take(): Promise<T | undefined> {
+    const result = await this.next;
+    if (result.done) return undefined;
+    this.next = this.source.next();
+    return result.value;
+  }
+  async peek(): Promise<T | undefined> {
+    const result = await this.next;
+    return result.done ? undefined : result.value;
+  }
+  async close(): Promise<void> {
+    await this.source.return?.(undefined);
+  }
+}
+
+type Parsed = { ok: true; entry: AuditEntry } | { ok: false; reason: string };
+
+function parseLine(line: Line, isLastInLog: boolean): Parsed {
+  const where = `line ${line.number}`;
+  if (line.bytes.length === 0) return { ok: false, reason: `${where} is empty` };
+  let json: unknown;
+  try {
+    json = JSON.parse(line.bytes.toString('utf8'));
+  } catch {
+    const cause = !line.terminated && isLastInLog ? 'torn write?' : 'corrupted';
+    return { ok: false, reason: `${where} is not valid JSON (${cause})` };
+  }
+  if (!line.terminated) {
+    const cause = isLastInLog ? 'torn write?' : 'the segment was cut short';
+    return { ok: false, reason: `${where} has no trailing newline (${cause})` };
+  }
+  const result = auditEntrySchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue?.path.length ? issue.path.join('.') : 'entry';
+    return { ok: false, reason: `${where} is not a valid audit entry: ${field}: ${issue?.message ?? 'invalid'}` };
+  }
+  return { ok: true, entry: result.data };
+}
+
+/** Checks every segment, line by line in constant memory, and reports the first break. */
+export async function verifyAuditLog(workspaceRoot: string): Promise<VerifyReport> {
+  const dir = auditDir(workspaceRoot);
+  const segments = await listSegments(dir);
+  const relative = (segment: Segment): string => path.relative(workspaceRoot, segment.path).split(path.sep).join('/');
+  let entries = 0;
+  let lastSeq = 0;
+  let head: string | null = null;
+  /** Where the previous good entry was, to name it in a reason. */
+  let previous: { segment: Segment; line: number } | undefined;
+  const report = (firstBreak: VerifyBreak): VerifyReport => ({ ok: false, entries, segments: segments.length, head, firstBreak });
+
+  for (const [i, segment] of segments.entries()) {
+    const expectedIndex = (segments[i - 1]?.index ?? 0) + 1;
+    if (segment.index !== expectedIndex) {
+      const missing = segment.index - expectedIndex === 1 ? `segment ${segmentName(expectedIndex)} is missing` : `segments ${segmentName(expectedIndex)} to ${segmentName(segment.index - 1)} are missing`;
+      return report({ file: relative(segment), line: 1, reason: `${missing}: part of the log was deleted` });
+    }
+    const isLastSegment = i === segments.length - 1;
+    const lines = new Peekable(readLines(segment.path));
+    try {
+      for (let line = await lines.take(); line; line = await lines.take()) {
+        const next = await lines.peek();
+        const parsed = parseLine(line, isLastSegment && !next);
+        const at = { file: relative(segment), line: line.number };
+        if (!parsed.ok) return report({ ...at, reason: parsed.reason });
+        const { entry } = parsed;
+        const seqReason = checkSeq(entry.seq, lastSeq, line.number, next);
+        if (seqReason) return report({ ...at, seq: entry.seq, reason: seqReason });
+        const expectedPrev = head ?? GENESIS_PREV;
+        if (entry.prev !== expectedPrev) {
+          return report({ ...at, seq: entry.seq, reason: prevReason(line.number, segment, previous, relative) });
+        }
+        head = sha256Hex(line.bytes);
+        lastSeq = entry.seq;
+        entries++;
+        previous = { segment, line: line.number };
+      }
+    } finally {
+      await lines.close();
+    }
+  }
+  return { ok: true, entries, segments: segments.length, head };
+}
+
+function checkSeq(seq: number, lastSeq: number, lineNumber: number, next: Line | undefined): string | undefined {
+  const expected = lastSeq + 1;
+  if (seq === expected) return undefined;
+  const nextSeq = next ? peekSeq(next) : undefined;
+  if (seq > expected && nextSeq === expected) {
+    return `entries are out of order: line ${lineNumber} has seq ${seq} before line ${lineNumber + 1} with seq ${expected} (reordered?)`;
+  }
+  if (lastSeq === 0) return `the first entry has seq ${seq}, expected 1: the start of the log was deleted`;
+  if (seq > expected) {
+    const gap = seq - expected;
+    return `seq jumps from ${lastSeq} to ${seq}: ${gap === 1 ? 'an entry was' : `${gap} entries were`} deleted`;
+  }
+  return `seq goes back from ${lastSeq} to ${seq}: entries were reordered or duplicated`;
+}
+
+function peekSeq(line: Line): number | undefined {
+  try {
+    const value = JSON.parse(line.bytes.toString('utf8')) as { seq?: unknown };
+    return typeof value.seq === 'number' ? value.seq : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function prevReason(
+  lineNumber: number,
+  segment: Segment,
+  previous: { segment: Segment; line: number } | undefined,
+  relative: (segment: Segment) => string,
+): string {
+  if (!previous) return `entry was modified: prev of line ${lineNumber} is not the genesis hash (64 zeros)`;
+  const of = previous.segment === segment ? `line ${previous.line}` : `the last line (${previous.line}) of ${relative(previous.segment)}`;
+  return `entry was modified: prev of line ${lineNumber} does not match the hash of ${of}`;
+}
+
+/** One line for the user: the result, or where and why the chain breaks. */
+export function formatVerifyReport(report: VerifyReport): string {
+  const count = `${report.entries} ${report.entries === 1 ? 'entry' : 'entries'}`;
+  if (report.ok) {
+    if (report.entries === 0) return 'Audit log is empty (0 entries); nothing to verify.';
+    const segments = `${report.segments} ${report.segments === 1 ? 'segment' : 'segments'}`;
+    return `Audit log verified: ${count} in ${segments}, chain intact (head ${report.head?.slice(0, 12) ?? '?'}).`;
+  }
+  const b = report.firstBreak;
+  if (!b) return `Audit log is broken (${count} verified before the break).`;
+  const seq = b.seq === undefined ? '' : `, seq ${b.seq}`;
+  return `Audit log is broken at ${b.file}:${b.line}${seq}: ${b.reason}. ${count} verified before the break.`;
+}

@@ -1,0 +1,99 @@
+import { strict as assert } from 'node:assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AuditLog, AuditLogCorruptError, listSegments, verifyAuditLog } from '../../src/core/audit';
+
+const WRITER = path.resolve(__dirname, '../fixtures/audit-writer.ts');
+
+function startWriter(root: string, count: number, tag: string, maxSegmentBytes = 0, payloadBytes = 0): ChildProcess {
+  const args = ['--import', 'tsx', WRITER, root, String(count), tag, maxSegmentBytes ? String(maxSegmentBytes) : '', String(payloadBytes)];
+  return spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
+
+function ready(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+    child.on('exit', () => reject(new Error('writer exited before its first append')));
+  });
+}
+
+/** Every line of every segment, parsed (verify has already checked they parse). */
+async function allEntries(root: string): Promise<Array<{ seq: number; data: { tag: string; i: number } }>> {
+  const out = [];
+  for (const segment of await listSegments(path.join(root, '.warden/audit'))) {
+    const text = await fs.readFile(segment.path, 'utf8');
+    for (const line of text.split('\n').filter(Boolean)) out.push(JSON.parse(line) as { seq: number; data: { tag: string; i: number } });
+  }
+  return out;
+}
+
+describe('audit log across processes', function () {
+  this.timeout(60_000);
+  let root: string;
+  beforeEach(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-audit-mp-'));
+  });
+  afterEach(async () => {
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('two processes appending 500 each leave one valid chain of 1000 entries', async () => {
+    const writers = ['a', 'b'].map((tag) => startWriter(root, 500, tag, 32 * 1024));
+    const results = await Promise.all(writers.map(exited));
+    for (const result of results) assert.equal(result.code, 0, result.stderr);
+
+    const report = await verifyAuditLog(root);
+    assert.equal(report.ok, true, JSON.stringify(report.firstBreak));
+    assert.equal(report.entries, 1000);
+    assert.ok(report.segments > 1, 'the run also rotates segments under contention');
+
+    const entries = await allEntries(root);
+    assert.equal(entries.length, 1000, 'no interleaved or split lines');
+    for (const tag of ['a', 'b']) {
+      const mine = entries.filter((e) => e.data.tag === tag).map((e) => e.data.i);
+      assert.deepEqual(mine, Array.from({ length: 500 }, (_, i) => i), `writer ${tag}'s entries are all there, in order`);
+    }
+    await assert.rejects(fs.access(path.join(root, '.warden/audit/audit.lock')), 'no lock is left behind');
+  });
+
+  for (const payloadBytes of [0, 256 * 1024]) {
+    it(`a writer killed with SIGKILL mid-run leaves a log that verifies or ends in a reported torn line (${payloadBytes} byte payloads)`, async () => {
+      const writer = startWriter(root, 1_000_000, 'killed', 1024 * 1024, payloadBytes);
+      const done = exited(writer);
+      await ready(writer);
+      await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
+      writer.kill('SIGKILL');
+      assert.equal((await done).signal, 'SIGKILL');
+
+      const report = await verifyAuditLog(root);
+      assert.ok(report.entries >= 1);
+      const log = AuditLog.forWorkspace(root, { maxSegmentBytes: 1024 * 1024, lockTimeoutMs: 5000 });
+      if (report.ok) {
+        // The dead writer's lock, if any, is recovered and the chain continues.
+        const entry = await log.append({ sessionId: 's', actor: { kind: 'warden', id: 'warden' }, type: 'after.kill', data: {} });
+        assert.equal(entry.seq, report.entries + 1);
+        assert.equal((await verifyAuditLog(root)).ok, true);
+      } else {
+        const segments = await listSegments(path.join(root, '.warden/audit'));
+        const last = segments[segments.length - 1];
+        assert.ok(last);
+        const lineCount = (await fs.readFile(last.path, 'utf8')).split('\n').length;
+        assert.equal(report.firstBreak?.file, path.relative(root, last.path));
+        assert.equal(report.firstBreak?.line, lineCount, 'only the last line is broken');
+        assert.match(report.firstBreak?.reason ?? '', /torn write\?/);
+        await assert.rejects(log.append({ sessionId: 's', actor: { kind: 'warden', id: 'warden' }, type: 'after.kill', data: {} }), AuditLogCorruptError);
+      }
+    });
+  }
+});
