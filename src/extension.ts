@@ -3,7 +3,8 @@ import type { StopReason } from '@agentclientprotocol/sdk';
 import { ProposalStore } from './core/proposals/store';
 import { DockerSandboxProvider } from './core/sandbox/dockerSandbox';
 import type { AgentSession } from './core/supervisor';
-import { registerCommands } from './vscode/commands';
+import { registerCommands, reviewHandlers } from './vscode/commands';
+import { ReviewPanel } from './vscode/reviewPanel';
 import { PROPOSAL_SCHEME, ProposalDocuments } from './vscode/proposalDocuments';
 import { SessionController } from './vscode/sessionController';
 import { createPendingStatusItem } from './vscode/statusBar';
@@ -29,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
     { dispose: () => store.dispose() },
     vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, new ProposalDocuments(store)),
     createPendingStatusItem(store),
+    ReviewPanel.registerSerializer(context.extensionUri, store, reviewHandlers(store, sessions), log),
   );
   registerCommands(context, store, sessions, log);
   return {

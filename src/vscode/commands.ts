@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatVerifyReport, verifyAuditLog } from '../core/audit';
 import type { ProposalStore } from '../core/proposals/store';
 import { errorMessage } from '../core/supervisor';
 import { ProposalDocuments } from './proposalDocuments';
-import { ReviewPanel } from './reviewPanel';
+import { ReviewPanel, type ReviewPanelHandlers } from './reviewPanel';
 import type { SessionController } from './sessionController';
 
 /** Arguments tests and other extensions may pass; users get prompts instead. */
@@ -19,10 +19,7 @@ export function registerCommands(
   log: vscode.LogOutputChannel,
 ): void {
   const showReview = (): void => {
-    ReviewPanel.createOrShow(context.extensionUri, store, {
-      decide: (id, verdict) => sessions.decide(id, verdict),
-      openDiff: (id) => ProposalDocuments.openDiff(store, id),
-    });
+    ReviewPanel.createOrShow(context.extensionUri, store, reviewHandlers(store, sessions), log);
   };
 
   const register = (id: string, handler: (...args: unknown[]) => unknown): void => {
@@ -92,6 +89,14 @@ export function registerCommands(
     const id = await proposalIdFrom(store, raw);
     if (id) await ProposalDocuments.openDiff(store, id);
   });
+}
+
+/** What the Review panel's buttons do; shared by a new panel and one restored after a reload. */
+export function reviewHandlers(store: ProposalStore, sessions: SessionController): ReviewPanelHandlers {
+  return {
+    decide: (id, verdict) => sessions.decide(id, verdict),
+    openDiff: (id) => ProposalDocuments.openDiff(store, id),
+  };
 }
 
 async function decideCommand(store: ProposalStore, sessions: SessionController, raw: unknown, verdict: 'approve' | 'reject'): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sha256Hex } from '../util/hash';
 import { auditDir, GENESIS_PREV, listSegments, segmentName, type Segment } from './segments';
 import type { AuditEntry, VerifyBreak, VerifyReport } from './types';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The proposal model. Everything an agent wants to change or run becomes a proposal;

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`): bootstraps everything the tiers need on a fresh
+# Debian machine with Node 20, type-checks, builds, then runs every tier.
+# `npm test -- unit integration` runs only those tiers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+bash scripts/install-deps.sh
+bash scripts/bootstrap/docker.sh
+bash scripts/bootstrap/images.sh
+bash scripts/bootstrap/chromium.sh
+bash scripts/bootstrap/vscode-server.sh
+echo "[test] type-checking" >&2
+npm run --silent typecheck
+echo "[test] building" >&2
+node esbuild.js --tests
+status=0
+npx tsx scripts/run-tests.ts "$@" || status=$?
+echo "[test] finished in $(( $(date +%s) - started ))s" >&2
+exit $status

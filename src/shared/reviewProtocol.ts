@@ -1,0 +1,99 @@
+import * as z from 'zod';
+import { CommandProposal, Decision, EditProposal, PermissionProposal, type Proposal } from '../core/proposals/model';
+
+/**
+ * The message contract between the Review panel (extension host, `src/vscode/reviewPanel.ts`)
+ * and its webview (`media/review/main.ts`). Both sides validate everything they receive with
+ * these schemas; a message that does not parse is dropped and logged, never acted on.
+ *
+ * Webview -> extension: `ready` (sent on every load, also after the webview was hidden and
+ * restored), `decide`, `openDiff`. Extension -> webview: `state` (a full snapshot, sent after
+ * `ready` and on every change) and `error`.
+ */
+
+export const Verdict = Decision.shape.verdict;
+export type Verdict = z.infer<typeof Verdict>;
+
+/** Proposal ids are short opaque strings; anything else is not a message we sent. */
+export const ProposalId = z.string().min(1).max(200);
+
+// ---------------------------------------------------------------- webview -> extension
+// Strict objects: the webview is the less trusted side, so unknown keys are an error too.
+
+export const ReadyMessage = z.strictObject({ type: z.literal('ready') });
+export const DecideMessage = z.strictObject({ type: z.literal('decide'), proposalId: ProposalId, verdict: Verdict });
+export const OpenDiffMessage = z.strictObject({ type: z.literal('openDiff'), proposalId: ProposalId });
+
+export const WebviewMessage = z.discriminatedUnion('type', [ReadyMessage, DecideMessage, OpenDiffMessage]);
+export type WebviewMessage = z.infer<typeof WebviewMessage>;
+
+// ---------------------------------------------------------------- extension -> webview
+
+/**
+ * What the webview sees of a proposal: the model without the full file texts (`oldText`,
+ * `newText`), which can be large and are not shown; the unified `diff` is. "Open Diff" asks
+ * the extension, which has the texts. A full `Proposal` also parses as a view (extra keys
+ * are stripped), so tests may send model objects as they are.
+ */
+export const EditProposalView = EditProposal.omit({ oldText: true, newText: true });
+export type EditProposalView = z.infer<typeof EditProposalView>;
+
+export const PermissionEditView = PermissionProposal.shape.edit.unwrap().omit({ oldText: true, newText: true });
+export const PermissionProposalView = PermissionProposal.extend({ edit: PermissionEditView.optional() });
+export type PermissionProposalView = z.infer<typeof PermissionProposalView>;
+
+export const CommandProposalView = CommandProposal;
+export type CommandProposalView = z.infer<typeof CommandProposalView>;
+
+export const ProposalView = z.discriminatedUnion('kind', [EditProposalView, CommandProposalView, PermissionProposalView]);
+export type ProposalView = z.infer<typeof ProposalView>;
+
+export const StateMessage = z.object({ type: z.literal('state'), proposals: z.array(ProposalView) });
+/** A failure the reviewer should see, e.g. a decision the extension could not record. */
+export const ErrorMessage = z.object({ type: z.literal('error'), message: z.string(), proposalId: ProposalId.optional() });
+
+export const ExtensionMessage = z.discriminatedUnion('type', [StateMessage, ErrorMessage]);
+export type ExtensionMessage = z.infer<typeof ExtensionMessage>;
+
+// ---------------------------------------------------------------- helpers
+
+/** Drops the full file texts: the webview gets the diff only. */
+export function toProposalView(proposal: Proposal): ProposalView {
+  switch (proposal.kind) {
+    case 'edit': {
+      const { oldText: _oldText, newText: _newText, ...view } = proposal;
+      return view;
+    }
+    case 'permission': {
+      if (!proposal.edit) return proposal;
+      const { oldText: _oldText, newText: _newText, ...edit } = proposal.edit;
+      return { ...proposal, edit };
+    }
+    case 'command':
+      return proposal;
+  }
+}
+
+export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
+
+const MAX_ERROR_LENGTH = 500;
+
+function parseWith<T>(schema: z.ZodType<T>, raw: unknown): ParseResult<T> {
+  const result = schema.safeParse(raw);
+  if (result.success) return { ok: true, message: result.data };
+  // Describe what was wrong without echoing the payload (it may be large or hostile).
+  const type = typeof raw === 'object' && raw !== null && 'type' in raw && typeof raw.type === 'string' ? raw.type.slice(0, 40) : undefined;
+  const detail = z.prettifyError(result.error).replace(/\s+/g, ' ').trim();
+  const error = `${type === undefined ? 'message without a type' : `'${type}' message`}: ${detail}`;
+  return { ok: false, error: error.length > MAX_ERROR_LENGTH ? `${error.slice(0, MAX_ERROR_LENGTH)}…` : error };
+}
+
+/** Extension side: validates a message from the webview. */
+export function parseWebviewMessage(raw: unknown): ParseResult<WebviewMessage> {
+  return parseWith(WebviewMessage, raw);
+}
+
+/** Webview side: validates a message from the extension. */
+export function parseExtensionMessage(raw: unknown): ParseResult<ExtensionMessage> {
+  return parseWith(ExtensionMessage, raw);
+}

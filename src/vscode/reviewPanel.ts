@@ -1,0 +1,237 @@
+import * as vscode from 'vscode';
+import type { Proposal } from '../core/proposals/model';
+import type { ProposalStore } from '../core/proposals/store';
+import { parseWebviewMessage, toProposalView, type ExtensionMessage, type Verdict, type WebviewMessage } from '../shared/reviewProtocol';
+import { createNonce, reviewPanelHtml } from './reviewHtml';
+
+/** What the panel does with the reviewer's clicks; errors thrown here are shown to the reviewer. */
+export interface ReviewPanelHandlers {
+  decide(proposalId: string, verdict: Verdict): unknown;
+  openDiff(proposalId: string): unknown;
+}
+
+/** The part of a `LogOutputChannel` the panel uses. */
+export interface ReviewPanelLog {
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+const consoleLog: ReviewPanelLog = {
+  warn: (message) => console.warn(message),
+  error: (message) => console.error(message),
+};
+
+/** At most one snapshot per this many ms, however many changes the store fires. */
+const STATE_THROTTLE_MS = 16;
+
+/**
+ * The "Warden Review" webview panel: shows every proposal of the window and turns the
+ * reviewer's Accept / Reject / Open Diff clicks into handler calls. One instance at a time.
+ *
+ * The webview holds no state the extension needs: it gets a full snapshot after it says
+ * `ready` (on every load, including after being hidden, since the panel does not use
+ * retainContextWhenHidden) and after every store change.
+ */
+export class ReviewPanel implements vscode.Disposable {
+  static readonly viewType = 'warden.review';
+  static readonly title = 'Warden Review';
+
+  private static instance: ReviewPanel | undefined;
+
+  /** The open panel, if any. */
+  static get current(): ReviewPanel | undefined {
+    return ReviewPanel.instance;
+  }
+
+  /** Reveals the open panel or opens a new one beside the active editor. */
+  static createOrShow(extensionUri: vscode.Uri, store: ProposalStore, handlers: ReviewPanelHandlers, log: ReviewPanelLog = consoleLog): ReviewPanel {
+    const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+    const open = ReviewPanel.instance;
+    if (open) {
+      open.handlers = handlers;
+      open.panel.reveal(open.panel.viewColumn ?? column);
+      return open;
+    }
+    const panel = vscode.window.createWebviewPanel(ReviewPanel.viewType, ReviewPanel.title, column, {
+      ...webviewOptions(extensionUri),
+      enableFindWidget: true,
+    });
+    return new ReviewPanel(panel, extensionUri, store, handlers, log);
+  }
+
+  /** Adopts a panel VS Code restored after a reload (see `registerSerializer`). */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, store: ProposalStore, handlers: ReviewPanelHandlers, log: ReviewPanelLog = consoleLog): ReviewPanel {
+    ReviewPanel.instance?.dispose();
+    panel.webview.options = webviewOptions(extensionUri);
+    return new ReviewPanel(panel, extensionUri, store, handlers, log);
+  }
+
+  /** Restores the panel across window reloads (matches the `onWebviewPanel:warden.review` activation event). */
+  static registerSerializer(extensionUri: vscode.Uri, store: ProposalStore, handlers: ReviewPanelHandlers, log: ReviewPanelLog = consoleLog): vscode.Disposable {
+    return vscode.window.registerWebviewPanelSerializer(ReviewPanel.viewType, {
+      deserializeWebviewPanel: async (panel) => {
+        ReviewPanel.revive(panel, extensionUri, store, handlers, log);
+      },
+    });
+  }
+
+  private readonly subscriptions: Array<{ dispose(): unknown }> = [];
+  /** Set once the current webview document said `ready`; it is gone while the panel is hidden. */
+  private ready = false;
+  private stateTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Proposals with a decision on its way to the handler: a second click is dropped. */
+  private readonly deciding = new Set<string>();
+  private disposed = false;
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    private readonly store: ProposalStore,
+    private handlers: ReviewPanelHandlers,
+    private readonly log: ReviewPanelLog,
+  ) {
+    ReviewPanel.instance = this;
+    this.subscriptions.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.onDidChangeViewState(() => {
+        // Hidden webviews are torn down; the reloaded document sends `ready` again.
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.webview.onDidReceiveMessage((raw: unknown) => void this.handleMessage(raw)),
+      store.onDidChange(() => this.scheduleState()),
+    );
+    panel.webview.html = this.html();
+  }
+
+  /** The entry point for every webview message (public so extension tests can drive it). */
+  async handleMessage(raw: unknown): Promise<void> {
+    const parsed = parseWebviewMessage(raw);
+    if (!parsed.ok) {
+      this.log.warn(`[review] dropped an invalid message from the webview: ${parsed.error}`);
+      return;
+    }
+    const message: WebviewMessage = parsed.message;
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        this.postState();
+        return;
+      case 'decide':
+        await this.decide(message.proposalId, message.verdict);
+        return;
+      case 'openDiff':
+        await this.openDiff(message.proposalId);
+        return;
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (ReviewPanel.instance === this) ReviewPanel.instance = undefined;
+    if (this.stateTimer !== undefined) clearTimeout(this.stateTimer);
+    this.stateTimer = undefined;
+    for (const subscription of this.subscriptions.splice(0)) subscription.dispose();
+    this.panel.dispose();
+  }
+
+  private async decide(proposalId: string, verdict: Verdict): Promise<void> {
+    const action = verdict === 'approve' ? 'accept' : 'reject';
+    const proposal = this.store.get(proposalId);
+    if (!proposal) {
+      this.fail(proposalId, `Could not ${action} the proposal: it no longer exists.`);
+      return;
+    }
+    if (proposal.state !== 'pending') {
+      // The webview showed an older snapshot; never re-decide, just show the current state.
+      this.fail(proposalId, `Could not ${action} "${proposal.title}": it is already ${proposal.state}.`);
+      this.postState();
+      return;
+    }
+    if (this.deciding.has(proposalId)) {
+      this.log.warn(`[review] dropped a second decision on ${proposalId} while the first is being recorded`);
+      return;
+    }
+    this.deciding.add(proposalId);
+    try {
+      await this.handlers.decide(proposalId, verdict);
+    } catch (error) {
+      this.fail(proposalId, `Could not ${action} "${proposal.title}": ${errorText(error)}`);
+      this.postState();
+    } finally {
+      this.deciding.delete(proposalId);
+    }
+  }
+
+  private async openDiff(proposalId: string): Promise<void> {
+    const proposal = this.store.get(proposalId);
+    if (!proposal || !hasEdit(proposal)) {
+      this.fail(proposalId, proposal ? `"${proposal.title}" has no file change to show.` : 'Could not open the diff: the proposal no longer exists.');
+      return;
+    }
+    try {
+      await this.handlers.openDiff(proposalId);
+    } catch (error) {
+      this.fail(proposalId, `Could not open the diff of "${proposal.title}": ${errorText(error)}`);
+    }
+  }
+
+  /** Tells the reviewer in the panel and in a notification; never approves anything. */
+  private fail(proposalId: string, message: string): void {
+    this.log.error(`[review] ${message} (proposal ${proposalId})`);
+    this.post({ type: 'error', message, proposalId });
+    void vscode.window.showErrorMessage(`Warden: ${message}`);
+  }
+
+  private scheduleState(): void {
+    if (!this.ready || this.stateTimer !== undefined) return;
+    this.stateTimer = setTimeout(() => {
+      this.stateTimer = undefined;
+      this.postState();
+    }, STATE_THROTTLE_MS);
+  }
+
+  private postState(): void {
+    if (this.stateTimer !== undefined) clearTimeout(this.stateTimer);
+    this.stateTimer = undefined;
+    if (!this.ready) return;
+    this.post({ type: 'state', proposals: this.store.all().map(toProposalView) });
+  }
+
+  private post(message: ExtensionMessage): void {
+    if (this.disposed) return;
+    try {
+      this.panel.webview.postMessage(message).then(undefined, (error: unknown) => {
+        this.log.warn(`[review] could not post '${message.type}' to the webview: ${errorText(error)}`);
+      });
+    } catch (error) {
+      this.log.warn(`[review] could not post '${message.type}' to the webview: ${errorText(error)}`);
+    }
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const media = vscode.Uri.joinPath(this.extensionUri, 'dist', 'media');
+    return reviewPanelHtml({
+      cspSource: webview.cspSource,
+      nonce: createNonce(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'review.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'review.css')).toString(),
+    });
+  }
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'media'), vscode.Uri.joinPath(extensionUri, 'media')],
+  };
+}
+
+function hasEdit(proposal: Proposal): boolean {
+  return proposal.kind === 'edit' || (proposal.kind === 'permission' && proposal.edit !== undefined);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

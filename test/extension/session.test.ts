@@ -1,0 +1,100 @@
+import { strict as assert } from 'node:assert';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { WardenApi } from '../../src/extension';
+import type { VerifyReport } from '../../src/core/audit/types';
+import { nextPending } from '../support/proposals';
+
+async function activateWarden(): Promise<WardenApi> {
+  const extension = vscode.extensions.getExtension<WardenApi>('warden-dev.warden');
+  assert.ok(extension, 'the Warden extension is installed in this VS Code');
+  return extension.activate();
+}
+
+function workspaceRoot(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the test opens a workspace folder');
+  return folder.uri.fsPath;
+}
+
+async function auditEntries(root: string): Promise<Array<{ type: string; actor: { kind: string; name?: string }; data: Record<string, unknown> }>> {
+  const dir = path.join(root, '.warden', 'audit');
+  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
+  const text = (await Promise.all(files.map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; actor: { kind: string }; data: Record<string, unknown> });
+}
+
+describe('Warden: a session driven through the commands', function () {
+  this.timeout(240_000);
+
+  it('starts a sandboxed session, applies accepted proposals through the editor, and records a verifiable log', async () => {
+    const api = await activateWarden();
+    const root = workspaceRoot();
+    const originalGreet = await fs.readFile(path.join(root, 'src/greet.js'), 'utf8');
+
+    const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', { instruction: 'add a farewell function with tests' });
+    assert.match(sessionId ?? '', /^s-/, 'startSession returns the session id');
+    const seen = new Set<string>();
+
+    const permission = await nextPending(api.proposals, seen);
+    assert.ok(permission.kind === 'permission' && permission.edit?.path === 'src/greet.js');
+    assert.equal(await fs.readFile(path.join(root, 'src/greet.js'), 'utf8'), originalGreet, 'nothing is written before approval');
+    await vscode.commands.executeCommand('warden.openProposalDiff', permission.id);
+    const diffTab = vscode.window.tabGroups.activeTabGroup.activeTab;
+    assert.ok(diffTab?.input instanceof vscode.TabInputTextDiff, 'Open Diff shows VS Code\'s diff editor');
+    assert.equal(diffTab.input.modified.scheme, 'warden-proposal');
+    assert.equal(await vscode.commands.executeCommand('warden.acceptProposal', permission.id), true);
+
+    const create = await nextPending(api.proposals, seen);
+    assert.ok(create.kind === 'edit' && create.path === 'test/greet.test.js');
+    const greetNow = await fs.readFile(path.join(root, 'src/greet.js'), 'utf8');
+    assert.match(greetNow, /function farewell/, 'the accepted edit is on disk');
+    const greetDocument = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === path.join(root, 'src/greet.js'));
+    assert.ok(greetDocument && !greetDocument.isDirty, 'the edit went through the editor and was saved');
+    await vscode.commands.executeCommand('warden.acceptProposal', create.id);
+
+    const command = await nextPending(api.proposals, seen);
+    assert.ok(command.kind === 'command');
+    assert.equal(command.commandLine, 'node --test test/');
+    await vscode.commands.executeCommand('warden.acceptProposal', command.id);
+
+    assert.equal(await api.lastTurn(), 'end_turn');
+    const ran = api.proposals.get(command.id);
+    assert.ok(ran?.kind === 'command' && ran.result?.exitCode === 0, `the tests ran in the sandbox and passed: ${ran?.kind === 'command' ? ran.result?.outputExcerpt : ''}`);
+
+    const report = await vscode.commands.executeCommand<VerifyReport>('warden.verifyAuditLog');
+    assert.ok(report?.ok, `the audit log verifies: ${JSON.stringify(report)}`);
+    const entries = await auditEntries(root);
+    assert.ok(entries.some((e) => e.type === 'instruction' && e.data.text === 'add a farewell function with tests'));
+    assert.equal(entries.filter((e) => e.type === 'decision' && e.actor.kind === 'human').length, 3);
+    assert.equal(entries.filter((e) => e.type === 'edit.applied').length, 2);
+
+    assert.equal(await vscode.commands.executeCommand('warden.stopSession'), true);
+    assert.equal(api.activeSession(), undefined);
+  });
+
+  it('a rejected proposal never reaches the workspace, and verify points at a tampered line', async () => {
+    const api = await activateWarden();
+    const root = workspaceRoot();
+    const readme = await fs.readFile(path.join(root, 'README.md'), 'utf8');
+    await vscode.commands.executeCommand('warden.startSession', { instruction: 'try again' });
+    const seen = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const proposal = await nextPending(api.proposals, seen);
+      await vscode.commands.executeCommand('warden.rejectProposal', proposal.id);
+    }
+    assert.equal(await api.lastTurn(), 'end_turn');
+    assert.equal(await fs.readFile(path.join(root, 'README.md'), 'utf8'), readme);
+    await vscode.commands.executeCommand('warden.stopSession');
+
+    const dir = path.join(root, '.warden', 'audit');
+    const segment = path.join(dir, (await fs.readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort()[0] ?? '');
+    const lines = (await fs.readFile(segment, 'utf8')).split('\n');
+    lines[2] = (lines[2] ?? '').replace('"type":"', '"type":"x');
+    await fs.writeFile(segment, lines.join('\n'));
+    const report = await vscode.commands.executeCommand<VerifyReport>('warden.verifyAuditLog');
+    assert.ok(report && !report.ok);
+    assert.equal(report.firstBreak?.line, 4, `the break is reported at the entry after the edited one: ${JSON.stringify(report.firstBreak)}`);
+  });
+});
