@@ -19,6 +19,8 @@ const reviewer: Reviewer = { kind: 'human', name: 'Ada Reviewer', email: 'ada@ex
 async function copyDemoWorkspace(): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-it-'));
   await fs.cp(path.join(REPO_ROOT, 'test/fixtures/workspaces/demo'), dir, { recursive: true });
+  // mkdtemp makes a 0700 folder; the sandbox user (uid 1000) must be able to read the workspace.
+  await fs.chmod(dir, 0o755);
   return dir;
 }
 

@@ -34,6 +34,8 @@ const AUDIT_OUTPUT_EXCERPT = 4096;
 interface WriteGrant {
   path: string;
   newHash: string;
+  /** The file as the reviewer saw it; if it changed since, the write is stale. */
+  oldText: string | null;
   proposalId: string;
 }
 
@@ -63,8 +65,11 @@ export class ProposalHandlers implements AcpClientHandlers {
 
   async writeTextFile(params: acp.WriteTextFileRequest): Promise<acp.WriteTextFileResponse> {
     const relative = this.workspacePath(params.path, 'write');
-    const oldText = await this.deps.files.read(relative);
-    const proposal = this.addProposal<EditProposal>({
+    const grant = this.takeWriteGrant(relative, sha256Hex(params.content));
+    // With a grant, the base is what the reviewer saw then, so a later change makes it stale.
+    const oldText = grant ? grant.oldText : await this.deps.files.read(relative);
+    const granted = grant ? this.grantDecision(grant.proposalId) : undefined;
+    const proposal = this.addProposal<EditProposal>(granted, {
       kind: 'edit',
       origin: 'fs/write_text_file',
       title: `${oldText === null ? 'Create' : 'Edit'} ${relative}`,
@@ -76,11 +81,7 @@ export class ProposalHandlers implements AcpClientHandlers {
       diff: unifiedDiff(relative, oldText, params.content),
     });
     await this.recordProposal(proposal);
-
-    const grant = this.takeWriteGrant(relative, proposal.newHash);
-    const decision = grant
-      ? this.grantDecision(proposal.id, `approved as permission request ${grant.proposalId}`)
-      : await this.decisionFor(proposal);
+    const decision = granted ? await this.recordGrant(proposal.id, granted) : await this.decisionFor(proposal);
     if (decision.verdict === 'reject') {
       throw refusal(`The reviewer rejected the write to ${relative}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id });
     }
@@ -93,7 +94,7 @@ export class ProposalHandlers implements AcpClientHandlers {
     const toolKind = toolCall.kind ?? 'other';
     const edit = await this.permissionEdit(toolCall);
     const commandLine = toolKind === 'execute' ? commandFromToolCall(toolCall) : undefined;
-    const proposal = this.addProposal<PermissionProposal>({
+    const proposal = this.addProposal<PermissionProposal>(undefined, {
       kind: 'permission',
       origin: 'session/request_permission',
       title: toolCall.title ?? `${toolKind} (${toolCall.toolCallId})`,
@@ -109,7 +110,7 @@ export class ProposalHandlers implements AcpClientHandlers {
     this.deps.store.setState(proposal.id, decision.verdict === 'approve' ? 'applied' : 'rejected', undefined, {
       ...(option ? { chosenOptionId: option.optionId } : {}),
     });
-    if (decision.verdict === 'approve' && edit) this.writeGrants.push({ path: edit.path, newHash: edit.newHash, proposalId: proposal.id });
+    if (decision.verdict === 'approve' && edit) this.writeGrants.push({ path: edit.path, newHash: edit.newHash, oldText: edit.oldText, proposalId: proposal.id });
     if (decision.verdict === 'approve' && commandLine) this.commandGrants.push({ commandLine, proposalId: proposal.id });
     await this.deps.record({
       actor: { kind: 'warden', id: 'warden' },
@@ -126,7 +127,9 @@ export class ProposalHandlers implements AcpClientHandlers {
     const commandLine = args.length > 0 ? displayCommandLine(argv) : params.command;
     const cwd = params.cwd ?? this.deps.sandbox.workspaceFolder;
     const env = Object.fromEntries((params.env ?? []).map((v) => [v.name, v.value]));
-    const proposal = this.addProposal<CommandProposal>({
+    const grant = this.takeCommandGrant(commandLine);
+    const granted = grant ? this.grantDecision(grant.proposalId) : undefined;
+    const proposal = this.addProposal<CommandProposal>(granted, {
       kind: 'command',
       origin: 'terminal/create',
       title: `Run ${truncate(commandLine, 80)}`,
@@ -136,10 +139,7 @@ export class ProposalHandlers implements AcpClientHandlers {
       env,
     });
     await this.recordProposal(proposal);
-    const grant = this.takeCommandGrant(commandLine);
-    const decision = grant
-      ? this.grantDecision(proposal.id, `approved as permission request ${grant.proposalId}`)
-      : await this.decisionFor(proposal);
+    const decision = granted ? await this.recordGrant(proposal.id, granted) : await this.decisionFor(proposal);
     if (decision.verdict === 'reject') {
       throw refusal(`The reviewer rejected the command ${commandLine}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id });
     }
@@ -261,15 +261,22 @@ export class ProposalHandlers implements AcpClientHandlers {
     return decision;
   }
 
-  private grantDecision(proposalId: string, reason: string): Decision {
-    const decision: Decision = {
+  /** The decision for a request a reviewer already approved through a permission request. */
+  private grantDecision(permissionProposalId: string): Decision {
+    return {
       verdict: 'approve',
       reviewer: { kind: 'warden', name: 'warden', source: 'earlier approval' },
-      reason,
+      reason: `approved as permission request ${permissionProposalId}`,
       decidedAt: new Date().toISOString(),
     };
-    this.deps.store.decide(proposalId, decision);
-    void this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'decision', data: { proposalId, verdict: 'approve', reason } });
+  }
+
+  private async recordGrant(proposalId: string, decision: Decision): Promise<Decision> {
+    await this.deps.record({
+      actor: { kind: 'warden', id: 'warden' },
+      type: 'decision',
+      data: { proposalId, verdict: decision.verdict, reviewer: decision.reviewer, reason: decision.reason ?? null },
+    });
     return decision;
   }
 
@@ -283,13 +290,15 @@ export class ProposalHandlers implements AcpClientHandlers {
     return index < 0 ? undefined : this.commandGrants.splice(index, 1)[0];
   }
 
-  private addProposal<P extends Proposal>(fields: Omit<P, 'id' | 'sessionId' | 'createdAt' | 'state'>): P {
+  /** Adds a proposal; one that is already granted is born approved, so it never shows as pending. */
+  private addProposal<P extends Proposal>(granted: Decision | undefined, fields: Omit<P, 'id' | 'sessionId' | 'createdAt' | 'state'>): P {
     const proposal = {
       ...fields,
       id: `p-${randomUUID()}`,
       sessionId: this.deps.sessionId,
       createdAt: new Date().toISOString(),
-      state: 'pending',
+      state: granted ? 'approved' : 'pending',
+      ...(granted ? { decision: granted } : {}),
     } as P;
     this.deps.store.add(proposal);
     return proposal;
