@@ -1,0 +1,300 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type Dockerode from 'dockerode';
+import { findNodeAtLocation, parse, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { z } from 'zod';
+import { SandboxError } from './types';
+
+/** Where Warden looks for the sandbox definition, in order (paths relative to the workspace). */
+export const DEVCONTAINER_LOCATIONS = ['.devcontainer/devcontainer.json', '.devcontainer.json'] as const;
+
+export const AGENTS_FOLDER = '/opt/warden/agents';
+export const SANDBOX_HOME = '/home/warden';
+export const DEFAULT_USER = '1000:1000';
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const PIDS_LIMIT = 256;
+export const MEMORY_LIMIT_BYTES = 2 * 1024 ** 3;
+export const LABELS = { managed: 'dev.warden.managed', session: 'dev.warden.session', workspace: 'dev.warden.workspace' } as const;
+
+/**
+ * PID 1 of the sandbox: only keeps the container alive (busybox sh is enough). The trap
+ * makes it exit at once on SIGTERM, so stop() does not wait for the kill timeout.
+ */
+export const KEEPALIVE_SCRIPT = 'trap "exit 0" TERM INT; while :; do sleep 86400 & wait $!; done';
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
+
+export const devcontainerSchema = z.looseObject({
+  name: z.string().optional(),
+  image: z.string().min(1).optional(),
+  build: z
+    .looseObject({
+      dockerfile: z.string().min(1).optional(),
+      context: z.string().min(1).optional(),
+      args: z.record(z.string(), z.string()).optional(),
+      target: z.string().min(1).optional(),
+    })
+    .optional(),
+  /** Deprecated spellings of build.dockerfile / build.context, still found in the wild. */
+  dockerFile: z.string().min(1).optional(),
+  context: z.string().min(1).optional(),
+  workspaceFolder: z.string().min(1).optional(),
+  containerEnv: z.record(envName, z.string()).optional(),
+  remoteUser: z.string().min(1).optional(),
+  containerUser: z.string().min(1).optional(),
+});
+
+export type DevcontainerConfig = z.infer<typeof devcontainerSchema>;
+
+export interface LoadedDevcontainer {
+  config: DevcontainerConfig;
+  /** Absolute path of the devcontainer.json that was read. */
+  configPath: string;
+}
+
+/** Finds the sandbox definition of a workspace, or fails saying where it looked. */
+export async function findDevcontainerConfig(workspaceHostPath: string): Promise<string> {
+  for (const relative of DEVCONTAINER_LOCATIONS) {
+    const candidate = path.join(workspaceHostPath, relative);
+    if (await fs.stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
+  }
+  throw new SandboxError(
+    `No sandbox definition found in ${workspaceHostPath}: looked for ${DEVCONTAINER_LOCATIONS.join(' and ')}. ` +
+      'Add a .devcontainer/devcontainer.json with an "image" or a "build.dockerfile".',
+    'config-missing',
+  );
+}
+
+export async function loadDevcontainer(workspaceHostPath: string): Promise<LoadedDevcontainer> {
+  const configPath = await findDevcontainerConfig(workspaceHostPath);
+  const text = await fs.readFile(configPath, 'utf8');
+  return { config: parseDevcontainer(text, configPath), configPath };
+}
+
+/** Parses devcontainer.json (JSONC). Every failure is a 'config-invalid' error with file:line:column. */
+export function parseDevcontainer(text: string, fileName = 'devcontainer.json'): DevcontainerConfig {
+  const errors: ParseError[] = [];
+  const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const first = errors[0];
+  if (first) {
+    const { line, column } = lineColumn(text, first.offset);
+    throw new SandboxError(`${fileName}:${line}:${column}: ${describeParseError(printParseErrorCode(first.error))}`, 'config-invalid');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SandboxError(`${fileName}: expected a JSON object at the top level`, 'config-invalid');
+  }
+  const result = devcontainerSchema.safeParse(value);
+  if (!result.success) {
+    const tree = parseTree(text, [], { allowTrailingComma: true });
+    const problems = result.error.issues.map((issue) => {
+      const keyPath = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+      const node = tree ? findNodeAtLocation(tree, keyPath) : undefined;
+      const where = node ? lineColumn(text, node.offset) : undefined;
+      const position = where ? `${where.line}:${where.column}: ` : '';
+      // A bad record key nests the real reason (e.g. "must be a valid environment variable name").
+      const message = issue.code === 'invalid_key' ? issue.issues.map((inner) => inner.message).join('; ') : issue.message;
+      return `${fileName}:${position}${keyPath.join('.') || '(root)'}: ${message}`;
+    });
+    throw new SandboxError(problems.join('\n'), 'config-invalid');
+  }
+  const config = result.data;
+  if (!config.image && !dockerfileOf(config)) {
+    const compose = 'dockerComposeFile' in config ? ' Docker Compose definitions (dockerComposeFile) are not supported yet.' : '';
+    throw new SandboxError(`${fileName}: needs an "image" or a "build.dockerfile" to define the sandbox.${compose}`, 'config-invalid');
+  }
+  return config;
+}
+
+function describeParseError(code: string): string {
+  // jsonc-parser's codes are identifiers such as "CommaExpected"; make them read as words.
+  return code.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+}
+
+/** 1-based line and column of an offset. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}
+
+function dockerfileOf(config: DevcontainerConfig): string | undefined {
+  return config.build?.dockerfile ?? config.dockerFile;
+}
+
+export type ImageSource =
+  | { kind: 'image'; image: string }
+  | {
+      kind: 'build';
+      /** Absolute host paths. */
+      dockerfilePath: string;
+      contextPath: string;
+      args: Record<string, string>;
+      target: string | undefined;
+    };
+
+/**
+ * Where the image comes from. Paths are relative to the folder holding devcontainer.json (as
+ * the spec says) and must stay inside the workspace: the build context is sent to the engine,
+ * so `"context": "../.."` could otherwise copy the user's home (keys, tokens) into the image.
+ */
+export function imageSource(loaded: LoadedDevcontainer, workspaceHostPath: string): ImageSource {
+  const { config, configPath } = loaded;
+  const dockerfile = dockerfileOf(config);
+  if (!dockerfile) return { kind: 'image', image: config.image ?? '' };
+  const base = path.dirname(configPath);
+  const contextPath = path.resolve(base, config.build?.context ?? config.context ?? '.');
+  const dockerfilePath = path.resolve(base, dockerfile);
+  for (const [what, p] of [['build context', contextPath], ['Dockerfile', dockerfilePath]] as const) {
+    const rel = path.relative(workspaceHostPath, p);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+      throw new SandboxError(`${configPath}: the ${what} ${p} is outside the workspace ${workspaceHostPath}; Warden only builds from inside it`, 'config-invalid');
+    }
+  }
+  return { kind: 'build', dockerfilePath, contextPath, args: config.build?.args ?? {}, target: config.build?.target };
+}
+
+/**
+ * The user the container runs as: never root. A numeric uid without a group gets the group of
+ * the same number (Docker would pick gid 0). Named users are checked again once the container
+ * runs, since only the image's /etc/passwd knows their uid.
+ */
+export function sandboxUser(config: DevcontainerConfig): string {
+  const requested = config.containerUser ?? config.remoteUser;
+  if (requested === undefined) return DEFAULT_USER;
+  const numeric = /^(\d+)(?::(\d+))?$/.exec(requested);
+  const [userPart, groupPart] = requested.split(':');
+  const rootUser = numeric ? Number(numeric[1]) === 0 : userPart === 'root';
+  const rootGroup = numeric ? numeric[2] !== undefined && Number(numeric[2]) === 0 : groupPart === 'root' || groupPart === '0';
+  if (rootUser || rootGroup) {
+    throw new SandboxError(`devcontainer.json asks for user "${requested}": Warden never runs the sandbox as root; use a non-root user (default ${DEFAULT_USER})`, 'config-invalid');
+  }
+  if (numeric) return `${numeric[1]}:${numeric[2] ?? numeric[1]}`;
+  return requested;
+}
+
+/** Where the workspace is mounted in the container (default /workspaces/<folder name>). */
+export function containerWorkspaceFolder(config: DevcontainerConfig, workspaceHostPath: string): string {
+  const basename = path.basename(workspaceHostPath);
+  const folder = substitute(config.workspaceFolder ?? `/workspaces/${basename}`, { localWorkspaceFolderBasename: basename }, 'workspaceFolder');
+  const normalized = path.posix.normalize(folder);
+  const reserved = ['/', '/tmp', SANDBOX_HOME, '/opt/warden', AGENTS_FOLDER, '/proc', '/sys', '/dev', '/etc'];
+  if (!path.posix.isAbsolute(normalized) || reserved.some((r) => normalized === r || r.startsWith(`${normalized}/`) || normalized.startsWith(`${r}/`))) {
+    throw new SandboxError(`devcontainer.json: workspaceFolder "${folder}" must be an absolute path outside ${reserved.join(', ')}`, 'config-invalid');
+  }
+  return normalized;
+}
+
+/**
+ * Expands the devcontainer variables that carry no host secrets. `${localEnv:...}` is refused:
+ * no host environment enters the sandbox (invariant 6), and dropping it silently would hide that.
+ */
+function substitute(value: string, vars: Record<string, string>, where: string): string {
+  return value.replace(/\$\{([^}]+)\}/g, (match, name: string) => {
+    if (name in vars) return vars[name] ?? '';
+    if (/^localEnv:/.test(name)) {
+      throw new SandboxError(`devcontainer.json: ${where} uses ${match}; Warden never passes host environment variables into the sandbox`, 'config-invalid');
+    }
+    return match;
+  });
+}
+
+export interface ContainerSpecOptions {
+  workspaceHostPath: string;
+  agentsHostPath: string;
+  sessionId: string;
+  image: string;
+  /** PATH the image declares (its Env), kept unless containerEnv sets one. */
+  imagePath?: string;
+}
+
+/** The hardened container for a sandbox. Pure: the same inputs always give the same spec. */
+export function toContainerSpec(config: DevcontainerConfig, options: ContainerSpecOptions): Dockerode.ContainerCreateOptions {
+  const workspaceFolder = containerWorkspaceFolder(config, options.workspaceHostPath);
+  const user = sandboxUser(config);
+  const basename = path.basename(options.workspaceHostPath);
+  const vars = {
+    localWorkspaceFolderBasename: basename,
+    containerWorkspaceFolder: workspaceFolder,
+    containerWorkspaceFolderBasename: path.posix.basename(workspaceFolder),
+  };
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config.containerEnv ?? {})) env[key] = substitute(value, vars, `containerEnv.${key}`);
+  // HOME must be the writable tmpfs: everything else is read-only.
+  env.HOME = SANDBOX_HOME;
+  env.PATH = env.PATH ?? options.imagePath ?? DEFAULT_PATH;
+
+  const numericUser = /^(\d+):(\d+)$/.exec(user);
+  // /tmp and HOME allow exec: tools compile and run helpers there; the rootfs stays read-only.
+  const tmpfsOptions = 'rw,exec,nosuid,nodev';
+  const homeOwner = numericUser ? `uid=${numericUser[1]},gid=${numericUser[2]},mode=0700` : 'mode=1777';
+
+  return {
+    Image: options.image,
+    Hostname: 'warden-sandbox',
+    User: user,
+    Entrypoint: ['/bin/sh', '-c', KEEPALIVE_SCRIPT],
+    Cmd: [],
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    WorkingDir: workspaceFolder,
+    Labels: {
+      [LABELS.managed]: 'true',
+      [LABELS.session]: options.sessionId,
+      [LABELS.workspace]: options.workspaceHostPath,
+    },
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    Tty: false,
+    OpenStdin: false,
+    StopSignal: 'SIGTERM',
+    StopTimeout: 2,
+    HostConfig: {
+      NetworkMode: 'none',
+      CapDrop: ['ALL'],
+      CapAdd: [],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      ReadonlyRootfs: true,
+      PidsLimit: PIDS_LIMIT,
+      Memory: MEMORY_LIMIT_BYTES,
+      MemorySwap: MEMORY_LIMIT_BYTES,
+      IpcMode: 'private',
+      RestartPolicy: { Name: 'no' },
+      AutoRemove: false,
+      Tmpfs: {
+        '/tmp': `${tmpfsOptions},size=1g,mode=1777`,
+        [SANDBOX_HOME]: `${tmpfsOptions},size=512m,${homeOwner}`,
+      },
+      // Mounts (not Binds): a missing source is an error instead of a folder Docker creates.
+      Mounts: [
+        { Type: 'bind', Source: options.workspaceHostPath, Target: workspaceFolder, ReadOnly: true },
+        { Type: 'bind', Source: options.agentsHostPath, Target: AGENTS_FOLDER, ReadOnly: true },
+      ],
+    },
+  };
+}
+
+/** Lines for the log about devcontainer.json settings Warden deliberately does not apply. */
+export function ignoredSettings(config: DevcontainerConfig): string[] {
+  const reasons: Record<string, string> = {
+    privileged: 'the sandbox never runs privileged',
+    capAdd: 'all capabilities are dropped',
+    securityOpt: 'Warden sets its own security options',
+    runArgs: 'Warden creates the container itself',
+    mounts: 'only the workspace (read-only) and the agents folder are mounted',
+    workspaceMount: 'the workspace is always mounted read-only',
+    forwardPorts: 'the sandbox has no network',
+    appPort: 'the sandbox has no network',
+    remoteEnv: 'only containerEnv is applied',
+    initializeCommand: 'lifecycle commands are not run',
+    onCreateCommand: 'lifecycle commands are not run',
+    updateContentCommand: 'lifecycle commands are not run',
+    postCreateCommand: 'lifecycle commands are not run',
+    postStartCommand: 'lifecycle commands are not run',
+    postAttachCommand: 'lifecycle commands are not run',
+    features: 'dev container features are not installed',
+  };
+  return Object.keys(config)
+    .filter((key) => key in reasons)
+    .map((key) => `devcontainer.json: "${key}" is ignored (${reasons[key]})`);
+}
