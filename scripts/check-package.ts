@@ -4,7 +4,7 @@
  * `package: N passed, M failed`.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -49,6 +49,7 @@ async function main(): Promise<void> {
 
   await check('vsce package produces a VSIX', async () => {
     rmSync(vsix, { force: true });
+    mkdirSync(path.dirname(vsix), { recursive: true });
     await run(vsce, ['package', '--no-dependencies', '--out', vsix], { cwd: root });
     return `.build/warden.vsix ${kib(statSync(vsix).size)}`;
   });
@@ -65,6 +66,11 @@ async function main(): Promise<void> {
     } finally {
       rmSync(extensionsDir, { recursive: true, force: true });
     }
+  });
+
+  await check('the demo launcher serves VS Code with Warden installed (npm run demo -- --check)', async () => {
+    const { stdout } = await run(path.join(root, 'node_modules', '.bin', 'tsx'), ['scripts/demo.ts', '--check'], { cwd: root, timeout: 300_000 });
+    return stdout.trim().split('\n').at(-1);
   });
 
   for (const r of results) console.log(`${r.ok ? '✔' : '✘'} ${r.name}${r.detail ? ` — ${r.detail}` : ''}`);

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   console.error('[demo] building and packaging Warden');
   await run(process.execPath, ['esbuild.js', '--production'], { cwd: root });
   const vsix = path.join(root, '.build', 'warden.vsix');
+  mkdirSync(path.dirname(vsix), { recursive: true });
   await run(path.join(root, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--out', vsix], { cwd: root });
   await run(node, [serverMain, '--install-extension', vsix, '--force', '--extensions-dir', extensionsDir, '--accept-server-license-terms']);
 
