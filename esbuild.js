@@ -50,7 +50,8 @@ if (withTests) {
 }
 
 async function main() {
-  const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
+  // mainFields: prefer ESM builds; jsonc-parser's UMD main has requires esbuild cannot follow.
+  const common = { mainFields: ['module', 'main'], bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
   const contexts = await Promise.all(builds.map((b) => esbuild.context({ ...common, ...b })));
   if (watch) {
     await Promise.all(contexts.map((c) => c.watch()));

@@ -1,0 +1,8 @@
+/**
+ * Every extension-host suite, imported statically so esbuild bundles it into
+ * out/test/extension/index.js (there is no file discovery inside the bundle).
+ * Add each new `test/extension/*.test.ts` here: scripts/run-extension-tests.ts fails
+ * when one is missing.
+ */
+import './smoke.test';
+import './session.test';
