@@ -113,7 +113,7 @@ const quickInput = (page: Page) => page.locator('.quick-input-widget');
  * Runs a command through the command palette by its title as the palette shows it
  * (`Category: Title`, e.g. `View: Toggle Terminal`): F1, type, pick the row with exactly that label.
  */
-export async function runCommand(page: Page, title: string): Promise<void> {
+export async function runCommand(page: Page, title: string, commandTimeoutMs = 30_000): Promise<void> {
   const widget = quickInput(page);
   const input = widget.locator('.quick-input-box input');
   // The list is fuzzy-filtered: pick the row whose label is exactly the title, not the first row.
@@ -121,26 +121,33 @@ export async function runCommand(page: Page, title: string): Promise<void> {
     .locator('.monaco-list-row')
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`) }) })
     .first();
-  // Something that grabs focus while the palette opens (a new terminal, an editor) closes it: retry then.
+  // Something that grabs focus while the palette opens (a new terminal, an editor) closes it, and an
+  // extension's commands appear only once the extension host has registered it: retry until the deadline.
+  const deadline = Date.now() + commandTimeoutMs;
   for (let attempt = 1; ; attempt++) {
     if (!(await widget.isVisible())) await page.keyboard.press('F1');
     try {
       await input.fill(`>${title}`, { timeout: 5_000 });
-      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      await row.waitFor({ state: 'visible', timeout: 5_000 });
       await row.click({ timeout: 5_000 });
       break;
     } catch (error) {
+      if (Date.now() < deadline) {
+        if (await widget.isVisible()) await page.keyboard.press('Escape');
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
       if (await widget.isVisible()) {
         const shown = await widget.locator('.monaco-list-row .label-name').allTextContents();
-        throw new Error(`No command titled "${title}" in the command palette (is its \`when\` clause true?); it shows: ${shown.slice(0, 8).join(' | ') || '(nothing)'}`);
+        throw new Error(`No command titled "${title}" in the command palette after ${attempt} tries (is its \`when\` clause true?); it shows: ${shown.slice(0, 8).join(' | ') || '(nothing)'}`);
       }
-      if (attempt >= 3) throw error;
+      throw error;
     }
   }
   // Done when the palette closed or the command replaced it with its own prompt (Quick Open, a showInputBox...).
-  const deadline = Date.now() + 10_000;
+  const closeDeadline = Date.now() + 10_000;
   while ((await widget.isVisible()) && (await input.inputValue().catch(() => '')) === `>${title}`) {
-    if (Date.now() > deadline) throw new Error(`The command palette still shows "${title}" after choosing it`);
+    if (Date.now() > closeDeadline) throw new Error(`The command palette still shows "${title}" after choosing it`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
