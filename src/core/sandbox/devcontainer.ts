@@ -14,7 +14,13 @@ export const DEFAULT_USER = '1000:1000';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const PIDS_LIMIT = 256;
 export const MEMORY_LIMIT_BYTES = 2 * 1024 ** 3;
-export const LABELS = { managed: 'dev.warden.managed', session: 'dev.warden.session', workspace: 'dev.warden.workspace' } as const;
+export const LABELS = {
+  managed: 'dev.warden.managed',
+  session: 'dev.warden.session',
+  workspace: 'dev.warden.workspace',
+  /** `host:pid` of the Warden process that owns the container, so orphans of crashed sessions can be found. */
+  owner: 'dev.warden.owner',
+} as const;
 
 /**
  * PID 1 of the sandbox: only keeps the container alive (busybox sh is enough). The trap
@@ -205,6 +211,8 @@ export interface ContainerSpecOptions {
   image: string;
   /** PATH the image declares (its Env), kept unless containerEnv sets one. */
   imagePath?: string;
+  /** `host:pid` of the owning Warden process (see LABELS.owner). */
+  owner?: string;
 }
 
 /** The hardened container for a sandbox. Pure: the same inputs always give the same spec. */
@@ -240,6 +248,7 @@ export function toContainerSpec(config: DevcontainerConfig, options: ContainerSp
       [LABELS.managed]: 'true',
       [LABELS.session]: options.sessionId,
       [LABELS.workspace]: options.workspaceHostPath,
+      ...(options.owner ? { [LABELS.owner]: options.owner } : {}),
     },
     AttachStdin: false,
     AttachStdout: false,

@@ -1,3 +1,4 @@
+import { ownerLabel, removeOrphanedSandboxes } from './orphans';
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -52,7 +53,10 @@ export class DockerSandboxProvider implements SandboxProvider {
     const imageInfo = imageInspectSchema.safeParse(await this.docker.getImage(image).inspect().catch(() => undefined));
     if (!imageInfo.success) throw new SandboxError(`The image ${image} cannot be inspected after it was prepared; is the engine still running?`, 'image-unavailable');
     const imagePath = imageInfo.data.Config?.Env?.find((e) => e.startsWith('PATH='))?.slice('PATH='.length);
-    const spec = toContainerSpec(loaded.config, { ...options, image, ...(imagePath ? { imagePath } : {}) });
+    const spec = toContainerSpec(loaded.config, { ...options, image, owner: ownerLabel(), ...(imagePath ? { imagePath } : {}) });
+    for (const id of await removeOrphanedSandboxes(this.docker, options.workspaceHostPath)) {
+      log(`removed the sandbox ${id.slice(0, 12)} of a crashed session of this workspace`);
+    }
 
     let container: Dockerode.Container;
     try {

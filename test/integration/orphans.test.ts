@@ -1,0 +1,74 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Docker from 'dockerode';
+import { LABELS } from '../../src/core/sandbox/devcontainer';
+import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
+import { BASE_IMAGE, ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
+
+const docker = new Docker();
+
+/** A pid that certainly belonged to a process that has exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+  return Number(child.stdout.toString());
+}
+
+async function labelledContainer(workspace: string, owner: string): Promise<string> {
+  const container = await docker.createContainer({
+    Image: BASE_IMAGE,
+    Cmd: ['sleep', '300'],
+    Labels: { [LABELS.managed]: 'true', [LABELS.session]: 'crashed', [LABELS.workspace]: workspace, [LABELS.owner]: owner },
+    HostConfig: { NetworkMode: 'none', CapDrop: ['ALL'], ReadonlyRootfs: true },
+    User: '1000:1000',
+  });
+  await container.start();
+  return container.id;
+}
+
+describe('sandboxes of crashed sessions (real Docker engine)', function () {
+  this.timeout(120_000);
+  let workspace: string;
+  const created: string[] = [];
+
+  before(async function () {
+    this.timeout(600_000);
+    await ensureSandboxPrerequisites();
+    workspace = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-orphans-'));
+    await fs.chmod(workspace, 0o755);
+    await fs.mkdir(path.join(workspace, '.devcontainer'));
+    await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE }));
+  });
+
+  after(async () => {
+    await Promise.all(created.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)));
+    await fs.rm(workspace, { recursive: true, force: true });
+  });
+
+  it('are removed at the next start; sandboxes of live Warden processes are kept', async () => {
+    const orphan = await labelledContainer(workspace, `${os.hostname()}:${deadPid()}`);
+    const live = await labelledContainer(workspace, `${os.hostname()}:${process.ppid}`);
+    const otherHost = await labelledContainer(workspace, `some-other-host:${deadPid()}`);
+    created.push(orphan, live, otherHost);
+    const logs: string[] = [];
+    const sandbox = await new DockerSandboxProvider().start({
+      workspaceHostPath: workspace,
+      agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
+      sessionId: 'after-crash',
+      onLog: (line) => logs.push(line),
+    });
+    created.push(sandbox.containerId);
+    try {
+      await assert.rejects(docker.getContainer(orphan).inspect(), /no such container/i);
+      await docker.getContainer(live).inspect();
+      await docker.getContainer(otherHost).inspect();
+      assert.ok(logs.some((l) => l.includes(orphan.slice(0, 12)) && /crashed session/.test(l)), `the cleanup is reported: ${logs.join(' | ')}`);
+      const own = await docker.getContainer(sandbox.containerId).inspect();
+      assert.equal(own.Config.Labels[LABELS.owner], `${os.hostname()}:${process.pid}`);
+    } finally {
+      await sandbox.stop();
+    }
+  });
+});
