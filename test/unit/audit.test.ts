@@ -55,7 +55,7 @@ describe('audit log', () => {
   });
 
   it('treats a missing or empty log as ok with 0 entries', async () => {
-    assert.deepEqual(await verifyAuditLog(root), { ok: true, entries: 0, segments: 0, head: null });
+    assert.deepEqual(await verifyAuditLog(root), { ok: true, entries: 0, segments: 0, head: null, headSeq: 0 });
     await fs.mkdir(path.join(root, '.warden/audit'), { recursive: true });
     await fs.writeFile(path.join(root, SEG1), '');
     const report = await verifyAuditLog(root);
@@ -79,7 +79,7 @@ describe('audit log', () => {
       assert.equal(entry.prev, i === 0 ? GENESIS_PREV : sha256Hex(lines[i - 1] ?? ''));
     });
     const report = await verifyAuditLog(root);
-    assert.deepEqual(report, { ok: true, entries: 5, segments: 1, head: sha256Hex(lines[4] ?? '') });
+    assert.deepEqual(report, { ok: true, entries: 5, segments: 1, head: sha256Hex(lines[4] ?? ''), headSeq: 5 });
     assert.match(formatVerifyReport(report), /verified: 5 entries in 1 segment/);
   });
 

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AuditLog, AuditLogCorruptError, listSegments, verifyAuditLog } from '../../src/core/audit';
+import { AuditLog, AuditLogCorruptError, listSegments, repairAuditLog, verifyAuditLog } from '../../src/core/audit';
 
 const WRITER = path.resolve(__dirname, '../fixtures/audit-writer.ts');
 
@@ -93,6 +93,18 @@ describe('audit log across processes', function () {
         assert.equal(report.firstBreak?.line, lineCount, 'only the last line is broken');
         assert.match(report.firstBreak?.reason ?? '', /torn write\?/);
         await assert.rejects(log.append({ sessionId: 's', actor: { kind: 'warden', id: 'warden' }, type: 'after.kill', data: {} }), AuditLogCorruptError);
+
+        // Repair cuts the torn line into a side file, records that it did, and the chain continues.
+        const repair = await repairAuditLog(root);
+        assert.equal(repair.repaired, true, repair.message);
+        assert.equal(repair.after.ok, true, JSON.stringify(repair.after.firstBreak));
+        assert.equal(repair.after.entries, report.entries + 1, 'every complete entry is kept, plus audit.repaired');
+        const saved = await fs.readFile(path.join(root, repair.torn?.savedTo ?? 'missing'));
+        assert.equal(saved.length, repair.torn?.bytes);
+        assert.ok(saved.length > 0 && !saved.includes(0x0a), 'the side file holds exactly the torn bytes');
+        const entry = await log.append({ sessionId: 's', actor: { kind: 'warden', id: 'warden' }, type: 'after.kill', data: {} });
+        assert.equal(entry.seq, report.entries + 2);
+        assert.equal((await verifyAuditLog(root)).ok, true);
       }
     });
   }

@@ -73,8 +73,18 @@ export class AuditLog {
 
   /** Appends one entry durably; resolves with the entry exactly as written. */
   append(event: AuditEventInput): Promise<AuditEntry> {
+    return this.appendPrepared(() => Promise.resolve(event));
+  }
+
+  /**
+   * Appends the event `prepare` returns, running `prepare` while holding the cross-process
+   * lock (no other writer can append in between). Used by repair to cut a torn tail and
+   * record that it did, atomically with respect to every other writer. If `prepare` throws,
+   * nothing is appended and the error is passed on.
+   */
+  appendPrepared(prepare: () => Promise<AuditEventInput>): Promise<AuditEntry> {
     const previous = queues.get(this.dir) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.appendLocked(event));
+    const run = previous.catch(() => undefined).then(() => this.appendLocked(prepare));
     queues.set(this.dir, run);
     // Forget a settled queue so the map does not pin the last entry.
     const forget = (): void => {
@@ -84,7 +94,7 @@ export class AuditLog {
     return run;
   }
 
-  private async appendLocked(event: AuditEventInput): Promise<AuditEntry> {
+  private async appendLocked(prepare: () => Promise<AuditEventInput>): Promise<AuditEntry> {
     const created = await fs.mkdir(this.dir, { recursive: true });
     // Make each newly created directory's entry durable in its parent.
     if (created) for (let dir = this.dir; dir !== path.dirname(created); dir = path.dirname(dir)) await fsyncDir(path.dirname(dir));
@@ -93,6 +103,7 @@ export class AuditLog {
       staleMs: this.staleLockMs,
     });
     try {
+      const event = await prepare();
       const tail = await this.readTail();
       const entry: AuditEntry = {
         v: 1,
@@ -228,7 +239,7 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+export async function fsyncDir(dir: string): Promise<void> {
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(dir, 'r');

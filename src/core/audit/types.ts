@@ -44,5 +44,7 @@ export interface VerifyReport {
   segments: number;
   /** Hash of the last good entry (the chain head). */
   head: string | null;
+  /** `seq` of the chain head (0 for an empty log): with `head`, what an anchor records. */
+  headSeq: number;
   firstBreak?: VerifyBreak;
 }

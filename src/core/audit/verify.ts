@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import * as z from 'zod';
 import { sha256Hex } from '../util/hash';
+import { readLines, type Line } from './lines';
 import { auditDir, GENESIS_PREV, listSegments, segmentName, type Segment } from './segments';
 import type { AuditEntry, VerifyBreak, VerifyReport } from './types';
 
@@ -26,31 +26,6 @@ export const auditEntrySchema = z.object({
 // Compile-time guard: the schema's output must be assignable to the public type.
 const _schemaMatchesType = (entry: z.infer<typeof auditEntrySchema>): AuditEntry => entry;
 void _schemaMatchesType;
-
-interface Line {
-  /** 1-based line number within the segment. */
-  number: number;
-  bytes: Buffer;
-  /** False for a final piece with no "\n" after it. */
-  terminated: boolean;
-}
-
-/** Splits a file into lines as exact bytes (hashes are over bytes, not decoded text). */
-async function* readLines(file: string): AsyncGenerator<Line> {
-  let pending: Buffer[] = [];
-  let number = 0;
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
-    let start = 0;
-    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
-      pending.push(chunk.subarray(start, nl));
-      yield { number: ++number, bytes: Buffer.concat(pending), terminated: true };
-      pending = [];
-      start = nl + 1;
-    }
-    if (start < chunk.length) pending.push(chunk.subarray(start));
-  }
-  if (pending.length > 0) yield { number: ++number, bytes: Buffer.concat(pending), terminated: false };
-}
 
 /** One line of lookahead, to tell a reorder from a deletion and to know which line is last. */
 class Peekable<T> {
@@ -108,7 +83,7 @@ export async function verifyAuditLog(workspaceRoot: string): Promise<VerifyRepor
   let head: string | null = null;
   /** Where the previous good entry was, to name it in a reason. */
   let previous: { segment: Segment; line: number } | undefined;
-  const report = (firstBreak: VerifyBreak): VerifyReport => ({ ok: false, entries, segments: segments.length, head, firstBreak });
+  const report = (firstBreak: VerifyBreak): VerifyReport => ({ ok: false, entries, segments: segments.length, head, headSeq: lastSeq, firstBreak });
 
   for (const [i, segment] of segments.entries()) {
     const expectedIndex = (segments[i - 1]?.index ?? 0) + 1;
@@ -140,7 +115,7 @@ export async function verifyAuditLog(workspaceRoot: string): Promise<VerifyRepor
       await lines.close();
     }
   }
-  return { ok: true, entries, segments: segments.length, head };
+  return { ok: true, entries, segments: segments.length, head, headSeq: lastSeq };
 }
 
 function checkSeq(seq: number, lastSeq: number, lineNumber: number, next: Line | undefined): string | undefined {

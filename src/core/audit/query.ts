@@ -1,0 +1,441 @@
+import * as path from 'node:path';
+import { sha256Hex } from '../util/hash';
+import { readLines } from './lines';
+import { auditDir, listSegments } from './segments';
+import type { AuditEntry } from './types';
+import { auditEntrySchema } from './verify';
+
+/**
+ * Reading and querying the audit log: one streaming pass over every segment, constant memory
+ * apart from the small per-session and per-proposal indexes that let a decision or a result
+ * say which agent, kind and path it belongs to.
+ *
+ * The reader never fails on a bad line: it skips it and counts it in `problems` (verify is
+ * the tool that judges the chain; the reader shows what is there).
+ */
+
+/** One entry as read, with where it is and its own hash (what the next entry's `prev` must be). */
+export interface AuditRecord {
+  entry: AuditEntry;
+  /** Segment file, relative to the workspace, with forward slashes. */
+  file: string;
+  /** 1-based line in that file. */
+  line: number;
+  /** SHA-256 (hex) of the line's bytes. */
+  hash: string;
+}
+
+export interface AuditReadProblem {
+  file: string;
+  line: number;
+  reason: string;
+}
+
+/** Streams every entry of every segment in log order. Unreadable lines go to `onProblem`. */
+export async function* readAuditLog(workspaceRoot: string, onProblem?: (problem: AuditReadProblem) => void): AsyncGenerator<AuditRecord> {
+  const segments = await listSegments(auditDir(workspaceRoot));
+  for (const segment of segments) {
+    const file = path.relative(workspaceRoot, segment.path).split(path.sep).join('/');
+    for await (const line of readLines(segment.path)) {
+      if (line.bytes.length === 0 && line.terminated) {
+        onProblem?.({ file, line: line.number, reason: 'empty line' });
+        continue;
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(line.bytes.toString('utf8'));
+      } catch {
+        onProblem?.({ file, line: line.number, reason: line.terminated ? 'not valid JSON' : 'torn last line (no newline)' });
+        continue;
+      }
+      const parsed = auditEntrySchema.safeParse(json);
+      if (!parsed.success) {
+        onProblem?.({ file, line: line.number, reason: 'not a valid audit entry' });
+        continue;
+      }
+      yield { entry: parsed.data, file, line: line.number, hash: sha256Hex(line.bytes) };
+    }
+  }
+}
+
+// ---------------------------------------------------------------- flattened rows
+
+export type DecisionVerdict = 'approve' | 'reject';
+
+/**
+ * An entry flattened for tables, filters and exports: the raw entry plus what can be derived
+ * from it and from earlier entries of its session and proposal.
+ */
+export interface AuditRow {
+  seq: number;
+  time: string;
+  sessionId: string;
+  type: string;
+  actorKind: AuditEntry['actor']['kind'];
+  actorId: string;
+  actorName: string | null;
+  actorEmail: string | null;
+  /** The session's agent (from its agent entries), for every entry of the session. */
+  agent: string | null;
+  proposalId: string | null;
+  /** Proposal kind (edit, command, permission), also on the proposal's decision and results. */
+  kind: string | null;
+  path: string | null;
+  commandLine: string | null;
+  cwd: string | null;
+  /** On decisions, and on the proposal's later entries (results). */
+  decision: DecisionVerdict | null;
+  /** True when a decision was not made by a human (a policy rule or an earlier approval). */
+  automatic: boolean | null;
+  /** Who decided: `name <email>` for a human, the rule id or source otherwise. */
+  reviewer: string | null;
+  reason: string | null;
+  exitCode: number | null;
+  outputHash: string | null;
+  /** Hashes of the diff and of the new content, when the entry has them. */
+  diffHash: string | null;
+  contentHash: string | null;
+  hasDiff: boolean;
+  /** One human-readable line. */
+  summary: string;
+  file: string;
+  line: number;
+  hash: string;
+  prev: string;
+}
+
+interface ProposalInfo {
+  kind: string | null;
+  path: string | null;
+  commandLine: string | null;
+  cwd: string | null;
+  decision: DecisionVerdict | null;
+  automatic: boolean | null;
+  reviewer: string | null;
+}
+
+/** Builds rows from records in log order; keeps the per-session agent and per-proposal facts. */
+export class AuditRowBuilder {
+  private readonly agents = new Map<string, string>();
+  private readonly proposals = new Map<string, ProposalInfo>();
+
+  row(record: AuditRecord): AuditRow {
+    const { entry } = record;
+    const data = entry.data;
+    if (entry.actor.kind === 'agent' && !this.agents.has(entry.sessionId)) this.agents.set(entry.sessionId, entry.actor.id);
+    const proposalId = str(data.proposalId);
+    let info = proposalId ? this.proposals.get(proposalId) : undefined;
+    if (entry.type === 'proposal' && proposalId) {
+      info = {
+        kind: str(data.kind),
+        path: str(data.path),
+        commandLine: str(data.commandLine),
+        cwd: str(data.cwd),
+        decision: null,
+        automatic: null,
+        reviewer: null,
+      };
+      this.proposals.set(proposalId, info);
+    }
+    if (entry.type === 'decision') {
+      const verdict = data.verdict === 'approve' || data.verdict === 'reject' ? data.verdict : null;
+      const reviewer = reviewerLabel(data.reviewer, entry.actor);
+      const automatic = reviewerKind(data.reviewer, entry.actor) !== 'human';
+      if (info) Object.assign(info, { decision: verdict, automatic, reviewer });
+      else info = { kind: null, path: null, commandLine: null, cwd: null, decision: verdict, automatic, reviewer };
+    }
+    const diff = str(data.diff);
+    return {
+      seq: entry.seq,
+      time: entry.time,
+      sessionId: entry.sessionId,
+      type: entry.type,
+      actorKind: entry.actor.kind,
+      actorId: entry.actor.id,
+      actorName: entry.actor.name ?? null,
+      actorEmail: entry.actor.email ?? null,
+      agent: this.agents.get(entry.sessionId) ?? null,
+      proposalId,
+      kind: info?.kind ?? (entry.type === 'proposal' ? str(data.kind) : null),
+      path: str(data.path) ?? info?.path ?? null,
+      commandLine: str(data.commandLine) ?? info?.commandLine ?? null,
+      cwd: str(data.cwd) ?? info?.cwd ?? null,
+      decision: info?.decision ?? null,
+      automatic: info?.automatic ?? null,
+      reviewer: info?.reviewer ?? null,
+      reason: str(data.reason),
+      exitCode: typeof data.exitCode === 'number' ? data.exitCode : null,
+      outputHash: str(data.outputHash),
+      diffHash: diff === null ? null : sha256Hex(diff),
+      contentHash: str(data.newHash) ?? str(data.reviewedHash),
+      hasDiff: diff !== null && diff.length > 0,
+      summary: summarize(entry, info),
+      file: record.file,
+      line: record.line,
+      hash: record.hash,
+      prev: entry.prev,
+    };
+  }
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function reviewerKind(reviewer: unknown, actor: AuditEntry['actor']): string {
+  if (reviewer && typeof reviewer === 'object' && 'kind' in reviewer && typeof reviewer.kind === 'string') return reviewer.kind;
+  return actor.kind;
+}
+
+function reviewerLabel(reviewer: unknown, actor: AuditEntry['actor']): string {
+  if (reviewer && typeof reviewer === 'object') {
+    const r = reviewer as { kind?: unknown; name?: unknown; email?: unknown; source?: unknown; ruleId?: unknown };
+    if (typeof r.ruleId === 'string') return `policy rule ${r.ruleId}`;
+    const name = typeof r.name === 'string' ? r.name : actor.name ?? actor.id;
+    if (r.kind === 'human') return typeof r.email === 'string' ? `${name} <${r.email}>` : name;
+    return typeof r.source === 'string' ? `${String(r.kind ?? actor.kind)}: ${name} (${r.source})` : `${String(r.kind ?? actor.kind)}: ${name}`;
+  }
+  return actor.email ? `${actor.name ?? actor.id} <${actor.email}>` : actor.name ?? actor.id;
+}
+
+function clip(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+function summarize(entry: AuditEntry, info: ProposalInfo | undefined): string {
+  const d = entry.data;
+  switch (entry.type) {
+    case 'instruction':
+      return `Instruction: ${clip(str(d.text) ?? '')}`;
+    case 'proposal':
+      return `Proposal (${str(d.kind) ?? '?'}): ${clip(str(d.title) ?? str(d.path) ?? str(d.commandLine) ?? '')}`;
+    case 'decision': {
+      const verb = d.verdict === 'approve' ? 'Approved' : d.verdict === 'reject' ? 'Rejected' : 'Decided';
+      const what = info?.path ?? info?.commandLine ?? str(d.proposalId) ?? '';
+      return `${verb} ${clip(what, 120)} by ${info?.reviewer ?? entry.actor.id}${typeof d.reason === 'string' && d.reason ? ` (${clip(d.reason, 80)})` : ''}`;
+    }
+    case 'command.result':
+      return `Command ${clip(info?.commandLine ?? '', 120)} exited ${d.exitCode === null || d.exitCode === undefined ? `(signal ${String(d.signal ?? 'none')})` : String(d.exitCode)}`;
+    case 'edit.applied':
+    case 'edit.stale':
+    case 'edit.failed':
+    case 'edit.mismatch':
+      return `${entry.type}: ${str(d.path) ?? info?.path ?? ''}`;
+    case 'file.read':
+      return `Read ${str(d.path) ?? ''}`;
+    case 'error':
+      return `Error${typeof d.during === 'string' ? ` during ${d.during}` : ''}: ${clip(str(d.message) ?? '')}`;
+    case 'session.ended':
+      return `Session ended: ${clip(str(d.reason) ?? '')}`;
+    case 'turn.ended':
+      return `Turn ended (${str(d.stopReason) ?? '?'})`;
+    default: {
+      const hint = str(d.reason) ?? str(d.path) ?? str(d.message) ?? '';
+      return hint ? `${entry.type}: ${clip(hint)}` : entry.type;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- query
+
+export interface AuditQuery {
+  sessionId?: string;
+  /** Substring of the session's agent id (case-insensitive). */
+  agent?: string;
+  /** approved / rejected: the verdict; automatic: decided by a policy or an earlier approval; human: by a person. */
+  decision?: 'approved' | 'rejected' | 'automatic' | 'human';
+  /** Proposal kind: edit, command or permission. */
+  kind?: string;
+  /** Event type, exact (e.g. `decision`) or a prefix ending in `.` (e.g. `edit.`). */
+  type?: string;
+  /** Substring of the path (case-insensitive). */
+  path?: string;
+  /** ISO date or date-time; inclusive. A bare date `until` covers the whole day. */
+  since?: string;
+  until?: string;
+  /** Substring of the reviewer (name, email or rule id; case-insensitive). */
+  reviewer?: string;
+  /** Full-text: every word must occur somewhere in the entry (any field, case-insensitive). */
+  text?: string;
+}
+
+export interface AuditQueryOptions {
+  /** Keep at most this many matching rows, the newest ones. Default: all. */
+  limit?: number;
+}
+
+export interface AuditSessionSummary {
+  sessionId: string;
+  start: string;
+  end: string;
+  agent: string | null;
+  /** The first instruction, clipped. */
+  instruction: string | null;
+  entries: number;
+  proposals: number;
+  approved: number;
+  rejected: number;
+  automatic: number;
+  errors: number;
+  /** Why it ended, if a session.ended entry was written. */
+  ended: string | null;
+}
+
+export interface AuditQueryResult {
+  rows: AuditRow[];
+  /** Entries that matched (may be more than rows.length when limited). */
+  matched: number;
+  /** Entries read. */
+  total: number;
+  /** Every session of the log, oldest first (not filtered). */
+  sessions: AuditSessionSummary[];
+  /** Values seen, for filter pickers. */
+  facets: { agents: string[]; kinds: string[]; types: string[]; reviewers: string[] };
+  problems: AuditReadProblem[];
+}
+
+export type AuditRowPredicate = (row: AuditRow, entry: AuditEntry) => boolean;
+
+/** A predicate for a query; exported so other readers (the CLI, exports) filter the same way. */
+export function auditRowFilter(query: AuditQuery = {}): AuditRowPredicate {
+  const lower = (s: string | undefined): string | undefined => (s === undefined || s.trim() === '' ? undefined : s.trim().toLowerCase());
+  const agent = lower(query.agent);
+  const pathPart = lower(query.path);
+  const reviewer = lower(query.reviewer);
+  const kind = lower(query.kind);
+  const type = query.type?.trim() || undefined;
+  const words = lower(query.text)?.split(/\s+/).filter(Boolean) ?? [];
+  const since = query.since ? parseBound(query.since, 'start') : undefined;
+  const until = query.until ? parseBound(query.until, 'end') : undefined;
+  return (row, entry) => {
+    if (query.sessionId && row.sessionId !== query.sessionId) return false;
+    if (agent && !(row.agent ?? '').toLowerCase().includes(agent)) return false;
+    if (kind && (row.kind ?? '').toLowerCase() !== kind) return false;
+    if (type && !(type.endsWith('.') ? row.type.startsWith(type) : row.type === type)) return false;
+    if (pathPart && !(row.path ?? '').toLowerCase().includes(pathPart)) return false;
+    if (reviewer && !(row.reviewer ?? '').toLowerCase().includes(reviewer)) return false;
+    if (query.decision) {
+      if (row.decision === null) return false;
+      if (query.decision === 'approved' && row.decision !== 'approve') return false;
+      if (query.decision === 'rejected' && row.decision !== 'reject') return false;
+      if (query.decision === 'automatic' && row.automatic !== true) return false;
+      if (query.decision === 'human' && row.automatic !== false) return false;
+    }
+    if (since !== undefined || until !== undefined) {
+      const t = Date.parse(row.time);
+      if (since !== undefined && !(t >= since)) return false;
+      if (until !== undefined && !(t <= until)) return false;
+    }
+    if (words.length > 0) {
+      const haystack = searchText(entry);
+      if (!words.every((w) => haystack.includes(w))) return false;
+    }
+    return true;
+  };
+}
+
+/** `YYYY-MM-DD` means the start (or end) of that day in UTC; anything else is parsed as a date-time. */
+function parseBound(value: string, side: 'start' | 'end'): number {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(value.trim());
+  const t = Date.parse(day ? `${value.trim()}T${side === 'start' ? '00:00:00.000' : '23:59:59.999'}Z` : value);
+  if (Number.isNaN(t)) throw new Error(`Not a date: ${value}`);
+  return t;
+}
+
+/** Every string and number in the entry, lower-cased, for full-text search. */
+function searchText(entry: AuditEntry): string {
+  const parts: string[] = [entry.type, entry.sessionId, entry.actor.id, entry.actor.name ?? '', entry.actor.email ?? ''];
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string') parts.push(value);
+    else if (typeof value === 'number' || typeof value === 'boolean') parts.push(String(value));
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) (parts.push(k), walk(v));
+  };
+  walk(entry.data);
+  return parts.join('\n').toLowerCase();
+}
+
+/** Streams rows that match `query`, in log order. */
+export async function* queryAuditRows(workspaceRoot: string, query: AuditQuery = {}, onProblem?: (problem: AuditReadProblem) => void): AsyncGenerator<{ row: AuditRow; entry: AuditEntry }> {
+  const builder = new AuditRowBuilder();
+  const matches = auditRowFilter(query);
+  for await (const record of readAuditLog(workspaceRoot, onProblem)) {
+    const row = builder.row(record);
+    if (matches(row, record.entry)) yield { row, entry: record.entry };
+  }
+}
+
+/** One pass: matching rows (newest `limit` if set), every session's summary, and facets. */
+export async function queryAuditLog(workspaceRoot: string, query: AuditQuery = {}, options: AuditQueryOptions = {}): Promise<AuditQueryResult> {
+  const builder = new AuditRowBuilder();
+  const matches = auditRowFilter(query);
+  const problems: AuditReadProblem[] = [];
+  const rows: AuditRow[] = [];
+  const sessions = new Map<string, AuditSessionSummary>();
+  const facets = { agents: new Set<string>(), kinds: new Set<string>(), types: new Set<string>(), reviewers: new Set<string>() };
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  let matched = 0;
+  let total = 0;
+  for await (const record of readAuditLog(workspaceRoot, (p) => problems.length < 100 && problems.push(p))) {
+    total++;
+    const row = builder.row(record);
+    summarizeInto(sessions, row, record.entry);
+    if (row.agent) facets.agents.add(row.agent);
+    if (row.kind) facets.kinds.add(row.kind);
+    facets.types.add(row.type);
+    if (row.reviewer) facets.reviewers.add(row.reviewer);
+    if (!matches(row, record.entry)) continue;
+    matched++;
+    rows.push(row);
+    if (rows.length > limit) rows.shift();
+  }
+  const sorted = (set: Set<string>): string[] => [...set].sort((a, b) => a.localeCompare(b));
+  return {
+    rows,
+    matched,
+    total,
+    sessions: [...sessions.values()],
+    facets: { agents: sorted(facets.agents), kinds: sorted(facets.kinds), types: sorted(facets.types), reviewers: sorted(facets.reviewers) },
+    problems,
+  };
+}
+
+function summarizeInto(sessions: Map<string, AuditSessionSummary>, row: AuditRow, entry: AuditEntry): void {
+  let s = sessions.get(row.sessionId);
+  if (!s) {
+    s = { sessionId: row.sessionId, start: row.time, end: row.time, agent: null, instruction: null, entries: 0, proposals: 0, approved: 0, rejected: 0, automatic: 0, errors: 0, ended: null };
+    sessions.set(row.sessionId, s);
+  }
+  s.entries++;
+  s.end = row.time;
+  s.agent ??= row.agent;
+  switch (row.type) {
+    case 'instruction':
+      s.instruction ??= clip(str(entry.data.text) ?? '', 160);
+      break;
+    case 'proposal':
+      s.proposals++;
+      break;
+    case 'decision':
+      if (row.decision === 'approve') s.approved++;
+      if (row.decision === 'reject') s.rejected++;
+      if (row.automatic) s.automatic++;
+      break;
+    case 'error':
+      s.errors++;
+      break;
+    case 'session.ended':
+      s.ended = str(entry.data.reason) ?? 'ended';
+      break;
+  }
+}
+
+/** The recorded unified diff of an entry, by seq (proposal entries carry it). */
+export async function findAuditEntry(workspaceRoot: string, seq: number): Promise<AuditRecord | undefined> {
+  for await (const record of readAuditLog(workspaceRoot)) {
+    if (record.entry.seq === seq) return record;
+    if (record.entry.seq > seq) return undefined;
+  }
+  return undefined;
+}
