@@ -12,6 +12,8 @@ export interface WorkspaceFiles {
   read(relativePath: string): Promise<string | null>;
   /** Writes exactly `text` (UTF-8) and returns the SHA-256 of the bytes now on disk. */
   write(relativePath: string, text: string): Promise<{ diskHash: string }>;
+  /** Deletes a file (a rollback removing a file the agent created); optional for read-mostly implementations. */
+  delete?(relativePath: string): Promise<void>;
 }
 
 export class NodeWorkspaceFiles implements WorkspaceFiles {
@@ -40,6 +42,10 @@ export class NodeWorkspaceFiles implements WorkspaceFiles {
     }
     await fs.rename(temp, target);
     return { diskHash: sha256Hex(await fs.readFile(target)) };
+  }
+
+  async delete(relativePath: string): Promise<void> {
+    await fs.rm(this.resolve(relativePath), { force: true });
   }
 
   private resolve(relativePath: string): string {
