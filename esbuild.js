@@ -35,6 +35,13 @@ const builds = [
     format: 'iife',
     target: 'es2022',
   },
+  {
+    entryPoints: ['media/audit/main.ts'],
+    outfile: 'dist/media/audit.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
 ];
 
 if (withTests) {
@@ -61,6 +68,7 @@ async function main() {
   await Promise.all(contexts.map((c) => c.dispose()));
   fs.mkdirSync('dist/media', { recursive: true });
   fs.copyFileSync(path.join('media', 'review', 'review.css'), path.join('dist', 'media', 'review.css'));
+  fs.copyFileSync(path.join('media', 'audit', 'audit.css'), path.join('dist', 'media', 'audit.css'));
 }
 
 main().catch((error) => {

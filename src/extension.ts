@@ -3,6 +3,7 @@ import type { StopReason } from '@agentclientprotocol/sdk';
 import { ProposalStore } from './core/proposals/store';
 import { DockerSandboxProvider } from './core/sandbox/dockerSandbox';
 import type { AgentSession } from './core/supervisor';
+import { registerAuditCommands } from './vscode/auditCommands';
 import { registerCommands, reviewHandlers } from './vscode/commands';
 import { ReviewPanel } from './vscode/reviewPanel';
 import { PROPOSAL_SCHEME, ProposalDocuments } from './vscode/proposalDocuments';
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
     ReviewPanel.registerSerializer(context.extensionUri, store, reviewHandlers(store, sessions), log),
   );
   registerCommands(context, store, sessions, log);
+  registerAuditCommands(context, log);
   return {
     proposals: store,
     activeSession: () => sessions.activeSession,

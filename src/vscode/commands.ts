@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as z from 'zod';
-import { formatVerifyReport, verifyAuditLog } from '../core/audit';
+import { formatAnchorReport, formatVerifyReport, verifyAuditAnchors } from '../core/audit';
 import type { ProposalStore } from '../core/proposals/store';
 import { errorMessage } from '../core/supervisor';
 import { ProposalDocuments } from './proposalDocuments';
@@ -66,10 +66,15 @@ export function registerCommands(
   register('warden.verifyAuditLog', async () => {
     const folder = await pickFolder();
     if (!folder) return undefined;
-    const report = await verifyAuditLog(folder.uri.fsPath);
-    const message = formatVerifyReport(report);
+    // The chain, and the git anchors of its head (a cut or rewritten tail still chains).
+    const checked = await verifyAuditAnchors(folder.uri.fsPath);
+    const report = checked.chain;
+    const anchors = checked.anchors.length > 0 ? ` ${formatAnchorReport(checked)}` : '';
+    const message = `${formatVerifyReport(report)}${anchors}`;
     log.info(`[audit] ${message}`);
-    if (report.ok) {
+    if (report.ok && checked.firstFailure) {
+      void vscode.window.showErrorMessage(`Warden: ${message}`);
+    } else if (report.ok) {
       void vscode.window.showInformationMessage(`Warden: ${message}`);
     } else if (report.firstBreak) {
       const where = report.firstBreak;

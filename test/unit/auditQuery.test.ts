@@ -21,7 +21,10 @@ import {
   verifyAuditLog,
   type AuditJsonExport,
 } from '../../src/core/audit';
-import { writeSampleAuditLog, XSS } from '../fixtures/auditSession';
+import { auditDiffSides, diffSides } from '../../src/core/audit';
+import { unifiedDiff } from '../../src/core/proposals/diff';
+import { sha256Hex } from '../../src/core/util/hash';
+import { NEW_GREET, OLD_GREET, writeSampleAuditLog, XSS } from '../fixtures/auditSession';
 
 const SEG1 = '.warden/audit/audit-000001.jsonl';
 
@@ -339,5 +342,53 @@ describe('audit repair', () => {
     assert.equal(result.repaired, false);
     assert.match(result.message, /not a torn last line/);
     assert.equal(await fs.readFile(file, 'utf8'), tampered);
+  });
+});
+
+describe('audit diff sides', () => {
+  const lines = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`);
+  const oldText = `${lines.join('\n')}\n`;
+  const edited = [...lines];
+  edited[4] = 'changed 5';
+  edited[30] = 'changed 31';
+  const newText = `${edited.join('\n')}\n`;
+  const diff = unifiedDiff('f.txt', oldText, newText);
+  const hashes = { baseHash: sha256Hex(oldText), newHash: sha256Hex(newText) };
+
+  it('rebuilds the whole old file from the applied new one (reverse patch), checked by hash', () => {
+    const sides = diffSides(diff, { current: newText, ...hashes });
+    assert.deepEqual([sides.completeness, sides.oldText, sides.newText], ['full', oldText, newText]);
+  });
+
+  it('rebuilds the whole new file from the unchanged base (forward patch)', () => {
+    const sides = diffSides(diff, { current: oldText, ...hashes });
+    assert.deepEqual([sides.completeness, sides.oldText, sides.newText], ['full', oldText, newText]);
+  });
+
+  it('rebuilds a created file from the diff alone', () => {
+    const sides = diffSides(unifiedDiff('n.txt', null, 'a\nb\n'), { current: null, baseHash: null, newHash: sha256Hex('a\nb\n') });
+    assert.deepEqual([sides.completeness, sides.oldText, sides.newText], ['full', '', 'a\nb\n']);
+  });
+
+  it('falls back to the recorded hunks when the file changed since, marking the gaps', () => {
+    const sides = diffSides(diff, { current: 'something else', ...hashes });
+    assert.equal(sides.completeness, 'excerpt');
+    assert.match(sides.oldText, /^⋯ lines 1–1 not recorded/);
+    assert.match(sides.oldText, /line 5\n/);
+    assert.match(sides.newText, /changed 5\n[\s\S]*⋯ lines 9–27 not recorded[\s\S]*changed 31/);
+  });
+
+  it('opens a proposal entry of the log against the workspace file', async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-audit-diff-'));
+    try {
+      await writeSampleAuditLog(root);
+      await fs.mkdir(path.join(root, 'src'));
+      await fs.writeFile(path.join(root, 'src/greet.js'), NEW_GREET);
+      const sides = await auditDiffSides(root, 6);
+      assert.deepEqual([sides.path, sides.completeness, sides.oldText, sides.newText], ['src/greet.js', 'full', OLD_GREET, NEW_GREET]);
+      await assert.rejects(auditDiffSides(root, 7), /records no diff/);
+    } finally {
+      await fs.rm(root, { recursive: true, force: true });
+    }
   });
 });

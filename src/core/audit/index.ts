@@ -12,3 +12,4 @@ export { anchorAuditHead, verifyAuditAnchors, listAuditAnchors, formatAnchorRepo
 export type { AuditAnchor, AnchorResult, AnchorCheck, AnchorVerifyReport } from './anchor';
 export { repairAuditLog } from './repair';
 export type { RepairResult, RepairOptions, TornTail } from './repair';
+export { auditDiffSides, diffSides, AuditDiffError, type AuditDiffSides } from './diffSides';

@@ -284,6 +284,8 @@ export interface AuditSessionSummary {
 
 export interface AuditQueryResult {
   rows: AuditRow[];
+  /** The entries behind `rows`, same order. */
+  entries: AuditEntry[];
   /** Entries that matched (may be more than rows.length when limited). */
   matched: number;
   /** Entries read. */
@@ -372,6 +374,7 @@ export async function queryAuditLog(workspaceRoot: string, query: AuditQuery = {
   const matches = auditRowFilter(query);
   const problems: AuditReadProblem[] = [];
   const rows: AuditRow[] = [];
+  const entries: AuditEntry[] = [];
   const sessions = new Map<string, AuditSessionSummary>();
   const facets = { agents: new Set<string>(), kinds: new Set<string>(), types: new Set<string>(), reviewers: new Set<string>() };
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
@@ -388,11 +391,13 @@ export async function queryAuditLog(workspaceRoot: string, query: AuditQuery = {
     if (!matches(row, record.entry)) continue;
     matched++;
     rows.push(row);
-    if (rows.length > limit) rows.shift();
+    entries.push(record.entry);
+    if (rows.length > limit) (rows.shift(), entries.shift());
   }
   const sorted = (set: Set<string>): string[] => [...set].sort((a, b) => a.localeCompare(b));
   return {
     rows,
+    entries,
     matched,
     total,
     sessions: [...sessions.values()],

@@ -1,0 +1,158 @@
+import * as z from 'zod';
+
+/**
+ * The message contract between the Audit panel (extension host, `src/vscode/auditPanel.ts`)
+ * and its webview (`media/audit/main.ts`). Both sides validate what they receive; a message
+ * that does not parse is dropped and logged, never acted on.
+ *
+ * Webview -> extension: `ready` (on every load), `query` (the filters changed), `openDiff`,
+ * `openEntry`, `openBreak`, `export`, `verify`, `repair`. Extension -> webview: `state` (verify status
+ * and the query result, sent after `ready`, after every query and when the log changes),
+ * `busy`, `notice` and `error`.
+ *
+ * Everything in an entry is text the agent may have chosen: the webview renders it with
+ * `textContent` only.
+ */
+
+const Short = z.string().max(500);
+
+/** The panel's filters; every field optional, strings trimmed by the extension. */
+export const AuditFilters = z.strictObject({
+  sessionId: Short.optional(),
+  agent: Short.optional(),
+  decision: z.enum(['approved', 'rejected', 'automatic', 'human']).optional(),
+  kind: Short.optional(),
+  type: Short.optional(),
+  path: Short.optional(),
+  since: Short.optional(),
+  until: Short.optional(),
+  reviewer: Short.optional(),
+  text: z.string().max(2000).optional(),
+});
+export type AuditFilters = z.infer<typeof AuditFilters>;
+
+export const ExportFormat = z.enum(['json', 'csv', 'otlp']);
+export type ExportFormat = z.infer<typeof ExportFormat>;
+
+const Seq = z.number().int().positive();
+
+// ---------------------------------------------------------------- webview -> extension
+
+export const ReadyMessage = z.strictObject({ type: z.literal('ready') });
+export const QueryMessage = z.strictObject({ type: z.literal('query'), filters: AuditFilters });
+export const OpenDiffMessage = z.strictObject({ type: z.literal('openDiff'), seq: Seq });
+export const OpenEntryMessage = z.strictObject({ type: z.literal('openEntry'), seq: Seq });
+export const ExportMessage = z.strictObject({ type: z.literal('export'), format: ExportFormat });
+export const VerifyMessage = z.strictObject({ type: z.literal('verify') });
+export const RepairMessage = z.strictObject({ type: z.literal('repair') });
+export const OpenBreakMessage = z.strictObject({ type: z.literal('openBreak') });
+
+export const AuditWebviewMessage = z.discriminatedUnion('type', [ReadyMessage, QueryMessage, OpenDiffMessage, OpenEntryMessage, ExportMessage, VerifyMessage, RepairMessage, OpenBreakMessage]);
+export type AuditWebviewMessage = z.infer<typeof AuditWebviewMessage>;
+
+// ---------------------------------------------------------------- extension -> webview
+
+const Nullable = <T extends z.ZodType>(schema: T) => schema.nullable();
+
+export const AuditRowView = z.object({
+  seq: Seq,
+  time: z.string(),
+  sessionId: z.string(),
+  type: z.string(),
+  actorKind: z.string(),
+  actorId: z.string(),
+  actorName: Nullable(z.string()),
+  agent: Nullable(z.string()),
+  kind: Nullable(z.string()),
+  path: Nullable(z.string()),
+  commandLine: Nullable(z.string()),
+  decision: Nullable(z.enum(['approve', 'reject'])),
+  automatic: Nullable(z.boolean()),
+  reviewer: Nullable(z.string()),
+  reason: Nullable(z.string()),
+  exitCode: Nullable(z.number()),
+  summary: z.string(),
+  hasDiff: z.boolean(),
+  file: z.string(),
+  line: z.number().int().positive(),
+  hash: z.string(),
+  /** The entry's `data`, pretty JSON, clipped. */
+  detail: z.string(),
+});
+export type AuditRowView = z.infer<typeof AuditRowView>;
+
+export const AuditSessionView = z.object({
+  sessionId: z.string(),
+  start: z.string(),
+  end: z.string(),
+  agent: Nullable(z.string()),
+  instruction: Nullable(z.string()),
+  entries: z.number(),
+  proposals: z.number(),
+  approved: z.number(),
+  rejected: z.number(),
+  automatic: z.number(),
+  errors: z.number(),
+  ended: Nullable(z.string()),
+});
+export type AuditSessionView = z.infer<typeof AuditSessionView>;
+
+export const VerifyStatusView = z.object({
+  ok: z.boolean(),
+  entries: z.number(),
+  segments: z.number(),
+  headSeq: z.number(),
+  head: Nullable(z.string()),
+  /** The one-line verify result. */
+  message: z.string(),
+  firstBreak: z.object({ file: z.string(), line: z.number(), seq: z.number().optional(), reason: z.string() }).optional(),
+  /** True when the break is a torn last line that "Repair" can cut (into a side file). */
+  repairable: z.boolean(),
+  anchors: z.object({ count: z.number(), ok: z.boolean(), message: z.string() }),
+  checkedAt: z.string(),
+});
+export type VerifyStatusView = z.infer<typeof VerifyStatusView>;
+
+export const AuditStateMessage = z.object({
+  type: z.literal('state'),
+  filters: AuditFilters,
+  verify: VerifyStatusView,
+  rows: z.array(AuditRowView),
+  matched: z.number(),
+  total: z.number(),
+  /** Rows are the newest `limit` matches. */
+  limit: z.number(),
+  sessions: z.array(AuditSessionView),
+  facets: z.object({ agents: z.array(z.string()), kinds: z.array(z.string()), types: z.array(z.string()), reviewers: z.array(z.string()) }),
+  /** Lines the reader could not parse (verify reports the first break). */
+  problems: z.number(),
+  otlpConfigured: z.boolean(),
+});
+export type AuditStateMessage = z.infer<typeof AuditStateMessage>;
+
+export const AuditBusyMessage = z.object({ type: z.literal('busy'), what: z.string() });
+export const AuditNoticeMessage = z.object({ type: z.literal('notice'), message: z.string() });
+export const AuditErrorMessage = z.object({ type: z.literal('error'), message: z.string() });
+
+export const AuditExtensionMessage = z.discriminatedUnion('type', [AuditStateMessage, AuditBusyMessage, AuditNoticeMessage, AuditErrorMessage]);
+export type AuditExtensionMessage = z.infer<typeof AuditExtensionMessage>;
+
+// ---------------------------------------------------------------- helpers
+
+export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
+
+function parseWith<T>(schema: z.ZodType<T>, raw: unknown): ParseResult<T> {
+  const result = schema.safeParse(raw);
+  if (result.success) return { ok: true, message: result.data };
+  const type = typeof raw === 'object' && raw !== null && 'type' in raw && typeof raw.type === 'string' ? raw.type.slice(0, 40) : undefined;
+  const detail = z.prettifyError(result.error).replace(/\s+/g, ' ').trim().slice(0, 500);
+  return { ok: false, error: `${type === undefined ? 'message without a type' : `'${type}' message`}: ${detail}` };
+}
+
+export function parseAuditWebviewMessage(raw: unknown): ParseResult<AuditWebviewMessage> {
+  return parseWith(AuditWebviewMessage, raw);
+}
+
+export function parseAuditExtensionMessage(raw: unknown): ParseResult<AuditExtensionMessage> {
+  return parseWith(AuditExtensionMessage, raw);
+}

@@ -1,0 +1,101 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import * as z from 'zod';
+import { anchorAuditHead, repairAuditLog, verifyAuditLog, type AnchorResult, type RepairResult } from '../core/audit';
+import { resolveReviewer } from '../core/git/identity';
+import { errorMessage } from '../core/supervisor';
+import { AUDIT_DIFF_SCHEME, AuditDocuments } from './auditDocuments';
+import { AuditPanel, type AuditPanelDeps } from './auditPanel';
+import { readSettings } from './settings';
+
+/** A folder path, or `{ folder, confirmed }` from tests and the panel. */
+const FolderArgs = z.union([z.string(), z.object({ folder: z.string().optional(), confirmed: z.boolean().optional() })]).optional();
+
+/**
+ * The audit commands (Show Audit Log, Repair, Anchor in Git), the diff documents of recorded
+ * diffs and the panel serializer. "Warden: Verify Audit Log" lives with the session commands.
+ */
+export function registerAuditCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
+  const documents = new AuditDocuments();
+  const deps: AuditPanelDeps = {
+    log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
+    documents,
+    otlp: () => readSettings().auditOtlp,
+  };
+  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(AUDIT_DIFF_SCHEME, documents), AuditPanel.registerSerializer(context.extensionUri, deps), {
+    dispose: () => AuditPanel.current?.dispose(),
+  });
+
+  const register = (id: string, handler: (...args: unknown[]) => unknown): void => {
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          return await handler(...args);
+        } catch (error) {
+          log.error(`${id}: ${errorMessage(error)}`);
+          void vscode.window.showErrorMessage(`Warden: ${errorMessage(error)}`);
+          return undefined;
+        }
+      }),
+    );
+  };
+
+  register('warden.showAuditLog', async (raw) => {
+    const folder = await auditFolder(raw);
+    if (!folder) return undefined;
+    AuditPanel.createOrShow(context.extensionUri, folder, deps);
+    return true;
+  });
+
+  register('warden.repairAuditLog', async (raw): Promise<RepairResult | undefined> => {
+    const args = FolderArgs.parse(raw);
+    const folder = await auditFolder(raw);
+    if (!folder) return undefined;
+    const root = folder.uri.fsPath;
+    const before = await verifyAuditLog(root);
+    if (before.ok) {
+      void vscode.window.showInformationMessage('Warden: the audit log verifies; nothing to repair.');
+      return { repaired: false, message: 'The audit log verifies; nothing to repair.', before, after: before };
+    }
+    const confirmed = typeof args === 'object' && args.confirmed === true;
+    if (!confirmed) {
+      const where = before.firstBreak ? `${before.firstBreak.file}:${before.firstBreak.line}` : 'the log';
+      const choice = await vscode.window.showWarningMessage(
+        `Repair the audit log? Only a torn last line (a write cut short by a crash) is repaired: it is moved to a side file next to the segment, never dropped, and an audit.repaired entry records it. Break: ${where}.`,
+        { modal: true },
+        'Repair',
+      );
+      if (choice !== 'Repair') return undefined;
+    }
+    const reviewer = await resolveReviewer(root);
+    const result = await repairAuditLog(root, { actor: { kind: 'human', id: reviewer.email ?? reviewer.name, name: reviewer.name, ...(reviewer.email ? { email: reviewer.email } : {}) } });
+    log.info(`[audit] repair: ${result.message}`);
+    if (result.repaired) void vscode.window.showInformationMessage(`Warden: ${result.message}`);
+    else void vscode.window.showWarningMessage(`Warden: ${result.message}`);
+    return result;
+  });
+
+  register('warden.anchorAuditHead', async (raw): Promise<AnchorResult | undefined> => {
+    const folder = await auditFolder(raw);
+    if (!folder) return undefined;
+    const result = await anchorAuditHead(folder.uri.fsPath);
+    const message = `anchored audit head seq ${result.anchor.seq} (${result.anchor.hash.slice(0, 12)}) as a git note on ${result.anchor.commit.slice(0, 12)}. Share it with: git push origin refs/notes/warden-audit`;
+    log.info(`[audit] ${message}`);
+    void vscode.window.showInformationMessage(`Warden: ${message}`);
+    return result;
+  });
+}
+
+async function auditFolder(raw: unknown): Promise<vscode.WorkspaceFolder | undefined> {
+  const args = FolderArgs.parse(raw);
+  const fsPath = typeof args === 'string' ? args : args?.folder;
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (fsPath) {
+    const match = folders.find((f) => path.resolve(f.uri.fsPath) === path.resolve(fsPath));
+    if (!match) throw new Error(`${fsPath} is not a folder of this workspace`);
+    return match;
+  }
+  if (folders.length === 0) throw new Error('Open a folder first: the audit log lives in its .warden/audit/');
+  if (folders.length === 1) return folders[0];
+  return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Which folder’s audit log?' });
+}

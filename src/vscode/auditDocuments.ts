@@ -1,0 +1,36 @@
+import * as vscode from 'vscode';
+import type { AuditDiffSides } from '../core/audit';
+
+export const AUDIT_DIFF_SCHEME = 'warden-audit';
+
+/** How many rebuilt diffs stay available to open editors. */
+const MAX_KEPT = 50;
+
+/**
+ * Serves the rebuilt sides of recorded diffs as read-only documents for VS Code's diff editor:
+ * `warden-audit:/<path>?<key>#old|new`.
+ */
+export class AuditDocuments implements vscode.TextDocumentContentProvider {
+  private readonly sides = new Map<string, AuditDiffSides>();
+  private next = 1;
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    const sides = this.sides.get(uri.query);
+    if (!sides) return '(This recorded diff is no longer loaded: open it again from the Audit panel.)';
+    return uri.fragment === 'old' ? sides.oldText : sides.newText;
+  }
+
+  async openDiff(sides: AuditDiffSides): Promise<void> {
+    const key = `${sides.seq}-${this.next++}`;
+    this.sides.set(key, sides);
+    while (this.sides.size > MAX_KEPT) {
+      const oldest = this.sides.keys().next().value;
+      if (oldest === undefined) break;
+      this.sides.delete(oldest);
+    }
+    const base = vscode.Uri.from({ scheme: AUDIT_DIFF_SCHEME, path: `/${sides.path}`, query: key });
+    const scope = sides.completeness === 'full' ? '' : ', recorded hunks';
+    const title = `${sides.path} (audit #${sides.seq}${scope}: before ↔ proposed)`;
+    await vscode.commands.executeCommand('vscode.diff', base.with({ fragment: 'old' }), base.with({ fragment: 'new' }), title, { preview: true });
+  }
+}

@@ -1,0 +1,327 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  auditDiffSides,
+  exportAuditCsv,
+  exportAuditJson,
+  exportAuditOtlp,
+  findAuditEntry,
+  formatAnchorReport,
+  formatVerifyReport,
+  queryAuditLog,
+  verifyAuditAnchors,
+  type AuditEntry,
+  type AuditQuery,
+  type AuditRow,
+} from '../core/audit';
+import {
+  parseAuditWebviewMessage,
+  type AuditExtensionMessage,
+  type AuditFilters,
+  type AuditRowView,
+  type ExportFormat,
+  type VerifyStatusView,
+} from '../shared/auditProtocol';
+import type { AuditDocuments } from './auditDocuments';
+import { auditPanelHtml, createNonce } from './auditHtml';
+
+export interface AuditPanelDeps {
+  log: { info(message: string): void; warn(message: string): void; error(message: string): void };
+  documents: AuditDocuments;
+  /** The configured OpenTelemetry logs endpoint, if any. */
+  otlp(): { endpoint: string; headers: Record<string, string> } | undefined;
+}
+
+/** Newest matching entries sent to the webview; exports always cover every match. */
+export const AUDIT_ROW_LIMIT = 500;
+const DETAIL_LIMIT = 8000;
+const REFRESH_DEBOUNCE_MS = 300;
+
+/**
+ * The "Warden Audit Log" webview panel of one workspace folder: the verify status on top, a
+ * timeline of sessions, filters and full-text search over every entry, diffs in the diff
+ * editor, exports. One instance at a time; it re-reads the log when a segment changes.
+ */
+export class AuditPanel implements vscode.Disposable {
+  static readonly viewType = 'warden.audit';
+  static readonly title = 'Warden Audit Log';
+  private static instance: AuditPanel | undefined;
+
+  static get current(): AuditPanel | undefined {
+    return AuditPanel.instance;
+  }
+
+  static createOrShow(extensionUri: vscode.Uri, folder: vscode.WorkspaceFolder, deps: AuditPanelDeps): AuditPanel {
+    const open = AuditPanel.instance;
+    if (open && open.folder.uri.toString() === folder.uri.toString()) {
+      open.panel.reveal(open.panel.viewColumn ?? vscode.ViewColumn.Active);
+      return open;
+    }
+    open?.dispose();
+    const panel = vscode.window.createWebviewPanel(AuditPanel.viewType, AuditPanel.title, vscode.ViewColumn.Active, { ...webviewOptions(extensionUri), enableFindWidget: true });
+    return new AuditPanel(panel, extensionUri, folder, deps);
+  }
+
+  /** Restores the panel after a reload, on the first workspace folder. */
+  static registerSerializer(extensionUri: vscode.Uri, deps: AuditPanelDeps): vscode.Disposable {
+    return vscode.window.registerWebviewPanelSerializer(AuditPanel.viewType, {
+      deserializeWebviewPanel: async (panel) => {
+        const folder = vscode.workspace.workspaceFolders?.[0];
+        if (!folder) {
+          panel.dispose();
+          return;
+        }
+        AuditPanel.instance?.dispose();
+        panel.webview.options = webviewOptions(extensionUri);
+        new AuditPanel(panel, extensionUri, folder, deps);
+      },
+    });
+  }
+
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private ready = false;
+  private disposed = false;
+  private filters: AuditFilters = {};
+  private verify: VerifyStatusView | undefined;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Serializes reads so a slow query never overwrites a newer one. */
+  private work: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    readonly folder: vscode.WorkspaceFolder,
+    private readonly deps: AuditPanelDeps,
+  ) {
+    AuditPanel.instance = this;
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.warden/audit/*.jsonl'));
+    this.subscriptions.push(
+      watcher,
+      watcher.onDidChange(() => this.scheduleRefresh()),
+      watcher.onDidCreate(() => this.scheduleRefresh()),
+      watcher.onDidDelete(() => this.scheduleRefresh()),
+      panel.onDidDispose(() => this.dispose()),
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.webview.onDidReceiveMessage((raw: unknown) => void this.handleMessage(raw)),
+    );
+    panel.webview.html = this.html();
+  }
+
+  private get root(): string {
+    return this.folder.uri.fsPath;
+  }
+
+  /** Every webview message comes here (public so extension tests can drive it). */
+  async handleMessage(raw: unknown): Promise<void> {
+    const parsed = parseAuditWebviewMessage(raw);
+    if (!parsed.ok) {
+      this.deps.log.warn(`[audit panel] dropped an invalid message from the webview: ${parsed.error}`);
+      return;
+    }
+    const message = parsed.message;
+    try {
+      switch (message.type) {
+        case 'ready':
+          this.ready = true;
+          await this.refresh(true);
+          return;
+        case 'query':
+          this.filters = message.filters;
+          await this.refresh(false);
+          return;
+        case 'verify':
+          await this.refresh(true);
+          this.post({ type: 'notice', message: this.verify?.message ?? 'Verified.' });
+          return;
+        case 'repair':
+          await vscode.commands.executeCommand('warden.repairAuditLog', this.root);
+          await this.refresh(true);
+          return;
+        case 'openDiff':
+          await this.deps.documents.openDiff(await auditDiffSides(this.root, message.seq));
+          return;
+        case 'openEntry':
+          await this.openEntry(message.seq);
+          return;
+        case 'openBreak': {
+          const at = this.verify?.firstBreak;
+          if (at) await this.openAt(at.file, at.line);
+          return;
+        }
+        case 'export':
+          await this.export(message.format);
+          return;
+      }
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      this.deps.log.error(`[audit panel] ${message.type}: ${text}`);
+      this.post({ type: 'error', message: text });
+    }
+  }
+
+  /** Re-reads the log (and re-verifies it when asked) and sends a snapshot. */
+  refresh(reverify: boolean): Promise<void> {
+    const run = this.work.catch(() => undefined).then(() => this.doRefresh(reverify));
+    this.work = run;
+    return run;
+  }
+
+  private async doRefresh(reverify: boolean): Promise<void> {
+    if (this.disposed || !this.ready) return;
+    if (reverify || !this.verify) this.verify = await verifyStatus(this.root);
+    const result = await queryAuditLog(this.root, toQuery(this.filters), { limit: AUDIT_ROW_LIMIT });
+    this.post({
+      type: 'state',
+      filters: this.filters,
+      verify: this.verify,
+      rows: result.rows.map((row, i) => toRowView(row, result.entries[i])).reverse(),
+      matched: result.matched,
+      total: result.total,
+      limit: AUDIT_ROW_LIMIT,
+      sessions: result.sessions.reverse(),
+      facets: result.facets,
+      problems: result.problems.length,
+      otlpConfigured: this.deps.otlp() !== undefined,
+    });
+  }
+
+  private scheduleRefresh(): void {
+    if (this.refreshTimer !== undefined) clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.refresh(true).catch((error: unknown) => this.deps.log.warn(`[audit panel] refresh failed: ${String(error)}`));
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
+  private async openEntry(seq: number): Promise<void> {
+    const row = await findAuditEntry(this.root, seq);
+    if (!row) throw new Error(`No entry with seq ${seq}`);
+    await this.openAt(row.file, row.line);
+  }
+
+  private async openAt(file: string, lineNumber: number): Promise<void> {
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(path.join(this.root, file)));
+    const line = Math.max(0, lineNumber - 1);
+    await vscode.window.showTextDocument(document, { selection: new vscode.Range(line, 0, line, 0), preview: true });
+  }
+
+  private async export(format: ExportFormat): Promise<void> {
+    const query = toQuery(this.filters);
+    const filtered = Object.keys(query).length > 0;
+    if (format === 'otlp') {
+      const otlp = this.deps.otlp();
+      if (!otlp) throw new Error('No OpenTelemetry endpoint is configured (setting warden.audit.otlp.endpoint).');
+      const scope = filtered ? 'the entries matching the filters' : 'every entry';
+      const choice = await vscode.window.showInformationMessage(`Send ${scope} of the audit log to ${otlp.endpoint}?`, { modal: true }, 'Send');
+      if (choice !== 'Send') return;
+      this.post({ type: 'busy', what: 'Sending to OpenTelemetry…' });
+      const result = await exportAuditOtlp(this.root, { endpoint: otlp.endpoint, headers: otlp.headers, query });
+      this.notice(`Sent ${result.records} audit entries to ${result.endpoint} in ${result.requests} request${result.requests === 1 ? '' : 's'}.`);
+      return;
+    }
+    const stamp = new Date().toISOString().slice(0, 10);
+    const target = await vscode.window.showSaveDialog({
+      title: `Export the audit log as ${format.toUpperCase()}${filtered ? ' (matching the filters)' : ''}`,
+      defaultUri: vscode.Uri.joinPath(this.folder.uri, `warden-audit-${stamp}.${format}`),
+      filters: format === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] },
+      saveLabel: 'Export',
+    });
+    if (!target) return;
+    this.post({ type: 'busy', what: `Exporting ${format.toUpperCase()}…` });
+    const text = format === 'json' ? await exportAuditJson(this.root, query) : await exportAuditCsv(this.root, query);
+    await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
+    this.notice(`Exported the audit log to ${target.fsPath}.`);
+  }
+
+  private notice(message: string): void {
+    this.deps.log.info(`[audit panel] ${message}`);
+    this.post({ type: 'notice', message });
+  }
+
+  private post(message: AuditExtensionMessage): void {
+    if (this.disposed) return;
+    this.panel.webview.postMessage(message).then(undefined, (error: unknown) => this.deps.log.warn(`[audit panel] could not post '${message.type}': ${String(error)}`));
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (AuditPanel.instance === this) AuditPanel.instance = undefined;
+    if (this.refreshTimer !== undefined) clearTimeout(this.refreshTimer);
+    for (const s of this.subscriptions.splice(0)) s.dispose();
+    this.panel.dispose();
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const media = vscode.Uri.joinPath(this.extensionUri, 'dist', 'media');
+    return auditPanelHtml({
+      cspSource: webview.cspSource,
+      nonce: createNonce(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'audit.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'audit.css')).toString(),
+    });
+  }
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'media')] };
+}
+
+/** Drops empty filters; a bad date reaches the core, which says so. */
+export function toQuery(filters: AuditFilters): AuditQuery {
+  const query: AuditQuery = {};
+  for (const [key, value] of Object.entries(filters) as Array<[keyof AuditFilters, string | undefined]>) {
+    if (typeof value === 'string' && value.trim() !== '') (query as Record<string, string>)[key] = value.trim();
+  }
+  return query;
+}
+
+function toRowView(row: AuditRow, entry: AuditEntry | undefined): AuditRowView {
+  let detail = entry ? JSON.stringify(entry.data, null, 2) : '{}';
+  if (detail.length > DETAIL_LIMIT) detail = `${detail.slice(0, DETAIL_LIMIT)}\n… (${detail.length - DETAIL_LIMIT} more characters; export or open the entry to see all)`;
+  return {
+    seq: row.seq,
+    time: row.time,
+    sessionId: row.sessionId,
+    type: row.type,
+    actorKind: row.actorKind,
+    actorId: row.actorId,
+    actorName: row.actorName,
+    agent: row.agent,
+    kind: row.kind,
+    path: row.path,
+    commandLine: row.commandLine,
+    decision: row.decision,
+    automatic: row.automatic,
+    reviewer: row.reviewer,
+    reason: row.reason,
+    exitCode: row.exitCode,
+    summary: row.summary,
+    hasDiff: row.hasDiff && row.path !== null,
+    file: row.file,
+    line: row.line,
+    hash: row.hash,
+    detail,
+  };
+}
+
+/** Chain and anchors, as the panel shows them. */
+export async function verifyStatus(root: string): Promise<VerifyStatusView> {
+  const report = await verifyAuditAnchors(root);
+  const chain = report.chain;
+  return {
+    ok: chain.ok,
+    entries: chain.entries,
+    segments: chain.segments,
+    headSeq: chain.headSeq,
+    head: chain.head,
+    message: formatVerifyReport(chain),
+    ...(chain.firstBreak ? { firstBreak: chain.firstBreak } : {}),
+    repairable: !chain.ok && /torn write\?/.test(chain.firstBreak?.reason ?? ''),
+    anchors: { count: report.anchors.length, ok: !report.firstFailure, message: formatAnchorReport(report) },
+    checkedAt: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,109 @@
+import { strict as assert } from 'node:assert';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Frame } from 'playwright-core';
+import { writeSampleAuditLog, XSS } from '../fixtures/auditSession';
+import { findFrame, repoRoot, runCommand, screenshot, useWorkbench } from './harness';
+
+/** Polls until `probe` returns a value or the deadline passes. */
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function shownSeqs(frame: Frame): Promise<number[]> {
+  return frame.locator('#entries > li').evaluateAll((items) => items.map((item) => Number(item.getAttribute('data-seq'))));
+}
+
+async function waitForSeqs(frame: Frame, expected: number[]): Promise<void> {
+  await eventually(`entries ${expected.join(',')}`, async () => {
+    const seqs = await shownSeqs(frame);
+    return JSON.stringify(seqs) === JSON.stringify(expected) ? true : undefined;
+  });
+}
+
+describe('e2e: the Audit panel in the real VS Code UI', function () {
+  // A copy of the demo workspace with a recorded audit log (two sessions, hostile text in it).
+  const source = path.join(mkdtempSync(path.join(os.tmpdir(), 'warden-e2e-audit-src-')), 'demo');
+  before('write the audit log into the workspace', async () => {
+    cpSync(path.join(repoRoot, 'test', 'fixtures', 'workspaces', 'demo'), source, { recursive: true });
+    await writeSampleAuditLog(source);
+  });
+  after(() => rmSync(path.dirname(source), { recursive: true, force: true }));
+  const vsc = useWorkbench(this, { folder: source });
+  this.timeout(240_000);
+
+  let frame: Frame;
+
+  it('opens from the palette with the verify status on top and every entry, newest first', async () => {
+    const { page } = vsc();
+    await runCommand(page, 'Warden: Show Audit Log');
+    frame = await findFrame(page, '#verify-status[data-ok]', 60_000);
+    assert.equal(await frame.locator('#verify-status').getAttribute('data-ok'), 'true');
+    assert.match(await frame.locator('#verify-status').innerText(), /Chain intact[\s\S]*17 entries in 1 segment, chain intact/);
+    await waitForSeqs(frame, Array.from({ length: 17 }, (_, i) => 17 - i));
+    assert.equal(await frame.locator('#sessions > li').count(), 2, 'a timeline of two sessions');
+    await screenshot(page, 'audit-panel');
+  });
+
+  it('shows hostile text as text: the XSS payload executes nothing and adds no element', async () => {
+    const instruction = frame.locator('#entries > li[data-seq="4"] .summary');
+    assert.equal(await instruction.innerText(), `Instruction: add a farewell function ${XSS}`);
+    assert.equal(await frame.locator('#entries img').count(), 0);
+    assert.equal(await frame.evaluate(() => (globalThis as unknown as { __wardenXss?: number }).__wardenXss), undefined);
+  });
+
+  it('filters by decision, by session from the timeline, and clears', async () => {
+    await frame.locator('#filter-decision').selectOption('rejected');
+    await waitForSeqs(frame, [10]);
+    assert.match(await frame.locator('#result-count').innerText(), /1 of 17 entries match/);
+    await frame.locator('#clear-filters').click();
+    await waitForSeqs(frame, Array.from({ length: 17 }, (_, i) => 17 - i));
+
+    // Newest session first: the first timeline item is session-two.
+    await frame.locator('#sessions > li .session-button').first().click();
+    await waitForSeqs(frame, [17, 16, 15, 14, 13, 12]);
+    await frame.locator('#filter-kind').selectOption('command');
+    await waitForSeqs(frame, [16, 15, 14]);
+    await frame.locator('#clear-filters').click();
+  });
+
+  it('searches the full text of every entry', async () => {
+    await frame.locator('#search').fill('too dangerous');
+    await waitForSeqs(frame, [10]);
+    await frame.locator('#search').fill('farewell bye');
+    await waitForSeqs(frame, [6]); // only in the recorded diff of the proposal
+    await frame.locator('#search').fill('');
+    await waitForSeqs(frame, Array.from({ length: 17 }, (_, i) => 17 - i));
+  });
+
+  it('opens a recorded diff in the diff editor', async () => {
+    const { page } = vsc();
+    await frame.locator('#entries > li[data-seq="6"] button', { hasText: 'Open Diff' }).click();
+    // The workspace still has the version the proposal was made against: both sides are whole files.
+    const tab = page.locator('.tabs-container .tab', { hasText: /greet\.js \(audit #6: before ↔ proposed\)/ });
+    await tab.first().waitFor({ state: 'visible', timeout: 30_000 });
+    const diffEditor = page.locator('.monaco-diff-editor').first();
+    await diffEditor.locator('.modified .view-line', { hasText: 'function farewell(name)' }).first().waitFor({ state: 'visible' });
+    await diffEditor.locator('.original .view-line', { hasText: 'module.exports = { greet };' }).first().waitFor({ state: 'visible' });
+    await screenshot(page, 'audit-diff');
+  });
+
+  it('shows a broken chain prominently when the log is tampered with', async () => {
+    const { page, folder } = vsc();
+    const file = path.join(folder, '.warden', 'audit', 'audit-000001.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[9] = (lines[9] ?? '').replace('too dangerous', 'fine by me');
+    writeFileSync(file, lines.join('\n'));
+    await runCommand(page, 'Warden: Show Audit Log');
+    frame = await findFrame(page, '#verify-status[data-ok="false"]', 30_000);
+    assert.match(await frame.locator('#verify-status').innerText(), /Chain broken[\s\S]*audit-000001\.jsonl:11, seq 11: entry was modified/);
+    await screenshot(page, 'audit-panel-broken');
+  });
+});
