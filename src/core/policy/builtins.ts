@@ -1,0 +1,111 @@
+import picomatch from 'picomatch';
+import { gitSubcommand, type ShellWord } from './shell';
+
+/**
+ * The built-in classes: they ask whatever the rules say. A team may raise them to deny;
+ * only an explicit, named override in the committed policy lowers one to allow.
+ */
+
+/** Protected paths: the policy itself, the audit log, git's data, editor and sandbox config, CI. */
+export const PROTECTED_PATHS: ReadonlyArray<{ glob: string; what: string }> = [
+  { glob: '.warden/policy.json', what: 'the team policy' },
+  { glob: '.warden/audit/**', what: 'the audit log' },
+  { glob: '.warden/audit', what: 'the audit log' },
+  { glob: '**/.git/**', what: "git's data" },
+  { glob: '**/.git', what: "git's data" },
+  { glob: '.vscode/**', what: 'editor configuration' },
+  { glob: '.devcontainer/**', what: 'the sandbox definition' },
+  { glob: '.devcontainer.json', what: 'the sandbox definition' },
+  { glob: '.github/workflows/**', what: 'CI configuration' },
+  { glob: '.github/actions/**', what: 'CI configuration' },
+  { glob: '.gitlab-ci.yml', what: 'CI configuration' },
+  { glob: '.gitlab/ci/**', what: 'CI configuration' },
+  { glob: '.ci/**', what: 'CI configuration' },
+  { glob: '.circleci/**', what: 'CI configuration' },
+  { glob: 'azure-pipelines.yml', what: 'CI configuration' },
+  { glob: 'Jenkinsfile', what: 'CI configuration' },
+  { glob: '.buildkite/**', what: 'CI configuration' },
+  { glob: '.travis.yml', what: 'CI configuration' },
+];
+
+const protectedMatchers = PROTECTED_PATHS.map((p) => ({ ...p, test: picomatch(p.glob, { dot: true }) }));
+
+/** Which protected path a workspace-relative path is, if any. */
+export function protectedPath(path: string): { glob: string; what: string } | undefined {
+  const hit = protectedMatchers.find((m) => m.test(path));
+  return hit ? { glob: hit.glob, what: hit.what } : undefined;
+}
+
+/** Why a command is irreversible, or undefined. Dynamic words count as "could be": the class applies. */
+export function irreversibleCommand(argv: ShellWord[]): string | undefined {
+  const first = argv[0];
+  if (!first) return undefined;
+  if (first.dynamic) return 'a command known only at run time';
+  const name = first.text.slice(first.text.lastIndexOf('/') + 1);
+  const args = argv.slice(1);
+  const arg = (i: number): string | undefined => args[i]?.text;
+  const has = (...words: string[]): boolean => args.some((w) => w.dynamic || words.includes(w.text));
+  const sub = (): string | undefined => (args[0]?.dynamic ? '*' : arg(0));
+
+  if (['rm', 'rmdir', 'unlink', 'shred', 'srm', 'wipe'].includes(name)) return `deleting files (${name})`;
+  if (name === 'find' && has('-delete')) return 'deleting files (find -delete)';
+  if (name === 'truncate' || name === 'dd') return `overwriting data (${name})`;
+
+  if (name === 'git') {
+    const dynamicSub = args.some((w) => w.dynamic) && gitSubcommand(args) === undefined;
+    if (dynamicSub) return 'a git command known only at run time';
+    const gitSub = gitSubcommand(args);
+    if (gitSub === 'push') return 'git push';
+    if (gitSub === 'merge' || gitSub === 'pull') return `git ${gitSub} (merges)`;
+    if (gitSub === 'rebase' || gitSub === 'cherry-pick') return `git ${gitSub} (rewrites history)`;
+    if (gitSub === 'rm' || gitSub === 'clean') return `git ${gitSub} (deletes files)`;
+    if (gitSub === 'reset' && has('--hard', '--merge', '--keep')) return 'git reset --hard';
+    if ((gitSub === 'branch' || gitSub === 'tag') && has('-d', '-D', '--delete')) return `git ${gitSub} --delete`;
+    if (gitSub === 'checkout' && has('--', '.', '-f', '--force')) return 'git checkout discarding changes';
+    if (gitSub === 'restore') return 'git restore (discards changes)';
+    if (gitSub === 'stash' && has('drop', 'clear')) return 'git stash drop';
+    if (gitSub === 'filter-branch' || gitSub === 'filter-repo' || gitSub === 'update-ref' || gitSub === 'gc' || gitSub === 'prune') return `git ${gitSub}`;
+    return undefined;
+  }
+
+  // Publishing packages and images.
+  if (['npm', 'pnpm', 'yarn', 'bun'].includes(name) && has('publish', 'unpublish', 'deprecate', 'dist-tag')) return `publishing (${name} publish)`;
+  if (name === 'cargo' && sub() !== undefined && ['publish', 'yank', 'owner'].includes(sub()!)) return 'publishing (cargo publish)';
+  if (name === 'twine' && has('upload')) return 'publishing (twine upload)';
+  if ((name === 'poetry' || name === 'flit' || name === 'hatch' || name === 'uv') && has('publish')) return `publishing (${name} publish)`;
+  if (name === 'gem' && has('push', 'yank')) return 'publishing (gem push)';
+  if ((name === 'docker' || name === 'podman' || name === 'buildah') && has('push')) return `publishing (${name} push)`;
+  if ((name === 'vsce' || name === 'ovsx') && has('publish', 'unpublish')) return `publishing (${name} publish)`;
+  if (name === 'gh' && (has('release') || (has('pr') && has('merge')) || has('repo') && has('delete'))) return 'GitHub release, merge or delete (gh)';
+  if (name === 'dotnet' && has('nuget') && has('push')) return 'publishing (dotnet nuget push)';
+  if (name === 'mvn' && has('deploy', 'release:perform')) return 'publishing (mvn deploy)';
+  if (name === 'gradle' || name === 'gradlew' || name === './gradlew') {
+    if (args.some((w) => w.dynamic || /publish|upload/i.test(w.text))) return 'publishing (gradle publish)';
+  }
+
+  // Deploys.
+  if (['kubectl', 'helm', 'terraform', 'tofu', 'pulumi', 'cdk', 'serverless', 'sls', 'vercel', 'netlify', 'fly', 'flyctl', 'heroku', 'eb', 'ansible-playbook', 'skaffold', 'kustomize', 'firebase', 'wrangler', 'railway', 'argocd'].includes(name)) {
+    const readOnly = ['get', 'describe', 'logs', 'plan', 'version', 'help', '--help', 'list', 'ls', 'status', 'diff', 'template', 'lint', 'validate', 'fmt', 'show', 'whoami', 'preview', 'synth', 'top', 'explain'];
+    if (args.length === 0 || args.some((w) => w.dynamic) || !readOnly.includes(args.find((w) => !w.text.startsWith('-'))?.text ?? '')) return `deploying (${name})`;
+    return undefined;
+  }
+  if (['aws', 'gcloud', 'az'].includes(name) && args.some((w) => w.dynamic || /^(deploy|delete|remove|rm|destroy|update|put|create|apply|terminate|s3)$/.test(w.text) || /^(delete|put|update|create|terminate|remove)-/.test(w.text))) return `changing cloud resources (${name})`;
+  if (/deploy/i.test(name) || (['npm', 'pnpm', 'yarn', 'bun', 'make', 'just', 'rake', 'task', 'mise'].includes(name) && args.some((w) => w.dynamic || /deploy|release|publish|migrat/i.test(w.text)))) {
+    return `deploying, releasing or migrating (${[name, ...args.map((w) => w.text)].join(' ').slice(0, 60)})`;
+  }
+  if (name === 'cap' || name === 'capistrano') return 'deploying (capistrano)';
+
+  // Databases and migrations.
+  if (['psql', 'mysql', 'mariadb', 'mongo', 'mongosh', 'sqlite3', 'redis-cli', 'cqlsh', 'dropdb', 'createdb', 'pg_restore', 'mysqladmin', 'flyway', 'liquibase', 'sqitch', 'dbmate', 'goose', 'migrate', 'atlas'].includes(name)) return `database command (${name})`;
+  if (name === 'prisma' && has('migrate', 'db')) return 'database migration (prisma)';
+  if (['knex', 'sequelize', 'typeorm', 'drizzle-kit', 'alembic', 'diesel', 'sqlx'].includes(name) && args.some((w) => w.dynamic || /migrat|upgrade|downgrade|db:|push|drop|revert|rollback|seed/.test(w.text))) return `database migration (${name})`;
+  if ((name === 'rails' || name === 'rake' || name === 'bin/rails') && args.some((w) => w.dynamic || /^db:/.test(w.text))) return `database migration (${name})`;
+  if (['python', 'python3'].includes(name) && arg(0)?.endsWith('manage.py') && has('migrate', 'flush', 'sqlflush', 'dbshell', 'loaddata')) return 'database migration (manage.py)';
+  if (name === 'manage.py' && has('migrate', 'flush', 'dbshell')) return 'database migration (manage.py)';
+  if (name === 'npx' || name === 'pnpx' || name === 'bunx') {
+    const tool = args.find((w) => !w.text.startsWith('-'));
+    if (!tool || tool.dynamic) return `a tool run by ${name} known only at run time`;
+    return irreversibleCommand(args.slice(args.indexOf(tool)));
+  }
+  return undefined;
+}

@@ -1,0 +1,157 @@
+import type { PolicyProblem } from './loader';
+import type { CommandRule, LimitsSection, Override, PathRule, PolicyDecision, PolicyExample, PolicyFile, TighteningRules } from './schema';
+
+/**
+ * The effective policy: the committed team policy, tightened by the user's settings and then
+ * by the machine's managed policy. Every rule knows where it came from.
+ *
+ * Precedence is by construction: user and managed rules can only say ask or deny (their
+ * schema has no allow), the evaluator takes the most restrictive of all matching rules, and
+ * only the team policy can hold overrides of the built-in classes.
+ */
+
+export type PolicySourceKind = 'team' | 'user' | 'managed';
+
+export interface RuleOrigin {
+  source: PolicySourceKind;
+  /** The file or setting it came from, e.g. ".warden/policy.json" or "warden.policy.userRules". */
+  origin: string;
+}
+
+export type SourcedPathRule = PathRule & RuleOrigin;
+export type SourcedCommandRule = CommandRule & RuleOrigin;
+export type SourcedOverride = Override & RuleOrigin;
+
+/** How each source was found: loaded, absent, or broken (with the problems). */
+export interface SourceStatus extends RuleOrigin {
+  status: 'loaded' | 'absent' | 'invalid';
+  problems: PolicyProblem[];
+}
+
+export interface EffectivePolicy {
+  /** false when the team policy failed to parse or validate: then everything asks. */
+  teamPolicyValid: boolean;
+  sources: SourceStatus[];
+  defaults: { read: 'allow' | 'deny'; write: PolicyDecision; command: PolicyDecision };
+  paths: SourcedPathRule[];
+  commands: SourcedCommandRule[];
+  overrides: SourcedOverride[];
+  builtins: {
+    irreversible: Array<{ decision: 'ask' | 'deny' } & RuleOrigin>;
+    protectedPaths: Array<{ decision: 'ask' | 'deny' } & RuleOrigin>;
+  };
+  network: NonNullable<PolicyFile['network']> | undefined;
+  git: NonNullable<PolicyFile['git']> | undefined;
+  sandbox: NonNullable<PolicyFile['sandbox']> | undefined;
+  limits: LimitsSection & { from?: Partial<Record<keyof LimitsSection, RuleOrigin>> };
+  examples: PolicyExample[];
+}
+
+export const TEAM_POLICY_PATH = '.warden/policy.json';
+export const USER_RULES_SETTING = 'warden.policy.userRules';
+
+export interface PolicyInputs {
+  /** The team policy: loaded, absent (no file), or invalid with its problems. */
+  team: { status: 'loaded'; policy: PolicyFile } | { status: 'absent' } | { status: 'invalid'; problems: PolicyProblem[] };
+  teamOrigin?: string;
+  user?: { rules: TighteningRules } | { problems: PolicyProblem[] };
+  managed?: { origin: string } & ({ rules: TighteningRules } | { problems: PolicyProblem[] } | { absent: true });
+}
+
+/** Builds the effective policy. A broken team policy yields the safest one: every default asks, no allow rule, no override. */
+export function mergePolicies(inputs: PolicyInputs): EffectivePolicy {
+  const teamOrigin: RuleOrigin = { source: 'team', origin: inputs.teamOrigin ?? TEAM_POLICY_PATH };
+  const team = inputs.team.status === 'loaded' ? inputs.team.policy : undefined;
+  const teamPolicyValid = inputs.team.status !== 'invalid';
+  const sources: SourceStatus[] = [
+    { ...teamOrigin, status: inputs.team.status, problems: inputs.team.status === 'invalid' ? inputs.team.problems : [] },
+  ];
+  const effective: EffectivePolicy = {
+    teamPolicyValid,
+    sources,
+    defaults: teamPolicyValid
+      ? { read: team?.defaults?.read ?? 'allow', write: team?.defaults?.write ?? 'ask', command: team?.defaults?.command ?? 'ask' }
+      : { read: 'allow', write: 'ask', command: 'ask' },
+    paths: (team?.paths ?? []).map((r) => ({ ...r, ...teamOrigin })),
+    commands: (team?.commands ?? []).map((r) => ({ ...r, ...teamOrigin })),
+    overrides: (team?.overrides ?? []).map((o) => ({ ...o, ...teamOrigin })),
+    builtins: {
+      irreversible: [{ decision: team?.builtins?.irreversible ?? 'ask', ...teamOrigin }],
+      protectedPaths: [{ decision: team?.builtins?.protectedPaths ?? 'ask', ...teamOrigin }],
+    },
+    network: team?.network,
+    git: team?.git,
+    sandbox: team?.sandbox,
+    limits: { ...(team?.limits ?? {}), from: Object.fromEntries(Object.keys(team?.limits ?? {}).map((k) => [k, teamOrigin])) },
+    examples: team?.examples ?? [],
+  };
+
+  const tighten = (rules: TighteningRules, origin: RuleOrigin): void => {
+    effective.paths.push(...rules.paths.map((r) => ({ ...r, ...origin })));
+    effective.commands.push(...rules.commands.map((r) => ({ ...r, ...origin })));
+    if (rules.builtins) {
+      effective.builtins.irreversible.push({ decision: rules.builtins.irreversible, ...origin });
+      effective.builtins.protectedPaths.push({ decision: rules.builtins.protectedPaths, ...origin });
+    }
+    for (const key of ['filesPerProposal', 'outputBytes'] as const) {
+      const value = rules.limits?.[key];
+      const current = effective.limits[key];
+      if (value !== undefined && (current === undefined || value < current)) {
+        effective.limits[key] = value;
+        effective.limits.from = { ...effective.limits.from, [key]: origin };
+      }
+    }
+  };
+
+  const userOrigin: RuleOrigin = { source: 'user', origin: USER_RULES_SETTING };
+  if (inputs.user && 'rules' in inputs.user) {
+    tighten(inputs.user.rules, userOrigin);
+    sources.push({ ...userOrigin, status: 'loaded', problems: [] });
+  } else if (inputs.user) {
+    sources.push({ ...userOrigin, status: 'invalid', problems: inputs.user.problems });
+  }
+  if (inputs.managed) {
+    const managedOrigin: RuleOrigin = { source: 'managed', origin: inputs.managed.origin };
+    if ('rules' in inputs.managed) {
+      tighten(inputs.managed.rules, managedOrigin);
+      sources.push({ ...managedOrigin, status: 'loaded', problems: [] });
+    } else if ('problems' in inputs.managed) {
+      sources.push({ ...managedOrigin, status: 'invalid', problems: inputs.managed.problems });
+    } else {
+      sources.push({ ...managedOrigin, status: 'absent', problems: [] });
+    }
+  }
+  return effective;
+}
+
+/** The policy with no file at all: every write and command asks, reads are allowed. */
+export function defaultPolicy(): EffectivePolicy {
+  return mergePolicies({ team: { status: 'absent' } });
+}
+
+/** What "Warden: Show Effective Policy" shows: the merged result, each rule with its source. */
+export function describeEffectivePolicy(policy: EffectivePolicy): string {
+  const lines: string[] = [
+    '// Warden: the effective policy (read-only). Team policy first; user settings and the',
+    '// machine-managed policy can only tighten it. "source" says where each rule came from.',
+  ];
+  for (const s of policy.sources) {
+    const detail = s.status === 'invalid' ? `INVALID: ${s.problems.map((p) => `line ${p.line}:${p.column} ${p.message}`).join('; ')}` : s.status;
+    lines.push(`// ${s.source} (${s.origin}): ${detail}`);
+  }
+  if (!policy.teamPolicyValid) lines.push('// The team policy is invalid: Warden runs with the safest policy (everything asks) until it is fixed.');
+  const body = {
+    teamPolicyValid: policy.teamPolicyValid,
+    defaults: policy.defaults,
+    builtins: policy.builtins,
+    overrides: policy.overrides,
+    paths: policy.paths,
+    commands: policy.commands,
+    network: policy.network ?? null,
+    git: policy.git ?? null,
+    sandbox: policy.sandbox ?? null,
+    limits: policy.limits,
+    examples: policy.examples,
+  };
+  return `${lines.join('\n')}\n${JSON.stringify(body, null, 2)}\n`;
+}

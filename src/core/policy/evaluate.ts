@@ -1,0 +1,223 @@
+import * as path from 'node:path';
+import picomatch from 'picomatch';
+import { irreversibleCommand, protectedPath } from './builtins';
+import type { EffectivePolicy, RuleOrigin, SourcedOverride } from './effective';
+import type { PathAction, PolicyDecision } from './schema';
+import { analyzeArgv, analyzeShell, commandText, type ShellAnalysis, type ShellWord } from './shell';
+
+/** A policy decision that explains itself: which rule, and why. */
+export interface PolicyVerdict {
+  decision: PolicyDecision;
+  /** The rule id (team/user/managed rules), or a built-in id such as "builtin.irreversible". */
+  ruleId: string;
+  reason: string;
+  /** Classes that applied, e.g. ["irreversible: git push", "protected path: .git/**"]. */
+  labels?: string[];
+}
+
+/** Maps a path a command names (relative to its working directory, or absolute) to a workspace-relative one; null when outside the workspace. */
+export type PathResolver = (raw: string) => string | null;
+
+const RANK: Record<PolicyDecision, number> = { allow: 0, ask: 1, deny: 2 };
+
+/** The most restrictive verdict; the first one wins a tie (team rules come first). */
+function strictest(verdicts: PolicyVerdict[]): PolicyVerdict | undefined {
+  let best: PolicyVerdict | undefined;
+  for (const v of verdicts) if (!best || RANK[v.decision] > RANK[best.decision]) best = v;
+  if (!best) return undefined;
+  const labels = [...new Set(verdicts.flatMap((v) => v.labels ?? []))];
+  return labels.length > 0 ? { ...best, labels } : best;
+}
+
+function sourceText(origin: RuleOrigin): string {
+  return origin.source === 'team' ? `team policy ${origin.origin}` : origin.source === 'user' ? `your setting ${origin.origin}` : `managed policy ${origin.origin}`;
+}
+
+function ruleVerdict(rule: { id: string; decision: PolicyDecision; reason?: string | undefined } & RuleOrigin, what: string): PolicyVerdict {
+  const verb = rule.decision === 'allow' ? 'allows' : rule.decision === 'deny' ? 'denies' : 'asks about';
+  return { decision: rule.decision, ruleId: rule.id, reason: `Rule "${rule.id}" (${sourceText(rule)}) ${verb} ${what}${rule.reason ? `: ${rule.reason}` : ''}` };
+}
+
+const asArray = (v: string | string[]): string[] => (Array.isArray(v) ? v : [v]);
+
+// ------------------------------------------------------------------------------ matching
+
+const matcherCache = new Map<string, (p: string) => boolean>();
+function globMatch(glob: string, file: string): boolean {
+  let m = matcherCache.get(glob);
+  if (!m) {
+    m = picomatch(glob, { dot: true });
+    matcherCache.set(glob, m);
+  }
+  return m(file);
+}
+
+const wordPatternCache = new Map<string, RegExp>();
+function wordMatches(token: string, word: ShellWord, mode: 'sure' | 'possible'): boolean {
+  if (word.dynamic) return mode === 'possible' || token === '*';
+  let re = wordPatternCache.get(token);
+  if (!re) {
+    re = new RegExp(`^${token.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+    wordPatternCache.set(token, re);
+  }
+  return re.test(word.text);
+}
+
+/**
+ * Whether a command pattern matches a command's words. `sure`: every word certainly matches
+ * (allow rules). `possible`: the command could match once run-time values are known (ask and
+ * deny rules, so a `$VAR` cannot dodge them).
+ */
+export function commandMatches(pattern: string, argv: ShellWord[], mode: 'sure' | 'possible'): boolean {
+  const tokens = pattern.trim().split(/\s+/);
+  const rest = tokens[tokens.length - 1] === '*' && tokens.length > 1;
+  const fixed = rest ? tokens.slice(0, -1) : tokens;
+  if (!rest && argv.length > fixed.length) return false;
+  if (argv.length < fixed.length) {
+    // A dynamic last word (xargs input, "$@") could supply the missing words.
+    const dynamicTail = mode === 'possible' && argv.length > 0 && argv[argv.length - 1]!.dynamic;
+    if (!dynamicTail) return false;
+  }
+  // A command name known only at run time matches no rule: the analysis already makes it ask.
+  if (argv[0]?.dynamic) return false;
+  for (let i = 0; i < fixed.length; i++) {
+    const token = fixed[i]!;
+    const w = argv[i];
+    if (!w) return mode === 'possible';
+    const ok = i === 0 && !token.includes('/') && !w.dynamic ? wordMatches(token, { text: path.posix.basename(w.text), dynamic: false }, mode) || wordMatches(token, w, mode) : wordMatches(token, w, mode);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// ------------------------------------------------------------------------------ paths
+
+/** The decision for a file operation on a workspace-relative path. */
+export function evaluatePath(policy: EffectivePolicy, action: PathAction, file: string): PolicyVerdict {
+  const what = `${action === 'read' ? 'reading' : action === 'write' ? 'writing' : action === 'create' ? 'creating' : 'deleting'} ${file}`;
+  const verdicts: PolicyVerdict[] = [];
+  const matching = policy.paths.filter((r) => r.actions.includes(action) && asArray(r.paths).some((g) => globMatch(g, file)));
+  const ruled = strictest(matching.map((r) => ruleVerdict(r, what)));
+
+  const floors: PolicyVerdict[] = [];
+  const overrides: SourcedOverride[] = [];
+  if (action !== 'read') {
+    const hit = protectedPath(file);
+    if (hit) {
+      const label = `protected path: ${hit.glob}`;
+      const lifting = policy.overrides.filter((o) => o.class === 'protected-path' && o.paths !== undefined && asArray(o.paths).some((g) => globMatch(g, file)) && (!o.actions || o.actions.includes(action)));
+      overrides.push(...lifting);
+      for (const floor of policy.builtins.protectedPaths) {
+        if (floor.source === 'team' && lifting.length > 0) continue;
+        floors.push({ decision: floor.decision, ruleId: 'builtin.protected-path', reason: `${file} is ${hit.what}, a protected path: ${floor.decision === 'deny' ? `denied by the ${sourceText(floor)}` : 'a human decides'}`, labels: [label] });
+      }
+    }
+    if (action === 'delete') floors.push(...irreversibleFloors(policy, `deleting ${file}`, []));
+  }
+  if (ruled) verdicts.push(ruled);
+  const overridden = overrides.map((o) => ({ ...ruleVerdict(o, what), reason: `Override "${o.id}" (${sourceText(o)}) allows ${what}: ${o.reason}` }));
+  if (!ruled) verdicts.push(...overridden);
+  if (verdicts.length === 0) {
+    const decision = action === 'read' ? policy.defaults.read : policy.defaults.write;
+    verdicts.push({ decision, ruleId: 'default', reason: `No rule matches ${what}; the default for ${action === 'read' ? 'reads' : 'writes'} is ${decision}` });
+  }
+  const verdict = strictest([...floors, ...verdicts])!;
+  // Reads cannot wait for a human: they are allowed or denied, also under a broken team policy.
+  return action === 'read' ? verdict : finish(policy, verdict);
+}
+
+function irreversibleFloors(policy: EffectivePolicy, why: string, lifting: SourcedOverride[]): PolicyVerdict[] {
+  return policy.builtins.irreversible
+    .filter((floor) => !(floor.source === 'team' && lifting.length > 0))
+    .map((floor) => ({
+      decision: floor.decision,
+      ruleId: 'builtin.irreversible',
+      reason: `${why} is irreversible: ${floor.decision === 'deny' ? `denied by the ${sourceText(floor)}` : 'a human decides'}`,
+      labels: [`irreversible: ${why}`],
+    }));
+}
+
+// ------------------------------------------------------------------------------ commands
+
+export interface CommandInput {
+  /** A shell command line (run by `sh -c`), or an exact argv (run without a shell). */
+  commandLine?: string;
+  argv?: string[];
+  /** Resolves paths the command names (redirections, rm...) to workspace-relative ones. */
+  resolvePath?: PathResolver;
+}
+
+/** The decision for a command: every inner command, file it touches and concern is checked; the strictest wins. */
+export function evaluateCommand(policy: EffectivePolicy, input: CommandInput): PolicyVerdict {
+  const analysis = input.argv ? analyzeArgv(input.argv) : analyzeShell(input.commandLine ?? '');
+  return evaluateAnalysis(policy, analysis, input.resolvePath ?? defaultResolver);
+}
+
+const defaultResolver: PathResolver = (raw) => {
+  if (path.posix.isAbsolute(raw)) return null;
+  const normal = path.posix.normalize(raw);
+  return normal.startsWith('..') ? null : normal.replace(/^\.\//, '');
+};
+
+export function evaluateAnalysis(policy: EffectivePolicy, analysis: ShellAnalysis, resolvePath: PathResolver): PolicyVerdict {
+  if (!analysis.ok) {
+    return finish(policy, { decision: 'ask', ruleId: 'builtin.unparseable', reason: `Warden could not parse the command (${analysis.error ?? 'unknown error'}), so a human decides` });
+  }
+  if (analysis.commands.length === 0 && analysis.files.length === 0) {
+    return finish(policy, { decision: 'ask', ruleId: 'builtin.unparseable', reason: 'The command runs nothing Warden can identify, so a human decides' });
+  }
+  const verdicts: PolicyVerdict[] = [];
+  for (const concern of analysis.concerns) {
+    verdicts.push({ decision: 'ask', ruleId: `builtin.shell.${concern.code}`, reason: `Warden cannot know what this runs (${concern.detail}), so a human decides`, labels: [`shell: ${concern.code}`] });
+  }
+  for (const command of analysis.commands) verdicts.push(evaluateInnerCommand(policy, command.argv, command.via));
+  for (const file of analysis.files) {
+    if (file.path.dynamic) {
+      verdicts.push({ decision: 'ask', ruleId: 'builtin.shell.dynamic-path', reason: `${file.by} names ${file.path.text}, a path known only at run time, so a human decides` });
+      continue;
+    }
+    const relative = resolvePath(file.path.text);
+    if (relative === null) continue; // outside the workspace: only the sandbox's own files
+    const action: PathAction = file.action;
+    const verdict = evaluatePath(policy, action, relative === '' ? '.' : relative);
+    verdicts.push({ ...verdict, reason: `${verdict.reason} (through ${file.by})` });
+  }
+  return finish(policy, strictest(verdicts)!);
+}
+
+function evaluateInnerCommand(policy: EffectivePolicy, argv: ShellWord[], via: string[]): PolicyVerdict {
+  const text = commandText(argv);
+  const what = `\`${text}\`${via.length > 0 ? ` (inside ${via.join(' > ')})` : ''}`;
+  const matching = policy.commands.filter((r) => asArray(r.match).some((p) => commandMatches(p, argv, r.decision === 'allow' ? 'sure' : 'possible')));
+  const ruled = strictest(matching.map((r) => ruleVerdict(r, what)));
+  const verdicts: PolicyVerdict[] = ruled ? [ruled] : [];
+
+  const irreversible = irreversibleCommand(argv);
+  if (irreversible) {
+    const lifting = policy.overrides.filter((o) => o.class === 'irreversible' && o.commands !== undefined && asArray(o.commands).some((p) => commandMatches(p, argv, 'sure')));
+    verdicts.push(...irreversibleFloors(policy, irreversible, lifting));
+    if (!ruled) verdicts.push(...lifting.map((o) => ({ decision: 'allow' as const, ruleId: o.id, reason: `Override "${o.id}" (${sourceText(o)}) allows ${what}: ${o.reason}` })));
+    if (/^git push/.test(irreversible) && policy.git?.push === 'deny') {
+      verdicts.push({ decision: 'deny', ruleId: 'git.push', reason: 'The team policy denies git push (git.push is "deny")', labels: ['irreversible: git push'] });
+    }
+  }
+  if (verdicts.length === 0 || (!ruled && !verdicts.some((v) => v.decision === 'allow'))) {
+    verdicts.push({ decision: policy.defaults.command, ruleId: 'default', reason: `No rule matches ${what}; the default for commands is ${policy.defaults.command}` });
+  }
+  return strictest(verdicts)!;
+}
+
+/** A broken team policy never allows anything: allow becomes ask, and says why. */
+function finish(policy: EffectivePolicy, verdict: PolicyVerdict): PolicyVerdict {
+  if (policy.teamPolicyValid || verdict.decision !== 'allow') return verdict;
+  return {
+    decision: 'ask',
+    ruleId: 'builtin.policy-invalid',
+    reason: 'The team policy .warden/policy.json does not parse or validate, so Warden runs with the safest policy: everything asks until it is fixed',
+  };
+}
+
+/** A verdict for an operation no rule can judge (a permission request of another kind). */
+export function askVerdict(reason: string): PolicyVerdict {
+  return { decision: 'ask', ruleId: 'default', reason };
+}

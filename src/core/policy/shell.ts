@@ -1,0 +1,483 @@
+import { syntax, type ShNode } from 'mvdan-sh';
+
+/**
+ * Shell-aware command analysis: what a command line really runs, for the policy.
+ *
+ * The parser is mvdan/sh (the Go parser behind shfmt, here as the `mvdan-sh` package: the
+ * same code compiled to JavaScript, synchronous, full bash AST). `sh-syntax` (the same
+ * parser as WebAssembly) was evaluated first and rejected: its JSON AST drops the command
+ * nodes (`Cmd` comes back as `{Pos, End}`), so inner commands cannot be seen. `shell-quote`
+ * tokenizes only (no subshells, `$(...)` or backticks as structure).
+ *
+ * Every inner command is found: chains (`&&`, `||`, `;`), pipes, subshells, `{ ...; }`
+ * groups, `$(...)`, backticks, process substitution, bodies of if/for/while/case and
+ * functions, and commands hidden behind wrappers (`env`, `xargs`, `timeout`, `nice`,
+ * `nohup`, `command`, `exec`, `stdbuf`, `sudo`, `find -exec`, `sh -c`, `bash -c`, ...).
+ * Words are taken after quote removal (`-e"x"ec` is `-exec`). What cannot be known before
+ * it runs (a command name from a variable, `eval`, a script fed to a shell on stdin,
+ * a redirection to a computed path) is reported as a concern: the policy asks at least.
+ * A line that does not parse has `ok: false`: the policy asks.
+ */
+
+export interface ShellWord {
+  /** The word after quote removal; for a dynamic word, its source text. */
+  text: string;
+  /** Its value is only known at run time ($VAR, $(...), globs, brace expansion, ~). */
+  dynamic: boolean;
+}
+
+export interface InnerCommand {
+  argv: ShellWord[];
+  /** Wrappers it was found behind, outermost first (e.g. ["timeout", "sh -c"]). */
+  via: string[];
+}
+
+export interface FileAccess {
+  path: ShellWord;
+  action: 'read' | 'write' | 'delete';
+  /** What produced it: "redirection >", "rm", "tee"... */
+  by: string;
+}
+
+export interface ShellConcern {
+  code: 'eval' | 'dynamic-command' | 'stdin-script' | 'dynamic-path' | 'env-override' | 'unknown-wrapper-option' | 'nesting';
+  detail: string;
+}
+
+export interface ShellAnalysis {
+  ok: boolean;
+  /** Why the line could not be parsed (with line:column). */
+  error?: string;
+  commands: InnerCommand[];
+  files: FileAccess[];
+  concerns: ShellConcern[];
+}
+
+const MAX_DEPTH = 8;
+
+/** Analyzes a command line as the shell would run it. */
+export function analyzeShell(line: string): ShellAnalysis {
+  const result: ShellAnalysis = { ok: true, commands: [], files: [], concerns: [] };
+  analyzeInto(line, [], result, 0);
+  return result;
+}
+
+/** Analyzes an argv run without a shell (wrappers such as `sh -c` are still looked into). */
+export function analyzeArgv(argv: string[]): ShellAnalysis {
+  const result: ShellAnalysis = { ok: true, commands: [], files: [], concerns: [] };
+  if (argv.length === 0) return { ...result, ok: false, error: 'empty command' };
+  addCommand(
+    argv.map((text) => ({ text, dynamic: false })),
+    [],
+    result,
+    0,
+  );
+  return result;
+}
+
+function analyzeInto(line: string, via: string[], result: ShellAnalysis, depth: number): void {
+  if (depth > MAX_DEPTH) {
+    result.concerns.push({ code: 'nesting', detail: 'commands nested too deeply to analyze' });
+    return;
+  }
+  let file: ShNode;
+  try {
+    file = syntax.NewParser().Parse(line, 'command');
+  } catch (error) {
+    result.ok = false;
+    result.error = parseErrorText(error);
+    return;
+  }
+  const source = Buffer.from(line, 'utf8');
+  const text = (node: ShNode): string => source.subarray(node.Pos().Offset(), node.End().Offset()).toString('utf8');
+  syntax.Walk(file, (node) => {
+    if (!node) return false;
+    const type = syntax.NodeType(node);
+    const fields = node as unknown as Record<string, unknown>;
+    switch (type) {
+      case 'Stmt':
+        for (const redirect of list(fields.Redirs)) addRedirect(redirect, source, text, result);
+        break;
+      case 'CallExpr': {
+        const args = list(fields.Args);
+        for (const assign of list(fields.Assigns)) checkAssign(assign, args.length > 0, result);
+        if (args.length > 0) addCommand(args.map((w) => word(w, text)), via, result, depth);
+        break;
+      }
+      case 'DeclClause': {
+        // export/declare/local/readonly: evaluated as a command named by the keyword.
+        const variant = (fields.Variant as { Value?: string } | undefined)?.Value ?? 'declare';
+        for (const assign of list(fields.Args)) checkAssign(assign, false, result);
+        result.commands.push({ argv: [{ text: variant, dynamic: false }, ...list(fields.Args).map((a) => ({ text: text(a), dynamic: true }))], via });
+        break;
+      }
+      default:
+        break;
+    }
+    return true;
+  });
+}
+
+/** The value of a word after quote removal, or its source text when it is only known at run time. */
+function word(node: ShNode, text: (n: ShNode) => string): ShellWord {
+  let value = '';
+  let dynamic = false;
+  const visit = (parts: ShNode[], quoted: boolean): void => {
+    for (const part of parts) {
+      const type = syntax.NodeType(part);
+      const fields = part as unknown as Record<string, unknown>;
+      if (type === 'Lit') {
+        const lit = String(fields.Value ?? '');
+        // Unquoted globs, brace expansion and a leading ~ expand at run time.
+        if (!quoted && (/[*?[]/.test(lit) || /\{[^}]*(,|\.\.)[^}]*\}/.test(lit) || (value === '' && lit.startsWith('~')))) dynamic = true;
+        value += quoted ? lit : lit.replace(/\\(.)/gs, '$1');
+      } else if (type === 'SglQuoted') {
+        value += String(fields.Value ?? '');
+      } else if (type === 'DblQuoted') {
+        visit(list(fields.Parts), true);
+      } else {
+        // ParamExp, CmdSubst, ArithmExp, ProcSubst, ExtGlob, BraceExp: known only at run time.
+        // (Their inner commands are found by the walk of the whole line.)
+        dynamic = true;
+      }
+    }
+  };
+  visit(list((node as unknown as Record<string, unknown>).Parts), false);
+  return dynamic ? { text: text(node), dynamic: true } : { text: value, dynamic: false };
+}
+
+const DANGEROUS_ENV = /^(PATH|LD_[A-Z_]+|DYLD_[A-Z_]+|NODE_OPTIONS|NODE_PATH|BASH_ENV|ENV|PYTHONPATH|PYTHONSTARTUP|PERL5LIB|PERL5OPT|RUBYOPT|RUBYLIB|GIT_[A-Z_]+|IFS|PROMPT_COMMAND|SHELLOPTS|BASHOPTS)$/;
+
+function checkAssign(assign: ShNode, prefix: boolean, result: ShellAnalysis): void {
+  const name = ((assign as unknown as { Name?: { Value?: string } }).Name?.Value ?? '').trim();
+  if (DANGEROUS_ENV.test(name)) {
+    result.concerns.push({ code: 'env-override', detail: `sets ${name}${prefix ? ' for the command' : ''}, which changes what later commands run` });
+  }
+}
+
+const READ_OPS = new Set(['<']);
+const WRITE_OPS = new Set(['>', '>>', '>|', '&>', '&>>', '<>']);
+
+function addRedirect(redirect: ShNode, source: Buffer, text: (n: ShNode) => string, result: ShellAnalysis): void {
+  const fields = redirect as unknown as Record<string, unknown>;
+  const opPos = (fields.OpPos as { Offset(): number } | undefined)?.Offset();
+  const target = fields.Word as ShNode | undefined | null;
+  if (opPos === undefined || !target) return;
+  const head = source.subarray(opPos, opPos + 3).toString('utf8');
+  const op = ['&>>', '<<<', '<<-', '&>', '>>', '>|', '>&', '<>', '<<', '<&', '>', '<'].find((o) => head.startsWith(o)) ?? head;
+  const path = word(target, text);
+  if (op === '>&' || op === '<&') {
+    // fd duplication (2>&1, >&-) unless the target is a file name (bash's >&file).
+    if (/^(\d+|-)$/.test(path.text)) return;
+    if (op === '<&') return;
+  } else if (!READ_OPS.has(op) && !WRITE_OPS.has(op)) {
+    return; // here-documents and here-strings: input only, no file
+  }
+  if (!path.dynamic && /^\/dev\/(null|stdout|stderr|tty|fd\/\d+)$/.test(path.text)) return;
+  result.files.push({ path, action: READ_OPS.has(op) ? 'read' : 'write', by: `redirection ${op}` });
+  if (path.dynamic) result.concerns.push({ code: 'dynamic-path', detail: `redirection ${op} to ${path.text}, a path known only at run time` });
+}
+
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'busybox']);
+const DELETERS = new Set(['rm', 'rmdir', 'unlink', 'shred']);
+
+function basename(name: string): string {
+  return name.slice(name.lastIndexOf('/') + 1);
+}
+
+/** Records a simple command, looking through wrappers to the command they run. */
+function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, depth: number): void {
+  const first = argv[0];
+  if (!first) return;
+  if (first.dynamic) {
+    result.concerns.push({ code: 'dynamic-command', detail: `the command name ${first.text} is known only at run time` });
+    result.commands.push({ argv, via });
+    return;
+  }
+  const name = basename(first.text);
+  const rest = argv.slice(1);
+  if (depth > MAX_DEPTH) {
+    result.concerns.push({ code: 'nesting', detail: 'commands nested too deeply to analyze' });
+    return;
+  }
+  const inner = (words: ShellWord[], wrapper: string): void => addCommand(words, [...via, wrapper], result, depth + 1);
+
+  switch (name) {
+    case 'eval':
+      result.concerns.push({ code: 'eval', detail: 'eval runs a command built at run time' });
+      result.commands.push({ argv, via });
+      return;
+    case 'env': {
+      const { index, split } = skipEnvOptions(rest, result);
+      if (split !== undefined) {
+        if (split.dynamic) result.concerns.push({ code: 'dynamic-command', detail: `env -S ${split.text}` });
+        else analyzeInto(split.text, [...via, 'env -S'], result, depth + 1);
+      }
+      let i = index;
+      while (i < rest.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(rest[i]!.text)) {
+        const variable = rest[i]!.text.slice(0, rest[i]!.text.indexOf('='));
+        if (DANGEROUS_ENV.test(variable)) result.concerns.push({ code: 'env-override', detail: `env sets ${variable}, which changes what the command runs` });
+        i++;
+      }
+      if (i < rest.length) return inner(rest.slice(i), 'env');
+      if (split === undefined) result.commands.push({ argv, via });
+      return;
+    }
+    case 'timeout': {
+      const i = skipOptions(rest, { withValue: ['-k', '--kill-after', '-s', '--signal'], flags: ['--preserve-status', '--foreground', '-v', '--verbose', '-f'] }, name, result);
+      // then the duration, then the command
+      return i + 1 < rest.length ? inner(rest.slice(i + 1), 'timeout') : void result.commands.push({ argv, via });
+    }
+    case 'nice': {
+      let i = 0;
+      while (i < rest.length) {
+        const w = rest[i]!.text;
+        if (w === '-n' || w === '--adjustment') i += 2;
+        else if (/^(-n.+|--adjustment=.*|-\d+|--)$/.test(w)) {
+          i++;
+          if (w === '--') break;
+        } else if (w.startsWith('-')) {
+          result.concerns.push({ code: 'unknown-wrapper-option', detail: `nice ${w}` });
+          i++;
+        } else break;
+      }
+      return i < rest.length ? inner(rest.slice(i), 'nice') : void result.commands.push({ argv, via });
+    }
+    case 'nohup':
+    case 'time':
+    case 'setsid':
+    case 'builtin':
+    case 'unbuffer': {
+      const i = skipOptions(rest, { withValue: [], flags: ['-p', '-f', '-w', '-c', '--'] }, name, result);
+      return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
+    }
+    case 'command': {
+      if (rest.some((w) => w.text === '-v' || w.text === '-V')) return void result.commands.push({ argv, via }); // a lookup, runs nothing
+      const i = skipOptions(rest, { withValue: [], flags: ['-p'] }, name, result);
+      return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
+    }
+    case 'exec': {
+      const i = skipOptions(rest, { withValue: ['-a'], flags: ['-c', '-l'] }, name, result);
+      return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
+    }
+    case 'stdbuf': {
+      const i = skipOptions(rest, { withValue: ['-i', '-o', '-e', '--input', '--output', '--error'], flags: [] }, name, result);
+      return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
+    }
+    case 'ionice': {
+      const i = skipOptions(rest, { withValue: ['-c', '-n', '--class', '--classdata'], flags: ['-t'] }, name, result);
+      return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
+    }
+    case 'sudo':
+    case 'doas': {
+      const i = skipOptions(rest, { withValue: ['-u', '-g', '-C', '-D', '-h', '-p', '-r', '-t', '-U'], flags: ['-E', '-H', '-n', '-P', '-S', '-b', '-i', '-s', '-k', '-A'] }, name, result);
+      result.commands.push({ argv: argv.slice(0, 1), via }); // sudo itself is matched too
+      return i < rest.length ? inner(rest.slice(i), name) : undefined;
+    }
+    case 'xargs': {
+      const i = skipOptions(
+        rest,
+        {
+          withValue: ['-n', '-L', '-P', '-s', '-I', '-d', '-E', '-a', '--max-args', '--max-lines', '--max-procs', '--max-chars', '--delimiter', '--eof', '--arg-file', '--replace'],
+          flags: ['-0', '-r', '-t', '-p', '-x', '-o', '--null', '--no-run-if-empty', '--verbose', '--interactive', '--exit', '--open-tty'],
+        },
+        name,
+        result,
+      );
+      // xargs appends words read from its input: the command gets arguments known only at run time.
+      const words = i < rest.length ? rest.slice(i) : [{ text: 'echo', dynamic: false }];
+      return inner([...words, { text: '<xargs input>', dynamic: true }], 'xargs');
+    }
+    case 'find':
+      return find(argv, via, result, depth);
+    default:
+      break;
+  }
+
+  if (SHELLS.has(name)) return shell(name, argv, via, result, depth);
+
+  result.commands.push({ argv, via });
+  if (DELETERS.has(name) || (name === 'git' && gitSubcommand(rest) === 'rm')) {
+    for (const w of operands(name === 'git' ? rest.slice(rest.findIndex((x) => x.text === 'rm') + 1) : rest)) result.files.push({ path: w, action: 'delete', by: name === 'git' ? 'git rm' : name });
+  } else if (name === 'tee' || name === 'touch' || name === 'truncate') {
+    for (const w of operands(rest)) result.files.push({ path: w, action: 'write', by: name });
+  } else if ((name === 'cp' || name === 'mv' || name === 'install' || name === 'ln') && operands(rest).length >= 2) {
+    const ops = operands(rest);
+    result.files.push({ path: ops[ops.length - 1]!, action: 'write', by: name });
+    if (name === 'mv') for (const w of ops.slice(0, -1)) result.files.push({ path: w, action: 'delete', by: name });
+  }
+}
+
+/** Words that are not options (a conservative view: everything after `--`, and words not starting with -). */
+function operands(words: ShellWord[]): ShellWord[] {
+  const out: ShellWord[] = [];
+  let afterDashes = false;
+  for (const w of words) {
+    if (!afterDashes && w.text === '--') {
+      afterDashes = true;
+      continue;
+    }
+    if (afterDashes || w.dynamic || !w.text.startsWith('-')) out.push(w);
+  }
+  return out;
+}
+
+function skipOptions(words: ShellWord[], spec: { withValue: string[]; flags: string[] }, wrapper: string, result: ShellAnalysis): number {
+  let i = 0;
+  while (i < words.length) {
+    const w = words[i]!;
+    if (w.dynamic) {
+      if (w.text.startsWith('-') || w.text.startsWith('$')) result.concerns.push({ code: 'unknown-wrapper-option', detail: `${wrapper} ${w.text}` });
+      return i;
+    }
+    const t = w.text;
+    if (t === '--') return i + 1;
+    if (!t.startsWith('-') || t === '-') return i;
+    if (spec.withValue.includes(t)) i += 2;
+    else if (spec.withValue.some((o) => o.startsWith('--') && t.startsWith(`${o}=`))) i++;
+    else if (spec.withValue.some((o) => !o.startsWith('--') && t.startsWith(o) && t.length > o.length)) i++; // -n5
+    else if (spec.flags.includes(t)) i++;
+    else if (/^-[A-Za-z0-9]+$/.test(t) && [...t.slice(1)].every((c) => spec.flags.includes(`-${c}`))) i++; // combined flags
+    else {
+      result.concerns.push({ code: 'unknown-wrapper-option', detail: `${wrapper} ${t}` });
+      i++;
+    }
+  }
+  return i;
+}
+
+function skipEnvOptions(words: ShellWord[], result: ShellAnalysis): { index: number; split?: ShellWord } {
+  let i = 0;
+  let split: ShellWord | undefined;
+  while (i < words.length) {
+    const w = words[i]!;
+    const t = w.text;
+    if (w.dynamic) break;
+    if (t === '--') return { index: i + 1, ...(split ? { split } : {}) };
+    if (t === '-' || t === '-i' || t === '--ignore-environment' || t === '-0' || t === '--null' || t === '-v' || t === '--debug') i++;
+    else if (t === '-u' || t === '--unset' || t === '-C' || t === '--chdir') i += 2;
+    else if (/^(-u.+|--unset=.*|-C.+|--chdir=.*)$/.test(t)) i++;
+    else if (t === '-S' || t === '--split-string') {
+      split = words[i + 1];
+      i += 2;
+    } else if (/^(-S.+|--split-string=.*)$/.test(t)) {
+      split = { text: t.replace(/^(-S|--split-string=)/, ''), dynamic: false };
+      i++;
+    } else if (t.startsWith('-')) {
+      result.concerns.push({ code: 'unknown-wrapper-option', detail: `env ${t}` });
+      i++;
+    } else break;
+  }
+  return { index: i, ...(split ? { split } : {}) };
+}
+
+/** `sh -c 'script'` analyzes the script; `sh file` runs a file (matched as a command); bare `sh` reads commands from stdin. */
+function shell(name: string, argv: ShellWord[], via: string[], result: ShellAnalysis, depth: number): void {
+  const rest = argv.slice(1);
+  let i = 0;
+  let dashC = false;
+  if (name === 'busybox') {
+    // busybox sh -c ...: look at the applet.
+    if (rest.length > 0) return addCommand(rest, [...via, 'busybox'], result, depth + 1);
+    result.commands.push({ argv, via });
+    return;
+  }
+  while (i < rest.length) {
+    const w = rest[i]!;
+    if (w.dynamic) break;
+    const t = w.text;
+    if (t === '--' || t === '-') {
+      i++;
+      break;
+    }
+    if (t === '-o' || t === '+o' || t === '-O' || t === '+O' || t === '--rcfile' || t === '--init-file') {
+      i += 2;
+      continue;
+    }
+    if (/^[-+][A-Za-z]+$/.test(t)) {
+      if (t.startsWith('-') && t.includes('c')) dashC = true;
+      if (t.startsWith('-') && t.includes('s')) {
+        result.concerns.push({ code: 'stdin-script', detail: `${name} ${t} reads its commands from standard input` });
+      }
+      i++;
+      continue;
+    }
+    if (t.startsWith('--')) {
+      i++;
+      continue;
+    }
+    break;
+  }
+  if (dashC) {
+    const script = rest[i];
+    if (!script) {
+      result.ok = false;
+      result.error = `${name} -c without a command`;
+      return;
+    }
+    if (script.dynamic) {
+      result.concerns.push({ code: 'dynamic-command', detail: `${name} -c ${script.text}: the script is known only at run time` });
+      result.commands.push({ argv, via });
+      return;
+    }
+    analyzeInto(script.text, [...via, `${name} -c`], result, depth + 1);
+    return;
+  }
+  if (i >= rest.length) {
+    result.concerns.push({ code: 'stdin-script', detail: `${name} reads its commands from standard input` });
+  }
+  result.commands.push({ argv, via });
+}
+
+/** `find ... -exec cmd {} ;` runs cmd; `-delete` deletes. */
+function find(argv: ShellWord[], via: string[], result: ShellAnalysis, depth: number): void {
+  result.commands.push({ argv, via });
+  const words = argv.slice(1);
+  for (let i = 0; i < words.length; i++) {
+    const t = words[i]!.text;
+    if (t === '-delete') {
+      const start = words.slice(0, i).filter((w) => !w.text.startsWith('-') && !w.text.startsWith('(') && !w.text.startsWith('!'));
+      result.files.push({ path: start[0] ?? { text: '.', dynamic: false }, action: 'delete', by: 'find -delete' });
+      result.files.push({ path: { text: '<files found by find>', dynamic: true }, action: 'delete', by: 'find -delete' });
+    }
+    if (t === '-exec' || t === '-execdir' || t === '-ok' || t === '-okdir') {
+      let end = i + 1;
+      while (end < words.length && words[end]!.text !== ';' && words[end]!.text !== '+') end++;
+      const command = words.slice(i + 1, end).map((w) => (w.text.includes('{}') ? { text: w.text, dynamic: true } : w));
+      if (command.length > 0) addCommand(command, [...via, `find ${t}`], result, depth + 1);
+      i = end;
+    }
+  }
+}
+
+/** git's subcommand, skipping global options such as -C dir and -c key=value. */
+export function gitSubcommand(args: ShellWord[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i]!;
+    if (w.dynamic) return undefined;
+    const t = w.text;
+    if (t === '-C' || t === '-c' || t === '--git-dir' || t === '--work-tree' || t === '--namespace' || t === '--exec-path' || t === '--config-env') {
+      i++;
+      continue;
+    }
+    if (t.startsWith('-')) continue;
+    return t;
+  }
+  return undefined;
+}
+
+function list(value: unknown): ShNode[] {
+  return Array.isArray(value) ? (value as ShNode[]) : [];
+}
+
+function parseErrorText(error: unknown): string {
+  if (error && typeof error === 'object' && 'Error' in error && typeof (error as { Error: unknown }).Error === 'function') {
+    return String((error as { Error(): unknown }).Error()).replace(/^command:/, '');
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Display of a command's words, for reasons and labels. */
+export function commandText(argv: ShellWord[]): string {
+  return argv.map((w) => (w.dynamic || /^[\w@%+=:,./-]+$/.test(w.text) ? w.text : JSON.stringify(w.text))).join(' ');
+}
