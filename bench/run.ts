@@ -6,11 +6,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import * as audit from './audit';
 import * as diff from './diff';
 import { type BenchFigure, formatTable, ratio } from './lib';
 import * as sandbox from './sandbox';
 
 const suites: Record<string, () => Promise<BenchFigure[]>> = {
+  audit: audit.run,
   diff: diff.run,
   sandbox: sandbox.run,
 };
