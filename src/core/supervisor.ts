@@ -3,7 +3,8 @@ import type * as acp from '@agentclientprotocol/sdk';
 import { ACP_PROTOCOL_VERSION, connectAcpClient } from './agent/acpClient';
 import { agentArgv } from './agent/agentCommand';
 import type { AuditActor, AuditEventInput } from './audit/types';
-import { ProposalHandlers } from './session/proposalHandlers';
+import type { SessionGit } from './git/sessionGit';
+import { ProposalHandlers, type ApplyBatch } from './session/proposalHandlers';
 import { TerminalRegistry } from './agent/terminals';
 import type { ProposalStore } from './proposals/store';
 import type { Reviewer } from './proposals/model';
@@ -31,6 +32,8 @@ export interface SessionOptions {
   reviewer: Reviewer;
   log?: (line: string) => void;
   sessionId?: string;
+  /** Session branch, checkpoints before applied batches, write scope and the git command guard; none without it. */
+  git?: SessionGit;
 }
 
 /** What the session shows the user while the agent works. */
@@ -129,6 +132,7 @@ export class AgentSession {
       type: 'session.starting',
       data: { workspace: options.workspaceRoot, reviewer: options.reviewer },
     });
+    await this.beginGit();
     this.sandbox = await options.sandboxProvider.start({
       workspaceHostPath: options.workspaceRoot,
       agentsHostPath: options.agentsHostPath,
@@ -160,6 +164,13 @@ export class AgentSession {
       record: (event) => this.record(event),
       agentActor: () => this.agentActor,
       onEvent: (event) => this.onAgentEvent(event),
+      ...(options.git
+        ? {
+            beforeApply: (batch: ApplyBatch) => this.checkpoint(batch),
+            scope: options.git,
+            classifyCommand: (command: string | readonly string[]) => options.git!.classifyCommand(command),
+          }
+        : {}),
     });
     this.connection = connectAcpClient(this.agentProcess, handlers);
     void this.connection.closed.then(() => {
@@ -180,6 +191,36 @@ export class AgentSession {
       data: { command: argv, protocolVersion: init.protocolVersion, agentInfo: init.agentInfo ?? null, agentSessionId: created.sessionId },
     });
     this.stateValue = 'ready';
+  }
+
+  /** The session branch (or why there is none) and pruning of old checkpoints, on the record. */
+  private async beginGit(): Promise<void> {
+    const git = this.options.git;
+    if (!git) return;
+    const { branch, pruned } = await git.begin(this.id);
+    await this.record({ actor: this.wardenActor(), type: 'git.branch', data: { ...branch, protectedBranches: [...git.protectedBranches] } });
+    if (branch.status === 'none') this.options.log?.(`no session branch: ${branch.reason}`);
+    if (pruned.length > 0) await this.record({ actor: this.wardenActor(), type: 'checkpoint.pruned', data: { refs: pruned } });
+  }
+
+  /**
+   * A checkpoint of the working tree before an applied batch. A failure is recorded and the
+   * batch still applies: the checkpoint is a way back, not an approval.
+   */
+  private async checkpoint(batch: ApplyBatch): Promise<void> {
+    const git = this.options.git;
+    if (!git) return;
+    try {
+      const checkpoint = await git.checkpoint(this.id, { paths: batch.paths, label: `Before applying ${batch.proposalIds.join(', ')}` });
+      if (!checkpoint) return;
+      await this.record({
+        actor: this.wardenActor(),
+        type: 'checkpoint.created',
+        data: { n: checkpoint.n, ref: checkpoint.ref, commit: checkpoint.commit, paths: checkpoint.paths, proposalIds: batch.proposalIds },
+      });
+    } catch (error) {
+      await this.record({ actor: this.wardenActor(), type: 'checkpoint.failed', data: { proposalIds: batch.proposalIds, error: errorMessage(error) } });
+    }
   }
 
   private onAgentEvent(event: SessionEvent): void {

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
+import type { AuditActor, AuditEventInput } from '../audit/types';
 import type { WorkspaceFiles } from '../workspace/files';
 import { GitRepo } from './repo';
 
@@ -7,7 +8,7 @@ export const CHECKPOINT_REF_ROOT = 'refs/warden/checkpoints';
 /** Checkpoints are Warden's own commits; they never sit on a branch. */
 const CHECKPOINT_IDENTITY = { name: 'Warden', email: 'warden@warden.invalid' };
 /** The audit log is never part of a checkpoint, so a rollback can never rewrite it. */
-const EXCLUDED = [':(exclude).warden/audit'];
+const EXCLUDED = ['.warden/audit'];
 
 export interface Checkpoint {
   sessionId: string;
@@ -26,6 +27,8 @@ export interface RollbackResult {
   /** Checkpoint taken just before the rollback, so the rollback itself can be rolled back. */
   safety: Checkpoint;
   restored: string[];
+  /** SHA-256 of each restored file as now on disk. */
+  hashes: Record<string, string>;
   deleted: string[];
   /** Paths already as in the checkpoint. */
   unchanged: string[];
@@ -63,7 +66,9 @@ export class Checkpoints {
     const head = await repo.head();
     const tree = await repo.withTempIndex(async (env) => {
       if (head) await repo.run(['read-tree', head], env);
-      await repo.run(['add', '--all', '--', '.', ...EXCLUDED], env);
+      await repo.run(['add', '--all', '--', '.'], env);
+      // Removed afterwards rather than excluded by pathspec: git refuses an exclude that names an ignored folder.
+      await repo.run(['rm', '-r', '--cached', '--quiet', '--ignore-unmatch', '--', ...EXCLUDED], env);
       // Files the batch is about to write but git ignores are recorded too, or rollback could not restore them.
       for (const path of batch.paths) {
         if (await exists(repo, path)) await repo.run(['add', '--force', '--', path], env).catch(() => undefined);
@@ -129,7 +134,7 @@ export class Checkpoints {
     if (!checkpoint) throw new Error(`Session ${sessionId} has no checkpoint ${n} (it has ${all.map((c) => c.n).join(', ') || 'none'})`);
     const paths = [...new Set(all.filter((c) => c.n >= n).flatMap((c) => c.paths))].sort();
     const safety = await this.create(sessionId, { paths, label: `Before rolling back to checkpoint ${n}` });
-    const result: RollbackResult = { checkpoint, safety, restored: [], deleted: [], unchanged: [], skipped: [] };
+    const result: RollbackResult = { checkpoint, safety, restored: [], hashes: {}, deleted: [], unchanged: [], skipped: [] };
     for (const path of paths) {
       const bytes = await this.repo.blob(`${checkpoint.commit}:${this.repo.repoPath(path)}`);
       const current = await files.read(path);
@@ -150,7 +155,7 @@ export class Checkpoints {
       } else if (text === current) {
         result.unchanged.push(path);
       } else {
-        await files.write(path, text);
+        result.hashes[path] = (await files.write(path, text)).diskHash;
         result.restored.push(path);
       }
     }
@@ -179,6 +184,38 @@ export class Checkpoints {
     }
     return deleted;
   }
+}
+
+/**
+ * Rolls a session back to checkpoint `n` and records it (`checkpoint.rolledBack`, by the human
+ * who asked) with every restored file's hash, so a later commit can check it commits those bytes.
+ */
+export async function rollbackSession(options: {
+  workspaceRoot: string;
+  sessionId: string;
+  n: number;
+  files: WorkspaceFiles;
+  actor: AuditActor;
+  audit: { append(event: AuditEventInput): Promise<unknown> };
+}): Promise<RollbackResult> {
+  const checkpoints = await Checkpoints.open(options.workspaceRoot);
+  if (!checkpoints) throw new Error(`${options.workspaceRoot} is not in a git repository, so it has no checkpoints`);
+  const result = await checkpoints.rollback(options.sessionId, options.n, options.files);
+  await options.audit.append({
+    sessionId: options.sessionId,
+    actor: options.actor,
+    type: 'checkpoint.rolledBack',
+    data: {
+      n: options.n,
+      commit: result.checkpoint.commit,
+      safetyCheckpoint: { n: result.safety.n, ref: result.safety.ref, commit: result.safety.commit },
+      restored: result.restored.map((path) => ({ path, hash: result.hashes[path] })),
+      deleted: result.deleted,
+      unchanged: result.unchanged,
+      skipped: result.skipped,
+    },
+  });
+  return result;
 }
 
 export function checkpointRef(sessionId: string, n: number): string {

@@ -4,6 +4,8 @@ import { type AcpClientHandlers, notFound, refusal } from '../agent/acpClient';
 import { displayCommandLine } from '../agent/agentCommand';
 import { settledStatus, type TerminalRegistry } from '../agent/terminals';
 import type { AuditActor, AuditEventInput } from '../audit/types';
+import type { GitCommandVerdict } from '../git/branchGuard';
+import type { WriteScope } from '../git/scope';
 import { unifiedDiff } from '../proposals/diff';
 import type { CommandProposal, Decision, EditProposal, PermissionProposal, Proposal } from '../proposals/model';
 import type { ProposalStore } from '../proposals/store';
@@ -23,6 +25,19 @@ export interface ProposalHandlerDeps {
   record(event: Omit<AuditEventInput, 'sessionId'>): Promise<unknown>;
   agentActor(): AuditActor;
   onEvent(event: SessionEvent): void;
+  /** Runs before each applied batch (one approved edit in this skeleton): the checkpoint hook. */
+  beforeApply?(batch: ApplyBatch): Promise<void>;
+  /** What the session may write; out-of-scope writes are refused before any proposal exists. */
+  scope?: WriteScope;
+  /** Verdict on command lines that run git (protected branches); a deny is refused before any proposal exists. */
+  classifyCommand?(command: string | readonly string[]): Promise<GitCommandVerdict | null>;
+}
+
+/** Approved changes applied together; a checkpoint is recorded before each batch. */
+export interface ApplyBatch {
+  proposalIds: string[];
+  /** Workspace-relative paths the batch writes. */
+  paths: string[];
 }
 
 /** Default cap on a command's kept output when the agent sets none. */
@@ -65,6 +80,7 @@ export class ProposalHandlers implements AcpClientHandlers {
 
   async writeTextFile(params: acp.WriteTextFileRequest): Promise<acp.WriteTextFileResponse> {
     const relative = this.workspacePath(params.path, 'write');
+    await this.checkScope(relative, 'write');
     const grant = this.takeWriteGrant(relative, sha256Hex(params.content));
     // With a grant, the base is what the reviewer saw then, so a later change makes it stale.
     const oldText = grant ? grant.oldText : await this.deps.files.read(relative);
@@ -81,7 +97,7 @@ export class ProposalHandlers implements AcpClientHandlers {
       diff: unifiedDiff(relative, oldText, params.content),
     });
     await this.recordProposal(proposal);
-    const decision = granted ? await this.recordGrant(proposal.id, granted) : await this.decisionFor(proposal);
+    const decision = granted ? await this.recordGrant(proposal.id, granted, grant?.proposalId) : await this.decisionFor(proposal);
     if (decision.verdict === 'reject') {
       throw refusal(`The reviewer rejected the write to ${relative}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id });
     }
@@ -94,6 +110,7 @@ export class ProposalHandlers implements AcpClientHandlers {
     const toolKind = toolCall.kind ?? 'other';
     const edit = await this.permissionEdit(toolCall);
     const commandLine = toolKind === 'execute' ? commandFromToolCall(toolCall) : undefined;
+    if (commandLine) await this.checkGitCommand(commandLine);
     const proposal = this.addProposal<PermissionProposal>(undefined, {
       kind: 'permission',
       origin: 'session/request_permission',
@@ -125,6 +142,7 @@ export class ProposalHandlers implements AcpClientHandlers {
     // A bare command string with no args is a shell command line, as agents send it.
     const argv = args.length > 0 ? [params.command, ...args] : ['sh', '-c', params.command];
     const commandLine = args.length > 0 ? displayCommandLine(argv) : params.command;
+    await this.checkGitCommand(args.length > 0 ? argv : params.command);
     const cwd = params.cwd ?? this.deps.sandbox.workspaceFolder;
     const env = Object.fromEntries((params.env ?? []).map((v) => [v.name, v.value]));
     const grant = this.takeCommandGrant(commandLine);
@@ -139,7 +157,7 @@ export class ProposalHandlers implements AcpClientHandlers {
       env,
     });
     await this.recordProposal(proposal);
-    const decision = granted ? await this.recordGrant(proposal.id, granted) : await this.decisionFor(proposal);
+    const decision = granted ? await this.recordGrant(proposal.id, granted, grant?.proposalId) : await this.decisionFor(proposal);
     if (decision.verdict === 'reject') {
       throw refusal(`The reviewer rejected the command ${commandLine}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id });
     }
@@ -220,6 +238,7 @@ export class ProposalHandlers implements AcpClientHandlers {
       await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'edit.stale', data: { proposalId: proposal.id, path: proposal.path, baseHash: proposal.baseHash, currentHash } });
       throw refusal(detail, { proposalId: proposal.id });
     }
+    await this.deps.beforeApply?.({ proposalIds: [proposal.id], paths: [proposal.path] });
     let diskHash: string;
     try {
       ({ diskHash } = await this.deps.files.write(proposal.path, proposal.newText));
@@ -246,6 +265,7 @@ export class ProposalHandlers implements AcpClientHandlers {
     const diff = toolCall.content?.find((c): c is Extract<acp.ToolCallContent, { type: 'diff' }> => c.type === 'diff');
     if (!diff) return undefined;
     const relative = this.workspacePath(diff.path, 'edit');
+    await this.checkScope(relative, 'edit');
     // The current file is the truth the reviewer compares against, whatever oldText the agent sent.
     const oldText = await this.deps.files.read(relative);
     return { path: relative, oldText, newText: diff.newText, newHash: sha256Hex(diff.newText), diff: unifiedDiff(relative, oldText, diff.newText) };
@@ -271,13 +291,30 @@ export class ProposalHandlers implements AcpClientHandlers {
     };
   }
 
-  private async recordGrant(proposalId: string, decision: Decision): Promise<Decision> {
+  private async recordGrant(proposalId: string, decision: Decision, grantedBy: string | undefined): Promise<Decision> {
     await this.deps.record({
       actor: { kind: 'warden', id: 'warden' },
       type: 'decision',
-      data: { proposalId, verdict: decision.verdict, reviewer: decision.reviewer, reason: decision.reason ?? null },
+      data: { proposalId, verdict: decision.verdict, reviewer: decision.reviewer, reason: decision.reason ?? null, ...(grantedBy ? { grantedBy } : {}) },
     });
     return decision;
+  }
+
+  /** Refuses (audited, naming the rule) a write outside the session's scope. */
+  private async checkScope(relative: string, action: string): Promise<void> {
+    const verdict = await this.deps.scope?.checkWrite(relative);
+    if (!verdict || verdict.allowed) return;
+    await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'refused', data: { action, path: relative, rule: verdict.rule, reason: verdict.reason } });
+    throw refusal(`Out of this session's scope (rule ${verdict.rule}): ${verdict.reason}`, { rule: verdict.rule });
+  }
+
+  /** Refuses (audited, naming the rule) a git command that would write a protected branch. */
+  private async checkGitCommand(command: string | readonly string[]): Promise<void> {
+    const verdict = await this.deps.classifyCommand?.(command);
+    if (verdict?.verdict !== 'deny') return;
+    const commandLine = typeof command === 'string' ? command : displayCommandLine([...command]);
+    await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'refused', data: { action: 'command', commandLine, rule: verdict.rule, reason: verdict.reason } });
+    throw refusal(`Refused (rule ${verdict.rule}): ${verdict.reason}`, { rule: verdict.rule });
   }
 
   private takeWriteGrant(path: string, newHash: string): WriteGrant | undefined {
