@@ -6,3 +6,4 @@
  */
 import './smoke.test';
 import './session.test';
+import './audit.test';

@@ -294,6 +294,20 @@ describe('audit anchors in git', function () {
     assert.deepEqual(check.anchors.map((a) => [a.anchor.source, a.ok]), [['trailer', true]]);
   });
 
+  it('checks the entries agent commits name in Warden-Audit trailers', async () => {
+    const { rows } = await queryAuditLog(root, { type: 'edit.applied' });
+    const applied = rows[0]?.hash ?? '';
+    git('commit', '-q', '--allow-empty', '-m', `Agent: farewell\n\nApproved-by: Alice\nWarden-Audit: ${applied}\nWarden-Session: session-one`);
+    let check = await verifyAuditAnchors(root);
+    assert.deepEqual(check.anchors.map((a) => [a.anchor.source, a.anchor.seq, a.ok]), [['commit-entry', null, true]]);
+    assert.equal(check.ok, true);
+
+    git('commit', '-q', '--allow-empty', '-m', `Agent: more\n\nWarden-Audit: ${'ab'.repeat(32)}`);
+    check = await verifyAuditAnchors(root);
+    assert.equal(check.ok, false);
+    assert.match(check.firstFailure?.reason ?? '', /carries audit entry abababababab .* no longer in the log/);
+  });
+
   it('refuses to anchor a broken log', async () => {
     await fs.appendFile(path.join(root, SEG1), '{"torn":');
     await assert.rejects(anchorAuditHead(root), AuditAnchorError);

@@ -15,14 +15,18 @@ import { verifyAuditLog } from './verify';
 
 export const AUDIT_NOTES_REF = 'refs/notes/warden-audit';
 export const AUDIT_TRAILER = 'Warden-Audit-Head';
+/** The trailer agent commits carry for each audit entry behind them (src/core/git/commit.ts). */
+export const AUDIT_ENTRY_TRAILER = 'Warden-Audit';
 
 export interface AuditAnchor {
-  seq: number;
+  /** Null for a `Warden-Audit: <hash>` trailer of an agent commit, which names an entry by hash only. */
+  seq: number | null;
   /** SHA-256 of the entry's line. */
   hash: string;
   /** The commit it is attached to. */
   commit: string;
-  source: 'note' | 'trailer';
+  /** note: refs/notes/warden-audit; trailer: `Warden-Audit-Head:`; commit-entry: `Warden-Audit: <hash>` on an agent commit. */
+  source: 'note' | 'trailer' | 'commit-entry';
 }
 
 export interface AnchorResult {
@@ -45,6 +49,8 @@ export function formatAnchorLine(seq: number, hash: string): string {
 }
 
 const ANCHOR_LINE = new RegExp(`^${AUDIT_TRAILER}:\\s*seq=(\\d+)\\s+sha256=([0-9a-f]{64})\\s*$`, 'gim');
+
+const ENTRY_LINE = new RegExp(`^${AUDIT_ENTRY_TRAILER}:\\s*([0-9a-f]{64})\\s*$`, 'gim');
 
 export function parseAnchorLines(text: string): Array<{ seq: number; hash: string }> {
   return [...text.matchAll(ANCHOR_LINE)].map((m) => ({ seq: Number(m[1]), hash: (m[2] ?? '').toLowerCase() }));
@@ -91,11 +97,12 @@ export async function listAuditAnchors(workspaceRoot: string): Promise<AuditAnch
     const text = await g.raw(['notes', '--ref', AUDIT_NOTES_REF, 'show', commit]).catch(() => '');
     for (const a of parseAnchorLines(text)) anchors.push({ ...a, commit, source: 'note' });
   }
-  const log = await g.raw(['log', '--all', `--grep=^${AUDIT_TRAILER}:`, '--format=%H%x00%B%x1e']).catch(() => '');
+  const log = await g.raw(['log', '--all', `--grep=^${AUDIT_ENTRY_TRAILER}`, '--format=%H%x00%B%x1e']).catch(() => '');
   for (const record of log.split('\x1e')) {
     const [commit, body] = record.replace(/^\s+/, '').split('\x00');
     if (!commit || body === undefined) continue;
     for (const a of parseAnchorLines(body)) anchors.push({ ...a, commit, source: 'trailer' });
+    for (const m of body.matchAll(ENTRY_LINE)) anchors.push({ seq: null, hash: (m[1] ?? '').toLowerCase(), commit, source: 'commit-entry' });
   }
   return anchors;
 }
@@ -119,13 +126,22 @@ export interface AnchorVerifyReport {
 export async function verifyAuditAnchors(workspaceRoot: string): Promise<AnchorVerifyReport> {
   const [chain, anchors] = await Promise.all([verifyAuditLog(workspaceRoot), listAuditAnchors(workspaceRoot)]);
   const wanted = new Map<number, AuditAnchor[]>();
-  for (const a of anchors) wanted.set(a.seq, [...(wanted.get(a.seq) ?? []), a]);
+  const byHash = new Map<string, AuditAnchor[]>();
+  for (const a of anchors) {
+    if (a.seq === null) byHash.set(a.hash, [...(byHash.get(a.hash) ?? []), a]);
+    else wanted.set(a.seq, [...(wanted.get(a.seq) ?? []), a]);
+  }
   const checks: AnchorCheck[] = [];
   const found = new Set<AuditAnchor>();
   let lastSeq = 0;
-  if (wanted.size > 0) {
+  if (anchors.length > 0) {
     for await (const record of readAuditLog(workspaceRoot)) {
       lastSeq = Math.max(lastSeq, record.entry.seq);
+      for (const anchor of byHash.get(record.hash) ?? []) {
+        if (found.has(anchor)) continue;
+        found.add(anchor);
+        checks.push({ anchor, ok: true });
+      }
       for (const anchor of wanted.get(record.entry.seq) ?? []) {
         if (found.has(anchor)) continue;
         found.add(anchor);
@@ -139,9 +155,13 @@ export async function verifyAuditAnchors(workspaceRoot: string): Promise<AnchorV
   }
   for (const anchor of anchors) {
     if (found.has(anchor)) continue;
+    if (anchor.seq === null) {
+      checks.push({ anchor, ok: false, reason: `commit ${anchor.commit.slice(0, 12)} carries audit entry ${anchor.hash.slice(0, 12)} (Warden-Audit trailer), which is no longer in the log: it was rewritten or cut off` });
+      continue;
+    }
     checks.push({ anchor, ok: false, reason: `the log was truncated: the ${anchor.source} on commit ${anchor.commit.slice(0, 12)} anchors seq ${anchor.seq}, but the log ends at seq ${lastSeq}` });
   }
-  checks.sort((a, b) => a.anchor.seq - b.anchor.seq);
+  checks.sort((a, b) => (a.anchor.seq ?? Number.MAX_SAFE_INTEGER) - (b.anchor.seq ?? Number.MAX_SAFE_INTEGER));
   const firstFailure = checks.find((c) => !c.ok);
   return { ok: chain.ok && !firstFailure, chain, anchors: checks, ...(firstFailure ? { firstFailure } : {}) };
 }
@@ -150,8 +170,14 @@ export function formatAnchorReport(report: AnchorVerifyReport): string {
   const n = report.anchors.length;
   if (n === 0) return 'No git anchors of the audit head were found.';
   if (report.firstFailure) return `Audit anchor check failed: ${report.firstFailure.reason}.`;
-  const latest = report.anchors[report.anchors.length - 1];
-  return `${n} git ${n === 1 ? 'anchor' : 'anchors'} of the audit head found in the log (latest seq ${latest?.anchor.seq ?? '?'}).`;
+  const heads = report.anchors.filter((c) => c.anchor.seq !== null);
+  const entries = n - heads.length;
+  const latest = heads[heads.length - 1];
+  const parts = [
+    ...(heads.length ? [`${heads.length} git ${heads.length === 1 ? 'anchor' : 'anchors'} of the audit head (latest seq ${latest?.anchor.seq ?? '?'})`] : []),
+    ...(entries ? [`${entries} audit ${entries === 1 ? 'entry' : 'entries'} named by agent commits`] : []),
+  ];
+  return `${parts.join(' and ')}: all found in the log.`;
 }
 
 function errorText(error: unknown): string {

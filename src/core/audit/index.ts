@@ -8,7 +8,7 @@ export { readAuditLog, queryAuditLog, queryAuditRows, auditRowFilter, findAuditE
 export type { AuditRecord, AuditReadProblem, AuditRow, AuditQuery, AuditQueryOptions, AuditQueryResult, AuditSessionSummary } from './query';
 export { exportAuditJson, exportAuditCsv, exportAuditOtlp, csvField, toOtlpLogRecord, otlpLogsRequest, OtlpExportError, AUDIT_CSV_COLUMNS } from './export';
 export type { AuditJsonExport, OtlpExportOptions, OtlpExportResult, OtlpLogRecord } from './export';
-export { anchorAuditHead, verifyAuditAnchors, listAuditAnchors, formatAnchorReport, formatAnchorLine, parseAnchorLines, AuditAnchorError, AUDIT_NOTES_REF, AUDIT_TRAILER } from './anchor';
+export { anchorAuditHead, verifyAuditAnchors, listAuditAnchors, formatAnchorReport, formatAnchorLine, parseAnchorLines, AuditAnchorError, AUDIT_NOTES_REF, AUDIT_TRAILER, AUDIT_ENTRY_TRAILER } from './anchor';
 export type { AuditAnchor, AnchorResult, AnchorCheck, AnchorVerifyReport } from './anchor';
 export { repairAuditLog } from './repair';
 export type { RepairResult, RepairOptions, TornTail } from './repair';
