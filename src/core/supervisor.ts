@@ -3,6 +3,7 @@ import type * as acp from '@agentclientprotocol/sdk';
 import { ACP_PROTOCOL_VERSION, connectAcpClient } from './agent/acpClient';
 import { agentArgv } from './agent/agentCommand';
 import type { AuditActor, AuditEventInput } from './audit/types';
+import { policySummary, type PolicyProvider } from './policy/effective';
 import type { SessionGit } from './git/sessionGit';
 import { ProposalHandlers, type ApplyBatch } from './session/proposalHandlers';
 import { TerminalRegistry } from './agent/terminals';
@@ -32,6 +33,8 @@ export interface SessionOptions {
   reviewer: Reviewer;
   log?: (line: string) => void;
   sessionId?: string;
+  /** The effective team policy: decides allow and deny before a human is asked. Without it, everything asks. */
+  policy?: PolicyProvider;
   /** Session branch, checkpoints before applied batches, write scope and the git command guard; none without it. */
   git?: SessionGit;
 }
@@ -132,6 +135,11 @@ export class AgentSession {
       type: 'session.starting',
       data: { workspace: options.workspaceRoot, reviewer: options.reviewer },
     });
+    if (options.policy) {
+      const policy = options.policy.current();
+      await this.record({ actor: this.wardenActor(), type: policy.valid ? 'policy.loaded' : 'policy.invalid', data: policySummary(policy) });
+      if (!policy.valid) log('a policy source is invalid: running with the safest policy (everything asks) until it is fixed');
+    }
     await this.beginGit();
     this.sandbox = await options.sandboxProvider.start({
       workspaceHostPath: options.workspaceRoot,
@@ -164,6 +172,7 @@ export class AgentSession {
       record: (event) => this.record(event),
       agentActor: () => this.agentActor,
       onEvent: (event) => this.onAgentEvent(event),
+      ...(options.policy ? { policy: () => options.policy!.current() } : {}),
       ...(options.git
         ? {
             beforeApply: (batch: ApplyBatch) => this.checkpoint(batch),

@@ -29,8 +29,10 @@ export interface SourceStatus extends RuleOrigin {
 }
 
 export interface EffectivePolicy {
-  /** false when the team policy failed to parse or validate: then everything asks. */
+  /** false when the team policy failed to parse or validate. */
   teamPolicyValid: boolean;
+  /** false when any source (team, user settings, managed policy) is invalid: then everything asks. */
+  valid: boolean;
   sources: SourceStatus[];
   defaults: { read: 'allow' | 'deny'; write: PolicyDecision; command: PolicyDecision };
   paths: SourcedPathRule[];
@@ -68,6 +70,7 @@ export function mergePolicies(inputs: PolicyInputs): EffectivePolicy {
   ];
   const effective: EffectivePolicy = {
     teamPolicyValid,
+    valid: teamPolicyValid,
     sources,
     defaults: teamPolicyValid
       ? { read: team?.defaults?.read ?? 'allow', write: team?.defaults?.write ?? 'ask', command: team?.defaults?.command ?? 'ask' }
@@ -121,6 +124,7 @@ export function mergePolicies(inputs: PolicyInputs): EffectivePolicy {
       sources.push({ ...managedOrigin, status: 'absent', problems: [] });
     }
   }
+  effective.valid = sources.every((s) => s.status !== 'invalid');
   return effective;
 }
 
@@ -139,8 +143,9 @@ export function describeEffectivePolicy(policy: EffectivePolicy): string {
     const detail = s.status === 'invalid' ? `INVALID: ${s.problems.map((p) => `line ${p.line}:${p.column} ${p.message}`).join('; ')}` : s.status;
     lines.push(`// ${s.source} (${s.origin}): ${detail}`);
   }
-  if (!policy.teamPolicyValid) lines.push('// The team policy is invalid: Warden runs with the safest policy (everything asks) until it is fixed.');
+  if (!policy.valid) lines.push('// A policy source is invalid: Warden runs with the safest policy (everything asks) until it is fixed.');
   const body = {
+    valid: policy.valid,
     teamPolicyValid: policy.teamPolicyValid,
     defaults: policy.defaults,
     builtins: policy.builtins,
@@ -154,4 +159,19 @@ export function describeEffectivePolicy(policy: EffectivePolicy): string {
     examples: policy.examples,
   };
   return `${lines.join('\n')}\n${JSON.stringify(body, null, 2)}\n`;
+}
+
+/** Where a session gets the current effective policy (re-read when the files or settings change). */
+export interface PolicyProvider {
+  current(): EffectivePolicy;
+}
+
+/** One line saying how the policy was loaded, for logs and the audit. */
+export function policySummary(policy: EffectivePolicy): Record<string, unknown> {
+  return {
+    valid: policy.valid,
+    teamPolicyValid: policy.teamPolicyValid,
+    sources: policy.sources.map((s) => ({ source: s.source, origin: s.origin, status: s.status, problems: s.problems.map((p) => `${p.line}:${p.column} ${p.message}`) })),
+    rules: { paths: policy.paths.length, commands: policy.commands.length, overrides: policy.overrides.map((o) => o.id) },
+  };
 }

@@ -209,11 +209,13 @@ function evaluateInnerCommand(policy: EffectivePolicy, argv: ShellWord[], via: s
 
 /** A broken team policy never allows anything: allow becomes ask, and says why. */
 function finish(policy: EffectivePolicy, verdict: PolicyVerdict): PolicyVerdict {
-  if (policy.teamPolicyValid || verdict.decision !== 'allow') return verdict;
+  // Under a broken policy, say so wherever the answer would have come from the (lost) rules.
+  if (policy.valid || verdict.decision === 'deny' || (verdict.decision === 'ask' && verdict.ruleId !== 'default')) return verdict;
+  const broken = policy.sources.filter((s) => s.status === 'invalid').map((s) => s.origin);
   return {
     decision: 'ask',
     ruleId: 'builtin.policy-invalid',
-    reason: 'The team policy .warden/policy.json does not parse or validate, so Warden runs with the safest policy: everything asks until it is fixed',
+    reason: `The policy ${broken.join(' and ')} does not parse or validate, so Warden runs with the safest policy: everything asks until it is fixed`,
   };
 }
 

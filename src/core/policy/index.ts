@@ -6,3 +6,4 @@ export * from './evaluate';
 export * from './examples';
 export { analyzeShell, analyzeArgv, type ShellAnalysis, type InnerCommand, type ShellWord } from './shell';
 export { PROTECTED_PATHS, protectedPath, irreversibleCommand } from './builtins';
+export * from './workspace';

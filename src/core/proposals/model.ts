@@ -35,6 +35,16 @@ export const Decision = z.object({
 });
 export type Decision = z.infer<typeof Decision>;
 
+/** What the team policy said about a proposal: shown by "Why?" in the Review panel and recorded in the audit. */
+export const PolicyNote = z.object({
+  decision: z.enum(['allow', 'ask', 'deny']),
+  /** The rule that decided, e.g. "node-test", "builtin.protected-path" or "default". */
+  ruleId: z.string(),
+  reason: z.string(),
+  labels: z.array(z.string()).optional(),
+});
+export type PolicyNote = z.infer<typeof PolicyNote>;
+
 const ProposalBase = z.object({
   id: z.string(),
   sessionId: z.string(),
@@ -47,6 +57,8 @@ const ProposalBase = z.object({
   decision: Decision.optional(),
   /** Why it failed, went stale or was orphaned; shown to the reviewer. */
   stateDetail: z.string().optional(),
+  /** The policy's verdict, when a policy was evaluated: allow and deny are born decided, ask waits for a human. */
+  policy: PolicyNote.optional(),
 });
 
 export const EditProposal = ProposalBase.extend({

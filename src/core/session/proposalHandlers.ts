@@ -7,6 +7,7 @@ import type { AuditActor, AuditEventInput } from '../audit/types';
 import type { GitCommandVerdict } from '../git/branchGuard';
 import type { WriteScope } from '../git/scope';
 import { unifiedDiff } from '../proposals/diff';
+import { evaluateCommand, evaluatePath, type EffectivePolicy, type PolicyVerdict } from '../policy';
 import type { CommandProposal, Decision, EditProposal, PermissionProposal, Proposal } from '../proposals/model';
 import type { ProposalStore } from '../proposals/store';
 import { PathOutsideWorkspaceError, type WorkspacePathMapper } from '../sandbox/paths';
@@ -25,6 +26,8 @@ export interface ProposalHandlerDeps {
   record(event: Omit<AuditEventInput, 'sessionId'>): Promise<unknown>;
   agentActor(): AuditActor;
   onEvent(event: SessionEvent): void;
+  /** The effective team policy, evaluated before any human is asked; without it, everything asks. */
+  policy?: () => EffectivePolicy;
   /** Runs before each applied batch (one approved edit in this skeleton): the checkpoint hook. */
   beforeApply?(batch: ApplyBatch): Promise<void>;
   /** What the session may write; out-of-scope writes are refused before any proposal exists. */
@@ -67,6 +70,7 @@ export class ProposalHandlers implements AcpClientHandlers {
 
   async readTextFile(params: acp.ReadTextFileRequest): Promise<acp.ReadTextFileResponse> {
     const relative = this.workspacePath(params.path, 'read');
+    await this.checkRead(relative);
     const text = await this.deps.files.read(relative);
     if (text === null) throw notFound(params.path);
     const content = sliceLines(text, params.line ?? undefined, params.limit ?? undefined);
@@ -84,8 +88,10 @@ export class ProposalHandlers implements AcpClientHandlers {
     const grant = this.takeWriteGrant(relative, sha256Hex(params.content));
     // With a grant, the base is what the reviewer saw then, so a later change makes it stale.
     const oldText = grant ? grant.oldText : await this.deps.files.read(relative);
-    const granted = grant ? this.grantDecision(grant.proposalId) : undefined;
+    const verdict = grant ? undefined : this.evaluate(() => evaluatePath(this.deps.policy!(), oldText === null ? 'create' : 'write', relative));
+    const granted = grant ? this.grantDecision(grant.proposalId) : policyDecision(verdict);
     const proposal = this.addProposal<EditProposal>(granted, {
+      ...(verdict ? { policy: verdict } : {}),
       kind: 'edit',
       origin: 'fs/write_text_file',
       title: `${oldText === null ? 'Create' : 'Edit'} ${relative}`,
@@ -97,9 +103,9 @@ export class ProposalHandlers implements AcpClientHandlers {
       diff: unifiedDiff(relative, oldText, params.content),
     });
     await this.recordProposal(proposal);
-    const decision = granted ? await this.recordGrant(proposal.id, granted, grant?.proposalId) : await this.decisionFor(proposal);
+    const decision = grant && granted ? await this.recordGrant(proposal.id, granted, grant.proposalId) : await this.decisionFor(proposal);
     if (decision.verdict === 'reject') {
-      throw refusal(`The reviewer rejected the write to ${relative}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id });
+      throw refusal(`${rejectedBy(decision)} the write to ${relative}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id, ...ruleData(decision) });
     }
     await this.applyEdit(this.current<EditProposal>(proposal.id));
     return {};
@@ -111,7 +117,15 @@ export class ProposalHandlers implements AcpClientHandlers {
     const edit = await this.permissionEdit(toolCall);
     const commandLine = toolKind === 'execute' ? commandFromToolCall(toolCall) : undefined;
     if (commandLine) await this.checkGitCommand(commandLine);
-    const proposal = this.addProposal<PermissionProposal>(undefined, {
+    const verdict = this.evaluate(() => {
+      const policy = this.deps.policy!();
+      if (edit) return evaluatePath(policy, edit.oldText === null ? 'create' : 'write', edit.path);
+      if (commandLine) return evaluateCommand(policy, { commandLine, resolvePath: (p) => this.resolveCommandPath(p, this.deps.sandbox.workspaceFolder) });
+      if (toolKind === 'delete') return { decision: 'ask', ruleId: 'builtin.irreversible', reason: 'Deleting is irreversible: a human decides', labels: ['irreversible: delete'] };
+      return { decision: 'ask', ruleId: 'default', reason: `No policy rule covers "${toolKind}" permission requests, so a human decides` };
+    });
+    const proposal = this.addProposal<PermissionProposal>(policyDecision(verdict), {
+      ...(verdict ? { policy: verdict } : {}),
       kind: 'permission',
       origin: 'session/request_permission',
       title: toolCall.title ?? `${toolKind} (${toolCall.toolCallId})`,
@@ -146,8 +160,17 @@ export class ProposalHandlers implements AcpClientHandlers {
     const cwd = params.cwd ?? this.deps.sandbox.workspaceFolder;
     const env = Object.fromEntries((params.env ?? []).map((v) => [v.name, v.value]));
     const grant = this.takeCommandGrant(commandLine);
-    const granted = grant ? this.grantDecision(grant.proposalId) : undefined;
+    const verdict = grant
+      ? undefined
+      : this.evaluate(() =>
+          evaluateCommand(this.deps.policy!(), {
+            ...(args.length > 0 ? { argv } : { commandLine }),
+            resolvePath: (p) => this.resolveCommandPath(p, cwd),
+          }),
+        );
+    const granted = grant ? this.grantDecision(grant.proposalId) : policyDecision(verdict);
     const proposal = this.addProposal<CommandProposal>(granted, {
+      ...(verdict ? { policy: verdict } : {}),
       kind: 'command',
       origin: 'terminal/create',
       title: `Run ${truncate(commandLine, 80)}`,
@@ -157,12 +180,13 @@ export class ProposalHandlers implements AcpClientHandlers {
       env,
     });
     await this.recordProposal(proposal);
-    const decision = granted ? await this.recordGrant(proposal.id, granted, grant?.proposalId) : await this.decisionFor(proposal);
+    const decision = grant && granted ? await this.recordGrant(proposal.id, granted, grant.proposalId) : await this.decisionFor(proposal);
     if (decision.verdict === 'reject') {
-      throw refusal(`The reviewer rejected the command ${commandLine}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id });
+      throw refusal(`${rejectedBy(decision)} the command ${commandLine}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id, ...ruleData(decision) });
     }
 
-    const outputByteLimit = Math.min(params.outputByteLimit ?? DEFAULT_OUTPUT_LIMIT, DEFAULT_OUTPUT_LIMIT);
+    const policyLimit = this.deps.policy?.().limits.outputBytes ?? DEFAULT_OUTPUT_LIMIT;
+    const outputByteLimit = Math.min(params.outputByteLimit ?? DEFAULT_OUTPUT_LIMIT, DEFAULT_OUTPUT_LIMIT, policyLimit);
     let running;
     try {
       running = await this.deps.sandbox.runCommand(argv, { cwd, env, outputByteLimit });
@@ -276,9 +300,44 @@ export class ProposalHandlers implements AcpClientHandlers {
     await this.deps.record({
       actor: reviewerActor(decision),
       type: 'decision',
-      data: { proposalId: proposal.id, verdict: decision.verdict, reviewer: decision.reviewer, reason: decision.reason ?? null },
+      data: {
+        proposalId: proposal.id,
+        verdict: decision.verdict,
+        reviewer: decision.reviewer,
+        reason: decision.reason ?? null,
+        ...(proposal.policy ? { ruleId: proposal.policy.ruleId, policy: proposal.policy } : {}),
+      },
     });
     return decision;
+  }
+
+  /** Evaluates the policy (when there is one). An evaluation that throws asks: it never allows. */
+  private evaluate(run: () => PolicyVerdict): PolicyVerdict | undefined {
+    if (!this.deps.policy) return undefined;
+    try {
+      return run();
+    } catch (error) {
+      return { decision: 'ask', ruleId: 'builtin.policy-error', reason: `The policy could not be evaluated (${message(error)}), so a human decides` };
+    }
+  }
+
+  /** Reads the policy denies are refused (audited, naming the rule). */
+  private async checkRead(relative: string): Promise<void> {
+    const verdict = this.evaluate(() => evaluatePath(this.deps.policy!(), 'read', relative));
+    if (!verdict || verdict.decision === 'allow') return;
+    await this.deps.record({ actor: { kind: 'policy', id: verdict.ruleId }, type: 'refused', data: { action: 'read', path: relative, ruleId: verdict.ruleId, reason: verdict.reason } });
+    throw refusal(`Denied by policy rule ${verdict.ruleId}: ${verdict.reason}`, { rule: verdict.ruleId });
+  }
+
+  /** A path a command names, relative to its working directory in the container, as a workspace path (null outside it). */
+  private resolveCommandPath(raw: string, cwd: string): string | null {
+    try {
+      return this.deps.mapper.toWorkspaceRelative(raw.startsWith('/') ? raw : `${cwd.replace(/\/$/, '')}/${raw}`);
+    } catch {
+      const absolute = raw.startsWith('/') ? raw : `${cwd.replace(/\/$/, '')}/${raw}`;
+      // The workspace folder itself (e.g. `rm -rf .`) is inside the workspace.
+      return absolute.replace(/\/+$/, '').replace(/\/\.$/, '') === this.deps.sandbox.workspaceFolder.replace(/\/$/, '') ? '.' : null;
+    }
   }
 
   /** The decision for a request a reviewer already approved through a permission request. */
@@ -334,7 +393,7 @@ export class ProposalHandlers implements AcpClientHandlers {
       id: `p-${randomUUID()}`,
       sessionId: this.deps.sessionId,
       createdAt: new Date().toISOString(),
-      state: granted ? 'approved' : 'pending',
+      state: granted ? (granted.verdict === 'approve' ? 'approved' : 'rejected') : 'pending',
       ...(granted ? { decision: granted } : {}),
     } as P;
     this.deps.store.add(proposal);
@@ -381,6 +440,25 @@ function proposalAuditData(proposal: Proposal): Record<string, unknown> {
         ...(proposal.commandLine ? { commandLine: proposal.commandLine } : {}),
       };
   }
+}
+
+/** A proposal the policy decides is born decided (never pending); ask leaves it to a human. */
+function policyDecision(verdict: PolicyVerdict | undefined): Decision | undefined {
+  if (!verdict || verdict.decision === 'ask') return undefined;
+  return {
+    verdict: verdict.decision === 'allow' ? 'approve' : 'reject',
+    reviewer: { kind: 'policy', name: verdict.ruleId, source: 'policy' },
+    reason: verdict.reason,
+    decidedAt: new Date().toISOString(),
+  };
+}
+
+function rejectedBy(decision: Decision): string {
+  return decision.reviewer.kind === 'policy' ? `The team policy (rule ${decision.reviewer.name}) denied` : 'The reviewer rejected';
+}
+
+function ruleData(decision: Decision): Record<string, unknown> {
+  return decision.reviewer.kind === 'policy' ? { rule: decision.reviewer.name } : {};
 }
 
 function reviewerActor(decision: Decision): AuditActor {
