@@ -69,6 +69,7 @@ export const AuditRowView = z.object({
   decision: Nullable(z.enum(['approve', 'reject'])),
   automatic: Nullable(z.boolean()),
   reviewer: Nullable(z.string()),
+  ruleId: Nullable(z.string()),
   reason: Nullable(z.string()),
   exitCode: Nullable(z.number()),
   summary: z.string(),

@@ -297,6 +297,7 @@ function toRowView(row: AuditRow, entry: AuditEntry | undefined): AuditRowView {
     decision: row.decision,
     automatic: row.automatic,
     reviewer: row.reviewer,
+    ruleId: row.ruleId,
     reason: row.reason,
     exitCode: row.exitCode,
     summary: row.summary,

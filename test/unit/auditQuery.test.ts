@@ -83,7 +83,7 @@ describe('audit query and export', () => {
       ['warden-demo-agent', 'edit', 'src/greet.js', 'approve', false, 'Alice Lead <alice@example.com>'],
     );
     const result = rows.find((r) => r.type === 'command.result');
-    assert.deepEqual(result && [result.kind, result.commandLine, result.decision, result.automatic, result.reviewer, result.exitCode], ['command', 'npm test', 'approve', true, 'policy rule allow-tests', 1]);
+    assert.deepEqual(result && [result.kind, result.commandLine, result.decision, result.automatic, result.reviewer, result.ruleId, result.exitCode], ['command', 'npm test', 'approve', true, 'policy rule allow-tests', 'allow-tests', 1]);
     assert.ok(rows.find((r) => r.type === 'proposal' && r.proposalId === 'p-1')?.hasDiff);
   });
 
@@ -98,6 +98,7 @@ describe('audit query and export', () => {
     ['event type prefix', { type: 'session.' }, [1, 11]],
     ['path', { path: 'GREET' }, [5, 6, 7, 8]],
     ['reviewer', { reviewer: 'alice@' }, [7, 8, 10]],
+    ['reviewer (policy rule id)', { reviewer: 'allow-tests' }, [15, 16]],
     ['date range (whole days)', { since: '2026-03-02', until: '2026-03-02' }, [12, 13, 14, 15, 16, 17]],
     ['date-time bound', { until: '2026-03-01T10:00:03.000Z' }, [1, 2, 3]],
     ['full text, every word, any field', { text: 'Too DANGEROUS' }, [10]],

@@ -46,6 +46,7 @@ export const AUDIT_CSV_COLUMNS = [
   'decision',
   'automatic',
   'reviewer',
+  'ruleId',
   'reason',
   'exitCode',
   'outputHash',
@@ -159,6 +160,7 @@ export function toOtlpLogRecord(row: AuditRow, entry: AuditEntry, observedAt = n
   add('warden.decision', row.decision);
   add('warden.decision.automatic', row.automatic);
   add('warden.decision.reviewer', row.reviewer);
+  add('warden.decision.rule_id', row.ruleId);
   add('warden.result.exit_code', row.exitCode);
   add('warden.result.output_hash', row.outputHash);
   add('warden.audit.data', JSON.stringify(entry.data));

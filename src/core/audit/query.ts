@@ -87,8 +87,10 @@ export interface AuditRow {
   decision: DecisionVerdict | null;
   /** True when a decision was not made by a human (a policy rule or an earlier approval). */
   automatic: boolean | null;
-  /** Who decided: `name <email>` for a human, the rule id or source otherwise. */
+  /** Who decided: `name <email>` for a human, `policy rule <id>` for the team policy. */
   reviewer: string | null;
+  /** The policy rule that decided (automatic decisions), when recorded. */
+  ruleId: string | null;
   reason: string | null;
   exitCode: number | null;
   outputHash: string | null;
@@ -112,6 +114,7 @@ interface ProposalInfo {
   decision: DecisionVerdict | null;
   automatic: boolean | null;
   reviewer: string | null;
+  ruleId: string | null;
 }
 
 /** Builds rows from records in log order; keeps the per-session agent and per-proposal facts. */
@@ -134,15 +137,18 @@ export class AuditRowBuilder {
         decision: null,
         automatic: null,
         reviewer: null,
+        ruleId: null,
       };
       this.proposals.set(proposalId, info);
     }
     if (entry.type === 'decision') {
       const verdict = data.verdict === 'approve' || data.verdict === 'reject' ? data.verdict : null;
-      const reviewer = reviewerLabel(data.reviewer, entry.actor);
-      const automatic = reviewerKind(data.reviewer, entry.actor) !== 'human';
-      if (info) Object.assign(info, { decision: verdict, automatic, reviewer });
-      else info = { kind: null, path: null, commandLine: null, cwd: null, decision: verdict, automatic, reviewer };
+      const kind = reviewerKind(data.reviewer, entry.actor);
+      const ruleId = str(data.ruleId) ?? (kind === 'policy' ? reviewerName(data.reviewer) : null);
+      const reviewer = ruleId !== null && kind === 'policy' ? `policy rule ${ruleId}` : reviewerLabel(data.reviewer, entry.actor);
+      const automatic = kind !== 'human';
+      if (info) Object.assign(info, { decision: verdict, automatic, reviewer, ruleId });
+      else info = { kind: null, path: null, commandLine: null, cwd: null, decision: verdict, automatic, reviewer, ruleId };
     }
     const diff = str(data.diff);
     return {
@@ -163,6 +169,7 @@ export class AuditRowBuilder {
       decision: info?.decision ?? null,
       automatic: info?.automatic ?? null,
       reviewer: info?.reviewer ?? null,
+      ruleId: info?.ruleId ?? (entry.type === 'refused' ? str(data.ruleId) : null),
       reason: str(data.reason),
       exitCode: typeof data.exitCode === 'number' ? data.exitCode : null,
       outputHash: str(data.outputHash),
@@ -185,6 +192,10 @@ function str(value: unknown): string | null {
 function reviewerKind(reviewer: unknown, actor: AuditEntry['actor']): string {
   if (reviewer && typeof reviewer === 'object' && 'kind' in reviewer && typeof reviewer.kind === 'string') return reviewer.kind;
   return actor.kind;
+}
+
+function reviewerName(reviewer: unknown): string | null {
+  return reviewer && typeof reviewer === 'object' && 'name' in reviewer && typeof reviewer.name === 'string' ? reviewer.name : null;
 }
 
 function reviewerLabel(reviewer: unknown, actor: AuditEntry['actor']): string {
