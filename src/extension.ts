@@ -5,6 +5,7 @@ import { DockerSandboxProvider } from './core/sandbox/dockerSandbox';
 import type { AgentSession } from './core/supervisor';
 import { registerAuditCommands } from './vscode/auditCommands';
 import { registerCommands, reviewHandlers } from './vscode/commands';
+import { registerGitCommands } from './vscode/gitCommands';
 import { ReviewPanel } from './vscode/reviewPanel';
 import { PROPOSAL_SCHEME, ProposalDocuments } from './vscode/proposalDocuments';
 import { SessionController } from './vscode/sessionController';
@@ -34,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
     ReviewPanel.registerSerializer(context.extensionUri, store, reviewHandlers(store, sessions), log),
   );
   registerCommands(context, store, sessions, log);
+  registerGitCommands(context, sessions, log);
   registerAuditCommands(context, log);
   return {
     proposals: store,

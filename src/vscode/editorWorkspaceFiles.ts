@@ -40,6 +40,15 @@ export class EditorWorkspaceFiles implements WorkspaceFiles {
     return { diskHash: sha256Hex(await vscode.workspace.fs.readFile(uri)) };
   }
 
+  /** Deletes through an undoable WorkspaceEdit (a rollback removing a file the agent created). */
+  async delete(relativePath: string): Promise<void> {
+    const uri = this.uri(relativePath);
+    if (!(await this.exists(uri))) return;
+    const edit = new vscode.WorkspaceEdit();
+    edit.deleteFile(uri, { ignoreIfNotExists: true }, { label: `Warden: delete ${relativePath}`, needsConfirmation: false });
+    if (!(await vscode.workspace.applyEdit(edit))) throw new Error(`VS Code refused to delete ${relativePath}`);
+  }
+
   private uri(relativePath: string): vscode.Uri {
     return vscode.Uri.joinPath(this.folder, ...relativePath.split('/'));
   }

@@ -2,11 +2,13 @@ import * as vscode from 'vscode';
 import type { StopReason } from '@agentclientprotocol/sdk';
 import { AuditLog } from '../core/audit';
 import { resolveReviewer } from '../core/git/identity';
+import { SessionGit } from '../core/git/sessionGit';
 import type { Decision, Reviewer } from '../core/proposals/model';
 import type { ProposalStore } from '../core/proposals/store';
 import type { SandboxProvider } from '../core/sandbox/types';
 import { AgentSession, errorMessage, type SessionEvent } from '../core/supervisor';
 import { EditorWorkspaceFiles } from './editorWorkspaceFiles';
+import { readGitSettings, sessionScopeFromSettings } from './gitSettings';
 import { readSettings } from './settings';
 
 export interface StartSessionResult {
@@ -23,6 +25,7 @@ export class SessionController implements vscode.Disposable {
   private session: AgentSession | undefined;
   private reviewer: Reviewer | undefined;
   private currentTurn: Promise<StopReason> | undefined;
+  private last: { folder: vscode.WorkspaceFolder; sessionId: string } | undefined;
 
   constructor(
     private readonly store: ProposalStore,
@@ -39,12 +42,24 @@ export class SessionController implements vscode.Disposable {
     return this.currentTurn;
   }
 
+  /** The window's running or most recent session (git commands act on it after it ended, too). */
+  get lastSession(): { folder: vscode.WorkspaceFolder; sessionId: string } | undefined {
+    return this.last;
+  }
+
   async start(folder: vscode.WorkspaceFolder, instruction: string): Promise<StartSessionResult> {
     if (this.activeSession) throw new Error('A Warden session is already running. Stop it first (Warden: Stop Session).');
     const workspaceRoot = folder.uri.fsPath;
     this.reviewer = await resolveReviewer(workspaceRoot);
     const reviewer = this.reviewer;
     const settings = readSettings(folder.uri);
+    const gitSettings = readGitSettings(folder.uri);
+    const git = new SessionGit({
+      workspaceRoot,
+      scope: sessionScopeFromSettings(gitSettings),
+      folderName: folder.name,
+      prune: { keepLast: gitSettings.checkpointsKeep, maxAgeDays: gitSettings.checkpointsMaxAgeDays },
+    });
     const session = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Warden: starting the sandbox', cancellable: false },
       async (progress) =>
@@ -57,6 +72,7 @@ export class SessionController implements vscode.Disposable {
           audit: AuditLog.forWorkspace(workspaceRoot),
           files: new EditorWorkspaceFiles(folder.uri),
           reviewer,
+          git,
           log: (line) => {
             this.log.info(`[sandbox] ${line}`);
             progress.report({ message: line.slice(0, 120) });
@@ -64,6 +80,7 @@ export class SessionController implements vscode.Disposable {
         }),
     );
     this.session = session;
+    this.last = { folder, sessionId: session.id };
     this.log.info(`[session ${session.id}] started in container ${session.containerId ?? '?'}`);
     session.onEvent((event) => this.logEvent(session.id, event));
     this.currentTurn = session.prompt(instruction);

@@ -1,0 +1,89 @@
+import * as vscode from 'vscode';
+import * as z from 'zod';
+import { AuditLog } from '../core/audit/auditLog';
+import { Checkpoints, rollbackSession } from '../core/git/checkpoints';
+import { commitApprovedChanges } from '../core/git/commit';
+import { resolveReviewer } from '../core/git/identity';
+import { errorMessage } from '../core/supervisor';
+import { EditorWorkspaceFiles } from './editorWorkspaceFiles';
+import { readGitSettings } from './gitSettings';
+import type { SessionController } from './sessionController';
+
+const SessionArg = z.object({ sessionId: z.string().min(1).optional(), folder: z.string().optional(), checkpoint: z.number().int().positive().optional() }).optional();
+
+/** "Commit Approved Changes" and "Roll Back to Checkpoint", for the window's current (or last) session. */
+export function registerGitCommands(context: vscode.ExtensionContext, sessions: SessionController, log: vscode.LogOutputChannel): void {
+  const register = (id: string, handler: (...args: unknown[]) => unknown): void => {
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          return await handler(...args);
+        } catch (error) {
+          log.error(`${id}: ${errorMessage(error)}`);
+          void vscode.window.showErrorMessage(`Warden: ${errorMessage(error)}`);
+          return undefined;
+        }
+      }),
+    );
+  };
+
+  register('warden.commitApprovedChanges', async (raw) => {
+    const { folder, sessionId } = target(sessions, raw);
+    const reviewer = await resolveReviewer(folder.uri.fsPath);
+    if (!reviewer.email) throw new Error('Set your git identity (git config user.name and user.email): you are the committer of the approved changes');
+    const settings = readGitSettings(folder.uri);
+    const result = await commitApprovedChanges({
+      workspaceRoot: folder.uri.fsPath,
+      sessionId,
+      agent: settings.agentIdentity,
+      committer: { name: reviewer.name, email: reviewer.email },
+    });
+    log.info(`[git] committed ${result.paths.length} file(s) of session ${sessionId} on ${result.branch}: ${result.commit}`);
+    void vscode.window.showInformationMessage(`Warden: committed ${result.paths.length} approved file(s) on ${result.branch} (${result.commit.slice(0, 10)}), authored by ${settings.agentIdentity.name}.`);
+    return result;
+  });
+
+  register('warden.rollbackToCheckpoint', async (raw) => {
+    const { folder, sessionId } = target(sessions, raw);
+    const checkpoints = await Checkpoints.open(folder.uri.fsPath);
+    if (!checkpoints) throw new Error(`${folder.name} is not in a git repository, so its sessions have no checkpoints`);
+    const list = await checkpoints.list(sessionId);
+    if (list.length === 0) throw new Error(`Session ${sessionId} has no checkpoints yet (one is recorded before each applied edit)`);
+    let n = SessionArg.parse(raw)?.checkpoint;
+    if (n === undefined) {
+      const picked = await vscode.window.showQuickPick(
+        [...list].reverse().map((c) => ({ label: `Checkpoint ${c.n}`, description: `${c.time.toLocaleString()} · ${c.label}`, detail: c.paths.length ? `Restores ${c.paths.join(', ')} and what later edits changed` : undefined, n: c.n })),
+        { title: `Warden: roll back session ${sessionId}`, placeHolder: 'The files the session changed since then go back to how they were (undoable in the editor)' },
+      );
+      if (!picked) return undefined;
+      n = picked.n;
+    }
+    const reviewer = await resolveReviewer(folder.uri.fsPath);
+    const result = await rollbackSession({
+      workspaceRoot: folder.uri.fsPath,
+      sessionId,
+      n,
+      files: new EditorWorkspaceFiles(folder.uri),
+      actor: { kind: 'human', id: reviewer.email ?? reviewer.name, name: reviewer.name, ...(reviewer.email ? { email: reviewer.email } : {}) },
+      audit: AuditLog.forWorkspace(folder.uri.fsPath),
+    });
+    const skipped = result.skipped.length ? ` Skipped: ${result.skipped.map((s) => `${s.path} (${s.reason})`).join(', ')}.` : '';
+    log.info(`[git] rolled back session ${sessionId} to checkpoint ${n}: restored ${result.restored.join(', ') || 'nothing'}, deleted ${result.deleted.join(', ') || 'nothing'}`);
+    void vscode.window.showInformationMessage(
+      `Warden: rolled back to checkpoint ${n}: ${result.restored.length} restored, ${result.deleted.length} deleted.${skipped} Checkpoint ${result.safety.n} holds the state before the rollback.`,
+    );
+    return result;
+  });
+}
+
+/** The session a git command acts on: the argument, else the window's current or last session. */
+function target(sessions: SessionController, raw: unknown): { folder: vscode.WorkspaceFolder; sessionId: string } {
+  const args = SessionArg.parse(raw);
+  const last = sessions.lastSession;
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  const folder = args?.folder ? folders.find((f) => f.uri.fsPath === args.folder) : last?.folder ?? folders[0];
+  if (!folder) throw new Error(args?.folder ? `${args.folder} is not a folder of this workspace` : 'Open a folder first');
+  const sessionId = args?.sessionId ?? last?.sessionId;
+  if (!sessionId) throw new Error('No Warden session in this window yet: start one (Warden: Start Agent Session)');
+  return { folder, sessionId };
+}
