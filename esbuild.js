@@ -69,6 +69,20 @@ async function main() {
   fs.mkdirSync('dist/media', { recursive: true });
   fs.copyFileSync(path.join('media', 'review', 'review.css'), path.join('dist', 'media', 'review.css'));
   fs.copyFileSync(path.join('media', 'audit', 'audit.css'), path.join('dist', 'media', 'audit.css'));
+  await emitPolicySchema();
+}
+
+/**
+ * dist/policy.schema.json (contributed through jsonValidation for .warden/policy.json) is
+ * emitted from the zod schema, the single source of truth: bundle the schema module, load
+ * it, and write what `policyJsonSchema()` returns (z.toJSONSchema).
+ */
+async function emitPolicySchema() {
+  const outfile = path.join('out', 'build', 'policy-schema.cjs');
+  await esbuild.build({ entryPoints: ['src/core/policy/schema.ts'], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning', mainFields: ['module', 'main'] });
+  delete require.cache[require.resolve(path.resolve(outfile))];
+  const { policyJsonSchema } = require(path.resolve(outfile));
+  fs.writeFileSync(path.join('dist', 'policy.schema.json'), `${JSON.stringify(policyJsonSchema(), null, 2)}\n`);
 }
 
 main().catch((error) => {

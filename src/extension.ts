@@ -5,6 +5,7 @@ import { DockerSandboxProvider } from './core/sandbox/dockerSandbox';
 import type { AgentSession } from './core/supervisor';
 import { registerAuditCommands } from './vscode/auditCommands';
 import { registerCommands, reviewHandlers } from './vscode/commands';
+import { registerPolicy } from './vscode/policyCommands';
 import { registerGitCommands } from './vscode/gitCommands';
 import { ReviewPanel } from './vscode/reviewPanel';
 import { PROPOSAL_SCHEME, ProposalDocuments } from './vscode/proposalDocuments';
@@ -37,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
   registerCommands(context, store, sessions, log);
   registerGitCommands(context, sessions, log);
   registerAuditCommands(context, log);
+  registerPolicy(context, sessions, log);
   return {
     proposals: store,
     activeSession: () => sessions.activeSession,

@@ -8,6 +8,7 @@ import type { ProposalStore } from '../core/proposals/store';
 import type { SandboxProvider } from '../core/sandbox/types';
 import { AgentSession, errorMessage, type SessionEvent } from '../core/supervisor';
 import { EditorWorkspaceFiles } from './editorWorkspaceFiles';
+import type { PolicyService } from './policyService';
 import { readGitSettings, sessionScopeFromSettings } from './gitSettings';
 import { readSettings } from './settings';
 
@@ -25,6 +26,7 @@ export class SessionController implements vscode.Disposable {
   private session: AgentSession | undefined;
   private reviewer: Reviewer | undefined;
   private currentTurn: Promise<StopReason> | undefined;
+  private policies: PolicyService | undefined;
   private last: { folder: vscode.WorkspaceFolder; sessionId: string } | undefined;
 
   constructor(
@@ -47,12 +49,18 @@ export class SessionController implements vscode.Disposable {
     return this.last;
   }
 
+  /** The team policy for sessions started from now on (set once at activation). */
+  usePolicies(policies: PolicyService): void {
+    this.policies = policies;
+  }
+
   async start(folder: vscode.WorkspaceFolder, instruction: string): Promise<StartSessionResult> {
     if (this.activeSession) throw new Error('A Warden session is already running. Stop it first (Warden: Stop Session).');
     const workspaceRoot = folder.uri.fsPath;
     this.reviewer = await resolveReviewer(workspaceRoot);
     const reviewer = this.reviewer;
     const settings = readSettings(folder.uri);
+    const policy = await this.policies?.forSession(folder);
     const gitSettings = readGitSettings(folder.uri);
     const git = new SessionGit({
       workspaceRoot,
@@ -73,6 +81,7 @@ export class SessionController implements vscode.Disposable {
           files: new EditorWorkspaceFiles(folder.uri),
           reviewer,
           git,
+          ...(policy ? { policy } : {}),
           log: (line) => {
             this.log.info(`[sandbox] ${line}`);
             progress.report({ message: line.slice(0, 120) });

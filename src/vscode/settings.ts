@@ -20,3 +20,19 @@ export function readSettings(scope?: vscode.ConfigurationScope): WardenSettings 
     auditOtlp: typeof endpoint === 'string' && /^https?:\/\//.test(endpoint.trim()) ? { endpoint: endpoint.trim(), headers } : undefined,
   };
 }
+
+/** The policy settings: `warden.policy.userRules` (tighten only) and `warden.policy.managedPolicyPath` (machine scope). */
+export interface PolicySettings {
+  userRules: Record<string, unknown> | undefined;
+  managedPolicyPath: string | undefined;
+}
+
+export function readPolicySettings(scope?: vscode.ConfigurationScope): PolicySettings {
+  const config = vscode.workspace.getConfiguration('warden.policy', scope);
+  const userRules = config.get<unknown>('userRules');
+  const managed = config.get<unknown>('managedPolicyPath');
+  return {
+    userRules: userRules && typeof userRules === 'object' && !Array.isArray(userRules) ? (userRules as Record<string, unknown>) : undefined,
+    managedPolicyPath: typeof managed === 'string' && managed.trim() ? managed.trim() : undefined,
+  };
+}

@@ -7,3 +7,4 @@
 import './smoke.test';
 import './session.test';
 import './audit.test';
+import './policy.test';

@@ -1,0 +1,71 @@
+import * as vscode from 'vscode';
+import { errorMessage } from '../core/supervisor';
+import { PolicyService } from './policyService';
+import type { SessionController } from './sessionController';
+
+/** What "Warden: Test Policy" returns (tests and other extensions read it). */
+export interface TestPolicyResult {
+  valid: boolean;
+  passed: number;
+  failed: Array<{ index: number; message: string }>;
+}
+
+/** The team policy: diagnostics, the policy each session uses, and its two commands. */
+export function registerPolicy(context: vscode.ExtensionContext, sessions: SessionController, log: vscode.LogOutputChannel): PolicyService {
+  const service = new PolicyService(log);
+  context.subscriptions.push(service);
+  sessions.usePolicies(service);
+
+  const register = (id: string, handler: () => Promise<unknown>): void => {
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async () => {
+        try {
+          return await handler();
+        } catch (error) {
+          log.error(`${id}: ${errorMessage(error)}`);
+          void vscode.window.showErrorMessage(`Warden: ${errorMessage(error)}`);
+          return undefined;
+        }
+      }),
+    );
+  };
+
+  register('warden.testPolicy', async (): Promise<TestPolicyResult | undefined> => {
+    const folder = await pickFolder();
+    if (!folder) return undefined;
+    const { policy, results } = await service.testPolicy(folder);
+    const failed = results.filter((r) => !r.pass).map((r) => ({ index: r.index, message: r.message }));
+    const passed = results.length - failed.length;
+    for (const r of results) log.info(`[policy] example ${r.index + 1}: ${r.pass ? 'pass' : 'FAIL'}: ${r.message}`);
+    if (!policy.valid) {
+      void vscode.window.showErrorMessage('Warden: the policy is invalid (see the Problems panel); everything asks until it is fixed.', 'Show Problems').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');
+      });
+    } else if (results.length === 0) {
+      void vscode.window.showInformationMessage('Warden: the policy has no examples. Add some, e.g. {"command": "git push origin main", "expect": "ask"}.');
+    } else if (failed.length === 0) {
+      void vscode.window.showInformationMessage(`Warden: all ${passed} policy example(s) pass.`);
+    } else {
+      void vscode.window.showWarningMessage(`Warden: ${failed.length} of ${results.length} policy example(s) failed. ${failed[0]!.message}`, 'Show Problems').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');
+      });
+    }
+    return { valid: policy.valid, passed, failed };
+  });
+
+  register('warden.showEffectivePolicy', async () => {
+    const folder = await pickFolder();
+    if (!folder) return undefined;
+    const document = await service.showEffective(folder);
+    return document.uri.toString();
+  });
+
+  return service;
+}
+
+async function pickFolder(): Promise<vscode.WorkspaceFolder | undefined> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (folders.length === 0) throw new Error('Open a folder first');
+  if (folders.length === 1) return folders[0];
+  return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Which folder\'s policy?' });
+}

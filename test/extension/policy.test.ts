@@ -1,0 +1,119 @@
+import { strict as assert } from 'node:assert';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { TestPolicyResult } from '../../src/vscode/policyCommands';
+
+function workspaceRoot(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the test opens a workspace folder');
+  return folder.uri.fsPath;
+}
+
+/** Resolves when the diagnostics of `uri` satisfy `ok` (event-driven, with a bound). */
+function diagnosticsWhere(uri: vscode.Uri, ok: (d: readonly vscode.Diagnostic[]) => boolean, timeoutMs = 20_000): Promise<readonly vscode.Diagnostic[]> {
+  return new Promise((resolve, reject) => {
+    const check = (): boolean => {
+      const current = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Warden policy');
+      if (!ok(current)) return false;
+      subscription.dispose();
+      clearTimeout(timer);
+      resolve(current);
+      return true;
+    };
+    const subscription = vscode.languages.onDidChangeDiagnostics((e) => {
+      if (e.uris.some((u) => u.toString() === uri.toString())) check();
+    });
+    const timer = setTimeout(() => {
+      subscription.dispose();
+      reject(new Error(`diagnostics never matched; now: ${JSON.stringify(vscode.languages.getDiagnostics(uri).map((d) => [d.range.start.line, d.range.start.character, d.message]))}`));
+    }, timeoutMs);
+    check();
+  });
+}
+
+const BROKEN = ['{', '  // the team policy', '  "commands": [', '    { "id": "node-test", "match": "node --test *", "decision": "sometimes" }', '  ]', '}', ''].join('\n');
+
+const WITH_FAILING_EXAMPLE = [
+  '{',
+  '  "commands": [{ "id": "node-test", "match": "node --test *", "decision": "allow" }],',
+  '  "examples": [',
+  '    { "command": "git push origin main", "expect": "ask" },',
+  '    { "command": "rm -rf build", "expect": "allow" }',
+  '  ]',
+  '}',
+  '',
+].join('\n');
+
+describe('Warden: the team policy in the editor', function () {
+  this.timeout(60_000);
+  let policyFile: string;
+
+  before(async () => {
+    const extension = vscode.extensions.getExtension('warden-dev.warden');
+    assert.ok(extension);
+    await extension.activate();
+    policyFile = path.join(workspaceRoot(), '.warden', 'policy.json');
+    await fs.mkdir(path.dirname(policyFile), { recursive: true });
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await fs.rm(policyFile, { force: true });
+  });
+
+  it('a policy that does not validate gets a diagnostic in the Problems panel at the right line and column', async () => {
+    await fs.writeFile(policyFile, BROKEN);
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(policyFile));
+    await vscode.window.showTextDocument(document);
+    assert.equal(document.languageId, 'jsonc', '.warden/policy.json is JSONC (comments allowed)');
+    const diagnostics = await diagnosticsWhere(document.uri, (d) => d.length > 0);
+    const problem = diagnostics[0]!;
+    assert.equal(problem.severity, vscode.DiagnosticSeverity.Error);
+    assert.equal(problem.range.start.line, 3, 'line 4 (0-based 3) holds the bad decision');
+    assert.equal(problem.range.start.character, BROKEN.split('\n')[3]!.indexOf('"sometimes"'));
+    assert.match(problem.message, /commands\.0\.decision/);
+
+    const result = await vscode.commands.executeCommand<TestPolicyResult>('warden.testPolicy');
+    assert.equal(result?.valid, false, 'Test Policy reports the policy invalid (everything asks)');
+  });
+
+  it('a JSON syntax error is reported while typing, and fixing it clears the diagnostics', async () => {
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(policyFile));
+    const editor = await vscode.window.showTextDocument(document);
+    // Break the syntax on line 3: remove the comma-separated structure's closing bracket.
+    await editor.edit((b) => b.replace(new vscode.Range(4, 0, 4, 3), '  '));
+    const syntax = await diagnosticsWhere(document.uri, (d) => d.some((x) => /JSON syntax error/.test(x.message)));
+    assert.ok(syntax.every((d) => d.severity === vscode.DiagnosticSeverity.Error));
+    const fixed = BROKEN.replace('"sometimes"', '"allow"');
+    await editor.edit((b) => b.replace(new vscode.Range(0, 0, document.lineCount, 0), fixed));
+    await diagnosticsWhere(document.uri, (d) => d.length === 0);
+    await document.save();
+  });
+
+  it('policy examples are checked on save and by "Warden: Test Policy"', async () => {
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(policyFile));
+    const editor = await vscode.window.showTextDocument(document);
+    await editor.edit((b) => b.replace(new vscode.Range(0, 0, document.lineCount, 0), WITH_FAILING_EXAMPLE));
+    await document.save();
+    const diagnostics = await diagnosticsWhere(document.uri, (d) => d.length === 1);
+    assert.equal(diagnostics[0]!.severity, vscode.DiagnosticSeverity.Warning);
+    assert.equal(diagnostics[0]!.range.start.line, 4, 'the failing example is the one on line 5');
+    assert.match(diagnostics[0]!.message, /rm -rf build.*expected to allow but the policy says ask/);
+
+    const result = await vscode.commands.executeCommand<TestPolicyResult>('warden.testPolicy');
+    assert.equal(result?.valid, true);
+    assert.equal(result?.passed, 1);
+    assert.deepEqual(result?.failed.map((f) => f.index), [1]);
+  });
+
+  it('"Warden: Show Effective Policy" shows the merged policy and the source of each rule', async () => {
+    const uri = await vscode.commands.executeCommand<string>('warden.showEffectivePolicy');
+    assert.ok(uri, 'the command returns the document it opened');
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+    assert.ok(document);
+    const text = document.getText();
+    assert.match(text, /"id": "node-test"[\s\S]*?"source": "team"/);
+    assert.match(text, /team \(\.warden\/policy\.json\): loaded/);
+  });
+});
