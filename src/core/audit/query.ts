@@ -3,7 +3,7 @@ import { sha256Hex } from '../util/hash';
 import { readLines } from './lines';
 import { auditDir, listSegments } from './segments';
 import type { AuditEntry } from './types';
-import { auditEntrySchema } from './verify';
+import { toAuditEntry } from './verify';
 
 /**
  * Reading and querying the audit log: one streaming pass over every segment, constant memory
@@ -48,12 +48,12 @@ export async function* readAuditLog(workspaceRoot: string, onProblem?: (problem:
         onProblem?.({ file, line: line.number, reason: line.terminated ? 'not valid JSON' : 'torn last line (no newline)' });
         continue;
       }
-      const parsed = auditEntrySchema.safeParse(json);
-      if (!parsed.success) {
+      const parsed = toAuditEntry(json);
+      if (!parsed.ok) {
         onProblem?.({ file, line: line.number, reason: 'not a valid audit entry' });
         continue;
       }
-      yield { entry: parsed.data, file, line: line.number, hash: sha256Hex(line.bytes) };
+      yield { entry: parsed.entry, file, line: line.number, hash: sha256Hex(line.bytes) };
     }
   }
 }
