@@ -206,6 +206,8 @@ export class AgentSession {
   private async beginGit(): Promise<void> {
     const git = this.options.git;
     if (!git) return;
+    const policy = this.options.policy;
+    if (policy) git.followPolicy(() => policy.current().git);
     const { branch, pruned } = await git.begin(this.id);
     await this.record({ actor: this.wardenActor(), type: 'git.branch', data: { ...branch, protectedBranches: [...git.protectedBranches] } });
     if (branch.status === 'none') this.options.log?.(`no session branch: ${branch.reason}`);

@@ -1,9 +1,11 @@
 import * as vscode from 'vscode';
 import * as z from 'zod';
 import { AuditLog } from '../core/audit/auditLog';
+import { resolveProtectedBranches } from '../core/git/branchGuard';
 import { Checkpoints, rollbackSession } from '../core/git/checkpoints';
 import { commitApprovedChanges } from '../core/git/commit';
 import { resolveReviewer } from '../core/git/identity';
+import { loadWorkspacePolicy } from '../core/policy/workspace';
 import { errorMessage } from '../core/supervisor';
 import { EditorWorkspaceFiles } from './editorWorkspaceFiles';
 import { readGitSettings } from './gitSettings';
@@ -32,11 +34,14 @@ export function registerGitCommands(context: vscode.ExtensionContext, sessions: 
     const reviewer = await resolveReviewer(folder.uri.fsPath);
     if (!reviewer.email) throw new Error('Set your git identity (git config user.name and user.email): you are the committer of the approved changes');
     const settings = readGitSettings(folder.uri);
+    // The team policy's protected branches (an unreadable policy keeps the default list).
+    const policy = await loadWorkspacePolicy(folder.uri.fsPath).catch(() => undefined);
     const result = await commitApprovedChanges({
       workspaceRoot: folder.uri.fsPath,
       sessionId,
       agent: settings.agentIdentity,
       committer: { name: reviewer.name, email: reviewer.email },
+      protectedBranches: resolveProtectedBranches(policy?.git?.protectedBranches),
     });
     log.info(`[git] committed ${result.paths.length} file(s) of session ${sessionId} on ${result.branch}: ${result.commit}`);
     void vscode.window.showInformationMessage(`Warden: committed ${result.paths.length} approved file(s) on ${result.branch} (${result.commit.slice(0, 10)}), authored by ${settings.agentIdentity.name}.`);

@@ -11,6 +11,7 @@ import { ProtectedBranchError } from '../../src/core/git/branchGuard';
 import { Checkpoints } from '../../src/core/git/checkpoints';
 import { commitApprovedChanges, CommitRefusedError, DEFAULT_AGENT_IDENTITY } from '../../src/core/git/commit';
 import { startSessionBranch } from '../../src/core/git/sessionBranch';
+import { SessionGit } from '../../src/core/git/sessionGit';
 import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
 import { sha256Hex } from '../../src/core/util/hash';
 
@@ -107,6 +108,15 @@ describe('git: session branches, agent commits, checkpoints (real git, temporary
       const dir = await makeRepo();
       await assert.rejects(startSessionBranch(dir, 's-5', ['warden/*']), ProtectedBranchError);
       assert.equal((await git(dir, 'branch', '--show-current')).trim(), 'main');
+    });
+
+    it('a policy that protects warden/* leaves the session without a branch, saying why', async () => {
+      const dir = await makeRepo();
+      const sessionGit = new SessionGit({ workspaceRoot: dir });
+      sessionGit.followPolicy(() => ({ protectedBranches: ['main', 'warden/*'] }));
+      const { branch } = await sessionGit.begin('s-6');
+      assert.ok(branch.status === 'none');
+      assert.match(branch.reason, /protected branch "warden\/s-6" \(matches "warden\/\*"/);
     });
   });
 

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { assertWritableBranch, classifyGitCommand, isProtectedBranch, ProtectedBranchError } from '../../src/core/git/branchGuard';
+import { assertWritableBranch, classifyGitCommand, isProtectedBranch, ProtectedBranchError, resolveProtectedBranches } from '../../src/core/git/branchGuard';
+import { SessionGit } from '../../src/core/git/sessionGit';
 import { matchesBranchGlob, matchesPathGlob } from '../../src/core/git/glob';
 
 describe('branch guard: protected branches', () => {
@@ -12,6 +13,19 @@ describe('branch guard: protected branches', () => {
     assert.ok(isProtectedBranch('prod', ['prod', 'hotfix/*']));
     assert.ok(!isProtectedBranch('main', ['prod']));
     assert.ok(matchesBranchGlob('team/x/y', 'team/*'));
+  });
+
+  it("the policy's git.protectedBranches replaces the default when it lists any; absent or empty keeps the default", () => {
+    assert.deepEqual(resolveProtectedBranches(undefined), ['main', 'master', 'release/*']);
+    assert.deepEqual(resolveProtectedBranches([]), ['main', 'master', 'release/*']);
+    assert.deepEqual(resolveProtectedBranches(['trunk', 'prod/*']), ['trunk', 'prod/*']);
+    const git = new SessionGit({ workspaceRoot: '/nonexistent' });
+    assert.deepEqual(git.protectedBranches, ['main', 'master', 'release/*']);
+    let policy: { protectedBranches?: string[] } | undefined = { protectedBranches: ['trunk'] };
+    git.followPolicy(() => policy);
+    assert.deepEqual(git.protectedBranches, ['trunk']);
+    policy = undefined; // an invalid policy has no git section
+    assert.deepEqual(git.protectedBranches, ['main', 'master', 'release/*']);
   });
 
   it("Warden's own writes to a protected branch throw a ProtectedBranchError naming the glob", () => {

@@ -3,6 +3,14 @@ import { matchesBranchGlob } from './glob';
 /** Branches nobody's agent commits to, merges into or pushes, unless the policy says otherwise. */
 export const DEFAULT_PROTECTED_BRANCHES: readonly string[] = ['main', 'master', 'release/*'];
 
+/**
+ * The protected branches in force: the policy's `git.protectedBranches` when it lists any,
+ * otherwise the default. An absent or broken policy therefore still protects main, master and release/*.
+ */
+export function resolveProtectedBranches(fromPolicy: readonly string[] | undefined): readonly string[] {
+  return fromPolicy && fromPolicy.length > 0 ? fromPolicy : DEFAULT_PROTECTED_BRANCHES;
+}
+
 /** The glob that protects `branch`, or undefined when it is not protected. */
 export function protectingGlob(branch: string, protectedBranches: readonly string[] = DEFAULT_PROTECTED_BRANCHES): string | undefined {
   return protectedBranches.find((glob) => matchesBranchGlob(branch, glob));

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { classifyGitCommand, DEFAULT_PROTECTED_BRANCHES, type GitCommandVerdict } from './branchGuard';
+import { classifyGitCommand, resolveProtectedBranches, type GitCommandVerdict } from './branchGuard';
 import { Checkpoints, type Checkpoint, type PruneOptions } from './checkpoints';
 import { GitRepo } from './repo';
 import { SessionScope, type ScopeVerdict, type WriteScope } from './scope';
@@ -7,7 +7,7 @@ import { startSessionBranch, type SessionBranch } from './sessionBranch';
 
 export interface SessionGitOptions {
   workspaceRoot: string;
-  /** Branch globs nobody's agent writes; the policy's `git.protectedBranches` when it has one. */
+  /** Branch globs nobody's agent writes (default main, master, release/*); a policy followed with followPolicy() takes precedence. */
   protectedBranches?: readonly string[];
   /** What the session may touch (settings and policy layers). */
   scope?: SessionScope;
@@ -29,13 +29,26 @@ export interface SessionGitStart {
  * git command lines. A workspace outside git gets no branch and no checkpoints, and says so.
  */
 export class SessionGit implements WriteScope {
-  readonly protectedBranches: readonly string[];
   readonly scope: SessionScope;
   private checkpoints: Promise<Checkpoints | undefined> | undefined;
+  private policyGit: (() => { protectedBranches?: readonly string[] } | undefined) | undefined;
 
   constructor(private readonly options: SessionGitOptions) {
-    this.protectedBranches = options.protectedBranches ?? DEFAULT_PROTECTED_BRANCHES;
     this.scope = options.scope ?? SessionScope.unrestricted();
+  }
+
+  /**
+   * Takes the protected branches from the policy's `git` section, read at each use so an
+   * edited policy applies at once. The narrow interface to the policy engine.
+   */
+  followPolicy(git: () => { protectedBranches?: readonly string[] } | undefined): void {
+    this.policyGit = git;
+  }
+
+  /** The policy's list when it has one, else the option, else main, master, release/*. */
+  get protectedBranches(): readonly string[] {
+    const fromPolicy = this.policyGit?.()?.protectedBranches;
+    return resolveProtectedBranches(fromPolicy && fromPolicy.length > 0 ? fromPolicy : this.options.protectedBranches);
   }
 
   async begin(sessionId: string): Promise<SessionGitStart> {
