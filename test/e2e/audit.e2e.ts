@@ -95,6 +95,37 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
     await screenshot(page, 'audit-diff');
   });
 
+  it('exports the filtered entries as JSON and CSV through the save dialog', async () => {
+    const { page, folder } = vsc();
+    const stamp = new Date().toISOString().slice(0, 10);
+    // The diff editor hid the panel (its webview is rebuilt when shown again, filters kept by setState).
+    await runCommand(page, 'Warden: Show Audit Log');
+    frame = await findFrame(page, '#verify-status[data-ok]', 30_000);
+    await frame.locator('#filter-decision').selectOption('rejected');
+    await waitForSeqs(frame, [10]);
+    for (const format of ['json', 'csv'] as const) {
+      await frame.locator(`#export-${format}`).click();
+      // The browser workbench's save dialog is a quick input, prefilled with the default path.
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible' });
+      await eventually('the default file name in the save dialog', async () => ((await input.inputValue()).endsWith(`warden-audit-${stamp}.${format}`) ? true : undefined));
+      await input.press('Enter');
+      const file = path.join(folder, `warden-audit-${stamp}.${format}`);
+      const text = await eventually(`${file} to be written`, async () => readFileSync(file, 'utf8'));
+      if (format === 'json') {
+        const exported = JSON.parse(text) as { verify: { ok: boolean }; entries: Array<{ seq: number }> };
+        assert.equal(exported.verify.ok, true);
+        assert.deepEqual(exported.entries.map((e) => e.seq), [10]);
+      } else {
+        const lines = text.trimEnd().split('\r\n');
+        assert.equal(lines.length, 2, 'a header and the one rejected decision');
+        assert.match(lines[1] ?? '', /^10,.*"too dangerous, ""obviously"", no"/);
+      }
+    }
+    await frame.locator('#clear-filters').click();
+    await waitForSeqs(frame, Array.from({ length: 17 }, (_, i) => 17 - i));
+  });
+
   it('shows a broken chain prominently when the log is tampered with', async () => {
     const { page, folder } = vsc();
     const file = path.join(folder, '.warden', 'audit', 'audit-000001.jsonl');
