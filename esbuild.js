@@ -3,6 +3,7 @@
 const esbuild = require('esbuild');
 const fs = require('node:fs');
 const path = require('node:path');
+const { emitPolicySchema } = require('./scripts/emit-policy-schema');
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -69,20 +70,8 @@ async function main() {
   fs.mkdirSync('dist/media', { recursive: true });
   fs.copyFileSync(path.join('media', 'review', 'review.css'), path.join('dist', 'media', 'review.css'));
   fs.copyFileSync(path.join('media', 'audit', 'audit.css'), path.join('dist', 'media', 'audit.css'));
-  await emitPolicySchema();
-}
-
-/**
- * dist/policy.schema.json (contributed through jsonValidation for .warden/policy.json) is
- * emitted from the zod schema, the single source of truth: bundle the schema module, load
- * it, and write what `policyJsonSchema()` returns (z.toJSONSchema).
- */
-async function emitPolicySchema() {
-  const outfile = path.join('out', 'build', 'policy-schema.cjs');
-  await esbuild.build({ entryPoints: ['src/core/policy/schema.ts'], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning', mainFields: ['module', 'main'] });
-  delete require.cache[require.resolve(path.resolve(outfile))];
-  const { policyJsonSchema } = require(path.resolve(outfile));
-  fs.writeFileSync(path.join('dist', 'policy.schema.json'), `${JSON.stringify(policyJsonSchema(), null, 2)}\n`);
+  // The JSON schema of .warden/policy.json, emitted from the zod schema (jsonValidation).
+  await emitPolicySchema(path.join('dist', 'policy.schema.json'));
 }
 
 main().catch((error) => {

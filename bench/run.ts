@@ -9,11 +9,13 @@ import * as path from 'node:path';
 import * as audit from './audit';
 import * as diff from './diff';
 import { type BenchFigure, formatTable, ratio } from './lib';
+import * as policy from './policy';
 import * as sandbox from './sandbox';
 
 const suites: Record<string, () => Promise<BenchFigure[]>> = {
   audit: audit.run,
   diff: diff.run,
+  policy: policy.run,
   sandbox: sandbox.run,
 };
 

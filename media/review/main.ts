@@ -525,7 +525,22 @@ function renderPermission(body: HTMLElement, proposal: Extract<ProposalView, { k
   }
 }
 
+/** "Why?": what the team policy said (allow and deny decided it; ask left it to you), with the rule. */
+function renderPolicy(body: HTMLElement, proposal: ProposalView, check: TextCheck): void {
+  const policy = proposal.policy;
+  if (!policy) return;
+  const why = el('details', `policy-why ${policy.decision}`);
+  const summary = el('summary', undefined, 'Why? ');
+  summary.append(el('span', 'tag', `policy: ${policy.decision}`), ' rule ');
+  summary.appendChild(textElement('code', 'policy-rule', policy.ruleId, check));
+  why.appendChild(summary);
+  why.appendChild(textElement('div', 'reason', policy.reason, check));
+  for (const label of policy.labels ?? []) why.appendChild(textElement('span', 'tag policy-label', label, check));
+  body.appendChild(why);
+}
+
 function renderOutcome(body: HTMLElement, proposal: ProposalView, check: TextCheck): void {
+  renderPolicy(body, proposal, check);
   const decision = proposal.decision;
   if (decision) {
     const box = el('div', `decision ${decision.verdict}`);

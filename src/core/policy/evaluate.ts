@@ -185,10 +185,42 @@ export function evaluateAnalysis(policy: EffectivePolicy, analysis: ShellAnalysi
   return finish(policy, strictest(verdicts)!);
 }
 
+/** Command rules by the literal command name their patterns start with; rules starting with a wildcard are tried for every command. */
+interface CommandIndex {
+  byName: Map<string, EffectivePolicy['commands']>;
+  always: EffectivePolicy['commands'];
+}
+const commandIndexes = new WeakMap<EffectivePolicy, CommandIndex>();
+
+function candidateRules(policy: EffectivePolicy, argv: ShellWord[]): EffectivePolicy['commands'] {
+  let index = commandIndexes.get(policy);
+  if (!index) {
+    index = { byName: new Map(), always: [] };
+    for (const rule of policy.commands) {
+      const names = asArray(rule.match).map((p) => p.trim().split(/\s+/)[0] ?? '');
+      if (names.some((n) => n.includes('*') || n === '')) {
+        index.always.push(rule);
+        continue;
+      }
+      for (const name of new Set(names.map((n) => path.posix.basename(n)))) {
+        const list = index.byName.get(name) ?? [];
+        list.push(rule);
+        index.byName.set(name, list);
+      }
+    }
+    commandIndexes.set(policy, index);
+  }
+  const first = argv[0];
+  if (!first || first.dynamic) return [];
+  const named = index.byName.get(path.posix.basename(first.text)) ?? [];
+  // Keep the policy's order (team rules first) for ties.
+  return named.length === 0 ? index.always : index.always.length === 0 ? named : policy.commands.filter((r) => named.includes(r) || index.always.includes(r));
+}
+
 function evaluateInnerCommand(policy: EffectivePolicy, argv: ShellWord[], via: string[]): PolicyVerdict {
   const text = commandText(argv);
   const what = `\`${text}\`${via.length > 0 ? ` (inside ${via.join(' > ')})` : ''}`;
-  const matching = policy.commands.filter((r) => asArray(r.match).some((p) => commandMatches(p, argv, r.decision === 'allow' ? 'sure' : 'possible')));
+  const matching = candidateRules(policy, argv).filter((r) => asArray(r.match).some((p) => commandMatches(p, argv, r.decision === 'allow' ? 'sure' : 'possible')));
   const ruled = strictest(matching.map((r) => ruleVerdict(r, what)));
   const verdicts: PolicyVerdict[] = ruled ? [ruled] : [];
 

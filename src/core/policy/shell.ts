@@ -55,6 +55,13 @@ export interface ShellAnalysis {
 
 const MAX_DEPTH = 8;
 
+/** One parser, reused: Parse resets its state, and creating one per call costs more than parsing. */
+let sharedParser: ReturnType<typeof syntax.NewParser> | undefined;
+function parser(): ReturnType<typeof syntax.NewParser> {
+  sharedParser ??= syntax.NewParser();
+  return sharedParser;
+}
+
 /** Analyzes a command line as the shell would run it. */
 export function analyzeShell(line: string): ShellAnalysis {
   const result: ShellAnalysis = { ok: true, commands: [], files: [], concerns: [] };
@@ -82,7 +89,7 @@ function analyzeInto(line: string, via: string[], result: ShellAnalysis, depth: 
   }
   let file: ShNode;
   try {
-    file = syntax.NewParser().Parse(line, 'command');
+    file = parser().Parse(line, 'command');
   } catch (error) {
     result.ok = false;
     result.error = parseErrorText(error);

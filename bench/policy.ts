@@ -1,0 +1,40 @@
+/**
+ * Policy decision time with 500 rules (450 command rules, 50 path rules): median and p99 of
+ * a shell line with a wrapper, a chain, a pipe and redirections, next to the same decision
+ * with no rules at all (the cost of parsing and the built-in classes alone).
+ */
+import { evaluateCommand, loadPolicyText, mergePolicies, type EffectivePolicy } from '../src/core/policy';
+import type { BenchFigure } from './lib';
+
+function policyWith(rules: number): EffectivePolicy {
+  const commands = Array.from({ length: Math.floor(rules * 0.9) }, (_, i) => ({ id: `c${i}`, match: `tool${i} sub *`, decision: i % 3 === 0 ? 'deny' : 'allow' }));
+  const paths = Array.from({ length: rules - commands.length }, (_, i) => ({ id: `p${i}`, paths: `dir${i}/**`, actions: ['write'], decision: 'allow' }));
+  const loaded = loadPolicyText(JSON.stringify({ commands, paths }));
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+  return mergePolicies({ team: { status: 'loaded', policy: loaded.value } });
+}
+
+function timings(policy: EffectivePolicy, runs: number): { median: number; p99: number } {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const line = `env A=1 timeout 5 tool${i % 450} sub x && node --test > dir${i % 50}/out.txt 2>&1 | tee dir1/log.txt`;
+    const start = process.hrtime.bigint();
+    evaluateCommand(policy, { commandLine: line });
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return { median: times[Math.floor(times.length / 2)]!, p99: times[Math.floor(times.length * 0.99)]! };
+}
+
+export async function run(): Promise<BenchFigure[]> {
+  const full = policyWith(500);
+  const empty = policyWith(0);
+  timings(full, 200); // warm up (JIT, caches)
+  timings(empty, 200);
+  const warden = timings(full, 2000);
+  const reference = timings(empty, 2000);
+  return [
+    { figure: 'policy decision, 500 rules (median)', unit: 'ms', warden: warden.median, reference: reference.median, referenceLabel: 'same line, no rules', target: 'median <= 2 ms' },
+    { figure: 'policy decision, 500 rules (p99)', unit: 'ms', warden: warden.p99, reference: reference.p99, referenceLabel: 'same line, no rules', target: 'p99 <= 10 ms' },
+  ];
+}
