@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -424,5 +425,18 @@ describe('policy: the Review panel contract carries "Why?"', () => {
     assert.ok(parsed.message.type === 'state');
     assert.deepEqual(parsed.message.proposals[0]!.policy, proposal.policy);
     assert.equal(parseExtensionMessage({ type: 'state', proposals: [{ ...proposal, policy: { decision: 'maybe', ruleId: 'x', reason: 'y' } }] }).ok, false);
+  });
+});
+
+describe('policy: the README example', () => {
+  it('loads, and its examples pass', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('## Team policy'));
+    const block = /```jsonc\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(block, 'the Team policy section has a jsonc example');
+    const policy = team(block);
+    const results = checkExamples(policy);
+    assert.ok(results.length > 0);
+    assert.deepEqual(results.filter((r) => !r.pass).map((r) => r.message), []);
   });
 });
