@@ -84,6 +84,7 @@ export class AuditPanel implements vscode.Disposable {
   private filters: AuditFilters = {};
   private verify: VerifyStatusView | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastRefreshMs = 0;
   /** Serializes reads so a slow query never overwrites a newer one. */
   private work: Promise<unknown> = Promise.resolve();
 
@@ -170,6 +171,15 @@ export class AuditPanel implements vscode.Disposable {
 
   private async doRefresh(reverify: boolean): Promise<void> {
     if (this.disposed || !this.ready) return;
+    const started = Date.now();
+    try {
+      await this.readAndPost(reverify);
+    } finally {
+      this.lastRefreshMs = Date.now() - started;
+    }
+  }
+
+  private async readAndPost(reverify: boolean): Promise<void> {
     if (reverify || !this.verify) this.verify = await verifyStatus(this.root);
     const result = await queryAuditLog(this.root, toQuery(this.filters), { limit: AUDIT_ROW_LIMIT });
     this.post({
@@ -187,12 +197,18 @@ export class AuditPanel implements vscode.Disposable {
     });
   }
 
+  /**
+   * Re-reads after the log changed. The wait grows with the cost of a refresh (twice the last
+   * one), so a session appending to a very large log never keeps the extension host busy.
+   */
   private scheduleRefresh(): void {
-    if (this.refreshTimer !== undefined) clearTimeout(this.refreshTimer);
+    // Throttle, not debounce: a steady stream of appends still refreshes the panel.
+    if (this.refreshTimer !== undefined) return;
+    const delay = Math.max(REFRESH_DEBOUNCE_MS, 2 * this.lastRefreshMs);
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
       void this.refresh(true).catch((error: unknown) => this.deps.log.warn(`[audit panel] refresh failed: ${String(error)}`));
-    }, REFRESH_DEBOUNCE_MS);
+    }, delay);
   }
 
   private async openEntry(seq: number): Promise<void> {
