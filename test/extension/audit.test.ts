@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RepairResult } from '../../src/core/audit';
+import { queryAuditLog, type AuditRow, type RepairResult } from '../../src/core/audit';
 import type { VerifyReport } from '../../src/core/audit/types';
 import { writeSampleAuditLog } from '../fixtures/auditSession';
 
@@ -29,10 +29,14 @@ describe('Warden: the audit commands', function () {
   let dir: string;
   let aside: string;
 
+  /** Rows of the log the session suite (which runs first) recorded through the real session code. */
+  let sessionRows: AuditRow[] = [];
+
   before(async () => {
     await vscode.extensions.getExtension('warden-dev.warden')?.activate();
     root = workspaceRoot();
     dir = path.join(root, '.warden', 'audit');
+    sessionRows = (await queryAuditLog(root)).rows;
     // Keep the log earlier suites wrote (and tampered with) out of the way, and put it back after.
     aside = path.join(root, '.warden', `audit-before-${Date.now()}`);
     await fs.rename(dir, aside).catch(() => undefined);
@@ -42,6 +46,20 @@ describe('Warden: the audit commands', function () {
   after(async () => {
     await fs.rm(dir, { recursive: true, force: true });
     await fs.rename(aside, dir).catch(() => undefined);
+  });
+
+  it('the log a real session wrote reads back with agent, kind, path, decision and reviewer on every decision', () => {
+    const decisions = sessionRows.filter((r) => r.type === 'decision');
+    assert.ok(decisions.length >= 3, `the session suite recorded decisions (${decisions.length})`);
+    for (const d of decisions) {
+      assert.ok(d.agent, `decision ${d.seq} knows its agent`);
+      assert.ok(d.kind, `decision ${d.seq} knows its proposal kind`);
+      assert.ok(d.decision && d.reviewer, `decision ${d.seq} has a verdict and a reviewer`);
+    }
+    const human = decisions.find((d) => d.automatic === false && d.kind !== 'command');
+    assert.ok(human?.path, 'an edit decided by a person carries the file path');
+    assert.ok(sessionRows.some((r) => r.type === 'proposal' && r.hasDiff), 'edit proposals carry their diff');
+    assert.ok(sessionRows.some((r) => r.type === 'command.result' && r.commandLine && r.exitCode !== null), 'command results know their command line');
   });
 
   it('Show Audit Log opens one Audit panel, and again reveals the same one', async () => {
