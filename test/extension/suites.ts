@@ -8,3 +8,4 @@ import './smoke.test';
 import './session.test';
 import './audit.test';
 import './policy.test';
+import './git.test';

@@ -172,6 +172,19 @@ describe('git: session branches, agent commits, checkpoints (real git, temporary
       assert.equal((await git(dir, 'log', '-1', '--format=%an <%ae>')).trim(), 'Bot <bot@example.test>');
     });
 
+    it('an edit the team policy allowed names the policy rule as its approver', async () => {
+      const dir = await makeRepo();
+      const audit = AuditLog.forWorkspace(dir);
+      const files = new NodeWorkspaceFiles(dir);
+      await recordBranch(audit, dir, 's-pol');
+      await audit.append({ sessionId: 's-pol', actor: { kind: 'policy', id: 'team.allow-src' }, type: 'decision', data: { proposalId: 'p-auto', verdict: 'approve', reviewer: { kind: 'policy', name: 'team.allow-src', source: 'policy' }, reason: 'src/** is allowed' } });
+      const { diskHash } = await files.write('src/app.js', 'v4\n');
+      await audit.append({ sessionId: 's-pol', actor: warden, type: 'edit.applied', data: { proposalId: 'p-auto', path: 'src/app.js', reviewedHash: diskHash, diskHash } });
+      const result = await commitApprovedChanges({ workspaceRoot: dir, sessionId: 's-pol', agent: DEFAULT_AGENT_IDENTITY, committer: human });
+      assert.deepEqual(result.approvers, ['policy team.allow-src']);
+      assert.match(await git(dir, 'log', '-1', '--format=%B'), /^Approved-by: policy team\.allow-src$/m);
+    });
+
     it('refuses files changed after they were applied, and files that held the user\'s uncommitted work', async () => {
       const dir = await makeRepo();
       await fs.writeFile(path.join(dir, 'README.md'), '# my unsaved notes\n');

@@ -65,8 +65,15 @@ export class Checkpoints {
     const { repo } = this;
     const head = await repo.head();
     const tree = await repo.withTempIndex(async (env) => {
-      if (head) await repo.run(['read-tree', head], env);
-      await repo.run(['add', '--all', '--', '.'], env);
+      // Seeded with a copy of the user's index, git re-hashes only files that changed since
+      // (a fresh read-tree would hash every file of a large repository at each checkpoint).
+      const seeded = await fs.copyFile(nodePath.join(repo.gitDir, 'index'), env.GIT_INDEX_FILE!).then(() => true, () => false);
+      const added = seeded && (await repo.run(['add', '--all', '--', '.'], env).then(() => true, () => false));
+      if (!added) {
+        await fs.rm(env.GIT_INDEX_FILE!, { force: true });
+        if (head) await repo.run(['read-tree', head], env);
+        await repo.run(['add', '--all', '--', '.'], env);
+      }
       // Removed afterwards rather than excluded by pathspec: git refuses an exclude that names an ignored folder.
       await repo.run(['rm', '-r', '--cached', '--quiet', '--ignore-unmatch', '--', ...EXCLUDED], env);
       // Files the batch is about to write but git ignores are recorded too, or rollback could not restore them.

@@ -50,7 +50,16 @@ export class GitRepo {
 
   /** Runs git in the workspace folder; `env` adds Warden's own GIT_* variables. */
   async run(args: string[], env: Record<string, string> = {}): Promise<string> {
-    return client(this.workspaceRoot).env({ ...cleanProcessEnv(), ...env }).raw(args);
+    // Editors (VS Code's git extension) refresh the index all the time: wait out their lock briefly.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await client(this.workspaceRoot).env({ ...cleanProcessEnv(), ...env }).raw(args);
+      } catch (error) {
+        const busy = /index\.lock': File exists|Unable to create .*\.lock/.test(error instanceof Error ? error.message : String(error));
+        if (!busy || attempt >= 30) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   }
 
   /** Raw bytes of a blob, e.g. `commit:path`; undefined when it does not exist. */
