@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as z from 'zod';
-import { anchorAuditHead, repairAuditLog, verifyAuditLog, type AnchorResult, type RepairResult } from '../core/audit';
+import { anchorAuditHead, configureAuditRedaction, repairAuditLog, verifyAuditLog, type AnchorResult, type RepairResult } from '../core/audit';
 import { resolveReviewer } from '../core/git/identity';
 import { errorMessage } from '../core/supervisor';
 import { AUDIT_DIFF_SCHEME, AuditDocuments } from './auditDocuments';
@@ -25,6 +25,21 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(AUDIT_DIFF_SCHEME, documents), AuditPanel.registerSerializer(context.extensionUri, deps), {
     dispose: () => AuditPanel.current?.dispose(),
   });
+
+  // Configured secrets: masked in every audit entry this window writes (sessions, git commits).
+  const applyRedaction = (): void => {
+    const { envVars, patterns } = readSettings().auditRedact;
+    const values = envVars.map((name) => process.env[name]).filter((v): v is string => typeof v === 'string');
+    try {
+      configureAuditRedaction({ values, patterns });
+      log.info(`[audit] redacting the values of ${values.length} of ${envVars.length} configured environment variables and ${patterns.length} extra patterns`);
+    } catch (error) {
+      log.error(`[audit] ${errorMessage(error)}`);
+      void vscode.window.showErrorMessage(`Warden: ${errorMessage(error)} (setting warden.audit.redact.patterns); the previous redaction settings stay in force.`);
+    }
+  };
+  applyRedaction();
+  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('warden.audit.redact') && applyRedaction()));
 
   const register = (id: string, handler: (...args: unknown[]) => unknown): void => {
     context.subscriptions.push(

@@ -6,6 +6,8 @@ export interface WardenSettings {
   agentCommand: string;
   /** OpenTelemetry OTLP/HTTP logs URL for audit exports; undefined when not configured. */
   auditOtlp: { endpoint: string; headers: Record<string, string> } | undefined;
+  /** Names of environment variables whose values are masked in the audit log, and extra regexes. */
+  auditRedact: { envVars: string[]; patterns: string[] };
 }
 
 export function readSettings(scope?: vscode.ConfigurationScope): WardenSettings {
@@ -15,7 +17,9 @@ export function readSettings(scope?: vscode.ConfigurationScope): WardenSettings 
   const rawHeaders = config.get<unknown>('audit.otlp.headers');
   const headers: Record<string, string> = {};
   if (rawHeaders && typeof rawHeaders === 'object') for (const [k, v] of Object.entries(rawHeaders)) if (typeof v === 'string') headers[k] = v;
+  const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '') : []);
   return {
+    auditRedact: { envVars: strings(config.get<unknown>('audit.redact.envVars')), patterns: strings(config.get<unknown>('audit.redact.patterns')) },
     agentCommand: typeof agentCommand === 'string' ? agentCommand : '',
     auditOtlp: typeof endpoint === 'string' && /^https?:\/\//.test(endpoint.trim()) ? { endpoint: endpoint.trim(), headers } : undefined,
   };

@@ -7,9 +7,11 @@ import {
   AuditLockTimeoutError,
   AuditLog,
   AuditLogCorruptError,
+  configureAuditRedaction,
   formatVerifyReport,
   GENESIS_PREV,
   redactSecrets,
+  RedactionConfigError,
   verifyAuditLog,
   type AuditEventInput,
 } from '../../src/core/audit';
@@ -332,6 +334,37 @@ describe('audit log', () => {
       assert.deepEqual(entry.data, { i: 1, env: { GITHUB_TOKEN: '[REDACTED:github-token]' } });
       assert.ok(!(await fs.readFile(path.join(root, SEG1), 'utf8')).includes(secret));
       assert.equal((await verifyAuditLog(root)).ok, true);
+    });
+
+    describe('configured secrets', () => {
+      afterEach(() => configureAuditRedaction({}));
+
+      it('masks configured literal values and patterns everywhere in the data, longest value first', async () => {
+        configureAuditRedaction({ values: ['hunter2-corp', 'hunter2-corp-extended', 'abc'], patterns: ['corp-[0-9a-f]{8}'] });
+        const entry = await AuditLog.forWorkspace(root).append(
+          event(1, { command: 'deploy --pass hunter2-corp-extended', out: ['token hunter2-corp', 'id corp-deadbeef'], note: 'abc stays' }),
+        );
+        assert.deepEqual(entry.data, {
+          i: 1,
+          command: 'deploy --pass [REDACTED:configured]',
+          out: ['token [REDACTED:configured]', 'id [REDACTED:configured]'],
+          note: 'abc stays',
+        });
+        assert.ok(!(await fs.readFile(path.join(root, SEG1), 'utf8')).includes('hunter2'));
+      });
+
+      it('a log can carry its own configuration instead of the process one', async () => {
+        const entry = await AuditLog.forWorkspace(root, { redact: { values: ['only-this-log'] } }).append(event(1, { text: 'only-this-log' }));
+        assert.equal(entry.data.text, '[REDACTED:configured]');
+        assert.equal(redactSecrets({ text: 'only-this-log' }).text, 'only-this-log');
+      });
+
+      it('rejects a pattern that is not a regular expression or matches nothing but emptiness, keeping the old one', () => {
+        configureAuditRedaction({ values: ['keep-me-secret'] });
+        assert.throws(() => configureAuditRedaction({ patterns: ['(unclosed'] }), RedactionConfigError);
+        assert.throws(() => configureAuditRedaction({ patterns: ['x*'] }), /matches the empty string/);
+        assert.equal(redactSecrets({ s: 'keep-me-secret' }).s, '[REDACTED:configured]');
+      });
     });
   });
 });

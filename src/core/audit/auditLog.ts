@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { sha256Hex } from '../util/hash';
 import { acquireLock } from './lock';
-import { redactSecrets } from './redact';
+import { compileRedaction, redactSecretsWith, type CompiledRedaction, type RedactionConfig } from './redact';
 import { auditDir, GENESIS_PREV, listSegments, segmentName, serializeEntry, type Segment } from './segments';
 import type { AuditEntry, AuditEventInput } from './types';
 
@@ -15,6 +15,8 @@ export interface AuditLogOptions {
   lockTimeoutMs?: number;
   /** Break a lock held longer than this (ms); an append takes milliseconds. Default 10 s. */
   staleLockMs?: number;
+  /** Secrets to mask in this log's entries, instead of the process-wide `configureAuditRedaction`. */
+  redact?: RedactionConfig;
   /** Clock, for tests. */
   now?: () => Date;
 }
@@ -55,6 +57,7 @@ export class AuditLog {
   private readonly lockTimeoutMs: number;
   private readonly staleLockMs: number;
   private readonly now: () => Date;
+  private readonly redaction: CompiledRedaction | undefined;
 
   constructor(
     readonly workspaceRoot: string,
@@ -65,6 +68,7 @@ export class AuditLog {
     this.lockTimeoutMs = options.lockTimeoutMs ?? 20_000;
     this.staleLockMs = options.staleLockMs ?? 10_000;
     this.now = options.now ?? (() => new Date());
+    this.redaction = options.redact ? compileRedaction(options.redact) : undefined;
   }
 
   static forWorkspace(workspaceRoot: string, options?: AuditLogOptions): AuditLog {
@@ -112,7 +116,7 @@ export class AuditLog {
         sessionId: event.sessionId,
         actor: event.actor,
         type: event.type,
-        data: redactSecrets(event.data),
+        data: redactSecretsWith(event.data, this.redaction),
         prev: tail.prev,
       };
       const line = serializeEntry(entry);

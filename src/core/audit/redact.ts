@@ -26,33 +26,95 @@ const SECRET_PATTERNS: SecretPattern[] = [
 /** Keys whose string values are secrets whatever they look like. */
 const SECRET_KEY_RE = /^(?:password|passwd|secret|client[_-]?secret|api[_-]?key|access[_-]?token|refresh[_-]?token|auth[_-]?token|authorization|private[_-]?key)$/i;
 
-export function redactString(text: string): string {
+/**
+ * Secrets configured by the user (settings, CLI flags): literal values (e.g. the values of
+ * named environment variables) and extra regular expressions, masked on top of the built-in
+ * shapes.
+ */
+export interface RedactionConfig {
+  /** Literal secret values; values shorter than 6 characters are ignored (they would mask ordinary text). */
+  values?: readonly string[];
+  /** Regular expression sources (JavaScript syntax), matched globally. */
+  patterns?: readonly string[];
+}
+
+/** A configured pattern that is not a valid regular expression. */
+export class RedactionConfigError extends Error {
+  constructor(readonly pattern: string, detail: string) {
+    super(`Invalid audit redaction pattern ${JSON.stringify(pattern)}: ${detail}`);
+    this.name = 'RedactionConfigError';
+  }
+}
+
+export const MIN_SECRET_VALUE_LENGTH = 6;
+
+export interface CompiledRedaction {
+  values: string[];
+  patterns: RegExp[];
+}
+
+/** Checks and compiles a configuration; throws RedactionConfigError on a bad pattern. */
+export function compileRedaction(config: RedactionConfig = {}): CompiledRedaction {
+  // Longest first, so a secret that contains another is masked whole.
+  const values = [...new Set(config.values ?? [])].filter((v) => v.length >= MIN_SECRET_VALUE_LENGTH).sort((a, b) => b.length - a.length);
+  const patterns = (config.patterns ?? []).map((source) => {
+    try {
+      const re = new RegExp(source, 'g');
+      if (re.test('')) throw new Error('it matches the empty string');
+      return re;
+    } catch (error) {
+      throw new RedactionConfigError(source, error instanceof Error ? error.message : String(error));
+    }
+  });
+  return { values, patterns };
+}
+
+let processRedaction: CompiledRedaction = { values: [], patterns: [] };
+
+/**
+ * Sets the configured secrets every audit append of this process masks (the extension calls it
+ * from its settings, the CLI from its options). Throws on a bad pattern and keeps the old one.
+ */
+export function configureAuditRedaction(config: RedactionConfig): void {
+  processRedaction = compileRedaction(config);
+}
+
+export function redactString(text: string, extra: CompiledRedaction = processRedaction): string {
   let out = text;
+  for (const value of extra.values) if (out.includes(value)) out = out.split(value).join('[REDACTED:configured]');
+  for (const re of extra.patterns) out = out.replace(re, '[REDACTED:configured]');
   for (const { label, re, replace } of SECRET_PATTERNS) out = out.replace(re, replace ?? `[REDACTED:${label}]`);
   return out;
 }
 
 /**
- * A JSON-safe copy of `value` with secrets masked. Also makes the value serializable
- * (bigint -> string, Error -> {name, message}, cycles cut) so an audit append never throws on it.
+ * A JSON-safe copy of `value` with secrets masked: the built-in shapes, secret-named keys and
+ * the configured secrets (`configureAuditRedaction`, or `extra`). Also makes the value
+ * serializable (bigint -> string, Error -> {name, message}, cycles cut) so an audit append
+ * never throws on it.
  */
-export function redactSecrets<T>(value: T): T {
-  return walk(value, new WeakSet()) as T;
+export function redactSecrets<T>(value: T, extra?: RedactionConfig): T {
+  return walk(value, new WeakSet(), extra ? compileRedaction(extra) : processRedaction) as T;
 }
 
-function walk(value: unknown, seen: WeakSet<object>): unknown {
-  if (typeof value === 'string') return redactString(value);
+/** `redactSecrets` with an already compiled configuration (undefined: the process's). */
+export function redactSecretsWith<T>(value: T, compiled: CompiledRedaction | undefined): T {
+  return walk(value, new WeakSet(), compiled ?? processRedaction) as T;
+}
+
+function walk(value: unknown, seen: WeakSet<object>, extra: CompiledRedaction): unknown {
+  if (typeof value === 'string') return redactString(value, extra);
   if (typeof value === 'bigint') return value.toString();
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Date) return value.toISOString();
   if (seen.has(value)) return '[Circular]';
   seen.add(value);
   try {
-    if (Array.isArray(value)) return value.map((item) => walk(item, seen));
-    if (value instanceof Error) return { name: value.name, message: redactString(value.message) };
+    if (Array.isArray(value)) return value.map((item) => walk(item, seen, extra));
+    if (value instanceof Error) return { name: value.name, message: redactString(value.message, extra) };
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      out[key] = typeof item === 'string' && SECRET_KEY_RE.test(key) && item.length > 0 ? '[REDACTED]' : walk(item, seen);
+      out[key] = typeof item === 'string' && SECRET_KEY_RE.test(key) && item.length > 0 ? '[REDACTED]' : walk(item, seen, extra);
     }
     return out;
   } finally {
