@@ -58,6 +58,8 @@ export class ProposalStore {
   waitForDecision(id: string): Promise<Decision> {
     const proposal = this.require(id);
     if (proposal.decision && proposal.state !== 'pending') return Promise.resolve(proposal.decision);
+    // Orphaned before its session started waiting (the session ended in between): never wait forever.
+    if (proposal.state === 'orphaned') return Promise.reject(new ProposalOrphanedError(id, proposal.stateDetail ?? 'the session ended'));
     return new Promise<Decision>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
   }
 
