@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
@@ -36,7 +38,24 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
     await writeSampleAuditLog(source);
   });
   after(() => rmSync(path.dirname(source), { recursive: true, force: true }));
-  const vsc = useWorkbench(this, { folder: source });
+
+  // A loopback OTLP/HTTP collector; the window's settings point the export at it.
+  const received: Array<{ resourceLogs: Array<{ scopeLogs: Array<{ logRecords: unknown[] }> }> }> = [];
+  const collector = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      received.push(JSON.parse(body) as (typeof received)[number]);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  const settings: Record<string, unknown> = {};
+  before('start a loopback OTLP collector', async () => {
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    settings['warden.audit.otlp.endpoint'] = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/logs`;
+  });
+  after(() => new Promise((resolve) => collector.close(resolve)));
+  const vsc = useWorkbench(this, { folder: source, settings });
   this.timeout(240_000);
 
   let frame: Frame;
@@ -124,6 +143,21 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
     }
     await frame.locator('#clear-filters').click();
     await waitForSeqs(frame, Array.from({ length: 17 }, (_, i) => 17 - i));
+  });
+
+  it('sends the filtered entries to the configured OpenTelemetry endpoint after confirming', async () => {
+    const { page } = vsc();
+    await frame.locator('#filter-type').selectOption('decision');
+    await waitForSeqs(frame, [15, 10, 7]);
+    await frame.locator('#export-otlp').click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible' });
+    assert.match(await dialog.innerText(), /Send the entries matching the filters of the audit log to http:\/\/127\.0\.0\.1:\d+\/v1\/logs\?/);
+    await dialog.locator('a.monaco-button, button', { hasText: /^Send$/ }).first().click();
+    const records = await eventually('the collector to receive log records', async () => (received.length > 0 ? received.flatMap((r) => r.resourceLogs[0]?.scopeLogs[0]?.logRecords ?? []) : undefined));
+    assert.equal(records.length, 3);
+    await frame.locator('#notices', { hasText: /Sent 3 audit entries/ }).waitFor({ state: 'visible' });
+    await frame.locator('#clear-filters').click();
   });
 
   it('shows a broken chain prominently when the log is tampered with', async () => {
