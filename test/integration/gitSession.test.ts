@@ -113,6 +113,14 @@ describe('a session in a git repository (real Docker engine, real git)', functio
     assert.equal(await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8'), original);
     const rolled = (await readSessionEntries(workspace, session.id)).find((e) => e.entry.type === 'checkpoint.rolledBack');
     assert.equal(rolled?.entry.actor.email, reviewer.email);
+
+    // Committing after the rollback records it on the branch: the file restored, the created one deleted.
+    const undo = await commitApprovedChanges({ workspaceRoot: workspace, sessionId: session.id, agent: DEFAULT_AGENT_IDENTITY, committer: { name: reviewer.name, email: reviewer.email! } });
+    assert.deepEqual(undo.paths, ['src/greet.js', 'test/greet.test.js']);
+    assert.deepEqual(undo.auditHashes, [rolled!.hash]);
+    assert.equal((await git(workspace, 'show', '--name-status', '--format=', `warden/${session.id}`)).trim(), 'M\tsrc/greet.js\nD\ttest/greet.test.js');
+    assert.equal(await git(workspace, 'show', `warden/${session.id}:src/greet.js`), original);
+    assert.equal((await git(workspace, 'status', '--porcelain')).trim(), '', 'the working tree matches the session branch');
     assert.ok((await verifyAuditLog(workspace)).ok);
   });
 
