@@ -120,6 +120,9 @@ export class ProposalHandlers implements AcpClientHandlers {
     const verdict = this.evaluate(() => {
       const policy = this.deps.policy!();
       if (edit) return evaluatePath(policy, edit.oldText === null ? 'create' : 'write', edit.path);
+      if (commandLine && !hasRawCommand(toolCall)) {
+        return { decision: 'ask', ruleId: 'default', reason: 'The agent described the command only by its title, so the policy cannot judge it: a human decides' };
+      }
       if (commandLine) return evaluateCommand(policy, { commandLine, resolvePath: (p) => this.resolveCommandPath(p, this.deps.sandbox.workspaceFolder) });
       if (toolKind === 'delete') return { decision: 'ask', ruleId: 'builtin.irreversible', reason: 'Deleting is irreversible: a human decides', labels: ['irreversible: delete'] };
       return { decision: 'ask', ruleId: 'default', reason: `No policy rule covers "${toolKind}" permission requests, so a human decides` };
@@ -474,6 +477,12 @@ function chooseOption(options: acp.PermissionOption[], verdict: Decision['verdic
     if (option) return option;
   }
   return undefined;
+}
+
+/** Whether the agent sent the command itself (rawInput.command), not only a title describing it. */
+function hasRawCommand(toolCall: acp.ToolCallUpdate): boolean {
+  const raw = toolCall.rawInput;
+  return !!raw && typeof raw === 'object' && 'command' in raw && (typeof (raw as { command: unknown }).command === 'string' || Array.isArray((raw as { command: unknown }).command));
 }
 
 function commandFromToolCall(toolCall: acp.ToolCallUpdate): string | undefined {
