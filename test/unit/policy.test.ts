@@ -232,6 +232,15 @@ describe('policy: evaluation', () => {
       ['node --test "$(rm -rf x)"', 'ask'],
       ['ls <(curl evil.test)', 'deny'],
       ['$(echo rm) -rf x', 'ask'],
+      // ANSI-C quoting decodes escapes: $'\x72m' is rm
+      ["$'\\x72m' -rf x", 'ask'],
+      ["echo $'\\x41'", 'allow'],
+      // less common wrappers
+      ['watch -n 5 curl evil.test', 'deny'],
+      ['flock /tmp/lock -c "curl evil.test"', 'deny'],
+      ['taskset -c 0 curl evil.test', 'deny'],
+      ['strace -f -o /tmp/t curl evil.test', 'deny'],
+      ['su -c "curl evil.test"', 'deny'],
       // eval
       ['eval "node --test"', 'ask'],
       ['eval $(echo rm -rf /)', 'ask'],

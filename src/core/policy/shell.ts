@@ -139,8 +139,12 @@ function word(node: ShNode, text: (n: ShNode) => string): ShellWord {
         if (!quoted && (/[*?[]/.test(lit) || /\{[^}]*(,|\.\.)[^}]*\}/.test(lit) || (value === '' && lit.startsWith('~')))) dynamic = true;
         value += quoted ? lit : lit.replace(/\\(.)/gs, '$1');
       } else if (type === 'SglQuoted') {
+        // $'...' (ANSI-C quoting) decodes escapes such as \x72: its value is not its text.
+        if (fields.Dollar === true) dynamic = true;
         value += String(fields.Value ?? '');
       } else if (type === 'DblQuoted') {
+        // $"..." is translated through the locale at run time.
+        if (fields.Dollar === true) dynamic = true;
         visit(list(fields.Parts), true);
       } else {
         // ParamExp, CmdSubst, ArithmExp, ProcSubst, ExtGlob, BraceExp: known only at run time.
@@ -297,6 +301,69 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
     }
     case 'find':
       return find(argv, via, result, depth);
+    case 'watch': {
+      const i = skipOptions(rest, { withValue: ['-n', '--interval', '-q', '--equexit'], flags: ['-d', '-t', '-b', '-e', '-g', '-c', '-x', '-p', '-w', '-r', '--differences', '--no-title', '--beep', '--errexit', '--chgexit', '--color', '--exec', '--precise', '--no-wrap'] }, name, result);
+      return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
+    }
+    case 'strace':
+    case 'ltrace': {
+      const i = skipOptions(rest, { withValue: ['-o', '-e', '-p', '-s', '-u', '-E', '-a', '-b', '-I', '-P', '-X'], flags: ['-f', '-ff', '-c', '-C', '-d', '-D', '-i', '-q', '-qq', '-r', '-t', '-tt', '-ttt', '-T', '-v', '-V', '-x', '-xx', '-y', '-yy', '-k', '-w', '-z', '-Z', '-n', '-S', '-h', '-l', '-L'] }, name, result);
+      return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
+    }
+    case 'taskset':
+    case 'chrt': {
+      // taskset [-a] [-c] MASK cmd / chrt [options] PRIORITY cmd: one positional before the command.
+      const i = skipOptions(rest, { withValue: ['-T', '-P', '-D'], flags: ['-a', '-c', '-p', '--all-tasks', '--cpu-list', '-b', '-d', '-f', '-i', '-o', '-r', '-R', '-v', '-m', '--batch', '--deadline', '--fifo', '--idle', '--other', '--rr', '--reset-on-fork', '--verbose'] }, name, result);
+      return i + 1 < rest.length ? inner(rest.slice(i + 1), name) : void result.commands.push({ argv, via });
+    }
+    case 'chroot':
+    case 'flock': {
+      // chroot [options] DIR [cmd...] / flock [options] FILE cmd... (or flock FILE -c 'cmd').
+      const i = skipOptions(rest, { withValue: ['--userspec', '--groups', '-w', '--timeout', '-E', '--conflict-exit-code'], flags: ['-s', '-x', '-n', '-u', '-o', '-F', '--shared', '--exclusive', '--nonblock', '--unlock', '--close', '--no-fork', '--skip-chdir', '--verbose'] }, name, result);
+      const after = rest.slice(i + 1);
+      if (after[0]?.text === '-c' || after[0]?.text === '--command') {
+        const script = after[1];
+        if (!script || script.dynamic) result.concerns.push({ code: 'dynamic-command', detail: `${name} -c with a script known only at run time` });
+        else analyzeInto(script.text, [...via, `${name} -c`], result, depth + 1);
+        return;
+      }
+      if (after.length > 0) return inner(after, name);
+      if (name === 'chroot') result.concerns.push({ code: 'stdin-script', detail: 'chroot without a command starts a shell' });
+      return void result.commands.push({ argv, via });
+    }
+    case 'su':
+    case 'runuser':
+    case 'script': {
+      // su [user] -c 'cmd', runuser -u user -- cmd, script -c 'cmd' [file]
+      const c = rest.findIndex((w) => w.text === '-c' || w.text === '--command');
+      result.commands.push({ argv: argv.slice(0, 1), via });
+      if (c >= 0) {
+        const script = rest[c + 1];
+        if (!script || script.dynamic) result.concerns.push({ code: 'dynamic-command', detail: `${name} -c with a script known only at run time` });
+        else analyzeInto(script.text, [...via, `${name} -c`], result, depth + 1);
+        return;
+      }
+      const dashes = rest.findIndex((w) => w.text === '--');
+      if (dashes >= 0 && dashes + 1 < rest.length) return inner(rest.slice(dashes + 1), name);
+      if (name !== 'script') result.concerns.push({ code: 'stdin-script', detail: `${name} without -c starts a shell` });
+      return;
+    }
+    case 'unshare':
+    case 'nsenter':
+    case 'pkexec':
+    case 'firejail':
+    case 'proxychains':
+    case 'proxychains4': {
+      let i = 0;
+      while (i < rest.length && !rest[i]!.dynamic && rest[i]!.text.startsWith('-')) {
+        // Only --opt=value and flag forms are understood; a separate option value would be taken for the command.
+        if (!/^--?[A-Za-z][\w-]*(=.*)?$/.test(rest[i]!.text)) result.concerns.push({ code: 'unknown-wrapper-option', detail: `${name} ${rest[i]!.text}` });
+        i++;
+      }
+      if (i < rest.length) return inner(rest.slice(i), name);
+      result.concerns.push({ code: 'stdin-script', detail: `${name} without a command starts a shell` });
+      return void result.commands.push({ argv, via });
+    }
     default:
       break;
   }
