@@ -12,6 +12,7 @@ import {
   evaluatePath,
   loadManagedPolicyText,
   loadPolicyText,
+  loadWorkspacePolicy,
   mergePolicies,
   PolicyFile,
   policyJsonSchema,
@@ -345,6 +346,22 @@ describe('policy: precedence (team first; user and managed only tighten)', () =>
     const verdict = evaluateCommand(p, { commandLine: 'git push origin main' });
     assert.equal(verdict.decision, 'deny');
     assert.match(verdict.reason, /managed policy \/etc\/warden\/policy\.json/);
+  });
+
+  it('an invalid user setting or managed policy also means everything asks (fail closed), and says which', async () => {
+    const good = loadPolicyText('{"commands": [{"id": "tests", "match": "node --test *", "decision": "allow"}]}');
+    assert.ok(good.ok);
+    const managed = loadManagedPolicyText('{"commands": [{"id": "x", "match": "ls", "decision": "allow"}]}');
+    assert.ok(!managed.ok, 'a managed policy cannot allow');
+    const p = mergePolicies({ team: { status: 'loaded', policy: good.value }, managed: { origin: '/etc/warden/policy.json', problems: managed.problems } });
+    assert.equal(p.valid, false);
+    const verdict = evaluateCommand(p, { commandLine: 'node --test' });
+    assert.equal(verdict.decision, 'ask');
+    assert.match(verdict.reason, /\/etc\/warden\/policy\.json does not parse or validate/);
+
+    const missing = await loadWorkspacePolicy(os.tmpdir(), { managedPolicyPath: path.join(os.tmpdir(), 'no-such-warden-policy.json'), userRules: { commands: [{ id: 'u', match: 'x', decision: 'allow' }] } });
+    assert.equal(missing.valid, false);
+    assert.deepEqual(missing.sources.map((s) => `${s.source}:${s.status}`), ['team:absent', 'user:invalid', 'managed:invalid']);
   });
 
   it('limits take the smallest value and remember where it came from', () => {
