@@ -273,12 +273,13 @@ function renderSessions(sessions: AuditSessionView[]): void {
       line1.append(timeText(s.start), el('span', 'session-agent', s.agent ?? 'unknown agent'), el('code', 'session-id', s.sessionId.slice(0, 8)));
       const line2 = el('span', 'session-instruction', s.instruction ?? '(no instruction recorded)');
       const stats = el('span', 'session-stats');
+      const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
       stats.append(
-        el('span', 'chip', `${s.proposals} proposals`),
+        el('span', 'chip', plural(s.proposals, 'proposal')),
         el('span', 'chip ok', `${s.approved} approved`),
         el('span', `chip ${s.rejected ? 'bad' : ''}`, `${s.rejected} rejected`),
         ...(s.automatic ? [el('span', 'chip', `${s.automatic} automatic`)] : []),
-        ...(s.errors ? [el('span', 'chip bad', `${s.errors} errors`)] : []),
+        ...(s.errors ? [el('span', 'chip bad', plural(s.errors, 'error'))] : []),
         el('span', 'muted', s.ended ? `ended: ${s.ended}` : 'no end recorded'),
       );
       pick.append(line1, line2, stats);
