@@ -89,7 +89,7 @@ export interface AuditRow {
   automatic: boolean | null;
   /** Who decided: `name <email>` for a human, `policy rule <id>` for the team policy. */
   reviewer: string | null;
-  /** The policy rule that decided (automatic decisions), when recorded. */
+  /** The policy rule behind the decision, when recorded: the rule that decided, or for a human decision the rule that asked. */
   ruleId: string | null;
   reason: string | null;
   exitCode: number | null;
