@@ -21,6 +21,16 @@ const builds = [
     external: ['vscode', 'cpu-features', '*.node'],
   },
   {
+    // The headless `warden` CLI (package.json "bin"); finds the bundled agents in dist/agents.
+    entryPoints: ['src/cli/index.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+    external: ['cpu-features', '*.node'],
+  },
+  {
     // Runs inside the sandbox container with whatever Node the image has (>= 18).
     entryPoints: ['src/agents/demo/main.ts'],
     outfile: 'dist/agents/demo-agent.mjs',
@@ -67,6 +77,7 @@ async function main() {
   }
   await Promise.all(contexts.map((c) => c.rebuild()));
   await Promise.all(contexts.map((c) => c.dispose()));
+  fs.chmodSync(path.join('dist', 'cli.js'), 0o755); // the package's bin
   fs.mkdirSync('dist/media', { recursive: true });
   fs.copyFileSync(path.join('media', 'review', 'review.css'), path.join('dist', 'media', 'review.css'));
   fs.copyFileSync(path.join('media', 'audit', 'audit.css'), path.join('dist', 'media', 'audit.css'));

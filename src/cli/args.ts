@@ -1,0 +1,263 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './exitCodes';
+
+/** One command of the CLI: its words, options and help. */
+interface CommandSpec {
+  name: CommandName;
+  usage: string;
+  summary: string;
+  /** Help text after the usage line (options, notes). */
+  details: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  /** How many positional arguments it takes at most. */
+  positionals: number;
+}
+
+export type CommandName = 'run' | 'audit verify' | 'audit export' | 'policy check' | 'policy test' | 'policy explain';
+
+export type OnAsk = 'reject' | 'fail';
+
+export type ParsedCommand =
+  | { command: 'help'; text: string }
+  | { command: 'version' }
+  | { command: 'run'; workspace: string; agent: string; prompt: string; policy?: string; onAsk: OnAsk; timeoutSeconds?: number; json: boolean }
+  | { command: 'audit verify'; workspace: string; json: boolean }
+  | { command: 'audit export'; workspace: string; format: 'json' | 'csv'; output?: string }
+  | { command: 'policy check'; workspace: string; file?: string; json: boolean }
+  | { command: 'policy test'; workspace: string; file?: string; json: boolean }
+  | { command: 'policy explain'; workspace: string; file?: string; subject: { command: string } | { write: string }; json: boolean };
+
+const HELP = { type: 'boolean', short: 'h' } as const;
+const WORKSPACE = { type: 'string', short: 'w' } as const;
+const JSON_FLAG = { type: 'boolean' } as const;
+
+const COMMANDS: CommandSpec[] = [
+  {
+    name: 'run',
+    usage: 'warden run --workspace DIR --agent CMD --prompt TEXT [--policy FILE] [--on-ask reject|fail] [--timeout SECONDS] [--json]',
+    summary: 'Run one supervised agent session in the sandbox, with nobody there to answer.',
+    details: `Options:
+  -w, --workspace DIR     The workspace the agent works on (mounted read-only in the sandbox). Default: the current folder.
+  -a, --agent CMD         Command line starting an ACP agent inside the container (run by its shell).
+                          Empty or "demo": Warden's built-in demo agent.
+  -p, --prompt TEXT       The instruction sent to the agent (required).
+      --policy FILE       Team policy file to use instead of the workspace's .warden/policy.json
+                          (keep it outside the repository so a change under review cannot loosen it).
+      --on-ask MODE       What happens to a proposal the policy leaves to a human ("ask"):
+                          reject (default): it is rejected and the agent is told;
+                          fail: it is rejected, the session is stopped and warden exits with code 3.
+      --timeout SECONDS   Stop the session (kill switch) after this long; exits with code 7.
+      --json              Print the summary as one JSON object on stdout.
+  -h, --help              Show this help.
+
+Allowed and denied proposals are decided by the policy; everything is recorded in
+.warden/audit/ of the workspace. The summary lists proposals by kind and decision and the
+files changed.`,
+    options: {
+      workspace: WORKSPACE,
+      agent: { type: 'string', short: 'a' },
+      prompt: { type: 'string', short: 'p' },
+      policy: { type: 'string' },
+      'on-ask': { type: 'string' },
+      timeout: { type: 'string' },
+      json: JSON_FLAG,
+      help: HELP,
+    },
+    positionals: 0,
+  },
+  {
+    name: 'audit verify',
+    usage: 'warden audit verify [--workspace DIR] [--json]',
+    summary: "Check the audit log's hash chain end to end, and its git anchors.",
+    details: `Options:
+  -w, --workspace DIR   The workspace whose .warden/audit/ is checked. Default: the current folder.
+      --json            Print the report as one JSON object.
+  -h, --help            Show this help.
+
+Exits 0 when every entry links to the one before and every git anchor is found, 6 otherwise
+(the first break is named with its file and line). Never modifies anything.`,
+    options: { workspace: WORKSPACE, json: JSON_FLAG, help: HELP },
+    positionals: 0,
+  },
+  {
+    name: 'audit export',
+    usage: 'warden audit export --format json|csv [--workspace DIR] [--output FILE]',
+    summary: 'Export every audit entry as JSON (with the verify report) or CSV.',
+    details: `Options:
+      --format FORMAT   json (the entries exactly as recorded, with the verify result) or csv (one row per entry).
+  -w, --workspace DIR   The workspace whose .warden/audit/ is exported. Default: the current folder.
+  -o, --output FILE     Write to FILE instead of stdout.
+  -h, --help            Show this help.`,
+    options: { format: { type: 'string', short: 'f' }, workspace: WORKSPACE, output: { type: 'string', short: 'o' }, help: HELP },
+    positionals: 0,
+  },
+  {
+    name: 'policy check',
+    usage: 'warden policy check [FILE] [--workspace DIR] [--json]',
+    summary: 'Validate a policy file; problems are printed as FILE:LINE:COLUMN: message.',
+    details: `Arguments:
+  FILE                  The policy file. Default: .warden/policy.json of the workspace.
+Options:
+  -w, --workspace DIR   Default: the current folder.
+      --json            Print the result as one JSON object.
+  -h, --help            Show this help.
+
+Exits 0 when the file is valid, 3 when it is not (or does not exist).`,
+    options: { workspace: WORKSPACE, json: JSON_FLAG, help: HELP },
+    positionals: 1,
+  },
+  {
+    name: 'policy test',
+    usage: 'warden policy test [FILE] [--workspace DIR] [--json]',
+    summary: 'Check the "examples" of a policy file against the policy itself.',
+    details: `Arguments:
+  FILE                  The policy file. Default: .warden/policy.json of the workspace.
+Options:
+  -w, --workspace DIR   Default: the current folder.
+      --json            Print the results as one JSON object.
+  -h, --help            Show this help.
+
+Exits 0 when every example gets the expected decision, 3 when one does not or the file is invalid.`,
+    options: { workspace: WORKSPACE, json: JSON_FLAG, help: HELP },
+    positionals: 1,
+  },
+  {
+    name: 'policy explain',
+    usage: 'warden policy explain (--command TEXT | --write PATH) [--policy FILE] [--workspace DIR] [--json]',
+    summary: 'Say what the policy decides for a command line or a file write, which rule decides, and why.',
+    details: `Options:
+      --command TEXT    A shell command line, as the agent would ask to run it.
+      --write PATH      A workspace-relative path the agent would write.
+      --policy FILE     The policy file. Default: .warden/policy.json of the workspace.
+  -w, --workspace DIR   Default: the current folder.
+      --json            Print the verdict as one JSON object.
+  -h, --help            Show this help.
+
+Prints allow, ask or deny with the rule id and the reason. Exits 0 (3 if the policy is invalid).`,
+    options: { command: { type: 'string' }, write: { type: 'string' }, policy: { type: 'string' }, workspace: WORKSPACE, json: JSON_FLAG, help: HELP },
+    positionals: 0,
+  },
+];
+
+export const VERSION = '0.1.0';
+
+export function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `warden ${VERSION}: run a coding agent in a sandbox, headless, with the team policy and the audit log.
+
+Usage: warden <command> [options]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+Run "warden <command> --help" for a command's options.
+
+Exit codes:
+  0  success
+  1  internal error (a bug in Warden)
+  2  bad usage
+  3  policy failure (an ask under --on-ask fail, an invalid policy, a failing policy test)
+  4  agent failure (crashed, exited mid-turn, broke the protocol, did not end its turn)
+  5  sandbox failure (Docker engine, image or container)
+  6  audit verify failure (broken chain or git anchor)
+  7  timeout (run --timeout elapsed; the session was stopped)
+`;
+}
+
+export function commandHelp(name: CommandName): string {
+  const spec = COMMANDS.find((c) => c.name === name)!;
+  return `Usage: ${spec.usage}\n\n${spec.summary}\n\n${spec.details}\n`;
+}
+
+/** Parses the words after `warden`. Throws UsageError with one line saying what is wrong. */
+export function parseCommandLine(argv: readonly string[]): ParsedCommand {
+  const [first, second] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    if (first === 'help' && second) return { command: 'help', text: commandHelp(findSpec([second, argv[2]]).spec.name) };
+    return { command: 'help', text: mainHelp() };
+  }
+  if (first === '--version' || first === '-V') return { command: 'version' };
+  const group = COMMANDS.filter((c) => c.name.startsWith(`${first} `));
+  if (group.length > 0 && (second === '--help' || second === '-h')) {
+    return { command: 'help', text: `Usage: warden ${first} <command> [options]\n\n${group.map((c) => `  ${c.usage}\n      ${c.summary}`).join('\n')}\n` };
+  }
+  const { spec, words } = findSpec(argv);
+  const rest = argv.slice(words);
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...rest], options: spec.options, allowPositionals: true, strict: true }) as typeof parsed;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split('\n')[0]!.replace(/\.$/, '')} (see "warden ${spec.name} --help")`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { command: 'help', text: commandHelp(spec.name) };
+  if (positionals.length > spec.positionals) {
+    throw new UsageError(`unexpected argument "${positionals[spec.positionals]}" for "warden ${spec.name}" (see "warden ${spec.name} --help")`);
+  }
+  const str = (key: string): string | undefined => values[key] as string | undefined;
+  const workspace = str('workspace') ?? '.';
+  const json = values.json === true;
+  switch (spec.name) {
+    case 'run': {
+      const prompt = str('prompt');
+      if (prompt === undefined || prompt.trim() === '') throw new UsageError('missing --prompt TEXT: the instruction for the agent (see "warden run --help")');
+      const onAsk = str('on-ask') ?? 'reject';
+      if (onAsk !== 'reject' && onAsk !== 'fail') throw new UsageError(`--on-ask must be "reject" or "fail", not "${onAsk}"`);
+      const timeout = str('timeout');
+      let timeoutSeconds: number | undefined;
+      if (timeout !== undefined) {
+        timeoutSeconds = Number(timeout);
+        if (!/^\d+(\.\d+)?$/.test(timeout.trim()) || !(timeoutSeconds > 0)) throw new UsageError(`--timeout must be a positive number of seconds, not "${timeout}"`);
+      }
+      const agent = str('agent') ?? '';
+      return {
+        command: 'run',
+        workspace,
+        agent: agent.trim() === 'demo' ? '' : agent,
+        prompt,
+        ...(str('policy') !== undefined ? { policy: str('policy')! } : {}),
+        onAsk,
+        ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+        json,
+      };
+    }
+    case 'audit verify':
+      return { command: 'audit verify', workspace, json };
+    case 'audit export': {
+      const format = str('format');
+      if (format === undefined) throw new UsageError('missing --format json|csv (see "warden audit export --help")');
+      if (format !== 'json' && format !== 'csv') throw new UsageError(`--format must be "json" or "csv", not "${format}"`);
+      return { command: 'audit export', workspace, format, ...(str('output') !== undefined ? { output: str('output')! } : {}) };
+    }
+    case 'policy check':
+    case 'policy test':
+      return { command: spec.name, workspace, ...(positionals[0] !== undefined ? { file: positionals[0] } : {}), json };
+    case 'policy explain': {
+      const command = str('command');
+      const write = str('write');
+      if ((command === undefined) === (write === undefined)) throw new UsageError('give exactly one of --command TEXT or --write PATH (see "warden policy explain --help")');
+      return {
+        command: 'policy explain',
+        workspace,
+        ...(str('policy') !== undefined ? { file: str('policy')! } : {}),
+        subject: command !== undefined ? { command } : { write: write! },
+        json,
+      };
+    }
+  }
+}
+
+function findSpec(argv: readonly (string | undefined)[]): { spec: CommandSpec; words: number } {
+  const [first, second] = argv;
+  const one = COMMANDS.find((c) => c.name === first);
+  if (one) return { spec: one, words: 1 };
+  const two = COMMANDS.find((c) => c.name === `${first} ${second}`);
+  if (two) return { spec: two, words: 2 };
+  const group = COMMANDS.filter((c) => c.name.startsWith(`${first} `));
+  if (group.length > 0) {
+    const subs = group.map((c) => c.name.split(' ')[1]).join(', ');
+    if (second === undefined || second.startsWith('-')) throw new UsageError(`"warden ${first}" needs a subcommand: ${subs}`);
+    throw new UsageError(`unknown command "warden ${first} ${second}"; "warden ${first}" has: ${subs}`);
+  }
+  throw new UsageError(`unknown command "${first}"; commands: run, audit, policy (see "warden --help")`);
+}
