@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { WardenApi } from '../../src/extension';
 import type { TestPolicyResult } from '../../src/vscode/policyCommands';
 
 function workspaceRoot(): string {
@@ -105,6 +106,41 @@ describe('Warden: the team policy in the editor', function () {
     assert.equal(result?.valid, true);
     assert.equal(result?.passed, 1);
     assert.deepEqual(result?.failed.map((f) => f.index), [1]);
+  });
+
+  it('a session started from the editor is decided by the committed policy, with no human', async function () {
+    this.timeout(240_000);
+    const api = await vscode.extensions.getExtension<WardenApi>('warden-dev.warden')!.activate();
+    const root = workspaceRoot();
+    const files = ['src/greet.js', 'test/greet.test.js'];
+    const before = await Promise.all(files.map((f) => fs.readFile(path.join(root, f), 'utf8').catch(() => null)));
+    await fs.writeFile(
+      policyFile,
+      JSON.stringify({
+        paths: [{ id: 'code-writes', paths: ['src/**', 'test/**'], actions: ['write', 'create'], decision: 'allow' }],
+        commands: [{ id: 'node-test', match: 'node --test *', decision: 'allow' }],
+      }),
+    );
+    const pending: string[] = [];
+    const subscription = api.proposals.onDidChange((p) => {
+      if (p.state === 'pending') pending.push(p.title);
+    });
+    try {
+      const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', { instruction: 'add a farewell function with tests' });
+      assert.ok(sessionId);
+      assert.equal(await api.lastTurn(), 'end_turn');
+      const mine = api.proposals.all().filter((p) => p.sessionId === sessionId);
+      assert.deepEqual(pending, [], 'nothing waited for a human');
+      // The write that follows an allowed permission request is granted by that earlier decision.
+      assert.deepEqual(
+        mine.map((p) => `${p.decision?.reviewer.kind}:${p.decision?.reviewer.name}`),
+        ['policy:code-writes', 'warden:warden', 'policy:code-writes', 'policy:node-test'],
+      );
+    } finally {
+      subscription.dispose();
+      await vscode.commands.executeCommand('warden.stopSession');
+      await Promise.all(files.map((f, i) => (before[i] === null ? fs.rm(path.join(root, f), { force: true }) : fs.writeFile(path.join(root, f), before[i]!))));
+    }
   });
 
   it('"Warden: Show Effective Policy" shows the merged policy and the source of each rule', async () => {
