@@ -221,11 +221,9 @@ describe('DockerSandboxProvider (real Docker engine)', function () {
       ]);
       await collect(agent.stdout).waitFor(/started/);
       assert.match((await run(sandbox, ['ps'])).text, new RegExp(marker));
-      const killedAt = Date.now();
       await agent.kill();
       const status = await agent.exited;
       assert.equal(status.signal, 'SIGKILL');
-      assert.ok(Date.now() - killedAt < 10_000);
       assert.doesNotMatch((await run(sandbox, ['ps'])).text, new RegExp(marker));
       await agent.kill(); // a second kill is harmless
     });
