@@ -7,7 +7,7 @@ import { loadWorkspacePolicy, type EffectivePolicy } from '../core/policy';
 import type { Decision, Proposal, Reviewer } from '../core/proposals/model';
 import { ProposalStore } from '../core/proposals/store';
 import { DockerSandboxProvider } from '../core/sandbox/dockerSandbox';
-import { SandboxError, type SandboxProvider } from '../core/sandbox/types';
+import { SandboxError, type Sandbox, type SandboxProvider } from '../core/sandbox/types';
 import { AgentSession, errorMessage } from '../core/supervisor';
 import { NodeWorkspaceFiles } from '../core/workspace/files';
 import type { OnAsk, ParsedCommand } from './args';
@@ -113,13 +113,33 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
 
   let session: AgentSession | undefined;
   let timer: NodeJS.Timeout | undefined;
+  // The kill switch covers the whole run, start included: an agent that never answers
+  // `initialize` is stopped by removing its sandbox, which ends the start with an error.
+  let sandbox: Sandbox | undefined;
+  let timedOut = false;
+  const inner = deps.sandboxProvider ?? new DockerSandboxProvider();
+  const sandboxProvider: SandboxProvider = {
+    start: async (options) => {
+      sandbox = await inner.start(options);
+      if (timedOut) await sandbox.stop().catch(() => undefined);
+      return sandbox;
+    },
+  };
+  const timeout = new Promise<void>((resolve) => {
+    if (args.timeoutSeconds === undefined) return;
+    timer = setTimeout(() => {
+      timedOut = true;
+      resolve();
+      if (!session) void sandbox?.stop().catch(() => undefined);
+    }, args.timeoutSeconds * 1000);
+  });
   try {
     try {
       session = await AgentSession.start({
         workspaceRoot: workspace,
         agentsHostPath: io.agentsHostPath,
         agentCommand: args.agent,
-        sandboxProvider: deps.sandboxProvider ?? new DockerSandboxProvider(),
+        sandboxProvider,
         store,
         audit: AuditLog.forWorkspace(workspace),
         files: new NodeWorkspaceFiles(workspace),
@@ -127,16 +147,19 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
         log,
         policy: { current: () => policy },
       });
+      if (timedOut) {
+        summary.sessionId = session.id;
+        await session.stop(`warden run: timed out after ${args.timeoutSeconds} s`);
+        session = undefined;
+      }
     } catch (error) {
-      fail(summary, error instanceof SandboxError ? 'sandbox-failed' : 'agent-failed', `could not start the session: ${errorMessage(error)}`);
+      if (!timedOut) fail(summary, error instanceof SandboxError ? 'sandbox-failed' : 'agent-failed', `could not start the session: ${errorMessage(error)}`);
     }
+    if (timedOut) fail(summary, 'timeout', `timed out after ${args.timeoutSeconds} s: the session was stopped`);
     if (session) {
       summary.sessionId = session.id;
       const running = session;
       const ended = new Promise<string>((resolve) => running.onEvent((e) => e.type === 'ended' && resolve(e.reason)));
-      const timeout = new Promise<void>((resolve) => {
-        if (args.timeoutSeconds !== undefined) timer = setTimeout(resolve, args.timeoutSeconds * 1000);
-      });
       type Race = { kind: 'stop'; reason: string } | { kind: 'error'; error: unknown } | { kind: 'ended'; reason: string } | { kind: 'timeout' } | { kind: 'ask'; proposal: Proposal };
       const result: Race = await Promise.race<Race>([
         running.prompt(args.prompt).then(

@@ -1,0 +1,207 @@
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { existsSync, promises as fs, readdirSync, statSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import type { AuditEntry } from '../../src/core/audit/types';
+import type { RunSummary } from '../../src/cli/run';
+import { EXIT } from '../../src/cli/exitCodes';
+import { sha256Hex } from '../../src/core/util/hash';
+import { ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
+
+const run = promisify(execFile);
+const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Spawns the built bin, as a pipeline would. */
+async function warden(args: string[]): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd: os.tmpdir(), env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir() }, maxBuffer: 32 * 1024 * 1024, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number | string; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw error;
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** Files of the workspace and their hashes, the audit log left out. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const result: Record<string, string> = {};
+  const walk = async (rel: string): Promise<void> => {
+    for (const entry of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
+      const child = path.posix.join(rel, entry.name);
+      if (child === '.warden/audit') continue;
+      if (entry.isDirectory()) await walk(child);
+      else result[child] = sha256Hex(await fs.readFile(path.join(dir, child)));
+    }
+  };
+  await walk('');
+  return result;
+}
+
+async function readAudit(workspace: string): Promise<AuditEntry[]> {
+  const dir = path.join(workspace, '.warden', 'audit');
+  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
+  const text = (await Promise.all(files.map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEntry);
+}
+
+const ALLOWING = `{
+  "paths": [{ "id": "code-writes", "paths": ["src/**", "test/**"], "actions": ["write", "create"], "decision": "allow", "reason": "sources and tests are reviewed in the PR" }],
+  "commands": [{ "id": "node-test", "match": "node --test *", "decision": "allow", "reason": "tests run in the sandbox" }]
+}`;
+
+const ASKING = `{
+  "defaults": { "write": "ask", "command": "ask" },
+  "paths": [{ "id": "review-code", "paths": ["src/**", "test/**"], "actions": ["write", "create"], "decision": "ask", "reason": "a human reviews every change" }],
+  "commands": [{ "id": "review-node", "match": "node *", "decision": "ask", "reason": "a human reviews every script" }]
+}`;
+
+describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
+  this.timeout(120_000);
+  let root: string;
+  let workspace: string;
+
+  before(async function () {
+    this.timeout(600_000);
+    await ensureSandboxPrerequisites();
+    // The bin under test must be built from the current sources.
+    if (!existsSync(CLI) || statSync(CLI).mtimeMs < Math.max(newestMtime(path.join(REPO_ROOT, 'src')), newestMtime(path.join(REPO_ROOT, 'test/fixtures/agents')))) {
+      await run(process.execPath, [path.join(REPO_ROOT, 'esbuild.js')], { cwd: REPO_ROOT });
+    }
+  });
+
+  beforeEach(async () => {
+    // The workspace sits in a private folder, so the hostile agent's ../x has a place to be looked for.
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-cli-it-'));
+    workspace = path.join(root, 'ws');
+    await fs.cp(path.join(REPO_ROOT, 'test/fixtures/workspaces/demo'), workspace, { recursive: true });
+    await fs.chmod(workspace, 0o755);
+  });
+
+  afterEach(async () => {
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('under an allowing policy (--policy outside the workspace) the demo agent\'s edits are applied and the run succeeds', async () => {
+    const policyFile = path.join(root, 'ci-policy.json');
+    await fs.writeFile(policyFile, ALLOWING);
+    const out = await warden(['run', '--workspace', workspace, '--agent', 'demo', '--prompt', 'add a farewell function with tests', '--policy', policyFile, '--on-ask', 'fail', '--timeout', '90', '--json']);
+    assert.equal(out.code, EXIT.ok, out.stderr);
+    assert.equal(out.stderr, '');
+    const summary = JSON.parse(out.stdout) as RunSummary;
+    assert.equal(summary.outcome, 'completed');
+    assert.equal(summary.stopReason, 'end_turn');
+    assert.deepEqual(summary.filesChanged, ['src/greet.js', 'test/greet.test.js']);
+    assert.deepEqual(summary.proposals.byKind.edit, { approved: 2, rejected: 0, undecided: 0 });
+    assert.deepEqual(summary.proposals.byKind.command, { approved: 1, rejected: 0, undecided: 0 });
+    assert.equal(summary.proposals.decidedBy['policy rule code-writes'], 2);
+    assert.equal(summary.proposals.decidedBy['policy rule node-test'], 1);
+    assert.deepEqual(summary.asks, []);
+    assert.equal(summary.audit.ok, true);
+    assert.match(await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8'), /function farewell/);
+
+    const verify = await warden(['audit', 'verify', '--workspace', workspace]);
+    assert.equal(verify.code, EXIT.ok, verify.stderr);
+    assert.match(verify.stdout, /Audit log verified/);
+  });
+
+  it('under an asking policy every proposal is rejected by the on-ask rule (reviewer: cli --on-ask reject) and the workspace is unchanged', async () => {
+    await fs.mkdir(path.join(workspace, '.warden'));
+    await fs.writeFile(path.join(workspace, '.warden', 'policy.json'), ASKING);
+    const before = await snapshot(workspace);
+    const out = await warden(['run', '-w', workspace, '-p', 'add a farewell function with tests']);
+    assert.equal(out.code, EXIT.ok, out.stderr);
+    assert.match(out.stdout, /^warden run: completed \(exit 0\)/);
+    assert.match(out.stdout, /decided by: cli --on-ask reject \(3\)/);
+    assert.match(out.stdout, /files changed: none/);
+    assert.deepEqual(await snapshot(workspace), before);
+
+    const decisions = (await readAudit(workspace)).filter((e) => e.type === 'decision');
+    assert.equal(decisions.length, 3);
+    for (const d of decisions) {
+      assert.equal(d.data.verdict, 'reject');
+      assert.deepEqual(d.data.reviewer, { kind: 'warden', name: 'warden cli', source: 'cli --on-ask reject' });
+      assert.equal(d.actor.kind, 'warden');
+      assert.ok(['review-code', 'review-node'].includes(String(d.data.ruleId)), String(d.data.ruleId));
+    }
+
+    // audit verify: 0 on this log, the audit code once a line is changed.
+    assert.equal((await warden(['audit', 'verify', '-w', workspace])).code, EXIT.ok);
+    const segment = path.join(workspace, '.warden', 'audit', 'audit-000001.jsonl');
+    await fs.writeFile(segment, (await fs.readFile(segment, 'utf8')).replace('"verdict":"reject"', '"verdict":"approve"'));
+    const tampered = await warden(['audit', 'verify', '-w', workspace]);
+    assert.equal(tampered.code, EXIT.audit);
+    assert.match(tampered.stderr, /^warden: the audit log of .* does not verify: \.warden\/audit\/audit-000001\.jsonl:\d+: [^\n]+\n$/);
+  });
+
+  it('--on-ask fail ends the run at the first ask with the policy code, nothing applied', async () => {
+    const before = await snapshot(workspace);
+    const out = await warden(['run', '-w', workspace, '-p', 'add a farewell function with tests', '--on-ask', 'fail', '--json']);
+    assert.equal(out.code, EXIT.policy, out.stderr);
+    assert.match(out.stderr, /^warden: the policy asks a human about "[^"]+" \(default\); with --on-ask fail the run stops\n$/);
+    const summary = JSON.parse(out.stdout) as RunSummary;
+    assert.equal(summary.outcome, 'ask-failed');
+    assert.equal(summary.asks.length, 1);
+    assert.deepEqual(summary.filesChanged, []);
+    assert.deepEqual(await snapshot(workspace), before);
+    assert.equal((await warden(['audit', 'verify', '-w', workspace])).code, EXIT.ok);
+  });
+
+  it('a hostile agent (escapes, protected paths, network, a flood, malformed frames, exit mid-request) ends with the agent code, nothing applied, the audit verifying', async () => {
+    await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents/hostile-agent.mjs'), path.join(workspace, 'hostile-agent.mjs'));
+    const before = await snapshot(workspace);
+    const out = await warden(['run', '-w', workspace, '--agent', 'node /workspaces/ws/hostile-agent.mjs', '-p', 'do your worst', '--timeout', '60', '--json']);
+    assert.equal(out.code, EXIT.agent, `${out.stderr}\n${out.stdout}`);
+    assert.match(out.stderr, /^warden: [^\n]+\n$/, 'one line on stderr');
+    const summary = JSON.parse(out.stdout) as RunSummary;
+    assert.equal(summary.outcome, 'agent-failed');
+    assert.deepEqual(summary.filesChanged, []);
+    assert.ok(summary.proposals.total >= 4, JSON.stringify(summary.proposals));
+    assert.equal(summary.proposals.byState.rejected, summary.proposals.total, JSON.stringify(summary.proposals.byState));
+    assert.equal(summary.audit.ok, true);
+
+    assert.deepEqual(await snapshot(workspace), before, 'nothing in the workspace changed');
+    assert.deepEqual((await fs.readdir(root)).sort(), ['ws'], 'nothing was written next to the workspace (../x)');
+    assert.doesNotMatch(await fs.readFile('/etc/passwd', 'utf8'), /root::0:0/);
+
+    const entries = await readAudit(workspace);
+    const refused = entries.filter((e) => e.type === 'refused').map((e) => JSON.stringify(e.data));
+    assert.ok(refused.some((r) => r.includes('/etc/passwd')), refused.join('\n'));
+    assert.ok(refused.some((r) => r.includes('../x')), refused.join('\n'));
+    const proposals = entries.filter((e) => e.type === 'proposal').map((e) => String(e.data.path ?? e.data.commandLine));
+    for (const target of ['.git/config', '.warden/audit/audit-000001.jsonl', '.warden/policy.json']) assert.ok(proposals.includes(target), proposals.join(', '));
+    assert.ok(proposals.some((p) => p.startsWith('curl ')), proposals.join(', '));
+    assert.ok(!entries.some((e) => e.type === 'edit.applied' || e.type === 'command.result'), 'nothing applied, nothing run');
+    assert.ok(entries.some((e) => e.type === 'session.ended'));
+
+    const verify = await warden(['audit', 'verify', '-w', workspace]);
+    assert.equal(verify.code, EXIT.ok, verify.stderr);
+  });
+
+  it('--timeout stops a session whose agent never answers (the kill switch) with the timeout code', async () => {
+    const started = Date.now();
+    const out = await warden(['run', '-w', workspace, '--agent', 'sleep 600', '-p', 'x', '--timeout', '3']);
+    assert.equal(out.code, EXIT.timeout, out.stderr);
+    assert.equal(out.stderr, 'warden: timed out after 3 s: the session was stopped\n');
+    assert.ok(Date.now() - started < 30_000, 'stopped promptly');
+    const ended = (await readAudit(workspace)).filter((e) => e.type === 'session.ended');
+    assert.equal(ended.length, 1);
+  });
+});
