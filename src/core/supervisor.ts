@@ -37,6 +37,8 @@ export interface SessionOptions {
   policy?: PolicyProvider;
   /** Session branch, checkpoints before applied batches, write scope and the git command guard; none without it. */
   git?: SessionGit;
+  /** How long a proposal may wait for a human before it is rejected (never approved); default 30 minutes. */
+  decisionTimeoutMs?: number;
 }
 
 /** What the session shows the user while the agent works. */
@@ -173,6 +175,7 @@ export class AgentSession {
       agentActor: () => this.agentActor,
       onEvent: (event) => this.onAgentEvent(event),
       ...(options.policy ? { policy: () => options.policy!.current() } : {}),
+      ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}),
       ...(options.git
         ? {
             beforeApply: (batch: ApplyBatch) => this.checkpoint(batch),

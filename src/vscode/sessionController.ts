@@ -75,6 +75,7 @@ export class SessionController implements vscode.Disposable {
           workspaceRoot,
           agentsHostPath: this.agentsHostPath,
           agentCommand: settings.agentCommand,
+          decisionTimeoutMs: settings.decisionTimeoutMs,
           sandboxProvider: this.sandboxProvider,
           store: this.store,
           audit: AuditLog.forWorkspace(workspaceRoot),

@@ -8,6 +8,8 @@ export interface WardenSettings {
   auditOtlp: { endpoint: string; headers: Record<string, string> } | undefined;
   /** Names of environment variables whose values are masked in the audit log, and extra regexes. */
   auditRedact: { envVars: string[]; patterns: string[] };
+  /** How long a proposal waits for a reviewer before Warden rejects it (milliseconds, at least 10 s). */
+  decisionTimeoutMs: number;
 }
 
 export function readSettings(scope?: vscode.ConfigurationScope): WardenSettings {
@@ -21,8 +23,15 @@ export function readSettings(scope?: vscode.ConfigurationScope): WardenSettings 
   return {
     auditRedact: { envVars: strings(config.get<unknown>('audit.redact.envVars')), patterns: strings(config.get<unknown>('audit.redact.patterns')) },
     agentCommand: typeof agentCommand === 'string' ? agentCommand : '',
+    decisionTimeoutMs: decisionTimeoutMs(config.get<unknown>('review.decisionTimeoutSeconds')),
     auditOtlp: typeof endpoint === 'string' && /^https?:\/\//.test(endpoint.trim()) ? { endpoint: endpoint.trim(), headers } : undefined,
   };
+}
+
+/** A missing or nonsensical value falls back to 30 minutes; anything below 10 s is raised to 10 s. */
+function decisionTimeoutMs(seconds: unknown): number {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return 30 * 60 * 1000;
+  return Math.max(10, seconds) * 1000;
 }
 
 /** The policy settings: `warden.policy.userRules` (tighten only) and `warden.policy.managedPolicyPath` (machine scope). */

@@ -1,53 +1,10 @@
 import { strict as assert } from 'node:assert';
 import type * as acp from '@agentclientprotocol/sdk';
-import { TerminalRegistry } from '../../src/core/agent/terminals';
-import type { AuditEventInput } from '../../src/core/audit/types';
-import { loadPolicyText, mergePolicies, type EffectivePolicy } from '../../src/core/policy';
-import { ProposalStore } from '../../src/core/proposals/store';
-import { WorkspacePathMapper } from '../../src/core/sandbox/paths';
-import type { Sandbox } from '../../src/core/sandbox/types';
-import { ProposalHandlers } from '../../src/core/session/proposalHandlers';
-import type { WorkspaceFiles } from '../../src/core/workspace/files';
+import { handlerRig, type HandlerRig } from '../support/handlers';
 
 /** The policy wiring of the ACP handlers, without Docker: the sandbox never runs anything here. */
-function handlers(policyText: string): { h: ProposalHandlers; store: ProposalStore; audit: Array<Omit<AuditEventInput, 'sessionId'>> } {
-  const loaded = loadPolicyText(policyText);
-  assert.ok(loaded.ok);
-  const policy: EffectivePolicy = mergePolicies({ team: { status: 'loaded', policy: loaded.value } });
-  const store = new ProposalStore();
-  const audit: Array<Omit<AuditEventInput, 'sessionId'>> = [];
-  const files: WorkspaceFiles = {
-    read: async (p) => (p === 'src/a.js' || p === 'keys/id.pem' ? `// ${p}\n` : null),
-    write: async () => {
-      throw new Error('nothing is written in this test');
-    },
-  };
-  const sandbox = {
-    containerId: 'c',
-    workspaceFolder: '/workspaces/demo',
-    agentsFolder: '/opt/warden/agents',
-    image: 'img',
-    execAgent: async () => {
-      throw new Error('not used');
-    },
-    runCommand: async () => {
-      throw new Error('not used');
-    },
-    stop: async () => undefined,
-  } satisfies Sandbox;
-  const h = new ProposalHandlers({
-    sessionId: 's-1',
-    sandbox,
-    mapper: new WorkspacePathMapper('/host/demo', '/workspaces/demo'),
-    store,
-    files,
-    terminals: new TerminalRegistry(),
-    record: async (e) => void audit.push(e),
-    agentActor: () => ({ kind: 'agent', id: 'test-agent' }),
-    onEvent: () => undefined,
-    policy: () => policy,
-  });
-  return { h, store, audit };
+function handlers(policyText: string): HandlerRig {
+  return handlerRig({ policyText });
 }
 
 const options: acp.PermissionOption[] = [

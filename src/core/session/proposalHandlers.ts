@@ -34,7 +34,12 @@ export interface ProposalHandlerDeps {
   scope?: WriteScope;
   /** Verdict on command lines that run git (protected branches); a deny is refused before any proposal exists. */
   classifyCommand?(command: string | readonly string[]): Promise<GitCommandVerdict | null>;
+  /** How long a proposal may wait for a human before Warden rejects it (never approves). Default 30 minutes. */
+  decisionTimeoutMs?: number;
 }
+
+/** Default wait for a human decision; a timeout rejects. */
+export const DEFAULT_DECISION_TIMEOUT_MS = 30 * 60 * 1000;
 
 /** Approved changes applied together; a checkpoint is recorded before each batch. */
 export interface ApplyBatch {
@@ -299,7 +304,7 @@ export class ProposalHandlers implements AcpClientHandlers {
   }
 
   private async decisionFor(proposal: Proposal): Promise<Decision> {
-    const decision = await this.deps.store.waitForDecision(proposal.id);
+    const decision = await this.waitForHuman(proposal.id);
     await this.deps.record({
       actor: reviewerActor(decision),
       type: 'decision',
@@ -312,6 +317,26 @@ export class ProposalHandlers implements AcpClientHandlers {
       },
     });
     return decision;
+  }
+
+  /** Waits for the reviewer; when nobody decides in time, Warden rejects: a timeout never approves. */
+  private async waitForHuman(proposalId: string): Promise<Decision> {
+    const timeoutMs = this.deps.decisionTimeoutMs ?? DEFAULT_DECISION_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      const proposal = this.deps.store.get(proposalId);
+      if (proposal?.state !== 'pending') return;
+      this.deps.store.decide(proposalId, {
+        verdict: 'reject',
+        reviewer: { kind: 'warden', name: 'warden', source: 'decision timeout' },
+        reason: `no decision within ${Math.round(timeoutMs / 1000)} s (warden.review.decisionTimeoutSeconds)`,
+        decidedAt: new Date().toISOString(),
+      });
+    }, timeoutMs);
+    try {
+      return await this.deps.store.waitForDecision(proposalId);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Evaluates the policy (when there is one). An evaluation that throws asks: it never allows. */
