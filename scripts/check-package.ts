@@ -4,7 +4,7 @@
  * `package: N passed, M failed`.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -36,10 +36,19 @@ async function main(): Promise<void> {
     return `dist/extension.js ${kib(statSync(path.join(root, 'dist/extension.js')).size)}, demo agent ${kib(statSync(path.join(root, 'dist/agents/demo-agent.mjs')).size)}, review webview ${kib(statSync(path.join(root, 'dist/media/review.js')).size)}`;
   });
 
+  await check('the warden bin (package.json "bin") runs from the production build', async () => {
+    const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+    const bin = manifest.bin?.warden;
+    if (bin !== 'dist/cli.js') throw new Error(`package.json bin.warden is ${String(bin)}, expected dist/cli.js`);
+    const { stdout } = await run(process.execPath, [path.join(root, bin), 'run', '--help'], { cwd: os.tmpdir() });
+    if (!/^Usage: warden run --workspace DIR/.test(stdout)) throw new Error(`unexpected help: ${stdout.slice(0, 200)}`);
+    return `dist/cli.js ${kib(statSync(path.join(root, bin)).size)}`;
+  });
+
   await check('the VSIX holds only the bundles, manifest and docs', async () => {
     const { stdout } = await run(vsce, ['ls', '--no-dependencies'], { cwd: root });
     const files = stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-    for (const required of ['package.json', 'README.md', 'dist/extension.js', 'dist/agents/demo-agent.mjs', 'dist/media/review.js', 'dist/media/review.css', 'dist/media/audit.js', 'dist/media/audit.css', 'dist/policy.schema.json']) {
+    for (const required of ['package.json', 'README.md', 'dist/extension.js', 'dist/cli.js', 'dist/agents/demo-agent.mjs', 'dist/media/review.js', 'dist/media/review.css', 'dist/media/audit.js', 'dist/media/audit.css', 'dist/policy.schema.json']) {
       if (!files.includes(required)) throw new Error(`missing ${required}; has ${files.join(', ')}`);
     }
     const unwanted = files.filter((f) => /^(src|test|scripts|node_modules|out|\.ci)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts'));

@@ -195,6 +195,17 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
     assert.equal(verify.code, EXIT.ok, verify.stderr);
   });
 
+  it('a sandbox that cannot start (invalid devcontainer.json) ends with the sandbox code, naming file, line and column', async () => {
+    await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), '{ "image": 42 ');
+    const out = await warden(['run', '-w', workspace, '-p', 'x', '--json']);
+    assert.equal(out.code, EXIT.sandbox, out.stderr);
+    assert.match(out.stderr, /^warden: could not start the session: .*devcontainer\.json:\d+:\d+: [^\n]+\n$/);
+    const summary = JSON.parse(out.stdout) as RunSummary;
+    assert.equal(summary.outcome, 'sandbox-failed');
+    assert.equal(summary.proposals.total, 0);
+    assert.equal((await warden(['audit', 'verify', '-w', workspace])).code, EXIT.ok);
+  });
+
   it('--timeout stops a session whose agent never answers (the kill switch) with the timeout code', async () => {
     const started = Date.now();
     const out = await warden(['run', '-w', workspace, '--agent', 'sleep 600', '-p', 'x', '--timeout', '3']);
