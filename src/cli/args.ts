@@ -161,6 +161,7 @@ Exit codes:
   5  sandbox failure (Docker engine, image or container)
   6  audit verify failure (broken chain or git anchor)
   7  timeout (run --timeout elapsed; the session was stopped)
+  130  interrupted (run stopped by SIGINT or SIGTERM; the session was stopped)
 `;
 }
 

@@ -20,6 +20,8 @@ export const EXIT = {
   audit: 6,
   /** `run --timeout` elapsed: the session was stopped by the kill switch. */
   timeout: 7,
+  /** `run` was interrupted by SIGINT or SIGTERM (a cancelled job): the session was stopped, its container removed. */
+  interrupted: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

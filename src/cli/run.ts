@@ -20,7 +20,7 @@ type RunArgs = Extract<ParsedCommand, { command: 'run' }>;
 /** The environment variables whose values never reach the audit log (the extension's default list). */
 const REDACTED_ENV_VARS = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GITHUB_TOKEN', 'GH_TOKEN', 'NPM_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
 
-export type RunOutcome = 'completed' | 'ask-failed' | 'agent-failed' | 'sandbox-failed' | 'timeout';
+export type RunOutcome = 'completed' | 'ask-failed' | 'agent-failed' | 'sandbox-failed' | 'timeout' | 'interrupted';
 
 /** What `warden run` prints: one JSON object with --json, a few lines otherwise. */
 export interface RunSummary {
@@ -116,23 +116,28 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
   // The kill switch covers the whole run, start included: an agent that never answers
   // `initialize` is stopped by removing its sandbox, which ends the start with an error.
   let sandbox: Sandbox | undefined;
-  let timedOut = false;
+  /** Set when the kill switch was pulled: the timeout, or SIGINT/SIGTERM (a cancelled CI job). */
+  let killed: { outcome: 'timeout' | 'interrupted'; message: string } | undefined;
   const inner = deps.sandboxProvider ?? new DockerSandboxProvider();
   const sandboxProvider: SandboxProvider = {
     start: async (options) => {
       sandbox = await inner.start(options);
-      if (timedOut) await sandbox.stop().catch(() => undefined);
+      if (killed) await sandbox.stop().catch(() => undefined);
       return sandbox;
     },
   };
-  const timeout = new Promise<void>((resolve) => {
-    if (args.timeoutSeconds === undefined) return;
-    timer = setTimeout(() => {
-      timedOut = true;
-      resolve();
-      if (!session) void sandbox?.stop().catch(() => undefined);
-    }, args.timeoutSeconds * 1000);
-  });
+  let pullKillSwitch: () => void = () => undefined;
+  const killSwitch = new Promise<void>((resolve) => (pullKillSwitch = resolve));
+  const kill = (outcome: 'timeout' | 'interrupted', message: string): void => {
+    if (killed) return;
+    killed = { outcome, message };
+    pullKillSwitch();
+    if (!session) void sandbox?.stop().catch(() => undefined);
+  };
+  if (args.timeoutSeconds !== undefined) timer = setTimeout(() => kill('timeout', `timed out after ${args.timeoutSeconds} s: the session was stopped`), args.timeoutSeconds * 1000);
+  const onSignal = (signal: NodeJS.Signals): void => kill('interrupted', `interrupted by ${signal}: the session was stopped`);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     try {
       session = await AgentSession.start({
@@ -147,27 +152,27 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
         log,
         policy: { current: () => policy },
       });
-      if (timedOut) {
+      if (killed) {
         summary.sessionId = session.id;
-        await session.stop(`warden run: timed out after ${args.timeoutSeconds} s`);
+        await session.stop(`warden run: ${killed.message}`);
         session = undefined;
       }
     } catch (error) {
-      if (!timedOut) fail(summary, error instanceof SandboxError ? 'sandbox-failed' : 'agent-failed', `could not start the session: ${errorMessage(error)}`);
+      if (!killed) fail(summary, error instanceof SandboxError ? 'sandbox-failed' : 'agent-failed', `could not start the session: ${errorMessage(error)}`);
     }
-    if (timedOut) fail(summary, 'timeout', `timed out after ${args.timeoutSeconds} s: the session was stopped`);
+    if (killed) fail(summary, killed.outcome, killed.message);
     if (session) {
       summary.sessionId = session.id;
       const running = session;
       const ended = new Promise<string>((resolve) => running.onEvent((e) => e.type === 'ended' && resolve(e.reason)));
-      type Race = { kind: 'stop'; reason: string } | { kind: 'error'; error: unknown } | { kind: 'ended'; reason: string } | { kind: 'timeout' } | { kind: 'ask'; proposal: Proposal };
+      type Race = { kind: 'stop'; reason: string } | { kind: 'error'; error: unknown } | { kind: 'ended'; reason: string } | { kind: 'killed' } | { kind: 'ask'; proposal: Proposal };
       const result: Race = await Promise.race<Race>([
         running.prompt(args.prompt).then(
           (reason) => ({ kind: 'stop', reason }),
           (error: unknown) => ({ kind: 'error', error }),
         ),
         ended.then((reason) => ({ kind: 'ended', reason })),
-        timeout.then(() => ({ kind: 'timeout' })),
+        killSwitch.then(() => ({ kind: 'killed' })),
         askFailure.then((proposal) => ({ kind: 'ask', proposal })),
       ]);
       switch (result.kind) {
@@ -181,8 +186,8 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
         case 'ended':
           fail(summary, 'agent-failed', `the session ended before the agent finished its turn: ${result.reason}`);
           break;
-        case 'timeout':
-          fail(summary, 'timeout', `timed out after ${args.timeoutSeconds} s: the session was stopped`);
+        case 'killed':
+          if (killed) fail(summary, killed.outcome, killed.message);
           break;
         case 'ask':
           fail(summary, 'ask-failed', `the policy asks a human about "${result.proposal.title}" (${result.proposal.policy?.ruleId ?? 'no rule'}); with --on-ask fail the run stops`);
@@ -196,6 +201,8 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
     }
   } finally {
     if (timer) clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     store.dispose();
   }
 
@@ -218,6 +225,7 @@ const OUTCOME_EXIT: Record<RunOutcome, ExitCode> = {
   'agent-failed': EXIT.agent,
   'sandbox-failed': EXIT.sandbox,
   timeout: EXIT.timeout,
+  interrupted: EXIT.interrupted,
 };
 
 /** The first failure wins: later ones are consequences of it. */

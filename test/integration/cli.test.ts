@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, promises as fs, readdirSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -204,6 +204,27 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
     assert.equal(summary.outcome, 'sandbox-failed');
     assert.equal(summary.proposals.total, 0);
     assert.equal((await warden(['audit', 'verify', '-w', workspace])).code, EXIT.ok);
+  });
+
+  it('SIGTERM (a cancelled CI job) stops the session and removes its container; exit 130', async () => {
+    const child = spawn(process.execPath, [CLI, 'run', '-w', workspace, '--agent', 'sleep 600', '-p', 'x'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Wait until the sandbox is up (on the record), then cancel the job.
+    let containerId: string | undefined;
+    for (let i = 0; i < 200 && !containerId; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const entries = existsSync(path.join(workspace, '.warden', 'audit')) ? await readAudit(workspace).catch(() => []) : [];
+      containerId = entries.find((e) => e.type === 'sandbox.started')?.data.containerId as string | undefined;
+    }
+    assert.ok(containerId, 'the sandbox started');
+    child.kill('SIGTERM');
+    assert.equal(await exited, EXIT.interrupted, stderr);
+    assert.equal(stderr, 'warden: interrupted by SIGTERM: the session was stopped\n');
+    const { stdout } = await run('docker', ['ps', '-a', '-q', '--no-trunc', '--filter', `id=${containerId}`]);
+    assert.equal(stdout.trim(), '', 'the container is gone');
+    assert.equal((await readAudit(workspace)).filter((e) => e.type === 'session.ended').length, 1);
   });
 
   it('--timeout stops a session whose agent never answers (the kill switch) with the timeout code', async () => {

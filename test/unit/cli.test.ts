@@ -211,6 +211,14 @@ describe('warden CLI: arguments, help and exit codes', () => {
     await assert.rejects(fs.stat(path.join(dir, '.warden', 'audit')), 'nothing was audited: nothing ran');
   });
 
+  it('the README documents every exit code, with the meaning the code gives it', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('## Command line'), readme.indexOf('## Development'));
+    const documented = [...section.matchAll(/^\| (\d+) \| ([^|]+) \|$/gm)].map((m) => Number(m[1]));
+    assert.deepEqual(documented, Object.values(EXIT));
+    for (const name of COMMANDS) assert.ok(section.includes(`warden ${name}`), name);
+  });
+
   it('nothing under src/cli imports vscode', () => {
     const offenders = readdirSync('src/cli').filter((f) => /from\s+['"]vscode['"]/.test(readFileSync(path.join('src/cli', f), 'utf8')));
     assert.deepEqual(offenders, []);
