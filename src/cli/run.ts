@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { AuditLog, configureAuditRedaction, verifyAuditLog } from '../core/audit';
 import { DEMO_AGENT_FILE } from '../core/agent/agentCommand';
 import { resolveReviewer } from '../core/git/identity';
-import { loadWorkspacePolicy, type EffectivePolicy } from '../core/policy';
+import { loadPolicyText, loadWorkspacePolicy, mergePolicies, type EffectivePolicy } from '../core/policy';
 import type { Decision, Proposal, Reviewer } from '../core/proposals/model';
 import { ProposalStore } from '../core/proposals/store';
 import { DockerSandboxProvider } from '../core/sandbox/dockerSandbox';
@@ -243,7 +243,14 @@ async function loadRunPolicy(workspace: string, file: string | undefined): Promi
       throw new CliError(`cannot read the policy ${file}: ${errorMessage(error)}`, EXIT.policy);
     });
   }
-  const policy = await loadWorkspacePolicy(workspace, teamText !== undefined ? { teamText } : {});
+  // --policy: the team policy comes from FILE, and the audit's policy.loaded names FILE as its origin.
+  let policy: EffectivePolicy;
+  if (teamText !== undefined) {
+    const loaded = loadPolicyText(teamText);
+    policy = mergePolicies({ team: loaded.ok ? { status: 'loaded', policy: loaded.value } : { status: 'invalid', problems: loaded.problems }, teamOrigin: file });
+  } else {
+    policy = await loadWorkspacePolicy(workspace);
+  }
   if (!policy.valid) {
     const invalid = policy.sources.find((s) => s.status === 'invalid');
     const shown = file ?? path.join(workspace, '.warden', 'policy.json');

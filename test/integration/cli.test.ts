@@ -120,6 +120,8 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
     const verify = await warden(['audit', 'verify', '--workspace', workspace]);
     assert.equal(verify.code, EXIT.ok, verify.stderr);
     assert.match(verify.stdout, /Audit log verified/);
+    const loaded = (await readAudit(workspace)).find((e) => e.type === 'policy.loaded');
+    assert.equal((loaded?.data.sources as Array<{ origin: string }> | undefined)?.[0]?.origin, policyFile, 'the audit names the policy file the run used');
   });
 
   it('under an asking policy every proposal is rejected by the on-ask rule (reviewer: cli --on-ask reject) and the workspace is unchanged', async () => {
