@@ -7,6 +7,7 @@ import { errorMessage } from '../core/supervisor';
 import { AUDIT_DIFF_SCHEME, AuditDocuments } from './auditDocuments';
 import { AuditPanel, type AuditPanelDeps } from './auditPanel';
 import { readSettings } from './settings';
+import { commandRegistrar } from './commandRegistrar';
 
 /** A folder path, or `{ folder, confirmed }` from tests and the panel. */
 const FolderArgs = z.union([z.string(), z.object({ folder: z.string().optional(), confirmed: z.boolean().optional() })]).optional();
@@ -41,19 +42,7 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
   applyRedaction();
   context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('warden.audit.redact') && applyRedaction()));
 
-  const register = (id: string, handler: (...args: unknown[]) => unknown): void => {
-    context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-        try {
-          return await handler(...args);
-        } catch (error) {
-          log.error(`${id}: ${errorMessage(error)}`);
-          void vscode.window.showErrorMessage(`Warden: ${errorMessage(error)}`);
-          return undefined;
-        }
-      }),
-    );
-  };
+  const register = commandRegistrar(context, log);
 
   register('warden.showAuditLog', async (raw) => {
     const folder = await auditFolder(raw);

@@ -3,10 +3,10 @@ import * as vscode from 'vscode';
 import * as z from 'zod';
 import { formatAnchorReport, formatVerifyReport, verifyAuditAnchors } from '../core/audit';
 import type { ProposalStore } from '../core/proposals/store';
-import { errorMessage } from '../core/supervisor';
 import { ProposalDocuments } from './proposalDocuments';
 import { ReviewPanel, type ReviewPanelHandlers } from './reviewPanel';
 import type { SessionController } from './sessionController';
+import { commandRegistrar } from './commandRegistrar';
 
 /** Arguments tests and other extensions may pass; users get prompts instead. */
 const StartArgs = z.object({ instruction: z.string().min(1).optional(), folder: z.string().optional() }).optional();
@@ -22,19 +22,7 @@ export function registerCommands(
     ReviewPanel.createOrShow(context.extensionUri, store, reviewHandlers(store, sessions), log);
   };
 
-  const register = (id: string, handler: (...args: unknown[]) => unknown): void => {
-    context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-        try {
-          return await handler(...args);
-        } catch (error) {
-          log.error(`${id}: ${errorMessage(error)}`);
-          void vscode.window.showErrorMessage(`Warden: ${errorMessage(error)}`);
-          return undefined;
-        }
-      }),
-    );
-  };
+  const register = commandRegistrar(context, log);
 
   register('warden.startSession', async (raw) => {
     const args = StartArgs.parse(raw);

@@ -6,28 +6,16 @@ import { Checkpoints, rollbackSession } from '../core/git/checkpoints';
 import { commitApprovedChanges } from '../core/git/commit';
 import { resolveReviewer } from '../core/git/identity';
 import { loadWorkspacePolicy } from '../core/policy/workspace';
-import { errorMessage } from '../core/supervisor';
 import { EditorWorkspaceFiles } from './editorWorkspaceFiles';
 import { readGitSettings } from './gitSettings';
 import type { SessionController } from './sessionController';
+import { commandRegistrar } from './commandRegistrar';
 
 const SessionArg = z.object({ sessionId: z.string().min(1).optional(), folder: z.string().optional(), checkpoint: z.number().int().positive().optional() }).optional();
 
 /** "Commit Approved Changes" and "Roll Back to Checkpoint", for the window's current (or last) session. */
 export function registerGitCommands(context: vscode.ExtensionContext, sessions: SessionController, log: vscode.LogOutputChannel): void {
-  const register = (id: string, handler: (...args: unknown[]) => unknown): void => {
-    context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-        try {
-          return await handler(...args);
-        } catch (error) {
-          log.error(`${id}: ${errorMessage(error)}`);
-          void vscode.window.showErrorMessage(`Warden: ${errorMessage(error)}`);
-          return undefined;
-        }
-      }),
-    );
-  };
+  const register = commandRegistrar(context, log);
 
   register('warden.commitApprovedChanges', async (raw) => {
     const { folder, sessionId } = target(sessions, raw);

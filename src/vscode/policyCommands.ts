@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { errorMessage } from '../core/supervisor';
 import { PolicyService } from './policyService';
 import type { SessionController } from './sessionController';
+import { commandRegistrar } from './commandRegistrar';
 
 /** What "Warden: Test Policy" returns (tests and other extensions read it). */
 export interface TestPolicyResult {
@@ -16,19 +16,7 @@ export function registerPolicy(context: vscode.ExtensionContext, sessions: Sessi
   context.subscriptions.push(service);
   sessions.usePolicies(service);
 
-  const register = (id: string, handler: () => Promise<unknown>): void => {
-    context.subscriptions.push(
-      vscode.commands.registerCommand(id, async () => {
-        try {
-          return await handler();
-        } catch (error) {
-          log.error(`${id}: ${errorMessage(error)}`);
-          void vscode.window.showErrorMessage(`Warden: ${errorMessage(error)}`);
-          return undefined;
-        }
-      }),
-    );
-  };
+  const register = commandRegistrar(context, log);
 
   register('warden.testPolicy', async (): Promise<TestPolicyResult | undefined> => {
     const folder = await pickFolder();

@@ -3,16 +3,15 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AuditLog, verifyAuditLog } from '../../src/core/audit';
-import type { AuditEntry } from '../../src/core/audit/types';
 import { loadWorkspacePolicy } from '../../src/core/policy';
 import type { Reviewer } from '../../src/core/proposals/model';
 import { ProposalStore } from '../../src/core/proposals/store';
 import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
 import { AgentSession } from '../../src/core/supervisor';
-import { sha256Hex } from '../../src/core/util/hash';
 import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
 import { nextPending } from '../support/proposals';
 import { ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
+import { readAudit, snapshot } from '../support/workspace';
 
 const reviewer: Reviewer = { kind: 'human', name: 'Ada Reviewer', email: 'ada@example.test', source: 'test' };
 
@@ -23,27 +22,6 @@ async function workspaceWithPolicy(policyText: string): Promise<string> {
   await fs.mkdir(path.join(dir, '.warden'), { recursive: true });
   await fs.writeFile(path.join(dir, '.warden', 'policy.json'), policyText);
   return dir;
-}
-
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const result: Record<string, string> = {};
-  const walk = async (rel: string): Promise<void> => {
-    for (const entry of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
-      const child = path.posix.join(rel, entry.name);
-      if (child === '.warden/audit') continue;
-      if (entry.isDirectory()) await walk(child);
-      else result[child] = sha256Hex(await fs.readFile(path.join(dir, child)));
-    }
-  };
-  await walk('');
-  return result;
-}
-
-async function readAudit(workspace: string): Promise<AuditEntry[]> {
-  const dir = path.join(workspace, '.warden', 'audit');
-  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
-  const text = (await Promise.all(files.map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEntry);
 }
 
 const ALLOWING = `{

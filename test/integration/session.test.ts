@@ -4,7 +4,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
 import { AuditLog, verifyAuditLog } from '../../src/core/audit';
-import type { AuditEntry } from '../../src/core/audit/types';
 import type { Reviewer } from '../../src/core/proposals/model';
 import { ProposalStore } from '../../src/core/proposals/store';
 import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
@@ -13,6 +12,7 @@ import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
 import { sha256Hex } from '../../src/core/util/hash';
 import { nextPending } from '../support/proposals';
 import { ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
+import { readAudit, snapshot } from '../support/workspace';
 
 const reviewer: Reviewer = { kind: 'human', name: 'Ada Reviewer', email: 'ada@example.test', source: 'test' };
 
@@ -22,28 +22,6 @@ async function copyDemoWorkspace(): Promise<string> {
   // mkdtemp makes a 0700 folder; the sandbox user (uid 1000) must be able to read the workspace.
   await fs.chmod(dir, 0o755);
   return dir;
-}
-
-/** Hashes of every file under the workspace (except Warden's own audit folder). */
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const result: Record<string, string> = {};
-  const walk = async (rel: string): Promise<void> => {
-    for (const entry of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
-      const child = path.posix.join(rel, entry.name);
-      if (child === '.warden') continue;
-      if (entry.isDirectory()) await walk(child);
-      else result[child] = sha256Hex(await fs.readFile(path.join(dir, child)));
-    }
-  };
-  await walk('');
-  return result;
-}
-
-async function readAudit(workspace: string): Promise<AuditEntry[]> {
-  const dir = path.join(workspace, '.warden', 'audit');
-  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
-  const lines = (await Promise.all(files.map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('').split('\n').filter(Boolean);
-  return lines.map((line) => JSON.parse(line) as AuditEntry);
 }
 
 const decide = (store: ProposalStore, id: string, verdict: 'approve' | 'reject'): void => {

@@ -1,0 +1,27 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { AuditEntry } from '../../src/core/audit/types';
+import { sha256Hex } from '../../src/core/util/hash';
+
+/** Every file of a workspace with its hash, the audit log left out: "unchanged" means equal snapshots. */
+export async function snapshot(dir: string): Promise<Record<string, string>> {
+  const result: Record<string, string> = {};
+  const walk = async (rel: string): Promise<void> => {
+    for (const entry of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
+      const child = path.posix.join(rel, entry.name);
+      if (child === '.warden/audit') continue;
+      if (entry.isDirectory()) await walk(child);
+      else result[child] = sha256Hex(await fs.readFile(path.join(dir, child)));
+    }
+  };
+  await walk('');
+  return result;
+}
+
+/** All audit entries of a workspace, in order. */
+export async function readAudit(workspace: string): Promise<AuditEntry[]> {
+  const dir = path.join(workspace, '.warden', 'audit');
+  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
+  const text = (await Promise.all(files.map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEntry);
+}
