@@ -256,7 +256,17 @@ export class AgentSession {
     await this.terminals.releaseAll();
     this.connection?.close();
     await this.agentProcess?.kill().catch(() => undefined);
-    await this.sandbox?.stop().catch((error: unknown) => this.options.log?.(`stopping the sandbox failed: ${errorMessage(error)}`));
+    if (this.sandbox) {
+      const containerId = this.sandbox.containerId;
+      const stopped = await this.sandbox.stop().then(
+        () => ({ removed: true }),
+        (error: unknown) => {
+          this.options.log?.(`stopping the sandbox failed: ${errorMessage(error)}`);
+          return { removed: false, error: errorMessage(error) };
+        },
+      );
+      await this.record({ actor: this.wardenActor(), type: 'sandbox.stopped', data: { containerId, ...stopped } }).catch(() => undefined);
+    }
     await this.record({ actor: this.wardenActor(), type: 'session.ended', data: { reason, wasOpen } }).catch(() => undefined);
     this.events.fire({ type: 'ended', reason });
     this.events.dispose();

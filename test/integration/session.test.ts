@@ -138,6 +138,8 @@ describe('a supervised session with the demo agent (real Docker engine)', functi
     await assert.rejects(new Docker().getContainer(containerId).inspect(), /no such container/i);
     const entries = await readAudit(workspace);
     assert.equal(entries.at(-1)?.type, 'session.ended');
+    assert.equal(entries.at(-2)?.type, 'sandbox.stopped');
+    assert.equal(entries.at(-2)?.data.containerId, containerId);
   });
 
   it('an edit made stale by the user is never applied blind', async () => {
