@@ -47,11 +47,12 @@ describe('sandboxes of crashed sessions (real Docker engine)', function () {
     await fs.rm(workspace, { recursive: true, force: true });
   });
 
-  it('are removed at the next start; sandboxes of live Warden processes are kept', async () => {
+  it('are removed at the next start, whatever their workspace; sandboxes of live Warden processes and other hosts are kept', async () => {
     const orphan = await labelledContainer(workspace, `${os.hostname()}:${deadPid()}`);
+    const orphanElsewhere = await labelledContainer('/some/other/workspace', `${os.hostname()}:${deadPid()}`);
     const live = await labelledContainer(workspace, `${os.hostname()}:${process.ppid}`);
     const otherHost = await labelledContainer(workspace, `some-other-host:${deadPid()}`);
-    created.push(orphan, live, otherHost);
+    created.push(orphan, orphanElsewhere, live, otherHost);
     const logs: string[] = [];
     const sandbox = await new DockerSandboxProvider().start({
       workspaceHostPath: workspace,
@@ -62,6 +63,7 @@ describe('sandboxes of crashed sessions (real Docker engine)', function () {
     created.push(sandbox.containerId);
     try {
       await assert.rejects(docker.getContainer(orphan).inspect(), /no such container/i);
+      await assert.rejects(docker.getContainer(orphanElsewhere).inspect(), /no such container/i, 'orphans of other workspaces go too');
       await docker.getContainer(live).inspect();
       await docker.getContainer(otherHost).inspect();
       assert.ok(logs.some((l) => l.includes(orphan.slice(0, 12)) && /crashed session/.test(l)), `the cleanup is reported: ${logs.join(' | ')}`);

@@ -54,8 +54,8 @@ export class DockerSandboxProvider implements SandboxProvider {
     if (!imageInfo.success) throw new SandboxError(`The image ${image} cannot be inspected after it was prepared; is the engine still running?`, 'image-unavailable');
     const imagePath = imageInfo.data.Config?.Env?.find((e) => e.startsWith('PATH='))?.slice('PATH='.length);
     const spec = toContainerSpec(loaded.config, { ...options, image, owner: ownerLabel(), ...(imagePath ? { imagePath } : {}) });
-    for (const id of await removeOrphanedSandboxes(this.docker, options.workspaceHostPath)) {
-      log(`removed the sandbox ${id.slice(0, 12)} of a crashed session of this workspace`);
+    for (const id of await removeOrphanedSandboxes(this.docker)) {
+      log(`removed the sandbox ${id.slice(0, 12)} of a crashed session`);
     }
 
     let container: Dockerode.Container;

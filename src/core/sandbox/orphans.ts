@@ -11,14 +11,12 @@ export function ownerLabel(): string {
 const containerListSchema = z.array(z.looseObject({ Id: z.string(), Labels: z.record(z.string(), z.string()).nullish() }));
 
 /**
- * Removes the sandboxes of crashed sessions of this workspace: containers whose owning
- * Warden process (same host) is gone. Containers of live windows, and of other hosts sharing
- * the engine, are left alone. Returns the ids it removed.
+ * Removes the sandboxes of crashed sessions, whatever their workspace: containers whose owning
+ * Warden process (same host) is gone, since nothing can ever use them again. Containers of live
+ * windows, and of other hosts sharing the engine, are left alone. Returns the ids it removed.
  */
-export async function removeOrphanedSandboxes(docker: Dockerode, workspaceHostPath: string): Promise<string[]> {
-  const listed = containerListSchema.safeParse(
-    await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`, `${LABELS.workspace}=${workspaceHostPath}`] } }),
-  );
+export async function removeOrphanedSandboxes(docker: Dockerode): Promise<string[]> {
+  const listed = containerListSchema.safeParse(await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`] } }));
   if (!listed.success) return [];
   const removed: string[] = [];
   for (const container of listed.data) {
