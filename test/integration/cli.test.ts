@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import type { RunSummary } from '../../src/cli/run';
 import { EXIT } from '../../src/cli/exitCodes';
 import { ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
-import { readAudit, snapshot } from '../support/workspace';
+import { copyDemoWorkspace, readAudit, snapshot } from '../support/workspace';
 
 const run = promisify(execFile);
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
@@ -68,8 +68,7 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
     // The workspace sits in a private folder, so the hostile agent's ../x has a place to be looked for.
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-cli-it-'));
     workspace = path.join(root, 'ws');
-    await fs.cp(path.join(REPO_ROOT, 'test/fixtures/workspaces/demo'), workspace, { recursive: true });
-    await fs.chmod(workspace, 0o755);
+    await copyDemoWorkspace('', workspace);
   });
 
   afterEach(async () => {

@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { AuditLog, verifyAuditLog } from '../../src/core/audit';
@@ -16,6 +15,7 @@ import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
 import { AgentSession } from '../../src/core/supervisor';
 import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
 import { nextPending } from '../support/proposals';
+import { copyDemoWorkspace } from '../support/workspace';
 import { ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
 
 const exec = promisify(execFile);
@@ -23,9 +23,7 @@ const reviewer: Reviewer = { kind: 'human', name: 'Ada Reviewer', email: 'ada@ex
 const git = async (cwd: string, ...args: string[]): Promise<string> => (await exec('git', args, { cwd })).stdout;
 
 async function gitWorkspace(): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-gitsession-'));
-  await fs.cp(path.join(REPO_ROOT, 'test/fixtures/workspaces/demo'), dir, { recursive: true });
-  await fs.chmod(dir, 0o755); // the sandbox user (uid 1000) must be able to read it
+  const dir = await copyDemoWorkspace('warden-gitsession-');
   await git(dir, 'init', '--quiet', '--initial-branch=main');
   await git(dir, 'config', 'user.name', reviewer.name);
   await git(dir, 'config', 'user.email', reviewer.email!);

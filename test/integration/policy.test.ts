@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { AuditLog, verifyAuditLog } from '../../src/core/audit';
 import { loadWorkspacePolicy } from '../../src/core/policy';
@@ -11,14 +10,12 @@ import { AgentSession } from '../../src/core/supervisor';
 import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
 import { nextPending } from '../support/proposals';
 import { ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
-import { readAudit, snapshot } from '../support/workspace';
+import { copyDemoWorkspace, readAudit, snapshot } from '../support/workspace';
 
 const reviewer: Reviewer = { kind: 'human', name: 'Ada Reviewer', email: 'ada@example.test', source: 'test' };
 
 async function workspaceWithPolicy(policyText: string): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-policy-it-'));
-  await fs.cp(path.join(REPO_ROOT, 'test/fixtures/workspaces/demo'), dir, { recursive: true });
-  await fs.chmod(dir, 0o755);
+  const dir = await copyDemoWorkspace('warden-policy-it-');
   await fs.mkdir(path.join(dir, '.warden'), { recursive: true });
   await fs.writeFile(path.join(dir, '.warden', 'policy.json'), policyText);
   return dir;

@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
 import { AuditLog, verifyAuditLog } from '../../src/core/audit';
@@ -12,17 +11,9 @@ import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
 import { sha256Hex } from '../../src/core/util/hash';
 import { nextPending } from '../support/proposals';
 import { ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
-import { readAudit, snapshot } from '../support/workspace';
+import { copyDemoWorkspace, readAudit, snapshot } from '../support/workspace';
 
 const reviewer: Reviewer = { kind: 'human', name: 'Ada Reviewer', email: 'ada@example.test', source: 'test' };
-
-async function copyDemoWorkspace(): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-it-'));
-  await fs.cp(path.join(REPO_ROOT, 'test/fixtures/workspaces/demo'), dir, { recursive: true });
-  // mkdtemp makes a 0700 folder; the sandbox user (uid 1000) must be able to read the workspace.
-  await fs.chmod(dir, 0o755);
-  return dir;
-}
 
 const decide = (store: ProposalStore, id: string, verdict: 'approve' | 'reject'): void => {
   store.decide(id, { verdict, reviewer, decidedAt: new Date().toISOString() });
@@ -40,7 +31,7 @@ describe('a supervised session with the demo agent (real Docker engine)', functi
   });
 
   beforeEach(async () => {
-    workspace = await copyDemoWorkspace();
+    workspace = await copyDemoWorkspace('warden-it-');
     store = new ProposalStore();
     session = await AgentSession.start({
       workspaceRoot: workspace,

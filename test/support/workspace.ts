@@ -1,7 +1,19 @@
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AuditEntry } from '../../src/core/audit/types';
 import { sha256Hex } from '../../src/core/util/hash';
+
+const DEMO_WORKSPACE = path.resolve(__dirname, '..', 'fixtures', 'workspaces', 'demo');
+
+/** A private copy of the demo workspace in a new temp folder (or at `target`), readable by the sandbox user. */
+export async function copyDemoWorkspace(prefix: string, target?: string): Promise<string> {
+  const dir = target ?? (await fs.mkdtemp(path.join(os.tmpdir(), prefix)));
+  await fs.cp(DEMO_WORKSPACE, dir, { recursive: true });
+  // mkdtemp makes a 0700 folder; the sandbox user (uid 1000) must be able to read the workspace.
+  await fs.chmod(dir, 0o755);
+  return dir;
+}
 
 /** Every file of a workspace with its hash, the audit log left out: "unchanged" means equal snapshots. */
 export async function snapshot(dir: string): Promise<Record<string, string>> {

@@ -106,16 +106,8 @@ export interface AuditRow {
   prev: string;
 }
 
-interface ProposalInfo {
-  kind: string | null;
-  path: string | null;
-  commandLine: string | null;
-  cwd: string | null;
-  decision: DecisionVerdict | null;
-  automatic: boolean | null;
-  reviewer: string | null;
-  ruleId: string | null;
-}
+/** What later entries of a proposal inherit from the proposal and its decision. */
+type ProposalInfo = Pick<AuditRow, 'kind' | 'path' | 'commandLine' | 'cwd' | 'decision' | 'automatic' | 'reviewer' | 'ruleId'>;
 
 /** Builds rows from records in log order; keeps the per-session agent and per-proposal facts. */
 export class AuditRowBuilder {
