@@ -40,6 +40,14 @@ const builds = [
     banner: { js: "import { createRequire as __wardenCreateRequire } from 'node:module'; const require = __wardenCreateRequire(import.meta.url);" },
   },
   {
+    // The egress bridge: inside the sandbox, 127.0.0.1:3128 -> the proxy's bind-mounted unix socket.
+    entryPoints: ['src/agents/egress-bridge/main.ts'],
+    outfile: 'dist/agents/egress-bridge.mjs',
+    platform: 'node',
+    format: 'esm',
+    target: 'node18',
+  },
+  {
     entryPoints: ['media/review/main.ts'],
     outfile: 'dist/media/review.js',
     platform: 'browser',

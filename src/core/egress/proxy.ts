@@ -1,0 +1,330 @@
+import { randomUUID } from 'node:crypto';
+import { promises as dns } from 'node:dns';
+import { promises as fs } from 'node:fs';
+import * as http from 'node:http';
+import { isIP, type Socket, connect as netConnect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { isInternalAddress } from './addresses';
+import { matchTarget, parseAbsoluteUrl, parseAuthority, type CompiledRule, type Target } from './allowList';
+
+/** Who made a request: the agent, an approved command (its proposal), or a process without Warden's credential. */
+export type EgressAction = { kind: 'agent' } | { kind: 'command'; proposalId: string } | { kind: 'unattributed' };
+
+/** One request through the proxy, as the audit records it (once it is over). */
+export interface EgressRecord {
+  requestId: string;
+  method: string;
+  host: string;
+  port: number;
+  allowed: boolean;
+  /** The allow-list rule that allowed it (or that matched the host when a port was refused). */
+  rule: string | null;
+  /** Why it was refused, or why an allowed request failed. */
+  reason?: string;
+  action: EgressAction;
+  /** The address connected to (after the allow-list check). */
+  address?: string;
+  /** HTTP status the proxy answered (200 for an established tunnel). */
+  status: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+export interface EgressProxyOptions {
+  rules: readonly CompiledRule[];
+  /** Unix socket the proxy listens on (bind-mounted into the container). */
+  socketPath: string;
+  /** Maps the proxy credential a process sent (or none) to the action it belongs to. */
+  identify(credential: string | undefined): EgressAction;
+  /** Called once per request when it is over; the proxy waits for it on close. */
+  onRecord(record: EgressRecord): Promise<unknown> | void;
+  /** Name resolution, all addresses; tests may pass their own (default: the system resolver). */
+  resolve?: (host: string) => Promise<string[]>;
+  connectTimeoutMs?: number;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const HOP_BY_HOP = ['proxy-authorization', 'proxy-connection', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+/**
+ * An HTTP(S) forward proxy on a unix socket that enforces the allow-list before anything
+ * else: a refused target is never resolved or connected to. CONNECT host:port tunnels
+ * (HTTPS, end to end encrypted: the proxy sees only the name and port) and absolute-form
+ * plain HTTP requests are supported; everything else is refused with a reason.
+ */
+export class EgressProxy {
+  private readonly server: http.Server;
+  private readonly sockets = new Set<Duplex>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private closed = false;
+
+  private constructor(private readonly options: EgressProxyOptions) {
+    this.server = http.createServer((req, res) => void this.onRequest(req, res));
+    this.server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void this.onConnect(req, socket, head));
+    this.server.on('connection', (socket: Socket) => this.track(socket));
+    // Upgrades (WebSocket over plain HTTP) are not proxied: the socket is answered and closed.
+    this.server.on('upgrade', (_req: http.IncomingMessage, socket: Duplex) => refuseSocket(socket, 403, 'upgrades through the egress proxy are not supported; use wss:// (CONNECT)'));
+  }
+
+  static async listen(options: EgressProxyOptions): Promise<EgressProxy> {
+    const proxy = new EgressProxy(options);
+    await fs.rm(options.socketPath, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      proxy.server.once('error', reject);
+      proxy.server.listen(options.socketPath, () => {
+        proxy.server.off('error', reject);
+        resolve();
+      });
+    });
+    // The sandbox user (uid 1000) connects through the bind mount; the allow-list, not the mode, is the control.
+    await fs.chmod(options.socketPath, 0o666);
+    return proxy;
+  }
+
+  get socketPath(): string {
+    return this.options.socketPath;
+  }
+
+  /** Stops accepting, cuts open tunnels, and waits until every request is on the record. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await stopped;
+    await Promise.allSettled([...this.pending]);
+    await fs.rm(this.options.socketPath, { force: true });
+  }
+
+  private track(socket: Duplex): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  private record(record: EgressRecord): void {
+    const done = Promise.resolve()
+      .then(() => this.options.onRecord(record))
+      .catch(() => undefined)
+      .finally(() => this.pending.delete(done));
+    this.pending.add(done);
+  }
+
+  private async onConnect(req: http.IncomingMessage, client: Duplex, head: Buffer): Promise<void> {
+    this.track(client);
+    client.on('error', () => undefined);
+    const base = { requestId: randomUUID(), method: 'CONNECT', action: this.options.identify(credentialOf(req)) };
+    const parsed = parseAuthority(req.url ?? '');
+    if (!parsed.ok) {
+      refuseSocket(client, 400, parsed.reason);
+      this.record({ ...base, host: req.url ?? '', port: 0, allowed: false, rule: null, reason: parsed.reason, status: 400, bytesSent: 0, bytesReceived: 0 });
+      return;
+    }
+    const target = parsed.target;
+    const decision = await this.decide(target);
+    if (!decision.allowed) {
+      refuseSocket(client, decision.status, decision.reason);
+      this.record({ ...base, host: target.host, port: target.port, allowed: false, rule: decision.rule, reason: decision.reason, status: decision.status, bytesSent: 0, bytesReceived: 0 });
+      return;
+    }
+    const connected = await this.connectAny(decision.addresses, target.port);
+    if (!connected.ok) {
+      refuseSocket(client, 502, connected.reason);
+      this.record({ ...base, host: target.host, port: target.port, allowed: true, rule: decision.rule, reason: connected.reason, status: 502, bytesSent: 0, bytesReceived: 0 });
+      return;
+    }
+    const upstream = connected.socket;
+    this.track(upstream);
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length > 0) upstream.write(head);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const finish = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.once('close', finish);
+    upstream.once('close', finish);
+    upstream.on('error', finish);
+    await new Promise<void>((resolve) => {
+      let open = 2;
+      const one = (): void => {
+        if (--open === 0) resolve();
+      };
+      client.once('close', one);
+      upstream.once('close', one);
+    });
+    this.record({
+      ...base,
+      host: target.host,
+      port: target.port,
+      allowed: true,
+      rule: decision.rule,
+      address: connected.address,
+      status: 200,
+      bytesSent: upstream.bytesWritten,
+      bytesReceived: upstream.bytesRead,
+    });
+  }
+
+  private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const base = { requestId: randomUUID(), method: req.method ?? 'GET', action: this.options.identify(credentialOf(req)) };
+    const parsed = parseAbsoluteUrl(req.url ?? '');
+    if (!parsed.ok) {
+      refuseResponse(res, 400, parsed.reason);
+      this.record({ ...base, host: '', port: 0, allowed: false, rule: null, reason: parsed.reason, status: 400, bytesSent: 0, bytesReceived: 0 });
+      return;
+    }
+    const target = parsed.target;
+    const decision = await this.decide(target);
+    if (!decision.allowed) {
+      refuseResponse(res, decision.status, decision.reason);
+      this.record({ ...base, host: target.host, port: target.port, allowed: false, rule: decision.rule, reason: decision.reason, status: decision.status, bytesSent: 0, bytesReceived: 0 });
+      return;
+    }
+    const connected = await this.connectAny(decision.addresses, target.port);
+    if (!connected.ok) {
+      refuseResponse(res, 502, connected.reason);
+      this.record({ ...base, host: target.host, port: target.port, allowed: true, rule: decision.rule, reason: connected.reason, status: 502, bytesSent: 0, bytesReceived: 0 });
+      return;
+    }
+    const socket = connected.socket;
+    this.track(socket);
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (!HOP_BY_HOP.includes(name) && value !== undefined) headers[name] = value;
+    }
+    // The Host header names what the allow-list checked, whatever the client wrote there.
+    headers.host = target.port === 80 ? hostForHeader(target) : `${hostForHeader(target)}:${target.port}`;
+    let status = 502;
+    const outcome = await new Promise<string | undefined>((resolve) => {
+      const upstream = http.request({ createConnection: () => socket, method: req.method, path: parsed.path ?? '/', headers, agent: false }, (response) => {
+        status = response.statusCode ?? 502;
+        const outHeaders: http.OutgoingHttpHeaders = {};
+        for (const [name, value] of Object.entries(response.headers)) {
+          if (!HOP_BY_HOP.includes(name) && value !== undefined) outHeaders[name] = value;
+        }
+        res.writeHead(status, response.statusMessage, outHeaders);
+        response.pipe(res);
+        response.once('end', () => resolve(undefined));
+        response.once('error', (error) => resolve(error.message));
+      });
+      upstream.once('error', (error) => {
+        if (!res.headersSent) refuseResponse(res, 502, `the upstream request failed: ${error.message}`);
+        else res.destroy();
+        resolve(error.message);
+      });
+      req.pipe(upstream);
+    });
+    socket.destroy();
+    this.record({
+      ...base,
+      host: target.host,
+      port: target.port,
+      allowed: true,
+      rule: decision.rule,
+      address: connected.address,
+      status,
+      ...(outcome ? { reason: outcome } : {}),
+      bytesSent: socket.bytesWritten,
+      bytesReceived: socket.bytesRead,
+    });
+  }
+
+  /**
+   * The allow-list first (no resolution for a refused name), then the addresses: a name is
+   * resolved once here and the connection goes to exactly those addresses, so a second
+   * lookup cannot swap them (rebinding), and names leading to internal addresses are refused.
+   */
+  private async decide(target: Target): Promise<{ allowed: true; rule: string; addresses: string[] } | { allowed: false; rule: string | null; reason: string; status: number }> {
+    const match = matchTarget(this.options.rules, target);
+    if (!match.allowed) return { allowed: false, rule: null, reason: match.reason, status: 403 };
+    const rule = match.rule.id;
+    if (target.isIp) return { allowed: true, rule, addresses: [target.host] };
+    let addresses: string[];
+    try {
+      addresses = await (this.options.resolve ?? systemResolve)(target.host);
+    } catch (error) {
+      return { allowed: false, rule, reason: `${target.host} could not be resolved: ${errorText(error)}`, status: 502 };
+    }
+    if (addresses.length === 0) return { allowed: false, rule, reason: `${target.host} has no addresses`, status: 502 };
+    const internal = addresses.find((a) => isInternalAddress(a));
+    if (internal) {
+      return {
+        allowed: false,
+        rule,
+        reason: `${target.host} resolves to ${internal}, a loopback, private or link-local address; an allowed name may only lead to public addresses (name the address itself in the allow-list to reach it)`,
+        status: 403,
+      };
+    }
+    return { allowed: true, rule, addresses };
+  }
+
+  private async connectAny(addresses: string[], port: number): Promise<{ ok: true; socket: Socket; address: string } | { ok: false; reason: string }> {
+    const failures: string[] = [];
+    for (const address of addresses) {
+      const attempt = await new Promise<Socket | string>((resolve) => {
+        const socket = netConnect({ host: address, port });
+        const timer = setTimeout(() => {
+          socket.destroy();
+          resolve('timed out');
+        }, this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+        socket.once('connect', () => {
+          clearTimeout(timer);
+          socket.removeAllListeners('error');
+          socket.on('error', () => undefined);
+          resolve(socket);
+        });
+        socket.once('error', (error) => {
+          clearTimeout(timer);
+          resolve(errorText(error));
+        });
+      });
+      if (typeof attempt !== 'string') return { ok: true, socket: attempt, address };
+      failures.push(`${address}: ${attempt}`);
+    }
+    return { ok: false, reason: `could not connect to port ${port} (${failures.join('; ')})` };
+  }
+}
+
+async function systemResolve(host: string): Promise<string[]> {
+  const found = await dns.lookup(host, { all: true, verbatim: true });
+  return found.map((a) => a.address);
+}
+
+/** The credential a process sent: the user name of Proxy-Authorization Basic, which Warden sets per action. */
+function credentialOf(req: http.IncomingMessage): string | undefined {
+  const header = req.headers['proxy-authorization'];
+  const match = typeof header === 'string' ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? decoded : decoded.slice(colon + 1) || decoded.slice(0, colon);
+}
+
+function hostForHeader(target: Target): string {
+  return isIP(target.host) === 6 ? `[${target.host}]` : target.host;
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 502: 'Bad Gateway' };
+
+function refuseSocket(socket: Duplex, status: number, reason: string): void {
+  const body = `Warden egress: ${reason}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Warden-Reason: ${headerSafe(reason)}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function refuseResponse(res: http.ServerResponse, status: number, reason: string): void {
+  const body = `Warden egress: ${reason}\n`;
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Warden-Reason': headerSafe(reason), 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+  res.end(body);
+}
+
+function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?');
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
