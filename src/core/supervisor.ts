@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type * as acp from '@agentclientprotocol/sdk';
 import { ACP_PROTOCOL_VERSION, connectAcpClient } from './agent/acpClient';
 import { agentArgv } from './agent/agentCommand';
+import { EgressSession } from './egress/session';
 import type { AuditActor, AuditEventInput } from './audit/types';
 import { policySummary, type PolicyProvider } from './policy/effective';
 import type { SessionGit } from './git/sessionGit';
@@ -61,6 +62,7 @@ export class AgentSession {
   private stateValue: SessionState = 'starting';
   private sandbox: Sandbox | undefined;
   private agentProcess: AgentProcess | undefined;
+  private egress: EgressSession | undefined;
   private connection: acp.ClientConnection | undefined;
   private agentSessionId: string | undefined;
   private agentActor: AuditActor = { kind: 'agent', id: 'agent' };
@@ -143,11 +145,15 @@ export class AgentSession {
       if (!policy.valid) log('a policy source is invalid: running with the safest policy (everything asks) until it is fixed');
     }
     await this.beginGit();
+    // The policy's network allow-list, if any: the only way out of the sandbox (an invalid policy allows none).
+    const policy = options.policy?.current();
+    this.egress = policy?.valid ? await EgressSession.open({ allow: policy.network?.allow ?? [], record: (event) => this.record(event), log }) : undefined;
     this.sandbox = await options.sandboxProvider.start({
       workspaceHostPath: options.workspaceRoot,
       agentsHostPath: options.agentsHostPath,
       sessionId: this.id,
       onLog: log,
+      ...(this.egress ? { egressHostFolder: this.egress.hostFolder } : {}),
     });
     await this.record({
       actor: this.wardenActor(),
@@ -155,9 +161,14 @@ export class AgentSession {
       data: { containerId: this.sandbox.containerId, image: this.sandbox.image, workspaceFolder: this.sandbox.workspaceFolder },
     });
 
+    if (this.egress) {
+      await this.egress.attach(this.sandbox);
+      await this.record({ actor: this.wardenActor(), type: 'network.egress', data: { rules: [...this.egress.rules], proxy: this.egress.proxyAddress } });
+    }
+
     const { argv, label } = agentArgv(options.agentCommand, this.sandbox.agentsFolder);
     this.agentActor = { kind: 'agent', id: label };
-    this.agentProcess = await this.sandbox.execAgent(argv);
+    this.agentProcess = await this.sandbox.execAgent(argv, this.egress?.envFor({ kind: 'agent' }));
     this.agentProcess.stderr.on('data', (chunk: Buffer) => log(`[agent stderr] ${chunk.toString('utf8').trimEnd()}`));
     void this.agentProcess.exited.then((status) => {
       if (this.stateValue !== 'ended') void this.end(`the agent exited (code ${status.exitCode ?? 'none'}${status.signal ? `, signal ${status.signal}` : ''})`);
@@ -174,6 +185,7 @@ export class AgentSession {
       record: (event) => this.record(event),
       agentActor: () => this.agentActor,
       onEvent: (event) => this.onAgentEvent(event),
+      commandEnv: (proposalId: string) => this.egress?.envFor({ kind: 'command', proposalId }) ?? {},
       ...(options.policy ? { policy: () => options.policy!.current() } : {}),
       ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}),
       ...(options.git
@@ -267,6 +279,7 @@ export class AgentSession {
       );
       await this.record({ actor: this.wardenActor(), type: 'sandbox.stopped', data: { containerId, ...stopped } }).catch(() => undefined);
     }
+    await this.egress?.close().catch(() => undefined);
     await this.record({ actor: this.wardenActor(), type: 'session.ended', data: { reason, wasOpen } }).catch(() => undefined);
     this.events.fire({ type: 'ended', reason });
     this.events.dispose();

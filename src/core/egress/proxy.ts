@@ -197,7 +197,7 @@ export class EgressProxy {
     headers.host = target.port === 80 ? hostForHeader(target) : `${hostForHeader(target)}:${target.port}`;
     let status = 502;
     const outcome = await new Promise<string | undefined>((resolve) => {
-      const upstream = http.request({ createConnection: () => socket, method: req.method, path: parsed.path ?? '/', headers, agent: false }, (response) => {
+      const upstream = http.request({ createConnection: () => socket, method: req.method, path: parsed.path ?? '/', headers }, (response) => {
         status = response.statusCode ?? 502;
         const outHeaders: http.OutgoingHttpHeaders = {};
         for (const [name, value] of Object.entries(response.headers)) {

@@ -102,6 +102,11 @@ export class EgressSession {
     }
   }
 
+  /** What the agent and commands are given, for the record (credentials left out). */
+  get proxyAddress(): string {
+    return `http://127.0.0.1:${BRIDGE_PORT} -> ${EGRESS_SOCKET} (host ${this.proxy.socketPath})`;
+  }
+
   /** Proxy variables for one action: the agent itself, or an approved command's proposal id. */
   envFor(action: EgressAction): Record<string, string> {
     const credential = randomBytes(18).toString('base64url');

@@ -3,6 +3,7 @@ import Dockerode from 'dockerode';
 import * as z from 'zod';
 import { AGENTS_FOLDER, containerWorkspaceFolder, ignoredSettings, imageSource, loadDevcontainer, toContainerSpec } from './devcontainer';
 import { dockerError, dockerMessage, engineDown, engineLocation } from './dockerErrors';
+import { withEgressMount } from '../egress/mount';
 import { ExecHandle, KILL_SCRIPT, startExec, type StartedExec } from './exec';
 import { buildImage, ensureImage } from './image';
 import { ownerLabel, removeOrphanedSandboxes } from './orphans';
@@ -38,7 +39,7 @@ export class DockerSandboxProvider implements SandboxProvider {
     const imageInfo = imageInspectSchema.safeParse(await this.docker.getImage(image).inspect().catch(() => undefined));
     if (!imageInfo.success) throw new SandboxError(`The image ${image} cannot be inspected after it was prepared; is the engine still running?`, 'image-unavailable');
     const imagePath = imageInfo.data.Config?.Env?.find((e) => e.startsWith('PATH='))?.slice('PATH='.length);
-    const spec = toContainerSpec(loaded.config, { ...options, image, owner: ownerLabel(), ...(imagePath ? { imagePath } : {}) });
+    const spec = withEgressMount(toContainerSpec(loaded.config, { ...options, image, owner: ownerLabel(), ...(imagePath ? { imagePath } : {}) }), options.egressHostFolder);
     for (const id of await removeOrphanedSandboxes(this.docker)) {
       log(`removed the sandbox ${id.slice(0, 12)} of a crashed session`);
     }

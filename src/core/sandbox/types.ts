@@ -14,6 +14,8 @@ export interface SandboxStartOptions {
   onLog?: (line: string) => void;
   /** Identifies this session in container labels. */
   sessionId: string;
+  /** Host folder holding the egress proxy's socket (policy allows hosts); mounted at /run/warden. None: no way out. */
+  egressHostFolder?: string;
 }
 
 export interface ExitStatus {

@@ -36,6 +36,8 @@ export interface ProposalHandlerDeps {
   classifyCommand?(command: string | readonly string[]): Promise<GitCommandVerdict | null>;
   /** How long a proposal may wait for a human before Warden rejects it (never approves). Default 30 minutes. */
   decisionTimeoutMs?: number;
+  /** Environment Warden adds to an approved command (the egress proxy and its per-command credential); it wins over the agent's. */
+  commandEnv?(proposalId: string): Record<string, string>;
 }
 
 /** Default wait for a human decision; a timeout rejects. */
@@ -197,7 +199,7 @@ export class ProposalHandlers implements AcpClientHandlers {
     const outputByteLimit = Math.min(params.outputByteLimit ?? DEFAULT_OUTPUT_LIMIT, DEFAULT_OUTPUT_LIMIT, policyLimit);
     let running;
     try {
-      running = await this.deps.sandbox.runCommand(argv, { cwd, env, outputByteLimit });
+      running = await this.deps.sandbox.runCommand(argv, { cwd, env: { ...env, ...this.deps.commandEnv?.(proposal.id) }, outputByteLimit });
     } catch (error) {
       this.deps.store.setState(proposal.id, 'failed', `Could not start: ${message(error)}`);
       await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'command.failed', data: { proposalId: proposal.id, error: message(error) } });
