@@ -4,8 +4,8 @@ import { ACP_PROTOCOL_VERSION, connectAcpClient } from './agent/acpClient';
 import { agentArgv } from './agent/agentCommand';
 import { EgressSession } from './egress/session';
 import type { AuditActor, AuditEventInput } from './audit/types';
-import { policySummary, type PolicyProvider } from './policy/effective';
-import type { SessionGit } from './git/sessionGit';
+import { policyScopeLayers, policySummary, type PolicyProvider } from './policy/effective';
+import { SessionGit } from './git/sessionGit';
 import { ProposalHandlers, type ApplyBatch } from './session/proposalHandlers';
 import { TerminalRegistry } from './agent/terminals';
 import type { ProposalStore } from './proposals/store';
@@ -188,6 +188,7 @@ export class AgentSession {
       commandEnv: (proposalId: string) => this.egress?.envFor({ kind: 'command', proposalId }) ?? {},
       ...(options.policy ? { policy: () => options.policy!.current() } : {}),
       ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}),
+      ...(!options.git && options.policy ? { scope: SessionGit.scopeOnly(options.workspaceRoot, () => policyScopeLayers(options.policy!.current())) } : {}),
       ...(options.git
         ? {
             beforeApply: (batch: ApplyBatch) => this.checkpoint(batch),
@@ -222,7 +223,10 @@ export class AgentSession {
     const git = this.options.git;
     if (!git) return;
     const policy = this.options.policy;
-    if (policy) git.followPolicy(() => policy.current().git);
+    if (policy) {
+      git.followPolicy(() => policy.current().git);
+      git.followPolicyScope(() => policyScopeLayers(policy.current()));
+    }
     const { branch, pruned } = await git.begin(this.id);
     await this.record({ actor: this.wardenActor(), type: 'git.branch', data: { ...branch, protectedBranches: [...git.protectedBranches] } });
     if (branch.status === 'none') this.options.log?.(`no session branch: ${branch.reason}`);

@@ -62,4 +62,27 @@ describe('policy in the ACP handlers', () => {
     assert.ok(!states.includes('pending'), `states seen: ${states.join(', ')}`);
     assert.equal(store.all()[0]?.decision?.reason?.includes('frozen'), true);
   });
+
+  it('limits.filesPerProposal: a permission request touching more files is denied as a whole, naming the limit', async () => {
+    const { h, store, audit } = handlers('{"limits": {"filesPerProposal": 2}, "paths": [{"id": "src", "paths": "src/**", "actions": ["write", "create"], "decision": "allow"}]}');
+    const diff = (n: number): acp.ToolCallContent => ({ type: 'diff', path: `/workspaces/demo/src/f${n}.js`, oldText: null, newText: `${n}\n` });
+    const response = await h.requestPermission({
+      sessionId: 'x',
+      toolCall: { toolCallId: 't4', kind: 'edit', title: 'Edit three files', content: [diff(1), diff(2), diff(3)] },
+      options,
+    });
+    assert.deepEqual(response.outcome, { outcome: 'selected', optionId: 'reject' });
+    const [proposal] = store.all();
+    assert.equal(proposal?.state, 'rejected');
+    assert.equal(proposal?.policy?.ruleId, 'limits.filesPerProposal');
+    assert.match(proposal?.policy?.reason ?? '', /touches 3 files.*at most 2/);
+    assert.equal(audit.find((e) => e.type === 'decision')?.data.ruleId, 'limits.filesPerProposal');
+
+    const within = await h.requestPermission({
+      sessionId: 'x',
+      toolCall: { toolCallId: 't5', kind: 'edit', title: 'Edit two files', content: [diff(1), diff(2)] },
+      options,
+    });
+    assert.deepEqual(within.outcome, { outcome: 'selected', optionId: 'allow' }, 'two files are within the limit and the path rule allows them');
+  });
 });

@@ -1,5 +1,10 @@
 import { strict as assert } from 'node:assert';
+import { mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { SessionScope, scopeRulesSchema, type WriteTarget } from '../../src/core/git/scope';
+import { SessionGit } from '../../src/core/git/sessionGit';
+import { describeEffectivePolicy, loadPolicyText, mergePolicies, policyScopeLayers, TighteningRules } from '../../src/core/policy';
 
 const target = (over: Partial<WriteTarget> = {}): WriteTarget => ({
   folder: { name: 'app', path: '/work/app' },
@@ -61,5 +66,53 @@ describe('SessionScope', () => {
     assert.ok(scopeRulesSchema.safeParse({ include: ['src/**'] }).success);
     assert.ok(!scopeRulesSchema.safeParse({ include: 'src/**' }).success);
     assert.ok(!scopeRulesSchema.safeParse({ folders: [''] }).success);
+  });
+});
+
+describe('scope in the team policy', () => {
+  const policyWith = (team: string, user?: string) => {
+    const loaded = loadPolicyText(team);
+    assert.ok(loaded.ok, 'the team policy parses');
+    return mergePolicies({ team: { status: 'loaded', policy: loaded.value }, ...(user ? { user: { rules: TighteningRules.parse(JSON.parse(user)) } } : {}) });
+  };
+
+  it('the policy file has a scope section, validated like every other section', () => {
+    assert.ok(loadPolicyText('{"scope": {"include": ["src/**"], "branches": ["warden/*"]}}').ok);
+    const bad = loadPolicyText('{"scope": {"include": "src/**"}}');
+    assert.ok(!bad.ok && bad.problems[0]!.message.includes('scope.include'), 'a string where a list belongs is reported at the key');
+    assert.ok(!loadPolicyText('{"scope": {"paths": ["src/**"]}}').ok, 'unknown keys are errors');
+  });
+
+  it('team and user layers both narrow, and a refusal names the layer and the rule', async () => {
+    const policy = policyWith('{"scope": {"include": ["src/**", "docs/**"]}}', '{"scope": {"exclude": ["docs/**"]}}');
+    const layers = policyScopeLayers(policy);
+    assert.deepEqual(layers.map((l) => l.source), ['policy', 'user']);
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'warden-scope-'));
+    const scope = SessionGit.scopeOnly(folder, () => layers);
+    assert.deepEqual(await scope.checkWrite('src/a.ts'), { allowed: true });
+    const outside = await scope.checkWrite('package.json');
+    assert.ok(!outside.allowed && outside.rule === 'policy:scope.include', JSON.stringify(outside));
+    const excluded = await scope.checkWrite('docs/readme.md');
+    assert.ok(!excluded.allowed && excluded.rule === 'user:scope.exclude', JSON.stringify(excluded));
+  });
+
+  it('branches in the policy scope need a checked-out branch: outside git, writes are refused', async () => {
+    const policy = policyWith('{"scope": {"branches": ["warden/*"]}}');
+    const scope = SessionGit.scopeOnly(mkdtempSync(path.join(os.tmpdir(), 'warden-scope-')), () => policyScopeLayers(policy));
+    const verdict = await scope.checkWrite('src/a.ts');
+    assert.ok(!verdict.allowed && verdict.rule === 'policy:scope.branches', JSON.stringify(verdict));
+  });
+
+  it('an edited policy applies at once: the layers are read at each write', async () => {
+    let policy = policyWith('{}');
+    const scope = SessionGit.scopeOnly(mkdtempSync(path.join(os.tmpdir(), 'warden-scope-')), () => policyScopeLayers(policy));
+    assert.deepEqual(await scope.checkWrite('infra/main.tf'), { allowed: true });
+    policy = policyWith('{"scope": {"exclude": ["infra/**"]}}');
+    assert.equal((await scope.checkWrite('infra/main.tf')).allowed, false);
+  });
+
+  it('Show Effective Policy lists the scope layers with their source', () => {
+    const text = describeEffectivePolicy(policyWith('{"scope": {"include": ["src/**"]}}'));
+    assert.match(text, /"scope": \[\s*\{\s*"include": \[\s*"src\/\*\*"\s*\],\s*"source": "team"/);
   });
 });

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { classifyGitCommand, resolveProtectedBranches, type GitCommandVerdict } from './branchGuard';
 import { Checkpoints, type Checkpoint, type PruneOptions } from './checkpoints';
 import { GitRepo } from './repo';
-import { SessionScope, type ScopeVerdict, type WriteScope } from './scope';
+import { SessionScope, type ScopeLayer, type ScopeVerdict, type WriteScope } from './scope';
 import { startSessionBranch, type SessionBranch } from './sessionBranch';
 
 export interface SessionGitOptions {
@@ -32,6 +32,7 @@ export class SessionGit implements WriteScope {
   readonly scope: SessionScope;
   private checkpoints: Promise<Checkpoints | undefined> | undefined;
   private policyGit: (() => { protectedBranches?: readonly string[] } | undefined) | undefined;
+  private policyScope: (() => readonly ScopeLayer[]) | undefined;
 
   constructor(private readonly options: SessionGitOptions) {
     this.scope = options.scope ?? SessionScope.unrestricted();
@@ -43,6 +44,28 @@ export class SessionGit implements WriteScope {
    */
   followPolicy(git: () => { protectedBranches?: readonly string[] } | undefined): void {
     this.policyGit = git;
+  }
+
+  /** Only the write scope, from the policy's layers: for sessions without branches or checkpoints (the CLI). */
+  static scopeOnly(workspaceRoot: string, layers: () => readonly ScopeLayer[]): WriteScope {
+    const git = new SessionGit({ workspaceRoot });
+    git.followPolicyScope(layers);
+    return git;
+  }
+
+  /**
+   * Takes scope layers from the policy (team first, then the user's and the machine's
+   * tightening), read at each write so an edited policy applies at once. They narrow the
+   * scope given at construction (the settings'); nothing widens it.
+   */
+  followPolicyScope(layers: () => readonly ScopeLayer[]): void {
+    this.policyScope = layers;
+  }
+
+  /** The scope a write is checked against now: the policy's layers, then the settings'. */
+  get effectiveScope(): SessionScope {
+    const fromPolicy = this.policyScope?.() ?? [];
+    return fromPolicy.length === 0 ? this.scope : new SessionScope([...fromPolicy, ...this.scope.layers]);
   }
 
   /** The policy's list when it has one, else the option, else main, master, release/*. */
@@ -67,11 +90,12 @@ export class SessionGit implements WriteScope {
   }
 
   async checkWrite(relativePath: string): Promise<ScopeVerdict> {
-    if (!this.scope.restricted) return { allowed: true };
+    const scope = this.effectiveScope;
+    if (!scope.restricted) return { allowed: true };
     const repo = await GitRepo.open(this.options.workspaceRoot);
     const branch = repo ? await repo.currentBranch() : undefined;
     const root = this.options.workspaceRoot;
-    return this.scope.check({ folder: { name: this.options.folderName ?? path.basename(root), path: root }, path: relativePath, branch });
+    return scope.check({ folder: { name: this.options.folderName ?? path.basename(root), path: root }, path: relativePath, branch });
   }
 
   /** The verdict on a command line that runs git, with the branch checked out now. */

@@ -1,5 +1,5 @@
 import type { PolicyProblem } from './loader';
-import type { CommandRule, LimitsSection, Override, PathRule, PolicyDecision, PolicyExample, PolicyFile, TighteningRules } from './schema';
+import type { CommandRule, LimitsSection, Override, PathRule, PolicyDecision, PolicyExample, PolicyFile, ScopeSection, TighteningRules } from './schema';
 
 /**
  * The effective policy: the committed team policy, tightened by the user's settings and then
@@ -45,6 +45,8 @@ export interface EffectivePolicy {
   network: NonNullable<PolicyFile['network']> | undefined;
   git: NonNullable<PolicyFile['git']> | undefined;
   sandbox: NonNullable<PolicyFile['sandbox']> | undefined;
+  /** Scope layers, team first; each only narrows what a session may touch. */
+  scope: Array<ScopeSection & RuleOrigin>;
   limits: LimitsSection & { from?: Partial<Record<keyof LimitsSection, RuleOrigin>> };
   examples: PolicyExample[];
 }
@@ -85,6 +87,7 @@ export function mergePolicies(inputs: PolicyInputs): EffectivePolicy {
     network: team?.network,
     git: team?.git,
     sandbox: team?.sandbox,
+    scope: team?.scope ? [{ ...team.scope, ...teamOrigin }] : [],
     limits: { ...(team?.limits ?? {}), from: Object.fromEntries(Object.keys(team?.limits ?? {}).map((k) => [k, teamOrigin])) },
     examples: team?.examples ?? [],
   };
@@ -96,6 +99,7 @@ export function mergePolicies(inputs: PolicyInputs): EffectivePolicy {
       effective.builtins.irreversible.push({ decision: rules.builtins.irreversible, ...origin });
       effective.builtins.protectedPaths.push({ decision: rules.builtins.protectedPaths, ...origin });
     }
+    if (rules.scope) effective.scope.push({ ...rules.scope, ...origin });
     for (const key of ['filesPerProposal', 'outputBytes'] as const) {
       const value = rules.limits?.[key];
       const current = effective.limits[key];
@@ -155,10 +159,17 @@ export function describeEffectivePolicy(policy: EffectivePolicy): string {
     network: policy.network ?? null,
     git: policy.git ?? null,
     sandbox: policy.sandbox ?? null,
+    scope: policy.scope,
     limits: policy.limits,
     examples: policy.examples,
   };
   return `${lines.join('\n')}\n${JSON.stringify(body, null, 2)}\n`;
+}
+
+/** The policy's scope sections as layers for the session scope; the rule ids read e.g. "policy:scope.include". */
+export function policyScopeLayers(policy: EffectivePolicy): Array<{ source: string; rules: ScopeSection }> {
+  const name: Record<PolicySourceKind, string> = { team: 'policy', user: 'user', managed: 'managed' };
+  return policy.scope.map(({ source, origin: _origin, ...rules }) => ({ source: name[source], rules }));
 }
 
 /** Where a session gets the current effective policy (re-read when the files or settings change). */

@@ -7,3 +7,4 @@ export * from './examples';
 export { analyzeShell, analyzeArgv, type ShellAnalysis, type InnerCommand, type ShellWord } from './shell';
 export { PROTECTED_PATHS, protectedPath, irreversibleCommand } from './builtins';
 export * from './workspace';
+export { filesPerProposalVerdict } from './limits';

@@ -104,6 +104,16 @@ export const SandboxSection = z
   })
   .describe('Which security-relevant devcontainer properties are allowed (validated now; enforced by the sandbox).');
 
+export const ScopeSection = z
+  .strictObject({
+    folders: z.array(z.string().min(1)).optional().describe('Workspace folders of a multi-root workspace a session may touch, by name or absolute path.'),
+    branches: z.array(z.string().min(1)).optional().describe('Branch globs the checked-out branch must match when a write is proposed, e.g. "warden/*".'),
+    include: z.array(z.string().min(1)).optional().describe('Path globs a write must match, e.g. "src/**".'),
+    exclude: z.array(z.string().min(1)).optional().describe('Path globs no write may match, e.g. "infra/**".'),
+  })
+  .describe('What a session may touch: folders, branches and file patterns. Writes outside are refused with the rule that refused them.');
+export type ScopeSection = z.infer<typeof ScopeSection>;
+
 export const LimitsSection = z
   .strictObject({
     filesPerProposal: z.number().int().positive().optional(),
@@ -138,6 +148,7 @@ export const PolicyFile = z
     network: NetworkSection.optional(),
     git: GitSection.optional(),
     sandbox: SandboxSection.optional(),
+    scope: ScopeSection.optional(),
     limits: LimitsSection.optional(),
     examples: z.array(PolicyExample).default([]).describe('Policy tests: checked on save and by "Warden: Test Policy".'),
   })
@@ -149,6 +160,7 @@ export const TighteningRules = z.strictObject({
   paths: z.array(PathRule.extend({ decision: StrictDecision })).default([]),
   commands: z.array(CommandRule.extend({ decision: StrictDecision })).default([]),
   builtins: Builtins.optional(),
+  scope: ScopeSection.optional(),
   limits: LimitsSection.optional(),
 });
 export type TighteningRules = z.infer<typeof TighteningRules>;

@@ -7,7 +7,7 @@ import type { AuditActor, AuditEventInput } from '../audit/types';
 import type { GitCommandVerdict } from '../git/branchGuard';
 import type { WriteScope } from '../git/scope';
 import { unifiedDiff } from '../proposals/diff';
-import { evaluateCommand, evaluatePath, type EffectivePolicy, type PolicyVerdict } from '../policy';
+import { evaluateCommand, evaluatePath, filesPerProposalVerdict, type EffectivePolicy, type PolicyVerdict } from '../policy';
 import type { CommandProposal, Decision, EditProposal, PermissionProposal, Proposal } from '../proposals/model';
 import type { ProposalStore } from '../proposals/store';
 import { PathOutsideWorkspaceError, type WorkspacePathMapper } from '../sandbox/paths';
@@ -126,6 +126,8 @@ export class ProposalHandlers implements AcpClientHandlers {
     if (commandLine) await this.checkGitCommand(commandLine);
     const verdict = this.evaluate(() => {
       const policy = this.deps.policy!();
+      const tooManyFiles = filesPerProposalVerdict(policy, diffPaths(toolCall));
+      if (tooManyFiles) return tooManyFiles;
       if (edit) return evaluatePath(policy, edit.oldText === null ? 'create' : 'write', edit.path);
       if (commandLine && !hasRawCommand(toolCall)) {
         return { decision: 'ask', ruleId: 'default', reason: 'The agent described the command only by its title, so the policy cannot judge it: a human decides' };
@@ -504,6 +506,11 @@ function chooseOption(options: acp.PermissionOption[], verdict: Decision['verdic
     if (option) return option;
   }
   return undefined;
+}
+
+/** The paths of every diff a permission request carries (one proposal may hold several files). */
+function diffPaths(toolCall: acp.ToolCallUpdate): string[] {
+  return (toolCall.content ?? []).flatMap((c) => (c.type === 'diff' ? [c.path] : []));
 }
 
 /** Whether the agent sent the command itself (rawInput.command), not only a title describing it. */
