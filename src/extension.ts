@@ -11,15 +11,21 @@ import { ReviewPanel } from './vscode/reviewPanel';
 import { PROPOSAL_SCHEME, ProposalDocuments } from './vscode/proposalDocuments';
 import { SessionController } from './vscode/sessionController';
 import { createPendingStatusItem } from './vscode/statusBar';
+import { registerInlineReview, type InlineReviewHandle } from './vscode/inline/register';
 
 /** What Warden exposes to tests (and other extensions): read-mostly views of its state. */
 export interface WardenApi {
   readonly proposals: ProposalStore;
   activeSession(): AgentSession | undefined;
   lastTurn(): Promise<StopReason> | undefined;
+  /** Inline review, re-diffing and the proposal files that survive a reload. */
+  readonly inlineReview: InlineReviewHandle;
+  /** Settles once proposals saved by an earlier window are loaded (orphaned). */
+  readonly proposalsLoaded: Promise<void>;
 }
 
 let controller: SessionController | undefined;
+let inlineReview: InlineReviewHandle | undefined;
 
 /** Wiring only: nothing here touches Docker or the network. */
 export function activate(context: vscode.ExtensionContext): WardenApi {
@@ -39,10 +45,18 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
   registerGitCommands(context, sessions, log);
   registerAuditCommands(context, log);
   registerPolicy(context, sessions, log);
+  const inline = registerInlineReview(context, store, sessions, log, () => void vscode.commands.executeCommand('warden.showReview'));
+  inlineReview = inline;
+  const proposalsLoaded = Promise.all((vscode.workspace.workspaceFolders ?? []).map((folder) => inline.load(folder))).then(
+    () => undefined,
+    (error: unknown) => log.error(`[proposals] loading saved proposals failed: ${error instanceof Error ? error.message : String(error)}`),
+  );
   return {
     proposals: store,
     activeSession: () => sessions.activeSession,
     lastTurn: () => sessions.lastTurn,
+    inlineReview: inline,
+    proposalsLoaded,
   };
 }
 
@@ -50,4 +64,7 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
 export async function deactivate(): Promise<void> {
   await controller?.stop('the extension was deactivated');
   controller = undefined;
+  // The orphaned state reaches the proposal files before the window goes.
+  await inlineReview?.flush();
+  inlineReview = undefined;
 }

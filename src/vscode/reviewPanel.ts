@@ -103,6 +103,11 @@ export class ReviewPanel implements vscode.Disposable {
     panel.webview.html = this.html();
   }
 
+  /** Whether the panel is on screen (the review notification stays quiet then). */
+  get visible(): boolean {
+    return !this.disposed && this.panel.visible;
+  }
+
   /** The entry point for every webview message (public so extension tests can drive it). */
   async handleMessage(raw: unknown): Promise<void> {
     const parsed = parseWebviewMessage(raw);

@@ -9,3 +9,4 @@ import './session.test';
 import './audit.test';
 import './policy.test';
 import './git.test';
+import './inlineReview.test';

@@ -27,6 +27,16 @@ describe('demo agent script', () => {
     assert.match(test.newText, /require\('\.\.\/src\/greet\.js'\)/);
   });
 
+  it('"document" the sample: one write with a header and a footer, nothing else changed', () => {
+    const steps = planFor('Document greet.js', { path: 'src/greet.js', content: greet });
+    assert.deepEqual(steps.map((s) => s.kind), ['write']);
+    const write = steps[0];
+    assert.ok(write?.kind === 'write' && write.path === 'src/greet.js');
+    assert.ok(write.newText.startsWith('// greet.js:'));
+    assert.ok(write.newText.includes(greet));
+    assert.ok(write.newText.endsWith('// End of greet.js.\n'));
+  });
+
   it('on any other workspace: notes in README, a new NOTES.md, ls', () => {
     const steps = planFor('tidy up', { path: 'README.md', content: '# X\n' });
     assert.deepEqual(steps.map((s) => s.kind), ['edit-with-permission', 'write', 'command']);

@@ -9,6 +9,7 @@ export type DemoStep =
   | { kind: 'command'; command: string; args: string[]; summary: string };
 
 export function planFor(instruction: string, read: { path: string; content: string } | null): DemoStep[] {
+  if (read?.path === 'src/greet.js' && /\bdocument\b/i.test(instruction)) return documentPlan(read.content);
   if (read?.path === 'src/greet.js') return greetPlan(instruction, read.content);
   return notesPlan(instruction, read);
 }
@@ -32,6 +33,16 @@ function greetPlan(instruction: string, content: string): DemoStep[] {
     },
     { kind: 'command', command: 'node', args: ['--test', 'test/'], summary: 'Run the tests: node --test test/' },
   ];
+}
+
+/**
+ * "Document the file": one write (no permission request first) that changes two places, a
+ * header at the top and a footer at the end, so a long enough file shows two hunks to review.
+ */
+function documentPlan(content: string): DemoStep[] {
+  const header = '// greet.js: the greetings of the Warden demo.\n// Each function returns a string and prints nothing.\n';
+  const footer = '\n// End of greet.js.\n';
+  return [{ kind: 'write', path: 'src/greet.js', newText: `${header}${content.replace(/\n*$/, '\n')}${footer}`, summary: 'Document src/greet.js (a header and a footer comment)' }];
 }
 
 function addFarewell(content: string): string {

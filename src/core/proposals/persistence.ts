@@ -193,6 +193,11 @@ export class ProposalPersistence {
     return loaded;
   }
 
+  /** The folder a session's proposals were loaded from, if they were. */
+  rootOf(sessionId: string): string | undefined {
+    return this.knownRoots.get(sessionId);
+  }
+
   /** Writes every scheduled session file now. */
   flush(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);

@@ -50,8 +50,8 @@ export type RefreshResult = 'unchanged' | 'rebased' | 'stale' | 'skipped';
 
 export interface ProposalRebaserDeps {
   store: ProposalStore;
-  /** Current text as the user sees it (unsaved editor text included); null when the file does not exist. */
-  read(relativePath: string): Promise<string | null>;
+  /** Current text of a session's file as the user sees it (unsaved editor text included); null when it does not exist. */
+  read(relativePath: string, sessionId: string): Promise<string | null>;
   /** Appends an audit event for the proposal's session. */
   record(sessionId: string, event: { actor: AuditActor; type: string; data: Record<string, unknown> }): Promise<unknown>;
 }
@@ -97,7 +97,7 @@ export class ProposalRebaser {
   private async refreshNow(proposalId: string): Promise<RefreshResult> {
     const before = this.deps.store.get(proposalId);
     if (before?.kind !== 'edit' || !refreshable(before.state)) return 'skipped';
-    const current = await this.deps.read(before.path);
+    const current = await this.deps.read(before.path, before.sessionId);
     const now = this.deps.store.get(proposalId);
     // Decided or refreshed while the file was read: leave it to whoever changed it.
     if (now !== before) return 'skipped';
