@@ -12,6 +12,7 @@ import type { ProposalStore } from './proposals/store';
 import type { Reviewer } from './proposals/model';
 import { WorkspacePathMapper } from './sandbox/paths';
 import type { AgentProcess, Sandbox, SandboxProvider } from './sandbox/types';
+import { BoundedText } from './util/boundedText';
 import { Emitter } from './util/events';
 import type { WorkspaceFiles } from './workspace/files';
 
@@ -67,7 +68,7 @@ export class AgentSession {
   private agentSessionId: string | undefined;
   private agentActor: AuditActor = { kind: 'agent', id: 'agent' };
   private readonly terminals = new TerminalRegistry();
-  private turnMessage = '';
+  private turnMessage = new BoundedText();
   private endPromise: Promise<void> | undefined;
 
   private constructor(private readonly options: SessionOptions) {
@@ -99,17 +100,20 @@ export class AgentSession {
     const connection = this.requireConnection();
     if (this.stateValue !== 'ready') throw new Error(`The session is ${this.stateValue}; wait for the current turn to end`);
     this.stateValue = 'prompting';
-    this.turnMessage = '';
+    this.turnMessage = new BoundedText();
     await this.record({ actor: this.humanActor(), type: 'instruction', data: { text: instruction } });
     try {
       const response = await connection.agent.request('session/prompt', {
         sessionId: this.requireAgentSessionId(),
         prompt: [{ type: 'text', text: instruction }],
       });
+      // The SDK settles a response before the handlers of notifications that arrived ahead of
+      // it have run; let them run, so the agent's last words belong to this turn's record.
+      await new Promise((resolve) => setImmediate(resolve));
       await this.record({
         actor: this.agentActor,
         type: 'turn.ended',
-        data: { stopReason: response.stopReason, agentMessage: this.turnMessage },
+        data: { stopReason: response.stopReason, agentMessage: this.turnMessage.toString() },
       });
       return response.stopReason;
     } catch (error) {
@@ -197,7 +201,9 @@ export class AgentSession {
           }
         : {}),
     });
-    this.connection = connectAcpClient(this.agentProcess, handlers);
+    this.connection = connectAcpClient(this.agentProcess, handlers, (violation) => {
+      void this.record({ actor: this.agentActor, type: 'protocol.violation', data: { ...violation } }).catch(() => undefined);
+    });
     void this.connection.closed.then(() => {
       if (this.stateValue !== 'ended') void this.end('the agent connection closed');
     });
@@ -254,7 +260,7 @@ export class AgentSession {
   }
 
   private onAgentEvent(event: SessionEvent): void {
-    if (event.type === 'agent-message') this.turnMessage += event.text;
+    if (event.type === 'agent-message') this.turnMessage.append(event.text);
     this.events.fire(event);
   }
 

@@ -23,6 +23,7 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
       const child = path.posix.join(rel, entry.name);
       if (child === '.warden/audit') continue;
       if (entry.isDirectory()) await walk(child);
+      else if (entry.isSymbolicLink()) result[child] = `symlink -> ${await fs.readlink(path.join(dir, child))}`; // never followed
       else result[child] = sha256Hex(await fs.readFile(path.join(dir, child)));
     }
   };

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { handlerRig } from '../support/handlers';
+import { nextPending } from '../support/proposals';
 
 describe('a request nobody decides', () => {
   it('is rejected by Warden when the decision timeout passes (never approved), and the agent is told', async () => {
@@ -17,9 +18,7 @@ describe('a request nobody decides', () => {
   it('a decision that arrives in time wins, and the timer does not fire afterwards', async () => {
     const { h, store } = handlerRig({ deps: { decisionTimeoutMs: 200 } });
     const write = h.writeTextFile({ sessionId: 'x', path: '/workspaces/demo/src/new.js', content: 'x' });
-    await new Promise((resolve) => setImmediate(resolve));
-    const [pending] = store.pending();
-    assert.ok(pending);
+    const pending = await nextPending(store, new Set());
     store.decide(pending.id, { verdict: 'reject', reviewer: { kind: 'human', name: 'Ada', source: 'test' }, decidedAt: new Date().toISOString() });
     await assert.rejects(write, /rejected the write/);
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -1,6 +1,9 @@
 import { Readable, Writable } from 'node:stream';
 import * as acp from '@agentclientprotocol/sdk';
 import type { AgentProcess } from '../sandbox/types';
+import { watchProtocol, type ProtocolViolation } from './protocolWatch';
+
+export type { ProtocolViolation } from './protocolWatch';
 
 export type {
   CreateTerminalRequest,
@@ -29,8 +32,8 @@ export interface AcpClientHandlers {
 /** Largest single protocol message accepted from an agent; bigger ones end the connection with an error. */
 export const MAX_AGENT_MESSAGE_BYTES = 16 * 1024 * 1024;
 
-/** Speaks ACP v1 to an agent process over its stdio, as the client. */
-export function connectAcpClient(agent: AgentProcess, handlers: AcpClientHandlers): acp.ClientConnection {
+/** Speaks ACP v1 to an agent process over its stdio, as the client; `onViolation` hears of frames the protocol has no place for. */
+export function connectAcpClient(agent: AgentProcess, handlers: AcpClientHandlers, onViolation: (violation: ProtocolViolation) => void = () => undefined): acp.ClientConnection {
   const m = acp.methods.client;
   const app = acp
     .client({ name: 'warden' })
@@ -43,15 +46,23 @@ export function connectAcpClient(agent: AgentProcess, handlers: AcpClientHandler
     .onRequest(m.terminal.kill, ({ params }) => handlers.killTerminal(params))
     .onRequest(m.terminal.release, ({ params }) => handlers.releaseTerminal(params))
     .onNotification(m.session.update, ({ params }) => handlers.sessionUpdate(params));
-  const stream = acp.ndJsonStream(
+  const input = Readable.toWeb(agent.stdout) as ReadableStream<Uint8Array>;
+  const stream = watchProtocol(
     Writable.toWeb(agent.stdin) as WritableStream<Uint8Array>,
-    Readable.toWeb(agent.stdout) as ReadableStream<Uint8Array>,
-    { maxMessageBytes: MAX_AGENT_MESSAGE_BYTES },
+    (output) => acp.ndJsonStream(output, input, { maxMessageBytes: MAX_AGENT_MESSAGE_BYTES }),
+    CLIENT_METHODS,
+    onViolation,
   );
   return app.connect(stream);
 }
 
 export const ACP_PROTOCOL_VERSION = acp.PROTOCOL_VERSION;
+
+/** The methods Warden serves (and the protocol's own cancel notification); anything else an agent sends is a violation. */
+const CLIENT_METHODS: ReadonlySet<string> = new Set([
+  ...[acp.methods.client.fs, acp.methods.client.session, acp.methods.client.terminal].flatMap((group) => Object.values(group)),
+  '$/cancel_request',
+]);
 
 /** A JSON-RPC error the agent receives when Warden refuses or a reviewer rejects. */
 export function refusal(message: string, data?: Record<string, unknown>): acp.RequestError {

@@ -14,6 +14,7 @@ import { PathOutsideWorkspaceError, type WorkspacePathMapper } from '../sandbox/
 import type { Sandbox } from '../sandbox/types';
 import type { SessionEvent } from '../supervisor';
 import { sha256Hex } from '../util/hash';
+import { hostPathProblem } from '../workspace/containment';
 import type { WorkspaceFiles } from '../workspace/files';
 
 export interface ProposalHandlerDeps {
@@ -76,7 +77,7 @@ export class ProposalHandlers implements AcpClientHandlers {
   constructor(private readonly deps: ProposalHandlerDeps) {}
 
   async readTextFile(params: acp.ReadTextFileRequest): Promise<acp.ReadTextFileResponse> {
-    const relative = this.workspacePath(params.path, 'read');
+    const relative = await this.workspacePath(params.path, 'read');
     await this.checkRead(relative);
     const text = await this.deps.files.read(relative);
     if (text === null) throw notFound(params.path);
@@ -90,7 +91,7 @@ export class ProposalHandlers implements AcpClientHandlers {
   }
 
   async writeTextFile(params: acp.WriteTextFileRequest): Promise<acp.WriteTextFileResponse> {
-    const relative = this.workspacePath(params.path, 'write');
+    const relative = await this.workspacePath(params.path, 'write');
     await this.checkScope(relative, 'write');
     const grant = this.takeWriteGrant(relative, sha256Hex(params.content));
     // With a grant, the base is what the reviewer saw then, so a later change makes it stale.
@@ -300,7 +301,7 @@ export class ProposalHandlers implements AcpClientHandlers {
   private async permissionEdit(toolCall: acp.ToolCallUpdate): Promise<PermissionProposal['edit']> {
     const diff = toolCall.content?.find((c): c is Extract<acp.ToolCallContent, { type: 'diff' }> => c.type === 'diff');
     if (!diff) return undefined;
-    const relative = this.workspacePath(diff.path, 'edit');
+    const relative = await this.workspacePath(diff.path, 'edit');
     await this.checkScope(relative, 'edit');
     // The current file is the truth the reviewer compares against, whatever oldText the agent sent.
     const oldText = await this.deps.files.read(relative);
@@ -442,9 +443,10 @@ export class ProposalHandlers implements AcpClientHandlers {
     return proposal as P;
   }
 
-  private workspacePath(agentPath: string, action: string): string {
+  private async workspacePath(agentPath: string, action: string): Promise<string> {
+    let relative: string;
     try {
-      return this.deps.mapper.toWorkspaceRelative(agentPath);
+      relative = this.deps.mapper.toWorkspaceRelative(agentPath);
     } catch (error) {
       if (error instanceof PathOutsideWorkspaceError) {
         void this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'refused', data: { action, path: agentPath, reason: error.message } });
@@ -452,6 +454,14 @@ export class ProposalHandlers implements AcpClientHandlers {
       }
       throw error;
     }
+    // The string stays inside; the host file system must too (no symlink out, no directory).
+    const problem = await hostPathProblem(this.deps.mapper.hostRoot, relative);
+    if (problem) {
+      const reason = `Refused path ${JSON.stringify(agentPath)}: ${problem}`;
+      await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'refused', data: { action, path: agentPath, reason } });
+      throw refusal(reason);
+    }
+    return relative;
   }
 }
 
