@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { StopReason } from '@agentclientprotocol/sdk';
 import { ProposalStore } from './core/proposals/store';
-import { DockerSandboxProvider } from './core/sandbox/dockerSandbox';
+import { EngineSandboxProvider } from './core/sandbox/engine';
+import { readSandboxSettings } from './vscode/settings';
 import type { AgentSession } from './core/supervisor';
 import { registerAuditCommands } from './vscode/auditCommands';
 import { registerCommands, reviewHandlers } from './vscode/commands';
@@ -32,7 +33,8 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
   const log = vscode.window.createOutputChannel('Warden', { log: true });
   const store = new ProposalStore();
   const agentsHostPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'agents').fsPath;
-  controller = new SessionController(store, new DockerSandboxProvider(), agentsHostPath, log);
+  // The engine (setting, DOCKER_HOST, Docker context) is resolved at each session start, not here.
+  controller = new SessionController(store, new EngineSandboxProvider(() => ({ setting: readSandboxSettings().dockerHost })), agentsHostPath, log);
   const sessions = controller;
   context.subscriptions.push(
     log,

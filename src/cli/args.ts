@@ -20,7 +20,7 @@ export type OnAsk = 'reject' | 'fail';
 export type ParsedCommand =
   | { command: 'help'; text: string }
   | { command: 'version' }
-  | { command: 'run'; workspace: string; agent: string; prompt: string; policy?: string; onAsk: OnAsk; timeoutSeconds?: number; json: boolean }
+  | { command: 'run'; workspace: string; agent: string; prompt: string; policy?: string; onAsk: OnAsk; timeoutSeconds?: number; dockerHost?: string; json: boolean }
   | { command: 'audit verify'; workspace: string; json: boolean }
   | { command: 'audit export'; workspace: string; format: 'json' | 'csv'; output?: string }
   | { command: 'policy check'; workspace: string; file?: string; json: boolean }
@@ -34,7 +34,7 @@ const JSON_FLAG = { type: 'boolean' } as const;
 const COMMANDS: CommandSpec[] = [
   {
     name: 'run',
-    usage: 'warden run --workspace DIR --agent CMD --prompt TEXT [--policy FILE] [--on-ask reject|fail] [--timeout SECONDS] [--json]',
+    usage: 'warden run --workspace DIR --agent CMD --prompt TEXT [--policy FILE] [--on-ask reject|fail] [--timeout SECONDS] [--docker-host URL] [--json]',
     summary: 'Run one supervised agent session in the sandbox, with nobody there to answer.',
     details: `Options:
   -w, --workspace DIR     The workspace the agent works on (mounted read-only in the sandbox). Default: the current folder.
@@ -47,6 +47,9 @@ const COMMANDS: CommandSpec[] = [
                           reject (default): it is rejected and the agent is told;
                           fail: it is rejected, the session is stopped and warden exits with code 3.
       --timeout SECONDS   Stop the session (kill switch) after this long; exits with code 7.
+      --docker-host URL   Container engine (unix://, tcp:// with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH,
+                          ssh://user@host) or a Docker context name. Default: DOCKER_HOST, then
+                          the current Docker context, then the local socket.
       --json              Print the summary as one JSON object on stdout.
   -h, --help              Show this help.
 
@@ -60,6 +63,7 @@ files changed.`,
       policy: { type: 'string' },
       'on-ask': { type: 'string' },
       timeout: { type: 'string' },
+      'docker-host': { type: 'string' },
       json: JSON_FLAG,
       help: HELP,
     },
@@ -219,6 +223,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
         ...(str('policy') !== undefined ? { policy: str('policy')! } : {}),
         onAsk,
         ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+        ...(str('docker-host') !== undefined ? { dockerHost: str('docker-host')! } : {}),
         json,
       };
     }

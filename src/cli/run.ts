@@ -6,7 +6,7 @@ import { resolveReviewer } from '../core/git/identity';
 import { loadPolicyText, loadWorkspacePolicy, mergePolicies, type EffectivePolicy } from '../core/policy';
 import type { Decision, Proposal, Reviewer } from '../core/proposals/model';
 import { ProposalStore } from '../core/proposals/store';
-import { DockerSandboxProvider } from '../core/sandbox/dockerSandbox';
+import { EngineSandboxProvider } from '../core/sandbox/engine';
 import { SandboxError, type Sandbox, type SandboxProvider } from '../core/sandbox/types';
 import { AgentSession, errorMessage } from '../core/supervisor';
 import { NodeWorkspaceFiles } from '../core/workspace/files';
@@ -118,7 +118,7 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
   let sandbox: Sandbox | undefined;
   /** Set when the kill switch was pulled: the timeout, or SIGINT/SIGTERM (a cancelled CI job). */
   let killed: { outcome: 'timeout' | 'interrupted'; message: string } | undefined;
-  const inner = deps.sandboxProvider ?? new DockerSandboxProvider();
+  const inner = deps.sandboxProvider ?? new EngineSandboxProvider(() => ({ setting: args.dockerHost, settingOrigin: '--docker-host' }));
   const sandboxProvider: SandboxProvider = {
     start: async (options) => {
       sandbox = await inner.start(options);

@@ -34,6 +34,12 @@ function decisionTimeoutMs(seconds: unknown): number {
   return Math.max(10, seconds) * 1000;
 }
 
+/** `warden.sandbox.dockerHost` (machine scope): an engine URL or a Docker context name; undefined when empty. */
+export function readSandboxSettings(): { dockerHost: string | undefined } {
+  const value = vscode.workspace.getConfiguration('warden.sandbox').get<unknown>('dockerHost');
+  return { dockerHost: typeof value === 'string' && value.trim() ? value.trim() : undefined };
+}
+
 /** The policy settings: `warden.policy.userRules` (tighten only) and `warden.policy.managedPolicyPath` (machine scope). */
 export interface PolicySettings {
   userRules: Record<string, unknown> | undefined;

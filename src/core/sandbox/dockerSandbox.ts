@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { AGENTS_FOLDER, containerWorkspaceFolder, ignoredSettings, imageSource, loadDevcontainer, toContainerSpec } from './devcontainer';
 import { dockerError, dockerMessage, engineDown, engineLocation } from './dockerErrors';
 import { withEgressMount } from '../egress/mount';
+import { adaptSpecForEngine, engineErrorHint, engineFlavor, type ResolvedEngine } from './engine';
 import { ExecHandle, KILL_SCRIPT, startExec, type StartedExec } from './exec';
 import { buildImage, ensureImage } from './image';
 import { ownerLabel, removeOrphanedSandboxes } from './orphans';
@@ -27,11 +28,22 @@ const containerInspectSchema = z.looseObject({ Id: z.string(), State: z.looseObj
 
 /** Starts hardened dev-container sandboxes on a Docker engine (DOCKER_HOST or the local socket by default). */
 export class DockerSandboxProvider implements SandboxProvider {
-  constructor(private readonly docker: Dockerode = new Dockerode()) {}
+  /** `engine`: where the client points (see engine.ts); without it, the local engine of DOCKER_HOST or the default socket. */
+  constructor(
+    private readonly docker: Dockerode = new Dockerode(),
+    private readonly engine?: Pick<ResolvedEngine, 'description' | 'source' | 'local'>,
+  ) {}
 
   async start(options: SandboxStartOptions): Promise<Sandbox> {
     const log = options.onLog ?? (() => undefined);
     await this.ping();
+    if (this.engine) log(`engine ${this.engine.description} (from ${this.engine.source})`);
+    if (options.egressHostFolder && this.engine && !this.engine.local) {
+      throw new SandboxError(
+        `The policy's network allow-list needs a local engine: the egress proxy's unix socket cannot be mounted into a container on ${this.engine.description} (from ${this.engine.source}). Use a local engine, or remove "network.allow".`,
+        'config-invalid',
+      );
+    }
     const loaded = await loadDevcontainer(options.workspaceHostPath);
     ignoredSettings(loaded.config).forEach(log);
     const source = imageSource(loaded, options.workspaceHostPath);
@@ -39,7 +51,10 @@ export class DockerSandboxProvider implements SandboxProvider {
     const imageInfo = imageInspectSchema.safeParse(await this.docker.getImage(image).inspect().catch(() => undefined));
     if (!imageInfo.success) throw new SandboxError(`The image ${image} cannot be inspected after it was prepared; is the engine still running?`, 'image-unavailable');
     const imagePath = imageInfo.data.Config?.Env?.find((e) => e.startsWith('PATH='))?.slice('PATH='.length);
-    const spec = withEgressMount(toContainerSpec(loaded.config, { ...options, image, owner: ownerLabel(), ...(imagePath ? { imagePath } : {}) }), options.egressHostFolder);
+    const spec = adaptSpecForEngine(
+      withEgressMount(toContainerSpec(loaded.config, { ...options, image, owner: ownerLabel(), ...(imagePath ? { imagePath } : {}) }), options.egressHostFolder),
+      await engineFlavor(this.docker),
+    );
     for (const id of await removeOrphanedSandboxes(this.docker)) {
       log(`removed the sandbox ${id.slice(0, 12)} of a crashed session`);
     }
@@ -49,6 +64,12 @@ export class DockerSandboxProvider implements SandboxProvider {
       container = await this.docker.createContainer(spec);
     } catch (error) {
       if (engineDown(error)) throw new SandboxError(`Lost the Docker engine at ${engineLocation(this.docker)} while creating the sandbox: ${dockerMessage(error)}`, 'engine-unreachable');
+      if (this.engine && !this.engine.local && /bind source path does not exist/i.test(dockerMessage(error))) {
+        throw new SandboxError(
+          `The engine ${this.engine.description} runs on another machine, where ${options.workspaceHostPath} (or Warden's agents folder ${options.agentsHostPath}) does not exist: a remote engine needs the workspace at the same path there (a shared file system). ${dockerMessage(error)}`,
+          'container-failed',
+        );
+      }
       throw new SandboxError(`Could not create the sandbox container from ${image}: ${dockerMessage(error)}`, 'container-failed');
     }
     const sandbox = new DockerSandbox(this.docker, container, image, containerWorkspaceFolder(loaded.config, options.workspaceHostPath));
@@ -67,7 +88,7 @@ export class DockerSandboxProvider implements SandboxProvider {
   }
 
   private async ping(): Promise<void> {
-    const where = engineLocation(this.docker);
+    const where = this.engine ? `${this.engine.description} (from ${this.engine.source})` : engineLocation(this.docker);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${PING_TIMEOUT_MS / 1000}s`)), PING_TIMEOUT_MS);
@@ -76,6 +97,8 @@ export class DockerSandboxProvider implements SandboxProvider {
       await Promise.race([this.docker.ping(), timeout]);
     } catch (error) {
       const denied = /EACCES/.test(dockerMessage(error)) ? ' Permission was denied: add your user to the "docker" group or use rootless Docker.' : '';
+      const hint = engineErrorHint(dockerMessage(error));
+      if (hint) throw new SandboxError(`Cannot reach the Docker engine at ${where}: ${dockerMessage(error).trim()}. ${hint}`, 'engine-unreachable');
       throw new SandboxError(
         `Cannot reach the Docker engine at ${where} (${dockerMessage(error)}).${denied} ` +
           'Start Docker (Docker Desktop, or `sudo systemctl start docker` / `sudo dockerd`), or set DOCKER_HOST to a running engine, then start the session again.',
