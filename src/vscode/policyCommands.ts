@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { SettingsDiagnostics } from './settingsDiagnostics';
 import { PolicyService } from './policyService';
 import type { SessionController } from './sessionController';
 import { commandRegistrar } from './commandRegistrar';
@@ -13,7 +14,9 @@ export interface TestPolicyResult {
 /** The team policy: diagnostics, the policy each session uses, and its two commands. */
 export function registerPolicy(context: vscode.ExtensionContext, sessions: SessionController, log: vscode.LogOutputChannel): PolicyService {
   const service = new PolicyService(log);
-  context.subscriptions.push(service);
+  // The user's settings.json sits two folders above the extension's global storage (User/globalStorage/<id>).
+  const settingsDiagnostics = new SettingsDiagnostics(vscode.Uri.joinPath(context.globalStorageUri, '..', '..', 'settings.json'));
+  context.subscriptions.push(service, settingsDiagnostics);
   sessions.usePolicies(service);
 
   const register = commandRegistrar(context, log);

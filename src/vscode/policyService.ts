@@ -181,7 +181,9 @@ export class PolicyService implements vscode.Disposable, vscode.TextDocumentCont
     this.warnedInvalid.add(key);
     const broken = policy.sources.filter((s) => s.status === 'invalid');
     const first = broken[0]?.problems[0];
-    const text = `Warden: the policy ${broken.map((s) => s.origin).join(' and ')} is invalid${first ? ` (line ${first.line}, column ${first.column}: ${first.message})` : ''}. Warden runs with the safest policy: everything asks until it is fixed.`;
+    // A setting's problems have no line of their own here; the Problems panel shows them in the settings file.
+    const where = first && broken[0]?.source !== 'user' ? ` (line ${first.line}, column ${first.column}: ${first.message})` : first ? ` (${first.message})` : '';
+    const text = `Warden: the policy ${broken.map((s) => s.origin).join(' and ')} is invalid${where}. Warden runs with the safest policy: everything asks until it is fixed.`;
     this.log.warn(`[policy] ${text}`);
     void vscode.window.showWarningMessage(text, 'Show Problems').then((choice) => {
       if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');

@@ -12,10 +12,10 @@ function workspaceRoot(): string {
 }
 
 /** Resolves when the diagnostics of `uri` satisfy `ok` (event-driven, with a bound). */
-function diagnosticsWhere(uri: vscode.Uri, ok: (d: readonly vscode.Diagnostic[]) => boolean, timeoutMs = 20_000): Promise<readonly vscode.Diagnostic[]> {
+function diagnosticsWhere(uri: vscode.Uri, ok: (d: readonly vscode.Diagnostic[]) => boolean, timeoutMs = 20_000, source = 'Warden policy'): Promise<readonly vscode.Diagnostic[]> {
   return new Promise((resolve, reject) => {
     const check = (): boolean => {
-      const current = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Warden policy');
+      const current = vscode.languages.getDiagnostics(uri).filter((d) => d.source === source);
       if (!ok(current)) return false;
       subscription.dispose();
       clearTimeout(timer);
@@ -151,5 +151,45 @@ describe('Warden: the team policy in the editor', function () {
     const text = document.getText();
     assert.match(text, /"id": "node-test"[\s\S]*?"source": "team"/);
     assert.match(text, /team \(\.warden\/policy\.json\): loaded/);
+  });
+
+  it('an invalid policy setting gets a diagnostic in the user settings file, at the offending value, and clears when fixed', async () => {
+    const config = vscode.workspace.getConfiguration('warden.policy');
+    const wardenSettingsProblems = (): Array<[vscode.Uri, vscode.Diagnostic[]]> =>
+      vscode.languages
+        .getDiagnostics()
+        .map(([uri, all]): [vscode.Uri, vscode.Diagnostic[]] => [uri, all.filter((d) => d.source === 'Warden settings')])
+        .filter(([, found]) => found.length > 0);
+    const until = (ok: () => boolean, what: string): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const done = (): boolean => {
+          if (!ok()) return false;
+          subscription.dispose();
+          clearTimeout(timer);
+          resolve();
+          return true;
+        };
+        const subscription = vscode.languages.onDidChangeDiagnostics(() => done());
+        const timer = setTimeout(() => {
+          subscription.dispose();
+          reject(new Error(`${what}; Warden settings diagnostics now: ${JSON.stringify(wardenSettingsProblems().map(([u, d]) => [u.toString(), d.map((x) => x.message)]))}`));
+        }, 20_000);
+        done();
+      });
+    try {
+      // userRules is an application-scoped (user) setting, and settings may only tighten: "allow" is refused.
+      await config.update('userRules', { commands: [{ id: 'mine', match: 'ls *', decision: 'allow' }] }, vscode.ConfigurationTarget.Global);
+      await until(() => wardenSettingsProblems().length > 0, 'no diagnostic appeared for the invalid setting');
+      const [[uri, [problem]]] = wardenSettingsProblems() as [[vscode.Uri, [vscode.Diagnostic]]];
+      const lines = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8').split('\n');
+      const line = lines[problem.range.start.line] ?? '';
+      assert.match(line, /"allow"/, `the diagnostic is on the line of the value (${uri.toString()}:${problem.range.start.line + 1})`);
+      assert.equal(problem.range.start.character, line.indexOf('"allow"'));
+      assert.match(problem.message, /warden\.policy\.userRules: commands\.0\.decision/);
+      assert.match(problem.message, /everything asks/);
+    } finally {
+      await config.update('userRules', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await until(() => wardenSettingsProblems().length === 0, 'the diagnostic stayed after the setting was removed');
   });
 });

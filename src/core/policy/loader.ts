@@ -1,4 +1,4 @@
-import { findNodeAtLocation, parse, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { findNodeAtLocation, getNodeValue, parse, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import * as z from 'zod';
 import { PolicyFile, TighteningRules } from './schema';
 
@@ -45,8 +45,29 @@ export function loadJsonc<T>(text: string, schema: z.ZodType<T>): LoadResult<T> 
   return { ok: false, text, problems: parsed.error.issues.map((issue) => issueProblem(text, tree, issue)) };
 }
 
-function issueProblem(text: string, tree: Node | undefined, issue: z.core.$ZodIssue): PolicyProblem {
-  const path = issue.path.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number');
+/**
+ * Problems of one setting inside a VS Code settings file (JSONC), e.g. `warden.policy.userRules`
+ * at `["warden.policy.userRules"]` in settings.json or `["settings", "warden.policy.userRules"]`
+ * in a .code-workspace file: at the line and column of the offending value, for the Problems
+ * panel. Empty when the setting is absent or valid, or the file does not parse (VS Code itself
+ * reports syntax errors in settings files).
+ */
+export function settingProblems<T>(text: string, settingPath: ReadonlyArray<string | number>, schema: z.ZodType<T>): PolicyProblem[] {
+  const tree = parseTree(text, undefined, { allowTrailingComma: true });
+  const node = tree ? findNodeAtLocation(tree, [...settingPath]) : undefined;
+  if (!node) return [];
+  const parsed = schema.safeParse(getNodeValue(node));
+  if (parsed.success) return [];
+  const setting = String(settingPath[settingPath.length - 1]);
+  return parsed.error.issues.map((issue) => {
+    const problem = issueProblem(text, tree, issue, settingPath);
+    return { ...problem, message: `${setting}: ${problem.message}` };
+  });
+}
+
+function issueProblem(text: string, tree: Node | undefined, issue: z.core.$ZodIssue, prefix: ReadonlyArray<string | number> = []): PolicyProblem {
+  const inner = issue.path.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number');
+  const path = [...prefix, ...inner];
   // Point at the deepest node that exists: an unknown key is reported at the key itself.
   let node: Node | undefined;
   if (tree) {
@@ -58,8 +79,8 @@ function issueProblem(text: string, tree: Node | undefined, issue: z.core.$ZodIs
     for (let depth = path.length; !node && depth >= 0; depth--) node = findNodeAtLocation(tree, path.slice(0, depth));
     // For a value inside a property, point at the value (the key's node is its parent's first child).
   }
-  const where = path.length > 0 ? `${path.join('.')}: ` : '';
-  return { ...problemAt(text, node?.offset ?? 0, node?.length ?? 1, `${where}${issue.message}`), path };
+  const where = inner.length > 0 ? `${inner.join('.')}: ` : '';
+  return { ...problemAt(text, node?.offset ?? 0, node?.length ?? 1, `${where}${issue.message}`), path: inner };
 }
 
 export function problemAt(text: string, offset: number, length: number, message: string): PolicyProblem {
