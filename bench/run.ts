@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as audit from './audit';
 import * as diff from './diff';
+import * as extensionHost from './extensionHost';
 import { type BenchFigure, formatTable, ratio } from './lib';
 import * as policy from './policy';
 import * as sandbox from './sandbox';
@@ -15,6 +16,7 @@ import * as sandbox from './sandbox';
 const suites: Record<string, () => Promise<BenchFigure[]>> = {
   audit: audit.run,
   diff: diff.run,
+  extensionHost: extensionHost.run,
   policy: policy.run,
   sandbox: sandbox.run,
 };
