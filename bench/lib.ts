@@ -5,6 +5,7 @@
 export interface BenchFigure {
   figure: string;
   unit: string;
+  /** NaN when Warden's side cannot be measured yet (the figure's name says why); printed as n/a. */
   warden: number;
   /** The reference measured in the same run; null when the figure has none (e.g. bundle size). */
   reference: number | null;
@@ -14,7 +15,7 @@ export interface BenchFigure {
 }
 
 export function ratio(f: BenchFigure): number | null {
-  return f.reference ? f.warden / f.reference : null;
+  return f.reference && Number.isFinite(f.warden) ? f.warden / f.reference : null;
 }
 
 /** Median of repeated timings, in milliseconds. */
@@ -35,7 +36,7 @@ export function formatTable(figures: BenchFigure[]): string {
     const r = ratio(f);
     rows.push([
       f.figure,
-      `${round(f.warden)} ${f.unit}`,
+      Number.isFinite(f.warden) ? `${round(f.warden)} ${f.unit}` : 'n/a', // NaN: not measurable yet (the row says why)
       f.reference === null ? '—' : `${round(f.reference)} ${f.unit} (${f.referenceLabel})`,
       r === null ? '—' : r.toFixed(2),
       f.target,

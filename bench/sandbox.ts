@@ -1,36 +1,234 @@
 /**
- * Sandbox cold start (devcontainer.json parsed, hardened container created, started and
- * checked from inside) vs a bare `docker run` of the same image with the same hardening flags.
+ * Sandbox start, side by side with two references in the same run, on the same
+ * devcontainer.json and the same local image:
+ * - `docker run` with exactly the flags Warden used (read back from the container Warden
+ *   created, so the comparison stays honest when the hardening changes);
+ * - `devcontainer up` from the reference implementation (@devcontainers/cli), installed on
+ *   demand into ~/.cache/warden-dev/devcontainer-cli (not a project dependency).
+ * Cold start: nothing exists yet; each run creates, starts and removes its container.
+ * Warm reattach: a container of an earlier session exists, stopped; measured once Warden
+ * reuses containers (the same container comes back from a second start), references always.
+ * Runs are interleaved (Warden, docker, devcontainer, Warden, ...) so drift on a shared
+ * machine hits all three alike; the median of each counts.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
+import Dockerode from 'dockerode';
+import { z } from 'zod';
 import { DockerSandboxProvider } from '../src/core/sandbox/dockerSandbox';
-import { type BenchFigure, medianMs } from './lib';
+import { LABELS } from '../src/core/sandbox/devcontainer';
+import type { Sandbox } from '../src/core/sandbox/types';
+import type { BenchFigure } from './lib';
 
+const exec = promisify(execFile);
 const IMAGE = 'warden-sandbox-base:dev';
+const RUNS = Number(process.env.WARDEN_BENCH_SANDBOX_RUNS ?? 5);
+const DEVCONTAINER_CLI_VERSION = '0.89.0';
+const DEVCONTAINER_CLI_DIR = path.join(os.homedir(), '.cache', 'warden-dev', 'devcontainer-cli');
+const KEEPALIVE = 'trap "exit 0" TERM INT; while :; do sleep 86400 & wait $!; done';
 
-export async function run(): Promise<BenchFigure[]> {
-  execFileSync('bash', [path.join(__dirname, '..', 'scripts', 'bootstrap', 'images.sh')], { stdio: 'ignore' });
-  const workspace = mkdtempSync(path.join(os.tmpdir(), 'warden-bench-sandbox-'));
-  chmodSync(workspace, 0o755);
-  mkdirSync(path.join(workspace, '.devcontainer'));
-  writeFileSync(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: IMAGE }));
-  const provider = new DockerSandboxProvider();
+// The parts of `docker inspect` that carry the sandbox's flags.
+const inspectSchema = z.looseObject({
+  Config: z.looseObject({ User: z.string(), Env: z.array(z.string()).nullish(), WorkingDir: z.string() }),
+  HostConfig: z.looseObject({
+    NetworkMode: z.string(),
+    ReadonlyRootfs: z.boolean(),
+    CapDrop: z.array(z.string()).nullish(),
+    CapAdd: z.array(z.string()).nullish(),
+    SecurityOpt: z.array(z.string()).nullish(),
+    PidsLimit: z.number().nullish(),
+    Memory: z.number(),
+    MemorySwap: z.number(),
+    IpcMode: z.string(),
+    Tmpfs: z.record(z.string(), z.string()).nullish(),
+    Mounts: z.array(z.looseObject({ Type: z.string(), Source: z.string(), Target: z.string(), ReadOnly: z.boolean().optional() })).nullish(),
+  }),
+});
+
+/** `docker run` flags equal to the container Warden created; the workspace mount is kept apart (devcontainer.json names it). */
+function flagsOf(inspect: z.infer<typeof inspectSchema>, workspaceFolder: string): { common: string[]; workspaceMount: string; user: string } {
+  const h = inspect.HostConfig;
+  const common = ['--network', h.NetworkMode, '--ipc', h.IpcMode];
+  if (h.ReadonlyRootfs) common.push('--read-only');
+  for (const cap of h.CapDrop ?? []) common.push('--cap-drop', cap);
+  for (const cap of h.CapAdd ?? []) common.push('--cap-add', cap);
+  for (const opt of h.SecurityOpt ?? []) common.push('--security-opt', opt);
+  if (h.PidsLimit) common.push('--pids-limit', String(h.PidsLimit));
+  if (h.Memory) common.push('--memory', `${h.Memory}b`, '--memory-swap', `${h.MemorySwap}b`);
+  for (const [target, options] of Object.entries(h.Tmpfs ?? {})) common.push('--tmpfs', `${target}:${options}`);
+  for (const env of inspect.Config.Env ?? []) common.push('--env', env);
+  let workspaceMount = '';
+  for (const m of h.Mounts ?? []) {
+    const spec = `type=${m.Type},source=${m.Source},target=${m.Target}${m.ReadOnly ? ',readonly' : ''}`;
+    if (m.Target === workspaceFolder) workspaceMount = spec;
+    else common.push('--mount', spec);
+  }
+  return { common, workspaceMount, user: inspect.Config.User };
+}
+
+function median(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+async function timed(body: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await body();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** The reference CLI, installed once into the cache (npm registry only; it is not a project dependency). */
+async function devcontainerCli(): Promise<string> {
+  const bin = path.join(DEVCONTAINER_CLI_DIR, 'node_modules', '.bin', 'devcontainer');
+  if (existsSync(bin)) return bin;
+  process.stderr.write(`[bench] installing @devcontainers/cli@${DEVCONTAINER_CLI_VERSION} into ${DEVCONTAINER_CLI_DIR}\n`);
+  await fs.mkdir(DEVCONTAINER_CLI_DIR, { recursive: true });
+  await exec('npm', ['install', '--prefix', DEVCONTAINER_CLI_DIR, '--no-audit', '--no-fund', '--no-save', `@devcontainers/cli@${DEVCONTAINER_CLI_VERSION}`], { maxBuffer: 16 * 1024 * 1024 });
+  if (!existsSync(bin)) throw new Error(`npm installed @devcontainers/cli but ${bin} is missing`);
+  return bin;
+}
+
+/**
+ * Runs `devcontainer up` offline. The CLI looks up a "control manifest" on containers.dev
+ * unless its cached copy is under 5 minutes old: a fresh empty copy in its cache folder
+ * (under TMPDIR) keeps it off the network. Nothing is pulled: the image is local.
+ */
+async function devcontainerUp(bin: string, workspace: string, tmpdir: string): Promise<void> {
+  const cache = path.join(tmpdir, `devcontainercli-${os.userInfo().username}`);
+  await fs.mkdir(cache, { recursive: true });
+  await fs.writeFile(path.join(cache, 'control-manifest.json'), '{"disallowedFeatures":[],"featureAdvisories":[]}');
+  const { stdout } = await exec(bin, ['up', '--workspace-folder', workspace, '--log-level', 'info'], { env: { ...process.env, TMPDIR: tmpdir }, maxBuffer: 16 * 1024 * 1024 });
+  if (!/"outcome":"success"/.test(stdout)) throw new Error(`devcontainer up did not succeed: ${stdout.slice(-500)}`);
+}
+
+async function removeByLabel(docker: Dockerode, label: string): Promise<void> {
+  const found = await docker.listContainers({ all: true, filters: { label: [label] } });
+  await Promise.all(found.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+}
+
+export async function runSandboxBench(): Promise<BenchFigure[]> {
+  await exec('bash', [path.join(__dirname, '..', 'scripts', 'bootstrap', 'images.sh')]);
+  const docker = new Dockerode();
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-bench-sandbox-'));
+  await fs.chmod(root, 0o755);
+  const workspace = path.join(root, 'ws');
+  const tmpdir = path.join(root, 'tmp');
+  await fs.mkdir(path.join(workspace, '.devcontainer'), { recursive: true });
+  await fs.mkdir(tmpdir);
+  const provider = new DockerSandboxProvider(docker);
+  const start = (workspaceHostPath = workspace): Promise<Sandbox> => provider.start({ workspaceHostPath, agentsHostPath: root, sessionId: 'bench' });
+  const devcontainerLabel = `devcontainer.local_folder=${workspace}`;
+  const figures: BenchFigure[] = [];
   try {
-    const warden = await medianMs(5, async () => {
-      const sandbox = await provider.start({ workspaceHostPath: workspace, agentsHostPath: workspace, sessionId: 'bench' });
-      await sandbox.stop();
+    // Warden reads image, workspaceFolder and containerUser; runArgs, workspaceMount and
+    // updateRemoteUserUID are for the reference CLI (Warden ignores them, and says so).
+    const config: Record<string, unknown> = { image: IMAGE, workspaceFolder: '/workspaces/ws', containerUser: '1000:1000' };
+    await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify(config));
+    const probe = await start();
+    const inspect = inspectSchema.parse(await docker.getContainer(probe.containerId).inspect());
+    await probe.stop();
+    const flags = flagsOf(inspect, probe.workspaceFolder);
+    Object.assign(config, {
+      runArgs: flags.common,
+      workspaceMount: flags.workspaceMount.replace(/^type=bind,source=([^,]+),target=([^,]+)/, 'source=$1,target=$2,type=bind'),
+      // No UID-update image build (it would run usermod in a derived image): same image, same user as Warden.
+      updateRemoteUserUID: false,
     });
-    const reference = await medianMs(5, () =>
-      execFileSync('docker', [
-        'run', '--rm', '--network', 'none', '--read-only', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
-        '--user', '1000:1000', '--pids-limit', '256', '--memory', '2g', '-v', `${workspace}:/workspaces/w:ro`, IMAGE, 'true',
-      ]),
-    );
-    return [{ figure: 'sandbox cold start + stop', unit: 'ms', warden, reference, referenceLabel: 'docker run --rm (same flags)', target: 'ratio <= 3' }];
+    await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify(config, null, 2));
+    const dockerRun = ['run', '--rm', ...flags.common, '--mount', flags.workspaceMount, '--user', flags.user, '--workdir', inspect.Config.WorkingDir, IMAGE, 'true'];
+
+    let bin: string | undefined;
+    let devcontainerProblem = '';
+    try {
+      bin = await devcontainerCli();
+      await devcontainerUp(bin, workspace, tmpdir); // warm-up and a check that it works here
+      await removeByLabel(docker, devcontainerLabel);
+    } catch (error) {
+      devcontainerProblem = error instanceof Error ? error.message : String(error);
+      bin = undefined;
+      process.stderr.write(`[bench] devcontainer up cannot run here, its figures are left out: ${devcontainerProblem}\n`);
+    }
+
+    // Cold start: create, start, ready, and remove.
+    const cold = { warden: [] as number[], docker: [] as number[], devcontainer: [] as number[] };
+    for (let i = 0; i < RUNS; i++) {
+      // A workspace no session has seen: nothing can be reused, whatever Warden's lifecycle.
+      const fresh = path.join(root, `cold-${i}`);
+      await fs.cp(workspace, fresh, { recursive: true });
+      cold.warden.push(await timed(async () => (await start(fresh)).stop()));
+      await removeByLabel(docker, `${LABELS.workspace}=${fresh}`);
+      cold.docker.push(await timed(() => exec('docker', dockerRun)));
+      if (bin) {
+        const b = bin;
+        cold.devcontainer.push(await timed(async () => {
+          await devcontainerUp(b, workspace, tmpdir);
+          await removeByLabel(docker, devcontainerLabel);
+        }));
+      }
+    }
+    const wardenCold = median(cold.warden);
+    figures.push({ figure: 'sandbox cold start + remove', unit: 'ms', warden: wardenCold, reference: median(cold.docker), referenceLabel: 'docker run --rm (same flags)', target: 'ratio <= 3' });
+    if (bin) figures.push({ figure: 'sandbox cold start + remove', unit: 'ms', warden: wardenCold, reference: median(cold.devcontainer), referenceLabel: 'devcontainer up + rm', target: 'ratio <= 1' });
+
+    figures.push(...(await warmFigures(docker, start, { dockerCreate: ['create', ...flags.common, '--mount', flags.workspaceMount, '--user', flags.user, '--entrypoint', '/bin/sh', IMAGE, '-c', KEEPALIVE], bin, workspace, tmpdir, devcontainerLabel })));
+    return figures;
   } finally {
-    rmSync(workspace, { recursive: true, force: true });
+    await removeByLabel(docker, devcontainerLabel);
+    await removeByLabel(docker, `${LABELS.workspace}=${workspace}`);
+    await fs.rm(root, { recursive: true, force: true });
   }
 }
+
+/**
+ * Warm reattach: a later session of the same workspace finds the container of an earlier one.
+ * References: `docker start` of the stopped container, and `devcontainer up` when its container
+ * exists (stopped). Warden's figure appears once a second start returns the same container.
+ */
+async function warmFigures(
+  docker: Dockerode,
+  start: (workspaceHostPath?: string) => Promise<Sandbox>,
+  ref: { dockerCreate: string[]; bin: string | undefined; workspace: string; tmpdir: string; devcontainerLabel: string },
+): Promise<BenchFigure[]> {
+  const warm = { warden: [] as number[], docker: [] as number[], devcontainer: [] as number[] };
+  const first = await start();
+  await first.stop();
+  const again = await start();
+  const reused = again.containerId === first.containerId;
+  await again.stop();
+  if (!reused) process.stderr.write('[bench] Warden starts a new container for each session (no reuse yet): warm reattach is measured for the references only\n');
+
+  const created = (await exec('docker', ref.dockerCreate)).stdout.trim();
+  try {
+    if (ref.bin) {
+      await devcontainerUp(ref.bin, ref.workspace, ref.tmpdir);
+    }
+    for (let i = 0; i < RUNS; i++) {
+      if (reused) {
+        let sandbox: Sandbox | undefined;
+        warm.warden.push(await timed(async () => (sandbox = await start())));
+        await sandbox?.stop();
+      }
+      warm.docker.push(await timed(() => exec('docker', ['start', created])));
+      await exec('docker', ['stop', '-t', '1', created]);
+      if (ref.bin) {
+        for (const c of await docker.listContainers({ filters: { label: [ref.devcontainerLabel] } })) await docker.getContainer(c.Id).stop({ t: 1 }).catch(() => undefined);
+        const b = ref.bin;
+        warm.devcontainer.push(await timed(() => devcontainerUp(b, ref.workspace, ref.tmpdir)));
+      }
+    }
+  } finally {
+    await exec('docker', ['rm', '-f', created]).catch(() => undefined);
+  }
+  const figures: BenchFigure[] = [];
+  // Without reuse the Warden column is the cold start: the ratio says how far reuse has to go.
+  const wardenWarm = reused ? median(warm.warden) : Number.NaN;
+  const label = reused ? 'sandbox warm reattach' : 'sandbox warm reattach (no reuse yet)';
+  figures.push({ figure: label, unit: 'ms', warden: wardenWarm, reference: median(warm.docker), referenceLabel: 'docker start (stopped container)', target: 'ratio <= 3' });
+  if (ref.bin) figures.push({ figure: label, unit: 'ms', warden: wardenWarm, reference: median(warm.devcontainer), referenceLabel: 'devcontainer up (existing container)', target: 'ratio <= 1' });
+  return figures;
+}
+
+export { runSandboxBench as run };
