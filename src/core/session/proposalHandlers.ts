@@ -7,6 +7,7 @@ import type { AuditActor, AuditEventInput } from '../audit/types';
 import type { GitCommandVerdict } from '../git/branchGuard';
 import type { WriteScope } from '../git/scope';
 import { unifiedDiff } from '../proposals/diff';
+import { wholeFileAfter } from '../proposals/diffShapes';
 import { evaluateCommand, evaluatePath, filesPerProposalVerdict, type EffectivePolicy, type PolicyVerdict } from '../policy';
 import type { CommandProposal, Decision, EditProposal, PermissionProposal, Proposal } from '../proposals/model';
 import type { ProposalStore } from '../proposals/store';
@@ -305,7 +306,8 @@ export class ProposalHandlers implements AcpClientHandlers {
     await this.checkScope(relative, 'edit');
     // The current file is the truth the reviewer compares against, whatever oldText the agent sent.
     const oldText = await this.deps.files.read(relative);
-    return { path: relative, oldText, newText: diff.newText, newHash: sha256Hex(diff.newText), diff: unifiedDiff(relative, oldText, diff.newText) };
+    const newText = wholeFileAfter(oldText, diff.oldText, diff.newText);
+    return { path: relative, oldText, newText, newHash: sha256Hex(newText), diff: unifiedDiff(relative, oldText, newText) };
   }
 
   private async decisionFor(proposal: Proposal): Promise<Decision> {
