@@ -9,6 +9,7 @@ bash scripts/install-deps.sh
 bash scripts/bootstrap/docker.sh
 bash scripts/bootstrap/images.sh
 bash scripts/bootstrap/engines.sh
+bash scripts/bootstrap/agents.sh
 bash scripts/bootstrap/chromium.sh
 bash scripts/bootstrap/vscode-server.sh
 echo "[test] type-checking" >&2

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Builds warden-agents:dev, the image the real-agent integration tests run in: a minimal
+# Debian bookworm root file system (mmdebstrap: glibc, libssl3, ca-certificates, git, bash)
+# plus the host's Node 20 binary and the pinned third-party agents installed from npm
+# (codex-acp, Gemini CLI, Codex) under /opt/agents, with a `warden` user (uid 1000).
+# No registry image is needed. Caches under $WARDEN_CACHE: the rootfs tarball and the npm
+# install are reused; the image is rebuilt only when the label (versions) changes.
+# Idempotent: WARDEN_REBUILD_IMAGES=1 forces a rebuild.
+source "$(dirname "$0")/common.sh"
+IMAGE="warden-agents:dev"
+# Pinned agent versions: the tests name them, the README lists them. Bump together.
+CODEX_ACP_VERSION="0.16.0"
+GEMINI_CLI_VERSION="0.61.0"
+CODEX_VERSION="0.169.0"
+PACKAGES=("@zed-industries/codex-acp@$CODEX_ACP_VERSION" "@zed-industries/codex-acp-linux-x64@$CODEX_ACP_VERSION" "@google/gemini-cli@$GEMINI_CLI_VERSION" "@openai/codex@$CODEX_VERSION")
+DEBIAN_PACKAGES="ca-certificates,libssl3,git"
+IMAGE_RECIPE=2
+
+if ! docker info >/dev/null 2>&1; then
+  echo "no Docker engine answers; run scripts/bootstrap/docker.sh first" >&2; exit 1
+fi
+NODE_BIN="$(readlink -f "$(command -v node)")"
+NODE_VERSION="$("$NODE_BIN" --version)"
+LABEL="recipe=$IMAGE_RECIPE debian=bookworm[$DEBIAN_PACKAGES] node=$NODE_VERSION ${PACKAGES[*]}"
+if [ "${WARDEN_REBUILD_IMAGES:-}" != "1" ] \
+  && [ "$(docker image inspect -f '{{index .Config.Labels "dev.warden.agents"}}' "$IMAGE" 2>/dev/null || true)" = "$LABEL" ]; then
+  log "$IMAGE exists ($LABEL)"
+  exit 0
+fi
+
+# 1. The Debian root file system (about 10 s from the Debian mirror; cached).
+ROOTFS_TAR="$WARDEN_CACHE/images/agents-rootfs-bookworm-r$IMAGE_RECIPE.tar"
+if [ ! -s "$ROOTFS_TAR" ]; then
+  apt_install mmdebstrap
+  mkdir -p "$(dirname "$ROOTFS_TAR")"
+  log "mmdebstrap bookworm (minbase + $DEBIAN_PACKAGES)"
+  mmdebstrap --quiet --variant=minbase --include="$DEBIAN_PACKAGES" \
+    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' \
+    bookworm "$ROOTFS_TAR.partial" \
+    "deb http://deb.debian.org/debian bookworm main" \
+    "deb http://deb.debian.org/debian bookworm-updates main" \
+    "deb http://deb.debian.org/debian-security bookworm-security main"
+  mv "$ROOTFS_TAR.partial" "$ROOTFS_TAR"
+fi
+
+# 2. The agents, pinned, from the npm registry (cached; reinstalled when the pins change).
+NPM_DIR="$WARDEN_CACHE/agents-npm"
+PINS="$NPM_DIR/.pins"
+if [ "$(cat "$PINS" 2>/dev/null || true)" != "${PACKAGES[*]}" ]; then
+  log "npm install ${PACKAGES[*]}"
+  rm -rf "$NPM_DIR"; mkdir -p "$NPM_DIR"
+  (cd "$NPM_DIR" && npm install --silent --no-audit --no-fund --save-exact --prefix . "${PACKAGES[@]}")
+  printf '%s' "${PACKAGES[*]}" > "$PINS"
+fi
+
+# 3. Assemble and import.
+STAGE="$(mktemp -d "${TMPDIR:-/tmp}/warden-agents-image.XXXXXX")"
+trap 'rm -rf "$STAGE"' EXIT
+tar -C "$STAGE" -xf "$ROOTFS_TAR"
+cp "$NODE_BIN" "$STAGE/usr/local/bin/node"
+mkdir -p "$STAGE/opt/agents" "$STAGE/home/warden" "$STAGE/workspaces" "$STAGE/opt/warden/agents"
+cp -a "$NPM_DIR/node_modules" "$NPM_DIR/package.json" "$STAGE/opt/agents/"
+grep -q '^warden:' "$STAGE/etc/passwd" || echo 'warden:x:1000:1000:Warden sandbox:/home/warden:/bin/bash' >> "$STAGE/etc/passwd"
+grep -q '^warden:' "$STAGE/etc/group" || echo 'warden:x:1000:' >> "$STAGE/etc/group"
+chown 1000:1000 "$STAGE/home/warden"
+rm -rf "$STAGE/var/cache/apt/"* "$STAGE/var/lib/apt/lists/"*
+
+CANDIDATE="warden-agents:candidate"
+tar -C "$STAGE" --numeric-owner -c . | docker import \
+  --change 'CMD ["/bin/sh"]' \
+  --change 'ENV PATH=/opt/agents/node_modules/.bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  --change "LABEL dev.warden.agents=\"$LABEL\"" \
+  - "$CANDIDATE" >/dev/null
+# Checked under a temporary tag, so a broken build never passes for a good one next time.
+for check in 'node --version' 'codex-acp --help' 'gemini --version' 'codex --version' 'git --version'; do
+  docker run --rm --network none --user 1000:1000 "$CANDIDATE" sh -c "$check" >/dev/null 2>&1 \
+    || { echo "$IMAGE was built but \`$check\` fails inside it" >&2; docker rmi "$CANDIDATE" >/dev/null; exit 1; }
+done
+docker tag "$CANDIDATE" "$IMAGE" && docker rmi "$CANDIDATE" >/dev/null
+log "built $IMAGE ($LABEL)"
