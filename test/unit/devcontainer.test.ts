@@ -132,7 +132,7 @@ describe('toContainerSpec', () => {
   });
 
   it('refuses ${localEnv:...} in containerEnv instead of copying host variables in', () => {
-    rejectsWith(() => toContainerSpec({ image: 'x', containerEnv: { TOKEN: '${localEnv:GITHUB_TOKEN}' } }, options), 'config-invalid', /never passes host environment/);
+    rejectsWith(() => toContainerSpec({ image: 'x', containerEnv: { TOKEN: '${localEnv:GITHUB_TOKEN}' } }, options), 'config-invalid', /containerEnv\.TOKEN uses \$\{localEnv:GITHUB_TOKEN\}, which Warden does not pass.*never passed/);
   });
 
   it('honours workspaceFolder but refuses folders that would hide the sandbox plumbing', () => {

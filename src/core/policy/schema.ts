@@ -98,11 +98,14 @@ export const SandboxSection = z
   .strictObject({
     allowPrivileged: z.boolean().default(false),
     allowCapAdd: z.array(z.string()).default([]),
-    allowMounts: z.boolean().default(false),
-    allowRunArgs: z.boolean().default(false),
+    allowSecurityOpt: z.array(z.string()).default([]).describe('securityOpt values allowed (no-new-privileges can never be turned off).'),
+    allowMounts: z.boolean().default(false).describe('Host bind mounts and a workspaceMount of another folder (never the Docker socket, the SSH agent or the home folder).'),
+    allowRunArgs: z.boolean().default(false).describe('runArgs, of which Warden honours only a safe subset (see README).'),
+    allowInitializeCommand: z.boolean().default(false).describe('initializeCommand, which runs on the host, outside the sandbox.'),
     allowNetwork: z.boolean().default(false),
   })
-  .describe('Which security-relevant devcontainer properties are allowed (validated now; enforced by the sandbox).');
+  .describe('Which security-relevant devcontainer properties are allowed (enforced by the sandbox).');
+export type SandboxSection = z.infer<typeof SandboxSection>;
 
 export const ScopeSection = z
   .strictObject({

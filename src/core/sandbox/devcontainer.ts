@@ -3,6 +3,9 @@ import * as path from 'node:path';
 import type Dockerode from 'dockerode';
 import { findNodeAtLocation, parse, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
+import { checkHardening, STRICT_SANDBOX_POLICY, type Hardening, type SandboxPolicy } from './hardeningPolicy';
+import { hostEnvironment, type HostEnvironment } from './hostEnv';
+import { lifecycleCommandSchema, mergeMetadata, metadataEntrySchema, pickMetadata, type LifecycleStep, type MergedConfig, type SourcedEntry } from './metadata';
 import { SandboxError } from './types';
 
 /** Where Warden looks for the sandbox definition, in order (paths relative to the workspace). */
@@ -28,8 +31,6 @@ export const LABELS = {
  */
 export const KEEPALIVE_SCRIPT = 'trap "exit 0" TERM INT; while :; do sleep 86400 & wait $!; done';
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
-
 export const devcontainerSchema = z.looseObject({
   name: z.string().optional(),
   image: z.string().min(1).optional(),
@@ -45,9 +46,12 @@ export const devcontainerSchema = z.looseObject({
   dockerFile: z.string().min(1).optional(),
   context: z.string().min(1).optional(),
   workspaceFolder: z.string().min(1).optional(),
-  containerEnv: z.record(envName, z.string()).optional(),
-  remoteUser: z.string().min(1).optional(),
-  containerUser: z.string().min(1).optional(),
+  workspaceMount: z.string().min(1).optional(),
+  features: z.record(z.string(), z.union([z.boolean(), z.string(), z.record(z.string(), z.union([z.string(), z.boolean(), z.number()]))])).optional(),
+  overrideFeatureInstallOrder: z.array(z.string()).optional(),
+  runArgs: z.array(z.string()).optional(),
+  initializeCommand: lifecycleCommandSchema.optional(),
+  ...metadataEntrySchema.omit({ id: true }).shape,
 });
 
 export type DevcontainerConfig = z.infer<typeof devcontainerSchema>;
@@ -159,29 +163,40 @@ export function imageSource(loaded: LoadedDevcontainer, workspaceHostPath: strin
   return { kind: 'build', dockerfilePath, contextPath, args: config.build?.args ?? {}, target: config.build?.target };
 }
 
-/**
- * The user the container runs as: never root. A numeric uid without a group gets the group of
- * the same number (Docker would pick gid 0). Named users are checked again once the container
- * runs, since only the image's /etc/passwd knows their uid.
- */
-export function sandboxUser(config: DevcontainerConfig): string {
-  const requested = config.containerUser ?? config.remoteUser;
-  if (requested === undefined) return DEFAULT_USER;
+/** Refuses a user that names root (uid or group 0); returns a numeric user as uid:gid. */
+function nonRootUser(requested: string, property: string): string {
   const numeric = /^(\d+)(?::(\d+))?$/.exec(requested);
   const [userPart, groupPart] = requested.split(':');
   const rootUser = numeric ? Number(numeric[1]) === 0 : userPart === 'root';
   const rootGroup = numeric ? numeric[2] !== undefined && Number(numeric[2]) === 0 : groupPart === 'root' || groupPart === '0';
   if (rootUser || rootGroup) {
-    throw new SandboxError(`devcontainer.json asks for user "${requested}": Warden never runs the sandbox as root; use a non-root user (default ${DEFAULT_USER})`, 'config-invalid');
+    throw new SandboxError(`devcontainer.json asks for ${property} "${requested}": Warden never runs the sandbox as root; use a non-root user (default ${DEFAULT_USER})`, 'config-invalid');
   }
   if (numeric) return `${numeric[1]}:${numeric[2] ?? numeric[1]}`;
   return requested;
 }
 
+/**
+ * The user the container runs as: never root. A numeric uid without a group gets the group of
+ * the same number (Docker would pick gid 0). Named users are checked again once the container
+ * runs, since only the image's /etc/passwd knows their uid.
+ */
+type UserSettings = { containerUser?: string | undefined; remoteUser?: string | undefined; [key: string]: unknown };
+
+export function sandboxUser(config: UserSettings): string {
+  const requested = config.containerUser ?? config.remoteUser;
+  return requested === undefined ? DEFAULT_USER : nonRootUser(requested, config.containerUser ? 'containerUser' : 'remoteUser');
+}
+
+/** The user the agent, its commands and the lifecycle commands run as (remoteUser, else the container's). */
+export function remoteExecUser(config: UserSettings): string {
+  return config.remoteUser === undefined ? sandboxUser(config) : nonRootUser(config.remoteUser, 'remoteUser');
+}
+
 /** Where the workspace is mounted in the container (default /workspaces/<folder name>). */
 export function containerWorkspaceFolder(config: DevcontainerConfig, workspaceHostPath: string): string {
   const basename = path.basename(workspaceHostPath);
-  const folder = substitute(config.workspaceFolder ?? `/workspaces/${basename}`, { localWorkspaceFolderBasename: basename }, 'workspaceFolder');
+  const folder = substitute(config.workspaceFolder ?? `/workspaces/${basename}`, { vars: { localWorkspaceFolderBasename: basename } }, 'workspaceFolder');
   const normalized = path.posix.normalize(folder);
   const reserved = ['/', '/tmp', SANDBOX_HOME, '/opt/warden', AGENTS_FOLDER, '/proc', '/sys', '/dev', '/etc'];
   if (!path.posix.isAbsolute(normalized) || reserved.some((r) => normalized === r || r.startsWith(`${normalized}/`) || normalized.startsWith(`${r}/`))) {
@@ -190,17 +205,32 @@ export function containerWorkspaceFolder(config: DevcontainerConfig, workspaceHo
   return normalized;
 }
 
+interface SubstitutionContext {
+  vars: Record<string, string>;
+  /** `${localEnv:NAME}`: only allow-listed host variables (none when absent). */
+  hostEnv?: HostEnvironment;
+  /** `${containerEnv:NAME}` (remoteEnv only): the image's and containerEnv's variables. */
+  containerEnv?: Record<string, string>;
+}
+
 /**
- * Expands the devcontainer variables that carry no host secrets. `${localEnv:...}` is refused:
- * no host environment enters the sandbox (invariant 6), and dropping it silently would hide that.
+ * Expands devcontainer variables. `${localEnv:NAME}` resolves only for host variables on the
+ * allow-list (invariant 6), and a refused one is an error naming it: dropping it silently would
+ * hide that the sandbox does not get it.
  */
-function substitute(value: string, vars: Record<string, string>, where: string): string {
-  return value.replace(/\$\{([^}]+)\}/g, (match, name: string) => {
-    if (name in vars) return vars[name] ?? '';
-    if (/^localEnv:/.test(name)) {
-      throw new SandboxError(`devcontainer.json: ${where} uses ${match}; Warden never passes host environment variables into the sandbox`, 'config-invalid');
+export function substitute(value: string, context: SubstitutionContext, where: string): string {
+  return value.replace(/\$\{([^}]+)\}/g, (match, expression: string) => {
+    if (expression in context.vars) return context.vars[expression] ?? '';
+    const env = /^(localEnv|containerEnv|env):([A-Za-z_][A-Za-z0-9_]*)(?::(.*))?$/.exec(expression);
+    if (!env) return match;
+    const [, kind, name, fallback] = env as unknown as [string, string, string, string | undefined];
+    if (kind === 'containerEnv') {
+      if (!context.containerEnv) throw new SandboxError(`devcontainer.json: ${where} uses ${match}; \${containerEnv:...} is only available in remoteEnv`, 'config-invalid');
+      return context.containerEnv[name] ?? fallback ?? '';
     }
-    return match;
+    const found = (context.hostEnv ?? hostEnvironment({ env: {}, allowList: [] })).lookup(name);
+    if ('refused' in found) throw new SandboxError(`devcontainer.json: ${where} uses ${match}, which Warden does not pass into the sandbox: ${found.refused}`, 'config-invalid');
+    return found.value === '' && fallback !== undefined ? fallback : found.value;
   });
 }
 
@@ -211,32 +241,93 @@ export interface ContainerSpecOptions {
   image: string;
   /** PATH the image declares (its Env), kept unless containerEnv sets one. */
   imagePath?: string;
+  /** The image's Env (for `${containerEnv:...}` in remoteEnv). */
+  imageEnv?: Record<string, string>;
   /** `host:pid` of the owning Warden process (see LABELS.owner). */
   owner?: string;
+  /** Metadata entries from the image label and features, merged before devcontainer.json's own. */
+  imageMetadata?: SourcedEntry[];
+  /** The team policy's sandbox section (default: allows nothing). */
+  policy?: SandboxPolicy;
+  /** Host environment allowed in (default: none). */
+  hostEnv?: HostEnvironment;
+  homeDir?: string;
+  sshAuthSock?: string;
 }
 
-/** The hardened container for a sandbox. Pure: the same inputs always give the same spec. */
-export function toContainerSpec(config: DevcontainerConfig, options: ContainerSpecOptions): Dockerode.ContainerCreateOptions {
+/** Everything the provider needs from devcontainer.json plus image metadata and the policy. */
+export interface SandboxPlan {
+  spec: Dockerode.ContainerCreateOptions;
+  workspaceFolder: string;
+  /** User for docker exec (agent, commands, lifecycle commands). */
+  execUser: string;
+  /** remoteEnv, expanded: applied to every exec (a null value unsets a variable). */
+  remoteEnv: Record<string, string | null>;
+  lifecycle: LifecycleStep[];
+  merged: MergedConfig;
+  hardening: Hardening;
+}
+
+/** The merged configuration: image metadata entries first, devcontainer.json last (it wins). */
+export function mergedConfig(config: DevcontainerConfig, imageMetadata: SourcedEntry[] = []): MergedConfig {
+  return mergeMetadata([...imageMetadata, { origin: 'devcontainer.json', entry: pickMetadata(config) }]);
+}
+
+/** The hardened container for a sandbox, and how to run things in it. Pure apart from resolving host paths of bind mounts. */
+export function planSandbox(config: DevcontainerConfig, options: ContainerSpecOptions): SandboxPlan {
   const workspaceFolder = containerWorkspaceFolder(config, options.workspaceHostPath);
-  const user = sandboxUser(config);
+  const merged = mergedConfig(config, options.imageMetadata);
+  const users = { containerUser: merged.containerUser, remoteUser: merged.remoteUser };
+  const user = sandboxUser(users);
+  const execUser = remoteExecUser(users);
   const basename = path.basename(options.workspaceHostPath);
+  const hostEnv = options.hostEnv ?? hostEnvironment({ env: {}, allowList: [] });
   const vars = {
+    localWorkspaceFolder: options.workspaceHostPath,
     localWorkspaceFolderBasename: basename,
     containerWorkspaceFolder: workspaceFolder,
     containerWorkspaceFolderBasename: path.posix.basename(workspaceFolder),
   };
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(config.containerEnv ?? {})) env[key] = substitute(value, vars, `containerEnv.${key}`);
+  const hardening = checkHardening({
+    merged,
+    runArgs: config.runArgs,
+    workspaceMount: config.workspaceMount,
+    hasInitializeCommand: config.initializeCommand !== undefined,
+    policy: options.policy ?? STRICT_SANDBOX_POLICY,
+    workspaceHostPath: options.workspaceHostPath,
+    workspaceFolder,
+    reservedTargets: [AGENTS_FOLDER, SANDBOX_HOME, '/tmp', '/proc', '/sys', '/dev'],
+    substitute: (value, where) => substitute(value, { vars, hostEnv }, where),
+    ...(options.homeDir ? { homeDir: options.homeDir } : {}),
+    sshAuthSock: options.sshAuthSock,
+  });
+
+  // Lowest first: allow-listed host variables, runArgs -e, containerEnv; HOME and PATH are Warden's.
+  const env: Record<string, string> = { ...hostEnv.passed, ...hardening.env };
+  for (const [key, value] of Object.entries(merged.containerEnv)) env[key] = substitute(value, { vars, hostEnv }, `containerEnv.${key}`);
   // HOME must be the writable tmpfs: everything else is read-only.
   env.HOME = SANDBOX_HOME;
   env.PATH = env.PATH ?? options.imagePath ?? DEFAULT_PATH;
 
-  const numericUser = /^(\d+):(\d+)$/.exec(user);
+  const inContainer = { ...(options.imageEnv ?? {}), ...env };
+  const remoteEnv: Record<string, string | null> = {};
+  for (const [key, value] of Object.entries(merged.remoteEnv)) {
+    remoteEnv[key] = value === null ? null : substitute(value, { vars, hostEnv, containerEnv: inContainer }, `remoteEnv.${key}`);
+  }
+
+  // HOME belongs to the user the agent runs as, so its tools can write their caches there.
+  const numericUser = /^(\d+):(\d+)$/.exec(execUser);
   // /tmp and HOME allow exec: tools compile and run helpers there; the rootfs stays read-only.
   const tmpfsOptions = 'rw,exec,nosuid,nodev';
   const homeOwner = numericUser ? `uid=${numericUser[1]},gid=${numericUser[2]},mode=0700` : 'mode=1777';
 
-  return {
+  const extraMounts: Dockerode.MountSettings[] = hardening.mounts.map((m) =>
+    m.type === 'tmpfs'
+      ? { Type: 'tmpfs', Source: '', Target: m.target }
+      : { Type: m.type, Source: m.source ?? '', Target: m.target, ReadOnly: m.readOnly },
+  );
+
+  const spec: Dockerode.ContainerCreateOptions = {
     Image: options.image,
     Hostname: 'warden-sandbox',
     User: user,
@@ -245,6 +336,7 @@ export function toContainerSpec(config: DevcontainerConfig, options: ContainerSp
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     WorkingDir: workspaceFolder,
     Labels: {
+      ...hardening.labels,
       [LABELS.managed]: 'true',
       [LABELS.session]: options.sessionId,
       [LABELS.workspace]: options.workspaceHostPath,
@@ -258,11 +350,12 @@ export function toContainerSpec(config: DevcontainerConfig, options: ContainerSp
     StopSignal: 'SIGTERM',
     StopTimeout: 2,
     HostConfig: {
+      // These stay whatever the policy allows: no network, no new privileges, read-only workspace and root.
       NetworkMode: 'none',
       CapDrop: ['ALL'],
-      CapAdd: [],
-      SecurityOpt: ['no-new-privileges'],
-      Privileged: false,
+      CapAdd: hardening.capAdd,
+      SecurityOpt: ['no-new-privileges', ...hardening.securityOpt],
+      Privileged: hardening.privileged,
       ReadonlyRootfs: true,
       PidsLimit: PIDS_LIMIT,
       Memory: MEMORY_LIMIT_BYTES,
@@ -270,38 +363,42 @@ export function toContainerSpec(config: DevcontainerConfig, options: ContainerSp
       IpcMode: 'private',
       RestartPolicy: { Name: 'no' },
       AutoRemove: false,
+      ...(hardening.init ? { Init: true } : {}),
+      ...(hardening.shmSize !== undefined ? { ShmSize: hardening.shmSize } : {}),
+      ...(hardening.nanoCpus !== undefined ? { NanoCpus: hardening.nanoCpus } : {}),
+      ...(hardening.ulimits.length > 0 ? { Ulimits: hardening.ulimits } : {}),
       Tmpfs: {
         '/tmp': `${tmpfsOptions},size=1g,mode=1777`,
         [SANDBOX_HOME]: `${tmpfsOptions},size=512m,${homeOwner}`,
       },
       // Mounts (not Binds): a missing source is an error instead of a folder Docker creates.
       Mounts: [
-        { Type: 'bind', Source: options.workspaceHostPath, Target: workspaceFolder, ReadOnly: true },
+        { Type: 'bind', Source: hardening.workspaceSource, Target: workspaceFolder, ReadOnly: true },
         { Type: 'bind', Source: options.agentsHostPath, Target: AGENTS_FOLDER, ReadOnly: true },
+        ...extraMounts,
       ],
     },
   };
+  return { spec, workspaceFolder, execUser, remoteEnv, lifecycle: merged.lifecycle, merged, hardening };
+}
+
+/** The hardened container for a sandbox. Pure: the same inputs always give the same spec. */
+export function toContainerSpec(config: DevcontainerConfig, options: ContainerSpecOptions): Dockerode.ContainerCreateOptions {
+  return planSandbox(config, options).spec;
 }
 
 /** Lines for the log about devcontainer.json settings Warden deliberately does not apply. */
 export function ignoredSettings(config: DevcontainerConfig): string[] {
   const reasons: Record<string, string> = {
-    privileged: 'the sandbox never runs privileged',
-    capAdd: 'all capabilities are dropped',
-    securityOpt: 'Warden sets its own security options',
-    runArgs: 'Warden creates the container itself',
-    mounts: 'only the workspace (read-only) and the agents folder are mounted',
-    workspaceMount: 'the workspace is always mounted read-only',
     forwardPorts: 'the sandbox has no network',
     appPort: 'the sandbox has no network',
-    remoteEnv: 'only containerEnv is applied',
-    initializeCommand: 'lifecycle commands are not run',
-    onCreateCommand: 'lifecycle commands are not run',
-    updateContentCommand: 'lifecycle commands are not run',
-    postCreateCommand: 'lifecycle commands are not run',
-    postStartCommand: 'lifecycle commands are not run',
-    postAttachCommand: 'lifecycle commands are not run',
-    features: 'dev container features are not installed',
+    portsAttributes: 'the sandbox has no network',
+    dockerComposeFile: 'Docker Compose is not supported',
+    hostRequirements: 'Warden sets its own limits',
+    shutdownAction: 'Warden stops the sandbox with the session',
+    overrideCommand: 'Warden always runs its own keep-alive command',
+    userEnvProbe: 'the environment is containerEnv and remoteEnv only',
+    updateRemoteUserUID: 'the sandbox runs as the configured uid',
   };
   return Object.keys(config)
     .filter((key) => key in reasons)

@@ -1,12 +1,18 @@
 import { PassThrough, Writable } from 'node:stream';
 import Dockerode from 'dockerode';
 import * as z from 'zod';
-import { AGENTS_FOLDER, containerWorkspaceFolder, ignoredSettings, imageSource, loadDevcontainer, toContainerSpec } from './devcontainer';
+import * as path from 'node:path';
+import { AGENTS_FOLDER, ignoredSettings, imageSource, loadDevcontainer, planSandbox, substitute } from './devcontainer';
 import { dockerError, dockerMessage, engineDown, engineLocation } from './dockerErrors';
 import { withEgressMount } from '../egress/mount';
 import { adaptSpecForEngine, engineErrorHint, engineFlavor, type ResolvedEngine } from './engine';
 import { ExecHandle, KILL_SCRIPT, startExec, type StartedExec } from './exec';
+import { buildFeaturesImage, featureEntries, loadLocalFeatures } from './features';
+import { STRICT_SANDBOX_POLICY, type Hardening } from './hardeningPolicy';
+import { hostEnvironment } from './hostEnv';
 import { buildImage, ensureImage } from './image';
+import { LIFECYCLE_OUTPUT_LIMIT, runInitializeCommand, runLifecycleSteps, type CommandResult } from './lifecycle';
+import { METADATA_LABEL, parseMetadataLabel } from './metadata';
 import { ownerLabel, removeOrphanedSandboxes } from './orphans';
 import { TailBuffer } from './tailBuffer';
 import {
@@ -23,7 +29,10 @@ const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
 const PING_TIMEOUT_MS = 5_000;
 
 // The slices of Docker API answers Warden relies on; anything else is ignored, not trusted.
-const imageInspectSchema = z.looseObject({ Id: z.string(), Config: z.looseObject({ Env: z.array(z.string()).nullish() }).nullish() });
+const imageInspectSchema = z.looseObject({
+  Id: z.string(),
+  Config: z.looseObject({ Env: z.array(z.string()).nullish(), Labels: z.record(z.string(), z.string()).nullish() }).nullish(),
+});
 const containerInspectSchema = z.looseObject({ Id: z.string(), State: z.looseObject({ Running: z.boolean(), Status: z.string(), ExitCode: z.number().optional(), Error: z.string().optional() }) });
 
 /** Starts hardened dev-container sandboxes on a Docker engine (DOCKER_HOST or the local socket by default). */
@@ -36,6 +45,9 @@ export class DockerSandboxProvider implements SandboxProvider {
 
   async start(options: SandboxStartOptions): Promise<Sandbox> {
     const log = options.onLog ?? (() => undefined);
+    const report = { log, progress: options.onProgress ?? (() => undefined) };
+    const { workspaceHostPath } = options;
+    report.progress({ message: 'Connecting to the container engine' });
     await this.ping();
     if (this.engine) log(`engine ${this.engine.description} (from ${this.engine.source})`);
     if (options.egressHostFolder && this.engine && !this.engine.local) {
@@ -44,21 +56,54 @@ export class DockerSandboxProvider implements SandboxProvider {
         'config-invalid',
       );
     }
-    const loaded = await loadDevcontainer(options.workspaceHostPath);
+    const loaded = await loadDevcontainer(workspaceHostPath);
     ignoredSettings(loaded.config).forEach(log);
-    const source = imageSource(loaded, options.workspaceHostPath);
-    const image = source.kind === 'image' ? await ensureImage(this.docker, source.image, log) : await buildImage(this.docker, source, options.workspaceHostPath, log);
-    const imageInfo = imageInspectSchema.safeParse(await this.docker.getImage(image).inspect().catch(() => undefined));
-    if (!imageInfo.success) throw new SandboxError(`The image ${image} cannot be inspected after it was prepared; is the engine still running?`, 'image-unavailable');
-    const imagePath = imageInfo.data.Config?.Env?.find((e) => e.startsWith('PATH='))?.slice('PATH='.length);
-    const spec = adaptSpecForEngine(
-      withEgressMount(toContainerSpec(loaded.config, { ...options, image, owner: ownerLabel(), ...(imagePath ? { imagePath } : {}) }), options.egressHostFolder),
-      await engineFlavor(this.docker),
-    );
+    const hostEnvSource = options.hostEnv ?? process.env;
+    const hostEnv = hostEnvironment({ ...(options.environmentAllowList ? { allowList: options.environmentAllowList } : {}), env: hostEnvSource });
+    hostEnv.refusedEntries.forEach(log);
+    const planOptions = {
+      workspaceHostPath,
+      agentsHostPath: options.agentsHostPath,
+      sessionId: options.sessionId,
+      owner: ownerLabel(),
+      policy: options.sandboxPolicy ?? STRICT_SANDBOX_POLICY,
+      hostEnv,
+      ...(hostEnvSource.SSH_AUTH_SOCK ? { sshAuthSock: hostEnvSource.SSH_AUTH_SOCK } : {}),
+    };
+    const features = await loadLocalFeatures(loaded, workspaceHostPath);
+    // Refuse before building anything: devcontainer.json and its features alone are checked here.
+    planSandbox(loaded.config, { ...planOptions, image: '(not built yet)', imageMetadata: featureEntries(features) });
+    if (loaded.config.initializeCommand !== undefined) {
+      report.progress({ message: 'Running initializeCommand on the host' });
+      await runInitializeCommand(loaded.config.initializeCommand, workspaceHostPath, { onRecord: options.onLifecycleCommand, log });
+    }
+
+    const source = imageSource(loaded, workspaceHostPath);
+    const vars = { localWorkspaceFolder: workspaceHostPath, localWorkspaceFolderBasename: path.basename(workspaceHostPath) };
+    const baseImage =
+      source.kind === 'image'
+        ? await ensureImage(this.docker, source.image, report)
+        : await buildImage(this.docker, { ...source, args: Object.fromEntries(Object.entries(source.args).map(([k, v]) => [k, substitute(v, { vars, hostEnv }, `build.args.${k}`)])) }, workspaceHostPath, report);
+    const baseInfo = await this.inspectImage(baseImage);
+    const baseEntries = parseMetadataLabel(baseInfo.Config?.Labels?.[METADATA_LABEL], baseImage);
+    const image = features.length > 0 ? await buildFeaturesImage(this.docker, baseImage, baseEntries, features, loaded.config, report) : baseImage;
+    const imageInfo = image === baseImage ? baseInfo : await this.inspectImage(image);
+    const imageEnv = Object.fromEntries((imageInfo.Config?.Env ?? []).map((e) => [e.slice(0, Math.max(0, e.indexOf('='))), e.slice(e.indexOf('=') + 1)]).filter(([k]) => k));
+    const imagePath = imageEnv.PATH;
+    const plan = planSandbox(loaded.config, {
+      ...planOptions,
+      image,
+      imageEnv,
+      ...(imagePath ? { imagePath } : {}),
+      imageMetadata: [...baseEntries.map((entry) => ({ origin: `the ${METADATA_LABEL} label of ${baseImage}`, entry })), ...featureEntries(features)],
+    });
+    for (const line of describeAllowed(plan.hardening)) log(line);
+    const spec = adaptSpecForEngine(withEgressMount(plan.spec, options.egressHostFolder), await engineFlavor(this.docker));
     for (const id of await removeOrphanedSandboxes(this.docker)) {
       log(`removed the sandbox ${id.slice(0, 12)} of a crashed session`);
     }
 
+    report.progress({ message: 'Starting the sandbox container' });
     let container: Dockerode.Container;
     try {
       container = await this.docker.createContainer(spec);
@@ -72,12 +117,18 @@ export class DockerSandboxProvider implements SandboxProvider {
       }
       throw new SandboxError(`Could not create the sandbox container from ${image}: ${dockerMessage(error)}`, 'container-failed');
     }
-    const sandbox = new DockerSandbox(this.docker, container, image, containerWorkspaceFolder(loaded.config, options.workspaceHostPath));
+    const execUser = plan.execUser === plan.spec.User ? undefined : plan.execUser;
+    const sandbox = new DockerSandbox(this.docker, container, image, plan.workspaceFolder, { user: execUser, remoteEnv: plan.remoteEnv });
     try {
       await container.start();
       const state = containerInspectSchema.parse(await container.inspect()).State;
       if (!state.Running) throw new Error(`it is ${state.Status}${state.Error ? `: ${state.Error}` : ''} (exit code ${state.ExitCode ?? '?'}); the image needs /bin/sh`);
-      await checkFromInside(sandbox, options.workspaceHostPath);
+      await checkFromInside(sandbox, workspaceHostPath);
+      if (execUser !== undefined && plan.spec.User) await checkFromInside(sandbox, workspaceHostPath, plan.spec.User);
+      if (plan.lifecycle.length > 0) {
+        report.progress({ message: 'Running lifecycle commands' });
+        await runLifecycleSteps(plan.lifecycle, (argv) => sandbox.runToEnd(argv), { user: plan.execUser, onRecord: options.onLifecycleCommand, log });
+      }
     } catch (error) {
       await sandbox.stop();
       if (error instanceof SandboxError) throw error;
@@ -85,6 +136,12 @@ export class DockerSandboxProvider implements SandboxProvider {
     }
     log(`sandbox ${container.id.slice(0, 12)} running ${image} (no network, read-only root, workspace read-only at ${sandbox.workspaceFolder})`);
     return sandbox;
+  }
+
+  private async inspectImage(image: string): Promise<z.infer<typeof imageInspectSchema>> {
+    const info = imageInspectSchema.safeParse(await this.docker.getImage(image).inspect().catch(() => undefined));
+    if (!info.success) throw new SandboxError(`The image ${image} cannot be inspected after it was prepared; is the engine still running?`, 'image-unavailable');
+    return info.data;
   }
 
   private async ping(): Promise<void> {
@@ -101,7 +158,9 @@ export class DockerSandboxProvider implements SandboxProvider {
       if (hint) throw new SandboxError(`Cannot reach the Docker engine at ${where}: ${dockerMessage(error).trim()}. ${hint}`, 'engine-unreachable');
       throw new SandboxError(
         `Cannot reach the Docker engine at ${where} (${dockerMessage(error)}).${denied} ` +
-          'Start Docker (Docker Desktop, or `sudo systemctl start docker` / `sudo dockerd`), or set DOCKER_HOST to a running engine, then start the session again.',
+          (process.env.DOCKER_HOST
+            ? `DOCKER_HOST is set to ${process.env.DOCKER_HOST}: start the engine there, or unset DOCKER_HOST to use the local engine, then start the session again.`
+            : 'Start Docker (Docker Desktop, or `sudo systemctl start docker` / `sudo dockerd`), or set DOCKER_HOST to a running engine, then start the session again.'),
         'engine-unreachable',
       );
     } finally {
@@ -122,8 +181,18 @@ const STARTUP_PROBE = [
   'exit 0',
 ].join('\n');
 
-async function checkFromInside(sandbox: Sandbox, workspaceHostPath: string): Promise<void> {
-  const probe = await sandbox.runCommand(['/bin/sh', '-c', STARTUP_PROBE, 'probe', sandbox.workspaceFolder, sandbox.agentsFolder], { cwd: '/' });
+/** What the team policy allowed beyond the defaults, for the log. */
+function describeAllowed(hardening: Hardening): string[] {
+  const lines: string[] = [];
+  if (hardening.privileged) lines.push('privileged (sandbox.allowPrivileged)');
+  if (hardening.capAdd.length > 0) lines.push(`capAdd ${hardening.capAdd.join(', ')} (sandbox.allowCapAdd)`);
+  if (hardening.securityOpt.length > 0) lines.push(`securityOpt ${hardening.securityOpt.join(', ')} (sandbox.allowSecurityOpt)`);
+  for (const m of hardening.mounts) if (m.type === 'bind') lines.push(`bind mount ${m.source} -> ${m.target}${m.readOnly ? ' (read-only)' : ''} (sandbox.allowMounts)`);
+  return lines.map((line) => `allowed by the team policy: ${line}`);
+}
+
+async function checkFromInside(sandbox: Sandbox, workspaceHostPath: string, user?: string): Promise<void> {
+  const probe = await sandbox.runCommand(['/bin/sh', '-c', STARTUP_PROBE, 'probe', sandbox.workspaceFolder, sandbox.agentsFolder], { cwd: '/', ...(user ? { user } : {}) });
   const status = await probe.exited;
   const lines = probe.output().text.split('\n');
   const ids = lines.find((l) => l.startsWith('uid '))?.split(' ').slice(1).map(Number) ?? [];
@@ -152,12 +221,26 @@ class DockerSandbox implements Sandbox {
     private readonly container: Dockerode.Container,
     readonly image: string,
     readonly workspaceFolder: string,
+    /** remoteUser (when it differs from the container's user) and remoteEnv apply to every exec. */
+    private readonly remote: { user: string | undefined; remoteEnv: Record<string, string | null> },
   ) {
     this.containerId = container.id;
   }
 
+  /** remoteEnv under the caller's variables; remoteEnv's null entries are unset unless the caller sets them. */
+  private execEnv(env: Record<string, string>): { env: Record<string, string>; unset: string[] } {
+    const merged: Record<string, string> = {};
+    const unset: string[] = [];
+    for (const [k, v] of Object.entries(this.remote.remoteEnv)) {
+      if (v === null) unset.push(k);
+      else merged[k] = v;
+    }
+    Object.assign(merged, env);
+    return { env: merged, unset: unset.filter((k) => !(k in env)) };
+  }
+
   async execAgent(argv: string[], env: Record<string, string> = {}): Promise<AgentProcess> {
-    const started = await startExec(this.container, { argv, env, attachStdin: true });
+    const started = await startExec(this.container, { argv, ...this.execEnv(env), user: this.remote.user, attachStdin: true });
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     this.docker.modem.demuxStream(started.socket, stdout, stderr);
@@ -177,7 +260,7 @@ class DockerSandbox implements Sandbox {
   }
 
   async runCommand(argv: string[], options: CommandOptions): Promise<RunningCommand> {
-    const started = await startExec(this.container, { argv, env: options.env ?? {}, cwd: options.cwd, attachStdin: false });
+    const started = await startExec(this.container, { argv, ...this.execEnv(options.env ?? {}), cwd: options.cwd, user: options.user ?? this.remote.user, attachStdin: false });
     const tail = new TailBuffer(options.outputByteLimit ?? DEFAULT_OUTPUT_LIMIT);
     const sink = new Writable({
       write: (chunk: Buffer, _encoding, callback) => {
@@ -187,6 +270,14 @@ class DockerSandbox implements Sandbox {
     });
     this.docker.modem.demuxStream(started.socket, sink, sink);
     return this.handle(started, () => undefined).asCommand(() => tail.read());
+  }
+
+  /** Runs a lifecycle command in the workspace folder as the remote user, to its end. */
+  async runToEnd(argv: string[]): Promise<CommandResult> {
+    const command = await this.runCommand(argv, { cwd: this.workspaceFolder, outputByteLimit: LIFECYCLE_OUTPUT_LIMIT });
+    const status = await command.exited;
+    const { text, truncated } = command.output();
+    return { exitCode: status.exitCode, output: text, truncated };
   }
 
   stop(): Promise<void> {
@@ -209,7 +300,8 @@ class DockerSandbox implements Sandbox {
   /** Sends SIGTERM to the exec's process group, then SIGKILL after 3 s. */
   private async killExec(pidFile: string): Promise<void> {
     if (this.stopping) return;
-    const killer = await startExec(this.container, { argv: ['/bin/sh', '-c', KILL_SCRIPT, pidFile], env: {}, cwd: '/', attachStdin: false, wrap: false }).catch(() => undefined);
+    // As the remote user: the processes to signal are its own.
+    const killer = await startExec(this.container, { argv: ['/bin/sh', '-c', KILL_SCRIPT, pidFile], env: {}, cwd: '/', user: this.remote.user, attachStdin: false, wrap: false }).catch(() => undefined);
     if (!killer) return; // the container is gone, and the process with it
     killer.socket.resume();
     await new Promise<void>((resolve) => {

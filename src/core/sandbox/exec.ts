@@ -43,18 +43,21 @@ export interface ExecRequest {
   attachStdin: boolean;
   /** Record the pid so kill() can find the process group (off for the killer itself). */
   wrap?: boolean;
+  /** Variables to remove from the container's environment (remoteEnv entries set to null). */
+  unset?: string[];
 }
 
 /** Starts `docker exec` with stdio hijacked. */
 export async function startExec(container: Dockerode.Container, request: ExecRequest): Promise<StartedExec> {
   const { argv, env } = request;
   if (argv.length === 0) throw new SandboxError('Cannot run an empty command', 'exec-failed');
-  const badName = Object.keys(env).find((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
+  const unset = request.unset ?? [];
+  const badName = [...Object.keys(env), ...unset].find((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
   if (badName !== undefined) throw new SandboxError(`Invalid environment variable name ${JSON.stringify(badName)}`, 'exec-failed');
   const pidFile = `/tmp/.warden-exec-${randomUUID()}.pid`;
   try {
     const exec = await container.exec({
-      Cmd: request.wrap === false ? argv : ['/bin/sh', '-c', EXEC_WRAPPER, pidFile, ...argv],
+      Cmd: request.wrap === false ? argv : ['/bin/sh', '-c', `${unset.length > 0 ? `unset ${unset.join(' ')}; ` : ''}${EXEC_WRAPPER}`, pidFile, ...argv],
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       ...(request.cwd ? { WorkingDir: request.cwd } : {}),
       ...(request.user ? { User: request.user } : {}),

@@ -6,8 +6,9 @@ export const progressLineSchema = z.looseObject({
   status: z.string().optional(),
   id: z.string().optional(),
   progress: z.string().optional(),
+  progressDetail: z.looseObject({ current: z.number().optional(), total: z.number().optional() }).nullish(),
   error: z.string().optional(),
-  errorDetail: z.looseObject({ message: z.string().optional() }).optional(),
+  errorDetail: z.looseObject({ message: z.string().optional(), code: z.number().optional() }).optional(),
 });
 export type ProgressLine = z.infer<typeof progressLineSchema>;
 

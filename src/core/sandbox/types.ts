@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { SandboxSection } from '../policy/schema';
 
 /**
  * The sandbox boundary as the rest of Warden sees it. The Docker implementation lives
@@ -12,6 +13,16 @@ export interface SandboxStartOptions {
   agentsHostPath: string;
   /** Progress and build/pull log lines, for the output channel. */
   onLog?: (line: string) => void;
+  /** Coarse progress (pull per layer, build per step), for a progress notification. */
+  onProgress?: (progress: SandboxProgress) => void;
+  /** Each lifecycle command once it ended (awaited, so it is on the record before the next runs). */
+  onLifecycleCommand?: (record: LifecycleCommandRecord) => void | Promise<void>;
+  /** The team policy's "sandbox" section; absent means nothing security-relevant is allowed. */
+  sandboxPolicy?: SandboxSection | undefined;
+  /** Host variables that may enter the container (names or PREFIX* patterns); default LANG, LANGUAGE, LC_*, TZ, TERM. */
+  environmentAllowList?: readonly string[];
+  /** The host environment to draw allow-listed variables from (default process.env). */
+  hostEnv?: Readonly<Record<string, string | undefined>>;
   /** Identifies this session in container labels. */
   sessionId: string;
   /** Host folder holding the egress proxy's socket (policy allows hosts); mounted at /run/warden. None: no way out. */
@@ -39,6 +50,8 @@ export interface CommandOptions {
   env?: Record<string, string>;
   /** Keep at most this many bytes of output (the tail is kept); default 1 MiB. */
   outputByteLimit?: number;
+  /** Run as this user instead of the sandbox's remote user. */
+  user?: string;
 }
 
 /** A command approved by a reviewer, running in the container. */
@@ -79,8 +92,36 @@ export class SandboxError extends Error {
       | 'image-unavailable'
       | 'build-failed'
       | 'container-failed'
-      | 'exec-failed',
+      | 'exec-failed'
+      | 'config-refused'
+      | 'lifecycle-failed',
   ) {
     super(message);
   }
+}
+
+/** A step of preparing the sandbox, for a progress notification. */
+export interface SandboxProgress {
+  /** One line: "Pulling node:20: 3 of 5 layers, 40 MB of 120 MB", "Step 3/5: RUN npm ci". */
+  message: string;
+  /** 0..1 when known (pull bytes, build steps). */
+  fraction?: number;
+}
+
+/** One lifecycle command (onCreateCommand, ...), run and finished; the supervisor audits it. */
+export interface LifecycleCommandRecord {
+  hook: 'initializeCommand' | 'onCreateCommand' | 'updateContentCommand' | 'postCreateCommand' | 'postStartCommand' | 'postAttachCommand';
+  /** "devcontainer.json", "feature ./x", "image label of y". */
+  origin: string;
+  /** The key of an object-form command. */
+  name?: string;
+  /** As written: a shell string or an argv. */
+  command: string | string[];
+  /** Where it ran: in the sandbox (no network, as the remote user) or on the host (initializeCommand). */
+  where: 'container' | 'host';
+  user?: string;
+  exitCode: number | null;
+  /** Tail of stdout and stderr interleaved. */
+  output: string;
+  truncated: boolean;
 }
