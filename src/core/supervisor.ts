@@ -11,7 +11,7 @@ import { TerminalRegistry } from './agent/terminals';
 import type { ProposalStore } from './proposals/store';
 import type { Reviewer } from './proposals/model';
 import { WorkspacePathMapper } from './sandbox/paths';
-import type { AgentProcess, Sandbox, SandboxProvider } from './sandbox/types';
+import type { AgentProcess, Sandbox, SandboxProgress, SandboxProvider } from './sandbox/types';
 import { BoundedText } from './util/boundedText';
 import { Emitter } from './util/events';
 import type { WorkspaceFiles } from './workspace/files';
@@ -41,6 +41,10 @@ export interface SessionOptions {
   git?: SessionGit;
   /** How long a proposal may wait for a human before it is rejected (never approved); default 30 minutes. */
   decisionTimeoutMs?: number;
+  /** Sandbox preparation (pull per layer, build per step), for a progress notification. */
+  onSandboxProgress?: (progress: SandboxProgress) => void;
+  /** Host variables that may enter the sandbox (default LANG, LANGUAGE, LC_*, TZ, TERM). */
+  environmentAllowList?: readonly string[];
 }
 
 /** What the session shows the user while the agent works. */
@@ -158,6 +162,11 @@ export class AgentSession {
       sessionId: this.id,
       onLog: log,
       ...(this.egress ? { egressHostFolder: this.egress.hostFolder } : {}),
+      // The team policy decides which security-relevant devcontainer properties are honoured.
+      sandboxPolicy: options.policy?.current().sandbox,
+      ...(options.onSandboxProgress ? { onProgress: options.onSandboxProgress } : {}),
+      ...(options.environmentAllowList ? { environmentAllowList: options.environmentAllowList } : {}),
+      onLifecycleCommand: (record) => this.record({ actor: this.wardenActor(), type: 'lifecycle.command', data: { ...record } }).then(() => undefined),
     });
     await this.record({
       actor: this.wardenActor(),

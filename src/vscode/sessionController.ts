@@ -5,7 +5,7 @@ import { resolveReviewer } from '../core/git/identity';
 import { SessionGit } from '../core/git/sessionGit';
 import type { Decision, Reviewer } from '../core/proposals/model';
 import type { ProposalStore } from '../core/proposals/store';
-import type { SandboxProvider } from '../core/sandbox/types';
+import type { SandboxProgress, SandboxProvider } from '../core/sandbox/types';
 import { AgentSession, errorMessage, type SessionEvent } from '../core/supervisor';
 import { EditorWorkspaceFiles } from './editorWorkspaceFiles';
 import type { PolicyService } from './policyService';
@@ -83,10 +83,17 @@ export class SessionController implements vscode.Disposable {
           reviewer,
           git,
           ...(policy ? { policy } : {}),
-          log: (line) => {
-            this.log.info(`[sandbox] ${line}`);
-            progress.report({ message: line.slice(0, 120) });
-          },
+          ...(settings.environmentAllowList ? { environmentAllowList: settings.environmentAllowList } : {}),
+          log: (line) => this.log.info(`[sandbox] ${line}`),
+          // Pull per layer and build per step; the build log itself goes to the output channel.
+          onSandboxProgress: (() => {
+            let shown = 0;
+            return (step: SandboxProgress) => {
+              const percent = step.fraction === undefined ? shown : Math.round(step.fraction * 100);
+              progress.report({ message: step.message.slice(0, 160), ...(percent > shown ? { increment: percent - shown } : {}) });
+              shown = Math.max(shown, percent); // the bar only moves forward
+            };
+          })(),
         }),
     );
     this.session = session;

@@ -10,6 +10,8 @@ export interface WardenSettings {
   auditRedact: { envVars: string[]; patterns: string[] };
   /** How long a proposal waits for a reviewer before Warden rejects it (milliseconds, at least 10 s). */
   decisionTimeoutMs: number;
+  /** Host environment variables that may enter the sandbox; undefined means Warden's default list. */
+  environmentAllowList: string[] | undefined;
 }
 
 export function readSettings(scope?: vscode.ConfigurationScope): WardenSettings {
@@ -24,6 +26,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): WardenSettings 
     auditRedact: { envVars: strings(config.get<unknown>('audit.redact.envVars')), patterns: strings(config.get<unknown>('audit.redact.patterns')) },
     agentCommand: typeof agentCommand === 'string' ? agentCommand : '',
     decisionTimeoutMs: decisionTimeoutMs(config.get<unknown>('review.decisionTimeoutSeconds')),
+    environmentAllowList: Array.isArray(config.get<unknown>('sandbox.environmentAllowList')) ? strings(config.get<unknown>('sandbox.environmentAllowList')) : undefined,
     auditOtlp: typeof endpoint === 'string' && /^https?:\/\//.test(endpoint.trim()) ? { endpoint: endpoint.trim(), headers } : undefined,
   };
 }
