@@ -103,16 +103,8 @@ describe('no human credentials in the sandbox (real Docker engine)', function ()
     workspace = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-cred-ws-'));
     await fs.chmod(workspace, 0o755);
     await fs.mkdir(path.join(workspace, '.devcontainer'));
-    // A devcontainer.json that asks for the usual ways in: they are ignored, not applied.
-    await fs.writeFile(
-      path.join(workspace, '.devcontainer', 'devcontainer.json'),
-      JSON.stringify({
-        image: BASE_IMAGE,
-        mounts: [`source=${home}/.ssh,target=/home/warden/.ssh,type=bind`, `source=${socketPath},target=/ssh-agent,type=bind`],
-        remoteEnv: { GITHUB_TOKEN: '${localEnv:GITHUB_TOKEN}', SSH_AUTH_SOCK: '/ssh-agent' },
-        features: { 'ghcr.io/devcontainers/features/github-cli:1': {} },
-      }),
-    );
+    // The usual ways in (host mounts, ${localEnv:...}, registry features) are refused: see the last tests.
+    await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE }));
     // A marker that is meant to be visible: proves the searches below can find one.
     await fs.writeFile(path.join(workspace, 'README.md'), `a workspace ${RUN}-visible\n`);
     agents = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-cred-agents-'));
@@ -151,7 +143,9 @@ describe('no human credentials in the sandbox (real Docker engine)', function ()
       assert.deepEqual(leaked, []);
     }
     const inspect = (await docker.getContainer(sandbox!.containerId).inspect()) as { Config: { Env: string[] } };
-    assert.deepEqual(inspect.Config.Env.map((e) => e.split('=')[0]).sort(), ['HOME', 'PATH']);
+    // Besides HOME and PATH, only the default host allow-list (LANG, LANGUAGE, LC_*, TZ, TERM) may pass.
+    const defaults = (n: string): boolean => ['LANG', 'LANGUAGE', 'TZ', 'TERM'].includes(n) || n.startsWith('LC_');
+    assert.deepEqual(inspect.Config.Env.map((e) => e.split('=')[0]!).filter((n) => !defaults(n)).sort(), ['HOME', 'PATH']);
   });
 
   it('mounts only the workspace and the agents folder: no socket, no ~/.ssh, nothing of the host home', async () => {
@@ -186,9 +180,30 @@ describe('no human credentials in the sandbox (real Docker engine)', function ()
       await fs.writeFile(path.join(leaky, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE, containerEnv: { TOKEN: '${localEnv:GITHUB_TOKEN}' } }));
       await assert.rejects(provider.start({ workspaceHostPath: leaky, agentsHostPath: agents, sessionId: `cred-${RUN}-leaky` }), (error: unknown) => {
         assert.ok(error instanceof SandboxError && error.code === 'config-invalid', String(error));
-        assert.match(error.message, /never passes host environment variables into the sandbox/);
+        assert.match(error.message, /\$\{localEnv:GITHUB_TOKEN\}, which Warden does not pass into the sandbox: "GITHUB_TOKEN" is never passed/);
         return true;
       });
+    } finally {
+      await fs.rm(leaky, { recursive: true, force: true });
+    }
+  });
+
+  it('a devcontainer.json that mounts ~/.ssh or the SSH agent, or asks for a registry feature, is refused with the reason', async () => {
+    const leaky = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-cred-leaky-'));
+    const write = (config: object): Promise<void> => fs.writeFile(path.join(leaky, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE, ...config }));
+    try {
+      await fs.chmod(leaky, 0o755);
+      await fs.mkdir(path.join(leaky, '.devcontainer'));
+      const everything = { allowPrivileged: true, allowCapAdd: [], allowSecurityOpt: [], allowMounts: true, allowRunArgs: true, allowInitializeCommand: false, allowNetwork: false };
+      await write({ mounts: [`source=${home}/.ssh,target=/k,type=bind`, `source=${socketPath},target=/ssh-agent,type=bind`] });
+      await assert.rejects(provider.start({ workspaceHostPath: leaky, agentsHostPath: agents, sessionId: `cred-${RUN}-mounts`, sandboxPolicy: everything }), (error: unknown) => {
+        assert.ok(error instanceof SandboxError && error.code === 'config-refused', String(error));
+        assert.match(error.message, /~\/\.ssh \(credentials\); no policy can allow that/);
+        assert.match(error.message, /(SSH agent socket|host home folder).*no policy can allow that/);
+        return true;
+      });
+      await write({ features: { 'ghcr.io/devcontainers/features/github-cli:1': {} } });
+      await assert.rejects(provider.start({ workspaceHostPath: leaky, agentsHostPath: agents, sessionId: `cred-${RUN}-feature` }), /comes from a registry; Warden installs only local features/);
     } finally {
       await fs.rm(leaky, { recursive: true, force: true });
     }
