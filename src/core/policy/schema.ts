@@ -79,13 +79,13 @@ export const NetworkSection = z
     allow: z
       .array(
         z.strictObject({
-          host: z.string().min(1).describe('Host name, or *.example.com'),
+          host: z.string().min(1).describe('Host name, *.example.com (names below example.com), or an IP address'),
           ports: z.array(z.number().int().min(1).max(65535)).min(1).optional(),
         }),
       )
       .default([]),
   })
-  .describe('Egress allow-list of hosts and ports (validated now; enforced by the sandbox egress control).');
+  .describe('Egress allow-list of hosts and ports, enforced by the egress proxy (the only way out of the sandbox). Without ports: 443 and 80.');
 
 export const GitSection = z
   .strictObject({
