@@ -116,38 +116,35 @@ export class ModelBridgeProvider implements SandboxProvider {
     return sandbox;
   }
 
-  /** The same sandbox; the agent's stdout is also split into lines here (Warden reads it unchanged). */
+  /**
+   * The same sandbox object (every other field and method untouched); only execAgent is
+   * wrapped so the protocol lines both ways are also kept here. Warden reads them unchanged.
+   */
   private traced(sandbox: Sandbox): Sandbox {
     const frames = this.agentFrames;
     const wardenFrames = this.wardenFrames;
-    return {
-      containerId: sandbox.containerId,
-      workspaceFolder: sandbox.workspaceFolder,
-      agentsFolder: sandbox.agentsFolder,
-      image: sandbox.image,
-      runCommand: (argv, options) => sandbox.runCommand(argv, options),
-      stop: () => sandbox.stop(),
-      execAgent: async (argv, env) => {
-        const agent = await sandbox.execAgent(argv, env);
-        let pending = '';
-        agent.stdout.on('data', (chunk: Buffer) => {
-          const lines = (pending + chunk.toString('utf8')).split('\n');
-          pending = lines.pop() ?? '';
-          frames.push(...lines.filter(Boolean));
-        });
-        const stdin = new Writable({
-          write: (chunk: Buffer, _encoding, callback) => {
-            wardenFrames.push(...Buffer.from(chunk).toString('utf8').split('\n').filter(Boolean));
-            agent.stdin.write(chunk, () => callback());
-          },
-          final: (callback) => {
-            agent.stdin.end();
-            callback();
-          },
-        });
-        return { stdin, stdout: agent.stdout, stderr: agent.stderr, exited: agent.exited, kill: () => agent.kill() };
-      },
+    const execAgent = sandbox.execAgent.bind(sandbox);
+    sandbox.execAgent = async (argv, env) => {
+      const agent = await execAgent(argv, env);
+      let pending = '';
+      agent.stdout.on('data', (chunk: Buffer) => {
+        const lines = (pending + chunk.toString('utf8')).split('\n');
+        pending = lines.pop() ?? '';
+        frames.push(...lines.filter(Boolean));
+      });
+      const stdin = new Writable({
+        write: (chunk: Buffer, _encoding, callback) => {
+          wardenFrames.push(...Buffer.from(chunk).toString('utf8').split('\n').filter(Boolean));
+          agent.stdin.write(chunk, () => callback());
+        },
+        final: (callback) => {
+          agent.stdin.end();
+          callback();
+        },
+      });
+      return { stdin, stdout: agent.stdout, stderr: agent.stderr, exited: agent.exited, kill: () => agent.kill() };
     };
+    return sandbox;
   }
 
   /** Text the agent reported in failed tool calls (why a tool did not work, in the agent's words). */
