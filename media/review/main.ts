@@ -358,7 +358,7 @@ function field(label: string, ...content: Array<Node | string>): HTMLElement {
 
 // ---------------------------------------------------------------- cards
 
-const KIND_LABELS: Record<ProposalView['kind'], string> = { edit: 'Edit', command: 'Command', permission: 'Permission' };
+const KIND_LABELS: Record<ProposalView['kind'], string> = { edit: 'Edit', command: 'Command', permission: 'Permission', question: 'Needs your input' };
 
 function stateLabel(proposal: ProposalView): string {
   switch (proposal.state) {
@@ -448,6 +448,11 @@ function buildCard(proposal: ProposalView): HTMLLIElement {
       break;
     case 'permission':
       renderPermission(body, proposal, check);
+      break;
+    case 'question':
+      body.appendChild(field('Question', textElement('span', 'question', proposal.question, check)));
+      if (proposal.answer !== undefined) body.appendChild(field('Answer', textElement('span', 'answer', proposal.answer, check)));
+      else if (proposal.state === 'pending') body.appendChild(el('p', 'muted', 'Answer it in the Warden Session view (or with "Warden: Answer Agent Question"); Reject declines to answer.'));
       break;
   }
   renderOutcome(body, proposal, check);

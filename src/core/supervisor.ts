@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type * as acp from '@agentclientprotocol/sdk';
-import { ACP_PROTOCOL_VERSION, connectAcpClient } from './agent/acpClient';
 import { agentArgv } from './agent/agentCommand';
+import type { AgentConnection, AgentProtocol, AgentSessionInfo } from './agent/connection';
+import { connectAgent } from './session/connectAgent';
+import type { SessionEvent } from './session/sessionEvents';
+import type { RuleSuggestion } from './policy/suggestions';
 import { EgressSession } from './egress/session';
 import type { AuditActor, AuditEventInput } from './audit/types';
 import { policyScopeLayers, policySummary, type PolicyProvider } from './policy/effective';
 import { SessionGit } from './git/sessionGit';
-import { ProposalHandlers, type ApplyBatch } from './session/proposalHandlers';
+import { ProposalHandlers, type ApplyBatch, type ProposalHandlerDeps } from './session/proposalHandlers';
 import { TerminalRegistry } from './agent/terminals';
 import type { ProposalStore } from './proposals/store';
 import type { Reviewer } from './proposals/model';
@@ -45,14 +48,18 @@ export interface SessionOptions {
   onSandboxProgress?: (progress: SandboxProgress) => void;
   /** Host variables that may enter the sandbox (default LANG, LANGUAGE, LC_*, TZ, TERM). */
   environmentAllowList?: readonly string[];
+  /** The agent's protocol; default ACP. */
+  agentProtocol?: AgentProtocol;
+  /** Extra environment for the agent process only (its model API key, from a configured secret). */
+  agentEnv?: Record<string, string>;
+  /** Resume this agent session (ACP `session/load`, app-server `thread/resume`) instead of starting one. */
+  resumeAgentSessionId?: string;
+  /** An "always allow" answer suggested a policy rule. */
+  onSuggestion?: (suggestion: RuleSuggestion) => void;
 }
 
-/** What the session shows the user while the agent works. */
-export type SessionEvent =
-  | { type: 'agent-message'; text: string }
-  | { type: 'tool-call'; title: string; status: string; kind: string }
-  | { type: 'plan'; entries: Array<{ content: string; status: string }> }
-  | { type: 'ended'; reason: string };
+/** What the session shows the user while the agent works (see session/sessionEvents.ts). */
+export type { SessionEvent } from './session/sessionEvents';
 
 export type SessionState = 'starting' | 'ready' | 'prompting' | 'ended';
 
@@ -68,8 +75,8 @@ export class AgentSession {
   private sandbox: Sandbox | undefined;
   private agentProcess: AgentProcess | undefined;
   private egress: EgressSession | undefined;
-  private connection: acp.ClientConnection | undefined;
-  private agentSessionId: string | undefined;
+  private connection: AgentConnection | undefined;
+  private agentSessionInfo: AgentSessionInfo | undefined;
   private agentActor: AuditActor = { kind: 'agent', id: 'agent' };
   private readonly terminals = new TerminalRegistry();
   private turnMessage = new BoundedText();
@@ -85,6 +92,11 @@ export class AgentSession {
 
   get containerId(): string | undefined {
     return this.sandbox?.containerId;
+  }
+
+  /** The agent's own session (its id is what "Resume Agent Session" names), once open. */
+  get agentSession(): AgentSessionInfo | undefined {
+    return this.agentSessionInfo;
   }
 
   /** Starts the sandbox and the agent, and opens an ACP session. Cleans up everything on failure. */
@@ -107,19 +119,16 @@ export class AgentSession {
     this.turnMessage = new BoundedText();
     await this.record({ actor: this.humanActor(), type: 'instruction', data: { text: instruction } });
     try {
-      const response = await connection.agent.request('session/prompt', {
-        sessionId: this.requireAgentSessionId(),
-        prompt: [{ type: 'text', text: instruction }],
-      });
+      const stopReason = await connection.prompt(instruction);
       // The SDK settles a response before the handlers of notifications that arrived ahead of
       // it have run; let them run, so the agent's last words belong to this turn's record.
       await new Promise((resolve) => setImmediate(resolve));
       await this.record({
         actor: this.agentActor,
         type: 'turn.ended',
-        data: { stopReason: response.stopReason, agentMessage: this.turnMessage.toString() },
+        data: { stopReason, agentMessage: this.turnMessage.toString() },
       });
-      return response.stopReason;
+      return stopReason;
     } catch (error) {
       await this.record({ actor: this.wardenActor(), type: 'error', data: { during: 'session/prompt', message: errorMessage(error) } });
       throw error;
@@ -130,8 +139,7 @@ export class AgentSession {
 
   /** Cancels the agent's turn (pending proposals of the turn are orphaned by the agent's exit or its cancel). */
   async cancel(): Promise<void> {
-    if (!this.connection || !this.agentSessionId) return;
-    await this.connection.agent.notify('session/cancel', { sessionId: this.agentSessionId }).catch(() => undefined);
+    await this.connection?.cancel().catch(() => undefined);
   }
 
   /** Stops the agent and its sandbox. Pending proposals become orphaned, never applied. */
@@ -181,14 +189,14 @@ export class AgentSession {
 
     const { argv, label } = agentArgv(options.agentCommand, this.sandbox.agentsFolder);
     this.agentActor = { kind: 'agent', id: label };
-    this.agentProcess = await this.sandbox.execAgent(argv, this.egress?.envFor({ kind: 'agent' }));
+    this.agentProcess = await this.sandbox.execAgent(argv, { ...options.agentEnv, ...this.egress?.envFor({ kind: 'agent' }) });
     this.agentProcess.stderr.on('data', (chunk: Buffer) => log(`[agent stderr] ${chunk.toString('utf8').trimEnd()}`));
     void this.agentProcess.exited.then((status) => {
       if (this.stateValue !== 'ended') void this.end(`the agent exited (code ${status.exitCode ?? 'none'}${status.signal ? `, signal ${status.signal}` : ''})`);
     });
 
     const mapper = new WorkspacePathMapper(options.workspaceRoot, this.sandbox.workspaceFolder);
-    const handlers = new ProposalHandlers({
+    const deps: ProposalHandlerDeps = {
       sessionId: this.id,
       sandbox: this.sandbox,
       mapper,
@@ -209,26 +217,35 @@ export class AgentSession {
             classifyCommand: (command: string | readonly string[]) => options.git!.classifyCommand(command),
           }
         : {}),
-    });
-    this.connection = connectAcpClient(this.agentProcess, handlers, (violation) => {
+      ...(options.onSuggestion ? { onSuggestion: options.onSuggestion } : {}),
+    };
+    const protocol = options.agentProtocol ?? 'acp';
+    this.connection = connectAgent(protocol, this.agentProcess, new ProposalHandlers(deps), deps, (violation) => {
       void this.record({ actor: this.agentActor, type: 'protocol.violation', data: { ...violation } }).catch(() => undefined);
     });
     void this.connection.closed.then(() => {
       if (this.stateValue !== 'ended') void this.end('the agent connection closed');
     });
 
-    const init = await this.connection.agent.request('initialize', {
-      protocolVersion: ACP_PROTOCOL_VERSION,
-      clientCapabilities: { fs: { readTextFile: true, writeTextFile: true }, terminal: true },
-      clientInfo: { name: 'warden', version: '0.1.0' },
+    const info = await this.connection.open({
+      cwd: this.sandbox.workspaceFolder,
+      ...(options.resumeAgentSessionId ? { resumeSessionId: options.resumeAgentSessionId } : {}),
     });
-    if (init.agentInfo?.name) this.agentActor = { kind: 'agent', id: init.agentInfo.name, name: label };
-    const created = await this.connection.agent.request('session/new', { cwd: this.sandbox.workspaceFolder, mcpServers: [] });
-    this.agentSessionId = created.sessionId;
+    this.agentSessionInfo = info;
+    if (info.agentName) this.agentActor = { kind: 'agent', id: info.agentName, name: label };
     await this.record({
       actor: this.agentActor,
       type: 'agent.started',
-      data: { command: argv, protocolVersion: init.protocolVersion, agentInfo: init.agentInfo ?? null, agentSessionId: created.sessionId },
+      data: {
+        command: argv,
+        protocol: info.protocol,
+        protocolVersion: info.protocolVersion,
+        agentInfo: info.agentInfo,
+        agentSessionId: info.agentSessionId,
+        ...(info.resumed ? { resumed: true } : {}),
+        // Names only: the values are secrets and never enter the audit log.
+        ...(options.agentEnv ? { agentEnvNames: Object.keys(options.agentEnv).sort() } : {}),
+      },
     });
     this.stateValue = 'ready';
   }
@@ -317,14 +334,9 @@ export class AgentSession {
     return { kind: 'warden', id: 'warden' };
   }
 
-  private requireConnection(): acp.ClientConnection {
+  private requireConnection(): AgentConnection {
     if (!this.connection || this.stateValue === 'ended') throw new Error('The session has ended');
     return this.connection;
-  }
-
-  private requireAgentSessionId(): string {
-    if (!this.agentSessionId) throw new Error('The agent has no session yet');
-    return this.agentSessionId;
   }
 }
 

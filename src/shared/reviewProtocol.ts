@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { CommandProposal, Decision, EditProposal, PermissionProposal, type Proposal } from '../core/proposals/model';
+import { CommandProposal, Decision, EditProposal, PermissionProposal, QuestionProposal, type Proposal } from '../core/proposals/model';
 
 /**
  * The message contract between the Review panel (extension host, `src/vscode/reviewPanel.ts`)
@@ -45,7 +45,7 @@ export type PermissionProposalView = z.infer<typeof PermissionProposalView>;
 export const CommandProposalView = CommandProposal;
 export type CommandProposalView = z.infer<typeof CommandProposalView>;
 
-export const ProposalView = z.discriminatedUnion('kind', [EditProposalView, CommandProposalView, PermissionProposalView]);
+export const ProposalView = z.discriminatedUnion('kind', [EditProposalView, CommandProposalView, PermissionProposalView, QuestionProposal]);
 export type ProposalView = z.infer<typeof ProposalView>;
 
 export const StateMessage = z.object({ type: z.literal('state'), proposals: z.array(ProposalView) });
@@ -70,6 +70,7 @@ export function toProposalView(proposal: Proposal): ProposalView {
       return { ...proposal, edit };
     }
     case 'command':
+    case 'question':
       return proposal;
   }
 }

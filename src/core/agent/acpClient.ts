@@ -32,10 +32,18 @@ export interface AcpClientHandlers {
 /** Largest single protocol message accepted from an agent; bigger ones end the connection with an error. */
 export const MAX_AGENT_MESSAGE_BYTES = 16 * 1024 * 1024;
 
-/** Speaks ACP v1 to an agent process over its stdio, as the client; `onViolation` hears of frames the protocol has no place for. */
-export function connectAcpClient(agent: AgentProcess, handlers: AcpClientHandlers, onViolation: (violation: ProtocolViolation) => void = () => undefined): acp.ClientConnection {
+/**
+ * Speaks ACP v1 to an agent process over its stdio, as the client; `onViolation` hears of frames the protocol has no place for.
+ * `extension` registers Warden's `_`-prefixed extension methods (which are then not violations).
+ */
+export function connectAcpClient(
+  agent: AgentProcess,
+  handlers: AcpClientHandlers,
+  onViolation: (violation: ProtocolViolation) => void = () => undefined,
+  extension: { methods: readonly string[]; register(app: acp.ClientApp): acp.ClientApp } = { methods: [], register: (app) => app },
+): acp.ClientConnection {
   const m = acp.methods.client;
-  const app = acp
+  const base = acp
     .client({ name: 'warden' })
     .onRequest(m.fs.readTextFile, ({ params }) => handlers.readTextFile(params))
     .onRequest(m.fs.writeTextFile, ({ params }) => handlers.writeTextFile(params))
@@ -46,11 +54,12 @@ export function connectAcpClient(agent: AgentProcess, handlers: AcpClientHandler
     .onRequest(m.terminal.kill, ({ params }) => handlers.killTerminal(params))
     .onRequest(m.terminal.release, ({ params }) => handlers.releaseTerminal(params))
     .onNotification(m.session.update, ({ params }) => handlers.sessionUpdate(params));
+  const app = extension.register(base);
   const input = Readable.toWeb(agent.stdout) as ReadableStream<Uint8Array>;
   const stream = watchProtocol(
     Writable.toWeb(agent.stdin) as WritableStream<Uint8Array>,
     (output) => acp.ndJsonStream(output, input, { maxMessageBytes: MAX_AGENT_MESSAGE_BYTES }),
-    CLIENT_METHODS,
+    extension.methods.length > 0 ? new Set([...CLIENT_METHODS, ...extension.methods]) : CLIENT_METHODS,
     onViolation,
   );
   return app.connect(stream);

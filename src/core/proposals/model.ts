@@ -32,6 +32,10 @@ export const Decision = z.object({
   reviewer: Reviewer,
   reason: z.string().optional(),
   decidedAt: z.string(),
+  /** For a permission request: which of the agent's own options the reviewer picked. */
+  optionId: z.string().optional(),
+  /** For a question: the human's free-text answer (verdict approve = answered, reject = declined). */
+  answer: z.string().optional(),
 });
 export type Decision = z.infer<typeof Decision>;
 
@@ -111,7 +115,17 @@ export const PermissionProposal = ProposalBase.extend({
   options: z.array(PermissionOptionView),
   /** For edit-kind requests that carry a diff: the edit being asked about. */
   edit: z
-    .object({ path: z.string(), oldText: z.string().nullable(), newText: z.string(), newHash: z.string(), diff: z.string() })
+    .object({
+      path: z.string(),
+      oldText: z.string().nullable(),
+      newText: z.string(),
+      newHash: z.string(),
+      diff: z.string(),
+      /** How the agent's diff was placed in the current file: whole file, a located fragment, a new file. */
+      shape: z.enum(['whole', 'fragment', 'create']).optional(),
+      /** Set when the agent's fragment could not be located uniquely: shown, never applied. */
+      unlocated: z.string().optional(),
+    })
     .optional(),
   /** For execute-kind requests: the command as the agent described it. */
   commandLine: z.string().optional(),
@@ -120,7 +134,18 @@ export const PermissionProposal = ProposalBase.extend({
 });
 export type PermissionProposal = z.infer<typeof PermissionProposal>;
 
-export const Proposal = z.discriminatedUnion('kind', [EditProposal, CommandProposal, PermissionProposal]);
+/** The agent asks the human something ("needs your input"); the answer is free text. */
+export const QuestionProposal = ProposalBase.extend({
+  kind: z.literal('question'),
+  question: z.string(),
+  /** Answers the agent suggested; the human may type anything else. */
+  choices: z.array(z.string()).optional(),
+  /** The answer sent back, once answered. */
+  answer: z.string().optional(),
+});
+export type QuestionProposal = z.infer<typeof QuestionProposal>;
+
+export const Proposal = z.discriminatedUnion('kind', [EditProposal, CommandProposal, PermissionProposal, QuestionProposal]);
 export type Proposal = z.infer<typeof Proposal>;
 export type ProposalKind = Proposal['kind'];
 

@@ -7,13 +7,14 @@ import type { AuditActor, AuditEventInput } from '../audit/types';
 import type { GitCommandVerdict } from '../git/branchGuard';
 import type { WriteScope } from '../git/scope';
 import { unifiedDiff } from '../proposals/diff';
-import { wholeFileAfter } from '../proposals/diffShapes';
 import { evaluateCommand, evaluatePath, filesPerProposalVerdict, type EffectivePolicy, type PolicyVerdict } from '../policy';
-import type { CommandProposal, Decision, EditProposal, PermissionProposal, Proposal } from '../proposals/model';
+import { placeAgentDiff } from '../proposals/diffContent';
+import type { CommandProposal, Decision, EditProposal, PermissionProposal, Proposal, QuestionProposal } from '../proposals/model';
+import { suggestRule, type RuleSuggestion } from '../policy/suggestions';
 import type { ProposalStore } from '../proposals/store';
 import { PathOutsideWorkspaceError, type WorkspacePathMapper } from '../sandbox/paths';
 import type { Sandbox } from '../sandbox/types';
-import type { SessionEvent } from '../supervisor';
+import { eventFromAcpUpdate, type SessionEvent } from './sessionEvents';
 import { sha256Hex } from '../util/hash';
 import { hostPathProblem } from '../workspace/containment';
 import type { WorkspaceFiles } from '../workspace/files';
@@ -40,6 +41,8 @@ export interface ProposalHandlerDeps {
   decisionTimeoutMs?: number;
   /** Environment Warden adds to an approved command (the egress proxy and its per-command credential); it wins over the agent's. */
   commandEnv?(proposalId: string): Record<string, string>;
+  /** An "always allow" answer became a suggested policy rule (a human adds it, or not). */
+  onSuggestion?(suggestion: RuleSuggestion): void;
 }
 
 /** Default wait for a human decision; a timeout rejects. */
@@ -151,16 +154,24 @@ export class ProposalHandlers implements AcpClientHandlers {
     await this.recordProposal(proposal);
     const decision = await this.decisionFor(proposal);
 
-    const option = chooseOption(params.options, decision.verdict);
+    const picked = decision.optionId ? params.options.find((o) => o.optionId === decision.optionId) : undefined;
+    const option = answerOption(params.options, decision.verdict, picked);
     this.deps.store.setState(proposal.id, decision.verdict === 'approve' ? 'applied' : 'rejected', undefined, {
       ...(option ? { chosenOptionId: option.optionId } : {}),
     });
-    if (decision.verdict === 'approve' && edit) this.writeGrants.push({ path: edit.path, newHash: edit.newHash, oldText: edit.oldText, proposalId: proposal.id });
+    if (decision.verdict === 'approve' && picked?.kind === 'allow_always') await this.suggest(this.current<PermissionProposal>(proposal.id), decision);
+    if (decision.verdict === 'approve' && edit?.unlocated) {
+      // Approving an edit Warden could not place grants nothing: it is never applied blind.
+    } else if (decision.verdict === 'approve' && edit) this.writeGrants.push({ path: edit.path, newHash: edit.newHash, oldText: edit.oldText, proposalId: proposal.id });
     if (decision.verdict === 'approve' && commandLine) this.commandGrants.push({ commandLine, proposalId: proposal.id });
     await this.deps.record({
       actor: { kind: 'warden', id: 'warden' },
       type: 'permission.answered',
-      data: { proposalId: proposal.id, outcome: option ? { selected: option.optionId, kind: option.kind } : 'cancelled' },
+      data: {
+        proposalId: proposal.id,
+        outcome: option ? { selected: option.optionId, kind: option.kind } : 'cancelled',
+        ...(picked && picked.optionId !== option?.optionId ? { reviewerPicked: { optionId: picked.optionId, kind: picked.kind } } : {}),
+      },
     });
     return { outcome: option ? { outcome: 'selected', optionId: option.optionId } : { outcome: 'cancelled' } };
   }
@@ -247,27 +258,52 @@ export class ProposalHandlers implements AcpClientHandlers {
   }
 
   sessionUpdate(params: acp.SessionNotification): void {
-    const update = params.update;
-    switch (update.sessionUpdate) {
-      case 'agent_message_chunk':
-        if (update.content.type === 'text') this.deps.onEvent({ type: 'agent-message', text: update.content.text });
-        break;
-      case 'tool_call':
-        this.deps.onEvent({ type: 'tool-call', title: update.title, status: update.status ?? 'pending', kind: update.kind ?? 'other' });
-        break;
-      case 'tool_call_update':
-        if (update.status) this.deps.onEvent({ type: 'tool-call', title: update.title ?? update.toolCallId, status: update.status, kind: update.kind ?? 'other' });
-        break;
-      case 'plan':
-        this.deps.onEvent({ type: 'plan', entries: update.entries.map((e) => ({ content: e.content, status: e.status })) });
-        break;
-      default:
-        break; // Other updates (thoughts, modes, usage) are not shown yet.
+    const event = eventFromAcpUpdate(params.update, (d) => unifiedDiff(d.path, d.oldText ?? null, d.newText));
+    if (event) this.deps.onEvent(event);
+  }
+
+  /**
+   * `_warden/ask_human`: the agent asks the human a question or flags uncertainty. It waits
+   * as a "needs your input" proposal; an answer goes back as text, a decline or a timeout
+   * as an error (never as a made-up answer).
+   */
+  async askHuman(params: { question: string; choices?: string[] | undefined; origin?: string }): Promise<{ answer: string }> {
+    const proposal = this.addProposal<QuestionProposal>(undefined, {
+      kind: 'question',
+      origin: params.origin ?? '_warden/ask_human',
+      title: `Question: ${truncate(params.question.replace(/\s+/g, ' '), 80)}`,
+      question: params.question,
+      ...(params.choices?.length ? { choices: params.choices } : {}),
+    });
+    await this.recordProposal(proposal);
+    const decision = await this.decisionFor(proposal);
+    if (decision.verdict === 'reject' || decision.answer === undefined) {
+      this.deps.store.setState(proposal.id, 'rejected', decision.reason);
+      throw refusal(`${decision.reviewer.kind === 'human' ? 'The human declined to answer' : 'No answer'}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id });
     }
+    this.deps.store.setState(proposal.id, 'applied', undefined, { answer: decision.answer });
+    return { answer: decision.answer };
+  }
+
+  /** An "always allow" becomes a suggested rule (audited), never a standing grant. */
+  private async suggest(proposal: PermissionProposal, decision: Decision): Promise<void> {
+    const result = suggestRule(proposal, decision.reviewer.name);
+    if ('reason' in result) {
+      await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'policy.suggestion', data: { proposalId: proposal.id, suggested: null, reason: result.reason } });
+      return;
+    }
+    const suggestion: RuleSuggestion = { id: `sg-${randomUUID()}`, sessionId: this.deps.sessionId, proposalId: proposal.id, createdAt: new Date().toISOString(), ...result };
+    await this.deps.record({
+      actor: { kind: 'warden', id: 'warden' },
+      type: 'policy.suggestion',
+      data: { proposalId: proposal.id, suggestionId: suggestion.id, section: result.suggested.section, rule: result.suggested.rule, summary: result.summary },
+    });
+    this.deps.onSuggestion?.(suggestion);
   }
 
   /** Applies an approved edit, unless the file changed since the reviewer saw it. */
-  private async applyEdit(proposal: EditProposal): Promise<void> {
+  /** @internal shared with the other protocol mappers */
+  async applyEdit(proposal: EditProposal): Promise<void> {
     const current = await this.deps.files.read(proposal.path);
     const currentHash = current === null ? null : sha256Hex(current);
     if (currentHash !== proposal.baseHash) {
@@ -306,11 +342,17 @@ export class ProposalHandlers implements AcpClientHandlers {
     await this.checkScope(relative, 'edit');
     // The current file is the truth the reviewer compares against, whatever oldText the agent sent.
     const oldText = await this.deps.files.read(relative);
-    const newText = wholeFileAfter(oldText, diff.oldText, diff.newText);
-    return { path: relative, oldText, newText, newHash: sha256Hex(newText), diff: unifiedDiff(relative, oldText, newText) };
+    const placed = placeAgentDiff(oldText, diff);
+    if (!placed.ok) {
+      const note = `Warden could not place this change in the current file: ${placed.reason}. It is shown as the agent sent it and will not be applied.`;
+      const agentOld = diff.oldText ?? '';
+      return { path: relative, oldText, newText: diff.newText, newHash: sha256Hex(diff.newText), diff: unifiedDiff(relative, agentOld, diff.newText), unlocated: note };
+    }
+    return { path: relative, oldText, newText: placed.newText, newHash: sha256Hex(placed.newText), diff: unifiedDiff(relative, oldText, placed.newText), shape: placed.shape };
   }
 
-  private async decisionFor(proposal: Proposal): Promise<Decision> {
+  /** @internal shared with the other protocol mappers */
+  async decisionFor(proposal: Proposal): Promise<Decision> {
     const decision = await this.waitForHuman(proposal.id);
     await this.deps.record({
       actor: reviewerActor(decision),
@@ -347,7 +389,8 @@ export class ProposalHandlers implements AcpClientHandlers {
   }
 
   /** Evaluates the policy (when there is one). An evaluation that throws asks: it never allows. */
-  private evaluate(run: () => PolicyVerdict): PolicyVerdict | undefined {
+  /** @internal shared with the other protocol mappers */
+  evaluate(run: () => PolicyVerdict): PolicyVerdict | undefined {
     if (!this.deps.policy) return undefined;
     try {
       return run();
@@ -365,7 +408,8 @@ export class ProposalHandlers implements AcpClientHandlers {
   }
 
   /** A path a command names, relative to its working directory in the container, as a workspace path (null outside it). */
-  private resolveCommandPath(raw: string, cwd: string): string | null {
+  /** @internal shared with the other protocol mappers */
+  resolveCommandPath(raw: string, cwd: string): string | null {
     try {
       return this.deps.mapper.toWorkspaceRelative(raw.startsWith('/') ? raw : `${cwd.replace(/\/$/, '')}/${raw}`);
     } catch {
@@ -395,7 +439,8 @@ export class ProposalHandlers implements AcpClientHandlers {
   }
 
   /** Refuses (audited, naming the rule) a write outside the session's scope. */
-  private async checkScope(relative: string, action: string): Promise<void> {
+  /** @internal shared with the other protocol mappers */
+  async checkScope(relative: string, action: string): Promise<void> {
     const verdict = await this.deps.scope?.checkWrite(relative);
     if (!verdict || verdict.allowed) return;
     await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'refused', data: { action, path: relative, rule: verdict.rule, reason: verdict.reason } });
@@ -403,7 +448,8 @@ export class ProposalHandlers implements AcpClientHandlers {
   }
 
   /** Refuses (audited, naming the rule) a git command that would write a protected branch. */
-  private async checkGitCommand(command: string | readonly string[]): Promise<void> {
+  /** @internal shared with the other protocol mappers */
+  async checkGitCommand(command: string | readonly string[]): Promise<void> {
     const verdict = await this.deps.classifyCommand?.(command);
     if (verdict?.verdict !== 'deny') return;
     const commandLine = typeof command === 'string' ? command : displayCommandLine([...command]);
@@ -422,7 +468,8 @@ export class ProposalHandlers implements AcpClientHandlers {
   }
 
   /** Adds a proposal; one that is already granted is born approved, so it never shows as pending. */
-  private addProposal<P extends Proposal>(granted: Decision | undefined, fields: Omit<P, 'id' | 'sessionId' | 'createdAt' | 'state'>): P {
+  /** @internal shared with the other protocol mappers */
+  addProposal<P extends Proposal>(granted: Decision | undefined, fields: Omit<P, 'id' | 'sessionId' | 'createdAt' | 'state'>): P {
     const proposal = {
       ...fields,
       id: `p-${randomUUID()}`,
@@ -435,17 +482,20 @@ export class ProposalHandlers implements AcpClientHandlers {
     return proposal;
   }
 
-  private async recordProposal(proposal: Proposal): Promise<void> {
+  /** @internal shared with the other protocol mappers */
+  async recordProposal(proposal: Proposal): Promise<void> {
     await this.deps.record({ actor: this.deps.agentActor(), type: 'proposal', data: proposalAuditData(proposal) });
   }
 
-  private current<P extends Proposal>(id: string): P {
+  /** @internal shared with the other protocol mappers */
+  current<P extends Proposal>(id: string): P {
     const proposal = this.deps.store.get(id);
     if (!proposal) throw new Error(`Proposal ${id} disappeared`);
     return proposal as P;
   }
 
-  private async workspacePath(agentPath: string, action: string): Promise<string> {
+  /** @internal shared with the other protocol mappers */
+  async workspacePath(agentPath: string, action: string): Promise<string> {
     let relative: string;
     try {
       relative = this.deps.mapper.toWorkspaceRelative(agentPath);
@@ -475,6 +525,8 @@ function proposalAuditData(proposal: Proposal): Record<string, unknown> {
       return { ...base, path: proposal.path, baseHash: proposal.baseHash, newHash: proposal.newHash, diff: proposal.diff };
     case 'command':
       return { ...base, argv: proposal.argv, commandLine: proposal.commandLine, cwd: proposal.cwd, env: proposal.env };
+    case 'question':
+      return { ...base, question: proposal.question, ...(proposal.choices ? { choices: proposal.choices } : {}) };
     case 'permission':
       return {
         ...base,
@@ -487,7 +539,7 @@ function proposalAuditData(proposal: Proposal): Record<string, unknown> {
 }
 
 /** A proposal the policy decides is born decided (never pending); ask leaves it to a human. */
-function policyDecision(verdict: PolicyVerdict | undefined): Decision | undefined {
+export function policyDecision(verdict: PolicyVerdict | undefined): Decision | undefined {
   if (!verdict || verdict.decision === 'ask') return undefined;
   return {
     verdict: verdict.decision === 'allow' ? 'approve' : 'reject',
@@ -510,8 +562,15 @@ function reviewerActor(decision: Decision): AuditActor {
   return { kind: r.kind, id: r.email ?? r.name, name: r.name, ...(r.email ? { email: r.email } : {}) };
 }
 
-/** Approve picks a one-time allow (never "always" when "once" exists); reject a one-time reject. */
-function chooseOption(options: acp.PermissionOption[], verdict: Decision['verdict']): acp.PermissionOption | undefined {
+/**
+ * The option sent to the agent. The reviewer's pick is honoured, except that an "always
+ * allow" is sent as the one-time allow when the agent offers one: a standing grant is a
+ * policy rule a human adds, never something the agent keeps. Without a pick (Accept/Reject,
+ * the policy, a timeout): a one-time allow, or a one-time reject.
+ */
+function answerOption(options: acp.PermissionOption[], verdict: Decision['verdict'], picked: acp.PermissionOption | undefined): acp.PermissionOption | undefined {
+  const pickFits = picked && (verdict === 'approve') === picked.kind.startsWith('allow');
+  if (pickFits && picked.kind !== 'allow_always') return picked;
   const preferred = verdict === 'approve' ? ['allow_once', 'allow_always'] : ['reject_once', 'reject_always'];
   for (const kind of preferred) {
     const option = options.find((o) => o.kind === kind);

@@ -1,0 +1,241 @@
+import * as path from 'node:path';
+import { applyPatch } from 'diff';
+import type { ProtocolViolation } from '../agent/acpClient';
+import type { AppServerHandlers } from '../agent/codex/appServerClient';
+import type {
+  AppServerNotification,
+  CommandApprovalDecision,
+  CommandApprovalParams,
+  FileChangeApprovalDecision,
+  FileChangeApprovalParams,
+  FileUpdateChange,
+  UserInputParams,
+  UserInputResponse,
+} from '../agent/codex/protocol';
+import { evaluateCommand, evaluatePath } from '../policy';
+import { unifiedDiff } from '../proposals/diff';
+import type { CommandProposal, Decision, EditProposal } from '../proposals/model';
+import { ProposalOrphanedError } from '../proposals/store';
+import { sha256Hex } from '../util/hash';
+import { policyDecision, type ProposalHandlerDeps, type ProposalHandlers } from './proposalHandlers';
+import { clip } from './sessionEvents';
+
+const AUDIT_OUTPUT_EXCERPT = 4096;
+const WARDEN = { kind: 'warden', id: 'warden' } as const;
+
+/** One file of a Codex patch, placed against the current workspace file. */
+type PlacedChange = { ok: true; path: string; oldText: string | null; newText: string } | { ok: false; path: string; reason: string };
+
+/**
+ * Maps the Codex app-server's approvals to Warden proposals. Codex runs commands and applies
+ * patches itself, inside the sandbox, once told `accept`; the real workspace only changes
+ * when Warden applies the approved edits it showed the reviewer. A command approval is a
+ * command proposal (with Codex's cwd); a file change approval is one edit proposal per file,
+ * built from the changes announced in `item/started` (the latest `turn/diff/updated` is kept
+ * for the record). A patch applies whole or not at all.
+ */
+export class CodexApprovals implements AppServerHandlers {
+  /** fileChange item id -> its changes, from `item/started`. */
+  private readonly patches = new Map<string, FileUpdateChange[]>();
+  /** commandExecution item id -> the approved command proposal, to record its result. */
+  private readonly approvedCommands = new Map<string, string>();
+  private readonly streamedMessages = new Set<string>();
+  private turnDiff = '';
+
+  constructor(
+    private readonly handlers: ProposalHandlers,
+    private readonly deps: ProposalHandlerDeps,
+    private readonly onViolation: (violation: ProtocolViolation) => void = () => undefined,
+  ) {}
+
+  notification(n: AppServerNotification): void {
+    const emit = this.deps.onEvent;
+    switch (n.method) {
+      case 'item/started': {
+        const item = n.params.item;
+        if (item.type === 'fileChange' && 'changes' in item) {
+          this.patches.set(item.id, item.changes);
+          emit({ type: 'tool-call', toolCallId: item.id, title: `Patch ${item.changes.map((c) => c.path).join(', ')}`, status: 'pending', kind: 'edit', content: item.changes.map((c) => ({ type: 'diff' as const, path: c.path, diff: clip(c.diff) })) });
+        } else if (item.type === 'commandExecution' && 'command' in item) {
+          emit({ type: 'tool-call', toolCallId: item.id, title: item.command, status: 'pending', kind: 'execute' });
+        }
+        break;
+      }
+      case 'item/completed': {
+        const item = n.params.item;
+        if (item.type === 'commandExecution' && 'command' in item) {
+          void this.commandFinished(item.id, item.status, item.exitCode ?? null, item.aggregatedOutput ?? '');
+          emit({ type: 'tool-call', toolCallId: item.id, title: item.command, status: item.status === 'completed' ? 'completed' : 'failed', kind: 'execute', ...(item.aggregatedOutput ? { content: [{ type: 'text', text: clip(item.aggregatedOutput) }] } : {}) });
+        } else if (item.type === 'fileChange' && 'changes' in item) {
+          emit({ type: 'tool-call', toolCallId: item.id, title: `Patch ${item.changes.map((c) => c.path).join(', ')}`, status: item.status === 'completed' ? 'completed' : 'failed', kind: 'edit' });
+        } else if (item.type === 'agentMessage' && 'text' in item && !this.streamedMessages.has(item.id)) {
+          emit({ type: 'agent-message', text: item.text });
+        }
+        break;
+      }
+      case 'item/agentMessage/delta':
+        this.streamedMessages.add(n.params.itemId);
+        emit({ type: 'agent-message', text: n.params.delta });
+        break;
+      case 'item/reasoning/summaryTextDelta':
+        emit({ type: 'thought', text: n.params.delta });
+        break;
+      case 'turn/plan/updated':
+        emit({ type: 'plan', entries: n.params.plan.map((p) => ({ content: p.step, status: p.status === 'inProgress' ? 'in_progress' : p.status })) });
+        break;
+      case 'turn/diff/updated':
+        this.turnDiff = n.params.diff;
+        break;
+      case 'error':
+        emit({ type: 'notice', level: 'error', text: n.params.error.message });
+        break;
+      default:
+        break;
+    }
+  }
+
+  protocolError(message: string): void {
+    this.onViolation({ kind: 'malformed-frame', detail: message });
+  }
+
+  async commandApproval(params: CommandApprovalParams): Promise<CommandApprovalDecision> {
+    const h = this.handlers;
+    const commandLine = params.command?.trim();
+    if (!commandLine) return this.refuse('command', params.itemId, 'Codex asked to run a command without saying which');
+    const cwd = params.cwd ?? this.deps.sandbox.workspaceFolder;
+    try {
+      await h.checkGitCommand(commandLine);
+    } catch {
+      return 'decline'; // refused and audited by the guard
+    }
+    const verdict = h.evaluate(() => evaluateCommand(this.deps.policy!(), { commandLine, resolvePath: (p) => h.resolveCommandPath(p, cwd) }));
+    const proposal = h.addProposal<CommandProposal>(policyDecision(verdict), {
+      ...(verdict ? { policy: verdict } : {}),
+      kind: 'command',
+      origin: 'item/commandExecution/requestApproval',
+      title: `Run ${commandLine.length > 80 ? `${commandLine.slice(0, 79)}…` : commandLine}`,
+      argv: ['sh', '-c', commandLine],
+      commandLine,
+      cwd,
+      env: {},
+    });
+    await h.recordProposal(proposal);
+    const decision = await this.decide(() => h.decisionFor(proposal));
+    if (decision?.verdict !== 'approve') return decision ? 'decline' : 'cancel';
+    this.approvedCommands.set(params.itemId, proposal.id);
+    return 'accept';
+  }
+
+  async fileChangeApproval(params: FileChangeApprovalParams): Promise<FileChangeApprovalDecision> {
+    const h = this.handlers;
+    const changes = this.patches.get(params.itemId);
+    if (!changes?.length) return this.refuse('edit', params.itemId, 'Codex asked to apply a patch Warden was never shown (no item/started file change)');
+    const placed: PlacedChange[] = [];
+    for (const change of changes) placed.push(await this.place(change));
+    const unplaced = placed.find((p): p is Extract<PlacedChange, { ok: false }> => !p.ok);
+    if (unplaced) return this.refuse('edit', params.itemId, `${unplaced.path}: ${unplaced.reason}`, { turnDiff: this.turnDiff });
+    const edits = placed as Array<Extract<PlacedChange, { ok: true }>>;
+    try {
+      for (const edit of edits) await h.checkScope(edit.path, 'write');
+    } catch {
+      return 'decline';
+    }
+
+    const proposals: EditProposal[] = [];
+    for (const edit of edits) {
+      const verdict = h.evaluate(() => evaluatePath(this.deps.policy!(), edit.oldText === null ? 'create' : 'write', edit.path));
+      const proposal = h.addProposal<EditProposal>(policyDecision(verdict), {
+        ...(verdict ? { policy: verdict } : {}),
+        kind: 'edit',
+        origin: 'item/fileChange/requestApproval',
+        title: `${edit.oldText === null ? 'Create' : 'Edit'} ${edit.path}`,
+        path: edit.path,
+        oldText: edit.oldText,
+        newText: edit.newText,
+        baseHash: edit.oldText === null ? null : sha256Hex(edit.oldText),
+        newHash: sha256Hex(edit.newText),
+        diff: unifiedDiff(edit.path, edit.oldText, edit.newText),
+      });
+      await h.recordProposal(proposal);
+      proposals.push(proposal);
+    }
+    const decisions = await Promise.all(proposals.map((p) => this.decide(() => h.decisionFor(p))));
+    if (decisions.some((d) => d === undefined)) return 'cancel';
+    if (!decisions.every((d) => d?.verdict === 'approve')) {
+      for (const [i, p] of proposals.entries()) {
+        if (decisions[i]?.verdict === 'approve') this.deps.store.setState(p.id, 'failed', 'Not applied: another file of the same Codex patch was rejected, and a patch applies whole or not at all');
+      }
+      return 'decline';
+    }
+    try {
+      for (const p of proposals) await h.applyEdit(h.current<EditProposal>(p.id));
+    } catch {
+      return 'decline'; // stale or failed: recorded by applyEdit; Codex is told no
+    }
+    return 'accept';
+  }
+
+  async userInput(params: UserInputParams): Promise<UserInputResponse> {
+    const answers: UserInputResponse['answers'] = {};
+    for (const q of params.questions) {
+      if (q.isSecret) throw new Error('Warden does not pass secrets typed by a human to the agent');
+      const { answer } = await this.handlers.askHuman({
+        question: q.header && q.header !== q.question ? `${q.header}: ${q.question}` : q.question,
+        ...(q.options?.length ? { choices: q.options.map((o) => o.label) } : {}),
+        origin: 'item/tool/requestUserInput',
+      });
+      answers[q.id] = { answers: [answer] };
+    }
+    return { answers };
+  }
+
+  /** Places one Codex change in the current file: add = the new content, update = a unified diff applied to the file. */
+  private async place(change: FileUpdateChange): Promise<PlacedChange> {
+    let relative: string;
+    try {
+      const absolute = change.path.startsWith('/') ? change.path : path.posix.join(this.deps.sandbox.workspaceFolder, change.path);
+      relative = await this.handlers.workspacePath(absolute, 'edit');
+    } catch {
+      return { ok: false, path: change.path, reason: 'outside the workspace' };
+    }
+    const current = await this.deps.files.read(relative);
+    switch (change.kind.type) {
+      case 'add':
+        return { ok: true, path: relative, oldText: current, newText: change.diff };
+      case 'delete':
+        return { ok: false, path: relative, reason: 'Warden does not apply deletions from a Codex patch yet; delete the file yourself if you agree' };
+      case 'update': {
+        if (change.kind.move_path) return { ok: false, path: relative, reason: 'Warden does not apply renames from a Codex patch yet' };
+        if (current === null) return { ok: false, path: relative, reason: 'the patch updates a file that does not exist in the workspace' };
+        const patched = applyPatch(current, change.diff);
+        if (patched === false) return { ok: false, path: relative, reason: 'the patch does not apply to the current file (it changed, or Codex saw another version)' };
+        return { ok: true, path: relative, oldText: current, newText: patched };
+      }
+    }
+  }
+
+  /** A decision, or undefined when the session ended first (the proposal is orphaned, never applied). */
+  private async decide(wait: () => Promise<Decision>): Promise<Decision | undefined> {
+    try {
+      return await wait();
+    } catch (error) {
+      if (error instanceof ProposalOrphanedError) return undefined;
+      throw error;
+    }
+  }
+
+  private async refuse(action: string, itemId: string, reason: string, extra: Record<string, unknown> = {}): Promise<'decline'> {
+    await this.deps.record({ actor: WARDEN, type: 'refused', data: { action, itemId, reason, ...extra } });
+    this.deps.onEvent({ type: 'notice', level: 'warning', text: `Declined: ${reason}` });
+    return 'decline';
+  }
+
+  private async commandFinished(itemId: string, status: string, exitCode: number | null, output: string): Promise<void> {
+    const proposalId = this.approvedCommands.get(itemId);
+    if (!proposalId) return;
+    this.approvedCommands.delete(itemId);
+    const result = { exitCode, signal: null, outputExcerpt: output.slice(-AUDIT_OUTPUT_EXCERPT), outputHash: sha256Hex(output), truncated: false };
+    this.deps.store.setState(proposalId, status === 'completed' ? 'applied' : 'failed', `${status}, exit code ${exitCode ?? 'none'} (run by Codex in the sandbox)`, { result });
+    await this.deps.record({ actor: WARDEN, type: 'command.result', data: { proposalId, itemId, ranBy: 'codex', status, ...result } });
+  }
+}

@@ -1,0 +1,160 @@
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import { CodexAppServerConnection } from '../../src/core/agent/codex/appServerConnection';
+import type { CommandProposal, EditProposal, QuestionProposal } from '../../src/core/proposals/model';
+import { CodexApprovals } from '../../src/core/session/codexApprovals';
+import { autoDecide, CONTAINER, protocolRig, spawnAgent } from '../support/protocolRig';
+
+const FAKE = path.resolve(__dirname, '../fixtures/agents/fake-codex-app-server.mjs');
+const FILES = { 'src/a.js': 'first\nold line\nlast\n' };
+
+/** The scripted app-server as a real process, driven through Warden's real connection and approvals. */
+async function run(options: { scenario?: string; decide: Parameters<typeof autoDecide>[1]; decisionTimeoutMs?: number }) {
+  const rig = protocolRig({ files: FILES, ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}) });
+  const agent = spawnAgent(FAKE, { FAKE_CODEX_SCENARIO: options.scenario ?? 'normal', FAKE_CODEX_FILE: `${CONTAINER}/src/a.js` });
+  const connection = new CodexAppServerConnection(agent, new CodexApprovals(rig.handlers, rig.deps));
+  const decider = autoDecide(rig.store, options.decide);
+  const info = await connection.open({ cwd: CONTAINER });
+  return { rig, agent, connection, info, decider };
+}
+
+describe('Codex app-server: a scripted app-server process through the real client and approvals', function () {
+  this.timeout(30_000);
+
+  it('a command approval is a command proposal with Codex\'s cwd; the patch is one edit per file against the current file; approved means accept and applied', async () => {
+    const { rig, agent, connection, info, decider } = await run({ decide: () => ({ verdict: 'approve' }) });
+    try {
+      assert.equal(info.protocol, 'codex-app-server');
+      assert.equal(info.agentSessionId, 'thread-1');
+      assert.equal(info.agentName, 'fake-codex');
+      const stop = await connection.prompt('run the tests and patch a.js');
+      assert.equal(stop, 'end_turn');
+      const message = rig.events.filter((e) => e.type === 'agent-message').map((e) => (e as { text: string }).text).join('');
+      assert.equal(message, 'command=accept patch=accept');
+
+      const command = rig.store.all().find((p): p is CommandProposal => p.kind === 'command')!;
+      assert.equal(command.commandLine, 'npm test');
+      assert.equal(command.cwd, CONTAINER);
+      assert.equal(command.origin, 'item/commandExecution/requestApproval');
+      assert.equal(command.state, 'applied', 'item/completed recorded the result Codex reported');
+      assert.equal(command.result?.exitCode, 0);
+
+      const edits = rig.store.all().filter((p): p is EditProposal => p.kind === 'edit');
+      assert.deepEqual(edits.map((e) => [e.path, e.state]), [['src/a.js', 'applied'], ['NOTES.md', 'applied']]);
+      assert.equal(edits[0]!.oldText, FILES['src/a.js']);
+      assert.equal(edits[0]!.newText, 'first\nnew line\nlast\n');
+      assert.match(edits[0]!.diff, /-old line\n\+new line/);
+      assert.equal(edits[1]!.oldText, null);
+      assert.equal(rig.disk.get('src/a.js'), 'first\nnew line\nlast\n');
+      assert.equal(rig.disk.get('NOTES.md'), '# Notes\n');
+      assert.ok(rig.events.some((e) => e.type === 'plan'), 'the plan reached the session view');
+      assert.ok(rig.events.some((e) => e.type === 'tool-call' && e.kind === 'edit' && e.content?.some((c) => c.type === 'diff')));
+      assert.ok(rig.audit.some((a) => a.type === 'command.result' && a.data.ranBy === 'codex'));
+    } finally {
+      decider.dispose();
+      connection.close();
+      await agent.kill();
+    }
+  });
+
+  it('rejected proposals are declined to Codex and nothing is written', async () => {
+    const { rig, agent, connection, decider } = await run({ decide: () => ({ verdict: 'reject' }) });
+    try {
+      await connection.prompt('go');
+      const message = rig.events.filter((e) => e.type === 'agent-message').map((e) => (e as { text: string }).text).join('');
+      assert.equal(message, 'command=decline patch=decline');
+      assert.deepEqual(rig.writes, []);
+      assert.ok(rig.store.all().every((p) => p.state === 'rejected'));
+    } finally {
+      decider.dispose();
+      connection.close();
+      await agent.kill();
+    }
+  });
+
+  it('one rejected file of a patch declines the whole patch: the approved file is not applied', async () => {
+    const { rig, agent, connection, decider } = await run({ decide: (p) => ({ verdict: p.kind === 'edit' && p.path === 'NOTES.md' ? 'reject' : 'approve' }) });
+    try {
+      await connection.prompt('go');
+      const message = rig.events.filter((e) => e.type === 'agent-message').map((e) => (e as { text: string }).text).join('');
+      assert.equal(message, 'command=accept patch=decline');
+      assert.deepEqual(rig.writes, []);
+      const a = rig.store.all().find((p) => p.kind === 'edit' && p.path === 'src/a.js')!;
+      assert.equal(a.state, 'failed');
+      assert.match(a.stateDetail ?? '', /whole or not at all/);
+    } finally {
+      decider.dispose();
+      connection.close();
+      await agent.kill();
+    }
+  });
+
+  it('item/tool/requestUserInput becomes a question proposal; the typed answer goes back', async () => {
+    const { rig, agent, connection, decider } = await run({
+      scenario: 'ask',
+      decide: (p) => (p.kind === 'question' ? { verdict: 'approve', answer: 'src/a.js please' } : { verdict: 'reject' }),
+    });
+    try {
+      await connection.prompt('go');
+      const question = rig.store.all().find((p): p is QuestionProposal => p.kind === 'question')!;
+      assert.equal(question.question, 'Target: Which file?');
+      assert.equal(question.answer, 'src/a.js please');
+      const message = rig.events.filter((e) => e.type === 'agent-message').map((e) => (e as { text: string }).text).join('');
+      assert.match(message, /^answer=src\/a\.js please command=decline/);
+    } finally {
+      decider.dispose();
+      connection.close();
+      await agent.kill();
+    }
+  });
+
+  it('nobody deciding in time declines (a timeout never accepts)', async () => {
+    const { rig, agent, connection, decider } = await run({ decide: () => undefined, decisionTimeoutMs: 50 });
+    try {
+      await connection.prompt('go');
+      const message = rig.events.filter((e) => e.type === 'agent-message').map((e) => (e as { text: string }).text).join('');
+      assert.equal(message, 'command=decline patch=decline');
+      assert.deepEqual(rig.writes, []);
+      for (const p of rig.store.all()) assert.equal(p.decision?.reviewer.source, 'decision timeout');
+    } finally {
+      decider.dispose();
+      connection.close();
+      await agent.kill();
+    }
+  });
+
+  it('an app-server that exits in the middle of an approval fails the turn; the pending proposal is orphaned, never approved', async () => {
+    const { rig, agent, connection, decider } = await run({ scenario: 'exit-mid-approval', decide: () => undefined });
+    try {
+      await assert.rejects(connection.prompt('go'), /closed/);
+      rig.store.orphanSession('s-proto', 'Session ended: the agent exited');
+      const command = rig.store.all().find((p) => p.kind === 'command');
+      assert.equal(command?.state, 'orphaned');
+      assert.deepEqual(rig.writes, []);
+    } finally {
+      decider.dispose();
+      connection.close();
+      await agent.kill();
+    }
+  });
+
+  it('a file change approval for a patch Warden was never shown is declined and audited', async () => {
+    const { rig, agent, connection, decider } = await run({ scenario: 'hang-on-approval', decide: () => ({ verdict: 'approve' }) });
+    try {
+      const turn = connection.prompt('go');
+      await new Promise<void>((resolve) => {
+        const check = (): void => void (rig.audit.some((a) => a.type === 'refused') && resolve());
+        const timer = setInterval(check, 10);
+        void turn.catch(() => undefined).finally(() => clearInterval(timer));
+        check();
+      });
+      assert.equal(rig.store.all().length, 0);
+      await connection.cancel();
+      assert.equal(await turn, 'cancelled');
+    } finally {
+      decider.dispose();
+      connection.close();
+      await agent.kill();
+    }
+  });
+});
