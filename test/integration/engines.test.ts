@@ -2,11 +2,13 @@ import { strict as assert } from 'node:assert';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
+import * as http from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
+import { EgressSession } from '../../src/core/egress/session';
 import { LABELS } from '../../src/core/sandbox/devcontainer';
 import { dockerProviderFor, type EngineInputs } from '../../src/core/sandbox/engine';
 import { SandboxError, type Sandbox } from '../../src/core/sandbox/types';
@@ -314,6 +316,35 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
     it('starts a hardened sandbox through it (uid 1000, only lo, read-only workspace, exec streams)', async () => {
       const { log } = await sandboxRoundTrip({ setting: `unix://${socket}` }, workspace);
       assert.ok(log.some((l) => l.startsWith(`engine unix://${socket}`)), log.join('\n'));
+    });
+
+    it('egress works there too: the proxy socket folder is mounted, the network stays none, requests are audited with the command', async () => {
+      const upstream = http.createServer((_req, res) => res.end('hello through podman'));
+      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+      const upstreamPort = (upstream.address() as AddressInfo).port;
+      const events: Array<{ type: string; data: Record<string, unknown> }> = [];
+      const egress = await EgressSession.open({ allow: [{ host: '127.0.0.1', ports: [upstreamPort] }], record: async (event) => void events.push(event) });
+      assert.ok(egress);
+      await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents/egress-probe.mjs'), path.join(workspace, 'egress-probe.mjs'));
+      const sandbox = await dockerProviderFor({ setting: `unix://${socket}` }).start({ workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-test', egressHostFolder: egress.hostFolder });
+      try {
+        await egress.attach(sandbox);
+        const probe = await sandbox.runCommand(['node', `${sandbox.workspaceFolder}/egress-probe.mjs`, 'command', `http://127.0.0.1:${upstreamPort}/`], {
+          cwd: '/',
+          env: egress.envFor({ kind: 'command', proposalId: 'p-podman' }),
+        });
+        await probe.exited;
+        const lines = probe.output().text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { via: string; status: number | string; body?: string });
+        assert.deepEqual(lines.map((l) => [l.via, l.status]), [['connect', 200], ['plain', 200], ['direct', 0]], probe.output().text);
+        assert.equal(lines[1]?.body, 'hello through podman');
+      } finally {
+        await sandbox.stop();
+        await egress.close();
+        upstream.close();
+        await fs.rm(path.join(workspace, 'egress-probe.mjs'), { force: true });
+      }
+      const requests = events.filter((e) => e.type === 'network.request');
+      assert.deepEqual(requests.map((e) => [e.data.method, e.data.allowed, e.data.proposalId]), [['CONNECT', true, 'p-podman'], ['GET', true, 'p-podman']]);
     });
   });
 });

@@ -69,6 +69,10 @@ describe('egress allow-list matching', () => {
     assert.match(decide([], 'a b:443'), /^malformed/);
     assert.match(decide([], 'a..b:443'), /^malformed/);
     assert.match(decide([], 'user@h.test:443'), /^malformed/);
+    assert.match(decide([], '1.2.3.4@127.0.0.1:443'), /^malformed/);
+    assert.match(decide([], '127.0.0.1/x:443'), /^malformed/);
+    assert.match(decide([], 'evil.test#.h.test:443'), /^malformed/);
+    assert.match(decide([], 'h%2etest:443'), /^malformed/);
     assert.deepEqual(parseAuthority('[::ffff:127.0.0.1]:443'), { ok: true, target: { host: '::ffff:7f00:1', port: 443, isIp: true } });
   });
 
@@ -193,6 +197,25 @@ describe('egress proxy on a unix socket (loopback servers only)', () => {
     assert.equal(records[0]?.address, '127.0.0.1');
     assert.ok((records[0]?.bytesSent ?? 0) > 0 && (records[0]?.bytesReceived ?? 0) > 0);
     assert.deepEqual(records[0]?.action, { kind: 'command', proposalId: 'p-1' });
+  });
+
+  it('forwards an absolute-form plain HTTP request to an allowed address, with the Host it checked and without the proxy credential', async () => {
+    let seen: http.IncomingHttpHeaders = {};
+    server.once('request', (req: http.IncomingMessage) => (seen = req.headers));
+    const result = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http
+        .get({ socketPath: proxy.socketPath, path: `http://127.0.0.1:${port}/x?y=1`, headers: { Host: 'spoofed.test', 'Proxy-Authorization': `Basic ${Buffer.from('warden:cmd-token').toString('base64')}` } }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+        .on('error', reject);
+    });
+    assert.deepEqual(result, { status: 200, body: 'upstream' });
+    assert.equal(seen.host, `127.0.0.1:${port}`);
+    assert.equal(seen['proxy-authorization'], undefined);
+    await settle(1);
+    assert.deepEqual({ method: records[0]?.method, allowed: records[0]?.allowed, status: records[0]?.status }, { method: 'GET', allowed: true, status: 200 });
   });
 
   it('answers an origin-form request with 400 and a reason', async () => {

@@ -150,7 +150,8 @@ export function normalizeHost(raw: string): HostParse {
     const canonical = new URL(`http://[${text}]/`).hostname.slice(1, -1);
     return { ok: true, host: canonical, isIp: true };
   }
-  if (text.includes('%') || text.includes('[') || text.includes(']')) return { ok: false, reason: `"${text}" is not a host name` };
+  // Only what a name or an IPv4 address can hold: no userinfo, path, port or escapes for the URL parser to reinterpret.
+  if (!/^[A-Za-z0-9._-]+$/.test(text)) return { ok: false, reason: `"${text}" is not a host name` };
   // WHATWG host parsing turns every IPv4 spelling (127.1, 0x7f.1, 2130706433) into dotted form.
   let parsed: string;
   try {
