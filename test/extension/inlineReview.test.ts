@@ -79,6 +79,9 @@ describe('Warden: review in the editor, re-diffing and reloads', function () {
   it('shows CodeLens per hunk in the open file, follows unsaved typing (re-diffed), and goes stale when the typing hits a hunk', async () => {
     const api = await activateWarden();
     const root = workspaceRoot();
+    // The web workbench auto-saves after a second by default; this test is about unsaved text.
+    const files = vscode.workspace.getConfiguration('files');
+    await files.update('autoSave', 'off', vscode.ConfigurationTarget.Global);
     const relative = 'src/lenses.js';
     const oldText = `${numbered(1, 20).join('\n')}\n`;
     const newText = oldText.replace('const line2 = 2;', 'const line2 = 200;').replace('const line18 = 18;', 'const line18 = 1800;');
@@ -128,6 +131,45 @@ describe('Warden: review in the editor, re-diffing and reloads', function () {
       if (api.proposals.get('p-inline-lenses')?.state === 'pending') api.proposals.setState('p-inline-lenses', 'rejected', 'test cleanup');
       await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
       await fs.rm(path.join(root, relative), { force: true });
+      await files.update('autoSave', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  it('accepting one hunk and rejecting the other from the lenses applies only the accepted hunk', async () => {
+    const api = await activateWarden();
+    const root = workspaceRoot();
+    const greetPath = path.join(root, 'src', 'greet.js');
+    const greet = await fs.readFile(greetPath, 'utf8');
+    // A file long enough that the demo agent's header and footer are two hunks.
+    const long = greet.replace('module.exports', `${numbered(1, 10).join('\n')}\n\nmodule.exports`);
+    await fs.writeFile(greetPath, long);
+    try {
+      await vscode.commands.executeCommand('warden.startSession', { instruction: 'document greet.js' });
+      const proposal = await nextPending(api.proposals, new Set());
+      assert.ok(proposal.kind === 'edit' && proposal.path === 'src/greet.js');
+      const document = await vscode.workspace.openTextDocument(greetPath);
+      await vscode.window.showTextDocument(document);
+      const hunkLenses = (await lensesOf(document.uri)).filter((l) => l.command?.command === 'warden.acceptHunk');
+      assert.equal(hunkLenses.length, 2, 'one Accept lens per hunk');
+      const [first, second] = hunkLenses.map((l) => (l.command?.arguments?.[0] as { hunkId: string }).hunkId);
+      await vscode.commands.executeCommand('warden.acceptHunk', { proposalId: proposal.id, hunkId: first });
+      assert.equal(api.proposals.get(proposal.id)?.state, 'pending', 'one hunk chosen of two: nothing decided yet');
+      const chosen = (await lensesOf(document.uri)).map((l) => l.command?.title ?? '');
+      assert.ok(chosen.includes('$(pass-filled) Accepted hunk 1/2'), `the lens shows the choice: ${chosen.join(' | ')}`);
+      assert.equal(await fs.readFile(greetPath, 'utf8'), long);
+      await vscode.commands.executeCommand('warden.rejectHunk', { proposalId: proposal.id, hunkId: second });
+      await until(api.proposals, () => api.proposals.get(proposal.id)?.state === 'applied', 'the narrowed edit applied');
+      const written = await fs.readFile(greetPath, 'utf8');
+      assert.ok(written.startsWith('// greet.js:'), 'the accepted header hunk is applied');
+      assert.ok(!written.includes('End of greet.js'), 'the rejected footer hunk is not');
+      const applied = await eventually(async () => (await readAudit(root)).find((e) => e.type === 'edit.applied' && e.data.proposalId === proposal.id), 'edit.applied');
+      const narrowed = (await readAudit(root)).find((e) => e.type === 'proposal.narrowed' && e.data.proposalId === proposal.id);
+      assert.ok(narrowed, 'the narrowing is on the record');
+      assert.equal(applied.data.reviewedHash, sha256Hex(written), 'what was applied is what the reviewer accepted');
+      assert.equal(applied?.data.diskHash, narrowed.data.newHash);
+    } finally {
+      await vscode.commands.executeCommand('warden.stopSession');
+      await fs.writeFile(greetPath, greet);
     }
   });
 

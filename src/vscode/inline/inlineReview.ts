@@ -13,6 +13,8 @@ export interface InlineReviewOptions {
   perHunk(proposal: Proposal): boolean;
   /** The workspace folder a proposal's paths are relative to. */
   rootFor(sessionId: string): string | undefined;
+  /** The reviewer's choice so far for one hunk (until every hunk has one). */
+  choiceFor?(proposal: Proposal, hunkId: string): 'approve' | 'reject' | undefined;
 }
 
 /** Commands the lenses call; each takes `{ proposalId, hunkId? }`. */
@@ -112,10 +114,23 @@ export class InlineReview implements vscode.Disposable, vscode.CodeLensProvider,
         const range = new vscode.Range(hunk.anchorLine, 0, hunk.anchorLine, 0);
         const label = layout.hunks.length > 1 ? ` hunk ${index + 1}/${layout.hunks.length}` : ' hunk';
         const args = { proposalId: proposal.id, hunkId: hunk.id };
-        lenses.push(
-          lens(range, `$(check) Accept${label}`, INLINE_COMMANDS.acceptHunk, args, 'Accept only this hunk'),
-          lens(range, '$(close) Reject', INLINE_COMMANDS.rejectHunk, args, 'Reject only this hunk'),
-        );
+        const chosen = this.options.choiceFor?.(proposal, hunk.id);
+        if (chosen === 'approve') {
+          lenses.push(
+            lens(range, `$(pass-filled) Accepted${label}`, INLINE_COMMANDS.acceptHunk, args, 'Applied once every hunk has a choice'),
+            lens(range, 'Reject instead', INLINE_COMMANDS.rejectHunk, args, 'Reject this hunk instead'),
+          );
+        } else if (chosen === 'reject') {
+          lenses.push(
+            lens(range, `$(circle-slash) Rejected${label}`, INLINE_COMMANDS.rejectHunk, args, 'Left out once every hunk has a choice'),
+            lens(range, 'Accept instead', INLINE_COMMANDS.acceptHunk, args, 'Accept this hunk instead'),
+          );
+        } else {
+          lenses.push(
+            lens(range, `$(check) Accept${label}`, INLINE_COMMANDS.acceptHunk, args, 'Accept this hunk'),
+            lens(range, '$(close) Reject', INLINE_COMMANDS.rejectHunk, args, 'Reject this hunk'),
+          );
+        }
       });
     }
     return lenses;

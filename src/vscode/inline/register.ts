@@ -14,7 +14,7 @@ import { commandRegistrar } from '../commandRegistrar';
 import { EditorWorkspaceFiles } from '../editorWorkspaceFiles';
 import { ReviewPanel } from '../reviewPanel';
 import type { SessionController } from '../sessionController';
-import { decideHunk, hunksOf, supportsHunks } from './hunkDecisions';
+import { HunkChoices, hunksOf, supportsHunks } from './hunkDecisions';
 import { InlineReview } from './inlineReview';
 import { ReviewNotifier } from './reviewNotifier';
 
@@ -79,7 +79,8 @@ export function registerInlineReview(
     },
   });
   const rebaser = new ProposalRebaser({ store, read: (relative, sessionId) => filesFor(sessionId).read(relative), record });
-  const inline = new InlineReview({ store, hunksOf, perHunk: supportsHunks, rootFor });
+  const choices = new HunkChoices({ store, record, decide: (id, verdict, reason) => sessions.decide(id, verdict, reason) });
+  const inline = new InlineReview({ store, hunksOf, perHunk: supportsHunks, rootFor, choiceFor: (p, hunkId) => choices.choiceFor(p, hunkId) });
   const panelVisible = (): boolean => ReviewPanel.current?.visible === true;
   const notifier = new ReviewNotifier({ store, panelVisible, showReview });
 
@@ -125,7 +126,7 @@ export function registerInlineReview(
   const register = commandRegistrar(context, log);
   const hunkCommand = (verdict: 'approve' | 'reject') => async (raw: unknown, hunkId?: unknown) => {
     const ref = HunkRef.parse(typeof raw === 'string' ? { proposalId: raw, hunkId } : raw);
-    return decideHunk({ store, sessions }, ref.proposalId, ref.hunkId, verdict);
+    return choices.choose(ref.proposalId, ref.hunkId, verdict);
   };
   register('warden.acceptHunk', hunkCommand('approve'));
   register('warden.rejectHunk', hunkCommand('reject'));
