@@ -7,6 +7,7 @@ import type { AuditActor, AuditEventInput } from '../audit/types';
 import type { GitCommandVerdict } from '../git/branchGuard';
 import type { WriteScope } from '../git/scope';
 import { unifiedDiff } from '../proposals/diff';
+import { rebaseEdit } from '../proposals/rebase';
 import { evaluateCommand, evaluatePath, filesPerProposalVerdict, type EffectivePolicy, type PolicyVerdict } from '../policy';
 import { placeAgentDiff } from '../proposals/diffContent';
 import type { CommandProposal, Decision, EditProposal, PermissionProposal, Proposal, QuestionProposal } from '../proposals/model';
@@ -303,9 +304,11 @@ export class ProposalHandlers implements AcpClientHandlers {
 
   /** Applies an approved edit, unless the file changed since the reviewer saw it. */
   /** @internal shared with the other protocol mappers */
-  async applyEdit(proposal: EditProposal): Promise<void> {
-    const current = await this.deps.files.read(proposal.path);
+  async applyEdit(approved: EditProposal): Promise<void> {
+    const current = await this.deps.files.read(approved.path);
     const currentHash = current === null ? null : sha256Hex(current);
+    // Changed since the reviewer saw it (typed in between): carry the same change over, or stale.
+    const proposal = currentHash === approved.baseHash ? approved : await this.rediffBeforeApply(approved, current);
     if (currentHash !== proposal.baseHash) {
       const detail = `${proposal.path} changed since the proposal was made; it was not applied`;
       this.deps.store.setState(proposal.id, 'stale', detail);
@@ -333,6 +336,20 @@ export class ProposalHandlers implements AcpClientHandlers {
       data: { proposalId: proposal.id, path: proposal.path, reviewedHash: proposal.newHash, diskHash },
     });
     if (!exact) throw refusal(`${proposal.path} was written but differs from the reviewed content`);
+  }
+
+  /** The approved edit re-diffed onto the current text when its change still fits exactly (audited); otherwise unchanged, so it goes stale. */
+  private async rediffBeforeApply(proposal: EditProposal, current: string | null): Promise<EditProposal> {
+    const outcome = rebaseEdit(proposal, current);
+    if (outcome.kind !== 'rebased') return proposal;
+    const { kind: _kind, ...sides } = outcome;
+    const updated = this.deps.store.setState(proposal.id, proposal.state, `Re-diffed against the current ${proposal.path} before applying`, sides) as EditProposal;
+    await this.deps.record({
+      actor: { kind: 'warden', id: 'warden' },
+      type: 'proposal.rediffed',
+      data: { proposalId: proposal.id, path: proposal.path, previousBaseHash: proposal.baseHash, baseHash: outcome.baseHash, previousNewHash: proposal.newHash, newHash: outcome.newHash, diff: outcome.diff },
+    });
+    return updated;
   }
 
   private async permissionEdit(toolCall: acp.ToolCallUpdate): Promise<PermissionProposal['edit']> {
