@@ -16,12 +16,15 @@ export interface ImageReporter {
 
 const MB = 1024 * 1024;
 
+const LAYER_STATUS = /^(Pulling fs layer|Waiting|Downloading|Verifying Checksum|Download complete|Extracting|Pull complete|Already exists)$/;
+
 /** Sums the layers of a pull into one line and fraction: each layer reports its own bytes. */
-class PullProgress {
+export class PullProgress {
   private readonly layers = new Map<string, { status: string; current: number; total: number }>();
 
   update(line: ProgressLine): SandboxProgress | undefined {
-    if (!line.id || !line.status) return undefined;
+    // "Pulling from library/node" carries the tag as its id: only layer states count.
+    if (!line.id || !line.status || !LAYER_STATUS.test(line.status)) return undefined;
     const layer = this.layers.get(line.id) ?? { status: '', current: 0, total: 0 };
     layer.status = line.status;
     const detail = line.progressDetail;
