@@ -34,7 +34,7 @@ if [ ! -s "$ROOTFS_TAR" ]; then
   apt_install mmdebstrap
   mkdir -p "$(dirname "$ROOTFS_TAR")"
   log "mmdebstrap bookworm (minbase + $DEBIAN_PACKAGES)"
-  mmdebstrap --quiet --variant=minbase --include="$DEBIAN_PACKAGES" \
+  mmdebstrap --quiet --format=tar --variant=minbase --include="$DEBIAN_PACKAGES" \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
     bookworm "$ROOTFS_TAR.partial" \

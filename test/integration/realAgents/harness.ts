@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import * as z from 'zod';
+import type { AgentProtocol } from '../../../src/core/agent/connection';
 import { AuditLog } from '../../../src/core/audit';
 import type { Proposal, Reviewer } from '../../../src/core/proposals/model';
 import { ProposalStore } from '../../../src/core/proposals/store';
@@ -189,7 +190,7 @@ export interface RealAgentRig {
 }
 
 /** A real AgentSession (real Docker, real audit log, real proposal store) running `agentCommand`. */
-export async function startRealAgent(options: { workspace: string; agentsFolder: string; agentCommand: string }): Promise<RealAgentRig> {
+export async function startRealAgent(options: { workspace: string; agentsFolder: string; agentCommand: string; agentProtocol?: AgentProtocol }): Promise<RealAgentRig> {
   const store = new ProposalStore();
   const provider = new ModelBridgeProvider();
   const log: string[] = [];
@@ -197,6 +198,7 @@ export async function startRealAgent(options: { workspace: string; agentsFolder:
     workspaceRoot: options.workspace,
     agentsHostPath: options.agentsFolder,
     agentCommand: options.agentCommand,
+    ...(options.agentProtocol ? { agentProtocol: options.agentProtocol } : {}),
     sandboxProvider: provider,
     store,
     audit: AuditLog.forWorkspace(options.workspace),
