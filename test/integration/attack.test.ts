@@ -298,6 +298,13 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
       assert.ok(refusedEntry(entries, '/src'));
     });
 
+    it('a permission request whose diff targets /etc/passwd is refused before any proposal exists', async () => {
+      const { result, entries } = await rig.attack('permission-diff-outside');
+      refused(result, /outside the workspace/);
+      assert.ok(refusedEntry(entries, '/etc/passwd'));
+      assert.ok(!entries.some((e) => e.type === 'proposal'));
+    });
+
     it('a write to the workspace folder itself is refused', async () => {
       const { result, entries } = await rig.attack('write-workspace-root');
       refused(result, /workspace folder itself/);
@@ -311,6 +318,7 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
       ['write-vscode-tasks', '.vscode/tasks.json'],
       ['write-policy', '.warden/policy.json'],
       ['write-audit-log', '.warden/audit/audit-000001.jsonl'],
+      ['write-saved-proposals', '.warden/proposals/s-forged.json'],
     ] as const) {
       it(`a write to ${target} waits for a human (protected path), and is rejected`, async () => {
         let proposal: Proposal | undefined;

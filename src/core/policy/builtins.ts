@@ -11,6 +11,8 @@ export const PROTECTED_PATHS: ReadonlyArray<{ glob: string; what: string }> = [
   { glob: '.warden/policy.json', what: 'the team policy' },
   { glob: '.warden/audit/**', what: 'the audit log' },
   { glob: '.warden/audit', what: 'the audit log' },
+  // Everything else Warden keeps there (saved undecided proposals, ...): a forged file could pose as Warden's own state.
+  { glob: '.warden/**', what: "Warden's own state" },
   { glob: '**/.git/**', what: "git's data" },
   { glob: '**/.git', what: "git's data" },
   { glob: '.vscode/**', what: 'editor configuration' },
