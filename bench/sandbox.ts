@@ -96,11 +96,11 @@ async function devcontainerCli(): Promise<string> {
  * unless its cached copy is under 5 minutes old: a fresh empty copy in its cache folder
  * (under TMPDIR) keeps it off the network. Nothing is pulled: the image is local.
  */
-async function devcontainerUp(bin: string, workspace: string, tmpdir: string): Promise<void> {
+async function devcontainerUp(bin: string, workspace: string, config: string, tmpdir: string): Promise<void> {
   const cache = path.join(tmpdir, `devcontainercli-${os.userInfo().username}`);
   await fs.mkdir(cache, { recursive: true });
   await fs.writeFile(path.join(cache, 'control-manifest.json'), '{"disallowedFeatures":[],"featureAdvisories":[]}');
-  const { stdout } = await exec(bin, ['up', '--workspace-folder', workspace, '--log-level', 'info'], { env: { ...process.env, TMPDIR: tmpdir }, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await exec(bin, ['up', '--workspace-folder', workspace, '--config', config, '--log-level', 'info'], { env: { ...process.env, TMPDIR: tmpdir }, maxBuffer: 16 * 1024 * 1024 });
   if (!/"outcome":"success"/.test(stdout)) throw new Error(`devcontainer up did not succeed: ${stdout.slice(-500)}`);
 }
 
@@ -123,28 +123,33 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
   const devcontainerLabel = `devcontainer.local_folder=${workspace}`;
   const figures: BenchFigure[] = [];
   try {
-    // Warden reads image, workspaceFolder and containerUser; runArgs, workspaceMount and
-    // updateRemoteUserUID are for the reference CLI (Warden ignores them, and says so).
-    const config: Record<string, unknown> = { image: IMAGE, workspaceFolder: '/workspaces/ws', containerUser: '1000:1000' };
-    await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify(config));
+    // The workspace's devcontainer.json, as both tools read it. updateRemoteUserUID is for the
+    // reference CLI: no UID-update image build (it would run usermod in a derived image), so it
+    // runs the same image as the same user. Warden ignores that key and says so.
+    const config = { image: IMAGE, workspaceFolder: '/workspaces/ws', containerUser: '1000:1000', updateRemoteUserUID: false };
+    await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify(config, null, 2));
     const probe = await start();
     const inspect = inspectSchema.parse(await docker.getContainer(probe.containerId).inspect());
     await probe.stop();
+    await removeByLabel(docker, `${LABELS.workspace}=${workspace}`);
     const flags = flagsOf(inspect, probe.workspaceFolder);
-    Object.assign(config, {
+    // For the reference CLI the same file plus the hardening Warden applies on its own, as
+    // runArgs and a read-only workspaceMount (given with --config: Warden refuses runArgs
+    // unless the team policy allows them, so they cannot live in the workspace's file).
+    const referenceConfig = path.join(root, 'reference', 'devcontainer.json');
+    await fs.mkdir(path.dirname(referenceConfig));
+    await fs.writeFile(referenceConfig, JSON.stringify({
+      ...config,
       runArgs: flags.common,
       workspaceMount: flags.workspaceMount.replace(/^type=bind,source=([^,]+),target=([^,]+)/, 'source=$1,target=$2,type=bind'),
-      // No UID-update image build (it would run usermod in a derived image): same image, same user as Warden.
-      updateRemoteUserUID: false,
-    });
-    await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify(config, null, 2));
+    }, null, 2));
     const dockerRun = ['run', '--rm', ...flags.common, '--mount', flags.workspaceMount, '--user', flags.user, '--workdir', inspect.Config.WorkingDir, IMAGE, 'true'];
 
     let bin: string | undefined;
     let devcontainerProblem = '';
     try {
       bin = await devcontainerCli();
-      await devcontainerUp(bin, workspace, tmpdir); // warm-up and a check that it works here
+      await devcontainerUp(bin, workspace, referenceConfig, tmpdir); // warm-up and a check that it works here
       await removeByLabel(docker, devcontainerLabel);
     } catch (error) {
       devcontainerProblem = error instanceof Error ? error.message : String(error);
@@ -164,7 +169,7 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
       if (bin) {
         const b = bin;
         cold.devcontainer.push(await timed(async () => {
-          await devcontainerUp(b, workspace, tmpdir);
+          await devcontainerUp(b, workspace, referenceConfig, tmpdir);
           await removeByLabel(docker, devcontainerLabel);
         }));
       }
@@ -173,7 +178,7 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
     figures.push({ figure: 'sandbox cold start + remove', unit: 'ms', warden: wardenCold, reference: median(cold.docker), referenceLabel: 'docker run --rm (same flags)', target: 'ratio <= 3' });
     if (bin) figures.push({ figure: 'sandbox cold start + remove', unit: 'ms', warden: wardenCold, reference: median(cold.devcontainer), referenceLabel: 'devcontainer up + rm', target: 'ratio <= 1' });
 
-    figures.push(...(await warmFigures(docker, start, { dockerCreate: ['create', ...flags.common, '--mount', flags.workspaceMount, '--user', flags.user, '--entrypoint', '/bin/sh', IMAGE, '-c', KEEPALIVE], bin, workspace, tmpdir, devcontainerLabel })));
+    figures.push(...(await warmFigures(docker, start, { dockerCreate: ['create', ...flags.common, '--mount', flags.workspaceMount, '--user', flags.user, '--entrypoint', '/bin/sh', IMAGE, '-c', KEEPALIVE], bin, workspace, referenceConfig, tmpdir, devcontainerLabel })));
     return figures;
   } finally {
     await removeByLabel(docker, devcontainerLabel);
@@ -190,7 +195,7 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
 async function warmFigures(
   docker: Dockerode,
   start: (workspaceHostPath?: string) => Promise<Sandbox>,
-  ref: { dockerCreate: string[]; bin: string | undefined; workspace: string; tmpdir: string; devcontainerLabel: string },
+  ref: { dockerCreate: string[]; bin: string | undefined; workspace: string; referenceConfig: string; tmpdir: string; devcontainerLabel: string },
 ): Promise<BenchFigure[]> {
   const warm = { warden: [] as number[], docker: [] as number[], devcontainer: [] as number[] };
   const first = await start();
@@ -203,7 +208,7 @@ async function warmFigures(
   const created = (await exec('docker', ref.dockerCreate)).stdout.trim();
   try {
     if (ref.bin) {
-      await devcontainerUp(ref.bin, ref.workspace, ref.tmpdir);
+      await devcontainerUp(ref.bin, ref.workspace, ref.referenceConfig, ref.tmpdir);
     }
     for (let i = 0; i < RUNS; i++) {
       if (reused) {
@@ -216,7 +221,7 @@ async function warmFigures(
       if (ref.bin) {
         for (const c of await docker.listContainers({ filters: { label: [ref.devcontainerLabel] } })) await docker.getContainer(c.Id).stop({ t: 1 }).catch(() => undefined);
         const b = ref.bin;
-        warm.devcontainer.push(await timed(() => devcontainerUp(b, ref.workspace, ref.tmpdir)));
+        warm.devcontainer.push(await timed(() => devcontainerUp(b, ref.workspace, ref.referenceConfig, ref.tmpdir)));
       }
     }
   } finally {
