@@ -60,14 +60,15 @@ trap 'rm -rf "$STAGE"' EXIT
 tar -C "$STAGE" -xf "$ROOTFS_TAR"
 cp "$NODE_BIN" "$STAGE/usr/local/bin/node"
 mkdir -p "$STAGE/opt/agents" "$STAGE/home/warden" "$STAGE/workspaces" "$STAGE/opt/warden/agents"
-cp -a "$NPM_DIR/node_modules" "$NPM_DIR/package.json" "$STAGE/opt/agents/"
+cp "$NPM_DIR/package.json" "$STAGE/opt/agents/"
 grep -q '^warden:' "$STAGE/etc/passwd" || echo 'warden:x:1000:1000:Warden sandbox:/home/warden:/bin/bash' >> "$STAGE/etc/passwd"
 grep -q '^warden:' "$STAGE/etc/group" || echo 'warden:x:1000:' >> "$STAGE/etc/group"
 chown 1000:1000 "$STAGE/home/warden"
 rm -rf "$STAGE/var/cache/apt/"* "$STAGE/var/lib/apt/lists/"*
 
 CANDIDATE="warden-agents:candidate"
-tar -C "$STAGE" --numeric-owner -c . | docker import \
+# The npm tree (about 700 MB) goes into the same stream under /opt/agents, without a copy.
+tar --numeric-owner -c -C "$STAGE" . -C "$NPM_DIR" --transform='s,^\./node_modules,./opt/agents/node_modules,' ./node_modules | docker import \
   --change 'CMD ["/bin/sh"]' \
   --change 'ENV PATH=/opt/agents/node_modules/.bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change "LABEL dev.warden.agents=\"$LABEL\"" \
@@ -77,5 +78,10 @@ for check in 'node --version' 'codex-acp --help' 'gemini --version' 'codex --ver
   docker run --rm --network none --user 1000:1000 "$CANDIDATE" sh -c "$check" >/dev/null 2>&1 \
     || { echo "$IMAGE was built but \`$check\` fails inside it" >&2; docker rmi "$CANDIDATE" >/dev/null; exit 1; }
 done
+PREVIOUS="$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
 docker tag "$CANDIDATE" "$IMAGE" && docker rmi "$CANDIDATE" >/dev/null
+# The replaced image (about 1 GB) is removed unless a container still uses it.
+if [ -n "$PREVIOUS" ] && [ "$PREVIOUS" != "$(docker image inspect -f '{{.Id}}' "$IMAGE")" ]; then
+  docker rmi "$PREVIOUS" >/dev/null 2>&1 || true
+fi
 log "built $IMAGE ($LABEL)"
