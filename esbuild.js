@@ -55,6 +55,13 @@ const builds = [
     target: 'es2022',
   },
   {
+    entryPoints: ['media/session/main.ts'],
+    outfile: 'dist/media/session.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+  {
     entryPoints: ['media/audit/main.ts'],
     outfile: 'dist/media/audit.js',
     platform: 'browser',
@@ -89,6 +96,7 @@ async function main() {
   fs.mkdirSync('dist/media', { recursive: true });
   fs.copyFileSync(path.join('media', 'review', 'review.css'), path.join('dist', 'media', 'review.css'));
   fs.copyFileSync(path.join('media', 'audit', 'audit.css'), path.join('dist', 'media', 'audit.css'));
+  fs.copyFileSync(path.join('media', 'session', 'session.css'), path.join('dist', 'media', 'session.css'));
   // The JSON schema of .warden/policy.json, emitted from the zod schema (jsonValidation).
   await emitPolicySchema(path.join('dist', 'policy.schema.json'));
 }

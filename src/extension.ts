@@ -4,6 +4,7 @@ import { ProposalStore } from './core/proposals/store';
 import { EngineSandboxProvider } from './core/sandbox/engine';
 import { readSandboxSettings } from './vscode/settings';
 import type { AgentSession } from './core/supervisor';
+import { registerAgentCommands } from './vscode/agentCommands';
 import { registerAuditCommands } from './vscode/auditCommands';
 import { registerCommands, reviewHandlers } from './vscode/commands';
 import { registerPolicy } from './vscode/policyCommands';
@@ -44,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
     ReviewPanel.registerSerializer(context.extensionUri, store, reviewHandlers(store, sessions), log),
   );
   registerCommands(context, store, sessions, log);
+  registerAgentCommands(context, store, sessions, log);
   registerGitCommands(context, sessions, log);
   registerAuditCommands(context, log);
   registerPolicy(context, sessions, log);

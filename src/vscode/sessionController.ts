@@ -11,6 +11,12 @@ import { EditorWorkspaceFiles } from './editorWorkspaceFiles';
 import type { PolicyService } from './policyService';
 import { readGitSettings, sessionScopeFromSettings } from './gitSettings';
 import { readSettings } from './settings';
+import { AgentSecrets, readAgentSettings } from './agentSettings';
+import { Emitter } from '../core/util/events';
+import { SessionFeed, type FeedEntry } from '../core/session/sessionFeed';
+import type { RuleSuggestion } from '../core/policy/suggestions';
+import type { SessionSummary } from '../shared/sessionProtocol';
+import type { SessionViewSource } from './sessionView';
 
 export interface StartSessionResult {
   sessionId: string;
@@ -22,8 +28,15 @@ export interface StartSessionResult {
  * Owns the window's agent session (one at a time for now): starts it with progress,
  * forwards what the agent does to the output channel, and records reviewers' decisions.
  */
-export class SessionController implements vscode.Disposable {
+export class SessionController implements vscode.Disposable, SessionViewSource {
   private session: AgentSession | undefined;
+  /** What the Session view shows of the current (or last) session. */
+  private feed = new SessionFeed();
+  private agentLabel = '';
+  private readonly feedChanged = new Emitter<void>();
+  readonly onDidChange = this.feedChanged.event;
+  private secrets: AgentSecrets | undefined;
+  private suggestionSink: ((suggestion: RuleSuggestion, folder: vscode.WorkspaceFolder) => void) | undefined;
   private reviewer: Reviewer | undefined;
   private currentTurn: Promise<StopReason> | undefined;
   private policies: PolicyService | undefined;
@@ -49,17 +62,32 @@ export class SessionController implements vscode.Disposable {
     return this.last;
   }
 
+  /** Agent API keys (SecretStorage) and where suggested rules go (set once at activation). */
+  useAgentSupport(secrets: AgentSecrets, onSuggestion: (suggestion: RuleSuggestion, folder: vscode.WorkspaceFolder) => void): void {
+    this.secrets = secrets;
+    this.suggestionSink = onSuggestion;
+  }
+
   /** The team policy for sessions started from now on (set once at activation). */
   usePolicies(policies: PolicyService): void {
     this.policies = policies;
   }
 
-  async start(folder: vscode.WorkspaceFolder, instruction: string): Promise<StartSessionResult> {
+  async start(folder: vscode.WorkspaceFolder, instruction: string, resumeAgentSessionId?: string): Promise<StartSessionResult> {
     if (this.activeSession) throw new Error('A Warden session is already running. Stop it first (Warden: Stop Session).');
     const workspaceRoot = folder.uri.fsPath;
     this.reviewer = await resolveReviewer(workspaceRoot);
     const reviewer = this.reviewer;
     const settings = readSettings(folder.uri);
+    const agent = readAgentSettings(folder.uri);
+    const agentEnv = await this.secrets?.envFor(agent);
+    if (agent.apiKeyEnv && !agentEnv && agent.command) {
+      this.log.warn(`[session] no API key is configured for ${agent.apiKeyEnv} (Warden: Set Agent API Key); the agent gets none`);
+    }
+    this.feed.dispose();
+    this.feed = new SessionFeed();
+    this.feed.onDidChange(() => this.feedChanged.fire());
+    this.agentLabel = agent.command || 'Warden demo agent';
     const policy = await this.policies?.forSession(folder);
     const gitSettings = readGitSettings(folder.uri);
     const git = new SessionGit({
@@ -74,7 +102,11 @@ export class SessionController implements vscode.Disposable {
         AgentSession.start({
           workspaceRoot,
           agentsHostPath: this.agentsHostPath,
-          agentCommand: settings.agentCommand,
+          agentCommand: agent.command,
+          agentProtocol: agent.protocol,
+          ...(agentEnv ? { agentEnv } : {}),
+          ...(resumeAgentSessionId ? { resumeAgentSessionId } : {}),
+          onSuggestion: (suggestion) => this.suggestionSink?.(suggestion, folder),
           decisionTimeoutMs: settings.decisionTimeoutMs,
           sandboxProvider: this.sandboxProvider,
           store: this.store,
@@ -100,7 +132,62 @@ export class SessionController implements vscode.Disposable {
     this.last = { folder, sessionId: session.id };
     this.log.info(`[session ${session.id}] started in container ${session.containerId ?? '?'}`);
     session.onEvent((event) => this.logEvent(session.id, event));
+    const feed = this.feed;
+    session.onEvent((event) => {
+      feed.push(event);
+      if (event.type === 'ended') this.feedChanged.fire();
+    });
+    this.feedChanged.fire();
+    return { sessionId: session.id, turn: this.runTurn(session, instruction) };
+  }
+
+  /** A follow-up instruction to the running session (from the Session view). */
+  async prompt(instruction: string): Promise<StopReason> {
+    const session = this.activeSession;
+    if (!session) throw new Error('No Warden session is running. Start one with "Warden: Start Agent Session".');
+    return this.runTurn(session, instruction);
+  }
+
+  async cancel(): Promise<void> {
+    await this.activeSession?.cancel();
+  }
+
+  /** A human's answer to a question the agent asked. */
+  async answer(proposalId: string, answer: string): Promise<void> {
+    const reviewer = await this.requireReviewer();
+    this.store.decide(proposalId, { verdict: 'approve', reviewer, answer, decidedAt: new Date().toISOString() });
+  }
+
+  async decline(proposalId: string): Promise<void> {
+    await this.decide(proposalId, 'reject', 'the human declined to answer');
+  }
+
+  showReview(): void {
+    void vscode.commands.executeCommand('warden.showReview');
+  }
+
+  summary(): SessionSummary | null {
+    const session = this.session;
+    if (!session) return null;
+    const info = session.agentSession;
+    return {
+      id: session.id,
+      state: session.state,
+      agent: info?.agentName ? `${info.agentName} (${this.agentLabel})` : this.agentLabel,
+      protocol: info?.protocol ?? 'acp',
+      ...(info ? { agentSessionId: info.agentSessionId } : {}),
+      pendingReviews: this.store.pending().filter((p) => p.sessionId === session.id && p.kind !== 'question').length,
+    };
+  }
+
+  entries(): FeedEntry[] {
+    return this.feed.all();
+  }
+
+  private runTurn(session: AgentSession, instruction: string): Promise<StopReason> {
     this.currentTurn = session.prompt(instruction);
+    this.feedChanged.fire();
+    this.currentTurn.finally(() => this.feedChanged.fire()).catch(() => undefined);
     this.currentTurn.then(
       (stopReason) => this.log.info(`[session ${session.id}] turn ended: ${stopReason}`),
       (error: unknown) => {
@@ -108,7 +195,7 @@ export class SessionController implements vscode.Disposable {
         void vscode.window.showErrorMessage(`Warden: the agent's turn failed: ${errorMessage(error)}`);
       },
     );
-    return { sessionId: session.id, turn: this.currentTurn };
+    return this.currentTurn;
   }
 
   async stop(reason = 'stopped by the user'): Promise<boolean> {
@@ -119,11 +206,16 @@ export class SessionController implements vscode.Disposable {
   }
 
   /** A human decision from the review panel, a CodeLens or a command. */
-  async decide(proposalId: string, verdict: Decision['verdict'], reason?: string): Promise<void> {
+  async decide(proposalId: string, verdict: Decision['verdict'], reason?: string, optionId?: string): Promise<void> {
+    const reviewer = await this.requireReviewer();
+    this.store.decide(proposalId, { verdict, reviewer, decidedAt: new Date().toISOString(), ...(reason ? { reason } : {}), ...(optionId ? { optionId } : {}) });
+  }
+
+  private async requireReviewer(): Promise<Reviewer> {
     const folder = vscode.workspace.workspaceFolders?.[0];
     const reviewer = this.reviewer ?? (folder ? await resolveReviewer(folder.uri.fsPath) : undefined);
     if (!reviewer) throw new Error('No reviewer identity: open a workspace folder');
-    this.store.decide(proposalId, { verdict, reviewer, decidedAt: new Date().toISOString(), ...(reason ? { reason } : {}) });
+    return reviewer;
   }
 
   dispose(): void {
