@@ -3,7 +3,7 @@ import { parseDevcontainer, planSandbox, type ContainerSpecOptions, type Devcont
 import { optionEnvName } from '../../src/core/sandbox/features';
 import { STRICT_SANDBOX_POLICY, type SandboxPolicy } from '../../src/core/sandbox/hardeningPolicy';
 import { hostEnvironment } from '../../src/core/sandbox/hostEnv';
-import { lifecycleUnits } from '../../src/core/sandbox/lifecycle';
+import { lifecycleStepsFor, lifecycleUnits } from '../../src/core/sandbox/lifecycle';
 import { mergeMetadata, parseMetadataLabel, type MetadataEntry } from '../../src/core/sandbox/metadata';
 import { parseMount } from '../../src/core/sandbox/mounts';
 import { SandboxError } from '../../src/core/sandbox/types';
@@ -251,6 +251,12 @@ describe('users, lifecycle forms, mounts, feature options', () => {
     assert.equal(plan.execUser, '1001:1001');
     assert.match(plan.spec.HostConfig?.Tmpfs?.['/home/warden'] ?? '', /uid=1001,gid=1001/);
     assert.match(refusal(() => planSandbox({ image: 'x', remoteUser: 'root' }, base)), /remoteUser "root": Warden never runs the sandbox as root/);
+  });
+
+  it('a reused container runs only postStart and postAttach; a new one runs every hook', () => {
+    const steps = mergeMetadata([{ origin: 'devcontainer.json', entry: { onCreateCommand: 'a', updateContentCommand: 'b', postCreateCommand: 'c', postStartCommand: 'd', postAttachCommand: 'e' } }]).lifecycle;
+    assert.deepEqual(lifecycleStepsFor(steps, 'created').map((s) => s.command), ['a', 'b', 'c', 'd', 'e']);
+    assert.deepEqual(lifecycleStepsFor(steps, 'reused').map((s) => s.command), ['d', 'e']);
   });
 
   it('lifecycle commands: string through sh -c, array as argv, object as named commands in order', () => {

@@ -11,7 +11,7 @@ import { buildFeaturesImage, featureEntries, loadLocalFeatures } from './feature
 import { STRICT_SANDBOX_POLICY, type Hardening } from './hardeningPolicy';
 import { hostEnvironment } from './hostEnv';
 import { buildImage, ensureImage } from './image';
-import { LIFECYCLE_OUTPUT_LIMIT, runInitializeCommand, runLifecycleSteps, type CommandResult } from './lifecycle';
+import { LIFECYCLE_OUTPUT_LIMIT, lifecycleStepsFor, runInitializeCommand, runLifecycleSteps, type CommandResult } from './lifecycle';
 import { METADATA_LABEL, parseMetadataLabel } from './metadata';
 import { ownerLabel, removeOrphanedSandboxes } from './orphans';
 import { TailBuffer } from './tailBuffer';
@@ -127,7 +127,8 @@ export class DockerSandboxProvider implements SandboxProvider {
       if (execUser !== undefined && plan.spec.User) await checkFromInside(sandbox, workspaceHostPath, plan.spec.User);
       if (plan.lifecycle.length > 0) {
         report.progress({ message: 'Running lifecycle commands' });
-        await runLifecycleSteps(plan.lifecycle, (argv) => sandbox.runToEnd(argv), { user: plan.execUser, onRecord: options.onLifecycleCommand, log });
+        // A new container runs them all; a reused one would run lifecycleStepsFor(plan.lifecycle, 'reused').
+        await runLifecycleSteps(lifecycleStepsFor(plan.lifecycle, 'created'), (argv) => sandbox.runToEnd(argv), { user: plan.execUser, onRecord: options.onLifecycleCommand, log });
       }
     } catch (error) {
       await sandbox.stop();

@@ -30,6 +30,15 @@ export function lifecycleUnits(command: LifecycleCommand): LifecycleUnit[] {
   return Object.entries(command).map(([name, c]) => one(c, name));
 }
 
+/**
+ * Which lifecycle steps run now: onCreate, updateContent and postCreate only when the container
+ * was just created; postStart and postAttach on every start (a reused container included).
+ */
+export function lifecycleStepsFor(steps: readonly LifecycleStep[], container: 'created' | 'reused'): LifecycleStep[] {
+  const onCreation = new Set(['onCreateCommand', 'updateContentCommand', 'postCreateCommand']);
+  return steps.filter((step) => container === 'created' || !onCreation.has(step.hook));
+}
+
 function describe(record: Pick<LifecycleCommandRecord, 'hook' | 'origin' | 'name' | 'command'>): string {
   const text = typeof record.command === 'string' ? record.command : JSON.stringify(record.command);
   return `${record.hook}${record.name ? ` "${record.name}"` : ''} (${record.origin}) ${JSON.stringify(text)}`;
