@@ -201,6 +201,7 @@ describe('devcontainer.json on a real engine', function () {
         containerEnv: { SHARED: 'json' },
         remoteEnv: { REMOTE_JSON: '${containerEnv:SHARED}-remote' },
         remoteUser: '1001',
+        init: true,
         onCreateCommand: 'echo json-on-create >> /tmp/order',
         postCreateCommand: ['/bin/sh', '-c', 'echo json-post-create "$(id -u)" >> /tmp/order'],
         postStartCommand: { network: 'ls /sys/class/net >> /tmp/order', env: 'echo "$REMOTE_JSON $REMOTE_LABEL" >> /tmp/order' },
@@ -231,6 +232,8 @@ describe('devcontainer.json on a real engine', function () {
       // devcontainer.json wins over the label; both env kinds reach the agent's exec.
       const env = await agentOutput(sandbox, 'echo "$(id -u) $FROM_LABEL $SHARED $REMOTE_JSON $REMOTE_LABEL"');
       assert.equal(env, '1001 label json json-remote label-label\n');
+      // "init": true puts Docker's init process (tini) at PID 1, which reaps zombies.
+      assert.equal((await run(sandbox, 'cat /proc/1/comm')).text, 'docker-init\n');
     } finally {
       await sandbox.stop();
     }
