@@ -6,10 +6,16 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import * as tar from 'tar-fs';
+import { AuditLog, verifyAuditLog } from '../../src/core/audit';
+import { loadWorkspacePolicy } from '../../src/core/policy';
+import { ProposalStore } from '../../src/core/proposals/store';
 import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
+import { AgentSession } from '../../src/core/supervisor';
+import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
+import { copyDemoWorkspace, readAudit } from '../support/workspace';
 import { STRICT_SANDBOX_POLICY, type SandboxPolicy } from '../../src/core/sandbox/hardeningPolicy';
 import { SandboxError, type LifecycleCommandRecord, type Sandbox, type SandboxProgress, type SandboxStartOptions } from '../../src/core/sandbox/types';
-import { BASE_IMAGE, ensureSandboxPrerequisites } from './prerequisites';
+import { BASE_IMAGE, ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
 
 /**
  * The whole devcontainer.json on a real engine: builds, local features, the image metadata
@@ -359,6 +365,61 @@ describe('devcontainer.json on a real engine', function () {
       const error = await startFails(workspace, { environmentAllowList: ['GITHUB_TOKEN'] });
       assert.equal(error.code, 'config-invalid');
       assert.match(error.message, /remoteEnv\.TOKEN uses \$\{localEnv:GITHUB_TOKEN\}, which Warden does not pass into the sandbox: "GITHUB_TOKEN" is never passed/);
+    });
+  });
+
+  describe('in a supervised session, with the committed team policy', () => {
+    const reviewer = { kind: 'human' as const, name: 'Ada Reviewer', email: 'ada@example.test', source: 'test' };
+
+    async function session(policyText: string | undefined): Promise<{ workspace: string; started: Promise<AgentSession> }> {
+      const workspace = await copyDemoWorkspace('warden-dc-session-');
+      tempDirs.push(workspace);
+      await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE, capAdd: ['SYS_PTRACE'], postCreateCommand: 'echo created-in-sandbox' }));
+      if (policyText) {
+        await fs.mkdir(path.join(workspace, '.warden'), { recursive: true });
+        await fs.writeFile(path.join(workspace, '.warden', 'policy.json'), policyText);
+      }
+      const policy = await loadWorkspacePolicy(workspace);
+      const started = AgentSession.start({
+        workspaceRoot: workspace,
+        agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
+        sandboxProvider: provider,
+        store: new ProposalStore(),
+        audit: AuditLog.forWorkspace(workspace),
+        files: new NodeWorkspaceFiles(workspace),
+        reviewer,
+        policy: { current: () => policy },
+        sessionId: `dc-${RUN_ID}-${++counter}`,
+      });
+      return { workspace, started };
+    }
+
+    it('"sandbox.allowCapAdd" in .warden/policy.json lets the capability in, and the lifecycle command is in the audit log', async () => {
+      const { workspace, started } = await session('{ "version": 1, "sandbox": { "allowCapAdd": ["SYS_PTRACE"] } }');
+      const running = await started;
+      const containerId = running.containerId!;
+      try {
+        const info = (await docker.getContainer(containerId).inspect()) as { HostConfig: { CapAdd: string[] | null } };
+        assert.deepEqual(info.HostConfig.CapAdd, ['SYS_PTRACE']);
+      } finally {
+        await running.stop('test finished');
+      }
+      const entries = await readAudit(workspace);
+      const lifecycle = entries.filter((e) => e.type === 'lifecycle.command');
+      assert.equal(lifecycle.length, 1);
+      assert.deepEqual(
+        { hook: lifecycle[0]!.data.hook, origin: lifecycle[0]!.data.origin, where: lifecycle[0]!.data.where, exitCode: lifecycle[0]!.data.exitCode, output: lifecycle[0]!.data.output },
+        { hook: 'postCreateCommand', origin: 'devcontainer.json', where: 'container', exitCode: 0, output: 'created-in-sandbox\n' },
+      );
+      const types = entries.map((e) => e.type);
+      assert.ok(types.indexOf('lifecycle.command') < types.indexOf('sandbox.started'), types.join(', '));
+      assert.equal((await verifyAuditLog(workspace)).ok, true);
+    });
+
+    it('without it the session does not start, and the error names the policy key', async () => {
+      const { started } = await session(undefined);
+      await assert.rejects(started, /"capAdd": \["SYS_PTRACE"\] is refused: allow it with "sandbox\.allowCapAdd": \["SYS_PTRACE"\] in \.warden\/policy\.json/);
+      assert.deepEqual(await leftoverContainers(), []);
     });
   });
 });
