@@ -9,6 +9,7 @@ import { registerAuditCommands } from './vscode/auditCommands';
 import { registerCommands, reviewHandlers } from './vscode/commands';
 import { registerPolicy } from './vscode/policyCommands';
 import { registerGitCommands } from './vscode/gitCommands';
+import { registerLifecycleCommands } from './vscode/killSwitch';
 import { ReviewPanel } from './vscode/reviewPanel';
 import { PROPOSAL_SCHEME, ProposalDocuments } from './vscode/proposalDocuments';
 import { SessionController } from './vscode/sessionController';
@@ -47,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
   registerCommands(context, store, sessions, log);
   registerAgentCommands(context, store, sessions, log);
   registerGitCommands(context, sessions, log);
+  registerLifecycleCommands(context, sessions, log);
   registerAuditCommands(context, log);
   registerPolicy(context, sessions, log);
   const inline = registerInlineReview(context, store, sessions, log, () => void vscode.commands.executeCommand('warden.showReview'));

@@ -20,7 +20,7 @@ export type OnAsk = 'reject' | 'fail';
 export type ParsedCommand =
   | { command: 'help'; text: string }
   | { command: 'version' }
-  | { command: 'run'; workspace: string; agent: string; prompt: string; policy?: string; onAsk: OnAsk; timeoutSeconds?: number; dockerHost?: string; json: boolean }
+  | { command: 'run'; workspace: string; agent: string; prompt: string; policy?: string; onAsk: OnAsk; timeoutSeconds?: number; dockerHost?: string; workspaceMode?: 'readonly' | 'copy'; json: boolean }
   | { command: 'audit verify'; workspace: string; json: boolean }
   | { command: 'audit export'; workspace: string; format: 'json' | 'csv'; output?: string }
   | { command: 'policy check'; workspace: string; file?: string; json: boolean }
@@ -34,10 +34,10 @@ const JSON_FLAG = { type: 'boolean' } as const;
 const COMMANDS: CommandSpec[] = [
   {
     name: 'run',
-    usage: 'warden run --workspace DIR --agent CMD --prompt TEXT [--policy FILE] [--on-ask reject|fail] [--timeout SECONDS] [--docker-host URL] [--json]',
+    usage: 'warden run --workspace DIR --agent CMD --prompt TEXT [--policy FILE] [--on-ask reject|fail] [--timeout SECONDS] [--docker-host URL] [--workspace-mode copy|readonly] [--json]',
     summary: 'Run one supervised agent session in the sandbox, with nobody there to answer.',
     details: `Options:
-  -w, --workspace DIR     The workspace the agent works on (mounted read-only in the sandbox). Default: the current folder.
+  -w, --workspace DIR     The workspace the agent works on (never writable from the sandbox). Default: the current folder.
   -a, --agent CMD         Command line starting an ACP agent inside the container (run by its shell).
                           Empty or "demo": Warden's built-in demo agent.
   -p, --prompt TEXT       The instruction sent to the agent (required).
@@ -50,6 +50,10 @@ const COMMANDS: CommandSpec[] = [
       --docker-host URL   Container engine (unix://, tcp:// with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH,
                           ssh://user@host) or a Docker context name. Default: DOCKER_HOST, then
                           the current Docker context, then the local socket.
+      --workspace-mode M  copy: the agent works on a private copy; what it changes there on its own
+                          becomes proposals, decided by the policy (asks are rejected).
+                          readonly: the workspace is mounted read-only.
+                          Default: warden.sandbox.workspaceMode of the workspace's .vscode/settings.json, else copy.
       --json              Print the summary as one JSON object on stdout.
   -h, --help              Show this help.
 
@@ -62,6 +66,7 @@ files changed.`,
       prompt: { type: 'string', short: 'p' },
       policy: { type: 'string' },
       'on-ask': { type: 'string' },
+      'workspace-mode': { type: 'string' },
       timeout: { type: 'string' },
       'docker-host': { type: 'string' },
       json: JSON_FLAG,
@@ -214,6 +219,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
         timeoutSeconds = Number(timeout);
         if (!/^\d+(\.\d+)?$/.test(timeout.trim()) || !(timeoutSeconds > 0)) throw new UsageError(`--timeout must be a positive number of seconds, not "${timeout}"`);
       }
+      const workspaceMode = str('workspace-mode');
+      if (workspaceMode !== undefined && workspaceMode !== 'copy' && workspaceMode !== 'readonly') throw new UsageError(`--workspace-mode must be "copy" or "readonly", not "${workspaceMode}"`);
       const agent = str('agent') ?? '';
       return {
         command: 'run',
@@ -224,6 +231,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
         onAsk,
         ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
         ...(str('docker-host') !== undefined ? { dockerHost: str('docker-host')! } : {}),
+        ...(workspaceMode !== undefined ? { workspaceMode } : {}),
         json,
       };
     }

@@ -7,7 +7,8 @@ import { loadPolicyText, loadWorkspacePolicy, mergePolicies, type EffectivePolic
 import type { Decision, Proposal, Reviewer } from '../core/proposals/model';
 import { ProposalStore } from '../core/proposals/store';
 import { EngineSandboxProvider } from '../core/sandbox/engine';
-import { SandboxError, type Sandbox, type SandboxProvider } from '../core/sandbox/types';
+import { SandboxError, type Sandbox, type SandboxProvider, type WorkspaceMode } from '../core/sandbox/types';
+import { parse as parseJsonc } from 'jsonc-parser';
 import { AgentSession, errorMessage } from '../core/supervisor';
 import { NodeWorkspaceFiles } from '../core/workspace/files';
 import type { OnAsk, ParsedCommand } from './args';
@@ -151,6 +152,7 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
         reviewer: await resolveReviewer(workspace),
         log,
         policy: { current: () => policy },
+        workspaceMode: args.workspaceMode ?? (await workspaceModeSetting(workspace)),
       });
       if (killed) {
         summary.sessionId = session.id;
@@ -217,6 +219,14 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
   else io.stdout(formatSummary(summary));
   if (summary.error) io.stderr(`warden: ${summary.error}\n`);
   return summary.exitCode;
+}
+
+/** warden.sandbox.workspaceMode from the workspace's .vscode/settings.json (JSONC), as the extension reads it; else copy. */
+async function workspaceModeSetting(workspace: string): Promise<WorkspaceMode> {
+  const text = await fs.readFile(path.join(workspace, '.vscode', 'settings.json'), 'utf8').catch(() => '');
+  const settings: unknown = parseJsonc(text, [], { allowTrailingComma: true });
+  const value = settings && typeof settings === 'object' ? (settings as Record<string, unknown>)['warden.sandbox.workspaceMode'] : undefined;
+  return value === 'readonly' ? 'readonly' : 'copy';
 }
 
 const OUTCOME_EXIT: Record<RunOutcome, ExitCode> = {

@@ -9,13 +9,15 @@ import { EgressSession } from './egress/session';
 import type { AuditActor, AuditEventInput } from './audit/types';
 import { policyScopeLayers, policySummary, type PolicyProvider } from './policy/effective';
 import { SessionGit } from './git/sessionGit';
-import { ProposalHandlers, type ApplyBatch, type ProposalHandlerDeps } from './session/proposalHandlers';
+import { DEFAULT_DECISION_TIMEOUT_MS, ProposalHandlers, type ApplyBatch, type ProposalHandlerDeps } from './session/proposalHandlers';
+import { SandboxChanges } from './session/sandboxChanges';
 import { TerminalRegistry } from './agent/terminals';
 import type { ProposalStore } from './proposals/store';
 import type { Reviewer } from './proposals/model';
 import { WorkspacePathMapper } from './sandbox/paths';
-import type { AgentProcess, Sandbox, SandboxProgress, SandboxProvider } from './sandbox/types';
+import type { AgentProcess, Sandbox, SandboxProgress, SandboxProvider, WorkspaceMode } from './sandbox/types';
 import { BoundedText } from './util/boundedText';
+import { removeCopyFolder } from './sandbox/workspaceCopy';
 import { Emitter } from './util/events';
 import type { WorkspaceFiles } from './workspace/files';
 
@@ -56,6 +58,10 @@ export interface SessionOptions {
   resumeAgentSessionId?: string;
   /** An "always allow" answer suggested a policy rule. */
   onSuggestion?: (suggestion: RuleSuggestion) => void;
+  /** Keep the sandbox stopped when the session ends, and reuse a kept one with the same configuration at start (the extension does; the CLI does not). */
+  reuseSandbox?: boolean;
+  /** How the agent sees the workspace: read-only (default) or a private copy whose changes become proposals. */
+  workspaceMode?: WorkspaceMode;
 }
 
 /** What the session shows the user while the agent works (see session/sessionEvents.ts). */
@@ -81,6 +87,8 @@ export class AgentSession {
   private readonly terminals = new TerminalRegistry();
   private turnMessage = new BoundedText();
   private endPromise: Promise<void> | undefined;
+  private changes: SandboxChanges | undefined;
+  private killed = false;
 
   private constructor(private readonly options: SessionOptions) {
     this.id = options.sessionId ?? `s-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
@@ -123,6 +131,7 @@ export class AgentSession {
       // The SDK settles a response before the handlers of notifications that arrived ahead of
       // it have run; let them run, so the agent's last words belong to this turn's record.
       await new Promise((resolve) => setImmediate(resolve));
+      await this.changes?.scan('turn end');
       await this.record({
         actor: this.agentActor,
         type: 'turn.ended',
@@ -145,6 +154,31 @@ export class AgentSession {
   /** Stops the agent and its sandbox. Pending proposals become orphaned, never applied. */
   stop(reason = 'stopped by the user'): Promise<void> {
     return this.end(reason);
+  }
+
+  /**
+   * The kill switch: pending proposals are orphaned first, then the container is killed and
+   * removed at once (SIGKILL to everything in it); nothing waits for the agent to answer.
+   */
+  async kill(reason = 'kill switch pulled'): Promise<void> {
+    // Also while a graceful stop is under way (it may be waiting on the agent): kill through it.
+    if (this.killed || (this.endPromise && !this.sandbox)) return this.endPromise ?? Promise.resolve();
+    this.killed = true;
+    this.options.store.orphanSession(this.id, `Session killed: ${reason}`);
+    const started = Date.now();
+    const sandbox = this.sandbox;
+    const outcome = sandbox
+      ? await (sandbox.kill ? sandbox.kill() : sandbox.stop()).then(
+          () => ({ removed: true }),
+          (error: unknown) => ({ removed: false, error: errorMessage(error) }),
+        )
+      : { removed: false };
+    await this.record({
+      actor: this.humanActor(),
+      type: 'session.killed',
+      data: { reason, containerId: sandbox?.containerId ?? null, ms: Date.now() - started, ...outcome },
+    }).catch(() => undefined);
+    return this.end(`killed: ${reason}`);
   }
 
   private async open(): Promise<void> {
@@ -175,12 +209,20 @@ export class AgentSession {
       ...(options.onSandboxProgress ? { onProgress: options.onSandboxProgress } : {}),
       ...(options.environmentAllowList ? { environmentAllowList: options.environmentAllowList } : {}),
       onLifecycleCommand: (record) => this.record({ actor: this.wardenActor(), type: 'lifecycle.command', data: { ...record } }).then(() => undefined),
+      reuse: options.reuseSandbox === true,
+      workspaceMode: options.workspaceMode ?? 'readonly',
     });
+    if (this.stateValue === 'ended') {
+      // Stopped or killed while the sandbox was starting: it must not outlive the session.
+      await (this.sandbox.kill ? this.sandbox.kill() : this.sandbox.stop()).catch(() => undefined);
+      throw new Error('The session was stopped while its sandbox was starting');
+    }
     await this.record({
       actor: this.wardenActor(),
       type: 'sandbox.started',
-      data: { containerId: this.sandbox.containerId, image: this.sandbox.image, workspaceFolder: this.sandbox.workspaceFolder },
+      data: { containerId: this.sandbox.containerId, image: this.sandbox.image, workspaceFolder: this.sandbox.workspaceFolder, workspaceMode: this.sandbox.copyHostPath ? 'copy' : 'readonly' },
     });
+    await this.recordOrigin(this.sandbox);
 
     if (this.egress) {
       await this.egress.attach(this.sandbox);
@@ -196,6 +238,8 @@ export class AgentSession {
     });
 
     const mapper = new WorkspacePathMapper(options.workspaceRoot, this.sandbox.workspaceFolder);
+    const changes = this.sandbox.copyHostPath ? await this.watchCopy(this.sandbox, this.sandbox.copyHostPath, () => handlers) : undefined;
+    this.changes = changes;
     const deps: ProposalHandlerDeps = {
       sessionId: this.id,
       sandbox: this.sandbox,
@@ -206,6 +250,7 @@ export class AgentSession {
       record: (event) => this.record(event),
       agentActor: () => this.agentActor,
       onEvent: (event) => this.onAgentEvent(event),
+      ...(changes ? { sandboxActivity: (reason: string) => changes.scan(reason), afterWrite: (path: string, text: string) => changes.mirror(path, text) } : {}),
       commandEnv: (proposalId: string) => this.egress?.envFor({ kind: 'command', proposalId }) ?? {},
       ...(options.policy ? { policy: () => options.policy!.current() } : {}),
       ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}),
@@ -220,7 +265,8 @@ export class AgentSession {
       ...(options.onSuggestion ? { onSuggestion: options.onSuggestion } : {}),
     };
     const protocol = options.agentProtocol ?? 'acp';
-    this.connection = connectAgent(protocol, this.agentProcess, new ProposalHandlers(deps), deps, (violation) => {
+    const handlers = new ProposalHandlers(deps);
+    this.connection = connectAgent(protocol, this.agentProcess, handlers, deps, (violation) => {
       void this.record({ actor: this.agentActor, type: 'protocol.violation', data: { ...violation } }).catch(() => undefined);
     });
     void this.connection.closed.then(() => {
@@ -285,6 +331,37 @@ export class AgentSession {
     }
   }
 
+  /** 'copy' mode: what the agent changes in its copy on its own becomes proposals (see SandboxChanges). */
+  private async watchCopy(sandbox: Sandbox, copyHostPath: string, handlers: () => ProposalHandlers): Promise<SandboxChanges> {
+    const { options } = this;
+    return SandboxChanges.begin({
+      sessionId: this.id,
+      sandbox,
+      copyHostPath,
+      workspaceRoot: options.workspaceRoot,
+      store: options.store,
+      files: options.files,
+      record: (event) => this.record(event),
+      agentActor: () => this.agentActor,
+      takeWriteGrant: (path, newHash) => handlers().takeWriteGrant(path, newHash),
+      decisionTimeoutMs: options.decisionTimeoutMs ?? DEFAULT_DECISION_TIMEOUT_MS,
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.policy ? { policy: () => options.policy!.current() } : {}),
+      ...(options.git ? { scope: options.git, beforeApply: (batch: ApplyBatch) => this.checkpoint(batch) } : {}),
+    });
+  }
+
+  /** Reuse and rebuild of kept sandboxes, on the record with the configuration hash. */
+  private async recordOrigin(sandbox: Sandbox): Promise<void> {
+    const origin = sandbox.origin;
+    if (!origin || origin.kind === 'created') return;
+    const data =
+      origin.kind === 'reused'
+        ? { containerId: sandbox.containerId, configHash: sandbox.configHash ?? null }
+        : { containerId: sandbox.containerId, configHash: sandbox.configHash ?? null, previousContainerIds: origin.previousContainerIds, previousConfigHashes: origin.previousConfigHashes };
+    await this.record({ actor: this.wardenActor(), type: origin.kind === 'reused' ? 'sandbox.reused' : 'sandbox.rebuilt', data });
+  }
+
   private onAgentEvent(event: SessionEvent): void {
     if (event.type === 'agent-message') this.turnMessage.append(event.text);
     this.events.fire(event);
@@ -300,20 +377,27 @@ export class AgentSession {
     this.stateValue = 'ended';
     // Orphan first: whatever happens below, nothing pending can be applied any more.
     this.options.store.orphanSession(this.id, `Session ended: ${reason}`);
-    await this.cancel();
-    await this.terminals.releaseAll();
+    if (!this.killed) {
+      await this.cancel();
+      await this.terminals.releaseAll();
+    }
     this.connection?.close();
-    await this.agentProcess?.kill().catch(() => undefined);
+    if (!this.killed) await this.agentProcess?.kill().catch(() => undefined);
+    // A killed sandbox is never kept: nothing about its state is trusted.
+    const keep = this.options.reuseSandbox === true && !this.killed;
     if (this.sandbox) {
       const containerId = this.sandbox.containerId;
-      const stopped = await this.sandbox.stop().then(
-        () => ({ removed: true }),
+      const stopped = await this.sandbox.stop({ keep }).then(
+        () => ({ removed: !keep, kept: keep }),
         (error: unknown) => {
           this.options.log?.(`stopping the sandbox failed: ${errorMessage(error)}`);
           return { removed: false, error: errorMessage(error) };
         },
       );
       await this.record({ actor: this.wardenActor(), type: 'sandbox.stopped', data: { containerId, ...stopped } }).catch(() => undefined);
+      // What the agent left in its copy goes on the record (born orphaned, never applied).
+      await this.changes?.finalScan('session end');
+      if (!keep) await removeCopyFolder(this.sandbox.copyHostPath).catch(() => undefined);
     }
     await this.egress?.close().catch(() => undefined);
     await this.record({ actor: this.wardenActor(), type: 'session.ended', data: { reason, wasOpen } }).catch(() => undefined);

@@ -41,6 +41,9 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
   private currentTurn: Promise<StopReason> | undefined;
   private policies: PolicyService | undefined;
   private last: { folder: vscode.WorkspaceFolder; sessionId: string } | undefined;
+  private readonly activeChanged = new vscode.EventEmitter<AgentSession | undefined>();
+  /** Fires when a session starts (the session) or ends (undefined). */
+  readonly onDidChangeActive = this.activeChanged.event;
 
   constructor(
     private readonly store: ProposalStore,
@@ -108,6 +111,9 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
           ...(resumeAgentSessionId ? { resumeAgentSessionId } : {}),
           onSuggestion: (suggestion) => this.suggestionSink?.(suggestion, folder),
           decisionTimeoutMs: settings.decisionTimeoutMs,
+          // Stop Session keeps the sandbox (stopped) for the next session; a changed configuration rebuilds it.
+          reuseSandbox: true,
+          workspaceMode: settings.workspaceMode,
           sandboxProvider: this.sandboxProvider,
           store: this.store,
           audit: AuditLog.forWorkspace(workspaceRoot),
@@ -130,6 +136,8 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     );
     this.session = session;
     this.last = { folder, sessionId: session.id };
+    this.activeChanged.fire(session);
+    session.onEvent((event) => event.type === 'ended' && this.activeChanged.fire(undefined));
     this.log.info(`[session ${session.id}] started in container ${session.containerId ?? '?'}`);
     session.onEvent((event) => this.logEvent(session.id, event));
     const feed = this.feed;
@@ -198,6 +206,14 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     return this.currentTurn;
   }
 
+  /** The kill switch: the container is killed and removed at once; pending proposals are orphaned first. */
+  async kill(reason = 'Warden: Stop Agent Now'): Promise<boolean> {
+    const session = this.activeSession;
+    if (!session) return false;
+    await session.kill(reason);
+    return true;
+  }
+
   async stop(reason = 'stopped by the user'): Promise<boolean> {
     const session = this.activeSession;
     if (!session) return false;
@@ -220,6 +236,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
 
   dispose(): void {
     void this.stop('VS Code window closed or extension deactivated');
+    this.activeChanged.dispose();
   }
 
   private logEvent(sessionId: string, event: SessionEvent): void {

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { WorkspaceMode } from '../core/sandbox/types';
 
 /** Typed reads of Warden's settings; the only place that knows their keys. */
 export interface WardenSettings {
@@ -12,6 +13,8 @@ export interface WardenSettings {
   decisionTimeoutMs: number;
   /** Host environment variables that may enter the sandbox; undefined means Warden's default list. */
   environmentAllowList: string[] | undefined;
+  /** How the agent sees the workspace: a private copy whose changes become proposals (default), or read-only. */
+  workspaceMode: WorkspaceMode;
 }
 
 export function readSettings(scope?: vscode.ConfigurationScope): WardenSettings {
@@ -27,6 +30,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): WardenSettings 
     agentCommand: typeof agentCommand === 'string' ? agentCommand : '',
     decisionTimeoutMs: decisionTimeoutMs(config.get<unknown>('review.decisionTimeoutSeconds')),
     environmentAllowList: Array.isArray(config.get<unknown>('sandbox.environmentAllowList')) ? strings(config.get<unknown>('sandbox.environmentAllowList')) : undefined,
+    workspaceMode: config.get<unknown>('sandbox.workspaceMode') === 'readonly' ? 'readonly' : 'copy',
     auditOtlp: typeof endpoint === 'string' && /^https?:\/\//.test(endpoint.trim()) ? { endpoint: endpoint.trim(), headers } : undefined,
   };
 }

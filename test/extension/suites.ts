@@ -10,3 +10,4 @@ import './audit.test';
 import './policy.test';
 import './git.test';
 import './inlineReview.test';
+import './killSwitch.test';

@@ -152,7 +152,10 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
     assert.equal(summary.outcome, 'agent-failed');
     assert.deepEqual(summary.filesChanged, []);
     assert.ok(summary.proposals.total >= 4, JSON.stringify(summary.proposals));
-    assert.equal(summary.proposals.byState.rejected, summary.proposals.total, JSON.stringify(summary.proposals.byState));
+    // Copy mode (the default): its direct write to the workspace went to its private copy and is on the record
+    // as a proposal found when it exited (orphaned); everything else was rejected. Nothing applied.
+    const { rejected = 0, orphaned = 0 } = summary.proposals.byState;
+    assert.equal(rejected + orphaned, summary.proposals.total, JSON.stringify(summary.proposals.byState));
     assert.equal(summary.audit.ok, true);
 
     assert.deepEqual(await snapshot(workspace), before, 'nothing in the workspace changed');
@@ -166,6 +169,7 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
     const proposals = entries.filter((e) => e.type === 'proposal').map((e) => String(e.data.path ?? e.data.commandLine));
     for (const target of ['.git/config', '.warden/audit/audit-000001.jsonl', '.warden/policy.json']) assert.ok(proposals.includes(target), proposals.join(', '));
     assert.ok(proposals.some((p) => p.startsWith('curl ')), proposals.join(', '));
+    assert.ok(entries.some((e) => e.type === 'proposal' && e.data.origin === 'sandbox/change' && e.data.path === 'src/greet.js'), 'the direct write surfaced as a proposal');
     assert.ok(!entries.some((e) => e.type === 'edit.applied' || e.type === 'command.result'), 'nothing applied, nothing run');
     assert.ok(entries.some((e) => e.type === 'session.ended'));
 

@@ -78,6 +78,14 @@ export const EditProposal = ProposalBase.extend({
   newHash: z.string(),
   /** Unified diff of oldText -> newText, for display and the audit log. */
   diff: z.string(),
+  /**
+   * Set for origin 'sandbox/change': what the agent did to this path in its private copy.
+   * A delete or a symlink has newText '' and newHash ''; binary (or very large) content is
+   * summarised in diff, newText is '' and newHash hashes the bytes.
+   */
+  sandboxChange: z
+    .object({ change: z.enum(['create', 'modify', 'delete', 'symlink']), binary: z.boolean(), size: z.number().optional(), linkTarget: z.string().optional() })
+    .optional(),
 });
 export type EditProposal = z.infer<typeof EditProposal>;
 

@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
 import Dockerode from 'dockerode';
 import * as z from 'zod';
@@ -13,6 +14,7 @@ import { hostEnvironment } from './hostEnv';
 import { buildImage, ensureImage } from './image';
 import { LIFECYCLE_OUTPUT_LIMIT, lifecycleStepsFor, runInitializeCommand, runLifecycleSteps, type CommandResult } from './lifecycle';
 import { METADATA_LABEL, parseMetadataLabel } from './metadata';
+import { prepareContainer, removeContainer, sandboxConfigHash } from './reuse';
 import { ownerLabel, removeOrphanedSandboxes } from './orphans';
 import { TailBuffer } from './tailBuffer';
 import {
@@ -21,6 +23,7 @@ import {
   type CommandOptions,
   type RunningCommand,
   type Sandbox,
+  type SandboxOrigin,
   type SandboxProvider,
   type SandboxStartOptions,
 } from './types';
@@ -104,9 +107,12 @@ export class DockerSandboxProvider implements SandboxProvider {
     }
 
     report.progress({ message: 'Starting the sandbox container' });
-    let container: Dockerode.Container;
+    const workspaceMode = options.workspaceMode ?? 'readonly';
+    const workspaceFolder = plan.workspaceFolder;
+    const configHash = sandboxConfigHash({ spec, imageId: imageInfo.Id, devcontainerText: await fs.readFile(loaded.configPath, 'utf8'), workspaceMode });
+    let prepared;
     try {
-      container = await this.docker.createContainer(spec);
+      prepared = await prepareContainer(this.docker, { spec, configHash, workspaceHostPath: options.workspaceHostPath, workspaceFolder, workspaceMode, reuse: options.reuse === true, log });
     } catch (error) {
       if (engineDown(error)) throw new SandboxError(`Lost the Docker engine at ${engineLocation(this.docker)} while creating the sandbox: ${dockerMessage(error)}`, 'engine-unreachable');
       if (this.engine && !this.engine.local && /bind source path does not exist/i.test(dockerMessage(error))) {
@@ -117,8 +123,13 @@ export class DockerSandboxProvider implements SandboxProvider {
       }
       throw new SandboxError(`Could not create the sandbox container from ${image}: ${dockerMessage(error)}`, 'container-failed');
     }
+    const { container } = prepared;
     const execUser = plan.execUser === plan.spec.User ? undefined : plan.execUser;
-    const sandbox = new DockerSandbox(this.docker, container, image, plan.workspaceFolder, { user: execUser, remoteEnv: plan.remoteEnv });
+    const sandbox = new DockerSandbox(this.docker, container, image, plan.workspaceFolder, { user: execUser, remoteEnv: plan.remoteEnv }, {
+      configHash,
+      origin: prepared.origin,
+      copyHostPath: prepared.copyHostPath,
+    });
     try {
       await container.start();
       const state = containerInspectSchema.parse(await container.inspect()).State;
@@ -135,7 +146,8 @@ export class DockerSandboxProvider implements SandboxProvider {
       if (error instanceof SandboxError) throw error;
       throw new SandboxError(`The sandbox container did not start: ${dockerMessage(error)}`, 'container-failed');
     }
-    log(`sandbox ${container.id.slice(0, 12)} running ${image} (no network, read-only root, workspace read-only at ${sandbox.workspaceFolder})`);
+    const view = prepared.copyHostPath ? `a private copy of the workspace (${prepared.copyHostPath}) read-write` : 'workspace read-only';
+    log(`sandbox ${container.id.slice(0, 12)} running ${image} (no network, read-only root, ${view} at ${sandbox.workspaceFolder})`);
     return sandbox;
   }
 
@@ -215,6 +227,9 @@ async function checkFromInside(sandbox: Sandbox, workspaceHostPath: string, user
 class DockerSandbox implements Sandbox {
   readonly containerId: string;
   readonly agentsFolder = AGENTS_FOLDER;
+  readonly configHash: string | undefined;
+  readonly origin: SandboxOrigin | undefined;
+  readonly copyHostPath: string | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(
@@ -224,8 +239,12 @@ class DockerSandbox implements Sandbox {
     readonly workspaceFolder: string,
     /** remoteUser (when it differs from the container's user) and remoteEnv apply to every exec. */
     private readonly remote: { user: string | undefined; remoteEnv: Record<string, string | null> },
+    lifecycle: { configHash?: string; origin?: SandboxOrigin; copyHostPath?: string | undefined } = {},
   ) {
     this.containerId = container.id;
+    this.configHash = lifecycle.configHash;
+    this.origin = lifecycle.origin;
+    this.copyHostPath = lifecycle.copyHostPath;
   }
 
   /** remoteEnv under the caller's variables; remoteEnv's null entries are unset unless the caller sets them. */
@@ -281,9 +300,15 @@ class DockerSandbox implements Sandbox {
     return { exitCode: status.exitCode, output: text, truncated };
   }
 
-  stop(): Promise<void> {
+  /**
+   * Stopping the container ends every process in it (the agent and whatever it started); the
+   * tmpfs /tmp and home go with them. A kept container holds nothing of the session but its
+   * workspace copy, which is re-synced from the real workspace before it runs again.
+   */
+  stop(options: { keep?: boolean } = {}): Promise<void> {
     this.stopping ??= (async () => {
       await this.container.stop({ t: 2 }).catch(() => undefined); // already stopped or gone
+      if (options.keep) return;
       await this.container.remove({ force: true }).catch((error: unknown) => {
         if (dockerError(error)?.statusCode !== 404) throw new SandboxError(`Could not remove sandbox container ${this.containerId}: ${dockerMessage(error)}`, 'container-failed');
       });
@@ -292,6 +317,15 @@ class DockerSandbox implements Sandbox {
       throw error;
     });
     return this.stopping;
+  }
+
+  /** The kill switch: `docker rm -f` sends SIGKILL to everything in the container and removes it, in one call. */
+  kill(): Promise<void> {
+    const killing = removeContainer(this.docker, this.containerId).catch((error: unknown) => {
+      throw new SandboxError(dockerMessage(error), 'container-failed');
+    });
+    this.stopping = killing;
+    return killing;
   }
 
   private handle(started: StartedExec, onEnd: () => void): ExecHandle {

@@ -27,7 +27,27 @@ export interface SandboxStartOptions {
   sessionId: string;
   /** Host folder holding the egress proxy's socket (policy allows hosts); mounted at /run/warden. None: no way out. */
   egressHostFolder?: string;
+  /**
+   * Reuse a stopped sandbox of this workspace whose configuration hash matches (and remove
+   * those whose hash does not: a rebuild). Without it, every start creates a new container.
+   */
+  reuse?: boolean;
+  /** How the workspace is visible in the container (default 'readonly'). */
+  workspaceMode?: WorkspaceMode;
 }
+
+/**
+ * 'readonly': the real workspace bind-mounted read-only. 'copy': a private copy on the host,
+ * mounted read-write (the real `.git` read-only on top of it); Warden turns what the agent
+ * changes in the copy into proposals. Either way the real workspace is never writable.
+ */
+export type WorkspaceMode = 'readonly' | 'copy';
+
+/** How a started sandbox came to be: a new container, a kept one restarted, or a new one replacing kept ones whose configuration changed. */
+export type SandboxOrigin =
+  | { kind: 'created' }
+  | { kind: 'reused' }
+  | { kind: 'rebuilt'; previousContainerIds: string[]; previousConfigHashes: string[] };
 
 export interface ExitStatus {
   exitCode: number | null;
@@ -73,8 +93,15 @@ export interface Sandbox {
   /** Starts the agent with `docker exec`, stdio attached. */
   execAgent(argv: string[], env?: Record<string, string>): Promise<AgentProcess>;
   runCommand(argv: string[], options: CommandOptions): Promise<RunningCommand>;
-  /** Stops and removes the container. Safe to call twice. */
-  stop(): Promise<void>;
+  /** Stops the container and removes it (default), or keeps it stopped for reuse by a later session. Safe to call twice. */
+  stop(options?: { keep?: boolean }): Promise<void>;
+  /** Kill switch: SIGKILL every process and remove the container, waiting for nothing inside it. */
+  kill?(): Promise<void>;
+  /** Hash of the effective configuration (devcontainer.json, image id, hardening version, mounts); labels the container. */
+  readonly configHash?: string;
+  readonly origin?: SandboxOrigin;
+  /** In 'copy' mode: the host folder holding the private copy mounted read-write at workspaceFolder. */
+  readonly copyHostPath?: string;
 }
 
 export interface SandboxProvider {

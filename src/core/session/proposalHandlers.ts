@@ -40,6 +40,10 @@ export interface ProposalHandlerDeps {
   classifyCommand?(command: string | readonly string[]): Promise<GitCommandVerdict | null>;
   /** How long a proposal may wait for a human before Warden rejects it (never approves). Default 30 minutes. */
   decisionTimeoutMs?: number;
+  /** 'copy' mode: look for changes the agent made in its copy on its own (before a permission request, after a command exits). */
+  sandboxActivity?(reason: string): Promise<void>;
+  /** 'copy' mode: an applied fs/write_text_file, mirrored into the agent's copy. */
+  afterWrite?(path: string, text: string): Promise<void>;
   /** Environment Warden adds to an approved command (the egress proxy and its per-command credential); it wins over the agent's. */
   commandEnv?(proposalId: string): Record<string, string>;
   /** An "always allow" answer became a suggested policy rule (a human adds it, or not). */
@@ -121,10 +125,13 @@ export class ProposalHandlers implements AcpClientHandlers {
       throw refusal(`${rejectedBy(decision)} the write to ${relative}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id, ...ruleData(decision) });
     }
     await this.applyEdit(this.current<EditProposal>(proposal.id));
+    await this.deps.afterWrite?.(relative, params.content);
     return {};
   }
 
   async requestPermission(params: acp.RequestPermissionRequest): Promise<acp.RequestPermissionResponse> {
+    // What the agent already did on its own surfaces before it asks for more.
+    await this.deps.sandboxActivity?.('permission request');
     const toolCall = params.toolCall;
     const toolKind = toolCall.kind ?? 'other';
     const edit = await this.permissionEdit(toolCall);
@@ -233,6 +240,7 @@ export class ProposalHandlers implements AcpClientHandlers {
       };
       this.deps.store.setState(proposal.id, 'applied', `exit code ${status.exitCode ?? 'none'}`, { result });
       await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'command.result', data: { proposalId: proposal.id, terminalId, ...result } });
+      await this.deps.sandboxActivity?.('command exited');
     });
     return { terminalId };
   }
@@ -474,7 +482,8 @@ export class ProposalHandlers implements AcpClientHandlers {
     throw refusal(`Refused (rule ${verdict.rule}): ${verdict.reason}`, { rule: verdict.rule });
   }
 
-  private takeWriteGrant(path: string, newHash: string): WriteGrant | undefined {
+  /** Takes (once) the grant of a permission approval for exactly these bytes at this path; sandbox changes use it too. */
+  takeWriteGrant(path: string, newHash: string): WriteGrant | undefined {
     const index = this.writeGrants.findIndex((g) => g.path === path && g.newHash === newHash);
     return index < 0 ? undefined : this.writeGrants.splice(index, 1)[0];
   }

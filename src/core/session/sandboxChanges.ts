@@ -1,0 +1,376 @@
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { AuditActor, AuditEventInput } from '../audit/types';
+import type { WriteScope } from '../git/scope';
+import { evaluatePath, type EffectivePolicy, type PolicyVerdict } from '../policy';
+import { unifiedDiff } from '../proposals/diff';
+import type { Decision, EditProposal } from '../proposals/model';
+import type { ProposalStore } from '../proposals/store';
+import type { Sandbox } from '../sandbox/types';
+import { ManifestScanner, readNoFollow, type ManifestEntry } from '../sandbox/workspaceCopy';
+import { sha256Hex } from '../util/hash';
+import type { WorkspaceFiles } from '../workspace/files';
+import type { ApplyBatch } from './proposalHandlers';
+
+/** Larger files are shown as a summary (size and hash), never as a diff. */
+const MAX_TEXT_BYTES = 2 * 1024 * 1024;
+/** Folders whose changes stay in the copy, unproposed (dependencies an approved install put there). */
+const UNPROPOSED_SEGMENTS = new Set(['node_modules']);
+const WARDEN: AuditActor = { kind: 'warden', id: 'warden' };
+
+export interface SandboxChangeDeps {
+  sessionId: string;
+  sandbox: Sandbox;
+  /** Host folder of the private copy. */
+  copyHostPath: string;
+  /** The real workspace (host). */
+  workspaceRoot: string;
+  store: ProposalStore;
+  files: WorkspaceFiles;
+  record(event: Omit<AuditEventInput, 'sessionId'>): Promise<unknown>;
+  agentActor(): AuditActor;
+  policy?: () => EffectivePolicy;
+  scope?: WriteScope;
+  beforeApply?(batch: ApplyBatch): Promise<void>;
+  /** A write the reviewer already approved through a permission request (path + hash of the new bytes), used once. */
+  takeWriteGrant(path: string, newHash: string): { proposalId: string; oldText: string | null } | undefined;
+  decisionTimeoutMs: number;
+  log?(line: string): void;
+}
+
+interface Change {
+  path: string;
+  before: ManifestEntry | undefined;
+  after: ManifestEntry | undefined;
+}
+
+/**
+ * What the agent changed in its private copy on its own (its tools, approved commands),
+ * found by comparing the copy with a baseline manifest, and turned into edit proposals that
+ * wait for a human like any other. Approved: applied to the real workspace (stale check,
+ * hash verified). Rejected, stale or failed: the copy's file is restored from the real
+ * workspace, so the agent sees reality. Writes into the copy go through the container (as
+ * the sandbox user), so a link the agent planted can only ever point inside its own sandbox.
+ */
+export class SandboxChanges {
+  private readonly scanner: ManifestScanner;
+  private baseline = new Map<string, ManifestEntry>();
+  /** Paths with an undecided proposal: not proposed again until it is settled. */
+  private readonly open = new Map<string, string>();
+  private queue: Promise<void> = Promise.resolve();
+  private readonly settling = new Set<Promise<void>>();
+
+  private constructor(private readonly deps: SandboxChangeDeps) {
+    this.scanner = new ManifestScanner(deps.copyHostPath);
+  }
+
+  /** Starts watching: the copy as it is now (just synced from the real workspace) is the baseline. */
+  static async begin(deps: SandboxChangeDeps): Promise<SandboxChanges> {
+    const changes = new SandboxChanges(deps);
+    changes.baseline = (await changes.scanner.scan()).entries;
+    return changes;
+  }
+
+  /** Compares the copy with the baseline and proposes each difference. Scans run one at a time. */
+  scan(reason: string): Promise<void> {
+    const run = this.queue.then(() => this.detect(reason, false));
+    this.queue = run.catch((error: unknown) => this.deps.log?.(`scanning the sandbox copy failed: ${message(error)}`));
+    return this.queue;
+  }
+
+  /**
+   * The last look, once the container is stopped: what the agent left behind is put on the
+   * record as proposals born orphaned (reviewable, never applied), so nothing is lost silently.
+   */
+  async finalScan(reason: string): Promise<void> {
+    await this.queue;
+    await this.detect(reason, true).catch((error: unknown) => this.deps.log?.(`the final scan of the sandbox copy failed: ${message(error)}`));
+  }
+
+  /** A write Warden applied to the real workspace (fs/write_text_file), mirrored into the copy so the agent sees it. */
+  async mirror(relative: string, text: string): Promise<void> {
+    const bytes = Buffer.from(text, 'utf8');
+    await this.writeInCopy(relative, { type: 'file', bytes, mode: 0o644 });
+    this.baseline.set(relative, { type: 'file', hash: sha256Hex(bytes), size: bytes.length, mode: 0o644 });
+  }
+
+  /** Waits for proposals being applied or restored (tests, and the end of a session). */
+  async idle(): Promise<void> {
+    await this.queue;
+    await Promise.all([...this.settling]);
+  }
+
+  private async detect(reason: string, final: boolean): Promise<void> {
+    const current = (await this.scanner.scan()).entries;
+    const changes: Change[] = [];
+    for (const p of new Set([...this.baseline.keys(), ...current.keys()])) {
+      if (p.split('/').some((segment) => UNPROPOSED_SEGMENTS.has(segment))) continue;
+      const before = this.baseline.get(p);
+      const after = current.get(p);
+      if (sameEntry(before, after) || this.open.has(p)) continue;
+      changes.push({ path: p, before, after });
+    }
+    if (changes.length === 0) return;
+    await this.deps.record({ actor: WARDEN, type: 'sandbox.changes', data: { reason, paths: changes.map((c) => c.path) } });
+    for (const change of changes.sort((a, b) => a.path.localeCompare(b.path))) await this.propose(change, final);
+  }
+
+  private async propose(change: Change, final: boolean): Promise<void> {
+    const { path: rel, after } = change;
+    let bytes: Buffer | undefined;
+    if (after?.type === 'file') {
+      bytes = await readNoFollow(this.deps.copyHostPath, rel).catch(() => undefined);
+      if (!bytes) return; // gone or swapped for something else meanwhile: the next scan sees what is there
+    }
+    const real = await this.realSide(rel);
+    const newText = bytes && bytes.length <= MAX_TEXT_BYTES ? decodeText(bytes) : undefined;
+    const binary = (bytes !== undefined && newText === undefined) || real.binary;
+    const kind: NonNullable<EditProposal['sandboxChange']>['change'] = !after ? 'delete' : after.type === 'symlink' ? 'symlink' : real.exists ? 'modify' : 'create';
+    const newHash = bytes ? sha256Hex(bytes) : '';
+    const grant = bytes ? this.deps.takeWriteGrant(rel, newHash) : undefined;
+    const baseHash = grant ? (grant.oldText === null ? null : sha256Hex(grant.oldText)) : real.hash;
+    const oldText = grant ? grant.oldText : binary ? null : real.text;
+
+    let diff: string;
+    if (kind === 'symlink' && after?.type === 'symlink') {
+      diff = `Symbolic link ${rel} -> ${after.target}\n(Warden never follows or creates links in the workspace: approving records it, nothing is applied.)\n`;
+    } else if (binary) {
+      diff = kind === 'delete' ? `Delete binary file ${rel} (${real.size} bytes)\n` : `Binary or large file ${rel}: ${bytes?.length ?? 0} bytes, sha256 ${newHash}\n`;
+    } else {
+      diff = unifiedDiff(rel, real.text, kind === 'delete' ? '' : (newText ?? ''));
+    }
+    const title = { create: 'Create', modify: 'Edit', delete: 'Delete', symlink: 'Link' }[kind];
+
+    const scope = await this.deps.scope?.checkWrite(rel);
+    const verdict = this.verdict(kind, rel, real.exists);
+    let born: Decision | undefined;
+    if (grant) born = decision('approve', { kind: 'warden', name: 'warden', source: 'earlier approval' }, `approved as permission request ${grant.proposalId}`);
+    else if (scope && !scope.allowed) born = decision('reject', { kind: 'warden', name: scope.rule, source: 'session scope' }, scope.reason);
+    else if (verdict && verdict.decision !== 'ask') born = decision(verdict.decision === 'allow' ? 'approve' : 'reject', { kind: 'policy', name: verdict.ruleId, source: 'policy' }, verdict.reason);
+
+    const proposal: EditProposal = {
+      id: `p-${randomUUID()}`,
+      sessionId: this.deps.sessionId,
+      createdAt: new Date().toISOString(),
+      state: final ? 'orphaned' : born ? (born.verdict === 'approve' ? 'approved' : 'rejected') : 'pending',
+      ...(final ? { stateDetail: 'Found in the sandbox copy when the session ended: never applied' } : born ? { decision: born } : {}),
+      ...(verdict ? { policy: verdict } : {}),
+      kind: 'edit',
+      origin: 'sandbox/change',
+      title: `${title} ${rel} (changed in the sandbox)`,
+      path: rel,
+      oldText,
+      newText: kind === 'delete' || kind === 'symlink' || binary ? '' : (newText ?? ''),
+      baseHash,
+      newHash,
+      diff,
+      sandboxChange: { change: kind, binary, ...(bytes ? { size: bytes.length } : {}), ...(after?.type === 'symlink' ? { linkTarget: after.target } : {}) },
+    };
+    this.deps.store.add(proposal);
+    await this.deps.record({
+      actor: this.deps.agentActor(),
+      type: 'proposal',
+      data: { proposalId: proposal.id, kind: 'edit', title: proposal.title, origin: proposal.origin, path: rel, baseHash, newHash, diff, change: proposal.sandboxChange },
+    });
+    if (final) return;
+    if (born) {
+      await this.deps.record({
+        actor: born.reviewer.kind === 'policy' ? { kind: 'policy', id: born.reviewer.name } : WARDEN,
+        type: 'decision',
+        data: { proposalId: proposal.id, verdict: born.verdict, reviewer: born.reviewer, reason: born.reason ?? null, ...(grant ? { grantedBy: grant.proposalId } : {}), ...(verdict ? { ruleId: verdict.ruleId } : {}) },
+      });
+    }
+    this.open.set(rel, proposal.id);
+    const settled = this.settle(proposal, bytes, after).finally(() => {
+      this.open.delete(rel);
+      this.settling.delete(settled);
+    });
+    this.settling.add(settled);
+  }
+
+  /** Deletes and links always ask a human; other changes are judged like a write by the agent. */
+  private verdict(kind: string, rel: string, exists: boolean): PolicyVerdict | undefined {
+    if (!this.deps.policy) return undefined;
+    try {
+      const policy = this.deps.policy();
+      if (kind === 'delete') {
+        const denied = evaluatePath(policy, 'delete', rel);
+        return denied.decision === 'deny' ? denied : { decision: 'ask', ruleId: 'builtin.irreversible', reason: 'Deleting is irreversible: a human decides', labels: ['irreversible: delete'] };
+      }
+      if (kind === 'symlink') return { decision: 'ask', ruleId: 'builtin.symlink', reason: 'A symbolic link made in the sandbox is shown, never applied: a human looks at it' };
+      return evaluatePath(policy, exists ? 'write' : 'create', rel);
+    } catch (error) {
+      return { decision: 'ask', ruleId: 'builtin.policy-error', reason: `The policy could not be evaluated (${message(error)}), so a human decides` };
+    }
+  }
+
+  private async settle(proposal: EditProposal, bytes: Buffer | undefined, after: ManifestEntry | undefined): Promise<void> {
+    let verdict: Decision['verdict'];
+    try {
+      const decision = await this.waitForDecision(proposal);
+      verdict = decision.verdict;
+      if (!proposal.decision) {
+        await this.deps.record({
+          actor: { kind: decision.reviewer.kind, id: decision.reviewer.email ?? decision.reviewer.name, name: decision.reviewer.name },
+          type: 'decision',
+          data: { proposalId: proposal.id, verdict, reviewer: decision.reviewer, reason: decision.reason ?? null, ...(proposal.policy ? { ruleId: proposal.policy.ruleId } : {}) },
+        });
+      }
+    } catch {
+      return; // orphaned: the session ended; the next session re-syncs the copy
+    }
+    if (verdict === 'approve' && proposal.sandboxChange?.change !== 'symlink') {
+      const applied = await this.apply(proposal, bytes);
+      if (applied) {
+        if (after) this.baseline.set(proposal.path, after.type === 'file' && bytes ? { ...after, hash: sha256Hex(bytes), size: bytes.length } : after);
+        else this.baseline.delete(proposal.path);
+        return;
+      }
+    } else if (verdict === 'approve') {
+      this.deps.store.setState(proposal.id, 'failed', `Warden never creates symbolic links in the workspace (${proposal.path} -> ${proposal.sandboxChange?.linkTarget ?? '?'}); create it yourself if you want it. The sandbox copy was restored.`);
+    }
+    await this.restore(proposal.path, proposal.id);
+  }
+
+  private async waitForDecision(proposal: EditProposal): Promise<Decision> {
+    if (proposal.decision) return proposal.decision;
+    const timer = setTimeout(() => {
+      if (this.deps.store.get(proposal.id)?.state !== 'pending') return;
+      this.deps.store.decide(proposal.id, decision('reject', { kind: 'warden', name: 'warden', source: 'decision timeout' }, `no decision within ${Math.round(this.deps.decisionTimeoutMs / 1000)} s`));
+    }, this.deps.decisionTimeoutMs);
+    try {
+      return await this.deps.store.waitForDecision(proposal.id);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Applies an approved change to the real workspace, unless it changed since the proposal was made. */
+  private async apply(proposal: EditProposal, bytes: Buffer | undefined): Promise<boolean> {
+    const rel = proposal.path;
+    const binary = proposal.sandboxChange?.binary ?? false;
+    const current = await this.realSide(rel);
+    const currentHash = binary ? current.byteHash : current.hash;
+    if (currentHash !== proposal.baseHash) {
+      this.deps.store.setState(proposal.id, 'stale', `${rel} changed in the workspace since the proposal was made; it was not applied and the sandbox copy was restored`);
+      await this.deps.record({ actor: WARDEN, type: 'edit.stale', data: { proposalId: proposal.id, path: rel, baseHash: proposal.baseHash, currentHash } });
+      return false;
+    }
+    try {
+      await this.deps.beforeApply?.({ proposalIds: [proposal.id], paths: [rel] });
+      let diskHash: string | null;
+      if (proposal.sandboxChange?.change === 'delete') {
+        if (this.deps.files.delete) await this.deps.files.delete(rel);
+        else await fs.rm(this.realPath(rel), { force: true });
+        diskHash = null;
+      } else if (binary) {
+        diskHash = await this.writeRealBytes(rel, bytes ?? Buffer.alloc(0));
+      } else {
+        diskHash = (await this.deps.files.write(rel, proposal.newText)).diskHash;
+      }
+      const expected = proposal.sandboxChange?.change === 'delete' ? null : proposal.newHash;
+      const exact = diskHash === expected;
+      this.deps.store.setState(proposal.id, exact ? 'applied' : 'failed', exact ? undefined : 'The bytes on disk differ from the reviewed bytes');
+      await this.deps.record({ actor: WARDEN, type: exact ? 'edit.applied' : 'edit.mismatch', data: { proposalId: proposal.id, path: rel, origin: 'sandbox/change', reviewedHash: expected, diskHash } });
+      return exact;
+    } catch (error) {
+      this.deps.store.setState(proposal.id, 'failed', `Applying failed: ${message(error)}`);
+      await this.deps.record({ actor: WARDEN, type: 'edit.failed', data: { proposalId: proposal.id, path: rel, error: message(error) } });
+      return false;
+    }
+  }
+
+  /** Puts the real workspace's version of a path back into the copy (through the container), and into the baseline. */
+  private async restore(rel: string, proposalId: string): Promise<void> {
+    const real = await this.realEntry(rel);
+    try {
+      await this.writeInCopy(rel, real);
+      if (real.type === 'missing') this.baseline.delete(rel);
+      else if (real.type === 'symlink') this.baseline.set(rel, { type: 'symlink', target: real.target });
+      else this.baseline.set(rel, { type: 'file', hash: sha256Hex(real.bytes), size: real.bytes.length, mode: real.mode });
+      await this.deps.record({ actor: WARDEN, type: 'sandbox.change.restored', data: { proposalId, path: rel } });
+    } catch (error) {
+      // The container may be gone (the session ended); the next session re-syncs the copy anyway.
+      this.deps.log?.(`could not restore ${rel} in the sandbox copy: ${message(error)}`);
+    }
+  }
+
+  private async writeInCopy(rel: string, entry: RealEntry): Promise<void> {
+    const target = path.posix.join(this.deps.sandbox.workspaceFolder, rel);
+    const script = {
+      missing: 'rm -rf -- "$1"',
+      file: 'rm -rf -- "$1" && mkdir -p -- "${1%/*}" && cat > "$1" && chmod "$2" "$1"',
+      symlink: 'rm -rf -- "$1" && mkdir -p -- "${1%/*}" && ln -s -- "$2" "$1"',
+    }[entry.type];
+    const extra = entry.type === 'file' ? [(entry.mode & 0o777).toString(8)] : entry.type === 'symlink' ? [entry.target] : [];
+    const process = await this.deps.sandbox.execAgent(['/bin/sh', '-c', script, 'warden-copy', target, ...extra]);
+    process.stdout.resume();
+    process.stderr.resume();
+    process.stdin.end(entry.type === 'file' ? entry.bytes : undefined);
+    const status = await process.exited;
+    if (status.exitCode !== 0) throw new Error(`writing ${rel} in the sandbox exited with ${status.exitCode ?? status.signal ?? 'nothing'}`);
+  }
+
+  /** The real workspace's side of a path: text as the user sees it (unsaved editor text included), or bytes when binary. */
+  private async realSide(rel: string): Promise<{ exists: boolean; text: string | null; hash: string | null; byteHash: string | null; binary: boolean; size: number }> {
+    const entry = await this.realEntry(rel);
+    if (entry.type !== 'file') return { exists: entry.type === 'symlink', text: null, hash: null, byteHash: null, binary: entry.type === 'symlink', size: 0 };
+    const decoded = entry.bytes.length <= MAX_TEXT_BYTES ? decodeText(entry.bytes) : undefined;
+    if (decoded === undefined) return { exists: true, text: null, hash: sha256Hex(entry.bytes), byteHash: sha256Hex(entry.bytes), binary: true, size: entry.bytes.length };
+    const text = (await this.deps.files.read(rel)) ?? decoded;
+    return { exists: true, text, hash: sha256Hex(text), byteHash: sha256Hex(entry.bytes), binary: false, size: entry.bytes.length };
+  }
+
+  private async realEntry(rel: string): Promise<RealEntry> {
+    const full = this.realPath(rel);
+    const stat = await fs.lstat(full).catch(() => undefined);
+    if (!stat) return { type: 'missing' };
+    if (stat.isSymbolicLink()) return { type: 'symlink', target: await fs.readlink(full) };
+    if (!stat.isFile()) return { type: 'missing' };
+    return { type: 'file', bytes: await fs.readFile(full), mode: stat.mode & 0o777 };
+  }
+
+  private realPath(rel: string): string {
+    const full = path.resolve(this.deps.workspaceRoot, ...rel.split('/'));
+    const back = path.relative(this.deps.workspaceRoot, full);
+    if (back === '' || back.startsWith('..') || path.isAbsolute(back)) throw new Error(`${rel} is outside the workspace`);
+    return full;
+  }
+
+  /** Bytes that are not text go to disk directly (no editor holds them): temp file and rename. */
+  private async writeRealBytes(rel: string, bytes: Buffer): Promise<string> {
+    const target = this.realPath(rel);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const temp = `${target}.warden-${process.pid}-${Date.now()}.tmp`;
+    await fs.writeFile(temp, bytes, { flag: 'wx' });
+    await fs.rename(temp, target);
+    return sha256Hex(await fs.readFile(target));
+  }
+}
+
+type RealEntry = { type: 'missing' } | { type: 'symlink'; target: string } | { type: 'file'; bytes: Buffer; mode: number };
+
+function sameEntry(a: ManifestEntry | undefined, b: ManifestEntry | undefined): boolean {
+  if (!a || !b) return a === b;
+  if (a.type === 'file') return b.type === 'file' && a.hash === b.hash;
+  return b.type === 'symlink' && a.target === b.target;
+}
+
+/** UTF-8 text without NUL bytes, BOM kept (so the hash of the text is the hash of the bytes); otherwise undefined. */
+export function decodeText(bytes: Buffer): string | undefined {
+  if (bytes.includes(0)) return undefined;
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function decision(verdict: Decision['verdict'], reviewer: Decision['reviewer'], reason: string): Decision {
+  return { verdict, reviewer, reason, decidedAt: new Date().toISOString() };
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
