@@ -198,10 +198,23 @@ describe('security-relevant properties need the team policy', () => {
     });
   }
 
+  it('${devcontainerId} is stable per workspace (volume names in image metadata use it)', () => {
+    const volume = (ws: string): string | undefined => planSandbox({ image: 'x', mounts: ['type=volume,source=dind-${devcontainerId},target=/var/lib/docker'] }, { ...base, workspaceHostPath: ws }).spec.HostConfig?.Mounts?.[2]?.Source;
+    assert.match(volume(WS) ?? '', /^dind-[0-9a-f]{20}$/);
+    assert.equal(volume(WS), volume(WS));
+    assert.notEqual(volume(WS), volume('/srv/ws/other'));
+  });
+
   it('volumes and tmpfs mounts need no policy; the SSH agent socket is never mounted', () => {
     const plan = planSandbox({ image: 'x', mounts: ['type=volume,source=cache,target=/cache', 'type=tmpfs,target=/scratch'] }, base);
     assert.deepEqual(plan.spec.HostConfig?.Mounts?.slice(2), [{ Type: 'volume', Source: 'cache', Target: '/cache', ReadOnly: false }, { Type: 'tmpfs', Source: '', Target: '/scratch' }]);
     assert.match(refusal(() => planSandbox({ image: 'x', mounts: ['type=bind,source=/run/agent.sock,target=/s'] }, { ...base, policy: everything, sshAuthSock: '/run/agent.sock' })), /SSH agent socket/);
+  });
+
+  it('asking for no-new-privileges (which Warden sets anyway) needs no policy', () => {
+    for (const opt of ['no-new-privileges', 'no-new-privileges:true', 'no-new-privileges=1']) {
+      assert.deepEqual(planSandbox({ image: 'x', securityOpt: [opt] }, base).spec.HostConfig?.SecurityOpt, ['no-new-privileges']);
+    }
   });
 
   it('the policy schema accepts the new keys with safe defaults', () => {

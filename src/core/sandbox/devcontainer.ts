@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { checkHardening, STRICT_SANDBOX_POLICY, type Hardening, type SandboxPolicy } from './hardeningPolicy';
 import { hostEnvironment, type HostEnvironment } from './hostEnv';
 import { lifecycleCommandSchema, mergeMetadata, metadataEntrySchema, pickMetadata, type LifecycleStep, type MergedConfig, type SourcedEntry } from './metadata';
+import { sha256Hex } from '../util/hash';
 import { SandboxError } from './types';
 
 /** Where Warden looks for the sandbox definition, in order (paths relative to the workspace). */
@@ -285,6 +286,8 @@ export function planSandbox(config: DevcontainerConfig, options: ContainerSpecOp
   const vars = {
     localWorkspaceFolder: options.workspaceHostPath,
     localWorkspaceFolderBasename: basename,
+    // Stable per workspace, as the spec asks (volume names in image metadata use it).
+    devcontainerId: sha256Hex(options.workspaceHostPath).slice(0, 20),
     containerWorkspaceFolder: workspaceFolder,
     containerWorkspaceFolderBasename: path.posix.basename(workspaceFolder),
   };

@@ -101,7 +101,7 @@ export function checkHardening(input: HardeningInput): Hardening {
   };
   const wantSecurityOpts = (opts: string[], origin: string): void => {
     for (const opt of opts) {
-      if (/^no-new-privileges([=:](false|0))?$/i.test(opt.trim())) {
+      if (/^no-new-privileges([=:](true|false|1|0))?$/i.test(opt.trim())) {
         if (!/[=:](false|0)$/i.test(opt.trim())) continue; // Warden sets it anyway
         refusals.push(`"securityOpt": ${json([opt])}${originOf(origin)} is refused: no policy can turn off no-new-privileges in a Warden sandbox`);
         continue;
