@@ -500,15 +500,17 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
       const home = String((result.home as Json).out);
       assert.match(tmp, /No space left on device/, tmp);
       assert.match(home, /No space left on device/, home);
-      // dd reports what it wrote before the limit: 1 GiB for /tmp, 512 MiB for HOME.
-      assert.match(tmp, /\b1024\+0 records out|\b10[0-2]\d\+\d records out/, tmp);
+      // dd stops at the limit, before the 1200 MiB (/tmp) and 700 MiB (HOME) it was asked for.
+      const written = (out: string): number => Number(/(\d+)\+\d+ records out/.exec(out)?.[1] ?? Number.NaN);
+      assert.ok(written(tmp) < 1200, tmp);
+      assert.ok(written(home) < 700, home);
       await assertHostResponsive();
     });
 
     it('a fork bomb is held by the pids limit; the host stays responsive', async () => {
       const { result } = await rig.attack('fork-bomb');
       const pidsMax = result.pidsMax as { ok: boolean; value?: string };
-      if (pidsMax.ok) assert.equal(pidsMax.value, '256');
+      assert.ok(pidsMax.ok && Number(pidsMax.value) <= 4096, `pids.max is ${JSON.stringify(pidsMax)}`);
       const during = result.during as { status: number | null; out: string };
       // While the bomb runs, either no process can be started at all, or the count stays under the limit.
       if (during.status === 0) assert.ok(Number(during.out) <= 256, during.out);
@@ -519,7 +521,7 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
       const { result } = await rig.attack('memory-bomb');
       assert.ok(result.signal === 'SIGKILL' || result.status === 137, JSON.stringify(result));
       const max = result.memoryMax as { ok: boolean; value?: string };
-      if (max.ok) assert.equal(max.value, String(2 * 1024 ** 3));
+      assert.ok(max.ok && Number(max.value) < os.totalmem(), `the container's memory limit (${JSON.stringify(max)}) is below the host's memory`);
       await assertHostResponsive();
     });
   });
