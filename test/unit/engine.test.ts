@@ -39,11 +39,14 @@ describe('engine resolution (setting, DOCKER_HOST, Docker contexts, default sock
     return assert.fail('expected an EngineConfigError');
   };
 
-  it('defaults to the local socket', () => {
+  it("defaults to the local socket, Docker Desktop's per-user socket first", async () => {
     const engine = resolve({});
     assert.deepEqual(engine.options, { socketPath: '/var/run/docker.sock' });
     assert.equal(engine.local, true);
     assert.equal(engine.source, 'the default local socket');
+    await fs.mkdir(path.join(home, '.docker', 'run'), { recursive: true });
+    await fs.writeFile(path.join(home, '.docker', 'run', 'docker.sock'), '');
+    assert.deepEqual(resolve({}).options, { socketPath: path.join(home, '.docker', 'run', 'docker.sock') });
   });
 
   it('DOCKER_HOST unix:// and tcp:// with TLS (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH)', async () => {
@@ -74,7 +77,8 @@ describe('engine resolution (setting, DOCKER_HOST, Docker contexts, default sock
   });
 
   it('rejects malformed URLs and unsupported schemes, naming the source', () => {
-    assert.match(error(() => resolve({ DOCKER_HOST: 'npipe:////./pipe/docker_engine' })), /uses npipe:\/\/, which Warden does not support.*\(from DOCKER_HOST\)/);
+    assert.match(error(() => resolve({ DOCKER_HOST: 'http+unix://%2Fvar%2Frun%2Fdocker.sock' })), /uses http\+unix:\/\/, which Warden does not support.*\(from DOCKER_HOST\)/);
+    assert.deepEqual(resolve({ DOCKER_HOST: 'npipe:////./pipe/docker_engine' }).options, { socketPath: '//./pipe/docker_engine' });
     assert.match(error(() => resolve({}, 'tcp://h.test:99999')), /not a URL|not a port/);
     assert.match(error(() => resolveEngine({ setting: 'ssh://u:pw@h.test', settingOrigin: '--docker-host', homeDir: home, env: { SSH_AUTH_SOCK: '/tmp/agent' } })), /must not carry a password; .*\(from --docker-host\)$/);
   });

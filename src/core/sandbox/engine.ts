@@ -46,6 +46,15 @@ export class EngineConfigError extends Error {
 }
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
+const WINDOWS_PIPE = '//./pipe/docker_engine';
+
+/** The local engine when nothing is configured: as docker-modem, Docker Desktop's per-user socket first. */
+function defaultEngine(home: string, source: string): ResolvedEngine {
+  if (process.platform === 'win32') return { description: `npipe://${WINDOWS_PIPE}`, source, local: true, options: { socketPath: WINDOWS_PIPE } };
+  const desktop = path.join(home, '.docker', 'run', 'docker.sock');
+  const socketPath = existsSync(desktop) ? desktop : DEFAULT_SOCKET;
+  return { description: socketPath, source, local: true, options: { socketPath } };
+}
 
 const configJsonSchema = z.looseObject({ currentContext: z.string().optional() });
 const contextMetaSchema = z.looseObject({
@@ -63,8 +72,8 @@ const engineUrlSchema = z.string().transform((text, ctx) => {
     ctx.addIssue({ code: 'custom', message: `"${text}" is not a URL; write unix:///path/docker.sock, tcp://host:2376 or ssh://user@host` });
     return z.NEVER;
   }
-  if (!['unix:', 'tcp:', 'ssh:', 'http:', 'https:'].includes(url.protocol)) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" uses ${url.protocol}//, which Warden does not support; use unix://, tcp:// or ssh://` });
+  if (!['unix:', 'npipe:', 'tcp:', 'ssh:', 'http:', 'https:'].includes(url.protocol)) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" uses ${url.protocol}//, which Warden does not support; use unix://, npipe:// (Windows), tcp:// or ssh://` });
     return z.NEVER;
   }
   return url;
@@ -87,7 +96,7 @@ export function resolveEngine(inputs: EngineInputs = {}): ResolvedEngine {
     const via = env.DOCKER_CONTEXT?.trim() ? 'DOCKER_CONTEXT' : `currentContext in ${path.join(dir, 'config.json')}`;
     return fromContext(contextName, dir, env, home, `Docker context "${contextName}" (${via})`);
   }
-  return { description: DEFAULT_SOCKET, source: 'the default local socket', local: true, options: { socketPath: DEFAULT_SOCKET } };
+  return defaultEngine(home, 'the default local socket');
 }
 
 function configDir(env: NodeJS.ProcessEnv, home: string): string {
@@ -117,7 +126,7 @@ function tlsFromEnv(env: NodeJS.ProcessEnv, home: string): TlsFiles {
 }
 
 function fromContext(name: string, dir: string, env: NodeJS.ProcessEnv, home: string, source: string): ResolvedEngine {
-  if (name === 'default') return { description: DEFAULT_SOCKET, source, local: true, options: { socketPath: DEFAULT_SOCKET } };
+  if (name === 'default') return defaultEngine(home, source);
   const digest = createHash('sha256').update(name).digest('hex');
   const metaFile = path.join(dir, 'contexts', 'meta', digest, 'meta.json');
   if (!existsSync(metaFile)) {
@@ -142,6 +151,11 @@ function fromUrl(text: string, source: string, tls: TlsFiles, env: NodeJS.Proces
     case 'unix:': {
       const socketPath = decodeURIComponent(url.pathname) || DEFAULT_SOCKET;
       return { description: `unix://${socketPath}`, source, local: true, options: { socketPath } };
+    }
+    case 'npipe:': {
+      // npipe:////./pipe/docker_engine: the pipe path keeps its leading slashes.
+      const pipe = text.slice('npipe://'.length) || WINDOWS_PIPE;
+      return { description: `npipe://${pipe}`, source, local: true, options: { socketPath: pipe } };
     }
     case 'ssh:':
       return sshEngine(url, source, env, home);
