@@ -20,7 +20,7 @@ export type OnAsk = 'reject' | 'fail';
 export type ParsedCommand =
   | { command: 'help'; text: string }
   | { command: 'version' }
-  | { command: 'run'; workspace: string; agent: string; prompt: string; policy?: string; onAsk: OnAsk; timeoutSeconds?: number; dockerHost?: string; workspaceMode?: 'readonly' | 'copy'; json: boolean }
+  | { command: 'run'; workspace: string; agent: string; prompt: string; policy?: string; onAsk: OnAsk; timeoutSeconds?: number; dockerHost?: string; workspaceMode?: 'readonly' | 'copy'; json: boolean; preset?: string; protocol?: 'acp' | 'codex-app-server'; secretEnv?: Array<{ name: string; file: string }> }
   | { command: 'audit verify'; workspace: string; json: boolean }
   | { command: 'audit export'; workspace: string; format: 'json' | 'csv'; output?: string }
   | { command: 'policy check'; workspace: string; file?: string; json: boolean }
@@ -34,7 +34,7 @@ const JSON_FLAG = { type: 'boolean' } as const;
 const COMMANDS: CommandSpec[] = [
   {
     name: 'run',
-    usage: 'warden run --workspace DIR --agent CMD --prompt TEXT [--policy FILE] [--on-ask reject|fail] [--timeout SECONDS] [--docker-host URL] [--workspace-mode copy|readonly] [--json]',
+    usage: 'warden run --workspace DIR --agent CMD --prompt TEXT [--policy FILE] [--on-ask reject|fail] [--timeout SECONDS] [--docker-host URL] [--workspace-mode copy|readonly] [--preset NAME] [--protocol acp|codex-app-server] [--secret-env NAME=FILE]... [--json]',
     summary: 'Run one supervised agent session in the sandbox, with nobody there to answer.',
     details: `Options:
   -w, --workspace DIR     The workspace the agent works on (never writable from the sandbox). Default: the current folder.
@@ -54,6 +54,13 @@ const COMMANDS: CommandSpec[] = [
                           becomes proposals, decided by the policy (asks are rejected).
                           readonly: the workspace is mounted read-only.
                           Default: warden.sandbox.workspaceMode of the workspace's .vscode/settings.json, else copy.
+      --preset NAME       An agent preset: gemini, codex-acp, codex-app-server, claude, opencode
+                          (its command, protocol and API key variable); --agent replaces its command.
+      --protocol P        acp (default) or codex-app-server, for a custom --agent command.
+      --secret-env NAME=FILE
+                          Give the agent process (only it) the variable NAME with the contents of
+                          FILE, e.g. --secret-env OPENAI_API_KEY=/run/secrets/openai. Repeatable.
+                          Host environment variables never reach the agent.
       --json              Print the summary as one JSON object on stdout.
   -h, --help              Show this help.
 
@@ -69,6 +76,9 @@ files changed.`,
       'workspace-mode': { type: 'string' },
       timeout: { type: 'string' },
       'docker-host': { type: 'string' },
+      preset: { type: 'string' },
+      protocol: { type: 'string' },
+      'secret-env': { type: 'string', multiple: true },
       json: JSON_FLAG,
       help: HELP,
     },
@@ -222,6 +232,17 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
       const workspaceMode = str('workspace-mode');
       if (workspaceMode !== undefined && workspaceMode !== 'copy' && workspaceMode !== 'readonly') throw new UsageError(`--workspace-mode must be "copy" or "readonly", not "${workspaceMode}"`);
       const agent = str('agent') ?? '';
+      const preset = str('preset');
+      if (preset !== undefined && !['custom', 'gemini', 'codex-acp', 'codex-app-server', 'claude', 'opencode'].includes(preset)) {
+        throw new UsageError(`--preset must be one of gemini, codex-acp, codex-app-server, claude, opencode, custom; not "${preset}"`);
+      }
+      const protocol = str('protocol');
+      if (protocol !== undefined && protocol !== 'acp' && protocol !== 'codex-app-server') throw new UsageError(`--protocol must be "acp" or "codex-app-server", not "${protocol}"`);
+      const secretEnv = ((values['secret-env'] as unknown as string[] | undefined) ?? []).map((spec) => {
+        const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(spec);
+        if (!match) throw new UsageError(`--secret-env must be NAME=FILE (a variable name and the file holding its value), not "${spec}"`);
+        return { name: match[1]!, file: match[2]! };
+      });
       return {
         command: 'run',
         workspace,
@@ -232,6 +253,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
         ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
         ...(str('docker-host') !== undefined ? { dockerHost: str('docker-host')! } : {}),
         ...(workspaceMode !== undefined ? { workspaceMode } : {}),
+        ...(preset !== undefined ? { preset } : {}),
+        ...(protocol !== undefined ? { protocol } : {}),
+        ...(secretEnv.length > 0 ? { secretEnv } : {}),
         json,
       };
     }

@@ -2,6 +2,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { AuditLog, configureAuditRedaction, verifyAuditLog } from '../core/audit';
 import { DEMO_AGENT_FILE } from '../core/agent/agentCommand';
+import { resolveAgent } from '../core/agent/presets';
 import { resolveReviewer } from '../core/git/identity';
 import { loadPolicyText, loadWorkspacePolicy, mergePolicies, type EffectivePolicy } from '../core/policy';
 import type { Decision, Proposal, Reviewer } from '../core/proposals/model';
@@ -57,10 +58,13 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
   const workspace = await workspaceDir(io, args.workspace);
   const policyFile = args.policy !== undefined ? path.resolve(io.cwd, args.policy) : path.join(workspace, '.warden', 'policy.json');
   const policy = await loadRunPolicy(workspace, args.policy !== undefined ? policyFile : undefined);
-  if (args.agent === '' && !existsSync(path.join(io.agentsHostPath, DEMO_AGENT_FILE))) {
+  const agent = resolveAgent({ preset: args.preset ?? 'custom', command: args.agent, protocol: args.protocol ?? 'acp' });
+  const agentEnv = await readSecretEnv(io.cwd, args.secretEnv ?? []);
+  if (agent.command === '' && !existsSync(path.join(io.agentsHostPath, DEMO_AGENT_FILE))) {
     throw new CliError(`the built-in demo agent is missing from ${io.agentsHostPath} (build Warden with "node esbuild.js")`, EXIT.internal);
   }
-  configureAuditRedaction({ values: REDACTED_ENV_VARS.map((name) => io.env[name]).filter((v): v is string => typeof v === 'string') });
+  // The agent's secrets are masked in the audit too, should the agent echo one back.
+  configureAuditRedaction({ values: [...REDACTED_ENV_VARS.map((name) => io.env[name]).filter((v): v is string => typeof v === 'string'), ...Object.values(agentEnv ?? {})] });
 
   const store = new ProposalStore();
   const asks: Proposal[] = [];
@@ -101,7 +105,7 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
     outcome: 'completed',
     sessionId: null,
     workspace,
-    agent: args.agent === '' ? 'demo' : args.agent,
+    agent: agent.command === '' ? 'demo' : agent.command,
     onAsk: args.onAsk,
     stopReason: null,
     error: null,
@@ -144,7 +148,9 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
       session = await AgentSession.start({
         workspaceRoot: workspace,
         agentsHostPath: io.agentsHostPath,
-        agentCommand: args.agent,
+        agentCommand: agent.command,
+        agentProtocol: agent.protocol,
+        ...(agentEnv ? { agentEnv } : {}),
         sandboxProvider,
         store,
         audit: AuditLog.forWorkspace(workspace),
@@ -304,4 +310,19 @@ export function formatSummary(s: RunSummary): string {
   lines.push(`files changed: ${s.filesChanged.length ? s.filesChanged.join(', ') : 'none'}`);
   lines.push(`audit: ${s.audit.ok ? `verified, ${s.audit.entries} entries` : `BROKEN: ${s.audit.firstBreak}`}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** `--secret-env NAME=FILE`: each file's contents (one trailing newline dropped) for the agent process only. */
+async function readSecretEnv(cwd: string, specs: Array<{ name: string; file: string }>): Promise<Record<string, string> | undefined> {
+  if (specs.length === 0) return undefined;
+  const env: Record<string, string> = {};
+  for (const { name, file } of specs) {
+    try {
+      env[name] = (await fs.readFile(path.resolve(cwd, file), 'utf8')).replace(/\r?\n$/, '');
+    } catch (error) {
+      throw new CliError(`--secret-env ${name}: cannot read ${file} (${errorMessage(error)})`, EXIT.usage);
+    }
+    if (!env[name]) throw new CliError(`--secret-env ${name}: ${file} is empty`, EXIT.usage);
+  }
+  return env;
 }
