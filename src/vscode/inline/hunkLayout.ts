@@ -23,7 +23,8 @@ export interface PlacedHunk {
   removed: number[];
   /** Lines the proposal adds, inserted before a 0-based document line. */
   insertions: Array<{ beforeLine: number; lines: string[] }>;
-  /** Last 0-based document line the hunk touches (for hovers). */
+  /** First and last 0-based document lines of the hunk, context included (for hovers). */
+  firstLine: number;
   lastLine: number;
   /** The hunk as unified diff text, for the hover. */
   patch: string;
@@ -91,7 +92,8 @@ export function placeHunk(hunk: LayoutHunk, lineCount: number): PlacedHunk {
     anchorLine: clamp(firstChange ?? hunk.oldStart - 1),
     removed: removed.map(clamp),
     insertions: insertions.map((i) => ({ beforeLine: Math.max(0, Math.min(i.beforeLine, lineCount)), lines: i.lines })),
-    lastLine: clamp(Math.max(...touched, firstChange ?? 0)),
+    firstLine: clamp(Math.min(hunk.oldStart - 1, ...touched)),
+    lastLine: clamp(Math.max(hunk.oldStart - 1 + hunk.oldLines - 1, ...touched, firstChange ?? 0)),
     patch: hunk.lines.filter((l) => !l.startsWith('\\')).join('\n'),
   };
 }

@@ -139,13 +139,13 @@ export class InlineReview implements vscode.Disposable, vscode.CodeLensProvider,
   provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     for (const { proposal, layout } of this.layoutsFor(document)) {
       if (layout?.kind !== 'placed') continue;
-      const hunk = layout.hunks.find((h) => position.line >= h.anchorLine && position.line <= h.lastLine);
+      const hunk = layout.hunks.find((h) => position.line >= h.firstLine && position.line <= h.lastLine);
       if (!hunk) continue;
       const markdown = new vscode.MarkdownString(undefined, true);
       markdown.appendMarkdown(`**Warden** · ${escapeMarkdown(proposal.title)} · _${proposal.state}_\n\n`);
       markdown.appendCodeblock(hunk.patch, 'diff');
       if (layout.rediffed) markdown.appendMarkdown('\n_Re-diffed against the text in the editor._');
-      return new vscode.Hover(markdown, new vscode.Range(hunk.anchorLine, 0, hunk.lastLine, 0));
+      return new vscode.Hover(markdown, new vscode.Range(hunk.firstLine, 0, hunk.lastLine, 0));
     }
     return undefined;
   }
@@ -231,20 +231,20 @@ function lens(range: vscode.Range, title: string, command: string, args: object,
 
 /** Added lines are not in the document yet: shown as ghost text after the line they follow. */
 function ghost(document: vscode.TextDocument, insertion: PlacedHunk['insertions'][number]): vscode.DecorationOptions {
-  const after = Math.max(0, Math.min(insertion.beforeLine - 1, document.lineCount - 1));
-  const line = document.lineAt(after);
   const first = insertion.lines.find((l) => l.trim() !== '') ?? '';
   const more = insertion.lines.length > 1 ? ` (+${insertion.lines.length} lines)` : '';
+  const style = {
+    color: new vscode.ThemeColor('editorGhostText.foreground'),
+    backgroundColor: new vscode.ThemeColor('diffEditor.insertedTextBackground'),
+    fontStyle: 'italic',
+  };
+  // Shown after the line the added lines follow; lines added at the very top say so on the first line.
+  const top = insertion.beforeLine === 0;
+  const after = top ? 0 : Math.min(insertion.beforeLine - 1, document.lineCount - 1);
+  const line = document.lineAt(after);
   return {
     range: new vscode.Range(after, line.text.length, after, line.text.length),
-    renderOptions: {
-      after: {
-        contentText: `  ⊕ ${first.trim().slice(0, 80)}${more}`,
-        color: new vscode.ThemeColor('editorGhostText.foreground'),
-        backgroundColor: new vscode.ThemeColor('diffEditor.insertedTextBackground'),
-        fontStyle: 'italic',
-      },
-    },
+    renderOptions: { after: { ...style, contentText: `  ⊕ ${top ? 'above: ' : ''}${first.trim().slice(0, 80)}${more}` } },
   };
 }
 

@@ -163,8 +163,8 @@ export function registerInlineReview(
     }
     if (loaded.proposals.length > 0) {
       log.info(`[proposals] ${loaded.proposals.length} proposal(s) from earlier sessions loaded from ${path.join(folder.name, PROPOSALS_DIR)} (orphaned: reviewable, never applied automatically)`);
-      // Their files may have changed while Warden was not watching.
-      for (const p of loaded.proposals) void rebaser.refresh(p.id).catch(() => undefined);
+      // Not re-diffed here: an editor restored with unsaved text may not be open yet. The lenses
+      // follow the text as it is, the next change re-diffs, and "Apply anyway" checks again.
       if (!panelVisible()) {
         const count = loaded.proposals.length;
         void vscode.window
