@@ -11,12 +11,12 @@ import {
   ensureRealAgentPrerequisites,
   makeAgentsFolder,
   makeWorkspace,
-  MODEL_PORT,
   modelSocketPath,
   startRealAgent,
   VERSIONS,
   type RealAgentRig,
 } from './harness';
+import { CODEX_ACP_COMMAND, GREET, patchGreet } from './codexAcpScript';
 
 /**
  * codex-acp (Zed's ACP adapter around Codex), unmodified, in the agents image. Its model is
@@ -26,26 +26,10 @@ import {
  * workspace is mounted read-only, so whatever Codex does on its own cannot reach it.
  */
 const AGENT = `codex-acp ${VERSIONS.codexAcp}`;
-// A model whose built-in metadata offers the freeform apply_patch tool; the provider is the mock.
-const MODEL = 'gpt-5.3-codex';
-const AGENT_COMMAND = [
-  'codex-acp',
-  '-c model_provider=mock',
-  `-c model=${MODEL}`,
-  `-c 'model_providers.mock={name="mock",base_url="http://127.0.0.1:${MODEL_PORT}/v1",wire_api="responses",env_key="MOCK_API_KEY"}'`,
-  // Codex's own bwrap sandbox cannot start inside a container; Warden's container is the sandbox.
-  '-c sandbox_mode=danger-full-access',
-  // Ask before anything that is not known to be read-only.
-  '-c approval_policy=untrusted',
-].join(' ');
 
 /** Codex's reject option is "No, and tell Codex what to do differently": it stops the turn and waits for the user. */
 const CANCELLED = `${AGENT} ends its turn as cancelled when its reject option (abort) is chosen`;
 
-const GREET = "function greet(name) {\n  return 'Hello, ' + name;\n}\n\nmodule.exports = { greet };\n";
-
-const patch = (from: string, to: string): string =>
-  ['*** Begin Patch', '*** Update File: src/greet.js', '@@', `-${from}`, `+${to}`, '*** End Patch'].join('\n');
 
 describe(`real agent: ${AGENT} over ACP (mock Responses API, real Docker)`, function () {
   this.timeout(180_000);
@@ -68,7 +52,7 @@ describe(`real agent: ${AGENT} over ACP (mock Responses API, real Docker)`, func
     const workspace = await makeWorkspace({ MOCK_API_KEY: 'mock-key-not-a-secret' });
     const agentsFolder = await makeAgentsFolder();
     mock = await MockResponsesServer.start(modelSocketPath(agentsFolder), turns);
-    return startRealAgent({ workspace, agentsFolder, agentCommand: AGENT_COMMAND });
+    return startRealAgent({ workspace, agentsFolder, agentCommand: CODEX_ACP_COMMAND });
   }
 
   /** Which tool names the model was offered: quoted when a Codex version renames its tools. */
@@ -121,8 +105,8 @@ describe(`real agent: ${AGENT} over ACP (mock Responses API, real Docker)`, func
 
   it('a patch: the permission carries the diff; approved or rejected, Codex cannot write the workspace itself', async () => {
     rig = await start([
-      () => [{ type: 'custom_tool_call', name: 'apply_patch', callId: 'call_patch_approved', input: patch("  return 'Hello, ' + name;", "  return 'Hello, ' + name + '!';") }],
-      () => [{ type: 'custom_tool_call', name: 'apply_patch', callId: 'call_patch_rejected', input: patch("  return 'Hello, ' + name;", "  return 'Hi, ' + name;") }],
+      () => [{ type: 'custom_tool_call', name: 'apply_patch', callId: 'call_patch_approved', input: patchGreet("  return 'Hello, ' + name;", "  return 'Hello, ' + name + '!';") }],
+      () => [{ type: 'custom_tool_call', name: 'apply_patch', callId: 'call_patch_rejected', input: patchGreet("  return 'Hello, ' + name;", "  return 'Hi, ' + name;") }],
       () => [{ type: 'message', text: 'Patches handled.' }],
     ]);
     const { store, workspace } = rig;
