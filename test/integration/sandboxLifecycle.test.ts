@@ -109,7 +109,8 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
     return session;
   }
 
-  it('reuses the kept sandbox while the configuration is unchanged, and rebuilds it when devcontainer.json changes', async () => {
+  it('reuses the kept sandbox while the configuration is unchanged (only postStart runs again), and rebuilds it when devcontainer.json changes', async () => {
+    await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE, postCreateCommand: 'true', postStartCommand: 'true' }));
     const first = await start({ reuse: true });
     const firstId = first.containerId!;
     await first.stop('done');
@@ -127,6 +128,9 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
     await third.stop('done');
 
     const entries = await readAudit(workspace);
+    const hooksBySession = (id: string): unknown[] => entries.filter((e) => e.sessionId === id && e.type === 'lifecycle.command').map((e) => e.data.hook);
+    assert.deepEqual(hooksBySession(first.id), ['postCreateCommand', 'postStartCommand']);
+    assert.deepEqual(hooksBySession(second.id), ['postStartCommand'], 'a reused container runs only postStart');
     const reused = entries.find((e) => e.type === 'sandbox.reused');
     const rebuilt = entries.find((e) => e.type === 'sandbox.rebuilt');
     assert.equal(reused?.data.containerId, firstId);

@@ -15,6 +15,7 @@ import { buildImage, ensureImage } from './image';
 import { LIFECYCLE_OUTPUT_LIMIT, lifecycleStepsFor, runInitializeCommand, runLifecycleSteps, type CommandResult } from './lifecycle';
 import { METADATA_LABEL, parseMetadataLabel } from './metadata';
 import { prepareContainer, removeContainer, sandboxConfigHash } from './reuse';
+import { removeCopyFolder } from './workspaceCopy';
 import { ownerLabel, removeOrphanedSandboxes } from './orphans';
 import { TailBuffer } from './tailBuffer';
 import {
@@ -138,11 +139,12 @@ export class DockerSandboxProvider implements SandboxProvider {
       if (execUser !== undefined && plan.spec.User) await checkFromInside(sandbox, workspaceHostPath, plan.spec.User);
       if (plan.lifecycle.length > 0) {
         report.progress({ message: 'Running lifecycle commands' });
-        // A new container runs them all; a reused one would run lifecycleStepsFor(plan.lifecycle, 'reused').
-        await runLifecycleSteps(lifecycleStepsFor(plan.lifecycle, 'created'), (argv) => sandbox.runToEnd(argv), { user: plan.execUser, onRecord: options.onLifecycleCommand, log });
+        // A new container runs them all; a reused one only postStart and postAttach.
+        await runLifecycleSteps(lifecycleStepsFor(plan.lifecycle, prepared.origin.kind === 'reused' ? 'reused' : 'created'), (argv) => sandbox.runToEnd(argv), { user: plan.execUser, onRecord: options.onLifecycleCommand, log });
       }
     } catch (error) {
       await sandbox.stop();
+      await removeCopyFolder(prepared.copyHostPath).catch(() => undefined);
       if (error instanceof SandboxError) throw error;
       throw new SandboxError(`The sandbox container did not start: ${dockerMessage(error)}`, 'container-failed');
     }
