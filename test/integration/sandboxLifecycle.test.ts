@@ -249,9 +249,9 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
     it('the real workspace is never writable from inside', async () => {
       const session = await start({ mode: 'copy' });
       const before = await snapshot(workspace);
-      await session.prompt(JSON.stringify([{ self: 'echo 1 > direct.txt; echo 2 >> a.txt; mkdir -p d && echo 3 > d/e.txt' }]));
+      await session.prompt(JSON.stringify([{ self: 'echo 1 > direct.txt; echo 2 >> a.txt; mkdir -p d node_modules/dep && echo 3 > d/e.txt && echo 4 > node_modules/dep/i.js' }]));
       assert.deepEqual(await snapshot(workspace), before);
-      assert.deepEqual(sandboxChanges(store).map((p) => p.path).sort(), ['a.txt', 'd/e.txt', 'direct.txt']);
+      assert.deepEqual(sandboxChanges(store).map((p) => p.path).sort(), ['a.txt', 'd/e.txt', 'direct.txt'], 'node_modules stays in the copy, unproposed');
       await session.stop('done');
       assert.ok(sandboxChanges(store).every((p) => p.state === 'orphaned'));
       assert.deepEqual(await snapshot(workspace), before);

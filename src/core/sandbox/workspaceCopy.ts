@@ -68,7 +68,8 @@ interface CachedHash {
 export class ManifestScanner {
   private readonly cache = new Map<string, CachedHash>();
 
-  constructor(readonly root: string) {}
+  /** `skipNames`: folder names not walked at all (e.g. node_modules for change detection). */
+  constructor(readonly root: string, private readonly skipNames: ReadonlySet<string> = new Set()) {}
 
   async scan(): Promise<Manifest> {
     const manifest: Manifest = { entries: new Map(), dirs: new Set() };
@@ -86,6 +87,7 @@ export class ManifestScanner {
         const full = path.join(this.root, rel);
         // Dirent types come from lstat: a link to a folder is a link, never walked into.
         if (dirent.isDirectory()) {
+          if (this.skipNames.has(dirent.name)) continue;
           manifest.dirs.add(rel);
           await walk(rel);
         } else if (dirent.isSymbolicLink()) {

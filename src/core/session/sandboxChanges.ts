@@ -62,7 +62,7 @@ export class SandboxChanges {
   private readonly settling = new Set<Promise<void>>();
 
   private constructor(private readonly deps: SandboxChangeDeps) {
-    this.scanner = new ManifestScanner(deps.copyHostPath);
+    this.scanner = new ManifestScanner(deps.copyHostPath, UNPROPOSED_SEGMENTS);
   }
 
   /** Starts watching: the copy as it is now (just synced from the real workspace) is the baseline. */
