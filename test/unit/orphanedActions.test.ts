@@ -50,6 +50,15 @@ describe('What a human may do with an orphaned proposal', () => {
     assert.equal(store.get('e1')?.state, 'stale');
   });
 
+  it('a delete, a link or binary content found in the sandbox copy is never "applied anyway" (it carries no text to write)', async () => {
+    for (const sandboxChange of [{ change: 'delete', binary: false }, { change: 'symlink', binary: false, linkTarget: '/etc/passwd' }, { change: 'modify', binary: true, size: 9 }] as const) {
+      const { store, state, deps } = setup(base);
+      store.add({ ...(store.get('e1') as EditProposal), id: 'sc', origin: 'sandbox/change', newText: '', newHash: '', sandboxChange });
+      await assert.rejects(applyOrphanedEdit(deps, 'sc', ada), /found in the sandbox copy/);
+      assert.deepEqual(state.writes, []);
+    }
+  });
+
   it('a command never runs without its agent: it can only be discarded', async () => {
     const { store, deps } = setup(base);
     await assert.rejects(applyOrphanedEdit(deps, 'c1', ada), /commands never run without it/);

@@ -25,6 +25,8 @@ const WARDEN: AuditActor = { kind: 'warden', id: 'warden' };
 /** The file change an orphaned proposal carries, if it may be applied by hand. */
 export function orphanedEditSides(proposal: Proposal): { path: string; oldText: string | null; newText: string } | undefined {
   if (proposal.state !== 'orphaned') return undefined;
+  // A delete, a link or binary content found in the sandbox copy carries no text to write: never "applied anyway".
+  if (proposal.kind === 'edit' && proposal.sandboxChange && (proposal.sandboxChange.binary || proposal.sandboxChange.change === 'delete' || proposal.sandboxChange.change === 'symlink')) return undefined;
   if (proposal.kind === 'edit') return proposal;
   return undefined;
 }
@@ -38,7 +40,9 @@ export async function applyOrphanedEdit(deps: OrphanActionDeps, proposalId: stri
     throw new OrphanActionError(
       proposal.state !== 'orphaned'
         ? `"${proposal.title}" is ${proposal.state}, not orphaned`
-        : `"${proposal.title}" is a ${proposal.kind}: only file edits can be applied without their agent; commands never run without it`,
+        : proposal.kind === 'edit'
+          ? `"${proposal.title}" is a ${proposal.sandboxChange?.change ?? 'change'} found in the sandbox copy (a delete, a link or binary content): it cannot be applied without its session`
+          : `"${proposal.title}" is a ${proposal.kind}: only file edits can be applied without their agent; commands never run without it`,
     );
   }
   const decision: Decision = { verdict: 'approve', reviewer, reason: 'applied anyway after its agent was gone', decidedAt: new Date().toISOString() };
