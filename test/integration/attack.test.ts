@@ -12,6 +12,7 @@ import { loadWorkspacePolicy } from '../../src/core/policy';
 import type { Proposal, Reviewer } from '../../src/core/proposals/model';
 import { ProposalStore } from '../../src/core/proposals/store';
 import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
+import type { WorkspaceMode } from '../../src/core/sandbox/types';
 import { AgentSession } from '../../src/core/supervisor';
 import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
 import { nextPending } from '../support/proposals';
@@ -65,7 +66,7 @@ class Rig {
   attackStart = 0;
   private auditLength = 0;
 
-  constructor(readonly workspace: string, readonly agentsDir: string) {}
+  constructor(readonly workspace: string, readonly agentsDir: string, readonly workspaceMode: WorkspaceMode = 'readonly') {}
 
   async start(): Promise<void> {
     const policy = await loadWorkspacePolicy(this.workspace);
@@ -80,6 +81,7 @@ class Rig {
       files: new NodeWorkspaceFiles(this.workspace),
       reviewer,
       policy: { current: () => policy },
+      workspaceMode: this.workspaceMode,
     });
     this.session.onEvent((e) => {
       if (e.type === 'agent-message') this.transcript += e.text;
@@ -120,6 +122,31 @@ class Rig {
 
   reject(proposal: Proposal): void {
     this.store.decide(proposal.id, { verdict: 'reject', reviewer, reason: 'attack suite', decidedAt: new Date().toISOString() });
+  }
+
+  /**
+   * A change the agent made in its copy is proposed at the end of the turn and settled after
+   * it (the decision is recorded, the copy restored): waits until the decision is on the record.
+   */
+  async decisionRecorded(proposalId: string): Promise<AuditEntry[]> {
+    for (;;) {
+      const all = await readAudit(this.workspace);
+      if (all.some((e) => e.type === 'decision' && e.data.proposalId === proposalId)) {
+        const entries = all.slice(this.auditLength);
+        this.auditLength = all.length;
+        return entries;
+      }
+      await new Promise<void>((resolve) => {
+        const sub = this.store.onDidChange(() => {
+          sub.dispose();
+          resolve();
+        });
+        setTimeout(() => {
+          sub.dispose();
+          resolve();
+        }, 100);
+      });
+    }
   }
 }
 
@@ -544,6 +571,70 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
       await assert.rejects(new Docker().getContainer(containerId).inspect(), /no such container/i);
       own.store.dispose();
       await assertHostResponsive();
+    });
+  });
+
+  describe("the private copy (workspace mode 'copy'): changes made inside become proposals", () => {
+    let copyRig: Rig;
+
+    before(async function () {
+      this.timeout(120_000);
+      await rig.session.stop('next: copy mode');
+      copyRig = new Rig(workspace, agentsDir, 'copy');
+      await copyRig.start();
+    });
+
+    after(async () => {
+      await copyRig?.session.stop('copy mode attacks finished');
+      copyRig?.store.dispose();
+    });
+
+    for (const [attack, target, how] of [
+      ['copy-write-agent', 'README.md', 'the agent process (fs.writeFileSync)'],
+      ['copy-write-command', 'package.json', 'a shell command (echo > file)'],
+      ['copy-write-policy', '.warden/policy.json', 'the agent process, on the team policy'],
+    ] as const) {
+      it(`${how} writing ${target} in its copy: a proposal that waits for a human, rejected; the real file is untouched`, async () => {
+        let proposal: Proposal | undefined;
+        const { result, entries } = await copyRig.attack(attack, {}, async (p) => {
+          proposal = p;
+          assert.equal(p.state, 'pending');
+          assert.ok(p.kind === 'edit' && p.path === target, p.title);
+          assert.ok(p.sandboxChange, 'it is a change found in the sandbox copy');
+          assert.deepEqual(await snapshot(workspace), baseline);
+          copyRig.reject(p);
+        });
+        assert.doesNotMatch(JSON.stringify(result), /EROFS/, 'the write landed in the copy');
+        assertRejectedProposal([...entries, ...(await copyRig.decisionRecorded(proposal!.id))], proposal!);
+        if (target === '.warden/policy.json') assert.equal(proposal!.policy?.decision, 'ask');
+      });
+    }
+
+    it('a symlink planted in the copy (passwd-link -> /etc/passwd) is shown, never applied, and rejected', async () => {
+      let proposal: Proposal | undefined;
+      const { result, entries } = await copyRig.attack('copy-plant-symlink', {}, async (p) => {
+        proposal = p;
+        assert.equal(p.state, 'pending');
+        assert.ok(p.kind === 'edit' && p.path === 'passwd-link' && p.sandboxChange?.change === 'symlink', p.title);
+        assert.equal(p.sandboxChange?.linkTarget, '/etc/passwd');
+        copyRig.reject(p);
+      });
+      assert.match(String(result.out), /LINKED/);
+      assertRejectedProposal([...entries, ...(await copyRig.decisionRecorded(proposal!.id))], proposal!);
+      await assert.rejects(fs.lstat(path.join(workspace, 'passwd-link')));
+    });
+
+    it("a write to .git/hooks in the copy fails: the real .git is mounted read-only over it", async () => {
+      const { result } = await copyRig.attack('copy-write-git-hook');
+      assert.doesNotMatch(String(result.out), /WROTE/);
+      assert.match(String(result.out), /Read-only file system/);
+    });
+
+    it('a forged audit log in the copy stays there: never proposed, the real log verifies', async () => {
+      const { result, entries } = await copyRig.attack('copy-write-audit');
+      assert.match(String(result.out), /WROTE/, 'the copy is the agent\'s to scribble on');
+      assert.ok(!entries.some((e) => e.type === 'proposal'), 'nothing is proposed from .warden/audit');
+      assert.ok((await verifyAuditLog(workspace)).ok);
     });
   });
 
