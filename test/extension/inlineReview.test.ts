@@ -135,6 +135,23 @@ describe('Warden: review in the editor, re-diffing and reloads', function () {
     }
   });
 
+  it('a new file has no editor yet: its lenses are in the proposal\'s own document (the right side of Open Diff)', async () => {
+    const api = await activateWarden();
+    const create: EditProposal = { ...editProposal('p-inline-create', 's-inline-create', 'src/brand-new.js', 'x', 'module.exports = 1;\n'), oldText: null, baseHash: null, title: 'Create src/brand-new.js' };
+    api.proposals.add(create);
+    try {
+      await vscode.commands.executeCommand('warden.openProposalDiff', create.id);
+      const right = vscode.Uri.from({ scheme: 'warden-proposal', path: '/src/brand-new.js', query: create.id, fragment: 'new' });
+      const titles = (await lensesOf(right)).map((l) => `${l.command?.command}:${l.command?.title}`);
+      assert.deepEqual(titles.slice(1), ['warden.acceptProposal:$(check-all) Accept all', 'warden.rejectProposal:$(close-all) Reject all', 'warden.openProposalDiff:$(diff) Open Diff']);
+      const left = right.with({ fragment: 'old' });
+      assert.deepEqual(await lensesOf(left), [], 'the empty left side has none');
+    } finally {
+      api.proposals.setState(create.id, 'rejected', 'test cleanup');
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    }
+  });
+
   it('accepting one hunk and rejecting the other from the lenses applies only the accepted hunk', async () => {
     const api = await activateWarden();
     const root = workspaceRoot();
