@@ -129,6 +129,16 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
     assert.match(tampered.stderr, /^warden: the audit log of .* does not verify: \.warden\/audit\/audit-000001\.jsonl:\d+: [^\n]+\n$/);
   });
 
+  it('the workspace mode: copy by default, warden.sandbox.workspaceMode of .vscode/settings.json, --workspace-mode over both', async () => {
+    const modes = async (): Promise<unknown[]> => (await readAudit(workspace)).filter((e) => e.type === 'sandbox.started').map((e) => e.data.workspaceMode);
+    assert.equal((await warden(['run', '-w', workspace, '-p', 'add a farewell function', '--json'])).code, EXIT.ok);
+    await fs.mkdir(path.join(workspace, '.vscode'), { recursive: true });
+    await fs.writeFile(path.join(workspace, '.vscode', 'settings.json'), '{\n  // JSONC, as VS Code writes it\n  "warden.sandbox.workspaceMode": "readonly",\n}\n');
+    assert.equal((await warden(['run', '-w', workspace, '-p', 'add a farewell function', '--json'])).code, EXIT.ok);
+    assert.equal((await warden(['run', '-w', workspace, '-p', 'add a farewell function', '--workspace-mode', 'copy', '--json'])).code, EXIT.ok);
+    assert.deepEqual(await modes(), ['copy', 'readonly', 'copy']);
+  });
+
   it('--on-ask fail ends the run at the first ask with the policy code, nothing applied', async () => {
     const before = await snapshot(workspace);
     const out = await warden(['run', '-w', workspace, '-p', 'add a farewell function with tests', '--on-ask', 'fail', '--json']);

@@ -77,6 +77,7 @@ describe('warden CLI: arguments, help and exit codes', () => {
       json: true,
     });
     assert.deepEqual(parseCommandLine(['run', '-p', 'x', '--agent', 'demo']), { command: 'run', workspace: '.', agent: '', prompt: 'x', onAsk: 'reject', json: false });
+    assert.equal((parseCommandLine(['run', '-p', 'x', '--workspace-mode', 'readonly']) as { workspaceMode?: string }).workspaceMode, 'readonly');
   });
 
   const usageCases: Array<[string[], RegExp]> = [
@@ -85,6 +86,7 @@ describe('warden CLI: arguments, help and exit codes', () => {
     [['policy', 'lint'], /unknown command "warden policy lint"/],
     [['run'], /missing --prompt/],
     [['run', '--prompt', 'x', '--on-ask', 'maybe'], /--on-ask must be "reject" or "fail"/],
+    [['run', '--prompt', 'x', '--workspace-mode', 'rw'], /--workspace-mode must be "copy" or "readonly"/],
     [['run', '--prompt', 'x', '--timeout=-3'], /--timeout must be a positive number/],
     [['run', '--prompt', 'x', '--timeout', '-3'], /Option '--timeout' argument is ambiguous/],
     [['run', '--prompt', 'x', '--timeout', '0'], /--timeout must be a positive number/],
