@@ -31,7 +31,7 @@ const AGENT = `codex-acp ${VERSIONS.codexAcp}`;
 const CANCELLED = `${AGENT} ends its turn as cancelled when its reject option (abort) is chosen`;
 
 
-describe(`real agent: ${AGENT} over ACP (mock Responses API, real Docker)`, function () {
+describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API, real Docker)`, function () {
   this.timeout(180_000);
   let rig: RealAgentRig | undefined;
   let mock: MockResponsesServer | undefined;

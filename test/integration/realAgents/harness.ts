@@ -11,7 +11,7 @@ import { AuditLog } from '../../../src/core/audit';
 import type { Proposal, Reviewer } from '../../../src/core/proposals/model';
 import { ProposalStore } from '../../../src/core/proposals/store';
 import { DockerSandboxProvider } from '../../../src/core/sandbox/dockerSandbox';
-import type { Sandbox, SandboxProvider, SandboxStartOptions } from '../../../src/core/sandbox/types';
+import type { Sandbox, SandboxProvider, SandboxStartOptions, WorkspaceMode } from '../../../src/core/sandbox/types';
 import { AgentSession } from '../../../src/core/supervisor';
 import { NodeWorkspaceFiles } from '../../../src/core/workspace/files';
 import { REPO_ROOT } from '../prerequisites';
@@ -190,7 +190,7 @@ export interface RealAgentRig {
 }
 
 /** A real AgentSession (real Docker, real audit log, real proposal store) running `agentCommand`. */
-export async function startRealAgent(options: { workspace: string; agentsFolder: string; agentCommand: string; agentProtocol?: AgentProtocol }): Promise<RealAgentRig> {
+export async function startRealAgent(options: { workspace: string; agentsFolder: string; agentCommand: string; agentProtocol?: AgentProtocol; workspaceMode?: WorkspaceMode }): Promise<RealAgentRig> {
   const store = new ProposalStore();
   const provider = new ModelBridgeProvider();
   const log: string[] = [];
@@ -199,6 +199,7 @@ export async function startRealAgent(options: { workspace: string; agentsFolder:
     agentsHostPath: options.agentsFolder,
     agentCommand: options.agentCommand,
     ...(options.agentProtocol ? { agentProtocol: options.agentProtocol } : {}),
+    ...(options.workspaceMode ? { workspaceMode: options.workspaceMode } : {}),
     sandboxProvider: provider,
     store,
     audit: AuditLog.forWorkspace(options.workspace),

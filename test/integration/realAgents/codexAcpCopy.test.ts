@@ -1,0 +1,160 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { verifyAuditLog } from '../../../src/core/audit';
+import type { EditProposal, PermissionProposal, Proposal } from '../../../src/core/proposals/model';
+import { sha256Hex } from '../../../src/core/util/hash';
+import { MockResponsesServer, type ModelTurn } from '../../support/mockResponses/server';
+import { readAudit, snapshot } from '../../support/workspace';
+import { CODEX_ACP_COMMAND, GREET, patchGreet } from './codexAcpScript';
+import {
+  decide,
+  ensureRealAgentPrerequisites,
+  makeAgentsFolder,
+  makeWorkspace,
+  modelSocketPath,
+  nextPendingOrEnd,
+  startRealAgent,
+  VERSIONS,
+  type RealAgentRig,
+} from './harness';
+
+/**
+ * codex-acp with the workspace as a private copy (`workspaceMode: 'copy'`): Codex runs its
+ * approved commands and applies its approved patches itself, in the copy; Warden turns what
+ * changed there into proposals, and only an approved one reaches the real workspace.
+ */
+const AGENT = `codex-acp ${VERSIONS.codexAcp} (workspace copy)`;
+const GREET_AFTER = GREET.replace('name;', "name + '!';");
+
+describe(`real agent: ${AGENT} (mock Responses API, real Docker)`, function () {
+  this.timeout(180_000);
+  let rig: RealAgentRig | undefined;
+  let mock: MockResponsesServer | undefined;
+
+  before(async function () {
+    this.timeout(600_000);
+    await ensureRealAgentPrerequisites();
+  });
+
+  afterEach(async () => {
+    await rig?.dispose();
+    await mock?.close();
+    rig = undefined;
+    mock = undefined;
+  });
+
+  async function start(turns: ModelTurn[]): Promise<RealAgentRig> {
+    const workspace = await makeWorkspace({ MOCK_API_KEY: 'mock-key-not-a-secret' });
+    const agentsFolder = await makeAgentsFolder();
+    mock = await MockResponsesServer.start(modelSocketPath(agentsFolder), turns);
+    return startRealAgent({ workspace, agentsFolder, agentCommand: CODEX_ACP_COMMAND, workspaceMode: 'copy' });
+  }
+
+  it('an approved command that writes a file: its change is a proposal, and lands byte for byte only once approved; a rejected one never runs', async () => {
+    rig = await start([
+      () => [{ type: 'function_call', name: 'exec_command', callId: 'call_approved', arguments: { cmd: 'echo ran-$((6*7)) > proof.txt' } }],
+      () => [{ type: 'function_call', name: 'exec_command', callId: 'call_rejected', arguments: { cmd: 'echo nope > rejected.txt' } }],
+      () => [{ type: 'message', text: 'Done.' }],
+    ]);
+    const { store, workspace } = rig;
+    const before = await snapshot(workspace);
+    const seen = new Set<string>();
+    const turn = rig.session.prompt('Write the proof file');
+
+    const approved = await nextPendingOrEnd(store, seen, turn);
+    assert.ok(approved?.kind === 'permission' && approved.commandLine?.includes('proof.txt'), `the command asks first (got ${JSON.stringify(approved)})`);
+    decide(store, approved.id, 'approve');
+    // Next, in whichever order Warden sees them: the file the approved command wrote in the
+    // copy (a proposal of its own), and the second command's permission (rejected).
+    let change: EditProposal | undefined;
+    let rejected: PermissionProposal | undefined;
+    const onProposal = async (p: Proposal): Promise<void> => {
+      if (p.kind === 'permission' && p.commandLine?.includes('rejected.txt')) {
+        rejected = p;
+        decide(store, p.id, 'reject');
+      } else if (p.kind === 'edit' && p.origin === 'sandbox/change' && p.path === 'proof.txt') {
+        change = p;
+        assert.equal(p.newText, 'ran-42\n', 'the shell really ran the approved command in the copy');
+        assert.deepEqual(await snapshot(workspace), before, 'nothing reached the workspace before the change was approved');
+        decide(store, p.id, 'approve');
+      } else {
+        assert.fail(`unexpected proposal ${JSON.stringify(p)}`);
+      }
+    };
+    for (let p = await nextPendingOrEnd(store, seen, turn); p; p = await nextPendingOrEnd(store, seen, turn)) await onProposal(p);
+    for (const p of store.pending().filter((q) => !seen.has(q.id))) await onProposal(p);
+    assert.ok(rejected, 'the second command asked permission');
+    assert.ok(change, `the file the approved command wrote became a proposal (proposals: ${store.all().map((p) => `${p.origin} ${p.title} ${p.state}`).join('; ')})`);
+    assert.ok(!store.all().some((p) => p.kind === 'edit' && p.path === 'rejected.txt'), 'the rejected command never ran');
+    await waitForState(rig, change.id, 'applied');
+    assert.equal(await fs.readFile(path.join(workspace, 'proof.txt'), 'utf8'), 'ran-42\n');
+    assert.ok(!existsSync(path.join(workspace, 'rejected.txt')));
+    assert.ok((await verifyAuditLog(workspace)).ok);
+  });
+
+  it('an approved patch lands as reviewed (the permission diff is the change); a rejected patch changes nothing', async () => {
+    rig = await start([
+      () => [{ type: 'custom_tool_call', name: 'apply_patch', callId: 'call_patch_approved', input: patchGreet("  return 'Hello, ' + name;", "  return 'Hello, ' + name + '!';") }],
+      () => [{ type: 'custom_tool_call', name: 'apply_patch', callId: 'call_patch_rejected', input: patchGreet("  return 'Hello, ' + name + '!';", "  return 'Hi, ' + name;") }],
+      () => [{ type: 'message', text: 'Done.' }],
+    ]);
+    const { store, workspace } = rig;
+    const before = await snapshot(workspace);
+    const seen = new Set<string>();
+    const turn = rig.session.prompt('Patch the greeting');
+
+    const approved = await nextPendingOrEnd(store, seen, turn);
+    assert.ok(approved?.kind === 'permission' && approved.edit?.path === 'src/greet.js', JSON.stringify(approved));
+    assert.equal(approved.edit.newText, GREET_AFTER, 'the reviewer sees the whole file after the patch');
+    assert.deepEqual(await snapshot(workspace), before);
+    decide(store, approved.id, 'approve');
+    const rejected = await nextPendingOrEnd(store, seen, turn);
+    assert.ok(rejected?.kind === 'permission' && rejected.edit?.path === 'src/greet.js', JSON.stringify(rejected));
+    decide(store, rejected.id, 'reject');
+    await turn;
+
+    // Codex applied the approved patch in its copy; the change carries the earlier approval.
+    const applied = await waitForEdit(rig, 'src/greet.js');
+    assert.equal(applied.newHash, (store.get(approved.id) as PermissionProposal).edit?.newHash, 'the bytes Codex wrote are the bytes the reviewer approved');
+    await waitForState(rig, applied.id, 'applied');
+    const landed = await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8');
+    assert.equal(landed, GREET_AFTER, 'the approved patch landed; the rejected one did not');
+    assert.equal(sha256Hex(landed), applied.newHash);
+    const entries = await readAudit(workspace);
+    assert.ok(entries.some((e) => e.type === 'edit.applied' && e.data.proposalId === applied.id));
+    assert.ok((await verifyAuditLog(workspace)).ok);
+  });
+});
+
+/** Resolves once the proposal reaches `state` (store events, no sleeps); fails on a final other state. */
+function waitForState(rig: RealAgentRig, id: string, state: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      const p = rig.store.get(id);
+      if (p?.state === state) {
+        sub.dispose();
+        resolve();
+      } else if (p && ['rejected', 'failed', 'stale', 'orphaned', 'applied'].includes(p.state)) {
+        sub.dispose();
+        reject(new Error(`proposal ${p.title} ended ${p.state}${p.stateDetail ? `: ${p.stateDetail}` : ''}, expected ${state}`));
+      }
+    };
+    const sub = rig.store.onDidChange(check);
+    check();
+  });
+}
+
+/** The sandbox-change proposal for `relative` (it may be born approved through the earlier permission). */
+function waitForEdit(rig: RealAgentRig, relative: string): Promise<EditProposal> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const found = rig.store.all().find((p): p is EditProposal => p.kind === 'edit' && p.origin === 'sandbox/change' && p.path === relative);
+      if (!found) return;
+      sub.dispose();
+      resolve(found);
+    };
+    const sub = rig.store.onDidChange(check);
+    check();
+  });
+}
