@@ -257,6 +257,14 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
       assert.deepEqual(await snapshot(workspace), before);
     });
 
+    it('a change that makes the copy equal to the workspace (already applied there) is not proposed', async () => {
+      const session = await start({ mode: 'copy' });
+      // What Warden applied through the protocol (e.g. an approved Codex patch) and the agent then wrote itself.
+      await fs.writeFile(path.join(workspace, 'a.txt'), 'applied by warden\n');
+      await session.prompt(JSON.stringify([{ self: "printf 'applied by warden\\n' > a.txt; echo other > b.txt" }]));
+      assert.deepEqual(sandboxChanges(store).map((p) => p.path), ['b.txt']);
+    });
+
     it('a kept copy-mode sandbox is re-synced from the real workspace when reused', async () => {
       const first = await start({ mode: 'copy', reuse: true });
       await first.prompt(JSON.stringify([{ self: 'echo left-behind > stray.txt' }]));

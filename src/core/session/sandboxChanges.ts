@@ -124,6 +124,12 @@ export class SandboxChanges {
       if (!bytes) return; // gone or swapped for something else meanwhile: the next scan sees what is there
     }
     const real = await this.realSide(rel);
+    if (await this.matchesReality(rel, after, bytes)) {
+      // The copy now equals the workspace (Warden already applied it, e.g. a Codex patch approved through the protocol, or the agent undid its change): nothing to propose.
+      if (after) this.baseline.set(rel, after.type === 'file' && bytes ? { ...after, hash: sha256Hex(bytes), size: bytes.length } : after);
+      else this.baseline.delete(rel);
+      return;
+    }
     const newText = bytes && bytes.length <= MAX_TEXT_BYTES ? decodeText(bytes) : undefined;
     const binary = (bytes !== undefined && newText === undefined) || real.binary;
     const kind: NonNullable<EditProposal['sandboxChange']>['change'] = !after ? 'delete' : after.type === 'symlink' ? 'symlink' : real.exists ? 'modify' : 'create';
@@ -187,6 +193,13 @@ export class SandboxChanges {
       this.settling.delete(settled);
     });
     this.settling.add(settled);
+  }
+
+  private async matchesReality(rel: string, after: ManifestEntry | undefined, bytes: Buffer | undefined): Promise<boolean> {
+    const real = await this.realEntry(rel);
+    if (!after) return real.type === 'missing';
+    if (after.type === 'symlink') return real.type === 'symlink' && real.target === after.target;
+    return real.type === 'file' && bytes !== undefined && sha256Hex(real.bytes) === sha256Hex(bytes);
   }
 
   /** Deletes and links always ask a human; other changes are judged like a write by the agent. */
