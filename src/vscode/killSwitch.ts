@@ -1,7 +1,8 @@
-import Dockerode from 'dockerode';
 import * as vscode from 'vscode';
+import { dockerClient, resolveEngine } from '../core/sandbox/engine';
 import { removeKeptSandboxes } from '../core/sandbox/reuse';
 import { commandRegistrar } from './commandRegistrar';
+import { readSandboxSettings } from './settings';
 import type { SessionController } from './sessionController';
 
 /**
@@ -22,7 +23,7 @@ export function registerLifecycleCommands(context: vscode.ExtensionContext, sess
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) throw new Error('Open a folder first');
     if (sessions.activeSession) throw new Error('A session is running: stop it first (Warden: Stop Session or Stop Agent Now)');
-    const { removed, running } = await removeKeptSandboxes(new Dockerode(), folder.uri.fsPath);
+    const { removed, running } = await removeKeptSandboxes(dockerClient(resolveEngine({ setting: readSandboxSettings().dockerHost })), folder.uri.fsPath);
     log.info(`[sandbox] removed kept sandboxes ${removed.map((id) => id.slice(0, 12)).join(', ') || '(none)'}`);
     const busy = running.length > 0 ? ` ${running.length} running sandbox(es) of another window were left alone.` : '';
     void vscode.window.showInformationMessage(`Warden: ${removed.length === 0 ? 'no kept sandbox to remove' : `removed ${removed.length} kept sandbox(es)`}.${busy}`);
