@@ -73,14 +73,14 @@ export class ProposalRebaser {
   async fileChanged(relativePath: string): Promise<void> {
     const ids = this.deps.store
       .all()
-      .filter((p) => p.kind === 'edit' && p.path === relativePath && refreshable(p.state))
+      .filter((p) => p.kind === 'edit' && p.path === relativePath && refreshable(p.state) && isTextEdit(p))
       .map((p) => p.id);
     await Promise.all(ids.map((id) => this.refresh(id)));
   }
 
   /** Paths with undecided edit proposals: the ones worth watching. */
   watchedPaths(): Set<string> {
-    return new Set(this.deps.store.all().flatMap((p) => (p.kind === 'edit' && refreshable(p.state) ? [p.path] : [])));
+    return new Set(this.deps.store.all().flatMap((p) => (p.kind === 'edit' && refreshable(p.state) && isTextEdit(p) ? [p.path] : [])));
   }
 
   /** Re-checks one proposal against its file's current text. */
@@ -96,7 +96,7 @@ export class ProposalRebaser {
 
   private async refreshNow(proposalId: string): Promise<RefreshResult> {
     const before = this.deps.store.get(proposalId);
-    if (before?.kind !== 'edit' || !refreshable(before.state)) return 'skipped';
+    if (before?.kind !== 'edit' || !refreshable(before.state) || !isTextEdit(before)) return 'skipped';
     const current = await this.deps.read(before.path, before.sessionId);
     const now = this.deps.store.get(proposalId);
     // Decided or refreshed while the file was read: leave it to whoever changed it.
@@ -128,6 +128,12 @@ export class ProposalRebaser {
 /** Undecided proposals follow their file; decided ones are the session's business. */
 function refreshable(state: EditProposal['state']): boolean {
   return state === 'pending' || state === 'orphaned';
+}
+
+/** Whether an edit carries text to diff and write (not a delete, a link or binary content found in a sandbox copy). */
+export function isTextEdit(proposal: EditProposal): boolean {
+  const change = proposal.sandboxChange;
+  return !change || (!change.binary && change.change !== 'delete' && change.change !== 'symlink');
 }
 
 function lowerFirst(text: string): string {

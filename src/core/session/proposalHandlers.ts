@@ -7,7 +7,7 @@ import type { AuditActor, AuditEventInput } from '../audit/types';
 import type { GitCommandVerdict } from '../git/branchGuard';
 import type { WriteScope } from '../git/scope';
 import { unifiedDiff } from '../proposals/diff';
-import { rebaseEdit } from '../proposals/rebase';
+import { isTextEdit, rebaseEdit } from '../proposals/rebase';
 import { evaluateCommand, evaluatePath, filesPerProposalVerdict, type EffectivePolicy, type PolicyVerdict } from '../policy';
 import { placeAgentDiff } from '../proposals/diffContent';
 import type { CommandProposal, Decision, EditProposal, PermissionProposal, Proposal, QuestionProposal } from '../proposals/model';
@@ -348,6 +348,7 @@ export class ProposalHandlers implements AcpClientHandlers {
 
   /** The approved edit re-diffed onto the current text when its change still fits exactly (audited); otherwise unchanged, so it goes stale. */
   private async rediffBeforeApply(proposal: EditProposal, current: string | null): Promise<EditProposal> {
+    if (!isTextEdit(proposal)) return proposal;
     const outcome = rebaseEdit(proposal, current);
     if (outcome.kind !== 'rebased') return proposal;
     const { kind: _kind, ...sides } = outcome;

@@ -2,6 +2,7 @@ import { applyPatch, structuredPatch, type StructuredPatch } from 'diff';
 import type { AuditActor } from '../../core/audit/types';
 import { unifiedDiff } from '../../core/proposals/diff';
 import type { EditProposal, Proposal } from '../../core/proposals/model';
+import { isTextEdit } from '../../core/proposals/rebase';
 import type { ProposalStore } from '../../core/proposals/store';
 import { sha256Hex } from '../../core/util/hash';
 import type { LayoutHunk } from './hunkLayout';
@@ -13,7 +14,7 @@ export function hunksOf(oldText: string, newText: string): LayoutHunk[] {
 
 /** Per-hunk decisions are offered for edits of existing files that Warden writes itself. */
 export function supportsHunks(proposal: Proposal): boolean {
-  return proposal.kind === 'edit' && proposal.oldText !== null;
+  return proposal.kind === 'edit' && proposal.oldText !== null && isTextEdit(proposal);
 }
 
 /** The new text with only the chosen hunks of oldText -> newText applied. */

@@ -1,5 +1,5 @@
 import type { Proposal } from '../../core/proposals/model';
-import { rebaseEdit } from '../../core/proposals/rebase';
+import { isTextEdit, rebaseEdit } from '../../core/proposals/rebase';
 
 /**
  * Where a proposal's hunks sit in a document as the user sees it now (unsaved text
@@ -37,7 +37,7 @@ export type DocumentLayout =
 
 /** The edit sides a layout needs (an edit proposal, or a permission request carrying one). */
 export function editSidesOf(proposal: Proposal): { path: string; oldText: string | null; newText: string } | undefined {
-  if (proposal.kind === 'edit') return proposal;
+  if (proposal.kind === 'edit') return isTextEdit(proposal) ? proposal : undefined;
   if (proposal.kind === 'permission' && proposal.edit) return proposal.edit;
   return undefined;
 }
