@@ -101,6 +101,7 @@ describe(`real agent: ${AGENT} natively (mock Responses API, real Docker)`, func
     assert.equal(await inContainer('test -e /tmp/declined-proof'), 1, 'the declined command never ran');
     assert.match(mock!.toolOutput('call_approved') ?? '', /ran-42/);
     assert.doesNotMatch(mock!.toolOutput('call_declined') ?? '', /should-not-run/);
+    assert.match(mock!.toolOutput('call_declined') ?? '', /rejected by user/, 'Codex told the model the command was declined');
     assert.deepEqual(await snapshot(workspace), before, 'the workspace is unchanged');
 
     const ran = store.get(approved.id) as CommandProposal;
@@ -137,6 +138,7 @@ describe(`real agent: ${AGENT} natively (mock Responses API, real Docker)`, func
     decide(store, declined.id, 'reject');
     await turn;
 
+    assert.match(mock!.toolOutput('call_patch_declined') ?? '', /rejected by user/, 'Codex told the model the patch was declined');
     const landed = await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8');
     assert.equal(landed, GREET_AFTER, 'the approved change landed, the declined one did not');
     assert.equal(sha256Hex(landed), (store.get(approved.id) as EditProposal).newHash);
