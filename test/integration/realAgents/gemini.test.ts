@@ -113,22 +113,34 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)`, functi
     assert.ok((await verifyAuditLog(workspace)).ok);
   });
 
-  it('a new file: a missing file is answered with -32002, then the create is a proposal that lands only once approved', async () => {
-    rig = await start((root) => [
+  /** A session whose model writes a new file, src/farewell.js. */
+  const startNewFile = (): Promise<RealAgentRig> =>
+    start((root) => [
       toolCall('read_file', { file_path: `${root}/src/greet.js` }),
       toolCall('write_file', { file_path: `${root}/src/farewell.js`, content: FAREWELL }),
       say('Added farewell.js.'),
     ]);
-    const { store, workspace, provider } = rig;
-    const seen = new Set<string>();
-    const turn = rig.session.prompt('Add a farewell module');
-    const first = await nextPendingOrEnd(store, seen, turn);
 
-    // Warden answers the agent's probe for the missing file with ACP's resource-not-found error.
+  it('a missing file is answered with ACP\'s resource-not-found error (-32002)', async () => {
+    rig = await startNewFile();
+    const { store, provider } = rig;
+    const turn = rig.session.prompt('Add a farewell module');
+    const first = await nextPendingOrEnd(store, new Set(), turn);
+    if (first?.kind === 'permission') decide(store, first.id, 'reject');
+    await turn.catch(() => undefined);
     const probe = provider.agentFrames.map(parseFrame).find((f) => f?.method === 'fs/read_text_file' && JSON.stringify(f.params).includes('src/farewell.js'));
     assert.ok(probe, `${AGENT} asked Warden for the missing file first`);
     const reply = provider.wardenFrames.map(parseFrame).find((f) => f !== undefined && f.id === probe.id && f.method === undefined);
     assert.equal(reply?.error?.code, -32002, `Warden answers a missing file with -32002 (got ${JSON.stringify(reply)})`);
+    assert.match(reply.error.message, /not found/i);
+  });
+
+  it('a new file: the create is a proposal that lands only once approved', async () => {
+    rig = await startNewFile();
+    const { store, workspace, provider } = rig;
+    const seen = new Set<string>();
+    const turn = rig.session.prompt('Add a farewell module');
+    const first = await nextPendingOrEnd(store, seen, turn);
 
     assert.ok(
       first,
@@ -138,11 +150,11 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)`, functi
         '"Resource not found" and write_file treats the missing file as a failure. Editing existing files works.',
     );
     assert.ok(!existsSync(path.join(workspace, 'src/farewell.js')), 'the new file is not written before approval');
-    if (first.kind === 'permission') decide(store, first.id, 'approve');
-    const write = first.kind === 'edit' ? first : await nextPending(store, seen);
-    assert.ok(write.kind === 'edit' && write.oldText === null && write.path === 'src/farewell.js');
-    if (write.state === 'pending') decide(store, write.id, 'approve');
-    await turn;
+    decide(store, first.id, 'approve');
+    assert.equal(await turn, 'end_turn');
+    const write = store.all().find((p) => p.kind === 'edit' && p.path === 'src/farewell.js');
+    assert.ok(write?.kind === 'edit' && write.oldText === null, `the create arrived through fs/write_text_file (${JSON.stringify(write)})`);
+    assert.equal(write.state, 'applied');
     assert.equal(await fs.readFile(path.join(workspace, 'src/farewell.js'), 'utf8'), FAREWELL);
     assert.ok((await verifyAuditLog(workspace)).ok);
   });
