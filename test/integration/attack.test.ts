@@ -235,6 +235,14 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
     await rig?.session.stop('attack suite finished');
     rig?.store.dispose();
     server?.close();
+    // The workspace's image is tagged by its (temporary) path: keep it under one fixed name (so
+    // the next run's build hits the layer cache) and drop the per-run tag.
+    const images = root ? new Set((await readAudit(workspace).catch(() => [])).filter((e) => e.type === 'sandbox.started').map((e) => String(e.data.image))) : new Set<string>();
+    for (const image of images) {
+      if (!image.startsWith('warden-build-')) continue;
+      await execFileAsync('docker', ['tag', image, 'warden-attack-suite:cache']).catch(() => undefined);
+      await execFileAsync('docker', ['image', 'rm', image]).catch(() => undefined);
+    }
     for (const [key, value] of Object.entries(savedEnv)) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
