@@ -41,7 +41,8 @@ const GREET_AFTER = GREET.replace("name;", "name + '!';");
 const patch = (from: string, to: string): string =>
   ['*** Begin Patch', '*** Update File: src/greet.js', '@@', `-${from}`, `+${to}`, '*** End Patch'].join('\n');
 
-describe(`real agent: ${AGENT} natively (mock Responses API, real Docker)`, function () {
+// Both ways Warden can show Codex the workspace: read-only, and a private copy it writes itself.
+for (const workspaceMode of ['readonly', 'copy'] as const) describe(`real agent: ${AGENT} natively, ${workspaceMode} workspace (mock Responses API, real Docker)`, function () {
   this.timeout(180_000);
   let rig: RealAgentRig | undefined;
   let mock: MockResponsesServer | undefined;
@@ -62,7 +63,7 @@ describe(`real agent: ${AGENT} natively (mock Responses API, real Docker)`, func
     const workspace = await makeWorkspace({ MOCK_API_KEY: 'mock-key-not-a-secret' });
     const agentsFolder = await makeAgentsFolder();
     mock = await MockResponsesServer.start(modelSocketPath(agentsFolder), turns);
-    return startRealAgent({ workspace, agentsFolder, agentCommand: AGENT_COMMAND, agentProtocol: 'codex-app-server' });
+    return startRealAgent({ workspace, agentsFolder, agentCommand: AGENT_COMMAND, agentProtocol: 'codex-app-server', workspaceMode });
   }
 
   const offered = (): string => `tools offered to the model: ${mock?.toolNames().join(', ') || '(no model request yet)'}`;
@@ -144,6 +145,7 @@ describe(`real agent: ${AGENT} natively (mock Responses API, real Docker)`, func
     assert.equal(sha256Hex(landed), (store.get(approved.id) as EditProposal).newHash);
     assert.equal(store.get(approved.id)?.state, 'applied');
     assert.equal(store.get(declined.id)?.state, 'rejected');
+    assert.deepEqual(store.all().map((p) => p.origin), ['item/fileChange/requestApproval', 'item/fileChange/requestApproval'], 'no second proposal for the same change (e.g. from the copy)');
     const entries = await readAudit(workspace);
     assert.ok(entries.some((e) => e.type === 'edit.applied' && e.data.proposalId === approved.id));
     assert.ok((await verifyAuditLog(workspace)).ok);
