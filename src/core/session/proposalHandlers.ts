@@ -349,6 +349,10 @@ export class ProposalHandlers implements AcpClientHandlers {
   /** The approved edit re-diffed onto the current text when its change still fits exactly (audited); otherwise unchanged, so it goes stale. */
   private async rediffBeforeApply(proposal: EditProposal, current: string | null): Promise<EditProposal> {
     if (!isTextEdit(proposal)) return proposal;
+    // A decision on particular hunks or with the reviewer's own text was made against the old
+    // text: carrying it over could write bytes nobody reviewed, so that proposal goes stale.
+    const decided = proposal.decision as { hunks?: unknown; editedText?: unknown } | undefined;
+    if (decided?.hunks !== undefined || decided?.editedText !== undefined) return proposal;
     const outcome = rebaseEdit(proposal, current);
     if (outcome.kind !== 'rebased') return proposal;
     const { kind: _kind, ...sides } = outcome;
