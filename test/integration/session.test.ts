@@ -137,8 +137,10 @@ describe('a supervised session with the demo agent (real Docker engine)', functi
     const seen = new Set<string>();
     const turn = session!.prompt('add a farewell function');
     const permission = await nextPending(store, seen);
-    // The user edits the file while the proposal waits.
-    await fs.appendFile(path.join(workspace, 'src/greet.js'), '// typed by the user\n');
+    // The user edits, while the proposal waits, the very line the agent's change rewrites (an edit
+    // elsewhere in the file would be re-diffed onto the current text and applied).
+    const greetPath = path.join(workspace, 'src/greet.js');
+    await fs.writeFile(greetPath, (await fs.readFile(greetPath, 'utf8')).replace('module.exports = { greet };', 'module.exports = { greet, hello: greet }; // typed by the user'));
     decide(store, permission.id, 'approve');
     const create = await nextPending(store, seen);
     decide(store, create.id, 'reject');
@@ -146,7 +148,7 @@ describe('a supervised session with the demo agent (real Docker engine)', functi
     decide(store, command.id, 'reject');
     await turn;
     const greet = await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8');
-    assert.ok(greet.endsWith('// typed by the user\n') && !greet.includes('farewell'), 'the user edit survives, the stale proposal did not land');
+    assert.ok(greet.includes('// typed by the user') && !greet.includes('farewell'), 'the user edit survives, the stale proposal did not land');
     const stale = store.all().find((p) => p.kind === 'edit' && p.path === 'src/greet.js');
     assert.equal(stale?.state, 'stale');
   });
