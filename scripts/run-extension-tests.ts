@@ -19,6 +19,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { removeSandboxesOf } from './vscode/sandboxCleanup';
 import { SourceMap } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -203,6 +204,7 @@ async function main(): Promise<void> {
     (tearingDown ??= (async () => {
       await browser?.close();
       await server?.stop();
+      await removeSandboxesOf(workspace);
       rmSync(temp, { recursive: true, force: true, maxRetries: 3 });
       forgetTemp();
     })());

@@ -17,6 +17,7 @@
  * host frame, then the content frame): reach their DOM with findFrame(), never page.locator().
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { removeSandboxesOf } from '../../scripts/vscode/sandboxCleanup';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
@@ -71,6 +72,7 @@ export async function openWorkbench(options: WorkbenchOptions = {}): Promise<Wor
     (closing ??= (async () => {
       await browser?.close();
       await server?.stop();
+      await removeSandboxesOf(folder);
       rmSync(temp, { recursive: true, force: true, maxRetries: 3 });
       forget();
     })());
