@@ -135,30 +135,75 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)`, functi
     assert.match(reply.error.message, /not found/i);
   });
 
-  it('a new file: the create is a proposal that lands only once approved', async () => {
-    rig = await startNewFile();
-    const { store, workspace, provider } = rig;
+  it('a new file (workspace as a private copy): Gemini creates it with its own shell; the new file is a proposal that lands only once approved', async () => {
+    // Gemini's write_file cannot create files through ACP today (its bundled SDK hands Warden's
+    // -32002 on to write_file as a plain object, which it does not recognise as "not found"),
+    // so the model creates the file the other way agents do: with a shell command, which
+    // Gemini runs itself, in its sandbox, after asking. In copy mode that file is a change
+    // Warden detects and proposes.
+    const workspace = await makeWorkspace({ GEMINI_API_KEY: 'fake-key', GEMINI_CLI_HOME: '/home/warden' });
+    const root = `/workspaces/${path.basename(workspace)}`;
+    const command = `printf '%s\\n' "module.exports = { farewell: (name) => 'Goodbye, ' + name };" > ${root}/src/farewell.js`;
+    const agentsFolder = await makeAgentsFolder({
+      [RESPONSES]: `${[toolCall('run_shell_command', { command, description: 'Create src/farewell.js', dir_path: root }), say('Added farewell.js.')].join('\n')}\n`,
+    });
+    rig = await startRealAgent({
+      workspace,
+      agentsFolder,
+      agentCommand: `gemini --acp --model gemini-2.5-flash --fake-responses /opt/warden/agents/${RESPONSES}`,
+      workspaceMode: 'copy',
+    });
+    const { store } = rig;
+    const before = await snapshot(workspace);
     const seen = new Set<string>();
     const turn = rig.session.prompt('Add a farewell module');
-    const first = await nextPendingOrEnd(store, seen, turn);
 
+    const permission = await nextPendingOrEnd(store, seen, turn);
     assert.ok(
-      first,
-      `${AGENT} could not create a file through Warden: after Warden's -32002 reply it gave up with ` +
-        `"${provider.failedToolTexts().join(' | ')}". Known upstream problem in gemini-cli: its bundled ACP SDK rejects ` +
-        'with the raw JSON-RPC error object (not an Error), so AcpFileSystemService.normalizeFileSystemError never sees ' +
-        '"Resource not found" and write_file treats the missing file as a failure. Editing existing files works.',
+      permission?.kind === 'permission' && permission.toolKind === 'execute',
+      `${AGENT} asks before running its shell command (got ${JSON.stringify(permission)}; tool errors: ${rig.provider.failedToolTexts().join(' | ')})`,
     );
+    assert.deepEqual(await snapshot(workspace), before, 'nothing changes while the command waits');
+    decide(store, permission.id, 'approve');
+    let created = await nextPendingOrEnd(store, seen, turn);
+    await turn;
+    created ??= store.pending().find((p) => !seen.has(p.id));
+    assert.ok(
+      created?.kind === 'edit' && created.origin === 'sandbox/change' && created.path === 'src/farewell.js' && created.oldText === null,
+      `the file Gemini's command created in the copy became a create proposal (proposals: ${store.all().map((p) => `${p.origin} ${p.title} ${p.state}`).join('; ')})`,
+    );
+    assert.equal(created.newText, FAREWELL, 'the shell really ran in the sandbox');
     assert.ok(!existsSync(path.join(workspace, 'src/farewell.js')), 'the new file is not written before approval');
-    decide(store, first.id, 'approve');
-    assert.equal(await turn, 'end_turn');
-    const write = store.all().find((p) => p.kind === 'edit' && p.path === 'src/farewell.js');
-    assert.ok(write?.kind === 'edit' && write.oldText === null, `the create arrived through fs/write_text_file (${JSON.stringify(write)})`);
-    assert.equal(write.state, 'applied');
+    decide(store, created.id, 'approve');
+    await waitForState(rig, created.id, 'applied');
     assert.equal(await fs.readFile(path.join(workspace, 'src/farewell.js'), 'utf8'), FAREWELL);
+    // The state changes a moment before its audit entry is appended: wait for the entry (bounded).
+    let applied = false;
+    for (let attempt = 0; attempt < 50 && !applied; attempt++) {
+      applied = (await readAudit(workspace)).some((e) => e.type === 'edit.applied' && e.data.proposalId === created!.id);
+      if (!applied) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(applied, 'the applied create is on the record');
     assert.ok((await verifyAuditLog(workspace)).ok);
   });
 });
+
+/** Resolves once the proposal reaches `state`; fails when it ends in another one. */
+function waitForState(rig: RealAgentRig, id: string, state: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = (): boolean => {
+      const p = rig.store.get(id);
+      if (p?.state === state) resolve();
+      else if (p && p.state !== 'pending' && p.state !== 'approved') reject(new Error(`proposal ${p.title} ended ${p.state}${p.stateDetail ? `: ${p.stateDetail}` : ''}, expected ${state}`));
+      else return false;
+      return true;
+    };
+    const sub = rig.store.onDidChange(() => {
+      if (check()) sub.dispose();
+    });
+    if (check()) sub.dispose();
+  });
+}
 
 interface Frame {
   id?: number | string;
