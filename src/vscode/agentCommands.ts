@@ -6,7 +6,7 @@ import { AGENT_PRESETS, ENV_NAME } from '../core/agent/presets';
 import { addRuleToPolicyText, SuggestionStore, type RuleSuggestion } from '../core/policy/suggestions';
 import type { PermissionProposal } from '../core/proposals/model';
 import type { ProposalStore } from '../core/proposals/store';
-import { AgentSecrets, readAgentSettings } from './agentSettings';
+import { AgentSecrets, readAgentSettings, readSecretEnvNames } from './agentSettings';
 import { commandRegistrar } from './commandRegistrar';
 import type { SessionController } from './sessionController';
 import { SessionView } from './sessionView';
@@ -88,7 +88,7 @@ export function registerAgentCommands(
       return true;
     }
     const agent = readAgentSettings(vscode.workspace.workspaceFolders?.[0]?.uri);
-    const known = [...new Set(Object.values(AGENT_PRESETS).flatMap((p) => (p.apiKeyEnv ? [p.apiKeyEnv] : [])))];
+    const known = [...new Set([...Object.values(AGENT_PRESETS).flatMap((p) => (p.apiKeyEnv ? [p.apiKeyEnv] : [])), ...readSecretEnvNames(vscode.workspace.workspaceFolders?.[0]?.uri)])];
     const envName =
       agent.apiKeyEnv ??
       (await vscode.window.showQuickPick(known, { title: 'Warden: which variable does your agent read its API key from?' }));

@@ -12,6 +12,13 @@ export function readAgentSettings(scope?: vscode.ConfigurationScope): ResolvedAg
 }
 
 const SECRET_PREFIX = 'warden.agent.apiKey.';
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `warden.agent.secretEnv`: more variables the agent gets from secret storage (valid names only). */
+export function readSecretEnvNames(scope?: vscode.ConfigurationScope): string[] {
+  const value = vscode.workspace.getConfiguration('warden.agent', scope).get<unknown>('secretEnv');
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && ENV_NAME.test(v)) : [];
+}
 
 /**
  * The agent's model API keys, in VS Code's SecretStorage (the OS keychain), by variable
@@ -33,10 +40,17 @@ export class AgentSecrets {
     return this.secrets.delete(SECRET_PREFIX + envName);
   }
 
-  /** The agent's environment: its key variable, when a key is configured. */
-  async envFor(agent: ResolvedAgent): Promise<Record<string, string> | undefined> {
-    if (!agent.apiKeyEnv) return undefined;
-    const value = await this.get(agent.apiKeyEnv);
-    return value ? { [agent.apiKeyEnv]: value } : undefined;
+  /**
+   * The agent's environment: its key variable and the extra secrets named in
+   * `warden.agent.secretEnv` (a scoped token of the agent's own), each when it is stored.
+   */
+  async envFor(agent: ResolvedAgent, extraNames: readonly string[] = []): Promise<Record<string, string> | undefined> {
+    const names = [...new Set([...(agent.apiKeyEnv ? [agent.apiKeyEnv] : []), ...extraNames])];
+    const env: Record<string, string> = {};
+    for (const name of names) {
+      const value = await this.get(name);
+      if (value) env[name] = value;
+    }
+    return Object.keys(env).length > 0 ? env : undefined;
   }
 }

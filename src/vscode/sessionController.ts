@@ -11,7 +11,7 @@ import { EditorWorkspaceFiles } from './editorWorkspaceFiles';
 import type { PolicyService } from './policyService';
 import { readGitSettings, sessionScopeFromSettings } from './gitSettings';
 import { readSettings } from './settings';
-import { AgentSecrets, readAgentSettings } from './agentSettings';
+import { AgentSecrets, readAgentSettings, readSecretEnvNames } from './agentSettings';
 import { Emitter } from '../core/util/events';
 import { SessionFeed, type FeedEntry } from '../core/session/sessionFeed';
 import type { RuleSuggestion } from '../core/policy/suggestions';
@@ -83,7 +83,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     const reviewer = this.reviewer;
     const settings = readSettings(folder.uri);
     const agent = readAgentSettings(folder.uri);
-    const agentEnv = await this.secrets?.envFor(agent);
+    const agentEnv = await this.secrets?.envFor(agent, readSecretEnvNames(folder.uri));
     if (agent.apiKeyEnv && !agentEnv && agent.command) {
       this.log.warn(`[session] no API key is configured for ${agent.apiKeyEnv} (Warden: Set Agent API Key); the agent gets none`);
     }

@@ -11,3 +11,4 @@ import './policy.test';
 import './git.test';
 import './inlineReview.test';
 import './killSwitch.test';
+import './agentSecrets.test';
