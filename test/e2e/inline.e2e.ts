@@ -106,44 +106,6 @@ describe('e2e: review in the editor, stale files and reloads', function () {
     await runCommand(page, 'Warden: Stop Session');
   });
 
-  it('typing in the file re-diffs the proposal (unsaved text included); typing on a line it changes makes it stale, and a stale proposal is never written', async () => {
-    const { page, folder } = vsc();
-    const greetPath = path.join(folder, 'src', 'greet.js');
-    const onDisk = readFileSync(greetPath, 'utf8');
-    const id = await startDocumentSession(page, folder, lastProposal);
-    lastProposal = id;
-    await openFile(page, 'src/greet.js');
-    await lensLine(page, 'Accept hunk 2/2').waitFor({ state: 'visible', timeout: 60_000 });
-
-    // A line far from both hunks: the proposal follows (re-diffed against the unsaved text).
-    await page.keyboard.press('Control+G');
-    await submitQuickInput(page, ':10');
-    await page.keyboard.press('End');
-    await page.keyboard.type(' // typed by the reviewer');
-    await eventually('proposal.rediffed in the audit log', () => auditEntries(folder).find((e) => e.type === 'proposal.rediffed' && e.data.proposalId === id));
-    await lensLine(page, 'Accept hunk 2/2').waitFor({ state: 'visible' });
-    assert.equal(readFileSync(greetPath, 'utf8'), onDisk, 'the typing is unsaved and nothing was written');
-
-    // The first line, which the header hunk's context needs: the change no longer fits.
-    await page.keyboard.press('Control+Home');
-    await page.keyboard.type('/* mine */ ');
-    await eventually('edit.stale in the audit log', () => auditEntries(folder).find((e) => e.type === 'edit.stale' && e.data.proposalId === id));
-    await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept hunk' }).first().waitFor({ state: 'detached' });
-    await runCommand(page, 'Warden: Show Review Panel');
-    const review = await findFrame(page, `article.card[data-state="stale"]`);
-    assert.equal(await review.locator('article.card[data-state="stale"] button[data-action="approve"]').count(), 0, 'the panel offers no Accept either');
-
-    // Accepting through the command finds nothing to accept; nothing is written.
-    // It offers no stale proposal to pick (it says nothing is waiting).
-    await runCommand(page, 'Warden: Accept Proposal');
-    assert.equal(await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Edit src/greet.js' }).count(), 0);
-    assert.equal(readFileSync(greetPath, 'utf8'), onDisk);
-    assert.ok(!auditEntries(folder).some((e) => e.type === 'edit.applied' && e.data.proposalId === id));
-    await openFile(page, 'src/greet.js');
-    await runCommand(page, 'File: Revert File');
-    await runCommand(page, 'Warden: Stop Session');
-  });
-
   it('a pending proposal survives "Reload Window": the panel comes back with it orphaned, and it is not applied', async () => {
     const { page, folder } = vsc();
     const greetPath = path.join(folder, 'src', 'greet.js');
