@@ -6,7 +6,8 @@ import { readSandboxSettings } from './vscode/settings';
 import type { AgentSession } from './core/supervisor';
 import { registerAgentCommands } from './vscode/agentCommands';
 import { registerAuditCommands } from './vscode/auditCommands';
-import { registerCommands, reviewHandlers } from './vscode/commands';
+import { registerCommands } from './vscode/commands';
+import { registerReviewKeys, reviewHandlers } from './vscode/reviewCommands';
 import { registerPolicy } from './vscode/policyCommands';
 import { registerGitCommands } from './vscode/gitCommands';
 import { registerLifecycleCommands } from './vscode/killSwitch';
@@ -46,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
     ReviewPanel.registerSerializer(context.extensionUri, store, reviewHandlers(store, sessions), log),
   );
   registerCommands(context, store, sessions, log);
+  registerReviewKeys(context);
   registerAgentCommands(context, store, sessions, log);
   registerGitCommands(context, sessions, log);
   registerLifecycleCommands(context, sessions, log);
@@ -57,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
     () => undefined,
     (error: unknown) => log.error(`[proposals] loading saved proposals failed: ${error instanceof Error ? error.message : String(error)}`),
   );
+  ReviewPanel.trackLoading(proposalsLoaded);
   return {
     proposals: store,
     activeSession: () => sessions.activeSession,

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { CommandProposal, Decision, EditProposal, PermissionProposal, QuestionProposal, type Proposal } from '../core/proposals/model';
+import { RiskLabel } from '../core/proposals/riskLabel';
 
 /**
  * The message contract between the Review panel (extension host, `src/vscode/reviewPanel.ts`)
@@ -7,8 +8,11 @@ import { CommandProposal, Decision, EditProposal, PermissionProposal, QuestionPr
  * these schemas; a message that does not parse is dropped and logged, never acted on.
  *
  * Webview -> extension: `ready` (sent on every load, also after the webview was hidden and
- * restored), `decide`, `openDiff`. Extension -> webview: `state` (a full snapshot, sent after
- * `ready` and on every change) and `error`.
+ * restored), `decide`, `decideMany` (bulk; the extension confirms protected items), `openDiff`,
+ * `chooseHunk`, `requestContent` (the full proposed text, for editing), `acceptEdited`,
+ * `runEditedCommand`, `textFocus` (typing in a field: the single-key keybindings stand down).
+ * Extension -> webview: `state` (a full snapshot, sent after `ready` and on every change),
+ * `content`, `key` (a contributed keybinding was pressed) and `error`.
  */
 
 export const Verdict = Decision.shape.verdict;
@@ -24,7 +28,39 @@ export const ReadyMessage = z.strictObject({ type: z.literal('ready') });
 export const DecideMessage = z.strictObject({ type: z.literal('decide'), proposalId: ProposalId, verdict: Verdict });
 export const OpenDiffMessage = z.strictObject({ type: z.literal('openDiff'), proposalId: ProposalId });
 
-export const WebviewMessage = z.discriminatedUnion('type', [ReadyMessage, DecideMessage, OpenDiffMessage]);
+/** Hunk ids are `h<index>` (see src/core/proposals/hunks.ts). */
+export const HunkId = z.string().regex(/^h\d{1,6}$/);
+/** sha256 hex of the proposed text the reviewer looked at: a re-diff in between refuses the choice. */
+export const SeenHash = z.string().regex(/^[0-9a-f]{64}$/);
+/** Edited file content and command lines have sane upper bounds; anything larger is not from our UI. */
+export const MAX_EDITED_TEXT = 8 * 1024 * 1024;
+export const MAX_COMMAND_LINE = 64 * 1024;
+export const MAX_BULK = 5000;
+
+export const ChooseHunkMessage = z.strictObject({ type: z.literal('chooseHunk'), proposalId: ProposalId, hunkId: HunkId, verdict: Verdict, newHash: SeenHash });
+export const DecideManyMessage = z.strictObject({
+  type: z.literal('decideMany'),
+  proposalIds: z.array(ProposalId).min(1).max(MAX_BULK),
+  verdict: Verdict,
+  /** What the reviewer picked, in words for the confirmation, e.g. "every proposal in src/a.js". */
+  scope: z.string().max(500),
+});
+export const RequestContentMessage = z.strictObject({ type: z.literal('requestContent'), proposalId: ProposalId });
+export const AcceptEditedMessage = z.strictObject({ type: z.literal('acceptEdited'), proposalId: ProposalId, newHash: SeenHash, text: z.string().max(MAX_EDITED_TEXT) });
+export const RunEditedCommandMessage = z.strictObject({ type: z.literal('runEditedCommand'), proposalId: ProposalId, commandLine: z.string().min(1).max(MAX_COMMAND_LINE) });
+export const TextFocusMessage = z.strictObject({ type: z.literal('textFocus'), editing: z.boolean() });
+
+export const WebviewMessage = z.discriminatedUnion('type', [
+  ReadyMessage,
+  DecideMessage,
+  DecideManyMessage,
+  OpenDiffMessage,
+  ChooseHunkMessage,
+  RequestContentMessage,
+  AcceptEditedMessage,
+  RunEditedCommandMessage,
+  TextFocusMessage,
+]);
 export type WebviewMessage = z.infer<typeof WebviewMessage>;
 
 // ---------------------------------------------------------------- extension -> webview
@@ -48,11 +84,28 @@ export type CommandProposalView = z.infer<typeof CommandProposalView>;
 export const ProposalView = z.discriminatedUnion('kind', [EditProposalView, CommandProposalView, PermissionProposalView, QuestionProposal]);
 export type ProposalView = z.infer<typeof ProposalView>;
 
-export const StateMessage = z.object({ type: z.literal('state'), proposals: z.array(ProposalView) });
+export const HunkVerdicts = z.record(HunkId, Verdict);
+
+export const StateMessage = z.object({
+  type: z.literal('state'),
+  proposals: z.array(ProposalView),
+  /** Per-hunk choices made so far (in the panel or the editor) on pending edits, by proposal id. */
+  hunkChoices: z.record(ProposalId, HunkVerdicts).optional(),
+  /** Risk labels with the policy's reasons, by proposal id (only proposals that have any). */
+  risks: z.record(ProposalId, z.array(RiskLabel)).optional(),
+  /** Saved proposals are still being loaded (after a reload): the panel says so instead of "nothing to review". */
+  loading: z.boolean().optional(),
+});
 /** A failure the reviewer should see, e.g. a decision the extension could not record. */
 export const ErrorMessage = z.object({ type: z.literal('error'), message: z.string(), proposalId: ProposalId.optional() });
+/** The full proposed text of an edit, for "Edit before accepting". */
+export const ContentMessage = z.object({ type: z.literal('content'), proposalId: ProposalId, newHash: SeenHash, text: z.string() });
+export const KeyAction = z.enum(['next', 'previous', 'accept', 'reject', 'edit']);
+export type KeyAction = z.infer<typeof KeyAction>;
+/** A contributed keybinding, forwarded to the webview, which knows what is selected. */
+export const KeyMessage = z.object({ type: z.literal('key'), action: KeyAction });
 
-export const ExtensionMessage = z.discriminatedUnion('type', [StateMessage, ErrorMessage]);
+export const ExtensionMessage = z.discriminatedUnion('type', [StateMessage, ErrorMessage, ContentMessage, KeyMessage]);
 export type ExtensionMessage = z.infer<typeof ExtensionMessage>;
 
 // ---------------------------------------------------------------- helpers

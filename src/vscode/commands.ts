@@ -4,7 +4,8 @@ import * as z from 'zod';
 import { formatAnchorReport, formatVerifyReport, verifyAuditAnchors } from '../core/audit';
 import type { ProposalStore } from '../core/proposals/store';
 import { ProposalDocuments } from './proposalDocuments';
-import { ReviewPanel, type ReviewPanelHandlers } from './reviewPanel';
+import { ReviewPanel } from './reviewPanel';
+import { reviewHandlers } from './reviewCommands';
 import type { SessionController } from './sessionController';
 import { commandRegistrar } from './commandRegistrar';
 
@@ -82,14 +83,6 @@ export function registerCommands(
     const id = await proposalIdFrom(store, raw);
     if (id) await ProposalDocuments.openDiff(store, id);
   });
-}
-
-/** What the Review panel's buttons do; shared by a new panel and one restored after a reload. */
-export function reviewHandlers(store: ProposalStore, sessions: SessionController): ReviewPanelHandlers {
-  return {
-    decide: (id, verdict) => sessions.decide(id, verdict),
-    openDiff: (id) => ProposalDocuments.openDiff(store, id),
-  };
 }
 
 async function decideCommand(store: ProposalStore, sessions: SessionController, raw: unknown, verdict: 'approve' | 'reject'): Promise<boolean> {

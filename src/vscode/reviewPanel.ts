@@ -1,14 +1,40 @@
 import * as vscode from 'vscode';
+import type { ReviewChoice } from '../core/proposals/decisions';
+import type { HunkVerdict } from '../core/proposals/hunkChoices';
 import type { Proposal } from '../core/proposals/model';
+import { riskLabels } from '../core/proposals/risk';
+import { CONFIRM_IN_BULK, type RiskLabel } from '../core/proposals/riskLabel';
 import type { ProposalStore } from '../core/proposals/store';
-import { parseWebviewMessage, toProposalView, type ExtensionMessage, type Verdict, type WebviewMessage } from '../shared/reviewProtocol';
+import { parseWebviewMessage, toProposalView, type ExtensionMessage, type KeyAction, type Verdict, type WebviewMessage } from '../shared/reviewProtocol';
 import { createNonce, reviewPanelHtml } from './reviewHtml';
 
 /** What the panel does with the reviewer's clicks; errors thrown here are shown to the reviewer. */
 export interface ReviewPanelHandlers {
   decide(proposalId: string, verdict: Verdict): unknown;
   openDiff(proposalId: string): unknown;
+  /** A choice on one hunk; the proposal is decided once every hunk has one. */
+  chooseHunk(proposalId: string, hunkId: string, verdict: Verdict, seenHash: string): unknown;
+  /** A decision with edited content or an edited command. */
+  review(proposalId: string, choice: ReviewChoice): unknown;
+  /** The per-hunk choices made so far on a pending edit (in the panel or the editor). */
+  hunkChoices(proposal: Proposal): Record<string, HunkVerdict>;
+  /** Asks the reviewer before a bulk action that includes protected items; false = cancelled. */
+  confirmBulk(request: BulkRequest): Promise<boolean>;
+  /** The single-key keybindings stand down while the reviewer types in the panel. */
+  setTextFocus(editing: boolean): unknown;
 }
+
+export interface BulkRequest {
+  verdict: Verdict;
+  /** What the reviewer picked, e.g. "every proposal in src/a.js". */
+  scope: string;
+  proposals: Proposal[];
+  /** The items with a risk that asks for a confirmation, and why. */
+  risky: Array<{ proposal: Proposal; risks: RiskLabel[] }>;
+}
+
+/** Edits larger than this are edited in the diff editor, not in the panel's text area. */
+const MAX_PANEL_EDIT_CHARS = 2 * 1024 * 1024;
 
 /** The part of a `LogOutputChannel` the panel uses. */
 export interface ReviewPanelLog {
@@ -37,6 +63,16 @@ export class ReviewPanel implements vscode.Disposable {
   static readonly title = 'Warden Review';
 
   private static instance: ReviewPanel | undefined;
+  private static loading = false;
+
+  /** Until `done` settles, the panel shows "loading" instead of "nothing to review" (saved proposals after a reload). */
+  static trackLoading(done: Promise<unknown>): void {
+    ReviewPanel.loading = true;
+    void done.finally(() => {
+      ReviewPanel.loading = false;
+      ReviewPanel.instance?.postState();
+    });
+  }
 
   /** The open panel, if any. */
   static get current(): ReviewPanel | undefined {
@@ -81,6 +117,7 @@ export class ReviewPanel implements vscode.Disposable {
   private stateTimer: ReturnType<typeof setTimeout> | undefined;
   /** Proposals with a decision on its way to the handler: a second click is dropped. */
   private readonly deciding = new Set<string>();
+  private readonly riskCache = new WeakMap<Proposal, RiskLabel[]>();
   private disposed = false;
 
   private constructor(
@@ -127,7 +164,31 @@ export class ReviewPanel implements vscode.Disposable {
       case 'openDiff':
         await this.openDiff(message.proposalId);
         return;
+      case 'decideMany':
+        await this.decideMany(message.proposalIds, message.verdict, message.scope);
+        return;
+      case 'chooseHunk':
+        await this.guarded(message.proposalId, 'choose a hunk of', () => this.handlers.chooseHunk(message.proposalId, message.hunkId, message.verdict, message.newHash));
+        return;
+      case 'requestContent':
+        this.sendContent(message.proposalId);
+        return;
+      case 'acceptEdited':
+        await this.guarded(message.proposalId, 'accept your edit of', () => this.handlers.review(message.proposalId, { kind: 'editedText', text: message.text, newHash: message.newHash }));
+        return;
+      case 'runEditedCommand':
+        await this.guarded(message.proposalId, 'run your edit of', () => this.handlers.review(message.proposalId, { kind: 'editedCommand', commandLine: message.commandLine }));
+        return;
+      case 'textFocus':
+        this.handlers.setTextFocus(message.editing);
+        return;
     }
+  }
+
+  /** Forwards a contributed keybinding to the webview, which knows what is selected. */
+  sendKey(action: KeyAction): void {
+    if (!this.ready) return;
+    this.post({ type: 'key', action });
   }
 
   dispose(): void {
@@ -168,6 +229,90 @@ export class ReviewPanel implements vscode.Disposable {
     }
   }
 
+  /** Runs a reviewer action on a pending proposal; a failure is shown, and nothing is approved by it. */
+  private async guarded(proposalId: string, what: string, action: () => unknown): Promise<void> {
+    const proposal = this.store.get(proposalId);
+    if (!proposal) {
+      this.fail(proposalId, `Could not ${what} the proposal: it no longer exists.`);
+      return;
+    }
+    if (proposal.state !== 'pending') {
+      this.fail(proposalId, `Could not ${what} "${proposal.title}": it is already ${proposal.state}.`);
+      this.postState();
+      return;
+    }
+    if (this.deciding.has(proposalId)) {
+      this.log.warn(`[review] dropped a second action on ${proposalId} while the first is being recorded`);
+      return;
+    }
+    this.deciding.add(proposalId);
+    try {
+      await action();
+    } catch (error) {
+      this.fail(proposalId, `Could not ${what} "${proposal.title}": ${errorText(error)}`);
+    } finally {
+      this.deciding.delete(proposalId);
+      this.postState();
+    }
+  }
+
+  private async decideMany(proposalIds: string[], verdict: Verdict, scope: string): Promise<void> {
+    const proposals = [...new Set(proposalIds)].map((id) => this.store.get(id)).filter((p): p is Proposal => p?.state === 'pending' && !this.deciding.has(p.id));
+    if (proposals.length === 0) {
+      this.fail(proposalIds[0] ?? '', 'Nothing to decide: those proposals were already decided.');
+      this.postState();
+      return;
+    }
+    const risky = proposals.map((proposal) => ({ proposal, risks: this.risksOf(proposal).filter((r) => CONFIRM_IN_BULK.has(r.kind)) })).filter((r) => r.risks.length > 0);
+    if (risky.length > 0 && !(await this.handlers.confirmBulk({ verdict, scope, proposals, risky }))) {
+      this.log.warn(`[review] bulk ${verdict} of ${proposals.length} proposals cancelled at the confirmation`);
+      this.postState();
+      return;
+    }
+    const failures: string[] = [];
+    for (const proposal of proposals) {
+      // Each one is checked again: the state may have changed while the confirmation was open.
+      if (this.store.get(proposal.id)?.state !== 'pending') continue;
+      this.deciding.add(proposal.id);
+      try {
+        await this.handlers.decide(proposal.id, verdict);
+      } catch (error) {
+        failures.push(`"${proposal.title}": ${errorText(error)}`);
+      } finally {
+        this.deciding.delete(proposal.id);
+      }
+    }
+    if (failures.length > 0) this.fail(proposals[0]?.id ?? '', `Could not ${verdict === 'approve' ? 'accept' : 'reject'} ${failures.length} of ${proposals.length}: ${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '…' : ''}`);
+    this.postState();
+  }
+
+  private sendContent(proposalId: string): void {
+    const proposal = this.store.get(proposalId);
+    if (proposal?.kind !== 'edit' || proposal.state !== 'pending') {
+      this.fail(proposalId, proposal ? `"${proposal.title}" cannot be edited: it is ${proposal.kind === 'edit' ? proposal.state : `a ${proposal.kind}, not a file edit`}.` : 'Could not edit the proposal: it no longer exists.');
+      return;
+    }
+    if (proposal.sandboxChange && (proposal.sandboxChange.binary || proposal.sandboxChange.change === 'delete' || proposal.sandboxChange.change === 'symlink')) {
+      this.fail(proposalId, `"${proposal.title}" is not text Warden can edit (${proposal.sandboxChange.binary ? 'binary content' : proposal.sandboxChange.change}).`);
+      return;
+    }
+    if (proposal.newText.length > MAX_PANEL_EDIT_CHARS) {
+      this.fail(proposalId, `"${proposal.title}" is too large to edit in the panel (${proposal.newText.length} characters); use Open Diff to read it, then accept or reject.`);
+      return;
+    }
+    this.post({ type: 'content', proposalId, newHash: proposal.newHash, text: proposal.newText });
+  }
+
+  /** Risk labels are derived once per proposal object (the store replaces objects on change). */
+  private risksOf(proposal: Proposal): RiskLabel[] {
+    let risks = this.riskCache.get(proposal);
+    if (!risks) {
+      risks = riskLabels(proposal);
+      this.riskCache.set(proposal, risks);
+    }
+    return risks;
+  }
+
   private async openDiff(proposalId: string): Promise<void> {
     const proposal = this.store.get(proposalId);
     if (!proposal || !hasEdit(proposal)) {
@@ -200,7 +345,18 @@ export class ReviewPanel implements vscode.Disposable {
     if (this.stateTimer !== undefined) clearTimeout(this.stateTimer);
     this.stateTimer = undefined;
     if (!this.ready) return;
-    this.post({ type: 'state', proposals: this.store.all().map(toProposalView) });
+    const all = this.store.all();
+    const hunkChoices: Record<string, Record<string, Verdict>> = {};
+    const risks: Record<string, RiskLabel[]> = {};
+    for (const proposal of all) {
+      if (proposal.state === 'pending' && proposal.kind === 'edit') {
+        const chosen = this.handlers.hunkChoices(proposal);
+        if (Object.keys(chosen).length > 0) hunkChoices[proposal.id] = chosen;
+      }
+      const labels = this.risksOf(proposal);
+      if (labels.length > 0) risks[proposal.id] = labels;
+    }
+    this.post({ type: 'state', proposals: all.map(toProposalView), hunkChoices, risks, ...(ReviewPanel.loading ? { loading: true } : {}) });
   }
 
   private post(message: ExtensionMessage): void {

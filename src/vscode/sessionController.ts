@@ -3,6 +3,8 @@ import type { StopReason } from '@agentclientprotocol/sdk';
 import { AuditLog } from '../core/audit';
 import { resolveReviewer } from '../core/git/identity';
 import { SessionGit } from '../core/git/sessionGit';
+import { decisionFor, type ReviewChoice } from '../core/proposals/decisions';
+import { HunkChoices } from '../core/proposals/hunkChoices';
 import type { Decision, Reviewer } from '../core/proposals/model';
 import type { ProposalStore } from '../core/proposals/store';
 import type { SandboxProgress, SandboxProvider } from '../core/sandbox/types';
@@ -44,13 +46,17 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
   private readonly activeChanged = new vscode.EventEmitter<AgentSession | undefined>();
   /** Fires when a session starts (the session) or ends (undefined). */
   readonly onDidChangeActive = this.activeChanged.event;
+  /** Per-hunk choices from the editor's lenses and the Review panel, shared so both show the same. */
+  readonly hunks: HunkChoices;
 
   constructor(
     private readonly store: ProposalStore,
     private readonly sandboxProvider: SandboxProvider,
     private readonly agentsHostPath: string,
     private readonly log: vscode.LogOutputChannel,
-  ) {}
+  ) {
+    this.hunks = new HunkChoices({ store, review: (id, choice) => this.review(id, choice) });
+  }
 
   get activeSession(): AgentSession | undefined {
     return this.session?.state === 'ended' ? undefined : this.session;
@@ -224,7 +230,18 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
   /** A human decision from the review panel, a CodeLens or a command. */
   async decide(proposalId: string, verdict: Decision['verdict'], reason?: string, optionId?: string): Promise<void> {
     const reviewer = await this.requireReviewer();
+    this.hunks.clear(proposalId);
     this.store.decide(proposalId, { verdict, reviewer, decidedAt: new Date().toISOString(), ...(reason ? { reason } : {}), ...(optionId ? { optionId } : {}) });
+  }
+
+  /** A human decision with more in it than a verdict: chosen hunks, edited content, an edited command. */
+  async review(proposalId: string, choice: ReviewChoice): Promise<void> {
+    const proposal = this.store.get(proposalId);
+    if (!proposal) throw new Error(`No proposal with id ${proposalId}`);
+    const reviewer = await this.requireReviewer();
+    const decision = decisionFor(proposal, choice, reviewer);
+    this.hunks.clear(proposalId);
+    this.store.decide(proposalId, decision);
   }
 
   private async requireReviewer(): Promise<Reviewer> {

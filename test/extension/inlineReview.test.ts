@@ -175,15 +175,17 @@ describe('Warden: review in the editor, re-diffing and reloads', function () {
       assert.ok(chosen.includes('$(pass-filled) Accepted hunk 1/2'), `the lens shows the choice: ${chosen.join(' | ')}`);
       assert.equal(await fs.readFile(greetPath, 'utf8'), long);
       await vscode.commands.executeCommand('warden.rejectHunk', { proposalId: proposal.id, hunkId: second });
-      await until(api.proposals, () => api.proposals.get(proposal.id)?.state === 'applied', 'the narrowed edit applied');
+      await until(api.proposals, () => api.proposals.get(proposal.id)?.state === 'applied', 'the edit applied with only the accepted hunk');
       const written = await fs.readFile(greetPath, 'utf8');
       assert.ok(written.startsWith('// greet.js:'), 'the accepted header hunk is applied');
       assert.ok(!written.includes('End of greet.js'), 'the rejected footer hunk is not');
       const applied = await eventually(async () => (await readAudit(root)).find((e) => e.type === 'edit.applied' && e.data.proposalId === proposal.id), 'edit.applied');
-      const narrowed = (await readAudit(root)).find((e) => e.type === 'proposal.narrowed' && e.data.proposalId === proposal.id);
-      assert.ok(narrowed, 'the narrowing is on the record');
+      const decision = (await readAudit(root)).find((e) => e.type === 'decision' && e.data.proposalId === proposal.id);
+      assert.deepEqual(decision?.data.hunks, { accepted: [0], rejected: [1] }, 'the per-hunk decision is on the record');
       assert.equal(applied.data.reviewedHash, sha256Hex(written), 'what was applied is what the reviewer accepted');
-      assert.equal(applied?.data.diskHash, narrowed.data.newHash);
+      assert.equal(applied.data.diskHash, sha256Hex(written));
+      assert.equal(applied.data.proposedHash, proposal.newHash, "the agent's own bytes are on the record too");
+      assert.match(api.proposals.get(proposal.id)?.stateDetail ?? '', /accepted hunk 1 and rejected hunk 2/);
     } finally {
       await vscode.commands.executeCommand('warden.stopSession');
       await fs.writeFile(greetPath, greet);

@@ -78,7 +78,8 @@ describe('audit log across processes', function () {
 
       const report = await verifyAuditLog(root);
       assert.ok(report.entries >= 1);
-      const log = AuditLog.forWorkspace(root, { maxSegmentBytes: 1024 * 1024, lockTimeoutMs: 5000 });
+      // A writer killed between creating the lock and writing its pid leaves an empty lock: only its age shows it is stale.
+      const log = AuditLog.forWorkspace(root, { maxSegmentBytes: 1024 * 1024, lockTimeoutMs: 5000, staleLockMs: 1000 });
       if (report.ok) {
         // The dead writer's lock, if any, is recovered and the chain continues.
         const entry = await log.append({ sessionId: 's', actor: { kind: 'warden', id: 'warden' }, type: 'after.kill', data: {} });

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { EditProposal } from '../../src/core/proposals/model';
-import { applyHunks, hunksOf } from '../../src/vscode/inline/hunkDecisions';
+import { applySelectedHunks } from '../../src/core/proposals/hunks';
+import { hunksOf } from '../../src/vscode/inline/hunkDecisions';
 import { layoutProposal } from '../../src/vscode/inline/hunkLayout';
 import { sha256Hex } from '../../src/core/util/hash';
 
@@ -36,9 +37,9 @@ describe('Inline review layout and per-hunk application', () => {
   });
 
   it('applies exactly the chosen hunks', () => {
-    assert.equal(applyHunks(base, proposed, new Set(['h1'])), base.replace('line 10\n', 'line ten\n'));
-    assert.equal(applyHunks(base, proposed, new Set(['h0', 'h2'])), `header\n${base}footer\n`);
-    assert.equal(applyHunks(base, proposed, new Set(['h0', 'h1', 'h2'])), proposed);
-    assert.equal(applyHunks(base, proposed, new Set()), base);
+    assert.equal(applySelectedHunks(base, proposed, ['h1']), base.replace('line 10\n', 'line ten\n'));
+    assert.equal(applySelectedHunks(base, proposed, ['h0', 'h2']), `header\n${base}footer\n`);
+    assert.equal(applySelectedHunks(base, proposed, ['h0', 'h1', 'h2']), proposed);
+    assert.equal(applySelectedHunks(base, proposed, []), base);
   });
 });

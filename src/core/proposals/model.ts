@@ -36,6 +36,12 @@ export const Decision = z.object({
   optionId: z.string().optional(),
   /** For a question: the human's free-text answer (verdict approve = answered, reject = declined). */
   answer: z.string().optional(),
+  /** An approve of some hunks of an edit only (indexes into `splitHunks`); the rejected ones are not written. */
+  hunks: z.object({ accepted: z.array(z.number().int().min(0)), rejected: z.array(z.number().int().min(0)) }).strict().optional(),
+  /** The reviewer's edited content of an edit: these bytes are written instead of the agent's. */
+  editedText: z.string().optional(),
+  /** The reviewer's edited command line: this runs instead of the agent's, after the policy checks it again. */
+  editedCommand: z.string().optional(),
 });
 export type Decision = z.infer<typeof Decision>;
 
@@ -86,6 +92,8 @@ export const EditProposal = ProposalBase.extend({
   sandboxChange: z
     .object({ change: z.enum(['create', 'modify', 'delete', 'symlink']), binary: z.boolean(), size: z.number().optional(), linkTarget: z.string().optional() })
     .optional(),
+  /** sha256 of what was written, when it differs from newHash (some hunks rejected, or edited by the reviewer). */
+  appliedHash: z.string().optional(),
 });
 export type EditProposal = z.infer<typeof EditProposal>;
 
@@ -98,6 +106,8 @@ export const CommandProposal = ProposalBase.extend({
   /** Working directory inside the container. */
   cwd: z.string(),
   env: z.record(z.string(), z.string()),
+  /** The agent's command line, when the reviewer edited it (commandLine and argv are then what ran). */
+  proposedCommandLine: z.string().optional(),
   result: z
     .object({
       exitCode: z.number().nullable(),

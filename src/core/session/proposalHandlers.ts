@@ -11,6 +11,8 @@ import { isTextEdit, rebaseEdit } from '../proposals/rebase';
 import { evaluateCommand, evaluatePath, filesPerProposalVerdict, type EffectivePolicy, type PolicyVerdict } from '../policy';
 import { placeAgentDiff } from '../proposals/diffContent';
 import type { CommandProposal, Decision, EditProposal, PermissionProposal, Proposal, QuestionProposal } from '../proposals/model';
+import { appliedContent, type AppliedContent } from '../proposals/decisions';
+import { editedDecisionData } from '../proposals/decisionAudit';
 import { suggestRule, type RuleSuggestion } from '../policy/suggestions';
 import type { ProposalStore } from '../proposals/store';
 import { PathOutsideWorkspaceError, type WorkspacePathMapper } from '../sandbox/paths';
@@ -124,8 +126,10 @@ export class ProposalHandlers implements AcpClientHandlers {
     if (decision.verdict === 'reject') {
       throw refusal(`${rejectedBy(decision)} the write to ${relative}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id, ...ruleData(decision) });
     }
-    await this.applyEdit(this.current<EditProposal>(proposal.id));
-    await this.deps.afterWrite?.(relative, params.content);
+    const { text, change } = await this.applyEdit(this.current<EditProposal>(proposal.id));
+    await this.deps.afterWrite?.(relative, text);
+    // The agent believes the file holds its bytes: say what the reviewer changed so it reads the file again.
+    if (change) throw refusal(`Applied with changes: ${change.summary}. Read ${relative} again before editing it.`, { proposalId: proposal.id, applied: true, change });
     return {};
   }
 
@@ -187,7 +191,7 @@ export class ProposalHandlers implements AcpClientHandlers {
   async createTerminal(params: acp.CreateTerminalRequest): Promise<acp.CreateTerminalResponse> {
     const args = params.args ?? [];
     // A bare command string with no args is a shell command line, as agents send it.
-    const argv = args.length > 0 ? [params.command, ...args] : ['sh', '-c', params.command];
+    let argv = args.length > 0 ? [params.command, ...args] : ['sh', '-c', params.command];
     const commandLine = args.length > 0 ? displayCommandLine(argv) : params.command;
     await this.checkGitCommand(args.length > 0 ? argv : params.command);
     const cwd = params.cwd ?? this.deps.sandbox.workspaceFolder;
@@ -217,6 +221,8 @@ export class ProposalHandlers implements AcpClientHandlers {
     if (decision.verdict === 'reject') {
       throw refusal(`${rejectedBy(decision)} the command ${commandLine}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id, ...ruleData(decision) });
     }
+    const edited = decision.editedCommand === undefined ? undefined : await this.checkEditedCommand(proposal, decision.editedCommand);
+    if (edited) argv = edited.argv;
 
     const policyLimit = this.deps.policy?.().limits.outputBytes ?? DEFAULT_OUTPUT_LIMIT;
     const outputByteLimit = Math.min(params.outputByteLimit ?? DEFAULT_OUTPUT_LIMIT, DEFAULT_OUTPUT_LIMIT, policyLimit);
@@ -242,7 +248,8 @@ export class ProposalHandlers implements AcpClientHandlers {
       await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'command.result', data: { proposalId: proposal.id, terminalId, ...result } });
       await this.deps.sandboxActivity?.('command exited');
     });
-    return { terminalId };
+    // The agent is told that what runs is the reviewer's command, not its own.
+    return edited ? { terminalId, _meta: { warden: { editedCommand: edited.commandLine, proposedCommandLine: commandLine } } } : { terminalId };
   }
 
   async terminalOutput(params: acp.TerminalOutputRequest): Promise<acp.TerminalOutputResponse> {
@@ -310,9 +317,37 @@ export class ProposalHandlers implements AcpClientHandlers {
     this.deps.onSuggestion?.(suggestion);
   }
 
-  /** Applies an approved edit, unless the file changed since the reviewer saw it. */
-  /** @internal shared with the other protocol mappers */
-  async applyEdit(approved: EditProposal): Promise<void> {
+  /**
+   * The reviewer's edited command replaces the agent's; the policy and the branch guard judge
+   * it again, and a deny is refused naming the rule (nothing runs).
+   */
+  private async checkEditedCommand(proposal: CommandProposal, commandLine: string): Promise<{ argv: string[]; commandLine: string }> {
+    const refuse = async (rule: string, reason: string): Promise<never> => {
+      const detail = `The edited command was denied by policy rule ${rule}: ${reason}`;
+      this.deps.store.setState(proposal.id, 'failed', detail, { proposedCommandLine: proposal.commandLine, commandLine });
+      await this.deps.record({ actor: { kind: 'policy', id: rule }, type: 'refused', data: { action: 'command', proposalId: proposal.id, commandLine, edited: true, rule, reason } });
+      throw refusal(`The reviewer edited the command ${proposal.commandLine} to ${commandLine}, and ${lowerFirst(detail)}`, { proposalId: proposal.id, rule });
+    };
+    const git = await this.deps.classifyCommand?.(commandLine);
+    if (git?.verdict === 'deny') return refuse(git.rule, git.reason);
+    const verdict = this.evaluate(() => evaluateCommand(this.deps.policy!(), { commandLine, resolvePath: (p) => this.resolveCommandPath(p, proposal.cwd) }));
+    if (verdict?.decision === 'deny') return refuse(verdict.ruleId, verdict.reason);
+    const argv = ['sh', '-c', commandLine];
+    this.deps.store.setState(proposal.id, 'approved', undefined, { proposedCommandLine: proposal.commandLine, commandLine, argv, ...(verdict ? { policy: verdict } : {}) });
+    await this.deps.record({
+      actor: { kind: 'warden', id: 'warden' },
+      type: 'command.edited',
+      data: { proposalId: proposal.id, proposedCommandLine: proposal.commandLine, commandLine, argv, ...(verdict ? { ruleId: verdict.ruleId, policy: verdict } : {}) },
+    });
+    return { argv, commandLine };
+  }
+
+  /**
+   * Applies an approved edit, unless the file changed since the reviewer saw it; says how the
+   * written bytes differ from the agent's (hunks rejected or edited by the reviewer).
+   * @internal shared with the other protocol mappers
+   */
+  async applyEdit(approved: EditProposal): Promise<AppliedContent> {
     const current = await this.deps.files.read(approved.path);
     const currentHash = current === null ? null : sha256Hex(current);
     // Changed since the reviewer saw it (typed in between): carry the same change over, or stale.
@@ -324,26 +359,37 @@ export class ProposalHandlers implements AcpClientHandlers {
       throw refusal(detail, { proposalId: proposal.id });
     }
     await this.deps.beforeApply?.({ proposalIds: [proposal.id], paths: [proposal.path] });
+    const content = appliedContent(proposal);
+    const reviewedHash = content.change ? sha256Hex(content.text) : proposal.newHash;
     let diskHash: string;
     try {
-      ({ diskHash } = await this.deps.files.write(proposal.path, proposal.newText));
+      ({ diskHash } = await this.deps.files.write(proposal.path, content.text));
     } catch (error) {
       this.deps.store.setState(proposal.id, 'failed', `Writing failed: ${message(error)}`);
       await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'edit.failed', data: { proposalId: proposal.id, path: proposal.path, error: message(error) } });
       throw refusal(`Warden could not write ${proposal.path}: ${message(error)}`);
     }
-    const exact = diskHash === proposal.newHash;
+    const exact = diskHash === reviewedHash;
     this.deps.store.setState(
       proposal.id,
       exact ? 'applied' : 'failed',
-      exact ? undefined : 'The bytes on disk differ from the reviewed bytes (the editor changed line endings or encoding)',
+      exact ? (content.change ? upperFirst(content.change.summary) : undefined) : 'The bytes on disk differ from the reviewed bytes (the editor changed line endings or encoding)',
+      content.change ? { appliedHash: reviewedHash } : {},
     );
     await this.deps.record({
       actor: { kind: 'warden', id: 'warden' },
       type: exact ? 'edit.applied' : 'edit.mismatch',
-      data: { proposalId: proposal.id, path: proposal.path, reviewedHash: proposal.newHash, diskHash },
+      data: {
+        proposalId: proposal.id,
+        path: proposal.path,
+        reviewedHash,
+        diskHash,
+        ...(content.change?.kind === 'edited' ? { edited: true, proposedHash: proposal.newHash } : {}),
+        ...(content.change?.kind === 'hunks' ? { hunks: { accepted: content.change.accepted, rejected: content.change.rejected }, proposedHash: proposal.newHash } : {}),
+      },
     });
     if (!exact) throw refusal(`${proposal.path} was written but differs from the reviewed content`);
+    return content;
   }
 
   /** The approved edit re-diffed onto the current text when its change still fits exactly (audited); otherwise unchanged, so it goes stale. */
@@ -351,8 +397,7 @@ export class ProposalHandlers implements AcpClientHandlers {
     if (!isTextEdit(proposal)) return proposal;
     // A decision on particular hunks or with the reviewer's own text was made against the old
     // text: carrying it over could write bytes nobody reviewed, so that proposal goes stale.
-    const decided = proposal.decision as { hunks?: unknown; editedText?: unknown } | undefined;
-    if (decided?.hunks !== undefined || decided?.editedText !== undefined) return proposal;
+    if (proposal.decision?.hunks !== undefined || proposal.decision?.editedText !== undefined) return proposal;
     const outcome = rebaseEdit(proposal, current);
     if (outcome.kind !== 'rebased') return proposal;
     const { kind: _kind, ...sides } = outcome;
@@ -393,6 +438,7 @@ export class ProposalHandlers implements AcpClientHandlers {
         reviewer: decision.reviewer,
         reason: decision.reason ?? null,
         ...(proposal.policy ? { ruleId: proposal.policy.ruleId, policy: proposal.policy } : {}),
+        ...editedDecisionData(proposal, decision),
       },
     });
     return decision;
@@ -642,6 +688,14 @@ function sliceLines(text: string, line: number | undefined, limit: number | unde
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+function upperFirst(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function message(error: unknown): string {

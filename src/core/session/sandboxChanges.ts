@@ -5,6 +5,8 @@ import type { AuditActor, AuditEventInput } from '../audit/types';
 import type { WriteScope } from '../git/scope';
 import { evaluatePath, type EffectivePolicy, type PolicyVerdict } from '../policy';
 import { unifiedDiff } from '../proposals/diff';
+import { editedDecisionData } from '../proposals/decisionAudit';
+import { appliedContent, type AppliedContent } from '../proposals/decisions';
 import type { Decision, EditProposal } from '../proposals/model';
 import type { ProposalStore } from '../proposals/store';
 import type { Sandbox } from '../sandbox/types';
@@ -227,7 +229,7 @@ export class SandboxChanges {
         await this.deps.record({
           actor: { kind: decision.reviewer.kind, id: decision.reviewer.email ?? decision.reviewer.name, name: decision.reviewer.name },
           type: 'decision',
-          data: { proposalId: proposal.id, verdict, reviewer: decision.reviewer, reason: decision.reason ?? null, ...(proposal.policy ? { ruleId: proposal.policy.ruleId } : {}) },
+          data: { proposalId: proposal.id, verdict, reviewer: decision.reviewer, reason: decision.reason ?? null, ...(proposal.policy ? { ruleId: proposal.policy.ruleId } : {}), ...editedDecisionData(proposal, decision) },
         });
       }
     } catch {
@@ -235,6 +237,11 @@ export class SandboxChanges {
     }
     if (verdict === 'approve' && proposal.sandboxChange?.change !== 'symlink') {
       const applied = await this.apply(proposal, bytes);
+      // The reviewer kept only some hunks or edited the text: the copy gets what was written.
+      if (applied === 'changed') {
+        await this.restore(proposal.path, proposal.id);
+        return;
+      }
       if (applied) {
         if (after) this.baseline.set(proposal.path, after.type === 'file' && bytes ? { ...after, hash: sha256Hex(bytes), size: bytes.length } : after);
         else this.baseline.delete(proposal.path);
@@ -260,7 +267,7 @@ export class SandboxChanges {
   }
 
   /** Applies an approved change to the real workspace, unless it changed since the proposal was made. */
-  private async apply(proposal: EditProposal, bytes: Buffer | undefined): Promise<boolean> {
+  private async apply(proposal: EditProposal, bytes: Buffer | undefined): Promise<false | 'exact' | 'changed'> {
     const rel = proposal.path;
     const binary = proposal.sandboxChange?.binary ?? false;
     const current = await this.realSide(rel);
@@ -273,6 +280,8 @@ export class SandboxChanges {
     try {
       await this.deps.beforeApply?.({ proposalIds: [proposal.id], paths: [rel] });
       let diskHash: string | null;
+      let expected = proposal.sandboxChange?.change === 'delete' ? null : proposal.newHash;
+      let change: AppliedContent['change'];
       if (proposal.sandboxChange?.change === 'delete') {
         if (this.deps.files.delete) await this.deps.files.delete(rel);
         else await fs.rm(this.realPath(rel), { force: true });
@@ -280,13 +289,29 @@ export class SandboxChanges {
       } else if (binary) {
         diskHash = await this.writeRealBytes(rel, bytes ?? Buffer.alloc(0));
       } else {
-        diskHash = (await this.deps.files.write(rel, proposal.newText)).diskHash;
+        // The agent's bytes, only the hunks the reviewer accepted, or the reviewer's own edit.
+        const content = appliedContent(proposal);
+        change = content.change;
+        if (change) expected = sha256Hex(content.text);
+        diskHash = (await this.deps.files.write(rel, content.text)).diskHash;
       }
-      const expected = proposal.sandboxChange?.change === 'delete' ? null : proposal.newHash;
       const exact = diskHash === expected;
-      this.deps.store.setState(proposal.id, exact ? 'applied' : 'failed', exact ? undefined : 'The bytes on disk differ from the reviewed bytes');
-      await this.deps.record({ actor: WARDEN, type: exact ? 'edit.applied' : 'edit.mismatch', data: { proposalId: proposal.id, path: rel, origin: 'sandbox/change', reviewedHash: expected, diskHash } });
-      return exact;
+      const detail = exact ? (change ? `${change.summary.charAt(0).toUpperCase()}${change.summary.slice(1)}` : undefined) : 'The bytes on disk differ from the reviewed bytes';
+      this.deps.store.setState(proposal.id, exact ? 'applied' : 'failed', detail, change && expected ? { appliedHash: expected } : {});
+      await this.deps.record({
+        actor: WARDEN,
+        type: exact ? 'edit.applied' : 'edit.mismatch',
+        data: {
+          proposalId: proposal.id,
+          path: rel,
+          origin: 'sandbox/change',
+          reviewedHash: expected,
+          diskHash,
+          ...(change?.kind === 'edited' ? { edited: true, proposedHash: proposal.newHash } : {}),
+          ...(change?.kind === 'hunks' ? { hunks: { accepted: change.accepted, rejected: change.rejected }, proposedHash: proposal.newHash } : {}),
+        },
+      });
+      return exact ? (change ? 'changed' : 'exact') : false;
     } catch (error) {
       this.deps.store.setState(proposal.id, 'failed', `Applying failed: ${message(error)}`);
       await this.deps.record({ actor: WARDEN, type: 'edit.failed', data: { proposalId: proposal.id, path: rel, error: message(error) } });

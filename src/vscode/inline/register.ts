@@ -14,7 +14,8 @@ import { commandRegistrar } from '../commandRegistrar';
 import { EditorWorkspaceFiles } from '../editorWorkspaceFiles';
 import { ReviewPanel } from '../reviewPanel';
 import type { SessionController } from '../sessionController';
-import { HunkChoices, hunksOf, supportsHunks } from './hunkDecisions';
+import { supportsHunks } from '../../core/proposals/hunkChoices';
+import { hunksOf } from './hunkDecisions';
 import { InlineReview } from './inlineReview';
 import { ReviewNotifier } from './reviewNotifier';
 
@@ -79,7 +80,7 @@ export function registerInlineReview(
     },
   });
   const rebaser = new ProposalRebaser({ store, read: (relative, sessionId) => filesFor(sessionId).read(relative), record });
-  const choices = new HunkChoices({ store, record, decide: (id, verdict, reason) => sessions.decide(id, verdict, reason) });
+  const choices = sessions.hunks;
   const inline = new InlineReview({ store, hunksOf, perHunk: supportsHunks, rootFor, choiceFor: (p, hunkId) => choices.choiceFor(p, hunkId) });
   const panelVisible = (): boolean => ReviewPanel.current?.visible === true;
   const notifier = new ReviewNotifier({ store, panelVisible, showReview });

@@ -1,0 +1,13 @@
+import { sha256Hex } from '../util/hash';
+import { unifiedDiff } from './diff';
+import type { Decision, Proposal } from './model';
+
+/** What a decision changed in the proposal (hunks, edited bytes or command), for the audit. */
+export function editedDecisionData(proposal: Proposal, decision: Decision): Record<string, unknown> {
+  if (decision.hunks) return { hunks: decision.hunks };
+  if (decision.editedText !== undefined && proposal.kind === 'edit') {
+    return { edited: true, editedHash: sha256Hex(decision.editedText), editedDiff: unifiedDiff(proposal.path, proposal.newText, decision.editedText) };
+  }
+  if (decision.editedCommand !== undefined) return { edited: true, editedCommand: decision.editedCommand };
+  return {};
+}

@@ -1,0 +1,50 @@
+import * as vscode from 'vscode';
+import type { ProposalStore } from '../core/proposals/store';
+import type { KeyAction } from '../shared/reviewProtocol';
+import { ProposalDocuments } from './proposalDocuments';
+import { ReviewPanel, type BulkRequest, type ReviewPanelHandlers } from './reviewPanel';
+import type { SessionController } from './sessionController';
+
+/** Context key set while the reviewer types in the Review panel: the single-key keybindings stand down. */
+export const REVIEW_TEXT_FOCUS = 'warden.reviewTextFocus';
+
+/** What the Review panel's buttons do; shared by a new panel and one restored after a reload. */
+export function reviewHandlers(store: ProposalStore, sessions: SessionController): ReviewPanelHandlers {
+  return {
+    decide: (id, verdict) => sessions.decide(id, verdict),
+    openDiff: (id) => ProposalDocuments.openDiff(store, id),
+    chooseHunk: (id, hunkId, verdict, seenHash) => sessions.hunks.choose(id, hunkId, verdict, seenHash),
+    review: (id, choice) => sessions.review(id, choice),
+    hunkChoices: (proposal) => sessions.hunks.choicesOf(proposal),
+    confirmBulk,
+    setTextFocus: (editing) => vscode.commands.executeCommand('setContext', REVIEW_TEXT_FOCUS, editing),
+  };
+}
+
+/** A modal naming the protected items and why; only an explicit click goes on. */
+async function confirmBulk(request: BulkRequest): Promise<boolean> {
+  const verb = request.verdict === 'approve' ? 'Accept' : 'Reject';
+  const lines = request.risky.slice(0, 8).map(({ proposal, risks }) => `• ${proposal.title}: ${risks.map((r) => `${r.label} (${r.reason})`).join('; ')}`);
+  if (request.risky.length > 8) lines.push(`…and ${request.risky.length - 8} more`);
+  const action = `${verb} ${request.proposals.length}`;
+  const picked = await vscode.window.showWarningMessage(
+    `${verb} ${request.scope}? ${request.risky.length} of the ${request.proposals.length} ${request.proposals.length === 1 ? 'proposal is' : 'proposals are'} protected.`,
+    { modal: true, detail: lines.join('\n') },
+    action,
+  );
+  return picked === action;
+}
+
+/** The contributed keybindings of the Review panel: each is forwarded to the webview. */
+export function registerReviewKeys(context: vscode.ExtensionContext): void {
+  const actions: Record<string, KeyAction> = {
+    'warden.review.next': 'next',
+    'warden.review.previous': 'previous',
+    'warden.review.accept': 'accept',
+    'warden.review.reject': 'reject',
+    'warden.review.edit': 'edit',
+  };
+  for (const [command, action] of Object.entries(actions)) {
+    context.subscriptions.push(vscode.commands.registerCommand(command, () => ReviewPanel.current?.sendKey(action)));
+  }
+}

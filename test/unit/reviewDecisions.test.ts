@@ -1,0 +1,133 @@
+import { strict as assert } from 'node:assert';
+import { decisionFor, ReviewChoiceError } from '../../src/core/proposals/decisions';
+import type { CommandProposal, EditProposal, Reviewer } from '../../src/core/proposals/model';
+import type { RunningCommand } from '../../src/core/sandbox/types';
+import { sha256Hex } from '../../src/core/util/hash';
+import { handlerRig } from '../support/handlers';
+
+const reviewer: Reviewer = { kind: 'human', name: 'Ada', source: 'test' };
+const lines = (n: number): string => Array.from({ length: n }, (_, i) => `line ${i + 1}\n`).join('');
+const OLD = lines(30);
+const NEW = OLD.replace('line 3\n', 'LINE THREE\n').replace('line 25\n', 'LINE 25\n');
+
+/** Handlers over an in-memory workspace that really records writes and commands. */
+function rig(policyText?: string) {
+  const disk = new Map<string, string>([['src/a.txt', OLD]]);
+  const ran: string[][] = [];
+  const { h, store, audit } = handlerRig({
+    ...(policyText === undefined ? {} : { policyText }),
+    deps: {
+      files: {
+        read: async (p) => disk.get(p) ?? null,
+        write: async (p, text) => {
+          disk.set(p, text);
+          return { diskHash: sha256Hex(text) };
+        },
+      },
+      sandbox: {
+        ...sandbox(),
+        runCommand: async (argv: string[]) => {
+          ran.push(argv);
+          return fakeRunning();
+        },
+      },
+    },
+  });
+  return { h, store, audit, disk, ran };
+}
+
+function sandbox() {
+  return {
+    containerId: 'c',
+    workspaceFolder: '/workspaces/demo',
+    agentsFolder: '/opt/warden/agents',
+    image: 'img',
+    execAgent: async () => {
+      throw new Error('not used');
+    },
+    runCommand: async () => fakeRunning(),
+    stop: async () => undefined,
+  };
+}
+
+function fakeRunning(): RunningCommand {
+  return {
+    exited: Promise.resolve({ exitCode: 0, signal: null }),
+    output: () => ({ text: '', truncated: false }),
+    kill: async () => undefined,
+  };
+}
+
+async function pendingProposal<P>(store: ReturnType<typeof rig>['store']): Promise<P> {
+  for (let i = 0; i < 50 && store.pending().length === 0; i++) await new Promise((r) => setImmediate(r));
+  const proposal = store.pending()[0];
+  assert.ok(proposal, 'a proposal is pending');
+  return proposal as P;
+}
+
+describe('per-hunk and edited decisions', () => {
+  it('accept hunk 1, reject hunk 2: only hunk 1 is written, audited with the hunks and the new hash, and the agent is told', async () => {
+    const { h, store, audit, disk } = rig();
+    const write = h.writeTextFile({ sessionId: 'x', path: '/workspaces/demo/src/a.txt', content: NEW });
+    const proposal = await pendingProposal<EditProposal>(store);
+    store.decide(proposal.id, decisionFor(proposal, { kind: 'hunks', accepted: [0], rejected: [1], newHash: proposal.newHash }, reviewer));
+    await assert.rejects(write, /Applied with changes: the reviewer accepted hunk 1 and rejected hunk 2 .*Read src\/a.txt again/);
+    const expected = OLD.replace('line 3\n', 'LINE THREE\n');
+    assert.equal(disk.get('src/a.txt'), expected);
+    const done = store.get(proposal.id) as EditProposal;
+    assert.equal(done.state, 'applied');
+    assert.equal(done.appliedHash, sha256Hex(expected));
+    const applied = audit.find((e) => e.type === 'edit.applied');
+    assert.deepEqual(applied?.data.hunks, { accepted: [0], rejected: [1] });
+    assert.equal(applied?.data.reviewedHash, sha256Hex(expected));
+    assert.deepEqual(audit.find((e) => e.type === 'decision')?.data.hunks, { accepted: [0], rejected: [1] });
+  });
+
+  it('edited content is what is written and audited (edited: true, its hash), and the agent is told', async () => {
+    const { h, store, audit, disk } = rig();
+    const write = h.writeTextFile({ sessionId: 'x', path: '/workspaces/demo/src/a.txt', content: NEW });
+    const proposal = await pendingProposal<EditProposal>(store);
+    const edited = `${NEW}reviewer's line\n`;
+    store.decide(proposal.id, decisionFor(proposal, { kind: 'editedText', text: edited }, reviewer));
+    await assert.rejects(write, /the reviewer edited your change to src\/a.txt/);
+    assert.equal(disk.get('src/a.txt'), edited);
+    const applied = audit.find((e) => e.type === 'edit.applied');
+    assert.equal(applied?.data.edited, true);
+    assert.equal(applied?.data.reviewedHash, sha256Hex(edited));
+    assert.equal(applied?.data.proposedHash, sha256Hex(NEW));
+    assert.match(String(audit.find((e) => e.type === 'decision')?.data.editedDiff), /\+reviewer's line/);
+  });
+
+  it('a hunk decision made against an older diff is refused (re-diffed since)', () => {
+    const proposal = { kind: 'edit', id: 'p', newHash: 'now', oldText: OLD, newText: NEW, path: 'a' } as EditProposal;
+    assert.throws(() => decisionFor(proposal, { kind: 'hunks', accepted: [0], rejected: [1], newHash: 'before' }, reviewer), ReviewChoiceError);
+    assert.equal(decisionFor({ ...proposal, newHash: 'now' }, { kind: 'hunks', accepted: [], rejected: [0, 1], newHash: 'now' }, reviewer).verdict, 'reject');
+    const all = decisionFor(proposal, { kind: 'hunks', accepted: [0, 1], rejected: [], newHash: 'now' }, reviewer);
+    assert.equal(all.verdict, 'approve');
+    assert.equal(all.hunks, undefined, 'accepting every hunk is a plain approve');
+  });
+
+  it('an edited command runs instead of the agent\'s, is checked by the policy again, and the agent is told', async () => {
+    const { h, store, audit, ran } = rig('{"commands": [{"id": "no-curl", "match": "curl *", "decision": "deny", "reason": "no network"}]}');
+    const created = h.createTerminal({ sessionId: 'x', command: 'npm test' });
+    const proposal = await pendingProposal<CommandProposal>(store);
+    store.decide(proposal.id, decisionFor(proposal, { kind: 'editedCommand', commandLine: 'npm test -- --grep greet' }, reviewer));
+    const response = await created;
+    assert.deepEqual(ran, [['sh', '-c', 'npm test -- --grep greet']]);
+    assert.deepEqual(response._meta, { warden: { editedCommand: 'npm test -- --grep greet', proposedCommandLine: 'npm test' } });
+    const edited = audit.find((e) => e.type === 'command.edited');
+    assert.equal(edited?.data.commandLine, 'npm test -- --grep greet');
+    assert.equal((store.get(proposal.id) as CommandProposal).proposedCommandLine, 'npm test');
+  });
+
+  it('an edited command the policy denies is refused naming the rule, and nothing runs', async () => {
+    const { h, store, audit, ran } = rig('{"commands": [{"id": "no-curl", "match": "curl *", "decision": "deny", "reason": "no network"}]}');
+    const created = h.createTerminal({ sessionId: 'x', command: 'npm test' });
+    const proposal = await pendingProposal<CommandProposal>(store);
+    store.decide(proposal.id, decisionFor(proposal, { kind: 'editedCommand', commandLine: 'curl http://example.com' }, reviewer));
+    await assert.rejects(created, /edited the command npm test to curl http:\/\/example.com, and the edited command was denied by policy rule no-curl: .*no network/);
+    assert.deepEqual(ran, []);
+    assert.equal(store.get(proposal.id)?.state, 'failed');
+    assert.equal(audit.find((e) => e.type === 'refused')?.data.rule, 'no-curl');
+  });
+});
