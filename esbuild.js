@@ -97,6 +97,11 @@ async function main() {
   fs.copyFileSync(path.join('media', 'review', 'review.css'), path.join('dist', 'media', 'review.css'));
   fs.copyFileSync(path.join('media', 'audit', 'audit.css'), path.join('dist', 'media', 'audit.css'));
   fs.copyFileSync(path.join('media', 'session', 'session.css'), path.join('dist', 'media', 'session.css'));
+  // Codicons (the workbench's icon font) for the webviews: the stylesheet and its font only.
+  fs.mkdirSync(path.join('dist', 'media', 'codicons'), { recursive: true });
+  for (const file of ['codicon.css', 'codicon.ttf']) {
+    fs.copyFileSync(path.join('node_modules', '@vscode', 'codicons', 'dist', file), path.join('dist', 'media', 'codicons', file));
+  }
   // The JSON schema of .warden/policy.json, emitted from the zod schema (jsonValidation).
   await emitPolicySchema(path.join('dist', 'policy.schema.json'));
 }

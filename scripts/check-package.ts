@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   await check('the VSIX holds only the bundles, manifest and docs', async () => {
     const { stdout } = await run(vsce, ['ls', '--no-dependencies'], { cwd: root });
     const files = stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-    for (const required of ['package.json', 'README.md', 'dist/extension.js', 'dist/cli.js', 'dist/agents/demo-agent.mjs', 'dist/agents/egress-bridge.mjs', 'dist/media/review.js', 'dist/media/review.css', 'dist/media/audit.js', 'dist/media/audit.css', 'dist/policy.schema.json']) {
+    for (const required of ['package.json', 'README.md', 'dist/extension.js', 'dist/cli.js', 'dist/agents/demo-agent.mjs', 'dist/agents/egress-bridge.mjs', 'dist/media/review.js', 'dist/media/review.css', 'dist/media/audit.js', 'dist/media/audit.css', 'dist/media/session.js', 'dist/media/session.css', 'dist/media/codicons/codicon.css', 'dist/media/codicons/codicon.ttf', 'dist/policy.schema.json']) {
       if (!files.includes(required)) throw new Error(`missing ${required}; has ${files.join(', ')}`);
     }
     const unwanted = files.filter((f) => /^(src|test|scripts|node_modules|out|\.ci)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts'));

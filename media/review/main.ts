@@ -4,18 +4,25 @@
  * only ever put into the page with `textContent` / text nodes / attribute setters, never as
  * HTML; invisible and bidirectional control characters in it are made visible.
  *
- * Only UI state (expanded cards, full diffs shown, scroll position) is kept with
- * `setState`; the proposals always come from the extension.
+ * Only UI state (expanded cards, full diffs shown, scroll position, unfinished edits) is
+ * kept with `setState`; the proposals always come from the extension.
+ *
+ * Pending proposals are grouped by session, then by file. Edits of text files with several
+ * hunks are decided hunk by hunk; edits and commands can be edited before accepting. The
+ * contributed keybindings (j/k, a, r, e) arrive as `key` messages: the webview knows what is
+ * selected, the extension decides what the keys are.
  */
 import * as z from 'zod';
 import {
   parseExtensionMessage,
   type EditProposalView,
   type ExtensionMessage,
+  type KeyAction,
   type ProposalView,
   type Verdict,
   type WebviewMessage,
 } from '../../src/shared/reviewProtocol';
+import type { RiskLabel } from '../../src/core/proposals/riskLabel';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -39,24 +46,50 @@ const PersistedUi = z.object({
   open: z.array(z.tuple([z.string(), z.boolean()])).catch([]),
   /** Cards whose long diff the reviewer asked to see in full. */
   fullDiff: z.array(z.string()).catch([]),
+  /** Unfinished edits of a proposal's content or command line: hiding the panel loses none of them. */
+  drafts: z.array(z.tuple([z.string(), z.discriminatedUnion('kind', [z.object({ kind: z.literal('text'), newHash: z.string(), text: z.string() }), z.object({ kind: z.literal('command'), text: z.string() })])])).catch([]),
 });
+
+type Draft = { kind: 'text'; newHash: string; text: string } | { kind: 'command'; text: string };
 
 const ui = loadUi();
 
-function loadUi(): { scrollY: number; open: Map<string, boolean>; fullDiff: Set<string> } {
+function loadUi(): { scrollY: number; open: Map<string, boolean>; fullDiff: Set<string>; drafts: Map<string, Draft> } {
   const parsed = PersistedUi.safeParse(vscode.getState());
-  if (!parsed.success) return { scrollY: 0, open: new Map(), fullDiff: new Set() };
-  return { scrollY: parsed.data.scrollY, open: new Map(parsed.data.open), fullDiff: new Set(parsed.data.fullDiff) };
+  if (!parsed.success) return { scrollY: 0, open: new Map(), fullDiff: new Set(), drafts: new Map() };
+  return { scrollY: parsed.data.scrollY, open: new Map(parsed.data.open), fullDiff: new Set(parsed.data.fullDiff), drafts: new Map(parsed.data.drafts) };
 }
 
 function saveUi(): void {
-  vscode.setState({ version: 1, scrollY: Math.round(window.scrollY), open: [...ui.open], fullDiff: [...ui.fullDiff] });
+  vscode.setState({ version: 1, scrollY: Math.round(window.scrollY), open: [...ui.open], fullDiff: [...ui.fullDiff], drafts: [...ui.drafts] });
+}
+
+let draftSaveTimer: number | undefined;
+/** Typing saves the draft at most every 300 ms. */
+function saveDraftsSoon(): void {
+  if (draftSaveTimer !== undefined) return;
+  draftSaveTimer = window.setTimeout(() => {
+    draftSaveTimer = undefined;
+    saveUi();
+  }, 300);
 }
 
 // ---------------------------------------------------------------- session state (not persisted)
 
 /** The latest snapshot; undefined until the first `state` message. */
 let proposals: ProposalView[] | undefined;
+/** Per-hunk choices so far (from the panel or the editor's lenses), by proposal id. */
+let hunkChoices: Record<string, Record<string, Verdict>> = {};
+/** Risk labels with reasons, by proposal id. */
+let risks: Record<string, RiskLabel[]> = {};
+/** Saved proposals are still loading (after a reload). */
+let loading = false;
+/** Hunk choices sent and not yet reflected in a snapshot, as "proposalId#hunkId". */
+const busyHunks = new Set<string>();
+/** "Edit" was clicked and the full text is on its way from the extension. */
+const awaitingContent = new Set<string>();
+/** The item the keyboard acts on: "proposalId" or "proposalId#h1". */
+let selectedKey: string | undefined;
 /** Decisions sent and not yet reflected in a snapshot (or answered by an error). */
 const busy = new Map<string, Verdict>();
 interface Banner {
@@ -264,7 +297,21 @@ function fileHeader(path: string, diff: ParsedDiff, check: TextCheck): HTMLEleme
   return header;
 }
 
-function diffView(proposalId: string, path: string, diff: ParsedDiff, check: TextCheck): HTMLElement {
+/** Per-hunk decisions for a diff: the choices made so far and the diff they belong to. */
+interface HunkControls {
+  proposalId: string;
+  title: string;
+  newHash: string;
+  choices: Record<string, Verdict>;
+  count: number;
+}
+
+function hunkCount(diff: ParsedDiff): number {
+  return diff.rows.filter((row) => row.kind === 'hunk').length;
+}
+
+/** The diff as a table, one `tbody.hunk` per hunk (with Accept / Reject hunk buttons when `hunks` is given). */
+function diffView(proposalId: string, path: string, diff: ParsedDiff, check: TextCheck, hunks?: HunkControls): HTMLElement {
   const wrapper = el('div', 'diff');
   const body = diff.rows.filter((row) => row.kind !== 'meta' || row.text.trim() !== '');
   if (!body.some((row) => row.kind === 'add' || row.kind === 'del')) {
@@ -277,10 +324,17 @@ function diffView(proposalId: string, path: string, diff: ParsedDiff, check: Tex
   const columns = el('colgroup');
   columns.append(el('col', 'col-ln'), el('col', 'col-ln'), el('col', 'col-sign'), el('col', 'col-code'));
   table.appendChild(columns);
-  const tbody = el('tbody');
+  let tbody = el('tbody');
+  let hunkIndex = -1;
   for (const row of visible) {
+    if (row.kind === 'hunk') {
+      if (tbody.childElementCount > 0) table.appendChild(tbody);
+      hunkIndex++;
+      tbody = hunkBody(hunkIndex, row.text, check, hunks);
+      continue;
+    }
     const tr = el('tr', `diff-row ${row.kind}`);
-    if (row.kind === 'hunk' || row.kind === 'meta' || row.kind === 'note') {
+    if (row.kind === 'meta' || row.kind === 'note') {
       const cell = el('td', 'diff-wide');
       cell.colSpan = 4;
       appendText(cell, row.kind === 'note' ? `\\ ${row.text}` : row.text, check);
@@ -296,17 +350,53 @@ function diffView(proposalId: string, path: string, diff: ParsedDiff, check: Tex
     }
     tbody.appendChild(tr);
   }
-  table.appendChild(tbody);
+  if (tbody.childElementCount > 0) table.appendChild(tbody);
   wrapper.appendChild(table);
   if (visible.length < body.length) {
     // Hidden lines are still checked for invisible characters, so the warning is complete.
     for (const row of body.slice(visible.length)) appendText(document.createDocumentFragment(), row.text, check);
     const more = el('div', 'diff-more');
-    more.appendChild(el('span', undefined, `${body.length - visible.length} more lines not shown. `));
+    more.appendChild(el('span', undefined, `${body.length - visible.length} more lines not shown${hunks ? ' (their hunks are decided after you show them)' : ''}. `));
     more.appendChild(button('Show all lines', 'showFullDiff', { proposalId, className: 'link-button', ariaLabel: `Show all lines of the diff of ${path}` }));
     wrapper.appendChild(more);
   }
   return wrapper;
+}
+
+/** A hunk's `tbody`: its @@ header row, with the hunk's choice and buttons when it can be decided alone. */
+function hunkBody(index: number, header: string, check: TextCheck, hunks: HunkControls | undefined): HTMLTableSectionElement {
+  const id = `h${index}`;
+  const tbody = el('tbody', 'hunk');
+  tbody.dataset.hunkId = id;
+  const tr = el('tr', 'diff-row hunk');
+  const cell = el('td', 'diff-wide hunk-header');
+  cell.colSpan = 4;
+  const text = el('span', 'hunk-range');
+  appendText(text, header, check);
+  cell.appendChild(text);
+  if (hunks) {
+    const choice = hunks.choices[id];
+    const name = `hunk ${index + 1} of ${hunks.count}`;
+    tbody.dataset.proposalId = hunks.proposalId;
+    tbody.tabIndex = -1;
+    tbody.setAttribute('role', 'group');
+    tbody.setAttribute('aria-label', `${name[0]?.toUpperCase()}${name.slice(1)} of ${hunks.title}${choice ? `, ${choice === 'approve' ? 'accepted' : 'rejected'}` : ''}`);
+    if (choice) tbody.dataset.choice = choice;
+    const sending = busyHunks.has(`${hunks.proposalId}#${id}`);
+    const controls = el('span', 'hunk-actions');
+    if (choice) controls.appendChild(el('span', `hunk-choice ${choice}`, choice === 'approve' ? 'Accepted' : 'Rejected'));
+    const accept = button('Accept hunk', 'hunkApprove', { proposalId: hunks.proposalId, className: `button small ${choice === 'approve' ? 'primary' : 'secondary'}`, ariaLabel: `Accept ${name}`, disabled: sending });
+    const reject = button('Reject hunk', 'hunkReject', { proposalId: hunks.proposalId, className: 'button small secondary', ariaLabel: `Reject ${name}`, disabled: sending });
+    accept.dataset.hunkId = id;
+    reject.dataset.hunkId = id;
+    accept.setAttribute('aria-pressed', String(choice === 'approve'));
+    reject.setAttribute('aria-pressed', String(choice === 'reject'));
+    controls.append(accept, reject);
+    cell.appendChild(controls);
+  }
+  tr.appendChild(cell);
+  tbody.appendChild(tr);
+  return tbody;
 }
 
 // ---------------------------------------------------------------- commands
@@ -396,7 +486,70 @@ function decisionSummary(proposal: ProposalView): string | undefined {
 }
 
 function cardKey(proposal: ProposalView): string {
-  return JSON.stringify([proposal, isOpen(proposal), ui.fullDiff.has(proposal.id), busy.get(proposal.id) ?? null, cardErrors.get(proposal.id) ?? null]);
+  const draft = ui.drafts.get(proposal.id);
+  const sendingHunks = [...busyHunks].filter((k) => k.startsWith(`${proposal.id}#`));
+  return JSON.stringify([
+    proposal,
+    isOpen(proposal),
+    ui.fullDiff.has(proposal.id),
+    busy.get(proposal.id) ?? null,
+    cardErrors.get(proposal.id) ?? null,
+    hunkChoices[proposal.id] ?? null,
+    risks[proposal.id] ?? null,
+    // The draft's kind and base only: typing must not rebuild the card under the cursor.
+    draft ? [draft.kind, draft.kind === 'text' ? draft.newHash : ''] : null,
+    awaitingContent.has(proposal.id),
+    sendingHunks,
+  ]);
+}
+
+/** Whether the reviewer can edit this proposal's text before accepting (a text edit Warden writes itself). */
+function canEditText(proposal: ProposalView): proposal is EditProposalView {
+  if (proposal.kind !== 'edit' || proposal.state !== 'pending') return false;
+  const change = proposal.sandboxChange;
+  return !change || (!change.binary && change.change !== 'delete' && change.change !== 'symlink');
+}
+
+/** Per-hunk controls for a pending text edit of an existing file with more than one hunk. */
+function hunkControls(proposal: ProposalView, diff: ParsedDiff): HunkControls | undefined {
+  if (!canEditText(proposal) || diff.newFile) return undefined;
+  const count = hunkCount(diff);
+  if (count < 2) return undefined;
+  return { proposalId: proposal.id, title: proposal.title, newHash: proposal.newHash, choices: hunkChoices[proposal.id] ?? {}, count };
+}
+
+const RISK_ICONS: Record<RiskLabel['kind'], string> = {
+  protected: 'codicon-lock',
+  irreversible: 'codicon-warning',
+  network: 'codicon-globe',
+  'outside-scope': 'codicon-circle-slash',
+  unclear: 'codicon-question',
+  limit: 'codicon-dashboard',
+};
+
+function riskBadge(risk: RiskLabel, check: TextCheck): HTMLElement {
+  const badge = el('span', `risk risk-${risk.kind}`);
+  badge.dataset.risk = risk.kind;
+  badge.title = risk.reason;
+  const icon = el('span', `codicon ${RISK_ICONS[risk.kind]}`);
+  icon.setAttribute('aria-hidden', 'true');
+  badge.append(icon, ' ');
+  appendText(badge, risk.label, check);
+  return badge;
+}
+
+/** The risks with their reasons, as text in the card (the badges' titles are not read by everyone). */
+function renderRisks(body: HTMLElement, labels: RiskLabel[], check: TextCheck): void {
+  if (labels.length === 0) return;
+  const list = el('ul', 'risk-list');
+  list.setAttribute('aria-label', 'Risks');
+  for (const risk of labels) {
+    const item = el('li', `risk-reason risk-${risk.kind}`);
+    item.appendChild(textElement('strong', 'risk-name', `${risk.label}: `, check));
+    appendText(item, risk.reason, check);
+    list.appendChild(item);
+  }
+  body.appendChild(list);
 }
 
 function buildCard(proposal: ProposalView): HTMLLIElement {
@@ -422,7 +575,14 @@ function buildCard(proposal: ProposalView): HTMLLIElement {
   toggle.appendChild(el('span', 'chevron'));
   const title = textElement('h3', 'card-title', proposal.title, check);
   title.id = `title-${domId}`;
-  header.append(toggle, el('span', `badge kind-badge kind-${proposal.kind}`, KIND_LABELS[proposal.kind]), title, el('span', `state-pill ${proposal.state}`, stateLabel(proposal)));
+  header.append(toggle, el('span', `badge kind-badge kind-${proposal.kind}`, KIND_LABELS[proposal.kind]), title);
+  const labels = risks[proposal.id] ?? [];
+  if (labels.length > 0) {
+    const badges = el('span', 'risks');
+    for (const risk of labels) badges.appendChild(riskBadge(risk, check));
+    header.appendChild(badges);
+  }
+  header.appendChild(el('span', `state-pill ${proposal.state}`, stateLabel(proposal)));
   card.appendChild(header);
 
   const meta = el('div', 'card-meta');
@@ -439,6 +599,7 @@ function buildCard(proposal: ProposalView): HTMLLIElement {
   const body = el('div', 'card-body');
   body.id = `body-${domId}`;
   body.hidden = !open;
+  renderRisks(body, labels, check);
   switch (proposal.kind) {
     case 'edit':
       renderEdit(body, proposal, check);
@@ -470,14 +631,53 @@ function buildCard(proposal: ProposalView): HTMLLIElement {
     appendText(error, cardError);
     body.appendChild(error);
   }
-  if (proposal.state === 'pending') body.appendChild(actions(proposal));
+  if (proposal.state === 'pending') {
+    const draft = ui.drafts.get(proposal.id);
+    body.appendChild(draft ? draftEditor(proposal, draft) : actions(proposal));
+  }
   card.appendChild(body);
   return item;
 }
 
 function renderEdit(body: HTMLElement, proposal: EditProposalView, check: TextCheck): void {
   const diff = parseUnifiedDiff(proposal.diff);
-  body.append(fileHeader(proposal.path, diff, check), diffView(proposal.id, proposal.path, diff, check));
+  const hunks = hunkControls(proposal, diff);
+  body.append(fileHeader(proposal.path, diff, check), diffView(proposal.id, proposal.path, diff, check, hunks));
+  if (hunks) {
+    const chosen = Object.keys(hunks.choices).length;
+    body.appendChild(el('p', 'hint hunk-hint', `${chosen} of ${hunks.count} hunks chosen. Decide each hunk, or the whole edit below; nothing is written until every hunk has a choice.`));
+  }
+}
+
+/** The editor for "Edit before accepting": the draft's text area, and what accepting it does. */
+function draftEditor(proposal: ProposalView, draft: Draft): HTMLElement {
+  const box = el('div', 'draft');
+  const sending = busy.get(proposal.id);
+  const isCommand = draft.kind === 'command';
+  const id = `draft-${nextDomId++}`;
+  const label = el('label', 'draft-label', isCommand ? 'Command line to run instead (the policy checks it again):' : 'Content to write instead (what you accept is what gets written and audited):');
+  label.htmlFor = id;
+  const area = el('textarea', isCommand ? 'edit-command' : 'edit-text');
+  area.id = id;
+  area.dataset.proposalId = proposal.id;
+  area.spellcheck = false;
+  area.value = draft.text;
+  area.rows = isCommand ? 2 : Math.min(30, Math.max(6, draft.text.split('\n').length + 1));
+  area.setAttribute('aria-describedby', `${id}-hint`);
+  const hint = el('p', 'hint', isCommand ? 'The agent is told that the command it asked for was edited.' : 'The agent is told that you edited its change, and to read the file again.');
+  hint.id = `${id}-hint`;
+  const bar = el('div', 'actions');
+  bar.append(
+    button(sending ? (isCommand ? 'Running…' : 'Accepting…') : isCommand ? 'Run edited command' : 'Accept edited', isCommand ? 'runEditedCommand' : 'acceptEdited', {
+      proposalId: proposal.id,
+      className: 'button primary',
+      ariaLabel: `${isCommand ? 'Run the edited command' : 'Accept your edited content'}: ${proposal.title}`,
+      disabled: sending !== undefined,
+    }),
+    button('Cancel', 'cancelEdit', { proposalId: proposal.id, className: 'button secondary', ariaLabel: `Cancel editing: ${proposal.title}`, disabled: sending !== undefined }),
+  );
+  box.append(label, area, hint, bar);
+  return box;
 }
 
 function renderCommand(body: HTMLElement, proposal: Extract<ProposalView, { kind: 'command' }>, check: TextCheck): void {
@@ -586,6 +786,17 @@ function actions(proposal: ProposalView): HTMLElement {
       disabled: sending !== undefined,
     }),
   );
+  if (canEditText(proposal)) {
+    const waiting = awaitingContent.has(proposal.id);
+    const edit = button(waiting ? 'Opening…' : 'Edit…', 'edit', { proposalId: proposal.id, className: 'button secondary', ariaLabel: `Edit before accepting: ${proposal.title}`, disabled: sending !== undefined || waiting });
+    edit.setAttribute('aria-keyshortcuts', 'E');
+    bar.appendChild(edit);
+  }
+  if (proposal.kind === 'command') {
+    const edit = button('Edit command…', 'editCommand', { proposalId: proposal.id, className: 'button secondary', ariaLabel: `Edit the command before running it: ${proposal.title}`, disabled: sending !== undefined });
+    edit.setAttribute('aria-keyshortcuts', 'E');
+    bar.appendChild(edit);
+  }
   if (hasEdit(proposal)) {
     bar.appendChild(button('Open Diff', 'openDiff', { proposalId: proposal.id, className: 'button secondary', ariaLabel: `Open diff: ${proposal.title}` }));
   }
@@ -600,6 +811,8 @@ interface Shell {
   summary: HTMLElement;
   banners: HTMLElement;
   empty: HTMLElement;
+  loading: HTMLElement;
+  rejectAll: HTMLButtonElement;
   pendingSection: HTMLElement;
   pendingCount: HTMLElement;
   pendingList: HTMLOListElement;
@@ -625,10 +838,19 @@ function buildShell(): Shell {
   const banners = el('div', 'banners');
 
   const empty = el('section', 'empty');
+  const emptyIcon = el('span', 'codicon codicon-shield empty-icon');
+  emptyIcon.setAttribute('aria-hidden', 'true');
   empty.append(
+    emptyIcon,
     el('h2', undefined, 'No proposals yet…'),
     el('p', undefined, 'When the agent wants to edit a file, run a command or use a tool, the request appears here for you to accept or reject.'),
+    el('p', 'hint', 'Keys while this panel has focus: j / k next and previous, a accept, r reject, e edit.'),
   );
+  const loadingBox = el('section', 'loading');
+  loadingBox.setAttribute('role', 'status');
+  const spinner = el('span', 'codicon codicon-loading codicon-modifier-spin');
+  spinner.setAttribute('aria-hidden', 'true');
+  loadingBox.append(spinner, ' ', el('span', undefined, 'Loading the proposals saved by the last window…'));
 
   const section = (id: string, title: string, hint: string): { section: HTMLElement; count: HTMLElement; list: HTMLOListElement } => {
     const s = el('section', 'group');
@@ -641,20 +863,25 @@ function buildShell(): Shell {
     s.append(h, el('p', 'hint', hint), list);
     return { section: s, count, list };
   };
-  const pending = section('pending', 'Waiting for your review', 'In the order the agent asked.');
+  const pending = section('pending', 'Waiting for your review', 'By session and file, in the order the agent asked.');
+  pending.list.className = 'session-groups';
   const pendingNone = el('p', 'none', 'Nothing is waiting for your review.');
   pending.section.insertBefore(pendingNone, pending.list);
+  const rejectAll = button('Reject all…', 'rejectAll', { className: 'button secondary small', ariaLabel: 'Reject every proposal waiting for review' });
+  pending.section.querySelector('.group-heading')?.appendChild(rejectAll);
   const history = section('history', 'History', 'Newest first.');
 
   const live = el('div', 'visually-hidden');
   live.setAttribute('role', 'status');
   live.setAttribute('aria-live', 'polite');
 
-  app.append(header, banners, empty, pending.section, history.section, live);
+  app.append(header, banners, loadingBox, empty, pending.section, history.section, live);
   return {
     summary,
     banners,
     empty,
+    loading: loadingBox,
+    rejectAll,
     pendingSection: pending.section,
     pendingCount: pending.count,
     pendingList: pending.list,
@@ -727,6 +954,104 @@ function findCard(proposalId: string): HTMLElement | undefined {
   return undefined;
 }
 
+interface FileGroupData {
+  key: string;
+  /** Workspace path, or '' for commands and other requests. */
+  file: string;
+  label: string;
+  proposals: ProposalView[];
+}
+interface SessionGroupData {
+  sessionId: string;
+  files: FileGroupData[];
+}
+
+function fileOf(proposal: ProposalView): string {
+  if (proposal.kind === 'edit') return proposal.path;
+  if (proposal.kind === 'permission' && proposal.edit) return proposal.edit.path;
+  return '';
+}
+
+const OTHER_GROUPS: Record<ProposalView['kind'], string> = { edit: 'Files', command: 'Commands', permission: 'Tool requests', question: 'Questions' };
+
+/** Pending proposals by session, then file (commands, tool requests and questions in their own groups), in asking order. */
+function groupPending(pending: ProposalView[]): SessionGroupData[] {
+  const sessions = new Map<string, Map<string, FileGroupData>>();
+  for (const proposal of pending) {
+    let files = sessions.get(proposal.sessionId);
+    if (!files) sessions.set(proposal.sessionId, (files = new Map()));
+    const file = fileOf(proposal);
+    const key = file === '' ? `:${proposal.kind}` : `f:${file}`;
+    let group = files.get(key);
+    if (!group) files.set(key, (group = { key: `${proposal.sessionId}|${key}`, file, label: file === '' ? OTHER_GROUPS[proposal.kind] : file, proposals: [] }));
+    group.proposals.push(proposal);
+  }
+  return [...sessions].map(([sessionId, files]) => ({ sessionId, files: [...files.values()] }));
+}
+
+/** Group containers are kept between renders so cards (and the focus in them) are not moved needlessly. */
+const groupNodes = new Map<string, { item: HTMLLIElement; heading: HTMLElement; list: HTMLOListElement; actions: HTMLElement }>();
+
+function groupNode(key: string, className: string, headingTag: 'h3' | 'h4'): { item: HTMLLIElement; heading: HTMLElement; list: HTMLOListElement; actions: HTMLElement } {
+  let node = groupNodes.get(key);
+  if (!node) {
+    const item = el('li', `${className}-item`);
+    const section = el('section', className);
+    const header = el('header', `${className}-header`);
+    const heading = el(headingTag, `${className}-heading`);
+    heading.id = `group-${nextDomId++}`;
+    section.setAttribute('aria-labelledby', heading.id);
+    const actions = el('span', 'group-actions');
+    header.append(heading, actions);
+    const list = el('ol', className === 'session-group' ? 'file-groups' : 'cards');
+    section.append(header, list);
+    item.appendChild(section);
+    node = { item, heading, list, actions };
+    groupNodes.set(key, node);
+  }
+  return node;
+}
+
+function sessionGroup(session: SessionGroupData, itemFor: (proposal: ProposalView) => HTMLLIElement): HTMLLIElement {
+  const node = groupNode(`s|${session.sessionId}`, 'session-group', 'h3');
+  const count = session.files.reduce((n, f) => n + f.proposals.length, 0);
+  node.heading.replaceChildren(el('span', 'codicon codicon-hubot'), ' Session ');
+  node.heading.appendChild(textElement('code', 'session-id', session.sessionId.slice(0, 8)));
+  node.heading.append(` · ${count} waiting`);
+  node.heading.title = `Session ${session.sessionId}`;
+  (node.item.firstElementChild as HTMLElement).dataset.session = session.sessionId;
+  placeChildren(node.list, session.files.map((file) => fileGroup(file, itemFor)));
+  return node.item;
+}
+
+function fileGroup(group: FileGroupData, itemFor: (proposal: ProposalView) => HTMLLIElement): HTMLLIElement {
+  const node = groupNode(group.key, 'file-group', 'h4');
+  const section = node.item.firstElementChild as HTMLElement;
+  section.dataset.file = group.file;
+  const icon = el('span', `codicon ${group.file === '' ? 'codicon-terminal' : 'codicon-file'}`);
+  icon.setAttribute('aria-hidden', 'true');
+  node.heading.replaceChildren(icon, ' ');
+  node.heading.appendChild(textElement('span', group.file === '' ? 'group-label' : 'group-label file-path', group.label));
+  node.heading.append(el('span', 'count', String(group.proposals.length)));
+  const where = group.file === '' ? `${group.label.toLowerCase()}` : group.label;
+  const acceptable = group.proposals.filter((p) => p.kind !== 'question');
+  const bulkBusy = group.proposals.every((p) => busy.has(p.id));
+  const acceptAll = button(group.file === '' ? 'Accept all' : 'Accept all in file', 'acceptFile', {
+    className: 'button small secondary',
+    ariaLabel: `Accept all ${acceptable.length} in ${where}`,
+    disabled: bulkBusy || acceptable.length === 0,
+  });
+  const rejectAll = button(group.file === '' ? 'Reject all' : 'Reject all in file', 'rejectFile', {
+    className: 'button small secondary',
+    ariaLabel: `Reject all ${group.proposals.length} in ${where}`,
+    disabled: bulkBusy,
+  });
+  for (const b of [acceptAll, rejectAll]) b.dataset.group = group.key;
+  node.actions.replaceChildren(...(group.proposals.length > 1 ? [acceptAll, rejectAll] : []));
+  placeChildren(node.list, group.proposals.map(itemFor));
+  return node.item;
+}
+
 function render(): void {
   if (proposals === undefined) return;
   shell ??= buildShell();
@@ -745,11 +1070,16 @@ function render(): void {
     cards.set(proposal.id, { key, item });
     return item;
   };
-  placeChildren(shell.pendingList, pending.map(itemFor));
+  const groups = groupPending(pending);
+  placeChildren(shell.pendingList, groups.map((session) => sessionGroup(session, itemFor)));
+  const usedGroups = new Set(groups.flatMap((g) => [`s|${g.sessionId}`, ...g.files.map((f) => f.key)]));
+  for (const key of [...groupNodes.keys()]) if (!usedGroups.has(key)) groupNodes.delete(key);
   placeChildren(shell.historyList, history.map(itemFor));
 
   const total = proposals.length;
-  shell.empty.hidden = total > 0;
+  shell.loading.hidden = !(loading && total === 0);
+  shell.empty.hidden = total > 0 || loading;
+  shell.rejectAll.hidden = pending.length < 2;
   shell.pendingSection.hidden = total === 0;
   shell.historySection.hidden = history.length === 0;
   shell.pendingNone.hidden = pending.length > 0;
@@ -774,6 +1104,7 @@ function render(): void {
   );
 
   restoreFocus(focus, pending.map((p) => p.id));
+  markSelected();
   if (!restoredScroll) {
     restoredScroll = true;
     if (ui.scrollY > 0) window.scrollTo(0, ui.scrollY);
@@ -806,12 +1137,19 @@ function onMessage(message: ExtensionMessage): void {
     case 'state': {
       const announcement = describeChanges(proposals, message.proposals);
       proposals = message.proposals;
+      hunkChoices = message.hunkChoices ?? {};
+      risks = message.risks ?? {};
+      loading = message.loading === true;
+      busyHunks.clear();
       const byId = new Map(proposals.map((p) => [p.id, p]));
       for (const id of [...busy.keys()]) if (byId.get(id)?.state !== 'pending') busy.delete(id);
       for (const id of [...cardErrors.keys()]) if (byId.get(id)?.state !== 'pending') cardErrors.delete(id);
+      for (const id of [...awaitingContent]) if (byId.get(id)?.state !== 'pending') awaitingContent.delete(id);
       let pruned = false;
       for (const id of [...ui.open.keys()]) if (!byId.has(id)) pruned = ui.open.delete(id) || pruned;
       for (const id of [...ui.fullDiff]) if (!byId.has(id)) pruned = ui.fullDiff.delete(id) || pruned;
+      // A decided proposal's draft has nothing left to do (a failed accept keeps it: the proposal is still pending).
+      for (const id of [...ui.drafts.keys()]) if (byId.get(id)?.state !== 'pending') pruned = ui.drafts.delete(id) || pruned;
       if (pruned) saveUi();
       render();
       if (announcement) announce(announcement);
@@ -820,7 +1158,11 @@ function onMessage(message: ExtensionMessage): void {
     case 'error': {
       if (proposals === undefined) proposals = [];
       const target = message.proposalId === undefined ? undefined : proposals.find((p) => p.id === message.proposalId);
-      if (message.proposalId !== undefined) busy.delete(message.proposalId);
+      if (message.proposalId !== undefined) {
+        busy.delete(message.proposalId);
+        awaitingContent.delete(message.proposalId);
+        for (const key of [...busyHunks]) if (key.startsWith(`${message.proposalId}#`)) busyHunks.delete(key);
+      }
       if (target && target.state === 'pending') {
         // Shown where the reviewer clicked; the extension also shows a notification.
         cardErrors.set(target.id, message.message);
@@ -830,7 +1172,169 @@ function onMessage(message: ExtensionMessage): void {
       render();
       return;
     }
+    case 'content': {
+      awaitingContent.delete(message.proposalId);
+      const proposal = proposals?.find((p) => p.id === message.proposalId);
+      if (!proposal || proposal.state !== 'pending') return;
+      ui.drafts.set(message.proposalId, { kind: 'text', newHash: message.newHash, text: message.text });
+      saveUi();
+      render();
+      focusDraft(message.proposalId);
+      return;
+    }
+    case 'key':
+      onKey(message.action);
+      return;
   }
+}
+
+function focusDraft(proposalId: string): void {
+  const area = findCard(proposalId)?.querySelector<HTMLTextAreaElement>('textarea');
+  area?.focus();
+}
+
+function startEdit(proposal: ProposalView): void {
+  if (proposal.state !== 'pending' || busy.has(proposal.id)) return;
+  if (ui.drafts.has(proposal.id)) {
+    focusDraft(proposal.id);
+    return;
+  }
+  ui.open.set(proposal.id, true);
+  cardErrors.delete(proposal.id);
+  if (proposal.kind === 'command') {
+    ui.drafts.set(proposal.id, { kind: 'command', text: proposal.commandLine });
+    saveUi();
+    render();
+    focusDraft(proposal.id);
+    return;
+  }
+  if (!canEditText(proposal)) return;
+  awaitingContent.add(proposal.id);
+  render();
+  post({ type: 'requestContent', proposalId: proposal.id });
+}
+
+function submitDraft(proposalId: string): void {
+  const proposal = proposals?.find((p) => p.id === proposalId);
+  const draft = ui.drafts.get(proposalId);
+  if (!proposal || !draft || proposal.state !== 'pending' || busy.has(proposalId)) return;
+  const area = findCard(proposalId)?.querySelector<HTMLTextAreaElement>('textarea');
+  const text = area?.value ?? draft.text;
+  ui.drafts.set(proposalId, { ...draft, text });
+  saveUi();
+  if (draft.kind === 'command') {
+    if (text.trim() === '') {
+      cardErrors.set(proposalId, 'The command line is empty: type the command to run, or Cancel.');
+      render();
+      return;
+    }
+    busy.set(proposalId, 'approve');
+    cardErrors.delete(proposalId);
+    render();
+    post({ type: 'runEditedCommand', proposalId, commandLine: text });
+    return;
+  }
+  busy.set(proposalId, 'approve');
+  cardErrors.delete(proposalId);
+  render();
+  post({ type: 'acceptEdited', proposalId, newHash: draft.newHash, text });
+}
+
+function chooseHunk(proposalId: string, hunkId: string, verdict: Verdict): void {
+  const proposal = proposals?.find((p) => p.id === proposalId);
+  if (!proposal || proposal.kind !== 'edit' || proposal.state !== 'pending' || busy.has(proposalId)) return;
+  const key = `${proposalId}#${hunkId}`;
+  if (busyHunks.has(key)) return;
+  busyHunks.add(key);
+  cardErrors.delete(proposalId);
+  render();
+  post({ type: 'chooseHunk', proposalId, hunkId, verdict, newHash: proposal.newHash });
+}
+
+function decideMany(items: ProposalView[], verdict: Verdict, scope: string): void {
+  const open = items.filter((p) => p.state === 'pending' && !busy.has(p.id) && (verdict === 'reject' || p.kind !== 'question'));
+  if (open.length === 0) return;
+  // Shown as busy until the snapshot arrives; the extension may ask for a confirmation first.
+  for (const p of open) busy.set(p.id, verdict);
+  render();
+  post({ type: 'decideMany', proposalIds: open.map((p) => p.id), verdict, scope });
+}
+
+// ---------------------------------------------------------------- keyboard (contributed keybindings)
+
+/** What the keys walk through, in display order: the hunks of multi-hunk edits, otherwise whole proposals. */
+function keyItems(): HTMLElement[] {
+  if (!shell) return [];
+  const items: HTMLElement[] = [];
+  for (const card of shell.pendingList.querySelectorAll<HTMLElement>('article[data-proposal-id]')) {
+    const hunks = [...card.querySelectorAll<HTMLElement>('tbody.hunk[data-proposal-id]')];
+    if (hunks.length > 0 && !card.querySelector('.card-body')?.hasAttribute('hidden')) items.push(...hunks);
+    else items.push(card);
+  }
+  return items;
+}
+
+function keyOf(element: HTMLElement): string {
+  const proposalId = element.dataset.proposalId ?? '';
+  return element.tagName === 'TBODY' ? `${proposalId}#${element.dataset.hunkId ?? ''}` : proposalId;
+}
+
+function currentItem(items: HTMLElement[]): number {
+  const active = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
+  if (active && app.contains(active)) {
+    const found = items.findIndex((item) => item === active || item.contains(active));
+    if (found >= 0) return found;
+  }
+  return selectedKey === undefined ? -1 : items.findIndex((item) => keyOf(item) === selectedKey);
+}
+
+function select(item: HTMLElement | undefined): void {
+  if (!item) return;
+  selectedKey = keyOf(item);
+  markSelected();
+  item.focus({ preventScroll: true });
+  item.scrollIntoView({ block: 'nearest' });
+}
+
+function markSelected(): void {
+  for (const old of app.querySelectorAll('.selected')) old.classList.remove('selected');
+  if (selectedKey === undefined) return;
+  const item = keyItems().find((i) => keyOf(i) === selectedKey);
+  item?.classList.add('selected');
+}
+
+function onKey(action: KeyAction): void {
+  const items = keyItems();
+  if (items.length === 0) {
+    announce('Nothing is waiting for your review.');
+    return;
+  }
+  const index = currentItem(items);
+  if (action === 'next' || action === 'previous') {
+    const step = action === 'next' ? 1 : -1;
+    const target = index < 0 ? (action === 'next' ? 0 : items.length - 1) : Math.min(items.length - 1, Math.max(0, index + step));
+    select(items[target]);
+    return;
+  }
+  const item = items[index < 0 ? 0 : index];
+  if (!item) return;
+  if (index < 0) select(item);
+  const proposalId = item.dataset.proposalId ?? '';
+  const proposal = proposals?.find((p) => p.id === proposalId);
+  if (!proposal) return;
+  if (action === 'edit') {
+    startEdit(proposal);
+    return;
+  }
+  const verdict: Verdict = action === 'accept' ? 'approve' : 'reject';
+  // The next item gets the selection, so a run of keys walks through the queue.
+  const after = items[(index < 0 ? 0 : index) + 1] ?? items[(index < 0 ? 0 : index) - 1];
+  selectedKey = after ? keyOf(after) : undefined;
+  if (item.tagName === 'TBODY') chooseHunk(proposalId, item.dataset.hunkId ?? '', verdict);
+  else if (proposal.kind === 'question' && verdict === 'approve') announce('A question is answered in the Warden Session view.');
+  else decide(proposalId, verdict);
+  const next = keyItems().find((i) => keyOf(i) === selectedKey);
+  if (next) select(next);
 }
 
 function decide(proposalId: string, verdict: Verdict): void {
@@ -854,6 +1358,42 @@ app.addEventListener('click', (event) => {
     case 'openDiff':
       if (proposalId !== undefined) post({ type: 'openDiff', proposalId });
       return;
+    case 'hunkApprove':
+    case 'hunkReject':
+      if (proposalId !== undefined && target.dataset.hunkId !== undefined) chooseHunk(proposalId, target.dataset.hunkId, target.dataset.action === 'hunkApprove' ? 'approve' : 'reject');
+      return;
+    case 'edit':
+    case 'editCommand': {
+      const proposal = proposals?.find((p) => p.id === proposalId);
+      if (proposal) startEdit(proposal);
+      return;
+    }
+    case 'acceptEdited':
+    case 'runEditedCommand':
+      if (proposalId !== undefined) submitDraft(proposalId);
+      return;
+    case 'cancelEdit':
+      if (proposalId === undefined) return;
+      ui.drafts.delete(proposalId);
+      cardErrors.delete(proposalId);
+      saveUi();
+      render();
+      findCard(proposalId)?.querySelector<HTMLButtonElement>('button[data-action="edit"], button[data-action="editCommand"]')?.focus();
+      return;
+    case 'acceptFile':
+    case 'rejectFile': {
+      const key = target.dataset.group;
+      const group = groupPending((proposals ?? []).filter((p) => p.state === 'pending'))
+        .flatMap((g) => g.files)
+        .find((g) => g.key === key);
+      if (group) decideMany(group.proposals, target.dataset.action === 'acceptFile' ? 'approve' : 'reject', group.file === '' ? `every ${group.label.toLowerCase()} proposal` : `every proposal in ${group.file}`);
+      return;
+    }
+    case 'rejectAll': {
+      const pending = (proposals ?? []).filter((p) => p.state === 'pending');
+      decideMany(pending, 'reject', `all ${pending.length} waiting proposals`);
+      return;
+    }
     case 'toggle': {
       const proposal = proposals?.find((p) => p.id === proposalId);
       if (!proposal) return;
@@ -891,6 +1431,31 @@ window.addEventListener(
   },
   { passive: true },
 );
+
+app.addEventListener('input', (event) => {
+  const area = event.target instanceof HTMLTextAreaElement ? event.target : undefined;
+  const proposalId = area?.dataset.proposalId;
+  const draft = proposalId === undefined ? undefined : ui.drafts.get(proposalId);
+  if (!area || proposalId === undefined || !draft) return;
+  ui.drafts.set(proposalId, { ...draft, text: area.value });
+  saveDraftsSoon();
+});
+
+/** While the reviewer types, the single-key keybindings (a, r, j...) must not act. */
+function isTextField(target: EventTarget | null): boolean {
+  return target instanceof HTMLTextAreaElement || (target instanceof HTMLInputElement && target.type !== 'checkbox' && target.type !== 'button');
+}
+let textFocus = false;
+function setTextFocus(editing: boolean): void {
+  if (editing === textFocus) return;
+  textFocus = editing;
+  post({ type: 'textFocus', editing });
+}
+document.addEventListener('focusin', (event) => setTextFocus(isTextField(event.target)));
+document.addEventListener('focusout', (event) => {
+  if (isTextField(event.target) && !isTextField(event.relatedTarget)) setTextFocus(false);
+});
+window.addEventListener('blur', () => setTextFocus(false));
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const parsed = parseExtensionMessage(event.data);

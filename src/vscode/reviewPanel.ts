@@ -155,6 +155,8 @@ export class ReviewPanel implements vscode.Disposable {
     const message: WebviewMessage = parsed.message;
     switch (message.type) {
       case 'ready':
+        // A new document has no text field focused; a stale "typing" flag would disable the keys.
+        this.handlers.setTextFocus(false);
         this.ready = true;
         this.postState();
         return;
@@ -195,6 +197,7 @@ export class ReviewPanel implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     if (ReviewPanel.instance === this) ReviewPanel.instance = undefined;
+    this.handlers.setTextFocus(false);
     if (this.stateTimer !== undefined) clearTimeout(this.stateTimer);
     this.stateTimer = undefined;
     for (const subscription of this.subscriptions.splice(0)) subscription.dispose();
@@ -378,6 +381,7 @@ export class ReviewPanel implements vscode.Disposable {
       nonce: createNonce(),
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'review.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'review.css')).toString(),
+      extraStyleUris: [webview.asWebviewUri(vscode.Uri.joinPath(media, 'codicons', 'codicon.css')).toString()],
     });
   }
 }

@@ -15,6 +15,8 @@ export interface WebviewHtmlParams {
   scriptUri: string;
   /** `webview.asWebviewUri(...)` of the panel's stylesheet, as a string. */
   styleUri: string;
+  /** Stylesheets loaded before it (e.g. the codicon font's), from the same media folder. */
+  extraStyleUris?: string[];
 }
 
 /** 128 random bits from the OS CSPRNG, base64 (never Math.random). */
@@ -45,7 +47,7 @@ export function webviewShellHtml(params: WebviewHtmlParams & { title: string; lo
   <meta charset="UTF-8">
   <meta http-equiv="Content-Security-Policy" content="${escapeAttribute(csp)}">
   <meta name="viewport" content="width=device-width, initial-scale=1.0">
-  <link rel="stylesheet" href="${escapeAttribute(params.styleUri)}">
+${(params.extraStyleUris ?? []).map((uri) => `  <link rel="stylesheet" href="${escapeAttribute(uri)}">\n`).join('')}  <link rel="stylesheet" href="${escapeAttribute(params.styleUri)}">
   <title>${escapeText(params.title)}</title>
 </head>
 <body>

@@ -118,6 +118,8 @@ describe('per-hunk and edited decisions', () => {
     const edited = audit.find((e) => e.type === 'command.edited');
     assert.equal(edited?.data.commandLine, 'npm test -- --grep greet');
     assert.equal((store.get(proposal.id) as CommandProposal).proposedCommandLine, 'npm test');
+    const output = await h.terminalOutput({ sessionId: 'x', terminalId: response.terminalId });
+    assert.match(output.output, /^\[warden\] The reviewer edited your command before it ran\.\n\[warden\] You asked for: npm test\n\[warden\] It ran instead: npm test -- --grep greet\n/, 'the agent reads it in the output');
   });
 
   it('an edited command the policy denies is refused naming the rule, and nothing runs', async () => {

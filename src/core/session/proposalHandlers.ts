@@ -84,6 +84,8 @@ interface WriteGrant {
 export class ProposalHandlers implements AcpClientHandlers {
   private readonly writeGrants: WriteGrant[] = [];
   private readonly commandGrants: Array<{ commandLine: string; proposalId: string }> = [];
+  /** Notes the agent reads first in a terminal's output (the reviewer edited its command). */
+  private readonly terminalNotes = new Map<string, string>();
 
   constructor(private readonly deps: ProposalHandlerDeps) {}
 
@@ -235,6 +237,8 @@ export class ProposalHandlers implements AcpClientHandlers {
       throw refusal(`Warden could not start the command: ${message(error)}`);
     }
     const terminalId = this.deps.terminals.add(running);
+    // Agents read what ran through the terminal's output: the first lines say it was edited.
+    if (edited) this.terminalNotes.set(terminalId, `[warden] The reviewer edited your command before it ran.\n[warden] You asked for: ${commandLine}\n[warden] It ran instead: ${edited.commandLine}\n`);
     void running.exited.then(async (status) => {
       const output = running.output();
       const result = {
@@ -256,7 +260,7 @@ export class ProposalHandlers implements AcpClientHandlers {
     const terminal = this.deps.terminals.get(params.terminalId);
     const { text, truncated } = terminal.output();
     const status = await settledStatus(terminal);
-    return { output: text, truncated, ...(status ? { exitStatus: status } : {}) };
+    return { output: `${this.terminalNotes.get(params.terminalId) ?? ''}${text}`, truncated, ...(status ? { exitStatus: status } : {}) };
   }
 
   async waitForTerminalExit(params: acp.WaitForTerminalExitRequest): Promise<acp.WaitForTerminalExitResponse> {
@@ -270,6 +274,7 @@ export class ProposalHandlers implements AcpClientHandlers {
 
   async releaseTerminal(params: acp.ReleaseTerminalRequest): Promise<acp.ReleaseTerminalResponse> {
     await this.deps.terminals.release(params.terminalId);
+    this.terminalNotes.delete(params.terminalId);
     return {};
   }
 
