@@ -22,6 +22,7 @@ import {
   type Verdict,
   type WebviewMessage,
 } from '../../src/shared/reviewProtocol';
+import { commandIsEditable, textIsEditable } from '../../src/core/proposals/editable';
 import type { RiskLabel } from '../../src/core/proposals/riskLabel';
 
 interface VsCodeApi {
@@ -505,9 +506,7 @@ function cardKey(proposal: ProposalView): string {
 
 /** Whether the reviewer can edit this proposal's text before accepting (a text edit Warden writes itself). */
 function canEditText(proposal: ProposalView): proposal is EditProposalView {
-  if (proposal.kind !== 'edit' || proposal.state !== 'pending') return false;
-  const change = proposal.sandboxChange;
-  return !change || (!change.binary && change.change !== 'delete' && change.change !== 'symlink');
+  return proposal.kind === 'edit' && textIsEditable(proposal);
 }
 
 /** Per-hunk controls for a pending text edit of an existing file with more than one hunk. */
@@ -792,7 +791,7 @@ function actions(proposal: ProposalView): HTMLElement {
     edit.setAttribute('aria-keyshortcuts', 'E');
     bar.appendChild(edit);
   }
-  if (proposal.kind === 'command') {
+  if (commandIsEditable(proposal)) {
     const edit = button('Edit command…', 'editCommand', { proposalId: proposal.id, className: 'button secondary', ariaLabel: `Edit the command before running it: ${proposal.title}`, disabled: sending !== undefined });
     edit.setAttribute('aria-keyshortcuts', 'E');
     bar.appendChild(edit);
@@ -1202,6 +1201,7 @@ function startEdit(proposal: ProposalView): void {
   ui.open.set(proposal.id, true);
   cardErrors.delete(proposal.id);
   if (proposal.kind === 'command') {
+    if (!commandIsEditable(proposal)) return;
     ui.drafts.set(proposal.id, { kind: 'command', text: proposal.commandLine });
     saveUi();
     render();

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ReviewChoice } from '../core/proposals/decisions';
+import { textIsEditable } from '../core/proposals/editable';
 import type { HunkVerdict } from '../core/proposals/hunkChoices';
 import type { Proposal } from '../core/proposals/model';
 import { riskLabels } from '../core/proposals/risk';
@@ -295,8 +296,9 @@ export class ReviewPanel implements vscode.Disposable {
       this.fail(proposalId, proposal ? `"${proposal.title}" cannot be edited: it is ${proposal.kind === 'edit' ? proposal.state : `a ${proposal.kind}, not a file edit`}.` : 'Could not edit the proposal: it no longer exists.');
       return;
     }
-    if (proposal.sandboxChange && (proposal.sandboxChange.binary || proposal.sandboxChange.change === 'delete' || proposal.sandboxChange.change === 'symlink')) {
-      this.fail(proposalId, `"${proposal.title}" is not text Warden can edit (${proposal.sandboxChange.binary ? 'binary content' : proposal.sandboxChange.change}).`);
+    if (!textIsEditable(proposal)) {
+      const why = proposal.sandboxChange ? (proposal.sandboxChange.binary ? 'binary content' : `a ${proposal.sandboxChange.change}`) : `it came through ${proposal.origin}, where the agent applies its own version`;
+      this.fail(proposalId, `"${proposal.title}" can only be accepted or rejected as it is (${why}).`);
       return;
     }
     if (proposal.newText.length > MAX_PANEL_EDIT_CHARS) {

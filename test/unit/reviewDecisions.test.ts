@@ -99,7 +99,7 @@ describe('per-hunk and edited decisions', () => {
   });
 
   it('a hunk decision made against an older diff is refused (re-diffed since)', () => {
-    const proposal = { kind: 'edit', id: 'p', newHash: 'now', oldText: OLD, newText: NEW, path: 'a' } as EditProposal;
+    const proposal = { kind: 'edit', id: 'p', state: 'pending', origin: 'fs/write_text_file', title: 'Edit a', newHash: 'now', oldText: OLD, newText: NEW, path: 'a' } as EditProposal;
     assert.throws(() => decisionFor(proposal, { kind: 'hunks', accepted: [0], rejected: [1], newHash: 'before' }, reviewer), ReviewChoiceError);
     assert.equal(decisionFor({ ...proposal, newHash: 'now' }, { kind: 'hunks', accepted: [], rejected: [0, 1], newHash: 'now' }, reviewer).verdict, 'reject');
     const all = decisionFor(proposal, { kind: 'hunks', accepted: [0, 1], rejected: [], newHash: 'now' }, reviewer);

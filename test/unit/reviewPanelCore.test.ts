@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { ReviewChoice } from '../../src/core/proposals/decisions';
+import { decisionFor, type ReviewChoice } from '../../src/core/proposals/decisions';
 import { HunkChoices } from '../../src/core/proposals/hunkChoices';
 import type { CommandProposal, EditProposal, Proposal } from '../../src/core/proposals/model';
 import { riskLabels } from '../../src/core/proposals/risk';
@@ -34,6 +34,17 @@ describe('Review panel core: shared hunk choices and risk labels', () => {
     await assert.rejects(choices.choose(proposal.id, 'h9', 'approve'), /no hunk h9/);
     const create = store.add({ ...edit('b', '', 'x\n'), oldText: null, baseHash: null });
     await assert.rejects(choices.choose(create.id, 'h0', 'approve'), /no hunks to decide one by one/);
+  });
+
+  it('only what Warden writes or runs itself can be changed before accepting (a Codex approval is accept or decline)', () => {
+    const reviewer = { kind: 'human' as const, name: 'Ada', source: 'test' };
+    const codexEdit: EditProposal = { ...edit('c', lines, changed), origin: 'item/fileChange/requestApproval' };
+    assert.throws(() => decisionFor(codexEdit, { kind: 'hunks', accepted: [0], rejected: [1], newHash: codexEdit.newHash }, reviewer), /can only be accepted or rejected as it is/);
+    assert.throws(() => decisionFor(codexEdit, { kind: 'editedText', text: 'x' }, reviewer), /item\/fileChange\/requestApproval/);
+    const codexCommand: CommandProposal = { ...command('npm test'), origin: 'item/commandExecution/requestApproval' };
+    assert.throws(() => decisionFor(codexCommand, { kind: 'editedCommand', commandLine: 'npm test -- x' }, reviewer), /can only be accepted or rejected/);
+    assert.equal(decisionFor(command('npm test'), { kind: 'editedCommand', commandLine: 'npm test -- x' }, reviewer).editedCommand, 'npm test -- x');
+    assert.equal(decisionFor(codexEdit, { kind: 'verdict', verdict: 'approve' }, reviewer).verdict, 'approve');
   });
 
   it('labels protected paths, irreversible actions, network commands, unclear commands and scope refusals with the reason', () => {

@@ -1,4 +1,5 @@
 import type { Decision, Proposal, Reviewer } from './model';
+import { commandIsEditable, textIsEditable } from './editable';
 import { applySelectedHunks, describeHunks, hunkChoiceProblem, hunkId, splitHunks, type HunkChoice } from './hunks';
 
 /**
@@ -24,6 +25,7 @@ export function decisionFor(proposal: Proposal, choice: ReviewChoice, reviewer: 
       return { ...base, verdict: choice.verdict, ...(choice.reason ? { reason: choice.reason } : {}) };
     case 'hunks': {
       if (proposal.kind !== 'edit') throw new ReviewChoiceError('Only an edit proposal has hunks');
+      if (!textIsEditable(proposal)) throw new ReviewChoiceError(notChangeable(proposal));
       if (proposal.newHash !== choice.newHash) throw new ReviewChoiceError(`${proposal.path} was re-diffed since you looked at it; its hunks changed: look again`);
       const count = splitHunks(proposal.oldText, proposal.newText).length;
       const problem = hunkChoiceProblem(count, choice);
@@ -36,6 +38,7 @@ export function decisionFor(proposal: Proposal, choice: ReviewChoice, reviewer: 
     }
     case 'editedText':
       if (proposal.kind !== 'edit') throw new ReviewChoiceError('Only an edit proposal has content to edit');
+      if (!textIsEditable(proposal)) throw new ReviewChoiceError(notChangeable(proposal));
       if (choice.newHash !== undefined && proposal.newHash !== choice.newHash) {
         throw new ReviewChoiceError(`${proposal.path} was re-diffed since you started editing; your text is kept in the editor box: compare it with the new diff and accept again`);
       }
@@ -43,6 +46,7 @@ export function decisionFor(proposal: Proposal, choice: ReviewChoice, reviewer: 
       return { ...base, verdict: 'approve', editedText: choice.text, reason: 'edited by the reviewer before applying' };
     case 'editedCommand': {
       if (proposal.kind !== 'command') throw new ReviewChoiceError('Only a command proposal has a command line to edit');
+      if (!commandIsEditable(proposal)) throw new ReviewChoiceError(notChangeable(proposal));
       const commandLine = choice.commandLine.trim();
       if (commandLine === '') throw new ReviewChoiceError('The edited command is empty');
       if (commandLine === proposal.commandLine) return { ...base, verdict: 'approve' };
@@ -70,4 +74,9 @@ export function appliedContent(proposal: Extract<Proposal, { kind: 'edit' }>): A
     return { text, change: { kind: 'hunks', accepted, rejected, summary } };
   }
   return { text: proposal.newText };
+}
+
+function notChangeable(proposal: Proposal): string {
+  if (proposal.state !== 'pending') return `"${proposal.title}" is already ${proposal.state}`;
+  return `"${proposal.title}" can only be accepted or rejected as it is: it came through ${proposal.origin}, where the agent applies or runs its own version`;
 }

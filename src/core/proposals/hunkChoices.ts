@@ -1,14 +1,14 @@
 import type { ReviewChoice } from './decisions';
 import { splitHunks } from './hunks';
 import type { EditProposal, Proposal } from './model';
-import { isTextEdit } from './rebase';
+import { textIsEditable } from './editable';
 import type { ProposalStore } from './store';
 
 export type HunkVerdict = 'approve' | 'reject';
 
 /** Per-hunk decisions are offered for text edits of existing files that Warden writes itself. */
 export function supportsHunks(proposal: Proposal): proposal is EditProposal & { oldText: string } {
-  return proposal.kind === 'edit' && proposal.oldText !== null && isTextEdit(proposal);
+  return proposal.kind === 'edit' && proposal.oldText !== null && textIsEditable(proposal);
 }
 
 export interface HunkChoicesDeps {

@@ -1,0 +1,32 @@
+/**
+ * Which proposals a reviewer may change before accepting (some hunks only, edited text, an
+ * edited command). Only where Warden itself writes the bytes or runs the command and can tell
+ * the agent what changed: an ACP `fs/write_text_file`, a change found in the sandbox copy, an
+ * ACP terminal. A Codex approval is answered accept/decline and Codex applies or runs its own
+ * version, so changing it would report one thing and do another. No imports: the webview
+ * uses this too.
+ */
+
+interface EditableShape {
+  kind: string;
+  origin: string;
+  state: string;
+  /** Edits: null for a create (it has a single hunk). */
+  oldText?: string | null;
+  sandboxChange?: { change: string; binary: boolean };
+}
+
+const WRITTEN_BY_WARDEN = new Set(['fs/write_text_file', 'sandbox/change']);
+const RUN_BY_WARDEN = new Set(['terminal/create']);
+
+/** An edit whose text the reviewer may change (or keep only some hunks of). */
+export function textIsEditable(proposal: EditableShape): boolean {
+  if (proposal.kind !== 'edit' || proposal.state !== 'pending' || !WRITTEN_BY_WARDEN.has(proposal.origin)) return false;
+  const change = proposal.sandboxChange;
+  return !change || (!change.binary && change.change !== 'delete' && change.change !== 'symlink');
+}
+
+/** A command whose command line the reviewer may change before it runs. */
+export function commandIsEditable(proposal: EditableShape): boolean {
+  return proposal.kind === 'command' && proposal.state === 'pending' && RUN_BY_WARDEN.has(proposal.origin);
+}
