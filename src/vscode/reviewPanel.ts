@@ -206,31 +206,7 @@ export class ReviewPanel implements vscode.Disposable {
   }
 
   private async decide(proposalId: string, verdict: Verdict): Promise<void> {
-    const action = verdict === 'approve' ? 'accept' : 'reject';
-    const proposal = this.store.get(proposalId);
-    if (!proposal) {
-      this.fail(proposalId, `Could not ${action} the proposal: it no longer exists.`);
-      return;
-    }
-    if (proposal.state !== 'pending') {
-      // The webview showed an older snapshot; never re-decide, just show the current state.
-      this.fail(proposalId, `Could not ${action} "${proposal.title}": it is already ${proposal.state}.`);
-      this.postState();
-      return;
-    }
-    if (this.deciding.has(proposalId)) {
-      this.log.warn(`[review] dropped a second decision on ${proposalId} while the first is being recorded`);
-      return;
-    }
-    this.deciding.add(proposalId);
-    try {
-      await this.handlers.decide(proposalId, verdict);
-    } catch (error) {
-      this.fail(proposalId, `Could not ${action} "${proposal.title}": ${errorText(error)}`);
-      this.postState();
-    } finally {
-      this.deciding.delete(proposalId);
-    }
+    await this.guarded(proposalId, verdict === 'approve' ? 'accept' : 'reject', () => this.handlers.decide(proposalId, verdict));
   }
 
   /** Runs a reviewer action on a pending proposal; a failure is shown, and nothing is approved by it. */
@@ -241,6 +217,7 @@ export class ReviewPanel implements vscode.Disposable {
       return;
     }
     if (proposal.state !== 'pending') {
+      // The webview showed an older snapshot; never re-decide, just show the current state.
       this.fail(proposalId, `Could not ${what} "${proposal.title}": it is already ${proposal.state}.`);
       this.postState();
       return;

@@ -51,7 +51,8 @@ async function openFile(page: Page, relative: string): Promise<void> {
   // Through the palette (it retries); a key press can land in a focused webview instead.
   await runCommand(page, 'Go to File...');
   await submitQuickInput(page, relative, { waitForItem: path.basename(relative) });
-  await page.locator(`.monaco-editor[data-uri$="${path.basename(relative)}"] .view-lines`).first().waitFor({ state: 'visible' });
+  // An editor of the same file may sit hidden in another group (beside the Review panel): wait for a visible one.
+  await page.locator(`.monaco-editor[data-uri$="${path.basename(relative)}"] .view-lines`).filter({ visible: true }).first().waitFor({ state: 'visible' });
 }
 
 async function startDocumentSession(page: Page, folder: string, previous: string | undefined): Promise<string> {
@@ -103,6 +104,41 @@ describe('e2e: review in the editor, stale files and reloads', function () {
     const written = readFileSync(greetPath, 'utf8');
     assert.ok(written.startsWith('// greet.js:'), `the accepted hunk (the header) is applied: ${written}`);
     assert.ok(!written.includes('End of greet.js'), 'the rejected hunk (the footer) is not');
+    await runCommand(page, 'Warden: Stop Session');
+  });
+
+  it('typing in the file re-diffs the proposal (unsaved text included); typing on a line it changes makes it stale, and a stale proposal is never written', async () => {
+    const { page, folder } = vsc();
+    const greetPath = path.join(folder, 'src', 'greet.js');
+    const onDisk = readFileSync(greetPath, 'utf8');
+    const id = await startDocumentSession(page, folder, lastProposal);
+    lastProposal = id;
+    // One editor group: the file opens where the keys go.
+    await runCommand(page, 'View: Close All Editor Groups');
+    await openFile(page, 'src/greet.js');
+    await lensLine(page, 'Accept hunk 2/2').waitFor({ state: 'visible', timeout: 60_000 });
+
+    // A line far from both hunks: the proposal follows (re-diffed against the unsaved text).
+    await page.keyboard.press('Control+G');
+    await submitQuickInput(page, ':10');
+    await page.keyboard.press('End');
+    await page.keyboard.type(' // typed by the reviewer');
+    await eventually('proposal.rediffed in the audit log', () => auditEntries(folder).find((e) => e.type === 'proposal.rediffed' && e.data.proposalId === id));
+    await lensLine(page, 'Accept hunk 2/2').waitFor({ state: 'visible' });
+    assert.equal(readFileSync(greetPath, 'utf8'), onDisk, 'the typing is unsaved and nothing was written');
+
+    // The first line, which the header hunk's context needs: the change no longer fits.
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.type('/* mine */ ');
+    await eventually('edit.stale in the audit log', () => auditEntries(folder).find((e) => e.type === 'edit.stale' && e.data.proposalId === id));
+    await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept hunk' }).first().waitFor({ state: 'detached' });
+    await runCommand(page, 'Warden: Show Review Panel');
+    const review = await findFrame(page, `article.card[data-state="stale"]`);
+    assert.equal(await review.locator('article.card[data-state="stale"] button[data-action="approve"]').count(), 0, 'the panel offers no Accept either');
+    assert.equal(readFileSync(greetPath, 'utf8'), onDisk);
+    assert.ok(!auditEntries(folder).some((e) => e.type === 'edit.applied' && e.data.proposalId === id));
+    await openFile(page, 'src/greet.js');
+    await runCommand(page, 'File: Revert File');
     await runCommand(page, 'Warden: Stop Session');
   });
 
