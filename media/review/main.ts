@@ -1015,7 +1015,7 @@ function sessionGroup(session: SessionGroupData, itemFor: (proposal: ProposalVie
   const node = groupNode(`s|${session.sessionId}`, 'session-group', 'h3');
   const count = session.files.reduce((n, f) => n + f.proposals.length, 0);
   node.heading.replaceChildren(el('span', 'codicon codicon-hubot'), ' Session ');
-  node.heading.appendChild(textElement('code', 'session-id', session.sessionId.slice(0, 8)));
+  node.heading.appendChild(textElement('code', 'session-id', session.sessionId));
   node.heading.append(` · ${count} waiting`);
   node.heading.title = `Session ${session.sessionId}`;
   (node.item.firstElementChild as HTMLElement).dataset.session = session.sessionId;

@@ -1,0 +1,41 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { repoRoot } from './harness';
+
+/** What e2e tests read back from the opened workspace folder: the audit log and prepared fixtures. */
+
+/** Polls a condition until it holds or the deadline passes (the UI acts asynchronously). */
+export async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export type AuditEntry = { type: string; sessionId: string; actor: { kind: string }; data: Record<string, unknown> };
+
+/** Every entry of the workspace's audit log, oldest first. */
+export function auditEntries(folder: string): AuditEntry[] {
+  const dir = path.join(folder, '.warden', 'audit');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()
+    .flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean))
+    .map((line) => JSON.parse(line) as AuditEntry);
+}
+
+/** The demo workspace with a greet.js long enough that the demo agent's header and footer ("document greet.js") are two hunks. */
+export function twoHunkWorkspace(name = 'greeter'): { folder: string; dispose(): void } {
+  const temp = mkdtempSync(path.join(os.tmpdir(), 'warden-e2e-src-'));
+  const folder = path.join(temp, name);
+  cpSync(path.join(repoRoot, 'test', 'fixtures', 'workspaces', 'demo'), folder, { recursive: true });
+  const greetPath = path.join(folder, 'src', 'greet.js');
+  const helpers = Array.from({ length: 8 }, (_, i) => `const GREETING_${i + 1} = 'Hello';`).join('\n');
+  writeFileSync(greetPath, readFileSync(greetPath, 'utf8').replace('module.exports', `${helpers}\n\nmodule.exports`));
+  return { folder, dispose: () => rmSync(temp, { recursive: true, force: true }) };
+}
