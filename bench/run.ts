@@ -11,6 +11,7 @@ import * as diff from './diff';
 import * as extensionHost from './extensionHost';
 import { type BenchFigure, formatTable, ratio } from './lib';
 import * as policy from './policy';
+import * as reviewPanel from './reviewPanel';
 import * as sandbox from './sandbox';
 
 const suites: Record<string, () => Promise<BenchFigure[]>> = {
@@ -18,6 +19,7 @@ const suites: Record<string, () => Promise<BenchFigure[]>> = {
   diff: diff.run,
   extensionHost: extensionHost.run,
   policy: policy.run,
+  reviewPanel: reviewPanel.run,
   sandbox: sandbox.run,
 };
 

@@ -187,23 +187,38 @@ function textElement<K extends keyof HTMLElementTagNameMap>(tag: K, className: s
   return element;
 }
 
-function formatTime(iso: string): { text: string; title: string } {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return { text: iso, title: iso };
-  const sameDay = date.toDateString() === new Date().toDateString();
-  const text = sameDay
-    ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
-    : date.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-  return { text, title: date.toLocaleString() };
+// toLocale*String builds a new formatter on every call (tens of ms for a long queue); these are built once.
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const dayTimeFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+let todayCache = { at: 0, text: '' };
+function today(): string {
+  const now = Date.now();
+  if (now - todayCache.at > 1000) todayCache = { at: now, text: new Date(now).toDateString() };
+  return todayCache.text;
 }
 
+function formatTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return (date.toDateString() === today() ? timeFormat : dayTimeFormat).format(date);
+}
+
+/** The full date is a tooltip, written when the pointer or focus first reaches it (formatting 1,000 up front is slow). */
 function timeElement(iso: string): HTMLTimeElement {
-  const { text, title } = formatTime(iso);
-  const time = el('time', undefined, text);
+  const time = el('time', undefined, formatTime(iso));
   time.dateTime = iso;
-  time.title = title;
   return time;
 }
+
+function addTimeTitle(event: Event): void {
+  const target = event.target;
+  if (!(target instanceof HTMLTimeElement) || target.title !== '') return;
+  const date = new Date(target.dateTime);
+  target.title = Number.isNaN(date.getTime()) ? target.dateTime : fullFormat.format(date);
+}
+document.addEventListener('mouseover', addTimeTitle);
 
 // ---------------------------------------------------------------- unified diff
 
@@ -551,6 +566,49 @@ function renderRisks(body: HTMLElement, labels: RiskLabel[], check: TextCheck): 
   body.appendChild(list);
 }
 
+/**
+ * Card bodies (mostly diff tables) are what makes a long queue slow to build and lay out. The
+ * first EAGER_BODIES open cards of a render get theirs at once; the others get a placeholder of
+ * about the right height and are filled when they come near the viewport, or when the reviewer
+ * opens or selects them.
+ */
+const EAGER_BODIES = 30;
+let eagerBodies = EAGER_BODIES;
+const deferredBodies = new Map<HTMLElement, () => void>();
+const bodyObserver =
+  typeof IntersectionObserver === 'function'
+    ? new IntersectionObserver(
+        (entries) => {
+          for (const entry of entries) if (entry.isIntersecting && entry.target instanceof HTMLElement) fillDeferred(entry.target);
+        },
+        { rootMargin: '200% 0px' },
+      )
+    : undefined;
+
+function fillDeferred(card: HTMLElement): void {
+  const fill = deferredBodies.get(card);
+  if (!fill) return;
+  deferredBodies.delete(card);
+  bodyObserver?.unobserve(card);
+  fill();
+}
+
+/** Forgets placeholders of cards that were replaced or removed. */
+function pruneDeferred(): void {
+  for (const card of [...deferredBodies.keys()]) {
+    if (card.isConnected) continue;
+    deferredBodies.delete(card);
+    bodyObserver?.unobserve(card);
+  }
+}
+
+function estimatedBodyHeight(proposal: ProposalView): number {
+  const diff = proposal.kind === 'edit' ? proposal.diff : proposal.kind === 'permission' ? (proposal.edit?.diff ?? '') : '';
+  let rows = 0;
+  for (let at = diff.indexOf('\n'); at >= 0 && rows < DIFF_ROW_LIMIT; at = diff.indexOf('\n', at + 1)) rows++;
+  return 90 + rows * 19;
+}
+
 function buildCard(proposal: ProposalView): HTMLLIElement {
   const check: TextCheck = { hidden: false };
   const open = isOpen(proposal);
@@ -571,7 +629,6 @@ function buildCard(proposal: ProposalView): HTMLLIElement {
   });
   toggle.setAttribute('aria-expanded', String(open));
   toggle.setAttribute('aria-controls', `body-${domId}`);
-  toggle.appendChild(el('span', 'chevron'));
   const title = textElement('h3', 'card-title', proposal.title, check);
   title.id = `title-${domId}`;
   header.append(toggle, el('span', `badge kind-badge kind-${proposal.kind}`, KIND_LABELS[proposal.kind]), title);
@@ -598,6 +655,28 @@ function buildCard(proposal: ProposalView): HTMLLIElement {
   const body = el('div', 'card-body');
   body.id = `body-${domId}`;
   body.hidden = !open;
+  const fill = (): void => {
+    delete body.dataset.deferred;
+    body.style.removeProperty('min-height');
+    fillBody(body, proposal, labels, check);
+  };
+  if (open && eagerBodies > 0) {
+    eagerBodies--;
+    fill();
+  } else {
+    // Built when the card nears the viewport (or is opened or selected): a long queue renders fast.
+    body.dataset.deferred = 'true';
+    item.classList.add('far');
+    if (open) body.style.minHeight = `${estimatedBodyHeight(proposal)}px`;
+    deferredBodies.set(card, fill);
+    if (open) bodyObserver?.observe(card);
+  }
+  card.appendChild(body);
+  return item;
+}
+
+/** The card's body: risks, the diff or command, the outcome, errors, and the actions or the draft editor. */
+function fillBody(body: HTMLElement, proposal: ProposalView, labels: RiskLabel[], check: TextCheck): void {
   renderRisks(body, labels, check);
   switch (proposal.kind) {
     case 'edit':
@@ -634,8 +713,6 @@ function buildCard(proposal: ProposalView): HTMLLIElement {
     const draft = ui.drafts.get(proposal.id);
     body.appendChild(draft ? draftEditor(proposal, draft) : actions(proposal));
   }
-  card.appendChild(body);
-  return item;
 }
 
 function renderEdit(body: HTMLElement, proposal: EditProposalView, check: TextCheck): void {
@@ -989,9 +1066,17 @@ function groupPending(pending: ProposalView[]): SessionGroupData[] {
 }
 
 /** Group containers are kept between renders so cards (and the focus in them) are not moved needlessly. */
-const groupNodes = new Map<string, { item: HTMLLIElement; heading: HTMLElement; list: HTMLOListElement; actions: HTMLElement }>();
+interface GroupNode {
+  item: HTMLLIElement;
+  heading: HTMLElement;
+  list: HTMLOListElement;
+  actions: HTMLElement;
+  /** What the header shows, to skip rebuilding it when nothing changed. */
+  headerKey: string;
+}
+const groupNodes = new Map<string, GroupNode>();
 
-function groupNode(key: string, className: string, headingTag: 'h3' | 'h4'): { item: HTMLLIElement; heading: HTMLElement; list: HTMLOListElement; actions: HTMLElement } {
+function groupNode(key: string, className: string, headingTag: 'h3' | 'h4'): GroupNode {
   let node = groupNodes.get(key);
   if (!node) {
     const item = el('li', `${className}-item`);
@@ -1005,7 +1090,7 @@ function groupNode(key: string, className: string, headingTag: 'h3' | 'h4'): { i
     const list = el('ol', className === 'session-group' ? 'file-groups' : 'cards');
     section.append(header, list);
     item.appendChild(section);
-    node = { item, heading, list, actions };
+    node = { item, heading, list, actions, headerKey: '' };
     groupNodes.set(key, node);
   }
   return node;
@@ -1014,17 +1099,34 @@ function groupNode(key: string, className: string, headingTag: 'h3' | 'h4'): { i
 function sessionGroup(session: SessionGroupData, itemFor: (proposal: ProposalView) => HTMLLIElement): HTMLLIElement {
   const node = groupNode(`s|${session.sessionId}`, 'session-group', 'h3');
   const count = session.files.reduce((n, f) => n + f.proposals.length, 0);
-  node.heading.replaceChildren(el('span', 'codicon codicon-hubot'), ' Session ');
-  node.heading.appendChild(textElement('code', 'session-id', session.sessionId));
-  node.heading.append(` · ${count} waiting`);
-  node.heading.title = `Session ${session.sessionId}`;
-  (node.item.firstElementChild as HTMLElement).dataset.session = session.sessionId;
+  // Headers are rebuilt only when what they show changed: a long queue re-renders quickly.
+  const headerKey = String(count);
+  if (node.headerKey !== headerKey) {
+    node.headerKey = headerKey;
+    node.heading.replaceChildren(el('span', 'codicon codicon-hubot'), ' Session ');
+    node.heading.appendChild(textElement('code', 'session-id', session.sessionId));
+    node.heading.append(` · ${count} waiting`);
+    node.heading.title = `Session ${session.sessionId}`;
+    (node.item.firstElementChild as HTMLElement).dataset.session = session.sessionId;
+  }
   placeChildren(node.list, session.files.map((file) => fileGroup(file, itemFor)));
   return node.item;
 }
 
 function fileGroup(group: FileGroupData, itemFor: (proposal: ProposalView) => HTMLLIElement): HTMLLIElement {
   const node = groupNode(group.key, 'file-group', 'h4');
+  const acceptable = group.proposals.filter((p) => p.kind !== 'question').length;
+  const bulkBusy = group.proposals.every((p) => busy.has(p.id));
+  const headerKey = JSON.stringify([group.label, group.proposals.length, acceptable, bulkBusy]);
+  if (node.headerKey !== headerKey) {
+    node.headerKey = headerKey;
+    fileGroupHeader(node, group, acceptable, bulkBusy);
+  }
+  placeChildren(node.list, group.proposals.map(itemFor));
+  return node.item;
+}
+
+function fileGroupHeader(node: GroupNode, group: FileGroupData, acceptable: number, bulkBusy: boolean): void {
   const section = node.item.firstElementChild as HTMLElement;
   section.dataset.file = group.file;
   const icon = el('span', `codicon ${group.file === '' ? 'codicon-terminal' : 'codicon-file'}`);
@@ -1032,13 +1134,15 @@ function fileGroup(group: FileGroupData, itemFor: (proposal: ProposalView) => HT
   node.heading.replaceChildren(icon, ' ');
   node.heading.appendChild(textElement('span', group.file === '' ? 'group-label' : 'group-label file-path', group.label));
   node.heading.append(el('span', 'count', String(group.proposals.length)));
+  if (group.proposals.length < 2) {
+    node.actions.replaceChildren();
+    return;
+  }
   const where = group.file === '' ? `${group.label.toLowerCase()}` : group.label;
-  const acceptable = group.proposals.filter((p) => p.kind !== 'question');
-  const bulkBusy = group.proposals.every((p) => busy.has(p.id));
   const acceptAll = button(group.file === '' ? 'Accept all' : 'Accept all in file', 'acceptFile', {
     className: 'button small secondary',
-    ariaLabel: `Accept all ${acceptable.length} in ${where}`,
-    disabled: bulkBusy || acceptable.length === 0,
+    ariaLabel: `Accept all ${acceptable} in ${where}`,
+    disabled: bulkBusy || acceptable === 0,
   });
   const rejectAll = button(group.file === '' ? 'Reject all' : 'Reject all in file', 'rejectFile', {
     className: 'button small secondary',
@@ -1046,14 +1150,13 @@ function fileGroup(group: FileGroupData, itemFor: (proposal: ProposalView) => HT
     disabled: bulkBusy,
   });
   for (const b of [acceptAll, rejectAll]) b.dataset.group = group.key;
-  node.actions.replaceChildren(...(group.proposals.length > 1 ? [acceptAll, rejectAll] : []));
-  placeChildren(node.list, group.proposals.map(itemFor));
-  return node.item;
+  node.actions.replaceChildren(acceptAll, rejectAll);
 }
 
 function render(): void {
   if (proposals === undefined) return;
   shell ??= buildShell();
+  eagerBodies = EAGER_BODIES;
   const pending = proposals.filter((p) => p.state === 'pending').sort(byCreated);
   const history = proposals.filter((p) => p.state !== 'pending').sort((a, b) => byCreated(b, a));
   const previousPendingIds = [...shell.pendingList.querySelectorAll<HTMLElement>('article[data-proposal-id]')].map((c) => c.dataset.proposalId ?? '');
@@ -1074,6 +1177,7 @@ function render(): void {
   const usedGroups = new Set(groups.flatMap((g) => [`s|${g.sessionId}`, ...g.files.map((f) => f.key)]));
   for (const key of [...groupNodes.keys()]) if (!usedGroups.has(key)) groupNodes.delete(key);
   placeChildren(shell.historyList, history.map(itemFor));
+  pruneDeferred();
 
   const total = proposals.length;
   shell.loading.hidden = !(loading && total === 0);
@@ -1285,7 +1389,12 @@ function currentItem(items: HTMLElement[]): number {
     const found = items.findIndex((item) => item === active || item.contains(active));
     if (found >= 0) return found;
   }
-  return selectedKey === undefined ? -1 : items.findIndex((item) => keyOf(item) === selectedKey);
+  if (selectedKey === undefined) return -1;
+  const exact = items.findIndex((item) => keyOf(item) === selectedKey);
+  if (exact >= 0) return exact;
+  // A card selected before its body (and hunks) were built: its first hunk.
+  const proposalId = selectedKey.split('#')[0];
+  return items.findIndex((item) => item.dataset.proposalId === proposalId);
 }
 
 function select(item: HTMLElement | undefined): void {
@@ -1313,7 +1422,15 @@ function onKey(action: KeyAction): void {
   if (action === 'next' || action === 'previous') {
     const step = action === 'next' ? 1 : -1;
     const target = index < 0 ? (action === 'next' ? 0 : items.length - 1) : Math.min(items.length - 1, Math.max(0, index + step));
-    select(items[target]);
+    const item = items[target];
+    if (item && deferredBodies.has(item)) {
+      // Its hunks exist once its body is built: land on the first (going down) or last (going up).
+      fillDeferred(item);
+      const own = keyItems().filter((i) => i.dataset.proposalId === item.dataset.proposalId);
+      select(action === 'next' ? own[0] : own[own.length - 1]);
+      return;
+    }
+    select(item);
     return;
   }
   const item = items[index < 0 ? 0 : index];
@@ -1400,6 +1517,8 @@ app.addEventListener('click', (event) => {
       ui.open.set(proposal.id, !isOpen(proposal));
       saveUi();
       render();
+      const card = findCard(proposal.id);
+      if (card) fillDeferred(card);
       findCard(proposal.id)?.querySelector<HTMLButtonElement>('button[data-action="toggle"]')?.focus({ preventScroll: true });
       return;
     }

@@ -36,6 +36,8 @@ export const SeenHash = z.string().regex(/^[0-9a-f]{64}$/);
 export const MAX_EDITED_TEXT = 8 * 1024 * 1024;
 export const MAX_COMMAND_LINE = 64 * 1024;
 export const MAX_BULK = 5000;
+/** The panel batches store changes into one state message at most this often (bench/reviewPanel.ts counts it). */
+export const STATE_THROTTLE_MS = 16;
 
 export const ChooseHunkMessage = z.strictObject({ type: z.literal('chooseHunk'), proposalId: ProposalId, hunkId: HunkId, verdict: Verdict, newHash: SeenHash });
 export const DecideManyMessage = z.strictObject({

@@ -6,7 +6,8 @@ import type { Proposal } from '../core/proposals/model';
 import { riskLabels } from '../core/proposals/risk';
 import { CONFIRM_IN_BULK, type RiskLabel } from '../core/proposals/riskLabel';
 import type { ProposalStore } from '../core/proposals/store';
-import { parseWebviewMessage, toProposalView, type ExtensionMessage, type KeyAction, type Verdict, type WebviewMessage } from '../shared/reviewProtocol';
+import { LeadingThrottle } from '../core/util/throttle';
+import { parseWebviewMessage, STATE_THROTTLE_MS, toProposalView, type ExtensionMessage, type KeyAction, type Verdict, type WebviewMessage } from '../shared/reviewProtocol';
 import { createNonce, reviewPanelHtml } from './reviewHtml';
 
 /** What the panel does with the reviewer's clicks; errors thrown here are shown to the reviewer. */
@@ -49,7 +50,6 @@ const consoleLog: ReviewPanelLog = {
 };
 
 /** At most one snapshot per this many ms, however many changes the store fires. */
-const STATE_THROTTLE_MS = 16;
 
 /**
  * The "Warden Review" webview panel: shows every proposal of the window and turns the
@@ -115,7 +115,7 @@ export class ReviewPanel implements vscode.Disposable {
   private readonly subscriptions: Array<{ dispose(): unknown }> = [];
   /** Set once the current webview document said `ready`; it is gone while the panel is hidden. */
   private ready = false;
-  private stateTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly stateThrottle = new LeadingThrottle(STATE_THROTTLE_MS, () => this.postState());
   /** Proposals with a decision on its way to the handler: a second click is dropped. */
   private readonly deciding = new Set<string>();
   private readonly riskCache = new WeakMap<Proposal, RiskLabel[]>();
@@ -199,8 +199,7 @@ export class ReviewPanel implements vscode.Disposable {
     this.disposed = true;
     if (ReviewPanel.instance === this) ReviewPanel.instance = undefined;
     this.handlers.setTextFocus(false);
-    if (this.stateTimer !== undefined) clearTimeout(this.stateTimer);
-    this.stateTimer = undefined;
+    this.stateThrottle.cancel();
     for (const subscription of this.subscriptions.splice(0)) subscription.dispose();
     this.panel.dispose();
   }
@@ -316,17 +315,12 @@ export class ReviewPanel implements vscode.Disposable {
   }
 
   private scheduleState(): void {
-    if (!this.ready || this.stateTimer !== undefined) return;
-    this.stateTimer = setTimeout(() => {
-      this.stateTimer = undefined;
-      this.postState();
-    }, STATE_THROTTLE_MS);
+    if (this.ready) this.stateThrottle.schedule();
   }
 
   private postState(): void {
-    if (this.stateTimer !== undefined) clearTimeout(this.stateTimer);
-    this.stateTimer = undefined;
-    if (!this.ready) return;
+    this.stateThrottle.flushed();
+    if (!this.ready || this.disposed) return;
     const all = this.store.all();
     const hunkChoices: Record<string, Record<string, Verdict>> = {};
     const risks: Record<string, RiskLabel[]> = {};

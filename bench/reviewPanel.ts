@@ -1,0 +1,303 @@
+/**
+ * The Review panel in headless Chromium: the production webview bundle (dist/media/review.js
+ * and review.css) in the same HTML shell and CSP as in VS Code, with `acquireVsCodeApi`
+ * stubbed. Two figures, each beside a plain-DOM reference rendered in the same page:
+ *
+ * - proposal-to-panel latency for an edit of a 2,000-line file: the host's work (diff, hashes,
+ *   the panel's state throttle, risk labels, the state message as JSON) + the webview's (parse
+ *   and validate the message, render, layout, paint), p50 and p95 over many arrivals;
+ * - rendering 1,000 pending proposals into a fresh panel, median of several page loads.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Page } from 'playwright-core';
+import { unifiedDiff } from '../src/core/proposals/diff';
+import type { CommandProposal, EditProposal, Proposal } from '../src/core/proposals/model';
+import { riskLabels } from '../src/core/proposals/risk';
+import type { RiskLabel } from '../src/core/proposals/riskLabel';
+import { sha256Hex } from '../src/core/util/hash';
+import { LeadingThrottle } from '../src/core/util/throttle';
+import { STATE_THROTTLE_MS, toProposalView, type ExtensionMessage } from '../src/shared/reviewProtocol';
+import { createNonce, reviewPanelHtml } from '../src/vscode/reviewHtml';
+import { launchChromium } from '../scripts/vscode/server';
+import type { BenchFigure } from './lib';
+
+const root = path.resolve(__dirname, '..');
+const ARRIVALS = Number(process.env.WARDEN_BENCH_ARRIVALS ?? 200);
+const QUEUE_RUNS = Number(process.env.WARDEN_BENCH_QUEUE_RUNS ?? 7);
+const FILE_LINES = 2000;
+const EDITS_PER_ARRIVAL = 20;
+const QUEUE_SIZE = 1000;
+
+export async function run(): Promise<BenchFigure[]> {
+  // The production bundle is what users run.
+  const built = spawnSync('node', ['esbuild.js', '--production'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`node esbuild.js --production failed: ${built.stderr.slice(-500)}`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'warden-bench-review-'));
+  const chromium = await launchChromium({ viewport: { width: 1400, height: 900 } });
+  try {
+    const pageUrl = writePanelPage(dir);
+    const { page } = chromium;
+    // What acquireVsCodeApi gives a webview; CDP init scripts are not subject to the page's CSP.
+    await page.addInitScript(`window.acquireVsCodeApi = () => ({ postMessage() {}, getState() { return undefined; }, setState() {} });`);
+    page.on('pageerror', (error) => process.stderr.write(`[bench reviewPanel] page error: ${error.message}\n`));
+
+    await openPanel(page, pageUrl);
+    const latency = await arrivalLatency(page);
+    const queue = await queueRendering(page, pageUrl);
+    const fileLabel = `${FILE_LINES}-line file, ${EDITS_PER_ARRIVAL} edits`;
+    return [
+      { figure: `proposal to panel, ${fileLabel}, p50`, unit: 'ms', warden: latency.warden.p50, reference: latency.reference.p50, referenceLabel: 'same steps, diff in one <pre>', target: '—' },
+      { figure: `proposal to panel, ${fileLabel}, p95`, unit: 'ms', warden: latency.warden.p95, reference: latency.reference.p95, referenceLabel: 'same steps, diff in one <pre>', target: 'p95 <= 50 ms' },
+      { figure: `render ${QUEUE_SIZE} pending proposals`, unit: 'ms', warden: queue.warden, reference: queue.reference, referenceLabel: `${QUEUE_SIZE} <pre> blocks`, target: 'ms <= 300' },
+    ];
+  } finally {
+    await chromium.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The panel's HTML exactly as the extension builds it, pointing at the built bundle. */
+function writePanelPage(dir: string): string {
+  const media = path.join(root, 'dist', 'media');
+  const url = (file: string): string => pathToFileURL(path.join(media, file)).href;
+  const html = reviewPanelHtml({
+    cspSource: 'file:',
+    nonce: createNonce(),
+    scriptUri: url('review.js'),
+    styleUri: url('review.css'),
+    extraStyleUris: [url('codicons/codicon.css')],
+  });
+  const file = path.join(dir, 'review.html');
+  writeFileSync(file, html);
+  return pathToFileURL(file).href;
+}
+
+async function openPanel(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForFunction('document.getElementById("app") !== null');
+  // Listeners run in registration order, so this one runs after the panel's own handler rendered.
+  await page.evaluate(`(() => {
+    window.__benchRendered = () => new Promise((resolve) => window.addEventListener('message', () => resolve(), { once: true }));
+    window.__benchPainted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  })()`);
+}
+
+// ------------------------------------------------------------------ proposal to panel
+
+const baseLines = Array.from({ length: FILE_LINES }, (_, i) => `export function step${i}(input) { return transform(input, ${i}, "step ${i}"); }`);
+const baseText = `${baseLines.join('\n')}\n`;
+const baseHash = sha256Hex(baseText);
+
+/** The agent's edit number `n`: 20 scattered changed lines, the first carrying a unique marker. */
+function editedText(n: number): { text: string; marker: string } {
+  const lines = [...baseLines];
+  const marker = `bench-marker-${n}-${Math.random().toString(36).slice(2)}`;
+  for (let e = 0; e < EDITS_PER_ARRIVAL; e++) {
+    const at = (7 + e * 97 + n * 13) % FILE_LINES;
+    lines[at] = `export function step${at}(input) { return changed(input, ${e}); } // ${e === 0 ? marker : `edit ${n}.${e}`}`;
+  }
+  return { text: `${lines.join('\n')}\n`, marker };
+}
+
+function editProposal(n: number, sessionId: string, filePath: string, oldText: string | null, newText: string): EditProposal {
+  return {
+    kind: 'edit',
+    id: `p-bench-${sessionId}-${n}`,
+    sessionId,
+    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)).toISOString(),
+    state: 'pending',
+    title: `Edit ${filePath}`,
+    origin: 'fs/write_text_file',
+    path: filePath,
+    oldText,
+    newText,
+    baseHash: oldText === null ? null : sha256Hex(oldText),
+    newHash: sha256Hex(newText),
+    diff: unifiedDiff(filePath, oldText, newText),
+  };
+}
+
+/** What ReviewPanel.postState sends, serialized as VS Code does to cross into the webview. */
+function stateJson(proposals: readonly Proposal[]): string {
+  const risks: Record<string, RiskLabel[]> = {};
+  for (const proposal of proposals) {
+    const labels = riskLabels(proposal);
+    if (labels.length > 0) risks[proposal.id] = labels;
+  }
+  const message: ExtensionMessage = { type: 'state', proposals: proposals.map(toProposalView), hunkChoices: {}, risks };
+  return JSON.stringify(message);
+}
+
+interface Percentiles {
+  p50: number;
+  p95: number;
+}
+
+async function arrivalLatency(page: Page): Promise<{ warden: Percentiles; reference: Percentiles }> {
+  const warden: number[] = [];
+  const reference: number[] = [];
+  // The reviewer keeps up: earlier arrivals were accepted (they sit in the history, collapsed)
+  // and the new one is the pending proposal at the top of the panel.
+  const queue: Proposal[] = [];
+  // The panel's own throttle, as ReviewPanel uses it: a lone arrival is posted at once, a burst is batched.
+  let flushed: ((json: string) => void) | undefined;
+  const throttle = new LeadingThrottle(STATE_THROTTLE_MS, () => flushed?.(stateJson(queue)));
+  for (let n = 0; n < ARRIVALS; n++) {
+    const { text, marker } = editedText(n);
+    // Host side: the proposal as the session builds it (diff, hashes), the store's change
+    // through the throttle, then the state message.
+    const hostStart = process.hrtime.bigint();
+    const proposal = editProposal(n, 's-bench', 'src/steps.js', baseText, text);
+    if (proposal.baseHash !== baseHash) throw new Error('bench: base hash mismatch');
+    const previous = queue[queue.length - 1];
+    if (previous) queue[queue.length - 1] = { ...previous, state: 'applied', decision: { verdict: 'approve', reviewer: { kind: 'human', name: 'Bench', source: 'bench' }, decidedAt: proposal.createdAt } };
+    queue.push(proposal);
+    if (queue.length > 4) queue.shift();
+    const json = await new Promise<string>((resolve) => {
+      flushed = resolve;
+      throttle.schedule();
+    });
+    const hostMs = Number(process.hrtime.bigint() - hostStart) / 1e6;
+
+    const webviewMs = await page.evaluate(
+      `(async ({ json, id, marker }) => {
+        const start = performance.now();
+        const rendered = window.__benchRendered();
+        window.postMessage(JSON.parse(json), '*');
+        await rendered;
+        const table = document.querySelector('article[data-proposal-id="' + id + '"] table.diff-table');
+        const box = table && table.getBoundingClientRect();
+        if (!table || !table.textContent.includes(marker) || box.height === 0 || box.top >= innerHeight || box.bottom <= 0) throw new Error('the new diff is not in view');
+        await window.__benchPainted();
+        return performance.now() - start;
+      })(${JSON.stringify({ json, id: proposal.id, marker })})`,
+    );
+    const referenceMs = await page.evaluate(
+      `(async ({ diff, marker }) => {
+        const start = performance.now();
+        const received = new Promise((resolve) => window.addEventListener('message', (event) => resolve(event.data), { once: true }));
+        window.postMessage(JSON.parse(diff), '*');
+        const data = await received;
+        let pre = document.getElementById('bench-reference');
+        if (!pre) { pre = document.createElement('pre'); pre.id = 'bench-reference'; document.body.prepend(pre); }
+        pre.textContent = data.diff;
+        const box = pre.getBoundingClientRect();
+        if (!pre.textContent.includes(marker) || box.height === 0 || box.top >= innerHeight || box.bottom <= 0) throw new Error('the reference is not in view');
+        await window.__benchPainted();
+        const elapsed = performance.now() - start;
+        pre.remove();
+        return elapsed;
+      })(${JSON.stringify({ diff: JSON.stringify({ type: 'bench', diff: proposal.diff }), marker })})`,
+    );
+    // The reference gets the same host-side work: the ratio isolates the panel's rendering.
+    if (typeof webviewMs !== 'number' || typeof referenceMs !== 'number') throw new Error('bench: the page returned no timing');
+    warden.push(hostMs + webviewMs);
+    reference.push(hostMs + referenceMs);
+  }
+  // The first arrivals warm up the JIT and caches on both sides.
+  const warm = Math.min(20, Math.floor(ARRIVALS / 5));
+  return { warden: percentiles(warden.slice(warm)), reference: percentiles(reference.slice(warm)) };
+}
+
+function percentiles(values: number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+  return { p50: at(0.5), p95: at(0.95) };
+}
+
+// ------------------------------------------------------------------ 1,000 pending proposals
+
+/**
+ * 1,000 pending proposals from 4 agent sessions, each working through 25 files: about ten
+ * proposals per file and session, mostly small edits, some new files, one in ten a command.
+ */
+function pendingQueue(): Proposal[] {
+  const proposals: Proposal[] = [];
+  for (let n = 0; n < QUEUE_SIZE; n++) {
+    const sessionId = `s-bench-${n % 4}`;
+    const filePath = `src/module${Math.floor(n / 4) % 25}/file.ts`;
+    if (n % 10 === 9) {
+      const command: CommandProposal = {
+        kind: 'command',
+        id: `p-queue-${n}`,
+        sessionId,
+        createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)).toISOString(),
+        state: 'pending',
+        title: `Run npm test -- --grep case${n}`,
+        origin: 'terminal/create',
+        argv: ['npm', 'test', '--', '--grep', `case${n}`],
+        commandLine: `npm test -- --grep case${n}`,
+        cwd: '/workspace',
+        env: {},
+      };
+      proposals.push(command);
+      continue;
+    }
+    const old = Array.from({ length: 40 }, (_, i) => `  const value${i} = compute(${i}); // ${filePath}`);
+    const next = [...old];
+    next[(n * 7) % 40] = `  const value${(n * 7) % 40} = recompute(${n}); // changed`;
+    next.splice((n * 11) % 40, 0, `  log("queue ${n}");`);
+    const created = n % 10 === 4;
+    proposals.push(editProposal(n, sessionId, filePath, created ? null : `${old.join('\n')}\n`, `${next.join('\n')}\n`));
+  }
+  return proposals;
+}
+
+async function queueRendering(page: Page, pageUrl: string): Promise<{ warden: number; reference: number }> {
+  const proposals = pendingQueue();
+  const json = stateJson(proposals);
+  const last = proposals[proposals.length - 1]!;
+  const referenceJson = JSON.stringify({ type: 'bench', items: proposals.map((p) => ({ title: p.title, text: p.kind === 'edit' ? p.diff : p.kind === 'command' ? p.commandLine : '' })) });
+  const warden: number[] = [];
+  const reference: number[] = [];
+  for (let run = 0; run < QUEUE_RUNS; run++) {
+    // A fresh panel each run: nothing cached from the run before.
+    await openPanel(page, pageUrl);
+    const wardenMs = await page.evaluate(
+      `(async ({ json, lastId, count }) => {
+        const start = performance.now();
+        const rendered = window.__benchRendered();
+        window.postMessage(JSON.parse(json), '*');
+        await rendered;
+        const cards = document.querySelectorAll('.session-groups article[data-proposal-id]').length;
+        if (cards !== count) throw new Error('rendered ' + cards + ' cards, expected ' + count);
+        if (!document.querySelector('article[data-proposal-id="' + lastId + '"]')) throw new Error('the last proposal is missing');
+        document.body.getBoundingClientRect();
+        await window.__benchPainted();
+        return performance.now() - start;
+      })(${JSON.stringify({ json, lastId: last.id, count: QUEUE_SIZE })})`,
+    );
+    await openPanel(page, pageUrl);
+    const referenceMs = await page.evaluate(
+      `(async ({ json, count }) => {
+        const start = performance.now();
+        const received = new Promise((resolve) => window.addEventListener('message', (event) => resolve(event.data), { once: true }));
+        window.postMessage(JSON.parse(json), '*');
+        const data = await received;
+        const app = document.getElementById('app');
+        const fragment = document.createDocumentFragment();
+        for (const item of data.items) {
+          const title = document.createElement('h3');
+          title.textContent = item.title;
+          const pre = document.createElement('pre');
+          pre.textContent = item.text;
+          fragment.append(title, pre);
+        }
+        app.replaceChildren(fragment);
+        if (app.querySelectorAll('pre').length !== count) throw new Error('reference incomplete');
+        document.body.getBoundingClientRect();
+        await window.__benchPainted();
+        return performance.now() - start;
+      })(${JSON.stringify({ json: referenceJson, count: QUEUE_SIZE })})`,
+    );
+    if (typeof wardenMs !== 'number' || typeof referenceMs !== 'number') throw new Error('bench: the page returned no timing');
+    warden.push(wardenMs);
+    reference.push(referenceMs);
+  }
+  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+  return { warden: median(warden), reference: median(reference) };
+}
