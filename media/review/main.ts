@@ -1258,6 +1258,11 @@ function onMessage(message: ExtensionMessage): void {
       if (announcement) announce(announcement);
       return;
     }
+    case 'settled': {
+      for (const id of message.proposalIds) busy.delete(id);
+      render();
+      return;
+    }
     case 'error': {
       if (proposals === undefined) proposals = [];
       const target = message.proposalId === undefined ? undefined : proposals.find((p) => p.id === message.proposalId);

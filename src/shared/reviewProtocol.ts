@@ -12,7 +12,7 @@ import { RiskLabel } from '../core/proposals/riskLabel';
  * `chooseHunk`, `requestContent` (the full proposed text, for editing), `acceptEdited`,
  * `runEditedCommand`, `textFocus` (typing in a field: the single-key keybindings stand down).
  * Extension -> webview: `state` (a full snapshot, sent after `ready` and on every change),
- * `content`, `key` (a contributed keybinding was pressed) and `error`.
+ * `content`, `key` (a contributed keybinding was pressed), `settled` (a bulk request is over) and `error`.
  */
 
 export const Verdict = Decision.shape.verdict;
@@ -104,10 +104,15 @@ export const ErrorMessage = z.object({ type: z.literal('error'), message: z.stri
 export const ContentMessage = z.object({ type: z.literal('content'), proposalId: ProposalId, newHash: SeenHash, text: z.string() });
 export const KeyAction = z.enum(['next', 'previous', 'accept', 'reject', 'edit']);
 export type KeyAction = z.infer<typeof KeyAction>;
+/**
+ * A request on these proposals is over (a bulk action, confirmed, cancelled at the
+ * confirmation or partly failed): the panel stops showing them as busy; the state says the rest.
+ */
+export const SettledMessage = z.object({ type: z.literal('settled'), proposalIds: z.array(ProposalId).max(MAX_BULK) });
 /** A contributed keybinding, forwarded to the webview, which knows what is selected. */
 export const KeyMessage = z.object({ type: z.literal('key'), action: KeyAction });
 
-export const ExtensionMessage = z.discriminatedUnion('type', [StateMessage, ErrorMessage, ContentMessage, KeyMessage]);
+export const ExtensionMessage = z.discriminatedUnion('type', [StateMessage, ErrorMessage, ContentMessage, KeyMessage, SettledMessage]);
 export type ExtensionMessage = z.infer<typeof ExtensionMessage>;
 
 // ---------------------------------------------------------------- helpers

@@ -28,7 +28,7 @@ async function confirmBulk(request: BulkRequest): Promise<boolean> {
   if (request.risky.length > 8) lines.push(`…and ${request.risky.length - 8} more`);
   const action = `${verb} ${request.proposals.length}`;
   const picked = await vscode.window.showWarningMessage(
-    `${verb} ${request.scope}? ${request.risky.length} of the ${request.proposals.length} ${request.proposals.length === 1 ? 'proposal is' : 'proposals are'} protected.`,
+    `${verb} ${request.scope}? ${request.risky.length === request.proposals.length ? (request.proposals.length === 1 ? 'It is' : `All ${request.proposals.length} are`) : `${request.risky.length} of the ${request.proposals.length} ${request.risky.length === 1 ? 'is' : 'are'}`} protected.`,
     { modal: true, detail: lines.join('\n') },
     action,
   );

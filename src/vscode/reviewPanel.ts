@@ -237,16 +237,24 @@ export class ReviewPanel implements vscode.Disposable {
   }
 
   private async decideMany(proposalIds: string[], verdict: Verdict, scope: string): Promise<void> {
+    try {
+      await this.decideManyNow(proposalIds, verdict, scope);
+    } finally {
+      // Whatever happened (cancelled, confirmed, partly failed), the panel stops showing them busy.
+      this.post({ type: 'settled', proposalIds: [...new Set(proposalIds)] });
+      this.postState();
+    }
+  }
+
+  private async decideManyNow(proposalIds: string[], verdict: Verdict, scope: string): Promise<void> {
     const proposals = [...new Set(proposalIds)].map((id) => this.store.get(id)).filter((p): p is Proposal => p?.state === 'pending' && !this.deciding.has(p.id));
     if (proposals.length === 0) {
       this.fail(proposalIds[0] ?? '', 'Nothing to decide: those proposals were already decided.');
-      this.postState();
       return;
     }
     const risky = proposals.map((proposal) => ({ proposal, risks: this.risksOf(proposal).filter((r) => CONFIRM_IN_BULK.has(r.kind)) })).filter((r) => r.risks.length > 0);
     if (risky.length > 0 && !(await this.handlers.confirmBulk({ verdict, scope, proposals, risky }))) {
       this.log.warn(`[review] bulk ${verdict} of ${proposals.length} proposals cancelled at the confirmation`);
-      this.postState();
       return;
     }
     const failures: string[] = [];
@@ -263,7 +271,6 @@ export class ReviewPanel implements vscode.Disposable {
       }
     }
     if (failures.length > 0) this.fail(proposals[0]?.id ?? '', `Could not ${verdict === 'approve' ? 'accept' : 'reject'} ${failures.length} of ${proposals.length}: ${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '…' : ''}`);
-    this.postState();
   }
 
   private sendContent(proposalId: string): void {

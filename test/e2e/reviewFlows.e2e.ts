@@ -149,4 +149,59 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
     await card(review, commandId).locator('.card-meta', { hasText: 'exit 0' }).waitFor({ state: 'visible', timeout: 30_000 });
     await runCommand(page, 'Warden: Stop Session');
   });
+
+  it('bulk: "Reject all" over a protected item asks first in a modal that names it; Cancel decides nothing, confirming rejects all', async () => {
+    const { page, folder } = vsc();
+    const permissionId = await startSession(page, folder, 'add a farewell function with tests', 'src/greet.js');
+    const review = await findFrame(page, `article.card[data-proposal-id="${permissionId}"] button[data-action="approve"]`, 60_000);
+    await card(review, permissionId).locator('button[data-action="approve"]').click();
+    const sessionId = await eventually('the session id', () => auditEntries(folder).find((p) => p.data.proposalId === permissionId)?.sessionId);
+    const testWrite = await eventually('the test file proposal', () =>
+      auditEntries(folder).find((e) => e.type === 'proposal' && e.data.path === 'test/greet.test.js' && e.sessionId === sessionId),
+    );
+    await card(review, String(testWrite.data.proposalId)).locator('button[data-action="approve"]').click();
+
+    // The reviewer's command writes two files in the sandbox copy, one of them protected
+    // (editor configuration); at the end of the turn both come back as proposals at once.
+    const command = review.locator('article.card.kind-command[data-state="pending"]').first();
+    await command.locator('button[data-action="editCommand"]').waitFor({ state: 'visible', timeout: 60_000 });
+    const commandId = String(await command.getAttribute('data-proposal-id'));
+    await command.locator('button[data-action="editCommand"]').click();
+    await card(review, commandId).locator('textarea.edit-command').fill('mkdir -p .vscode && echo {} > .vscode/settings.json && echo note > NOTES.md');
+    await card(review, commandId).locator('button[data-action="runEditedCommand"]').click();
+    const changed = await eventually('the sandbox changes proposed', () => auditEntries(folder).find((e) => e.type === 'sandbox.changes' && e.sessionId === sessionId), 90_000);
+    assert.deepEqual([...(changed.data.paths as string[])].sort(), ['.vscode/settings.json', 'NOTES.md']);
+    await review.locator('article.card[data-state="pending"] .risk[data-risk="protected"]').first().waitFor({ state: 'visible' });
+    const rejectAll = review.locator('button[data-action="rejectAll"]');
+    await rejectAll.waitFor({ state: 'visible' });
+
+    const dialog = page.locator('.monaco-dialog-box');
+    await rejectAll.click();
+    await dialog.waitFor({ state: 'visible' });
+    const text = await dialog.innerText();
+    assert.match(text, /Reject all 2 waiting proposals\? 1 of the 2 is protected\./);
+    assert.match(text, /Create \.vscode\/settings\.json \(changed in the sandbox\): Protected path \(\.vscode\/settings\.json is editor configuration/);
+    assert.doesNotMatch(text, /NOTES\.md/, 'only the protected item is listed');
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await review.locator('article.card[data-state="pending"]').count(), 2, 'cancelled: both still wait');
+    const enabledRejects = review.locator('article.card[data-state="pending"] button[data-action="reject"]:not([disabled])');
+    await eventually('the cards to stop showing busy after the cancel', async () => ((await enabledRejects.count()) === 2 ? true : undefined), 10_000);
+
+    await rejectAll.click();
+    await dialog.waitFor({ state: 'visible' });
+    await dialog.locator('.monaco-button', { hasText: 'Reject 2' }).click();
+    const sandboxProposals = auditEntries(folder).filter((e) => e.type === 'proposal' && e.sessionId === sessionId && e.data.origin === 'sandbox/change');
+    assert.equal(sandboxProposals.length, 2);
+    for (const proposal of sandboxProposals) {
+      const decision = await eventually(`the decision on ${String(proposal.data.path)}`, () =>
+        auditEntries(folder).find((e) => e.type === 'decision' && e.data.proposalId === proposal.data.proposalId),
+      );
+      assert.equal(decision.data.verdict, 'reject');
+      assert.equal(decision.actor.kind, 'human');
+    }
+    assert.ok(!existsSync(path.join(folder, '.vscode', 'settings.json')), 'nothing reached the workspace');
+    assert.ok(!existsSync(path.join(folder, 'NOTES.md')));
+    await runCommand(page, 'Warden: Stop Session');
+  });
 });

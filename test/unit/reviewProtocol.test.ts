@@ -139,6 +139,12 @@ describe('review protocol: extension -> webview', () => {
     assert.ok(parseExtensionMessage({ type: 'error', message: 'could not accept', proposalId: 'p1' }).ok);
   });
 
+  it('accepts "settled" (a bulk request is over: the panel stops showing those busy), with valid ids only', () => {
+    assert.ok(parseExtensionMessage({ type: 'settled', proposalIds: ['p1', 'p2'] }).ok);
+    assert.ok(!parseExtensionMessage({ type: 'settled', proposalIds: [''] }).ok);
+    assert.ok(!parseExtensionMessage({ type: 'settled' }).ok);
+  });
+
   it('drops a snapshot with any malformed proposal, and unknown messages', () => {
     const invalid: unknown[] = [
       null,
