@@ -30,6 +30,12 @@ export async function medianMs(runs: number, body: () => Promise<unknown> | unkn
   return times[Math.floor(times.length / 2)] ?? Number.NaN;
 }
 
+/** The q-quantile (0..1) of a sample, nearest rank: percentile(values, 0.95) is the p95. */
+export function percentile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
+}
+
 export function formatTable(figures: BenchFigure[]): string {
   const rows = [['figure', 'Warden', 'reference', 'ratio', 'target']];
   for (const f of figures) {

@@ -23,7 +23,7 @@ import { LeadingThrottle } from '../src/core/util/throttle';
 import { STATE_THROTTLE_MS, toProposalView, type ExtensionMessage } from '../src/shared/reviewProtocol';
 import { createNonce, reviewPanelHtml } from '../src/vscode/reviewHtml';
 import { launchChromium } from '../scripts/vscode/server';
-import type { BenchFigure } from './lib';
+import { percentile, type BenchFigure } from './lib';
 
 const root = path.resolve(__dirname, '..');
 const ARRIVALS = Number(process.env.WARDEN_BENCH_ARRIVALS ?? 200);
@@ -79,9 +79,14 @@ function writePanelPage(dir: string): string {
 async function openPanel(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await page.waitForFunction('document.getElementById("app") !== null');
-  // Listeners run in registration order, so this one runs after the panel's own handler rendered.
+  // Posts a message as VS Code delivers one (parsed from JSON) and resolves with its data once
+  // every listener ran: listeners run in registration order, so this one runs after the panel's
+  // own handler has rendered. Painted: the next frame, once it has been drawn.
   await page.evaluate(`(() => {
-    window.__benchRendered = () => new Promise((resolve) => window.addEventListener('message', () => resolve(), { once: true }));
+    window.__benchPost = (json) => new Promise((resolve) => {
+      window.addEventListener('message', (event) => resolve(event.data), { once: true });
+      window.postMessage(JSON.parse(json), '*');
+    });
     window.__benchPainted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
   })()`);
 }
@@ -166,9 +171,7 @@ async function arrivalLatency(page: Page): Promise<{ warden: Percentiles; refere
     const webviewMs = await page.evaluate(
       `(async ({ json, id, marker }) => {
         const start = performance.now();
-        const rendered = window.__benchRendered();
-        window.postMessage(JSON.parse(json), '*');
-        await rendered;
+        await window.__benchPost(json);
         const table = document.querySelector('article[data-proposal-id="' + id + '"] table.diff-table');
         const box = table && table.getBoundingClientRect();
         if (!table || !table.textContent.includes(marker) || box.height === 0 || box.top >= innerHeight || box.bottom <= 0) throw new Error('the new diff is not in view');
@@ -179,9 +182,7 @@ async function arrivalLatency(page: Page): Promise<{ warden: Percentiles; refere
     const referenceMs = await page.evaluate(
       `(async ({ diff, marker }) => {
         const start = performance.now();
-        const received = new Promise((resolve) => window.addEventListener('message', (event) => resolve(event.data), { once: true }));
-        window.postMessage(JSON.parse(diff), '*');
-        const data = await received;
+        const data = await window.__benchPost(diff);
         let pre = document.getElementById('bench-reference');
         if (!pre) { pre = document.createElement('pre'); pre.id = 'bench-reference'; document.body.prepend(pre); }
         pre.textContent = data.diff;
@@ -204,9 +205,7 @@ async function arrivalLatency(page: Page): Promise<{ warden: Percentiles; refere
 }
 
 function percentiles(values: number[]): Percentiles {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
-  return { p50: at(0.5), p95: at(0.95) };
+  return { p50: percentile(values, 0.5), p95: percentile(values, 0.95) };
 }
 
 // ------------------------------------------------------------------ 1,000 pending proposals
@@ -260,9 +259,7 @@ async function queueRendering(page: Page, pageUrl: string): Promise<{ warden: nu
     const wardenMs = await page.evaluate(
       `(async ({ json, lastId, count }) => {
         const start = performance.now();
-        const rendered = window.__benchRendered();
-        window.postMessage(JSON.parse(json), '*');
-        await rendered;
+        await window.__benchPost(json);
         const cards = document.querySelectorAll('.session-groups article[data-proposal-id]').length;
         if (cards !== count) throw new Error('rendered ' + cards + ' cards, expected ' + count);
         if (!document.querySelector('article[data-proposal-id="' + lastId + '"]')) throw new Error('the last proposal is missing');
@@ -275,9 +272,7 @@ async function queueRendering(page: Page, pageUrl: string): Promise<{ warden: nu
     const referenceMs = await page.evaluate(
       `(async ({ json, count }) => {
         const start = performance.now();
-        const received = new Promise((resolve) => window.addEventListener('message', (event) => resolve(event.data), { once: true }));
-        window.postMessage(JSON.parse(json), '*');
-        const data = await received;
+        const data = await window.__benchPost(json);
         const app = document.getElementById('app');
         const fragment = document.createDocumentFragment();
         for (const item of data.items) {
@@ -298,6 +293,5 @@ async function queueRendering(page: Page, pageUrl: string): Promise<{ warden: nu
     warden.push(wardenMs);
     reference.push(referenceMs);
   }
-  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-  return { warden: median(warden), reference: median(reference) };
+  return { warden: percentile(warden, 0.5), reference: percentile(reference, 0.5) };
 }

@@ -31,6 +31,25 @@ async function startSession(page: Page, folder: string, instruction: string, pat
 const card = (review: Frame, id: string) => review.locator(`article.card[data-proposal-id="${id}"]`);
 const hunk = (review: Frame, id: string, hunkId: string) => card(review, id).locator(`tbody.hunk[data-hunk-id="${hunkId}"]`);
 
+/**
+ * "add a farewell function with tests": accepts the edit of src/greet.js (a permission request)
+ * and the new test file, so the session's next proposal is its command, \`node --test test/\`.
+ */
+async function untilTheCommand(page: Page, folder: string): Promise<{ review: Frame; sessionId: string }> {
+  const permissionId = await startSession(page, folder, 'add a farewell function with tests', 'src/greet.js');
+  const review = await findFrame(page, `article.card[data-proposal-id="${permissionId}"] button[data-action="approve"]`, 60_000);
+  await card(review, permissionId).locator('button[data-action="approve"]').click();
+  const sessionId = await eventually('the session id', () => auditEntries(folder).find((e) => e.data.proposalId === permissionId)?.sessionId);
+  const testWrite = await eventually('the test file proposal', () =>
+    auditEntries(folder).find((e) => e.type === 'proposal' && e.data.path === 'test/greet.test.js' && e.sessionId === sessionId),
+  );
+  const accept = card(review, String(testWrite.data.proposalId)).locator('button[data-action="approve"]');
+  await accept.waitFor({ state: 'visible', timeout: 60_000 });
+  await accept.click();
+  await eventually('the test file written', () => auditEntries(folder).find((e) => e.type === 'edit.applied' && e.data.proposalId === testWrite.data.proposalId));
+  return { review, sessionId };
+}
+
 async function appliedWithHunks(folder: string, id: string): Promise<{ accepted: number[]; rejected: number[] }> {
   await eventually('edit.applied in the audit log', () => auditEntries(folder).find((e) => e.type === 'edit.applied' && e.data.proposalId === id));
   const decision = auditEntries(folder).find((e) => e.type === 'decision' && e.data.proposalId === id);
@@ -117,17 +136,8 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
 
   it('command edit: the edited command is what runs, after the policy checks it again', async () => {
     const { page, folder } = vsc();
-    const permissionId = await startSession(page, folder, 'add a farewell function with tests', 'src/greet.js');
-    const review = await findFrame(page, `article.card[data-proposal-id="${permissionId}"] button[data-action="approve"]`, 60_000);
-    await card(review, permissionId).locator('button[data-action="approve"]').click();
-    const testWrite = await eventually('the test file proposal', () =>
-      auditEntries(folder).find((e) => e.type === 'proposal' && e.data.path === 'test/greet.test.js' && e.sessionId === auditEntries(folder).find((p) => p.data.proposalId === permissionId)?.sessionId),
-    );
-    const testId = String(testWrite.data.proposalId);
-    await card(review, testId).locator('button[data-action="approve"]').waitFor({ state: 'visible', timeout: 60_000 });
-    await card(review, testId).locator('button[data-action="approve"]').click();
-    await eventually('test/greet.test.js written', () => (existsSync(path.join(folder, 'test', 'greet.test.js')) ? true : undefined));
-
+    const { review } = await untilTheCommand(page, folder);
+    assert.ok(existsSync(path.join(folder, 'test', 'greet.test.js')), 'the accepted test file is written');
     const command = review.locator('article.card.kind-command[data-state="pending"]').first();
     await command.locator('button[data-action="editCommand"]').waitFor({ state: 'visible', timeout: 60_000 });
     const commandId = await command.getAttribute('data-proposal-id');
@@ -152,14 +162,7 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
 
   it('bulk: "Reject all" over a protected item asks first in a modal that names it; Cancel decides nothing, confirming rejects all', async () => {
     const { page, folder } = vsc();
-    const permissionId = await startSession(page, folder, 'add a farewell function with tests', 'src/greet.js');
-    const review = await findFrame(page, `article.card[data-proposal-id="${permissionId}"] button[data-action="approve"]`, 60_000);
-    await card(review, permissionId).locator('button[data-action="approve"]').click();
-    const sessionId = await eventually('the session id', () => auditEntries(folder).find((p) => p.data.proposalId === permissionId)?.sessionId);
-    const testWrite = await eventually('the test file proposal', () =>
-      auditEntries(folder).find((e) => e.type === 'proposal' && e.data.path === 'test/greet.test.js' && e.sessionId === sessionId),
-    );
-    await card(review, String(testWrite.data.proposalId)).locator('button[data-action="approve"]').click();
+    const { review, sessionId } = await untilTheCommand(page, folder);
 
     // The reviewer's command writes two files in the sandbox copy, one of them protected
     // (editor configuration); at the end of the turn both come back as proposals at once.
