@@ -9,10 +9,9 @@
  * - rendering 1,000 pending proposals into a fresh panel, median of several page loads.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { unifiedDiff } from '../src/core/proposals/diff';
 import type { CommandProposal, EditProposal, Proposal } from '../src/core/proposals/model';
@@ -21,7 +20,7 @@ import type { RiskLabel } from '../src/core/proposals/riskLabel';
 import { sha256Hex } from '../src/core/util/hash';
 import { LeadingThrottle } from '../src/core/util/throttle';
 import { STATE_THROTTLE_MS, toProposalView, type ExtensionMessage } from '../src/shared/reviewProtocol';
-import { createNonce, reviewPanelHtml } from '../src/vscode/reviewHtml';
+import { openReviewPanel, stubVsCodeApi, writeReviewPanelPage } from '../scripts/vscode/reviewPanelPage';
 import { launchChromium } from '../scripts/vscode/server';
 import { percentile, type BenchFigure } from './lib';
 
@@ -39,13 +38,12 @@ export async function run(): Promise<BenchFigure[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'warden-bench-review-'));
   const chromium = await launchChromium({ viewport: { width: 1400, height: 900 } });
   try {
-    const pageUrl = writePanelPage(dir);
+    const pageUrl = writeReviewPanelPage(dir);
     const { page } = chromium;
-    // What acquireVsCodeApi gives a webview; CDP init scripts are not subject to the page's CSP.
-    await page.addInitScript(`window.acquireVsCodeApi = () => ({ postMessage() {}, getState() { return undefined; }, setState() {} });`);
+    await stubVsCodeApi(page);
     page.on('pageerror', (error) => process.stderr.write(`[bench reviewPanel] page error: ${error.message}\n`));
 
-    await openPanel(page, pageUrl);
+    await openReviewPanel(page, pageUrl);
     const latency = await arrivalLatency(page);
     const queue = await queueRendering(page, pageUrl);
     const fileLabel = `${FILE_LINES}-line file, ${EDITS_PER_ARRIVAL} edits`;
@@ -58,37 +56,6 @@ export async function run(): Promise<BenchFigure[]> {
     await chromium.close();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** The panel's HTML exactly as the extension builds it, pointing at the built bundle. */
-function writePanelPage(dir: string): string {
-  const media = path.join(root, 'dist', 'media');
-  const url = (file: string): string => pathToFileURL(path.join(media, file)).href;
-  const html = reviewPanelHtml({
-    cspSource: 'file:',
-    nonce: createNonce(),
-    scriptUri: url('review.js'),
-    styleUri: url('review.css'),
-    extraStyleUris: [url('codicons/codicon.css')],
-  });
-  const file = path.join(dir, 'review.html');
-  writeFileSync(file, html);
-  return pathToFileURL(file).href;
-}
-
-async function openPanel(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await page.waitForFunction('document.getElementById("app") !== null');
-  // Posts a message as VS Code delivers one (parsed from JSON) and resolves with its data once
-  // every listener ran: listeners run in registration order, so this one runs after the panel's
-  // own handler has rendered. Painted: the next frame, once it has been drawn.
-  await page.evaluate(`(() => {
-    window.__benchPost = (json) => new Promise((resolve) => {
-      window.addEventListener('message', (event) => resolve(event.data), { once: true });
-      window.postMessage(JSON.parse(json), '*');
-    });
-    window.__benchPainted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
-  })()`);
 }
 
 // ------------------------------------------------------------------ proposal to panel
@@ -171,24 +138,24 @@ async function arrivalLatency(page: Page): Promise<{ warden: Percentiles; refere
     const webviewMs = await page.evaluate(
       `(async ({ json, id, marker }) => {
         const start = performance.now();
-        await window.__benchPost(json);
+        await window.__post(json);
         const table = document.querySelector('article[data-proposal-id="' + id + '"] table.diff-table');
         const box = table && table.getBoundingClientRect();
         if (!table || !table.textContent.includes(marker) || box.height === 0 || box.top >= innerHeight || box.bottom <= 0) throw new Error('the new diff is not in view');
-        await window.__benchPainted();
+        await window.__painted();
         return performance.now() - start;
       })(${JSON.stringify({ json, id: proposal.id, marker })})`,
     );
     const referenceMs = await page.evaluate(
       `(async ({ diff, marker }) => {
         const start = performance.now();
-        const data = await window.__benchPost(diff);
+        const data = await window.__post(diff);
         let pre = document.getElementById('bench-reference');
         if (!pre) { pre = document.createElement('pre'); pre.id = 'bench-reference'; document.body.prepend(pre); }
         pre.textContent = data.diff;
         const box = pre.getBoundingClientRect();
         if (!pre.textContent.includes(marker) || box.height === 0 || box.top >= innerHeight || box.bottom <= 0) throw new Error('the reference is not in view');
-        await window.__benchPainted();
+        await window.__painted();
         const elapsed = performance.now() - start;
         pre.remove();
         return elapsed;
@@ -255,24 +222,24 @@ async function queueRendering(page: Page, pageUrl: string): Promise<{ warden: nu
   const reference: number[] = [];
   for (let run = 0; run < QUEUE_RUNS; run++) {
     // A fresh panel each run: nothing cached from the run before.
-    await openPanel(page, pageUrl);
+    await openReviewPanel(page, pageUrl);
     const wardenMs = await page.evaluate(
       `(async ({ json, lastId, count }) => {
         const start = performance.now();
-        await window.__benchPost(json);
+        await window.__post(json);
         const cards = document.querySelectorAll('.session-groups article[data-proposal-id]').length;
         if (cards !== count) throw new Error('rendered ' + cards + ' cards, expected ' + count);
         if (!document.querySelector('article[data-proposal-id="' + lastId + '"]')) throw new Error('the last proposal is missing');
         document.body.getBoundingClientRect();
-        await window.__benchPainted();
+        await window.__painted();
         return performance.now() - start;
       })(${JSON.stringify({ json, lastId: last.id, count: QUEUE_SIZE })})`,
     );
-    await openPanel(page, pageUrl);
+    await openReviewPanel(page, pageUrl);
     const referenceMs = await page.evaluate(
       `(async ({ json, count }) => {
         const start = performance.now();
-        const data = await window.__benchPost(json);
+        const data = await window.__post(json);
         const app = document.getElementById('app');
         const fragment = document.createDocumentFragment();
         for (const item of data.items) {
@@ -285,7 +252,7 @@ async function queueRendering(page: Page, pageUrl: string): Promise<{ warden: nu
         app.replaceChildren(fragment);
         if (app.querySelectorAll('pre').length !== count) throw new Error('reference incomplete');
         document.body.getBoundingClientRect();
-        await window.__benchPainted();
+        await window.__painted();
         return performance.now() - start;
       })(${JSON.stringify({ json: referenceJson, count: QUEUE_SIZE })})`,
     );
