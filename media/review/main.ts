@@ -1440,6 +1440,12 @@ function onKey(action: KeyAction): void {
   }
   const item = items[index < 0 ? 0 : index];
   if (!item) return;
+  if (deferredBodies.has(item)) {
+    // Its diff is not drawn yet: draw it and select in it; the next key decides what was seen.
+    fillDeferred(item);
+    select(keyItems().find((i) => i.dataset.proposalId === item.dataset.proposalId));
+    return;
+  }
   if (index < 0) select(item);
   const proposalId = item.dataset.proposalId ?? '';
   const proposal = proposals?.find((p) => p.id === proposalId);

@@ -98,6 +98,16 @@ describe('e2e: a long queue in the Review panel is drawn as it comes into view, 
     assert.ok(!posted.some((m) => m.type === 'decide'));
   });
 
+  it('accept on a selected card whose diff is not drawn yet draws it and decides nothing', async () => {
+    // Focus a far card's header without scrolling: the keys act on the focused card.
+    await page.evaluate(`document.querySelector('article.card[data-proposal-id="p-long-50"]').focus({ preventScroll: true })`);
+    assert.notEqual(await bodyOf(page, 50).getAttribute('data-deferred'), null, 'not drawn yet');
+    await post(page, { type: 'key', action: 'accept' });
+    await bodyOf(page, 50).locator('tbody.hunk[data-hunk-id="h0"].selected').waitFor({ state: 'visible' });
+    const posted = (await page.evaluate('window.__posted')) as Array<Record<string, unknown>>;
+    assert.ok(!posted.some((m) => m.type === 'decide' || m.type === 'chooseHunk'), 'nothing decided');
+  });
+
   it('closing and opening a waiting card draws it at once', async () => {
     const toggle = page.locator('article.card[data-proposal-id="p-long-45"] button[data-action="toggle"]');
     await toggle.click();
