@@ -13,7 +13,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { unifiedDiff } from '../src/core/proposals/diff';
 import type { CommandProposal, EditProposal, Proposal } from '../src/core/proposals/model';
 import { riskLabels } from '../src/core/proposals/risk';
 import type { RiskLabel } from '../src/core/proposals/riskLabel';
@@ -22,6 +21,7 @@ import { LeadingThrottle } from '../src/core/util/throttle';
 import { STATE_THROTTLE_MS, toProposalView, type ExtensionMessage } from '../src/shared/reviewProtocol';
 import { openReviewPanel, stubVsCodeApi, writeReviewPanelPage } from '../scripts/vscode/reviewPanelPage';
 import { launchChromium } from '../scripts/vscode/server';
+import { pendingEdit } from '../test/support/proposals';
 import { percentile, type BenchFigure } from './lib';
 
 const root = path.resolve(__dirname, '..');
@@ -76,21 +76,7 @@ function editedText(n: number): { text: string; marker: string } {
 }
 
 function editProposal(n: number, sessionId: string, filePath: string, oldText: string | null, newText: string): EditProposal {
-  return {
-    kind: 'edit',
-    id: `p-bench-${sessionId}-${n}`,
-    sessionId,
-    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)).toISOString(),
-    state: 'pending',
-    title: `Edit ${filePath}`,
-    origin: 'fs/write_text_file',
-    path: filePath,
-    oldText,
-    newText,
-    baseHash: oldText === null ? null : sha256Hex(oldText),
-    newHash: sha256Hex(newText),
-    diff: unifiedDiff(filePath, oldText, newText),
-  };
+  return pendingEdit({ id: `p-bench-${sessionId}-${n}`, sessionId, createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)).toISOString(), path: filePath, oldText, newText });
 }
 
 /** What ReviewPanel.postState sends, serialized as VS Code does to cross into the webview. */

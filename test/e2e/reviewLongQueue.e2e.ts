@@ -3,12 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { unifiedDiff } from '../../src/core/proposals/diff';
 import type { EditProposal } from '../../src/core/proposals/model';
-import { sha256Hex } from '../../src/core/util/hash';
 import { toProposalView } from '../../src/shared/reviewProtocol';
 import { openReviewPanel, stubVsCodeApi, writeReviewPanelPage } from '../../scripts/vscode/reviewPanelPage';
 import { launchChromium, type Chromium } from '../../scripts/vscode/server';
+import { pendingEdit } from '../support/proposals';
 
 /**
  * A long queue in the Review panel's webview, in Chromium (the built bundle, the real HTML and
@@ -24,21 +23,7 @@ function twoHunkEdit(n: number): EditProposal {
   const oldText = `${lines.join('\n')}\n`;
   const newText = `${[`// header ${n}`, ...lines.slice(0, 29), `line 30 changed in ${n}`].join('\n')}\n`;
   const filePath = `src/file${String(n).padStart(2, '0')}.txt`;
-  return {
-    kind: 'edit',
-    id: `p-long-${n}`,
-    sessionId: 's-long',
-    createdAt: new Date(Date.UTC(2026, 11, 1, 0, 0, n)).toISOString(),
-    state: 'pending',
-    title: `Edit ${filePath}`,
-    origin: 'fs/write_text_file',
-    path: filePath,
-    oldText,
-    newText,
-    baseHash: sha256Hex(oldText),
-    newHash: sha256Hex(newText),
-    diff: unifiedDiff(filePath, oldText, newText),
-  };
+  return pendingEdit({ id: `p-long-${n}`, sessionId: 's-long', createdAt: new Date(Date.UTC(2026, 11, 1, 0, 0, n)).toISOString(), path: filePath, oldText, newText });
 }
 
 const proposals = Array.from({ length: COUNT }, (_, n) => twoHunkEdit(n));

@@ -1,10 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { unifiedDiff } from '../../src/core/proposals/diff';
 import type { Proposal } from '../../src/core/proposals/model';
 import type { PersistedSession } from '../../src/core/proposals/persistence';
+import { pendingEdit } from '../support/proposals';
 import { findFrame, runCommand, useWorkbench } from './harness';
 import { twoHunkWorkspace } from './workspaceState';
 
@@ -25,7 +24,6 @@ const CORPUS = [
   `{{constructor.constructor('window.__xss=1')()}}`,
   `\u202eevil\u202c <details open ontoggle="window.__xss='details'">`,
 ];
-const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 const payload = (i: number): string => CORPUS[i % CORPUS.length]!;
 
 function hostileProposals(sessionId: string): Proposal[] {
@@ -35,21 +33,7 @@ function hostileProposals(sessionId: string): Proposal[] {
     const filePath = `src/${text.replace(/\//g, '_')}.js`;
     const oldText = `const safe = 1;\n// ${payload(i + 1)}\n`;
     const newText = `const safe = 1;\n// ${text}\nconst unsafe = "${payload(i + 2).replace(/"/g, '\\"')}";\n`;
-    proposals.push({
-      kind: 'edit',
-      id: `p-xss-edit-${i}`,
-      sessionId,
-      createdAt: at(i),
-      state: 'pending',
-      title: `Edit ${text}`,
-      origin: 'fs/write_text_file',
-      path: filePath,
-      oldText,
-      newText,
-      baseHash: sha256(oldText),
-      newHash: sha256(newText),
-      diff: unifiedDiff(filePath, oldText, newText),
-    });
+    proposals.push(pendingEdit({ id: `p-xss-edit-${i}`, sessionId, createdAt: at(i), title: `Edit ${text}`, path: filePath, oldText, newText }));
     proposals.push({
       kind: 'command',
       id: `p-xss-command-${i}`,
