@@ -1,4 +1,5 @@
-import { syntax, type ShNode } from 'mvdan-sh';
+import type { ShNode, ShParser } from 'mvdan-sh';
+import type * as MvdanSh from 'mvdan-sh';
 
 /**
  * Shell-aware command analysis: what a command line really runs, for the policy.
@@ -56,9 +57,16 @@ export interface ShellAnalysis {
 const MAX_DEPTH = 8;
 
 /** One parser, reused: Parse resets its state, and creating one per call costs more than parsing. */
-let sharedParser: ReturnType<typeof syntax.NewParser> | undefined;
-function parser(): ReturnType<typeof syntax.NewParser> {
-  sharedParser ??= syntax.NewParser();
+let loaded: typeof MvdanSh | undefined;
+/** Starting the parser's GopherJS runtime takes about 100 ms: done at the first analysis, not when the extension activates. */
+function syntax(): (typeof MvdanSh)['syntax'] {
+  loaded ??= require('mvdan-sh') as typeof MvdanSh;
+  return loaded.syntax;
+}
+
+let sharedParser: ShParser | undefined;
+function parser(): ShParser {
+  sharedParser ??= syntax().NewParser();
   return sharedParser;
 }
 
@@ -97,9 +105,9 @@ function analyzeInto(line: string, via: string[], result: ShellAnalysis, depth: 
   }
   const source = Buffer.from(line, 'utf8');
   const text = (node: ShNode): string => source.subarray(node.Pos().Offset(), node.End().Offset()).toString('utf8');
-  syntax.Walk(file, (node) => {
+  syntax().Walk(file, (node) => {
     if (!node) return false;
-    const type = syntax.NodeType(node);
+    const type = syntax().NodeType(node);
     const fields = node as unknown as Record<string, unknown>;
     switch (type) {
       case 'Stmt':
@@ -131,7 +139,7 @@ function word(node: ShNode, text: (n: ShNode) => string): ShellWord {
   let dynamic = false;
   const visit = (parts: ShNode[], quoted: boolean): void => {
     for (const part of parts) {
-      const type = syntax.NodeType(part);
+      const type = syntax().NodeType(part);
       const fields = part as unknown as Record<string, unknown>;
       if (type === 'Lit') {
         const lit = String(fields.Value ?? '');

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
+import { newDockerode } from './dockerode';
 import * as z from 'zod';
 import * as path from 'node:path';
 import { AGENTS_FOLDER, ignoredSettings, imageSource, loadDevcontainer, planSandbox, substitute } from './devcontainer';
@@ -43,7 +44,7 @@ const containerInspectSchema = z.looseObject({ Id: z.string(), State: z.looseObj
 export class DockerSandboxProvider implements SandboxProvider {
   /** `engine`: where the client points (see engine.ts); without it, the local engine of DOCKER_HOST or the default socket. */
   constructor(
-    private readonly docker: Dockerode = new Dockerode(),
+    private readonly docker: Dockerode = newDockerode(),
     private readonly engine?: Pick<ResolvedEngine, 'description' | 'source' | 'local'>,
   ) {}
 

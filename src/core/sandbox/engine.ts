@@ -2,7 +2,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
+import { newDockerode } from './dockerode';
 import * as z from 'zod';
 import { DockerSandboxProvider } from './dockerSandbox';
 import { SandboxError, type Sandbox, type SandboxProvider, type SandboxStartOptions } from './types';
@@ -278,7 +279,7 @@ function readJson(file: string, what: string): unknown {
 /** A dockerode client for a resolved engine. */
 export function dockerClient(engine: ResolvedEngine): Dockerode {
   try {
-    return new Dockerode(engine.options);
+    return newDockerode(engine.options);
   } catch (error) {
     // docker-modem also reads DOCKER_HOST / DOCKER_CERT_PATH itself while constructing.
     throw new EngineConfigError(`the Docker client could not be set up for ${engine.description}: ${error instanceof Error ? error.message : String(error)}`, engine.source);
