@@ -130,7 +130,20 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
       await eventually('the default file name in the save dialog', async () => ((await input.inputValue()).endsWith(`warden-audit-${stamp}.${format}`) ? true : undefined));
       await input.press('Enter');
       const file = path.join(folder, `warden-audit-${stamp}.${format}`);
-      const text = await eventually(`${file} to be written`, async () => readFileSync(file, 'utf8'));
+      // The file can exist before its bytes are all there (a read raced the write once): wait for a whole file.
+      const complete = (text: string): boolean => {
+        if (format === 'csv') return text.endsWith('\r\n');
+        try {
+          JSON.parse(text);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const text = await eventually(`${file} to be written`, async () => {
+        const read = readFileSync(file, 'utf8');
+        return complete(read) ? read : undefined;
+      });
       if (format === 'json') {
         const exported = JSON.parse(text) as { verify: { ok: boolean }; entries: Array<{ seq: number }> };
         assert.equal(exported.verify.ok, true);
