@@ -205,7 +205,7 @@ function formatTime(iso: string): string {
   return (date.toDateString() === today() ? timeFormat : dayTimeFormat).format(date);
 }
 
-/** The full date is a tooltip, written when the pointer or focus first reaches it (formatting 1,000 up front is slow). */
+/** The full date is a tooltip, written when the pointer first reaches it (formatting 1,000 up front is slow). */
 function timeElement(iso: string): HTMLTimeElement {
   const time = el('time', undefined, formatTime(iso));
   time.dateTime = iso;
@@ -1530,7 +1530,7 @@ app.addEventListener('click', (event) => {
       render();
       const card = findCard(proposal.id);
       if (card) fillDeferred(card);
-      findCard(proposal.id)?.querySelector<HTMLButtonElement>('button[data-action="toggle"]')?.focus({ preventScroll: true });
+      card?.querySelector<HTMLButtonElement>('button[data-action="toggle"]')?.focus({ preventScroll: true });
       return;
     }
     case 'showFullDiff':

@@ -22,13 +22,19 @@ export function reviewHandlers(store: ProposalStore, sessions: SessionController
 }
 
 /** A modal naming the protected items and why; only an explicit click goes on. */
+/** "It is", "All 3 are", "1 of the 2 is", "2 of the 5 are". */
+function howManyProtected(risky: number, total: number): string {
+  if (risky === total) return total === 1 ? 'It is' : `All ${total} are`;
+  return `${risky} of the ${total} ${risky === 1 ? 'is' : 'are'}`;
+}
+
 async function confirmBulk(request: BulkRequest): Promise<boolean> {
   const verb = request.verdict === 'approve' ? 'Accept' : 'Reject';
   const lines = request.risky.slice(0, 8).map(({ proposal, risks }) => `• ${proposal.title}: ${risks.map((r) => `${r.label} (${r.reason})`).join('; ')}`);
   if (request.risky.length > 8) lines.push(`…and ${request.risky.length - 8} more`);
   const action = `${verb} ${request.proposals.length}`;
   const picked = await vscode.window.showWarningMessage(
-    `${verb} ${request.scope}? ${request.risky.length === request.proposals.length ? (request.proposals.length === 1 ? 'It is' : `All ${request.proposals.length} are`) : `${request.risky.length} of the ${request.proposals.length} ${request.risky.length === 1 ? 'is' : 'are'}`} protected.`,
+    `${verb} ${request.scope}? ${howManyProtected(request.risky.length, request.proposals.length)} protected.`,
     { modal: true, detail: lines.join('\n') },
     action,
   );

@@ -49,8 +49,6 @@ const consoleLog: ReviewPanelLog = {
   error: (message) => console.error(message),
 };
 
-/** At most one snapshot per this many ms, however many changes the store fires. */
-
 /**
  * The "Warden Review" webview panel: shows every proposal of the window and turns the
  * reviewer's Accept / Reject / Open Diff clicks into handler calls. One instance at a time.
@@ -115,6 +113,7 @@ export class ReviewPanel implements vscode.Disposable {
   private readonly subscriptions: Array<{ dispose(): unknown }> = [];
   /** Set once the current webview document said `ready`; it is gone while the panel is hidden. */
   private ready = false;
+  /** At most one snapshot per STATE_THROTTLE_MS, however many changes the store fires; a lone change goes at once. */
   private readonly stateThrottle = new LeadingThrottle(STATE_THROTTLE_MS, () => this.postState());
   /** Proposals with a decision on its way to the handler: a second click is dropped. */
   private readonly deciding = new Set<string>();

@@ -105,9 +105,10 @@ function analyzeInto(line: string, via: string[], result: ShellAnalysis, depth: 
   }
   const source = Buffer.from(line, 'utf8');
   const text = (node: ShNode): string => source.subarray(node.Pos().Offset(), node.End().Offset()).toString('utf8');
-  syntax().Walk(file, (node) => {
+  const sh = syntax();
+  sh.Walk(file, (node) => {
     if (!node) return false;
-    const type = syntax().NodeType(node);
+    const type = sh.NodeType(node);
     const fields = node as unknown as Record<string, unknown>;
     switch (type) {
       case 'Stmt':
@@ -137,9 +138,10 @@ function analyzeInto(line: string, via: string[], result: ShellAnalysis, depth: 
 function word(node: ShNode, text: (n: ShNode) => string): ShellWord {
   let value = '';
   let dynamic = false;
+  const sh = syntax();
   const visit = (parts: ShNode[], quoted: boolean): void => {
     for (const part of parts) {
-      const type = syntax().NodeType(part);
+      const type = sh.NodeType(part);
       const fields = part as unknown as Record<string, unknown>;
       if (type === 'Lit') {
         const lit = String(fields.Value ?? '');

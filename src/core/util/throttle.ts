@@ -7,7 +7,6 @@
 export class LeadingThrottle {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private queued = false;
-  private generation = 0;
   private lastFlush = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -22,9 +21,8 @@ export class LeadingThrottle {
     const wait = this.lastFlush + this.intervalMs - this.now();
     if (wait <= 0) {
       this.queued = true;
-      const generation = this.generation;
       queueMicrotask(() => {
-        if (this.queued && generation === this.generation) this.run();
+        if (this.queued) this.run();
       });
       return;
     }
@@ -41,7 +39,6 @@ export class LeadingThrottle {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.queued = false;
-    this.generation++;
   }
 
   private run(): void {
