@@ -24,7 +24,7 @@ NODE_VERSION="$("$NODE_BIN" --version)"
 LABEL="recipe=$IMAGE_RECIPE debian=bookworm[$DEBIAN_PACKAGES] node=$NODE_VERSION ${PACKAGES[*]}"
 if [ "${WARDEN_REBUILD_IMAGES:-}" != "1" ] \
   && [ "$(docker image inspect -f '{{index .Config.Labels "dev.warden.agents"}}' "$IMAGE" 2>/dev/null || true)" = "$LABEL" ]; then
-  log "$IMAGE exists ($LABEL)"
+  summary "$IMAGE exists ($LABEL)"
   exit 0
 fi
 
@@ -50,13 +50,13 @@ PINS="$NPM_DIR/.pins"
 if [ "$(cat "$PINS" 2>/dev/null || true)" != "${PACKAGES[*]}" ]; then
   log "npm install ${PACKAGES[*]}"
   rm -rf "$NPM_DIR"; mkdir -p "$NPM_DIR"
-  (cd "$NPM_DIR" && npm install --silent --no-audit --no-fund --save-exact --prefix . "${PACKAGES[@]}")
+  (cd "$NPM_DIR" && without_outer_npm npm install --silent --no-audit --no-fund --save-exact --prefix . "${PACKAGES[@]}")
   printf '%s' "${PACKAGES[*]}" > "$PINS"
 fi
 
 # 3. Assemble and import.
 STAGE="$(mktemp -d "${TMPDIR:-/tmp}/warden-agents-image.XXXXXX")"
-trap 'rm -rf "$STAGE"' EXIT
+on_exit 'rm -rf "$STAGE"'
 tar -C "$STAGE" -xf "$ROOTFS_TAR"
 cp "$NODE_BIN" "$STAGE/usr/local/bin/node"
 mkdir -p "$STAGE/opt/agents" "$STAGE/home/warden" "$STAGE/workspaces" "$STAGE/opt/warden/agents"
@@ -84,4 +84,4 @@ docker tag "$CANDIDATE" "$IMAGE" && docker rmi "$CANDIDATE" >/dev/null
 if [ -n "$PREVIOUS" ] && [ "$PREVIOUS" != "$(docker image inspect -f '{{.Id}}' "$IMAGE")" ]; then
   docker rmi "$PREVIOUS" >/dev/null 2>&1 || true
 fi
-log "built $IMAGE ($LABEL)"
+summary "built $IMAGE ($LABEL)"

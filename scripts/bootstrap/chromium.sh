@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
 # Debian's Chromium for the Playwright-driven UI tests (Playwright's own browser download cannot work offline).
 source "$(dirname "$0")/common.sh"
-[ -x /usr/bin/chromium ] || apt_install chromium
-/usr/bin/chromium --version >&2
+# apt_install checks dpkg's status, not the binary: an interrupted install can leave either.
+apt_install chromium
+version="$(/usr/bin/chromium --version 2>&1)" || {
+  echo "chromium is installed but does not run: $version" >&2
+  echo "To repair: sudo apt-get install --reinstall chromium" >&2; exit 1; }
+summary "$version"

@@ -4,4 +4,4 @@
 # loopback) and podman (its Docker-compatible API). Idempotent: installs only what is missing.
 source "$(dirname "$0")/common.sh"
 apt_install openssl openssh-server podman
-log "engine test tools present: $(openssl version | cut -d' ' -f1-2), $(/usr/sbin/sshd -V 2>&1 | head -n1 | cut -d, -f1), $(podman --version)"
+summary "engine test tools present: $(openssl version | cut -d' ' -f1-2), $(/usr/sbin/sshd -V 2>&1 | head -n1 | cut -d, -f1), $(podman --version)"

@@ -10,7 +10,7 @@ if ! docker info >/dev/null 2>&1; then
   echo "no Docker engine answers; run scripts/bootstrap/docker.sh first" >&2; exit 1
 fi
 if [ "${WARDEN_REBUILD_IMAGES:-}" != "1" ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  log "$IMAGE exists ($(docker image inspect -f '{{index .Config.Labels "dev.warden.source"}}' "$IMAGE"))"
+  summary "$IMAGE exists ($(docker image inspect -f '{{index .Config.Labels "dev.warden.source"}}' "$IMAGE"))"
   exit 0
 fi
 
@@ -23,7 +23,7 @@ NODE_VERSION="$("$NODE_BIN" --version)"
 BUSYBOX_VERSION="$(dpkg-query -W -f '${Version}' busybox-static)"
 
 ROOTFS="$(mktemp -d "${TMPDIR:-/tmp}/warden-rootfs.XXXXXX")"
-trap 'rm -rf "$ROOTFS"' EXIT
+on_exit 'rm -rf "$ROOTFS"'
 mkdir -p "$ROOTFS"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,etc,tmp,proc,sys,dev,home/warden,workspaces,opt/warden/agents}
 chmod 1777 "$ROOTFS/tmp"
 
@@ -70,4 +70,4 @@ tar -C "$ROOTFS" "${TAR_OWNER[@]}" -c . | docker import \
   - "$IMAGE" >/dev/null
 docker run --rm --network none --user 1000:1000 "$IMAGE" node --version >/dev/null \
   || { echo "$IMAGE was built but node does not run inside it" >&2; exit 1; }
-log "built $IMAGE from $SOURCE"
+summary "built $IMAGE from $SOURCE"
