@@ -14,6 +14,7 @@ for _ in $(seq 1 120); do
   if docker info >/dev/null 2>&1; then summary "engine is up"; exit 0; fi
   sleep 0.5
 done
-echo "dockerd did not come up within 60s; see $WARDEN_CACHE/dockerd.log" >&2
+echo "dockerd did not come up within 60s; the last lines of $WARDEN_CACHE/dockerd.log:" >&2
 tail -n 20 "$WARDEN_CACHE/dockerd.log" >&2 || true
+echo "Fix what the log names (another engine holding /var/run/docker.pid, no cgroups, not root), or start a Docker engine yourself, then run the command again." >&2
 exit 1

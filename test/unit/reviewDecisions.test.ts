@@ -59,7 +59,9 @@ function fakeRunning(): RunningCommand {
 }
 
 async function pendingProposal<P>(store: ReturnType<typeof rig>['store']): Promise<P> {
-  for (let i = 0; i < 50 && store.pending().length === 0; i++) await new Promise((r) => setImmediate(r));
+  // Bounded by time, not ticks: the first proposal of a run waits on cold module loads and fs calls.
+  const deadline = Date.now() + 5000;
+  while (store.pending().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   const proposal = store.pending()[0];
   assert.ok(proposal, 'a proposal is pending');
   return proposal as P;
