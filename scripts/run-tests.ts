@@ -39,10 +39,12 @@ function summaryCounts(tier: string): (output: string) => Counts | undefined {
 }
 
 const tiers: Tier[] = [
-  { name: 'unit', command: [mocha, '--import=tsx', '--reporter', 'spec', 'test/unit/**/*.test.ts'], parse: mochaCounts },
+  // --exit: a failed test can leave a proposal waiting on its 30-minute decision timer; the
+  // tier must end with its report, not hang until the timer fires.
+  { name: 'unit', command: [mocha, '--import=tsx', '--exit', '--reporter', 'spec', 'test/unit/**/*.test.ts'], parse: mochaCounts },
   {
     name: 'integration',
-    command: [mocha, '--import=tsx', '--reporter', 'spec', '--timeout', '180000', 'test/integration/**/*.test.ts'],
+    command: [mocha, '--import=tsx', '--exit', '--reporter', 'spec', '--timeout', '180000', 'test/integration/**/*.test.ts'],
     parse: mochaCounts,
   },
   { name: 'extension', command: [tsx, 'scripts/run-extension-tests.ts'], parse: summaryCounts('extension') },
