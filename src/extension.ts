@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { StopReason } from '@agentclientprotocol/sdk';
 import { ProposalStore } from './core/proposals/store';
-import { EngineSandboxProvider } from './core/sandbox/engine';
+import { EngineSandboxProvider } from './core/sandbox/engineProvider';
 import { readSandboxSettings } from './vscode/settings';
 import type { AgentSession } from './core/supervisor';
 import { registerAgentCommands } from './vscode/agentCommands';

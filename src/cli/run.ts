@@ -7,7 +7,7 @@ import { resolveReviewer } from '../core/git/identity';
 import { loadPolicyText, loadWorkspacePolicy, mergePolicies, type EffectivePolicy } from '../core/policy';
 import type { Decision, Proposal, Reviewer } from '../core/proposals/model';
 import { ProposalStore } from '../core/proposals/store';
-import { EngineSandboxProvider } from '../core/sandbox/engine';
+import { EngineSandboxProvider } from '../core/sandbox/engineProvider';
 import { SandboxError, type Sandbox, type SandboxProvider, type WorkspaceMode } from '../core/sandbox/types';
 import { parse as parseJsonc } from 'jsonc-parser';
 import { AgentSession, errorMessage } from '../core/supervisor';
