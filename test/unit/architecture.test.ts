@@ -125,4 +125,13 @@ describe('architecture', () => {
     ]);
     assert.deepEqual(importCycles(graph).sort(), ['a.ts -> b.ts -> c.ts -> a.ts', 'e.ts -> e.ts']);
   });
+
+  it('one session assembly: in src/, only session/assembly.ts starts a session, and only session/auditSecrets.ts configures audit redaction', () => {
+    const callers = (call: string, except: string): string[] =>
+      sourceFiles('src')
+        .filter((file) => !file.startsWith(except) && readFileSync(file, 'utf8').includes(call))
+        .map((file) => file.split(path.sep).join('/'));
+    assert.deepEqual(callers('AgentSession.start(', path.join('src', 'core', 'supervisor.ts')), ['src/core/session/assembly.ts']);
+    assert.deepEqual(callers('configureAuditRedaction(', path.join('src', 'core', 'audit')), ['src/core/session/auditSecrets.ts']);
+  });
 });
