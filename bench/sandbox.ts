@@ -119,7 +119,7 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
   await fs.mkdir(path.join(workspace, '.devcontainer'), { recursive: true });
   await fs.mkdir(tmpdir);
   const provider = new DockerSandboxProvider(docker);
-  const start = (workspaceHostPath = workspace, reuse = false): Promise<Sandbox> => provider.start({ workspaceHostPath, agentsHostPath: root, sessionId: 'bench', reuse });
+  const start = (workspaceHostPath = workspace, reuse = false): Promise<Sandbox> => provider.start({ workspaceMode: 'readonly', workspaceHostPath, agentsHostPath: root, sessionId: 'bench', reuse });
   const devcontainerLabel = `devcontainer.local_folder=${workspace}`;
   const figures: BenchFigure[] = [];
   try {

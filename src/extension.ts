@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
 import type { StopReason } from '@agentclientprotocol/sdk';
 import { ProposalStore } from './core/proposals/store';
-import { EngineSandboxProvider } from './core/sandbox/engine';
+import { EngineSandboxProvider } from './core/sandbox/engineProvider';
 import { readSandboxSettings } from './vscode/settings';
 import type { AgentSession } from './core/supervisor';
 import { registerAgentCommands } from './vscode/agentCommands';
+import { AgentSecrets } from './vscode/agentSettings';
 import { registerAuditCommands } from './vscode/auditCommands';
 import { registerCommands } from './vscode/commands';
 import { registerReviewKeys, reviewHandlers } from './vscode/reviewCommands';
@@ -36,8 +37,11 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
   const log = vscode.window.createOutputChannel('Warden', { log: true });
   const store = new ProposalStore();
   const agentsHostPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'agents').fsPath;
+  const policies = registerPolicy(context, log);
+  const secrets = new AgentSecrets(context.secrets);
   // The engine (setting, DOCKER_HOST, Docker context) is resolved at each session start, not here.
-  controller = new SessionController(store, new EngineSandboxProvider(() => ({ setting: readSandboxSettings().dockerHost })), agentsHostPath, log);
+  const sandboxProvider = new EngineSandboxProvider(() => ({ setting: readSandboxSettings().dockerHost }));
+  controller = new SessionController({ store, sandboxProvider, agentsHostPath, log, policies, secrets });
   const sessions = controller;
   context.subscriptions.push(
     log,
@@ -48,11 +52,10 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
   );
   registerCommands(context, store, sessions, log);
   registerReviewKeys(context);
-  registerAgentCommands(context, store, sessions, log);
+  registerAgentCommands(context, store, sessions, secrets, log);
   registerGitCommands(context, sessions, log);
   registerLifecycleCommands(context, sessions, log);
   registerAuditCommands(context, log);
-  registerPolicy(context, sessions, log);
   const inline = registerInlineReview(context, store, sessions, log, () => void vscode.commands.executeCommand('warden.showReview'));
   inlineReview = inline;
   const proposalsLoaded = Promise.all((vscode.workspace.workspaceFolders ?? []).map((folder) => inline.load(folder))).then(

@@ -1,16 +1,17 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { AuditLog, configureAuditRedaction, verifyAuditLog } from '../core/audit';
+import { AuditLog, verifyAuditLog } from '../core/audit';
 import { DEMO_AGENT_FILE } from '../core/agent/agentCommand';
 import { resolveAgent } from '../core/agent/presets';
 import { resolveReviewer } from '../core/git/identity';
 import { loadPolicyText, loadWorkspacePolicy, mergePolicies, type EffectivePolicy } from '../core/policy';
-import type { Decision, Proposal, Reviewer } from '../core/proposals/model';
+import type { Proposal } from '../core/proposals/model';
 import { ProposalStore } from '../core/proposals/store';
-import { EngineSandboxProvider } from '../core/sandbox/engine';
+import { EngineSandboxProvider } from '../core/sandbox/engineProvider';
 import { SandboxError, type Sandbox, type SandboxProvider, type WorkspaceMode } from '../core/sandbox/types';
 import { parse as parseJsonc } from 'jsonc-parser';
-import { AgentSession, errorMessage } from '../core/supervisor';
+import { errorMessage, type AgentSession } from '../core/supervisor';
+import { assembleSession, type SessionGitChoices } from '../core/session/assembly';
 import { NodeWorkspaceFiles } from '../core/workspace/files';
 import type { OnAsk, ParsedCommand } from './args';
 import { CliError, EXIT, type ExitCode } from './exitCodes';
@@ -18,9 +19,6 @@ import { workspaceDir, type CliIO } from './io';
 import { policyProblemLine } from './policy';
 
 type RunArgs = Extract<ParsedCommand, { command: 'run' }>;
-
-/** The environment variables whose values never reach the audit log (the extension's default list). */
-const REDACTED_ENV_VARS = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GITHUB_TOKEN', 'GH_TOKEN', 'NPM_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
 
 export type RunOutcome = 'completed' | 'ask-failed' | 'agent-failed' | 'sandbox-failed' | 'timeout' | 'interrupted';
 
@@ -54,6 +52,14 @@ export interface RunDeps {
   sandboxProvider?: SandboxProvider;
 }
 
+/**
+ * What `warden run` does differently from the editor, by name (see SessionAssembly): nobody
+ * answers asks (`--on-ask`), the branch checked out stays and no checkpoints are taken (the
+ * git guard, protected branches and write scope apply all the same), and the sandbox is
+ * never kept.
+ */
+export const CLI_GIT: SessionGitChoices = { sessionBranch: false, checkpoints: false };
+
 export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): Promise<number> {
   const workspace = await workspaceDir(io, args.workspace);
   const policyFile = args.policy !== undefined ? path.resolve(io.cwd, args.policy) : path.join(workspace, '.warden', 'policy.json');
@@ -63,176 +69,187 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
   if (agent.command === '' && !existsSync(path.join(io.agentsHostPath, DEMO_AGENT_FILE))) {
     throw new CliError(`the built-in demo agent is missing from ${io.agentsHostPath} (build Warden with "node esbuild.js")`, EXIT.internal);
   }
-  // The agent's secrets are masked in the audit too, should the agent echo one back.
-  configureAuditRedaction({ values: [...REDACTED_ENV_VARS.map((name) => io.env[name]).filter((v): v is string => typeof v === 'string'), ...Object.values(agentEnv ?? {})] });
-
+  const summary = emptySummary(args, workspace, agent.command, { file: policyFile, valid: policy.valid });
   const store = new ProposalStore();
   const asks: Proposal[] = [];
-  const source = `cli --on-ask ${args.onAsk}`;
-  const cliReviewer: Reviewer = { kind: 'warden', name: 'warden cli', source };
   let askFailed: (proposal: Proposal) => void = () => undefined;
   const askFailure = new Promise<Proposal>((resolve) => (askFailed = resolve));
-  // Nobody is there to answer: a proposal still pending once the policy has decided what it
-  // could (allow and deny are born decided) is an ask, rejected here whatever the mode.
-  const handled = new Set<string>();
-  store.onDidChange((proposal) => {
-    if (proposal.state !== 'pending' || handled.has(proposal.id)) return;
-    handled.add(proposal.id);
-    setImmediate(() => {
-      const current = store.get(proposal.id);
-      if (current?.state !== 'pending') return;
-      asks.push(current);
-      const decision: Decision = {
-        verdict: 'reject',
-        reviewer: cliReviewer,
-        reason: `Nobody is there to answer in a headless run (${source})${current.policy ? `; the policy asked: ${current.policy.reason}` : ''}`,
-        decidedAt: new Date().toISOString(),
-      };
-      try {
-        store.decide(current.id, decision);
-      } catch {
-        // Orphaned meanwhile (the session ended): it can never be applied either.
-      }
-      if (args.onAsk === 'fail') askFailed(current);
-    });
-  });
-
-  const log = (line: string): void => {
-    if (io.env.WARDEN_DEBUG) io.stderr(`[warden] ${line}\n`);
-  };
-  const summary: RunSummary = {
-    exitCode: EXIT.ok,
-    outcome: 'completed',
-    sessionId: null,
-    workspace,
-    agent: agent.command === '' ? 'demo' : agent.command,
-    onAsk: args.onAsk,
-    stopReason: null,
-    error: null,
-    policy: { file: policyFile, valid: policy.valid },
-    proposals: { total: 0, byKind: {}, byState: {}, decidedBy: {} },
-    asks: [],
-    filesChanged: [],
-    audit: { ok: true, entries: 0, firstBreak: null },
-  };
-
-  let session: AgentSession | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  // The kill switch covers the whole run, start included: an agent that never answers
-  // `initialize` is stopped by removing its sandbox, which ends the start with an error.
-  let sandbox: Sandbox | undefined;
-  /** Set when the kill switch was pulled: the timeout, or SIGINT/SIGTERM (a cancelled CI job). */
-  let killed: { outcome: 'timeout' | 'interrupted'; message: string } | undefined;
-  const inner = deps.sandboxProvider ?? new EngineSandboxProvider(() => ({ setting: args.dockerHost, settingOrigin: '--docker-host' }));
-  const sandboxProvider: SandboxProvider = {
-    start: async (options) => {
-      sandbox = await inner.start(options);
-      if (killed) await sandbox.stop().catch(() => undefined);
-      return sandbox;
-    },
-  };
-  let pullKillSwitch: () => void = () => undefined;
-  const killSwitch = new Promise<void>((resolve) => (pullKillSwitch = resolve));
-  const kill = (outcome: 'timeout' | 'interrupted', message: string): void => {
-    if (killed) return;
-    killed = { outcome, message };
-    pullKillSwitch();
-    if (!session) void sandbox?.stop().catch(() => undefined);
-  };
-  if (args.timeoutSeconds !== undefined) timer = setTimeout(() => kill('timeout', `timed out after ${args.timeoutSeconds} s: the session was stopped`), args.timeoutSeconds * 1000);
-  const onSignal = (signal: NodeJS.Signals): void => kill('interrupted', `interrupted by ${signal}: the session was stopped`);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const killSwitch = new RunKillSwitch(deps.sandboxProvider ?? new EngineSandboxProvider(() => ({ setting: args.dockerHost, settingOrigin: '--docker-host' })), args.timeoutSeconds);
   try {
+    let session: AgentSession | undefined;
     try {
-      session = await AgentSession.start({
-        workspaceRoot: workspace,
+      session = await assembleSession({
+        workspace: { root: workspace },
         agentsHostPath: io.agentsHostPath,
-        agentCommand: agent.command,
-        agentProtocol: agent.protocol,
+        agent,
         ...(agentEnv ? { agentEnv } : {}),
-        sandboxProvider,
+        sandboxProvider: killSwitch.provider,
         store,
         audit: AuditLog.forWorkspace(workspace),
         files: new NodeWorkspaceFiles(workspace),
         reviewer: await resolveReviewer(workspace),
-        log,
         policy: { current: () => policy },
+        git: CLI_GIT,
+        secrets: { env: io.env },
+        reuseSandbox: false,
+        asks: {
+          reviewer: { kind: 'warden', name: 'warden cli', source: `cli --on-ask ${args.onAsk}` },
+          onAsk: (proposal) => {
+            asks.push(proposal);
+            if (args.onAsk === 'fail') askFailed(proposal);
+          },
+        },
         workspaceMode: args.workspaceMode ?? (await workspaceModeSetting(workspace)),
+        log: (line) => {
+          if (io.env.WARDEN_DEBUG) io.stderr(`[warden] ${line}\n`);
+        },
       });
-      if (killed) {
+      killSwitch.sessionStarted();
+      if (killSwitch.pulledFor) {
         summary.sessionId = session.id;
-        await session.stop(`warden run: ${killed.message}`);
+        await session.stop(`warden run: ${killSwitch.pulledFor.message}`);
         session = undefined;
       }
     } catch (error) {
-      if (!killed) fail(summary, error instanceof SandboxError ? 'sandbox-failed' : 'agent-failed', `could not start the session: ${errorMessage(error)}`);
+      if (!killSwitch.pulledFor) fail(summary, error instanceof SandboxError ? 'sandbox-failed' : 'agent-failed', `could not start the session: ${errorMessage(error)}`);
     }
-    if (killed) fail(summary, killed.outcome, killed.message);
-    if (session) {
-      summary.sessionId = session.id;
-      const running = session;
-      const ended = new Promise<string>((resolve) => running.onEvent((e) => e.type === 'ended' && resolve(e.reason)));
-      type Race = { kind: 'stop'; reason: string } | { kind: 'error'; error: unknown } | { kind: 'ended'; reason: string } | { kind: 'killed' } | { kind: 'ask'; proposal: Proposal };
-      const result: Race = await Promise.race<Race>([
-        running.prompt(args.prompt).then(
-          (reason) => ({ kind: 'stop', reason }),
-          (error: unknown) => ({ kind: 'error', error }),
-        ),
-        ended.then((reason) => ({ kind: 'ended', reason })),
-        killSwitch.then(() => ({ kind: 'killed' })),
-        askFailure.then((proposal) => ({ kind: 'ask', proposal })),
-      ]);
-      switch (result.kind) {
-        case 'stop':
-          summary.stopReason = result.reason;
-          if (result.reason !== 'end_turn') fail(summary, 'agent-failed', `the agent ended its turn with "${result.reason}", not end_turn`);
-          break;
-        case 'error':
-          fail(summary, 'agent-failed', `the agent failed: ${errorMessage(result.error)}`);
-          break;
-        case 'ended':
-          fail(summary, 'agent-failed', `the session ended before the agent finished its turn: ${result.reason}`);
-          break;
-        case 'killed':
-          if (killed) fail(summary, killed.outcome, killed.message);
-          break;
-        case 'ask':
-          fail(summary, 'ask-failed', `the policy asks a human about "${result.proposal.title}" (${result.proposal.policy?.ruleId ?? 'no rule'}); with --on-ask fail the run stops`);
-          break;
-      }
-      // A turn that ended cleanly can still have an ask decided late, in fail mode: it fails the run.
-      if (summary.outcome === 'completed' && args.onAsk === 'fail' && asks.length > 0) {
-        fail(summary, 'ask-failed', `the policy asked a human about "${asks[0]!.title}"; with --on-ask fail the run fails`);
-      }
-      await running.stop(summary.outcome === 'completed' ? 'the headless run finished' : `warden run: ${summary.error}`);
-    }
+    if (killSwitch.pulledFor) fail(summary, killSwitch.pulledFor.outcome, killSwitch.pulledFor.message);
+    if (session) await runTurn(session, args, summary, { killSwitch, askFailure, asks });
   } finally {
-    if (timer) clearTimeout(timer);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    killSwitch.dispose();
     store.dispose();
   }
 
   summarize(summary, store.all(), asks);
-  const report = await verifyAuditLog(workspace);
-  summary.audit = { ok: report.ok, entries: report.entries, firstBreak: report.firstBreak ? `${report.firstBreak.file}:${report.firstBreak.line}: ${report.firstBreak.reason}` : null };
-  if (!report.ok && summary.outcome === 'completed') {
-    summary.exitCode = EXIT.audit;
-    summary.error = `the audit log does not verify: ${summary.audit.firstBreak}`;
-  }
+  await verifyRunAudit(summary, workspace);
   if (args.json) io.stdout(`${JSON.stringify(summary)}\n`);
   else io.stdout(formatSummary(summary));
   if (summary.error) io.stderr(`warden: ${summary.error}\n`);
   return summary.exitCode;
 }
 
-/** warden.sandbox.workspaceMode from the workspace's .vscode/settings.json (JSONC), as the extension reads it; else copy. */
-async function workspaceModeSetting(workspace: string): Promise<WorkspaceMode> {
+function emptySummary(args: RunArgs, workspace: string, agentCommand: string, policy: RunSummary['policy']): RunSummary {
+  return {
+    exitCode: EXIT.ok,
+    outcome: 'completed',
+    sessionId: null,
+    workspace,
+    agent: agentCommand === '' ? 'demo' : agentCommand,
+    onAsk: args.onAsk,
+    stopReason: null,
+    error: null,
+    policy,
+    proposals: { total: 0, byKind: {}, byState: {}, decidedBy: {} },
+    asks: [],
+    filesChanged: [],
+    audit: { ok: true, entries: 0, firstBreak: null },
+  };
+}
+
+/**
+ * The kill switch over the whole run, start included: the timeout, or SIGINT/SIGTERM (a
+ * cancelled CI job). An agent that never answers `initialize` is stopped by removing its
+ * sandbox, which ends the start with an error.
+ */
+class RunKillSwitch {
+  /** Set when the switch was pulled. */
+  pulledFor: { outcome: 'timeout' | 'interrupted'; message: string } | undefined;
+  readonly pulled: Promise<void>;
+  /** The provider the session starts its sandbox with: a sandbox started after the pull is stopped at once. */
+  readonly provider: SandboxProvider;
+  private pull: () => void = () => undefined;
+  private sandbox: Sandbox | undefined;
+  private started = false;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly onSignal = (signal: NodeJS.Signals): void => this.kill('interrupted', `interrupted by ${signal}: the session was stopped`);
+
+  constructor(inner: SandboxProvider, timeoutSeconds: number | undefined) {
+    this.pulled = new Promise<void>((resolve) => (this.pull = resolve));
+    this.provider = {
+      start: async (options) => {
+        this.sandbox = await inner.start(options);
+        if (this.pulledFor) await this.sandbox.stop().catch(() => undefined);
+        return this.sandbox;
+      },
+    };
+    if (timeoutSeconds !== undefined) this.timer = setTimeout(() => this.kill('timeout', `timed out after ${timeoutSeconds} s: the session was stopped`), timeoutSeconds * 1000);
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  /** From now on the session stops itself when the switch is pulled (runTurn races it). */
+  sessionStarted(): void {
+    this.started = true;
+  }
+
+  private kill(outcome: 'timeout' | 'interrupted', message: string): void {
+    if (this.pulledFor) return;
+    this.pulledFor = { outcome, message };
+    this.pull();
+    if (!this.started) void this.sandbox?.stop().catch(() => undefined);
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+}
+
+/** The one turn of the run, raced against the session's end, the kill switch and a failing ask; then the session stops. */
+async function runTurn(session: AgentSession, args: RunArgs, summary: RunSummary, run: { killSwitch: RunKillSwitch; askFailure: Promise<Proposal>; asks: Proposal[] }): Promise<void> {
+  summary.sessionId = session.id;
+  const ended = new Promise<string>((resolve) => session.onEvent((e) => e.type === 'ended' && resolve(e.reason)));
+  type Race = { kind: 'stop'; reason: string } | { kind: 'error'; error: unknown } | { kind: 'ended'; reason: string } | { kind: 'killed' } | { kind: 'ask'; proposal: Proposal };
+  const result: Race = await Promise.race<Race>([
+    session.prompt(args.prompt).then(
+      (reason) => ({ kind: 'stop', reason }),
+      (error: unknown) => ({ kind: 'error', error }),
+    ),
+    ended.then((reason) => ({ kind: 'ended', reason })),
+    run.killSwitch.pulled.then(() => ({ kind: 'killed' })),
+    run.askFailure.then((proposal) => ({ kind: 'ask', proposal })),
+  ]);
+  switch (result.kind) {
+    case 'stop':
+      summary.stopReason = result.reason;
+      if (result.reason !== 'end_turn') fail(summary, 'agent-failed', `the agent ended its turn with "${result.reason}", not end_turn`);
+      break;
+    case 'error':
+      fail(summary, 'agent-failed', `the agent failed: ${errorMessage(result.error)}`);
+      break;
+    case 'ended':
+      fail(summary, 'agent-failed', `the session ended before the agent finished its turn: ${result.reason}`);
+      break;
+    case 'killed':
+      if (run.killSwitch.pulledFor) fail(summary, run.killSwitch.pulledFor.outcome, run.killSwitch.pulledFor.message);
+      break;
+    case 'ask':
+      fail(summary, 'ask-failed', `the policy asks a human about "${result.proposal.title}" (${result.proposal.policy?.ruleId ?? 'no rule'}); with --on-ask fail the run stops`);
+      break;
+  }
+  // A turn that ended cleanly can still have an ask decided late, in fail mode: it fails the run.
+  if (summary.outcome === 'completed' && args.onAsk === 'fail' && run.asks.length > 0) {
+    fail(summary, 'ask-failed', `the policy asked a human about "${run.asks[0]!.title}"; with --on-ask fail the run fails`);
+  }
+  await session.stop(summary.outcome === 'completed' ? 'the headless run finished' : `warden run: ${summary.error}`);
+}
+
+async function verifyRunAudit(summary: RunSummary, workspace: string): Promise<void> {
+  const report = await verifyAuditLog(workspace);
+  summary.audit = { ok: report.ok, entries: report.entries, firstBreak: report.firstBreak ? `${report.firstBreak.file}:${report.firstBreak.line}: ${report.firstBreak.reason}` : null };
+  if (!report.ok && summary.outcome === 'completed') {
+    summary.exitCode = EXIT.audit;
+    summary.error = `the audit log does not verify: ${summary.audit.firstBreak}`;
+  }
+}
+
+/** warden.sandbox.workspaceMode from the workspace's .vscode/settings.json (JSONC), as the extension reads it; undefined when not set (the assembly's default applies). */
+async function workspaceModeSetting(workspace: string): Promise<WorkspaceMode | undefined> {
   const text = await fs.readFile(path.join(workspace, '.vscode', 'settings.json'), 'utf8').catch(() => '');
   const settings: unknown = parseJsonc(text, [], { allowTrailingComma: true });
   const value = settings && typeof settings === 'object' ? (settings as Record<string, unknown>)['warden.sandbox.workspaceMode'] : undefined;
-  return value === 'readonly' ? 'readonly' : 'copy';
+  return value === 'readonly' || value === 'copy' ? value : undefined;
 }
 
 const OUTCOME_EXIT: Record<RunOutcome, ExitCode> = {

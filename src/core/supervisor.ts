@@ -26,6 +26,7 @@ export interface AuditSink {
   append(event: AuditEventInput): Promise<unknown>;
 }
 
+/** What one session is made of. The editor and the CLI build it through `assembleSession` (session/assembly.ts), which applies the defaults; tests may build it directly. */
 export interface SessionOptions {
   workspaceRoot: string;
   /** Host folder with Warden's bundled agents (the demo agent), mounted read-only. */
@@ -60,8 +61,8 @@ export interface SessionOptions {
   onSuggestion?: (suggestion: RuleSuggestion) => void;
   /** Keep the sandbox stopped when the session ends, and reuse a kept one with the same configuration at start (the extension does; the CLI does not). */
   reuseSandbox?: boolean;
-  /** How the agent sees the workspace: read-only (default) or a private copy whose changes become proposals. */
-  workspaceMode?: WorkspaceMode;
+  /** How the agent sees the workspace: read-only or a private copy whose changes become proposals (the assembly's default: DEFAULT_WORKSPACE_MODE). */
+  workspaceMode: WorkspaceMode;
 }
 
 /** What the session shows the user while the agent works (see session/sessionEvents.ts). */
@@ -210,7 +211,7 @@ export class AgentSession {
       ...(options.environmentAllowList ? { environmentAllowList: options.environmentAllowList } : {}),
       onLifecycleCommand: (record) => this.record({ actor: this.wardenActor(), type: 'lifecycle.command', data: { ...record } }).then(() => undefined),
       reuse: options.reuseSandbox === true,
-      workspaceMode: options.workspaceMode ?? 'readonly',
+      workspaceMode: options.workspaceMode,
     });
     if (this.stateValue === 'ended') {
       // Stopped or killed while the sandbox was starting: it must not outlive the session.

@@ -6,7 +6,7 @@ import { AGENT_PRESETS, ENV_NAME } from '../core/agent/presets';
 import { addRuleToPolicyText, SuggestionStore, type RuleSuggestion } from '../core/policy/suggestions';
 import type { PermissionProposal } from '../core/proposals/model';
 import type { ProposalStore } from '../core/proposals/store';
-import { AgentSecrets, readAgentSettings, readSecretEnvNames } from './agentSettings';
+import { readAgentSettings, readSecretEnvNames, type AgentSecrets } from './agentSettings';
 import { commandRegistrar } from './commandRegistrar';
 import type { SessionController } from './sessionController';
 import { SessionView } from './sessionView';
@@ -26,18 +26,20 @@ export function registerAgentCommands(
   context: vscode.ExtensionContext,
   store: ProposalStore,
   sessions: SessionController,
+  secrets: AgentSecrets,
   log: vscode.LogOutputChannel,
 ): { suggestions: SuggestionStore } {
   const register = commandRegistrar(context, log);
-  const secrets = new AgentSecrets(context.secrets);
   const suggestions = new SuggestionStore();
   const folders = new Map<string, vscode.WorkspaceFolder>();
   context.subscriptions.push({ dispose: () => suggestions.dispose() }, SessionView.registerSerializer(context.extensionUri, store, sessions, log));
 
-  sessions.useAgentSupport(secrets, (suggestion, folder) => {
-    folders.set(suggestion.id, folder);
-    suggestions.add(suggestion);
-  });
+  context.subscriptions.push(
+    sessions.onDidSuggestRule(({ suggestion, folder }) => {
+      folders.set(suggestion.id, folder);
+      suggestions.add(suggestion);
+    }),
+  );
   suggestions.onDidAdd((suggestion) => {
     void vscode.window
       .showInformationMessage(`Warden suggests a policy rule: ${suggestion.summary}. It applies only once you add it to .warden/policy.json.`, 'Add to policy', 'Review')

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as z from 'zod';
-import { anchorAuditHead, configureAuditRedaction, repairAuditLog, verifyAuditLog, type AnchorResult, type RepairResult } from '../core/audit';
+import { anchorAuditHead, repairAuditLog, verifyAuditLog, type AnchorResult, type RepairResult } from '../core/audit';
+import { configureAuditSecrets } from '../core/session/auditSecrets';
 import { resolveReviewer } from '../core/git/identity';
 import { errorMessage } from '../core/supervisor';
 import { AUDIT_DIFF_SCHEME, AuditDocuments } from './auditDocuments';
@@ -27,13 +28,13 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
     dispose: () => AuditPanel.current?.dispose(),
   });
 
-  // Configured secrets: masked in every audit entry this window writes (sessions, git commits).
+  // Configured secrets: masked in every audit entry this window writes (sessions, git commits);
+  // each session start configures them again, with the agent's own secrets (session/assembly.ts).
   const applyRedaction = (): void => {
     const { envVars, patterns } = readSettings().auditRedact;
-    const values = envVars.map((name) => process.env[name]).filter((v): v is string => typeof v === 'string');
     try {
-      configureAuditRedaction({ values, patterns });
-      log.info(`[audit] redacting the values of ${values.length} of ${envVars.length} configured environment variables and ${patterns.length} extra patterns`);
+      const masked = configureAuditSecrets({ env: process.env, envVars, patterns });
+      log.info(`[audit] redacting the values of ${masked.envValues} of ${masked.envVars} configured environment variables and ${masked.patterns} extra patterns`);
     } catch (error) {
       log.error(`[audit] ${errorMessage(error)}`);
       void vscode.window.showErrorMessage(`Warden: ${errorMessage(error)} (setting warden.audit.redact.patterns); the previous redaction settings stay in force.`);

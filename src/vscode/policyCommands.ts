@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { SettingsDiagnostics } from './settingsDiagnostics';
 import { PolicyService } from './policyService';
-import type { SessionController } from './sessionController';
 import { commandRegistrar } from './commandRegistrar';
 
 /** What "Warden: Test Policy" returns (tests and other extensions read it). */
@@ -11,13 +10,12 @@ export interface TestPolicyResult {
   failed: Array<{ index: number; message: string }>;
 }
 
-/** The team policy: diagnostics, the policy each session uses, and its two commands. */
-export function registerPolicy(context: vscode.ExtensionContext, sessions: SessionController, log: vscode.LogOutputChannel): PolicyService {
+/** The team policy: diagnostics, the policy each session uses (passed to the SessionController), and its two commands. */
+export function registerPolicy(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): PolicyService {
   const service = new PolicyService(log);
   // The user's settings.json sits two folders above the extension's global storage (User/globalStorage/<id>).
   const settingsDiagnostics = new SettingsDiagnostics(vscode.Uri.joinPath(context.globalStorageUri, '..', '..', 'settings.json'));
   context.subscriptions.push(service, settingsDiagnostics);
-  sessions.usePolicies(service);
 
   const register = commandRegistrar(context, log);
 

@@ -2,23 +2,42 @@ import * as vscode from 'vscode';
 import type { StopReason } from '@agentclientprotocol/sdk';
 import { AuditLog } from '../core/audit';
 import { resolveReviewer } from '../core/git/identity';
-import { SessionGit } from '../core/git/sessionGit';
 import { decisionFor, type ReviewChoice } from '../core/proposals/decisions';
 import { HunkChoices } from '../core/proposals/hunkChoices';
 import type { Decision, Reviewer } from '../core/proposals/model';
 import type { ProposalStore } from '../core/proposals/store';
 import type { SandboxProgress, SandboxProvider } from '../core/sandbox/types';
-import { AgentSession, errorMessage, type SessionEvent } from '../core/supervisor';
+import { errorMessage, type AgentSession, type SessionEvent } from '../core/supervisor';
+import { assembleSession, type SessionGitChoices } from '../core/session/assembly';
 import { EditorWorkspaceFiles } from './editorWorkspaceFiles';
 import type { PolicyService } from './policyService';
-import { readGitSettings, sessionScopeFromSettings } from './gitSettings';
+import { readGitSettings, sessionScopeFromSettings, type GitSettings } from './gitSettings';
 import { readSettings } from './settings';
-import { AgentSecrets, readAgentSettings, readSecretEnvNames } from './agentSettings';
+import { readAgentSettings, readSecretEnvNames, type AgentSecrets } from './agentSettings';
 import { Emitter } from '../core/util/events';
 import { SessionFeed, type FeedEntry } from '../core/session/sessionFeed';
 import type { RuleSuggestion } from '../core/policy/suggestions';
 import type { SessionSummary } from '../shared/sessionProtocol';
 import type { SessionViewSource } from './sessionView';
+
+/** What the controller is built from (extension.ts), all of it at construction. */
+export interface SessionControllerDeps {
+  store: ProposalStore;
+  sandboxProvider: SandboxProvider;
+  /** Host folder with Warden's bundled agents. */
+  agentsHostPath: string;
+  log: vscode.LogOutputChannel;
+  /** The team policy of each session. */
+  policies: PolicyService;
+  /** Agent API keys (SecretStorage). */
+  secrets: AgentSecrets;
+}
+
+/** A rule an "always allow" answer suggested, and the folder whose policy it belongs in. */
+export interface SuggestedRule {
+  suggestion: RuleSuggestion;
+  folder: vscode.WorkspaceFolder;
+}
 
 export interface StartSessionResult {
   sessionId: string;
@@ -37,25 +56,24 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
   private agentLabel = '';
   private readonly feedChanged = new Emitter<void>();
   readonly onDidChange = this.feedChanged.event;
-  private secrets: AgentSecrets | undefined;
-  private suggestionSink: ((suggestion: RuleSuggestion, folder: vscode.WorkspaceFolder) => void) | undefined;
   private reviewer: Reviewer | undefined;
   private currentTurn: Promise<StopReason> | undefined;
-  private policies: PolicyService | undefined;
   private last: { folder: vscode.WorkspaceFolder; sessionId: string } | undefined;
   private readonly activeChanged = new vscode.EventEmitter<AgentSession | undefined>();
   /** Fires when a session starts (the session) or ends (undefined). */
   readonly onDidChangeActive = this.activeChanged.event;
+  private readonly suggested = new vscode.EventEmitter<SuggestedRule>();
+  /** Fires when an "always allow" answer suggests a policy rule. */
+  readonly onDidSuggestRule = this.suggested.event;
   /** Per-hunk choices from the editor's lenses and the Review panel, shared so both show the same. */
   readonly hunks: HunkChoices;
+  private readonly store: ProposalStore;
+  private readonly log: vscode.LogOutputChannel;
 
-  constructor(
-    private readonly store: ProposalStore,
-    private readonly sandboxProvider: SandboxProvider,
-    private readonly agentsHostPath: string,
-    private readonly log: vscode.LogOutputChannel,
-  ) {
-    this.hunks = new HunkChoices({ store, review: (id, choice) => this.review(id, choice) });
+  constructor(private readonly deps: SessionControllerDeps) {
+    this.store = deps.store;
+    this.log = deps.log;
+    this.hunks = new HunkChoices({ store: deps.store, review: (id, choice) => this.review(id, choice) });
   }
 
   get activeSession(): AgentSession | undefined {
@@ -71,17 +89,6 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     return this.last;
   }
 
-  /** Agent API keys (SecretStorage) and where suggested rules go (set once at activation). */
-  useAgentSupport(secrets: AgentSecrets, onSuggestion: (suggestion: RuleSuggestion, folder: vscode.WorkspaceFolder) => void): void {
-    this.secrets = secrets;
-    this.suggestionSink = onSuggestion;
-  }
-
-  /** The team policy for sessions started from now on (set once at activation). */
-  usePolicies(policies: PolicyService): void {
-    this.policies = policies;
-  }
-
   async start(folder: vscode.WorkspaceFolder, instruction: string, resumeAgentSessionId?: string): Promise<StartSessionResult> {
     if (this.activeSession) throw new Error('A Warden session is already running. Stop it first (Warden: Stop Session).');
     const workspaceRoot = folder.uri.fsPath;
@@ -89,7 +96,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     const reviewer = this.reviewer;
     const settings = readSettings(folder.uri);
     const agent = readAgentSettings(folder.uri);
-    const agentEnv = await this.secrets?.envFor(agent, readSecretEnvNames(folder.uri));
+    const agentEnv = await this.deps.secrets.envFor(agent, readSecretEnvNames(folder.uri));
     if (agent.apiKeyEnv && !agentEnv && agent.command) {
       this.log.warn(`[session] no API key is configured for ${agent.apiKeyEnv} (Warden: Set Agent API Key); the agent gets none`);
     }
@@ -97,47 +104,35 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     this.feed = new SessionFeed();
     this.feed.onDidChange(() => this.feedChanged.fire());
     this.agentLabel = agent.command || 'Warden demo agent';
-    const policy = await this.policies?.forSession(folder);
-    const gitSettings = readGitSettings(folder.uri);
-    const git = new SessionGit({
-      workspaceRoot,
-      scope: sessionScopeFromSettings(gitSettings),
-      folderName: folder.name,
-      prune: { keepLast: gitSettings.checkpointsKeep, maxAgeDays: gitSettings.checkpointsMaxAgeDays },
-    });
+    const policy = await this.deps.policies.forSession(folder);
+    const git = editorGit(readGitSettings(folder.uri));
     const session = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Warden: starting the sandbox', cancellable: false },
       async (progress) =>
-        AgentSession.start({
-          workspaceRoot,
-          agentsHostPath: this.agentsHostPath,
-          agentCommand: agent.command,
-          agentProtocol: agent.protocol,
+        assembleSession({
+          workspace: { root: workspaceRoot, name: folder.name },
+          agentsHostPath: this.deps.agentsHostPath,
+          agent,
           ...(agentEnv ? { agentEnv } : {}),
           ...(resumeAgentSessionId ? { resumeAgentSessionId } : {}),
-          onSuggestion: (suggestion) => this.suggestionSink?.(suggestion, folder),
-          decisionTimeoutMs: settings.decisionTimeoutMs,
-          // Stop Session keeps the sandbox (stopped) for the next session; a changed configuration rebuilds it.
-          reuseSandbox: true,
-          workspaceMode: settings.workspaceMode,
-          sandboxProvider: this.sandboxProvider,
+          sandboxProvider: this.deps.sandboxProvider,
           store: this.store,
           audit: AuditLog.forWorkspace(workspaceRoot),
           files: new EditorWorkspaceFiles(folder.uri),
           reviewer,
+          policy,
           git,
-          ...(policy ? { policy } : {}),
+          secrets: { env: process.env, ...settings.auditRedact },
+          // Stop Session keeps the sandbox (stopped) for the next session; a changed configuration rebuilds it.
+          reuseSandbox: true,
+          // A human answers in the Review panel.
+          asks: 'human',
+          workspaceMode: settings.workspaceMode,
+          decisionTimeoutMs: settings.decisionTimeoutMs,
           ...(settings.environmentAllowList ? { environmentAllowList: settings.environmentAllowList } : {}),
+          onSuggestion: (suggestion) => this.suggested.fire({ suggestion, folder }),
           log: (line) => this.log.info(`[sandbox] ${line}`),
-          // Pull per layer and build per step; the build log itself goes to the output channel.
-          onSandboxProgress: (() => {
-            let shown = 0;
-            return (step: SandboxProgress) => {
-              const percent = step.fraction === undefined ? shown : Math.round(step.fraction * 100);
-              progress.report({ message: step.message.slice(0, 160), ...(percent > shown ? { increment: percent - shown } : {}) });
-              shown = Math.max(shown, percent); // the bar only moves forward
-            };
-          })(),
+          onSandboxProgress: progressReporter(progress),
         }),
     );
     this.session = session;
@@ -254,6 +249,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
   dispose(): void {
     void this.stop('VS Code window closed or extension deactivated');
     this.activeChanged.dispose();
+    this.suggested.dispose();
   }
 
   private logEvent(sessionId: string, event: SessionEvent): void {
@@ -272,4 +268,23 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
         break;
     }
   }
+}
+
+/** The editor's git choices: a session branch and checkpoints (pruned by the settings), the settings' scope. */
+function editorGit(settings: GitSettings): SessionGitChoices {
+  return {
+    sessionBranch: true,
+    checkpoints: { keepLast: settings.checkpointsKeep, maxAgeDays: settings.checkpointsMaxAgeDays },
+    scope: sessionScopeFromSettings(settings),
+  };
+}
+
+/** Pull per layer and build per step on the notification; the build log itself goes to the output channel. */
+function progressReporter(progress: vscode.Progress<{ message?: string; increment?: number }>): (step: SandboxProgress) => void {
+  let shown = 0;
+  return (step) => {
+    const percent = step.fraction === undefined ? shown : Math.round(step.fraction * 100);
+    progress.report({ message: step.message.slice(0, 160), ...(percent > shown ? { increment: percent - shown } : {}) });
+    shown = Math.max(shown, percent); // the bar only moves forward
+  };
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { WorkspaceMode } from '../core/sandbox/types';
+import { workspaceModeOr, type WorkspaceMode } from '../core/sandbox/types';
 
 /** Typed reads of Warden's settings; the only place that knows their keys. */
 export interface WardenSettings {
@@ -30,7 +30,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): WardenSettings 
     agentCommand: typeof agentCommand === 'string' ? agentCommand : '',
     decisionTimeoutMs: decisionTimeoutMs(config.get<unknown>('review.decisionTimeoutSeconds')),
     environmentAllowList: Array.isArray(config.get<unknown>('sandbox.environmentAllowList')) ? strings(config.get<unknown>('sandbox.environmentAllowList')) : undefined,
-    workspaceMode: config.get<unknown>('sandbox.workspaceMode') === 'readonly' ? 'readonly' : 'copy',
+    workspaceMode: workspaceModeOr(config.get<unknown>('sandbox.workspaceMode')),
     auditOtlp: typeof endpoint === 'string' && /^https?:\/\//.test(endpoint.trim()) ? { endpoint: endpoint.trim(), headers } : undefined,
   };
 }

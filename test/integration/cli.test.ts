@@ -226,4 +226,30 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
     const ended = (await readAudit(workspace)).filter((e) => e.type === 'session.ended');
     assert.equal(ended.length, 1);
   });
+
+  it('the git command guard and the policy\'s protected branches hold in warden run: a commit or push to a protected branch is refused, naming the rule', async () => {
+    await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents/sandbox-agent.mjs'), path.join(workspace, 'sandbox-agent.mjs'));
+    await fs.mkdir(path.join(workspace, '.warden'), { recursive: true });
+    await fs.writeFile(path.join(workspace, '.warden', 'policy.json'), JSON.stringify({ git: { protectedBranches: ['main', 'trunk'] } }));
+    const git = (...args: string[]) => run('git', ['-c', 'user.name=Ada', '-c', 'user.email=ada@example.test', ...args], { cwd: workspace });
+    await git('init', '--quiet', '--initial-branch=main');
+    await git('add', '.');
+    await git('commit', '--quiet', '-m', 'initial');
+    const steps = JSON.stringify([{ run: 'git commit -am wip' }, { run: 'git push origin trunk' }]);
+    const out = await warden(['run', '-w', workspace, '--agent', 'node /workspaces/ws/sandbox-agent.mjs', '-p', steps, '--json']);
+    assert.equal(out.code, EXIT.ok, out.stderr);
+    const summary = JSON.parse(out.stdout) as RunSummary;
+    assert.equal(summary.proposals.total, 0, 'refused before any proposal');
+
+    const entries = await readAudit(workspace);
+    assert.deepEqual(
+      entries.filter((e) => e.type === 'refused').map((e) => e.data.ruleId ?? e.data.rule),
+      ['git.commit.protected', 'git.push.protected'],
+    );
+    const branch = entries.find((e) => e.type === 'git.branch');
+    assert.equal(branch?.data.status, 'none', 'warden run does not switch branches');
+    assert.deepEqual(branch?.data.protectedBranches, ['main', 'trunk']);
+    assert.equal((await git('rev-parse', '--abbrev-ref', 'HEAD')).stdout.trim(), 'main');
+    assert.equal((await git('branch', '--list', 'warden/*')).stdout.trim(), '');
+  });
 });

@@ -109,7 +109,7 @@ describe('no human credentials in the sandbox (real Docker engine)', function ()
     await fs.writeFile(path.join(workspace, 'README.md'), `a workspace ${RUN}-visible\n`);
     agents = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-cred-agents-'));
     await fs.chmod(agents, 0o755);
-    sandbox = await provider.start({ workspaceHostPath: workspace, agentsHostPath: agents, sessionId: `cred-${RUN}` });
+    sandbox = await provider.start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath: agents, sessionId: `cred-${RUN}` });
   });
 
   after(async () => {
@@ -178,7 +178,7 @@ describe('no human credentials in the sandbox (real Docker engine)', function ()
       await fs.chmod(leaky, 0o755);
       await fs.mkdir(path.join(leaky, '.devcontainer'));
       await fs.writeFile(path.join(leaky, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE, containerEnv: { TOKEN: '${localEnv:GITHUB_TOKEN}' } }));
-      await assert.rejects(provider.start({ workspaceHostPath: leaky, agentsHostPath: agents, sessionId: `cred-${RUN}-leaky` }), (error: unknown) => {
+      await assert.rejects(provider.start({ workspaceMode: 'readonly', workspaceHostPath: leaky, agentsHostPath: agents, sessionId: `cred-${RUN}-leaky` }), (error: unknown) => {
         assert.ok(error instanceof SandboxError && error.code === 'config-invalid', String(error));
         assert.match(error.message, /\$\{localEnv:GITHUB_TOKEN\}, which Warden does not pass into the sandbox: "GITHUB_TOKEN" is never passed/);
         return true;
@@ -196,14 +196,14 @@ describe('no human credentials in the sandbox (real Docker engine)', function ()
       await fs.mkdir(path.join(leaky, '.devcontainer'));
       const everything = { allowPrivileged: true, allowCapAdd: [], allowSecurityOpt: [], allowMounts: true, allowRunArgs: true, allowInitializeCommand: false, allowNetwork: false };
       await write({ mounts: [`source=${home}/.ssh,target=/k,type=bind`, `source=${socketPath},target=/ssh-agent,type=bind`] });
-      await assert.rejects(provider.start({ workspaceHostPath: leaky, agentsHostPath: agents, sessionId: `cred-${RUN}-mounts`, sandboxPolicy: everything }), (error: unknown) => {
+      await assert.rejects(provider.start({ workspaceMode: 'readonly', workspaceHostPath: leaky, agentsHostPath: agents, sessionId: `cred-${RUN}-mounts`, sandboxPolicy: everything }), (error: unknown) => {
         assert.ok(error instanceof SandboxError && error.code === 'config-refused', String(error));
         assert.match(error.message, /~\/\.ssh \(credentials\); no policy can allow that/);
         assert.match(error.message, /(SSH agent socket|host home folder).*no policy can allow that/);
         return true;
       });
       await write({ features: { 'ghcr.io/devcontainers/features/github-cli:1': {} } });
-      await assert.rejects(provider.start({ workspaceHostPath: leaky, agentsHostPath: agents, sessionId: `cred-${RUN}-feature` }), /comes from a registry; Warden installs only local features/);
+      await assert.rejects(provider.start({ workspaceMode: 'readonly', workspaceHostPath: leaky, agentsHostPath: agents, sessionId: `cred-${RUN}-feature` }), /comes from a registry; Warden installs only local features/);
     } finally {
       await fs.rm(leaky, { recursive: true, force: true });
     }

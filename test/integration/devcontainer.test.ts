@@ -65,6 +65,7 @@ async function start(workspace: string, extra: Partial<SandboxStartOptions> = {}
     onProgress: (p) => progress.push(p),
     onLifecycleCommand: (record) => void lifecycle.push(record),
     ...extra,
+    workspaceMode: extra.workspaceMode ?? 'readonly',
   });
   if (/^warden-(build|features)-/.test(sandbox.image)) images.add(sandbox.image);
   return { sandbox, logs, progress, lifecycle };
@@ -381,6 +382,7 @@ describe('devcontainer.json on a real engine', function () {
       }
       const policy = await loadWorkspacePolicy(workspace);
       const started = AgentSession.start({
+        workspaceMode: 'readonly',
         workspaceRoot: workspace,
         agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
         sandboxProvider: provider,

@@ -75,6 +75,7 @@ describe('egress allow-list: proxy on the host, reached only through a unix sock
   const start = (allow: PolicyFile['network']): Promise<AgentSession> => {
     const policy = mergePolicies({ team: { status: 'loaded', policy: PolicyFile.parse({ network: allow }) } });
     return AgentSession.start({
+      workspaceMode: 'readonly',
       workspaceRoot: workspace,
       agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
       agentCommand: `node /workspaces/${path.basename(workspace)}/egress-agent.mjs`,
@@ -175,7 +176,7 @@ describe('egress allow-list: proxy on the host, reached only through a unix sock
     assert.equal(allowed.hits.length, hitsBefore, 'nothing reached the host server');
     const entries = await readAudit(workspace);
     assert.ok(!entries.some((e) => e.type === 'network.request' || e.type === 'network.egress'));
-    const sandbox = await new DockerSandboxProvider().start({ workspaceHostPath: workspace, agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'), sessionId: 'egress-none' });
+    const sandbox = await new DockerSandboxProvider().start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'), sessionId: 'egress-none' });
     try {
       const ls = await sandbox.runCommand(['/bin/sh', '-c', 'ls -la /run/warden 2>&1; echo ---; tail -n +3 /proc/net/dev'], { cwd: '/' });
       await ls.exited;

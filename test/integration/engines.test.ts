@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { EgressSession } from '../../src/core/egress/session';
 import { LABELS } from '../../src/core/sandbox/devcontainer';
-import { dockerProviderFor, type EngineInputs } from '../../src/core/sandbox/engine';
+import type { EngineInputs } from '../../src/core/sandbox/engine';
+import { dockerProviderFor } from '../../src/core/sandbox/engineProvider';
 import { SandboxError, type Sandbox } from '../../src/core/sandbox/types';
 import { copyDemoWorkspace } from '../support/workspace';
 import { BASE_IMAGE, ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
@@ -88,7 +89,7 @@ async function makeCertificates(dir: string): Promise<{ server: string; client: 
 /** Starts a sandbox on the engine `inputs` resolve to, checks it from inside, stops it; returns its container id. */
 async function sandboxRoundTrip(inputs: EngineInputs, workspace: string, whileRunning?: (id: string) => Promise<void>): Promise<{ id: string; log: string[] }> {
   const log: string[] = [];
-  const sandbox: Sandbox = await dockerProviderFor(inputs).start({ workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-test', onLog: (l) => log.push(l) });
+  const sandbox: Sandbox = await dockerProviderFor(inputs).start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-test', onLog: (l) => log.push(l) });
   try {
     await whileRunning?.(sandbox.containerId);
     const probe = await sandbox.runCommand(['/bin/sh', '-c', 'id -u; tail -n +3 /proc/net/dev | cut -d: -f1; touch "$0/x" 2>&1 || echo read-only', sandbox.workspaceFolder], { cwd: '/' });
@@ -111,7 +112,7 @@ async function sandboxRoundTrip(inputs: EngineInputs, workspace: string, whileRu
 
 async function startError(inputs: EngineInputs, workspace: string): Promise<SandboxError> {
   try {
-    const sandbox = await dockerProviderFor(inputs).start({ workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-test' });
+    const sandbox = await dockerProviderFor(inputs).start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-test' });
     await sandbox.stop();
   } catch (error) {
     assert.ok(error instanceof SandboxError, String(error));
@@ -282,7 +283,7 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
       await knownHosts();
       const egressFolder = await fs.mkdtemp(path.join(temp, 'egress-'));
       const error = await dockerProviderFor({ setting: `ssh://root@127.0.0.1:${port}`, homeDir: home, env: {} })
-        .start({ workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-test', egressHostFolder: egressFolder })
+        .start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-test', egressHostFolder: egressFolder })
         .then(
           async (sandbox) => {
             await sandbox.stop();
@@ -327,7 +328,7 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
       const egress = await EgressSession.open({ allow: [{ host: '127.0.0.1', ports: [upstreamPort] }], record: async (event) => void events.push(event) });
       assert.ok(egress);
       await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents/egress-probe.mjs'), path.join(workspace, 'egress-probe.mjs'));
-      const sandbox = await dockerProviderFor({ setting: `unix://${socket}` }).start({ workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-test', egressHostFolder: egress.hostFolder });
+      const sandbox = await dockerProviderFor({ setting: `unix://${socket}` }).start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-test', egressHostFolder: egress.hostFolder });
       try {
         await egress.attach(sandbox);
         const probe = await sandbox.runCommand(['node', `${sandbox.workspaceFolder}/egress-probe.mjs`, 'command', `http://127.0.0.1:${upstreamPort}/`], {

@@ -47,6 +47,7 @@ describe('a session in a git repository (real Docker engine, real git)', functio
 
   const start = async (scope?: SessionScope): Promise<AgentSession> =>
     AgentSession.start({
+      workspaceMode: 'readonly',
       workspaceRoot: workspace,
       agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
       sandboxProvider: new DockerSandboxProvider(),

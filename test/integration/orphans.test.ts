@@ -55,6 +55,7 @@ describe('sandboxes of crashed sessions (real Docker engine)', function () {
     created.push(orphan, orphanElsewhere, live, otherHost);
     const logs: string[] = [];
     const sandbox = await new DockerSandboxProvider().start({
+      workspaceMode: 'readonly',
       workspaceHostPath: workspace,
       agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
       sessionId: 'after-crash',

@@ -49,6 +49,7 @@ describe('team policy in a real session (real Docker engine, demo agent)', funct
     store = new ProposalStore();
     const policy = await loadWorkspacePolicy(workspace);
     session = await AgentSession.start({
+      workspaceMode: 'readonly',
       workspaceRoot: workspace,
       agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
       sandboxProvider: new DockerSandboxProvider(),

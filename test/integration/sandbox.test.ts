@@ -33,6 +33,7 @@ async function makeWorkspace(files: Record<string, string>): Promise<string> {
 
 async function start(workspace: string, logs: string[] = []): Promise<Sandbox> {
   const sandbox = await provider.start({
+    workspaceMode: 'readonly',
     workspaceHostPath: workspace,
     agentsHostPath: agentsDir,
     sessionId: `it-${RUN_ID}-${++sessionCounter}`,
@@ -345,7 +346,7 @@ describe('DockerSandboxProvider (real Docker engine)', function () {
     it('an engine that does not answer', async () => {
       const offline = new DockerSandboxProvider(new Docker({ socketPath: path.join(os.tmpdir(), `no-docker-${RUN_ID}.sock`) }));
       const workspace = await makeWorkspace({ '.devcontainer/devcontainer.json': `{ "image": "${BASE_IMAGE}" }` });
-      await assert.rejects(offline.start({ workspaceHostPath: workspace, agentsHostPath: agentsDir, sessionId: `it-${RUN_ID}-offline` }), (error: unknown) => {
+      await assert.rejects(offline.start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath: agentsDir, sessionId: `it-${RUN_ID}-offline` }), (error: unknown) => {
         assert.ok(error instanceof SandboxError && error.code === 'engine-unreachable', String(error));
         assert.match(error.message, /Start Docker/);
         return true;

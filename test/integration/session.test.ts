@@ -34,6 +34,7 @@ describe('a supervised session with the demo agent (real Docker engine)', functi
     workspace = await copyDemoWorkspace('warden-it-');
     store = new ProposalStore();
     session = await AgentSession.start({
+      workspaceMode: 'readonly',
       workspaceRoot: workspace,
       agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
       sandboxProvider: new DockerSandboxProvider(),

@@ -72,8 +72,8 @@ export function compileRedaction(config: RedactionConfig = {}): CompiledRedactio
 let processRedaction: CompiledRedaction = { values: [], patterns: [] };
 
 /**
- * Sets the configured secrets every audit append of this process masks (the extension calls it
- * from its settings, the CLI from its options). Throws on a bad pattern and keeps the old one.
+ * Sets the configured secrets every audit append of this process masks (the editor and the CLI
+ * call it through `configureAuditSecrets`, session/auditSecrets.ts). Throws on a bad pattern and keeps the old one.
  */
 export function configureAuditRedaction(config: RedactionConfig): void {
   processRedaction = compileRedaction(config);

@@ -15,7 +15,18 @@ export interface SessionGitOptions {
   folderName?: string;
   /** Pruning of other sessions' checkpoints when a session starts; false to keep everything. */
   prune?: PruneOptions | false;
+  /**
+   * Put the session on its own branch `warden/<session>` (default true). False: the session
+   * works on the branch checked out (`warden run`); the guard, the scope and the protected
+   * branches apply all the same.
+   */
+  sessionBranch?: boolean;
+  /** A checkpoint before each applied batch, and pruning at the start (default true). False: neither (`warden run`). */
+  checkpoints?: boolean;
 }
+
+/** The reason a session without a session branch (sessionBranch: false) records. */
+export const NO_SESSION_BRANCH_REASON = 'session branches are off for this session: it works on the branch checked out';
 
 export interface SessionGitStart {
   branch: SessionBranch;
@@ -75,16 +86,20 @@ export class SessionGit implements WriteScope {
   }
 
   async begin(sessionId: string): Promise<SessionGitStart> {
-    const branch = await startSessionBranch(this.options.workspaceRoot, sessionId, this.protectedBranches).catch(
-      (error: unknown): SessionBranch => ({ status: 'none', reason: `creating the session branch failed: ${error instanceof Error ? error.message : String(error)}` }),
-    );
-    const checkpoints = await this.store();
+    const branch: SessionBranch =
+      this.options.sessionBranch === false
+        ? { status: 'none', reason: NO_SESSION_BRANCH_REASON }
+        : await startSessionBranch(this.options.workspaceRoot, sessionId, this.protectedBranches).catch(
+            (error: unknown): SessionBranch => ({ status: 'none', reason: `creating the session branch failed: ${error instanceof Error ? error.message : String(error)}` }),
+          );
+    const checkpoints = this.options.checkpoints === false ? undefined : await this.store();
     const pruned = checkpoints && this.options.prune !== false ? await checkpoints.prune({ ...(this.options.prune ?? {}), keepSessions: [sessionId] }) : [];
     return { branch, pruned };
   }
 
-  /** Records a checkpoint before a batch; undefined when the workspace is not in git. */
+  /** Records a checkpoint before a batch; undefined when the workspace is not in git or checkpoints are off. */
   async checkpoint(sessionId: string, batch: { paths: readonly string[]; label: string }): Promise<Checkpoint | undefined> {
+    if (this.options.checkpoints === false) return undefined;
     const checkpoints = await this.store();
     return checkpoints?.create(sessionId, batch);
   }

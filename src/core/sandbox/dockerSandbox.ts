@@ -109,7 +109,7 @@ export class DockerSandboxProvider implements SandboxProvider {
     }
 
     report.progress({ message: 'Starting the sandbox container' });
-    const workspaceMode = options.workspaceMode ?? 'readonly';
+    const workspaceMode = options.workspaceMode;
     const workspaceFolder = plan.workspaceFolder;
     const configHash = sandboxConfigHash({ spec, imageId: imageInfo.Id, devcontainerText: await fs.readFile(loaded.configPath, 'utf8'), workspaceMode });
     let prepared;

@@ -5,8 +5,6 @@ import * as path from 'node:path';
 import type Dockerode from 'dockerode';
 import { newDockerode } from './dockerode';
 import * as z from 'zod';
-import { DockerSandboxProvider } from './dockerSandbox';
-import { SandboxError, type Sandbox, type SandboxProvider, type SandboxStartOptions } from './types';
 
 /**
  * How Warden reaches the container engine, resolved the way the docker CLI does:
@@ -283,30 +281,6 @@ export function dockerClient(engine: ResolvedEngine): Dockerode {
   } catch (error) {
     // docker-modem also reads DOCKER_HOST / DOCKER_CERT_PATH itself while constructing.
     throw new EngineConfigError(`the Docker client could not be set up for ${engine.description}: ${error instanceof Error ? error.message : String(error)}`, engine.source);
-  }
-}
-
-/** The engine as resolved now, with configuration problems turned into a sandbox error a user can act on. */
-export function dockerProviderFor(inputs: EngineInputs = {}): DockerSandboxProvider {
-  let engine: ResolvedEngine;
-  try {
-    engine = resolveEngine(inputs);
-    return new DockerSandboxProvider(dockerClient(engine), engine);
-  } catch (error) {
-    if (error instanceof EngineConfigError) throw new SandboxError(`Cannot use the configured container engine: ${error.message}`, 'engine-unreachable');
-    throw error;
-  }
-}
-
-/**
- * Resolves the engine at each session start (settings and contexts may change between
- * sessions; nothing is read at activation), then starts the sandbox there.
- */
-export class EngineSandboxProvider implements SandboxProvider {
-  constructor(private readonly inputs: () => EngineInputs = () => ({})) {}
-
-  start(options: SandboxStartOptions): Promise<Sandbox> {
-    return dockerProviderFor(this.inputs()).start(options);
   }
 }
 

@@ -32,8 +32,8 @@ export interface SandboxStartOptions {
    * those whose hash does not: a rebuild). Without it, every start creates a new container.
    */
   reuse?: boolean;
-  /** How the workspace is visible in the container (default 'readonly'). */
-  workspaceMode?: WorkspaceMode;
+  /** How the workspace is visible in the container (no default here: the session assembly's is DEFAULT_WORKSPACE_MODE). */
+  workspaceMode: WorkspaceMode;
 }
 
 /**
@@ -42,6 +42,17 @@ export interface SandboxStartOptions {
  * changes in the copy into proposals. Either way the real workspace is never writable.
  */
 export type WorkspaceMode = 'readonly' | 'copy';
+
+/**
+ * The one default workspace mode (the README's, the `warden.sandbox.workspaceMode` setting's and
+ * `warden run`'s): a private copy. Applied by the session assembly; the layers below take a mode.
+ */
+export const DEFAULT_WORKSPACE_MODE: WorkspaceMode = 'copy';
+
+/** A setting's value as a mode: 'readonly' or 'copy', anything else the default. */
+export function workspaceModeOr(value: unknown, fallback: WorkspaceMode = DEFAULT_WORKSPACE_MODE): WorkspaceMode {
+  return value === 'readonly' || value === 'copy' ? value : fallback;
+}
 
 /** How a started sandbox came to be: a new container, a kept one restarted, or a new one replacing kept ones whose configuration changed. */
 export type SandboxOrigin =

@@ -199,7 +199,7 @@ export async function startRealAgent(options: { workspace: string; agentsFolder:
     agentsHostPath: options.agentsFolder,
     agentCommand: options.agentCommand,
     ...(options.agentProtocol ? { agentProtocol: options.agentProtocol } : {}),
-    ...(options.workspaceMode ? { workspaceMode: options.workspaceMode } : {}),
+    workspaceMode: options.workspaceMode ?? 'readonly',
     sandboxProvider: provider,
     store,
     audit: AuditLog.forWorkspace(options.workspace),
