@@ -66,7 +66,10 @@ async function appendLatency(dir: string): Promise<BenchFigure[]> {
     fsyncSync(fd);
     closeSync(fd);
     const r = Number(process.hrtime.bigint() - start) / 1e6;
-    if (i >= 50) (warden.push(w), raw.push(r));
+    if (i >= 50) {
+      warden.push(w);
+      raw.push(r);
+    }
   }
   warden.sort((a, b) => a - b);
   raw.sort((a, b) => a - b);

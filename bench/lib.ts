@@ -19,7 +19,7 @@ export function ratio(f: BenchFigure): number | null {
 }
 
 /** Median of repeated timings, in milliseconds. */
-export async function medianMs(runs: number, body: () => Promise<unknown> | unknown): Promise<number> {
+export async function medianMs(runs: number, body: () => unknown): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const start = process.hrtime.bigint();

@@ -185,7 +185,7 @@ app.append(header, verifyBox, notices, sessionsSection, form, count, emptyNote, 
 
 let timer: ReturnType<typeof setTimeout> | undefined;
 function setFilter(name: keyof AuditFilters, value: string, delayMs = 0): void {
-  const next: Record<string, string> = { ...filters } as Record<string, string>;
+  const next: Record<string, string> = { ...filters };
   if (value.trim() === '') delete next[name];
   else next[name] = value;
   const parsed = AuditFilters.safeParse(next);

@@ -137,6 +137,8 @@ interface TextCheck {
  * stay as they are; CR is marked, but quietly (CRLF files have one on every line).
  */
 const HIDDEN_CHARACTERS =
+  // Control characters and lone combining marks are exactly what this class is for.
+  // eslint-disable-next-line no-control-regex, no-misleading-character-class
   /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uFEFF\uFFA0\uFFF9-\uFFFB]|[\u{E0000}-\u{E007F}]/gu;
 
 const CHARACTER_NAMES = new Map<number, string>([
@@ -418,6 +420,7 @@ function hunkBody(index: number, header: string, check: TextCheck, hunks: HunkCo
 // ---------------------------------------------------------------- commands
 
 /** Terminal colour and title sequences: noise in an output excerpt. */
+// eslint-disable-next-line no-control-regex -- ESC and BEL start and end the sequences it strips
 const ANSI_SEQUENCES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g;
 
 function commandBlock(commandLine: string, check: TextCheck, label: string): HTMLElement {
@@ -1055,7 +1058,7 @@ function groupPending(pending: ProposalView[]): SessionGroupData[] {
   const sessions = new Map<string, Map<string, FileGroupData>>();
   for (const proposal of pending) {
     let files = sessions.get(proposal.sessionId);
-    if (!files) sessions.set(proposal.sessionId, (files = new Map()));
+    if (!files) sessions.set(proposal.sessionId, (files = new Map<string, FileGroupData>()));
     const file = fileOf(proposal);
     const key = file === '' ? `:${proposal.kind}` : `f:${file}`;
     let group = files.get(key);

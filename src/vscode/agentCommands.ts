@@ -57,7 +57,7 @@ export function registerAgentCommands(
     const uri = vscode.Uri.joinPath(folder.uri, '.warden', 'policy.json');
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (open?.isDirty) throw new Error('.warden/policy.json has unsaved changes; save it, then add the rule again');
-    let text = '';
+    let text: string;
     try {
       text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
     } catch {

@@ -12,7 +12,6 @@ import {
   type ExampleResult,
   type PolicyProblem,
   type PolicyProvider,
-  userRulesInput,
 } from '../core/policy';
 import { errorMessage } from '../core/supervisor';
 import { readPolicySettings } from './settings';
@@ -160,7 +159,6 @@ export class PolicyService implements vscode.Disposable, vscode.TextDocumentCont
       this.diagnostics.set(document.uri, loaded.problems.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Error)));
       return [];
     }
-    const folder = this.folderOfPolicy(document);
     // The examples are checked against this text as the team wrote it (the team's own tests),
     // not against one user's tightening settings.
     const policy = mergePolicies({ team: { status: 'loaded', policy: loaded.value } });

@@ -104,8 +104,9 @@ export class ReviewPanel implements vscode.Disposable {
   /** Restores the panel across window reloads (matches the `onWebviewPanel:warden.review` activation event). */
   static registerSerializer(extensionUri: vscode.Uri, store: ProposalStore, handlers: ReviewPanelHandlers, log: ReviewPanelLog = consoleLog): vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(ReviewPanel.viewType, {
-      deserializeWebviewPanel: async (panel) => {
+      deserializeWebviewPanel: (panel) => {
         ReviewPanel.revive(panel, extensionUri, store, handlers, log);
+        return Promise.resolve();
       },
     });
   }

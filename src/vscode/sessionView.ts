@@ -56,10 +56,11 @@ export class SessionView implements vscode.Disposable {
 
   static registerSerializer(extensionUri: vscode.Uri, store: ProposalStore, source: SessionViewSource, log: vscode.LogOutputChannel): vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(SessionView.viewType, {
-      deserializeWebviewPanel: async (panel) => {
+      deserializeWebviewPanel: (panel) => {
         SessionView.instance?.dispose();
         panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'media')] };
         new SessionView(panel, extensionUri, store, source, log);
+        return Promise.resolve();
       },
     });
   }

@@ -20,7 +20,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 }
 
 async function shownSeqs(frame: Frame): Promise<number[]> {
-  return frame.locator('#entries > li').evaluateAll((items) => items.map((item) => Number(item.getAttribute('data-seq'))));
+  return frame.locator('#entries > li').evaluateAll((items) => items.map((item: { getAttribute(name: string): string | null }) => Number(item.getAttribute('data-seq'))));
 }
 
 async function waitForSeqs(frame: Frame, expected: number[]): Promise<void> {

@@ -141,7 +141,7 @@ export async function runCommand(page: Page, title: string, commandTimeoutMs = 3
       }
       if (await widget.isVisible()) {
         const shown = await widget.locator('.monaco-list-row .label-name').allTextContents();
-        throw new Error(`No command titled "${title}" in the command palette after ${attempt} tries (is its \`when\` clause true?); it shows: ${shown.slice(0, 8).join(' | ') || '(nothing)'}`);
+        throw new Error(`No command titled "${title}" in the command palette after ${attempt} tries (is its \`when\` clause true?); it shows: ${shown.slice(0, 8).join(' | ') || '(nothing)'}`, { cause: error });
       }
       throw error;
     }

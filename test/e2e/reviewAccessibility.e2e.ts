@@ -30,7 +30,17 @@ describe('e2e: the Review panel is accessible and follows the theme', function (
     await page.screenshot({ path: path.join(repoRoot, 'docs', 'screenshots', 'review-panel.png') });
 
     // Runs in the webview (a string: the test bundle has no DOM types, and helpers it would name are not there).
-    const report = (await review.evaluate(`(() => {
+    const report = await review.evaluate<{
+      unnamedButtons: number;
+      positiveTabindex: number;
+      hunkLabels: string[];
+      unlabelledSections: number;
+      liveRegion: boolean;
+      pressed: string[];
+      editShortcut: string | null;
+      themed: boolean;
+      codicons: string;
+    }>(`(() => {
       const name = (el) => (el.getAttribute('aria-label') || el.textContent || '').trim();
       const labelled = (el) => {
         const by = el.getAttribute('aria-labelledby');
@@ -47,17 +57,7 @@ describe('e2e: the Review panel is accessible and follows the theme', function (
         themed: getComputedStyle(document.body).getPropertyValue('--vscode-editor-background').trim() !== '',
         codicons: getComputedStyle(document.querySelector('.codicon') || document.body).fontFamily,
       };
-    })()`)) as {
-      unnamedButtons: number;
-      positiveTabindex: number;
-      hunkLabels: string[];
-      unlabelledSections: number;
-      liveRegion: boolean;
-      pressed: string[];
-      editShortcut: string | null;
-      themed: boolean;
-      codicons: string;
-    };
+    })()`);
     assert.equal(report.unnamedButtons, 0, 'every button has a name a screen reader reads');
     assert.equal(report.positiveTabindex, 0, 'the focus order is the document order');
     assert.deepEqual(report.hunkLabels, ['Hunk 1 of 2 of Edit src/greet.js, accepted', 'Hunk 2 of 2 of Edit src/greet.js']);

@@ -73,7 +73,7 @@ describe('e2e: a long queue in the Review panel is drawn as it comes into view, 
     await last.waitFor({ state: 'visible' });
     assert.ok((await last.getAttribute('class'))?.includes('selected'), 'the last hunk of the last card is selected');
     await post(page, { type: 'key', action: 'accept' });
-    const posted = (await page.evaluate('window.__posted')) as Array<Record<string, unknown>>;
+    const posted = await page.evaluate<Array<Record<string, unknown>>>('window.__posted');
     const choice = posted.find((m) => m.type === 'chooseHunk');
     assert.deepEqual(
       choice && { proposalId: choice.proposalId, hunkId: choice.hunkId, verdict: choice.verdict },
@@ -89,7 +89,7 @@ describe('e2e: a long queue in the Review panel is drawn as it comes into view, 
     assert.notEqual(await bodyOf(page, 50).getAttribute('data-deferred'), null, 'not drawn yet');
     await post(page, { type: 'key', action: 'accept' });
     await bodyOf(page, 50).locator('tbody.hunk[data-hunk-id="h0"].selected').waitFor({ state: 'visible' });
-    const posted = (await page.evaluate('window.__posted')) as Array<Record<string, unknown>>;
+    const posted = await page.evaluate<Array<Record<string, unknown>>>('window.__posted');
     assert.ok(!posted.some((m) => m.type === 'decide' || m.type === 'chooseHunk'), 'nothing decided');
   });
 
@@ -103,7 +103,7 @@ describe('e2e: a long queue in the Review panel is drawn as it comes into view, 
 
   it('a bulk request shows its cards busy until the extension says it is settled (a cancelled confirmation leaves them decidable)', async () => {
     await page.locator('button[data-action="rejectAll"]').click();
-    const posted = (await page.evaluate('window.__posted')) as Array<Record<string, unknown>>;
+    const posted = await page.evaluate<Array<Record<string, unknown>>>('window.__posted');
     const bulk = posted.find((m) => m.type === 'decideMany');
     assert.equal((bulk?.proposalIds as string[] | undefined)?.length, COUNT);
     await page.locator('article.card[data-proposal-id="p-long-0"] button[data-action="reject"][disabled]').waitFor();

@@ -97,7 +97,7 @@ describe('e2e: an XSS corpus in proposals executes nothing in the Review panel',
     await review.locator('article.card[data-proposal-id="p-xss-edit-0"] table.diff-table').waitFor({ state: 'visible' });
     await review.locator('article.card[data-proposal-id="p-xss-command-0"] .card-body').waitFor({ state: 'visible' });
 
-    const report = (await review.evaluate(`(() => ({
+    const report = await review.evaluate<{ xss: string | null; parentXss: string | null; injected: string[]; handlers: number; text: string; openBodies: number; scripts: string[] }>(`(() => ({
       xss: window.__xss === undefined ? null : String(window.__xss),
       parentXss: (() => { try { return window.parent.__xss === undefined ? null : String(window.parent.__xss); } catch { return 'cross-origin'; } })(),
       // The panel's own: VS Code's default styles, and the argv and environment disclosures.
@@ -106,7 +106,7 @@ describe('e2e: an XSS corpus in proposals executes nothing in the Review panel',
       scripts: [...document.scripts].map((s) => (s.src ? 'src:' + s.src.split('?')[0].split('/').pop() : 'inline:' + s.textContent.slice(0, 60))),
       text: document.body.textContent,
       openBodies: document.querySelectorAll('article.card .card-body:not([hidden]):not([data-deferred])').length,
-    }))()`)) as { xss: string | null; parentXss: string | null; injected: string[]; handlers: number; text: string; openBodies: number; scripts: string[] };
+    }))()`);
 
     assert.equal(report.xss, null, 'no payload ran in the webview');
     assert.ok(report.parentXss === null || report.parentXss === 'cross-origin', `no payload reached the parent frame: ${report.parentXss}`);

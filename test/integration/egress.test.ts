@@ -106,8 +106,9 @@ describe('egress allow-list: proxy on the host, reached only through a unix sock
     assert.equal(await turn, 'end_turn');
     // The agent's own probe is in its message; the command's output is in its audit entry.
     const entries = await auditWhen((all) => all.some((e) => e.type === 'command.result' && e.data.proposalId === command.id));
-    const message = String(entries.filter((e) => e.type === 'turn.ended').at(-1)?.data.agentMessage ?? '');
-    const output = String(entries.find((e) => e.type === 'command.result' && e.data.proposalId === command.id)?.data.outputExcerpt ?? '');
+    const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+    const message = text(entries.filter((e) => e.type === 'turn.ended').at(-1)?.data.agentMessage);
+    const output = text(entries.find((e) => e.type === 'command.result' && e.data.proposalId === command.id)?.data.outputExcerpt);
     const parse = (text: string, label: string): ProbeLine[] => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ProbeLine).filter((l) => l.label === label);
     const lines = [...parse(message, 'agent'), ...parse(output, 'command')];
     return { lines, commandId: command.id };
@@ -141,7 +142,7 @@ describe('egress allow-list: proxy on the host, reached only through a unix sock
     const entries = await auditWhen((all) => all.filter((e) => e.type === 'network.request').length >= 12);
     const requests = entries.filter((e) => e.type === 'network.request');
     assert.equal(requests.length, 12, 'every request through the proxy is on the record');
-    for (const entry of requests) assert.equal(entry.sessionId, session!.id);
+    for (const entry of requests) assert.equal(entry.sessionId, session.id);
     const find = (action: string, port: number, method: string): Record<string, unknown> | undefined =>
       requests.find((e) => e.data.action === action && e.data.port === port && e.data.method === method)?.data;
     const agentConnect = find('agent', allowed.port, 'CONNECT');

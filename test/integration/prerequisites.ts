@@ -20,6 +20,7 @@ export async function ensureSandboxPrerequisites(): Promise<void> {
     throw new Error(
       `The integration tests need a running Docker engine and none answered (${String(error)}). ` +
         'Run `bash scripts/bootstrap/docker.sh` (installs and starts one), or `npm test`, which does it for you.',
+      { cause: error },
     );
   }
   await run('bash', [path.join(REPO_ROOT, 'scripts/bootstrap/images.sh')], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });

@@ -97,6 +97,7 @@ describe('DockerSandboxProvider (real Docker engine)', function () {
       throw new Error(
         `The sandbox integration tests need a running Docker engine and none answered at ${process.env.DOCKER_HOST || '/var/run/docker.sock'} (${String(error)}). ` +
           'Run `bash scripts/bootstrap/docker.sh` (installs and starts one) or `npm test`.',
+        { cause: error },
       );
     }
     await promisify(execFile)('bash', [path.join(REPO_ROOT, 'scripts/bootstrap/images.sh')], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });

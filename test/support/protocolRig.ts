@@ -68,7 +68,7 @@ export function protocolRig(options: { files?: Record<string, string>; policyTex
     record: async (e) => void audit.push(e),
     agentActor: () => ({ kind: 'agent', id: 'test-agent' }),
     onEvent: (e) => void events.push(e),
-    ...(policy ? { policy: () => policy! } : {}),
+    ...(policy ? { policy: () => policy } : {}),
     ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}),
   };
   return { store, audit, events, disk, writes, deps, handlers: new ProposalHandlers(deps) };

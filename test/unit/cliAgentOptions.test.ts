@@ -37,7 +37,7 @@ describe('warden run: agent presets, protocol and --secret-env', () => {
     await fs.writeFile(path.join(dir, 'empty'), '');
     const stderr: string[] = [];
     const io = { cwd: dir, env: {}, agentsHostPath: dir, stdout: () => undefined, stderr: (t: string) => void stderr.push(t) };
-    const code = await runCli(['run', '-w', dir, '-p', 'x', '--agent', 'x', '--secret-env', 'OPENAI_API_KEY=missing'], io as never);
+    const code = await runCli(['run', '-w', dir, '-p', 'x', '--agent', 'x', '--secret-env', 'OPENAI_API_KEY=missing'], io);
     assert.equal(code, EXIT.usage);
     assert.match(stderr.join(''), /--secret-env OPENAI_API_KEY: cannot read missing/);
     stderr.length = 0;

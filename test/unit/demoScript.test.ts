@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import * as vm from 'node:vm';
 import { planFor } from '../../src/agents/demo/script';
 
 const greet = 'function greet(name) {\n  return `Hello, ${name}!`;\n}\n\nmodule.exports = { greet };\n';
@@ -22,7 +23,7 @@ describe('demo agent script', () => {
     const test = steps[1];
     assert.ok(edit?.kind === 'edit-with-permission' && test?.kind === 'write');
     const mod = { exports: {} as Record<string, (n: string) => string> };
-    new Function('module', edit.newText)(mod);
+    vm.runInNewContext(edit.newText, { module: mod });
     assert.equal(mod.exports.farewell?.('Ada'), 'Goodbye, Ada!');
     assert.match(test.newText, /require\('\.\.\/src\/greet\.js'\)/);
   });

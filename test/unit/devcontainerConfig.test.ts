@@ -166,7 +166,7 @@ describe('security-relevant properties need the team policy', () => {
       assert.match(refusal(() => planSandbox(row.config, base)), new RegExp(`^config-refused: [\\s\\S]*${row.message.source}`));
       const plan = planSandbox(row.config, { ...base, policy: policy(row.allow) });
       assert.equal(plan.spec.HostConfig?.NetworkMode, 'none');
-      assert.equal(plan.spec.HostConfig?.SecurityOpt?.[0], 'no-new-privileges');
+      assert.equal((plan.spec.HostConfig?.SecurityOpt as string[] | undefined)?.[0], 'no-new-privileges');
       assert.equal(plan.spec.HostConfig?.Mounts?.[0]?.ReadOnly, true);
       assert.equal(plan.spec.HostConfig?.ReadonlyRootfs, true);
       row.check?.(plan);

@@ -67,7 +67,7 @@ describe('agent diff shapes are placed against the current file', () => {
       const p = rig.store.all()[0] as PermissionProposal;
       assert.equal(p.edit?.shape, 'fragment');
       assert.equal(p.edit?.newText, 'const a = 1;\nconst b = 20;\nconst c = 3;\n');
-      assert.match(p.edit!.diff, /^ const a = 1;\n-const b = 2;\n\+const b = 20;\n const c = 3;$/m);
+      assert.match(p.edit.diff, /^ const a = 1;\n-const b = 2;\n\+const b = 20;\n const c = 3;$/m);
       // The agent then writes the whole placed file: granted by the permission, applied.
       await rig.handlers.writeTextFile({ sessionId: 'x', path: `${CONTAINER}/src/a.js`, content: 'const a = 1;\nconst b = 20;\nconst c = 3;\n' });
       assert.equal(rig.disk.get('src/a.js'), 'const a = 1;\nconst b = 20;\nconst c = 3;\n');
@@ -93,7 +93,7 @@ describe('agent diff shapes are placed against the current file', () => {
       const p = rig.store.all()[0] as PermissionProposal;
       assert.equal(p.edit?.shape, 'create');
       assert.equal(p.edit?.oldText, null);
-      assert.match(p.edit!.diff, /--- \/dev\/null/);
+      assert.match(p.edit.diff, /--- \/dev\/null/);
       decider.dispose();
     });
   });

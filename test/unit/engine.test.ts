@@ -56,8 +56,8 @@ describe('engine resolution (setting, DOCKER_HOST, Docker contexts, default sock
     assert.equal(tls.options.protocol, 'https');
     assert.equal(tls.options.host, 'engine.example.test');
     assert.equal(tls.options.port, 2376);
-    assert.equal(String(tls.options.ca), 'ca.pem\n');
-    assert.equal(String(tls.options.key), 'key.pem\n');
+    assert.equal(String(tls.options.ca as Buffer | string), 'ca.pem\n');
+    assert.equal(String(tls.options.key as Buffer | string), 'key.pem\n');
     assert.equal(tls.local, false);
     assert.equal(tls.source, 'DOCKER_HOST');
     // The default certificate folder is ~/.docker, as for the docker CLI.

@@ -46,7 +46,7 @@ describe('classifyGitCommand', () => {
     const explicit = classifyGitCommand('git push origin main', on('warden/s-1'));
     assert.equal(explicit?.verdict, 'deny');
     assert.equal(explicit?.rule, 'git.push.protected');
-    assert.match(explicit!.reason, /"main", a protected branch \(matches "main"\)/);
+    assert.match(explicit.reason, /"main", a protected branch \(matches "main"\)/);
     assert.equal(classifyGitCommand('git push origin HEAD:refs/heads/release/3', on('warden/s-1'))?.verdict, 'deny');
     assert.equal(classifyGitCommand('git push', on('master'))?.verdict, 'deny');
     assert.equal(classifyGitCommand('git push origin HEAD', on('main'))?.verdict, 'deny');

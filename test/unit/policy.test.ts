@@ -24,7 +24,7 @@ import { parseExtensionMessage, toProposalView } from '../../src/shared/reviewPr
 
 // The build's emitter (CommonJS, shared with esbuild.js).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { emitPolicySchema } = require('../../scripts/emit-policy-schema.js') as { emitPolicySchema(outFile: string): Promise<void> };
+const { emitPolicySchema } = require('../../scripts/emit-policy-schema.js') as { emitPolicySchema: (outFile: string) => Promise<void> };
 
 /** A team policy from JSONC text; fails the test with the problems if it does not load. */
 function team(text: string, more: Omit<PolicyInputs, 'team'> = {}): EffectivePolicy {

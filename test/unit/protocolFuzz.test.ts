@@ -104,7 +104,7 @@ function mutatedFrame(bases: Json[], rand: () => number): string {
     }
     case 4: {
       const copy = JSON.parse(JSON.stringify(base)) as { [key: string]: Json };
-      copy.params = nest((copy.params ?? null) as Json, 500 + Math.floor(rand() * 1500));
+      copy.params = nest((copy.params ?? null), 500 + Math.floor(rand() * 1500));
       return JSON.stringify(copy);
     }
     case 5: {

@@ -161,7 +161,7 @@ function approversOf(entries: HashedEntry[], sources: HashedEntry[]): string[] {
     const decision = decisions.get(proposalId);
     if (!decision || decision.verdict !== 'approve' || depth > 5) return;
     const reviewer = (decision.reviewer ?? {}) as { kind?: string; name?: string; email?: string };
-    const granted = typeof decision.grantedBy === 'string' ? decision.grantedBy : /permission request (\S+)/.exec(String(decision.reason ?? ''))?.[1];
+    const granted = typeof decision.grantedBy === 'string' ? decision.grantedBy : /permission request (\S+)/.exec(typeof decision.reason === 'string' ? decision.reason : '')?.[1];
     if (reviewer.kind === 'warden' && granted) return resolve(granted, depth + 1);
     if (reviewer.kind === 'human' && reviewer.name) approvers.add(reviewer.email ? formatIdentity({ name: reviewer.name, email: reviewer.email }) : reviewer.name);
     else if (reviewer.kind === 'policy') approvers.add(`policy ${reviewer.name ?? 'rule'}`);

@@ -64,11 +64,15 @@ export class GitRepo {
 
   /** Raw bytes of a blob, e.g. `commit:path`; undefined when it does not exist. */
   async blob(spec: string): Promise<Buffer | undefined> {
+    let bytes: unknown;
     try {
-      return await client(this.workspaceRoot).env(cleanProcessEnv()).binaryCatFile(['blob', spec]);
+      bytes = await client(this.workspaceRoot).env(cleanProcessEnv()).binaryCatFile(['blob', spec]);
     } catch {
       return undefined;
     }
+    // simple-git types this as any: check it is the Buffer it should be.
+    if (!Buffer.isBuffer(bytes)) throw new Error(`git cat-file gave ${typeof bytes}, not bytes`);
+    return bytes;
   }
 
   async currentBranch(): Promise<string | undefined> {

@@ -60,6 +60,8 @@ const MAX_DEPTH = 8;
 let loaded: typeof MvdanSh | undefined;
 /** Starting the parser's GopherJS runtime takes about 100 ms: done at the first analysis, not when the extension activates. */
 function syntax(): (typeof MvdanSh)['syntax'] {
+  // A lazy require on purpose (see above); esbuild bundles it either way.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   loaded ??= require('mvdan-sh') as typeof MvdanSh;
   return loaded.syntax;
 }
@@ -144,14 +146,14 @@ function word(node: ShNode, text: (n: ShNode) => string): ShellWord {
       const type = sh.NodeType(part);
       const fields = part as unknown as Record<string, unknown>;
       if (type === 'Lit') {
-        const lit = String(fields.Value ?? '');
+        const lit = typeof fields.Value === 'string' ? fields.Value : '';
         // Unquoted globs, brace expansion and a leading ~ expand at run time.
         if (!quoted && (/[*?[]/.test(lit) || /\{[^}]*(,|\.\.)[^}]*\}/.test(lit) || (value === '' && lit.startsWith('~')))) dynamic = true;
         value += quoted ? lit : lit.replace(/\\(.)/gs, '$1');
       } else if (type === 'SglQuoted') {
         // $'...' (ANSI-C quoting) decodes escapes such as \x72: its value is not its text.
         if (fields.Dollar === true) dynamic = true;
-        value += String(fields.Value ?? '');
+        value += typeof fields.Value === 'string' ? fields.Value : '';
       } else if (type === 'DblQuoted') {
         // $"..." is translated through the locale at run time.
         if (fields.Dollar === true) dynamic = true;
@@ -555,7 +557,7 @@ function list(value: unknown): ShNode[] {
 }
 
 function parseErrorText(error: unknown): string {
-  if (error && typeof error === 'object' && 'Error' in error && typeof (error as { Error: unknown }).Error === 'function') {
+  if (error && typeof error === 'object' && 'Error' in error && typeof (error).Error === 'function') {
     return String((error as { Error(): unknown }).Error()).replace(/^command:/, '');
   }
   return error instanceof Error ? error.message : String(error);

@@ -103,7 +103,7 @@ export function parseSessionFile(text: string): PersistedSession {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new Error(`not JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw new Error(`not JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
   }
   const parsed = PersistedSession.safeParse(json);
   if (!parsed.success) {

@@ -115,7 +115,7 @@ export class ProposalRebaser {
     }
     const detail = `Re-diffed against the current ${before.path}, which changed since the proposal was made`;
     const { kind: _kind, ...sides } = outcome;
-    this.deps.store.setState(proposalId, before.state, before.state === 'orphaned' ? `${(before.stateDetail ?? 'Orphaned').split('; re-diffed')[0]}; ${lowerFirst(detail)}` : detail, sides as Partial<EditProposal>);
+    this.deps.store.setState(proposalId, before.state, before.state === 'orphaned' ? `${(before.stateDetail ?? 'Orphaned').split('; re-diffed')[0]}; ${lowerFirst(detail)}` : detail, sides);
     await this.deps.record(before.sessionId, {
       actor: WARDEN,
       type: 'proposal.rediffed',

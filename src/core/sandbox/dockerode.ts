@@ -6,6 +6,7 @@ import type Dockerode from 'dockerode';
  * when the first client is made.
  */
 export function newDockerode(options?: Dockerode.DockerOptions): Dockerode {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded at first use, not at activation (see above)
   const DockerodeClient = require('dockerode') as typeof Dockerode;
   return new DockerodeClient(options);
 }

@@ -8,7 +8,7 @@ import { editSidesOf, layoutProposal, type DocumentLayout, type LayoutHunk, type
 export interface InlineReviewOptions {
   store: ProposalStore;
   /** Splits an edit into the hunks the core decides on (same ids as the Review panel). */
-  hunksOf(oldText: string, newText: string): readonly LayoutHunk[];
+  hunksOf: (oldText: string, newText: string) => readonly LayoutHunk[];
   /** Whether per-hunk decisions are offered for this proposal (edits written through Warden). */
   perHunk(proposal: Proposal): boolean;
   /** The workspace folder a proposal's paths are relative to. */

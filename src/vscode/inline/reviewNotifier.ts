@@ -8,7 +8,7 @@ export interface ReviewNotifierOptions {
   /** Opens the Review panel. */
   showReview(): unknown;
   /** Shows the notification; resolves when it is closed (with the chosen action, if any). */
-  show?(message: string, ...actions: string[]): Thenable<string | undefined>;
+  show?: (message: string, ...actions: string[]) => Thenable<string | undefined>;
   /** At most one notification per this many ms. */
   throttleMs?: number;
 }

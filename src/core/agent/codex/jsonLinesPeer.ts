@@ -149,7 +149,7 @@ export class JsonLinesPeer {
     try {
       answer = this.handlers.request(method, params);
     } catch (error) {
-      answer = Promise.reject(error);
+      answer = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     answer.then(
       (result) => {
