@@ -89,6 +89,8 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
     afterEach(async function () {
       // A failure says what the agent asked of the model and what it logged.
       if (this.currentTest?.state === 'failed') console.error(`mock: ${mock?.describe()}\n${rig?.log.slice(-40).join('\n')}`);
+      // A request the mock does not serve is said even when the test passes: a new version may depend on it.
+      else if (mock?.otherRequests.length) console.warn(`${AGENT} asked the mock for what it does not serve: ${mock.otherRequests.join(' | ')}`);
       await rig?.dispose();
       await mock?.close();
       rig = undefined;
