@@ -32,7 +32,7 @@ describe('agent presets', () => {
   it('each preset names its command, protocol and key variable; the command setting overrides only the command', () => {
     assert.deepEqual(resolveAgent({ preset: 'gemini' }), { preset: 'gemini', command: 'gemini --acp', protocol: 'acp', apiKeyEnv: 'GEMINI_API_KEY' });
     assert.deepEqual(resolveAgent({ preset: 'codex-app-server' }), { preset: 'codex-app-server', command: 'codex app-server', protocol: 'codex-app-server', apiKeyEnv: 'OPENAI_API_KEY' });
-    assert.equal(resolveAgent({ preset: 'claude' }).command, 'claude-code-acp');
+    assert.match(resolveAgent({ preset: 'claude' }).command, /\bexec claude-agent-acp'$/);
     assert.equal(resolveAgent({ preset: 'opencode' }).command, 'opencode acp');
     assert.match(resolveAgent({ preset: 'codex-acp' }).command, /^codex-acp /);
     assert.equal(resolveAgent({ preset: 'gemini', command: 'gemini --acp --model x' }).command, 'gemini --acp --model x');

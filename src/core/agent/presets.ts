@@ -25,6 +25,17 @@ export interface AgentPreset {
   install: string;
 }
 
+/**
+ * Claude Code's permission settings in the sandbox's (fresh, Warden-owned) home: Manual mode,
+ * so every edit and command comes to Warden as a permission request. Without a `defaultMode`
+ * the adapter starts in Claude Code's "auto" mode, where Claude's own classifier (more model
+ * calls) decides and edits in the working folder go ahead without asking; bypass mode is
+ * switched off too. A repository's own `.claude/settings.json` can still loosen this; the
+ * sandbox (read-only mount or private copy) stays the boundary either way.
+ */
+export const CLAUDE_SETTINGS = { permissions: { defaultMode: 'default', disableAutoMode: 'disable', disableBypassPermissionsMode: 'disable' } } as const;
+const CLAUDE_AGENT_ACP_COMMAND = `sh -c 'mkdir -p "$HOME/.claude" && echo "${JSON.stringify(CLAUDE_SETTINGS).replace(/"/g, '\\"')}" > "$HOME/.claude/settings.json" && exec claude-agent-acp'`;
+
 export const AGENT_PRESETS: Readonly<Record<AgentPresetId, AgentPreset>> = {
   custom: {
     id: 'custom',
@@ -65,11 +76,12 @@ export const AGENT_PRESETS: Readonly<Record<AgentPresetId, AgentPreset>> = {
   claude: {
     id: 'claude',
     label: 'Claude Code through its ACP adapter',
-    command: 'claude-code-acp',
+    command: CLAUDE_AGENT_ACP_COMMAND,
     protocol: 'acp',
     apiKeyEnv: 'ANTHROPIC_API_KEY',
     hosts: ['api.anthropic.com'],
-    install: 'RUN npm install -g @zed-industries/claude-code-acp',
+    // Formerly @zed-industries/claude-code-acp; the SDK's platform package carries the Claude Code binary.
+    install: 'RUN npm install -g @agentclientprotocol/claude-agent-acp',
   },
   opencode: {
     id: 'opencode',

@@ -21,7 +21,15 @@ const run = promisify(execFile);
 /** The image with the real agents installed (scripts/bootstrap/agents.sh builds it). */
 export const AGENTS_IMAGE = 'warden-agents:dev';
 /** The pinned versions the image holds; the bootstrap script is the source, the tests name them. */
-export const VERSIONS = { codexAcp: '0.16.0', geminiCli: '0.61.0', codex: '0.169.0' } as const;
+export const VERSIONS = { codexAcp: '0.16.0', geminiCli: '0.61.0', codex: '0.169.0', claudeAgentAcp: '0.101.0', claudeAgentSdk: '0.3.318' } as const;
+/** The npm package each pinned version belongs to (the image label names them). */
+const PINNED_PACKAGES: Record<keyof typeof VERSIONS, string> = {
+  codexAcp: '@zed-industries/codex-acp',
+  geminiCli: '@google/gemini-cli',
+  codex: '@openai/codex',
+  claudeAgentAcp: '@agentclientprotocol/claude-agent-acp',
+  claudeAgentSdk: '@anthropic-ai/claude-agent-sdk-linux-x64',
+};
 /** Where the mock model answers inside the container (the container's own loopback). */
 export const MODEL_PORT = 18080;
 export const MODEL_SOCKET = 'model.sock';
@@ -51,7 +59,7 @@ export async function ensureRealAgentPrerequisites(): Promise<void> {
   }
   const versions = await versionsInImage();
   for (const [name, pinned] of Object.entries(VERSIONS)) {
-    const label = { codexAcp: '@zed-industries/codex-acp@', geminiCli: '@google/gemini-cli@', codex: '@openai/codex@' }[name as keyof typeof VERSIONS];
+    const label = `${PINNED_PACKAGES[name as keyof typeof VERSIONS]}@`;
     if (!versions.includes(`${label}${pinned}`)) {
       throw new Error(`${AGENTS_IMAGE} does not hold ${label}${pinned} (its label: ${versions}); the versions in harness.ts and scripts/bootstrap/agents.sh must match`);
     }
