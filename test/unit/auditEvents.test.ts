@@ -8,6 +8,7 @@ import {
   AUDIT_EVENTS,
   AuditLog,
   AuditSchemaError,
+  auditEvent,
   auditEventProblem,
   exportAuditCsv,
   exportAuditJson,
@@ -18,6 +19,7 @@ import {
   verifyAuditLog,
   type AuditActor,
   type AuditDataOf,
+  type AuditEventInput,
   type AuditEventOf,
   type AuditEventType,
 } from '../../src/core/audit';
@@ -203,9 +205,12 @@ describe('audit event catalog', () => {
     assert.doesNotMatch(problem, /reviewer/);
   });
 
-  it('AuditEventOf types what a writer appends', () => {
+  it('AuditEventOf and auditEvent type what a writer appends', async () => {
     const event: AuditEventOf<'refused'> = { sessionId: 's', actor: { kind: 'warden', id: 'warden' }, type: 'refused', data: { action: 'read', path: '.env', ruleId: 'no-secrets', reason: 'no' } };
     assert.equal(auditEventProblem(event.type, event.data), undefined);
+    // What the session writers' record(event: Omit<AuditEventInput, 'sessionId'>) takes.
+    const record = async (e: Omit<AuditEventInput, 'sessionId'>): Promise<string> => e.type;
+    assert.equal(await record(auditEvent('edit.failed', { kind: 'warden', id: 'warden' }, { proposalId: 'p-1', path: 'a.js', error: 'EACCES' })), 'edit.failed');
   });
 
   describe('reading', () => {

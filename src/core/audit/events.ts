@@ -419,6 +419,14 @@ export type AuditEvent = { [T in AuditEventType]: AuditEventOf<T> }[AuditEventTy
 /** An entry of type `T` as read back (with seq, time, prev). */
 export type AuditEntryOf<T extends AuditEventType> = Omit<AuditEntry, 'type' | 'data'> & { type: T; data: AuditDataOf<T> };
 
+/**
+ * An event without its session, with `data` typed by the catalog: what a writer's `record`
+ * callback takes, e.g. `record(auditEvent('refused', WARDEN, { action, path, ruleId, reason }))`.
+ */
+export function auditEvent<T extends AuditEventType>(type: T, actor: AuditActor, data: AuditDataOf<T>): Omit<AuditEventOf<T>, 'sessionId'> {
+  return { actor, type, data };
+}
+
 export function isAuditEventType(type: string): type is AuditEventType {
   return Object.hasOwn(AUDIT_EVENTS, type);
 }
