@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as z from 'zod';
@@ -305,5 +305,29 @@ describe('older refused entries (rule under `rule`) show their rule', () => {
     const json = JSON.parse(await exportAuditJson(root)) as { entries: Array<{ data: Record<string, unknown> }> };
     assert.equal(json.entries[0]?.data.rule, 'scope.paths');
     assert.equal(json.entries[0]?.data.ruleId, undefined);
+  });
+});
+
+describe('audit event catalog and the writers in src/', () => {
+  /** Every .ts file under src/. */
+  function sources(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? sources(path.join(dir, d.name)) : d.name.endsWith('.ts') ? [path.join(dir, d.name)] : []));
+  }
+  const text = sources(path.resolve(__dirname, '../../src'))
+    .map((file) => readFileSync(file, 'utf8'))
+    .join('\n');
+
+  it('every dotted event type a writer names (type: ..., ternaries too) is in the catalog', () => {
+    const written = new Set<string>();
+    for (const match of text.matchAll(/type: ([^,}\n]*)/g)) {
+      for (const literal of (match[1] ?? '').matchAll(/'([a-z][a-zA-Z]*(?:\.[a-zA-Z-]+)+)'/g)) written.add(literal[1] ?? '');
+    }
+    assert.ok(written.size > 20, 'the scan finds the writers');
+    assert.deepEqual([...written].filter((type) => !(AUDIT_EVENT_TYPES as string[]).includes(type)), []);
+  });
+
+  it('every type the catalog says is still written is named somewhere in src/', () => {
+    const current = AUDIT_EVENT_TYPES.filter((type) => !('retired' in AUDIT_EVENTS[type]));
+    assert.deepEqual(current.filter((type) => !text.includes(`'${type}'`)), []);
   });
 });
