@@ -306,7 +306,7 @@ function renderEntry(row: AuditRowView): HTMLLIElement {
   head.appendChild(el('span', 'actor', `${row.actorKind}: ${row.actorName ?? row.actorId}`));
   const summary = el('p', 'summary', row.summary);
   const meta = el('p', 'entry-meta muted');
-  meta.append(`session ${row.sessionId.slice(0, 8)}`, row.agent ? ` · agent ${row.agent}` : '', row.path ? ` · ${row.path}` : '', row.reviewer ? ` · by ${row.reviewer}` : '');
+  meta.append(`session ${row.sessionId.slice(0, 8)}`, row.agent ? ` · agent ${row.agent}` : '', row.path ? ` · ${row.path}` : '', row.reviewer ? ` · by ${row.reviewer}` : '', row.ruleId && row.reviewer !== `policy rule ${row.ruleId}` ? ` · rule ${row.ruleId}` : '');
   const bar = el('div', 'entry-actions');
   if (row.hasDiff) bar.appendChild(button('Open Diff', () => post({ type: 'openDiff', seq: row.seq }), 'button secondary', `Open the diff of entry ${row.seq}`));
   const details = el('details', 'entry-detail');

@@ -8,22 +8,20 @@ import {
   findAuditEntry,
   formatAnchorReport,
   formatVerifyReport,
-  queryAuditLog,
   verifyAuditAnchors,
-  type AuditEntry,
-  type AuditQuery,
-  type AuditRow,
 } from '../core/audit';
 import {
   parseAuditWebviewMessage,
   type AuditExtensionMessage,
   type AuditFilters,
-  type AuditRowView,
   type ExportFormat,
   type VerifyStatusView,
 } from '../shared/auditProtocol';
 import type { AuditDocuments } from './auditDocuments';
 import { auditPanelHtml, createNonce } from './auditHtml';
+import { auditPanelState, toQuery } from './auditPanelData';
+
+export { AUDIT_ROW_LIMIT, toQuery } from './auditPanelData';
 
 export interface AuditPanelDeps {
   log: { info(message: string): void; warn(message: string): void; error(message: string): void };
@@ -32,9 +30,6 @@ export interface AuditPanelDeps {
   otlp(): { endpoint: string; headers: Record<string, string> } | undefined;
 }
 
-/** Newest matching entries sent to the webview; exports always cover every match. */
-export const AUDIT_ROW_LIMIT = 500;
-const DETAIL_LIMIT = 8000;
 const REFRESH_DEBOUNCE_MS = 300;
 
 /**
@@ -181,20 +176,7 @@ export class AuditPanel implements vscode.Disposable {
 
   private async readAndPost(reverify: boolean): Promise<void> {
     if (reverify || !this.verify) this.verify = await verifyStatus(this.root);
-    const result = await queryAuditLog(this.root, toQuery(this.filters), { limit: AUDIT_ROW_LIMIT });
-    this.post({
-      type: 'state',
-      filters: this.filters,
-      verify: this.verify,
-      rows: result.rows.map((row, i) => toRowView(row, result.entries[i])).reverse(),
-      matched: result.matched,
-      total: result.total,
-      limit: AUDIT_ROW_LIMIT,
-      sessions: result.sessions.reverse(),
-      facets: result.facets,
-      problems: result.problems.length,
-      otlpConfigured: this.deps.otlp() !== undefined,
-    });
+    this.post(await auditPanelState(this.root, this.filters, this.verify, this.deps.otlp() !== undefined));
   }
 
   /**
@@ -287,44 +269,6 @@ function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
 }
 
 /** Drops empty filters; a bad date reaches the core, which says so. */
-export function toQuery(filters: AuditFilters): AuditQuery {
-  const query: AuditQuery = {};
-  for (const [key, value] of Object.entries(filters) as Array<[keyof AuditFilters, string | undefined]>) {
-    if (typeof value === 'string' && value.trim() !== '') (query as Record<string, string>)[key] = value.trim();
-  }
-  return query;
-}
-
-function toRowView(row: AuditRow, entry: AuditEntry | undefined): AuditRowView {
-  let detail = entry ? JSON.stringify(entry.data, null, 2) : '{}';
-  if (detail.length > DETAIL_LIMIT) detail = `${detail.slice(0, DETAIL_LIMIT)}\n… (${detail.length - DETAIL_LIMIT} more characters; export or open the entry to see all)`;
-  return {
-    seq: row.seq,
-    time: row.time,
-    sessionId: row.sessionId,
-    type: row.type,
-    actorKind: row.actorKind,
-    actorId: row.actorId,
-    actorName: row.actorName,
-    agent: row.agent,
-    kind: row.kind,
-    path: row.path,
-    commandLine: row.commandLine,
-    decision: row.decision,
-    automatic: row.automatic,
-    reviewer: row.reviewer,
-    ruleId: row.ruleId,
-    reason: row.reason,
-    exitCode: row.exitCode,
-    summary: row.summary,
-    hasDiff: row.hasDiff && row.path !== null,
-    file: row.file,
-    line: row.line,
-    hash: row.hash,
-    detail,
-  };
-}
-
 /** Chain and anchors, as the panel shows them. */
 export async function verifyStatus(root: string): Promise<VerifyStatusView> {
   const report = await verifyAuditAnchors(root);

@@ -45,7 +45,7 @@ async function makeRepo(files: Record<string, string> = { 'src/app.js': 'console
 
 /** What a session records when an approved edit is applied: proposal, human decision, edit.applied. */
 async function applyApproved(audit: AuditLog, files: NodeWorkspaceFiles, sessionId: string, file: string, text: string, id: string): Promise<void> {
-  await audit.append({ sessionId, actor: { kind: 'agent', id: 'demo' }, type: 'proposal', data: { proposalId: id, kind: 'edit', path: file } });
+  await audit.append({ sessionId, actor: { kind: 'agent', id: 'demo' }, type: 'proposal', data: { proposalId: id, kind: 'edit', title: `Edit ${file}`, origin: 'fs/write_text_file', path: file } });
   await audit.append({ sessionId, actor: humanActor, type: 'decision', data: { proposalId: id, verdict: 'approve', reviewer: { kind: 'human', ...human, source: 'git config' }, reason: null } });
   const { diskHash } = await files.write(file, text);
   await audit.append({ sessionId, actor: warden, type: 'edit.applied', data: { proposalId: id, path: file, reviewedHash: sha256Hex(text), diskHash } });
@@ -163,7 +163,7 @@ describe('git: session branches, agent commits, checkpoints (real git, temporary
       const audit = AuditLog.forWorkspace(dir);
       const files = new NodeWorkspaceFiles(dir);
       await recordBranch(audit, dir, 's-g');
-      await audit.append({ sessionId: 's-g', actor: { kind: 'human', id: 'bob@example.test', name: 'Bob', email: 'bob@example.test' }, type: 'decision', data: { proposalId: 'p-perm', verdict: 'approve', reviewer: { kind: 'human', name: 'Bob', email: 'bob@example.test' } } });
+      await audit.append({ sessionId: 's-g', actor: { kind: 'human', id: 'bob@example.test', name: 'Bob', email: 'bob@example.test' }, type: 'decision', data: { proposalId: 'p-perm', verdict: 'approve', reviewer: { kind: 'human', name: 'Bob', email: 'bob@example.test', source: 'git config' }, reason: null } });
       await audit.append({ sessionId: 's-g', actor: warden, type: 'decision', data: { proposalId: 'p-edit', verdict: 'approve', reviewer: { kind: 'warden', name: 'warden', source: 'earlier approval' }, reason: 'approved as permission request p-perm', grantedBy: 'p-perm' } });
       const { diskHash } = await files.write('src/app.js', 'v3\n');
       await audit.append({ sessionId: 's-g', actor: warden, type: 'edit.applied', data: { proposalId: 'p-edit', path: 'src/app.js', reviewedHash: diskHash, diskHash } });

@@ -48,6 +48,10 @@ function editData(line: string, patch: Record<string, unknown>): string {
 }
 
 describe('audit log', () => {
+  // These tests are about the chain, not the event catalog: they write synthetic events.
+  const schemaCheck = process.env.WARDEN_AUDIT_SCHEMA_CHECK;
+  before(() => (process.env.WARDEN_AUDIT_SCHEMA_CHECK = 'off'));
+  after(() => (schemaCheck === undefined ? delete process.env.WARDEN_AUDIT_SCHEMA_CHECK : (process.env.WARDEN_AUDIT_SCHEMA_CHECK = schemaCheck)));
   let root: string;
   beforeEach(async () => {
     root = await tempWorkspace();

@@ -268,7 +268,7 @@ describe('audit anchors in git', function () {
 
   it('an anchor still holds after more entries are appended', async () => {
     await anchorAuditHead(root);
-    await AuditLog.forWorkspace(root).append({ sessionId: 's', actor: { kind: 'warden', id: 'warden' }, type: 'later', data: {} });
+    await AuditLog.forWorkspace(root).append({ sessionId: 's', actor: { kind: 'warden', id: 'warden' }, type: 'instruction', data: { text: 'later' } });
     await anchorAuditHead(root);
     const check = await verifyAuditAnchors(root);
     assert.equal(check.ok, true);
@@ -292,7 +292,7 @@ describe('audit anchors in git', function () {
     const lines = (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean);
     await fs.writeFile(file, lines.slice(0, 16).map((l) => `${l}\n`).join(''));
     // The attacker appends a different 17th entry through the real writer: a valid chain again.
-    await AuditLog.forWorkspace(root).append({ sessionId: 'session-two', actor: { kind: 'warden', id: 'warden' }, type: 'session.ended', data: { reason: 'all fine' } });
+    await AuditLog.forWorkspace(root).append({ sessionId: 'session-two', actor: { kind: 'warden', id: 'warden' }, type: 'session.ended', data: { reason: 'all fine', wasOpen: true } });
     assert.equal((await verifyAuditLog(root)).ok, true);
     const check = await verifyAuditAnchors(root);
     assert.equal(check.ok, false);

@@ -172,7 +172,7 @@ describe('warden CLI: arguments, help and exit codes', () => {
 
   it('audit verify: 0 on a good log, the audit code on a tampered one, naming file and line', async () => {
     const log = AuditLog.forWorkspace(dir);
-    for (let i = 0; i < 3; i++) await log.append({ sessionId: 's-1', actor: { kind: 'warden', id: 'warden' }, type: 'error', data: { n: i } });
+    for (let i = 0; i < 3; i++) await log.append({ sessionId: 's-1', actor: { kind: 'warden', id: 'warden' }, type: 'error', data: { message: 'agent crashed', n: i } });
     const good = await cli(['audit', 'verify', '--workspace', dir]);
     assert.equal(good.code, EXIT.ok, good.stderr);
     assert.match(good.stdout, /verified: 3 entries/);

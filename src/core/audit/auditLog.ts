@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { sha256Hex } from '../util/hash';
+import { auditEventProblem, SCHEMA_PROBLEM_KEY } from './events';
 import { acquireLock } from './lock';
 import { compileRedaction, redactSecretsWith, type CompiledRedaction, type RedactionConfig } from './redact';
 import { auditDir, GENESIS_PREV, listSegments, segmentName, serializeEntry, type Segment } from './segments';
@@ -19,6 +20,33 @@ export interface AuditLogOptions {
   redact?: RedactionConfig;
   /** Clock, for tests. */
   now?: () => Date;
+  /**
+   * What to do with an event that does not match the catalog (src/core/audit/events.ts):
+   * 'note' (the default) writes it with a `schemaProblem` note in its data; 'throw' refuses it
+   * with an AuditSchemaError; 'off' skips the check, for tests of the chain itself that write
+   * synthetic events. The default can be set with WARDEN_AUDIT_SCHEMA_CHECK (the test tiers
+   * set 'throw', see test/support/auditSchemaCheck.cjs).
+   */
+  schemaCheck?: AuditSchemaCheck;
+}
+
+export type AuditSchemaCheck = 'note' | 'throw' | 'off';
+
+/** An event does not match the audit event catalog (only with schemaCheck 'throw'). Nothing was written. */
+export class AuditSchemaError extends Error {
+  constructor(
+    readonly type: string,
+    readonly problem: string,
+  ) {
+    super(`Refusing to append a "${type}" audit event: ${problem}`);
+    this.name = 'AuditSchemaError';
+  }
+}
+
+/** The default check: WARDEN_AUDIT_SCHEMA_CHECK when it names one, else 'note'. */
+function defaultSchemaCheck(): AuditSchemaCheck {
+  const configured = process.env.WARDEN_AUDIT_SCHEMA_CHECK;
+  return configured === 'throw' || configured === 'off' ? configured : 'note';
 }
 
 /** The log cannot be appended to safely (its tail is torn or corrupt). Nothing was written. */
@@ -58,6 +86,7 @@ export class AuditLog {
   private readonly staleLockMs: number;
   private readonly now: () => Date;
   private readonly redaction: CompiledRedaction | undefined;
+  private readonly schemaCheck: AuditSchemaCheck;
 
   constructor(
     readonly workspaceRoot: string,
@@ -69,6 +98,7 @@ export class AuditLog {
     this.staleLockMs = options.staleLockMs ?? 10_000;
     this.now = options.now ?? (() => new Date());
     this.redaction = options.redact ? compileRedaction(options.redact) : undefined;
+    this.schemaCheck = options.schemaCheck ?? defaultSchemaCheck();
   }
 
   static forWorkspace(workspaceRoot: string, options?: AuditLogOptions): AuditLog {
@@ -108,6 +138,7 @@ export class AuditLog {
     });
     try {
       const event = await prepare();
+      const data = this.checked(event.type, redactSecretsWith(event.data, this.redaction));
       const tail = await this.readTail();
       const entry: AuditEntry = {
         v: 1,
@@ -116,7 +147,7 @@ export class AuditLog {
         sessionId: event.sessionId,
         actor: event.actor,
         type: event.type,
-        data: redactSecretsWith(event.data, this.redaction),
+        data,
         prev: tail.prev,
       };
       const line = serializeEntry(entry);
@@ -130,6 +161,25 @@ export class AuditLog {
     } finally {
       await release();
     }
+  }
+
+  /**
+   * The event's data checked against the catalog, as it will be written (after JSON
+   * serialization). A mismatch is a writer bug, but the event it describes has already
+   * happened (an edit applied, a command run): refusing to write it would lose the record of
+   * it, and an exception here could abort a session half way through applying a change. So by
+   * default the entry is written, flagged with a `schemaProblem` note that readers show and a
+   * process warning: nothing is dropped and the bug is visible. Tests run with 'throw'
+   * (WARDEN_AUDIT_SCHEMA_CHECK=throw) so a writer that drifts from the catalog fails its test;
+   * the warning also shows mismatches whose error a caller swallows.
+   */
+  private checked(type: string, data: Record<string, unknown>): Record<string, unknown> {
+    if (this.schemaCheck === 'off') return data;
+    const problem = auditEventProblem(type, JSON.parse(JSON.stringify(data)) as unknown);
+    if (problem === undefined) return data;
+    process.emitWarning(`audit event "${type}": ${problem}`, { code: 'WARDEN_AUDIT_SCHEMA' });
+    if (this.schemaCheck === 'throw') throw new AuditSchemaError(type, problem);
+    return { ...data, [SCHEMA_PROBLEM_KEY]: problem };
   }
 
   /** Where the next entry goes and what it chains to; reads only the end of the last segments. */

@@ -1,5 +1,7 @@
 export type { AuditActor, AuditEntry, AuditEventInput, VerifyBreak, VerifyReport } from './types';
-export { AuditLog, AuditLogCorruptError, redactSecrets, type AuditLogOptions } from './auditLog';
+export { AuditLog, AuditLogCorruptError, AuditSchemaError, redactSecrets, type AuditLogOptions, type AuditSchemaCheck } from './auditLog';
+export { AUDIT_EVENTS, AUDIT_EVENT_TYPES, LEGACY_DATA_KEYS, SCHEMA_PROBLEM_KEY, auditEvent, auditEventProblem, isAuditEventType, normalizeAuditData, readAuditEvent } from './events';
+export type { AuditDataOf, AuditEntryOf, AuditEvent, AuditEventOf, AuditEventType, AuditEventView, AuditReadDataOf, Lenient } from './events';
 export { AuditLockTimeoutError } from './lock';
 export { redactString, configureAuditRedaction, compileRedaction, RedactionConfigError, MIN_SECRET_VALUE_LENGTH, type RedactionConfig } from './redact';
 export { AUDIT_DIR, GENESIS_PREV, listSegments, segmentName, type Segment } from './segments';

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { sha256Hex } from '../util/hash';
 import { readLines } from './lines';
 import { auditDir, listSegments } from './segments';
+import { readAuditEvent, type AuditEventView, type AuditReadDataOf } from './events';
 import type { AuditEntry } from './types';
 import { toAuditEntry } from './verify';
 
@@ -116,16 +117,18 @@ export class AuditRowBuilder {
 
   row(record: AuditRecord): AuditRow {
     const { entry } = record;
-    const data = entry.data;
+    // Through the catalog: old keys mapped to current ones, known fields typed.
+    const event = readAuditEvent(entry);
+    const data = event.data;
     if (entry.actor.kind === 'agent' && !this.agents.has(entry.sessionId)) this.agents.set(entry.sessionId, entry.actor.id);
     const proposalId = str(data.proposalId);
     let info = proposalId ? this.proposals.get(proposalId) : undefined;
-    if (entry.type === 'proposal' && proposalId) {
+    if (event.known && event.type === 'proposal' && proposalId) {
       info = {
-        kind: str(data.kind),
-        path: str(data.path),
-        commandLine: str(data.commandLine),
-        cwd: str(data.cwd),
+        kind: event.data.kind ?? null,
+        path: event.data.path ?? null,
+        commandLine: event.data.commandLine ?? null,
+        cwd: event.data.cwd ?? null,
         decision: null,
         automatic: null,
         reviewer: null,
@@ -133,15 +136,18 @@ export class AuditRowBuilder {
       };
       this.proposals.set(proposalId, info);
     }
-    if (entry.type === 'decision') {
-      const verdict = data.verdict === 'approve' || data.verdict === 'reject' ? data.verdict : null;
-      const kind = reviewerKind(data.reviewer, entry.actor);
-      const ruleId = str(data.ruleId) ?? (kind === 'policy' ? reviewerName(data.reviewer) : null);
-      const reviewer = ruleId !== null && kind === 'policy' ? `policy rule ${ruleId}` : reviewerLabel(data.reviewer, entry.actor);
+    if (event.known && event.type === 'decision') {
+      const d = event.data;
+      const verdict = d.verdict ?? null;
+      const kind = reviewerKind(d.reviewer, entry.actor);
+      const ruleId = d.ruleId ?? (kind === 'policy' ? reviewerName(d.reviewer) : null);
+      const reviewer = ruleId !== null && kind === 'policy' ? `policy rule ${ruleId}` : reviewerLabel(d.reviewer, entry.actor);
       const automatic = kind !== 'human';
       if (info) Object.assign(info, { decision: verdict, automatic, reviewer, ruleId });
       else info = { kind: null, path: null, commandLine: null, cwd: null, decision: verdict, automatic, reviewer, ruleId };
     }
+    // A refusal names its own rule (under `ruleId`, or `rule` in older entries): it wins over the proposal's decision.
+    const refusedRule = event.known && event.type === 'refused' ? (event.data.ruleId ?? null) : null;
     const diff = str(data.diff);
     return {
       seq: entry.seq,
@@ -154,21 +160,21 @@ export class AuditRowBuilder {
       actorEmail: entry.actor.email ?? null,
       agent: this.agents.get(entry.sessionId) ?? null,
       proposalId,
-      kind: info?.kind ?? (entry.type === 'proposal' ? str(data.kind) : null),
+      kind: info?.kind ?? (event.known && event.type === 'proposal' ? (event.data.kind ?? null) : null),
       path: str(data.path) ?? info?.path ?? null,
       commandLine: str(data.commandLine) ?? info?.commandLine ?? null,
       cwd: str(data.cwd) ?? info?.cwd ?? null,
       decision: info?.decision ?? null,
       automatic: info?.automatic ?? null,
       reviewer: info?.reviewer ?? null,
-      ruleId: info?.ruleId ?? (entry.type === 'refused' ? str(data.ruleId) : null),
+      ruleId: refusedRule ?? info?.ruleId ?? null,
       reason: str(data.reason),
       exitCode: typeof data.exitCode === 'number' ? data.exitCode : null,
       outputHash: str(data.outputHash),
       diffHash: diff === null ? null : sha256Hex(diff),
       contentHash: str(data.newHash) ?? str(data.reviewedHash),
       hasDiff: diff !== null && diff.length > 0,
-      summary: summarize(entry, info),
+      summary: summarize(event, entry.actor, info),
       file: record.file,
       line: record.line,
       hash: record.hash,
@@ -181,22 +187,23 @@ function str(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-function reviewerKind(reviewer: unknown, actor: AuditEntry['actor']): string {
-  if (reviewer && typeof reviewer === 'object' && 'kind' in reviewer && typeof reviewer.kind === 'string') return reviewer.kind;
-  return actor.kind;
+type ReviewerData = AuditReadDataOf<'decision'>['reviewer'];
+
+function reviewerKind(reviewer: ReviewerData, actor: AuditEntry['actor']): string {
+  return reviewer?.kind ?? actor.kind;
 }
 
-function reviewerName(reviewer: unknown): string | null {
-  return reviewer && typeof reviewer === 'object' && 'name' in reviewer && typeof reviewer.name === 'string' ? reviewer.name : null;
+function reviewerName(reviewer: ReviewerData): string | null {
+  return reviewer?.name ?? null;
 }
 
-function reviewerLabel(reviewer: unknown, actor: AuditEntry['actor']): string {
-  if (reviewer && typeof reviewer === 'object') {
-    const r = reviewer as { kind?: unknown; name?: unknown; email?: unknown; source?: unknown; ruleId?: unknown };
-    if (typeof r.ruleId === 'string') return `policy rule ${r.ruleId}`;
-    const name = typeof r.name === 'string' ? r.name : actor.name ?? actor.id;
-    if (r.kind === 'human') return typeof r.email === 'string' ? `${name} <${r.email}>` : name;
-    return typeof r.source === 'string' ? `${String(r.kind ?? actor.kind)}: ${name} (${r.source})` : `${String(r.kind ?? actor.kind)}: ${name}`;
+function reviewerLabel(reviewer: ReviewerData, actor: AuditEntry['actor']): string {
+  if (reviewer) {
+    if (typeof reviewer.ruleId === 'string') return `policy rule ${reviewer.ruleId}`;
+    const name = reviewer.name ?? actor.name ?? actor.id;
+    const kind = reviewer.kind ?? actor.kind;
+    if (kind === 'human') return reviewer.email !== undefined ? `${name} <${reviewer.email}>` : name;
+    return reviewer.source !== undefined ? `${kind}: ${name} (${reviewer.source})` : `${kind}: ${name}`;
   }
   return actor.email ? `${actor.name ?? actor.id} <${actor.email}>` : actor.name ?? actor.id;
 }
@@ -206,38 +213,50 @@ function clip(text: string, max = 200): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-function summarize(entry: AuditEntry, info: ProposalInfo | undefined): string {
-  const d = entry.data;
-  switch (entry.type) {
-    case 'instruction':
-      return `Instruction: ${clip(str(d.text) ?? '')}`;
-    case 'proposal':
-      return `Proposal (${str(d.kind) ?? '?'}): ${clip(str(d.title) ?? str(d.path) ?? str(d.commandLine) ?? '')}`;
-    case 'decision': {
-      const verb = d.verdict === 'approve' ? 'Approved' : d.verdict === 'reject' ? 'Rejected' : 'Decided';
-      const what = info?.path ?? info?.commandLine ?? str(d.proposalId) ?? '';
-      return `${verb} ${clip(what, 120)} by ${info?.reviewer ?? entry.actor.id}${typeof d.reason === 'string' && d.reason ? ` (${clip(d.reason, 80)})` : ''}`;
-    }
-    case 'command.result':
-      return `Command ${clip(info?.commandLine ?? '', 120)} exited ${d.exitCode === null || d.exitCode === undefined ? `(signal ${String(d.signal ?? 'none')})` : String(d.exitCode)}`;
-    case 'edit.applied':
-    case 'edit.stale':
-    case 'edit.failed':
-    case 'edit.mismatch':
-      return `${entry.type}: ${str(d.path) ?? info?.path ?? ''}`;
-    case 'file.read':
-      return `Read ${str(d.path) ?? ''}`;
-    case 'error':
-      return `Error${typeof d.during === 'string' ? ` during ${d.during}` : ''}: ${clip(str(d.message) ?? '')}`;
-    case 'session.ended':
-      return `Session ended: ${clip(str(d.reason) ?? '')}`;
-    case 'turn.ended':
-      return `Turn ended (${str(d.stopReason) ?? '?'})`;
-    default: {
-      const hint = str(d.reason) ?? str(d.path) ?? str(d.message) ?? '';
-      return hint ? `${entry.type}: ${clip(hint)}` : entry.type;
+function summarize(event: AuditEventView, actor: AuditEntry['actor'], info: ProposalInfo | undefined): string {
+  if (event.known) {
+    switch (event.type) {
+      case 'instruction':
+        return `Instruction: ${clip(event.data.text ?? '')}`;
+      case 'proposal': {
+        const d = event.data;
+        return `Proposal (${d.kind ?? '?'}): ${clip(d.title ?? d.path ?? d.commandLine ?? '')}`;
+      }
+      case 'decision': {
+        const d = event.data;
+        const verb = d.verdict === 'approve' ? 'Approved' : d.verdict === 'reject' ? 'Rejected' : 'Decided';
+        const what = info?.path ?? info?.commandLine ?? d.proposalId ?? '';
+        return `${verb} ${clip(what, 120)} by ${info?.reviewer ?? actor.id}${d.reason ? ` (${clip(d.reason, 80)})` : ''}`;
+      }
+      case 'command.result': {
+        const d = event.data;
+        return `Command ${clip(info?.commandLine ?? '', 120)} exited ${d.exitCode === null || d.exitCode === undefined ? `(signal ${d.signal ?? 'none'})` : String(d.exitCode)}`;
+      }
+      case 'edit.applied':
+      case 'edit.stale':
+      case 'edit.failed':
+      case 'edit.mismatch':
+        return `${event.type}: ${event.data.path ?? info?.path ?? ''}`;
+      case 'file.read':
+        return `Read ${event.data.path ?? ''}`;
+      case 'error':
+        return `Error${event.data.during !== undefined ? ` during ${event.data.during}` : ''}: ${clip(event.data.message ?? '')}`;
+      case 'session.ended':
+        return `Session ended: ${clip(event.data.reason ?? '')}`;
+      case 'turn.ended':
+        return `Turn ended (${event.data.stopReason ?? '?'})`;
+      case 'refused': {
+        const d = event.data;
+        const hint = d.reason ?? d.path ?? d.commandLine ?? '';
+        return `refused${d.ruleId !== undefined ? ` (rule ${d.ruleId})` : ''}: ${clip(hint)}`;
+      }
+      default:
+        break;
     }
   }
+  const d = event.data;
+  const hint = str(d.reason) ?? str(d.path) ?? str(d.message) ?? '';
+  return hint ? `${event.type}: ${clip(hint)}` : event.type;
 }
 
 // ---------------------------------------------------------------- query
@@ -420,7 +439,7 @@ function summarizeInto(sessions: Map<string, AuditSessionSummary>, row: AuditRow
   s.agent ??= row.agent;
   switch (row.type) {
     case 'instruction':
-      s.instruction ??= clip(str(entry.data.text) ?? '', 160);
+      s.instruction ??= clip(str(readAuditEvent(entry).data.text) ?? '', 160);
       break;
     case 'proposal':
       s.proposals++;
@@ -434,7 +453,7 @@ function summarizeInto(sessions: Map<string, AuditSessionSummary>, row: AuditRow
       s.errors++;
       break;
     case 'session.ended':
-      s.ended = str(entry.data.reason) ?? 'ended';
+      s.ended = str(readAuditEvent(entry).data.reason) ?? 'ended';
       break;
   }
 }

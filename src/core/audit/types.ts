@@ -14,7 +14,11 @@ export interface AuditActor {
 export interface AuditEventInput {
   sessionId: string;
   actor: AuditActor;
-  /** e.g. session.started, instruction, proposal, decision, edit.applied, command.result, file.read, error */
+  /**
+   * One of the catalog's types (src/core/audit/events.ts), e.g. instruction, proposal,
+   * decision, edit.applied; `AuditEventOf<'decision'>` types an event with its data.
+   * Kept a string here so older and future entries still read.
+   */
   type: string;
   data: Record<string, unknown>;
 }

@@ -1,0 +1,68 @@
+import { queryAuditLog, type AuditEntry, type AuditQuery, type AuditRow } from '../core/audit';
+import type { AuditFilters, AuditRowView, AuditStateMessage, VerifyStatusView } from '../shared/auditProtocol';
+
+/**
+ * What the Audit panel shows, built from the query (which reads every entry through the event
+ * catalog). No `vscode` import: unit tests build the panel's state from a log on disk.
+ */
+
+/** Newest matching entries sent to the webview; exports always cover every match. */
+export const AUDIT_ROW_LIMIT = 500;
+const DETAIL_LIMIT = 8000;
+
+/** The panel's state message for a log, its filters and a verify status. */
+export async function auditPanelState(root: string, filters: AuditFilters, verify: VerifyStatusView, otlpConfigured: boolean): Promise<AuditStateMessage> {
+  const result = await queryAuditLog(root, toQuery(filters), { limit: AUDIT_ROW_LIMIT });
+  return {
+    type: 'state',
+    filters,
+    verify,
+    rows: result.rows.map((row, i) => toRowView(row, result.entries[i])).reverse(),
+    matched: result.matched,
+    total: result.total,
+    limit: AUDIT_ROW_LIMIT,
+    sessions: result.sessions.reverse(),
+    facets: result.facets,
+    problems: result.problems.length,
+    otlpConfigured,
+  };
+}
+
+export function toQuery(filters: AuditFilters): AuditQuery {
+  const query: AuditQuery = {};
+  for (const [key, value] of Object.entries(filters) as Array<[keyof AuditFilters, string | undefined]>) {
+    if (typeof value === 'string' && value.trim() !== '') (query as Record<string, string>)[key] = value.trim();
+  }
+  return query;
+}
+
+export function toRowView(row: AuditRow, entry: AuditEntry | undefined): AuditRowView {
+  // The entry's data exactly as recorded (old keys included): the row's fields are the normalized reading.
+  let detail = entry ? JSON.stringify(entry.data, null, 2) : '{}';
+  if (detail.length > DETAIL_LIMIT) detail = `${detail.slice(0, DETAIL_LIMIT)}\n… (${detail.length - DETAIL_LIMIT} more characters; export or open the entry to see all)`;
+  return {
+    seq: row.seq,
+    time: row.time,
+    sessionId: row.sessionId,
+    type: row.type,
+    actorKind: row.actorKind,
+    actorId: row.actorId,
+    actorName: row.actorName,
+    agent: row.agent,
+    kind: row.kind,
+    path: row.path,
+    commandLine: row.commandLine,
+    decision: row.decision,
+    automatic: row.automatic,
+    reviewer: row.reviewer,
+    ruleId: row.ruleId,
+    reason: row.reason,
+    exitCode: row.exitCode,
+    summary: row.summary,
+    hasDiff: row.hasDiff && row.path !== null,
+    file: row.file,
+    line: row.line,
+    hash: row.hash,
+    detail,
+  };
+}
