@@ -60,15 +60,16 @@ export class AuditPanel implements vscode.Disposable {
   /** Restores the panel after a reload, on the first workspace folder. */
   static registerSerializer(extensionUri: vscode.Uri, deps: AuditPanelDeps): vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(AuditPanel.viewType, {
-      deserializeWebviewPanel: async (panel) => {
+      deserializeWebviewPanel: (panel) => {
         const folder = vscode.workspace.workspaceFolders?.[0];
         if (!folder) {
           panel.dispose();
-          return;
+          return Promise.resolve();
         }
         AuditPanel.instance?.dispose();
         panel.webview.options = webviewOptions(extensionUri);
         new AuditPanel(panel, extensionUri, folder, deps);
+        return Promise.resolve();
       },
     });
   }

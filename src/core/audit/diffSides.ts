@@ -62,7 +62,7 @@ export function diffSides(diff: string, known: { current: string | null; baseHas
   };
   const { current } = known;
   const attempts: Array<[string, () => { oldText: string; newText: string } | undefined]> = [
-    ['the workspace file is the proposed version', () => (current !== null && known.newHash && sha256Hex(current) === known.newHash ? verified(applyPatch(current, reversePatch(patch) as StructuredPatch), current) : undefined)],
+    ['the workspace file is the proposed version', () => (current !== null && known.newHash && sha256Hex(current) === known.newHash ? verified(applyPatch(current, reversePatch(patch)), current) : undefined)],
     ['the workspace file is the version the proposal was made against', () => (current !== null && known.baseHash && sha256Hex(current) === known.baseHash ? verified(current, applyPatch(current, patch)) : undefined)],
     ['the diff creates the file', () => (creates ? verified('', applyPatch('', patch)) : undefined)],
   ];
@@ -87,8 +87,10 @@ function excerptSides(patch: StructuredPatch): { oldText: string; newText: strin
     for (const line of hunk.lines) {
       const sign = line.charAt(0);
       const text = line.slice(1);
-      if (sign === ' ') (oldLines.push(text), newLines.push(text));
-      else if (sign === '-') oldLines.push(text);
+      if (sign === ' ') {
+        oldLines.push(text);
+        newLines.push(text);
+      } else if (sign === '-') oldLines.push(text);
       else if (sign === '+') newLines.push(text);
     }
     oldNext = hunk.oldStart + hunk.oldLines;

@@ -35,7 +35,7 @@ export async function* readLineBatches(file: string): AsyncGenerator<Line[]> {
     position += chunk.length;
     if (batch.length > 0) yield batch;
   }
-  if (pending.length > 0) yield [{ number: ++number, bytes: Buffer.concat(pending), terminated: false, offset: lineStart }];
+  if (pending.length > 0) yield [{ number: number + 1, bytes: Buffer.concat(pending), terminated: false, offset: lineStart }];
 }
 
 /** The same lines one at a time. */

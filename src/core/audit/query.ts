@@ -374,7 +374,12 @@ function searchText(entry: AuditEntry): string {
     if (typeof value === 'string') parts.push(value);
     else if (typeof value === 'number' || typeof value === 'boolean') parts.push(String(value));
     else if (Array.isArray(value)) value.forEach(walk);
-    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) (parts.push(k), walk(v));
+    else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        parts.push(k);
+        walk(v);
+      }
+    }
   };
   walk(entry.data);
   return parts.join('\n').toLowerCase();
@@ -414,7 +419,10 @@ export async function queryAuditLog(workspaceRoot: string, query: AuditQuery = {
     matched++;
     rows.push(row);
     entries.push(record.entry);
-    if (rows.length > limit) (rows.shift(), entries.shift());
+    if (rows.length > limit) {
+      rows.shift();
+      entries.shift();
+    }
   }
   const sorted = (set: Set<string>): string[] => [...set].sort((a, b) => a.localeCompare(b));
   return {
