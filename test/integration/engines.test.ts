@@ -315,7 +315,8 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
       await knownHosts();
       const ms = await leaseRoundTrip({ setting: `ssh://root@127.0.0.1:${port}`, homeDir: home, env: {} }, workspace);
       console.log(`      ssh:// engine: stopped ${ms} ms after the lease went`);
-      assert.ok(ms < 3_000, `${ms} ms`);
+      // Measured through inspect calls that each open their own SSH connection (seconds apiece).
+      assert.ok(ms < 10_000, `${ms} ms`);
     });
 
     it('refuses the egress allow-list on a remote engine (the proxy socket cannot be mounted there)', async () => {
