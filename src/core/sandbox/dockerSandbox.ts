@@ -136,10 +136,14 @@ export class DockerSandboxProvider implements SandboxProvider {
     });
     try {
       // The lease first, so the container never runs without it (lease.ts).
-      sandbox.lease = await holdLease(container);
+      const lease = await holdLease(container);
+      sandbox.lease = lease;
+      void lease.closed.then(() => {
+        if (!sandbox.stopped) log(`the lease of sandbox ${container.id.slice(0, 12)} closed: the engine connection was lost, so the sandbox stopped`);
+      });
       await container.start();
       const state = containerInspectSchema.parse(await container.inspect()).State;
-      if (!state.Running) throw new Error(`it is ${state.Status}${state.Error ? `: ${state.Error}` : ''} (exit code ${state.ExitCode ?? '?'}); the image needs /bin/sh and must keep PID 1 (no entrypoint override)`);
+      if (!state.Running) throw new Error(`it is ${state.Status}${state.Error ? `: ${state.Error}` : ''} (exit code ${state.ExitCode ?? '?'}); the image needs /bin/sh`);
       await checkFromInside(sandbox, workspaceHostPath);
       if (execUser !== undefined && plan.spec.User) await checkFromInside(sandbox, workspaceHostPath, plan.spec.User);
       if (plan.lifecycle.length > 0) {
@@ -257,6 +261,10 @@ class DockerSandbox implements Sandbox {
   readonly origin: SandboxOrigin | undefined;
   readonly copyHostPath: string | undefined;
   private stopping: Promise<void> | undefined;
+  /** stop() or kill() was called (a lease closing after that is expected). */
+  get stopped(): boolean {
+    return this.stopping !== undefined;
+  }
   /** Held from just before the container starts until it is stopped (lease.ts). */
   lease: SandboxLease | undefined;
 
