@@ -19,8 +19,8 @@ const exitSchema = z.looseObject({ State: z.looseObject({ ExitCode: z.number().o
 /**
  * Removes the sandboxes of crashed sessions, whatever their workspace, with their workspace
  * copies: those that stopped because their lease was lost (PID 1 exited with
- * LEASE_LOST_EXIT_CODE: their supervisor died, on any host; see lease.ts), and running ones
- * whose owning Warden process (same host) is gone (made before the lease existed). Containers
+ * LEASE_LOST_EXIT_CODE: their supervisor died, on any host; see lease.ts), and running (made
+ * before the lease existed) or never started ones whose owning Warden process (same host) is gone. Containers
  * of live windows, and running ones of other hosts, are left alone. Sandboxes stopped by Stop
  * Session are not orphans: they are kept on purpose for reuse (see reuse.ts); one whose
  * supervisor died is not trusted for reuse, as after the kill switch.
@@ -35,7 +35,8 @@ export async function removeOrphanedSandboxes(docker: Dockerode): Promise<string
     if (container.State === 'exited') {
       if (!(await leaseLost(docker, container.Id))) continue;
     } else {
-      if (container.State !== undefined && container.State !== 'running' && container.State !== 'paused') continue;
+      // 'created': its supervisor died between creating and starting it (nothing ever ran in it).
+      if (container.State !== undefined && container.State !== 'running' && container.State !== 'paused' && container.State !== 'created') continue;
       const named = container.Names?.map(ownerFromName).find((o) => o !== undefined);
       if (named ? !isDeadLocalPid(named.sameHost, named.pid) : !isOrphan(container.Labels?.[LABELS.owner])) continue;
     }
