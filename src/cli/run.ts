@@ -171,6 +171,7 @@ class RunKillSwitch {
         if (this.pulledFor) await this.sandbox.stop().catch(() => undefined);
         return this.sandbox;
       },
+      inspectSandbox: async (containerId) => inner.inspectSandbox?.(containerId),
     };
     if (timeoutSeconds !== undefined) this.timer = setTimeout(() => this.kill('timeout', `timed out after ${timeoutSeconds} s: the session was stopped`), timeoutSeconds * 1000);
     process.on('SIGINT', this.onSignal);

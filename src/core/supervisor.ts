@@ -3,6 +3,7 @@ import type * as acp from '@agentclientprotocol/sdk';
 import { agentArgv } from './agent/agentCommand';
 import type { AgentConnection, AgentProtocol, AgentSessionInfo } from './agent/connection';
 import { connectAgent } from './session/connectAgent';
+import { currentOwner, recordDeadSessions } from './session/deadSessions';
 import type { SessionEvent } from './session/sessionEvents';
 import type { RuleSuggestion } from './policy/suggestions';
 import { EgressSession } from './egress/session';
@@ -188,8 +189,16 @@ export class AgentSession {
     await this.record({
       actor: this.wardenActor(),
       type: 'session.starting',
-      data: { workspace: options.workspaceRoot, reviewer: options.reviewer },
+      data: { workspace: options.workspaceRoot, reviewer: options.reviewer, owner: currentOwner() },
     });
+    // Sessions of this workspace whose supervisor died get their record closed (deadSessions.ts).
+    await recordDeadSessions({
+      workspaceRoot: options.workspaceRoot,
+      foundBy: this.id,
+      append: (event) => options.audit.append(event),
+      ...(options.sandboxProvider.inspectSandbox ? { inspect: (id: string) => options.sandboxProvider.inspectSandbox!(id) } : {}),
+      log,
+    }).catch((error: unknown) => log(`could not look for sessions whose supervisor died: ${errorMessage(error)}`));
     if (options.policy) {
       const policy = options.policy.current();
       await this.record({ actor: this.wardenActor(), type: policy.valid ? 'policy.loaded' : 'policy.invalid', data: policySummary(policy) });

@@ -12,6 +12,7 @@ import { EgressSession } from '../../src/core/egress/session';
 import { LABELS } from '../../src/core/sandbox/devcontainer';
 import type { EngineInputs } from '../../src/core/sandbox/engine';
 import { dockerProviderFor } from '../../src/core/sandbox/engineProvider';
+import type { SandboxLease } from '../../src/core/sandbox/lease';
 import { SandboxError, type Sandbox } from '../../src/core/sandbox/types';
 import { copyDemoWorkspace } from '../support/workspace';
 import { BASE_IMAGE, ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
@@ -110,6 +111,31 @@ async function sandboxRoundTrip(inputs: EngineInputs, workspace: string, whileRu
   }
 }
 
+/**
+ * The lease over this transport (issue 24): the supervisor's connection goes (here it lets go
+ * of the lease; a killed process closes it the same way), and the sandbox stops by itself,
+ * PID 1 exiting with the lease-lost code. Returns how long that took.
+ */
+async function leaseRoundTrip(inputs: EngineInputs, workspace: string): Promise<number> {
+  const provider = dockerProviderFor(inputs);
+  const sandbox = await provider.start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-lease-test' });
+  try {
+    const t0 = Date.now();
+    (sandbox as unknown as { lease: SandboxLease }).lease.release();
+    for (;;) {
+      const fate = await provider.inspectSandbox(sandbox.containerId);
+      if (fate && fate.status !== 'running') {
+        assert.equal(fate.leaseLost, true, JSON.stringify(fate));
+        return Date.now() - t0;
+      }
+      if (Date.now() - t0 > 10_000) assert.fail('the sandbox still runs 10 s after its lease was let go');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await sandbox.stop();
+  }
+}
+
 async function startError(inputs: EngineInputs, workspace: string): Promise<SandboxError> {
   try {
     const sandbox = await dockerProviderFor(inputs).start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-test' });
@@ -186,6 +212,12 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
       });
       assert.ok(log.some((l) => l.includes(`engine tcp://127.0.0.1:${port} (TLS`) && l.includes('(from DOCKER_HOST)')), log.join('\n'));
       assert.equal((await new Docker({ socketPath: unixSocket }).listContainers({ all: true, filters: { id: [id] } })).length, 0, 'removed on stop');
+    });
+
+    it('the lease holds over TLS: the sandbox stops by itself when the connection that holds it goes', async () => {
+      const ms = await leaseRoundTrip({ env: tlsEnv(certs.client) }, workspace);
+      console.log(`      TLS engine: stopped ${ms} ms after the lease went`);
+      assert.ok(ms < 3_000, `${ms} ms`);
     });
 
     it('a client certificate from another CA gets a clear error, and nothing starts', async () => {
@@ -279,6 +311,14 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
       assert.ok(log.some((l) => l.includes(`engine ssh://root@127.0.0.1:${port}`) && l.includes('warden.sandbox.dockerHost')), log.join('\n'));
     });
 
+    it('the lease holds over ssh:// (docker system dial-stdio): the sandbox stops by itself when the connection goes', async () => {
+      await knownHosts();
+      const ms = await leaseRoundTrip({ setting: `ssh://root@127.0.0.1:${port}`, homeDir: home, env: {} }, workspace);
+      console.log(`      ssh:// engine: stopped ${ms} ms after the lease went`);
+      // Measured through inspect calls that each open their own SSH connection (seconds apiece).
+      assert.ok(ms < 10_000, `${ms} ms`);
+    });
+
     it('refuses the egress allow-list on a remote engine (the proxy socket cannot be mounted there)', async () => {
       await knownHosts();
       const egressFolder = await fs.mkdtemp(path.join(temp, 'egress-'));
@@ -318,6 +358,12 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
     it('starts a hardened sandbox through it (uid 1000, only lo, read-only workspace, exec streams)', async () => {
       const { log } = await sandboxRoundTrip({ setting: `unix://${socket}` }, workspace);
       assert.ok(log.some((l) => l.startsWith(`engine unix://${socket}`)), log.join('\n'));
+    });
+
+    it('the lease holds through Podman: the sandbox stops by itself when the connection goes', async () => {
+      const ms = await leaseRoundTrip({ setting: `unix://${socket}` }, workspace);
+      console.log(`      Podman: stopped ${ms} ms after the lease went`);
+      assert.ok(ms < 3_000, `${ms} ms`);
     });
 
     it('egress works there too: the proxy socket folder is mounted, the network stays none, requests are audited with the command', async () => {

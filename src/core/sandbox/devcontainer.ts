@@ -27,10 +27,18 @@ export const LABELS = {
 } as const;
 
 /**
- * PID 1 of the sandbox: only keeps the container alive (busybox sh is enough). The trap
- * makes it exit at once on SIGTERM, so stop() does not wait for the kill timeout.
+ * PID 1 of the sandbox: lives exactly as long as its lease (see lease.ts). It reads its stdin,
+ * which the supervisor holds open through an attach on the Docker API connection; when the
+ * supervisor is gone, whatever killed it, the engine closes stdin (StdinOnce), the read loop
+ * sees EOF and PID 1 exits with LEASE_LOST_EXIT_CODE, which ends every process in the
+ * container (the agent's docker execs included). Shell builtins only, measured with busybox
+ * ash and dash, with and without `init`. The loop runs in the background under `wait` so the
+ * TERM trap (docker stop) fires at once: POSIX makes `wait`, not `read`, return on a trapped
+ * signal. An asynchronous list gets /dev/null as stdin, hence the copy on fd 3.
  */
-export const KEEPALIVE_SCRIPT = 'trap "exit 0" TERM INT; while :; do sleep 86400 & wait $!; done';
+export const KEEPALIVE_SCRIPT = 'trap "exit 0" TERM INT; exec 3<&0; while read -r _; do :; done <&3 & wait $!; exit 3';
+/** How PID 1 exits when its lease is lost (its supervisor died): the mark of an orphaned sandbox. */
+export const LEASE_LOST_EXIT_CODE = 3;
 
 export const devcontainerSchema = z.looseObject({
   name: z.string().optional(),
@@ -345,11 +353,14 @@ export function planSandbox(config: DevcontainerConfig, options: ContainerSpecOp
       [LABELS.workspace]: options.workspaceHostPath,
       ...(options.owner ? { [LABELS.owner]: options.owner } : {}),
     },
-    AttachStdin: false,
+    // The lease: stdin stays open while the supervisor's attach holds it, and closes for good
+    // when that one client goes (StdinOnce). See KEEPALIVE_SCRIPT and lease.ts.
+    AttachStdin: true,
     AttachStdout: false,
     AttachStderr: false,
     Tty: false,
-    OpenStdin: false,
+    OpenStdin: true,
+    StdinOnce: true,
     StopSignal: 'SIGTERM',
     StopTimeout: 2,
     HostConfig: {

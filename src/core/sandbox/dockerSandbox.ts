@@ -4,7 +4,7 @@ import type Dockerode from 'dockerode';
 import { newDockerode } from './dockerode';
 import * as z from 'zod';
 import * as path from 'node:path';
-import { AGENTS_FOLDER, ignoredSettings, imageSource, loadDevcontainer, planSandbox, substitute } from './devcontainer';
+import { AGENTS_FOLDER, LEASE_LOST_EXIT_CODE, ignoredSettings, imageSource, loadDevcontainer, planSandbox, substitute } from './devcontainer';
 import { dockerError, dockerMessage, engineDown, engineLocation } from './dockerErrors';
 import { withEgressMount } from '../egress/mount';
 import { adaptSpecForEngine, engineErrorHint, engineFlavor, type ResolvedEngine } from './engine';
@@ -18,6 +18,7 @@ import { METADATA_LABEL, parseMetadataLabel } from './metadata';
 import { prepareContainer, removeContainer, sandboxConfigHash } from './reuse';
 import { removeCopyFolder } from './workspaceCopy';
 import { ownerLabel, removeOrphanedSandboxes } from './orphans';
+import { holdLease, type SandboxLease } from './lease';
 import { TailBuffer } from './tailBuffer';
 import {
   SandboxError,
@@ -25,6 +26,7 @@ import {
   type CommandOptions,
   type RunningCommand,
   type Sandbox,
+  type SandboxFate,
   type SandboxOrigin,
   type SandboxProvider,
   type SandboxStartOptions,
@@ -38,7 +40,7 @@ const imageInspectSchema = z.looseObject({
   Id: z.string(),
   Config: z.looseObject({ Env: z.array(z.string()).nullish(), Labels: z.record(z.string(), z.string()).nullish() }).nullish(),
 });
-const containerInspectSchema = z.looseObject({ Id: z.string(), State: z.looseObject({ Running: z.boolean(), Status: z.string(), ExitCode: z.number().optional(), Error: z.string().optional() }) });
+const containerInspectSchema = z.looseObject({ Id: z.string(), State: z.looseObject({ Running: z.boolean(), Status: z.string(), ExitCode: z.number().optional(), Error: z.string().optional(), FinishedAt: z.string().optional() }) });
 
 /** Starts hardened dev-container sandboxes on a Docker engine (DOCKER_HOST or the local socket by default). */
 export class DockerSandboxProvider implements SandboxProvider {
@@ -133,6 +135,12 @@ export class DockerSandboxProvider implements SandboxProvider {
       copyHostPath: prepared.copyHostPath,
     });
     try {
+      // The lease first, so the container never runs without it (lease.ts).
+      const lease = await holdLease(container);
+      sandbox.lease = lease;
+      void lease.closed.then(() => {
+        if (!sandbox.stopped) log(`the lease of sandbox ${container.id.slice(0, 12)} closed: the engine connection was lost, so the sandbox stopped`);
+      });
       await container.start();
       const state = containerInspectSchema.parse(await container.inspect()).State;
       if (!state.Running) throw new Error(`it is ${state.Status}${state.Error ? `: ${state.Error}` : ''} (exit code ${state.ExitCode ?? '?'}); the image needs /bin/sh`);
@@ -152,6 +160,25 @@ export class DockerSandboxProvider implements SandboxProvider {
     const view = prepared.copyHostPath ? `a private copy of the workspace (${prepared.copyHostPath}) read-write` : 'workspace read-only';
     log(`sandbox ${container.id.slice(0, 12)} running ${image} (no network, read-only root, ${view} at ${sandbox.workspaceFolder})`);
     return sandbox;
+  }
+
+  async inspectSandbox(containerId: string): Promise<SandboxFate | undefined> {
+    let raw: unknown;
+    try {
+      raw = await this.docker.getContainer(containerId).inspect();
+    } catch (error) {
+      return dockerError(error)?.statusCode === 404 ? { status: 'gone', leaseLost: false } : undefined;
+    }
+    const info = containerInspectSchema.safeParse(raw);
+    if (!info.success) return undefined;
+    const { Status, ExitCode, FinishedAt, Running } = info.data.State;
+    const stopped = !Running && Status !== 'created';
+    return {
+      status: Status,
+      ...(stopped && ExitCode !== undefined ? { exitCode: ExitCode } : {}),
+      ...(stopped && FinishedAt ? { finishedAt: FinishedAt } : {}),
+      leaseLost: stopped && ExitCode === LEASE_LOST_EXIT_CODE,
+    };
   }
 
   private async inspectImage(image: string): Promise<z.infer<typeof imageInspectSchema>> {
@@ -234,6 +261,12 @@ class DockerSandbox implements Sandbox {
   readonly origin: SandboxOrigin | undefined;
   readonly copyHostPath: string | undefined;
   private stopping: Promise<void> | undefined;
+  /** stop() or kill() was called (a lease closing after that is expected). */
+  get stopped(): boolean {
+    return this.stopping !== undefined;
+  }
+  /** Held from just before the container starts until it is stopped (lease.ts). */
+  lease: SandboxLease | undefined;
 
   constructor(
     private readonly docker: Dockerode,
@@ -311,6 +344,7 @@ class DockerSandbox implements Sandbox {
   stop(options: { keep?: boolean } = {}): Promise<void> {
     this.stopping ??= (async () => {
       await this.container.stop({ t: 2 }).catch(() => undefined); // already stopped or gone
+      this.lease?.release();
       if (options.keep) return;
       await this.container.remove({ force: true }).catch((error: unknown) => {
         if (dockerError(error)?.statusCode !== 404) throw new SandboxError(`Could not remove sandbox container ${this.containerId}: ${dockerMessage(error)}`, 'container-failed');
@@ -324,9 +358,13 @@ class DockerSandbox implements Sandbox {
 
   /** The kill switch: `docker rm -f` sends SIGKILL to everything in the container and removes it, in one call. */
   kill(): Promise<void> {
-    const killing = removeContainer(this.docker, this.containerId).catch((error: unknown) => {
-      throw new SandboxError(dockerMessage(error), 'container-failed');
-    });
+    const killing = removeContainer(this.docker, this.containerId).then(
+      () => this.lease?.release(),
+      (error: unknown) => {
+        this.lease?.release(); // whatever is left stops on its own
+        throw new SandboxError(dockerMessage(error), 'container-failed');
+      },
+    );
     this.stopping = killing;
     return killing;
   }

@@ -1,6 +1,6 @@
 import { DockerSandboxProvider } from './dockerSandbox';
 import { dockerClient, EngineConfigError, resolveEngine, type EngineInputs, type ResolvedEngine } from './engine';
-import { SandboxError, type Sandbox, type SandboxProvider, type SandboxStartOptions } from './types';
+import { SandboxError, type Sandbox, type SandboxFate, type SandboxProvider, type SandboxStartOptions } from './types';
 
 // The sandbox provider on a resolved engine. Apart from engine.ts because the Docker sandbox
 // needs the engine's helpers (flavor, spec adaptation, error hints): engine.ts and
@@ -27,5 +27,9 @@ export class EngineSandboxProvider implements SandboxProvider {
 
   start(options: SandboxStartOptions): Promise<Sandbox> {
     return dockerProviderFor(this.inputs()).start(options);
+  }
+
+  async inspectSandbox(containerId: string): Promise<SandboxFate | undefined> {
+    return dockerProviderFor(this.inputs()).inspectSandbox(containerId);
   }
 }

@@ -1,8 +1,9 @@
 import * as os from 'node:os';
 import type Dockerode from 'dockerode';
 import * as z from 'zod';
-import { LABELS } from './devcontainer';
-import { ownerFromName } from './reuse';
+import { LABELS, LEASE_LOST_EXIT_CODE } from './devcontainer';
+import { LIFECYCLE_LABELS, ownerFromName } from './reuse';
+import { removeCopyFolder } from './workspaceCopy';
 
 /** The owner label value for containers this process creates. */
 export function ownerLabel(): string {
@@ -13,11 +14,16 @@ const containerListSchema = z.array(
   z.looseObject({ Id: z.string(), State: z.string().optional(), Names: z.array(z.string()).nullish(), Labels: z.record(z.string(), z.string()).nullish() }),
 );
 
+const exitSchema = z.looseObject({ State: z.looseObject({ ExitCode: z.number().optional() }) });
+
 /**
- * Removes the sandboxes of crashed sessions, whatever their workspace: containers whose owning
- * Warden process (same host) is gone, since nothing can ever use them again. Containers of live
- * windows, and of other hosts sharing the engine, are left alone. Stopped sandboxes are not
- * orphans: nothing runs in them, and they are kept on purpose for reuse (see reuse.ts).
+ * Removes the sandboxes of crashed sessions, whatever their workspace, with their workspace
+ * copies: those that stopped because their lease was lost (PID 1 exited with
+ * LEASE_LOST_EXIT_CODE: their supervisor died, on any host; see lease.ts), and running (made
+ * before the lease existed) or never started ones whose owning Warden process (same host) is gone. Containers
+ * of live windows, and running ones of other hosts, are left alone. Sandboxes stopped by Stop
+ * Session are not orphans: they are kept on purpose for reuse (see reuse.ts); one whose
+ * supervisor died is not trusted for reuse, as after the kill switch.
  * The owner in the container's name (renamed on reuse) wins over the creation-time label.
  * Returns the ids it removed.
  */
@@ -26,17 +32,29 @@ export async function removeOrphanedSandboxes(docker: Dockerode): Promise<string
   if (!listed.success) return [];
   const removed: string[] = [];
   for (const container of listed.data) {
-    if (container.State !== undefined && container.State !== 'running' && container.State !== 'paused') continue;
-    const named = container.Names?.map(ownerFromName).find((o) => o !== undefined);
-    if (named ? !isDeadLocalPid(named.sameHost, named.pid) : !isOrphan(container.Labels?.[LABELS.owner])) continue;
+    if (container.State === 'exited') {
+      if (!(await leaseLost(docker, container.Id))) continue;
+    } else {
+      // 'created': its supervisor died between creating and starting it (nothing ever ran in it).
+      if (container.State !== undefined && container.State !== 'running' && container.State !== 'paused' && container.State !== 'created') continue;
+      const named = container.Names?.map(ownerFromName).find((o) => o !== undefined);
+      if (named ? !isDeadLocalPid(named.sameHost, named.pid) : !isOrphan(container.Labels?.[LABELS.owner])) continue;
+    }
     try {
       await docker.getContainer(container.Id).remove({ force: true });
       removed.push(container.Id);
     } catch {
-      // Already gone (another window cleaned it up): nothing to do.
+      continue; // already gone (another window cleaned it up): nothing to do
     }
+    await removeCopyFolder(container.Labels?.[LIFECYCLE_LABELS.copy]).catch(() => undefined);
   }
   return removed;
+}
+
+/** Did this stopped sandbox's PID 1 exit because its lease was lost? */
+async function leaseLost(docker: Dockerode, id: string): Promise<boolean> {
+  const info = exitSchema.safeParse(await docker.getContainer(id).inspect().catch(() => undefined));
+  return info.success && info.data.State.ExitCode === LEASE_LOST_EXIT_CODE;
 }
 
 function isOrphan(owner: string | undefined): boolean {

@@ -117,6 +117,17 @@ export interface Sandbox {
 
 export interface SandboxProvider {
   start(options: SandboxStartOptions): Promise<Sandbox>;
+  /** What became of a sandbox container, by id (for the record of a session whose supervisor died); undefined when unknown. */
+  inspectSandbox?(containerId: string): Promise<SandboxFate | undefined>;
+}
+
+/** A sandbox container's state as the engine reports it ('gone': removed). */
+export interface SandboxFate {
+  status: string;
+  exitCode?: number;
+  finishedAt?: string;
+  /** It stopped because its lease was lost: its supervisor died (see lease.ts). */
+  leaseLost: boolean;
 }
 
 /** A sandbox failure with a message a user can act on. */
