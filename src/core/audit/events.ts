@@ -62,14 +62,27 @@ function event<S extends z.ZodRawShape>(description: string, shape: S, options: 
 
 export const AUDIT_EVENTS = {
   // Session lifecycle
-  'session.starting': event('The session begins: `workspace` (host path) and the `reviewer` it runs for.', {
+  'session.starting': event('The session begins: `workspace` (host path), the `reviewer` it runs for, and the supervising process (`owner`: host and pid).', {
     workspace: str,
     reviewer,
+    owner: z.looseObject({ host: str, pid: z.number().int() }).optional(),
   }),
-  'session.ended': event('The session is over: `reason`, and `wasOpen` (false when it ended while starting).', {
-    reason: str,
-    wasOpen: z.boolean(),
-  }),
+  'session.ended': event(
+    'The session is over: `reason`, and `wasOpen` (false when it ended while starting). Written by a later start when the supervisor died: `supervisorDied` (who found it, the last entry, the container\'s fate) and `orphanedProposals` (never applied).',
+    {
+      reason: str,
+      wasOpen: z.boolean(),
+      supervisorDied: z
+        .looseObject({
+          foundBy: str,
+          owner: z.looseObject({ host: str, pid: z.number().int() }).nullable(),
+          lastEntry: z.looseObject({ seq: z.number().int().optional(), time: str, type: str }),
+          container: z.looseObject({ id: str, status: str.optional() }).nullable(),
+        })
+        .optional(),
+      orphanedProposals: z.array(z.unknown()).optional(),
+    },
+  ),
   'session.killed': event('The kill switch: `reason`, `containerId`, how long it took (`ms`), whether the container was `removed` (and the `error` if not).', {
     reason: str,
     containerId: z.string().nullable(),
