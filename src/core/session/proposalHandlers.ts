@@ -5,7 +5,7 @@ import { displayCommandLine } from '../agent/agentCommand';
 import { settledStatus, type TerminalRegistry } from '../agent/terminals';
 import type { AuditActor, AuditEventInput } from '../audit/types';
 import { unifiedDiff } from '../proposals/diff';
-import { evaluateCommand, evaluatePath, filesPerProposalVerdict, type PolicyVerdict } from '../policy';
+import { evaluateCommand, evaluatePath, filesPerProposalVerdict, type EffectivePolicy, type PolicyVerdict } from '../policy';
 import { placeAgentDiff } from '../proposals/diffContent';
 import type { CommandProposal, Decision, EditProposal, PermissionProposal } from '../proposals/model';
 import { suggestRule, type RuleSuggestion } from '../policy/suggestions';
@@ -117,7 +117,8 @@ export class ProposalHandlers implements AcpClientHandlers {
     const edit = await this.permissionEdit(toolCall);
     const commandLine = toolKind === 'execute' ? commandFromToolCall(toolCall) : undefined;
     if (commandLine) throwIfRefused(await this.gate.checkGitCommand(commandLine));
-    const verdict = this.gate.evaluate((policy) => permissionVerdict(toolCall, { edit, commandLine, judgeCommand: (line) => evaluateCommand(policy, { commandLine: line, resolvePath: (p) => this.paths.resolveCommandPath(p, this.deps.sandbox.workspaceFolder) }), policy }));
+    const resolvePath = (p: string): string | null => this.paths.resolveCommandPath(p, this.deps.sandbox.workspaceFolder);
+    const verdict = this.gate.evaluate((policy) => permissionVerdict(policy, toolCall, edit, commandLine, resolvePath));
     const proposal = await this.gate.propose<PermissionProposal>(
       {
         kind: 'permission',
@@ -311,10 +312,12 @@ function appliedOrThrow(outcome: ApplyOutcome): Extract<ApplyOutcome, { kind: 'a
 
 /** The policy's verdict on a permission request, by what it carries: files, an edit, a command, or only a kind. */
 function permissionVerdict(
+  policy: EffectivePolicy,
   toolCall: acp.ToolCallUpdate,
-  request: { edit: PermissionProposal['edit']; commandLine: string | undefined; policy: Parameters<typeof filesPerProposalVerdict>[0]; judgeCommand(commandLine: string): PolicyVerdict },
+  edit: PermissionProposal['edit'],
+  commandLine: string | undefined,
+  resolvePath: (raw: string) => string | null,
 ): PolicyVerdict {
-  const { edit, commandLine, policy } = request;
   const toolKind = toolCall.kind ?? 'other';
   const tooManyFiles = filesPerProposalVerdict(policy, diffPaths(toolCall));
   if (tooManyFiles) return tooManyFiles;
@@ -322,7 +325,7 @@ function permissionVerdict(
   if (commandLine && !hasRawCommand(toolCall)) {
     return { decision: 'ask', ruleId: 'default', reason: 'The agent described the command only by its title, so the policy cannot judge it: a human decides' };
   }
-  if (commandLine) return request.judgeCommand(commandLine);
+  if (commandLine) return evaluateCommand(policy, { commandLine, resolvePath });
   if (toolKind === 'delete') return { decision: 'ask', ruleId: 'builtin.irreversible', reason: 'Deleting is irreversible: a human decides', labels: ['irreversible: delete'] };
   return { decision: 'ask', ruleId: 'default', reason: `No policy rule covers "${toolKind}" permission requests, so a human decides` };
 }
