@@ -18,8 +18,6 @@ import type { WorkspaceFiles } from '../workspace/files';
 import { AgentPaths } from './agentPaths';
 import type { ApplyOutcome, GateRefusal, ProposalGate } from './gate';
 
-export { DEFAULT_DECISION_TIMEOUT_MS, policyDecision, type ApplyBatch } from './gate';
-
 export interface ProposalHandlerDeps {
   sessionId: string;
   /** The one proposal gate: minting, policy, waiting, applying and auditing go through it. */

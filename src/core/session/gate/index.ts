@@ -1,5 +1,4 @@
 export { ProposalGate } from './proposalGate';
 export type { WriteGrant } from './grants';
 export { DEFAULT_DECISION_TIMEOUT_MS } from './types';
-export type { ApplyBatch, ApplyOptions, ApplyOutcome, AskOutcome, Birth, GateDeps, GateRefusal, ProposalFields, RefusedEntry } from './types';
-export { policyDecision, reviewerActor } from './verdicts';
+export type { ApplyBatch, ApplyOptions, ApplyOutcome, AskOutcome, Birth, EditedCommandOutcome, GateDeps, GateRefusal, ProposalFields, RefusedEntry } from './types';

@@ -4,7 +4,7 @@ import type { CommandProposal, Decision, EditProposal, Proposal, QuestionProposa
 import { applyApproved } from './apply';
 import { Grants, type WriteGrant } from './grants';
 import { gitRefusal, readRefusal, recheckEditedCommand, recordRefused, scopeRefusal } from './refusals';
-import { DEFAULT_DECISION_TIMEOUT_MS, type ApplyOptions, type ApplyOutcome, type AskOutcome, type Birth, type GateDeps, type GateRefusal, type ProposalFields, type RefusedEntry } from './types';
+import { DEFAULT_DECISION_TIMEOUT_MS, type ApplyOptions, type ApplyOutcome, type AskOutcome, type Birth, type EditedCommandOutcome, type GateDeps, type GateRefusal, type ProposalFields, type RefusedEntry } from './types';
 import { decision, decisionAuditData, evaluateFailClosed, grantDecision, policyDecision, proposalAuditData, reviewerActor, timeoutDecision } from './verdicts';
 
 /**
@@ -112,7 +112,7 @@ export class ProposalGate {
   }
 
   /** The reviewer's edited command, judged again by the branch guard and the policy. */
-  recheckEditedCommand(proposal: CommandProposal, commandLine: string, resolvePath: (raw: string) => string | null) {
+  recheckEditedCommand(proposal: CommandProposal, commandLine: string, resolvePath: (raw: string) => string | null): Promise<EditedCommandOutcome> {
     return recheckEditedCommand(this.deps, proposal, commandLine, resolvePath);
   }
 

@@ -2,7 +2,7 @@ import { displayCommandLine } from '../../agent/agentCommand';
 import type { ScopeVerdict } from '../../git/scope';
 import { evaluateCommand, evaluatePath } from '../../policy';
 import type { CommandProposal } from '../../proposals/model';
-import type { GateDeps, GateRefusal, RefusedEntry } from './types';
+import type { EditedCommandOutcome, GateDeps, GateRefusal, RefusedEntry } from './types';
 import { evaluateFailClosed } from './verdicts';
 
 /** Records a `refused` entry: the rule, when one refused, is always `ruleId`. */
@@ -47,7 +47,7 @@ export async function recheckEditedCommand(
   proposal: CommandProposal,
   commandLine: string,
   resolvePath: (raw: string) => string | null,
-): Promise<{ refused: GateRefusal } | { argv: string[]; commandLine: string }> {
+): Promise<EditedCommandOutcome> {
   const refuse = async (ruleId: string, reason: string): Promise<{ refused: GateRefusal }> => {
     const detail = `The edited command was denied by policy rule ${ruleId}: ${reason}`;
     deps.store.setState(proposal.id, 'failed', detail, { proposedCommandLine: proposal.commandLine, commandLine });

@@ -84,5 +84,8 @@ export type ApplyOutcome =
   | { kind: 'applied'; proposal: Proposal; text: string | null; change: AppliedContent['change']; rediffed: boolean }
   | { kind: 'stale' | 'failed' | 'mismatch'; proposalId: string; detail: string };
 
+/** The reviewer's edited command after the second look: refused (naming the rule), or what will run. */
+export type EditedCommandOutcome = { refused: GateRefusal } | { argv: string[]; commandLine: string };
+
 /** The answer to a question for the human, or why there is none. */
 export type AskOutcome = { answered: true; answer: string } | { answered: false; proposalId: string; message: string };
