@@ -186,4 +186,55 @@ describe('the proposal gate', () => {
     await gate.decide(proposal);
     assert.equal(audit.find((e) => e.type === 'decision')?.data.grantedBy, 'p-permission');
   });
+
+  it('re-diffs an approved edit onto a changed file when the change still fits exactly, and says so', async () => {
+    const base = 'one\ntwo\nthree\nfour\nfive\nsix\nseven\n';
+    const { gate, store, audit, disk } = rig({ files: { 'a.txt': base } });
+    const proposal = await gate.propose<EditProposal>(editFields('a.txt', base, base.replace('two', 'TWO')));
+    decideLater(store, proposal.id);
+    await gate.decide(proposal);
+    disk.set('a.txt', `${base}eight typed by the user\n`);
+    const outcome = await gate.apply(gate.current<EditProposal>(proposal.id));
+    assert.deepEqual([outcome.kind, outcome.kind === 'applied' && outcome.rediffed], ['applied', true]);
+    assert.equal(disk.get('a.txt'), `${base.replace('two', 'TWO')}eight typed by the user\n`);
+    assert.deepEqual(audit.map((e) => e.type).filter((t) => t.startsWith('proposal.') || t.startsWith('edit.')), ['proposal.rediffed', 'edit.applied']);
+  });
+
+  it('what the caller writes itself (a deletion, binary bytes) is checked the same way: its stale check, then disk hash against reviewed hash', async () => {
+    const { gate, store, audit } = rig();
+    const fields = editFields('img.png', null, '', { newHash: 'reviewed', sandboxChange: { change: 'create', binary: true, size: 3 } });
+    const proposal = await gate.propose<EditProposal>(fields);
+    decideLater(store, proposal.id);
+    await gate.decide(proposal);
+    const order: string[] = [];
+    const outcome = await gate.apply(gate.current<EditProposal>(proposal.id), {
+      currentHash: async () => {
+        order.push('stale check');
+        return null;
+      },
+      write: async () => {
+        order.push('write');
+        return { diskHash: 'something else', reviewedHash: 'reviewed' };
+      },
+      notAppliedNote: 'the sandbox copy was restored',
+    });
+    assert.deepEqual(order, ['stale check', 'write']);
+    assert.equal(outcome.kind, 'mismatch');
+    assert.match(store.get(proposal.id)?.stateDetail ?? '', /the sandbox copy was restored$/);
+    assert.deepEqual([audit.at(-1)?.type, audit.at(-1)?.data.reviewedHash], ['edit.mismatch', 'reviewed']);
+  });
+
+  it('a write that throws fails the proposal, audited as edit.failed (nothing is reported applied)', async () => {
+    const { gate, store, audit } = rig();
+    const proposal = await gate.propose<EditProposal>(editFields('a.txt', null, 'x'));
+    decideLater(store, proposal.id);
+    await gate.decide(proposal);
+    const outcome = await gate.apply(gate.current<EditProposal>(proposal.id), {
+      write: async () => {
+        throw new Error('disk full');
+      },
+    });
+    assert.deepEqual([outcome.kind, store.get(proposal.id)?.state], ['failed', 'failed']);
+    assert.equal(audit.at(-1)?.type, 'edit.failed');
+  });
 });
