@@ -10,7 +10,8 @@ import { EgressSession } from './egress/session';
 import type { AuditActor, AuditEventInput } from './audit/types';
 import { policyScopeLayers, policySummary, type PolicyProvider } from './policy/effective';
 import { SessionGit } from './git/sessionGit';
-import { DEFAULT_DECISION_TIMEOUT_MS, ProposalHandlers, type ApplyBatch, type ProposalHandlerDeps } from './session/proposalHandlers';
+import { ProposalHandlers, type ProposalHandlerDeps } from './session/proposalHandlers';
+import { ProposalGate, type ApplyBatch } from './session/gate';
 import { SandboxChanges } from './session/sandboxChanges';
 import { TerminalRegistry } from './agent/terminals';
 import type { ProposalStore } from './proposals/store';
@@ -248,20 +249,12 @@ export class AgentSession {
     });
 
     const mapper = new WorkspacePathMapper(options.workspaceRoot, this.sandbox.workspaceFolder);
-    const changes = this.sandbox.copyHostPath ? await this.watchCopy(this.sandbox, this.sandbox.copyHostPath, () => handlers) : undefined;
-    this.changes = changes;
-    const deps: ProposalHandlerDeps = {
+    const gate = new ProposalGate({
       sessionId: this.id,
-      sandbox: this.sandbox,
-      mapper,
       store: options.store,
       files: options.files,
-      terminals: this.terminals,
       record: (event) => this.record(event),
       agentActor: () => this.agentActor,
-      onEvent: (event) => this.onAgentEvent(event),
-      ...(changes ? { sandboxActivity: (reason: string) => changes.scan(reason), afterWrite: (path: string, text: string) => changes.mirror(path, text) } : {}),
-      commandEnv: (proposalId: string) => this.egress?.envFor({ kind: 'command', proposalId }) ?? {},
       ...(options.policy ? { policy: () => options.policy!.current() } : {}),
       ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}),
       ...(!options.git && options.policy ? { scope: SessionGit.scopeOnly(options.workspaceRoot, () => policyScopeLayers(options.policy!.current())) } : {}),
@@ -272,6 +265,22 @@ export class AgentSession {
             classifyCommand: (command: string | readonly string[]) => options.git!.classifyCommand(command),
           }
         : {}),
+    });
+    const changes = this.sandbox.copyHostPath ? await this.watchCopy(this.sandbox, this.sandbox.copyHostPath, gate) : undefined;
+    this.changes = changes;
+    const deps: ProposalHandlerDeps = {
+      sessionId: this.id,
+      gate,
+      sandbox: this.sandbox,
+      mapper,
+      store: options.store,
+      files: options.files,
+      terminals: this.terminals,
+      record: (event) => this.record(event),
+      agentActor: () => this.agentActor,
+      onEvent: (event) => this.onAgentEvent(event),
+      ...(changes ? { sandboxActivity: (reason: string) => changes.scan(reason), afterWrite: (path: string, text: string) => changes.mirror(path, text) } : {}),
+      commandEnv: (proposalId: string) => this.egress?.envFor({ kind: 'command', proposalId }) ?? {},
       ...(options.onSuggestion ? { onSuggestion: options.onSuggestion } : {}),
     };
     const protocol = options.agentProtocol ?? 'acp';
@@ -342,22 +351,17 @@ export class AgentSession {
   }
 
   /** 'copy' mode: what the agent changes in its copy on its own becomes proposals (see SandboxChanges). */
-  private async watchCopy(sandbox: Sandbox, copyHostPath: string, handlers: () => ProposalHandlers): Promise<SandboxChanges> {
+  private async watchCopy(sandbox: Sandbox, copyHostPath: string, gate: ProposalGate): Promise<SandboxChanges> {
     const { options } = this;
     return SandboxChanges.begin({
-      sessionId: this.id,
+      gate,
       sandbox,
       copyHostPath,
       workspaceRoot: options.workspaceRoot,
       store: options.store,
       files: options.files,
       record: (event) => this.record(event),
-      agentActor: () => this.agentActor,
-      takeWriteGrant: (path, newHash) => handlers().takeWriteGrant(path, newHash),
-      decisionTimeoutMs: options.decisionTimeoutMs ?? DEFAULT_DECISION_TIMEOUT_MS,
       ...(options.log ? { log: options.log } : {}),
-      ...(options.policy ? { policy: () => options.policy!.current() } : {}),
-      ...(options.git ? { scope: options.git, beforeApply: (batch: ApplyBatch) => this.checkpoint(batch) } : {}),
     });
   }
 

@@ -138,7 +138,7 @@ describe('a session in a git repository (real Docker engine, real git)', functio
     assert.ok(!store.all().some((p) => p.kind === 'edit' && p.path === 'test/greet.test.js'));
     await assert.rejects(fs.stat(path.join(workspace, 'test/greet.test.js')));
     const refused = (await readSessionEntries(workspace, session.id)).find((e) => e.entry.type === 'refused');
-    assert.equal(refused?.entry.data.rule, 'settings:scope.include');
+    assert.equal(refused?.entry.data.ruleId, 'settings:scope.include');
     assert.equal(refused?.entry.data.path, 'test/greet.test.js');
     assert.match(String(refused?.entry.data.reason), /matches none of the patterns this session may touch \(src\/\*\*\)/);
   });

@@ -5,6 +5,7 @@ import { loadPolicyText, mergePolicies, type EffectivePolicy } from '../../src/c
 import { ProposalStore } from '../../src/core/proposals/store';
 import { WorkspacePathMapper } from '../../src/core/sandbox/paths';
 import type { Sandbox } from '../../src/core/sandbox/types';
+import { ProposalGate, type GateDeps } from '../../src/core/session/gate';
 import { ProposalHandlers, type ProposalHandlerDeps } from '../../src/core/session/proposalHandlers';
 import type { WorkspaceFiles } from '../../src/core/workspace/files';
 
@@ -15,7 +16,7 @@ export interface HandlerRig {
 }
 
 /** The ACP handlers without Docker: the sandbox never runs anything and nothing is written. */
-export function handlerRig(options: { policyText?: string; deps?: Partial<ProposalHandlerDeps> } = {}): HandlerRig {
+export function handlerRig(options: { policyText?: string; deps?: Partial<ProposalHandlerDeps> & Partial<GateDeps> } = {}): HandlerRig {
   let policy: EffectivePolicy | undefined;
   if (options.policyText !== undefined) {
     const loaded = loadPolicyText(options.policyText);
@@ -43,18 +44,22 @@ export function handlerRig(options: { policyText?: string; deps?: Partial<Propos
     },
     stop: async () => undefined,
   } satisfies Sandbox;
-  const h = new ProposalHandlers({
+  const common = {
     sessionId: 's-1',
-    sandbox,
-    mapper: new WorkspacePathMapper('/host/demo', '/workspaces/demo'),
     store,
     files,
-    terminals: new TerminalRegistry(),
-    record: async (e) => void audit.push(e),
-    agentActor: () => ({ kind: 'agent', id: 'test-agent' }),
-    onEvent: () => undefined,
+    record: async (e: Omit<AuditEventInput, 'sessionId'>) => void audit.push(e),
+    agentActor: () => ({ kind: 'agent' as const, id: 'test-agent' }),
     ...(policy ? { policy: () => policy } : {}),
     ...options.deps,
+  };
+  const h = new ProposalHandlers({
+    gate: new ProposalGate(common),
+    sandbox,
+    mapper: new WorkspacePathMapper('/host/demo', '/workspaces/demo'),
+    terminals: new TerminalRegistry(),
+    onEvent: () => undefined,
+    ...common,
   });
   return { h, store, audit };
 }

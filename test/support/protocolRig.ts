@@ -6,6 +6,7 @@ import type { Decision, Proposal } from '../../src/core/proposals/model';
 import { ProposalStore } from '../../src/core/proposals/store';
 import { WorkspacePathMapper } from '../../src/core/sandbox/paths';
 import type { AgentProcess, Sandbox } from '../../src/core/sandbox/types';
+import { ProposalGate } from '../../src/core/session/gate';
 import { ProposalHandlers, type ProposalHandlerDeps } from '../../src/core/session/proposalHandlers';
 import type { SessionEvent } from '../../src/core/session/sessionEvents';
 import { sha256Hex } from '../../src/core/util/hash';
@@ -58,18 +59,28 @@ export function protocolRig(options: { files?: Record<string, string>; policyTex
     },
     stop: async () => undefined,
   } satisfies Sandbox;
+  const record = async (e: Omit<AuditEventInput, 'sessionId'>): Promise<void> => void audit.push(e);
+  const agentActor = () => ({ kind: 'agent' as const, id: 'test-agent' });
+  const gate = new ProposalGate({
+    sessionId: 's-proto',
+    store,
+    files,
+    record,
+    agentActor,
+    ...(policy ? { policy: () => policy! } : {}),
+    ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}),
+  });
   const deps: ProposalHandlerDeps = {
     sessionId: 's-proto',
+    gate,
     sandbox,
     mapper: new WorkspacePathMapper('/host/demo', CONTAINER),
     store,
     files,
     terminals: new TerminalRegistry(),
-    record: async (e) => void audit.push(e),
-    agentActor: () => ({ kind: 'agent', id: 'test-agent' }),
+    record,
+    agentActor,
     onEvent: (e) => void events.push(e),
-    ...(policy ? { policy: () => policy } : {}),
-    ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}),
   };
   return { store, audit, events, disk, writes, deps, handlers: new ProposalHandlers(deps) };
 }

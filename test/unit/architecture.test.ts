@@ -92,6 +92,15 @@ describe('architecture', () => {
     assert.deepEqual(offenders, []);
   });
 
+  it('one gate: only src/core/session/gate mints proposals, waits for decisions and writes refused entries', () => {
+    const gate = path.join('src', 'core', 'session', 'gate');
+    const outside = sourceFiles('src').filter((file) => !file.startsWith(gate));
+    const offenders = (pattern: RegExp): string[] => outside.filter((file) => pattern.test(readFileSync(file, 'utf8')));
+    assert.deepEqual(offenders(/`p-\$\{randomUUID\(\)\}`/), [], 'proposal ids are minted by the gate only');
+    assert.deepEqual(offenders(/type:\s*'refused'/), [], 'refused entries are written by the gate only (naming the rule as ruleId)');
+    assert.deepEqual(offenders(/\.waitForDecision\(/).filter((f) => !f.endsWith(path.join('proposals', 'store.ts'))), [], 'waiting (and its timeout) is the gate\'s');
+  });
+
   it('every contributed command has a title in the Warden category', () => {
     const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { contributes: { commands: Array<{ command: string; title: string; category: string }> } };
     for (const c of manifest.contributes.commands) {

@@ -12,7 +12,7 @@ const FILES = { 'src/a.js': 'first\nold line\nlast\n' };
 async function run(options: { scenario?: string; decide: Parameters<typeof autoDecide>[1]; decisionTimeoutMs?: number }) {
   const rig = protocolRig({ files: FILES, ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}) });
   const agent = spawnAgent(FAKE, { FAKE_CODEX_SCENARIO: options.scenario ?? 'normal', FAKE_CODEX_FILE: `${CONTAINER}/src/a.js` });
-  const connection = new CodexAppServerConnection(agent, new CodexApprovals(rig.handlers, rig.deps));
+  const connection = new CodexAppServerConnection(agent, new CodexApprovals(rig.deps));
   const decider = autoDecide(rig.store, options.decide);
   const info = await connection.open({ cwd: CONTAINER });
   return { rig, agent, connection, info, decider };

@@ -211,7 +211,7 @@ describe('protocol fuzzing (deterministic seed): mutated frames never crash, han
   it('Codex app-server: 5,000 mutated frames through the JSON-lines client and the approvals', async () => {
     const rig = protocolRig({ files: { 'src/a.js': 'a\n' } });
     const pipes = inMemoryAgentProcess();
-    const client = new CodexAppServerClient(pipes.process.stdout, pipes.process.stdin, new CodexApprovals(rig.handlers, rig.deps));
+    const client = new CodexAppServerClient(pipes.process.stdout, pipes.process.stdin, new CodexApprovals(rig.deps));
     const out = collect(pipes.fromClient);
     await feed((c) => pipes.toClient.write(c), 5_000, CODEX_BASES, 0xc0de);
     pipes.toClient.write(`${JSON.stringify({ id: 'final', method: 'no/such/method', params: {} })}\n`);
@@ -228,7 +228,7 @@ describe('protocol fuzzing (deterministic seed): mutated frames never crash, han
   it('an oversized frame ends the Codex connection with a clear reason; nothing waits forever', async () => {
     const rig = protocolRig();
     const pipes = inMemoryAgentProcess();
-    const client = new CodexAppServerClient(pipes.process.stdout, pipes.process.stdin, new CodexApprovals(rig.handlers, rig.deps), { maxMessageBytes: 1024 });
+    const client = new CodexAppServerClient(pipes.process.stdout, pipes.process.stdin, new CodexApprovals(rig.deps), { maxMessageBytes: 1024 });
     const init = client.initialize({ name: 'warden', version: '0' });
     pipes.toClient.write(`{"method":"item/agentMessage/delta","params":{"delta":"${'x'.repeat(4096)}"}}\n`);
     assert.match(await client.closed, /larger than 1024 bytes/);

@@ -132,6 +132,6 @@ describe('per-hunk and edited decisions', () => {
     await assert.rejects(created, /edited the command npm test to curl http:\/\/example.com, and the edited command was denied by policy rule no-curl: .*no network/);
     assert.deepEqual(ran, []);
     assert.equal(store.get(proposal.id)?.state, 'failed');
-    assert.equal(audit.find((e) => e.type === 'refused')?.data.rule, 'no-curl');
+    assert.equal(audit.find((e) => e.type === 'refused')?.data.ruleId, 'no-curl');
   });
 });

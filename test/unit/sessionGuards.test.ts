@@ -6,7 +6,8 @@ import { SessionScope } from '../../src/core/git/scope';
 import { ProposalStore } from '../../src/core/proposals/store';
 import { WorkspacePathMapper } from '../../src/core/sandbox/paths';
 import type { Sandbox } from '../../src/core/sandbox/types';
-import { ProposalHandlers, type ApplyBatch } from '../../src/core/session/proposalHandlers';
+import { ProposalGate, type ApplyBatch } from '../../src/core/session/gate';
+import { ProposalHandlers } from '../../src/core/session/proposalHandlers';
 import { sha256Hex } from '../../src/core/util/hash';
 import type { WorkspaceFiles } from '../../src/core/workspace/files';
 import { nextPending } from '../support/proposals';
@@ -30,19 +31,29 @@ function setup(options: { branch?: string; scope?: SessionScope } = {}) {
   };
   const scope = options.scope ?? SessionScope.unrestricted();
   const sandbox = { workspaceFolder: CONTAINER, runCommand: async () => assert.fail('nothing may run in these tests') } as unknown as Sandbox;
+  const record = async (event: Omit<AuditEventInput, 'sessionId'>): Promise<void> => void records.push(event);
+  const agentActor = () => ({ kind: 'agent' as const, id: 'test-agent' });
+  const gate = new ProposalGate({
+    sessionId: 's-unit',
+    store,
+    files,
+    record,
+    agentActor,
+    beforeApply: async (batch: ApplyBatch) => void order.push(`checkpoint ${batch.paths.join(',')} ${batch.proposalIds.length}`),
+    scope: { checkWrite: async (path) => scope.check({ folder: { name: 'app', path: '/host/app' }, path, branch: options.branch }) },
+    classifyCommand: async (command) => classifyGitCommand(command, { currentBranch: options.branch }),
+  });
   const handlers = new ProposalHandlers({
     sessionId: 's-unit',
+    gate,
     sandbox,
     mapper: new WorkspacePathMapper('/host/app', CONTAINER),
     store,
     files,
     terminals: new TerminalRegistry(),
-    record: async (event) => void records.push(event),
-    agentActor: () => ({ kind: 'agent', id: 'test-agent' }),
+    record,
+    agentActor,
     onEvent: () => undefined,
-    beforeApply: async (batch: ApplyBatch) => void order.push(`checkpoint ${batch.paths.join(',')} ${batch.proposalIds.length}`),
-    scope: { checkWrite: async (path) => scope.check({ folder: { name: 'app', path: '/host/app' }, path, branch: options.branch }) },
-    classifyCommand: async (command) => classifyGitCommand(command, { currentBranch: options.branch }),
   });
   return { store, records, order, disk, handlers };
 }
@@ -57,7 +68,7 @@ describe('session guards in the proposal handlers', () => {
     await assert.rejects(handlers.createTerminal({ sessionId: 'x', command: 'npm test && git commit -am wip' }), /rule git\.commit\.protected/);
     assert.equal(store.all().length, 0, 'no proposal was created');
     const refused = records.filter((r) => r.type === 'refused');
-    assert.deepEqual(refused.map((r) => r.data.rule), ['git.push.protected', 'git.commit.protected']);
+    assert.deepEqual(refused.map((r) => r.data.ruleId), ['git.push.protected', 'git.commit.protected']);
     assert.equal(refused[0]?.data.commandLine, 'git push origin main');
   });
 
@@ -80,7 +91,7 @@ describe('session guards in the proposal handlers', () => {
     assert.equal(store.all().length, 0);
     assert.equal(disk.has('package.json'), false);
     const refused = records.find((r) => r.type === 'refused');
-    assert.deepEqual([refused?.data.rule, refused?.data.path, refused?.data.action], ['settings:scope.include', 'package.json', 'write']);
+    assert.deepEqual([refused?.data.ruleId, refused?.data.path, refused?.data.action], ['settings:scope.include', 'package.json', 'write']);
   });
 
   it('an approved in-scope write takes its checkpoint first, then is written', async () => {

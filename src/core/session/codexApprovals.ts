@@ -12,13 +12,19 @@ import type {
   UserInputParams,
   UserInputResponse,
 } from '../agent/codex/protocol';
+import { refusal } from '../agent/acpClient';
 import { evaluateCommand, evaluatePath } from '../policy';
 import { unifiedDiff } from '../proposals/diff';
 import type { CommandProposal, Decision, EditProposal } from '../proposals/model';
 import { ProposalOrphanedError } from '../proposals/store';
 import { sha256Hex } from '../util/hash';
-import { policyDecision, type ProposalHandlerDeps, type ProposalHandlers } from './proposalHandlers';
+import { AgentPaths } from './agentPaths';
+import type { ProposalGate } from './gate';
+import type { ProposalHandlerDeps } from './proposalHandlers';
 import { clip } from './sessionEvents';
+
+/** What the Codex mapper needs: the gate, and the session's sandbox, workspace and audit. */
+export type CodexApprovalDeps = Pick<ProposalHandlerDeps, 'gate' | 'sandbox' | 'mapper' | 'store' | 'files' | 'record' | 'onEvent'>;
 
 const AUDIT_OUTPUT_EXCERPT = 4096;
 const WARDEN = { kind: 'warden', id: 'warden' } as const;
@@ -41,12 +47,16 @@ export class CodexApprovals implements AppServerHandlers {
   private readonly approvedCommands = new Map<string, string>();
   private readonly streamedMessages = new Set<string>();
   private turnDiff = '';
+  private readonly gate: ProposalGate;
+  private readonly paths: AgentPaths;
 
   constructor(
-    private readonly handlers: ProposalHandlers,
-    private readonly deps: ProposalHandlerDeps,
+    private readonly deps: CodexApprovalDeps,
     private readonly onViolation: (violation: ProtocolViolation) => void = () => undefined,
-  ) {}
+  ) {
+    this.gate = deps.gate;
+    this.paths = new AgentPaths(deps.mapper, deps.sandbox.workspaceFolder, deps.gate);
+  }
 
   notification(n: AppServerNotification): void {
     const emit = this.deps.onEvent;
@@ -99,35 +109,30 @@ export class CodexApprovals implements AppServerHandlers {
   }
 
   async commandApproval(params: CommandApprovalParams): Promise<CommandApprovalDecision> {
-    const h = this.handlers;
     const commandLine = params.command?.trim();
     if (!commandLine) return this.refuse('command', params.itemId, 'Codex asked to run a command without saying which');
     const cwd = params.cwd ?? this.deps.sandbox.workspaceFolder;
-    try {
-      await h.checkGitCommand(commandLine);
-    } catch {
-      return 'decline'; // refused and audited by the guard
-    }
-    const verdict = h.evaluate(() => evaluateCommand(this.deps.policy!(), { commandLine, resolvePath: (p) => h.resolveCommandPath(p, cwd) }));
-    const proposal = h.addProposal<CommandProposal>(policyDecision(verdict), {
-      ...(verdict ? { policy: verdict } : {}),
-      kind: 'command',
-      origin: 'item/commandExecution/requestApproval',
-      title: `Run ${commandLine.length > 80 ? `${commandLine.slice(0, 79)}…` : commandLine}`,
-      argv: ['sh', '-c', commandLine],
-      commandLine,
-      cwd,
-      env: {},
-    });
-    await h.recordProposal(proposal);
-    const decision = await this.decide(() => h.decisionFor(proposal));
+    if (await this.gate.checkGitCommand(commandLine)) return 'decline'; // refused and audited by the guard
+    const verdict = this.gate.evaluate((policy) => evaluateCommand(policy, { commandLine, resolvePath: (p) => this.paths.resolveCommandPath(p, cwd) }));
+    const proposal = await this.gate.propose<CommandProposal>(
+      {
+        kind: 'command',
+        origin: 'item/commandExecution/requestApproval',
+        title: `Run ${commandLine.length > 80 ? `${commandLine.slice(0, 79)}…` : commandLine}`,
+        argv: ['sh', '-c', commandLine],
+        commandLine,
+        cwd,
+        env: {},
+      },
+      { verdict },
+    );
+    const decision = await this.decide(proposal);
     if (decision?.verdict !== 'approve') return decision ? 'decline' : 'cancel';
     this.approvedCommands.set(params.itemId, proposal.id);
     return 'accept';
   }
 
   async fileChangeApproval(params: FileChangeApprovalParams): Promise<FileChangeApprovalDecision> {
-    const h = this.handlers;
     const changes = this.patches.get(params.itemId);
     if (!changes?.length) return this.refuse('edit', params.itemId, 'Codex asked to apply a patch Warden was never shown (no item/started file change)');
     const placed: PlacedChange[] = [];
@@ -135,31 +140,11 @@ export class CodexApprovals implements AppServerHandlers {
     const unplaced = placed.find((p): p is Extract<PlacedChange, { ok: false }> => !p.ok);
     if (unplaced) return this.refuse('edit', params.itemId, `${unplaced.path}: ${unplaced.reason}`, { turnDiff: this.turnDiff });
     const edits = placed as Array<Extract<PlacedChange, { ok: true }>>;
-    try {
-      for (const edit of edits) await h.checkScope(edit.path, 'write');
-    } catch {
-      return 'decline';
-    }
+    for (const edit of edits) if (await this.gate.checkScope(edit.path, 'write')) return 'decline';
 
     const proposals: EditProposal[] = [];
-    for (const edit of edits) {
-      const verdict = h.evaluate(() => evaluatePath(this.deps.policy!(), edit.oldText === null ? 'create' : 'write', edit.path));
-      const proposal = h.addProposal<EditProposal>(policyDecision(verdict), {
-        ...(verdict ? { policy: verdict } : {}),
-        kind: 'edit',
-        origin: 'item/fileChange/requestApproval',
-        title: `${edit.oldText === null ? 'Create' : 'Edit'} ${edit.path}`,
-        path: edit.path,
-        oldText: edit.oldText,
-        newText: edit.newText,
-        baseHash: edit.oldText === null ? null : sha256Hex(edit.oldText),
-        newHash: sha256Hex(edit.newText),
-        diff: unifiedDiff(edit.path, edit.oldText, edit.newText),
-      });
-      await h.recordProposal(proposal);
-      proposals.push(proposal);
-    }
-    const decisions = await Promise.all(proposals.map((p) => this.decide(() => h.decisionFor(p))));
+    for (const edit of edits) proposals.push(await this.proposeEdit(edit));
+    const decisions = await Promise.all(proposals.map((p) => this.decide(p)));
     if (decisions.some((d) => d === undefined)) return 'cancel';
     if (!decisions.every((d) => d?.verdict === 'approve')) {
       for (const [i, p] of proposals.entries()) {
@@ -167,10 +152,9 @@ export class CodexApprovals implements AppServerHandlers {
       }
       return 'decline';
     }
-    try {
-      for (const p of proposals) await h.applyEdit(h.current<EditProposal>(p.id));
-    } catch {
-      return 'decline'; // stale or failed: recorded by applyEdit; Codex is told no
+    for (const p of proposals) {
+      // Stale or failed: set and recorded by the gate; Codex is told no.
+      if ((await this.gate.apply(this.gate.current<EditProposal>(p.id))).kind !== 'applied') return 'decline';
     }
     return 'accept';
   }
@@ -179,25 +163,39 @@ export class CodexApprovals implements AppServerHandlers {
     const answers: UserInputResponse['answers'] = {};
     for (const q of params.questions) {
       if (q.isSecret) throw new Error('Warden does not pass secrets typed by a human to the agent');
-      const { answer } = await this.handlers.askHuman({
+      const outcome = await this.gate.ask({
         question: q.header && q.header !== q.question ? `${q.header}: ${q.question}` : q.question,
         ...(q.options?.length ? { choices: q.options.map((o) => o.label) } : {}),
         origin: 'item/tool/requestUserInput',
       });
-      answers[q.id] = { answers: [answer] };
+      if (!outcome.answered) throw refusal(outcome.message, { proposalId: outcome.proposalId });
+      answers[q.id] = { answers: [outcome.answer] };
     }
     return { answers };
   }
 
+  private proposeEdit(edit: Extract<PlacedChange, { ok: true }>): Promise<EditProposal> {
+    const verdict = this.gate.evaluate((policy) => evaluatePath(policy, edit.oldText === null ? 'create' : 'write', edit.path));
+    const fields = {
+      kind: 'edit' as const,
+      origin: 'item/fileChange/requestApproval',
+      title: `${edit.oldText === null ? 'Create' : 'Edit'} ${edit.path}`,
+      path: edit.path,
+      oldText: edit.oldText,
+      newText: edit.newText,
+      baseHash: edit.oldText === null ? null : sha256Hex(edit.oldText),
+      newHash: sha256Hex(edit.newText),
+      diff: unifiedDiff(edit.path, edit.oldText, edit.newText),
+    };
+    return this.gate.propose<EditProposal>(fields, { verdict });
+  }
+
   /** Places one Codex change in the current file: add = the new content, update = a unified diff applied to the file. */
   private async place(change: FileUpdateChange): Promise<PlacedChange> {
-    let relative: string;
-    try {
-      const absolute = change.path.startsWith('/') ? change.path : path.posix.join(this.deps.sandbox.workspaceFolder, change.path);
-      relative = await this.handlers.workspacePath(absolute, 'edit');
-    } catch {
-      return { ok: false, path: change.path, reason: 'outside the workspace' };
-    }
+    const absolute = change.path.startsWith('/') ? change.path : path.posix.join(this.deps.sandbox.workspaceFolder, change.path);
+    const mapped = await this.paths.toWorkspace(absolute, 'edit');
+    if (!mapped.ok) return { ok: false, path: change.path, reason: 'outside the workspace' };
+    const relative = mapped.path;
     const current = await this.deps.files.read(relative);
     switch (change.kind.type) {
       case 'add':
@@ -215,9 +213,9 @@ export class CodexApprovals implements AppServerHandlers {
   }
 
   /** A decision, or undefined when the session ended first (the proposal is orphaned, never applied). */
-  private async decide(wait: () => Promise<Decision>): Promise<Decision | undefined> {
+  private async decide(proposal: CommandProposal | EditProposal): Promise<Decision | undefined> {
     try {
-      return await wait();
+      return await this.gate.decide(proposal);
     } catch (error) {
       if (error instanceof ProposalOrphanedError) return undefined;
       throw error;
@@ -225,7 +223,7 @@ export class CodexApprovals implements AppServerHandlers {
   }
 
   private async refuse(action: string, itemId: string, reason: string, extra: Record<string, unknown> = {}): Promise<'decline'> {
-    await this.deps.record({ actor: WARDEN, type: 'refused', data: { action, itemId, reason, ...extra } });
+    await this.gate.refuse({ action, itemId, reason, ...extra });
     this.deps.onEvent({ type: 'notice', level: 'warning', text: `Declined: ${reason}` });
     return 'decline';
   }

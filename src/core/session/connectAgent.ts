@@ -16,7 +16,7 @@ export function connectAgent(
 ): AgentConnection {
   switch (protocol) {
     case 'codex-app-server':
-      return new CodexAppServerConnection(agent, new CodexApprovals(handlers, deps, onViolation));
+      return new CodexAppServerConnection(agent, new CodexApprovals(deps, onViolation));
     case 'acp':
       return new AcpAgentConnection(agent, handlers, onViolation);
   }

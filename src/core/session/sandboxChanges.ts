@@ -1,19 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { AuditActor, AuditEventInput } from '../audit/types';
-import type { WriteScope } from '../git/scope';
-import { evaluatePath, type EffectivePolicy, type PolicyVerdict } from '../policy';
+import { evaluatePath, type PolicyVerdict } from '../policy';
 import { unifiedDiff } from '../proposals/diff';
-import { editedDecisionData } from '../proposals/decisionAudit';
-import { appliedContent, type AppliedContent } from '../proposals/decisions';
 import type { Decision, EditProposal } from '../proposals/model';
 import type { ProposalStore } from '../proposals/store';
 import type { Sandbox } from '../sandbox/types';
 import { ManifestScanner, readNoFollow, type ManifestEntry } from '../sandbox/workspaceCopy';
 import { sha256Hex } from '../util/hash';
 import type { WorkspaceFiles } from '../workspace/files';
-import type { ApplyBatch } from './proposalHandlers';
+import type { ApplyOptions, ProposalGate } from './gate';
 
 /** Larger files are shown as a summary (size and hash), never as a diff. */
 const MAX_TEXT_BYTES = 2 * 1024 * 1024;
@@ -22,7 +18,8 @@ const UNPROPOSED_SEGMENTS = new Set(['node_modules']);
 const WARDEN: AuditActor = { kind: 'warden', id: 'warden' };
 
 export interface SandboxChangeDeps {
-  sessionId: string;
+  /** The one proposal gate: the changes are proposed, decided, applied and audited through it. */
+  gate: ProposalGate;
   sandbox: Sandbox;
   /** Host folder of the private copy. */
   copyHostPath: string;
@@ -31,13 +28,6 @@ export interface SandboxChangeDeps {
   store: ProposalStore;
   files: WorkspaceFiles;
   record(event: Omit<AuditEventInput, 'sessionId'>): Promise<unknown>;
-  agentActor(): AuditActor;
-  policy?: () => EffectivePolicy;
-  scope?: WriteScope;
-  beforeApply?(batch: ApplyBatch): Promise<void>;
-  /** A write the reviewer already approved through a permission request (path + hash of the new bytes), used once. */
-  takeWriteGrant(path: string, newHash: string): { proposalId: string; oldText: string | null } | undefined;
-  decisionTimeoutMs: number;
   log?(line: string): void;
 }
 
@@ -136,7 +126,7 @@ export class SandboxChanges {
     const binary = (bytes !== undefined && newText === undefined) || real.binary;
     const kind: NonNullable<EditProposal['sandboxChange']>['change'] = !after ? 'delete' : after.type === 'symlink' ? 'symlink' : real.exists ? 'modify' : 'create';
     const newHash = bytes ? sha256Hex(bytes) : '';
-    const grant = bytes ? this.deps.takeWriteGrant(rel, newHash) : undefined;
+    const grant = bytes ? this.deps.gate.takeWriteGrant(rel, newHash) : undefined;
     const baseHash = grant ? (grant.oldText === null ? null : sha256Hex(grant.oldText)) : real.hash;
     const oldText = grant ? grant.oldText : binary ? null : real.text;
 
@@ -149,22 +139,8 @@ export class SandboxChanges {
       diff = unifiedDiff(rel, real.text, kind === 'delete' ? '' : (newText ?? ''));
     }
     const title = { create: 'Create', modify: 'Edit', delete: 'Delete', symlink: 'Link' }[kind];
-
-    const scope = await this.deps.scope?.checkWrite(rel);
-    const verdict = this.verdict(kind, rel, real.exists);
-    let born: Decision | undefined;
-    if (grant) born = decision('approve', { kind: 'warden', name: 'warden', source: 'earlier approval' }, `approved as permission request ${grant.proposalId}`);
-    else if (scope && !scope.allowed) born = decision('reject', { kind: 'warden', name: scope.rule, source: 'session scope' }, scope.reason);
-    else if (verdict && verdict.decision !== 'ask') born = decision(verdict.decision === 'allow' ? 'approve' : 'reject', { kind: 'policy', name: verdict.ruleId, source: 'policy' }, verdict.reason);
-
-    const proposal: EditProposal = {
-      id: `p-${randomUUID()}`,
-      sessionId: this.deps.sessionId,
-      createdAt: new Date().toISOString(),
-      state: final ? 'orphaned' : born ? (born.verdict === 'approve' ? 'approved' : 'rejected') : 'pending',
-      ...(final ? { stateDetail: 'Found in the sandbox copy when the session ended: never applied' } : born ? { decision: born } : {}),
-      ...(verdict ? { policy: verdict } : {}),
-      kind: 'edit',
+    const fields = {
+      kind: 'edit' as const,
       origin: 'sandbox/change',
       title: `${title} ${rel} (changed in the sandbox)`,
       path: rel,
@@ -175,22 +151,16 @@ export class SandboxChanges {
       diff,
       sandboxChange: { change: kind, binary, ...(bytes ? { size: bytes.length } : {}), ...(after?.type === 'symlink' ? { linkTarget: after.target } : {}) },
     };
-    this.deps.store.add(proposal);
-    await this.deps.record({
-      actor: this.deps.agentActor(),
-      type: 'proposal',
-      data: { proposalId: proposal.id, kind: 'edit', title: proposal.title, origin: proposal.origin, path: rel, baseHash, newHash, diff, change: proposal.sandboxChange },
-    });
+    const birth = final
+      ? { orphaned: 'Found in the sandbox copy when the session ended: never applied' }
+      : { verdict: this.verdict(kind, rel, real.exists), grantedBy: grant?.proposalId, decided: grant ? undefined : await this.deps.gate.scopeDecision(rel) };
+    const proposal = await this.deps.gate.propose<EditProposal>(fields, birth);
     if (final) return;
-    if (born) {
-      await this.deps.record({
-        actor: born.reviewer.kind === 'policy' ? { kind: 'policy', id: born.reviewer.name } : WARDEN,
-        type: 'decision',
-        data: { proposalId: proposal.id, verdict: born.verdict, reviewer: born.reviewer, reason: born.reason ?? null, ...(grant ? { grantedBy: grant.proposalId } : {}), ...(verdict ? { ruleId: verdict.ruleId } : {}) },
-      });
-    }
+    // A decision made at birth is on the record before the next change is proposed.
+    const decided = proposal.decision ? this.deps.gate.decide(proposal) : undefined;
+    if (decided) await decided.catch(() => undefined);
     this.open.set(rel, proposal.id);
-    const settled = this.settle(proposal, bytes, after).finally(() => {
+    const settled = this.settle(proposal, decided ?? this.deps.gate.decide(proposal), bytes, after).finally(() => {
       this.open.delete(rel);
       this.settling.delete(settled);
     });
@@ -206,43 +176,27 @@ export class SandboxChanges {
 
   /** Deletes and links always ask a human; other changes are judged like a write by the agent. */
   private verdict(kind: string, rel: string, exists: boolean): PolicyVerdict | undefined {
-    if (!this.deps.policy) return undefined;
-    try {
-      const policy = this.deps.policy();
+    return this.deps.gate.evaluate((policy) => {
       if (kind === 'delete') {
         const denied = evaluatePath(policy, 'delete', rel);
         return denied.decision === 'deny' ? denied : { decision: 'ask', ruleId: 'builtin.irreversible', reason: 'Deleting is irreversible: a human decides', labels: ['irreversible: delete'] };
       }
       if (kind === 'symlink') return { decision: 'ask', ruleId: 'builtin.symlink', reason: 'A symbolic link made in the sandbox is shown, never applied: a human looks at it' };
       return evaluatePath(policy, exists ? 'write' : 'create', rel);
-    } catch (error) {
-      return { decision: 'ask', ruleId: 'builtin.policy-error', reason: `The policy could not be evaluated (${message(error)}), so a human decides` };
-    }
+    });
   }
 
-  private async settle(proposal: EditProposal, bytes: Buffer | undefined, after: ManifestEntry | undefined): Promise<void> {
+  private async settle(proposal: EditProposal, decided: Promise<Decision>, bytes: Buffer | undefined, after: ManifestEntry | undefined): Promise<void> {
     let verdict: Decision['verdict'];
     try {
-      const decision = await this.waitForDecision(proposal);
-      verdict = decision.verdict;
-      if (!proposal.decision) {
-        await this.deps.record({
-          actor: { kind: decision.reviewer.kind, id: decision.reviewer.email ?? decision.reviewer.name, name: decision.reviewer.name },
-          type: 'decision',
-          data: { proposalId: proposal.id, verdict, reviewer: decision.reviewer, reason: decision.reason ?? null, ...(proposal.policy ? { ruleId: proposal.policy.ruleId } : {}), ...editedDecisionData(proposal, decision) },
-        });
-      }
+      verdict = (await decided).verdict;
     } catch {
       return; // orphaned: the session ended; the next session re-syncs the copy
     }
     if (verdict === 'approve' && proposal.sandboxChange?.change !== 'symlink') {
-      const applied = await this.apply(proposal, bytes);
-      // The reviewer kept only some hunks or edited the text: the copy gets what was written.
-      if (applied === 'changed') {
-        await this.restore(proposal.path, proposal.id);
-        return;
-      }
-      if (applied) {
+      const outcome = await this.deps.gate.apply(this.deps.gate.current<EditProposal>(proposal.id), this.applyOptions(proposal, bytes));
+      // The reviewer kept only some hunks, edited the text, or it was re-diffed: the copy gets what was written.
+      if (outcome.kind === 'applied' && !outcome.change && !outcome.rediffed) {
         if (after) this.baseline.set(proposal.path, after.type === 'file' && bytes ? { ...after, hash: sha256Hex(bytes), size: bytes.length } : after);
         else this.baseline.delete(proposal.path);
         return;
@@ -253,70 +207,29 @@ export class SandboxChanges {
     await this.restore(proposal.path, proposal.id);
   }
 
-  private async waitForDecision(proposal: EditProposal): Promise<Decision> {
-    if (proposal.decision) return proposal.decision;
-    const timer = setTimeout(() => {
-      if (this.deps.store.get(proposal.id)?.state !== 'pending') return;
-      this.deps.store.decide(proposal.id, decision('reject', { kind: 'warden', name: 'warden', source: 'decision timeout' }, `no decision within ${Math.round(this.deps.decisionTimeoutMs / 1000)} s`));
-    }, this.deps.decisionTimeoutMs);
-    try {
-      return await this.deps.store.waitForDecision(proposal.id);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Applies an approved change to the real workspace, unless it changed since the proposal was made. */
-  private async apply(proposal: EditProposal, bytes: Buffer | undefined): Promise<false | 'exact' | 'changed'> {
+  /** How the gate applies a change from the copy: its own stale check (bytes when binary), and deletions and bytes written here. */
+  private applyOptions(proposal: EditProposal, bytes: Buffer | undefined): ApplyOptions {
     const rel = proposal.path;
     const binary = proposal.sandboxChange?.binary ?? false;
-    const current = await this.realSide(rel);
-    const currentHash = binary ? current.byteHash : current.hash;
-    if (currentHash !== proposal.baseHash) {
-      this.deps.store.setState(proposal.id, 'stale', `${rel} changed in the workspace since the proposal was made; it was not applied and the sandbox copy was restored`);
-      await this.deps.record({ actor: WARDEN, type: 'edit.stale', data: { proposalId: proposal.id, path: rel, baseHash: proposal.baseHash, currentHash } });
-      return false;
-    }
-    try {
-      await this.deps.beforeApply?.({ proposalIds: [proposal.id], paths: [rel] });
-      let diskHash: string | null;
-      let expected = proposal.sandboxChange?.change === 'delete' ? null : proposal.newHash;
-      let change: AppliedContent['change'];
-      if (proposal.sandboxChange?.change === 'delete') {
+    const change = proposal.sandboxChange?.change;
+    const options: ApplyOptions = {
+      currentHash: async () => {
+        const current = await this.realSide(rel);
+        return binary ? current.byteHash : current.hash;
+      },
+      auditData: { origin: 'sandbox/change' },
+      notAppliedNote: 'the sandbox copy was restored',
+    };
+    if (change === 'delete') {
+      options.write = async () => {
         if (this.deps.files.delete) await this.deps.files.delete(rel);
         else await fs.rm(this.realPath(rel), { force: true });
-        diskHash = null;
-      } else if (binary) {
-        diskHash = await this.writeRealBytes(rel, bytes ?? Buffer.alloc(0));
-      } else {
-        // The agent's bytes, only the hunks the reviewer accepted, or the reviewer's own edit.
-        const content = appliedContent(proposal);
-        change = content.change;
-        if (change) expected = sha256Hex(content.text);
-        diskHash = (await this.deps.files.write(rel, content.text)).diskHash;
-      }
-      const exact = diskHash === expected;
-      const detail = exact ? (change ? `${change.summary.charAt(0).toUpperCase()}${change.summary.slice(1)}` : undefined) : 'The bytes on disk differ from the reviewed bytes';
-      this.deps.store.setState(proposal.id, exact ? 'applied' : 'failed', detail, change && expected ? { appliedHash: expected } : {});
-      await this.deps.record({
-        actor: WARDEN,
-        type: exact ? 'edit.applied' : 'edit.mismatch',
-        data: {
-          proposalId: proposal.id,
-          path: rel,
-          origin: 'sandbox/change',
-          reviewedHash: expected,
-          diskHash,
-          ...(change?.kind === 'edited' ? { edited: true, proposedHash: proposal.newHash } : {}),
-          ...(change?.kind === 'hunks' ? { hunks: { accepted: change.accepted, rejected: change.rejected }, proposedHash: proposal.newHash } : {}),
-        },
-      });
-      return exact ? (change ? 'changed' : 'exact') : false;
-    } catch (error) {
-      this.deps.store.setState(proposal.id, 'failed', `Applying failed: ${message(error)}`);
-      await this.deps.record({ actor: WARDEN, type: 'edit.failed', data: { proposalId: proposal.id, path: rel, error: message(error) } });
-      return false;
+        return { diskHash: null, reviewedHash: null };
+      };
+    } else if (binary) {
+      options.write = async () => ({ diskHash: await this.writeRealBytes(rel, bytes ?? Buffer.alloc(0)), reviewedHash: proposal.newHash });
     }
+    return options;
   }
 
   /** Puts the real workspace's version of a path back into the copy (through the container), and into the baseline. */
@@ -403,10 +316,6 @@ export function decodeText(bytes: Buffer): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function decision(verdict: Decision['verdict'], reviewer: Decision['reviewer'], reason: string): Decision {
-  return { verdict, reviewer, reason, decidedAt: new Date().toISOString() };
 }
 
 function message(error: unknown): string {
