@@ -42,7 +42,7 @@ export async function agentSetupCommand(args: SetupArgs, io: CliIO): Promise<num
   }
   io.stdout(`\nNext: warden run --preset ${plan.settingPreset === 'custom' ? 'custom --agent demo' : plan.settingPreset}${plan.apiKeyEnv ? ` --secret-env ${plan.apiKeyEnv}=FILE` : ''} --prompt TEXT`);
   io.stdout(plan.apiKeyEnv ? ` (FILE holds the ${plan.label} API key; in VS Code, "Warden: Set Up Agent…" stores it in secret storage)\n` : '\n');
-  for (const problem of plan.problems) io.stderr(`${path.join(root, problemLine(problem))} (left untouched)\n`);
+  for (const problem of plan.problems) io.stderr(`${problemLine({ ...problem, path: path.join(root, problem.path) })} (left untouched)\n`);
   if (plan.problems.length > 0) {
     const policy = plan.problems.some((p) => p.path === TEAM_POLICY_FILE);
     throw new CliError(`${plan.problems.length} file${plan.problems.length === 1 ? '' : 's'} could not be changed; fix ${plan.problems.length === 1 ? 'it' : 'them'} and run the setup again`, policy ? EXIT.policy : EXIT.sandbox);

@@ -217,6 +217,15 @@ describe('warden agent setup PRESET (CLI)', () => {
     assert.ok((await read('.devcontainer/Dockerfile'))!.includes('opencode-ai'), 'the sandbox step still applied');
   });
 
+  it('a sandbox definition whose Dockerfile is missing is reported with its path, untouched, exit 5', async () => {
+    await fs.rm(path.join(dir, '.devcontainer', 'Dockerfile'));
+    const r = await cli(['agent', 'setup', 'gemini', '--yes']);
+    assert.equal(r.code, EXIT.sandbox);
+    assert.ok(r.stderr.includes(`${path.join(dir, '.devcontainer', 'devcontainer.json')}:1:1: its Dockerfile .devcontainer/Dockerfile does not exist`), r.stderr);
+    assert.equal(await read('.devcontainer/Dockerfile'), undefined);
+    assert.equal(await read('.devcontainer/devcontainer.json'), DEMO_DEVCONTAINER);
+  });
+
   it('an unknown preset is a usage error naming the presets', async () => {
     const r = await cli(['agent', 'setup', 'nope']);
     assert.equal(r.code, EXIT.usage);
