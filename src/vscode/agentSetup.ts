@@ -136,20 +136,22 @@ export function registerAgentSetup(context: vscode.ExtensionContext, secrets: Ag
     }
     if (overridingCommand) log.warn(`[setup] warden.agent.command ("${overridingCommand}") overrides the preset's command; clear it to start ${plan.label} as set up`);
 
-    if (plan.apiKeyEnv && !cancelled) {
+    // warden.agent.apiKeyEnv, when set, names the variable the agent gets its key in (OpenCode with another provider).
+    const keyEnv = plan.apiKeyEnv ? config.get<string>('apiKeyEnv')?.trim() || plan.apiKeyEnv : undefined;
+    if (keyEnv && !cancelled) {
       const value =
         args !== undefined
           ? args.apiKey
           : await vscode.window.showInputBox({
-              title: `Warden: API key for ${plan.label} (${plan.apiKeyEnv})`,
-              prompt: `Stored in VS Code's secret storage; only the agent process in the sandbox gets it, as ${plan.apiKeyEnv}. Leave empty to keep ${(await secrets.get(plan.apiKeyEnv)) ? 'the stored key' : 'it unset'}.`,
+              title: `Warden: API key for ${plan.label} (${keyEnv})`,
+              prompt: `Stored in VS Code's secret storage; only the agent process in the sandbox gets it, as ${keyEnv}. Leave empty to keep ${(await secrets.get(keyEnv)) ? 'the stored key' : 'it unset'}.`,
               password: true,
               ignoreFocusOut: true,
             });
       if (value) {
         // The one way keys are stored: "Warden: Set Agent API Key".
-        await vscode.commands.executeCommand('warden.setAgentApiKey', { envName: plan.apiKeyEnv, value });
-        result.keyStored = plan.apiKeyEnv;
+        await vscode.commands.executeCommand('warden.setAgentApiKey', { envName: keyEnv, value });
+        result.keyStored = keyEnv;
       }
     }
 
