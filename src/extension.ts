@@ -5,6 +5,7 @@ import { EngineSandboxProvider } from './core/sandbox/engineProvider';
 import { readSandboxSettings } from './vscode/settings';
 import type { AgentSession } from './core/supervisor';
 import { registerAgentCommands } from './vscode/agentCommands';
+import { registerAgentSetup } from './vscode/agentSetup';
 import { AgentSecrets } from './vscode/agentSettings';
 import { registerAuditCommands } from './vscode/auditCommands';
 import { registerCommands } from './vscode/commands';
@@ -27,6 +28,8 @@ export interface WardenApi {
   readonly inlineReview: InlineReviewHandle;
   /** Settles once proposals saved by an earlier window are loaded (orphaned). */
   readonly proposalsLoaded: Promise<void>;
+  /** Whether secret storage holds an agent key for this variable (never the value). */
+  hasAgentKey(envName: string): Promise<boolean>;
 }
 
 let controller: SessionController | undefined;
@@ -53,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
   registerCommands(context, store, sessions, log);
   registerReviewKeys(context);
   registerAgentCommands(context, store, sessions, secrets, log);
+  registerAgentSetup(context, secrets, log);
   registerGitCommands(context, sessions, log);
   registerLifecycleCommands(context, sessions, log);
   registerAuditCommands(context, log);
@@ -69,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
     lastTurn: () => sessions.lastTurn,
     inlineReview: inline,
     proposalsLoaded,
+    hasAgentKey: async (envName) => Boolean(await secrets.get(envName)),
   };
 }
 

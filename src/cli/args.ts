@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { SETUP_PRESET_IDS, SetupPresetId } from '../core/agent/setup';
 import { UsageError } from './exitCodes';
 
 /** One command of the CLI: its words, options and help. */
@@ -13,7 +14,7 @@ interface CommandSpec {
   positionals: number;
 }
 
-export type CommandName = 'run' | 'audit verify' | 'audit export' | 'policy check' | 'policy test' | 'policy explain';
+export type CommandName = 'run' | 'agent setup' | 'audit verify' | 'audit export' | 'policy check' | 'policy test' | 'policy explain';
 
 export type OnAsk = 'reject' | 'fail';
 
@@ -21,6 +22,7 @@ export type ParsedCommand =
   | { command: 'help'; text: string }
   | { command: 'version' }
   | { command: 'run'; workspace: string; agent: string; prompt: string; policy?: string; onAsk: OnAsk; timeoutSeconds?: number; dockerHost?: string; workspaceMode?: 'readonly' | 'copy'; json: boolean; preset?: string; protocol?: 'acp' | 'codex-app-server'; secretEnv?: Array<{ name: string; file: string }> }
+  | { command: 'agent setup'; workspace: string; preset: SetupPresetId; yes: boolean }
   | { command: 'audit verify'; workspace: string; json: boolean }
   | { command: 'audit export'; workspace: string; format: 'json' | 'csv'; output?: string }
   | { command: 'policy check'; workspace: string; file?: string; json: boolean }
@@ -83,6 +85,28 @@ files changed.`,
       help: HELP,
     },
     positionals: 0,
+  },
+  {
+    name: 'agent setup',
+    usage: 'warden agent setup PRESET [--workspace DIR] [--yes]',
+    summary: 'Make every change an agent preset needs (sandbox image, policy network.allow), each shown as a diff first.',
+    details: `Arguments:
+  PRESET                ${SETUP_PRESET_IDS.join(', ')}.
+Options:
+  -w, --workspace DIR   The workspace to set up. Default: the current folder.
+  -y, --yes             Apply every change without asking. Without it, each change is asked on a
+                        terminal; with no terminal the diffs are printed, nothing is written and
+                        warden exits with code 2.
+  -h, --help            Show this help.
+
+Changes: the install line in the Dockerfile of .devcontainer/devcontainer.json (both created
+when absent; an "image" definition becomes a Dockerfile FROM that image), the model host in
+.warden/policy.json's network.allow (comments and formatting kept). Running it again changes
+nothing. A file that does not parse is reported as FILE:LINE:COLUMN and left untouched (exit 3
+for the policy, 5 for the sandbox definition). The API key is not stored by the CLI: pass it to
+warden run with --secret-env NAME=FILE.`,
+    options: { workspace: WORKSPACE, yes: { type: 'boolean', short: 'y' }, help: HELP },
+    positionals: 1,
   },
   {
     name: 'audit verify',
@@ -259,6 +283,13 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
         json,
       };
     }
+    case 'agent setup': {
+      const preset = positionals[0];
+      if (preset === undefined) throw new UsageError(`missing PRESET: one of ${SETUP_PRESET_IDS.join(', ')} (see "warden agent setup --help")`);
+      const parsedPreset = SetupPresetId.safeParse(preset);
+      if (!parsedPreset.success) throw new UsageError(`PRESET must be one of ${SETUP_PRESET_IDS.join(', ')}; not "${preset}"`);
+      return { command: 'agent setup', workspace, preset: parsedPreset.data, yes: values.yes === true };
+    }
     case 'audit verify':
       return { command: 'audit verify', workspace, json };
     case 'audit export': {
@@ -297,5 +328,5 @@ function findSpec(argv: readonly (string | undefined)[]): { spec: CommandSpec; w
     if (second === undefined || second.startsWith('-')) throw new UsageError(`"warden ${first}" needs a subcommand: ${subs}`);
     throw new UsageError(`unknown command "warden ${first} ${second}"; "warden ${first}" has: ${subs}`);
   }
-  throw new UsageError(`unknown command "${first}"; commands: run, audit, policy (see "warden --help")`);
+  throw new UsageError(`unknown command "${first}"; commands: run, agent, audit, policy (see "warden --help")`);
 }

@@ -1,5 +1,6 @@
 // The `warden` bin (bundled to dist/cli.js): the headless CLI on the extension's core.
 import * as path from 'node:path';
+import * as readline from 'node:readline/promises';
 import { runCli } from './main';
 
 const io = {
@@ -9,6 +10,18 @@ const io = {
   env: process.env,
   // The bundled agents live next to this file: dist/cli.js and dist/agents/.
   agentsHostPath: path.join(__dirname, 'agents'),
+  ...(process.stdin.isTTY && process.stdout.isTTY
+    ? {
+        ask: async (question: string): Promise<string> => {
+          const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+          try {
+            return await rl.question(question);
+          } finally {
+            rl.close();
+          }
+        },
+      }
+    : {}),
 };
 
 void runCli(process.argv.slice(2), io).then((code) => {

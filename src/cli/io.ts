@@ -10,6 +10,8 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
   /** The folder with Warden's bundled agents (dist/agents next to dist/cli.js). */
   agentsHostPath: string;
+  /** Asks a question on the terminal and resolves with the answer; absent when stdin or stdout is not a TTY. */
+  ask?: (question: string) => Promise<string>;
 }
 
 /** An existing workspace folder, absolute; a usage error naming it otherwise. */

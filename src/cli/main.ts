@@ -1,5 +1,6 @@
 import { errorMessage } from '../core/supervisor';
 import { parseCommandLine, VERSION } from './args';
+import { agentSetupCommand } from './agentSetup';
 import { auditCommand } from './audit';
 import { CliError, EXIT } from './exitCodes';
 import type { CliIO } from './io';
@@ -19,6 +20,8 @@ export async function runCli(argv: readonly string[], io: CliIO, deps: RunDeps =
         return EXIT.ok;
       case 'run':
         return await runCommand(parsed, io, deps);
+      case 'agent setup':
+        return await agentSetupCommand(parsed, io);
       case 'audit verify':
       case 'audit export':
         return await auditCommand(parsed, io);

@@ -12,3 +12,4 @@ import './git.test';
 import './inlineReview.test';
 import './killSwitch.test';
 import './agentSecrets.test';
+import './agentSetup.test';

@@ -22,7 +22,7 @@ async function cli(argv: string[], cwd = os.tmpdir()): Promise<Captured> {
   return { code, stdout, stderr };
 }
 
-const COMMANDS: CommandName[] = ['run', 'audit verify', 'audit export', 'policy check', 'policy test', 'policy explain'];
+const COMMANDS: CommandName[] = ['run', 'agent setup', 'audit verify', 'audit export', 'policy check', 'policy test', 'policy explain'];
 
 const VALID = `{
   // comments are fine: JSONC
