@@ -140,7 +140,7 @@ describe('the sandbox lease: a killed supervisor (kill -9) leaves no running san
 
     // The next run in the workspace closes the dead session's record and removes its sandbox.
     const next = await run(process.execPath, [CLI, 'run', '-w', workspace, '--agent', 'node /workspaces/ws/sandbox-agent.mjs', '-p', '[]', '--json'], { cwd: root, env: env() });
-    assert.equal(JSON.parse(next.stdout).outcome, 'completed');
+    assert.equal((JSON.parse(next.stdout) as { outcome: string }).outcome, 'completed');
     const after = await readAudit(workspace);
     const ended = deadSessionEnd(after, deadSession);
     assert.ok(ended, 'the dead session has its end recorded');
@@ -172,7 +172,7 @@ describe('the sandbox lease: a killed supervisor (kill -9) leaves no running san
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const line = await waitForLine(child, /^pending /, 120_000, () => stderr);
     const [, proposalId, deadSession, containerId] = line.trim().split(' ') as [string, string, string, string];
-    assert.equal(JSON.parse(await fs.readFile(sessionFile(workspace, deadSession), 'utf8')).proposals[0].state, 'pending');
+    assert.equal((JSON.parse(await fs.readFile(sessionFile(workspace, deadSession), 'utf8')) as { proposals: Array<{ state: string }> }).proposals[0]?.state, 'pending');
 
     const { ms } = await killAndMeasure(child, containerId);
     console.log(`      session host killed: its sandbox stopped ${ms} ms later`);

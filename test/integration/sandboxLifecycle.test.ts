@@ -8,7 +8,6 @@ import { loadPolicyText, mergePolicies } from '../../src/core/policy';
 import type { EditProposal, Proposal, ProposalState, Reviewer } from '../../src/core/proposals/model';
 import { ProposalStore } from '../../src/core/proposals/store';
 import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
-import { LIFECYCLE_LABELS } from '../../src/core/sandbox/reuse';
 import type { WorkspaceMode } from '../../src/core/sandbox/types';
 import { AgentSession } from '../../src/core/supervisor';
 import { sha256Hex } from '../../src/core/util/hash';

@@ -67,7 +67,7 @@ export function protocolRig(options: { files?: Record<string, string>; policyTex
     files,
     record,
     agentActor,
-    ...(policy ? { policy: () => policy! } : {}),
+    ...(policy ? { policy: () => policy } : {}),
     ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}),
   });
   const deps: ProposalHandlerDeps = {

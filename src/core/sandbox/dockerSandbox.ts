@@ -95,7 +95,9 @@ export class DockerSandboxProvider implements SandboxProvider {
     const baseEntries = parseMetadataLabel(baseInfo.Config?.Labels?.[METADATA_LABEL], baseImage);
     const image = features.length > 0 ? await buildFeaturesImage(this.docker, baseImage, baseEntries, features, loaded.config, report) : baseImage;
     const imageInfo = image === baseImage ? baseInfo : await this.inspectImage(image);
-    const imageEnv = Object.fromEntries((imageInfo.Config?.Env ?? []).map((e) => [e.slice(0, Math.max(0, e.indexOf('='))), e.slice(e.indexOf('=') + 1)]).filter(([k]) => k));
+    const imageEnv: Record<string, string> = Object.fromEntries(
+      (imageInfo.Config?.Env ?? []).map((e): [string, string] => [e.slice(0, Math.max(0, e.indexOf('='))), e.slice(e.indexOf('=') + 1)]).filter(([k]) => k),
+    );
     const imagePath = imageEnv.PATH;
     const plan = planSandbox(loaded.config, {
       ...planOptions,

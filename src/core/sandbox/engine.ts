@@ -232,7 +232,7 @@ function sshEngine(url: URL, source: string, env: NodeJS.ProcessEnv, home: strin
     description: `${where} (runs \`docker system dial-stdio\` there; host key checked against ${knownHosts})`,
     source,
     local: false,
-    options: { protocol: 'ssh', host, port: portNumber, username, sshOptions } as Dockerode.DockerOptions,
+    options: { protocol: 'ssh', host, port: portNumber, username, sshOptions },
   };
 }
 

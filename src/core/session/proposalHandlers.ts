@@ -362,15 +362,15 @@ function diffPaths(toolCall: acp.ToolCallUpdate): string[] {
 /** Whether the agent sent the command itself (rawInput.command), not only a title describing it. */
 function hasRawCommand(toolCall: acp.ToolCallUpdate): boolean {
   const raw = toolCall.rawInput;
-  return !!raw && typeof raw === 'object' && 'command' in raw && (typeof (raw as { command: unknown }).command === 'string' || Array.isArray((raw as { command: unknown }).command));
+  return !!raw && typeof raw === 'object' && 'command' in raw && (typeof (raw).command === 'string' || Array.isArray((raw).command));
 }
 
 function commandFromToolCall(toolCall: acp.ToolCallUpdate): string | undefined {
   const raw = toolCall.rawInput;
   if (raw && typeof raw === 'object' && 'command' in raw) {
-    const command = (raw as { command: unknown }).command;
+    const command = (raw).command;
     if (typeof command === 'string') return command;
-    if (Array.isArray(command) && command.every((w) => typeof w === 'string')) return displayCommandLine(command as string[]);
+    if (Array.isArray(command) && command.every((w) => typeof w === 'string')) return displayCommandLine(command);
   }
   return toolCall.title ?? undefined;
 }

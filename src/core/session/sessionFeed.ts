@@ -32,10 +32,10 @@ export class SessionFeed {
     } else if (event.type === 'plan' || event.type === 'commands' || event.type === 'mode') {
       // One current plan / command list / mode: the newest replaces the older one.
       this.entries = this.entries.filter((e) => e.type !== event.type);
-      this.entries.push({ ...event, seq: ++this.seq, at: new Date().toISOString() } as FeedEntry);
+      this.entries.push({ ...event, seq: ++this.seq, at: new Date().toISOString() });
     } else {
       const copy = event.type === 'agent-message' || event.type === 'thought' ? { ...event, text: clip(event.text, TEXT_LIMIT) } : event;
-      this.entries.push({ ...copy, seq: ++this.seq, at: new Date().toISOString() } as FeedEntry);
+      this.entries.push({ ...copy, seq: ++this.seq, at: new Date().toISOString() });
     }
     if (this.entries.length > FEED_LIMIT) this.entries = this.entries.slice(-FEED_LIMIT);
     this.changed.fire();
