@@ -72,11 +72,38 @@ function parser(): ShParser {
   return sharedParser;
 }
 
-/** Analyzes a command line as the shell would run it. */
+/**
+ * Analyses of recent lines, by the exact line: an agent repeats lines (a test run after every
+ * edit), and one proposal's line is analyzed for its risk labels and again for the policy.
+ * The analysis depends on the line alone; entries are frozen, so no reader can change another's.
+ */
+const CACHE_ENTRIES = 256;
+const CACHE_MAX_LINE = 4096;
+const cache = new Map<string, ShellAnalysis>();
+
+/** Analyzes a command line as the shell would run it. The result is frozen (it may be shared). */
 export function analyzeShell(line: string): ShellAnalysis {
+  const cached = cache.get(line);
+  if (cached) {
+    // Most recently used last: Map keeps insertion order.
+    cache.delete(line);
+    cache.set(line, cached);
+    return cached;
+  }
   const result: ShellAnalysis = { ok: true, commands: [], files: [], concerns: [] };
   analyzeInto(line, [], result, 0);
+  deepFreeze(result);
+  if (line.length <= CACHE_MAX_LINE) {
+    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+    cache.set(line, result);
+  }
   return result;
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const item of Object.values(value)) deepFreeze(item);
 }
 
 /** Analyzes an argv run without a shell (wrappers such as `sh -c` are still looked into). */
@@ -196,18 +223,34 @@ function goString(value: unknown): string {
 /** Positions and comments hold no commands. */
 const LEAVES = new Set(['Pos', 'Comment']);
 
+/** Per Go type: its name, and its fields (read once from the first node of that type). */
+interface GoType {
+  name: string;
+  leaf: boolean;
+  fields: string[];
+}
+const goTypes = new Map<unknown, GoType>();
+function goType(node: GoNode): GoType {
+  let type = goTypes.get(node.constructor);
+  if (!type) {
+    const name = typeName(node);
+    // A struct's fields are its own properties, all set by its constructor (zero values included).
+    type = { name, leaf: LEAVES.has(name), fields: Object.keys(node).filter((key) => !key.startsWith('$')) };
+    goTypes.set(node.constructor, type);
+  }
+  return type;
+}
+
 /**
  * Visits every node of the tree, parents before children and fields in their declared order
  * (as `syntax.Walk` does), by reading every field: a node type this walk does not know is
  * still descended into, so no inner command can hide in a field the analyzer never names.
  */
 function walk(node: GoNode, visit: (node: GoNode, type: string) => void): void {
-  const type = typeName(node);
-  if (LEAVES.has(type)) return;
-  visit(node, type);
-  for (const key in node) {
-    if (key.charCodeAt(0) === 36 /* $ */) continue;
-    if (!Object.prototype.hasOwnProperty.call(node, key)) continue;
+  const type = goType(node);
+  if (type.leaf) return;
+  visit(node, type.name);
+  for (const key of type.fields) {
     const value = node[key];
     if (typeof value !== 'object' || value === null) continue;
     if (isSlice(value)) {
@@ -227,7 +270,7 @@ function word(node: GoNode, text: (n: GoNode) => string): ShellWord {
   let dynamic = false;
   const visit = (parts: GoNode[], quoted: boolean): void => {
     for (const part of parts) {
-      const type = typeName(part);
+      const type = goType(part).name;
       if (type === 'Lit') {
         const lit = goString(part.Value);
         // Unquoted globs, brace expansion and a leading ~ expand at run time.
