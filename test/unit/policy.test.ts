@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import picomatch from 'picomatch';
 import * as z from 'zod';
 import {
   analyzeShell,
@@ -10,6 +11,7 @@ import {
   describeEffectivePolicy,
   evaluateCommand,
   evaluatePath,
+  literalPrefix,
   loadManagedPolicyText,
   loadPolicyText,
   loadWorkspacePolicy,
@@ -256,6 +258,42 @@ describe('policy: evaluation', () => {
         assert.equal(verdict.decision, expected, `${verdict.ruleId}: ${verdict.reason}`);
       });
     }
+  });
+});
+
+describe('policy: speed-ups decide exactly as before', () => {
+  it('a path rule passed over by its literal prefix is one its glob does not match', () => {
+    const globs = ['dir1/**', 'src/**', 'src/*.ts', 'src', 'src/', '**/*.pem', '*.md', 'a/**/b', 'a/b/**/c.txt', '.warden/**', '.github/workflows/*', 'docs/{a,b}/**', 'x?/y', 'lib/[ab]/z', 'pkg/!(x)', 'a.b/c', './src/**', '/abs/**', 'a//b', 'README.md', '@scope/pkg/**', 'dir+1/**'];
+    const files = ['dir1', 'dir1/a', 'dir10/a', 'dir', 'src', 'src/a.ts', 'src/b/c.ts', 'srcx/a', 'a/b', 'a/x/b', 'a/b/c.txt', 'a/b/d/c.txt', 'k.pem', 'x/k.pem', 'README.md', 'docs/a/x', 'docs/c/x', 'xy/y', 'lib/a/z', 'pkg/y', 'a.b/c', 'abs/x', '.warden/policy.json', '.github/workflows/ci.yml', '@scope/pkg/x', 'dir+1/a', '.'];
+    for (const glob of globs) {
+      const prefix = literalPrefix(glob);
+      const match = picomatch(glob, { dot: true });
+      for (const file of files) if (match(file)) assert.ok(file.startsWith(prefix), `${glob} matches ${file} but its prefix is ${prefix}`);
+    }
+  });
+
+  it('an analysis is frozen and a repeated line gets the same answer', () => {
+    const line = 'env A=1 timeout 5 node --test > out.txt 2>&1 | tee log.txt';
+    const first = analyzeShell(line);
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.commands) && Object.isFrozen(first.commands[0]!.argv[0]));
+    assert.deepEqual(analyzeShell(line), first);
+    assert.equal(evaluateCommand(team(TEAM), { commandLine: line }).decision, evaluateCommand(team(TEAM), { commandLine: line }).decision);
+  });
+
+  it('non-ASCII words keep their text (the parser holds UTF-8 bytes)', () => {
+    const a = analyzeShell("echo é 'ü' \"ö\" > fé.txt");
+    assert.deepEqual(a.commands[0]!.argv.map((w) => w.text), ['echo', 'é', 'ü', 'ö']);
+    assert.equal(a.files[0]!.path.text, 'fé.txt');
+  });
+
+  it('commands in here-documents, parameter defaults, arrays and arithmetic are found', () => {
+    const names = (line: string): string[] => analyzeShell(line).commands.map((c) => c.argv[0]!.text);
+    assert.ok(names('cat <<EOF\n$(curl x)\nEOF').includes('curl'));
+    assert.ok(names('echo ${x:-$(curl x)}').includes('curl'));
+    assert.ok(names('a=(1 $(curl x)); echo').includes('curl'));
+    assert.ok(names('echo $((1 + $(curl x)))').includes('curl'));
+    assert.ok(names('[[ $(curl x) ]]').includes('curl'));
+    assert.ok(names('coproc curl x').includes('curl'));
   });
 });
 

@@ -38,6 +38,16 @@ export function protectedPath(path: string): { glob: string; what: string } | un
   return hit ? { glob: hit.glob, what: hit.what } : undefined;
 }
 
+// Command names the classes look for (sets, built once).
+const DELETERS = new Set(['rm', 'rmdir', 'unlink', 'shred', 'srm', 'wipe']);
+const PACKAGE_MANAGERS = new Set(['npm', 'pnpm', 'yarn', 'bun']);
+const DEPLOYERS = new Set(['kubectl', 'helm', 'terraform', 'tofu', 'pulumi', 'cdk', 'serverless', 'sls', 'vercel', 'netlify', 'fly', 'flyctl', 'heroku', 'eb', 'ansible-playbook', 'skaffold', 'kustomize', 'firebase', 'wrangler', 'railway', 'argocd']);
+const DEPLOY_READ_ONLY = new Set(['get', 'describe', 'logs', 'plan', 'version', 'help', '--help', 'list', 'ls', 'status', 'diff', 'template', 'lint', 'validate', 'fmt', 'show', 'whoami', 'preview', 'synth', 'top', 'explain']);
+const CLOUDS = new Set(['aws', 'gcloud', 'az']);
+const TASK_RUNNERS = new Set(['npm', 'pnpm', 'yarn', 'bun', 'make', 'just', 'rake', 'task', 'mise']);
+const DATABASES = new Set(['psql', 'mysql', 'mariadb', 'mongo', 'mongosh', 'sqlite3', 'redis-cli', 'cqlsh', 'dropdb', 'createdb', 'pg_restore', 'mysqladmin', 'flyway', 'liquibase', 'sqitch', 'dbmate', 'goose', 'migrate', 'atlas']);
+const MIGRATORS = new Set(['knex', 'sequelize', 'typeorm', 'drizzle-kit', 'alembic', 'diesel', 'sqlx']);
+
 /** Why a command is irreversible, or undefined. Dynamic words count as "could be": the class applies. */
 export function irreversibleCommand(argv: ShellWord[]): string | undefined {
   const first = argv[0];
@@ -49,7 +59,7 @@ export function irreversibleCommand(argv: ShellWord[]): string | undefined {
   const has = (...words: string[]): boolean => args.some((w) => w.dynamic || words.includes(w.text));
   const sub = (): string | undefined => (args[0]?.dynamic ? '*' : arg(0));
 
-  if (['rm', 'rmdir', 'unlink', 'shred', 'srm', 'wipe'].includes(name)) return `deleting files (${name})`;
+  if (DELETERS.has(name)) return `deleting files (${name})`;
   if (name === 'find' && has('-delete')) return 'deleting files (find -delete)';
   if (name === 'truncate' || name === 'dd') return `overwriting data (${name})`;
 
@@ -71,7 +81,7 @@ export function irreversibleCommand(argv: ShellWord[]): string | undefined {
   }
 
   // Publishing packages and images.
-  if (['npm', 'pnpm', 'yarn', 'bun'].includes(name) && has('publish', 'unpublish', 'deprecate', 'dist-tag')) return `publishing (${name} publish)`;
+  if (PACKAGE_MANAGERS.has(name) && has('publish', 'unpublish', 'deprecate', 'dist-tag')) return `publishing (${name} publish)`;
   if (name === 'cargo' && sub() !== undefined && ['publish', 'yank', 'owner'].includes(sub()!)) return 'publishing (cargo publish)';
   if (name === 'twine' && has('upload')) return 'publishing (twine upload)';
   if ((name === 'poetry' || name === 'flit' || name === 'hatch' || name === 'uv') && has('publish')) return `publishing (${name} publish)`;
@@ -86,21 +96,20 @@ export function irreversibleCommand(argv: ShellWord[]): string | undefined {
   }
 
   // Deploys.
-  if (['kubectl', 'helm', 'terraform', 'tofu', 'pulumi', 'cdk', 'serverless', 'sls', 'vercel', 'netlify', 'fly', 'flyctl', 'heroku', 'eb', 'ansible-playbook', 'skaffold', 'kustomize', 'firebase', 'wrangler', 'railway', 'argocd'].includes(name)) {
-    const readOnly = ['get', 'describe', 'logs', 'plan', 'version', 'help', '--help', 'list', 'ls', 'status', 'diff', 'template', 'lint', 'validate', 'fmt', 'show', 'whoami', 'preview', 'synth', 'top', 'explain'];
-    if (args.length === 0 || args.some((w) => w.dynamic) || !readOnly.includes(args.find((w) => !w.text.startsWith('-'))?.text ?? '')) return `deploying (${name})`;
+  if (DEPLOYERS.has(name)) {
+    if (args.length === 0 || args.some((w) => w.dynamic) || !DEPLOY_READ_ONLY.has(args.find((w) => !w.text.startsWith('-'))?.text ?? '')) return `deploying (${name})`;
     return undefined;
   }
-  if (['aws', 'gcloud', 'az'].includes(name) && args.some((w) => w.dynamic || /^(deploy|delete|remove|rm|destroy|update|put|create|apply|terminate|s3)$/.test(w.text) || /^(delete|put|update|create|terminate|remove)-/.test(w.text))) return `changing cloud resources (${name})`;
-  if (/deploy/i.test(name) || (['npm', 'pnpm', 'yarn', 'bun', 'make', 'just', 'rake', 'task', 'mise'].includes(name) && args.some((w) => w.dynamic || /deploy|release|publish|migrat/i.test(w.text)))) {
+  if (CLOUDS.has(name) && args.some((w) => w.dynamic || /^(deploy|delete|remove|rm|destroy|update|put|create|apply|terminate|s3)$/.test(w.text) || /^(delete|put|update|create|terminate|remove)-/.test(w.text))) return `changing cloud resources (${name})`;
+  if (/deploy/i.test(name) || (TASK_RUNNERS.has(name) && args.some((w) => w.dynamic || /deploy|release|publish|migrat/i.test(w.text)))) {
     return `deploying, releasing or migrating (${[name, ...args.map((w) => w.text)].join(' ').slice(0, 60)})`;
   }
   if (name === 'cap' || name === 'capistrano') return 'deploying (capistrano)';
 
   // Databases and migrations.
-  if (['psql', 'mysql', 'mariadb', 'mongo', 'mongosh', 'sqlite3', 'redis-cli', 'cqlsh', 'dropdb', 'createdb', 'pg_restore', 'mysqladmin', 'flyway', 'liquibase', 'sqitch', 'dbmate', 'goose', 'migrate', 'atlas'].includes(name)) return `database command (${name})`;
+  if (DATABASES.has(name)) return `database command (${name})`;
   if (name === 'prisma' && has('migrate', 'db')) return 'database migration (prisma)';
-  if (['knex', 'sequelize', 'typeorm', 'drizzle-kit', 'alembic', 'diesel', 'sqlx'].includes(name) && args.some((w) => w.dynamic || /migrat|upgrade|downgrade|db:|push|drop|revert|rollback|seed/.test(w.text))) return `database migration (${name})`;
+  if (MIGRATORS.has(name) && args.some((w) => w.dynamic || /migrat|upgrade|downgrade|db:|push|drop|revert|rollback|seed/.test(w.text))) return `database migration (${name})`;
   if ((name === 'rails' || name === 'rake' || name === 'bin/rails') && args.some((w) => w.dynamic || /^db:/.test(w.text))) return `database migration (${name})`;
   if (['python', 'python3'].includes(name) && arg(0)?.endsWith('manage.py') && has('migrate', 'flush', 'sqlflush', 'dbshell', 'loaddata')) return 'database migration (manage.py)';
   if (name === 'manage.py' && has('migrate', 'flush', 'dbshell')) return 'database migration (manage.py)';

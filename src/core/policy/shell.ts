@@ -1,4 +1,4 @@
-import type { ShNode, ShParser } from 'mvdan-sh';
+import type { ShParser } from 'mvdan-sh';
 import type * as MvdanSh from 'mvdan-sh';
 
 /**
@@ -72,11 +72,38 @@ function parser(): ShParser {
   return sharedParser;
 }
 
-/** Analyzes a command line as the shell would run it. */
+/**
+ * Analyses of recent lines, by the exact line: an agent repeats lines (a test run after every
+ * edit), and one proposal's line is analyzed for its risk labels and again for the policy.
+ * The analysis depends on the line alone; entries are frozen, so no reader can change another's.
+ */
+const CACHE_ENTRIES = 256;
+const CACHE_MAX_LINE = 4096;
+const cache = new Map<string, ShellAnalysis>();
+
+/** Analyzes a command line as the shell would run it. The result is frozen (it may be shared). */
 export function analyzeShell(line: string): ShellAnalysis {
+  const cached = cache.get(line);
+  if (cached) {
+    // Most recently used last: Map keeps insertion order.
+    cache.delete(line);
+    cache.set(line, cached);
+    return cached;
+  }
   const result: ShellAnalysis = { ok: true, commands: [], files: [], concerns: [] };
   analyzeInto(line, [], result, 0);
+  deepFreeze(result);
+  if (line.length <= CACHE_MAX_LINE) {
+    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+    cache.set(line, result);
+  }
   return result;
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const item of Object.values(value)) deepFreeze(item);
 }
 
 /** Analyzes an argv run without a shell (wrappers such as `sh -c` are still looked into). */
@@ -97,67 +124,166 @@ function analyzeInto(line: string, via: string[], result: ShellAnalysis, depth: 
     result.concerns.push({ code: 'nesting', detail: 'commands nested too deeply to analyze' });
     return;
   }
-  let file: ShNode;
+  let file: GoNode;
   try {
-    file = parser().Parse(line, 'command');
+    file = goNode(parser().Parse(line, 'command'));
   } catch (error) {
     result.ok = false;
     result.error = parseErrorText(error);
     return;
   }
   const source = Buffer.from(line, 'utf8');
-  const text = (node: ShNode): string => source.subarray(node.Pos().Offset(), node.End().Offset()).toString('utf8');
-  const sh = syntax();
-  sh.Walk(file, (node) => {
-    if (!node) return false;
-    const type = sh.NodeType(node);
-    const fields = node as unknown as Record<string, unknown>;
+  const text = (node: GoNode): string => source.subarray(node.Pos().Offset(), node.End().Offset()).toString('utf8');
+  walk(file, (node, type) => {
     switch (type) {
       case 'Stmt':
-        for (const redirect of list(fields.Redirs)) addRedirect(redirect, source, text, result);
+        for (const redirect of nodes(node.Redirs)) addRedirect(redirect, source, text, result);
         break;
       case 'CallExpr': {
-        const args = list(fields.Args);
-        for (const assign of list(fields.Assigns)) checkAssign(assign, args.length > 0, result);
+        const args = nodes(node.Args);
+        for (const assign of nodes(node.Assigns)) checkAssign(assign, args.length > 0, result);
         if (args.length > 0) addCommand(args.map((w) => word(w, text)), via, result, depth);
         break;
       }
       case 'DeclClause': {
         // export/declare/local/readonly: evaluated as a command named by the keyword.
-        const variant = (fields.Variant as { Value?: string } | undefined)?.Value ?? 'declare';
-        for (const assign of list(fields.Args)) checkAssign(assign, false, result);
-        result.commands.push({ argv: [{ text: variant, dynamic: false }, ...list(fields.Args).map((a) => ({ text: text(a), dynamic: true }))], via });
+        const variant = goString(child(node.Variant)?.Value) || 'declare';
+        const args = nodes(node.Args);
+        for (const assign of args) checkAssign(assign, false, result);
+        result.commands.push({ argv: [{ text: variant, dynamic: false }, ...args.map((a) => ({ text: text(a), dynamic: true }))], via });
         break;
       }
       default:
         break;
     }
-    return true;
   });
 }
 
+/**
+ * The parser's own node objects. `Parse` hands back a wrapper whose every field read converts
+ * the Go value to JavaScript again (new wrapper objects, reflection), and `syntax.Walk` does
+ * that for every node: 90 % of an analysis went there. The wrapper keeps the Go value in
+ * `__internal_object__`: a struct is an object with its Go fields as properties, a pointer's
+ * type name is `constructor.string` ("*syntax.CallExpr"), a nil pointer is
+ * `constructor.nil`, a slice is `{$array, $offset, $length}` and a string holds UTF-8 bytes
+ * one per character. The package is pinned to one version (it is not developed any more), and
+ * a shape that is not this one throws: the line does not parse, so it asks (fail closed).
+ */
+interface GoNode {
+  [field: string]: unknown;
+  constructor: { string?: string; nil?: unknown };
+  Pos(): { Offset(): number };
+  End(): { Offset(): number };
+}
+interface GoSlice {
+  $array: unknown[];
+  $offset: number;
+  $length: number;
+}
+
+function goNode(wrapper: unknown): GoNode {
+  const node = (wrapper as { __internal_object__?: unknown } | null)?.__internal_object__;
+  if (!isNode(node) || typeName(node) !== 'File') throw new Error('the shell parser returned a tree of an unknown shape');
+  return node;
+}
+
+const PREFIX = '*syntax.';
+function isNode(value: unknown): value is GoNode {
+  if (typeof value !== 'object' || value === null) return false;
+  const type = (value as GoNode).constructor?.string;
+  return typeof type === 'string' && type.startsWith(PREFIX) && value !== (value as GoNode).constructor.nil;
+}
+function typeName(node: GoNode): string {
+  return node.constructor.string!.slice(PREFIX.length);
+}
+function isSlice(value: unknown): value is GoSlice {
+  return typeof value === 'object' && value !== null && Array.isArray((value as GoSlice).$array) && typeof (value as GoSlice).$length === 'number';
+}
+/** The nodes of a slice field (empty for nil). */
+function nodes(value: unknown): GoNode[] {
+  if (!isSlice(value)) return [];
+  const out: GoNode[] = [];
+  for (let i = 0; i < value.$length; i++) {
+    const item = value.$array[value.$offset + i];
+    if (isNode(item)) out.push(item);
+  }
+  return out;
+}
+/** A pointer field's node, or undefined for nil. */
+function child(value: unknown): GoNode | undefined {
+  return isNode(value) ? value : undefined;
+}
+/** A Go string (UTF-8 bytes, one per character) as a JavaScript string. */
+function goString(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+}
+
+/** Positions and comments hold no commands. */
+const LEAVES = new Set(['Pos', 'Comment']);
+
+/** Per Go type: its name, and its fields (read once from the first node of that type). */
+interface GoType {
+  name: string;
+  leaf: boolean;
+  fields: string[];
+}
+const goTypes = new Map<unknown, GoType>();
+function goType(node: GoNode): GoType {
+  let type = goTypes.get(node.constructor);
+  if (!type) {
+    const name = typeName(node);
+    // A struct's fields are its own properties, all set by its constructor (zero values included).
+    type = { name, leaf: LEAVES.has(name), fields: Object.keys(node).filter((key) => !key.startsWith('$')) };
+    goTypes.set(node.constructor, type);
+  }
+  return type;
+}
+
+/**
+ * Visits every node of the tree, parents before children and fields in their declared order
+ * (as `syntax.Walk` does), by reading every field: a node type this walk does not know is
+ * still descended into, so no inner command can hide in a field the analyzer never names.
+ */
+function walk(node: GoNode, visit: (node: GoNode, type: string) => void): void {
+  const type = goType(node);
+  if (type.leaf) return;
+  visit(node, type.name);
+  for (const key of type.fields) {
+    const value = node[key];
+    if (typeof value !== 'object' || value === null) continue;
+    if (isSlice(value)) {
+      for (let i = 0; i < value.$length; i++) {
+        const item = value.$array[value.$offset + i];
+        if (isNode(item)) walk(item, visit);
+      }
+    } else if (isNode(value)) {
+      walk(value, visit);
+    }
+  }
+}
+
 /** The value of a word after quote removal, or its source text when it is only known at run time. */
-function word(node: ShNode, text: (n: ShNode) => string): ShellWord {
+function word(node: GoNode, text: (n: GoNode) => string): ShellWord {
   let value = '';
   let dynamic = false;
-  const sh = syntax();
-  const visit = (parts: ShNode[], quoted: boolean): void => {
+  const visit = (parts: GoNode[], quoted: boolean): void => {
     for (const part of parts) {
-      const type = sh.NodeType(part);
-      const fields = part as unknown as Record<string, unknown>;
+      const type = goType(part).name;
       if (type === 'Lit') {
-        const lit = typeof fields.Value === 'string' ? fields.Value : '';
+        const lit = goString(part.Value);
         // Unquoted globs, brace expansion and a leading ~ expand at run time.
         if (!quoted && (/[*?[]/.test(lit) || /\{[^}]*(,|\.\.)[^}]*\}/.test(lit) || (value === '' && lit.startsWith('~')))) dynamic = true;
         value += quoted ? lit : lit.replace(/\\(.)/gs, '$1');
       } else if (type === 'SglQuoted') {
         // $'...' (ANSI-C quoting) decodes escapes such as \x72: its value is not its text.
-        if (fields.Dollar === true) dynamic = true;
-        value += typeof fields.Value === 'string' ? fields.Value : '';
+        if (part.Dollar === true) dynamic = true;
+        value += goString(part.Value);
       } else if (type === 'DblQuoted') {
         // $"..." is translated through the locale at run time.
-        if (fields.Dollar === true) dynamic = true;
-        visit(list(fields.Parts), true);
+        if (part.Dollar === true) dynamic = true;
+        visit(nodes(part.Parts), true);
       } else {
         // ParamExp, CmdSubst, ArithmExp, ProcSubst, ExtGlob, BraceExp: known only at run time.
         // (Their inner commands are found by the walk of the whole line.)
@@ -165,14 +291,14 @@ function word(node: ShNode, text: (n: ShNode) => string): ShellWord {
       }
     }
   };
-  visit(list((node as unknown as Record<string, unknown>).Parts), false);
+  visit(nodes(node.Parts), false);
   return dynamic ? { text: text(node), dynamic: true } : { text: value, dynamic: false };
 }
 
 const DANGEROUS_ENV = /^(PATH|LD_[A-Z_]+|DYLD_[A-Z_]+|NODE_OPTIONS|NODE_PATH|BASH_ENV|ENV|PYTHONPATH|PYTHONSTARTUP|PERL5LIB|PERL5OPT|RUBYOPT|RUBYLIB|GIT_[A-Z_]+|IFS|PROMPT_COMMAND|SHELLOPTS|BASHOPTS)$/;
 
-function checkAssign(assign: ShNode, prefix: boolean, result: ShellAnalysis): void {
-  const name = ((assign as unknown as { Name?: { Value?: string } }).Name?.Value ?? '').trim();
+function checkAssign(assign: GoNode, prefix: boolean, result: ShellAnalysis): void {
+  const name = goString(child(assign.Name)?.Value).trim();
   if (DANGEROUS_ENV.test(name)) {
     result.concerns.push({ code: 'env-override', detail: `sets ${name}${prefix ? ' for the command' : ''}, which changes what later commands run` });
   }
@@ -181,10 +307,9 @@ function checkAssign(assign: ShNode, prefix: boolean, result: ShellAnalysis): vo
 const READ_OPS = new Set(['<']);
 const WRITE_OPS = new Set(['>', '>>', '>|', '&>', '&>>', '<>']);
 
-function addRedirect(redirect: ShNode, source: Buffer, text: (n: ShNode) => string, result: ShellAnalysis): void {
-  const fields = redirect as unknown as Record<string, unknown>;
-  const opPos = (fields.OpPos as { Offset(): number } | undefined)?.Offset();
-  const target = fields.Word as ShNode | undefined | null;
+function addRedirect(redirect: GoNode, source: Buffer, text: (n: GoNode) => string, result: ShellAnalysis): void {
+  const opPos = (redirect.OpPos as { Offset?(): number } | undefined)?.Offset?.();
+  const target = child(redirect.Word);
   if (opPos === undefined || !target) return;
   const head = source.subarray(opPos, opPos + 3).toString('utf8');
   const op = ['&>>', '<<<', '<<-', '&>', '>>', '>|', '>&', '<>', '<<', '<&', '>', '<'].find((o) => head.startsWith(o)) ?? head;
@@ -550,10 +675,6 @@ export function gitSubcommand(args: ShellWord[]): string | undefined {
     return t;
   }
   return undefined;
-}
-
-function list(value: unknown): ShNode[] {
-  return Array.isArray(value) ? (value as ShNode[]) : [];
 }
 
 function parseErrorText(error: unknown): string {
