@@ -172,7 +172,7 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
 
     if (workspaceMode === 'readonly') {
       it('why the command sets COPILOT_ALLOW_ALL=false: bare `copilot --acp` with COPILOT_ALLOW_ALL=true in the container runs a command without asking Warden, while its allow-all option still says "off"', async () => {
-        const bare = await runBareCommand({ ...COPILOT, command: 'copilot --acp' });
+        const bare = await runBareCommand({ ...COPILOT, command: 'copilot --acp' }, 'echo ran-$((6*7))');
         try {
           assert.deepEqual(bare.rig.store.all().map((p) => p.title), [], 'no permission request reached Warden');
           assert.match(bare.mock.toolResult(IDS.bashApproved)?.text ?? '', /ran-42/, 'the command ran unasked');

@@ -118,9 +118,11 @@ export async function runScriptedTurn(agent: ScriptedAgent, workspaceMode: Works
       const verdict = editPermissions++ === 0 ? 'approve' : 'reject';
       record.permissions.push({ proposal: p, verdict });
       decide(rig.store, p.id, verdict);
-    } else if (p.kind === 'permission' && p.toolKind === 'execute') {
-      const verdict = p.commandLine?.includes('rejected-proof') ? 'reject' : 'approve';
-      if (verdict === 'approve') record.approvedProofBeforeDecision = (await inContainer(rig, 'test -e /tmp/approved-proof')).exitCode;
+    } else if (p.kind === 'permission' && (p.toolKind === 'execute' || /(approved|rejected)-proof/.test(p.title))) {
+      // A command, or another permission the command needs first (OpenCode asks separately
+      // to touch a path outside the workspace, /tmp here): judged by the command it is for.
+      const verdict = (p.commandLine ?? p.title).includes('rejected-proof') ? 'reject' : 'approve';
+      if (verdict === 'approve' && record.approvedProofBeforeDecision === null) record.approvedProofBeforeDecision = (await inContainer(rig, 'test -e /tmp/approved-proof')).exitCode;
       record.permissions.push({ proposal: p, verdict });
       decide(rig.store, p.id, verdict);
     } else if (p.kind === 'edit' && (p.path === 'src/greet.js' || p.path === 'proof.txt')) {
@@ -151,18 +153,17 @@ export async function runScriptedTurn(agent: ScriptedAgent, workspaceMode: Works
 }
 
 /**
- * The agent started with `agent.command` and sent only step 2's first command, nobody
- * deciding anything: shows whether a command runs without asking Warden (the model's
- * `bashApproved` call; the turn's proposals are left pending and listed by the caller).
+ * The agent started with `agent.command`, its model calling one `command`, nobody deciding
+ * anything: shows whether the command runs without asking Warden. A permission request, if
+ * one comes, stops the session (it stays in the store for the caller to list).
  */
-export async function runBareCommand(agent: ScriptedAgent): Promise<{ rig: RealAgentRig; mock: MockMessagesServer }> {
+export async function runBareCommand(agent: ScriptedAgent, command: string): Promise<{ rig: RealAgentRig; mock: MockMessagesServer }> {
   const workspace = await makeWorkspace(agent.env);
-  const root = `/workspaces/${path.basename(workspace)}`;
   const agentsFolder = await makeAgentsFolder();
-  const model = scriptedModel(agent.tools, root);
-  // Only the approved-proof command, then a message.
-  const mock = await MockMessagesServer.start(modelSocketPath(agentsFolder), (request, index) =>
-    index === 0 ? model(request, index) : [{ type: 'text', text: 'Done.' }],
+  // One command (as the model's IDS.bashApproved call), then a message.
+  const call = agent.tools.bash(command, 'Run a command');
+  const mock = await MockMessagesServer.start(modelSocketPath(agentsFolder), (_request, index) =>
+    index === 0 ? [{ type: 'tool_use', id: IDS.bashApproved, name: call.name, input: call.input }] : [{ type: 'text', text: 'Done.' }],
   );
   const rig = await startRealAgent({ workspace, agentsFolder, agentCommand: agent.command, workspaceMode: 'readonly' }).catch(async (error: unknown) => {
     await mock.close();
@@ -189,7 +190,7 @@ export async function inContainer(rig: RealAgentRig, script: string): Promise<{ 
 export const editsFor = (record: TurnRecord, relative: string): EditProposal[] => record.edits.map((e) => e.proposal).filter((p) => p.path === relative);
 
 /** The permission requests of one kind, in order. */
-export const permissionsOf = (record: TurnRecord, toolKind: 'edit' | 'execute'): Array<{ proposal: PermissionProposal; verdict: 'approve' | 'reject' }> =>
+export const permissionsOf = (record: TurnRecord, toolKind: string): Array<{ proposal: PermissionProposal; verdict: 'approve' | 'reject' }> =>
   record.permissions.filter((p) => p.proposal.toolKind === toolKind);
 
 /** The current state of a proposal in the store. */
