@@ -202,7 +202,7 @@ function halves(text: string): string[] {
 /** A tool_result's content: a string, or text blocks. */
 function blockText(content: unknown): string {
   if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((c: unknown) => (c && typeof c === 'object' && 'text' in c ? String((c as { text: unknown }).text) : '')).join('');
+  if (Array.isArray(content)) return content.map((c: unknown) => (c && typeof c === 'object' && 'text' in c ? String(c.text) : '')).join('');
   return content === undefined ? '' : JSON.stringify(content);
 }
 
