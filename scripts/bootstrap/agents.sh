@@ -2,7 +2,8 @@
 # Builds warden-agents:dev, the image the real-agent integration tests run in: a minimal
 # Debian bookworm root file system (mmdebstrap: glibc, libssl3, ca-certificates, git, bash)
 # plus the host's Node 20 binary and the pinned third-party agents installed from npm
-# (codex-acp, Gemini CLI, Codex, Claude Code's ACP adapter) under /opt/agents, with a `warden` user (uid 1000).
+# (codex-acp, Gemini CLI, Codex, Claude Code's ACP adapter, GitHub Copilot CLI, OpenCode) under
+# /opt/agents, with a `warden` user (uid 1000).
 # No registry image is needed. Caches under $WARDEN_CACHE: the rootfs tarball and the npm
 # install are reused; the image is rebuilt only when the label (versions) changes.
 # Idempotent: WARDEN_REBUILD_IMAGES=1 forces a rebuild.
@@ -19,7 +20,13 @@ CODEX_VERSION="0.169.0"
 # @agentclientprotocol/claude-agent-acp@V dependencies).
 CLAUDE_AGENT_ACP_VERSION="0.101.0"
 CLAUDE_AGENT_SDK_VERSION="0.3.318"
-PACKAGES=("@zed-industries/codex-acp@$CODEX_ACP_VERSION" "@zed-industries/codex-acp-linux-x64@$CODEX_ACP_VERSION" "@google/gemini-cli@$GEMINI_CLI_VERSION" "@openai/codex@$CODEX_VERSION" "@agentclientprotocol/claude-agent-acp@$CLAUDE_AGENT_ACP_VERSION" "@anthropic-ai/claude-agent-sdk-linux-x64@$CLAUDE_AGENT_SDK_VERSION")
+# GitHub Copilot CLI (`copilot --acp`); its native binary is the platform package, named so a
+# missing optional dependency fails the install. Bump the two together.
+COPILOT_VERSION="1.0.102"
+# OpenCode (`opencode acp`); its native binary is the platform package (same version).
+OPENCODE_VERSION="1.18.33"
+PACKAGES=("@zed-industries/codex-acp@$CODEX_ACP_VERSION" "@zed-industries/codex-acp-linux-x64@$CODEX_ACP_VERSION" "@google/gemini-cli@$GEMINI_CLI_VERSION" "@openai/codex@$CODEX_VERSION" "@agentclientprotocol/claude-agent-acp@$CLAUDE_AGENT_ACP_VERSION" "@anthropic-ai/claude-agent-sdk-linux-x64@$CLAUDE_AGENT_SDK_VERSION"
+  "@github/copilot@$COPILOT_VERSION" "@github/copilot-linux-x64@$COPILOT_VERSION" "opencode-ai@$OPENCODE_VERSION" "opencode-linux-x64@$OPENCODE_VERSION")
 DEBIAN_PACKAGES="ca-certificates,libssl3,git"
 IMAGE_RECIPE=2
 
@@ -81,7 +88,7 @@ tar --numeric-owner -c -C "$STAGE" . -C "$NPM_DIR" --transform='s,^\./node_modul
   --change "LABEL dev.warden.agents=\"$LABEL\"" \
   - "$CANDIDATE" >/dev/null
 # Checked under a temporary tag, so a broken build never passes for a good one next time.
-for check in 'node --version' 'codex-acp --help' 'gemini --version' 'codex --version' 'claude-agent-acp --version' 'claude-agent-acp --cli --version' 'git --version'; do
+for check in 'node --version' 'codex-acp --help' 'gemini --version' 'codex --version' 'claude-agent-acp --version' 'claude-agent-acp --cli --version' 'copilot --version' 'opencode --version' 'git --version'; do
   docker run --rm --network none --user 1000:1000 "$CANDIDATE" sh -c "$check" >/dev/null 2>&1 \
     || { echo "$IMAGE was built but \`$check\` fails inside it" >&2; docker rmi "$CANDIDATE" >/dev/null; exit 1; }
 done

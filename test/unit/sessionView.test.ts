@@ -33,7 +33,7 @@ describe('agent presets', () => {
     assert.deepEqual(resolveAgent({ preset: 'gemini' }), { preset: 'gemini', command: 'gemini --acp', protocol: 'acp', apiKeyEnv: 'GEMINI_API_KEY' });
     assert.deepEqual(resolveAgent({ preset: 'codex-app-server' }), { preset: 'codex-app-server', command: 'codex app-server', protocol: 'codex-app-server', apiKeyEnv: 'OPENAI_API_KEY' });
     assert.match(resolveAgent({ preset: 'claude' }).command, /\bexec claude-agent-acp'$/);
-    assert.equal(resolveAgent({ preset: 'opencode' }).command, 'opencode acp');
+    assert.equal(resolveAgent({ preset: 'opencode' }).command, `env OPENCODE_PERMISSION='{"edit":"ask","bash":"ask","webfetch":"ask","external_directory":"ask"}' opencode acp`);
     assert.match(resolveAgent({ preset: 'codex-acp' }).command, /^codex-acp /);
     assert.equal(resolveAgent({ preset: 'gemini', command: 'gemini --acp --model x' }).command, 'gemini --acp --model x');
     assert.deepEqual(resolveAgent({}), { preset: 'custom', command: '', protocol: 'acp', apiKeyEnv: undefined }, 'nothing set: the demo agent');

@@ -36,6 +36,15 @@ export interface AgentPreset {
 export const CLAUDE_SETTINGS = { permissions: { defaultMode: 'default', disableAutoMode: 'disable', disableBypassPermissionsMode: 'disable' } } as const;
 const CLAUDE_AGENT_ACP_COMMAND = `sh -c 'mkdir -p "$HOME/.claude" && echo "${JSON.stringify(CLAUDE_SETTINGS).replace(/"/g, '\\"')}" > "$HOME/.claude/settings.json" && exec claude-agent-acp'`;
 
+/**
+ * OpenCode's permissions, passed in `OPENCODE_PERMISSION` (which OpenCode merges over every
+ * config file it reads, the repository's `opencode.json` included): edits, commands, fetches
+ * and paths outside the workspace ask, so each comes to Warden as a permission request.
+ * OpenCode's own default is "allow" for edits and commands: `opencode acp` alone edits and
+ * runs commands without asking anyone (only the sandbox stops it).
+ */
+export const OPENCODE_PERMISSION = { edit: 'ask', bash: 'ask', webfetch: 'ask', external_directory: 'ask' } as const;
+
 export const AGENT_PRESETS: Readonly<Record<AgentPresetId, AgentPreset>> = {
   custom: {
     id: 'custom',
@@ -86,7 +95,7 @@ export const AGENT_PRESETS: Readonly<Record<AgentPresetId, AgentPreset>> = {
   opencode: {
     id: 'opencode',
     label: 'OpenCode (ACP)',
-    command: 'opencode acp',
+    command: `env OPENCODE_PERMISSION='${JSON.stringify(OPENCODE_PERMISSION)}' opencode acp`,
     protocol: 'acp',
     // OpenCode talks to the provider you configure; Anthropic's key is the common case.
     apiKeyEnv: 'ANTHROPIC_API_KEY',

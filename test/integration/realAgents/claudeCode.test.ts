@@ -5,7 +5,6 @@ import * as z from 'zod';
 import { AGENT_PRESETS } from '../../../src/core/agent/presets';
 import { verifyAuditLog } from '../../../src/core/audit';
 import type { EditProposal, PermissionProposal, Proposal } from '../../../src/core/proposals/model';
-import type { WorkspaceMode } from '../../../src/core/sandbox/types';
 import { sha256Hex } from '../../../src/core/util/hash';
 import { MockMessagesServer, type MessagesTurn } from '../../support/mockResponses/anthropic';
 import { readAudit, snapshot } from '../../support/workspace';
@@ -103,7 +102,7 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
       const root = `/workspaces/${path.basename(workspace)}`;
       const agentsFolder = await makeAgentsFolder();
       mock = await MockMessagesServer.start(modelSocketPath(agentsFolder), script(root));
-      rig = await startRealAgent({ workspace, agentsFolder, agentCommand, workspaceMode: workspaceMode as WorkspaceMode });
+      rig = await startRealAgent({ workspace, agentsFolder, agentCommand, workspaceMode: workspaceMode });
       return { rig, mock, root };
     }
 

@@ -64,8 +64,8 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)`, functi
     assert.equal(permission.toolKind, 'edit');
     assert.equal(permission.edit.path, 'src/greet.js');
     assert.equal(permission.edit.newText, GREET_AFTER, 'Gemini sends the whole new file');
-    assert.match(permission.edit.diff, /^-  return 'Hello, ' \+ name;$/m);
-    assert.match(permission.edit.diff, /^\+  return 'Hello, ' \+ name \+ '!';$/m);
+    assert.match(permission.edit.diff, /^- {2}return 'Hello, ' \+ name;$/m);
+    assert.match(permission.edit.diff, /^\+ {2}return 'Hello, ' \+ name \+ '!';$/m);
     assert.deepEqual(await snapshot(workspace), before, 'the workspace is unchanged while the edit waits for review');
     decide(store, permission.id, 'approve');
 
@@ -180,7 +180,7 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)`, functi
     // The state changes a moment before its audit entry is appended: wait for the entry (bounded).
     let applied = false;
     for (let attempt = 0; attempt < 50 && !applied; attempt++) {
-      applied = (await readAudit(workspace)).some((e) => e.type === 'edit.applied' && e.data.proposalId === created!.id);
+      applied = (await readAudit(workspace)).some((e) => e.type === 'edit.applied' && e.data.proposalId === created.id);
       if (!applied) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.ok(applied, 'the applied create is on the record');
@@ -215,7 +215,7 @@ interface Frame {
 function parseFrame(line: string): Frame | undefined {
   try {
     const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null ? (value as Frame) : undefined;
+    return typeof value === 'object' && value !== null ? (value) : undefined;
   } catch {
     return undefined;
   }

@@ -21,7 +21,7 @@ const run = promisify(execFile);
 /** The image with the real agents installed (scripts/bootstrap/agents.sh builds it). */
 export const AGENTS_IMAGE = 'warden-agents:dev';
 /** The pinned versions the image holds; the bootstrap script is the source, the tests name them. */
-export const VERSIONS = { codexAcp: '0.16.0', geminiCli: '0.61.0', codex: '0.169.0', claudeAgentAcp: '0.101.0', claudeAgentSdk: '0.3.318' } as const;
+export const VERSIONS = { codexAcp: '0.16.0', geminiCli: '0.61.0', codex: '0.169.0', claudeAgentAcp: '0.101.0', claudeAgentSdk: '0.3.318', copilot: '1.0.102', opencode: '1.18.33' } as const;
 /** The npm package each pinned version belongs to (the image label names them). */
 const PINNED_PACKAGES: Record<keyof typeof VERSIONS, string> = {
   codexAcp: '@zed-industries/codex-acp',
@@ -29,6 +29,8 @@ const PINNED_PACKAGES: Record<keyof typeof VERSIONS, string> = {
   codex: '@openai/codex',
   claudeAgentAcp: '@agentclientprotocol/claude-agent-acp',
   claudeAgentSdk: '@anthropic-ai/claude-agent-sdk-linux-x64',
+  copilot: '@github/copilot',
+  opencode: 'opencode-ai',
 };
 /** Where the mock model answers inside the container (the container's own loopback). */
 export const MODEL_PORT = 18080;
@@ -46,7 +48,7 @@ export async function ensureRealAgentPrerequisites(): Promise<void> {
   try {
     await new Docker().ping();
   } catch (error) {
-    throw new Error(`The real-agent tests need a running Docker engine (${String(error)}). Run \`bash scripts/bootstrap/docker.sh\`.`);
+    throw new Error(`The real-agent tests need a running Docker engine (${String(error)}). Run \`bash scripts/bootstrap/docker.sh\`.`, { cause: error });
   }
   try {
     await run('bash', [path.join(REPO_ROOT, 'scripts/bootstrap/agents.sh')], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
@@ -55,6 +57,7 @@ export async function ensureRealAgentPrerequisites(): Promise<void> {
     throw new Error(
       `The real-agent tests need the image ${AGENTS_IMAGE}, and scripts/bootstrap/agents.sh could not build it ` +
         `(it needs the Debian mirror for mmdebstrap and the npm registry for the pinned agents):\n${stderr.trim()}`,
+      { cause: error },
     );
   }
   const versions = await versionsInImage();

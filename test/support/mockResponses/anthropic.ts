@@ -54,14 +54,15 @@ export class MockMessagesServer {
   readonly otherRequests: string[] = [];
   private readonly waiters: Array<{ count: number; resolve: () => void }> = [];
 
-  private constructor(private readonly server: http.Server, readonly socketPath: string, private readonly turns: MessagesTurn[]) {}
+  private constructor(private readonly server: http.Server, readonly socketPath: string, private readonly turns: MessagesTurn[] | MessagesTurn) {}
 
   /**
    * Listens on `socketPath` (made connectable by the sandbox user). Each main-conversation
    * `POST /v1/messages` is answered by the next turn; when the script is used up the model
-   * ends with a message.
+   * ends with a message. A single function instead answers every main request itself (a
+   * script that follows the conversation, e.g. what the last tool result was).
    */
-  static async start(socketPath: string, turns: MessagesTurn[]): Promise<MockMessagesServer> {
+  static async start(socketPath: string, turns: MessagesTurn[] | MessagesTurn): Promise<MockMessagesServer> {
     const server = http.createServer();
     const mock = new MockMessagesServer(server, socketPath, turns);
     server.on('request', (req, res) => void mock.handle(req, res));
@@ -144,7 +145,7 @@ export class MockMessagesServer {
     } else {
       const index = this.requests.length;
       this.requests.push(request);
-      const turn = this.turns[index];
+      const turn = typeof this.turns === 'function' ? this.turns : this.turns[index];
       blocks = turn ? turn(request, index) : [{ type: 'text', text: 'Done.' }];
     }
     const id = `msg_mock_${this.requests.length}_${this.auxiliaryRequests.length}`;
@@ -201,7 +202,7 @@ function halves(text: string): string[] {
 /** A tool_result's content: a string, or text blocks. */
 function blockText(content: unknown): string {
   if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((c: unknown) => (c && typeof c === 'object' && 'text' in c ? String((c as { text: unknown }).text) : '')).join('');
+  if (Array.isArray(content)) return content.map((c: unknown) => (c && typeof c === 'object' && 'text' in c ? String(c.text) : '')).join('');
   return content === undefined ? '' : JSON.stringify(content);
 }
 
