@@ -37,7 +37,9 @@ const builds = [
     platform: 'node',
     format: 'esm',
     target: 'node18',
-    banner: { js: "import { createRequire as __wardenCreateRequire } from 'node:module'; const require = __wardenCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __wardenCreateRequire } from 'node:module'; const require = __wardenCreateRequire(import.meta.url);",
+    },
   },
   {
     // The egress bridge: inside the sandbox, 127.0.0.1:3128 -> the proxy's bind-mounted unix socket.
@@ -84,7 +86,14 @@ if (withTests) {
 
 async function main() {
   // mainFields: prefer ESM builds; jsonc-parser's UMD main has requires esbuild cannot follow.
-  const common = { mainFields: ['module', 'main'], bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
+  const common = {
+    mainFields: ['module', 'main'],
+    bundle: true,
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+    legalComments: 'none',
+  };
   const contexts = await Promise.all(builds.map((b) => esbuild.context({ ...common, ...b })));
   if (watch) {
     await Promise.all(contexts.map((c) => c.watch()));

@@ -75,8 +75,22 @@ async function appendLatency(dir: string): Promise<BenchFigure[]> {
   raw.sort((a, b) => a - b);
   const label = 'open+write+fsync+close, same bytes';
   return [
-    { figure: `audit append with fsync, p50 (${APPENDS} appends)`, unit: 'ms', warden: percentile(warden, 50), reference: percentile(raw, 50), referenceLabel: label, target: 'p50 < 5 ms' },
-    { figure: `audit append with fsync, p99 (${APPENDS} appends)`, unit: 'ms', warden: percentile(warden, 99), reference: percentile(raw, 99), referenceLabel: label, target: 'p99 < 25 ms' },
+    {
+      figure: `audit append with fsync, p50 (${APPENDS} appends)`,
+      unit: 'ms',
+      warden: percentile(warden, 50),
+      reference: percentile(raw, 50),
+      referenceLabel: label,
+      target: 'p50 < 5 ms',
+    },
+    {
+      figure: `audit append with fsync, p99 (${APPENDS} appends)`,
+      unit: 'ms',
+      warden: percentile(warden, 99),
+      reference: percentile(raw, 99),
+      referenceLabel: label,
+      target: 'p99 < 25 ms',
+    },
   ];
 }
 
@@ -140,9 +154,12 @@ async function verifyThroughput(dir: string): Promise<BenchFigure[]> {
     const start = process.hrtime.bigint();
     const report = await verifyAuditLog(dir);
     verifySeconds = Math.min(verifySeconds, Number(process.hrtime.bigint() - start) / 1e9);
-    if (!report.ok || report.entries !== VERIFY_ENTRIES) throw new Error(`the generated chain does not verify: ${JSON.stringify(report.firstBreak)}`);
+    if (!report.ok || report.entries !== VERIFY_ENTRIES)
+      throw new Error(`the generated chain does not verify: ${JSON.stringify(report.firstBreak)}`);
   }
-  process.stderr.write(`[bench] ${files.length} segments, ${mib.toFixed(0)} MiB; verify ${verifySeconds.toFixed(2)} s, sha256sum ${shaSeconds.toFixed(2)} s\n`);
+  process.stderr.write(
+    `[bench] ${files.length} segments, ${mib.toFixed(0)} MiB; verify ${verifySeconds.toFixed(2)} s, sha256sum ${shaSeconds.toFixed(2)} s\n`,
+  );
   return [
     {
       figure: `audit verify, ${(VERIFY_ENTRIES / 1e6).toFixed(VERIFY_ENTRIES % 1e6 ? 2 : 0)}M entries (${mib.toFixed(0)} MiB), throughput`,
@@ -183,8 +200,16 @@ if (require.main === module) {
     const dir = path.join(__dirname, 'results');
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `audit-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    const machine = { cpus: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, platform: `${os.platform()} ${os.release()}`, node: process.version };
-    writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), machine, seconds: (Date.now() - started) / 1000, figures: figures.map((f) => ({ ...f, ratio: ratio(f) })) }, null, 2)}\n`);
+    const machine = {
+      cpus: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.cpus().length,
+      platform: `${os.platform()} ${os.release()}`,
+      node: process.version,
+    };
+    writeFileSync(
+      file,
+      `${JSON.stringify({ at: new Date().toISOString(), machine, seconds: (Date.now() - started) / 1000, figures: figures.map((f) => ({ ...f, ratio: ratio(f) })) }, null, 2)}\n`,
+    );
     console.log(`\nJSON: ${path.relative(process.cwd(), file)} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   })().catch((error: unknown) => {
     console.error(error);

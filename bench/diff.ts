@@ -29,7 +29,9 @@ export async function run(): Promise<BenchFigure[]> {
     };
     const warden = await medianMs(7, () => unifiedDiff('a.js', oldText, newText));
     const reference = await medianMs(7, gitDiff);
-    return [{ figure: 'diff 20k lines, 200 edits', unit: 'ms', warden, reference, referenceLabel: 'git diff --no-index', target: 'ratio <= 10' }];
+    return [
+      { figure: 'diff 20k lines, 200 edits', unit: 'ms', warden, reference, referenceLabel: 'git diff --no-index', target: 'ratio <= 10' },
+    ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

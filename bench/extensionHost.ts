@@ -70,7 +70,14 @@ export async function run(): Promise<BenchFigure[]> {
       referenceLabel: '',
       target: 'report',
     },
-    { figure: 'bundle dist/extension.js', unit: 'KiB', warden: kib('dist/extension.js'), reference: null, referenceLabel: '', target: 'KiB <= 4096' },
+    {
+      figure: 'bundle dist/extension.js',
+      unit: 'KiB',
+      warden: kib('dist/extension.js'),
+      reference: null,
+      referenceLabel: '',
+      target: 'KiB <= 4096',
+    },
     { figure: 'VSIX', unit: 'KiB', warden: kib('.build/warden.vsix'), reference: null, referenceLabel: '', target: 'KiB <= 4096' },
   ];
   if (host.activation.wardenWasActive) figures[0]!.figure += ' (was already active: not measured)';

@@ -9,8 +9,17 @@ import { evaluateCommand, loadPolicyText, mergePolicies, type EffectivePolicy } 
 import type { BenchFigure } from './lib';
 
 function policyWith(rules: number): EffectivePolicy {
-  const commands = Array.from({ length: Math.floor(rules * 0.9) }, (_, i) => ({ id: `c${i}`, match: `tool${i} sub *`, decision: i % 3 === 0 ? 'deny' : 'allow' }));
-  const paths = Array.from({ length: rules - commands.length }, (_, i) => ({ id: `p${i}`, paths: `dir${i}/**`, actions: ['write'], decision: 'allow' }));
+  const commands = Array.from({ length: Math.floor(rules * 0.9) }, (_, i) => ({
+    id: `c${i}`,
+    match: `tool${i} sub *`,
+    decision: i % 3 === 0 ? 'deny' : 'allow',
+  }));
+  const paths = Array.from({ length: rules - commands.length }, (_, i) => ({
+    id: `p${i}`,
+    paths: `dir${i}/**`,
+    actions: ['write'],
+    decision: 'allow',
+  }));
   const loaded = loadPolicyText(JSON.stringify({ commands, paths }));
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
   return mergePolicies({ team: { status: 'loaded', policy: loaded.value } });
@@ -39,8 +48,29 @@ export async function run(): Promise<BenchFigure[]> {
   const reference = timings(empty, 2000);
   const repeated = timings(full, 2000, true);
   return [
-    { figure: 'policy decision, 500 rules (median)', unit: 'ms', warden: warden.median, reference: reference.median, referenceLabel: 'same line, no rules', target: 'median <= 0.05 ms' },
-    { figure: 'policy decision, 500 rules (p99)', unit: 'ms', warden: warden.p99, reference: reference.p99, referenceLabel: 'same line, no rules', target: 'p99 <= 0.5 ms' },
-    { figure: 'policy decision, 500 rules, repeated line (median)', unit: 'ms', warden: repeated.median, reference: reference.median, referenceLabel: 'new line, no rules', target: 'report' },
+    {
+      figure: 'policy decision, 500 rules (median)',
+      unit: 'ms',
+      warden: warden.median,
+      reference: reference.median,
+      referenceLabel: 'same line, no rules',
+      target: 'median <= 0.05 ms',
+    },
+    {
+      figure: 'policy decision, 500 rules (p99)',
+      unit: 'ms',
+      warden: warden.p99,
+      reference: reference.p99,
+      referenceLabel: 'same line, no rules',
+      target: 'p99 <= 0.5 ms',
+    },
+    {
+      figure: 'policy decision, 500 rules, repeated line (median)',
+      unit: 'ms',
+      warden: repeated.median,
+      reference: reference.median,
+      referenceLabel: 'new line, no rules',
+      target: 'report',
+    },
   ];
 }

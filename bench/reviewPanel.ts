@@ -48,9 +48,30 @@ export async function run(): Promise<BenchFigure[]> {
     const queue = await queueRendering(page, pageUrl);
     const fileLabel = `${FILE_LINES}-line file, ${EDITS_PER_ARRIVAL} edits`;
     return [
-      { figure: `proposal to panel, ${fileLabel}, p50`, unit: 'ms', warden: latency.warden.p50, reference: latency.reference.p50, referenceLabel: 'same steps, diff in one <pre>', target: '—' },
-      { figure: `proposal to panel, ${fileLabel}, p95`, unit: 'ms', warden: latency.warden.p95, reference: latency.reference.p95, referenceLabel: 'same steps, diff in one <pre>', target: 'p95 <= 50 ms' },
-      { figure: `render ${QUEUE_SIZE} pending proposals`, unit: 'ms', warden: queue.warden, reference: queue.reference, referenceLabel: `${QUEUE_SIZE} <pre> blocks`, target: 'ms <= 300' },
+      {
+        figure: `proposal to panel, ${fileLabel}, p50`,
+        unit: 'ms',
+        warden: latency.warden.p50,
+        reference: latency.reference.p50,
+        referenceLabel: 'same steps, diff in one <pre>',
+        target: '—',
+      },
+      {
+        figure: `proposal to panel, ${fileLabel}, p95`,
+        unit: 'ms',
+        warden: latency.warden.p95,
+        reference: latency.reference.p95,
+        referenceLabel: 'same steps, diff in one <pre>',
+        target: 'p95 <= 50 ms',
+      },
+      {
+        figure: `render ${QUEUE_SIZE} pending proposals`,
+        unit: 'ms',
+        warden: queue.warden,
+        reference: queue.reference,
+        referenceLabel: `${QUEUE_SIZE} <pre> blocks`,
+        target: 'ms <= 300',
+      },
     ];
   } finally {
     await chromium.close();
@@ -60,7 +81,10 @@ export async function run(): Promise<BenchFigure[]> {
 
 // ------------------------------------------------------------------ proposal to panel
 
-const baseLines = Array.from({ length: FILE_LINES }, (_, i) => `export function step${i}(input) { return transform(input, ${i}, "step ${i}"); }`);
+const baseLines = Array.from(
+  { length: FILE_LINES },
+  (_, i) => `export function step${i}(input) { return transform(input, ${i}, "step ${i}"); }`,
+);
 const baseText = `${baseLines.join('\n')}\n`;
 const baseHash = sha256Hex(baseText);
 
@@ -76,7 +100,14 @@ function editedText(n: number): { text: string; marker: string } {
 }
 
 function editProposal(n: number, sessionId: string, filePath: string, oldText: string | null, newText: string): EditProposal {
-  return pendingEdit({ id: `p-bench-${sessionId}-${n}`, sessionId, createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)).toISOString(), path: filePath, oldText, newText });
+  return pendingEdit({
+    id: `p-bench-${sessionId}-${n}`,
+    sessionId,
+    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)).toISOString(),
+    path: filePath,
+    oldText,
+    newText,
+  });
 }
 
 /** What ReviewPanel.postState sends, serialized as VS Code does to cross into the webview. */
@@ -112,7 +143,12 @@ async function arrivalLatency(page: Page): Promise<{ warden: Percentiles; refere
     const proposal = editProposal(n, 's-bench', 'src/steps.js', baseText, text);
     if (proposal.baseHash !== baseHash) throw new Error('bench: base hash mismatch');
     const previous = queue[queue.length - 1];
-    if (previous) queue[queue.length - 1] = { ...previous, state: 'applied', decision: { verdict: 'approve', reviewer: { kind: 'human', name: 'Bench', source: 'bench' }, decidedAt: proposal.createdAt } };
+    if (previous)
+      queue[queue.length - 1] = {
+        ...previous,
+        state: 'applied',
+        decision: { verdict: 'approve', reviewer: { kind: 'human', name: 'Bench', source: 'bench' }, decidedAt: proposal.createdAt },
+      };
     queue.push(proposal);
     if (queue.length > 4) queue.shift();
     const json = await new Promise<string>((resolve) => {
@@ -203,7 +239,10 @@ async function queueRendering(page: Page, pageUrl: string): Promise<{ warden: nu
   const proposals = pendingQueue();
   const json = stateJson(proposals);
   const last = proposals[proposals.length - 1]!;
-  const referenceJson = JSON.stringify({ type: 'bench', items: proposals.map((p) => ({ title: p.title, text: p.kind === 'edit' ? p.diff : p.kind === 'command' ? p.commandLine : '' })) });
+  const referenceJson = JSON.stringify({
+    type: 'bench',
+    items: proposals.map((p) => ({ title: p.title, text: p.kind === 'edit' ? p.diff : p.kind === 'command' ? p.commandLine : '' })),
+  });
   const warden: number[] = [];
   const reference: number[] = [];
   for (let run = 0; run < QUEUE_RUNS; run++) {

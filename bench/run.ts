@@ -46,7 +46,10 @@ async function main(): Promise<void> {
   const dir = path.join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), figures: figures.map((f) => ({ ...f, ratio: ratio(f) })), errors }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ at: new Date().toISOString(), figures: figures.map((f) => ({ ...f, ratio: ratio(f) })), errors }, null, 2)}\n`,
+  );
   console.log(`\nJSON: ${path.relative(process.cwd(), file)}`);
 }
 

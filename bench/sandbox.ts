@@ -44,12 +44,17 @@ const inspectSchema = z.looseObject({
     MemorySwap: z.number(),
     IpcMode: z.string(),
     Tmpfs: z.record(z.string(), z.string()).nullish(),
-    Mounts: z.array(z.looseObject({ Type: z.string(), Source: z.string(), Target: z.string(), ReadOnly: z.boolean().optional() })).nullish(),
+    Mounts: z
+      .array(z.looseObject({ Type: z.string(), Source: z.string(), Target: z.string(), ReadOnly: z.boolean().optional() }))
+      .nullish(),
   }),
 });
 
 /** `docker run` flags equal to the container Warden created; the workspace mount is kept apart (devcontainer.json names it). */
-function flagsOf(inspect: z.infer<typeof inspectSchema>, workspaceFolder: string): { common: string[]; workspaceMount: string; user: string } {
+function flagsOf(
+  inspect: z.infer<typeof inspectSchema>,
+  workspaceFolder: string,
+): { common: string[]; workspaceMount: string; user: string } {
   const h = inspect.HostConfig;
   const common = ['--network', h.NetworkMode, '--ipc', h.IpcMode];
   if (h.ReadonlyRootfs) common.push('--read-only');
@@ -86,7 +91,11 @@ async function devcontainerCli(): Promise<string> {
   if (existsSync(bin)) return bin;
   process.stderr.write(`[bench] installing @devcontainers/cli@${DEVCONTAINER_CLI_VERSION} into ${DEVCONTAINER_CLI_DIR}\n`);
   await fs.mkdir(DEVCONTAINER_CLI_DIR, { recursive: true });
-  await exec('npm', ['install', '--prefix', DEVCONTAINER_CLI_DIR, '--no-audit', '--no-fund', '--no-save', `@devcontainers/cli@${DEVCONTAINER_CLI_VERSION}`], { maxBuffer: 16 * 1024 * 1024 });
+  await exec(
+    'npm',
+    ['install', '--prefix', DEVCONTAINER_CLI_DIR, '--no-audit', '--no-fund', '--no-save', `@devcontainers/cli@${DEVCONTAINER_CLI_VERSION}`],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
   if (!existsSync(bin)) throw new Error(`npm installed @devcontainers/cli but ${bin} is missing`);
   return bin;
 }
@@ -100,13 +109,23 @@ async function devcontainerUp(bin: string, workspace: string, config: string, tm
   const cache = path.join(tmpdir, `devcontainercli-${os.userInfo().username}`);
   await fs.mkdir(cache, { recursive: true });
   await fs.writeFile(path.join(cache, 'control-manifest.json'), '{"disallowedFeatures":[],"featureAdvisories":[]}');
-  const { stdout } = await exec(bin, ['up', '--workspace-folder', workspace, '--config', config, '--log-level', 'info'], { env: { ...process.env, TMPDIR: tmpdir }, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await exec(bin, ['up', '--workspace-folder', workspace, '--config', config, '--log-level', 'info'], {
+    env: { ...process.env, TMPDIR: tmpdir },
+    maxBuffer: 16 * 1024 * 1024,
+  });
   if (!/"outcome":"success"/.test(stdout)) throw new Error(`devcontainer up did not succeed: ${stdout.slice(-500)}`);
 }
 
 async function removeByLabel(docker: Dockerode, label: string): Promise<void> {
   const found = await docker.listContainers({ all: true, filters: { label: [label] } });
-  await Promise.all(found.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    found.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
 }
 
 export async function runSandboxBench(): Promise<BenchFigure[]> {
@@ -119,7 +138,8 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
   await fs.mkdir(path.join(workspace, '.devcontainer'), { recursive: true });
   await fs.mkdir(tmpdir);
   const provider = new DockerSandboxProvider(docker);
-  const start = (workspaceHostPath = workspace, reuse = false): Promise<Sandbox> => provider.start({ workspaceMode: 'readonly', workspaceHostPath, agentsHostPath: root, sessionId: 'bench', reuse });
+  const start = (workspaceHostPath = workspace, reuse = false): Promise<Sandbox> =>
+    provider.start({ workspaceMode: 'readonly', workspaceHostPath, agentsHostPath: root, sessionId: 'bench', reuse });
   const devcontainerLabel = `devcontainer.local_folder=${workspace}`;
   const figures: BenchFigure[] = [];
   try {
@@ -138,12 +158,31 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
     // unless the team policy allows them, so they cannot live in the workspace's file).
     const referenceConfig = path.join(root, 'reference', 'devcontainer.json');
     await fs.mkdir(path.dirname(referenceConfig));
-    await fs.writeFile(referenceConfig, JSON.stringify({
-      ...config,
-      runArgs: flags.common,
-      workspaceMount: flags.workspaceMount.replace(/^type=bind,source=([^,]+),target=([^,]+)/, 'source=$1,target=$2,type=bind'),
-    }, null, 2));
-    const dockerRun = ['run', '--rm', ...flags.common, '--mount', flags.workspaceMount, '--user', flags.user, '--workdir', inspect.Config.WorkingDir, IMAGE, 'true'];
+    await fs.writeFile(
+      referenceConfig,
+      JSON.stringify(
+        {
+          ...config,
+          runArgs: flags.common,
+          workspaceMount: flags.workspaceMount.replace(/^type=bind,source=([^,]+),target=([^,]+)/, 'source=$1,target=$2,type=bind'),
+        },
+        null,
+        2,
+      ),
+    );
+    const dockerRun = [
+      'run',
+      '--rm',
+      ...flags.common,
+      '--mount',
+      flags.workspaceMount,
+      '--user',
+      flags.user,
+      '--workdir',
+      inspect.Config.WorkingDir,
+      IMAGE,
+      'true',
+    ];
 
     let bin: string | undefined;
     let devcontainerProblem = '';
@@ -168,18 +207,56 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
       cold.docker.push(await timed(() => exec('docker', dockerRun)));
       if (bin) {
         const b = bin;
-        cold.devcontainer.push(await timed(async () => {
-          await devcontainerUp(b, workspace, referenceConfig, tmpdir);
-          await removeByLabel(docker, devcontainerLabel);
-        }));
+        cold.devcontainer.push(
+          await timed(async () => {
+            await devcontainerUp(b, workspace, referenceConfig, tmpdir);
+            await removeByLabel(docker, devcontainerLabel);
+          }),
+        );
       }
     }
     const wardenCold = median(cold.warden);
-    figures.push({ figure: 'sandbox cold start + remove', unit: 'ms', warden: wardenCold, reference: median(cold.docker), referenceLabel: 'docker run --rm (same flags)', target: 'ratio <= 3' });
-    if (bin) figures.push({ figure: 'sandbox cold start + remove', unit: 'ms', warden: wardenCold, reference: median(cold.devcontainer), referenceLabel: 'devcontainer up + rm', target: 'ratio <= 1' });
+    figures.push({
+      figure: 'sandbox cold start + remove',
+      unit: 'ms',
+      warden: wardenCold,
+      reference: median(cold.docker),
+      referenceLabel: 'docker run --rm (same flags)',
+      target: 'ratio <= 3',
+    });
+    if (bin)
+      figures.push({
+        figure: 'sandbox cold start + remove',
+        unit: 'ms',
+        warden: wardenCold,
+        reference: median(cold.devcontainer),
+        referenceLabel: 'devcontainer up + rm',
+        target: 'ratio <= 1',
+      });
 
     figures.push(await killSwitchFigure(start, path.join(root, 'kill')));
-    figures.push(...(await warmFigures(docker, (w) => start(w, true), { dockerCreate: ['create', ...flags.common, '--mount', flags.workspaceMount, '--user', flags.user, '--entrypoint', '/bin/sh', IMAGE, '-c', KEEPALIVE], bin, workspace, referenceConfig, tmpdir, devcontainerLabel })));
+    figures.push(
+      ...(await warmFigures(docker, (w) => start(w, true), {
+        dockerCreate: [
+          'create',
+          ...flags.common,
+          '--mount',
+          flags.workspaceMount,
+          '--user',
+          flags.user,
+          '--entrypoint',
+          '/bin/sh',
+          IMAGE,
+          '-c',
+          KEEPALIVE,
+        ],
+        bin,
+        workspace,
+        referenceConfig,
+        tmpdir,
+        devcontainerLabel,
+      })),
+    );
     return figures;
   } finally {
     await removeByLabel(docker, devcontainerLabel);
@@ -196,7 +273,14 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
 async function warmFigures(
   docker: Dockerode,
   start: (workspaceHostPath?: string) => Promise<Sandbox>,
-  ref: { dockerCreate: string[]; bin: string | undefined; workspace: string; referenceConfig: string; tmpdir: string; devcontainerLabel: string },
+  ref: {
+    dockerCreate: string[];
+    bin: string | undefined;
+    workspace: string;
+    referenceConfig: string;
+    tmpdir: string;
+    devcontainerLabel: string;
+  },
 ): Promise<BenchFigure[]> {
   const warm = { warden: [] as number[], docker: [] as number[], devcontainer: [] as number[] };
   // Stop Session keeps the container (stopped); the next session of the workspace restarts it.
@@ -205,7 +289,10 @@ async function warmFigures(
   const again = await start();
   const reused = again.containerId === first.containerId;
   await again.stop({ keep: true });
-  if (!reused) process.stderr.write('[bench] Warden starts a new container for each session (no reuse yet): warm reattach is measured for the references only\n');
+  if (!reused)
+    process.stderr.write(
+      '[bench] Warden starts a new container for each session (no reuse yet): warm reattach is measured for the references only\n',
+    );
 
   const created = (await exec('docker', ref.dockerCreate)).stdout.trim();
   try {
@@ -221,7 +308,11 @@ async function warmFigures(
       warm.docker.push(await timed(() => exec('docker', ['start', created])));
       await exec('docker', ['stop', '-t', '1', created]);
       if (ref.bin) {
-        for (const c of await docker.listContainers({ filters: { label: [ref.devcontainerLabel] } })) await docker.getContainer(c.Id).stop({ t: 1 }).catch(() => undefined);
+        for (const c of await docker.listContainers({ filters: { label: [ref.devcontainerLabel] } }))
+          await docker
+            .getContainer(c.Id)
+            .stop({ t: 1 })
+            .catch(() => undefined);
         const b = ref.bin;
         warm.devcontainer.push(await timed(() => devcontainerUp(b, ref.workspace, ref.referenceConfig, ref.tmpdir)));
       }
@@ -233,8 +324,23 @@ async function warmFigures(
   // Without reuse the Warden column is the cold start: the ratio says how far reuse has to go.
   const wardenWarm = reused ? median(warm.warden) : Number.NaN;
   const label = reused ? 'sandbox warm reattach' : 'sandbox warm reattach (no reuse yet)';
-  figures.push({ figure: label, unit: 'ms', warden: wardenWarm, reference: median(warm.docker), referenceLabel: 'docker start (stopped container)', target: 'ratio <= 3' });
-  if (ref.bin) figures.push({ figure: label, unit: 'ms', warden: wardenWarm, reference: median(warm.devcontainer), referenceLabel: 'devcontainer up (existing container)', target: 'ratio <= 1' });
+  figures.push({
+    figure: label,
+    unit: 'ms',
+    warden: wardenWarm,
+    reference: median(warm.docker),
+    referenceLabel: 'docker start (stopped container)',
+    target: 'ratio <= 3',
+  });
+  if (ref.bin)
+    figures.push({
+      figure: label,
+      unit: 'ms',
+      warden: wardenWarm,
+      reference: median(warm.devcontainer),
+      referenceLabel: 'devcontainer up (existing container)',
+      target: 'ratio <= 1',
+    });
   return figures;
 }
 
@@ -254,7 +360,14 @@ async function killSwitchFigure(start: (workspaceHostPath?: string) => Promise<S
     agent.stderr.resume();
     times.push(await timed(() => (sandbox.kill ? sandbox.kill() : sandbox.stop())));
   }
-  return { figure: 'kill switch (agent ignoring SIGTERM)', unit: 'ms', warden: median(times), reference: null, referenceLabel: '', target: '< 2000 ms' };
+  return {
+    figure: 'kill switch (agent ignoring SIGTERM)',
+    unit: 'ms',
+    warden: median(times),
+    reference: null,
+    referenceLabel: '',
+    target: '< 2000 ms',
+  };
 }
 
 export { runSandboxBench as run };

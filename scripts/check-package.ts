@@ -47,8 +47,27 @@ async function main(): Promise<void> {
 
   await check('the VSIX holds only the bundles, manifest and docs', async () => {
     const { stdout } = await run(vsce, ['ls', '--no-dependencies'], { cwd: root });
-    const files = stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-    for (const required of ['package.json', 'README.md', 'dist/extension.js', 'dist/cli.js', 'dist/agents/demo-agent.mjs', 'dist/agents/egress-bridge.mjs', 'dist/media/review.js', 'dist/media/review.css', 'dist/media/audit.js', 'dist/media/audit.css', 'dist/media/session.js', 'dist/media/session.css', 'dist/media/codicons/codicon.css', 'dist/media/codicons/codicon.ttf', 'dist/policy.schema.json']) {
+    const files = stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    for (const required of [
+      'package.json',
+      'README.md',
+      'dist/extension.js',
+      'dist/cli.js',
+      'dist/agents/demo-agent.mjs',
+      'dist/agents/egress-bridge.mjs',
+      'dist/media/review.js',
+      'dist/media/review.css',
+      'dist/media/audit.js',
+      'dist/media/audit.css',
+      'dist/media/session.js',
+      'dist/media/session.css',
+      'dist/media/codicons/codicon.css',
+      'dist/media/codicons/codicon.ttf',
+      'dist/policy.schema.json',
+    ]) {
       if (!files.includes(required)) throw new Error(`missing ${required}; has ${files.join(', ')}`);
     }
     const unwanted = files.filter((f) => /^(src|test|scripts|node_modules|out|\.ci)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts'));
@@ -78,7 +97,10 @@ async function main(): Promise<void> {
   });
 
   await check('the demo launcher serves VS Code with Warden installed (npm run demo -- --check)', async () => {
-    const { stdout } = await run(path.join(root, 'node_modules', '.bin', 'tsx'), ['scripts/demo.ts', '--check'], { cwd: root, timeout: 300_000 });
+    const { stdout } = await run(path.join(root, 'node_modules', '.bin', 'tsx'), ['scripts/demo.ts', '--check'], {
+      cwd: root,
+      timeout: 300_000,
+    });
     return stdout.trim().split('\n').at(-1);
   });
 

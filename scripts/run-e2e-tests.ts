@@ -49,7 +49,17 @@ async function main(): Promise<void> {
     }
   }
 
-  const mochaArgs = ['--import=tsx', '--reporter', 'spec', '--no-color', '--exit', '--timeout', String(timeoutMs), ...(values.grep ? ['--grep', values.grep] : []), ...specs];
+  const mochaArgs = [
+    '--import=tsx',
+    '--reporter',
+    'spec',
+    '--no-color',
+    '--exit',
+    '--timeout',
+    String(timeoutMs),
+    ...(values.grep ? ['--grep', values.grep] : []),
+    ...specs,
+  ];
   const child = spawn(mocha, mochaArgs, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => {

@@ -25,7 +25,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { RESULTS_ENV, TIMEOUT_ENV, WORKSPACE_ENV, progressLineSchema, testReportSchema, type TestReport, type TestResult } from '../test/extension/results';
+import {
+  RESULTS_ENV,
+  TIMEOUT_ENV,
+  WORKSPACE_ENV,
+  progressLineSchema,
+  testReportSchema,
+  type TestReport,
+  type TestResult,
+} from '../test/extension/results';
 import { cleanupOnProcessEnd, launchChromium, startVSCodeServer, type Chromium, type VSCodeServer } from './vscode/server';
 
 const root = path.resolve(__dirname, '..');
@@ -77,7 +85,9 @@ function readProgress(file: string): { text: string; passed: number; failed: num
     ended.add(result.title);
     if (result.state === 'passed') passed++;
     else failed++;
-    out.push(`  ${result.state === 'passed' ? '✓ pass' : '✗ FAIL'}  ${result.title}${result.error ? `: ${result.error.message.split('\n')[0]}` : ''}`);
+    out.push(
+      `  ${result.state === 'passed' ? '✓ pass' : '✗ FAIL'}  ${result.title}${result.error ? `: ${result.error.message.split('\n')[0]}` : ''}`,
+    );
   }
   if (running && !ended.has(running)) out.push(`  … still running: ${running}`);
   return { text: out.join('\n'), passed, failed };
@@ -125,7 +135,13 @@ function printResult(test: TestResult, mapStack: (stack: string) => string): voi
   if (test.error) {
     const stack = test.error.stack ? trimStack(mapStack(test.error.stack)) : '';
     const detail = stack.includes(test.error.message) ? stack : `${test.error.message}\n${stack}`;
-    console.log(detail.trim().split('\n').map((l) => `        ${l}`).join('\n'));
+    console.log(
+      detail
+        .trim()
+        .split('\n')
+        .map((l) => `        ${l}`)
+        .join('\n'),
+    );
   }
 }
 
@@ -268,7 +284,9 @@ async function main(): Promise<void> {
   const failed = report.tests.length - passed;
   if (report.tests.length === 0) console.log('  ✗ FAIL  no extension tests ran');
   const firstTest = report.firstTestAt !== undefined ? `first test ${seconds(report.firstTestAt - opened)} after opening the window, ` : '';
-  log(`VS Code ${report.vscodeVersion}: ${firstTest}tests took ${seconds(report.finishedAt - report.startedAt)}, total ${seconds(Date.now() - started)}`);
+  log(
+    `VS Code ${report.vscodeVersion}: ${firstTest}tests took ${seconds(report.finishedAt - report.startedAt)}, total ${seconds(Date.now() - started)}`,
+  );
   summary(passed, failed + (report.tests.length === 0 ? 1 : 0));
 }
 

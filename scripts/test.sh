@@ -14,6 +14,9 @@ bash scripts/bootstrap/chromium.sh
 bash scripts/bootstrap/vscode-server.sh
 echo "[test] type-checking" >&2
 npm run --silent typecheck
+echo "[test] linting (typescript-eslint with type information) and checking the format (prettier)" >&2
+npm run --silent lint
+npm run --silent format:check > /dev/null || { echo "[test] some files are not formatted: run \`npm run format\`" >&2; npm run --silent format:check >&2 || true; exit 1; }
 echo "[test] building" >&2
 node esbuild.js --tests
 status=0

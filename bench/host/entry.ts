@@ -29,7 +29,7 @@ export async function run(): Promise<void> {
     const results: HostBenchResults = { activation: await activation(), memory: await memoryGrowth() };
     if (file) writeFileSync(file, JSON.stringify(results));
   } catch (error) {
-    if (file) writeFileSync(file, JSON.stringify({ error: error instanceof Error ? error.stack ?? error.message : String(error) }));
+    if (file) writeFileSync(file, JSON.stringify({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
     throw error;
   }
 }

@@ -58,7 +58,16 @@ function timeText(iso: string): HTMLTimeElement {
   const t = el('time');
   t.dateTime = iso;
   const date = new Date(iso);
-  t.textContent = Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  t.textContent = Number.isNaN(date.getTime())
+    ? iso
+    : date.toLocaleString(undefined, {
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      });
   t.title = iso;
   return t;
 }
@@ -71,7 +80,10 @@ app.removeAttribute('aria-busy');
 
 const header = el('header', 'page-header');
 const heading = el('div', 'page-heading');
-heading.append(el('h1', undefined, 'Audit log'), el('p', 'subtitle', 'Every instruction, proposal, decision and result, hash-chained in .warden/audit/.'));
+heading.append(
+  el('h1', undefined, 'Audit log'),
+  el('p', 'subtitle', 'Every instruction, proposal, decision and result, hash-chained in .warden/audit/.'),
+);
 const actions = el('div', 'header-actions');
 const otlpButton = button('Send to OpenTelemetry', () => post({ type: 'export', format: 'otlp' }));
 otlpButton.id = 'export-otlp';
@@ -162,12 +174,16 @@ grid.append(
   labelled('From', controls.since, 'filter-since'),
   labelled('To', controls.until, 'filter-until'),
 );
-const clear = button('Clear filters', () => {
-  filters = {};
-  saveUi();
-  syncControls();
-  post({ type: 'query', filters });
-}, 'link-button');
+const clear = button(
+  'Clear filters',
+  () => {
+    filters = {};
+    saveUi();
+    syncControls();
+    post({ type: 'query', filters });
+  },
+  'link-button',
+);
 clear.id = 'clear-filters';
 form.append(searchWrap, grid, clear);
 
@@ -217,13 +233,31 @@ let lastState: AuditStateMessage | undefined;
 function syncControls(): void {
   const state = lastState;
   const pairs = (values: string[]): Array<[string, string]> => values.map((v) => [v, v]);
-  fillSelect(controls.sessionId, (state?.sessions ?? []).map((s) => [s.sessionId, `${s.sessionId.slice(0, 8)} · ${new Date(s.start).toLocaleString()}`]), filters.sessionId);
+  fillSelect(
+    controls.sessionId,
+    (state?.sessions ?? []).map((s) => [s.sessionId, `${s.sessionId.slice(0, 8)} · ${new Date(s.start).toLocaleString()}`]),
+    filters.sessionId,
+  );
   fillSelect(controls.agent, pairs(state?.facets.agents ?? []), filters.agent);
-  fillSelect(controls.decision, [['approved', 'Approved'], ['rejected', 'Rejected'], ['automatic', 'Automatic (policy)'], ['human', 'By a person']], filters.decision);
+  fillSelect(
+    controls.decision,
+    [
+      ['approved', 'Approved'],
+      ['rejected', 'Rejected'],
+      ['automatic', 'Automatic (policy)'],
+      ['human', 'By a person'],
+    ],
+    filters.decision,
+  );
   fillSelect(controls.kind, pairs(state?.facets.kinds ?? []), filters.kind);
   fillSelect(controls.type, pairs(state?.facets.types ?? []), filters.type);
   fillSelect(controls.reviewer, pairs(state?.facets.reviewers ?? []), filters.reviewer);
-  for (const [name, control] of [['path', controls.path], ['since', controls.since], ['until', controls.until], ['text', search]] as const) {
+  for (const [name, control] of [
+    ['path', controls.path],
+    ['since', controls.since],
+    ['until', controls.until],
+    ['text', search],
+  ] as const) {
     if (document.activeElement !== control) control.value = filters[name] ?? '';
   }
 }
@@ -236,7 +270,13 @@ function renderVerify(v: VerifyStatusView): void {
   const title = el('div', 'verify-title');
   const icon = el('span', 'verify-icon', v.ok && v.anchors.ok ? '✔' : '✘');
   icon.setAttribute('aria-hidden', 'true');
-  const headline = v.ok ? (v.entries === 0 ? 'Empty log' : v.anchors.ok ? 'Chain intact' : 'Chain intact, but a git anchor does not match') : 'Chain broken';
+  const headline = v.ok
+    ? v.entries === 0
+      ? 'Empty log'
+      : v.anchors.ok
+        ? 'Chain intact'
+        : 'Chain intact, but a git anchor does not match'
+    : 'Chain broken';
   title.append(icon, el('strong', undefined, headline));
   const message = el('p', 'verify-message', v.message);
   message.id = 'verify-message';
@@ -246,7 +286,10 @@ function renderVerify(v: VerifyStatusView): void {
   meta.append('Checked ', timeText(v.checkedAt), head);
   const buttons = el('div', 'verify-actions');
   buttons.appendChild(button('Verify again', () => post({ type: 'verify' })));
-  if (v.firstBreak) buttons.appendChild(button(`Open ${v.firstBreak.file.split('/').pop() ?? 'segment'}:${v.firstBreak.line}`, () => post({ type: 'openBreak' })));
+  if (v.firstBreak)
+    buttons.appendChild(
+      button(`Open ${v.firstBreak.file.split('/').pop() ?? 'segment'}:${v.firstBreak.line}`, () => post({ type: 'openBreak' })),
+    );
   if (v.repairable) {
     const repair = button('Repair torn last line…', () => post({ type: 'repair' }), 'button primary');
     repair.id = 'repair';
@@ -270,7 +313,11 @@ function renderSessions(sessions: AuditSessionView[]): void {
         renderSessions(sessions);
       });
       const line1 = el('span', 'session-line');
-      line1.append(timeText(s.start), el('span', 'session-agent', s.agent ?? 'unknown agent'), el('code', 'session-id', s.sessionId.slice(0, 8)));
+      line1.append(
+        timeText(s.start),
+        el('span', 'session-agent', s.agent ?? 'unknown agent'),
+        el('code', 'session-id', s.sessionId.slice(0, 8)),
+      );
       const line2 = el('span', 'session-instruction', s.instruction ?? '(no instruction recorded)');
       const stats = el('span', 'session-stats');
       const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -306,9 +353,18 @@ function renderEntry(row: AuditRowView): HTMLLIElement {
   head.appendChild(el('span', 'actor', `${row.actorKind}: ${row.actorName ?? row.actorId}`));
   const summary = el('p', 'summary', row.summary);
   const meta = el('p', 'entry-meta muted');
-  meta.append(`session ${row.sessionId.slice(0, 8)}`, row.agent ? ` · agent ${row.agent}` : '', row.path ? ` · ${row.path}` : '', row.reviewer ? ` · by ${row.reviewer}` : '', row.ruleId && row.reviewer !== `policy rule ${row.ruleId}` ? ` · rule ${row.ruleId}` : '');
+  meta.append(
+    `session ${row.sessionId.slice(0, 8)}`,
+    row.agent ? ` · agent ${row.agent}` : '',
+    row.path ? ` · ${row.path}` : '',
+    row.reviewer ? ` · by ${row.reviewer}` : '',
+    row.ruleId && row.reviewer !== `policy rule ${row.ruleId}` ? ` · rule ${row.ruleId}` : '',
+  );
   const bar = el('div', 'entry-actions');
-  if (row.hasDiff) bar.appendChild(button('Open Diff', () => post({ type: 'openDiff', seq: row.seq }), 'button secondary', `Open the diff of entry ${row.seq}`));
+  if (row.hasDiff)
+    bar.appendChild(
+      button('Open Diff', () => post({ type: 'openDiff', seq: row.seq }), 'button secondary', `Open the diff of entry ${row.seq}`),
+    );
   const details = el('details', 'entry-detail');
   details.open = expanded.has(row.seq);
   details.addEventListener('toggle', () => (details.open ? expanded.add(row.seq) : expanded.delete(row.seq)));
@@ -341,7 +397,10 @@ function render(state: AuditStateMessage): void {
 function notice(text: string, tone: 'info' | 'error'): void {
   const box = el('div', `callout ${tone}`);
   box.setAttribute('role', tone === 'error' ? 'alert' : 'status');
-  box.append(el('span', undefined, text), button('Dismiss', () => box.remove(), 'link-button'));
+  box.append(
+    el('span', undefined, text),
+    button('Dismiss', () => box.remove(), 'link-button'),
+  );
   notices.prepend(box);
   while (notices.childElementCount > 3) notices.lastElementChild?.remove();
 }

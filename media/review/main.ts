@@ -48,7 +48,17 @@ const PersistedUi = z.object({
   /** Cards whose long diff the reviewer asked to see in full. */
   fullDiff: z.array(z.string()).catch([]),
   /** Unfinished edits of a proposal's content or command line: hiding the panel loses none of them. */
-  drafts: z.array(z.tuple([z.string(), z.discriminatedUnion('kind', [z.object({ kind: z.literal('text'), newHash: z.string(), text: z.string() }), z.object({ kind: z.literal('command'), text: z.string() })])])).catch([]),
+  drafts: z
+    .array(
+      z.tuple([
+        z.string(),
+        z.discriminatedUnion('kind', [
+          z.object({ kind: z.literal('text'), newHash: z.string(), text: z.string() }),
+          z.object({ kind: z.literal('command'), text: z.string() }),
+        ]),
+      ]),
+    )
+    .catch([]),
 });
 
 type Draft = { kind: 'text'; newHash: string; text: string } | { kind: 'command'; text: string };
@@ -58,11 +68,22 @@ const ui = loadUi();
 function loadUi(): { scrollY: number; open: Map<string, boolean>; fullDiff: Set<string>; drafts: Map<string, Draft> } {
   const parsed = PersistedUi.safeParse(vscode.getState());
   if (!parsed.success) return { scrollY: 0, open: new Map(), fullDiff: new Set(), drafts: new Map() };
-  return { scrollY: parsed.data.scrollY, open: new Map(parsed.data.open), fullDiff: new Set(parsed.data.fullDiff), drafts: new Map(parsed.data.drafts) };
+  return {
+    scrollY: parsed.data.scrollY,
+    open: new Map(parsed.data.open),
+    fullDiff: new Set(parsed.data.fullDiff),
+    drafts: new Map(parsed.data.drafts),
+  };
 }
 
 function saveUi(): void {
-  vscode.setState({ version: 1, scrollY: Math.round(window.scrollY), open: [...ui.open], fullDiff: [...ui.fullDiff], drafts: [...ui.drafts] });
+  vscode.setState({
+    version: 1,
+    scrollY: Math.round(window.scrollY),
+    open: [...ui.open],
+    fullDiff: [...ui.fullDiff],
+    drafts: [...ui.drafts],
+  });
 }
 
 let draftSaveTimer: number | undefined;
@@ -116,7 +137,11 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, t
   return element;
 }
 
-function button(label: string, action: string, options: { proposalId?: string; className?: string; ariaLabel?: string; disabled?: boolean } = {}): HTMLButtonElement {
+function button(
+  label: string,
+  action: string,
+  options: { proposalId?: string; className?: string; ariaLabel?: string; disabled?: boolean } = {},
+): HTMLButtonElement {
   const b = el('button', options.className ?? 'button secondary', label);
   b.type = 'button';
   b.dataset.action = action;
@@ -183,7 +208,12 @@ function appendText(parent: Node, text: string, check?: TextCheck): void {
   if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
 }
 
-function textElement<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text: string, check?: TextCheck): HTMLElementTagNameMap[K] {
+function textElement<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  text: string,
+  check?: TextCheck,
+): HTMLElementTagNameMap[K] {
   const element = el(tag, className);
   appendText(element, text, check);
   return element;
@@ -374,8 +404,20 @@ function diffView(proposalId: string, path: string, diff: ParsedDiff, check: Tex
     // Hidden lines are still checked for invisible characters, so the warning is complete.
     for (const row of body.slice(visible.length)) appendText(document.createDocumentFragment(), row.text, check);
     const more = el('div', 'diff-more');
-    more.appendChild(el('span', undefined, `${body.length - visible.length} more lines not shown${hunks ? ' (their hunks are decided after you show them)' : ''}. `));
-    more.appendChild(button('Show all lines', 'showFullDiff', { proposalId, className: 'link-button', ariaLabel: `Show all lines of the diff of ${path}` }));
+    more.appendChild(
+      el(
+        'span',
+        undefined,
+        `${body.length - visible.length} more lines not shown${hunks ? ' (their hunks are decided after you show them)' : ''}. `,
+      ),
+    );
+    more.appendChild(
+      button('Show all lines', 'showFullDiff', {
+        proposalId,
+        className: 'link-button',
+        ariaLabel: `Show all lines of the diff of ${path}`,
+      }),
+    );
     wrapper.appendChild(more);
   }
   return wrapper;
@@ -398,13 +440,26 @@ function hunkBody(index: number, header: string, check: TextCheck, hunks: HunkCo
     tbody.dataset.proposalId = hunks.proposalId;
     tbody.tabIndex = -1;
     tbody.setAttribute('role', 'group');
-    tbody.setAttribute('aria-label', `${name[0]?.toUpperCase()}${name.slice(1)} of ${hunks.title}${choice ? `, ${choice === 'approve' ? 'accepted' : 'rejected'}` : ''}`);
+    tbody.setAttribute(
+      'aria-label',
+      `${name[0]?.toUpperCase()}${name.slice(1)} of ${hunks.title}${choice ? `, ${choice === 'approve' ? 'accepted' : 'rejected'}` : ''}`,
+    );
     if (choice) tbody.dataset.choice = choice;
     const sending = busyHunks.has(`${hunks.proposalId}#${id}`);
     const controls = el('span', 'hunk-actions');
     if (choice) controls.appendChild(el('span', `hunk-choice ${choice}`, choice === 'approve' ? 'Accepted' : 'Rejected'));
-    const accept = button('Accept hunk', 'hunkApprove', { proposalId: hunks.proposalId, className: `button small ${choice === 'approve' ? 'primary' : 'secondary'}`, ariaLabel: `Accept ${name}`, disabled: sending });
-    const reject = button('Reject hunk', 'hunkReject', { proposalId: hunks.proposalId, className: 'button small secondary', ariaLabel: `Reject ${name}`, disabled: sending });
+    const accept = button('Accept hunk', 'hunkApprove', {
+      proposalId: hunks.proposalId,
+      className: `button small ${choice === 'approve' ? 'primary' : 'secondary'}`,
+      ariaLabel: `Accept ${name}`,
+      disabled: sending,
+    });
+    const reject = button('Reject hunk', 'hunkReject', {
+      proposalId: hunks.proposalId,
+      className: 'button small secondary',
+      ariaLabel: `Reject ${name}`,
+      disabled: sending,
+    });
     accept.dataset.hunkId = id;
     reject.dataset.hunkId = id;
     accept.setAttribute('aria-pressed', String(choice === 'approve'));
@@ -467,7 +522,12 @@ function field(label: string, ...content: Array<Node | string>): HTMLElement {
 
 // ---------------------------------------------------------------- cards
 
-const KIND_LABELS: Record<ProposalView['kind'], string> = { edit: 'Edit', command: 'Command', permission: 'Permission', question: 'Needs your input' };
+const KIND_LABELS: Record<ProposalView['kind'], string> = {
+  edit: 'Edit',
+  command: 'Command',
+  permission: 'Permission',
+  question: 'Needs your input',
+};
 
 function stateLabel(proposal: ProposalView): string {
   switch (proposal.state) {
@@ -694,7 +754,10 @@ function fillBody(body: HTMLElement, proposal: ProposalView, labels: RiskLabel[]
     case 'question':
       body.appendChild(field('Question', textElement('span', 'question', proposal.question, check)));
       if (proposal.answer !== undefined) body.appendChild(field('Answer', textElement('span', 'answer', proposal.answer, check)));
-      else if (proposal.state === 'pending') body.appendChild(el('p', 'muted', 'Answer it in the Warden Session view (or with "Warden: Answer Agent Question"); Reject declines to answer.'));
+      else if (proposal.state === 'pending')
+        body.appendChild(
+          el('p', 'muted', 'Answer it in the Warden Session view (or with "Warden: Answer Agent Question"); Reject declines to answer.'),
+        );
       break;
   }
   renderOutcome(body, proposal, check);
@@ -724,7 +787,13 @@ function renderEdit(body: HTMLElement, proposal: EditProposalView, check: TextCh
   body.append(fileHeader(proposal.path, diff, check), diffView(proposal.id, proposal.path, diff, check, hunks));
   if (hunks) {
     const chosen = Object.keys(hunks.choices).length;
-    body.appendChild(el('p', 'hint hunk-hint', `${chosen} of ${hunks.count} hunks chosen. Decide each hunk, or the whole edit below; nothing is written until every hunk has a choice.`));
+    body.appendChild(
+      el(
+        'p',
+        'hint hunk-hint',
+        `${chosen} of ${hunks.count} hunks chosen. Decide each hunk, or the whole edit below; nothing is written until every hunk has a choice.`,
+      ),
+    );
   }
 }
 
@@ -734,7 +803,13 @@ function draftEditor(proposal: ProposalView, draft: Draft): HTMLElement {
   const sending = busy.get(proposal.id);
   const isCommand = draft.kind === 'command';
   const id = `draft-${nextDomId++}`;
-  const label = el('label', 'draft-label', isCommand ? 'Command line to run instead (the policy checks it again):' : 'Content to write instead (what you accept is what gets written and audited):');
+  const label = el(
+    'label',
+    'draft-label',
+    isCommand
+      ? 'Command line to run instead (the policy checks it again):'
+      : 'Content to write instead (what you accept is what gets written and audited):',
+  );
   label.htmlFor = id;
   const area = el('textarea', isCommand ? 'edit-command' : 'edit-text');
   area.id = id;
@@ -743,17 +818,32 @@ function draftEditor(proposal: ProposalView, draft: Draft): HTMLElement {
   area.value = draft.text;
   area.rows = isCommand ? 2 : Math.min(30, Math.max(6, draft.text.split('\n').length + 1));
   area.setAttribute('aria-describedby', `${id}-hint`);
-  const hint = el('p', 'hint', isCommand ? 'The agent is told that the command it asked for was edited.' : 'The agent is told that you edited its change, and to read the file again.');
+  const hint = el(
+    'p',
+    'hint',
+    isCommand
+      ? 'The agent is told that the command it asked for was edited.'
+      : 'The agent is told that you edited its change, and to read the file again.',
+  );
   hint.id = `${id}-hint`;
   const bar = el('div', 'actions');
   bar.append(
-    button(sending ? (isCommand ? 'Running…' : 'Accepting…') : isCommand ? 'Run edited command' : 'Accept edited', isCommand ? 'runEditedCommand' : 'acceptEdited', {
+    button(
+      sending ? (isCommand ? 'Running…' : 'Accepting…') : isCommand ? 'Run edited command' : 'Accept edited',
+      isCommand ? 'runEditedCommand' : 'acceptEdited',
+      {
+        proposalId: proposal.id,
+        className: 'button primary',
+        ariaLabel: `${isCommand ? 'Run the edited command' : 'Accept your edited content'}: ${proposal.title}`,
+        disabled: sending !== undefined,
+      },
+    ),
+    button('Cancel', 'cancelEdit', {
       proposalId: proposal.id,
-      className: 'button primary',
-      ariaLabel: `${isCommand ? 'Run the edited command' : 'Accept your edited content'}: ${proposal.title}`,
+      className: 'button secondary',
+      ariaLabel: `Cancel editing: ${proposal.title}`,
       disabled: sending !== undefined,
     }),
-    button('Cancel', 'cancelEdit', { proposalId: proposal.id, className: 'button secondary', ariaLabel: `Cancel editing: ${proposal.title}`, disabled: sending !== undefined }),
   );
   box.append(label, area, hint, bar);
   return box;
@@ -791,7 +881,8 @@ function renderPermission(body: HTMLElement, proposal: Extract<ProposalView, { k
     const diff = parseUnifiedDiff(proposal.edit.diff);
     body.append(fileHeader(proposal.edit.path, diff, check), diffView(proposal.id, proposal.edit.path, diff, check));
   }
-  if (proposal.commandLine !== undefined) body.appendChild(commandBlock(proposal.commandLine, check, `Command line: ${proposal.commandLine}`));
+  if (proposal.commandLine !== undefined)
+    body.appendChild(commandBlock(proposal.commandLine, check, `Command line: ${proposal.commandLine}`));
   if (proposal.options.length > 0) {
     const options = el('span', 'options');
     for (const option of proposal.options) {
@@ -867,17 +958,33 @@ function actions(proposal: ProposalView): HTMLElement {
   );
   if (canEditText(proposal)) {
     const waiting = awaitingContent.has(proposal.id);
-    const edit = button(waiting ? 'Opening…' : 'Edit…', 'edit', { proposalId: proposal.id, className: 'button secondary', ariaLabel: `Edit before accepting: ${proposal.title}`, disabled: sending !== undefined || waiting });
+    const edit = button(waiting ? 'Opening…' : 'Edit…', 'edit', {
+      proposalId: proposal.id,
+      className: 'button secondary',
+      ariaLabel: `Edit before accepting: ${proposal.title}`,
+      disabled: sending !== undefined || waiting,
+    });
     edit.setAttribute('aria-keyshortcuts', 'E');
     bar.appendChild(edit);
   }
   if (commandIsEditable(proposal)) {
-    const edit = button('Edit command…', 'editCommand', { proposalId: proposal.id, className: 'button secondary', ariaLabel: `Edit the command before running it: ${proposal.title}`, disabled: sending !== undefined });
+    const edit = button('Edit command…', 'editCommand', {
+      proposalId: proposal.id,
+      className: 'button secondary',
+      ariaLabel: `Edit the command before running it: ${proposal.title}`,
+      disabled: sending !== undefined,
+    });
     edit.setAttribute('aria-keyshortcuts', 'E');
     bar.appendChild(edit);
   }
   if (hasEdit(proposal)) {
-    bar.appendChild(button('Open Diff', 'openDiff', { proposalId: proposal.id, className: 'button secondary', ariaLabel: `Open diff: ${proposal.title}` }));
+    bar.appendChild(
+      button('Open Diff', 'openDiff', {
+        proposalId: proposal.id,
+        className: 'button secondary',
+        ariaLabel: `Open diff: ${proposal.title}`,
+      }),
+    );
   }
   return bar;
 }
@@ -910,7 +1017,10 @@ function buildShell(): Shell {
 
   const header = el('header', 'page-header');
   const heading = el('div', 'page-heading');
-  heading.append(el('h1', undefined, 'Agent proposals'), el('p', 'subtitle', 'Nothing the agent proposes changes your workspace or runs until you accept it.'));
+  heading.append(
+    el('h1', undefined, 'Agent proposals'),
+    el('p', 'subtitle', 'Nothing the agent proposes changes your workspace or runs until you accept it.'),
+  );
   const summary = el('div', 'summary');
   header.append(heading, summary);
 
@@ -922,7 +1032,11 @@ function buildShell(): Shell {
   empty.append(
     emptyIcon,
     el('h2', undefined, 'No proposals yet…'),
-    el('p', undefined, 'When the agent wants to edit a file, run a command or use a tool, the request appears here for you to accept or reject.'),
+    el(
+      'p',
+      undefined,
+      'When the agent wants to edit a file, run a command or use a tool, the request appears here for you to accept or reject.',
+    ),
     el('p', 'hint', 'Keys while this panel has focus: j / k next and previous, a accept, r reject, e edit.'),
   );
   const loadingBox = el('section', 'loading');
@@ -946,7 +1060,10 @@ function buildShell(): Shell {
   pending.list.className = 'session-groups';
   const pendingNone = el('p', 'none', 'Nothing is waiting for your review.');
   pending.section.insertBefore(pendingNone, pending.list);
-  const rejectAll = button('Reject all…', 'rejectAll', { className: 'button secondary small', ariaLabel: 'Reject every proposal waiting for review' });
+  const rejectAll = button('Reject all…', 'rejectAll', {
+    className: 'button secondary small',
+    ariaLabel: 'Reject every proposal waiting for review',
+  });
   pending.section.querySelector('.group-heading')?.appendChild(rejectAll);
   const history = section('history', 'History', 'Newest first.');
 
@@ -1051,7 +1168,12 @@ function fileOf(proposal: ProposalView): string {
   return '';
 }
 
-const OTHER_GROUPS: Record<ProposalView['kind'], string> = { edit: 'Files', command: 'Commands', permission: 'Tool requests', question: 'Questions' };
+const OTHER_GROUPS: Record<ProposalView['kind'], string> = {
+  edit: 'Files',
+  command: 'Commands',
+  permission: 'Tool requests',
+  question: 'Questions',
+};
 
 /** Pending proposals by session, then file (commands, tool requests and questions in their own groups), in asking order. */
 function groupPending(pending: ProposalView[]): SessionGroupData[] {
@@ -1062,7 +1184,11 @@ function groupPending(pending: ProposalView[]): SessionGroupData[] {
     const file = fileOf(proposal);
     const key = file === '' ? `:${proposal.kind}` : `f:${file}`;
     let group = files.get(key);
-    if (!group) files.set(key, (group = { key: `${proposal.sessionId}|${key}`, file, label: file === '' ? OTHER_GROUPS[proposal.kind] : file, proposals: [] }));
+    if (!group)
+      files.set(
+        key,
+        (group = { key: `${proposal.sessionId}|${key}`, file, label: file === '' ? OTHER_GROUPS[proposal.kind] : file, proposals: [] }),
+      );
     group.proposals.push(proposal);
   }
   return [...sessions].map(([sessionId, files]) => ({ sessionId, files: [...files.values()] }));
@@ -1112,7 +1238,10 @@ function sessionGroup(session: SessionGroupData, itemFor: (proposal: ProposalVie
     node.heading.title = `Session ${session.sessionId}`;
     (node.item.firstElementChild as HTMLElement).dataset.session = session.sessionId;
   }
-  placeChildren(node.list, session.files.map((file) => fileGroup(file, itemFor)));
+  placeChildren(
+    node.list,
+    session.files.map((file) => fileGroup(file, itemFor)),
+  );
   return node.item;
 }
 
@@ -1162,7 +1291,9 @@ function render(): void {
   eagerBodies = EAGER_BODIES;
   const pending = proposals.filter((p) => p.state === 'pending').sort(byCreated);
   const history = proposals.filter((p) => p.state !== 'pending').sort((a, b) => byCreated(b, a));
-  const previousPendingIds = [...shell.pendingList.querySelectorAll<HTMLElement>('article[data-proposal-id]')].map((c) => c.dataset.proposalId ?? '');
+  const previousPendingIds = [...shell.pendingList.querySelectorAll<HTMLElement>('article[data-proposal-id]')].map(
+    (c) => c.dataset.proposalId ?? '',
+  );
   const focus = captureFocus(previousPendingIds);
 
   const present = new Set(proposals.map((p) => p.id));
@@ -1176,7 +1307,10 @@ function render(): void {
     return item;
   };
   const groups = groupPending(pending);
-  placeChildren(shell.pendingList, groups.map((session) => sessionGroup(session, itemFor)));
+  placeChildren(
+    shell.pendingList,
+    groups.map((session) => sessionGroup(session, itemFor)),
+  );
   const usedGroups = new Set(groups.flatMap((g) => [`s|${g.sessionId}`, ...g.files.map((f) => f.key)]));
   for (const key of [...groupNodes.keys()]) if (!usedGroups.has(key)) groupNodes.delete(key);
   placeChildren(shell.historyList, history.map(itemFor));
@@ -1209,7 +1343,10 @@ function render(): void {
     }),
   );
 
-  restoreFocus(focus, pending.map((p) => p.id));
+  restoreFocus(
+    focus,
+    pending.map((p) => p.id),
+  );
   markSelected();
   if (!restoredScroll) {
     restoredScroll = true;
@@ -1491,7 +1628,8 @@ app.addEventListener('click', (event) => {
       return;
     case 'hunkApprove':
     case 'hunkReject':
-      if (proposalId !== undefined && target.dataset.hunkId !== undefined) chooseHunk(proposalId, target.dataset.hunkId, target.dataset.action === 'hunkApprove' ? 'approve' : 'reject');
+      if (proposalId !== undefined && target.dataset.hunkId !== undefined)
+        chooseHunk(proposalId, target.dataset.hunkId, target.dataset.action === 'hunkApprove' ? 'approve' : 'reject');
       return;
     case 'edit':
     case 'editCommand': {
@@ -1517,7 +1655,12 @@ app.addEventListener('click', (event) => {
       const group = groupPending((proposals ?? []).filter((p) => p.state === 'pending'))
         .flatMap((g) => g.files)
         .find((g) => g.key === key);
-      if (group) decideMany(group.proposals, target.dataset.action === 'acceptFile' ? 'approve' : 'reject', group.file === '' ? `every ${group.label.toLowerCase()} proposal` : `every proposal in ${group.file}`);
+      if (group)
+        decideMany(
+          group.proposals,
+          target.dataset.action === 'acceptFile' ? 'approve' : 'reject',
+          group.file === '' ? `every ${group.label.toLowerCase()} proposal` : `every proposal in ${group.file}`,
+        );
       return;
     }
     case 'rejectAll': {
@@ -1576,7 +1719,9 @@ app.addEventListener('input', (event) => {
 
 /** While the reviewer types, the single-key keybindings (a, r, j...) must not act. */
 function isTextField(target: EventTarget | null): boolean {
-  return target instanceof HTMLTextAreaElement || (target instanceof HTMLInputElement && target.type !== 'checkbox' && target.type !== 'button');
+  return (
+    target instanceof HTMLTextAreaElement || (target instanceof HTMLInputElement && target.type !== 'checkbox' && target.type !== 'button')
+  );
 }
 let textFocus = false;
 function setTextFocus(editing: boolean): void {

@@ -4,7 +4,13 @@
  * the page as text (textContent), never as HTML. Messages are validated with the shared zod
  * contract; an invalid one is dropped.
  */
-import { parseSessionExtensionMessage, type FeedEntryView, type QuestionView, type SessionExtensionMessage, type SessionWebviewMessage } from '../../src/shared/sessionProtocol';
+import {
+  parseSessionExtensionMessage,
+  type FeedEntryView,
+  type QuestionView,
+  type SessionExtensionMessage,
+  type SessionWebviewMessage,
+} from '../../src/shared/sessionProtocol';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -55,7 +61,11 @@ function render(message: SessionExtensionMessage): void {
     app.appendChild(header);
   } else {
     header.append(el('h1', undefined, session.agent));
-    const meta = el('p', 'muted', `${session.protocol} · ${session.state}${session.agentSessionId ? ` · agent session ${session.agentSessionId}` : ''}`);
+    const meta = el(
+      'p',
+      'muted',
+      `${session.protocol} · ${session.state}${session.agentSessionId ? ` · agent session ${session.agentSessionId}` : ''}`,
+    );
     header.appendChild(meta);
     if (session.pendingReviews > 0) {
       const review = el('button', 'link', `${session.pendingReviews} waiting for review`);
@@ -136,7 +146,11 @@ function entryNode(entry: FeedEntryView): HTMLElement {
     }
     case 'tool-call': {
       const head = el('div', 'tool-head');
-      head.append(el('span', `badge kind-${entry.kind}`, entry.kind), el('span', 'tool-title', entry.title), el('span', `status status-${entry.status}`, entry.status));
+      head.append(
+        el('span', `badge kind-${entry.kind}`, entry.kind),
+        el('span', 'tool-title', entry.title),
+        el('span', `status status-${entry.status}`, entry.status),
+      );
       item.appendChild(head);
       if (entry.locations?.length) item.appendChild(el('div', 'muted', entry.locations.join(', ')));
       for (const c of entry.content ?? []) {
@@ -149,7 +163,14 @@ function entryNode(entry: FeedEntryView): HTMLElement {
     case 'plan': {
       item.appendChild(el('h2', undefined, 'Plan'));
       const list = el('ul', 'plan');
-      for (const step of entry.entries) list.appendChild(el('li', `step step-${step.status}`, `${step.status === 'completed' ? '✓' : step.status === 'in_progress' ? '▶' : '○'} ${step.content}`));
+      for (const step of entry.entries)
+        list.appendChild(
+          el(
+            'li',
+            `step step-${step.status}`,
+            `${step.status === 'completed' ? '✓' : step.status === 'in_progress' ? '▶' : '○'} ${step.content}`,
+          ),
+        );
       item.appendChild(list);
       break;
     }
@@ -175,7 +196,14 @@ function diff(path: string, text: string): HTMLElement {
   box.appendChild(el('div', 'diff-path', path));
   const pre = el('pre');
   for (const line of text.split('\n')) {
-    const cls = line.startsWith('+') && !line.startsWith('+++') ? 'add' : line.startsWith('-') && !line.startsWith('---') ? 'del' : line.startsWith('@@') ? 'hunk' : 'ctx';
+    const cls =
+      line.startsWith('+') && !line.startsWith('+++')
+        ? 'add'
+        : line.startsWith('-') && !line.startsWith('---')
+          ? 'del'
+          : line.startsWith('@@')
+            ? 'hunk'
+            : 'ctx';
     pre.appendChild(el('span', `line ${cls}`, `${line}\n`));
   }
   box.appendChild(pre);

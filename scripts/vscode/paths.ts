@@ -10,7 +10,9 @@ export function vscodeServerPaths(): { cache: string; node: string; serverMain: 
   const serverMain = path.join(cache, `code-server-${version}`, 'node_modules', 'code-server', 'lib', 'vscode', 'out', 'server-main.js');
   for (const required of [node, serverMain]) {
     if (!existsSync(required)) {
-      throw new Error(`${required} is missing: run \`bash scripts/bootstrap/vscode-server.sh\` (or \`npm test\`, which does it) to install the offline VS Code server.`);
+      throw new Error(
+        `${required} is missing: run \`bash scripts/bootstrap/vscode-server.sh\` (or \`npm test\`, which does it) to install the offline VS Code server.`,
+      );
     }
   }
   return { cache, node, serverMain };

@@ -30,7 +30,9 @@ export function writeReviewPanelPage(dir: string): string {
 
 /** Once per page: what a webview gets from VS Code; messages the panel posts land in `window.__posted`. CDP init scripts are not subject to the page's CSP. */
 export async function stubVsCodeApi(page: Page): Promise<void> {
-  await page.addInitScript(`window.__posted = []; window.acquireVsCodeApi = () => ({ postMessage(m) { window.__posted.push(m); }, getState() { return undefined; }, setState() {} });`);
+  await page.addInitScript(
+    `window.__posted = []; window.acquireVsCodeApi = () => ({ postMessage(m) { window.__posted.push(m); }, getState() { return undefined; }, setState() {} });`,
+  );
 }
 
 /**

@@ -219,7 +219,10 @@ function writeSettings(file: string, settings: Record<string, unknown>): void {
 
 function tail(file: string, lines: number): string {
   try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   } catch {
     return '(no server log)';
   }
@@ -230,7 +233,9 @@ export async function startVSCodeServer(options: VSCodeServerOptions = {}): Prom
   // <cache>/code-server-<version>/node_modules/code-server/lib/vscode/out/server-main.js
   const installDir = path.resolve(path.dirname(serverMain), '..', '..', '..', '..', '..');
   if (!existsSync(path.join(installDir, '.installed'))) {
-    throw new Error(`${installDir} has no .installed marker: the VS Code server install is unfinished or failed. Run \`bash scripts/bootstrap/vscode-server.sh\` (or wait for the one running).`);
+    throw new Error(
+      `${installDir} has no .installed marker: the VS Code server install is unfinished or failed. Run \`bash scripts/bootstrap/vscode-server.sh\` (or wait for the one running).`,
+    );
   }
   const root = mkdtempSync(path.join(os.tmpdir(), 'warden-vscode-'));
   const extensionsDir = options.extensionsDir ?? path.join(root, 'extensions');
@@ -249,16 +254,21 @@ export async function startVSCodeServer(options: VSCodeServerOptions = {}): Prom
   const port = options.port ?? (await freePort());
   const args = [
     serverMain,
-    '--host', '127.0.0.1',
-    '--port', String(port),
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
     '--without-connection-token',
     '--accept-server-license-terms',
     '--enable-smoke-test-driver',
     '--disable-telemetry',
     '--disable-experiments',
-    '--extensions-dir', extensionsDir,
-    '--user-data-dir', userDataDir,
-    '--server-data-dir', serverDataDir,
+    '--extensions-dir',
+    extensionsDir,
+    '--user-data-dir',
+    userDataDir,
+    '--server-data-dir',
+    serverDataDir,
   ];
   if (!options.workspaceTrust) args.push('--disable-workspace-trust');
 
@@ -280,7 +290,12 @@ export async function startVSCodeServer(options: VSCodeServerOptions = {}): Prom
     throw new Error(`could not start ${node} ${serverMain}`);
   }
   let exited = false;
-  const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const exitedPromise = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
 
   const forget = cleanupOnProcessEnd(() => {
     const strays = descendantPids(pid);
@@ -352,7 +367,9 @@ export interface ChromiumOptions {
 
 export async function launchChromium(options: ChromiumOptions = {}): Promise<Chromium> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`${CHROMIUM_PATH} is missing: run \`bash scripts/bootstrap/chromium.sh\` (or \`npm test\`, which does it) to install Debian's Chromium.`);
+    throw new Error(
+      `${CHROMIUM_PATH} is missing: run \`bash scripts/bootstrap/chromium.sh\` (or \`npm test\`, which does it) to install Debian's Chromium.`,
+    );
   }
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(path.join(os.tmpdir(), 'warden-chromium-'));

@@ -40,15 +40,25 @@ export async function agentSetupCommand(args: SetupArgs, io: CliIO): Promise<num
     written += step.changes.length;
     io.stdout(`written: ${step.changes.map((c) => c.path).join(', ')}\n`);
   }
-  io.stdout(`\nNext: warden run --preset ${plan.settingPreset === 'custom' ? 'custom --agent demo' : plan.settingPreset}${plan.apiKeyEnv ? ` --secret-env ${plan.apiKeyEnv}=FILE` : ''} --prompt TEXT`);
-  io.stdout(plan.apiKeyEnv ? ` (FILE holds the ${plan.label} API key; in VS Code, "Warden: Set Up Agent…" stores it in secret storage)\n` : '\n');
+  io.stdout(
+    `\nNext: warden run --preset ${plan.settingPreset === 'custom' ? 'custom --agent demo' : plan.settingPreset}${plan.apiKeyEnv ? ` --secret-env ${plan.apiKeyEnv}=FILE` : ''} --prompt TEXT`,
+  );
+  io.stdout(
+    plan.apiKeyEnv ? ` (FILE holds the ${plan.label} API key; in VS Code, "Warden: Set Up Agent…" stores it in secret storage)\n` : '\n',
+  );
   for (const problem of plan.problems) io.stderr(`${problemLine({ ...problem, path: path.join(root, problem.path) })} (left untouched)\n`);
   if (plan.problems.length > 0) {
     const policy = plan.problems.some((p) => p.path === TEAM_POLICY_FILE);
-    throw new CliError(`${plan.problems.length} file${plan.problems.length === 1 ? '' : 's'} could not be changed; fix ${plan.problems.length === 1 ? 'it' : 'them'} and run the setup again`, policy ? EXIT.policy : EXIT.sandbox);
+    throw new CliError(
+      `${plan.problems.length} file${plan.problems.length === 1 ? '' : 's'} could not be changed; fix ${plan.problems.length === 1 ? 'it' : 'them'} and run the setup again`,
+      policy ? EXIT.policy : EXIT.sandbox,
+    );
   }
   if (refused > 0 && !interactive) {
-    throw new CliError(`nothing was written: ${refused} change${refused === 1 ? '' : 's'} shown above need approval; run again with --yes to apply, or on a terminal to be asked`, EXIT.usage);
+    throw new CliError(
+      `nothing was written: ${refused} change${refused === 1 ? '' : 's'} shown above need approval; run again with --yes to apply, or on a terminal to be asked`,
+      EXIT.usage,
+    );
   }
   if (plan.steps.length === 0) io.stdout(`${plan.label} is already set up in ${root}\n`);
   else if (written > 0) io.stdout(`${written} file${written === 1 ? '' : 's'} written; commit them to share the setup with the team\n`);
@@ -58,7 +68,8 @@ export async function agentSetupCommand(args: SetupArgs, io: CliIO): Promise<num
 /** Writes a step's files, each only if it still holds the text the diff was made from. */
 async function writeStep(root: string, step: SetupStep, read: (relative: string) => Promise<string | undefined>): Promise<void> {
   for (const change of step.changes) {
-    if ((await read(change.path)) !== change.before) throw new CliError(`${change.path} changed since the diff was made; nothing of "${step.title}" was written`, EXIT.usage);
+    if ((await read(change.path)) !== change.before)
+      throw new CliError(`${change.path} changed since the diff was made; nothing of "${step.title}" was written`, EXIT.usage);
   }
   for (const change of step.changes) {
     const file = path.join(root, ...change.path.split('/'));

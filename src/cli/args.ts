@@ -21,7 +21,21 @@ export type OnAsk = 'reject' | 'fail';
 export type ParsedCommand =
   | { command: 'help'; text: string }
   | { command: 'version' }
-  | { command: 'run'; workspace: string; agent: string; prompt: string; policy?: string; onAsk: OnAsk; timeoutSeconds?: number; dockerHost?: string; workspaceMode?: 'readonly' | 'copy'; json: boolean; preset?: string; protocol?: 'acp' | 'codex-app-server'; secretEnv?: Array<{ name: string; file: string }> }
+  | {
+      command: 'run';
+      workspace: string;
+      agent: string;
+      prompt: string;
+      policy?: string;
+      onAsk: OnAsk;
+      timeoutSeconds?: number;
+      dockerHost?: string;
+      workspaceMode?: 'readonly' | 'copy';
+      json: boolean;
+      preset?: string;
+      protocol?: 'acp' | 'codex-app-server';
+      secretEnv?: Array<{ name: string; file: string }>;
+    }
   | { command: 'agent setup'; workspace: string; preset: SetupPresetId; yes: boolean }
   | { command: 'audit verify'; workspace: string; json: boolean }
   | { command: 'audit export'; workspace: string; format: 'json' | 'csv'; output?: string }
@@ -36,7 +50,8 @@ const JSON_FLAG = { type: 'boolean' } as const;
 const COMMANDS: CommandSpec[] = [
   {
     name: 'run',
-    usage: 'warden run --workspace DIR --agent CMD --prompt TEXT [--policy FILE] [--on-ask reject|fail] [--timeout SECONDS] [--docker-host URL] [--workspace-mode copy|readonly] [--preset NAME] [--protocol acp|codex-app-server] [--secret-env NAME=FILE]... [--json]',
+    usage:
+      'warden run --workspace DIR --agent CMD --prompt TEXT [--policy FILE] [--on-ask reject|fail] [--timeout SECONDS] [--docker-host URL] [--workspace-mode copy|readonly] [--preset NAME] [--protocol acp|codex-app-server] [--secret-env NAME=FILE]... [--json]',
     summary: 'Run one supervised agent session in the sandbox, with nobody there to answer.',
     details: `Options:
   -w, --workspace DIR     The workspace the agent works on (never writable from the sandbox). Default: the current folder.
@@ -177,7 +192,14 @@ Exits 0 when every example gets the expected decision, 3 when one does not or th
   -h, --help            Show this help.
 
 Prints allow, ask or deny with the rule id and the reason. Exits 0 (3 if the policy is invalid).`,
-    options: { command: { type: 'string' }, write: { type: 'string' }, policy: { type: 'string' }, workspace: WORKSPACE, json: JSON_FLAG, help: HELP },
+    options: {
+      command: { type: 'string' },
+      write: { type: 'string' },
+      policy: { type: 'string' },
+      workspace: WORKSPACE,
+      json: JSON_FLAG,
+      help: HELP,
+    },
     positionals: 0,
   },
 ];
@@ -223,7 +245,10 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (first === '--version' || first === '-V') return { command: 'version' };
   const group = COMMANDS.filter((c) => c.name.startsWith(`${first} `));
   if (group.length > 0 && (second === '--help' || second === '-h')) {
-    return { command: 'help', text: `Usage: warden ${first} <command> [options]\n\n${group.map((c) => `  ${c.usage}\n      ${c.summary}`).join('\n')}\n` };
+    return {
+      command: 'help',
+      text: `Usage: warden ${first} <command> [options]\n\n${group.map((c) => `  ${c.usage}\n      ${c.summary}`).join('\n')}\n`,
+    };
   }
   const { spec, words } = findSpec(argv);
   const rest = argv.slice(words);
@@ -236,7 +261,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const { values, positionals } = parsed;
   if (values.help) return { command: 'help', text: commandHelp(spec.name) };
   if (positionals.length > spec.positionals) {
-    throw new UsageError(`unexpected argument "${positionals[spec.positionals]}" for "warden ${spec.name}" (see "warden ${spec.name} --help")`);
+    throw new UsageError(
+      `unexpected argument "${positionals[spec.positionals]}" for "warden ${spec.name}" (see "warden ${spec.name} --help")`,
+    );
   }
   const str = (key: string): string | undefined => values[key] as string | undefined;
   const workspace = str('workspace') ?? '.';
@@ -244,24 +271,28 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   switch (spec.name) {
     case 'run': {
       const prompt = str('prompt');
-      if (prompt === undefined || prompt.trim() === '') throw new UsageError('missing --prompt TEXT: the instruction for the agent (see "warden run --help")');
+      if (prompt === undefined || prompt.trim() === '')
+        throw new UsageError('missing --prompt TEXT: the instruction for the agent (see "warden run --help")');
       const onAsk = str('on-ask') ?? 'reject';
       if (onAsk !== 'reject' && onAsk !== 'fail') throw new UsageError(`--on-ask must be "reject" or "fail", not "${onAsk}"`);
       const timeout = str('timeout');
       let timeoutSeconds: number | undefined;
       if (timeout !== undefined) {
         timeoutSeconds = Number(timeout);
-        if (!/^\d+(\.\d+)?$/.test(timeout.trim()) || !(timeoutSeconds > 0)) throw new UsageError(`--timeout must be a positive number of seconds, not "${timeout}"`);
+        if (!/^\d+(\.\d+)?$/.test(timeout.trim()) || !(timeoutSeconds > 0))
+          throw new UsageError(`--timeout must be a positive number of seconds, not "${timeout}"`);
       }
       const workspaceMode = str('workspace-mode');
-      if (workspaceMode !== undefined && workspaceMode !== 'copy' && workspaceMode !== 'readonly') throw new UsageError(`--workspace-mode must be "copy" or "readonly", not "${workspaceMode}"`);
+      if (workspaceMode !== undefined && workspaceMode !== 'copy' && workspaceMode !== 'readonly')
+        throw new UsageError(`--workspace-mode must be "copy" or "readonly", not "${workspaceMode}"`);
       const agent = str('agent') ?? '';
       const preset = str('preset');
       if (preset !== undefined && !['custom', 'gemini', 'codex-acp', 'codex-app-server', 'claude', 'opencode'].includes(preset)) {
         throw new UsageError(`--preset must be one of gemini, codex-acp, codex-app-server, claude, opencode, custom; not "${preset}"`);
       }
       const protocol = str('protocol');
-      if (protocol !== undefined && protocol !== 'acp' && protocol !== 'codex-app-server') throw new UsageError(`--protocol must be "acp" or "codex-app-server", not "${protocol}"`);
+      if (protocol !== undefined && protocol !== 'acp' && protocol !== 'codex-app-server')
+        throw new UsageError(`--protocol must be "acp" or "codex-app-server", not "${protocol}"`);
       const secretEnv = ((values['secret-env'] as unknown as string[] | undefined) ?? []).map((spec) => {
         const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(spec);
         if (!match) throw new UsageError(`--secret-env must be NAME=FILE (a variable name and the file holding its value), not "${spec}"`);
@@ -285,7 +316,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     }
     case 'agent setup': {
       const preset = positionals[0];
-      if (preset === undefined) throw new UsageError(`missing PRESET: one of ${SETUP_PRESET_IDS.join(', ')} (see "warden agent setup --help")`);
+      if (preset === undefined)
+        throw new UsageError(`missing PRESET: one of ${SETUP_PRESET_IDS.join(', ')} (see "warden agent setup --help")`);
       const parsedPreset = SetupPresetId.safeParse(preset);
       if (!parsedPreset.success) throw new UsageError(`PRESET must be one of ${SETUP_PRESET_IDS.join(', ')}; not "${preset}"`);
       return { command: 'agent setup', workspace, preset: parsedPreset.data, yes: values.yes === true };
@@ -304,7 +336,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     case 'policy explain': {
       const command = str('command');
       const write = str('write');
-      if ((command === undefined) === (write === undefined)) throw new UsageError('give exactly one of --command TEXT or --write PATH (see "warden policy explain --help")');
+      if ((command === undefined) === (write === undefined))
+        throw new UsageError('give exactly one of --command TEXT or --write PATH (see "warden policy explain --help")');
       return {
         command: 'policy explain',
         workspace,

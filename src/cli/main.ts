@@ -35,7 +35,9 @@ export async function runCli(argv: readonly string[], io: CliIO, deps: RunDeps =
       io.stderr(`warden: ${error.message}\n`);
       return error.exitCode;
     }
-    io.stderr(`warden: internal error: ${errorMessage(error).split('\n')[0]}${io.env.WARDEN_DEBUG ? `\n${(error as Error).stack ?? ''}` : ' (set WARDEN_DEBUG=1 for details)'}\n`);
+    io.stderr(
+      `warden: internal error: ${errorMessage(error).split('\n')[0]}${io.env.WARDEN_DEBUG ? `\n${(error as Error).stack ?? ''}` : ' (set WARDEN_DEBUG=1 for details)'}\n`,
+    );
     return EXIT.internal;
   }
 }

@@ -1,6 +1,15 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { checkExamples, evaluateCommand, evaluatePath, loadPolicyText, mergePolicies, TEAM_POLICY_PATH, type EffectivePolicy, type PolicyProblem } from '../core/policy';
+import {
+  checkExamples,
+  evaluateCommand,
+  evaluatePath,
+  loadPolicyText,
+  mergePolicies,
+  TEAM_POLICY_PATH,
+  type EffectivePolicy,
+  type PolicyProblem,
+} from '../core/policy';
 import type { ParsedCommand } from './args';
 import { CliError, EXIT } from './exitCodes';
 import { workspaceDir, type CliIO } from './io';
@@ -20,7 +29,10 @@ interface LoadedPolicyFile {
 
 /** Loads one policy file with the policy core's loader; a missing file is a policy failure. */
 async function loadPolicyFile(args: PolicyArgs, io: CliIO): Promise<LoadedPolicyFile> {
-  const file = args.file !== undefined ? path.resolve(io.cwd, args.file) : path.join(await workspaceDir(io, args.workspace), ...TEAM_POLICY_PATH.split('/'));
+  const file =
+    args.file !== undefined
+      ? path.resolve(io.cwd, args.file)
+      : path.join(await workspaceDir(io, args.workspace), ...TEAM_POLICY_PATH.split('/'));
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -30,7 +42,10 @@ async function loadPolicyFile(args: PolicyArgs, io: CliIO): Promise<LoadedPolicy
     if (code === 'ENOENT' && args.command === 'policy explain' && args.file === undefined) {
       return { file: `${file} (absent: the defaults)`, problems: [], policy: mergePolicies({ team: { status: 'absent' } }) };
     }
-    throw new CliError(code === 'ENOENT' ? `no policy file at ${file}` : `cannot read the policy ${file}: ${(error as Error).message}`, EXIT.policy);
+    throw new CliError(
+      code === 'ENOENT' ? `no policy file at ${file}` : `cannot read the policy ${file}: ${(error as Error).message}`,
+      EXIT.policy,
+    );
   }
   const loaded = loadPolicyText(text);
   if (!loaded.ok) return { file, problems: loaded.problems };
@@ -53,7 +68,12 @@ export async function policyCommand(args: PolicyArgs, io: CliIO): Promise<number
   const policy = loaded.policy!;
   switch (args.command) {
     case 'policy check': {
-      const summary = { file: loaded.file, valid: true, rules: { paths: policy.paths.length, commands: policy.commands.length, overrides: policy.overrides.length }, examples: policy.examples.length };
+      const summary = {
+        file: loaded.file,
+        valid: true,
+        rules: { paths: policy.paths.length, commands: policy.commands.length, overrides: policy.overrides.length },
+        examples: policy.examples.length,
+      };
       io.stdout(
         args.json
           ? `${JSON.stringify(summary)}\n`
@@ -65,10 +85,16 @@ export async function policyCommand(args: PolicyArgs, io: CliIO): Promise<number
       const results = checkExamples(policy);
       const failed = results.filter((r) => !r.pass);
       if (args.json) {
-        io.stdout(`${JSON.stringify({ file: loaded.file, passed: results.length - failed.length, failed: failed.length, results: results.map((r) => ({ example: r.example, pass: r.pass, decision: r.actual.decision, ruleId: r.actual.ruleId, reason: r.actual.reason })) })}\n`);
+        io.stdout(
+          `${JSON.stringify({ file: loaded.file, passed: results.length - failed.length, failed: failed.length, results: results.map((r) => ({ example: r.example, pass: r.pass, decision: r.actual.decision, ruleId: r.actual.ruleId, reason: r.actual.reason })) })}\n`,
+        );
       } else {
         for (const r of results) io.stdout(`${r.pass ? 'ok  ' : 'FAIL'} ${r.message}\n`);
-        io.stdout(results.length === 0 ? `${loaded.file} has no examples to test\n` : `${results.length - failed.length} passed, ${failed.length} failed\n`);
+        io.stdout(
+          results.length === 0
+            ? `${loaded.file} has no examples to test\n`
+            : `${results.length - failed.length} passed, ${failed.length} failed\n`,
+        );
       }
       if (failed.length > 0) {
         io.stderr(`warden: ${failed.length} policy example${failed.length === 1 ? '' : 's'} of ${loaded.file} failed\n`);
@@ -78,7 +104,10 @@ export async function policyCommand(args: PolicyArgs, io: CliIO): Promise<number
     }
     case 'policy explain': {
       const subject = args.subject;
-      const verdict = 'command' in subject ? evaluateCommand(policy, { commandLine: subject.command }) : evaluatePath(policy, 'write', subject.write.replace(/\\/g, '/').replace(/^\.\//, ''));
+      const verdict =
+        'command' in subject
+          ? evaluateCommand(policy, { commandLine: subject.command })
+          : evaluatePath(policy, 'write', subject.write.replace(/\\/g, '/').replace(/^\.\//, ''));
       if (args.json) io.stdout(`${JSON.stringify({ file: loaded.file, ...subject, ...verdict })}\n`);
       else {
         io.stdout(`${verdict.decision} (rule ${verdict.ruleId})\n${verdict.reason}\n`);

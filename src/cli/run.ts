@@ -74,7 +74,10 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
   const asks: Proposal[] = [];
   let askFailed: (proposal: Proposal) => void = () => undefined;
   const askFailure = new Promise<Proposal>((resolve) => (askFailed = resolve));
-  const killSwitch = new RunKillSwitch(deps.sandboxProvider ?? new EngineSandboxProvider(() => ({ setting: args.dockerHost, settingOrigin: '--docker-host' })), args.timeoutSeconds);
+  const killSwitch = new RunKillSwitch(
+    deps.sandboxProvider ?? new EngineSandboxProvider(() => ({ setting: args.dockerHost, settingOrigin: '--docker-host' })),
+    args.timeoutSeconds,
+  );
   try {
     let session: AgentSession | undefined;
     try {
@@ -111,7 +114,12 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
         session = undefined;
       }
     } catch (error) {
-      if (!killSwitch.pulledFor) fail(summary, error instanceof SandboxError ? 'sandbox-failed' : 'agent-failed', `could not start the session: ${errorMessage(error)}`);
+      if (!killSwitch.pulledFor)
+        fail(
+          summary,
+          error instanceof SandboxError ? 'sandbox-failed' : 'agent-failed',
+          `could not start the session: ${errorMessage(error)}`,
+        );
     }
     if (killSwitch.pulledFor) fail(summary, killSwitch.pulledFor.outcome, killSwitch.pulledFor.message);
     if (session) await runTurn(session, args, summary, { killSwitch, askFailure, asks });
@@ -161,7 +169,8 @@ class RunKillSwitch {
   private sandbox: Sandbox | undefined;
   private started = false;
   private readonly timer: NodeJS.Timeout | undefined;
-  private readonly onSignal = (signal: NodeJS.Signals): void => this.kill('interrupted', `interrupted by ${signal}: the session was stopped`);
+  private readonly onSignal = (signal: NodeJS.Signals): void =>
+    this.kill('interrupted', `interrupted by ${signal}: the session was stopped`);
 
   constructor(inner: SandboxProvider, timeoutSeconds: number | undefined) {
     this.pulled = new Promise<void>((resolve) => (this.pull = resolve));
@@ -173,7 +182,11 @@ class RunKillSwitch {
       },
       inspectSandbox: async (containerId) => inner.inspectSandbox?.(containerId),
     };
-    if (timeoutSeconds !== undefined) this.timer = setTimeout(() => this.kill('timeout', `timed out after ${timeoutSeconds} s: the session was stopped`), timeoutSeconds * 1000);
+    if (timeoutSeconds !== undefined)
+      this.timer = setTimeout(
+        () => this.kill('timeout', `timed out after ${timeoutSeconds} s: the session was stopped`),
+        timeoutSeconds * 1000,
+      );
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
   }
@@ -198,10 +211,20 @@ class RunKillSwitch {
 }
 
 /** The one turn of the run, raced against the session's end, the kill switch and a failing ask; then the session stops. */
-async function runTurn(session: AgentSession, args: RunArgs, summary: RunSummary, run: { killSwitch: RunKillSwitch; askFailure: Promise<Proposal>; asks: Proposal[] }): Promise<void> {
+async function runTurn(
+  session: AgentSession,
+  args: RunArgs,
+  summary: RunSummary,
+  run: { killSwitch: RunKillSwitch; askFailure: Promise<Proposal>; asks: Proposal[] },
+): Promise<void> {
   summary.sessionId = session.id;
   const ended = new Promise<string>((resolve) => session.onEvent((e) => e.type === 'ended' && resolve(e.reason)));
-  type Race = { kind: 'stop'; reason: string } | { kind: 'error'; error: unknown } | { kind: 'ended'; reason: string } | { kind: 'killed' } | { kind: 'ask'; proposal: Proposal };
+  type Race =
+    | { kind: 'stop'; reason: string }
+    | { kind: 'error'; error: unknown }
+    | { kind: 'ended'; reason: string }
+    | { kind: 'killed' }
+    | { kind: 'ask'; proposal: Proposal };
   const result: Race = await Promise.race<Race>([
     session.prompt(args.prompt).then(
       (reason) => ({ kind: 'stop', reason }),
@@ -226,7 +249,11 @@ async function runTurn(session: AgentSession, args: RunArgs, summary: RunSummary
       if (run.killSwitch.pulledFor) fail(summary, run.killSwitch.pulledFor.outcome, run.killSwitch.pulledFor.message);
       break;
     case 'ask':
-      fail(summary, 'ask-failed', `the policy asks a human about "${result.proposal.title}" (${result.proposal.policy?.ruleId ?? 'no rule'}); with --on-ask fail the run stops`);
+      fail(
+        summary,
+        'ask-failed',
+        `the policy asks a human about "${result.proposal.title}" (${result.proposal.policy?.ruleId ?? 'no rule'}); with --on-ask fail the run stops`,
+      );
       break;
   }
   // A turn that ended cleanly can still have an ask decided late, in fail mode: it fails the run.
@@ -238,7 +265,11 @@ async function runTurn(session: AgentSession, args: RunArgs, summary: RunSummary
 
 async function verifyRunAudit(summary: RunSummary, workspace: string): Promise<void> {
   const report = await verifyAuditLog(workspace);
-  summary.audit = { ok: report.ok, entries: report.entries, firstBreak: report.firstBreak ? `${report.firstBreak.file}:${report.firstBreak.line}: ${report.firstBreak.reason}` : null };
+  summary.audit = {
+    ok: report.ok,
+    entries: report.entries,
+    firstBreak: report.firstBreak ? `${report.firstBreak.file}:${report.firstBreak.line}: ${report.firstBreak.reason}` : null,
+  };
   if (!report.ok && summary.outcome === 'completed') {
     summary.exitCode = EXIT.audit;
     summary.error = `the audit log does not verify: ${summary.audit.firstBreak}`;
@@ -249,7 +280,8 @@ async function verifyRunAudit(summary: RunSummary, workspace: string): Promise<v
 async function workspaceModeSetting(workspace: string): Promise<WorkspaceMode | undefined> {
   const text = await fs.readFile(path.join(workspace, '.vscode', 'settings.json'), 'utf8').catch(() => '');
   const settings: unknown = parseJsonc(text, [], { allowTrailingComma: true });
-  const value = settings && typeof settings === 'object' ? (settings as Record<string, unknown>)['warden.sandbox.workspaceMode'] : undefined;
+  const value =
+    settings && typeof settings === 'object' ? (settings as Record<string, unknown>)['warden.sandbox.workspaceMode'] : undefined;
   return value === 'readonly' || value === 'copy' ? value : undefined;
 }
 
@@ -281,7 +313,10 @@ async function loadRunPolicy(workspace: string, file: string | undefined): Promi
   let policy: EffectivePolicy;
   if (teamText !== undefined) {
     const loaded = loadPolicyText(teamText);
-    policy = mergePolicies({ team: loaded.ok ? { status: 'loaded', policy: loaded.value } : { status: 'invalid', problems: loaded.problems }, teamOrigin: file });
+    policy = mergePolicies({
+      team: loaded.ok ? { status: 'loaded', policy: loaded.value } : { status: 'invalid', problems: loaded.problems },
+      teamOrigin: file,
+    });
   } else {
     policy = await loadWorkspacePolicy(workspace);
   }
@@ -304,10 +339,16 @@ function summarize(summary: RunSummary, proposals: Proposal[], asks: Proposal[])
     p.byState[proposal.state] = (p.byState[proposal.state] ?? 0) + 1;
     const reviewer = proposal.decision?.reviewer;
     if (reviewer) {
-      const who = reviewer.kind === 'policy' ? `policy rule ${reviewer.name}` : reviewer.kind === 'warden' ? reviewer.source : `${reviewer.kind} ${reviewer.name}`;
+      const who =
+        reviewer.kind === 'policy'
+          ? `policy rule ${reviewer.name}`
+          : reviewer.kind === 'warden'
+            ? reviewer.source
+            : `${reviewer.kind} ${reviewer.name}`;
       p.decidedBy[who] = (p.decidedBy[who] ?? 0) + 1;
     }
-    if (proposal.kind === 'edit' && proposal.state === 'applied' && !summary.filesChanged.includes(proposal.path)) summary.filesChanged.push(proposal.path);
+    if (proposal.kind === 'edit' && proposal.state === 'applied' && !summary.filesChanged.includes(proposal.path))
+      summary.filesChanged.push(proposal.path);
   }
   summary.filesChanged.sort();
   summary.asks = asks.map((a) => ({ id: a.id, kind: a.kind, title: a.title, reason: a.policy?.reason ?? null }));
@@ -318,13 +359,18 @@ export function formatSummary(s: RunSummary): string {
   lines.push(`session ${s.sessionId ?? '(none)'} in ${s.workspace}, agent ${s.agent}, policy ${s.policy.file}`);
   lines.push(`proposals: ${s.proposals.total}`);
   for (const [kind, counts] of Object.entries(s.proposals.byKind)) {
-    lines.push(`  ${kind}: ${counts.approved} approved, ${counts.rejected} rejected${counts.undecided ? `, ${counts.undecided} undecided` : ''}`);
+    lines.push(
+      `  ${kind}: ${counts.approved} approved, ${counts.rejected} rejected${counts.undecided ? `, ${counts.undecided} undecided` : ''}`,
+    );
   }
   const states = Object.entries(s.proposals.byState).map(([state, n]) => `${n} ${state}`);
   if (states.length) lines.push(`  final states: ${states.join(', ')}`);
   const deciders = Object.entries(s.proposals.decidedBy).map(([who, n]) => `${who} (${n})`);
   if (deciders.length) lines.push(`  decided by: ${deciders.join(', ')}`);
-  if (s.asks.length) lines.push(`asks (nobody to answer, ${s.onAsk === 'fail' ? 'rejected and the run failed' : 'rejected'}): ${s.asks.map((a) => a.title).join('; ')}`);
+  if (s.asks.length)
+    lines.push(
+      `asks (nobody to answer, ${s.onAsk === 'fail' ? 'rejected and the run failed' : 'rejected'}): ${s.asks.map((a) => a.title).join('; ')}`,
+    );
   lines.push(`files changed: ${s.filesChanged.length ? s.filesChanged.join(', ') : 'none'}`);
   lines.push(`audit: ${s.audit.ok ? `verified, ${s.audit.entries} entries` : `BROKEN: ${s.audit.firstBreak}`}`);
   return `${lines.join('\n')}\n`;

@@ -94,7 +94,12 @@ export class AgentSession {
   private killed = false;
 
   private constructor(private readonly options: SessionOptions) {
-    this.id = options.sessionId ?? `s-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+    this.id =
+      options.sessionId ??
+      `s-${new Date()
+        .toISOString()
+        .replace(/[-:.TZ]/g, '')
+        .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
   }
 
   get state(): SessionState {
@@ -202,13 +207,19 @@ export class AgentSession {
     }).catch((error: unknown) => log(`could not look for sessions whose supervisor died: ${errorMessage(error)}`));
     if (options.policy) {
       const policy = options.policy.current();
-      await this.record({ actor: this.wardenActor(), type: policy.valid ? 'policy.loaded' : 'policy.invalid', data: policySummary(policy) });
+      await this.record({
+        actor: this.wardenActor(),
+        type: policy.valid ? 'policy.loaded' : 'policy.invalid',
+        data: policySummary(policy),
+      });
       if (!policy.valid) log('a policy source is invalid: running with the safest policy (everything asks) until it is fixed');
     }
     await this.beginGit();
     // The policy's network allow-list, if any: the only way out of the sandbox (an invalid policy allows none).
     const policy = options.policy?.current();
-    this.egress = policy?.valid ? await EgressSession.open({ allow: policy.network?.allow ?? [], record: (event) => this.record(event), log }) : undefined;
+    this.egress = policy?.valid
+      ? await EgressSession.open({ allow: policy.network?.allow ?? [], record: (event) => this.record(event), log })
+      : undefined;
     this.sandbox = await options.sandboxProvider.start({
       workspaceHostPath: options.workspaceRoot,
       agentsHostPath: options.agentsHostPath,
@@ -219,7 +230,8 @@ export class AgentSession {
       sandboxPolicy: options.policy?.current().sandbox,
       ...(options.onSandboxProgress ? { onProgress: options.onSandboxProgress } : {}),
       ...(options.environmentAllowList ? { environmentAllowList: options.environmentAllowList } : {}),
-      onLifecycleCommand: (record) => this.record({ actor: this.wardenActor(), type: 'lifecycle.command', data: { ...record } }).then(() => undefined),
+      onLifecycleCommand: (record) =>
+        this.record({ actor: this.wardenActor(), type: 'lifecycle.command', data: { ...record } }).then(() => undefined),
       reuse: options.reuseSandbox === true,
       workspaceMode: options.workspaceMode,
     });
@@ -231,13 +243,22 @@ export class AgentSession {
     await this.record({
       actor: this.wardenActor(),
       type: 'sandbox.started',
-      data: { containerId: this.sandbox.containerId, image: this.sandbox.image, workspaceFolder: this.sandbox.workspaceFolder, workspaceMode: this.sandbox.copyHostPath ? 'copy' : 'readonly' },
+      data: {
+        containerId: this.sandbox.containerId,
+        image: this.sandbox.image,
+        workspaceFolder: this.sandbox.workspaceFolder,
+        workspaceMode: this.sandbox.copyHostPath ? 'copy' : 'readonly',
+      },
     });
     await this.recordOrigin(this.sandbox);
 
     if (this.egress) {
       await this.egress.attach(this.sandbox);
-      await this.record({ actor: this.wardenActor(), type: 'network.egress', data: { rules: [...this.egress.rules], proxy: this.egress.proxyAddress } });
+      await this.record({
+        actor: this.wardenActor(),
+        type: 'network.egress',
+        data: { rules: [...this.egress.rules], proxy: this.egress.proxyAddress },
+      });
     }
 
     const { argv, label } = agentArgv(options.agentCommand, this.sandbox.agentsFolder);
@@ -245,7 +266,8 @@ export class AgentSession {
     this.agentProcess = await this.sandbox.execAgent(argv, { ...options.agentEnv, ...this.egress?.envFor({ kind: 'agent' }) });
     this.agentProcess.stderr.on('data', (chunk: Buffer) => log(`[agent stderr] ${chunk.toString('utf8').trimEnd()}`));
     void this.agentProcess.exited.then((status) => {
-      if (this.stateValue !== 'ended') void this.end(`the agent exited (code ${status.exitCode ?? 'none'}${status.signal ? `, signal ${status.signal}` : ''})`);
+      if (this.stateValue !== 'ended')
+        void this.end(`the agent exited (code ${status.exitCode ?? 'none'}${status.signal ? `, signal ${status.signal}` : ''})`);
     });
 
     const mapper = new WorkspacePathMapper(options.workspaceRoot, this.sandbox.workspaceFolder);
@@ -257,7 +279,9 @@ export class AgentSession {
       agentActor: () => this.agentActor,
       ...(options.policy ? { policy: () => options.policy!.current() } : {}),
       ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}),
-      ...(!options.git && options.policy ? { scope: SessionGit.scopeOnly(options.workspaceRoot, () => policyScopeLayers(options.policy!.current())) } : {}),
+      ...(!options.git && options.policy
+        ? { scope: SessionGit.scopeOnly(options.workspaceRoot, () => policyScopeLayers(options.policy!.current())) }
+        : {}),
       ...(options.git
         ? {
             beforeApply: (batch: ApplyBatch) => this.checkpoint(batch),
@@ -279,7 +303,12 @@ export class AgentSession {
       record: (event) => this.record(event),
       agentActor: () => this.agentActor,
       onEvent: (event) => this.onAgentEvent(event),
-      ...(changes ? { sandboxActivity: (reason: string) => changes.scan(reason), afterWrite: (path: string, text: string) => changes.mirror(path, text) } : {}),
+      ...(changes
+        ? {
+            sandboxActivity: (reason: string) => changes.scan(reason),
+            afterWrite: (path: string, text: string) => changes.mirror(path, text),
+          }
+        : {}),
       commandEnv: (proposalId: string) => this.egress?.envFor({ kind: 'command', proposalId }) ?? {},
       ...(options.onSuggestion ? { onSuggestion: options.onSuggestion } : {}),
     };
@@ -325,7 +354,11 @@ export class AgentSession {
       git.followPolicyScope(() => policyScopeLayers(policy.current()));
     }
     const { branch, pruned } = await git.begin(this.id);
-    await this.record({ actor: this.wardenActor(), type: 'git.branch', data: { ...branch, protectedBranches: [...git.protectedBranches] } });
+    await this.record({
+      actor: this.wardenActor(),
+      type: 'git.branch',
+      data: { ...branch, protectedBranches: [...git.protectedBranches] },
+    });
     if (branch.status === 'none') this.options.log?.(`no session branch: ${branch.reason}`);
     if (pruned.length > 0) await this.record({ actor: this.wardenActor(), type: 'checkpoint.pruned', data: { refs: pruned } });
   }
@@ -346,7 +379,11 @@ export class AgentSession {
         data: { n: checkpoint.n, ref: checkpoint.ref, commit: checkpoint.commit, paths: checkpoint.paths, proposalIds: batch.proposalIds },
       });
     } catch (error) {
-      await this.record({ actor: this.wardenActor(), type: 'checkpoint.failed', data: { proposalIds: batch.proposalIds, error: errorMessage(error) } });
+      await this.record({
+        actor: this.wardenActor(),
+        type: 'checkpoint.failed',
+        data: { proposalIds: batch.proposalIds, error: errorMessage(error) },
+      });
     }
   }
 
@@ -372,7 +409,12 @@ export class AgentSession {
     const data =
       origin.kind === 'reused'
         ? { containerId: sandbox.containerId, configHash: sandbox.configHash ?? null }
-        : { containerId: sandbox.containerId, configHash: sandbox.configHash ?? null, previousContainerIds: origin.previousContainerIds, previousConfigHashes: origin.previousConfigHashes };
+        : {
+            containerId: sandbox.containerId,
+            configHash: sandbox.configHash ?? null,
+            previousContainerIds: origin.previousContainerIds,
+            previousConfigHashes: origin.previousConfigHashes,
+          };
     await this.record({ actor: this.wardenActor(), type: origin.kind === 'reused' ? 'sandbox.reused' : 'sandbox.rebuilt', data });
   }
 
@@ -425,7 +467,12 @@ export class AgentSession {
 
   private humanActor(): AuditActor {
     const reviewer = this.options.reviewer;
-    return { kind: 'human', id: reviewer.email ?? reviewer.name, name: reviewer.name, ...(reviewer.email ? { email: reviewer.email } : {}) };
+    return {
+      kind: 'human',
+      id: reviewer.email ?? reviewer.name,
+      name: reviewer.name,
+      ...(reviewer.email ? { email: reviewer.email } : {}),
+    };
   }
 
   private wardenActor(): AuditActor {

@@ -47,7 +47,16 @@ export const VerifyMessage = z.strictObject({ type: z.literal('verify') });
 export const RepairMessage = z.strictObject({ type: z.literal('repair') });
 export const OpenBreakMessage = z.strictObject({ type: z.literal('openBreak') });
 
-export const AuditWebviewMessage = z.discriminatedUnion('type', [ReadyMessage, QueryMessage, OpenDiffMessage, OpenEntryMessage, ExportMessage, VerifyMessage, RepairMessage, OpenBreakMessage]);
+export const AuditWebviewMessage = z.discriminatedUnion('type', [
+  ReadyMessage,
+  QueryMessage,
+  OpenDiffMessage,
+  OpenEntryMessage,
+  ExportMessage,
+  VerifyMessage,
+  RepairMessage,
+  OpenBreakMessage,
+]);
 export type AuditWebviewMessage = z.infer<typeof AuditWebviewMessage>;
 
 // ---------------------------------------------------------------- extension -> webview
@@ -135,7 +144,12 @@ export const AuditBusyMessage = z.object({ type: z.literal('busy'), what: z.stri
 export const AuditNoticeMessage = z.object({ type: z.literal('notice'), message: z.string() });
 export const AuditErrorMessage = z.object({ type: z.literal('error'), message: z.string() });
 
-export const AuditExtensionMessage = z.discriminatedUnion('type', [AuditStateMessage, AuditBusyMessage, AuditNoticeMessage, AuditErrorMessage]);
+export const AuditExtensionMessage = z.discriminatedUnion('type', [
+  AuditStateMessage,
+  AuditBusyMessage,
+  AuditNoticeMessage,
+  AuditErrorMessage,
+]);
 export type AuditExtensionMessage = z.infer<typeof AuditExtensionMessage>;
 
 // ---------------------------------------------------------------- helpers

@@ -39,7 +39,13 @@ export const MAX_BULK = 5000;
 /** The panel batches store changes into one state message at most this often (bench/reviewPanel.ts counts it). */
 export const STATE_THROTTLE_MS = 16;
 
-export const ChooseHunkMessage = z.strictObject({ type: z.literal('chooseHunk'), proposalId: ProposalId, hunkId: HunkId, verdict: Verdict, newHash: SeenHash });
+export const ChooseHunkMessage = z.strictObject({
+  type: z.literal('chooseHunk'),
+  proposalId: ProposalId,
+  hunkId: HunkId,
+  verdict: Verdict,
+  newHash: SeenHash,
+});
 export const DecideManyMessage = z.strictObject({
   type: z.literal('decideMany'),
   proposalIds: z.array(ProposalId).min(1).max(MAX_BULK),
@@ -48,8 +54,17 @@ export const DecideManyMessage = z.strictObject({
   scope: z.string().max(500),
 });
 export const RequestContentMessage = z.strictObject({ type: z.literal('requestContent'), proposalId: ProposalId });
-export const AcceptEditedMessage = z.strictObject({ type: z.literal('acceptEdited'), proposalId: ProposalId, newHash: SeenHash, text: z.string().max(MAX_EDITED_TEXT) });
-export const RunEditedCommandMessage = z.strictObject({ type: z.literal('runEditedCommand'), proposalId: ProposalId, commandLine: z.string().min(1).max(MAX_COMMAND_LINE) });
+export const AcceptEditedMessage = z.strictObject({
+  type: z.literal('acceptEdited'),
+  proposalId: ProposalId,
+  newHash: SeenHash,
+  text: z.string().max(MAX_EDITED_TEXT),
+});
+export const RunEditedCommandMessage = z.strictObject({
+  type: z.literal('runEditedCommand'),
+  proposalId: ProposalId,
+  commandLine: z.string().min(1).max(MAX_COMMAND_LINE),
+});
 export const TextFocusMessage = z.strictObject({ type: z.literal('textFocus'), editing: z.boolean() });
 
 export const WebviewMessage = z.discriminatedUnion('type', [

@@ -67,9 +67,24 @@ export type SessionExtensionMessage = z.infer<typeof SessionExtensionMessage>;
 const ProposalId = z.string().min(1).max(200);
 export const SessionWebviewMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
-  z.object({ type: z.literal('prompt'), text: z.string().trim().min(1).max(64 * 1024) }),
+  z.object({
+    type: z.literal('prompt'),
+    text: z
+      .string()
+      .trim()
+      .min(1)
+      .max(64 * 1024),
+  }),
   z.object({ type: z.literal('cancel') }),
-  z.object({ type: z.literal('answer'), proposalId: ProposalId, answer: z.string().trim().min(1).max(64 * 1024) }),
+  z.object({
+    type: z.literal('answer'),
+    proposalId: ProposalId,
+    answer: z
+      .string()
+      .trim()
+      .min(1)
+      .max(64 * 1024),
+  }),
   z.object({ type: z.literal('decline'), proposalId: ProposalId }),
   z.object({ type: z.literal('showReview') }),
 ]);

@@ -32,7 +32,10 @@ export function registerAgentCommands(
   const register = commandRegistrar(context, log);
   const suggestions = new SuggestionStore();
   const folders = new Map<string, vscode.WorkspaceFolder>();
-  context.subscriptions.push({ dispose: () => suggestions.dispose() }, SessionView.registerSerializer(context.extensionUri, store, sessions, log));
+  context.subscriptions.push(
+    { dispose: () => suggestions.dispose() },
+    SessionView.registerSerializer(context.extensionUri, store, sessions, log),
+  );
 
   context.subscriptions.push(
     sessions.onDidSuggestRule(({ suggestion, folder }) => {
@@ -42,13 +45,20 @@ export function registerAgentCommands(
   );
   suggestions.onDidAdd((suggestion) => {
     void vscode.window
-      .showInformationMessage(`Warden suggests a policy rule: ${suggestion.summary}. It applies only once you add it to .warden/policy.json.`, 'Add to policy', 'Review')
+      .showInformationMessage(
+        `Warden suggests a policy rule: ${suggestion.summary}. It applies only once you add it to .warden/policy.json.`,
+        'Add to policy',
+        'Review',
+      )
       .then((choice) => {
         if (choice === 'Add to policy') return acceptSuggestion(suggestion);
         if (choice === 'Review') return vscode.commands.executeCommand('warden.reviewSuggestedRules');
         return undefined;
       })
-      .then(undefined, (error: unknown) => void vscode.window.showErrorMessage(`Warden: ${error instanceof Error ? error.message : String(error)}`));
+      .then(
+        undefined,
+        (error: unknown) => void vscode.window.showErrorMessage(`Warden: ${error instanceof Error ? error.message : String(error)}`),
+      );
   });
 
   async function acceptSuggestion(suggestion: RuleSuggestion): Promise<boolean> {
@@ -69,12 +79,24 @@ export function registerAgentCommands(
     const reviewer = await resolveReviewer(folder.uri.fsPath);
     await AuditLog.forWorkspace(folder.uri.fsPath).append({
       sessionId: suggestion.sessionId,
-      actor: { kind: 'human', id: reviewer.email ?? reviewer.name, name: reviewer.name, ...(reviewer.email ? { email: reviewer.email } : {}) },
+      actor: {
+        kind: 'human',
+        id: reviewer.email ?? reviewer.name,
+        name: reviewer.name,
+        ...(reviewer.email ? { email: reviewer.email } : {}),
+      },
       type: 'policy.suggestion.accepted',
-      data: { suggestionId: suggestion.id, proposalId: suggestion.proposalId, section: suggestion.suggested.section, rule: suggestion.suggested.rule },
+      data: {
+        suggestionId: suggestion.id,
+        proposalId: suggestion.proposalId,
+        section: suggestion.suggested.section,
+        rule: suggestion.suggested.rule,
+      },
     });
     log.info(`[policy] added suggested rule ${suggestion.suggested.rule.id} to ${uri.fsPath}`);
-    void vscode.window.showInformationMessage(`Warden: added rule "${suggestion.suggested.rule.id}" to .warden/policy.json. Commit it to share it with the team.`);
+    void vscode.window.showInformationMessage(
+      `Warden: added rule "${suggestion.suggested.rule.id}" to .warden/policy.json. Commit it to share it with the team.`,
+    );
     return true;
   }
 
@@ -90,7 +112,12 @@ export function registerAgentCommands(
       return true;
     }
     const agent = readAgentSettings(vscode.workspace.workspaceFolders?.[0]?.uri);
-    const known = [...new Set([...Object.values(AGENT_PRESETS).flatMap((p) => (p.apiKeyEnv ? [p.apiKeyEnv] : [])), ...readSecretEnvNames(vscode.workspace.workspaceFolders?.[0]?.uri)])];
+    const known = [
+      ...new Set([
+        ...Object.values(AGENT_PRESETS).flatMap((p) => (p.apiKeyEnv ? [p.apiKeyEnv] : [])),
+        ...readSecretEnvNames(vscode.workspace.workspaceFolders?.[0]?.uri),
+      ]),
+    ];
     const envName =
       agent.apiKeyEnv ??
       (await vscode.window.showQuickPick(known, { title: 'Warden: which variable does your agent read its API key from?' }));
@@ -104,7 +131,9 @@ export function registerAgentCommands(
     if (value === undefined) return false;
     if (value) await secrets.set(envName, value);
     else await secrets.delete(envName);
-    void vscode.window.showInformationMessage(value ? `Warden: the agent gets ${envName} at its next start.` : `Warden: removed the key for ${envName}.`);
+    void vscode.window.showInformationMessage(
+      value ? `Warden: the agent gets ${envName} at its next start.` : `Warden: removed the key for ${envName}.`,
+    );
     return true;
   });
 
@@ -146,7 +175,11 @@ export function registerAgentCommands(
       { title: 'Warden: which question?' },
     );
     if (!picked) return false;
-    const answer = await vscode.window.showInputBox({ title: 'Warden: your answer to the agent', prompt: picked.label, ignoreFocusOut: true });
+    const answer = await vscode.window.showInputBox({
+      title: 'Warden: your answer to the agent',
+      prompt: picked.label,
+      ignoreFocusOut: true,
+    });
     if (!answer?.trim()) return false;
     await sessions.answer(picked.id, answer.trim());
     return true;
@@ -166,7 +199,15 @@ export function registerAgentCommands(
         void vscode.window.showInformationMessage('Warden: no permission request is waiting.');
         return false;
       }
-      const pickedProposal = pending.length === 1 ? pending[0] : (await vscode.window.showQuickPick(pending.map((p) => ({ label: p.title, p })), { title: 'Warden: which request?' }))?.p;
+      const pickedProposal =
+        pending.length === 1
+          ? pending[0]
+          : (
+              await vscode.window.showQuickPick(
+                pending.map((p) => ({ label: p.title, p })),
+                { title: 'Warden: which request?' },
+              )
+            )?.p;
       if (!pickedProposal) return false;
       proposal = pickedProposal;
       const pickedOption = await vscode.window.showQuickPick(
@@ -198,7 +239,13 @@ export function registerAgentCommands(
         ignoreFocusOut: true,
       }));
     if (!agentSessionId?.trim()) return undefined;
-    const instruction = args?.instruction ?? (await vscode.window.showInputBox({ title: 'Warden: Resume Agent Session', prompt: 'What should the agent do next?', ignoreFocusOut: true }));
+    const instruction =
+      args?.instruction ??
+      (await vscode.window.showInputBox({
+        title: 'Warden: Resume Agent Session',
+        prompt: 'What should the agent do next?',
+        ignoreFocusOut: true,
+      }));
     if (!instruction?.trim()) return undefined;
     SessionView.createOrShow(context.extensionUri, store, sessions, log);
     const { sessionId } = await sessions.start(folder, instruction.trim(), agentSessionId.trim());

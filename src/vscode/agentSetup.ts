@@ -1,6 +1,16 @@
 import * as vscode from 'vscode';
 import * as z from 'zod';
-import { planSetup, problemLine, presetOf, SETUP_PRESET_IDS, SetupPresetId, type FileChange, type SetupPlan, type SetupProblem, type SetupStep } from '../core/agent/setup';
+import {
+  planSetup,
+  problemLine,
+  presetOf,
+  SETUP_PRESET_IDS,
+  SetupPresetId,
+  type FileChange,
+  type SetupPlan,
+  type SetupProblem,
+  type SetupStep,
+} from '../core/agent/setup';
 import type { AgentSecrets } from './agentSettings';
 import { commandRegistrar } from './commandRegistrar';
 
@@ -59,7 +69,9 @@ export function registerAgentSetup(context: vscode.ExtensionContext, secrets: Ag
 
   register('warden.setupAgent', async (raw): Promise<SetupAgentResult | undefined> => {
     const args = SetupArgs.parse(raw);
-    const folder = args?.folder ? vscode.workspace.workspaceFolders?.find((f) => f.uri.fsPath === args.folder) : vscode.workspace.workspaceFolders?.[0];
+    const folder = args?.folder
+      ? vscode.workspace.workspaceFolders?.find((f) => f.uri.fsPath === args.folder)
+      : vscode.workspace.workspaceFolders?.[0];
     if (!folder) throw new Error('Open the workspace folder to set the agent up in');
     const id =
       args?.preset ??
@@ -70,7 +82,10 @@ export function registerAgentSetup(context: vscode.ExtensionContext, secrets: Ag
             return {
               label: p === 'demo' ? 'Built-in demo agent' : preset.label,
               description: p,
-              detail: p === 'demo' ? 'No install, no key, no network' : `${preset.install} · key ${preset.apiKeyEnv ?? 'none'} · host ${preset.hosts.join(', ') || 'none'}`,
+              detail:
+                p === 'demo'
+                  ? 'No install, no key, no network'
+                  : `${preset.install} · key ${preset.apiKeyEnv ?? 'none'} · host ${preset.hosts.join(', ') || 'none'}`,
               id: p,
             };
           }),
@@ -91,16 +106,34 @@ export function registerAgentSetup(context: vscode.ExtensionContext, secrets: Ag
       }
     };
     const plan = await planSetup(id, read);
-    const result: SetupAgentResult = { preset: id, written: [], refused: [], problems: plan.problems, setting: undefined, keyStored: undefined };
+    const result: SetupAgentResult = {
+      preset: id,
+      written: [],
+      refused: [],
+      problems: plan.problems,
+      setting: undefined,
+      keyStored: undefined,
+    };
     for (const problem of plan.problems) log.warn(`[setup] ${problemLine(problem)} (left untouched)`);
 
-    const approved = async (kind: SetupStep['kind'] | 'setting', title: string, detail: string, changes: FileChange[]): Promise<boolean> => {
+    const approved = async (
+      kind: SetupStep['kind'] | 'setting',
+      title: string,
+      detail: string,
+      changes: FileChange[],
+    ): Promise<boolean> => {
       if (args) return args.approve === true || (Array.isArray(args.approve) && args.approve.includes(kind));
       for (const change of changes) {
         const uri = documents.add(change);
-        await vscode.commands.executeCommand('vscode.diff', uri.with({ fragment: 'old' }), uri.with({ fragment: 'new' }), `${change.path} (${change.before === undefined ? 'new file' : 'current'} ↔ proposed)`, {
-          preview: changes.length === 1,
-        });
+        await vscode.commands.executeCommand(
+          'vscode.diff',
+          uri.with({ fragment: 'old' }),
+          uri.with({ fragment: 'new' }),
+          `${change.path} (${change.before === undefined ? 'new file' : 'current'} ↔ proposed)`,
+          {
+            preview: changes.length === 1,
+          },
+        );
       }
       const choice = await vscode.window.showInformationMessage(`Warden: ${title}?`, { modal: true, detail }, 'Apply');
       return choice === 'Apply';
@@ -122,7 +155,10 @@ export function registerAgentSetup(context: vscode.ExtensionContext, secrets: Ag
     const config = vscode.workspace.getConfiguration('warden.agent', folder.uri);
     const current = config.inspect<string>('preset');
     const overridingCommand = config.get<string>('command')?.trim();
-    if (current?.workspaceFolderValue === plan.settingPreset || (current?.workspaceFolderValue === undefined && current?.workspaceValue === plan.settingPreset)) {
+    if (
+      current?.workspaceFolderValue === plan.settingPreset ||
+      (current?.workspaceFolderValue === undefined && current?.workspaceValue === plan.settingPreset)
+    ) {
       result.setting = plan.settingPreset;
     } else {
       const title = `Set warden.agent.preset to "${plan.settingPreset}" in the workspace settings`;
@@ -134,7 +170,10 @@ export function registerAgentSetup(context: vscode.ExtensionContext, secrets: Ag
         cancelled = cancelled || !args;
       }
     }
-    if (overridingCommand) log.warn(`[setup] warden.agent.command ("${overridingCommand}") overrides the preset's command; clear it to start ${plan.label} as set up`);
+    if (overridingCommand)
+      log.warn(
+        `[setup] warden.agent.command ("${overridingCommand}") overrides the preset's command; clear it to start ${plan.label} as set up`,
+      );
 
     // warden.agent.apiKeyEnv, when set, names the variable the agent gets its key in (OpenCode with another provider).
     const keyEnv = plan.apiKeyEnv ? config.get<string>('apiKeyEnv')?.trim() || plan.apiKeyEnv : undefined;
@@ -161,10 +200,15 @@ export function registerAgentSetup(context: vscode.ExtensionContext, secrets: Ag
 }
 
 /** Writes a step's files, each only if it still holds the text that was reviewed. */
-async function applyStep(folder: vscode.WorkspaceFolder, step: SetupStep, read: (relative: string) => Promise<string | undefined>): Promise<void> {
+async function applyStep(
+  folder: vscode.WorkspaceFolder,
+  step: SetupStep,
+  read: (relative: string) => Promise<string | undefined>,
+): Promise<void> {
   for (const change of step.changes) {
     const now = await read(change.path);
-    if (now !== change.before) throw new Error(`${change.path} changed since the diff was made; nothing of "${step.title}" was written. Run the setup again.`);
+    if (now !== change.before)
+      throw new Error(`${change.path} changed since the diff was made; nothing of "${step.title}" was written. Run the setup again.`);
   }
   for (const change of step.changes) {
     const uri = vscode.Uri.joinPath(folder.uri, ...change.path.split('/'));
@@ -175,7 +219,9 @@ async function applyStep(folder: vscode.WorkspaceFolder, step: SetupStep, read: 
 
 async function report(plan: SetupPlan, result: SetupAgentResult): Promise<void> {
   if (plan.problems.length > 0) {
-    await vscode.window.showErrorMessage(`Warden: left untouched (fix, then run the setup again): ${plan.problems.map(problemLine).join('; ')}`);
+    await vscode.window.showErrorMessage(
+      `Warden: left untouched (fix, then run the setup again): ${plan.problems.map(problemLine).join('; ')}`,
+    );
     return;
   }
   if (result.refused.length > 0) {

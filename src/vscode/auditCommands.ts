@@ -24,9 +24,13 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
     documents,
     otlp: () => readSettings().auditOtlp,
   };
-  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(AUDIT_DIFF_SCHEME, documents), AuditPanel.registerSerializer(context.extensionUri, deps), {
-    dispose: () => AuditPanel.current?.dispose(),
-  });
+  context.subscriptions.push(
+    vscode.workspace.registerTextDocumentContentProvider(AUDIT_DIFF_SCHEME, documents),
+    AuditPanel.registerSerializer(context.extensionUri, deps),
+    {
+      dispose: () => AuditPanel.current?.dispose(),
+    },
+  );
 
   // Configured secrets: masked in every audit entry this window writes (sessions, git commits);
   // each session start configures them again, with the agent's own secrets (session/assembly.ts).
@@ -34,14 +38,20 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
     const { envVars, patterns } = readSettings().auditRedact;
     try {
       const masked = configureAuditSecrets({ env: process.env, envVars, patterns });
-      log.info(`[audit] redacting the values of ${masked.envValues} of ${masked.envVars} configured environment variables and ${masked.patterns} extra patterns`);
+      log.info(
+        `[audit] redacting the values of ${masked.envValues} of ${masked.envVars} configured environment variables and ${masked.patterns} extra patterns`,
+      );
     } catch (error) {
       log.error(`[audit] ${errorMessage(error)}`);
-      void vscode.window.showErrorMessage(`Warden: ${errorMessage(error)} (setting warden.audit.redact.patterns); the previous redaction settings stay in force.`);
+      void vscode.window.showErrorMessage(
+        `Warden: ${errorMessage(error)} (setting warden.audit.redact.patterns); the previous redaction settings stay in force.`,
+      );
     }
   };
   applyRedaction();
-  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('warden.audit.redact') && applyRedaction()));
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('warden.audit.redact') && applyRedaction()),
+  );
 
   const register = commandRegistrar(context, log);
 
@@ -73,7 +83,14 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
       if (choice !== 'Repair') return undefined;
     }
     const reviewer = await resolveReviewer(root);
-    const result = await repairAuditLog(root, { actor: { kind: 'human', id: reviewer.email ?? reviewer.name, name: reviewer.name, ...(reviewer.email ? { email: reviewer.email } : {}) } });
+    const result = await repairAuditLog(root, {
+      actor: {
+        kind: 'human',
+        id: reviewer.email ?? reviewer.name,
+        name: reviewer.name,
+        ...(reviewer.email ? { email: reviewer.email } : {}),
+      },
+    });
     log.info(`[audit] repair: ${result.message}`);
     if (result.repaired) void vscode.window.showInformationMessage(`Warden: ${result.message}`);
     else void vscode.window.showWarningMessage(`Warden: ${result.message}`);

@@ -31,6 +31,8 @@ export class AuditDocuments implements vscode.TextDocumentContentProvider {
     const base = vscode.Uri.from({ scheme: AUDIT_DIFF_SCHEME, path: `/${sides.path}`, query: key });
     const scope = sides.completeness === 'full' ? '' : ', recorded hunks';
     const title = `${sides.path} (audit #${sides.seq}${scope}: before ↔ proposed)`;
-    await vscode.commands.executeCommand('vscode.diff', base.with({ fragment: 'old' }), base.with({ fragment: 'new' }), title, { preview: true });
+    await vscode.commands.executeCommand('vscode.diff', base.with({ fragment: 'old' }), base.with({ fragment: 'new' }), title, {
+      preview: true,
+    });
   }
 }

@@ -53,7 +53,10 @@ export class AuditPanel implements vscode.Disposable {
       return open;
     }
     open?.dispose();
-    const panel = vscode.window.createWebviewPanel(AuditPanel.viewType, AuditPanel.title, vscode.ViewColumn.Active, { ...webviewOptions(extensionUri), enableFindWidget: true });
+    const panel = vscode.window.createWebviewPanel(AuditPanel.viewType, AuditPanel.title, vscode.ViewColumn.Active, {
+      ...webviewOptions(extensionUri),
+      enableFindWidget: true,
+    });
     return new AuditPanel(panel, extensionUri, folder, deps);
   }
 
@@ -213,11 +216,17 @@ export class AuditPanel implements vscode.Disposable {
       const otlp = this.deps.otlp();
       if (!otlp) throw new Error('No OpenTelemetry endpoint is configured (setting warden.audit.otlp.endpoint).');
       const scope = filtered ? 'the entries matching the filters' : 'every entry';
-      const choice = await vscode.window.showInformationMessage(`Send ${scope} of the audit log to ${otlp.endpoint}?`, { modal: true }, 'Send');
+      const choice = await vscode.window.showInformationMessage(
+        `Send ${scope} of the audit log to ${otlp.endpoint}?`,
+        { modal: true },
+        'Send',
+      );
       if (choice !== 'Send') return;
       this.post({ type: 'busy', what: 'Sending to OpenTelemetry…' });
       const result = await exportAuditOtlp(this.root, { endpoint: otlp.endpoint, headers: otlp.headers, query });
-      this.notice(`Sent ${result.records} audit entries to ${result.endpoint} in ${result.requests} request${result.requests === 1 ? '' : 's'}.`);
+      this.notice(
+        `Sent ${result.records} audit entries to ${result.endpoint} in ${result.requests} request${result.requests === 1 ? '' : 's'}.`,
+      );
       return;
     }
     const stamp = new Date().toISOString().slice(0, 10);
@@ -241,7 +250,9 @@ export class AuditPanel implements vscode.Disposable {
 
   private post(message: AuditExtensionMessage): void {
     if (this.disposed) return;
-    this.panel.webview.postMessage(message).then(undefined, (error: unknown) => this.deps.log.warn(`[audit panel] could not post '${message.type}': ${String(error)}`));
+    this.panel.webview
+      .postMessage(message)
+      .then(undefined, (error: unknown) => this.deps.log.warn(`[audit panel] could not post '${message.type}': ${String(error)}`));
   }
 
   dispose(): void {

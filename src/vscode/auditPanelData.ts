@@ -11,7 +11,12 @@ export const AUDIT_ROW_LIMIT = 500;
 const DETAIL_LIMIT = 8000;
 
 /** The panel's state message for a log, its filters and a verify status. */
-export async function auditPanelState(root: string, filters: AuditFilters, verify: VerifyStatusView, otlpConfigured: boolean): Promise<AuditStateMessage> {
+export async function auditPanelState(
+  root: string,
+  filters: AuditFilters,
+  verify: VerifyStatusView,
+  otlpConfigured: boolean,
+): Promise<AuditStateMessage> {
   const result = await queryAuditLog(root, toQuery(filters), { limit: AUDIT_ROW_LIMIT });
   return {
     type: 'state',
@@ -39,7 +44,8 @@ export function toQuery(filters: AuditFilters): AuditQuery {
 export function toRowView(row: AuditRow, entry: AuditEntry | undefined): AuditRowView {
   // The entry's data exactly as recorded (old keys included): the row's fields are the normalized reading.
   let detail = entry ? JSON.stringify(entry.data, null, 2) : '{}';
-  if (detail.length > DETAIL_LIMIT) detail = `${detail.slice(0, DETAIL_LIMIT)}\n… (${detail.length - DETAIL_LIMIT} more characters; export or open the entry to see all)`;
+  if (detail.length > DETAIL_LIMIT)
+    detail = `${detail.slice(0, DETAIL_LIMIT)}\n… (${detail.length - DETAIL_LIMIT} more characters; export or open the entry to see all)`;
   return {
     seq: row.seq,
     time: row.time,

@@ -7,7 +7,10 @@ export type CommandHandler = (...args: unknown[]) => unknown;
  * Registers Warden commands so that every failure is logged and shown as one clear message,
  * and the command resolves to undefined instead of throwing into VS Code.
  */
-export function commandRegistrar(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): (id: string, handler: CommandHandler) => void {
+export function commandRegistrar(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+): (id: string, handler: CommandHandler) => void {
   return (id, handler) => {
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {

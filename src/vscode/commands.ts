@@ -46,7 +46,9 @@ export function registerCommands(
 
   register('warden.stopSession', async () => {
     const stopped = await sessions.stop();
-    void vscode.window.showInformationMessage(stopped ? 'Warden: session stopped; pending proposals are orphaned.' : 'Warden: no session is running.');
+    void vscode.window.showInformationMessage(
+      stopped ? 'Warden: session stopped; pending proposals are orphaned.' : 'Warden: no session is running.',
+    );
     return stopped;
   });
 
@@ -85,7 +87,12 @@ export function registerCommands(
   });
 }
 
-async function decideCommand(store: ProposalStore, sessions: SessionController, raw: unknown, verdict: 'approve' | 'reject'): Promise<boolean> {
+async function decideCommand(
+  store: ProposalStore,
+  sessions: SessionController,
+  raw: unknown,
+  verdict: 'approve' | 'reject',
+): Promise<boolean> {
   const id = await proposalIdFrom(store, raw);
   if (!id) return false;
   await sessions.decide(id, verdict);

@@ -11,7 +11,9 @@ import { readGitSettings } from './gitSettings';
 import type { SessionController } from './sessionController';
 import { commandRegistrar } from './commandRegistrar';
 
-const SessionArg = z.object({ sessionId: z.string().min(1).optional(), folder: z.string().optional(), checkpoint: z.number().int().positive().optional() }).optional();
+const SessionArg = z
+  .object({ sessionId: z.string().min(1).optional(), folder: z.string().optional(), checkpoint: z.number().int().positive().optional() })
+  .optional();
 
 /** "Commit Approved Changes" and "Roll Back to Checkpoint", for the window's current (or last) session. */
 export function registerGitCommands(context: vscode.ExtensionContext, sessions: SessionController, log: vscode.LogOutputChannel): void {
@@ -20,7 +22,8 @@ export function registerGitCommands(context: vscode.ExtensionContext, sessions: 
   register('warden.commitApprovedChanges', async (raw) => {
     const { folder, sessionId } = target(sessions, raw);
     const reviewer = await resolveReviewer(folder.uri.fsPath);
-    if (!reviewer.email) throw new Error('Set your git identity (git config user.name and user.email): you are the committer of the approved changes');
+    if (!reviewer.email)
+      throw new Error('Set your git identity (git config user.name and user.email): you are the committer of the approved changes');
     const settings = readGitSettings(folder.uri);
     // The team policy's protected branches (an unreadable policy keeps the default list).
     const policy = await loadWorkspacePolicy(folder.uri.fsPath).catch(() => undefined);
@@ -32,7 +35,9 @@ export function registerGitCommands(context: vscode.ExtensionContext, sessions: 
       protectedBranches: resolveProtectedBranches(policy?.git?.protectedBranches),
     });
     log.info(`[git] committed ${result.paths.length} file(s) of session ${sessionId} on ${result.branch}: ${result.commit}`);
-    void vscode.window.showInformationMessage(`Warden: committed ${result.paths.length} approved file(s) on ${result.branch} (${result.commit.slice(0, 10)}), authored by ${settings.agentIdentity.name}.`);
+    void vscode.window.showInformationMessage(
+      `Warden: committed ${result.paths.length} approved file(s) on ${result.branch} (${result.commit.slice(0, 10)}), authored by ${settings.agentIdentity.name}.`,
+    );
     return result;
   });
 
@@ -45,8 +50,16 @@ export function registerGitCommands(context: vscode.ExtensionContext, sessions: 
     let n = SessionArg.parse(raw)?.checkpoint;
     if (n === undefined) {
       const picked = await vscode.window.showQuickPick(
-        [...list].reverse().map((c) => ({ label: `Checkpoint ${c.n}`, description: `${c.time.toLocaleString()} · ${c.label}`, detail: c.paths.length ? `Restores ${c.paths.join(', ')} and what later edits changed` : undefined, n: c.n })),
-        { title: `Warden: roll back session ${sessionId}`, placeHolder: 'The files the session changed since then go back to how they were (undoable in the editor)' },
+        [...list].reverse().map((c) => ({
+          label: `Checkpoint ${c.n}`,
+          description: `${c.time.toLocaleString()} · ${c.label}`,
+          detail: c.paths.length ? `Restores ${c.paths.join(', ')} and what later edits changed` : undefined,
+          n: c.n,
+        })),
+        {
+          title: `Warden: roll back session ${sessionId}`,
+          placeHolder: 'The files the session changed since then go back to how they were (undoable in the editor)',
+        },
       );
       if (!picked) return undefined;
       n = picked.n;
@@ -57,11 +70,18 @@ export function registerGitCommands(context: vscode.ExtensionContext, sessions: 
       sessionId,
       n,
       files: new EditorWorkspaceFiles(folder.uri),
-      actor: { kind: 'human', id: reviewer.email ?? reviewer.name, name: reviewer.name, ...(reviewer.email ? { email: reviewer.email } : {}) },
+      actor: {
+        kind: 'human',
+        id: reviewer.email ?? reviewer.name,
+        name: reviewer.name,
+        ...(reviewer.email ? { email: reviewer.email } : {}),
+      },
       audit: AuditLog.forWorkspace(folder.uri.fsPath),
     });
     const skipped = result.skipped.length ? ` Skipped: ${result.skipped.map((s) => `${s.path} (${s.reason})`).join(', ')}.` : '';
-    log.info(`[git] rolled back session ${sessionId} to checkpoint ${n}: restored ${result.restored.join(', ') || 'nothing'}, deleted ${result.deleted.join(', ') || 'nothing'}`);
+    log.info(
+      `[git] rolled back session ${sessionId} to checkpoint ${n}: restored ${result.restored.join(', ') || 'nothing'}, deleted ${result.deleted.join(', ') || 'nothing'}`,
+    );
     void vscode.window.showInformationMessage(
       `Warden: rolled back to checkpoint ${n}: ${result.restored.length} restored, ${result.deleted.length} deleted.${skipped} Checkpoint ${result.safety.n} holds the state before the rollback.`,
     );
@@ -74,7 +94,7 @@ function target(sessions: SessionController, raw: unknown): { folder: vscode.Wor
   const args = SessionArg.parse(raw);
   const last = sessions.lastSession;
   const folders = vscode.workspace.workspaceFolders ?? [];
-  const folder = args?.folder ? folders.find((f) => f.uri.fsPath === args.folder) : last?.folder ?? folders[0];
+  const folder = args?.folder ? folders.find((f) => f.uri.fsPath === args.folder) : (last?.folder ?? folders[0]);
   if (!folder) throw new Error(args?.folder ? `${args.folder} is not a folder of this workspace` : 'Open a folder first');
   const sessionId = args?.sessionId ?? last?.sessionId;
   if (!sessionId) throw new Error('No Warden session in this window yet: start one (Warden: Start Agent Session)');

@@ -18,8 +18,14 @@ export function readGitSettings(scope?: vscode.ConfigurationScope): GitSettings 
   const config = vscode.workspace.getConfiguration('warden', scope);
   const identity = config.get<unknown>('agent.identity');
   const agentIdentity =
-    identity && typeof identity === 'object' && typeof (identity as GitIdentity).name === 'string' && /@/.test(String((identity as GitIdentity).email))
-      ? { name: (identity as GitIdentity).name.trim() || DEFAULT_AGENT_IDENTITY.name, email: String((identity as GitIdentity).email).trim() }
+    identity &&
+    typeof identity === 'object' &&
+    typeof (identity as GitIdentity).name === 'string' &&
+    /@/.test(String((identity as GitIdentity).email))
+      ? {
+          name: (identity as GitIdentity).name.trim() || DEFAULT_AGENT_IDENTITY.name,
+          email: String((identity as GitIdentity).email).trim(),
+        }
       : DEFAULT_AGENT_IDENTITY;
   const rawScope = config.get<unknown>('session.scope');
   const parsed = rawScope === undefined || rawScope === null ? undefined : scopeRulesSchema.safeParse(rawScope);
@@ -28,7 +34,8 @@ export function readGitSettings(scope?: vscode.ConfigurationScope): GitSettings 
   return {
     agentIdentity,
     scope: parsed?.success ? parsed.data : undefined,
-    scopeProblem: parsed && !parsed.success ? parsed.error.issues.map((i) => `${i.path.join('.') || 'scope'}: ${i.message}`).join('; ') : undefined,
+    scopeProblem:
+      parsed && !parsed.success ? parsed.error.issues.map((i) => `${i.path.join('.') || 'scope'}: ${i.message}`).join('; ') : undefined,
     checkpointsKeep: typeof keep === 'number' && keep >= 1 ? Math.floor(keep) : 20,
     checkpointsMaxAgeDays: typeof days === 'number' && days >= 0 ? days : 14,
   };

@@ -9,13 +9,19 @@ import type { SessionController } from './sessionController';
  * The kill switch (command, keybinding, and a status bar button while a session runs) and
  * "Warden: Remove Sandbox" for the sandbox Stop Session keeps for reuse.
  */
-export function registerLifecycleCommands(context: vscode.ExtensionContext, sessions: SessionController, log: vscode.LogOutputChannel): void {
+export function registerLifecycleCommands(
+  context: vscode.ExtensionContext,
+  sessions: SessionController,
+  log: vscode.LogOutputChannel,
+): void {
   const register = commandRegistrar(context, log);
 
   register('warden.stopAgentNow', async () => {
     const killed = await sessions.kill('Warden: Stop Agent Now');
     if (killed) log.warn('[session] kill switch pulled: the agent and its container were killed; pending proposals are orphaned');
-    void vscode.window.showInformationMessage(killed ? 'Warden: agent killed and its sandbox removed; pending proposals are orphaned.' : 'Warden: no session is running.');
+    void vscode.window.showInformationMessage(
+      killed ? 'Warden: agent killed and its sandbox removed; pending proposals are orphaned.' : 'Warden: no session is running.',
+    );
     return killed;
   });
 
@@ -23,10 +29,15 @@ export function registerLifecycleCommands(context: vscode.ExtensionContext, sess
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) throw new Error('Open a folder first');
     if (sessions.activeSession) throw new Error('A session is running: stop it first (Warden: Stop Session or Stop Agent Now)');
-    const { removed, running } = await removeKeptSandboxes(dockerClient(resolveEngine({ setting: readSandboxSettings().dockerHost })), folder.uri.fsPath);
+    const { removed, running } = await removeKeptSandboxes(
+      dockerClient(resolveEngine({ setting: readSandboxSettings().dockerHost })),
+      folder.uri.fsPath,
+    );
     log.info(`[sandbox] removed kept sandboxes ${removed.map((id) => id.slice(0, 12)).join(', ') || '(none)'}`);
     const busy = running.length > 0 ? ` ${running.length} running sandbox(es) of another window were left alone.` : '';
-    void vscode.window.showInformationMessage(`Warden: ${removed.length === 0 ? 'no kept sandbox to remove' : `removed ${removed.length} kept sandbox(es)`}.${busy}`);
+    void vscode.window.showInformationMessage(
+      `Warden: ${removed.length === 0 ? 'no kept sandbox to remove' : `removed ${removed.length} kept sandbox(es)`}.${busy}`,
+    );
     return removed;
   });
 

@@ -27,17 +27,26 @@ export function registerPolicy(context: vscode.ExtensionContext, log: vscode.Log
     const passed = results.length - failed.length;
     for (const r of results) log.info(`[policy] example ${r.index + 1}: ${r.pass ? 'pass' : 'FAIL'}: ${r.message}`);
     if (!policy.valid) {
-      void vscode.window.showErrorMessage('Warden: the policy is invalid (see the Problems panel); everything asks until it is fixed.', 'Show Problems').then((choice) => {
-        if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');
-      });
+      void vscode.window
+        .showErrorMessage('Warden: the policy is invalid (see the Problems panel); everything asks until it is fixed.', 'Show Problems')
+        .then((choice) => {
+          if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');
+        });
     } else if (results.length === 0) {
-      void vscode.window.showInformationMessage('Warden: the policy has no examples. Add some, e.g. {"command": "git push origin main", "expect": "ask"}.');
+      void vscode.window.showInformationMessage(
+        'Warden: the policy has no examples. Add some, e.g. {"command": "git push origin main", "expect": "ask"}.',
+      );
     } else if (failed.length === 0) {
       void vscode.window.showInformationMessage(`Warden: all ${passed} policy example(s) pass.`);
     } else {
-      void vscode.window.showWarningMessage(`Warden: ${failed.length} of ${results.length} policy example(s) failed. ${failed[0]!.message}`, 'Show Problems').then((choice) => {
-        if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');
-      });
+      void vscode.window
+        .showWarningMessage(
+          `Warden: ${failed.length} of ${results.length} policy example(s) failed. ${failed[0]!.message}`,
+          'Show Problems',
+        )
+        .then((choice) => {
+          if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');
+        });
     }
     return { valid: policy.valid, passed, failed };
   });
@@ -56,5 +65,5 @@ async function pickFolder(): Promise<vscode.WorkspaceFolder | undefined> {
   const folders = vscode.workspace.workspaceFolders ?? [];
   if (folders.length === 0) throw new Error('Open a folder first');
   if (folders.length === 1) return folders[0];
-  return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Which folder\'s policy?' });
+  return vscode.window.showWorkspaceFolderPick({ placeHolder: "Which folder's policy?" });
 }

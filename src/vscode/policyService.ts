@@ -68,7 +68,10 @@ export class PolicyService implements vscode.Disposable, vscode.TextDocumentCont
     const settings = readPolicySettings(folder.uri);
     let policy: EffectivePolicy;
     try {
-      policy = await loadWorkspacePolicy(folder.uri.fsPath, { userRules: settings.userRules, ...(settings.managedPolicyPath ? { managedPolicyPath: settings.managedPolicyPath } : {}) });
+      policy = await loadWorkspacePolicy(folder.uri.fsPath, {
+        userRules: settings.userRules,
+        ...(settings.managedPolicyPath ? { managedPolicyPath: settings.managedPolicyPath } : {}),
+      });
     } catch (error) {
       policy = safestPolicy(`the policy could not be read: ${errorMessage(error)}`);
     }
@@ -138,9 +141,11 @@ export class PolicyService implements vscode.Disposable, vscode.TextDocumentCont
         else this.warnedInvalid.delete(folder.uri.toString());
         const failed = results.filter((r) => !r.pass);
         if (failed.length > 0) {
-          void vscode.window.showWarningMessage(`Warden: ${failed.length} policy example(s) failed. ${failed[0]!.message}`, 'Show Problems').then((choice) => {
-            if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');
-          });
+          void vscode.window
+            .showWarningMessage(`Warden: ${failed.length} policy example(s) failed. ${failed[0]!.message}`, 'Show Problems')
+            .then((choice) => {
+              if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');
+            });
         }
       });
     }
@@ -156,7 +161,10 @@ export class PolicyService implements vscode.Disposable, vscode.TextDocumentCont
     const text = document.getText();
     const loaded = loadPolicyText(text);
     if (!loaded.ok) {
-      this.diagnostics.set(document.uri, loaded.problems.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Error)));
+      this.diagnostics.set(
+        document.uri,
+        loaded.problems.map((p) => toDiagnostic(p, vscode.DiagnosticSeverity.Error)),
+      );
       return [];
     }
     // The examples are checked against this text as the team wrote it (the team's own tests),
@@ -166,7 +174,15 @@ export class PolicyService implements vscode.Disposable, vscode.TextDocumentCont
     const diagnostics = results
       .filter((r) => !r.pass)
       .map((r) => {
-        const where = locate(text, ['examples', r.index]) ?? { line: 1, column: 1, endLine: 1, endColumn: 2, offset: 0, length: 1, message: '' };
+        const where = locate(text, ['examples', r.index]) ?? {
+          line: 1,
+          column: 1,
+          endLine: 1,
+          endColumn: 2,
+          offset: 0,
+          length: 1,
+          message: '',
+        };
         return toDiagnostic({ ...where, message: r.message }, vscode.DiagnosticSeverity.Warning);
       });
     this.diagnostics.set(document.uri, diagnostics);
@@ -180,7 +196,12 @@ export class PolicyService implements vscode.Disposable, vscode.TextDocumentCont
     const broken = policy.sources.filter((s) => s.status === 'invalid');
     const first = broken[0]?.problems[0];
     // A setting's problems have no line of their own here; the Problems panel shows them in the settings file.
-    const where = first && broken[0]?.source !== 'user' ? ` (line ${first.line}, column ${first.column}: ${first.message})` : first ? ` (${first.message})` : '';
+    const where =
+      first && broken[0]?.source !== 'user'
+        ? ` (line ${first.line}, column ${first.column}: ${first.message})`
+        : first
+          ? ` (${first.message})`
+          : '';
     const text = `Warden: the policy ${broken.map((s) => s.origin).join(' and ')} is invalid${where}. Warden runs with the safest policy: everything asks until it is fixed.`;
     this.log.warn(`[policy] ${text}`);
     void vscode.window.showWarningMessage(text, 'Show Problems').then((choice) => {
@@ -197,11 +218,20 @@ export class PolicyService implements vscode.Disposable, vscode.TextDocumentCont
 }
 
 function effectiveUri(folder: vscode.WorkspaceFolder): vscode.Uri {
-  return vscode.Uri.from({ scheme: EFFECTIVE_POLICY_SCHEME, path: `/${folder.name}/effective-policy.jsonc`, query: new URLSearchParams({ folder: folder.uri.toString() }).toString() });
+  return vscode.Uri.from({
+    scheme: EFFECTIVE_POLICY_SCHEME,
+    path: `/${folder.name}/effective-policy.jsonc`,
+    query: new URLSearchParams({ folder: folder.uri.toString() }).toString(),
+  });
 }
 
 function toDiagnostic(problem: PolicyProblem, severity: vscode.DiagnosticSeverity): vscode.Diagnostic {
-  const range = new vscode.Range(problem.line - 1, problem.column - 1, problem.endLine - 1, Math.max(problem.endColumn - 1, problem.column));
+  const range = new vscode.Range(
+    problem.line - 1,
+    problem.column - 1,
+    problem.endLine - 1,
+    Math.max(problem.endColumn - 1, problem.column),
+  );
   const diagnostic = new vscode.Diagnostic(range, problem.message, severity);
   diagnostic.source = 'Warden policy';
   return diagnostic;
@@ -209,5 +239,7 @@ function toDiagnostic(problem: PolicyProblem, severity: vscode.DiagnosticSeverit
 
 /** The policy used when nothing could be loaded: everything asks. */
 function safestPolicy(why: string): EffectivePolicy {
-  return mergePolicies({ team: { status: 'invalid', problems: [{ message: why, line: 1, column: 1, endLine: 1, endColumn: 1, offset: 0, length: 0 }] } });
+  return mergePolicies({
+    team: { status: 'invalid', problems: [{ message: why, line: 1, column: 1, endLine: 1, endColumn: 1, offset: 0, length: 0 }] },
+  });
 }

@@ -24,7 +24,9 @@ export class ProposalDocuments implements vscode.TextDocumentContentProvider {
     if (!sides) throw new Error('This proposal has no file change to show');
     const base = vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${sides.path}`, query: proposalId });
     const title = `${sides.path} (${sides.oldText === null ? 'new file' : 'current'} ↔ proposed)`;
-    await vscode.commands.executeCommand('vscode.diff', base.with({ fragment: 'old' }), base.with({ fragment: 'new' }), title, { preview: true });
+    await vscode.commands.executeCommand('vscode.diff', base.with({ fragment: 'old' }), base.with({ fragment: 'new' }), title, {
+      preview: true,
+    });
   }
 }
 

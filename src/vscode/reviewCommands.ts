@@ -30,7 +30,9 @@ function howManyProtected(risky: number, total: number): string {
 
 async function confirmBulk(request: BulkRequest): Promise<boolean> {
   const verb = request.verdict === 'approve' ? 'Accept' : 'Reject';
-  const lines = request.risky.slice(0, 8).map(({ proposal, risks }) => `• ${proposal.title}: ${risks.map((r) => `${r.label} (${r.reason})`).join('; ')}`);
+  const lines = request.risky
+    .slice(0, 8)
+    .map(({ proposal, risks }) => `• ${proposal.title}: ${risks.map((r) => `${r.label} (${r.reason})`).join('; ')}`);
   if (request.risky.length > 8) lines.push(`…and ${request.risky.length - 8} more`);
   const action = `${verb} ${request.proposals.length}`;
   const picked = await vscode.window.showWarningMessage(

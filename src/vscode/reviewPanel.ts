@@ -7,7 +7,15 @@ import { riskLabels } from '../core/proposals/risk';
 import { CONFIRM_IN_BULK, type RiskLabel } from '../core/proposals/riskLabel';
 import type { ProposalStore } from '../core/proposals/store';
 import { LeadingThrottle } from '../core/util/throttle';
-import { parseWebviewMessage, STATE_THROTTLE_MS, toProposalView, type ExtensionMessage, type KeyAction, type Verdict, type WebviewMessage } from '../shared/reviewProtocol';
+import {
+  parseWebviewMessage,
+  STATE_THROTTLE_MS,
+  toProposalView,
+  type ExtensionMessage,
+  type KeyAction,
+  type Verdict,
+  type WebviewMessage,
+} from '../shared/reviewProtocol';
 import { createNonce, reviewPanelHtml } from './reviewHtml';
 
 /** What the panel does with the reviewer's clicks; errors thrown here are shown to the reviewer. */
@@ -79,7 +87,12 @@ export class ReviewPanel implements vscode.Disposable {
   }
 
   /** Reveals the open panel or opens a new one beside the active editor. */
-  static createOrShow(extensionUri: vscode.Uri, store: ProposalStore, handlers: ReviewPanelHandlers, log: ReviewPanelLog = consoleLog): ReviewPanel {
+  static createOrShow(
+    extensionUri: vscode.Uri,
+    store: ProposalStore,
+    handlers: ReviewPanelHandlers,
+    log: ReviewPanelLog = consoleLog,
+  ): ReviewPanel {
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
     const open = ReviewPanel.instance;
     if (open) {
@@ -95,14 +108,25 @@ export class ReviewPanel implements vscode.Disposable {
   }
 
   /** Adopts a panel VS Code restored after a reload (see `registerSerializer`). */
-  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, store: ProposalStore, handlers: ReviewPanelHandlers, log: ReviewPanelLog = consoleLog): ReviewPanel {
+  static revive(
+    panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    store: ProposalStore,
+    handlers: ReviewPanelHandlers,
+    log: ReviewPanelLog = consoleLog,
+  ): ReviewPanel {
     ReviewPanel.instance?.dispose();
     panel.webview.options = webviewOptions(extensionUri);
     return new ReviewPanel(panel, extensionUri, store, handlers, log);
   }
 
   /** Restores the panel across window reloads (matches the `onWebviewPanel:warden.review` activation event). */
-  static registerSerializer(extensionUri: vscode.Uri, store: ProposalStore, handlers: ReviewPanelHandlers, log: ReviewPanelLog = consoleLog): vscode.Disposable {
+  static registerSerializer(
+    extensionUri: vscode.Uri,
+    store: ProposalStore,
+    handlers: ReviewPanelHandlers,
+    log: ReviewPanelLog = consoleLog,
+  ): vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(ReviewPanel.viewType, {
       deserializeWebviewPanel: (panel) => {
         ReviewPanel.revive(panel, extensionUri, store, handlers, log);
@@ -171,16 +195,22 @@ export class ReviewPanel implements vscode.Disposable {
         await this.decideMany(message.proposalIds, message.verdict, message.scope);
         return;
       case 'chooseHunk':
-        await this.guarded(message.proposalId, 'choose a hunk of', () => this.handlers.chooseHunk(message.proposalId, message.hunkId, message.verdict, message.newHash));
+        await this.guarded(message.proposalId, 'choose a hunk of', () =>
+          this.handlers.chooseHunk(message.proposalId, message.hunkId, message.verdict, message.newHash),
+        );
         return;
       case 'requestContent':
         this.sendContent(message.proposalId);
         return;
       case 'acceptEdited':
-        await this.guarded(message.proposalId, 'accept your edit of', () => this.handlers.review(message.proposalId, { kind: 'editedText', text: message.text, newHash: message.newHash }));
+        await this.guarded(message.proposalId, 'accept your edit of', () =>
+          this.handlers.review(message.proposalId, { kind: 'editedText', text: message.text, newHash: message.newHash }),
+        );
         return;
       case 'runEditedCommand':
-        await this.guarded(message.proposalId, 'run your edit of', () => this.handlers.review(message.proposalId, { kind: 'editedCommand', commandLine: message.commandLine }));
+        await this.guarded(message.proposalId, 'run your edit of', () =>
+          this.handlers.review(message.proposalId, { kind: 'editedCommand', commandLine: message.commandLine }),
+        );
         return;
       case 'textFocus':
         this.handlers.setTextFocus(message.editing);
@@ -247,12 +277,16 @@ export class ReviewPanel implements vscode.Disposable {
   }
 
   private async decideManyNow(proposalIds: string[], verdict: Verdict, scope: string): Promise<void> {
-    const proposals = [...new Set(proposalIds)].map((id) => this.store.get(id)).filter((p): p is Proposal => p?.state === 'pending' && !this.deciding.has(p.id));
+    const proposals = [...new Set(proposalIds)]
+      .map((id) => this.store.get(id))
+      .filter((p): p is Proposal => p?.state === 'pending' && !this.deciding.has(p.id));
     if (proposals.length === 0) {
       this.fail(proposalIds[0] ?? '', 'Nothing to decide: those proposals were already decided.');
       return;
     }
-    const risky = proposals.map((proposal) => ({ proposal, risks: this.risksOf(proposal).filter((r) => CONFIRM_IN_BULK.has(r.kind)) })).filter((r) => r.risks.length > 0);
+    const risky = proposals
+      .map((proposal) => ({ proposal, risks: this.risksOf(proposal).filter((r) => CONFIRM_IN_BULK.has(r.kind)) }))
+      .filter((r) => r.risks.length > 0);
     if (risky.length > 0 && !(await this.handlers.confirmBulk({ verdict, scope, proposals, risky }))) {
       this.log.warn(`[review] bulk ${verdict} of ${proposals.length} proposals cancelled at the confirmation`);
       return;
@@ -270,22 +304,38 @@ export class ReviewPanel implements vscode.Disposable {
         this.deciding.delete(proposal.id);
       }
     }
-    if (failures.length > 0) this.fail(proposals[0]?.id ?? '', `Could not ${verdict === 'approve' ? 'accept' : 'reject'} ${failures.length} of ${proposals.length}: ${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '…' : ''}`);
+    if (failures.length > 0)
+      this.fail(
+        proposals[0]?.id ?? '',
+        `Could not ${verdict === 'approve' ? 'accept' : 'reject'} ${failures.length} of ${proposals.length}: ${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '…' : ''}`,
+      );
   }
 
   private sendContent(proposalId: string): void {
     const proposal = this.store.get(proposalId);
     if (proposal?.kind !== 'edit' || proposal.state !== 'pending') {
-      this.fail(proposalId, proposal ? `"${proposal.title}" cannot be edited: it is ${proposal.kind === 'edit' ? proposal.state : `a ${proposal.kind}, not a file edit`}.` : 'Could not edit the proposal: it no longer exists.');
+      this.fail(
+        proposalId,
+        proposal
+          ? `"${proposal.title}" cannot be edited: it is ${proposal.kind === 'edit' ? proposal.state : `a ${proposal.kind}, not a file edit`}.`
+          : 'Could not edit the proposal: it no longer exists.',
+      );
       return;
     }
     if (!textIsEditable(proposal)) {
-      const why = proposal.sandboxChange ? (proposal.sandboxChange.binary ? 'binary content' : `a ${proposal.sandboxChange.change}`) : `it came through ${proposal.origin}, where the agent applies its own version`;
+      const why = proposal.sandboxChange
+        ? proposal.sandboxChange.binary
+          ? 'binary content'
+          : `a ${proposal.sandboxChange.change}`
+        : `it came through ${proposal.origin}, where the agent applies its own version`;
       this.fail(proposalId, `"${proposal.title}" can only be accepted or rejected as it is (${why}).`);
       return;
     }
     if (proposal.newText.length > MAX_PANEL_EDIT_CHARS) {
-      this.fail(proposalId, `"${proposal.title}" is too large to edit in the panel (${proposal.newText.length} characters); use Open Diff to read it, then accept or reject.`);
+      this.fail(
+        proposalId,
+        `"${proposal.title}" is too large to edit in the panel (${proposal.newText.length} characters); use Open Diff to read it, then accept or reject.`,
+      );
       return;
     }
     this.post({ type: 'content', proposalId, newHash: proposal.newHash, text: proposal.newText });
@@ -304,7 +354,10 @@ export class ReviewPanel implements vscode.Disposable {
   private async openDiff(proposalId: string): Promise<void> {
     const proposal = this.store.get(proposalId);
     if (!proposal || !hasEdit(proposal)) {
-      this.fail(proposalId, proposal ? `"${proposal.title}" has no file change to show.` : 'Could not open the diff: the proposal no longer exists.');
+      this.fail(
+        proposalId,
+        proposal ? `"${proposal.title}" has no file change to show.` : 'Could not open the diff: the proposal no longer exists.',
+      );
       return;
     }
     try {

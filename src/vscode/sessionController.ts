@@ -226,7 +226,13 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
   async decide(proposalId: string, verdict: Decision['verdict'], reason?: string, optionId?: string): Promise<void> {
     const reviewer = await this.requireReviewer();
     this.hunks.clear(proposalId);
-    this.store.decide(proposalId, { verdict, reviewer, decidedAt: new Date().toISOString(), ...(reason ? { reason } : {}), ...(optionId ? { optionId } : {}) });
+    this.store.decide(proposalId, {
+      verdict,
+      reviewer,
+      decidedAt: new Date().toISOString(),
+      ...(reason ? { reason } : {}),
+      ...(optionId ? { optionId } : {}),
+    });
   }
 
   /** A human decision with more in it than a verdict: chosen hunks, edited content, an edited command. */

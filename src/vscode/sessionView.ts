@@ -39,7 +39,12 @@ export class SessionView implements vscode.Disposable {
     return SessionView.instance;
   }
 
-  static createOrShow(extensionUri: vscode.Uri, store: ProposalStore, source: SessionViewSource, log: vscode.LogOutputChannel): SessionView {
+  static createOrShow(
+    extensionUri: vscode.Uri,
+    store: ProposalStore,
+    source: SessionViewSource,
+    log: vscode.LogOutputChannel,
+  ): SessionView {
     const open = SessionView.instance;
     if (open) {
       open.panel.reveal(open.panel.viewColumn ?? vscode.ViewColumn.Beside, true);
@@ -54,7 +59,12 @@ export class SessionView implements vscode.Disposable {
     return new SessionView(panel, extensionUri, store, source, log);
   }
 
-  static registerSerializer(extensionUri: vscode.Uri, store: ProposalStore, source: SessionViewSource, log: vscode.LogOutputChannel): vscode.Disposable {
+  static registerSerializer(
+    extensionUri: vscode.Uri,
+    store: ProposalStore,
+    source: SessionViewSource,
+    log: vscode.LogOutputChannel,
+  ): vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(SessionView.viewType, {
       deserializeWebviewPanel: (panel) => {
         SessionView.instance?.dispose();
@@ -139,7 +149,11 @@ export class SessionView implements vscode.Disposable {
     const questions: QuestionView[] = this.store
       .pending()
       .filter((p) => p.kind === 'question' && (!summary || p.sessionId === summary.id))
-      .map((p) => (p.kind === 'question' ? { proposalId: p.id, question: p.question, createdAt: p.createdAt, ...(p.choices ? { choices: p.choices } : {}) } : undefined))
+      .map((p) =>
+        p.kind === 'question'
+          ? { proposalId: p.id, question: p.question, createdAt: p.createdAt, ...(p.choices ? { choices: p.choices } : {}) }
+          : undefined,
+      )
       .filter((q): q is QuestionView => q !== undefined);
     return { type: 'state', session: summary, entries: this.source.entries(), questions };
   }
@@ -174,6 +188,8 @@ export class SessionView implements vscode.Disposable {
 
   private post(message: SessionExtensionMessage): void {
     if (this.disposed) return;
-    this.panel.webview.postMessage(message).then(undefined, (error: unknown) => this.log.warn(`[session view] could not post: ${String(error)}`));
+    this.panel.webview
+      .postMessage(message)
+      .then(undefined, (error: unknown) => this.log.warn(`[session view] could not post: ${String(error)}`));
   }
 }

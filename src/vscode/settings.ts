@@ -23,13 +23,20 @@ export function readSettings(scope?: vscode.ConfigurationScope): WardenSettings 
   const endpoint = config.get<unknown>('audit.otlp.endpoint');
   const rawHeaders = config.get<unknown>('audit.otlp.headers');
   const headers: Record<string, string> = {};
-  if (rawHeaders && typeof rawHeaders === 'object') for (const [k, v] of Object.entries(rawHeaders)) if (typeof v === 'string') headers[k] = v;
-  const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '') : []);
+  if (rawHeaders && typeof rawHeaders === 'object')
+    for (const [k, v] of Object.entries(rawHeaders)) if (typeof v === 'string') headers[k] = v;
+  const strings = (value: unknown): string[] =>
+    Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '') : [];
   return {
-    auditRedact: { envVars: strings(config.get<unknown>('audit.redact.envVars')), patterns: strings(config.get<unknown>('audit.redact.patterns')) },
+    auditRedact: {
+      envVars: strings(config.get<unknown>('audit.redact.envVars')),
+      patterns: strings(config.get<unknown>('audit.redact.patterns')),
+    },
     agentCommand: typeof agentCommand === 'string' ? agentCommand : '',
     decisionTimeoutMs: decisionTimeoutMs(config.get<unknown>('review.decisionTimeoutSeconds')),
-    environmentAllowList: Array.isArray(config.get<unknown>('sandbox.environmentAllowList')) ? strings(config.get<unknown>('sandbox.environmentAllowList')) : undefined,
+    environmentAllowList: Array.isArray(config.get<unknown>('sandbox.environmentAllowList'))
+      ? strings(config.get<unknown>('sandbox.environmentAllowList'))
+      : undefined,
     workspaceMode: workspaceModeOr(config.get<unknown>('sandbox.workspaceMode')),
     auditOtlp: typeof endpoint === 'string' && /^https?:\/\//.test(endpoint.trim()) ? { endpoint: endpoint.trim(), headers } : undefined,
   };

@@ -86,7 +86,12 @@ export class SettingsDiagnostics implements vscode.Disposable {
 }
 
 function toDiagnostic(problem: PolicyProblem): vscode.Diagnostic {
-  const range = new vscode.Range(problem.line - 1, problem.column - 1, problem.endLine - 1, Math.max(problem.endColumn - 1, problem.column));
+  const range = new vscode.Range(
+    problem.line - 1,
+    problem.column - 1,
+    problem.endLine - 1,
+    Math.max(problem.endColumn - 1, problem.column),
+  );
   const diagnostic = new vscode.Diagnostic(
     range,
     `${problem.message}. Until it is fixed, Warden runs with the safest policy: everything asks.`,

@@ -15,5 +15,10 @@ export function createPendingStatusItem(store: ProposalStore): vscode.Disposable
   refresh();
   item.show();
   const subscription = store.onDidChange(refresh);
-  return { dispose: () => { subscription.dispose(); item.dispose(); } };
+  return {
+    dispose: () => {
+      subscription.dispose();
+      item.dispose();
+    },
+  };
 }

@@ -20,7 +20,9 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 }
 
 async function shownSeqs(frame: Frame): Promise<number[]> {
-  return frame.locator('#entries > li').evaluateAll((items) => items.map((item: { getAttribute(name: string): string | null }) => Number(item.getAttribute('data-seq'))));
+  return frame
+    .locator('#entries > li')
+    .evaluateAll((items) => items.map((item: { getAttribute(name: string): string | null }) => Number(item.getAttribute('data-seq'))));
 }
 
 async function waitForSeqs(frame: Frame, expected: number[]): Promise<void> {
@@ -66,7 +68,10 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
     frame = await findFrame(page, '#verify-status[data-ok]', 60_000);
     assert.equal(await frame.locator('#verify-status').getAttribute('data-ok'), 'true');
     assert.match(await frame.locator('#verify-status').innerText(), /Chain intact[\s\S]*17 entries in 1 segment, chain intact/);
-    await waitForSeqs(frame, Array.from({ length: 17 }, (_, i) => 17 - i));
+    await waitForSeqs(
+      frame,
+      Array.from({ length: 17 }, (_, i) => 17 - i),
+    );
     assert.equal(await frame.locator('#sessions > li').count(), 2, 'a timeline of two sessions');
     await screenshot(page, 'audit-panel');
   });
@@ -83,7 +88,10 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
     await waitForSeqs(frame, [10]);
     assert.match(await frame.locator('#result-count').innerText(), /1 of 17 entries match/);
     await frame.locator('#clear-filters').click();
-    await waitForSeqs(frame, Array.from({ length: 17 }, (_, i) => 17 - i));
+    await waitForSeqs(
+      frame,
+      Array.from({ length: 17 }, (_, i) => 17 - i),
+    );
 
     // Newest session first: the first timeline item is session-two.
     await frame.locator('#sessions > li .session-button').first().click();
@@ -99,7 +107,10 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
     await frame.locator('#search').fill('farewell bye');
     await waitForSeqs(frame, [6]); // only in the recorded diff of the proposal
     await frame.locator('#search').fill('');
-    await waitForSeqs(frame, Array.from({ length: 17 }, (_, i) => 17 - i));
+    await waitForSeqs(
+      frame,
+      Array.from({ length: 17 }, (_, i) => 17 - i),
+    );
   });
 
   it('opens a recorded diff in the diff editor', async () => {
@@ -127,7 +138,9 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
       // The browser workbench's save dialog is a quick input, prefilled with the default path.
       const input = page.locator('.quick-input-widget .quick-input-box input');
       await input.waitFor({ state: 'visible' });
-      await eventually('the default file name in the save dialog', async () => ((await input.inputValue()).endsWith(`warden-audit-${stamp}.${format}`) ? true : undefined));
+      await eventually('the default file name in the save dialog', async () =>
+        (await input.inputValue()).endsWith(`warden-audit-${stamp}.${format}`) ? true : undefined,
+      );
       await input.press('Enter');
       const file = path.join(folder, `warden-audit-${stamp}.${format}`);
       // The file can exist before its bytes are all there (a read raced the write once): wait for a whole file.
@@ -147,7 +160,10 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
       if (format === 'json') {
         const exported = JSON.parse(text) as { verify: { ok: boolean }; entries: Array<{ seq: number }> };
         assert.equal(exported.verify.ok, true);
-        assert.deepEqual(exported.entries.map((e) => e.seq), [10]);
+        assert.deepEqual(
+          exported.entries.map((e) => e.seq),
+          [10],
+        );
       } else {
         const lines = text.trimEnd().split('\r\n');
         assert.equal(lines.length, 2, 'a header and the one rejected decision');
@@ -155,7 +171,10 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
       }
     }
     await frame.locator('#clear-filters').click();
-    await waitForSeqs(frame, Array.from({ length: 17 }, (_, i) => 17 - i));
+    await waitForSeqs(
+      frame,
+      Array.from({ length: 17 }, (_, i) => 17 - i),
+    );
   });
 
   it('sends the filtered entries to the configured OpenTelemetry endpoint after confirming', async () => {
@@ -165,9 +184,17 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
     await frame.locator('#export-otlp').click();
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ state: 'visible' });
-    assert.match(await dialog.innerText(), /Send the entries matching the filters of the audit log to http:\/\/127\.0\.0\.1:\d+\/v1\/logs\?/);
-    await dialog.locator('a.monaco-button, button', { hasText: /^Send$/ }).first().click();
-    const records = await eventually('the collector to receive log records', async () => (received.length > 0 ? received.flatMap((r) => r.resourceLogs[0]?.scopeLogs[0]?.logRecords ?? []) : undefined));
+    assert.match(
+      await dialog.innerText(),
+      /Send the entries matching the filters of the audit log to http:\/\/127\.0\.0\.1:\d+\/v1\/logs\?/,
+    );
+    await dialog
+      .locator('a.monaco-button, button', { hasText: /^Send$/ })
+      .first()
+      .click();
+    const records = await eventually('the collector to receive log records', async () =>
+      received.length > 0 ? received.flatMap((r) => r.resourceLogs[0]?.scopeLogs[0]?.logRecords ?? []) : undefined,
+    );
     assert.equal(records.length, 3);
     await frame.locator('#notices', { hasText: /Sent 3 audit entries/ }).waitFor({ state: 'visible' });
     await frame.locator('#clear-filters').click();
@@ -181,7 +208,10 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
     writeFileSync(file, lines.join('\n'));
     await runCommand(page, 'Warden: Show Audit Log');
     frame = await findFrame(page, '#verify-status[data-ok="false"]', 30_000);
-    assert.match(await frame.locator('#verify-status').innerText(), /Chain broken[\s\S]*audit-000001\.jsonl:11, seq 11: entry was modified/);
+    assert.match(
+      await frame.locator('#verify-status').innerText(),
+      /Chain broken[\s\S]*audit-000001\.jsonl:11, seq 11: entry was modified/,
+    );
     await screenshot(page, 'audit-panel-broken');
   });
 });

@@ -21,7 +21,14 @@ import { removeSandboxesOf } from '../../scripts/vscode/sandboxCleanup';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { cleanupOnProcessEnd, launchChromium, startVSCodeServer, type Chromium, type VSCodeServer, type VSCodeServerOptions } from '../../scripts/vscode/server';
+import {
+  cleanupOnProcessEnd,
+  launchChromium,
+  startVSCodeServer,
+  type Chromium,
+  type VSCodeServer,
+  type VSCodeServerOptions,
+} from '../../scripts/vscode/server';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const resultsDir = path.join(repoRoot, 'test-results');
@@ -141,7 +148,10 @@ export async function runCommand(page: Page, title: string, commandTimeoutMs = 3
       }
       if (await widget.isVisible()) {
         const shown = await widget.locator('.monaco-list-row .label-name').allTextContents();
-        throw new Error(`No command titled "${title}" in the command palette after ${attempt} tries (is its \`when\` clause true?); it shows: ${shown.slice(0, 8).join(' | ') || '(nothing)'}`, { cause: error });
+        throw new Error(
+          `No command titled "${title}" in the command palette after ${attempt} tries (is its \`when\` clause true?); it shows: ${shown.slice(0, 8).join(' | ') || '(nothing)'}`,
+          { cause: error },
+        );
       }
       throw error;
     }

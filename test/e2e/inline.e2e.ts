@@ -52,7 +52,11 @@ async function openFile(page: Page, relative: string): Promise<void> {
   await runCommand(page, 'Go to File...');
   await submitQuickInput(page, relative, { waitForItem: path.basename(relative) });
   // An editor of the same file may sit hidden in another group (beside the Review panel): wait for a visible one.
-  await page.locator(`.monaco-editor[data-uri$="${path.basename(relative)}"] .view-lines`).filter({ visible: true }).first().waitFor({ state: 'visible' });
+  await page
+    .locator(`.monaco-editor[data-uri$="${path.basename(relative)}"] .view-lines`)
+    .filter({ visible: true })
+    .first()
+    .waitFor({ state: 'visible' });
 }
 
 async function startDocumentSession(page: Page, folder: string, previous: string | undefined): Promise<string> {
@@ -61,10 +65,14 @@ async function startDocumentSession(page: Page, folder: string, previous: string
   await runCommand(page, 'Warden: Stop Session');
   await runCommand(page, 'Warden: Start Agent Session');
   await submitQuickInput(page, 'document greet.js');
-  return eventually('a new proposal for src/greet.js', () => {
-    const id = latestProposalId(folder);
-    return id && id !== previous ? id : undefined;
-  }, 120_000);
+  return eventually(
+    'a new proposal for src/greet.js',
+    () => {
+      const id = latestProposalId(folder);
+      return id && id !== previous ? id : undefined;
+    },
+    120_000,
+  );
 }
 
 describe('e2e: review in the editor, stale files and reloads', function () {
@@ -88,7 +96,11 @@ describe('e2e: review in the editor, stale files and reloads', function () {
     // The hover over a hunk shows its diff.
     // Over the text itself (past its end there is nothing to hover), again if the first hover is lost.
     const hover = page.locator('.monaco-hover', { hasText: 'End of greet.js' }).first();
-    const target = page.locator('.monaco-editor .view-line', { hasText: 'module.exports' }).first().locator('span', { hasText: 'exports' }).first();
+    const target = page
+      .locator('.monaco-editor .view-line', { hasText: 'module.exports' })
+      .first()
+      .locator('span', { hasText: 'exports' })
+      .first();
     for (let attempt = 1; ; attempt++) {
       await page.mouse.move(0, 0);
       await target.hover();
@@ -99,7 +111,11 @@ describe('e2e: review in the editor, stale files and reloads', function () {
         if (attempt === 3) throw error;
       }
     }
-    await eventually('the hover to finish loading', async () => ((await hover.textContent())?.includes('Loading') ? undefined : true), 10_000).catch(() => undefined);
+    await eventually(
+      'the hover to finish loading',
+      async () => ((await hover.textContent())?.includes('Loading') ? undefined : true),
+      10_000,
+    ).catch(() => undefined);
     mkdirSync(path.join(repoRoot, 'docs', 'screenshots'), { recursive: true });
     await page.screenshot({ path: path.join(repoRoot, 'docs', 'screenshots', 'inline-review.png') });
     assert.equal(readFileSync(greetPath, 'utf8'), original, 'nothing is written before a decision');
@@ -107,10 +123,14 @@ describe('e2e: review in the editor, stale files and reloads', function () {
     await lensLine(page, 'Accept hunk 1/2').locator('a', { hasText: 'Accept hunk 1/2' }).click();
     await lensLine(page, 'Accepted hunk 1/2').waitFor({ state: 'visible' });
     assert.equal(readFileSync(greetPath, 'utf8'), original, 'one hunk of two chosen: still nothing written');
-    await lensLine(page, 'Accept hunk 2/2').locator('a', { hasText: /^\s*Reject\s*$/ }).click();
+    await lensLine(page, 'Accept hunk 2/2')
+      .locator('a', { hasText: /^\s*Reject\s*$/ })
+      .click();
 
     // The file is read once the write is on the record (a read during the save could see it half done).
-    await eventually('edit.applied in the audit log', () => auditEntries(folder).find((e) => e.type === 'edit.applied' && e.data.proposalId === lastProposal));
+    await eventually('edit.applied in the audit log', () =>
+      auditEntries(folder).find((e) => e.type === 'edit.applied' && e.data.proposalId === lastProposal),
+    );
     const written = readFileSync(greetPath, 'utf8');
     assert.ok(written.startsWith('// greet.js:'), `the accepted hunk (the header) is applied: ${written}`);
     assert.ok(!written.includes('End of greet.js'), 'the rejected hunk (the footer) is not');
@@ -133,18 +153,26 @@ describe('e2e: review in the editor, stale files and reloads', function () {
     await submitQuickInput(page, ':10');
     await page.keyboard.press('End');
     await page.keyboard.type(' // typed by the reviewer');
-    await eventually('proposal.rediffed in the audit log', () => auditEntries(folder).find((e) => e.type === 'proposal.rediffed' && e.data.proposalId === id));
+    await eventually('proposal.rediffed in the audit log', () =>
+      auditEntries(folder).find((e) => e.type === 'proposal.rediffed' && e.data.proposalId === id),
+    );
     await lensLine(page, 'Accept hunk 2/2').waitFor({ state: 'visible' });
     assert.equal(readFileSync(greetPath, 'utf8'), onDisk, 'the typing is unsaved and nothing was written');
 
     // The first line, which the header hunk's context needs: the change no longer fits.
     await page.keyboard.press('Control+Home');
     await page.keyboard.type('/* mine */ ');
-    await eventually('edit.stale in the audit log', () => auditEntries(folder).find((e) => e.type === 'edit.stale' && e.data.proposalId === id));
+    await eventually('edit.stale in the audit log', () =>
+      auditEntries(folder).find((e) => e.type === 'edit.stale' && e.data.proposalId === id),
+    );
     await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept hunk' }).first().waitFor({ state: 'detached' });
     await runCommand(page, 'Warden: Show Review Panel');
     const review = await findFrame(page, `article.card[data-state="stale"]`);
-    assert.equal(await review.locator('article.card[data-state="stale"] button[data-action="approve"]').count(), 0, 'the panel offers no Accept either');
+    assert.equal(
+      await review.locator('article.card[data-state="stale"] button[data-action="approve"]').count(),
+      0,
+      'the panel offers no Accept either',
+    );
     assert.equal(readFileSync(greetPath, 'utf8'), onDisk);
     assert.ok(!auditEntries(folder).some((e) => e.type === 'edit.applied' && e.data.proposalId === id));
     await openFile(page, 'src/greet.js');
@@ -168,8 +196,14 @@ describe('e2e: review in the editor, stale files and reloads', function () {
     await runCommand(page, 'Developer: Reload Window');
     await waitForWorkbench(page);
     const review = await findFrame(page, 'article.card[data-state="orphaned"]', 90_000);
-    assert.equal(await review.locator('article.card[data-state="orphaned"] button[data-action="approve"]').count(), 0, 'an orphaned proposal cannot be accepted');
-    await eventually('the saved file says orphaned', () => (readFileSync(saved, 'utf8').includes('"state": "orphaned"') ? true : undefined));
+    assert.equal(
+      await review.locator('article.card[data-state="orphaned"] button[data-action="approve"]').count(),
+      0,
+      'an orphaned proposal cannot be accepted',
+    );
+    await eventually('the saved file says orphaned', () =>
+      readFileSync(saved, 'utf8').includes('"state": "orphaned"') ? true : undefined,
+    );
     assert.equal(readFileSync(greetPath, 'utf8'), onDisk, 'nothing was applied by the reload');
     assert.ok(!auditEntries(folder).some((e) => e.type === 'edit.applied' && e.data.proposalId === id));
     await page.screenshot({ path: path.join(repoRoot, 'test-results', 'inline-reload-orphaned.png') });

@@ -50,7 +50,9 @@ describe('e2e: review an agent session in the real VS Code UI', function () {
     await screenshot(page, 'review-panel-first-proposal');
 
     await acceptFirstPending(review, /farewell|greet\.js/i);
-    await eventually('src/greet.js to contain farewell()', () => (readFileSync(greetPath, 'utf8').includes('function farewell') ? true : undefined));
+    await eventually('src/greet.js to contain farewell()', () =>
+      readFileSync(greetPath, 'utf8').includes('function farewell') ? true : undefined,
+    );
     await eventually('an edit.applied audit entry for src/greet.js', () =>
       auditEntries(folder).find((e) => e.type === 'edit.applied' && e.data.path === 'src/greet.js'),
     );
@@ -61,7 +63,9 @@ describe('e2e: review an agent session in the real VS Code UI', function () {
     await eventually('test/greet.test.js to be created', () => (existsSync(path.join(folder, 'test', 'greet.test.js')) ? true : undefined));
 
     await acceptFirstPending(review, /node --test/);
-    const result = await eventually('the command result in the audit log', () => auditEntries(folder).find((e) => e.type === 'command.result'));
+    const result = await eventually('the command result in the audit log', () =>
+      auditEntries(folder).find((e) => e.type === 'command.result'),
+    );
     assert.equal(result.data.exitCode, 0, `the tests ran in the sandbox: ${String(result.data.outputExcerpt)}`);
     await screenshot(page, 'review-panel-after-session');
 

@@ -74,7 +74,9 @@ describe('e2e: the Review panel is accessible and follows the theme', function (
     assert.match(tree, /button "Reject: Edit src\/greet\.js"/);
 
     await review.locator(`article[data-proposal-id="${id}"] button[data-action="reject"]`).click();
-    await eventually('the rejection on the record', () => auditEntries(folder).find((e) => e.type === 'decision' && e.data.proposalId === id));
+    await eventually('the rejection on the record', () =>
+      auditEntries(folder).find((e) => e.type === 'decision' && e.data.proposalId === id),
+    );
     await runCommand(page, 'Warden: Stop Session');
   });
 });

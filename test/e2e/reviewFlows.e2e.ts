@@ -16,14 +16,20 @@ const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8
 
 /** Starts a demo session (stopping whatever ran before) and returns the id of its first proposal for `path`. */
 async function startSession(page: Page, folder: string, instruction: string, path: string): Promise<string> {
-  const before = new Set(auditEntries(folder).filter((e) => e.type === 'proposal').map((e) => e.data.proposalId));
+  const before = new Set(
+    auditEntries(folder)
+      .filter((e) => e.type === 'proposal')
+      .map((e) => e.data.proposalId),
+  );
   await page.keyboard.press('Escape');
   await runCommand(page, 'Warden: Stop Session');
   await runCommand(page, 'Warden: Start Agent Session');
   await submitQuickInput(page, instruction);
   return eventually(
     `a new proposal for ${path}`,
-    () => auditEntries(folder).find((e) => e.type === 'proposal' && e.data.path === path && !before.has(e.data.proposalId))?.data.proposalId as string | undefined,
+    () =>
+      auditEntries(folder).find((e) => e.type === 'proposal' && e.data.path === path && !before.has(e.data.proposalId))?.data.proposalId as
+        string | undefined,
     120_000,
   );
 }
@@ -39,19 +45,26 @@ async function untilTheCommand(page: Page, folder: string): Promise<{ review: Fr
   const permissionId = await startSession(page, folder, 'add a farewell function with tests', 'src/greet.js');
   const review = await findFrame(page, `article.card[data-proposal-id="${permissionId}"] button[data-action="approve"]`, 60_000);
   await card(review, permissionId).locator('button[data-action="approve"]').click();
-  const sessionId = await eventually('the session id', () => auditEntries(folder).find((e) => e.data.proposalId === permissionId)?.sessionId);
+  const sessionId = await eventually(
+    'the session id',
+    () => auditEntries(folder).find((e) => e.data.proposalId === permissionId)?.sessionId,
+  );
   const testWrite = await eventually('the test file proposal', () =>
     auditEntries(folder).find((e) => e.type === 'proposal' && e.data.path === 'test/greet.test.js' && e.sessionId === sessionId),
   );
   const accept = card(review, String(testWrite.data.proposalId)).locator('button[data-action="approve"]');
   await accept.waitFor({ state: 'visible', timeout: 60_000 });
   await accept.click();
-  await eventually('the test file written', () => auditEntries(folder).find((e) => e.type === 'edit.applied' && e.data.proposalId === testWrite.data.proposalId));
+  await eventually('the test file written', () =>
+    auditEntries(folder).find((e) => e.type === 'edit.applied' && e.data.proposalId === testWrite.data.proposalId),
+  );
   return { review, sessionId };
 }
 
 async function appliedWithHunks(folder: string, id: string): Promise<{ accepted: number[]; rejected: number[] }> {
-  await eventually('edit.applied in the audit log', () => auditEntries(folder).find((e) => e.type === 'edit.applied' && e.data.proposalId === id));
+  await eventually('edit.applied in the audit log', () =>
+    auditEntries(folder).find((e) => e.type === 'edit.applied' && e.data.proposalId === id),
+  );
   const decision = auditEntries(folder).find((e) => e.type === 'decision' && e.data.proposalId === id);
   assert.ok(decision, 'the decision is on the record');
   return decision.data.hunks as { accepted: number[]; rejected: number[] };
@@ -71,7 +84,9 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
     const review = await findFrame(page, `article.card[data-proposal-id="${id}"] tbody.hunk[data-hunk-id="h1"]`, 60_000);
 
     await hunk(review, id, 'h0').locator('button[data-action="hunkApprove"]').click();
-    await review.locator(`article.card[data-proposal-id="${id}"] tbody.hunk[data-hunk-id="h0"][data-choice="approve"]`).waitFor({ state: 'visible' });
+    await review
+      .locator(`article.card[data-proposal-id="${id}"] tbody.hunk[data-hunk-id="h0"][data-choice="approve"]`)
+      .waitFor({ state: 'visible' });
     assert.equal(readFileSync(greetPath, 'utf8'), original, 'one hunk of two chosen: nothing written yet');
     await hunk(review, id, 'h1').locator('button[data-action="hunkReject"]').click();
 
@@ -93,7 +108,9 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
     await page.keyboard.press('j');
     await review.locator(`article.card[data-proposal-id="${id}"] tbody.hunk[data-hunk-id="h0"].selected`).waitFor({ state: 'visible' });
     await page.keyboard.press('a');
-    await review.locator(`article.card[data-proposal-id="${id}"] tbody.hunk[data-hunk-id="h0"][data-choice="approve"]`).waitFor({ state: 'visible' });
+    await review
+      .locator(`article.card[data-proposal-id="${id}"] tbody.hunk[data-hunk-id="h0"][data-choice="approve"]`)
+      .waitFor({ state: 'visible' });
     // Accepting moves on to the next item by itself.
     await review.locator(`article.card[data-proposal-id="${id}"] tbody.hunk[data-hunk-id="h1"].selected`).waitFor({ state: 'visible' });
     await page.keyboard.press('k');
@@ -104,7 +121,11 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
 
     assert.deepEqual(await appliedWithHunks(folder, id), { accepted: [0], rejected: [1] });
     const written = readFileSync(greetPath, 'utf8');
-    assert.equal(written, `// greet.js: the greetings of the Warden demo.\n// Each function returns a string and prints nothing.\n${before}`, 'the header hunk only');
+    assert.equal(
+      written,
+      `// greet.js: the greetings of the Warden demo.\n// Each function returns a string and prints nothing.\n${before}`,
+      'the header hunk only',
+    );
   });
 
   it('edit then accept: the reviewer’s text is what is written and audited, and the agent is told', async () => {
@@ -123,7 +144,9 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
     await area.fill(mine);
     await card(review, id).locator('button[data-action="acceptEdited"]').click();
 
-    await eventually('edit.applied in the audit log', () => auditEntries(folder).find((e) => e.type === 'edit.applied' && e.data.proposalId === id));
+    await eventually('edit.applied in the audit log', () =>
+      auditEntries(folder).find((e) => e.type === 'edit.applied' && e.data.proposalId === id),
+    );
     assert.equal(readFileSync(greetPath, 'utf8'), mine, 'the edited bytes are what was written');
     const decision = auditEntries(folder).find((e) => e.type === 'decision' && e.data.proposalId === id);
     assert.equal(decision?.data.edited, true);
@@ -149,10 +172,14 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
     await area.fill('node --test test/greet.test.js');
     await card(review, commandId).locator('button[data-action="runEditedCommand"]').click();
 
-    const edited = await eventually('command.edited in the audit log', () => auditEntries(folder).find((e) => e.type === 'command.edited' && e.data.proposalId === commandId));
+    const edited = await eventually('command.edited in the audit log', () =>
+      auditEntries(folder).find((e) => e.type === 'command.edited' && e.data.proposalId === commandId),
+    );
     assert.equal(edited.data.proposedCommandLine, 'node --test test/');
     assert.equal(edited.data.commandLine, 'node --test test/greet.test.js');
-    const result = await eventually('command.result in the audit log', () => auditEntries(folder).find((e) => e.type === 'command.result' && e.data.proposalId === commandId));
+    const result = await eventually('command.result in the audit log', () =>
+      auditEntries(folder).find((e) => e.type === 'command.result' && e.data.proposalId === commandId),
+    );
     assert.equal(result.data.exitCode, 0, `the edited command ran in the sandbox: ${String(result.data.outputExcerpt)}`);
     assert.match(String(result.data.outputExcerpt), /farewell says goodbye/, 'the test file the reviewer named ran');
     // The card says what ran instead of what the agent asked.
@@ -170,9 +197,15 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
     await command.locator('button[data-action="editCommand"]').waitFor({ state: 'visible', timeout: 60_000 });
     const commandId = String(await command.getAttribute('data-proposal-id'));
     await command.locator('button[data-action="editCommand"]').click();
-    await card(review, commandId).locator('textarea.edit-command').fill('mkdir -p .vscode && echo {} > .vscode/settings.json && echo note > NOTES.md');
+    await card(review, commandId)
+      .locator('textarea.edit-command')
+      .fill('mkdir -p .vscode && echo {} > .vscode/settings.json && echo note > NOTES.md');
     await card(review, commandId).locator('button[data-action="runEditedCommand"]').click();
-    const changed = await eventually('the sandbox changes proposed', () => auditEntries(folder).find((e) => e.type === 'sandbox.changes' && e.sessionId === sessionId), 90_000);
+    const changed = await eventually(
+      'the sandbox changes proposed',
+      () => auditEntries(folder).find((e) => e.type === 'sandbox.changes' && e.sessionId === sessionId),
+      90_000,
+    );
     assert.deepEqual([...(changed.data.paths as string[])].sort(), ['.vscode/settings.json', 'NOTES.md']);
     await review.locator('article.card[data-state="pending"] .risk[data-risk="protected"]').first().waitFor({ state: 'visible' });
     const rejectAll = review.locator('button[data-action="rejectAll"]');
@@ -183,18 +216,27 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
     await dialog.waitFor({ state: 'visible' });
     const text = await dialog.innerText();
     assert.match(text, /Reject all 2 waiting proposals\? 1 of the 2 is protected\./);
-    assert.match(text, /Create \.vscode\/settings\.json \(changed in the sandbox\): Protected path \(\.vscode\/settings\.json is editor configuration/);
+    assert.match(
+      text,
+      /Create \.vscode\/settings\.json \(changed in the sandbox\): Protected path \(\.vscode\/settings\.json is editor configuration/,
+    );
     assert.doesNotMatch(text, /NOTES\.md/, 'only the protected item is listed');
     await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
     assert.equal(await review.locator('article.card[data-state="pending"]').count(), 2, 'cancelled: both still wait');
     const enabledRejects = review.locator('article.card[data-state="pending"] button[data-action="reject"]:not([disabled])');
-    await eventually('the cards to stop showing busy after the cancel', async () => ((await enabledRejects.count()) === 2 ? true : undefined), 10_000);
+    await eventually(
+      'the cards to stop showing busy after the cancel',
+      async () => ((await enabledRejects.count()) === 2 ? true : undefined),
+      10_000,
+    );
 
     await rejectAll.click();
     await dialog.waitFor({ state: 'visible' });
     await dialog.locator('.monaco-button', { hasText: 'Reject 2' }).click();
-    const sandboxProposals = auditEntries(folder).filter((e) => e.type === 'proposal' && e.sessionId === sessionId && e.data.origin === 'sandbox/change');
+    const sandboxProposals = auditEntries(folder).filter(
+      (e) => e.type === 'proposal' && e.sessionId === sessionId && e.data.origin === 'sandbox/change',
+    );
     assert.equal(sandboxProposals.length, 2);
     for (const proposal of sandboxProposals) {
       const decision = await eventually(`the decision on ${String(proposal.data.path)}`, () =>

@@ -23,7 +23,14 @@ function twoHunkEdit(n: number): EditProposal {
   const oldText = `${lines.join('\n')}\n`;
   const newText = `${[`// header ${n}`, ...lines.slice(0, 29), `line 30 changed in ${n}`].join('\n')}\n`;
   const filePath = `src/file${String(n).padStart(2, '0')}.txt`;
-  return pendingEdit({ id: `p-long-${n}`, sessionId: 's-long', createdAt: new Date(Date.UTC(2026, 11, 1, 0, 0, n)).toISOString(), path: filePath, oldText, newText });
+  return pendingEdit({
+    id: `p-long-${n}`,
+    sessionId: 's-long',
+    createdAt: new Date(Date.UTC(2026, 11, 1, 0, 0, n)).toISOString(),
+    path: filePath,
+    oldText,
+    newText,
+  });
 }
 
 const proposals = Array.from({ length: COUNT }, (_, n) => twoHunkEdit(n));
@@ -61,9 +68,16 @@ describe('e2e: a long queue in the Review panel is drawn as it comes into view, 
     assert.equal(await page.locator('article.card[data-state="pending"]').count(), COUNT);
     assert.equal(await page.locator('.card-body[data-deferred]').count(), COUNT - 30, 'cards past the 30th wait for the viewport');
     assert.equal(await bodyOf(page, 0).locator('tbody.hunk').count(), 2);
-    assert.equal(await bodyOf(page, COUNT - 1).locator('tbody.hunk').count(), 0);
+    assert.equal(
+      await bodyOf(page, COUNT - 1)
+        .locator('tbody.hunk')
+        .count(),
+      0,
+    );
     await page.locator(`article.card[data-proposal-id="p-long-${COUNT - 1}"]`).scrollIntoViewIfNeeded();
-    await bodyOf(page, COUNT - 1).locator('tbody.hunk[data-hunk-id="h1"]').waitFor({ state: 'visible' });
+    await bodyOf(page, COUNT - 1)
+      .locator('tbody.hunk[data-hunk-id="h1"]')
+      .waitFor({ state: 'visible' });
     assert.equal(await bodyOf(page, COUNT - 1).getAttribute('data-deferred'), null);
   });
 

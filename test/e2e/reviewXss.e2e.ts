@@ -33,7 +33,9 @@ function hostileProposals(sessionId: string): Proposal[] {
     const filePath = `src/${text.replace(/\//g, '_')}.js`;
     const oldText = `const safe = 1;\n// ${payload(i + 1)}\n`;
     const newText = `const safe = 1;\n// ${text}\nconst unsafe = "${payload(i + 2).replace(/"/g, '\\"')}";\n`;
-    proposals.push(pendingEdit({ id: `p-xss-edit-${i}`, sessionId, createdAt: at(i), title: `Edit ${text}`, path: filePath, oldText, newText }));
+    proposals.push(
+      pendingEdit({ id: `p-xss-edit-${i}`, sessionId, createdAt: at(i), title: `Edit ${text}`, path: filePath, oldText, newText }),
+    );
     proposals.push({
       kind: 'command',
       id: `p-xss-command-${i}`,
@@ -97,7 +99,15 @@ describe('e2e: an XSS corpus in proposals executes nothing in the Review panel',
     await review.locator('article.card[data-proposal-id="p-xss-edit-0"] table.diff-table').waitFor({ state: 'visible' });
     await review.locator('article.card[data-proposal-id="p-xss-command-0"] .card-body').waitFor({ state: 'visible' });
 
-    const report = await review.evaluate<{ xss: string | null; parentXss: string | null; injected: string[]; handlers: number; text: string; openBodies: number; scripts: string[] }>(`(() => ({
+    const report = await review.evaluate<{
+      xss: string | null;
+      parentXss: string | null;
+      injected: string[];
+      handlers: number;
+      text: string;
+      openBodies: number;
+      scripts: string[];
+    }>(`(() => ({
       xss: window.__xss === undefined ? null : String(window.__xss),
       parentXss: (() => { try { return window.parent.__xss === undefined ? null : String(window.parent.__xss); } catch { return 'cross-origin'; } })(),
       // The panel's own: VS Code's default styles, and the argv and environment disclosures.

@@ -13,7 +13,7 @@ async function auditText(root: string): Promise<string> {
   return (await Promise.all(files.map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
 }
 
-describe('Warden: a scoped token of the agent\'s own (warden.agent.secretEnv)', function () {
+describe("Warden: a scoped token of the agent's own (warden.agent.secretEnv)", function () {
   this.timeout(240_000);
 
   it('a secret named in warden.agent.secretEnv reaches only the agent, by name in the audit, never by value', async () => {

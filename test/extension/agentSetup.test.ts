@@ -42,13 +42,21 @@ describe('Warden: Set Up Agent… (one-step setup of each preset)', function () 
   for (const id of SETUP_PRESET_IDS) {
     it(`${id}: every change approved lands (install line, model host, setting, key); a second run changes nothing`, async () => {
       const preset = presetOf(id);
-      const result = await vscode.commands.executeCommand<SetupAgentResult>('warden.setupAgent', { preset: id, approve: true, apiKey: `key-for-${id}` });
+      const result = await vscode.commands.executeCommand<SetupAgentResult>('warden.setupAgent', {
+        preset: id,
+        approve: true,
+        apiKey: `key-for-${id}`,
+      });
       assert.ok(result, 'the command ran');
       assert.deepEqual(result.problems, []);
       assert.deepEqual(result.refused, []);
       const dockerfile = (await read('.devcontainer/Dockerfile'))!;
       assert.ok(dockerfile.startsWith(original.get('.devcontainer/Dockerfile')!), 'the Dockerfile keeps what it had');
-      assert.equal(await read('.devcontainer/devcontainer.json'), original.get('.devcontainer/devcontainer.json'), 'devcontainer.json (which builds the Dockerfile) is unchanged');
+      assert.equal(
+        await read('.devcontainer/devcontainer.json'),
+        original.get('.devcontainer/devcontainer.json'),
+        'devcontainer.json (which builds the Dockerfile) is unchanged',
+      );
       const policyText = await read('.warden/policy.json');
       if (id === 'demo') {
         assert.equal(dockerfile, original.get('.devcontainer/Dockerfile'));
@@ -59,12 +67,18 @@ describe('Warden: Set Up Agent… (one-step setup of each preset)', function () 
         assert.ok(policyText);
         const loaded = loadPolicyText(policyText);
         assert.ok(loaded.ok);
-        assert.deepEqual(loaded.value.network?.allow.map((a) => a.host), preset.hosts);
+        assert.deepEqual(
+          loaded.value.network?.allow.map((a) => a.host),
+          preset.hosts,
+        );
         assert.deepEqual(result.written.sort(), ['.devcontainer/Dockerfile', '.warden/policy.json']);
         const tested = await vscode.commands.executeCommand<TestPolicyResult>('warden.testPolicy');
         assert.equal(tested?.valid, true, 'the policy service loads the new policy');
       }
-      assert.equal(vscode.workspace.getConfiguration('warden.agent').inspect<string>('preset')?.workspaceValue, id === 'demo' ? 'custom' : id);
+      assert.equal(
+        vscode.workspace.getConfiguration('warden.agent').inspect<string>('preset')?.workspaceValue,
+        id === 'demo' ? 'custom' : id,
+      );
       assert.equal(result.setting, id === 'demo' ? 'custom' : id);
       if (preset.apiKeyEnv) {
         assert.equal(result.keyStored, preset.apiKeyEnv);
@@ -89,7 +103,10 @@ describe('Warden: Set Up Agent… (one-step setup of each preset)', function () 
     const broken = '{\n  "version": 1,\n  "network": { "allow": [ }\n}\n';
     await fs.writeFile(path.join(root, '.warden', 'policy.json'), broken);
     const result = await vscode.commands.executeCommand<SetupAgentResult>('warden.setupAgent', { preset: 'claude', approve: true });
-    assert.deepEqual(result?.problems.map((p) => [p.path, p.line, p.column]), [['.warden/policy.json', 3, 27]]);
+    assert.deepEqual(
+      result?.problems.map((p) => [p.path, p.line, p.column]),
+      [['.warden/policy.json', 3, 27]],
+    );
     assert.equal(await read('.warden/policy.json'), broken, 'untouched');
     assert.deepEqual(result?.written, ['.devcontainer/Dockerfile'], 'the sandbox step still applied');
   });

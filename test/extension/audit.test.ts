@@ -13,7 +13,9 @@ function workspaceRoot(): string {
 }
 
 function auditTabs(): vscode.Tab[] {
-  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('warden.audit'));
+  return vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('warden.audit'));
 }
 
 /** Tab groups update after the command resolves: poll until `count` Audit tabs exist. */
@@ -58,8 +60,14 @@ describe('Warden: the audit commands', function () {
     }
     const human = decisions.find((d) => d.automatic === false && d.kind !== 'command');
     assert.ok(human?.path, 'an edit decided by a person carries the file path');
-    assert.ok(sessionRows.some((r) => r.type === 'proposal' && r.hasDiff), 'edit proposals carry their diff');
-    assert.ok(sessionRows.some((r) => r.type === 'command.result' && r.commandLine && r.exitCode !== null), 'command results know their command line');
+    assert.ok(
+      sessionRows.some((r) => r.type === 'proposal' && r.hasDiff),
+      'edit proposals carry their diff',
+    );
+    assert.ok(
+      sessionRows.some((r) => r.type === 'command.result' && r.commandLine && r.exitCode !== null),
+      'command results know their command line',
+    );
   });
 
   it('Show Audit Log opens one Audit panel, and again reveals the same one', async () => {

@@ -12,7 +12,8 @@ import { nextPending } from '../support/proposals';
 
 const exec = promisify(execFile);
 /** test/fixtures/workspaces/demo/src/greet.js */
-const FIXTURE_GREET = '/** Greets someone by name. */\nfunction greet(name) {\n  return `Hello, ${name}!`;\n}\n\nmodule.exports = { greet };\n';
+const FIXTURE_GREET =
+  '/** Greets someone by name. */\nfunction greet(name) {\n  return `Hello, ${name}!`;\n}\n\nmodule.exports = { greet };\n';
 
 /**
  * The git commands in a real extension host: the workspace becomes a git repository, a
@@ -29,7 +30,9 @@ describe('Warden: git commands', function () {
     assert.ok(folder, 'the test opens a workspace folder');
     root = folder.uri.fsPath;
     // Earlier suites leave a deliberately tampered log; this suite needs a log that verifies.
-    await fs.rename(path.join(root, '.warden', 'audit'), path.join(root, '.warden', `audit-before-git-suite-${Date.now()}`)).catch(() => undefined);
+    await fs
+      .rename(path.join(root, '.warden', 'audit'), path.join(root, '.warden', `audit-before-git-suite-${Date.now()}`))
+      .catch(() => undefined);
     // Earlier suites applied the demo agent's edits; start from the fixture's files again.
     await fs.writeFile(path.join(root, 'src/greet.js'), FIXTURE_GREET);
     await fs.rm(path.join(root, 'test/greet.test.js'), { force: true });
@@ -47,7 +50,9 @@ describe('Warden: git commands', function () {
     assert.ok(extension);
     const api = await extension.activate();
     const originalGreet = await fs.readFile(path.join(root, 'src/greet.js'), 'utf8');
-    const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', { instruction: 'add a farewell function with tests' });
+    const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', {
+      instruction: 'add a farewell function with tests',
+    });
     assert.ok(sessionId);
     assert.equal((await git('branch', '--show-current')).trim(), `warden/${sessionId}`);
     const seen = new Set<string>();
@@ -78,6 +83,7 @@ describe('Warden: git commands', function () {
     const report = await vscode.commands.executeCommand<VerifyReport>('warden.verifyAuditLog');
     assert.ok(report?.ok, JSON.stringify(report));
     const audit = await fs.readFile(path.join(root, '.warden', 'audit', 'audit-000001.jsonl'), 'utf8');
-    for (const type of ['git.branch', 'checkpoint.created', 'git.committed', 'checkpoint.rolledBack']) assert.ok(audit.includes(`"type":"${type}"`), `audited: ${type}`);
+    for (const type of ['git.branch', 'checkpoint.created', 'git.committed', 'checkpoint.rolledBack'])
+      assert.ok(audit.includes(`"type":"${type}"`), `audited: ${type}`);
   });
 });

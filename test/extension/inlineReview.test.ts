@@ -37,7 +37,14 @@ function until(store: ProposalStore, check: () => boolean, what: string, timeout
     const subscription = store.onDidChange(() => void done());
     const timer = setTimeout(() => {
       subscription.dispose();
-      reject(new Error(`Timed out waiting for ${what}; states: ${store.all().map((p) => `${p.title}=${p.state}`).join(', ')}`));
+      reject(
+        new Error(
+          `Timed out waiting for ${what}; states: ${store
+            .all()
+            .map((p) => `${p.title}=${p.state}`)
+            .join(', ')}`,
+        ),
+      );
     }, timeoutMs);
     done();
   });
@@ -54,18 +61,32 @@ async function eventually<T>(read: () => Promise<T | undefined>, what: string, t
   }
 }
 
-const numbered = (from: number, to: number): string[] => Array.from({ length: to - from + 1 }, (_, i) => `const line${from + i} = ${from + i};`);
+const numbered = (from: number, to: number): string[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => `const line${from + i} = ${from + i};`);
 
 function editProposal(id: string, sessionId: string, relative: string, oldText: string, newText: string): EditProposal {
   return {
-    kind: 'edit', id, sessionId, createdAt: new Date().toISOString(), state: 'pending', title: `Edit ${relative}`, origin: 'fs/write_text_file',
-    path: relative, oldText, newText, baseHash: sha256Hex(oldText), newHash: sha256Hex(newText), diff: unifiedDiff(relative, oldText, newText),
+    kind: 'edit',
+    id,
+    sessionId,
+    createdAt: new Date().toISOString(),
+    state: 'pending',
+    title: `Edit ${relative}`,
+    origin: 'fs/write_text_file',
+    path: relative,
+    oldText,
+    newText,
+    baseHash: sha256Hex(oldText),
+    newHash: sha256Hex(newText),
+    diff: unifiedDiff(relative, oldText, newText),
   };
 }
 
 /** Closes the Review panel's tab (the extension's panel; this bundle has its own copy of the class). */
 async function closeReviewPanel(): Promise<void> {
-  const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes('warden.review'));
+  const tabs = vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes('warden.review'));
   if (tabs.length > 0) await vscode.window.tabGroups.close(tabs);
 }
 
@@ -98,7 +119,9 @@ describe('Warden: review in the editor, re-diffing and reloads', function () {
       assert.ok(titles.includes('1:$(check-all) Accept all') && titles.includes('1:$(diff) Open Diff'));
       const accept = lenses.find((l) => l.command?.title === '$(check) Accept hunk 2/2');
       assert.equal(accept?.command?.command, 'warden.acceptHunk');
-      assert.deepEqual(accept?.command?.arguments, [{ proposalId: 'p-inline-lenses', hunkId: (accept?.command?.arguments?.[0] as { hunkId: string }).hunkId }]);
+      assert.deepEqual(accept?.command?.arguments, [
+        { proposalId: 'p-inline-lenses', hunkId: (accept?.command?.arguments?.[0] as { hunkId: string }).hunkId },
+      ]);
 
       // The proposal is saved in the workspace while it waits.
       const saved = await eventually(async () => {
@@ -111,14 +134,21 @@ describe('Warden: review in the editor, re-diffing and reloads', function () {
       // Unsaved typing above the hunks: the lenses move at once, the proposal is re-diffed (still pending).
       await editor.edit((e) => e.insert(new vscode.Position(0, 0), '// typed by the user\n'));
       lenses = await lensesOf(document.uri);
-      assert.ok(lenses.some((l) => l.range.start.line === 18 && l.command?.title === '$(check) Accept hunk 2/2'), 'the lens follows the text');
+      assert.ok(
+        lenses.some((l) => l.range.start.line === 18 && l.command?.title === '$(check) Accept hunk 2/2'),
+        'the lens follows the text',
+      );
       await until(api.proposals, () => /Re-diffed/.test(api.proposals.get('p-inline-lenses')?.stateDetail ?? ''), 'the re-diff');
       const rediffed = api.proposals.get('p-inline-lenses');
       assert.ok(rediffed?.kind === 'edit' && rediffed.state === 'pending');
       assert.equal(rediffed.oldText, document.getText(), 'the proposal now diffs against the unsaved text');
       assert.equal(rediffed.newText, `// typed by the user\n${newText}`);
       assert.equal(await fs.readFile(path.join(root, relative), 'utf8'), oldText, 'nothing was written');
-      await eventually(async () => ((await readAudit(root)).some((e) => e.type === 'proposal.rediffed' && e.data.proposalId === 'p-inline-lenses') ? true : undefined), 'proposal.rediffed in the audit log');
+      await eventually(
+        async () =>
+          (await readAudit(root)).some((e) => e.type === 'proposal.rediffed' && e.data.proposalId === 'p-inline-lenses') ? true : undefined,
+        'proposal.rediffed in the audit log',
+      );
 
       // Typing on a line the proposal changes: it cannot be rebased, so it is stale.
       const line = document.lineAt(2);
@@ -135,15 +165,24 @@ describe('Warden: review in the editor, re-diffing and reloads', function () {
     }
   });
 
-  it('a new file has no editor yet: its lenses are in the proposal\'s own document (the right side of Open Diff)', async () => {
+  it("a new file has no editor yet: its lenses are in the proposal's own document (the right side of Open Diff)", async () => {
     const api = await activateWarden();
-    const create: EditProposal = { ...editProposal('p-inline-create', 's-inline-create', 'src/brand-new.js', 'x', 'module.exports = 1;\n'), oldText: null, baseHash: null, title: 'Create src/brand-new.js' };
+    const create: EditProposal = {
+      ...editProposal('p-inline-create', 's-inline-create', 'src/brand-new.js', 'x', 'module.exports = 1;\n'),
+      oldText: null,
+      baseHash: null,
+      title: 'Create src/brand-new.js',
+    };
     api.proposals.add(create);
     try {
       await vscode.commands.executeCommand('warden.openProposalDiff', create.id);
       const right = vscode.Uri.from({ scheme: 'warden-proposal', path: '/src/brand-new.js', query: create.id, fragment: 'new' });
       const titles = (await lensesOf(right)).map((l) => `${l.command?.command}:${l.command?.title}`);
-      assert.deepEqual(titles.slice(1), ['warden.acceptProposal:$(check-all) Accept all', 'warden.rejectProposal:$(close-all) Reject all', 'warden.openProposalDiff:$(diff) Open Diff']);
+      assert.deepEqual(titles.slice(1), [
+        'warden.acceptProposal:$(check-all) Accept all',
+        'warden.rejectProposal:$(close-all) Reject all',
+        'warden.openProposalDiff:$(diff) Open Diff',
+      ]);
       const left = right.with({ fragment: 'old' });
       assert.deepEqual(await lensesOf(left), [], 'the empty left side has none');
     } finally {
@@ -179,7 +218,10 @@ describe('Warden: review in the editor, re-diffing and reloads', function () {
       const written = await fs.readFile(greetPath, 'utf8');
       assert.ok(written.startsWith('// greet.js:'), 'the accepted header hunk is applied');
       assert.ok(!written.includes('End of greet.js'), 'the rejected footer hunk is not');
-      const applied = await eventually(async () => (await readAudit(root)).find((e) => e.type === 'edit.applied' && e.data.proposalId === proposal.id), 'edit.applied');
+      const applied = await eventually(
+        async () => (await readAudit(root)).find((e) => e.type === 'edit.applied' && e.data.proposalId === proposal.id),
+        'edit.applied',
+      );
       const decision = (await readAudit(root)).find((e) => e.type === 'decision' && e.data.proposalId === proposal.id);
       assert.deepEqual(decision?.data.hunks, { accepted: [0], rejected: [1] }, 'the per-hunk decision is on the record');
       assert.equal(applied.data.reviewedHash, sha256Hex(written), 'what was applied is what the reviewer accepted');
@@ -241,7 +283,10 @@ describe('Warden: review in the editor, re-diffing and reloads', function () {
     try {
       const proposal = await nextPending(api.proposals, new Set());
       assert.ok(proposal.kind === 'edit' && proposal.path === 'src/greet.js');
-      await eventually(async () => ((await fs.readFile(sessionFile(root, sessionId), 'utf8')).includes(proposal.id) ? true : undefined), 'the saved proposal');
+      await eventually(
+        async () => ((await fs.readFile(sessionFile(root, sessionId), 'utf8')).includes(proposal.id) ? true : undefined),
+        'the saved proposal',
+      );
 
       // A re-activation: a fresh store loads what the workspace kept.
       const fresh = new ProposalStore();
@@ -260,7 +305,10 @@ describe('Warden: review in the editor, re-diffing and reloads', function () {
       // The agent goes away for real: the window's proposal is orphaned, saved as such, never applied.
       await vscode.commands.executeCommand('warden.stopSession');
       assert.equal(api.proposals.get(proposal.id)?.state, 'orphaned');
-      await eventually(async () => ((await fs.readFile(sessionFile(root, sessionId), 'utf8')).includes('"state": "orphaned"') ? true : undefined), 'the orphaned state on disk');
+      await eventually(
+        async () => ((await fs.readFile(sessionFile(root, sessionId), 'utf8')).includes('"state": "orphaned"') ? true : undefined),
+        'the orphaned state on disk',
+      );
       assert.equal(await fs.readFile(greetPath, 'utf8'), greet);
 
       // A human may still apply the orphaned edit explicitly, checked against the file now, audited.
@@ -268,9 +316,16 @@ describe('Warden: review in the editor, re-diffing and reloads', function () {
       assert.equal(applied?.state, 'applied');
       assert.equal(await fs.readFile(greetPath, 'utf8'), proposal.newText);
       const audit = await readAudit(root);
-      assert.ok(audit.some((e) => e.type === 'decision' && e.data.proposalId === proposal.id && e.data.orphaned === true && e.actor.kind === 'human'));
+      assert.ok(
+        audit.some(
+          (e) => e.type === 'decision' && e.data.proposalId === proposal.id && e.data.orphaned === true && e.actor.kind === 'human',
+        ),
+      );
       assert.ok(audit.some((e) => e.type === 'edit.applied' && e.data.proposalId === proposal.id && e.data.orphaned === true));
-      await eventually(async () => ((await fs.stat(sessionFile(root, sessionId)).catch(() => undefined)) ? undefined : true), 'the emptied session file removed');
+      await eventually(
+        async () => ((await fs.stat(sessionFile(root, sessionId)).catch(() => undefined)) ? undefined : true),
+        'the emptied session file removed',
+      );
     } finally {
       await vscode.commands.executeCommand('warden.stopSession');
       await fs.writeFile(greetPath, greet);

@@ -37,8 +37,19 @@ describe('Warden: Stop Agent Now (kill switch) and Remove Sandbox', function () 
     await api.lastTurn()?.catch(() => undefined);
 
     const dir = path.join(root, '.warden', 'audit');
-    const text = (await Promise.all((await fs.readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort().map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
-    const killed = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> }).find((e) => e.type === 'session.killed');
+    const text = (
+      await Promise.all(
+        (await fs.readdir(dir))
+          .filter((f) => f.endsWith('.jsonl'))
+          .sort()
+          .map((f) => fs.readFile(path.join(dir, f), 'utf8')),
+      )
+    ).join('');
+    const killed = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> })
+      .find((e) => e.type === 'session.killed');
     assert.equal(killed?.data.containerId, containerId);
 
     assert.equal(await vscode.commands.executeCommand('warden.stopAgentNow'), false, 'nothing left to kill');

@@ -12,7 +12,12 @@ function workspaceRoot(): string {
 }
 
 /** Resolves when the diagnostics of `uri` satisfy `ok` (event-driven, with a bound). */
-function diagnosticsWhere(uri: vscode.Uri, ok: (d: readonly vscode.Diagnostic[]) => boolean, timeoutMs = 20_000, source = 'Warden policy'): Promise<readonly vscode.Diagnostic[]> {
+function diagnosticsWhere(
+  uri: vscode.Uri,
+  ok: (d: readonly vscode.Diagnostic[]) => boolean,
+  timeoutMs = 20_000,
+  source = 'Warden policy',
+): Promise<readonly vscode.Diagnostic[]> {
   return new Promise((resolve, reject) => {
     const check = (): boolean => {
       const current = vscode.languages.getDiagnostics(uri).filter((d) => d.source === source);
@@ -27,13 +32,25 @@ function diagnosticsWhere(uri: vscode.Uri, ok: (d: readonly vscode.Diagnostic[])
     });
     const timer = setTimeout(() => {
       subscription.dispose();
-      reject(new Error(`diagnostics never matched; now: ${JSON.stringify(vscode.languages.getDiagnostics(uri).map((d) => [d.range.start.line, d.range.start.character, d.message]))}`));
+      reject(
+        new Error(
+          `diagnostics never matched; now: ${JSON.stringify(vscode.languages.getDiagnostics(uri).map((d) => [d.range.start.line, d.range.start.character, d.message]))}`,
+        ),
+      );
     }, timeoutMs);
     check();
   });
 }
 
-const BROKEN = ['{', '  // the team policy', '  "commands": [', '    { "id": "node-test", "match": "node --test *", "decision": "sometimes" }', '  ]', '}', ''].join('\n');
+const BROKEN = [
+  '{',
+  '  // the team policy',
+  '  "commands": [',
+  '    { "id": "node-test", "match": "node --test *", "decision": "sometimes" }',
+  '  ]',
+  '}',
+  '',
+].join('\n');
 
 const WITH_FAILING_EXAMPLE = [
   '{',
@@ -105,7 +122,10 @@ describe('Warden: the team policy in the editor', function () {
     const result = await vscode.commands.executeCommand<TestPolicyResult>('warden.testPolicy');
     assert.equal(result?.valid, true);
     assert.equal(result?.passed, 1);
-    assert.deepEqual(result?.failed.map((f) => f.index), [1]);
+    assert.deepEqual(
+      result?.failed.map((f) => f.index),
+      [1],
+    );
   });
 
   it('a session started from the editor is decided by the committed policy, with no human', async function () {
@@ -126,7 +146,9 @@ describe('Warden: the team policy in the editor', function () {
       if (p.state === 'pending') pending.push(p.title);
     });
     try {
-      const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', { instruction: 'add a farewell function with tests' });
+      const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', {
+        instruction: 'add a farewell function with tests',
+      });
       assert.ok(sessionId);
       assert.equal(await api.lastTurn(), 'end_turn');
       const mine = api.proposals.all().filter((p) => p.sessionId === sessionId);
@@ -139,7 +161,11 @@ describe('Warden: the team policy in the editor', function () {
     } finally {
       subscription.dispose();
       await vscode.commands.executeCommand('warden.stopSession');
-      await Promise.all(files.map((f, i) => (before[i] === null ? fs.rm(path.join(root, f), { force: true }) : fs.writeFile(path.join(root, f), before[i]!))));
+      await Promise.all(
+        files.map((f, i) =>
+          before[i] === null ? fs.rm(path.join(root, f), { force: true }) : fs.writeFile(path.join(root, f), before[i]!),
+        ),
+      );
     }
   });
 
@@ -172,7 +198,11 @@ describe('Warden: the team policy in the editor', function () {
         const subscription = vscode.languages.onDidChangeDiagnostics(() => done());
         const timer = setTimeout(() => {
           subscription.dispose();
-          reject(new Error(`${what}; Warden settings diagnostics now: ${JSON.stringify(wardenSettingsProblems().map(([u, d]) => [u.toString(), d.map((x) => x.message)]))}`));
+          reject(
+            new Error(
+              `${what}; Warden settings diagnostics now: ${JSON.stringify(wardenSettingsProblems().map(([u, d]) => [u.toString(), d.map((x) => x.message)]))}`,
+            ),
+          );
         }, 20_000);
         done();
       });
@@ -181,7 +211,9 @@ describe('Warden: the team policy in the editor', function () {
       await config.update('userRules', { commands: [{ id: 'mine', match: 'ls *', decision: 'allow' }] }, vscode.ConfigurationTarget.Global);
       await until(() => wardenSettingsProblems().length > 0, 'no diagnostic appeared for the invalid setting');
       const [[uri, [problem]]] = wardenSettingsProblems() as [[vscode.Uri, [vscode.Diagnostic]]];
-      const lines = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8').split('\n');
+      const lines = Buffer.from(await vscode.workspace.fs.readFile(uri))
+        .toString('utf8')
+        .split('\n');
       const line = lines[problem.range.start.line] ?? '';
       assert.match(line, /"allow"/, `the diagnostic is on the line of the value (${uri.toString()}:${problem.range.start.line + 1})`);
       assert.equal(problem.range.start.character, line.indexOf('"allow"'));

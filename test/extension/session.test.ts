@@ -18,11 +18,16 @@ function workspaceRoot(): string {
   return folder.uri.fsPath;
 }
 
-async function auditEntries(root: string): Promise<Array<{ type: string; actor: { kind: string; name?: string }; data: Record<string, unknown> }>> {
+async function auditEntries(
+  root: string,
+): Promise<Array<{ type: string; actor: { kind: string; name?: string }; data: Record<string, unknown> }>> {
   const dir = path.join(root, '.warden', 'audit');
   const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
   const text = (await Promise.all(files.map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; actor: { kind: string }; data: Record<string, unknown> });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { type: string; actor: { kind: string }; data: Record<string, unknown> });
 }
 
 describe('Warden: a session driven through the commands', function () {
@@ -33,7 +38,9 @@ describe('Warden: a session driven through the commands', function () {
     const root = workspaceRoot();
     const originalGreet = await fs.readFile(path.join(root, 'src/greet.js'), 'utf8');
 
-    const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', { instruction: 'add a farewell function with tests' });
+    const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', {
+      instruction: 'add a farewell function with tests',
+    });
     assert.match(sessionId ?? '', /^s-/, 'startSession returns the session id');
     const seen = new Set<string>();
 
@@ -42,7 +49,7 @@ describe('Warden: a session driven through the commands', function () {
     assert.equal(await fs.readFile(path.join(root, 'src/greet.js'), 'utf8'), originalGreet, 'nothing is written before approval');
     await vscode.commands.executeCommand('warden.openProposalDiff', permission.id);
     const diffTab = vscode.window.tabGroups.activeTabGroup.activeTab;
-    assert.ok(diffTab?.input instanceof vscode.TabInputTextDiff, 'Open Diff shows VS Code\'s diff editor');
+    assert.ok(diffTab?.input instanceof vscode.TabInputTextDiff, "Open Diff shows VS Code's diff editor");
     assert.equal(diffTab.input.modified.scheme, 'warden-proposal');
     assert.equal(await vscode.commands.executeCommand('warden.acceptProposal', permission.id), true);
 
@@ -61,7 +68,10 @@ describe('Warden: a session driven through the commands', function () {
 
     assert.equal(await api.lastTurn(), 'end_turn');
     const ran = api.proposals.get(command.id);
-    assert.ok(ran?.kind === 'command' && ran.result?.exitCode === 0, `the tests ran in the sandbox and passed: ${ran?.kind === 'command' ? ran.result?.outputExcerpt : ''}`);
+    assert.ok(
+      ran?.kind === 'command' && ran.result?.exitCode === 0,
+      `the tests ran in the sandbox and passed: ${ran?.kind === 'command' ? ran.result?.outputExcerpt : ''}`,
+    );
 
     const report = await vscode.commands.executeCommand<VerifyReport>('warden.verifyAuditLog');
     assert.ok(report?.ok, `the audit log verifies: ${JSON.stringify(report)}`);
@@ -95,6 +105,10 @@ describe('Warden: a session driven through the commands', function () {
     await fs.writeFile(segment, lines.join('\n'));
     const report = await vscode.commands.executeCommand<VerifyReport>('warden.verifyAuditLog');
     assert.ok(report && !report.ok);
-    assert.equal(report.firstBreak?.line, 4, `the break is reported at the entry after the edited one: ${JSON.stringify(report.firstBreak)}`);
+    assert.equal(
+      report.firstBreak?.line,
+      4,
+      `the break is reported at the entry after the edited one: ${JSON.stringify(report.firstBreak)}`,
+    );
   });
 });

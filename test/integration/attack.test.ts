@@ -33,7 +33,11 @@ import { ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
 const execFileAsync = promisify(execFile);
 const reviewer: Reviewer = { kind: 'human', name: 'Ada Reviewer', email: 'ada@example.test', source: 'test' };
 const AGENT_COMMAND = 'node /opt/warden/agents/attacker.mjs';
-const SECRETS = { GITHUB_TOKEN: 'ghp_attackSuiteHostToken0000000000000', AWS_SECRET_ACCESS_KEY: 'attack-suite-aws-secret-key-0000', SSH_AUTH_SOCK: '/tmp/attack-suite-ssh-agent.sock' };
+const SECRETS = {
+  GITHUB_TOKEN: 'ghp_attackSuiteHostToken0000000000000',
+  AWS_SECRET_ACCESS_KEY: 'attack-suite-aws-secret-key-0000',
+  SSH_AUTH_SOCK: '/tmp/attack-suite-ssh-agent.sock',
+};
 const HOST_SECRET = 'HOST-SECRET-attack-suite-0000';
 // The workspace's own sandbox image: the base image plus setuid-root copies of node (which keeps
 // the root it gains) and busybox (which drops it for most applets, but keeps a saved uid of 0).
@@ -45,7 +49,15 @@ const DOCKERFILE = [
 const EUID_PROBE = 'process.stdout.write(JSON.stringify([process.getuid(), process.geteuid()]))';
 // Writes under src/ are allowed without a human: a symlink there is the real test of containment.
 const POLICY = JSON.stringify({
-  paths: [{ id: 'src-writes', paths: ['src/**'], actions: ['write', 'create'], decision: 'allow', reason: 'sources are reviewed in the pull request' }],
+  paths: [
+    {
+      id: 'src-writes',
+      paths: ['src/**'],
+      actions: ['write', 'create'],
+      decision: 'allow',
+      reason: 'sources are reviewed in the pull request',
+    },
+  ],
 });
 
 type Json = Record<string, unknown>;
@@ -66,7 +78,11 @@ class Rig {
   attackStart = 0;
   private auditLength = 0;
 
-  constructor(readonly workspace: string, readonly agentsDir: string, readonly workspaceMode: WorkspaceMode = 'readonly') {}
+  constructor(
+    readonly workspace: string,
+    readonly agentsDir: string,
+    readonly workspaceMode: WorkspaceMode = 'readonly',
+  ) {}
 
   async start(): Promise<void> {
     const policy = await loadWorkspacePolicy(this.workspace);
@@ -115,7 +131,10 @@ class Rig {
     const entries = all.slice(this.auditLength);
     this.auditLength = all.length;
     const report = entries.find((e) => e.type === 'turn.ended');
-    assert.ok(report && String(report.data.agentMessage).includes(`RESULT ${name} `), `the audit keeps the attacker's own report of ${name} (turn.ended)`);
+    assert.ok(
+      report && String(report.data.agentMessage).includes(`RESULT ${name} `),
+      `the audit keeps the attacker's own report of ${name} (turn.ended)`,
+    );
     assert.equal(this.store.pending().length, 0, 'nothing is left waiting');
     return { result: JSON.parse(match[1]) as Json, entries };
   }
@@ -156,7 +175,10 @@ function refusedEntry(entries: AuditEntry[], pathPart: string): AuditEntry | und
 
 /** The one proposal of an attack: on the record, and rejected by the human. */
 function assertRejectedProposal(entries: AuditEntry[], proposal: Proposal): void {
-  assert.ok(entries.some((e) => e.type === 'proposal' && e.data.proposalId === proposal.id), 'the proposal is on the record');
+  assert.ok(
+    entries.some((e) => e.type === 'proposal' && e.data.proposalId === proposal.id),
+    'the proposal is on the record',
+  );
   const decision = entries.find((e) => e.type === 'decision' && e.data.proposalId === proposal.id);
   assert.equal(decision?.data.verdict, 'reject');
   assert.equal(decision?.actor.kind, 'human');
@@ -237,7 +259,9 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
     server?.close();
     // The workspace's image is tagged by its (temporary) path: keep it under one fixed name (so
     // the next run's build hits the layer cache) and drop the per-run tag.
-    const images = root ? new Set((await readAudit(workspace).catch(() => [])).filter((e) => e.type === 'sandbox.started').map((e) => String(e.data.image))) : new Set<string>();
+    const images = root
+      ? new Set((await readAudit(workspace).catch(() => [])).filter((e) => e.type === 'sandbox.started').map((e) => String(e.data.image)))
+      : new Set<string>();
     for (const image of images) {
       if (!image.startsWith('warden-build-')) continue;
       await execFileAsync('docker', ['tag', image, 'warden-attack-suite:cache']).catch(() => undefined);
@@ -413,11 +437,19 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
       });
       const tries = result.tries as Array<{ method: string; refused: boolean; code: number }>;
       assert.equal(tries.length, 4);
-      assert.ok(tries.every((t) => t.refused && t.code === -32601), JSON.stringify(tries));
+      assert.ok(
+        tries.every((t) => t.refused && t.code === -32601),
+        JSON.stringify(tries),
+      );
       assertRejectedProposal(entries, proposal!);
-      const unknown = entries.filter((e) => e.type === 'protocol.violation' && e.data.kind === 'unknown-method').map((e) => String(e.data.detail));
+      const unknown = entries
+        .filter((e) => e.type === 'protocol.violation' && e.data.kind === 'unknown-method')
+        .map((e) => String(e.data.detail));
       for (const method of ['warden/approve', 'session/approve', 'proposals/approveAll', '_warden/decide', 'warden/approveAll']) {
-        assert.ok(unknown.some((d) => d.includes(method)), `${method} is on the record: ${unknown.join('; ')}`);
+        assert.ok(
+          unknown.some((d) => d.includes(method)),
+          `${method} is on the record: ${unknown.join('; ')}`,
+        );
       }
     });
   });
@@ -462,7 +494,10 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
     it("a service on the host's loopback (127.0.0.1, ::1, localhost) cannot be reached", async () => {
       const { result } = await rig.attack('host-loopback', { port });
       const attempts = result.attempts as Array<{ connected: boolean; code: string }>;
-      assert.ok(attempts.every((a) => !a.connected), JSON.stringify(attempts));
+      assert.ok(
+        attempts.every((a) => !a.connected),
+        JSON.stringify(attempts),
+      );
       assert.equal(connections, 0, 'the host server saw no connection');
     });
 
@@ -481,7 +516,10 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
     it('the outside world (1.1.1.1:443, 8.8.8.8:53, an IPv6 address) fails at once: no network', async () => {
       const { result } = await rig.attack('outside-connect');
       const attempts = result.attempts as Array<{ connected: boolean; code: string }>;
-      assert.ok(attempts.every((a) => !a.connected && ['ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL'].includes(a.code)), JSON.stringify(attempts));
+      assert.ok(
+        attempts.every((a) => !a.connected && ['ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL'].includes(a.code)),
+        JSON.stringify(attempts),
+      );
     });
 
     it('a DNS lookup fails (no resolver reachable)', async () => {
@@ -503,19 +541,40 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
 
     it('the Docker socket is not there (no /var/run/docker.sock, no DOCKER_HOST)', async () => {
       const { result } = await rig.attack('docker-socket');
-      assert.ok((result.paths as Array<{ exists: boolean }>).every((p) => !p.exists), JSON.stringify(result.paths));
+      assert.ok(
+        (result.paths as Array<{ exists: boolean }>).every((p) => !p.exists),
+        JSON.stringify(result.paths),
+      );
       assert.equal(result.dockerHost, null);
     });
 
     it('setuid-root binaries in the image do not give root (no-new-privileges); without it the same binary would', async () => {
       const { result } = await rig.attack('setuid', { probe: EUID_PROBE });
       assert.deepEqual(result.node, { setuid: true, owner: 0, out: '[1000,1000]' }, 'node-suid runs with uid and euid 1000');
-      assert.deepEqual(result.busybox, { setuid: true, owner: 0, status: 'Uid:\t1000\t1000\t1000\t1000' }, 'busybox-suid keeps no saved uid 0');
+      assert.deepEqual(
+        result.busybox,
+        { setuid: true, owner: 0, status: 'Uid:\t1000\t1000\t1000\t1000' },
+        'busybox-suid keeps no saved uid 0',
+      );
       assert.doesNotMatch(JSON.stringify(result.writeEtc), /WROTE/);
       assert.match(JSON.stringify(result.noNewPrivs), /NoNewPrivs:\\t1/);
       // The control: the same image and binary, hardened the same way but without no-new-privileges, does become root.
       const image = String((await readAudit(workspace)).find((e) => e.type === 'sandbox.started')?.data.image);
-      const control = await execFileAsync('docker', ['run', '--rm', '--network', 'none', '--read-only', '--cap-drop', 'ALL', '--user', '1000:1000', image, '/usr/local/bin/node-suid', '-e', EUID_PROBE]);
+      const control = await execFileAsync('docker', [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--read-only',
+        '--cap-drop',
+        'ALL',
+        '--user',
+        '1000:1000',
+        image,
+        '/usr/local/bin/node-suid',
+        '-e',
+        EUID_PROBE,
+      ]);
       assert.equal(control.stdout, '[1000,0]', 'without no-new-privileges the setuid binary gains euid 0');
     });
 
@@ -556,7 +615,10 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
       const { result } = await rig.attack('memory-bomb');
       assert.ok(result.signal === 'SIGKILL' || result.status === 137, JSON.stringify(result));
       const max = result.memoryMax as { ok: boolean; value?: string };
-      assert.ok(max.ok && Number(max.value) < os.totalmem(), `the container's memory limit (${JSON.stringify(max)}) is below the host's memory`);
+      assert.ok(
+        max.ok && Number(max.value) < os.totalmem(),
+        `the container's memory limit (${JSON.stringify(max)}) is below the host's memory`,
+      );
       await assertHostResponsive();
     });
   });
@@ -632,7 +694,7 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
       await assert.rejects(fs.lstat(path.join(workspace, 'passwd-link')));
     });
 
-    it("a write to .git/hooks in the copy fails: the real .git is mounted read-only over it", async () => {
+    it('a write to .git/hooks in the copy fails: the real .git is mounted read-only over it', async () => {
       const { result } = await copyRig.attack('copy-write-git-hook');
       assert.doesNotMatch(String(result.out), /WROTE/);
       assert.match(String(result.out), /Read-only file system/);
@@ -640,7 +702,7 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
 
     it('a forged audit log in the copy stays there: never proposed, the real log verifies', async () => {
       const { result, entries } = await copyRig.attack('copy-write-audit');
-      assert.match(String(result.out), /WROTE/, 'the copy is the agent\'s to scribble on');
+      assert.match(String(result.out), /WROTE/, "the copy is the agent's to scribble on");
       assert.ok(!entries.some((e) => e.type === 'proposal'), 'nothing is proposed from .warden/audit');
       assert.ok((await verifyAuditLog(workspace)).ok);
     });
@@ -651,10 +713,15 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
       const report = await verifyAuditLog(workspace);
       assert.ok(report.ok, JSON.stringify(report));
       const entries = await readAudit(workspace);
-      const instructions = entries.filter((e) => e.type === 'instruction').map((e) => (JSON.parse(String(e.data.text)) as { attack: string }).attack);
+      const instructions = entries
+        .filter((e) => e.type === 'instruction')
+        .map((e) => (JSON.parse(String(e.data.text)) as { attack: string }).attack);
       const reports = entries.filter((e) => e.type === 'turn.ended').map((e) => /RESULT (\S+) /.exec(String(e.data.agentMessage))?.[1]);
       assert.ok(instructions.length >= 30, instructions.join(', '));
-      assert.deepEqual(reports, instructions.filter((a) => a !== 'oversized'));
+      assert.deepEqual(
+        reports,
+        instructions.filter((a) => a !== 'oversized'),
+      );
       assert.ok(!entries.some((e) => e.type === 'edit.applied' || e.type === 'command.result'), 'nothing was ever applied or run');
       assert.equal(connections, 0);
     });

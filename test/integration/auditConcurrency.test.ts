@@ -9,7 +9,9 @@ const WRITER = path.resolve(__dirname, '../fixtures/audit-writer.ts');
 
 function runWriter(root: string, count: number, tag: string): Promise<{ code: number | null; stderr: string }> {
   // 256 KiB segments: the run also rotates segments many times under contention.
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, root, String(count), tag, String(256 * 1024), '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, root, String(count), tag, String(256 * 1024), '0'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {

@@ -21,7 +21,12 @@ interface CliResult {
 /** Spawns the built bin, as a pipeline would. */
 async function warden(args: string[]): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd: os.tmpdir(), env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir() }, maxBuffer: 32 * 1024 * 1024, timeout: 120_000 });
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+      cwd: os.tmpdir(),
+      env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir() },
+      maxBuffer: 32 * 1024 * 1024,
+      timeout: 120_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number | string; stdout?: string; stderr?: string };
@@ -59,7 +64,10 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
     this.timeout(600_000);
     await ensureSandboxPrerequisites();
     // The bin under test must be built from the current sources.
-    if (!existsSync(CLI) || statSync(CLI).mtimeMs < Math.max(newestMtime(path.join(REPO_ROOT, 'src')), newestMtime(path.join(REPO_ROOT, 'test/fixtures/agents')))) {
+    if (
+      !existsSync(CLI) ||
+      statSync(CLI).mtimeMs < Math.max(newestMtime(path.join(REPO_ROOT, 'src')), newestMtime(path.join(REPO_ROOT, 'test/fixtures/agents')))
+    ) {
       await run(process.execPath, [path.join(REPO_ROOT, 'esbuild.js')], { cwd: REPO_ROOT });
     }
   });
@@ -75,10 +83,25 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
     await fs.rm(root, { recursive: true, force: true });
   });
 
-  it('under an allowing policy (--policy outside the workspace) the demo agent\'s edits are applied and the run succeeds', async () => {
+  it("under an allowing policy (--policy outside the workspace) the demo agent's edits are applied and the run succeeds", async () => {
     const policyFile = path.join(root, 'ci-policy.json');
     await fs.writeFile(policyFile, ALLOWING);
-    const out = await warden(['run', '--workspace', workspace, '--agent', 'demo', '--prompt', 'add a farewell function with tests', '--policy', policyFile, '--on-ask', 'fail', '--timeout', '90', '--json']);
+    const out = await warden([
+      'run',
+      '--workspace',
+      workspace,
+      '--agent',
+      'demo',
+      '--prompt',
+      'add a farewell function with tests',
+      '--policy',
+      policyFile,
+      '--on-ask',
+      'fail',
+      '--timeout',
+      '90',
+      '--json',
+    ]);
     assert.equal(out.code, EXIT.ok, out.stderr);
     assert.equal(out.stderr, '');
     const summary = JSON.parse(out.stdout) as RunSummary;
@@ -97,7 +120,11 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
     assert.equal(verify.code, EXIT.ok, verify.stderr);
     assert.match(verify.stdout, /Audit log verified/);
     const loaded = (await readAudit(workspace)).find((e) => e.type === 'policy.loaded');
-    assert.equal((loaded?.data.sources as Array<{ origin: string }> | undefined)?.[0]?.origin, policyFile, 'the audit names the policy file the run used');
+    assert.equal(
+      (loaded?.data.sources as Array<{ origin: string }> | undefined)?.[0]?.origin,
+      policyFile,
+      'the audit names the policy file the run used',
+    );
   });
 
   it('under an asking policy every proposal is rejected by the on-ask rule (reviewer: cli --on-ask reject) and the workspace is unchanged', async () => {
@@ -130,12 +157,19 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
   });
 
   it('the workspace mode: copy by default, warden.sandbox.workspaceMode of .vscode/settings.json, --workspace-mode over both', async () => {
-    const modes = async (): Promise<unknown[]> => (await readAudit(workspace)).filter((e) => e.type === 'sandbox.started').map((e) => e.data.workspaceMode);
+    const modes = async (): Promise<unknown[]> =>
+      (await readAudit(workspace)).filter((e) => e.type === 'sandbox.started').map((e) => e.data.workspaceMode);
     assert.equal((await warden(['run', '-w', workspace, '-p', 'add a farewell function', '--json'])).code, EXIT.ok);
     await fs.mkdir(path.join(workspace, '.vscode'), { recursive: true });
-    await fs.writeFile(path.join(workspace, '.vscode', 'settings.json'), '{\n  // JSONC, as VS Code writes it\n  "warden.sandbox.workspaceMode": "readonly",\n}\n');
+    await fs.writeFile(
+      path.join(workspace, '.vscode', 'settings.json'),
+      '{\n  // JSONC, as VS Code writes it\n  "warden.sandbox.workspaceMode": "readonly",\n}\n',
+    );
     assert.equal((await warden(['run', '-w', workspace, '-p', 'add a farewell function', '--json'])).code, EXIT.ok);
-    assert.equal((await warden(['run', '-w', workspace, '-p', 'add a farewell function', '--workspace-mode', 'copy', '--json'])).code, EXIT.ok);
+    assert.equal(
+      (await warden(['run', '-w', workspace, '-p', 'add a farewell function', '--workspace-mode', 'copy', '--json'])).code,
+      EXIT.ok,
+    );
     assert.deepEqual(await modes(), ['copy', 'readonly', 'copy']);
   });
 
@@ -155,7 +189,18 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
   it('a hostile agent (escapes, protected paths, network, a flood, malformed frames, exit mid-request) ends with the agent code, nothing applied, the audit verifying', async () => {
     await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents/hostile-agent.mjs'), path.join(workspace, 'hostile-agent.mjs'));
     const before = await snapshot(workspace);
-    const out = await warden(['run', '-w', workspace, '--agent', 'node /workspaces/ws/hostile-agent.mjs', '-p', 'do your worst', '--timeout', '60', '--json']);
+    const out = await warden([
+      'run',
+      '-w',
+      workspace,
+      '--agent',
+      'node /workspaces/ws/hostile-agent.mjs',
+      '-p',
+      'do your worst',
+      '--timeout',
+      '60',
+      '--json',
+    ]);
     assert.equal(out.code, EXIT.agent, `${out.stderr}\n${out.stdout}`);
     assert.match(out.stderr, /^warden: [^\n]+\n$/, 'one line on stderr');
     const summary = JSON.parse(out.stdout) as RunSummary;
@@ -174,12 +219,25 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
 
     const entries = await readAudit(workspace);
     const refused = entries.filter((e) => e.type === 'refused').map((e) => JSON.stringify(e.data));
-    assert.ok(refused.some((r) => r.includes('/etc/passwd')), refused.join('\n'));
-    assert.ok(refused.some((r) => r.includes('../x')), refused.join('\n'));
+    assert.ok(
+      refused.some((r) => r.includes('/etc/passwd')),
+      refused.join('\n'),
+    );
+    assert.ok(
+      refused.some((r) => r.includes('../x')),
+      refused.join('\n'),
+    );
     const proposals = entries.filter((e) => e.type === 'proposal').map((e) => String(e.data.path ?? e.data.commandLine));
-    for (const target of ['.git/config', '.warden/audit/audit-000001.jsonl', '.warden/policy.json']) assert.ok(proposals.includes(target), proposals.join(', '));
-    assert.ok(proposals.some((p) => p.startsWith('curl ')), proposals.join(', '));
-    assert.ok(entries.some((e) => e.type === 'proposal' && e.data.origin === 'sandbox/change' && e.data.path === 'src/greet.js'), 'the direct write surfaced as a proposal');
+    for (const target of ['.git/config', '.warden/audit/audit-000001.jsonl', '.warden/policy.json'])
+      assert.ok(proposals.includes(target), proposals.join(', '));
+    assert.ok(
+      proposals.some((p) => p.startsWith('curl ')),
+      proposals.join(', '),
+    );
+    assert.ok(
+      entries.some((e) => e.type === 'proposal' && e.data.origin === 'sandbox/change' && e.data.path === 'src/greet.js'),
+      'the direct write surfaced as a proposal',
+    );
     assert.ok(!entries.some((e) => e.type === 'edit.applied' || e.type === 'command.result'), 'nothing applied, nothing run');
     assert.ok(entries.some((e) => e.type === 'session.ended'));
 
@@ -199,7 +257,9 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
   });
 
   it('SIGTERM (a cancelled CI job) stops the session and removes its container; exit 130', async () => {
-    const child = spawn(process.execPath, [CLI, 'run', '-w', workspace, '--agent', 'sleep 600', '-p', 'x'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', '-w', workspace, '--agent', 'sleep 600', '-p', 'x'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -227,11 +287,12 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
     assert.equal(ended.length, 1);
   });
 
-  it('the git command guard and the policy\'s protected branches hold in warden run: a commit or push to a protected branch is refused, naming the rule', async () => {
+  it("the git command guard and the policy's protected branches hold in warden run: a commit or push to a protected branch is refused, naming the rule", async () => {
     await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents/sandbox-agent.mjs'), path.join(workspace, 'sandbox-agent.mjs'));
     await fs.mkdir(path.join(workspace, '.warden'), { recursive: true });
     await fs.writeFile(path.join(workspace, '.warden', 'policy.json'), JSON.stringify({ git: { protectedBranches: ['main', 'trunk'] } }));
-    const git = (...args: string[]) => run('git', ['-c', 'user.name=Ada', '-c', 'user.email=ada@example.test', ...args], { cwd: workspace });
+    const git = (...args: string[]) =>
+      run('git', ['-c', 'user.name=Ada', '-c', 'user.email=ada@example.test', ...args], { cwd: workspace });
     await git('init', '--quiet', '--initial-branch=main');
     await git('add', '.');
     await git('commit', '--quiet', '-m', 'initial');

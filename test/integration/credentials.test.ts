@@ -63,7 +63,11 @@ describe('no human credentials in the sandbox (real Docker engine)', function ()
     // A temporary HOME for this process: never the real one.
     home = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-home-'));
     await fs.mkdir(path.join(home, '.ssh'), { mode: 0o700 });
-    await fs.writeFile(path.join(home, '.ssh', 'id_ed25519'), `-----BEGIN OPENSSH PRIVATE KEY-----\n${marker('ssh-private-key')}\n-----END OPENSSH PRIVATE KEY-----\n`, { mode: 0o600 });
+    await fs.writeFile(
+      path.join(home, '.ssh', 'id_ed25519'),
+      `-----BEGIN OPENSSH PRIVATE KEY-----\n${marker('ssh-private-key')}\n-----END OPENSSH PRIVATE KEY-----\n`,
+      { mode: 0o600 },
+    );
     await fs.writeFile(path.join(home, '.ssh', 'config'), `Host *\n  IdentityFile ~/.ssh/id_ed25519\n# ${marker('ssh-config')}\n`);
     await fs.writeFile(
       path.join(home, '.gitconfig'),
@@ -94,7 +98,13 @@ describe('no human credentials in the sandbox (real Docker engine)', function ()
     await new Promise<void>((resolve) => agentServer.listen(socketPath, resolve));
     assert.ok((await fs.stat(socketPath)).isSocket());
 
-    const env = { ...HOST_SECRETS, HOME: home, SSH_AUTH_SOCK: socketPath, GOOGLE_APPLICATION_CREDENTIALS: path.join(gcloud, 'application_default_credentials.json'), GIT_CONFIG_GLOBAL: path.join(home, '.gitconfig') };
+    const env = {
+      ...HOST_SECRETS,
+      HOME: home,
+      SSH_AUTH_SOCK: socketPath,
+      GOOGLE_APPLICATION_CREDENTIALS: path.join(gcloud, 'application_default_credentials.json'),
+      GIT_CONFIG_GLOBAL: path.join(home, '.gitconfig'),
+    };
     for (const [key, value] of Object.entries(env)) {
       saved[key] = process.env[key];
       process.env[key] = value;
@@ -109,7 +119,12 @@ describe('no human credentials in the sandbox (real Docker engine)', function ()
     await fs.writeFile(path.join(workspace, 'README.md'), `a workspace ${RUN}-visible\n`);
     agents = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-cred-agents-'));
     await fs.chmod(agents, 0o755);
-    sandbox = await provider.start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath: agents, sessionId: `cred-${RUN}` });
+    sandbox = await provider.start({
+      workspaceMode: 'readonly',
+      workspaceHostPath: workspace,
+      agentsHostPath: agents,
+      sessionId: `cred-${RUN}`,
+    });
   });
 
   after(async () => {
@@ -138,37 +153,64 @@ describe('no human credentials in the sandbox (real Docker engine)', function ()
     for (const env of [text, agentEnv]) {
       assert.ok(env.includes('HOME=/home/warden'), env);
       assert.ok(!env.includes(`warden-canary-${RUN}`), `a canary leaked:\n${env}`);
-      const names = env.split('\n').filter(Boolean).map((line) => line.split('=')[0]!);
+      const names = env
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split('=')[0]!);
       const leaked = names.filter((n) => /^(SSH_|GIT_|GH_|GITHUB_|GITLAB_|AWS_|GOOGLE_|AZURE_|GCLOUD|CLOUDSDK_)/.test(n));
       assert.deepEqual(leaked, []);
     }
     const inspect = (await docker.getContainer(sandbox!.containerId).inspect()) as { Config: { Env: string[] } };
     // Besides HOME and PATH, only the default host allow-list (LANG, LANGUAGE, LC_*, TZ, TERM) may pass.
     const defaults = (n: string): boolean => ['LANG', 'LANGUAGE', 'TZ', 'TERM'].includes(n) || n.startsWith('LC_');
-    assert.deepEqual(inspect.Config.Env.map((e) => e.split('=')[0]!).filter((n) => !defaults(n)).sort(), ['HOME', 'PATH']);
+    assert.deepEqual(
+      inspect.Config.Env.map((e) => e.split('=')[0]!)
+        .filter((n) => !defaults(n))
+        .sort(),
+      ['HOME', 'PATH'],
+    );
   });
 
   it('mounts only the workspace and the agents folder: no socket, no ~/.ssh, nothing of the host home', async () => {
     const { text } = await run('cat /proc/self/mountinfo');
     assert.ok(!text.includes(home), `something from the host HOME is mounted:\n${text}`);
     assert.ok(!/\.ssh|ssh-agent|ssh-auth|docker\.sock|\.gitconfig|\.aws|gcloud/.test(text), text);
-    const inspect = (await docker.getContainer(sandbox!.containerId).inspect()) as { Mounts: Array<{ Type: string; Source: string; Destination: string }> };
+    const inspect = (await docker.getContainer(sandbox!.containerId).inspect()) as {
+      Mounts: Array<{ Type: string; Source: string; Destination: string }>;
+    };
     assert.deepEqual(
-      inspect.Mounts.filter((m) => m.Type === 'bind').map((m) => [m.Source, m.Destination]).sort(),
-      [[agents, '/opt/warden/agents'], [workspace, `/workspaces/${path.basename(workspace)}`]].sort(),
+      inspect.Mounts.filter((m) => m.Type === 'bind')
+        .map((m) => [m.Source, m.Destination])
+        .sort(),
+      [
+        [agents, '/opt/warden/agents'],
+        [workspace, `/workspaces/${path.basename(workspace)}`],
+      ].sort(),
     );
   });
 
   it('no credential files: empty home, no git config, no keys, no sockets, no canary anywhere on disk', async () => {
     assert.deepEqual(await run('ls -A /home/warden'), { code: 0, text: '' });
-    for (const file of ['/home/warden/.gitconfig', '/etc/gitconfig', '/home/warden/.git-credentials', '/home/warden/.ssh', '/home/warden/.aws', '/home/warden/.config/gcloud', '/root/.ssh']) {
+    for (const file of [
+      '/home/warden/.gitconfig',
+      '/etc/gitconfig',
+      '/home/warden/.git-credentials',
+      '/home/warden/.ssh',
+      '/home/warden/.aws',
+      '/home/warden/.config/gcloud',
+      '/root/.ssh',
+    ]) {
       assert.notEqual((await run(`test -e ${file}`)).code, 0, `${file} exists in the sandbox`);
     }
     const sockets = await run('find / \\( -path /proc -o -path /sys \\) -prune -o -type s -print');
     assert.equal(sockets.text.trim(), '', `sockets in the sandbox:\n${sockets.text}`);
-    const grep = await run(`find / \\( -path /proc -o -path /sys -o -path /dev \\) -prune -o -type f -print | xargs grep -l "warden-canary-${RUN}" 2>/dev/null; echo end`);
+    const grep = await run(
+      `find / \\( -path /proc -o -path /sys -o -path /dev \\) -prune -o -type f -print | xargs grep -l "warden-canary-${RUN}" 2>/dev/null; echo end`,
+    );
     assert.equal(grep.text.trim(), 'end', `files holding a canary:\n${grep.text}`);
-    const control = await run(`find / \\( -path /proc -o -path /sys -o -path /dev \\) -prune -o -type f -print | xargs grep -l "${RUN}-visible" 2>/dev/null; echo end`);
+    const control = await run(
+      `find / \\( -path /proc -o -path /sys -o -path /dev \\) -prune -o -type f -print | xargs grep -l "${RUN}-visible" 2>/dev/null; echo end`,
+    );
     assert.equal(control.text.trim(), `${sandbox!.workspaceFolder}/README.md\nend`, 'the search finds what is there');
   });
 
@@ -177,12 +219,21 @@ describe('no human credentials in the sandbox (real Docker engine)', function ()
     try {
       await fs.chmod(leaky, 0o755);
       await fs.mkdir(path.join(leaky, '.devcontainer'));
-      await fs.writeFile(path.join(leaky, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE, containerEnv: { TOKEN: '${localEnv:GITHUB_TOKEN}' } }));
-      await assert.rejects(provider.start({ workspaceMode: 'readonly', workspaceHostPath: leaky, agentsHostPath: agents, sessionId: `cred-${RUN}-leaky` }), (error: unknown) => {
-        assert.ok(error instanceof SandboxError && error.code === 'config-invalid', String(error));
-        assert.match(error.message, /\$\{localEnv:GITHUB_TOKEN\}, which Warden does not pass into the sandbox: "GITHUB_TOKEN" is never passed/);
-        return true;
-      });
+      await fs.writeFile(
+        path.join(leaky, '.devcontainer', 'devcontainer.json'),
+        JSON.stringify({ image: BASE_IMAGE, containerEnv: { TOKEN: '${localEnv:GITHUB_TOKEN}' } }),
+      );
+      await assert.rejects(
+        provider.start({ workspaceMode: 'readonly', workspaceHostPath: leaky, agentsHostPath: agents, sessionId: `cred-${RUN}-leaky` }),
+        (error: unknown) => {
+          assert.ok(error instanceof SandboxError && error.code === 'config-invalid', String(error));
+          assert.match(
+            error.message,
+            /\$\{localEnv:GITHUB_TOKEN\}, which Warden does not pass into the sandbox: "GITHUB_TOKEN" is never passed/,
+          );
+          return true;
+        },
+      );
     } finally {
       await fs.rm(leaky, { recursive: true, force: true });
     }
@@ -190,20 +241,41 @@ describe('no human credentials in the sandbox (real Docker engine)', function ()
 
   it('a devcontainer.json that mounts ~/.ssh or the SSH agent, or asks for a registry feature, is refused with the reason', async () => {
     const leaky = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-cred-leaky-'));
-    const write = (config: object): Promise<void> => fs.writeFile(path.join(leaky, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE, ...config }));
+    const write = (config: object): Promise<void> =>
+      fs.writeFile(path.join(leaky, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE, ...config }));
     try {
       await fs.chmod(leaky, 0o755);
       await fs.mkdir(path.join(leaky, '.devcontainer'));
-      const everything = { allowPrivileged: true, allowCapAdd: [], allowSecurityOpt: [], allowMounts: true, allowRunArgs: true, allowInitializeCommand: false, allowNetwork: false };
+      const everything = {
+        allowPrivileged: true,
+        allowCapAdd: [],
+        allowSecurityOpt: [],
+        allowMounts: true,
+        allowRunArgs: true,
+        allowInitializeCommand: false,
+        allowNetwork: false,
+      };
       await write({ mounts: [`source=${home}/.ssh,target=/k,type=bind`, `source=${socketPath},target=/ssh-agent,type=bind`] });
-      await assert.rejects(provider.start({ workspaceMode: 'readonly', workspaceHostPath: leaky, agentsHostPath: agents, sessionId: `cred-${RUN}-mounts`, sandboxPolicy: everything }), (error: unknown) => {
-        assert.ok(error instanceof SandboxError && error.code === 'config-refused', String(error));
-        assert.match(error.message, /~\/\.ssh \(credentials\); no policy can allow that/);
-        assert.match(error.message, /(SSH agent socket|host home folder).*no policy can allow that/);
-        return true;
-      });
+      await assert.rejects(
+        provider.start({
+          workspaceMode: 'readonly',
+          workspaceHostPath: leaky,
+          agentsHostPath: agents,
+          sessionId: `cred-${RUN}-mounts`,
+          sandboxPolicy: everything,
+        }),
+        (error: unknown) => {
+          assert.ok(error instanceof SandboxError && error.code === 'config-refused', String(error));
+          assert.match(error.message, /~\/\.ssh \(credentials\); no policy can allow that/);
+          assert.match(error.message, /(SSH agent socket|host home folder).*no policy can allow that/);
+          return true;
+        },
+      );
       await write({ features: { 'ghcr.io/devcontainers/features/github-cli:1': {} } });
-      await assert.rejects(provider.start({ workspaceMode: 'readonly', workspaceHostPath: leaky, agentsHostPath: agents, sessionId: `cred-${RUN}-feature` }), /comes from a registry; Warden installs only local features/);
+      await assert.rejects(
+        provider.start({ workspaceMode: 'readonly', workspaceHostPath: leaky, agentsHostPath: agents, sessionId: `cred-${RUN}-feature` }),
+        /comes from a registry; Warden installs only local features/,
+      );
     } finally {
       await fs.rm(leaky, { recursive: true, force: true });
     }

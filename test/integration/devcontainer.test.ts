@@ -14,7 +14,13 @@ import { AgentSession } from '../../src/core/supervisor';
 import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
 import { copyDemoWorkspace, readAudit } from '../support/workspace';
 import { STRICT_SANDBOX_POLICY, type SandboxPolicy } from '../../src/core/sandbox/hardeningPolicy';
-import { SandboxError, type LifecycleCommandRecord, type Sandbox, type SandboxProgress, type SandboxStartOptions } from '../../src/core/sandbox/types';
+import {
+  SandboxError,
+  type LifecycleCommandRecord,
+  type Sandbox,
+  type SandboxProgress,
+  type SandboxStartOptions,
+} from '../../src/core/sandbox/types';
 import { BASE_IMAGE, ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
 
 /**
@@ -132,25 +138,55 @@ describe('devcontainer.json on a real engine', function () {
 
   after(async () => {
     const leftovers = await leftoverContainers();
-    await Promise.all(leftovers.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)));
-    for (const tag of images) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+    await Promise.all(
+      leftovers.map((id) =>
+        docker
+          .getContainer(id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
+    for (const tag of images)
+      await docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => undefined);
     await Promise.all(tempDirs.map((dir) => fs.rm(dir, { recursive: true, force: true })));
     assert.deepEqual(leftovers, [], 'every sandbox of this run was stopped and removed');
   });
 
   it('build: context, args and target; the log is streamed and each step is reported as progress', async () => {
     const workspace = await makeWorkspace({
-      '.devcontainer/devcontainer.json': JSON.stringify({ build: { dockerfile: 'Dockerfile', context: '..', args: { FLAVOUR: `salty-${RUN_ID}` }, target: 'dev' } }),
-      '.devcontainer/Dockerfile': [`FROM ${BASE_IMAGE} AS dev`, 'ARG FLAVOUR', 'COPY data/seed.txt /opt/seed.txt', 'RUN echo "$FLAVOUR" > /opt/flavour', 'FROM dev AS other', 'RUN exit 9'].join('\n'),
+      '.devcontainer/devcontainer.json': JSON.stringify({
+        build: { dockerfile: 'Dockerfile', context: '..', args: { FLAVOUR: `salty-${RUN_ID}` }, target: 'dev' },
+      }),
+      '.devcontainer/Dockerfile': [
+        `FROM ${BASE_IMAGE} AS dev`,
+        'ARG FLAVOUR',
+        'COPY data/seed.txt /opt/seed.txt',
+        'RUN echo "$FLAVOUR" > /opt/flavour',
+        'FROM dev AS other',
+        'RUN exit 9',
+      ].join('\n'),
       'data/seed.txt': 'from the context\n',
     });
     const { sandbox, logs, progress } = await start(workspace);
     try {
       assert.deepEqual(await run(sandbox, 'cat /opt/seed.txt /opt/flavour'), { code: 0, text: `from the context\nsalty-${RUN_ID}\n` });
-      assert.ok(logs.some((l) => /^build Step 3\/4 : COPY data\/seed\.txt/.test(l)), logs.join('\n'));
+      assert.ok(
+        logs.some((l) => /^build Step 3\/4 : COPY data\/seed\.txt/.test(l)),
+        logs.join('\n'),
+      );
       const steps = progress.filter((p) => /Step \d\/4/.test(p.message));
-      assert.deepEqual(steps.map((p) => /Step (\d)\/4/.exec(p.message)?.[1]), ['1', '2', '3', '4'], 'only the target stage is built, one report per step');
-      assert.deepEqual(steps.map((p) => p.fraction), [0, 0.25, 0.5, 0.75]);
+      assert.deepEqual(
+        steps.map((p) => /Step (\d)\/4/.exec(p.message)?.[1]),
+        ['1', '2', '3', '4'],
+        'only the target stage is built, one report per step',
+      );
+      assert.deepEqual(
+        steps.map((p) => p.fraction),
+        [0, 0.25, 0.5, 0.75],
+      );
     } finally {
       await sandbox.stop();
     }
@@ -185,20 +221,38 @@ describe('devcontainer.json on a real engine', function () {
     const { sandbox, logs, lifecycle } = await start(workspace);
     try {
       assert.match(sandbox.image, /^warden-features-[0-9a-f]{16}$/);
-      assert.ok(logs.some((l) => l.includes('installing features ./hello')), logs.join('\n'));
-      assert.deepEqual(await run(sandbox, 'cat /usr/local/share/hello/greeting; echo "$HELLO_FEATURE"'), { code: 0, text: `bonjour from 0 run ${RUN_ID}\ninstalled\n` });
-      assert.deepEqual(lifecycle.map((r) => [r.hook, r.origin, r.exitCode, r.output]), [['postCreateCommand', 'feature ./hello', 0, `bonjour from 0 run ${RUN_ID}\n`]]);
-      const label = ((await docker.getImage(sandbox.image).inspect()) as { Config: { Labels: Record<string, string> } }).Config.Labels['devcontainer.metadata'];
-      assert.deepEqual(JSON.parse(label ?? '[]'), [{ id: './hello', containerEnv: { HELLO_FEATURE: 'installed' }, postCreateCommand: 'cat /usr/local/share/hello/greeting' }]);
+      assert.ok(
+        logs.some((l) => l.includes('installing features ./hello')),
+        logs.join('\n'),
+      );
+      assert.deepEqual(await run(sandbox, 'cat /usr/local/share/hello/greeting; echo "$HELLO_FEATURE"'), {
+        code: 0,
+        text: `bonjour from 0 run ${RUN_ID}\ninstalled\n`,
+      });
+      assert.deepEqual(
+        lifecycle.map((r) => [r.hook, r.origin, r.exitCode, r.output]),
+        [['postCreateCommand', 'feature ./hello', 0, `bonjour from 0 run ${RUN_ID}\n`]],
+      );
+      const label = ((await docker.getImage(sandbox.image).inspect()) as { Config: { Labels: Record<string, string> } }).Config.Labels[
+        'devcontainer.metadata'
+      ];
+      assert.deepEqual(JSON.parse(label ?? '[]'), [
+        { id: './hello', containerEnv: { HELLO_FEATURE: 'installed' }, postCreateCommand: 'cat /usr/local/share/hello/greeting' },
+      ]);
     } finally {
       await sandbox.stop();
     }
   });
 
-  it('merges the image\'s devcontainer.metadata label under devcontainer.json, and runs lifecycle commands in order, audited, as the remote user with no network', async () => {
+  it("merges the image's devcontainer.metadata label under devcontainer.json, and runs lifecycle commands in order, audited, as the remote user with no network", async () => {
     const tag = `warden-it-metadata:${RUN_ID}`;
     const metadata = [
-      { containerEnv: { FROM_LABEL: 'label', SHARED: 'label' }, remoteEnv: { REMOTE_LABEL: 'label-${containerEnv:FROM_LABEL}' }, onCreateCommand: 'echo label-on-create >> /tmp/order', remoteUser: '1002' },
+      {
+        containerEnv: { FROM_LABEL: 'label', SHARED: 'label' },
+        remoteEnv: { REMOTE_LABEL: 'label-${containerEnv:FROM_LABEL}' },
+        onCreateCommand: 'echo label-on-create >> /tmp/order',
+        remoteUser: '1002',
+      },
       { postStartCommand: ['/bin/sh', '-c', 'echo label-post-start >> /tmp/order'] },
     ];
     await buildLocalImage(tag, `FROM ${BASE_IMAGE}\nLABEL devcontainer.metadata='${JSON.stringify(metadata)}'\n`);
@@ -248,15 +302,29 @@ describe('devcontainer.json on a real engine', function () {
 
   it('a failing lifecycle command stops the start with an error naming it, after it was audited; the container is removed', async () => {
     const workspace = await makeWorkspace({
-      '.devcontainer/devcontainer.json': JSON.stringify({ image: BASE_IMAGE, onCreateCommand: 'echo fine', postCreateCommand: 'echo installing; echo broken >&2; exit 7', postStartCommand: 'echo never' }),
+      '.devcontainer/devcontainer.json': JSON.stringify({
+        image: BASE_IMAGE,
+        onCreateCommand: 'echo fine',
+        postCreateCommand: 'echo installing; echo broken >&2; exit 7',
+        postStartCommand: 'echo never',
+      }),
     });
     const records: LifecycleCommandRecord[] = [];
     const error = await startFails(workspace, { onLifecycleCommand: (r) => void records.push(r) });
     assert.equal(error.code, 'lifecycle-failed');
-    assert.match(error.message, /The lifecycle command postCreateCommand \(devcontainer\.json\) "echo installing; echo broken >&2; exit 7" failed with exit code 7:\n/);
+    assert.match(
+      error.message,
+      /The lifecycle command postCreateCommand \(devcontainer\.json\) "echo installing; echo broken >&2; exit 7" failed with exit code 7:\n/,
+    );
     // stdout and stderr are separate streams: their lines may arrive in either order.
     assert.ok(error.message.includes('installing\n') && error.message.includes('broken\n'), error.message);
-    assert.deepEqual(records.map((r) => [r.hook, r.exitCode]), [['onCreateCommand', 0], ['postCreateCommand', 7]]);
+    assert.deepEqual(
+      records.map((r) => [r.hook, r.exitCode]),
+      [
+        ['onCreateCommand', 0],
+        ['postCreateCommand', 7],
+      ],
+    );
     assert.deepEqual(await leftoverContainers(), []);
   });
 
@@ -264,24 +332,47 @@ describe('devcontainer.json on a real engine', function () {
     it('privileged, capAdd and a host bind mount are refused without the policy, naming each policy key', async () => {
       const data = await tempDir('warden-dc-data-');
       const workspace = await makeWorkspace({
-        '.devcontainer/devcontainer.json': JSON.stringify({ image: BASE_IMAGE, privileged: true, capAdd: ['SYS_PTRACE'], mounts: [`type=bind,source=${data},target=/data,readonly`] }),
+        '.devcontainer/devcontainer.json': JSON.stringify({
+          image: BASE_IMAGE,
+          privileged: true,
+          capAdd: ['SYS_PTRACE'],
+          mounts: [`type=bind,source=${data},target=/data,readonly`],
+        }),
       });
       const error = await startFails(workspace);
       assert.equal(error.code, 'config-refused');
-      assert.match(error.message, /"privileged": true is refused: allow it with "sandbox\.allowPrivileged": true in \.warden\/policy\.json/);
-      assert.match(error.message, /"capAdd": \["SYS_PTRACE"\] is refused: allow it with "sandbox\.allowCapAdd": \["SYS_PTRACE"\] in \.warden\/policy\.json/);
-      assert.match(error.message, /the host bind mount .* is refused: allow it with "sandbox\.allowMounts": true in \.warden\/policy\.json/);
+      assert.match(
+        error.message,
+        /"privileged": true is refused: allow it with "sandbox\.allowPrivileged": true in \.warden\/policy\.json/,
+      );
+      assert.match(
+        error.message,
+        /"capAdd": \["SYS_PTRACE"\] is refused: allow it with "sandbox\.allowCapAdd": \["SYS_PTRACE"\] in \.warden\/policy\.json/,
+      );
+      assert.match(
+        error.message,
+        /the host bind mount .* is refused: allow it with "sandbox\.allowMounts": true in \.warden\/policy\.json/,
+      );
     });
 
     it('allowed by the policy they apply, while no network, no-new-privileges and the read-only workspace stay', async () => {
       const data = await tempDir('warden-dc-data-');
       await fs.writeFile(path.join(data, 'shared.txt'), `shared ${RUN_ID}\n`);
       const workspace = await makeWorkspace({
-        '.devcontainer/devcontainer.json': JSON.stringify({ image: BASE_IMAGE, privileged: true, capAdd: ['SYS_PTRACE'], mounts: [`type=bind,source=${data},target=/data,readonly`] }),
+        '.devcontainer/devcontainer.json': JSON.stringify({
+          image: BASE_IMAGE,
+          privileged: true,
+          capAdd: ['SYS_PTRACE'],
+          mounts: [`type=bind,source=${data},target=/data,readonly`],
+        }),
       });
-      const { sandbox, logs } = await start(workspace, { sandboxPolicy: policy({ allowPrivileged: true, allowCapAdd: ['SYS_PTRACE'], allowMounts: true }) });
+      const { sandbox, logs } = await start(workspace, {
+        sandboxPolicy: policy({ allowPrivileged: true, allowCapAdd: ['SYS_PTRACE'], allowMounts: true }),
+      });
       try {
-        const info = (await docker.getContainer(sandbox.containerId).inspect()) as { HostConfig: { Privileged: boolean; CapAdd: string[] | null; SecurityOpt: string[]; NetworkMode: string } };
+        const info = (await docker.getContainer(sandbox.containerId).inspect()) as {
+          HostConfig: { Privileged: boolean; CapAdd: string[] | null; SecurityOpt: string[]; NetworkMode: string };
+        };
         assert.equal(info.HostConfig.Privileged, true);
         assert.deepEqual(info.HostConfig.CapAdd, ['SYS_PTRACE']);
         assert.equal(info.HostConfig.NetworkMode, 'none');
@@ -291,21 +382,35 @@ describe('devcontainer.json on a real engine', function () {
         assert.match((await run(sandbox, `touch ${sandbox.workspaceFolder}/x 2>&1`)).text, /Read-only file system/);
         assert.deepEqual((await run(sandbox, 'ls /sys/class/net')).text, 'lo\n');
         assert.match((await run(sandbox, 'grep NoNewPrivs /proc/self/status')).text, /NoNewPrivs:\s+1/);
-        assert.ok(logs.some((l) => /allowed by the team policy: privileged/.test(l)), logs.join('\n'));
+        assert.ok(
+          logs.some((l) => /allowed by the team policy: privileged/.test(l)),
+          logs.join('\n'),
+        );
       } finally {
         await sandbox.stop();
       }
     });
 
     it('initializeCommand runs on the host only when the policy allows it, and is audited', async () => {
-      const workspace = await makeWorkspace({ '.devcontainer/devcontainer.json': JSON.stringify({ image: BASE_IMAGE, initializeCommand: 'echo host-side > initialized.txt; echo done' }) });
+      const workspace = await makeWorkspace({
+        '.devcontainer/devcontainer.json': JSON.stringify({
+          image: BASE_IMAGE,
+          initializeCommand: 'echo host-side > initialized.txt; echo done',
+        }),
+      });
       const refused = await startFails(workspace);
-      assert.match(refused.message, /"initializeCommand" runs on the host, outside the sandbox, and is refused: allow it with "sandbox\.allowInitializeCommand": true/);
+      assert.match(
+        refused.message,
+        /"initializeCommand" runs on the host, outside the sandbox, and is refused: allow it with "sandbox\.allowInitializeCommand": true/,
+      );
       await assert.rejects(fs.stat(path.join(workspace, 'initialized.txt')), 'nothing ran on the host');
       const { sandbox, lifecycle } = await start(workspace, { sandboxPolicy: policy({ allowInitializeCommand: true }) });
       try {
         assert.equal(await fs.readFile(path.join(workspace, 'initialized.txt'), 'utf8'), 'host-side\n');
-        assert.deepEqual(lifecycle.map((r) => [r.hook, r.where, r.exitCode, r.output]), [['initializeCommand', 'host', 0, 'done\n']]);
+        assert.deepEqual(
+          lifecycle.map((r) => [r.hook, r.where, r.exitCode, r.output]),
+          [['initializeCommand', 'host', 0, 'done\n']],
+        );
       } finally {
         await sandbox.stop();
       }
@@ -337,8 +442,15 @@ describe('devcontainer.json on a real engine', function () {
     });
 
     it('credentials never enter, even when listed (and the log says so); allow-listed variables do', async () => {
-      const workspace = await makeWorkspace({ '.devcontainer/devcontainer.json': JSON.stringify({ image: BASE_IMAGE, containerEnv: { FROM_HOST: '${localEnv:WARDEN_IT_LISTED}' } }) });
-      const { sandbox, logs } = await start(workspace, { environmentAllowList: ['LANG', 'WARDEN_IT_LISTED', 'GITHUB_TOKEN', 'SSH_AUTH_SOCK', 'AWS_*', '*_TOKEN'] });
+      const workspace = await makeWorkspace({
+        '.devcontainer/devcontainer.json': JSON.stringify({
+          image: BASE_IMAGE,
+          containerEnv: { FROM_HOST: '${localEnv:WARDEN_IT_LISTED}' },
+        }),
+      });
+      const { sandbox, logs } = await start(workspace, {
+        environmentAllowList: ['LANG', 'WARDEN_IT_LISTED', 'GITHUB_TOKEN', 'SSH_AUTH_SOCK', 'AWS_*', '*_TOKEN'],
+      });
       try {
         const inside = [(await run(sandbox, 'env')).text, await agentOutput(sandbox, 'env')];
         for (const env of inside) {
@@ -350,7 +462,10 @@ describe('devcontainer.json on a real engine', function () {
           assert.match(env, new RegExp(`^FROM_HOST=listed-${RUN_ID}$`, 'm'));
         }
         for (const entry of ['GITHUB_TOKEN', 'SSH_AUTH_SOCK', 'AWS_*', '*_TOKEN']) {
-          assert.ok(logs.some((l) => l.includes(`"${entry}" is on the allow-list but is never passed into the sandbox`)), `no log line for ${entry}:\n${logs.join('\n')}`);
+          assert.ok(
+            logs.some((l) => l.includes(`"${entry}" is on the allow-list but is never passed into the sandbox`)),
+            `no log line for ${entry}:\n${logs.join('\n')}`,
+          );
         }
         // No SSH agent, no Docker socket, nothing of the host home mounted.
         const mounts = (await run(sandbox, 'cat /proc/self/mountinfo')).text;
@@ -362,10 +477,15 @@ describe('devcontainer.json on a real engine', function () {
     });
 
     it('${localEnv:GITHUB_TOKEN} is refused with the reason, even when listed', async () => {
-      const workspace = await makeWorkspace({ '.devcontainer/devcontainer.json': JSON.stringify({ image: BASE_IMAGE, remoteEnv: { TOKEN: '${localEnv:GITHUB_TOKEN}' } }) });
+      const workspace = await makeWorkspace({
+        '.devcontainer/devcontainer.json': JSON.stringify({ image: BASE_IMAGE, remoteEnv: { TOKEN: '${localEnv:GITHUB_TOKEN}' } }),
+      });
       const error = await startFails(workspace, { environmentAllowList: ['GITHUB_TOKEN'] });
       assert.equal(error.code, 'config-invalid');
-      assert.match(error.message, /remoteEnv\.TOKEN uses \$\{localEnv:GITHUB_TOKEN\}, which Warden does not pass into the sandbox: "GITHUB_TOKEN" is never passed/);
+      assert.match(
+        error.message,
+        /remoteEnv\.TOKEN uses \$\{localEnv:GITHUB_TOKEN\}, which Warden does not pass into the sandbox: "GITHUB_TOKEN" is never passed/,
+      );
     });
   });
 
@@ -375,7 +495,10 @@ describe('devcontainer.json on a real engine', function () {
     async function session(policyText: string | undefined): Promise<{ workspace: string; started: Promise<AgentSession> }> {
       const workspace = await copyDemoWorkspace('warden-dc-session-');
       tempDirs.push(workspace);
-      await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE, capAdd: ['SYS_PTRACE'], postCreateCommand: 'echo created-in-sandbox' }));
+      await fs.writeFile(
+        path.join(workspace, '.devcontainer', 'devcontainer.json'),
+        JSON.stringify({ image: BASE_IMAGE, capAdd: ['SYS_PTRACE'], postCreateCommand: 'echo created-in-sandbox' }),
+      );
       if (policyText) {
         await fs.mkdir(path.join(workspace, '.warden'), { recursive: true });
         await fs.writeFile(path.join(workspace, '.warden', 'policy.json'), policyText);
@@ -410,7 +533,13 @@ describe('devcontainer.json on a real engine', function () {
       const lifecycle = entries.filter((e) => e.type === 'lifecycle.command');
       assert.equal(lifecycle.length, 1);
       assert.deepEqual(
-        { hook: lifecycle[0]!.data.hook, origin: lifecycle[0]!.data.origin, where: lifecycle[0]!.data.where, exitCode: lifecycle[0]!.data.exitCode, output: lifecycle[0]!.data.output },
+        {
+          hook: lifecycle[0]!.data.hook,
+          origin: lifecycle[0]!.data.origin,
+          where: lifecycle[0]!.data.where,
+          exitCode: lifecycle[0]!.data.exitCode,
+          output: lifecycle[0]!.data.output,
+        },
         { hook: 'postCreateCommand', origin: 'devcontainer.json', where: 'container', exitCode: 0, output: 'created-in-sandbox\n' },
       );
       const types = entries.map((e) => e.type);
@@ -420,7 +549,10 @@ describe('devcontainer.json on a real engine', function () {
 
     it('without it the session does not start, and the error names the policy key', async () => {
       const { started } = await session(undefined);
-      await assert.rejects(started, /"capAdd": \["SYS_PTRACE"\] is refused: allow it with "sandbox\.allowCapAdd": \["SYS_PTRACE"\] in \.warden\/policy\.json/);
+      await assert.rejects(
+        started,
+        /"capAdd": \["SYS_PTRACE"\] is refused: allow it with "sandbox\.allowCapAdd": \["SYS_PTRACE"\] in \.warden\/policy\.json/,
+      );
       assert.deepEqual(await leftoverContainers(), []);
     });
   });

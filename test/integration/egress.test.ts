@@ -109,7 +109,12 @@ describe('egress allow-list: proxy on the host, reached only through a unix sock
     const text = (value: unknown): string => (typeof value === 'string' ? value : '');
     const message = text(entries.filter((e) => e.type === 'turn.ended').at(-1)?.data.agentMessage);
     const output = text(entries.find((e) => e.type === 'command.result' && e.data.proposalId === command.id)?.data.outputExcerpt);
-    const parse = (text: string, label: string): ProbeLine[] => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ProbeLine).filter((l) => l.label === label);
+    const parse = (text: string, label: string): ProbeLine[] =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as ProbeLine)
+        .filter((l) => l.label === label);
     const lines = [...parse(message, 'agent'), ...parse(output, 'command')];
     return { lines, commandId: command.id };
   };
@@ -122,12 +127,16 @@ describe('egress allow-list: proxy on the host, reached only through a unix sock
     const { lines, commandId } = await probe([allowedUrl, deniedPortUrl, deniedNameUrl]);
 
     for (const label of ['agent', 'command'] as const) {
-      const of = (url: string, via: ProbeLine['via']): ProbeLine | undefined => lines.find((l) => l.label === label && l.url === url && l.via === via);
+      const of = (url: string, via: ProbeLine['via']): ProbeLine | undefined =>
+        lines.find((l) => l.label === label && l.url === url && l.via === via);
       for (const via of ['connect', 'plain'] as const) {
         assert.equal(of(allowedUrl, via)?.status, 200, `${label} ${via} to the allowed server: ${JSON.stringify(of(allowedUrl, via))}`);
         assert.equal(of(allowedUrl, via)?.body, 'hello from allowed');
         assert.equal(of(deniedPortUrl, via)?.status, 403, `${label} ${via} to the denied port: ${JSON.stringify(of(deniedPortUrl, via))}`);
-        assert.match(of(deniedPortUrl, via)?.reason ?? '', new RegExp(`port ${denied.port} of 127\\.0\\.0\\.1 is not allowed \\(network\\.allow\\[0\\]`));
+        assert.match(
+          of(deniedPortUrl, via)?.reason ?? '',
+          new RegExp(`port ${denied.port} of 127\\.0\\.0\\.1 is not allowed \\(network\\.allow\\[0\\]`),
+        );
         assert.equal(of(deniedNameUrl, via)?.status, 403);
         assert.match(of(deniedNameUrl, via)?.reason ?? '', /exfiltrate\.example\.test is not in the policy's network allow-list/);
       }
@@ -149,16 +158,22 @@ describe('egress allow-list: proxy on the host, reached only through a unix sock
     assert.equal(agentConnect?.allowed, true);
     assert.equal(agentConnect?.rule, 'network.allow[0]');
     assert.equal(agentConnect?.host, '127.0.0.1');
-    assert.ok(Number(agentConnect?.bytesSent) > 0 && Number(agentConnect?.bytesReceived) > 0, `bytes are counted: ${JSON.stringify(agentConnect)}`);
+    assert.ok(
+      Number(agentConnect?.bytesSent) > 0 && Number(agentConnect?.bytesReceived) > 0,
+      `bytes are counted: ${JSON.stringify(agentConnect)}`,
+    );
     const commandPlain = find('command', allowed.port, 'GET');
-    assert.equal(commandPlain?.proposalId, commandId, 'a command\'s request names the proposal whose process made it');
+    assert.equal(commandPlain?.proposalId, commandId, "a command's request names the proposal whose process made it");
     assert.equal(commandPlain?.allowed, true);
     const commandDenied = find('command', denied.port, 'CONNECT');
     assert.equal(commandDenied?.allowed, false);
     assert.equal(commandDenied?.proposalId, commandId);
     assert.equal(commandDenied?.status, 403);
     assert.ok(requests.some((e) => e.data.host === 'exfiltrate.example.test' && e.data.allowed === false && e.data.action === 'agent'));
-    assert.ok(entries.some((e) => e.type === 'network.egress'), 'the session records that egress is on, and its rules');
+    assert.ok(
+      entries.some((e) => e.type === 'network.egress'),
+      'the session records that egress is on, and its rules',
+    );
     assert.equal((await verifyAuditLog(workspace)).ok, true);
   });
 
@@ -177,13 +192,22 @@ describe('egress allow-list: proxy on the host, reached only through a unix sock
     assert.equal(allowed.hits.length, hitsBefore, 'nothing reached the host server');
     const entries = await readAudit(workspace);
     assert.ok(!entries.some((e) => e.type === 'network.request' || e.type === 'network.egress'));
-    const sandbox = await new DockerSandboxProvider().start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'), sessionId: 'egress-none' });
+    const sandbox = await new DockerSandboxProvider().start({
+      workspaceMode: 'readonly',
+      workspaceHostPath: workspace,
+      agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
+      sessionId: 'egress-none',
+    });
     try {
       const ls = await sandbox.runCommand(['/bin/sh', '-c', 'ls -la /run/warden 2>&1; echo ---; tail -n +3 /proc/net/dev'], { cwd: '/' });
       await ls.exited;
       const [listing = '', interfaces = ''] = ls.output().text.split('---');
       assert.match(listing, /No such file or directory/, 'no egress socket folder');
-      assert.deepEqual([...interfaces.matchAll(/^\s*([\w.-]+):/gm)].map((m) => m[1]), ['lo'], `only a loopback interface: ${interfaces}`);
+      assert.deepEqual(
+        [...interfaces.matchAll(/^\s*([\w.-]+):/gm)].map((m) => m[1]),
+        ['lo'],
+        `only a loopback interface: ${interfaces}`,
+      );
     } finally {
       await sandbox.stop();
     }

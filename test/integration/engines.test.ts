@@ -36,7 +36,10 @@ async function freePort(): Promise<number> {
 }
 
 function requireTool(file: string): void {
-  if (!existsSync(file)) throw new Error(`${file} is missing: run \`bash scripts/bootstrap/engines.sh\` (installs openssl, openssh-server and podman from Debian's packages)`);
+  if (!existsSync(file))
+    throw new Error(
+      `${file} is missing: run \`bash scripts/bootstrap/engines.sh\` (installs openssl, openssh-server and podman from Debian's packages)`,
+    );
 }
 
 /** Polls until `ready` answers true, failing with the process log after `ms`. */
@@ -73,29 +76,128 @@ async function makeCertificates(dir: string): Promise<{ server: string; client: 
   const intruder = path.join(dir, 'intruder');
   for (const d of [server, client, intruder]) await fs.mkdir(d, { recursive: true });
   const days = ['-days', '2'];
-  await openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', ...days, '-subj', '/CN=warden test CA', '-keyout', 'ca-key.pem', '-out', 'ca.pem']);
+  await openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    ...days,
+    '-subj',
+    '/CN=warden test CA',
+    '-keyout',
+    'ca-key.pem',
+    '-out',
+    'ca.pem',
+  ]);
   await fs.writeFile(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   await fs.writeFile(path.join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
   await openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server/key.pem', '-out', 'server.csr']);
-  await openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', ...days, '-extfile', 'server.ext', '-out', 'server/cert.pem']);
+  await openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca-key.pem',
+    '-CAcreateserial',
+    ...days,
+    '-extfile',
+    'server.ext',
+    '-out',
+    'server/cert.pem',
+  ]);
   await openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=warden', '-keyout', 'client/key.pem', '-out', 'client.csr']);
-  await openssl(dir, ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', ...days, '-extfile', 'client.ext', '-out', 'client/cert.pem']);
-  await openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', ...days, '-subj', '/CN=other CA', '-keyout', 'other-ca-key.pem', '-out', 'other-ca.pem']);
-  await openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=intruder', '-keyout', 'intruder/key.pem', '-out', 'intruder.csr']);
-  await openssl(dir, ['x509', '-req', '-in', 'intruder.csr', '-CA', 'other-ca.pem', '-CAkey', 'other-ca-key.pem', '-CAcreateserial', ...days, '-extfile', 'client.ext', '-out', 'intruder/cert.pem']);
+  await openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    'client.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca-key.pem',
+    '-CAcreateserial',
+    ...days,
+    '-extfile',
+    'client.ext',
+    '-out',
+    'client/cert.pem',
+  ]);
+  await openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    ...days,
+    '-subj',
+    '/CN=other CA',
+    '-keyout',
+    'other-ca-key.pem',
+    '-out',
+    'other-ca.pem',
+  ]);
+  await openssl(dir, [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=intruder',
+    '-keyout',
+    'intruder/key.pem',
+    '-out',
+    'intruder.csr',
+  ]);
+  await openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    'intruder.csr',
+    '-CA',
+    'other-ca.pem',
+    '-CAkey',
+    'other-ca-key.pem',
+    '-CAcreateserial',
+    ...days,
+    '-extfile',
+    'client.ext',
+    '-out',
+    'intruder/cert.pem',
+  ]);
   for (const d of [client, intruder]) await fs.copyFile(path.join(dir, 'ca.pem'), path.join(d, 'ca.pem'));
   return { server, client, intruder };
 }
 
 /** Starts a sandbox on the engine `inputs` resolve to, checks it from inside, stops it; returns its container id. */
-async function sandboxRoundTrip(inputs: EngineInputs, workspace: string, whileRunning?: (id: string) => Promise<void>): Promise<{ id: string; log: string[] }> {
+async function sandboxRoundTrip(
+  inputs: EngineInputs,
+  workspace: string,
+  whileRunning?: (id: string) => Promise<void>,
+): Promise<{ id: string; log: string[] }> {
   const log: string[] = [];
-  const sandbox: Sandbox = await dockerProviderFor(inputs).start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-test', onLog: (l) => log.push(l) });
+  const sandbox: Sandbox = await dockerProviderFor(inputs).start({
+    workspaceMode: 'readonly',
+    workspaceHostPath: workspace,
+    agentsHostPath,
+    sessionId: 'engine-test',
+    onLog: (l) => log.push(l),
+  });
   try {
     await whileRunning?.(sandbox.containerId);
-    const probe = await sandbox.runCommand(['/bin/sh', '-c', 'id -u; tail -n +3 /proc/net/dev | cut -d: -f1; touch "$0/x" 2>&1 || echo read-only', sandbox.workspaceFolder], { cwd: '/' });
+    const probe = await sandbox.runCommand(
+      ['/bin/sh', '-c', 'id -u; tail -n +3 /proc/net/dev | cut -d: -f1; touch "$0/x" 2>&1 || echo read-only', sandbox.workspaceFolder],
+      { cwd: '/' },
+    );
     assert.equal((await probe.exited).exitCode, 0);
-    const lines = probe.output().text.split('\n').map((l) => l.trim()).filter(Boolean);
+    const lines = probe
+      .output()
+      .text.split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     assert.equal(lines[0], '1000', probe.output().text);
     assert.equal(lines[1], 'lo', `only a loopback interface: ${probe.output().text}`);
     assert.equal(lines.at(-1), 'read-only');
@@ -118,7 +220,12 @@ async function sandboxRoundTrip(inputs: EngineInputs, workspace: string, whileRu
  */
 async function leaseRoundTrip(inputs: EngineInputs, workspace: string): Promise<number> {
   const provider = dockerProviderFor(inputs);
-  const sandbox = await provider.start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-lease-test' });
+  const sandbox = await provider.start({
+    workspaceMode: 'readonly',
+    workspaceHostPath: workspace,
+    agentsHostPath,
+    sessionId: 'engine-lease-test',
+  });
   try {
     const t0 = Date.now();
     (sandbox as unknown as { lease: SandboxLease }).lease.release();
@@ -138,7 +245,12 @@ async function leaseRoundTrip(inputs: EngineInputs, workspace: string): Promise<
 
 async function startError(inputs: EngineInputs, workspace: string): Promise<SandboxError> {
   try {
-    const sandbox = await dockerProviderFor(inputs).start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-test' });
+    const sandbox = await dockerProviderFor(inputs).start({
+      workspaceMode: 'readonly',
+      workspaceHostPath: workspace,
+      agentsHostPath,
+      sessionId: 'engine-test',
+    });
     await sandbox.stop();
   } catch (error) {
     assert.ok(error instanceof SandboxError, String(error));
@@ -186,32 +298,66 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
       dockerd = spawn(
         'dockerd',
         [
-          '--tlsverify', `--tlscacert=${path.join(temp, 'tls', 'ca.pem')}`, `--tlscert=${path.join(certs.server, 'cert.pem')}`, `--tlskey=${path.join(certs.server, 'key.pem')}`,
-          '-H', `tcp://127.0.0.1:${port}`, '-H', `unix://${unixSocket}`,
-          `--data-root=${dataRoot}`, `--exec-root=${execRoot}`, `--pidfile=${path.join(temp, 'dockerd.pid')}`,
-          '--bridge=none', '--iptables=false', '--ip-masq=false',
+          '--tlsverify',
+          `--tlscacert=${path.join(temp, 'tls', 'ca.pem')}`,
+          `--tlscert=${path.join(certs.server, 'cert.pem')}`,
+          `--tlskey=${path.join(certs.server, 'key.pem')}`,
+          '-H',
+          `tcp://127.0.0.1:${port}`,
+          '-H',
+          `unix://${unixSocket}`,
+          `--data-root=${dataRoot}`,
+          `--exec-root=${execRoot}`,
+          `--pidfile=${path.join(temp, 'dockerd.pid')}`,
+          '--bridge=none',
+          '--iptables=false',
+          '--ip-masq=false',
         ],
         { stdio: ['ignore', out.fd, out.fd] },
       );
       await out.close();
       await waitFor('the TLS dockerd', () => new Docker({ socketPath: unixSocket }).ping().then(() => true), logFile);
       const local = new Docker({ socketPath: unixSocket });
-      if (!(await local.getImage(BASE_IMAGE).inspect().then(() => true, () => false))) await loadBaseImage(`docker -H unix://${unixSocket} load`);
+      if (
+        !(await local
+          .getImage(BASE_IMAGE)
+          .inspect()
+          .then(
+            () => true,
+            () => false,
+          ))
+      )
+        await loadBaseImage(`docker -H unix://${unixSocket} load`);
     });
 
     after(async () => {
       await stopProcess(dockerd);
     });
 
-    const tlsEnv = (certDir: string): NodeJS.ProcessEnv => ({ DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certDir });
+    const tlsEnv = (certDir: string): NodeJS.ProcessEnv => ({
+      DOCKER_HOST: `tcp://127.0.0.1:${port}`,
+      DOCKER_TLS_VERIFY: '1',
+      DOCKER_CERT_PATH: certDir,
+    });
 
     it('starts a sandbox over TLS (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), on that engine and not the default one', async () => {
       const { id, log } = await sandboxRoundTrip({ env: tlsEnv(certs.client) }, workspace, async (running) => {
-        assert.equal((await new Docker({ socketPath: unixSocket }).listContainers({ filters: { id: [running] } })).length, 1, 'it runs on the TLS engine');
+        assert.equal(
+          (await new Docker({ socketPath: unixSocket }).listContainers({ filters: { id: [running] } })).length,
+          1,
+          'it runs on the TLS engine',
+        );
         assert.equal((await new Docker().listContainers({ all: true, filters: { id: [running] } })).length, 0, 'not on the default engine');
       });
-      assert.ok(log.some((l) => l.includes(`engine tcp://127.0.0.1:${port} (TLS`) && l.includes('(from DOCKER_HOST)')), log.join('\n'));
-      assert.equal((await new Docker({ socketPath: unixSocket }).listContainers({ all: true, filters: { id: [id] } })).length, 0, 'removed on stop');
+      assert.ok(
+        log.some((l) => l.includes(`engine tcp://127.0.0.1:${port} (TLS`) && l.includes('(from DOCKER_HOST)')),
+        log.join('\n'),
+      );
+      assert.equal(
+        (await new Docker({ socketPath: unixSocket }).listContainers({ all: true, filters: { id: [id] } })).length,
+        0,
+        'removed on stop',
+      );
     });
 
     it('the lease holds over TLS: the sandbox stops by itself when the connection that holds it goes', async () => {
@@ -223,8 +369,16 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
     it('a client certificate from another CA gets a clear error, and nothing starts', async () => {
       const error = await startError({ env: tlsEnv(certs.intruder) }, workspace);
       assert.equal(error.code, 'engine-unreachable');
-      assert.match(error.message, new RegExp(`Cannot reach the Docker engine at tcp://127\\.0\\.0\\.1:${port} \\(TLS, certificates from .*intruder\\) \\(from DOCKER_HOST\\)`));
-      assert.match(error.message, /The engine refused Warden's client certificate \(cert\.pem and key\.pem\): it is not signed by a CA the engine trusts/);
+      assert.match(
+        error.message,
+        new RegExp(
+          `Cannot reach the Docker engine at tcp://127\\.0\\.0\\.1:${port} \\(TLS, certificates from .*intruder\\) \\(from DOCKER_HOST\\)`,
+        ),
+      );
+      assert.match(
+        error.message,
+        /The engine refused Warden's client certificate \(cert\.pem and key\.pem\): it is not signed by a CA the engine trusts/,
+      );
     });
 
     it('a server certificate the CA did not sign is refused (the client verifies the engine)', async () => {
@@ -242,17 +396,32 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
       await fs.mkdir(path.join(config, 'contexts', 'meta', digest), { recursive: true });
       await fs.writeFile(
         path.join(config, 'contexts', 'meta', digest, 'meta.json'),
-        JSON.stringify({ Name: 'warden-tls', Metadata: {}, Endpoints: { docker: { Host: `tcp://127.0.0.1:${port}`, SkipTLSVerify: false } } }),
+        JSON.stringify({
+          Name: 'warden-tls',
+          Metadata: {},
+          Endpoints: { docker: { Host: `tcp://127.0.0.1:${port}`, SkipTLSVerify: false } },
+        }),
       );
       await fs.cp(certs.client, path.join(config, 'contexts', 'tls', digest, 'docker'), { recursive: true });
       await fs.writeFile(path.join(config, 'config.json'), JSON.stringify({ currentContext: 'warden-tls' }));
       // A sandbox of a crashed Warden on this engine: its owner process is gone.
       const engine = new Docker({ socketPath: unixSocket });
-      const orphan = await engine.createContainer({ Image: BASE_IMAGE, Cmd: ['sleep', '600'], Labels: { [LABELS.managed]: 'true', [LABELS.owner]: `${os.hostname()}:999999999` }, HostConfig: { NetworkMode: 'none' } });
+      const orphan = await engine.createContainer({
+        Image: BASE_IMAGE,
+        Cmd: ['sleep', '600'],
+        Labels: { [LABELS.managed]: 'true', [LABELS.owner]: `${os.hostname()}:999999999` },
+        HostConfig: { NetworkMode: 'none' },
+      });
       await orphan.start(); // only running sandboxes of dead owners are orphans (stopped ones are kept for reuse)
       const { log } = await sandboxRoundTrip({ env: { DOCKER_CONFIG: config } }, workspace);
-      assert.ok(log.some((l) => l.includes('(from Docker context "warden-tls" (currentContext in')), log.join('\n'));
-      assert.ok(log.some((l) => l.includes(`removed the sandbox ${orphan.id.slice(0, 12)} of a crashed session`)), log.join('\n'));
+      assert.ok(
+        log.some((l) => l.includes('(from Docker context "warden-tls" (currentContext in')),
+        log.join('\n'),
+      );
+      assert.ok(
+        log.some((l) => l.includes(`removed the sandbox ${orphan.id.slice(0, 12)} of a crashed session`)),
+        log.join('\n'),
+      );
       assert.equal((await engine.listContainers({ all: true, filters: { id: [orphan.id] } })).length, 0);
     });
   });
@@ -275,9 +444,20 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
       await fs.writeFile(
         path.join(dir, 'sshd_config'),
         [
-          `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${path.join(dir, 'host_key')}`, `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
-          `PidFile ${path.join(dir, 'sshd.pid')}`, 'StrictModes no', 'UsePAM no', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
-          'PermitRootLogin prohibit-password', 'AllowTcpForwarding no', 'X11Forwarding no', 'AllowAgentForwarding no', '',
+          `Port ${port}`,
+          'ListenAddress 127.0.0.1',
+          `HostKey ${path.join(dir, 'host_key')}`,
+          `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
+          `PidFile ${path.join(dir, 'sshd.pid')}`,
+          'StrictModes no',
+          'UsePAM no',
+          'PasswordAuthentication no',
+          'KbdInteractiveAuthentication no',
+          'PermitRootLogin prohibit-password',
+          'AllowTcpForwarding no',
+          'X11Forwarding no',
+          'AllowAgentForwarding no',
+          '',
         ].join('\n'),
       );
       await fs.mkdir('/run/sshd', { recursive: true }); // sshd's privilege separation directory
@@ -308,7 +488,10 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
     it('starts a sandbox over ssh:// with a key and a known host key (the engine counts as remote)', async () => {
       await knownHosts();
       const { log } = await sandboxRoundTrip({ setting: `ssh://root@127.0.0.1:${port}`, homeDir: home, env: {} }, workspace);
-      assert.ok(log.some((l) => l.includes(`engine ssh://root@127.0.0.1:${port}`) && l.includes('warden.sandbox.dockerHost')), log.join('\n'));
+      assert.ok(
+        log.some((l) => l.includes(`engine ssh://root@127.0.0.1:${port}`) && l.includes('warden.sandbox.dockerHost')),
+        log.join('\n'),
+      );
     });
 
     it('the lease holds over ssh:// (docker system dial-stdio): the sandbox stops by itself when the connection goes', async () => {
@@ -323,7 +506,13 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
       await knownHosts();
       const egressFolder = await fs.mkdtemp(path.join(temp, 'egress-'));
       const error = await dockerProviderFor({ setting: `ssh://root@127.0.0.1:${port}`, homeDir: home, env: {} })
-        .start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-test', egressHostFolder: egressFolder })
+        .start({
+          workspaceMode: 'readonly',
+          workspaceHostPath: workspace,
+          agentsHostPath,
+          sessionId: 'engine-test',
+          egressHostFolder: egressFolder,
+        })
         .then(
           async (sandbox) => {
             await sandbox.stop();
@@ -348,7 +537,13 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
       service = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], { stdio: ['ignore', out.fd, out.fd] });
       await out.close();
       await waitFor('podman system service', () => new Docker({ socketPath: socket }).ping().then(() => true), logFile);
-      if (!(await run('podman', ['image', 'exists', BASE_IMAGE]).then(() => true, () => false))) await loadBaseImage('podman load');
+      if (
+        !(await run('podman', ['image', 'exists', BASE_IMAGE]).then(
+          () => true,
+          () => false,
+        ))
+      )
+        await loadBaseImage('podman load');
     });
 
     after(async () => {
@@ -357,7 +552,10 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
 
     it('starts a hardened sandbox through it (uid 1000, only lo, read-only workspace, exec streams)', async () => {
       const { log } = await sandboxRoundTrip({ setting: `unix://${socket}` }, workspace);
-      assert.ok(log.some((l) => l.startsWith(`engine unix://${socket}`)), log.join('\n'));
+      assert.ok(
+        log.some((l) => l.startsWith(`engine unix://${socket}`)),
+        log.join('\n'),
+      );
     });
 
     it('the lease holds through Podman: the sandbox stops by itself when the connection goes', async () => {
@@ -371,19 +569,43 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
       await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
       const upstreamPort = (upstream.address() as AddressInfo).port;
       const events: Array<{ type: string; data: Record<string, unknown> }> = [];
-      const egress = await EgressSession.open({ allow: [{ host: '127.0.0.1', ports: [upstreamPort] }], record: async (event) => void events.push(event) });
+      const egress = await EgressSession.open({
+        allow: [{ host: '127.0.0.1', ports: [upstreamPort] }],
+        record: async (event) => void events.push(event),
+      });
       assert.ok(egress);
       await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents/egress-probe.mjs'), path.join(workspace, 'egress-probe.mjs'));
-      const sandbox = await dockerProviderFor({ setting: `unix://${socket}` }).start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath, sessionId: 'engine-test', egressHostFolder: egress.hostFolder });
+      const sandbox = await dockerProviderFor({ setting: `unix://${socket}` }).start({
+        workspaceMode: 'readonly',
+        workspaceHostPath: workspace,
+        agentsHostPath,
+        sessionId: 'engine-test',
+        egressHostFolder: egress.hostFolder,
+      });
       try {
         await egress.attach(sandbox);
-        const probe = await sandbox.runCommand(['node', `${sandbox.workspaceFolder}/egress-probe.mjs`, 'command', `http://127.0.0.1:${upstreamPort}/`], {
-          cwd: '/',
-          env: egress.envFor({ kind: 'command', proposalId: 'p-podman' }),
-        });
+        const probe = await sandbox.runCommand(
+          ['node', `${sandbox.workspaceFolder}/egress-probe.mjs`, 'command', `http://127.0.0.1:${upstreamPort}/`],
+          {
+            cwd: '/',
+            env: egress.envFor({ kind: 'command', proposalId: 'p-podman' }),
+          },
+        );
         await probe.exited;
-        const lines = probe.output().text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { via: string; status: number | string; body?: string });
-        assert.deepEqual(lines.map((l) => [l.via, l.status]), [['connect', 200], ['plain', 200], ['direct', 0]], probe.output().text);
+        const lines = probe
+          .output()
+          .text.split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { via: string; status: number | string; body?: string });
+        assert.deepEqual(
+          lines.map((l) => [l.via, l.status]),
+          [
+            ['connect', 200],
+            ['plain', 200],
+            ['direct', 0],
+          ],
+          probe.output().text,
+        );
         assert.equal(lines[1]?.body, 'hello through podman');
       } finally {
         await sandbox.stop();
@@ -392,7 +614,13 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
         await fs.rm(path.join(workspace, 'egress-probe.mjs'), { force: true });
       }
       const requests = events.filter((e) => e.type === 'network.request');
-      assert.deepEqual(requests.map((e) => [e.data.method, e.data.allowed, e.data.proposalId]), [['CONNECT', true, 'p-podman'], ['GET', true, 'p-podman']]);
+      assert.deepEqual(
+        requests.map((e) => [e.data.method, e.data.allowed, e.data.proposalId]),
+        [
+          ['CONNECT', true, 'p-podman'],
+          ['GET', true, 'p-podman'],
+        ],
+      );
     });
   });
 });

@@ -44,11 +44,33 @@ async function makeRepo(files: Record<string, string> = { 'src/app.js': 'console
 }
 
 /** What a session records when an approved edit is applied: proposal, human decision, edit.applied. */
-async function applyApproved(audit: AuditLog, files: NodeWorkspaceFiles, sessionId: string, file: string, text: string, id: string): Promise<void> {
-  await audit.append({ sessionId, actor: { kind: 'agent', id: 'demo' }, type: 'proposal', data: { proposalId: id, kind: 'edit', title: `Edit ${file}`, origin: 'fs/write_text_file', path: file } });
-  await audit.append({ sessionId, actor: humanActor, type: 'decision', data: { proposalId: id, verdict: 'approve', reviewer: { kind: 'human', ...human, source: 'git config' }, reason: null } });
+async function applyApproved(
+  audit: AuditLog,
+  files: NodeWorkspaceFiles,
+  sessionId: string,
+  file: string,
+  text: string,
+  id: string,
+): Promise<void> {
+  await audit.append({
+    sessionId,
+    actor: { kind: 'agent', id: 'demo' },
+    type: 'proposal',
+    data: { proposalId: id, kind: 'edit', title: `Edit ${file}`, origin: 'fs/write_text_file', path: file },
+  });
+  await audit.append({
+    sessionId,
+    actor: humanActor,
+    type: 'decision',
+    data: { proposalId: id, verdict: 'approve', reviewer: { kind: 'human', ...human, source: 'git config' }, reason: null },
+  });
   const { diskHash } = await files.write(file, text);
-  await audit.append({ sessionId, actor: warden, type: 'edit.applied', data: { proposalId: id, path: file, reviewedHash: sha256Hex(text), diskHash } });
+  await audit.append({
+    sessionId,
+    actor: warden,
+    type: 'edit.applied',
+    data: { proposalId: id, path: file, reviewedHash: sha256Hex(text), diskHash },
+  });
 }
 
 async function recordBranch(audit: AuditLog, dir: string, sessionId: string): Promise<void> {
@@ -131,7 +153,12 @@ describe('git: session branches, agent commits, checkpoints (real git, temporary
       await applyApproved(audit, files, 's-c1', 'src/new.js', 'export const x = 1;\n', 'p-2');
       await fs.writeFile(path.join(dir, 'unrelated.txt'), 'the user typed this\n');
 
-      const result = await commitApprovedChanges({ workspaceRoot: dir, sessionId: 's-c1', agent: DEFAULT_AGENT_IDENTITY, committer: human });
+      const result = await commitApprovedChanges({
+        workspaceRoot: dir,
+        sessionId: 's-c1',
+        agent: DEFAULT_AGENT_IDENTITY,
+        committer: human,
+      });
       assert.equal(result.branch, 'warden/s-c1');
       assert.deepEqual(result.paths, ['src/app.js', 'src/new.js']);
       const [meta, ...body] = (await git(dir, 'log', '-1', '--format=%an|%ae|%cn|%ce%n%B', 'warden/s-c1')).split('\n');
@@ -152,10 +179,20 @@ describe('git: session branches, agent commits, checkpoints (real git, temporary
         const next = all[all.findIndex((e) => e.hash === hash) + 1];
         if (next) assert.equal(next.entry.prev, hash);
       }
-      assert.deepEqual((await git(dir, 'show', '--name-only', '--format=', 'warden/s-c1')).trim().split('\n'), ['src/app.js', 'src/new.js']);
-      assert.equal((await git(dir, 'status', '--porcelain')).trim(), '?? unrelated.txt', 'the index agrees with the commit; the user file is untouched');
+      assert.deepEqual((await git(dir, 'show', '--name-only', '--format=', 'warden/s-c1')).trim().split('\n'), [
+        'src/app.js',
+        'src/new.js',
+      ]);
+      assert.equal(
+        (await git(dir, 'status', '--porcelain')).trim(),
+        '?? unrelated.txt',
+        'the index agrees with the commit; the user file is untouched',
+      );
       assert.equal((await git(dir, 'log', '-1', '--format=%s', 'main')).trim(), 'initial', 'main did not move');
-      await assert.rejects(commitApprovedChanges({ workspaceRoot: dir, sessionId: 's-c1', agent: DEFAULT_AGENT_IDENTITY, committer: human }), /no applied changes that are not committed yet/);
+      await assert.rejects(
+        commitApprovedChanges({ workspaceRoot: dir, sessionId: 's-c1', agent: DEFAULT_AGENT_IDENTITY, committer: human }),
+        /no applied changes that are not committed yet/,
+      );
     });
 
     it('resolves an edit granted through a permission request to the human who approved the permission', async () => {
@@ -163,11 +200,42 @@ describe('git: session branches, agent commits, checkpoints (real git, temporary
       const audit = AuditLog.forWorkspace(dir);
       const files = new NodeWorkspaceFiles(dir);
       await recordBranch(audit, dir, 's-g');
-      await audit.append({ sessionId: 's-g', actor: { kind: 'human', id: 'bob@example.test', name: 'Bob', email: 'bob@example.test' }, type: 'decision', data: { proposalId: 'p-perm', verdict: 'approve', reviewer: { kind: 'human', name: 'Bob', email: 'bob@example.test', source: 'git config' }, reason: null } });
-      await audit.append({ sessionId: 's-g', actor: warden, type: 'decision', data: { proposalId: 'p-edit', verdict: 'approve', reviewer: { kind: 'warden', name: 'warden', source: 'earlier approval' }, reason: 'approved as permission request p-perm', grantedBy: 'p-perm' } });
+      await audit.append({
+        sessionId: 's-g',
+        actor: { kind: 'human', id: 'bob@example.test', name: 'Bob', email: 'bob@example.test' },
+        type: 'decision',
+        data: {
+          proposalId: 'p-perm',
+          verdict: 'approve',
+          reviewer: { kind: 'human', name: 'Bob', email: 'bob@example.test', source: 'git config' },
+          reason: null,
+        },
+      });
+      await audit.append({
+        sessionId: 's-g',
+        actor: warden,
+        type: 'decision',
+        data: {
+          proposalId: 'p-edit',
+          verdict: 'approve',
+          reviewer: { kind: 'warden', name: 'warden', source: 'earlier approval' },
+          reason: 'approved as permission request p-perm',
+          grantedBy: 'p-perm',
+        },
+      });
       const { diskHash } = await files.write('src/app.js', 'v3\n');
-      await audit.append({ sessionId: 's-g', actor: warden, type: 'edit.applied', data: { proposalId: 'p-edit', path: 'src/app.js', reviewedHash: diskHash, diskHash } });
-      const result = await commitApprovedChanges({ workspaceRoot: dir, sessionId: 's-g', agent: { name: 'Bot', email: 'bot@example.test' }, committer: human });
+      await audit.append({
+        sessionId: 's-g',
+        actor: warden,
+        type: 'edit.applied',
+        data: { proposalId: 'p-edit', path: 'src/app.js', reviewedHash: diskHash, diskHash },
+      });
+      const result = await commitApprovedChanges({
+        workspaceRoot: dir,
+        sessionId: 's-g',
+        agent: { name: 'Bot', email: 'bot@example.test' },
+        committer: human,
+      });
       assert.deepEqual(result.approvers, ['Bob <bob@example.test>']);
       assert.equal((await git(dir, 'log', '-1', '--format=%an <%ae>')).trim(), 'Bot <bot@example.test>');
     });
@@ -177,15 +245,35 @@ describe('git: session branches, agent commits, checkpoints (real git, temporary
       const audit = AuditLog.forWorkspace(dir);
       const files = new NodeWorkspaceFiles(dir);
       await recordBranch(audit, dir, 's-pol');
-      await audit.append({ sessionId: 's-pol', actor: { kind: 'policy', id: 'team.allow-src' }, type: 'decision', data: { proposalId: 'p-auto', verdict: 'approve', reviewer: { kind: 'policy', name: 'team.allow-src', source: 'policy' }, reason: 'src/** is allowed' } });
+      await audit.append({
+        sessionId: 's-pol',
+        actor: { kind: 'policy', id: 'team.allow-src' },
+        type: 'decision',
+        data: {
+          proposalId: 'p-auto',
+          verdict: 'approve',
+          reviewer: { kind: 'policy', name: 'team.allow-src', source: 'policy' },
+          reason: 'src/** is allowed',
+        },
+      });
       const { diskHash } = await files.write('src/app.js', 'v4\n');
-      await audit.append({ sessionId: 's-pol', actor: warden, type: 'edit.applied', data: { proposalId: 'p-auto', path: 'src/app.js', reviewedHash: diskHash, diskHash } });
-      const result = await commitApprovedChanges({ workspaceRoot: dir, sessionId: 's-pol', agent: DEFAULT_AGENT_IDENTITY, committer: human });
+      await audit.append({
+        sessionId: 's-pol',
+        actor: warden,
+        type: 'edit.applied',
+        data: { proposalId: 'p-auto', path: 'src/app.js', reviewedHash: diskHash, diskHash },
+      });
+      const result = await commitApprovedChanges({
+        workspaceRoot: dir,
+        sessionId: 's-pol',
+        agent: DEFAULT_AGENT_IDENTITY,
+        committer: human,
+      });
       assert.deepEqual(result.approvers, ['policy team.allow-src']);
       assert.match(await git(dir, 'log', '-1', '--format=%B'), /^Approved-by: policy team\.allow-src$/m);
     });
 
-    it('refuses files changed after they were applied, and files that held the user\'s uncommitted work', async () => {
+    it("refuses files changed after they were applied, and files that held the user's uncommitted work", async () => {
       const dir = await makeRepo();
       await fs.writeFile(path.join(dir, 'README.md'), '# my unsaved notes\n');
       const audit = AuditLog.forWorkspace(dir);
@@ -193,15 +281,25 @@ describe('git: session branches, agent commits, checkpoints (real git, temporary
       await recordBranch(audit, dir, 's-r');
       await applyApproved(audit, files, 's-r', 'src/app.js', 'v2\n', 'p-1');
       await fs.appendFile(path.join(dir, 'src/app.js'), 'typed later\n');
-      await assert.rejects(commitApprovedChanges({ workspaceRoot: dir, sessionId: 's-r', agent: DEFAULT_AGENT_IDENTITY, committer: human }), (error: unknown) => {
-        assert.ok(error instanceof CommitRefusedError);
-        assert.match(error.message, /src\/app\.js changed after Warden applied the approved proposal/);
-        return true;
-      });
+      await assert.rejects(
+        commitApprovedChanges({ workspaceRoot: dir, sessionId: 's-r', agent: DEFAULT_AGENT_IDENTITY, committer: human }),
+        (error: unknown) => {
+          assert.ok(error instanceof CommitRefusedError);
+          assert.match(error.message, /src\/app\.js changed after Warden applied the approved proposal/);
+          return true;
+        },
+      );
       await fs.writeFile(path.join(dir, 'src/app.js'), 'v2\n');
       await applyApproved(audit, files, 's-r', 'README.md', '# my unsaved notes\nplus the agent\n', 'p-2');
-      await assert.rejects(commitApprovedChanges({ workspaceRoot: dir, sessionId: 's-r', agent: DEFAULT_AGENT_IDENTITY, committer: human }), /README\.md had your uncommitted changes when the session started/);
-      assert.equal((await git(dir, 'rev-parse', 'warden/s-r')).trim(), (await git(dir, 'rev-parse', 'main')).trim(), 'nothing was committed');
+      await assert.rejects(
+        commitApprovedChanges({ workspaceRoot: dir, sessionId: 's-r', agent: DEFAULT_AGENT_IDENTITY, committer: human }),
+        /README\.md had your uncommitted changes when the session started/,
+      );
+      assert.equal(
+        (await git(dir, 'rev-parse', 'warden/s-r')).trim(),
+        (await git(dir, 'rev-parse', 'main')).trim(),
+        'nothing was committed',
+      );
     });
 
     it('never commits to a protected branch, even when the session branch would be one', async () => {
@@ -212,7 +310,13 @@ describe('git: session branches, agent commits, checkpoints (real git, temporary
       await applyApproved(audit, files, 's-p', 'src/app.js', 'v2\n', 'p-1');
       const before = (await git(dir, 'rev-parse', 'warden/s-p')).trim();
       await assert.rejects(
-        commitApprovedChanges({ workspaceRoot: dir, sessionId: 's-p', agent: DEFAULT_AGENT_IDENTITY, committer: human, protectedBranches: ['main', 'warden/*'] }),
+        commitApprovedChanges({
+          workspaceRoot: dir,
+          sessionId: 's-p',
+          agent: DEFAULT_AGENT_IDENTITY,
+          committer: human,
+          protectedBranches: ['main', 'warden/*'],
+        }),
         (error: unknown) => error instanceof ProtectedBranchError && error.operation === 'commit' && error.glob === 'warden/*',
       );
       assert.equal((await git(dir, 'rev-parse', 'warden/s-p')).trim(), before);
@@ -228,7 +332,10 @@ describe('git: session branches, agent commits, checkpoints (real git, temporary
       const text = await fs.readFile(segment, 'utf8');
       await fs.writeFile(segment, text.replace('"verdict":"approve"', '"verdict":"apprové"'));
       assert.equal((await verifyAuditLog(dir)).ok, false);
-      await assert.rejects(commitApprovedChanges({ workspaceRoot: dir, sessionId: 's-b', agent: DEFAULT_AGENT_IDENTITY, committer: human }), /audit log does not verify/);
+      await assert.rejects(
+        commitApprovedChanges({ workspaceRoot: dir, sessionId: 's-b', agent: DEFAULT_AGENT_IDENTITY, committer: human }),
+        /audit log does not verify/,
+      );
     });
   });
 
@@ -256,10 +363,16 @@ describe('git: session branches, agent commits, checkpoints (real git, temporary
       const refs = await git(dir, 'for-each-ref', '--format=%(refname)', 'refs/warden');
       assert.deepEqual(refs.trim().split('\n'), ['refs/warden/checkpoints/s-k/1', 'refs/warden/checkpoints/s-k/2']);
       const listed = await checkpoints.list('s-k');
-      assert.deepEqual(listed.map((c) => [c.n, c.paths, c.label]), [[1, ['src/app.js'], 'Before applying p-1'], [2, ['src/b.js'], 'Before applying p-2']]);
+      assert.deepEqual(
+        listed.map((c) => [c.n, c.paths, c.label]),
+        [
+          [1, ['src/app.js'], 'Before applying p-1'],
+          [2, ['src/b.js'], 'Before applying p-2'],
+        ],
+      );
     });
 
-    it('roll back restores the files the later batches changed, deletes files they created, and leaves the user\'s other files alone', async () => {
+    it("roll back restores the files the later batches changed, deletes files they created, and leaves the user's other files alone", async () => {
       const dir = await makeRepo();
       const files = new NodeWorkspaceFiles(dir);
       const checkpoints = (await Checkpoints.open(dir))!;
@@ -298,11 +411,20 @@ describe('git: session branches, agent commits, checkpoints (real git, temporary
       for (const c of await checkpoints.list('s-old')) {
         const tree = (await git(dir, 'rev-parse', `${c.commit}^{tree}`)).trim();
         const date = '2000-01-01T00:00:00Z';
-        const { stdout } = await exec('git', ['commit-tree', tree, '-m', `old\n\nWarden-Session: s-old`], { cwd: dir, env: { ...process.env, GIT_COMMITTER_DATE: date, GIT_AUTHOR_DATE: date } });
+        const { stdout } = await exec('git', ['commit-tree', tree, '-m', `old\n\nWarden-Session: s-old`], {
+          cwd: dir,
+          env: { ...process.env, GIT_COMMITTER_DATE: date, GIT_AUTHOR_DATE: date },
+        });
         await git(dir, 'update-ref', c.ref, stdout.trim());
       }
       const deleted = await checkpoints.prune({ keepLast: 2, maxAgeDays: 14, keepSessions: ['s-running'], now: new Date() });
-      assert.deepEqual(deleted.sort(), ['refs/warden/checkpoints/s-new/1', 'refs/warden/checkpoints/s-new/2', 'refs/warden/checkpoints/s-new/3', 'refs/warden/checkpoints/s-old/1', 'refs/warden/checkpoints/s-old/2']);
+      assert.deepEqual(deleted.sort(), [
+        'refs/warden/checkpoints/s-new/1',
+        'refs/warden/checkpoints/s-new/2',
+        'refs/warden/checkpoints/s-new/3',
+        'refs/warden/checkpoints/s-old/1',
+        'refs/warden/checkpoints/s-old/2',
+      ]);
       const left = (await git(dir, 'for-each-ref', '--format=%(refname)', 'refs/warden')).trim().split('\n');
       assert.deepEqual(left, ['refs/warden/checkpoints/s-new/4', 'refs/warden/checkpoints/s-new/5', 'refs/warden/checkpoints/s-running/1']);
     });

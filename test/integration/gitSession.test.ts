@@ -75,16 +75,26 @@ describe('a session in a git repository (real Docker engine, real git)', functio
     assert.equal((await git(workspace, 'branch', '--show-current')).trim(), `warden/${session.id}`);
     const seen = new Set<string>();
     const turn = session.prompt('add a farewell function with tests');
-    for (let i = 0; i < 3; i++) store.decide((await nextPending(store, seen)).id, { verdict: 'approve', reviewer, decidedAt: new Date().toISOString() });
+    for (let i = 0; i < 3; i++)
+      store.decide((await nextPending(store, seen)).id, { verdict: 'approve', reviewer, decidedAt: new Date().toISOString() });
     assert.equal(await turn, 'end_turn');
 
     const entries = await readSessionEntries(workspace, session.id);
     const branch = entries.find((e) => e.entry.type === 'git.branch')?.entry.data;
     assert.equal(branch?.status, 'created');
     assert.equal(branch?.base, mainHead);
-    assert.ok(!types0(entries).includes('checkpoint.failed'), JSON.stringify(entries.filter((e) => e.entry.type === 'checkpoint.failed').map((e) => e.entry.data)));
+    assert.ok(
+      !types0(entries).includes('checkpoint.failed'),
+      JSON.stringify(entries.filter((e) => e.entry.type === 'checkpoint.failed').map((e) => e.entry.data)),
+    );
     const created = entries.filter((e) => e.entry.type === 'checkpoint.created').map((e) => e.entry.data);
-    assert.deepEqual(created.map((d) => [d.n, d.paths]), [[1, ['src/greet.js']], [2, ['test/greet.test.js']]]);
+    assert.deepEqual(
+      created.map((d) => [d.n, d.paths]),
+      [
+        [1, ['src/greet.js']],
+        [2, ['test/greet.test.js']],
+      ],
+    );
     // Each checkpoint is recorded before the edit it precedes is applied.
     const types = entries.map((e) => e.entry.type);
     assert.ok(types.indexOf('checkpoint.created') < types.indexOf('edit.applied'));
@@ -96,7 +106,12 @@ describe('a session in a git repository (real Docker engine, real git)', functio
     assert.match(inCheckpoint, /^src\/greet\.js$/m);
     assert.equal((await git(workspace, 'rev-parse', 'main')).trim(), mainHead);
 
-    const result = await commitApprovedChanges({ workspaceRoot: workspace, sessionId: session.id, agent: DEFAULT_AGENT_IDENTITY, committer: { name: reviewer.name, email: reviewer.email! } });
+    const result = await commitApprovedChanges({
+      workspaceRoot: workspace,
+      sessionId: session.id,
+      agent: DEFAULT_AGENT_IDENTITY,
+      committer: { name: reviewer.name, email: reviewer.email! },
+    });
     assert.deepEqual(result.paths, ['src/greet.js', 'test/greet.test.js']);
     const log = await git(workspace, 'log', '-1', '--format=%an|%ae|%cn|%ce|%B', `warden/${session.id}`);
     assert.match(log, /^Warden Agent\|agent@warden\.invalid\|Ada Reviewer\|ada@example\.test\|Agent: add a farewell function with tests\n/);
@@ -107,17 +122,32 @@ describe('a session in a git repository (real Docker engine, real git)', functio
 
     const files = new NodeWorkspaceFiles(workspace);
     const original = await git(workspace, 'show', 'main:src/greet.js');
-    const rollback = await rollbackSession({ workspaceRoot: workspace, sessionId: session.id, n: 1, files, actor: { kind: 'human', id: reviewer.email!, name: reviewer.name, email: reviewer.email! }, audit: AuditLog.forWorkspace(workspace) });
+    const rollback = await rollbackSession({
+      workspaceRoot: workspace,
+      sessionId: session.id,
+      n: 1,
+      files,
+      actor: { kind: 'human', id: reviewer.email!, name: reviewer.name, email: reviewer.email! },
+      audit: AuditLog.forWorkspace(workspace),
+    });
     assert.deepEqual([rollback.restored, rollback.deleted], [['src/greet.js'], ['test/greet.test.js']]);
     assert.equal(await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8'), original);
     const rolled = (await readSessionEntries(workspace, session.id)).find((e) => e.entry.type === 'checkpoint.rolledBack');
     assert.equal(rolled?.entry.actor.email, reviewer.email);
 
     // Committing after the rollback records it on the branch: the file restored, the created one deleted.
-    const undo = await commitApprovedChanges({ workspaceRoot: workspace, sessionId: session.id, agent: DEFAULT_AGENT_IDENTITY, committer: { name: reviewer.name, email: reviewer.email! } });
+    const undo = await commitApprovedChanges({
+      workspaceRoot: workspace,
+      sessionId: session.id,
+      agent: DEFAULT_AGENT_IDENTITY,
+      committer: { name: reviewer.name, email: reviewer.email! },
+    });
     assert.deepEqual(undo.paths, ['src/greet.js', 'test/greet.test.js']);
     assert.deepEqual(undo.auditHashes, [rolled!.hash]);
-    assert.equal((await git(workspace, 'show', '--name-status', '--format=', `warden/${session.id}`)).trim(), 'M\tsrc/greet.js\nD\ttest/greet.test.js');
+    assert.equal(
+      (await git(workspace, 'show', '--name-status', '--format=', `warden/${session.id}`)).trim(),
+      'M\tsrc/greet.js\nD\ttest/greet.test.js',
+    );
     assert.equal(await git(workspace, 'show', `warden/${session.id}:src/greet.js`), original);
     assert.equal((await git(workspace, 'status', '--porcelain')).trim(), '', 'the working tree matches the session branch');
     assert.ok((await verifyAuditLog(workspace)).ok);

@@ -22,7 +22,10 @@ const LEASE_STOP_MS = 3_000;
 function waitForLine(child: ChildProcess, marker: RegExp, timeoutMs: number, stderr: () => string): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`no line matching ${marker} within ${timeoutMs} ms; stdout: ${out}; stderr: ${stderr()}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no line matching ${marker} within ${timeoutMs} ms; stdout: ${out}; stderr: ${stderr()}`)),
+      timeoutMs,
+    );
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
       const line = out.split('\n').find((l) => marker.test(l));
@@ -60,7 +63,10 @@ async function containerState(id: string): Promise<{ running: boolean; exitCode?
 }
 
 /** Kills with SIGKILL and measures how long until the sandbox no longer runs. */
-async function killAndMeasure(child: ChildProcess, containerId: string): Promise<{ ms: number; state: Awaited<ReturnType<typeof containerState>> }> {
+async function killAndMeasure(
+  child: ChildProcess,
+  containerId: string,
+): Promise<{ ms: number; state: Awaited<ReturnType<typeof containerState>> }> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const t0 = Date.now();
   child.kill('SIGKILL');
@@ -106,7 +112,14 @@ describe('the sandbox lease: a killed supervisor (kill -9) leaves no running san
     for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     // Only this test's containers (labelled with its workspace) are removed.
     const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.workspace}=${workspace}`] } });
-    await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    await Promise.all(
+      left.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
     await fs.rm(root, { recursive: true, force: true });
   });
 
@@ -116,14 +129,22 @@ describe('the sandbox lease: a killed supervisor (kill -9) leaves no running san
     const before = await snapshot(workspace);
     const steps = JSON.stringify([{ write: { path: 'src/greet.js', content: 'overwritten\n' } }, { hang: true }]);
     let stderr = '';
-    const child = spawn(process.execPath, [CLI, 'run', '-w', workspace, '--agent', 'node /workspaces/ws/sandbox-agent.mjs', '-p', steps, '--on-ask', 'reject'], { cwd: root, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'run', '-w', workspace, '--agent', 'node /workspaces/ws/sandbox-agent.mjs', '-p', steps, '--on-ask', 'reject'],
+      { cwd: root, env: env(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     children.push(child);
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     // Mid-session: the agent's write was proposed and decided (rejected by --on-ask), and the agent hangs.
-    const entries = await until('the proposal is decided', async () => {
-      const all = existsSync(path.join(workspace, '.warden', 'audit')) ? await readAudit(workspace).catch(() => []) : [];
-      return all.some((e) => e.type === 'decision') ? all : undefined;
-    }, 90_000).catch((error: unknown) => {
+    const entries = await until(
+      'the proposal is decided',
+      async () => {
+        const all = existsSync(path.join(workspace, '.warden', 'audit')) ? await readAudit(workspace).catch(() => []) : [];
+        return all.some((e) => e.type === 'decision') ? all : undefined;
+      },
+      90_000,
+    ).catch((error: unknown) => {
       throw new Error(`${String(error)}; stderr: ${stderr}`);
     });
     const deadSession = entries.find((e) => e.type === 'session.starting')!.sessionId;
@@ -139,14 +160,23 @@ describe('the sandbox lease: a killed supervisor (kill -9) leaves no running san
     assert.match(verify.stdout, /Audit log verified/);
 
     // The next run in the workspace closes the dead session's record and removes its sandbox.
-    const next = await run(process.execPath, [CLI, 'run', '-w', workspace, '--agent', 'node /workspaces/ws/sandbox-agent.mjs', '-p', '[]', '--json'], { cwd: root, env: env() });
+    const next = await run(
+      process.execPath,
+      [CLI, 'run', '-w', workspace, '--agent', 'node /workspaces/ws/sandbox-agent.mjs', '-p', '[]', '--json'],
+      { cwd: root, env: env() },
+    );
     assert.equal((JSON.parse(next.stdout) as { outcome: string }).outcome, 'completed');
     const after = await readAudit(workspace);
     const ended = deadSessionEnd(after, deadSession);
     assert.ok(ended, 'the dead session has its end recorded');
     assert.equal(ended.actor.kind, 'warden');
     assert.match(String(ended.data.reason), /supervisor .* died/);
-    const died = ended.data.supervisorDied as { foundBy: string; owner: { pid: number }; lastEntry: { time: string }; container: { id: string; status: string; leaseLost?: boolean; finishedAt?: string } };
+    const died = ended.data.supervisorDied as {
+      foundBy: string;
+      owner: { pid: number };
+      lastEntry: { time: string };
+      container: { id: string; status: string; leaseLost?: boolean; finishedAt?: string };
+    };
     assert.equal(died.owner.pid, child.pid);
     assert.equal(died.container.id, containerId);
     assert.ok(died.lastEntry.time, 'when: its last entry');
@@ -167,20 +197,48 @@ describe('the sandbox lease: a killed supervisor (kill -9) leaves no running san
     const agents = path.join(REPO_ROOT, 'dist', 'agents');
     const steps = JSON.stringify([{ write: { path: 'src/greet.js', content: 'overwritten\n' } }]);
     let stderr = '';
-    const child = spawn(process.execPath, ['--import', 'tsx', HOST, workspace, agents, 'node /workspaces/ws/sandbox-agent.mjs', steps], { cwd: REPO_ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', HOST, workspace, agents, 'node /workspaces/ws/sandbox-agent.mjs', steps], {
+      cwd: REPO_ROOT,
+      env: env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(child);
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const line = await waitForLine(child, /^pending /, 120_000, () => stderr);
     const [, proposalId, deadSession, containerId] = line.trim().split(' ') as [string, string, string, string];
-    assert.equal((JSON.parse(await fs.readFile(sessionFile(workspace, deadSession), 'utf8')) as { proposals: Array<{ state: string }> }).proposals[0]?.state, 'pending');
+    assert.equal(
+      (JSON.parse(await fs.readFile(sessionFile(workspace, deadSession), 'utf8')) as { proposals: Array<{ state: string }> }).proposals[0]
+        ?.state,
+      'pending',
+    );
 
     const { ms } = await killAndMeasure(child, containerId);
     console.log(`      session host killed: its sandbox stopped ${ms} ms later`);
     assert.ok(ms < LEASE_STOP_MS, `stopped after ${ms} ms`);
-    assert.deepEqual(await snapshot(workspace).then((s) => ({ ...s, [`.warden/proposals/${deadSession}.json`]: undefined, '.warden/.gitignore': undefined })), { ...before, [`.warden/proposals/${deadSession}.json`]: undefined, '.warden/.gitignore': undefined }, 'nothing applied');
+    assert.deepEqual(
+      await snapshot(workspace).then((s) => ({
+        ...s,
+        [`.warden/proposals/${deadSession}.json`]: undefined,
+        '.warden/.gitignore': undefined,
+      })),
+      { ...before, [`.warden/proposals/${deadSession}.json`]: undefined, '.warden/.gitignore': undefined },
+      'nothing applied',
+    );
 
     // The next session (same kind of host) records the dead one; the pending proposal is orphaned.
-    const next = spawn(process.execPath, ['--import', 'tsx', HOST, workspace, agents, 'node /workspaces/ws/sandbox-agent.mjs', JSON.stringify([{ write: { path: 'a.txt', content: 'x\n' } }])], { cwd: REPO_ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const next = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        HOST,
+        workspace,
+        agents,
+        'node /workspaces/ws/sandbox-agent.mjs',
+        JSON.stringify([{ write: { path: 'a.txt', content: 'x\n' } }]),
+      ],
+      { cwd: REPO_ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     children.push(next);
     let nextErr = '';
     next.stderr?.on('data', (chunk: Buffer) => (nextErr += chunk.toString('utf8')));
@@ -194,8 +252,13 @@ describe('the sandbox lease: a killed supervisor (kill -9) leaves no running san
     assert.ok(ended, 'the dead session has its end recorded');
     assert.deepEqual(ended.data.orphanedProposals, [proposalId]);
     assert.ok(!entries.some((e) => e.type === 'edit.applied'), 'nothing applied');
-    const saved = JSON.parse(await fs.readFile(sessionFile(workspace, deadSession), 'utf8')) as { proposals: Array<{ id: string; state: string; stateDetail: string }> };
-    assert.deepEqual(saved.proposals.map((p) => [p.id, p.state]), [[proposalId, 'orphaned']]);
+    const saved = JSON.parse(await fs.readFile(sessionFile(workspace, deadSession), 'utf8')) as {
+      proposals: Array<{ id: string; state: string; stateDetail: string }>;
+    };
+    assert.deepEqual(
+      saved.proposals.map((p) => [p.id, p.state]),
+      [[proposalId, 'orphaned']],
+    );
     assert.match(saved.proposals[0]!.stateDetail, /supervisor died/);
     const verify = await run(process.execPath, [CLI, 'audit', 'verify', '--workspace', workspace], { cwd: root, env: env() });
     assert.match(verify.stdout, /Audit log verified/);

@@ -59,7 +59,14 @@ describe('sandboxes of crashed sessions (real Docker engine)', function () {
   });
 
   after(async () => {
-    await Promise.all(created.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)));
+    await Promise.all(
+      created.map((id) =>
+        docker
+          .getContainer(id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
     await fs.rm(workspace, { recursive: true, force: true });
   });
 
@@ -85,13 +92,24 @@ describe('sandboxes of crashed sessions (real Docker engine)', function () {
       await assert.rejects(docker.getContainer(orphan).inspect(), /no such container/i);
       await assert.rejects(docker.getContainer(orphanElsewhere).inspect(), /no such container/i, 'orphans of other workspaces go too');
       await docker.getContainer(live).inspect();
-      await assert.rejects(docker.getContainer(leaseLost).inspect(), /no such container/i, 'a sandbox that lost its lease goes, whatever host it came from');
-      await assert.rejects(docker.getContainer(neverStarted).inspect(), /no such container/i, 'one created by a process that died before starting it goes');
+      await assert.rejects(
+        docker.getContainer(leaseLost).inspect(),
+        /no such container/i,
+        'a sandbox that lost its lease goes, whatever host it came from',
+      );
+      await assert.rejects(
+        docker.getContainer(neverStarted).inspect(),
+        /no such container/i,
+        'one created by a process that died before starting it goes',
+      );
       await docker.getContainer(kept).inspect();
       await docker.getContainer(otherHost).inspect();
       // Another run on the same engine may clean up the running orphans first (its owner is dead
       // for every Warden); only this branch's cleanup takes the one that lost its lease.
-      assert.ok(logs.some((l) => l.includes(leaseLost.slice(0, 12)) && /crashed session/.test(l)), `the cleanup is reported: ${logs.join(' | ')}`);
+      assert.ok(
+        logs.some((l) => l.includes(leaseLost.slice(0, 12)) && /crashed session/.test(l)),
+        `the cleanup is reported: ${logs.join(' | ')}`,
+      );
       const own = await docker.getContainer(sandbox.containerId).inspect();
       assert.equal(own.Config.Labels[LABELS.owner], `${os.hostname()}:${process.pid}`);
     } finally {

@@ -86,7 +86,10 @@ describe('team policy in a real session (real Docker engine, demo agent)', funct
     const proposals = store.all();
     const decidedByPolicy = proposals.filter((p) => p.decision?.reviewer.kind === 'policy');
     assert.equal(decidedByPolicy.length, 3, proposals.map((p) => `${p.title}: ${p.decision?.reviewer.kind}`).join(', '));
-    assert.deepEqual(decidedByPolicy.map((p) => p.decision?.reviewer.name), ['code-writes', 'code-writes', 'node-test']);
+    assert.deepEqual(
+      decidedByPolicy.map((p) => p.decision?.reviewer.name),
+      ['code-writes', 'code-writes', 'node-test'],
+    );
     const command = proposals.find((p) => p.kind === 'command');
     assert.ok(command?.kind === 'command' && command.result?.exitCode === 0, 'the tests ran in the sandbox and passed');
     assert.match(await fs.readFile(path.join(workspace!, 'src/greet.js'), 'utf8'), /function farewell/);
@@ -110,13 +113,19 @@ describe('team policy in a real session (real Docker engine, demo agent)', funct
     assert.deepEqual(await snapshot(workspace!), before, 'the workspace is unchanged');
     const proposals = store.all();
     assert.equal(proposals.length, 3);
-    assert.ok(proposals.every((p) => p.state === 'rejected' && p.decision?.reviewer.kind === 'policy'), proposals.map((p) => `${p.title}=${p.state}`).join(', '));
+    assert.ok(
+      proposals.every((p) => p.state === 'rejected' && p.decision?.reviewer.kind === 'policy'),
+      proposals.map((p) => `${p.title}=${p.state}`).join(', '),
+    );
     const text = messages.join('');
     assert.match(text, /rule frozen-code/, `the agent was told which rule refused the write: ${text}`);
     assert.match(text, /rule no-node/, 'the agent was told which rule refused the command');
     const entries = await readAudit(workspace!);
     const denies = entries.filter((e) => e.type === 'decision' && e.data.verdict === 'reject');
-    assert.deepEqual(denies.map((e) => e.data.ruleId), ['frozen-code', 'frozen-code', 'no-node']);
+    assert.deepEqual(
+      denies.map((e) => e.data.ruleId),
+      ['frozen-code', 'frozen-code', 'no-node'],
+    );
   });
 
   it('a broken policy file means everything asks, and the session says so', async () => {

@@ -43,8 +43,15 @@ async function start(workspace: string, logs: string[] = []): Promise<Sandbox> {
   return sandbox;
 }
 
-async function run(sandbox: Sandbox, argv: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; text: string }> {
-  const command = await sandbox.runCommand(argv, { cwd: options.cwd ?? sandbox.workspaceFolder, ...(options.env ? { env: options.env } : {}) });
+async function run(
+  sandbox: Sandbox,
+  argv: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number | null; text: string }> {
+  const command = await sandbox.runCommand(argv, {
+    cwd: options.cwd ?? sandbox.workspaceFolder,
+    ...(options.env ? { env: options.env } : {}),
+  });
   const status = await command.exited;
   return { code: status.exitCode, text: command.output().text };
 }
@@ -100,7 +107,10 @@ describe('DockerSandboxProvider (real Docker engine)', function () {
         { cause: error },
       );
     }
-    await promisify(execFile)('bash', [path.join(REPO_ROOT, 'scripts/bootstrap/images.sh')], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
+    await promisify(execFile)('bash', [path.join(REPO_ROOT, 'scripts/bootstrap/images.sh')], {
+      cwd: REPO_ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     agentsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-agents-it-'));
     tempDirs.push(agentsDir);
     await fs.chmod(agentsDir, 0o755);
@@ -109,8 +119,22 @@ describe('DockerSandboxProvider (real Docker engine)', function () {
 
   after(async () => {
     const leftovers = await managedContainersOfThisRun();
-    await Promise.all(leftovers.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)));
-    await Promise.all([...builtImages].map((tag) => docker.getImage(tag).remove({ force: true }).catch(() => undefined)));
+    await Promise.all(
+      leftovers.map((id) =>
+        docker
+          .getContainer(id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
+    await Promise.all(
+      [...builtImages].map((tag) =>
+        docker
+          .getImage(tag)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
     await Promise.all(tempDirs.map((dir) => fs.rm(dir, { recursive: true, force: true })));
     assert.deepEqual(leftovers, [], 'every sandbox of this run was stopped and removed');
   });
@@ -168,16 +192,27 @@ describe('DockerSandboxProvider (real Docker engine)', function () {
 
     it('has no network interface but lo', async () => {
       const { text } = await run(sandbox, ['cat', '/proc/net/dev']);
-      const interfaces = text.split('\n').slice(2).filter(Boolean).map((line) => line.split(':')[0]!.trim());
+      const interfaces = text
+        .split('\n')
+        .slice(2)
+        .filter(Boolean)
+        .map((line) => line.split(':')[0]!.trim());
       assert.deepEqual(interfaces, ['lo']);
     });
 
     it('enforces the memory and pids limits', async () => {
-      const memory = await run(sandbox, ['sh', '-c', 'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes']);
+      const memory = await run(sandbox, [
+        'sh',
+        '-c',
+        'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes',
+      ]);
       assert.equal(memory.text.trim(), String(2 * 1024 ** 3));
       const pids = await run(sandbox, ['sh', '-c', 'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max']);
       assert.equal(pids.text.trim(), '256');
-      const inspect = (await docker.getContainer(sandbox.containerId).inspect()) as { HostConfig: { NetworkMode: string }; NetworkSettings: { Networks: Record<string, unknown> } };
+      const inspect = (await docker.getContainer(sandbox.containerId).inspect()) as {
+        HostConfig: { NetworkMode: string };
+        NetworkSettings: { Networks: Record<string, unknown> };
+      };
       assert.equal(inspect.HostConfig.NetworkMode, 'none');
       assert.deepEqual(Object.keys(inspect.NetworkSettings.Networks), ['none']);
     });
@@ -186,11 +221,17 @@ describe('DockerSandboxProvider (real Docker engine)', function () {
       assert.match((await run(sandbox, ['node', '--version'])).text, /^v\d+\.\d+\.\d+\n$/);
       const { text } = await run(sandbox, ['env']);
       assert.ok(!text.includes(canaryName) && !text.includes('host-secret'), `host variable leaked:\n${text}`);
-      const names = text.split('\n').filter(Boolean).map((line) => line.split('=')[0]!);
+      const names = text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split('=')[0]!);
       // HOSTNAME comes from Docker, PWD/SHLVL from the shell that starts every exec.
       // The default host environment allow-list (LANG, LANGUAGE, LC_*, TZ, TERM) may pass too.
       const allowed = new Set(['GREETING', 'HOME', 'PATH', 'HOSTNAME', 'PWD', 'SHLVL', 'LANG', 'LANGUAGE', 'TZ', 'TERM']);
-      assert.deepEqual(names.filter((n) => !allowed.has(n) && !n.startsWith('LC_')), []);
+      assert.deepEqual(
+        names.filter((n) => !allowed.has(n) && !n.startsWith('LC_')),
+        [],
+      );
       assert.match(text, /^GREETING=hi$/m);
     });
 
@@ -233,7 +274,10 @@ describe('DockerSandboxProvider (real Docker engine)', function () {
 
     it('runCommand: exit codes, interleaved output, cwd and env', async () => {
       // stdout and stderr are separate pipes: only output apart in time has a defined order.
-      assert.deepEqual(await run(sandbox, ['sh', '-c', 'echo out; sleep 0.3; echo err >&2; sleep 0.3; echo out2; exit 7']), { code: 7, text: 'out\nerr\nout2\n' });
+      assert.deepEqual(await run(sandbox, ['sh', '-c', 'echo out; sleep 0.3; echo err >&2; sleep 0.3; echo out2; exit 7']), {
+        code: 7,
+        text: 'out\nerr\nout2\n',
+      });
       assert.equal((await run(sandbox, ['pwd'], { cwd: `${sandbox.workspaceFolder}/src` })).text, `${sandbox.workspaceFolder}/src\n`);
       assert.equal((await run(sandbox, ['sh', '-c', 'echo "$FOO"'], { env: { FOO: 'bar baz' } })).text, 'bar baz\n');
       const missing = await run(sandbox, ['no-such-program']);
@@ -242,7 +286,10 @@ describe('DockerSandboxProvider (real Docker engine)', function () {
     });
 
     it('runCommand: keeps only the tail of the output within the byte limit', async () => {
-      const command = await sandbox.runCommand(['sh', '-c', 'i=0; while [ $i -lt 2000 ]; do echo "line-$i"; i=$((i+1)); done'], { cwd: '/', outputByteLimit: 100 });
+      const command = await sandbox.runCommand(['sh', '-c', 'i=0; while [ $i -lt 2000 ]; do echo "line-$i"; i=$((i+1)); done'], {
+        cwd: '/',
+        outputByteLimit: 100,
+      });
       assert.equal((await command.exited).exitCode, 0);
       const { text, truncated } = command.output();
       assert.equal(truncated, true);
@@ -276,7 +323,9 @@ describe('DockerSandboxProvider (real Docker engine)', function () {
   describe('a "build.dockerfile" sandbox', () => {
     it('builds the Dockerfile (args, target, RUN step) and runs the sandbox on it', async () => {
       const workspace = await makeWorkspace({
-        '.devcontainer/devcontainer.json': JSON.stringify({ build: { dockerfile: 'Dockerfile', args: { GREETING: 'built' }, target: 'sandbox' } }),
+        '.devcontainer/devcontainer.json': JSON.stringify({
+          build: { dockerfile: 'Dockerfile', args: { GREETING: 'built' }, target: 'sandbox' },
+        }),
         '.devcontainer/Dockerfile': [
           `FROM ${BASE_IMAGE} AS sandbox`,
           'ARG GREETING',
@@ -289,7 +338,10 @@ describe('DockerSandboxProvider (real Docker engine)', function () {
       const sandbox = await start(workspace, logs);
       try {
         assert.match(sandbox.image, /^warden-build-[0-9a-f]{16}$/);
-        assert.ok(logs.some((l) => l.includes('RUN mkdir -p /opt/marker')), `the build log is streamed:\n${logs.join('\n')}`);
+        assert.ok(
+          logs.some((l) => l.includes('RUN mkdir -p /opt/marker')),
+          `the build log is streamed:\n${logs.join('\n')}`,
+        );
         assert.deepEqual(await run(sandbox, ['cat', '/opt/marker/greeting']), { code: 0, text: 'built\n' });
         assert.deepEqual(await run(sandbox, ['id', '-u']), { code: 0, text: '1000\n' });
       } finally {
@@ -347,11 +399,19 @@ describe('DockerSandboxProvider (real Docker engine)', function () {
     it('an engine that does not answer', async () => {
       const offline = new DockerSandboxProvider(new Docker({ socketPath: path.join(os.tmpdir(), `no-docker-${RUN_ID}.sock`) }));
       const workspace = await makeWorkspace({ '.devcontainer/devcontainer.json': `{ "image": "${BASE_IMAGE}" }` });
-      await assert.rejects(offline.start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath: agentsDir, sessionId: `it-${RUN_ID}-offline` }), (error: unknown) => {
-        assert.ok(error instanceof SandboxError && error.code === 'engine-unreachable', String(error));
-        assert.match(error.message, /Start Docker/);
-        return true;
-      });
+      await assert.rejects(
+        offline.start({
+          workspaceMode: 'readonly',
+          workspaceHostPath: workspace,
+          agentsHostPath: agentsDir,
+          sessionId: `it-${RUN_ID}-offline`,
+        }),
+        (error: unknown) => {
+          assert.ok(error instanceof SandboxError && error.code === 'engine-unreachable', String(error));
+          assert.match(error.message, /Start Docker/);
+          return true;
+        },
+      );
     });
   });
 });

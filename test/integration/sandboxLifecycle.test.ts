@@ -43,7 +43,8 @@ function reaches(store: ProposalStore, id: string, states: ProposalState[], time
   });
 }
 
-const sandboxChanges = (store: ProposalStore): EditProposal[] => store.all().filter((p): p is EditProposal => p.kind === 'edit' && p.origin === 'sandbox/change');
+const sandboxChanges = (store: ProposalStore): EditProposal[] =>
+  store.all().filter((p): p is EditProposal => p.kind === 'edit' && p.origin === 'sandbox/change');
 
 describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Docker engine)', function () {
   this.timeout(180_000);
@@ -85,7 +86,14 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
     for (const s of sessions.splice(0)) await s.kill('test finished').catch(() => undefined);
     // Kept sandboxes of this workspace go too.
     const left = await docker.listContainers({ all: true, filters: { label: [`dev.warden.workspace=${workspace}`] } });
-    await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    await Promise.all(
+      left.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
     store.dispose();
     await fs.rm(workspace, { recursive: true, force: true });
   });
@@ -109,7 +117,10 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
   }
 
   it('reuses the kept sandbox while the configuration is unchanged (only postStart runs again), and rebuilds it when devcontainer.json changes', async () => {
-    await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE, postCreateCommand: 'true', postStartCommand: 'true' }));
+    await fs.writeFile(
+      path.join(workspace, '.devcontainer', 'devcontainer.json'),
+      JSON.stringify({ image: BASE_IMAGE, postCreateCommand: 'true', postStartCommand: 'true' }),
+    );
     const first = await start({ reuse: true });
     const firstId = first.containerId!;
     await first.stop('done');
@@ -120,14 +131,18 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
     assert.equal(second.containerId, firstId, 'the same container is restarted');
     await second.stop('done');
 
-    await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE, containerEnv: { CHANGED: '1' } }));
+    await fs.writeFile(
+      path.join(workspace, '.devcontainer', 'devcontainer.json'),
+      JSON.stringify({ image: BASE_IMAGE, containerEnv: { CHANGED: '1' } }),
+    );
     const third = await start({ reuse: true });
     assert.notEqual(third.containerId, firstId, 'a changed configuration gets a new container');
     await assert.rejects(docker.getContainer(firstId).inspect(), /no such container/i, 'the old one is removed');
     await third.stop('done');
 
     const entries = await readAudit(workspace);
-    const hooksBySession = (id: string): unknown[] => entries.filter((e) => e.sessionId === id && e.type === 'lifecycle.command').map((e) => e.data.hook);
+    const hooksBySession = (id: string): unknown[] =>
+      entries.filter((e) => e.sessionId === id && e.type === 'lifecycle.command').map((e) => e.data.hook);
     assert.deepEqual(hooksBySession(first.id), ['postCreateCommand', 'postStartCommand']);
     assert.deepEqual(hooksBySession(second.id), ['postStartCommand'], 'a reused container runs only postStart');
     const reused = entries.find((e) => e.type === 'sandbox.reused');
@@ -144,7 +159,9 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
     const session = await start({ reuse: true });
     const containerId = session.containerId!;
     const before = await snapshot(workspace);
-    const turn = session.prompt(JSON.stringify([{ permissionEdit: { path: 'a.txt', newText: 'agent a\n' } }, { hang: true }])).catch((e: unknown) => e);
+    const turn = session
+      .prompt(JSON.stringify([{ permissionEdit: { path: 'a.txt', newText: 'agent a\n' } }, { hang: true }]))
+      .catch((e: unknown) => e);
     const pending = await nextPending(store, new Set());
     await session.kill('test pulls the kill switch');
     assert.equal(store.get(pending.id)?.state, 'orphaned');
@@ -171,7 +188,13 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
       decide(store, command.id, 'approve');
       assert.equal(await turn, 'end_turn');
       const [change] = sandboxChanges(store);
-      assert.ok(change, `a sandbox change was proposed: ${store.all().map((p) => p.title).join(', ')}`);
+      assert.ok(
+        change,
+        `a sandbox change was proposed: ${store
+          .all()
+          .map((p) => p.title)
+          .join(', ')}`,
+      );
       assert.equal(change.path, 'new.txt');
       assert.equal(change.state, 'pending');
       assert.equal(change.sandboxChange?.change, 'create');
@@ -205,7 +228,11 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
       const change = sandboxChanges(store).find((p) => p.path === 'README.md');
       assert.ok(change && change.sandboxChange?.change === 'delete' && change.state === 'pending', JSON.stringify(change));
       const made = sandboxChanges(store).find((p) => p.path === 'made.txt');
-      assert.equal(made && (await reaches(store, made.id, ['applied'])).decision?.reviewer.kind, 'policy', 'a create the policy allows is applied by the policy');
+      assert.equal(
+        made && (await reaches(store, made.id, ['applied'])).decision?.reviewer.kind,
+        'policy',
+        'a create the policy allows is applied by the policy',
+      );
       assert.ok(existsSync(path.join(workspace, 'README.md')));
       decide(store, change.id, 'approve');
       await reaches(store, change.id, ['applied']);
@@ -229,12 +256,21 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
 
     it('fs/write_text_file writes are mirrored into the copy; a symlink is shown with its target and never applied', async () => {
       const session = await start({ mode: 'copy' });
-      const turn = session.prompt(JSON.stringify([{ write: { path: 'w.txt', content: 'via protocol\n' } }, { self: 'cat w.txt > w-seen.txt; ln -s /etc/passwd link' }]));
+      const turn = session.prompt(
+        JSON.stringify([
+          { write: { path: 'w.txt', content: 'via protocol\n' } },
+          { self: 'cat w.txt > w-seen.txt; ln -s /etc/passwd link' },
+        ]),
+      );
       const write = await nextPending(store, new Set());
       decide(store, write.id, 'approve');
       assert.equal(await turn, 'end_turn');
       const changes = sandboxChanges(store);
-      assert.equal(changes.find((p) => p.path === 'w.txt'), undefined, 'the mirrored write is not proposed again');
+      assert.equal(
+        changes.find((p) => p.path === 'w.txt'),
+        undefined,
+        'the mirrored write is not proposed again',
+      );
       assert.equal(changes.find((p) => p.path === 'w-seen.txt')?.newText, 'via protocol\n', 'the agent saw the approved write in its copy');
       const link = changes.find((p) => p.path === 'link');
       assert.equal(link?.sandboxChange?.change, 'symlink');
@@ -248,9 +284,21 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
     it('the real workspace is never writable from inside', async () => {
       const session = await start({ mode: 'copy' });
       const before = await snapshot(workspace);
-      await session.prompt(JSON.stringify([{ self: 'echo 1 > direct.txt; echo 2 >> a.txt; mkdir -p d node_modules/dep && echo 3 > d/e.txt && echo 4 > node_modules/dep/i.js' }]));
+      await session.prompt(
+        JSON.stringify([
+          {
+            self: 'echo 1 > direct.txt; echo 2 >> a.txt; mkdir -p d node_modules/dep && echo 3 > d/e.txt && echo 4 > node_modules/dep/i.js',
+          },
+        ]),
+      );
       assert.deepEqual(await snapshot(workspace), before);
-      assert.deepEqual(sandboxChanges(store).map((p) => p.path).sort(), ['a.txt', 'd/e.txt', 'direct.txt'], 'node_modules stays in the copy, unproposed');
+      assert.deepEqual(
+        sandboxChanges(store)
+          .map((p) => p.path)
+          .sort(),
+        ['a.txt', 'd/e.txt', 'direct.txt'],
+        'node_modules stays in the copy, unproposed',
+      );
       await session.stop('done');
       assert.ok(sandboxChanges(store).every((p) => p.state === 'orphaned'));
       assert.deepEqual(await snapshot(workspace), before);
@@ -261,7 +309,10 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
       // What Warden applied through the protocol (e.g. an approved Codex patch) and the agent then wrote itself.
       await fs.writeFile(path.join(workspace, 'a.txt'), 'applied by warden\n');
       await session.prompt(JSON.stringify([{ self: "printf 'applied by warden\\n' > a.txt; echo other > b.txt" }]));
-      assert.deepEqual(sandboxChanges(store).map((p) => p.path), ['b.txt']);
+      assert.deepEqual(
+        sandboxChanges(store).map((p) => p.path),
+        ['b.txt'],
+      );
     });
 
     it('a kept copy-mode sandbox is re-synced from the real workspace when reused', async () => {

@@ -90,12 +90,26 @@ describe('a supervised session with the demo agent (real Docker engine)', functi
     assert.ok(report.ok, JSON.stringify(report));
     const entries = await readAudit(workspace);
     const types = entries.map((e) => e.type);
-    for (const expected of ['session.starting', 'sandbox.started', 'agent.started', 'instruction', 'file.read', 'proposal', 'decision', 'edit.applied', 'command.result', 'turn.ended']) {
+    for (const expected of [
+      'session.starting',
+      'sandbox.started',
+      'agent.started',
+      'instruction',
+      'file.read',
+      'proposal',
+      'decision',
+      'edit.applied',
+      'command.result',
+      'turn.ended',
+    ]) {
       assert.ok(types.includes(expected), `audit has a ${expected} entry (has: ${[...new Set(types)].join(', ')})`);
     }
     const humanDecisions = entries.filter((e) => e.type === 'decision' && e.actor.kind === 'human');
     assert.equal(humanDecisions.length, 3);
-    assert.ok(humanDecisions.every((e) => e.actor.email === 'ada@example.test'), 'decisions carry the reviewer identity');
+    assert.ok(
+      humanDecisions.every((e) => e.actor.email === 'ada@example.test'),
+      'decisions carry the reviewer identity',
+    );
     const instruction = entries.find((e) => e.type === 'instruction');
     assert.equal(instruction?.data.text, 'add a farewell function with tests');
   });
@@ -110,7 +124,13 @@ describe('a supervised session with the demo agent (real Docker engine)', functi
     }
     assert.equal(await turn, 'end_turn');
     assert.deepEqual(await snapshot(workspace), before);
-    assert.ok(store.all().every((p) => p.state === 'rejected'), store.all().map((p) => `${p.title}=${p.state}`).join(', '));
+    assert.ok(
+      store.all().every((p) => p.state === 'rejected'),
+      store
+        .all()
+        .map((p) => `${p.title}=${p.state}`)
+        .join(', '),
+    );
     const entries = await readAudit(workspace);
     assert.equal(entries.filter((e) => e.type === 'decision' && e.data.verdict === 'reject').length, 3);
     assert.ok((await verifyAuditLog(workspace)).ok);
@@ -141,7 +161,13 @@ describe('a supervised session with the demo agent (real Docker engine)', functi
     // The user edits, while the proposal waits, the very line the agent's change rewrites (an edit
     // elsewhere in the file would be re-diffed onto the current text and applied).
     const greetPath = path.join(workspace, 'src/greet.js');
-    await fs.writeFile(greetPath, (await fs.readFile(greetPath, 'utf8')).replace('module.exports = { greet };', 'module.exports = { greet, hello: greet }; // typed by the user'));
+    await fs.writeFile(
+      greetPath,
+      (await fs.readFile(greetPath, 'utf8')).replace(
+        'module.exports = { greet };',
+        'module.exports = { greet, hello: greet }; // typed by the user',
+      ),
+    );
     decide(store, permission.id, 'approve');
     const create = await nextPending(store, seen);
     decide(store, create.id, 'reject');
@@ -149,7 +175,10 @@ describe('a supervised session with the demo agent (real Docker engine)', functi
     decide(store, command.id, 'reject');
     await turn;
     const greet = await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8');
-    assert.ok(greet.includes('// typed by the user') && !greet.includes('farewell'), 'the user edit survives, the stale proposal did not land');
+    assert.ok(
+      greet.includes('// typed by the user') && !greet.includes('farewell'),
+      'the user edit survives, the stale proposal did not land',
+    );
     const stale = store.all().find((p) => p.kind === 'edit' && p.path === 'src/greet.js');
     assert.equal(stale?.state, 'stale');
   });

@@ -3,7 +3,12 @@ import * as acp from '@agentclientprotocol/sdk';
 import type { AgentProcess } from '../../src/core/sandbox/types';
 
 /** An agent process whose stdio are in-memory pipes: what the client writes, `fromClient` reads. */
-export function inMemoryAgentProcess(): { process: AgentProcess; fromClient: PassThrough; toClient: PassThrough; exit(code?: number): void } {
+export function inMemoryAgentProcess(): {
+  process: AgentProcess;
+  fromClient: PassThrough;
+  toClient: PassThrough;
+  exit(code?: number): void;
+} {
   const fromClient = new PassThrough();
   const toClient = new PassThrough();
   let resolveExit!: (status: { exitCode: number | null; signal: string | null }) => void;
@@ -22,5 +27,10 @@ export function inMemoryAgentProcess(): { process: AgentProcess; fromClient: Pas
 
 /** Connects an ACP agent app (the SDK's agent side) to those pipes. */
 export function connectAgentApp(app: acp.AgentApp, pipes: { fromClient: PassThrough; toClient: PassThrough }): acp.AgentConnection {
-  return app.connect(acp.ndJsonStream(Writable.toWeb(pipes.toClient) as WritableStream<Uint8Array>, Readable.toWeb(pipes.fromClient) as ReadableStream<Uint8Array>));
+  return app.connect(
+    acp.ndJsonStream(
+      Writable.toWeb(pipes.toClient) as WritableStream<Uint8Array>,
+      Readable.toWeb(pipes.fromClient) as ReadableStream<Uint8Array>,
+    ),
+  );
 }

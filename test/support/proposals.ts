@@ -4,7 +4,15 @@ import type { ProposalStore } from '../../src/core/proposals/store';
 import { sha256Hex } from '../../src/core/util/hash';
 
 /** A pending edit as a session builds it from an agent's write: hashes and the unified diff computed from the texts. */
-export function pendingEdit(fields: { id: string; sessionId: string; createdAt: string; path: string; oldText: string | null; newText: string; title?: string }): EditProposal {
+export function pendingEdit(fields: {
+  id: string;
+  sessionId: string;
+  createdAt: string;
+  path: string;
+  oldText: string | null;
+  newText: string;
+  title?: string;
+}): EditProposal {
   const { oldText, newText, path } = fields;
   return {
     kind: 'edit',
@@ -37,7 +45,16 @@ export function nextPending(store: ProposalStore, seen: Set<string>, timeoutMs =
     const subscription = store.onDidChange(check);
     const timer = setTimeout(() => {
       subscription.dispose();
-      reject(new Error(`No new pending proposal within ${timeoutMs} ms; states: ${store.all().map((p) => `${p.title}=${p.state}`).join(', ') || 'none'}`));
+      reject(
+        new Error(
+          `No new pending proposal within ${timeoutMs} ms; states: ${
+            store
+              .all()
+              .map((p) => `${p.title}=${p.state}`)
+              .join(', ') || 'none'
+          }`,
+        ),
+      );
     }, timeoutMs);
     check();
   });

@@ -26,7 +26,9 @@ export interface ProtocolRig {
 }
 
 /** Proposal handlers over an in-memory workspace (no Docker; nothing may run). */
-export function protocolRig(options: { files?: Record<string, string>; policyText?: string; decisionTimeoutMs?: number } = {}): ProtocolRig {
+export function protocolRig(
+  options: { files?: Record<string, string>; policyText?: string; decisionTimeoutMs?: number } = {},
+): ProtocolRig {
   const store = new ProposalStore();
   const audit: ProtocolRig['audit'] = [];
   const events: SessionEvent[] = [];
@@ -102,7 +104,9 @@ export function autoDecide(store: ProposalStore, decide: (p: Proposal) => Partia
 /** A real child process as the agent: what `docker exec` gives the supervisor. */
 export function spawnAgent(script: string, env: Record<string, string> = {}): AgentProcess {
   const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const exited = new Promise<{ exitCode: number | null; signal: string | null }>((resolve) => child.on('exit', (exitCode, signal) => resolve({ exitCode, signal })));
+  const exited = new Promise<{ exitCode: number | null; signal: string | null }>((resolve) =>
+    child.on('exit', (exitCode, signal) => resolve({ exitCode, signal })),
+  );
   return {
     stdin: child.stdin,
     stdout: child.stdout,

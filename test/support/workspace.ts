@@ -23,7 +23,8 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
       const child = path.posix.join(rel, entry.name);
       if (child === '.warden/audit') continue;
       if (entry.isDirectory()) await walk(child);
-      else if (entry.isSymbolicLink()) result[child] = `symlink -> ${await fs.readlink(path.join(dir, child))}`; // never followed
+      else if (entry.isSymbolicLink())
+        result[child] = `symlink -> ${await fs.readlink(path.join(dir, child))}`; // never followed
       else result[child] = sha256Hex(await fs.readFile(path.join(dir, child)));
     }
   };
@@ -36,5 +37,8 @@ export async function readAudit(workspace: string): Promise<AuditEntry[]> {
   const dir = path.join(workspace, '.warden', 'audit');
   const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
   const text = (await Promise.all(files.map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEntry);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as AuditEntry);
 }

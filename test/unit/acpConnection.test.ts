@@ -12,12 +12,20 @@ function fakeAgent(options: { loadSession: boolean }) {
     .agent({ name: 'fake' })
     .onRequest(acp.methods.agent.initialize, ({ params }) => {
       seen.capabilities = params.clientCapabilities;
-      return { protocolVersion: acp.PROTOCOL_VERSION, agentCapabilities: { loadSession: options.loadSession }, agentInfo: { name: 'fake-acp', version: '1' }, authMethods: [] };
+      return {
+        protocolVersion: acp.PROTOCOL_VERSION,
+        agentCapabilities: { loadSession: options.loadSession },
+        agentInfo: { name: 'fake-acp', version: '1' },
+        authMethods: [],
+      };
     })
     .onRequest(acp.methods.agent.session.new, () => ({ sessionId: 'new-1' }))
     .onRequest(acp.methods.agent.session.load, async ({ params, client }) => {
       seen.loaded = params.sessionId;
-      await client.notify('session/update', { sessionId: params.sessionId, update: { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: 'replayed history' } } });
+      await client.notify('session/update', {
+        sessionId: params.sessionId,
+        update: { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: 'replayed history' } },
+      });
       return {};
     })
     .onRequest(acp.methods.agent.session.prompt, async ({ params, client }) => {
@@ -26,9 +34,20 @@ function fakeAgent(options: { loadSession: boolean }) {
       await update({ sessionUpdate: 'agent_thought_chunk', content: { type: 'text', text: 'thinking <b>hard</b>' } });
       await update({ sessionUpdate: 'available_commands_update', availableCommands: [{ name: 'test', description: 'run tests' }] });
       await update({ sessionUpdate: 'current_mode_update', currentModeId: 'code' });
-      await update({ sessionUpdate: 'tool_call', toolCallId: 't1', title: 'Edit a.js', kind: 'edit', status: 'pending', content: [{ type: 'diff', path: `${CONTAINER}/src/a.js`, oldText: 'b\n', newText: 'B\n' }] });
+      await update({
+        sessionUpdate: 'tool_call',
+        toolCallId: 't1',
+        title: 'Edit a.js',
+        kind: 'edit',
+        status: 'pending',
+        content: [{ type: 'diff', path: `${CONTAINER}/src/a.js`, oldText: 'b\n', newText: 'B\n' }],
+      });
       await update({ sessionUpdate: 'tool_call_update', toolCallId: 't1', status: 'completed' });
-      const { answer } = await client.request<{ answer: string }>(ASK_HUMAN_METHOD, { sessionId, question: 'Which name?', choices: ['x', 'y'] });
+      const { answer } = await client.request<{ answer: string }>(ASK_HUMAN_METHOD, {
+        sessionId,
+        question: 'Which name?',
+        choices: ['x', 'y'],
+      });
       await update({ sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: `answer was ${answer}` } });
       return { stopReason: 'end_turn' };
     });
@@ -54,7 +73,8 @@ describe('ACP connection: initialize, session/new or session/load, prompt turns,
       assert.equal(await connection.prompt('go'), 'end_turn');
       await new Promise((resolve) => setImmediate(resolve));
       const types = rig.events.map((e) => e.type);
-      for (const t of ['agent-message', 'thought', 'commands', 'mode', 'tool-call']) assert.ok(types.includes(t as never), `${t} reached the session view`);
+      for (const t of ['agent-message', 'thought', 'commands', 'mode', 'tool-call'])
+        assert.ok(types.includes(t as never), `${t} reached the session view`);
       const tool = rig.events.find((e) => e.type === 'tool-call' && e.content);
       assert.ok(tool?.type === 'tool-call');
       const diff = tool.content?.[0];
@@ -101,7 +121,10 @@ describe('SessionFeed', () => {
     feed.push({ type: 'plan', entries: [{ content: 'a', status: 'pending' }] });
     feed.push({ type: 'plan', entries: [{ content: 'a', status: 'completed' }] });
     const all = feed.all();
-    assert.deepEqual(all.map((e) => e.type), ['agent-message', 'plan']);
+    assert.deepEqual(
+      all.map((e) => e.type),
+      ['agent-message', 'plan'],
+    );
     assert.equal(all[0]!.type === 'agent-message' && all[0]!.text, 'Hello');
     for (let i = 0; i < 5000; i++) feed.push({ type: 'tool-call', toolCallId: `t${i}`, title: `x${i}`, status: 'pending', kind: 'read' });
     assert.equal(feed.all().length, 400);

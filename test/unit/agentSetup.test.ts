@@ -45,7 +45,9 @@ function apply(files: Files, plan: SetupPlan): Files {
 }
 
 function demoFiles(extra: Record<string, string> = {}): Files {
-  return new Map(Object.entries({ '.devcontainer/devcontainer.json': DEMO_DEVCONTAINER, '.devcontainer/Dockerfile': DEMO_DOCKERFILE, ...extra }));
+  return new Map(
+    Object.entries({ '.devcontainer/devcontainer.json': DEMO_DEVCONTAINER, '.devcontainer/Dockerfile': DEMO_DOCKERFILE, ...extra }),
+  );
 }
 
 function allowHosts(text: string): string[] {
@@ -71,7 +73,8 @@ describe('agent setup: what each preset changes (core)', () => {
       if (id === 'demo') assert.equal(dockerfile, DEMO_DOCKERFILE);
       else assert.ok(dockerfile.split('\n').includes(preset.install), dockerfile);
       const policy = after.get('.warden/policy.json')!;
-      for (const comment of ['// Team policy: keep this comment', '// the package mirror', '// none yet']) assert.ok(policy.includes(comment), comment);
+      for (const comment of ['// Team policy: keep this comment', '// the package mirror', '// none yet'])
+        assert.ok(policy.includes(comment), comment);
       assert.deepEqual(allowHosts(policy), ['registry.npmjs.org', ...preset.hosts]);
       if (id === 'demo') assert.equal(plan.steps.length, 0);
       const again = await planSetup(id, reader(after));
@@ -95,7 +98,12 @@ describe('agent setup: what each preset changes (core)', () => {
   });
 
   it('an "image" definition becomes a Dockerfile FROM that image; its comments stay', async () => {
-    const files: Files = new Map([['.devcontainer/devcontainer.json', '{\n  // the image we use\n  "image": "mcr.microsoft.com/devcontainers/base:bookworm",\n  "remoteUser": "vscode"\n}\n']]);
+    const files: Files = new Map([
+      [
+        '.devcontainer/devcontainer.json',
+        '{\n  // the image we use\n  "image": "mcr.microsoft.com/devcontainers/base:bookworm",\n  "remoteUser": "vscode"\n}\n',
+      ],
+    ]);
     const plan = await planSetup('claude', reader(files));
     const after = apply(files, plan);
     const text = after.get('.devcontainer/devcontainer.json')!;
@@ -104,22 +112,38 @@ describe('agent setup: what each preset changes (core)', () => {
     assert.equal(config.image, undefined);
     assert.equal(config.build?.dockerfile, 'Dockerfile');
     assert.equal(config.remoteUser, 'vscode');
-    assert.match(after.get('.devcontainer/Dockerfile')!, /FROM mcr\.microsoft\.com\/devcontainers\/base:bookworm\n[^]*RUN npm install -g @agentclientprotocol\/claude-agent-acp\n$/);
-    assert.deepEqual((await planSetup('claude', reader(after))).steps.filter((s) => s.kind === 'sandbox'), []);
+    assert.match(
+      after.get('.devcontainer/Dockerfile')!,
+      /FROM mcr\.microsoft\.com\/devcontainers\/base:bookworm\n[^]*RUN npm install -g @agentclientprotocol\/claude-agent-acp\n$/,
+    );
+    assert.deepEqual(
+      (await planSetup('claude', reader(after))).steps.filter((s) => s.kind === 'sandbox'),
+      [],
+    );
   });
 
   it('a host already allowed (also through a wildcard) is not added again', async () => {
     const policy = '{ "version": 1, "network": { "allow": [{ "host": "*.googleapis.com" }] } }';
     const plan = await planSetup('gemini', reader(demoFiles({ '.warden/policy.json': policy })));
-    assert.deepEqual(plan.steps.map((s) => s.kind), ['sandbox']);
+    assert.deepEqual(
+      plan.steps.map((s) => s.kind),
+      ['sandbox'],
+    );
   });
 
   it('a policy or sandbox definition that does not parse is reported with line and column and left untouched', async () => {
     const broken = '{\n  "version": 1,\n  "network": { "allow": [ }\n}\n';
     const plan = await planSetup('codex-acp', reader(demoFiles({ '.warden/policy.json': broken })));
-    assert.deepEqual(plan.problems.map((p) => [p.path, p.line, p.column]), [['.warden/policy.json', 3, 27]]);
+    assert.deepEqual(
+      plan.problems.map((p) => [p.path, p.line, p.column]),
+      [['.warden/policy.json', 3, 27]],
+    );
     assert.ok(plan.steps.every((s) => s.changes.every((c) => c.path !== '.warden/policy.json')));
-    assert.deepEqual(plan.steps.map((s) => s.kind), ['sandbox'], 'the other file is still set up');
+    assert.deepEqual(
+      plan.steps.map((s) => s.kind),
+      ['sandbox'],
+      'the other file is still set up',
+    );
 
     const badConfig = '{\n  "name": "x",\n  "build": { "dockerfile": "Dockerfile" \n  "x": 1\n}';
     const plan2 = await planSetup('gemini', reader(demoFiles({ '.devcontainer/devcontainer.json': badConfig })));
@@ -160,7 +184,10 @@ describe('warden agent setup PRESET (CLI)', () => {
   });
   afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 
-  async function cli(argv: string[], ask?: (q: string) => Promise<string>): Promise<{ code: number; stdout: string; stderr: string; questions: number }> {
+  async function cli(
+    argv: string[],
+    ask?: (q: string) => Promise<string>,
+  ): Promise<{ code: number; stdout: string; stderr: string; questions: number }> {
     let stdout = '';
     let stderr = '';
     let questions = 0;
@@ -221,7 +248,12 @@ describe('warden agent setup PRESET (CLI)', () => {
     await fs.rm(path.join(dir, '.devcontainer', 'Dockerfile'));
     const r = await cli(['agent', 'setup', 'gemini', '--yes']);
     assert.equal(r.code, EXIT.sandbox);
-    assert.ok(r.stderr.includes(`${path.join(dir, '.devcontainer', 'devcontainer.json')}:1:1: its Dockerfile .devcontainer/Dockerfile does not exist`), r.stderr);
+    assert.ok(
+      r.stderr.includes(
+        `${path.join(dir, '.devcontainer', 'devcontainer.json')}:1:1: its Dockerfile .devcontainer/Dockerfile does not exist`,
+      ),
+      r.stderr,
+    );
     assert.equal(await read('.devcontainer/Dockerfile'), undefined);
     assert.equal(await read('.devcontainer/devcontainer.json'), DEMO_DEVCONTAINER);
   });

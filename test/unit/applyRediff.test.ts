@@ -4,7 +4,11 @@ import type { WorkspaceFiles } from '../../src/core/workspace/files';
 import { sha256Hex } from '../../src/core/util/hash';
 import { handlerRig } from '../support/handlers';
 
-const approve: Decision = { verdict: 'approve', reviewer: { kind: 'human', name: 'Ada', source: 'test' }, decidedAt: '2026-01-01T00:00:00Z' };
+const approve: Decision = {
+  verdict: 'approve',
+  reviewer: { kind: 'human', name: 'Ada', source: 'test' },
+  decidedAt: '2026-01-01T00:00:00Z',
+};
 const base = `${Array.from({ length: 12 }, (_, i) => `line ${i + 1}`).join('\n')}\n`;
 const proposed = base.replace('line 2\n', 'line two\n');
 
@@ -39,9 +43,12 @@ describe('Applying an approved edit whose file changed after the review', () => 
     state.text = `${base}line 13 typed by the user\n`;
     store.decide(id, approve);
     await write;
-    assert.deepEqual(state.writes, [`${proposed}line 13 typed by the user\n`], 'the user\'s line and the reviewed change, both');
+    assert.deepEqual(state.writes, [`${proposed}line 13 typed by the user\n`], "the user's line and the reviewed change, both");
     assert.equal(store.get(id)?.state, 'applied');
-    assert.deepEqual(audit.map((e) => e.type).filter((t) => t.startsWith('proposal.') || t.startsWith('edit.')), ['proposal.rediffed', 'edit.applied']);
+    assert.deepEqual(
+      audit.map((e) => e.type).filter((t) => t.startsWith('proposal.') || t.startsWith('edit.')),
+      ['proposal.rediffed', 'edit.applied'],
+    );
   });
 
   it('never writes when the change no longer fits: the proposal is stale', async () => {

@@ -98,11 +98,17 @@ describe('architecture', () => {
     const offenders = (pattern: RegExp): string[] => outside.filter((file) => pattern.test(readFileSync(file, 'utf8')));
     assert.deepEqual(offenders(/`p-\$\{randomUUID\(\)\}`/), [], 'proposal ids are minted by the gate only');
     assert.deepEqual(offenders(/type:\s*'refused'/), [], 'refused entries are written by the gate only (naming the rule as ruleId)');
-    assert.deepEqual(offenders(/\.waitForDecision\(/).filter((f) => !f.endsWith(path.join('proposals', 'store.ts'))), [], 'waiting (and its timeout) is the gate\'s');
+    assert.deepEqual(
+      offenders(/\.waitForDecision\(/).filter((f) => !f.endsWith(path.join('proposals', 'store.ts'))),
+      [],
+      "waiting (and its timeout) is the gate's",
+    );
   });
 
   it('every contributed command has a title in the Warden category', () => {
-    const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { contributes: { commands: Array<{ command: string; title: string; category: string }> } };
+    const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      contributes: { commands: Array<{ command: string; title: string; category: string }> };
+    };
     for (const c of manifest.contributes.commands) {
       assert.match(c.command, /^warden\./);
       assert.equal(c.category, 'Warden');
@@ -112,7 +118,9 @@ describe('architecture', () => {
 
   it('every contributed command is registered in the source', () => {
     const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { contributes: { commands: Array<{ command: string }> } };
-    const source = sourceFiles('src/vscode').map((f) => readFileSync(f, 'utf8')).join('\n');
+    const source = sourceFiles('src/vscode')
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     const missing = manifest.contributes.commands.filter((c) => !source.includes(`'${c.command}'`)).map((c) => c.command);
     assert.deepEqual(missing, []);
   });

@@ -51,7 +51,9 @@ describe('audit log', () => {
   // These tests are about the chain, not the event catalog: they write synthetic events.
   const schemaCheck = process.env.WARDEN_AUDIT_SCHEMA_CHECK;
   before(() => (process.env.WARDEN_AUDIT_SCHEMA_CHECK = 'off'));
-  after(() => (schemaCheck === undefined ? delete process.env.WARDEN_AUDIT_SCHEMA_CHECK : (process.env.WARDEN_AUDIT_SCHEMA_CHECK = schemaCheck)));
+  after(() =>
+    schemaCheck === undefined ? delete process.env.WARDEN_AUDIT_SCHEMA_CHECK : (process.env.WARDEN_AUDIT_SCHEMA_CHECK = schemaCheck),
+  );
   let root: string;
   beforeEach(async () => {
     root = await tempWorkspace();
@@ -93,7 +95,10 @@ describe('audit log', () => {
     const a = AuditLog.forWorkspace(root);
     const b = AuditLog.forWorkspace(root);
     const entries = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).append(event(i))));
-    assert.deepEqual(entries.map((e) => e.seq).sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.deepEqual(
+      entries.map((e) => e.seq).sort((x, y) => x - y),
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
     const report = await verifyAuditLog(root);
     assert.equal(report.ok, true);
     assert.equal(report.entries, 40);
@@ -236,7 +241,10 @@ describe('audit log', () => {
       const report = await verifyAuditLog(root);
       assert.equal(report.firstBreak?.file, '.warden/audit/audit-000002.jsonl');
       assert.equal(report.firstBreak?.line, 1);
-      assert.match(report.firstBreak?.reason ?? '', new RegExp(`hash of the last line \\(${lines.length}\\) of \\.warden/audit/audit-000001\\.jsonl`));
+      assert.match(
+        report.firstBreak?.reason ?? '',
+        new RegExp(`hash of the last line \\(${lines.length}\\) of \\.warden/audit/audit-000001\\.jsonl`),
+      );
     });
 
     it('appends into an empty segment left by a writer that died, chained to the one before', async () => {
@@ -322,7 +330,11 @@ describe('audit log', () => {
     });
 
     it('makes awkward values JSON-safe instead of throwing', () => {
-      const cyclic: Record<string, unknown> = { big: 10n, when: new Date('2026-01-02T03:04:05Z'), err: new Error('sk-abcdefghijklmnopqrstu leaked') };
+      const cyclic: Record<string, unknown> = {
+        big: 10n,
+        when: new Date('2026-01-02T03:04:05Z'),
+        err: new Error('sk-abcdefghijklmnopqrstu leaked'),
+      };
       cyclic.self = cyclic;
       assert.deepEqual(redactSecrets(cyclic), {
         big: '10',
@@ -358,7 +370,9 @@ describe('audit log', () => {
       });
 
       it('a log can carry its own configuration instead of the process one', async () => {
-        const entry = await AuditLog.forWorkspace(root, { redact: { values: ['only-this-log'] } }).append(event(1, { text: 'only-this-log' }));
+        const entry = await AuditLog.forWorkspace(root, { redact: { values: ['only-this-log'] } }).append(
+          event(1, { text: 'only-this-log' }),
+        );
         assert.equal(entry.data.text, '[REDACTED:configured]');
         assert.equal(redactSecrets({ text: 'only-this-log' }).text, 'only-this-log');
       });

@@ -42,7 +42,9 @@ describe('audit log across processes', function () {
   // About the chain, not the event catalog: the writers append synthetic events.
   const schemaCheck = process.env.WARDEN_AUDIT_SCHEMA_CHECK;
   before(() => (process.env.WARDEN_AUDIT_SCHEMA_CHECK = 'off'));
-  after(() => (schemaCheck === undefined ? delete process.env.WARDEN_AUDIT_SCHEMA_CHECK : (process.env.WARDEN_AUDIT_SCHEMA_CHECK = schemaCheck)));
+  after(() =>
+    schemaCheck === undefined ? delete process.env.WARDEN_AUDIT_SCHEMA_CHECK : (process.env.WARDEN_AUDIT_SCHEMA_CHECK = schemaCheck),
+  );
   this.timeout(60_000);
   let root: string;
   beforeEach(async () => {
@@ -66,7 +68,11 @@ describe('audit log across processes', function () {
     assert.equal(entries.length, 1000, 'no interleaved or split lines');
     for (const tag of ['a', 'b']) {
       const mine = entries.filter((e) => e.data.tag === tag).map((e) => e.data.i);
-      assert.deepEqual(mine, Array.from({ length: 500 }, (_, i) => i), `writer ${tag}'s entries are all there, in order`);
+      assert.deepEqual(
+        mine,
+        Array.from({ length: 500 }, (_, i) => i),
+        `writer ${tag}'s entries are all there, in order`,
+      );
     }
     await assert.rejects(fs.access(path.join(root, '.warden/audit/audit.lock')), 'no lock is left behind');
   });
@@ -97,7 +103,10 @@ describe('audit log across processes', function () {
         assert.equal(report.firstBreak?.file, path.relative(root, last.path));
         assert.equal(report.firstBreak?.line, lineCount, 'only the last line is broken');
         assert.match(report.firstBreak?.reason ?? '', /torn write\?/);
-        await assert.rejects(log.append({ sessionId: 's', actor: { kind: 'warden', id: 'warden' }, type: 'after.kill', data: {} }), AuditLogCorruptError);
+        await assert.rejects(
+          log.append({ sessionId: 's', actor: { kind: 'warden', id: 'warden' }, type: 'after.kill', data: {} }),
+          AuditLogCorruptError,
+        );
 
         // Repair cuts the torn line into a side file, records that it did, and the chain continues.
         const repair = await repairAuditLog(root);

@@ -75,7 +75,12 @@ describe('audit panel contract and HTML', () => {
 
   it('renders a page that allows only its own script by nonce and its stylesheet', () => {
     const nonce = createNonce();
-    const html = auditPanelHtml({ cspSource: 'https://file+.vscode-resource.vscode-cdn.net', nonce, scriptUri: 'https://x/audit.js', styleUri: 'https://x/audit.css' });
+    const html = auditPanelHtml({
+      cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
+      nonce,
+      scriptUri: 'https://x/audit.js',
+      styleUri: 'https://x/audit.css',
+    });
     const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, new RegExp(`script-src 'nonce-${nonce.replace(/[+/]/g, '\\$&')}'`));
@@ -85,6 +90,8 @@ describe('audit panel contract and HTML', () => {
 
   it('refuses a weak nonce or a CSP source that smuggles in a directive', () => {
     assert.throws(() => auditPanelHtml({ cspSource: 'x', nonce: 'abc', scriptUri: 's', styleUri: 'c' }));
-    assert.throws(() => auditPanelHtml({ cspSource: "x; script-src 'unsafe-inline'", nonce: createNonce(), scriptUri: 's', styleUri: 'c' }));
+    assert.throws(() =>
+      auditPanelHtml({ cspSource: "x; script-src 'unsafe-inline'", nonce: createNonce(), scriptUri: 's', styleUri: 'c' }),
+    );
   });
 });

@@ -40,8 +40,7 @@ function parseCsv(text: string): string[][] {
       if (c === '"' && text[i + 1] === '"') {
         field += '"';
         i++;
-      }
-      else if (c === '"') quoted = false;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
     else if (c === ',') {
@@ -53,8 +52,7 @@ function parseCsv(text: string): string[][] {
       row = [];
       field = '';
       i++;
-    }
-    else field += c;
+    } else field += c;
   }
   return rows;
 }
@@ -89,12 +87,19 @@ describe('audit query and export', () => {
   it('derives agent, kind, path and decision for decisions and results from earlier entries', async () => {
     const { rows } = await queryAuditLog(root);
     const decision = rows.find((r) => r.type === 'decision' && r.proposalId === 'p-1');
-    assert.deepEqual(
-      decision && [decision.agent, decision.kind, decision.path, decision.decision, decision.automatic, decision.reviewer],
-      ['warden-demo-agent', 'edit', 'src/greet.js', 'approve', false, 'Alice Lead <alice@example.com>'],
-    );
+    assert.deepEqual(decision && [decision.agent, decision.kind, decision.path, decision.decision, decision.automatic, decision.reviewer], [
+      'warden-demo-agent',
+      'edit',
+      'src/greet.js',
+      'approve',
+      false,
+      'Alice Lead <alice@example.com>',
+    ]);
     const result = rows.find((r) => r.type === 'command.result');
-    assert.deepEqual(result && [result.kind, result.commandLine, result.decision, result.automatic, result.reviewer, result.ruleId, result.exitCode], ['command', 'npm test', 'approve', true, 'policy rule allow-tests', 'allow-tests', 1]);
+    assert.deepEqual(
+      result && [result.kind, result.commandLine, result.decision, result.automatic, result.reviewer, result.ruleId, result.exitCode],
+      ['command', 'npm test', 'approve', true, 'policy rule allow-tests', 'allow-tests', 1],
+    );
     assert.ok(rows.find((r) => r.type === 'proposal' && r.proposalId === 'p-1')?.hasDiff);
   });
 
@@ -119,14 +124,20 @@ describe('audit query and export', () => {
   for (const [name, query, seqs] of cases) {
     it(`filters by ${name}`, async () => {
       const { rows, matched } = await queryAuditLog(root, query);
-      assert.deepEqual(rows.map((r) => r.seq), seqs);
+      assert.deepEqual(
+        rows.map((r) => r.seq),
+        seqs,
+      );
       assert.equal(matched, seqs.length);
     });
   }
 
   it('keeps the newest rows when limited, and still counts every match', async () => {
     const result = await queryAuditLog(root, {}, { limit: 3 });
-    assert.deepEqual(result.rows.map((r) => r.seq), [15, 16, 17]);
+    assert.deepEqual(
+      result.rows.map((r) => r.seq),
+      [15, 16, 17],
+    );
     assert.equal(result.matched, 17);
   });
 
@@ -200,7 +211,19 @@ describe('audit query and export', () => {
       assert.equal(requests[0]?.url, '/v1/logs');
       assert.equal(requests[0]?.headers['content-type'], 'application/json');
       assert.equal(requests[0]?.headers['x-api-key'], 'k');
-      type Body = { resourceLogs: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue: string } }> }; scopeLogs: Array<{ logRecords: Array<{ timeUnixNano: string; severityText: string; body: { stringValue: string }; attributes: Array<{ key: string; value: Record<string, unknown> }> }> }> }> };
+      type Body = {
+        resourceLogs: Array<{
+          resource: { attributes: Array<{ key: string; value: { stringValue: string } }> };
+          scopeLogs: Array<{
+            logRecords: Array<{
+              timeUnixNano: string;
+              severityText: string;
+              body: { stringValue: string };
+              attributes: Array<{ key: string; value: Record<string, unknown> }>;
+            }>;
+          }>;
+        }>;
+      };
       const body = requests[1]?.body as Body;
       assert.deepEqual(body.resourceLogs[0]?.resource.attributes[0], { key: 'service.name', value: { stringValue: 'warden' } });
       const records = body.resourceLogs[0]?.scopeLogs[0]?.logRecords ?? [];
@@ -221,7 +244,10 @@ describe('audit query and export', () => {
 
     it('fails with the status when the collector refuses', async () => {
       status = 503;
-      await assert.rejects(exportAuditOtlp(root, { endpoint }), (error: unknown) => error instanceof OtlpExportError && /503/.test(error.message));
+      await assert.rejects(
+        exportAuditOtlp(root, { endpoint }),
+        (error: unknown) => error instanceof OtlpExportError && /503/.test(error.message),
+      );
     });
 
     it('refuses an endpoint that is not http(s)', async () => {
@@ -268,18 +294,32 @@ describe('audit anchors in git', function () {
 
   it('an anchor still holds after more entries are appended', async () => {
     await anchorAuditHead(root);
-    await AuditLog.forWorkspace(root).append({ sessionId: 's', actor: { kind: 'warden', id: 'warden' }, type: 'instruction', data: { text: 'later' } });
+    await AuditLog.forWorkspace(root).append({
+      sessionId: 's',
+      actor: { kind: 'warden', id: 'warden' },
+      type: 'instruction',
+      data: { text: 'later' },
+    });
     await anchorAuditHead(root);
     const check = await verifyAuditAnchors(root);
     assert.equal(check.ok, true);
-    assert.deepEqual(check.anchors.map((a) => a.anchor.seq), [17, 18]);
+    assert.deepEqual(
+      check.anchors.map((a) => a.anchor.seq),
+      [17, 18],
+    );
   });
 
   it('detects a truncated tail that still verifies as a chain', async () => {
     await anchorAuditHead(root);
     const file = path.join(root, SEG1);
     const lines = (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean);
-    await fs.writeFile(file, lines.slice(0, 15).map((l) => `${l}\n`).join(''));
+    await fs.writeFile(
+      file,
+      lines
+        .slice(0, 15)
+        .map((l) => `${l}\n`)
+        .join(''),
+    );
     assert.equal((await verifyAuditLog(root)).ok, true, 'cutting the tail leaves a valid chain: only the anchor can tell');
     const check = await verifyAuditAnchors(root);
     assert.equal(check.ok, false);
@@ -290,9 +330,20 @@ describe('audit anchors in git', function () {
     await anchorAuditHead(root);
     const file = path.join(root, SEG1);
     const lines = (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean);
-    await fs.writeFile(file, lines.slice(0, 16).map((l) => `${l}\n`).join(''));
+    await fs.writeFile(
+      file,
+      lines
+        .slice(0, 16)
+        .map((l) => `${l}\n`)
+        .join(''),
+    );
     // The attacker appends a different 17th entry through the real writer: a valid chain again.
-    await AuditLog.forWorkspace(root).append({ sessionId: 'session-two', actor: { kind: 'warden', id: 'warden' }, type: 'session.ended', data: { reason: 'all fine', wasOpen: true } });
+    await AuditLog.forWorkspace(root).append({
+      sessionId: 'session-two',
+      actor: { kind: 'warden', id: 'warden' },
+      type: 'session.ended',
+      data: { reason: 'all fine', wasOpen: true },
+    });
     assert.equal((await verifyAuditLog(root)).ok, true);
     const check = await verifyAuditAnchors(root);
     assert.equal(check.ok, false);
@@ -303,15 +354,27 @@ describe('audit anchors in git', function () {
     const report = await verifyAuditLog(root);
     git('commit', '-q', '--allow-empty', '-m', `checkpoint\n\n${formatAnchorLine(report.headSeq, report.head ?? '')}`);
     const check = await verifyAuditAnchors(root);
-    assert.deepEqual(check.anchors.map((a) => [a.anchor.source, a.ok]), [['trailer', true]]);
+    assert.deepEqual(
+      check.anchors.map((a) => [a.anchor.source, a.ok]),
+      [['trailer', true]],
+    );
   });
 
   it('checks the entries agent commits name in Warden-Audit trailers', async () => {
     const { rows } = await queryAuditLog(root, { type: 'edit.applied' });
     const applied = rows[0]?.hash ?? '';
-    git('commit', '-q', '--allow-empty', '-m', `Agent: farewell\n\nApproved-by: Alice\nWarden-Audit: ${applied}\nWarden-Session: session-one`);
+    git(
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      `Agent: farewell\n\nApproved-by: Alice\nWarden-Audit: ${applied}\nWarden-Session: session-one`,
+    );
     let check = await verifyAuditAnchors(root);
-    assert.deepEqual(check.anchors.map((a) => [a.anchor.source, a.anchor.seq, a.ok]), [['commit-entry', null, true]]);
+    assert.deepEqual(
+      check.anchors.map((a) => [a.anchor.source, a.anchor.seq, a.ok]),
+      [['commit-entry', null, true]],
+    );
     assert.equal(check.ok, true);
 
     git('commit', '-q', '--allow-empty', '-m', `Agent: more\n\nWarden-Audit: ${'ab'.repeat(32)}`);

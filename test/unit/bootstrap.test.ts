@@ -61,11 +61,29 @@ function aptInstall(packages: string[], recorded: Record<string, string>, failin
     const log = path.join(dir, 'calls.log');
     writeFileSync(log, '');
     const result = spawnSync('bash', ['-c', `source "${COMMON}"; apt_install "$@"`, 'apt-install-test', ...packages], {
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, WARDEN_CACHE: path.join(dir, 'cache'), STUB_STATE: state, STUB_LOG: log, STUB_FAIL: failing.join(' ') },
+      env: {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH ?? ''}`,
+        WARDEN_CACHE: path.join(dir, 'cache'),
+        STUB_STATE: state,
+        STUB_LOG: log,
+        STUB_FAIL: failing.join(' '),
+      },
       encoding: 'utf8',
     });
     const calls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-    const states = Object.fromEntries(['chromium', 'podman', 'docker.io'].map((p) => [p, (() => { try { return readFileSync(path.join(state, p), 'utf8'); } catch { return undefined; } })()]));
+    const states = Object.fromEntries(
+      ['chromium', 'podman', 'docker.io'].map((p) => [
+        p,
+        (() => {
+          try {
+            return readFileSync(path.join(state, p), 'utf8');
+          } catch {
+            return undefined;
+          }
+        })(),
+      ]),
+    );
     return { status: result.status, stderr: result.stderr, calls, state: (pkg) => states[pkg] };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -83,7 +101,10 @@ describe('bootstrap: apt_install', () => {
     const run = aptInstall(['chromium', 'podman'], { podman: 'deinstall ok config-files' });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /apt-get install chromium podman/);
-    assert.ok(run.calls.some((c) => /^apt-get install .*chromium podman$/.test(c)), run.calls.join('\n'));
+    assert.ok(
+      run.calls.some((c) => /^apt-get install .*chromium podman$/.test(c)),
+      run.calls.join('\n'),
+    );
     assert.equal(run.state('chromium'), 'install ok installed');
   });
 
@@ -101,8 +122,14 @@ describe('bootstrap: apt_install', () => {
   it('repairs an unpacked but unconfigured package left next to a missing one', () => {
     const run = aptInstall(['docker.io', 'podman'], { 'docker.io': 'install ok unpacked' });
     assert.equal(run.status, 0, run.stderr);
-    assert.ok(run.calls.some((c) => c.includes('--reinstall') && c.endsWith('docker.io')), run.calls.join('\n'));
-    assert.ok(run.calls.some((c) => /^apt-get install .*--no-install-recommends podman$/.test(c)), run.calls.join('\n'));
+    assert.ok(
+      run.calls.some((c) => c.includes('--reinstall') && c.endsWith('docker.io')),
+      run.calls.join('\n'),
+    );
+    assert.ok(
+      run.calls.some((c) => /^apt-get install .*--no-install-recommends podman$/.test(c)),
+      run.calls.join('\n'),
+    );
   });
 
   it('fails with what failed and the command that repairs it when the reinstall fails', () => {
@@ -122,16 +149,26 @@ describe('bootstrap: nested npm installs', function () {
     try {
       const pkg = path.join(dir, 'probe');
       mkdirSync(pkg);
-      writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'ua-probe', version: '1.0.0', scripts: { postinstall: 'echo "$npm_config_user_agent" > "$PROBE_OUT"' } }));
+      writeFileSync(
+        path.join(pkg, 'package.json'),
+        JSON.stringify({ name: 'ua-probe', version: '1.0.0', scripts: { postinstall: 'echo "$npm_config_user_agent" > "$PROBE_OUT"' } }),
+      );
       const target = path.join(dir, 'target');
       mkdirSync(target);
       writeFileSync(path.join(target, 'package.json'), '{"private":true}');
       const out = path.join(dir, 'user-agent.txt');
       // What npm exports to a script it runs: another npm on another Node.
-      const outer = { npm_config_user_agent: 'npm/9.0.0 node/v16.0.0 linux x64 workspaces/false', npm_config_local_prefix: dir, npm_lifecycle_event: 'test' };
+      const outer = {
+        npm_config_user_agent: 'npm/9.0.0 node/v16.0.0 linux x64 workspaces/false',
+        npm_config_local_prefix: dir,
+        npm_lifecycle_event: 'test',
+      };
       const result = spawnSync(
         'bash',
-        ['-c', `source "${COMMON}"; cd "${target}" && without_outer_npm npm install --no-audit --no-fund --offline --foreground-scripts "${pkg}" >/dev/null`],
+        [
+          '-c',
+          `source "${COMMON}"; cd "${target}" && without_outer_npm npm install --no-audit --no-fund --offline --foreground-scripts "${pkg}" >/dev/null`,
+        ],
         { env: { ...process.env, ...outer, WARDEN_CACHE: path.join(dir, 'cache'), PROBE_OUT: out }, encoding: 'utf8' },
       );
       assert.equal(result.status, 0, result.stderr);
@@ -145,7 +182,13 @@ describe('bootstrap: nested npm installs', function () {
 
   it('keeps what the user set (a registry), drops what the outer npm set', () => {
     const result = spawnSync('bash', ['-c', `source "${COMMON}"; without_outer_npm env`], {
-      env: { ...process.env, WARDEN_CACHE: mkdtempSync(path.join(tmpdir(), 'warden-env-')), npm_config_registry: 'http://127.0.0.1:4873/', npm_config_user_agent: 'npm/x node/v16', npm_config_node_gyp: '/elsewhere/node-gyp.js' },
+      env: {
+        ...process.env,
+        WARDEN_CACHE: mkdtempSync(path.join(tmpdir(), 'warden-env-')),
+        npm_config_registry: 'http://127.0.0.1:4873/',
+        npm_config_user_agent: 'npm/x node/v16',
+        npm_config_node_gyp: '/elsewhere/node-gyp.js',
+      },
       encoding: 'utf8',
     });
     assert.equal(result.status, 0, result.stderr);

@@ -17,7 +17,13 @@ interface Captured {
 async function cli(argv: string[], cwd = os.tmpdir()): Promise<Captured> {
   let stdout = '';
   let stderr = '';
-  const io: CliIO = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd, env: {}, agentsHostPath: path.join(cwd, 'no-agents') };
+  const io: CliIO = {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    cwd,
+    env: {},
+    agentsHostPath: path.join(cwd, 'no-agents'),
+  };
   const code = await runCli(argv, io);
   return { code, stdout, stderr };
 }
@@ -66,18 +72,46 @@ describe('warden CLI: arguments, help and exit codes', () => {
   });
 
   it('run: the options of the issue, with defaults (demo agent, --on-ask reject, cwd)', () => {
-    assert.deepEqual(parseCommandLine(['run', '--workspace', 'w', '--agent', 'gemini --acp', '--prompt', 'do it', '--policy', 'p.json', '--on-ask', 'fail', '--timeout', '90', '--json']), {
+    assert.deepEqual(
+      parseCommandLine([
+        'run',
+        '--workspace',
+        'w',
+        '--agent',
+        'gemini --acp',
+        '--prompt',
+        'do it',
+        '--policy',
+        'p.json',
+        '--on-ask',
+        'fail',
+        '--timeout',
+        '90',
+        '--json',
+      ]),
+      {
+        command: 'run',
+        workspace: 'w',
+        agent: 'gemini --acp',
+        prompt: 'do it',
+        policy: 'p.json',
+        onAsk: 'fail',
+        timeoutSeconds: 90,
+        json: true,
+      },
+    );
+    assert.deepEqual(parseCommandLine(['run', '-p', 'x', '--agent', 'demo']), {
       command: 'run',
-      workspace: 'w',
-      agent: 'gemini --acp',
-      prompt: 'do it',
-      policy: 'p.json',
-      onAsk: 'fail',
-      timeoutSeconds: 90,
-      json: true,
+      workspace: '.',
+      agent: '',
+      prompt: 'x',
+      onAsk: 'reject',
+      json: false,
     });
-    assert.deepEqual(parseCommandLine(['run', '-p', 'x', '--agent', 'demo']), { command: 'run', workspace: '.', agent: '', prompt: 'x', onAsk: 'reject', json: false });
-    assert.equal((parseCommandLine(['run', '-p', 'x', '--workspace-mode', 'readonly']) as { workspaceMode?: string }).workspaceMode, 'readonly');
+    assert.equal(
+      (parseCommandLine(['run', '-p', 'x', '--workspace-mode', 'readonly']) as { workspaceMode?: string }).workspaceMode,
+      'readonly',
+    );
   });
 
   const usageCases: Array<[string[], RegExp]> = [
@@ -132,7 +166,12 @@ describe('warden CLI: arguments, help and exit codes', () => {
     await fs.writeFile(path.join(dir, '.warden', 'policy.json'), VALID);
     const out = await cli(['policy', 'check', '--json'], dir);
     assert.equal(out.code, 0);
-    assert.deepEqual(JSON.parse(out.stdout), { file: path.join(dir, '.warden', 'policy.json'), valid: true, rules: { paths: 1, commands: 1, overrides: 0 }, examples: 2 });
+    assert.deepEqual(JSON.parse(out.stdout), {
+      file: path.join(dir, '.warden', 'policy.json'),
+      valid: true,
+      rules: { paths: 1, commands: 1, overrides: 0 },
+      examples: 2,
+    });
   });
 
   it('policy test: passing examples exit 0; a failing example exits with the policy code and says which', async () => {
@@ -144,7 +183,11 @@ describe('warden CLI: arguments, help and exit codes', () => {
     await fs.writeFile(path.join(dir, 'p.json'), VALID.replace('"expect": "ask"', '"expect": "allow"'));
     const failed = await cli(['policy', 'test', 'p.json', '--json'], dir);
     assert.equal(failed.code, EXIT.policy);
-    const report = JSON.parse(failed.stdout) as { passed: number; failed: number; results: Array<{ pass: boolean; decision: string; ruleId: string }> };
+    const report = JSON.parse(failed.stdout) as {
+      passed: number;
+      failed: number;
+      results: Array<{ pass: boolean; decision: string; ruleId: string }>;
+    };
     assert.equal(report.passed, 1);
     assert.equal(report.failed, 1);
     assert.deepEqual(report.results[1], { ...report.results[1], pass: false, decision: 'ask', ruleId: 'builtin.irreversible' });
@@ -156,10 +199,20 @@ describe('warden CLI: arguments, help and exit codes', () => {
     const allow = await cli(['policy', 'explain', '--policy', 'p.json', '--command', 'node --test test/'], dir);
     assert.equal(allow.code, 0);
     assert.match(allow.stdout, /^allow \(rule node-test\)\n/);
-    const chained = await cli(['policy', 'explain', '--policy', 'p.json', '--command', 'node --test test/ && git push origin main', '--json'], dir);
+    const chained = await cli(
+      ['policy', 'explain', '--policy', 'p.json', '--command', 'node --test test/ && git push origin main', '--json'],
+      dir,
+    );
     assert.deepEqual(
       { ...JSON.parse(chained.stdout), reason: undefined, labels: undefined, file: undefined },
-      { command: 'node --test test/ && git push origin main', decision: 'ask', ruleId: 'builtin.irreversible', reason: undefined, labels: undefined, file: undefined },
+      {
+        command: 'node --test test/ && git push origin main',
+        decision: 'ask',
+        ruleId: 'builtin.irreversible',
+        reason: undefined,
+        labels: undefined,
+        file: undefined,
+      },
     );
     const deny = await cli(['policy', 'explain', '--policy', 'p.json', '--write', 'secrets/key.pem'], dir);
     assert.match(deny.stdout, /^deny \(rule no-secrets\)\n/);
@@ -172,7 +225,13 @@ describe('warden CLI: arguments, help and exit codes', () => {
 
   it('audit verify: 0 on a good log, the audit code on a tampered one, naming file and line', async () => {
     const log = AuditLog.forWorkspace(dir);
-    for (let i = 0; i < 3; i++) await log.append({ sessionId: 's-1', actor: { kind: 'warden', id: 'warden' }, type: 'error', data: { message: 'agent crashed', n: i } });
+    for (let i = 0; i < 3; i++)
+      await log.append({
+        sessionId: 's-1',
+        actor: { kind: 'warden', id: 'warden' },
+        type: 'error',
+        data: { message: 'agent crashed', n: i },
+      });
     const good = await cli(['audit', 'verify', '--workspace', dir]);
     assert.equal(good.code, EXIT.ok, good.stderr);
     assert.match(good.stdout, /verified: 3 entries/);

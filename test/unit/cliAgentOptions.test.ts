@@ -8,7 +8,17 @@ import { runCli } from '../../src/cli/main';
 
 describe('warden run: agent presets, protocol and --secret-env', () => {
   it('parses --preset, --protocol and repeated --secret-env NAME=FILE', () => {
-    const parsed = parseCommandLine(['run', '-p', 'x', '--preset', 'codex-app-server', '--secret-env', 'OPENAI_API_KEY=/run/k', '--secret-env', 'B=./b']);
+    const parsed = parseCommandLine([
+      'run',
+      '-p',
+      'x',
+      '--preset',
+      'codex-app-server',
+      '--secret-env',
+      'OPENAI_API_KEY=/run/k',
+      '--secret-env',
+      'B=./b',
+    ]);
     assert.deepEqual(parsed, {
       command: 'run',
       workspace: '.',
@@ -22,7 +32,10 @@ describe('warden run: agent presets, protocol and --secret-env', () => {
         { name: 'B', file: './b' },
       ],
     });
-    assert.equal((parseCommandLine(['run', '-p', 'x', '--agent', 'my-agent', '--protocol', 'codex-app-server']) as { protocol?: string }).protocol, 'codex-app-server');
+    assert.equal(
+      (parseCommandLine(['run', '-p', 'x', '--agent', 'my-agent', '--protocol', 'codex-app-server']) as { protocol?: string }).protocol,
+      'codex-app-server',
+    );
   });
 
   it('rejects an unknown preset or protocol and a malformed --secret-env with a one-line usage error', async () => {

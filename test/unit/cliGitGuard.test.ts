@@ -20,7 +20,12 @@ function gitAgent(commands: ReadonlyArray<{ command: string; args: string[] }>):
   const answers: string[] = [];
   const app = acp
     .agent({ name: 'git-agent' })
-    .onRequest(acp.methods.agent.initialize, () => ({ protocolVersion: acp.PROTOCOL_VERSION, agentCapabilities: {}, agentInfo: { name: 'git-agent', version: '1' }, authMethods: [] }))
+    .onRequest(acp.methods.agent.initialize, () => ({
+      protocolVersion: acp.PROTOCOL_VERSION,
+      agentCapabilities: {},
+      agentInfo: { name: 'git-agent', version: '1' },
+      authMethods: [],
+    }))
     .onRequest(acp.methods.agent.session.new, () => ({ sessionId: 'git-1' }))
     .onRequest(acp.methods.agent.session.prompt, async ({ params, client }) => {
       for (const { command, args } of commands) {
@@ -57,7 +62,7 @@ function fakeProvider(app: acp.AgentApp, started: SandboxStartOptions[]): Sandbo
   };
 }
 
-describe('warden run: the git command guard and the policy\'s protected branches (parity with the editor)', () => {
+describe("warden run: the git command guard and the policy's protected branches (parity with the editor)", () => {
   let root: string;
   let workspace: string;
 
@@ -66,7 +71,8 @@ describe('warden run: the git command guard and the policy\'s protected branches
     workspace = path.join(root, 'ws');
     await fs.mkdir(path.join(workspace, 'src'), { recursive: true });
     await fs.writeFile(path.join(workspace, 'src', 'a.js'), 'a\n');
-    const run = (...args: string[]) => git('git', ['-c', 'user.name=Ada', '-c', 'user.email=ada@example.test', ...args], { cwd: workspace });
+    const run = (...args: string[]) =>
+      git('git', ['-c', 'user.name=Ada', '-c', 'user.email=ada@example.test', ...args], { cwd: workspace });
     await run('init', '--quiet', '--initial-branch=main');
     await run('add', '.');
     await run('commit', '--quiet', '-m', 'initial');
@@ -86,8 +92,25 @@ describe('warden run: the git command guard and the policy\'s protected branches
     const started: SandboxStartOptions[] = [];
     const stdout: string[] = [];
     const stderr: string[] = [];
-    const io: CliIO = { stdout: (t) => void stdout.push(t), stderr: (t) => void stderr.push(t), cwd: root, env: {}, agentsHostPath: path.join(root, 'agents') };
-    const args = parseCommandLine(['run', '-w', workspace, '--agent', 'git-agent', '-p', 'commit and push', '--policy', policyFile, '--json']);
+    const io: CliIO = {
+      stdout: (t) => void stdout.push(t),
+      stderr: (t) => void stderr.push(t),
+      cwd: root,
+      env: {},
+      agentsHostPath: path.join(root, 'agents'),
+    };
+    const args = parseCommandLine([
+      'run',
+      '-w',
+      workspace,
+      '--agent',
+      'git-agent',
+      '-p',
+      'commit and push',
+      '--policy',
+      policyFile,
+      '--json',
+    ]);
     assert.equal(args.command, 'run');
     if (args.command !== 'run') return;
 

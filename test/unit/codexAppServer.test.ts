@@ -21,7 +21,7 @@ async function run(options: { scenario?: string; decide: Parameters<typeof autoD
 describe('Codex app-server: a scripted app-server process through the real client and approvals', function () {
   this.timeout(30_000);
 
-  it('a command approval is a command proposal with Codex\'s cwd; the patch is one edit per file against the current file; approved means accept and applied', async () => {
+  it("a command approval is a command proposal with Codex's cwd; the patch is one edit per file against the current file; approved means accept and applied", async () => {
     const { rig, agent, connection, info, decider } = await run({ decide: () => ({ verdict: 'approve' }) });
     try {
       assert.equal(info.protocol, 'codex-app-server');
@@ -29,7 +29,10 @@ describe('Codex app-server: a scripted app-server process through the real clien
       assert.equal(info.agentName, 'fake-codex');
       const stop = await connection.prompt('run the tests and patch a.js');
       assert.equal(stop, 'end_turn');
-      const message = rig.events.filter((e) => e.type === 'agent-message').map((e) => (e as { text: string }).text).join('');
+      const message = rig.events
+        .filter((e) => e.type === 'agent-message')
+        .map((e) => (e as { text: string }).text)
+        .join('');
       assert.equal(message, 'command=accept patch=accept');
 
       const command = rig.store.all().find((p): p is CommandProposal => p.kind === 'command')!;
@@ -40,14 +43,23 @@ describe('Codex app-server: a scripted app-server process through the real clien
       assert.equal(command.result?.exitCode, 0);
 
       const edits = rig.store.all().filter((p): p is EditProposal => p.kind === 'edit');
-      assert.deepEqual(edits.map((e) => [e.path, e.state]), [['src/a.js', 'applied'], ['NOTES.md', 'applied']]);
+      assert.deepEqual(
+        edits.map((e) => [e.path, e.state]),
+        [
+          ['src/a.js', 'applied'],
+          ['NOTES.md', 'applied'],
+        ],
+      );
       assert.equal(edits[0]!.oldText, FILES['src/a.js']);
       assert.equal(edits[0]!.newText, 'first\nnew line\nlast\n');
       assert.match(edits[0]!.diff, /-old line\n\+new line/);
       assert.equal(edits[1]!.oldText, null);
       assert.equal(rig.disk.get('src/a.js'), 'first\nnew line\nlast\n');
       assert.equal(rig.disk.get('NOTES.md'), '# Notes\n');
-      assert.ok(rig.events.some((e) => e.type === 'plan'), 'the plan reached the session view');
+      assert.ok(
+        rig.events.some((e) => e.type === 'plan'),
+        'the plan reached the session view',
+      );
       assert.ok(rig.events.some((e) => e.type === 'tool-call' && e.kind === 'edit' && e.content?.some((c) => c.type === 'diff')));
       assert.ok(rig.audit.some((a) => a.type === 'command.result' && a.data.ranBy === 'codex'));
     } finally {
@@ -61,7 +73,10 @@ describe('Codex app-server: a scripted app-server process through the real clien
     const { rig, agent, connection, decider } = await run({ decide: () => ({ verdict: 'reject' }) });
     try {
       await connection.prompt('go');
-      const message = rig.events.filter((e) => e.type === 'agent-message').map((e) => (e as { text: string }).text).join('');
+      const message = rig.events
+        .filter((e) => e.type === 'agent-message')
+        .map((e) => (e as { text: string }).text)
+        .join('');
       assert.equal(message, 'command=decline patch=decline');
       assert.deepEqual(rig.writes, []);
       assert.ok(rig.store.all().every((p) => p.state === 'rejected'));
@@ -73,10 +88,15 @@ describe('Codex app-server: a scripted app-server process through the real clien
   });
 
   it('one rejected file of a patch declines the whole patch: the approved file is not applied', async () => {
-    const { rig, agent, connection, decider } = await run({ decide: (p) => ({ verdict: p.kind === 'edit' && p.path === 'NOTES.md' ? 'reject' : 'approve' }) });
+    const { rig, agent, connection, decider } = await run({
+      decide: (p) => ({ verdict: p.kind === 'edit' && p.path === 'NOTES.md' ? 'reject' : 'approve' }),
+    });
     try {
       await connection.prompt('go');
-      const message = rig.events.filter((e) => e.type === 'agent-message').map((e) => (e as { text: string }).text).join('');
+      const message = rig.events
+        .filter((e) => e.type === 'agent-message')
+        .map((e) => (e as { text: string }).text)
+        .join('');
       assert.equal(message, 'command=accept patch=decline');
       assert.deepEqual(rig.writes, []);
       const a = rig.store.all().find((p) => p.kind === 'edit' && p.path === 'src/a.js')!;
@@ -99,7 +119,10 @@ describe('Codex app-server: a scripted app-server process through the real clien
       const question = rig.store.all().find((p): p is QuestionProposal => p.kind === 'question')!;
       assert.equal(question.question, 'Target: Which file?');
       assert.equal(question.answer, 'src/a.js please');
-      const message = rig.events.filter((e) => e.type === 'agent-message').map((e) => (e as { text: string }).text).join('');
+      const message = rig.events
+        .filter((e) => e.type === 'agent-message')
+        .map((e) => (e as { text: string }).text)
+        .join('');
       assert.match(message, /^answer=src\/a\.js please command=decline/);
     } finally {
       decider.dispose();
@@ -112,7 +135,10 @@ describe('Codex app-server: a scripted app-server process through the real clien
     const { rig, agent, connection, decider } = await run({ decide: () => undefined, decisionTimeoutMs: 50 });
     try {
       await connection.prompt('go');
-      const message = rig.events.filter((e) => e.type === 'agent-message').map((e) => (e as { text: string }).text).join('');
+      const message = rig.events
+        .filter((e) => e.type === 'agent-message')
+        .map((e) => (e as { text: string }).text)
+        .join('');
       assert.equal(message, 'command=decline patch=decline');
       assert.deepEqual(rig.writes, []);
       for (const p of rig.store.all()) assert.equal(p.decision?.reviewer.source, 'decision timeout');

@@ -32,7 +32,10 @@ describe('hostPathProblem: the host file system cannot lead out of the workspace
   });
 
   it('refuses a symlinked folder or file that points outside, and a link to nowhere', async () => {
-    assert.match((await hostPathProblem(ws, 'src/out-dir/new.txt'))!, /^src\/out-dir is a symbolic link to .*outside, outside the workspace$/);
+    assert.match(
+      (await hostPathProblem(ws, 'src/out-dir/new.txt'))!,
+      /^src\/out-dir is a symbolic link to .*outside, outside the workspace$/,
+    );
     assert.match((await hostPathProblem(ws, 'src/out-file'))!, /^src\/out-file is a symbolic link to .*secret, outside the workspace$/);
     assert.match((await hostPathProblem(ws, 'src/dangling'))!, /does not exist/);
   });
@@ -63,5 +66,4 @@ describe('BoundedText: an agent message cannot grow without bound', () => {
     for (const chunk of ['ab', 'cdef', 'ghij', 'klmn']) t.append(chunk);
     assert.equal(t.toString(), 'abcd\n[… 6 characters not kept …]\nklmn');
   });
-
 });

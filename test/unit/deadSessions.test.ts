@@ -17,8 +17,19 @@ const alive = (pid: number): boolean => pid !== DEAD_PID;
 
 function edit(id: string, sessionId: string): EditProposal {
   return {
-    kind: 'edit', id, sessionId, createdAt: '2026-01-01T00:00:00Z', state: 'pending', title: 'Edit a.txt', origin: 'fs/write_text_file',
-    path: 'a.txt', oldText: 'a\n', newText: 'b\n', baseHash: sha256Hex('a\n'), newHash: sha256Hex('b\n'), diff: '-a\n+b\n',
+    kind: 'edit',
+    id,
+    sessionId,
+    createdAt: '2026-01-01T00:00:00Z',
+    state: 'pending',
+    title: 'Edit a.txt',
+    origin: 'fs/write_text_file',
+    path: 'a.txt',
+    oldText: 'a\n',
+    newText: 'b\n',
+    baseHash: sha256Hex('a\n'),
+    newHash: sha256Hex('b\n'),
+    diff: '-a\n+b\n',
   };
 }
 
@@ -26,11 +37,27 @@ describe('sessions whose supervisor died (issue 24)', () => {
   let root: string;
   let log: AuditLog;
   const entries = async (): Promise<AuditEntry[]> =>
-    (await fs.readFile(path.join(root, '.warden', 'audit', (await fs.readdir(path.join(root, '.warden', 'audit'))).find((f) => f.endsWith('.jsonl'))!), 'utf8'))
+    (
+      await fs.readFile(
+        path.join(
+          root,
+          '.warden',
+          'audit',
+          (await fs.readdir(path.join(root, '.warden', 'audit'))).find((f) => f.endsWith('.jsonl'))!,
+        ),
+        'utf8',
+      )
+    )
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as AuditEntry);
-  const start = (sessionId: string, owner: unknown) => log.append({ sessionId, actor: WARDEN, type: 'session.starting', data: { workspace: root, reviewer: { kind: 'human', name: 'Ada', source: 'test' }, ...(owner ? { owner } : {}) } });
+  const start = (sessionId: string, owner: unknown) =>
+    log.append({
+      sessionId,
+      actor: WARDEN,
+      type: 'session.starting',
+      data: { workspace: root, reviewer: { kind: 'human', name: 'Ada', source: 'test' }, ...(owner ? { owner } : {}) },
+    });
 
   beforeEach(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-dead-'));
@@ -57,10 +84,19 @@ describe('sessions whose supervisor died (issue 24)', () => {
     await start('new', { host: here, pid: process.pid });
     await saveSession(root, 'dead', [edit('p1', 'dead'), edit('p3', 'dead')]);
 
-    assert.deepEqual((await unendedSessions(root)).map((s) => s.sessionId), ['dead', 'live', 'elsewhere', 'old', 'new']);
+    assert.deepEqual(
+      (await unendedSessions(root)).map((s) => s.sessionId),
+      ['dead', 'live', 'elsewhere', 'old', 'new'],
+    );
     const fate: SandboxFate = { status: 'exited', exitCode: LEASE_LOST_EXIT_CODE, finishedAt: '2026-01-01T00:00:09Z', leaseLost: true };
     const inspected: string[] = [];
-    const found = await recordDeadSessions({ workspaceRoot: root, foundBy: 'new', append: (e) => log.append(e), inspect: async (id) => (inspected.push(id), fate), isAlive: alive });
+    const found = await recordDeadSessions({
+      workspaceRoot: root,
+      foundBy: 'new',
+      append: (e) => log.append(e),
+      inspect: async (id) => (inspected.push(id), fate),
+      isAlive: alive,
+    });
     assert.deepEqual(found, ['dead']);
     assert.deepEqual(inspected, ['c-dead']);
     const ended = (await entries()).filter((e) => e.type === 'session.ended' && e.sessionId === 'dead');
@@ -73,22 +109,34 @@ describe('sessions whose supervisor died (issue 24)', () => {
       lastEntry: { seq: last.seq, time: last.time, type: 'proposal' },
       container: { id: 'c-dead', ...fate },
     });
-    const saved = JSON.parse(await fs.readFile(sessionFile(root, 'dead'), 'utf8')) as { proposals: Array<{ state: string; stateDetail: string }> };
-    assert.deepEqual(saved.proposals.map((p) => p.state), ['orphaned', 'orphaned']);
+    const saved = JSON.parse(await fs.readFile(sessionFile(root, 'dead'), 'utf8')) as {
+      proposals: Array<{ state: string; stateDetail: string }>;
+    };
+    assert.deepEqual(
+      saved.proposals.map((p) => p.state),
+      ['orphaned', 'orphaned'],
+    );
     assert.match(saved.proposals[0]!.stateDetail, /supervisor died/);
 
-    assert.deepEqual(await recordDeadSessions({ workspaceRoot: root, foundBy: 'new', append: (e) => log.append(e), isAlive: alive }), [], 'recorded once');
+    assert.deepEqual(
+      await recordDeadSessions({ workspaceRoot: root, foundBy: 'new', append: (e) => log.append(e), isAlive: alive }),
+      [],
+      'recorded once',
+    );
     assert.equal((await verifyAuditLog(root)).ok, true);
   });
 
-  it('only a certain death counts: a lost lease (any host), or a gone process of this host; never this process, another host\'s or an unknown owner alone', () => {
+  it("only a certain death counts: a lost lease (any host), or a gone process of this host; never this process, another host's or an unknown owner alone", () => {
     const lost: SandboxFate = { status: 'exited', exitCode: LEASE_LOST_EXIT_CODE, leaseLost: true };
     const stopped: SandboxFate = { status: 'exited', exitCode: 0, leaseLost: false };
     assert.equal(supervisorGone({ owner: { host: 'another-host', pid: 1 } }, lost, alive), true);
     assert.equal(supervisorGone({ owner: undefined }, lost, alive), true);
     assert.equal(supervisorGone({ owner: { host: os.hostname(), pid: DEAD_PID } }, undefined, alive), true);
     assert.equal(supervisorGone({ owner: { host: os.hostname(), pid: process.ppid } }, stopped, alive), false);
-    assert.equal(supervisorGone({ owner: { host: os.hostname(), pid: process.pid } }, undefined, () => false), false);
+    assert.equal(
+      supervisorGone({ owner: { host: os.hostname(), pid: process.pid } }, undefined, () => false),
+      false,
+    );
     assert.equal(supervisorGone({ owner: { host: 'another-host', pid: DEAD_PID } }, stopped, alive), false);
     assert.equal(supervisorGone({ owner: undefined }, undefined, alive), false);
   });

@@ -7,7 +7,10 @@ const greet = 'function greet(name) {\n  return `Hello, ${name}!`;\n}\n\nmodule.
 describe('demo agent script', () => {
   it('on the sample workspace: asks to edit greet.js, creates a test, runs the tests', () => {
     const steps = planFor('add a farewell', { path: 'src/greet.js', content: greet });
-    assert.deepEqual(steps.map((s) => s.kind), ['edit-with-permission', 'write', 'command']);
+    assert.deepEqual(
+      steps.map((s) => s.kind),
+      ['edit-with-permission', 'write', 'command'],
+    );
     const edit = steps[0];
     assert.ok(edit?.kind === 'edit-with-permission');
     assert.match(edit.newText, /function farewell\(name\)/);
@@ -30,7 +33,10 @@ describe('demo agent script', () => {
 
   it('"document" the sample: one write with a header and a footer, nothing else changed', () => {
     const steps = planFor('Document greet.js', { path: 'src/greet.js', content: greet });
-    assert.deepEqual(steps.map((s) => s.kind), ['write']);
+    assert.deepEqual(
+      steps.map((s) => s.kind),
+      ['write'],
+    );
     const write = steps[0];
     assert.ok(write?.kind === 'write' && write.path === 'src/greet.js');
     assert.ok(write.newText.startsWith('// greet.js:'));
@@ -40,7 +46,10 @@ describe('demo agent script', () => {
 
   it('on any other workspace: notes in README, a new NOTES.md, ls', () => {
     const steps = planFor('tidy up', { path: 'README.md', content: '# X\n' });
-    assert.deepEqual(steps.map((s) => s.kind), ['edit-with-permission', 'write', 'command']);
+    assert.deepEqual(
+      steps.map((s) => s.kind),
+      ['edit-with-permission', 'write', 'command'],
+    );
     assert.ok(steps[0]?.kind === 'edit-with-permission' && steps[0].newText.includes('Asked: tidy up'));
   });
 });

@@ -39,12 +39,24 @@ describe('devcontainer.json parsing', () => {
   });
 
   it('reports a syntax error with its file, line and column', () => {
-    rejectsWith(() => parseDevcontainer('{\n  "image": "x"\n  "name": "y"\n}', '/w/.devcontainer/devcontainer.json'), 'config-invalid', /^\/w\/\.devcontainer\/devcontainer\.json:3:3: comma expected/);
+    rejectsWith(
+      () => parseDevcontainer('{\n  "image": "x"\n  "name": "y"\n}', '/w/.devcontainer/devcontainer.json'),
+      'config-invalid',
+      /^\/w\/\.devcontainer\/devcontainer\.json:3:3: comma expected/,
+    );
   });
 
   it('reports a wrong type with the key path and its position', () => {
-    rejectsWith(() => parseDevcontainer('{\n  "image": "x",\n  "containerEnv": { "A": 1 }\n}'), 'config-invalid', /devcontainer\.json:3:26: containerEnv\.A: .*expected string/i);
-    rejectsWith(() => parseDevcontainer('{ "image": "x", "containerEnv": { "NOT-A-NAME": "1" } }'), 'config-invalid', /environment variable name/);
+    rejectsWith(
+      () => parseDevcontainer('{\n  "image": "x",\n  "containerEnv": { "A": 1 }\n}'),
+      'config-invalid',
+      /devcontainer\.json:3:26: containerEnv\.A: .*expected string/i,
+    );
+    rejectsWith(
+      () => parseDevcontainer('{ "image": "x", "containerEnv": { "NOT-A-NAME": "1" } }'),
+      'config-invalid',
+      /environment variable name/,
+    );
   });
 
   it('needs an image or a build.dockerfile', () => {
@@ -59,7 +71,11 @@ describe('devcontainer.json parsing', () => {
     try {
       await assert.rejects(loadDevcontainer(dir), (error: unknown) => {
         assert.ok(error instanceof SandboxError && error.code === 'config-missing');
-        assert.ok(error.message.includes(dir) && error.message.includes('.devcontainer/devcontainer.json') && error.message.includes('.devcontainer.json'));
+        assert.ok(
+          error.message.includes(dir) &&
+            error.message.includes('.devcontainer/devcontainer.json') &&
+            error.message.includes('.devcontainer.json'),
+        );
         return true;
       });
       await fs.writeFile(path.join(dir, '.devcontainer.json'), '{ "image": "root-level" }');
@@ -80,19 +96,40 @@ describe('image source', () => {
   const configPath = `${ws}/.devcontainer/devcontainer.json`;
 
   it('resolves dockerfile and context relative to devcontainer.json', () => {
-    const source = imageSource({ configPath, config: { build: { dockerfile: 'Dockerfile', context: '..', args: { A: 'b' }, target: 'dev' } } }, ws);
-    assert.deepEqual(source, { kind: 'build', dockerfilePath: `${ws}/.devcontainer/Dockerfile`, contextPath: ws, args: { A: 'b' }, target: 'dev' });
+    const source = imageSource(
+      { configPath, config: { build: { dockerfile: 'Dockerfile', context: '..', args: { A: 'b' }, target: 'dev' } } },
+      ws,
+    );
+    assert.deepEqual(source, {
+      kind: 'build',
+      dockerfilePath: `${ws}/.devcontainer/Dockerfile`,
+      contextPath: ws,
+      args: { A: 'b' },
+      target: 'dev',
+    });
     assert.deepEqual(imageSource({ configPath, config: { image: 'node:20' } }, ws), { kind: 'image', image: 'node:20' });
   });
 
   it('refuses a build context outside the workspace (it would be sent to the engine)', () => {
-    rejectsWith(() => imageSource({ configPath, config: { build: { dockerfile: 'Dockerfile', context: '../..' } } }, ws), 'config-invalid', /outside the workspace/);
+    rejectsWith(
+      () => imageSource({ configPath, config: { build: { dockerfile: 'Dockerfile', context: '../..' } } }, ws),
+      'config-invalid',
+      /outside the workspace/,
+    );
   });
 });
 
 describe('toContainerSpec', () => {
-  const options = { workspaceHostPath: '/home/ada/project', agentsHostPath: '/ext/dist/agents', sessionId: 's-1', image: 'warden-sandbox-base:dev' };
-  const config: DevcontainerConfig = { image: 'warden-sandbox-base:dev', containerEnv: { NODE_ENV: 'development', WS: '${containerWorkspaceFolder}' } };
+  const options = {
+    workspaceHostPath: '/home/ada/project',
+    agentsHostPath: '/ext/dist/agents',
+    sessionId: 's-1',
+    image: 'warden-sandbox-base:dev',
+  };
+  const config: DevcontainerConfig = {
+    image: 'warden-sandbox-base:dev',
+    containerEnv: { NODE_ENV: 'development', WS: '${containerWorkspaceFolder}' },
+  };
 
   it('applies every hardening flag', () => {
     const spec = toContainerSpec(config, options);
@@ -113,7 +150,11 @@ describe('toContainerSpec', () => {
     ]);
     assert.equal(host.Binds, undefined, 'no Binds: Docker would create missing host folders');
     assert.equal(spec.NetworkingConfig, undefined);
-    assert.deepEqual(spec.Labels, { 'dev.warden.managed': 'true', 'dev.warden.session': 's-1', 'dev.warden.workspace': '/home/ada/project' });
+    assert.deepEqual(spec.Labels, {
+      'dev.warden.managed': 'true',
+      'dev.warden.session': 's-1',
+      'dev.warden.workspace': '/home/ada/project',
+    });
     assert.equal(spec.WorkingDir, '/workspaces/project');
     assert.deepEqual(spec.Entrypoint?.slice(0, 2), ['/bin/sh', '-c']);
   });
@@ -122,21 +163,37 @@ describe('toContainerSpec', () => {
     process.env.WARDEN_UNIT_CANARY = 'leaked';
     try {
       const spec = toContainerSpec(config, options);
-      assert.deepEqual(spec.Env, ['NODE_ENV=development', 'WS=/workspaces/project', 'HOME=/home/warden', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
+      assert.deepEqual(spec.Env, [
+        'NODE_ENV=development',
+        'WS=/workspaces/project',
+        'HOME=/home/warden',
+        'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      ]);
       assert.ok(!JSON.stringify(spec).includes('leaked'));
     } finally {
       delete process.env.WARDEN_UNIT_CANARY;
     }
     const withImagePath = toContainerSpec({ image: 'x', containerEnv: { HOME: '/root' } }, { ...options, imagePath: '/opt/go/bin:/bin' });
-    assert.deepEqual(withImagePath.Env, ['HOME=/home/warden', 'PATH=/opt/go/bin:/bin'], 'HOME stays on the writable tmpfs; the image PATH is kept');
+    assert.deepEqual(
+      withImagePath.Env,
+      ['HOME=/home/warden', 'PATH=/opt/go/bin:/bin'],
+      'HOME stays on the writable tmpfs; the image PATH is kept',
+    );
   });
 
   it('refuses ${localEnv:...} in containerEnv instead of copying host variables in', () => {
-    rejectsWith(() => toContainerSpec({ image: 'x', containerEnv: { TOKEN: '${localEnv:GITHUB_TOKEN}' } }, options), 'config-invalid', /containerEnv\.TOKEN uses \$\{localEnv:GITHUB_TOKEN\}, which Warden does not pass.*never passed/);
+    rejectsWith(
+      () => toContainerSpec({ image: 'x', containerEnv: { TOKEN: '${localEnv:GITHUB_TOKEN}' } }, options),
+      'config-invalid',
+      /containerEnv\.TOKEN uses \$\{localEnv:GITHUB_TOKEN\}, which Warden does not pass.*never passed/,
+    );
   });
 
   it('honours workspaceFolder but refuses folders that would hide the sandbox plumbing', () => {
-    assert.equal(toContainerSpec({ image: 'x', workspaceFolder: '/src/${localWorkspaceFolderBasename}' }, options).WorkingDir, '/src/project');
+    assert.equal(
+      toContainerSpec({ image: 'x', workspaceFolder: '/src/${localWorkspaceFolderBasename}' }, options).WorkingDir,
+      '/src/project',
+    );
     for (const folder of ['/', '/tmp', '/opt', '/home/warden/x', 'relative']) {
       rejectsWith(() => toContainerSpec({ image: 'x', workspaceFolder: folder }, options), 'config-invalid', /workspaceFolder/);
     }

@@ -31,11 +31,19 @@ describe('agent diff shapes are placed against the current file', () => {
     const greet = "function greet(name) {\n  return 'Hello, ' + name;\n}\n\nmodule.exports = { greet };\n";
     const oldFragment = "function greet(name) {\n  return 'Hello, ' + name;\n}\n";
     const newFragment = "function greet(name) {\n  return 'Hello, ' + name + '!';\n}\n";
-    assert.deepEqual(placeAgentDiff(greet, { oldText: oldFragment, newText: newFragment }), { ok: true, shape: 'fragment', newText: greet.replace('name;', "name + '!';") });
+    assert.deepEqual(placeAgentDiff(greet, { oldText: oldFragment, newText: newFragment }), {
+      ok: true,
+      shape: 'fragment',
+      newText: greet.replace('name;', "name + '!';"),
+    });
   });
 
   it('a fragment with $ patterns is placed literally', () => {
-    assert.deepEqual(placeAgentDiff('a\nb\nc\n', { oldText: 'b\n', newText: "$&$'\n" }), { ok: true, shape: 'fragment', newText: "a\n$&$'\nc\n" });
+    assert.deepEqual(placeAgentDiff('a\nb\nc\n', { oldText: 'b\n', newText: "$&$'\n" }), {
+      ok: true,
+      shape: 'fragment',
+      newText: "a\n$&$'\nc\n",
+    });
   });
 
   it('a fragment that is not in the file, appears twice, or is empty cannot be placed, and says why', () => {
@@ -55,7 +63,12 @@ describe('agent diff shapes are placed against the current file', () => {
     ];
     const ask = (oldText: string | null, newText: string) => ({
       sessionId: 'x',
-      toolCall: { toolCallId: 't', kind: 'edit' as const, title: 'Edit src/a.js', content: [{ type: 'diff' as const, path: `${CONTAINER}/src/a.js`, oldText, newText }] },
+      toolCall: {
+        toolCallId: 't',
+        kind: 'edit' as const,
+        title: 'Edit src/a.js',
+        content: [{ type: 'diff' as const, path: `${CONTAINER}/src/a.js`, oldText, newText }],
+      },
       options,
     });
 
@@ -69,7 +82,11 @@ describe('agent diff shapes are placed against the current file', () => {
       assert.equal(p.edit?.newText, 'const a = 1;\nconst b = 20;\nconst c = 3;\n');
       assert.match(p.edit.diff, /^ const a = 1;\n-const b = 2;\n\+const b = 20;\n const c = 3;$/m);
       // The agent then writes the whole placed file: granted by the permission, applied.
-      await rig.handlers.writeTextFile({ sessionId: 'x', path: `${CONTAINER}/src/a.js`, content: 'const a = 1;\nconst b = 20;\nconst c = 3;\n' });
+      await rig.handlers.writeTextFile({
+        sessionId: 'x',
+        path: `${CONTAINER}/src/a.js`,
+        content: 'const a = 1;\nconst b = 20;\nconst c = 3;\n',
+      });
       assert.equal(rig.disk.get('src/a.js'), 'const a = 1;\nconst b = 20;\nconst c = 3;\n');
       decider.dispose();
     });
@@ -81,7 +98,10 @@ describe('agent diff shapes are placed against the current file', () => {
       const p = rig.store.all()[0] as PermissionProposal;
       assert.match(p.edit?.unlocated ?? '', /could not place this change/);
       // A write of the agent's bytes is not covered by the approval: it is a new proposal, which the reviewer rejects here.
-      await assert.rejects(rig.handlers.writeTextFile({ sessionId: 'x', path: `${CONTAINER}/src/a.js`, content: 'const q = 1;\n' }), /rejected/);
+      await assert.rejects(
+        rig.handlers.writeTextFile({ sessionId: 'x', path: `${CONTAINER}/src/a.js`, content: 'const q = 1;\n' }),
+        /rejected/,
+      );
       assert.deepEqual(rig.writes, []);
       decider.dispose();
     });

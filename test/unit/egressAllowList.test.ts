@@ -5,7 +5,14 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isInternalAddress } from '../../src/core/egress/addresses';
-import { compileRules, matchTarget, normalizeHost, parseAbsoluteUrl, parseAuthority, type AllowRule } from '../../src/core/egress/allowList';
+import {
+  compileRules,
+  matchTarget,
+  normalizeHost,
+  parseAbsoluteUrl,
+  parseAuthority,
+  type AllowRule,
+} from '../../src/core/egress/allowList';
 import { EgressProxy, type EgressRecord } from '../../src/core/egress/proxy';
 
 function decide(rules: AllowRule[], authority: string): string {
@@ -23,7 +30,10 @@ describe('egress allow-list matching', () => {
     assert.equal(decide(rules, 'api.openai.com:443'), 'allowed by network.allow[0]');
     assert.equal(decide(rules, 'Api.OPENAI.Com.:443'), 'allowed by network.allow[0]');
     assert.equal(decide(rules, 'openai.com:443'), "denied: openai.com is not in the policy's network allow-list");
-    assert.equal(decide(rules, 'api.openai.com.evil.test:443'), "denied: api.openai.com.evil.test is not in the policy's network allow-list");
+    assert.equal(
+      decide(rules, 'api.openai.com.evil.test:443'),
+      "denied: api.openai.com.evil.test is not in the policy's network allow-list",
+    );
     assert.equal(decide(rules, 'xapi.openai.com:443'), "denied: xapi.openai.com is not in the policy's network allow-list");
   });
 
@@ -40,15 +50,34 @@ describe('egress allow-list matching', () => {
   it('ports: the listed ones only; without ports 443 and 80; the refusal names the rule and its ports', () => {
     assert.equal(decide([{ host: 'h.test' }], 'h.test:80'), 'allowed by network.allow[0]');
     assert.equal(decide([{ host: 'h.test' }], 'h.test:443'), 'allowed by network.allow[0]');
-    assert.equal(decide([{ host: 'h.test' }], 'h.test:22'), 'denied: port 22 of h.test is not allowed (network.allow[0] allows ports 443, 80)');
-    assert.equal(decide([{ host: 'h.test', ports: [8443] }], 'h.test:443'), 'denied: port 443 of h.test is not allowed (network.allow[0] allows ports 8443)');
+    assert.equal(
+      decide([{ host: 'h.test' }], 'h.test:22'),
+      'denied: port 22 of h.test is not allowed (network.allow[0] allows ports 443, 80)',
+    );
+    assert.equal(
+      decide([{ host: 'h.test', ports: [8443] }], 'h.test:443'),
+      'denied: port 443 of h.test is not allowed (network.allow[0] allows ports 8443)',
+    );
     // A later rule for the same host with the port allows it.
-    assert.equal(decide([{ host: 'h.test', ports: [1] }, { host: '*.test', ports: [8443] }], 'h.test:8443'), 'allowed by network.allow[1]');
+    assert.equal(
+      decide(
+        [
+          { host: 'h.test', ports: [1] },
+          { host: '*.test', ports: [8443] },
+        ],
+        'h.test:8443',
+      ),
+      'allowed by network.allow[1]',
+    );
   });
 
   it('IP literals: canonical forms match, names never match an address rule', () => {
     assert.equal(decide([{ host: '127.0.0.1', ports: [8080] }], '127.0.0.1:8080'), 'allowed by network.allow[0]');
-    assert.equal(decide([{ host: '127.0.0.1', ports: [8080] }], '127.1:8080'), 'allowed by network.allow[0]', 'WHATWG host parsing: 127.1 is 127.0.0.1');
+    assert.equal(
+      decide([{ host: '127.0.0.1', ports: [8080] }], '127.1:8080'),
+      'allowed by network.allow[0]',
+      'WHATWG host parsing: 127.1 is 127.0.0.1',
+    );
     assert.equal(decide([{ host: '127.0.0.1', ports: [8080] }], '0x7f.0.0.1:8080'), 'allowed by network.allow[0]');
     assert.match(decide([{ host: '127.0.0.1', ports: [8080] }], 'localhost:8080'), /^denied/);
     assert.equal(decide([{ host: '::1', ports: [8080] }], '[0:0:0:0:0:0:0:1]:8080'), 'allowed by network.allow[0]');
@@ -77,7 +106,11 @@ describe('egress allow-list matching', () => {
   });
 
   it('absolute-form URLs: http only, default port 80, no credentials', () => {
-    assert.deepEqual(parseAbsoluteUrl('http://H.test/a?b=1'), { ok: true, target: { host: 'h.test', port: 80, isIp: false }, path: '/a?b=1' });
+    assert.deepEqual(parseAbsoluteUrl('http://H.test/a?b=1'), {
+      ok: true,
+      target: { host: 'h.test', port: 80, isIp: false },
+      path: '/a?b=1',
+    });
     assert.deepEqual(parseAbsoluteUrl('http://[::1]:81/'), { ok: true, target: { host: '::1', port: 81, isIp: true }, path: '/' });
     assert.equal(parseAbsoluteUrl('/relative').ok, false);
     assert.equal(parseAbsoluteUrl('https://h.test/').ok, false);
@@ -86,14 +119,30 @@ describe('egress allow-list matching', () => {
 
   it('malformed rules are reported by id and allow nothing', () => {
     const compiled = compileRules([{ host: 'http://x.test' }, { host: '*foo.test' }, { host: 'x.test:443' }, { host: 'ok.test' }]);
-    assert.deepEqual(compiled.rules.map((r) => r.id), ['network.allow[3]']);
+    assert.deepEqual(
+      compiled.rules.map((r) => r.id),
+      ['network.allow[3]'],
+    );
     assert.equal(compiled.problems.length, 3);
     assert.match(compiled.problems[0]!, /^network\.allow\[0\]: "http:\/\/x\.test" is not a host name/);
     assert.equal(normalizeHost('').ok, false);
   });
 
   it('internal addresses: loopback, private, link-local, unspecified, mapped', () => {
-    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '100.64.0.1']) {
+    for (const a of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '0.0.0.0',
+      '::1',
+      '::',
+      'fe80::1',
+      'fd00::1',
+      '::ffff:127.0.0.1',
+      '100.64.0.1',
+    ]) {
       assert.equal(isInternalAddress(a), true, a);
     }
     for (const a of ['93.184.216.34', '1.1.1.1', '2606:4700::1111', '172.32.0.1']) assert.equal(isInternalAddress(a), false, a);
@@ -117,7 +166,10 @@ describe('egress proxy on a unix socket (loopback servers only)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
     folder = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-egress-unit-'));
-    const compiled = compileRules([{ host: '127.0.0.1', ports: [port] }, { host: 'rebound.test', ports: [port] }]);
+    const compiled = compileRules([
+      { host: '127.0.0.1', ports: [port] },
+      { host: 'rebound.test', ports: [port] },
+    ]);
     proxy = await EgressProxy.listen({
       rules: compiled.rules,
       socketPath: path.join(folder, 'egress.sock'),
@@ -175,12 +227,20 @@ describe('egress proxy on a unix socket (loopback servers only)', () => {
     assert.match(result.reason, /rebound\.test resolves to 127\.0\.0\.1, a loopback, private or link-local address/);
     assert.equal(hits, 0);
     await settle(1);
-    assert.deepEqual({ rule: records[0]?.rule, allowed: records[0]?.allowed, action: records[0]?.action }, { rule: 'network.allow[1]', allowed: false, action: { kind: 'command', proposalId: 'p-1' } });
+    assert.deepEqual(
+      { rule: records[0]?.rule, allowed: records[0]?.allowed, action: records[0]?.action },
+      { rule: 'network.allow[1]', allowed: false, action: { kind: 'command', proposalId: 'p-1' } },
+    );
   });
 
   it('tunnels to an allowed address, counts bytes and attributes the credential', async () => {
     const body = await new Promise<string>((resolve, reject) => {
-      const req = http.request({ socketPath: proxy.socketPath, method: 'CONNECT', path: `127.0.0.1:${port}`, headers: { 'Proxy-Authorization': `Basic ${Buffer.from('warden:cmd-token').toString('base64')}` } });
+      const req = http.request({
+        socketPath: proxy.socketPath,
+        method: 'CONNECT',
+        path: `127.0.0.1:${port}`,
+        headers: { 'Proxy-Authorization': `Basic ${Buffer.from('warden:cmd-token').toString('base64')}` },
+      });
       req.on('connect', (res, socket) => {
         assert.equal(res.statusCode, 200);
         socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
@@ -204,26 +264,38 @@ describe('egress proxy on a unix socket (loopback servers only)', () => {
     server.once('request', (req: http.IncomingMessage) => (seen = req.headers));
     const result = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       http
-        .get({ socketPath: proxy.socketPath, path: `http://127.0.0.1:${port}/x?y=1`, headers: { Host: 'spoofed.test', 'Proxy-Authorization': `Basic ${Buffer.from('warden:cmd-token').toString('base64')}` } }, (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        })
+        .get(
+          {
+            socketPath: proxy.socketPath,
+            path: `http://127.0.0.1:${port}/x?y=1`,
+            headers: { Host: 'spoofed.test', 'Proxy-Authorization': `Basic ${Buffer.from('warden:cmd-token').toString('base64')}` },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        )
         .on('error', reject);
     });
     assert.deepEqual(result, { status: 200, body: 'upstream' });
     assert.equal(seen.host, `127.0.0.1:${port}`);
     assert.equal(seen['proxy-authorization'], undefined);
     await settle(1);
-    assert.deepEqual({ method: records[0]?.method, allowed: records[0]?.allowed, status: records[0]?.status }, { method: 'GET', allowed: true, status: 200 });
+    assert.deepEqual(
+      { method: records[0]?.method, allowed: records[0]?.allowed, status: records[0]?.status },
+      { method: 'GET', allowed: true, status: 200 },
+    );
   });
 
   it('answers an origin-form request with 400 and a reason', async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      http.get({ socketPath: proxy.socketPath, path: '/' }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on('error', reject);
+      http
+        .get({ socketPath: proxy.socketPath, path: '/' }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', reject);
     });
     assert.equal(status, 400);
   });

@@ -28,7 +28,8 @@ describe('engine resolution (setting, DOCKER_HOST, Docker contexts, default sock
     if (tls) await certs(path.join(dockerConfig, 'contexts', 'tls', digest, 'docker'));
     return digest;
   };
-  const resolve = (env: NodeJS.ProcessEnv, setting?: string) => resolveEngine({ env: { DOCKER_CONFIG: dockerConfig, ...env }, homeDir: home, ...(setting ? { setting } : {}) });
+  const resolve = (env: NodeJS.ProcessEnv, setting?: string) =>
+    resolveEngine({ env: { DOCKER_CONFIG: dockerConfig, ...env }, homeDir: home, ...(setting ? { setting } : {}) });
   const error = (fn: () => unknown): string => {
     try {
       fn();
@@ -52,7 +53,11 @@ describe('engine resolution (setting, DOCKER_HOST, Docker contexts, default sock
   it('DOCKER_HOST unix:// and tcp:// with TLS (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH)', async () => {
     assert.deepEqual(resolve({ DOCKER_HOST: 'unix:///run/podman/podman.sock' }).options, { socketPath: '/run/podman/podman.sock' });
     await certs(path.join(home, 'certs'));
-    const tls = resolve({ DOCKER_HOST: 'tcp://engine.example.test:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: path.join(home, 'certs') });
+    const tls = resolve({
+      DOCKER_HOST: 'tcp://engine.example.test:2376',
+      DOCKER_TLS_VERIFY: '1',
+      DOCKER_CERT_PATH: path.join(home, 'certs'),
+    });
     assert.equal(tls.options.protocol, 'https');
     assert.equal(tls.options.host, 'engine.example.test');
     assert.equal(tls.options.port, 2376);
@@ -66,21 +71,45 @@ describe('engine resolution (setting, DOCKER_HOST, Docker contexts, default sock
   });
 
   it('refuses plain TCP to another machine, allows it on loopback', () => {
-    assert.match(error(() => resolve({ DOCKER_HOST: 'tcp://10.0.0.5:2375' })), /tcp:\/\/10\.0\.0\.5:2375 would be reached without TLS; set DOCKER_TLS_VERIFY=1 .* \(from DOCKER_HOST\)$/);
+    assert.match(
+      error(() => resolve({ DOCKER_HOST: 'tcp://10.0.0.5:2375' })),
+      /tcp:\/\/10\.0\.0\.5:2375 would be reached without TLS; set DOCKER_TLS_VERIFY=1 .* \(from DOCKER_HOST\)$/,
+    );
     const loop = resolve({ DOCKER_HOST: 'tcp://127.0.0.1:2375' });
     assert.deepEqual(loop.options, { protocol: 'http', host: '127.0.0.1', port: 2375 });
   });
 
   it('names the missing TLS file and where its folder came from', () => {
-    const message = error(() => resolve({ DOCKER_HOST: 'tcp://h.test:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: path.join(home, 'nope') }));
-    assert.match(message, /TLS to tcp:\/\/h\.test:2376 needs .*nope\/ca\.pem, which cannot be read \(ENOENT\); its folder comes from DOCKER_CERT_PATH \(from DOCKER_HOST\)/);
+    const message = error(() =>
+      resolve({ DOCKER_HOST: 'tcp://h.test:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: path.join(home, 'nope') }),
+    );
+    assert.match(
+      message,
+      /TLS to tcp:\/\/h\.test:2376 needs .*nope\/ca\.pem, which cannot be read \(ENOENT\); its folder comes from DOCKER_CERT_PATH \(from DOCKER_HOST\)/,
+    );
   });
 
   it('rejects malformed URLs and unsupported schemes, naming the source', () => {
-    assert.match(error(() => resolve({ DOCKER_HOST: 'http+unix://%2Fvar%2Frun%2Fdocker.sock' })), /uses http\+unix:\/\/, which Warden does not support.*\(from DOCKER_HOST\)/);
+    assert.match(
+      error(() => resolve({ DOCKER_HOST: 'http+unix://%2Fvar%2Frun%2Fdocker.sock' })),
+      /uses http\+unix:\/\/, which Warden does not support.*\(from DOCKER_HOST\)/,
+    );
     assert.deepEqual(resolve({ DOCKER_HOST: 'npipe:////./pipe/docker_engine' }).options, { socketPath: '//./pipe/docker_engine' });
-    assert.match(error(() => resolve({}, 'tcp://h.test:99999')), /not a URL|not a port/);
-    assert.match(error(() => resolveEngine({ setting: 'ssh://u:pw@h.test', settingOrigin: '--docker-host', homeDir: home, env: { SSH_AUTH_SOCK: '/tmp/agent' } })), /must not carry a password; .*\(from --docker-host\)$/);
+    assert.match(
+      error(() => resolve({}, 'tcp://h.test:99999')),
+      /not a URL|not a port/,
+    );
+    assert.match(
+      error(() =>
+        resolveEngine({
+          setting: 'ssh://u:pw@h.test',
+          settingOrigin: '--docker-host',
+          homeDir: home,
+          env: { SSH_AUTH_SOCK: '/tmp/agent' },
+        }),
+      ),
+      /must not carry a password; .*\(from --docker-host\)$/,
+    );
   });
 
   it('the setting wins over DOCKER_HOST; DOCKER_HOST wins over the context', async () => {
@@ -94,7 +123,11 @@ describe('engine resolution (setting, DOCKER_HOST, Docker contexts, default sock
   });
 
   it('contexts: DOCKER_CONTEXT, TLS material from contexts/tls/<sha256>/docker, a context named by the setting', async () => {
-    await context('tls-ctx', { Name: 'tls-ctx', Metadata: {}, Endpoints: { docker: { Host: 'tcp://engine.example.test:2376', SkipTLSVerify: false } } }, true);
+    await context(
+      'tls-ctx',
+      { Name: 'tls-ctx', Metadata: {}, Endpoints: { docker: { Host: 'tcp://engine.example.test:2376', SkipTLSVerify: false } } },
+      true,
+    );
     const engine = resolve({ DOCKER_CONTEXT: 'tls-ctx' });
     assert.equal(engine.options.protocol, 'https');
     assert.equal(String(engine.options.cert), 'cert.pem\n');
@@ -104,15 +137,30 @@ describe('engine resolution (setting, DOCKER_HOST, Docker contexts, default sock
   });
 
   it('context errors: unknown name, invalid meta.json, SkipTLSVerify, invalid config.json', async () => {
-    assert.match(error(() => resolve({ DOCKER_CONTEXT: 'ghost' })), /there is no Docker context named "ghost" \(no .*meta\.json\); list them with `docker context ls` \(from Docker context "ghost" \(DOCKER_CONTEXT\)\)/);
+    assert.match(
+      error(() => resolve({ DOCKER_CONTEXT: 'ghost' })),
+      /there is no Docker context named "ghost" \(no .*meta\.json\); list them with `docker context ls` \(from Docker context "ghost" \(DOCKER_CONTEXT\)\)/,
+    );
     await context('broken', { Name: 'broken', Endpoints: {} });
-    assert.match(error(() => resolve({ DOCKER_CONTEXT: 'broken' })), /meta\.json is not a valid Docker context: .*Endpoints\.docker/s);
+    assert.match(
+      error(() => resolve({ DOCKER_CONTEXT: 'broken' })),
+      /meta\.json is not a valid Docker context: .*Endpoints\.docker/s,
+    );
     await context('insecure', { Name: 'insecure', Endpoints: { docker: { Host: 'tcp://h.test:2376', SkipTLSVerify: true } } });
-    assert.match(error(() => resolve({ DOCKER_CONTEXT: 'insecure' })), /sets SkipTLSVerify; Warden never talks to an engine it cannot verify/);
+    assert.match(
+      error(() => resolve({ DOCKER_CONTEXT: 'insecure' })),
+      /sets SkipTLSVerify; Warden never talks to an engine it cannot verify/,
+    );
     await fs.writeFile(path.join(dockerConfig, 'config.json'), '{ not json');
-    assert.match(error(() => resolve({})), /config\.json is not JSON/);
+    assert.match(
+      error(() => resolve({})),
+      /config\.json is not JSON/,
+    );
     await fs.writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify({ currentContext: 42 }));
-    assert.match(error(() => resolve({})), /is not a valid Docker config: .*currentContext/s);
+    assert.match(
+      error(() => resolve({})),
+      /is not a valid Docker config: .*currentContext/s,
+    );
   });
 
   it('ssh://: user, port, agent or default key, never a password; the engine is remote', async () => {
@@ -121,7 +169,10 @@ describe('engine resolution (setting, DOCKER_HOST, Docker contexts, default sock
     assert.equal(viaAgent.options.username, 'builder');
     assert.equal(viaAgent.options.port, 2222);
     assert.equal(viaAgent.local, false);
-    assert.match(error(() => resolve({ DOCKER_HOST: 'ssh://u@h.test' })), /needs an SSH agent \(SSH_AUTH_SOCK\) or a key in .*\.ssh/);
+    assert.match(
+      error(() => resolve({ DOCKER_HOST: 'ssh://u@h.test' })),
+      /needs an SSH agent \(SSH_AUTH_SOCK\) or a key in .*\.ssh/,
+    );
     await fs.mkdir(path.join(home, '.ssh'));
     await fs.writeFile(path.join(home, '.ssh', 'id_ed25519'), 'KEY');
     const viaKey = resolve({ DOCKER_HOST: 'ssh://u@h.test' });
@@ -135,7 +186,10 @@ describe('engine resolution (setting, DOCKER_HOST, Docker contexts, default sock
     const salt = randomBytes(20);
     const hashed = `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update('[127.0.0.1]:2222').digest('base64')}`;
     const file = path.join(home, 'known_hosts');
-    await fs.writeFile(file, `# comment\nplain.test,alias.test ssh-ed25519 ${key.toString('base64')}\n${hashed} ssh-ed25519 ${key.toString('base64')}\n`);
+    await fs.writeFile(
+      file,
+      `# comment\nplain.test,alias.test ssh-ed25519 ${key.toString('base64')}\n${hashed} ssh-ed25519 ${key.toString('base64')}\n`,
+    );
     assert.equal(knownHostMatches(file, 'alias.test', 22, key), true);
     assert.equal(knownHostMatches(file, 'plain.test', 22, other), false);
     assert.equal(knownHostMatches(file, 'plain.test', 2222, key), false);
@@ -145,18 +199,29 @@ describe('engine resolution (setting, DOCKER_HOST, Docker contexts, default sock
   });
 
   it('error hints for TLS and SSH failures', () => {
-    assert.match(engineErrorHint('ssl3_read_bytes:sslv3 alert bad certificate:...SSL alert number 42'), /refused Warden's client certificate/);
+    assert.match(
+      engineErrorHint('ssl3_read_bytes:sslv3 alert bad certificate:...SSL alert number 42'),
+      /refused Warden's client certificate/,
+    );
     assert.match(engineErrorHint('self-signed certificate in certificate chain'), /could not be verified with ca\.pem/);
     assert.match(engineErrorHint('All configured authentication methods failed'), /refused the key/);
     assert.equal(engineErrorHint('connect ECONNREFUSED'), '');
   });
 
   it('podman: tmpfs ownership through U, explicit nofile/nproc limits; docker specs unchanged', () => {
-    const spec: Dockerode.ContainerCreateOptions = { HostConfig: { NetworkMode: 'none', Tmpfs: { '/tmp': 'rw,size=1g,mode=1777', '/home/w': 'rw,exec,size=512m,uid=1000,gid=1000,mode=0700' } } };
+    const spec: Dockerode.ContainerCreateOptions = {
+      HostConfig: {
+        NetworkMode: 'none',
+        Tmpfs: { '/tmp': 'rw,size=1g,mode=1777', '/home/w': 'rw,exec,size=512m,uid=1000,gid=1000,mode=0700' },
+      },
+    };
     assert.equal(adaptSpecForEngine(spec, 'docker'), spec);
     const podman = adaptSpecForEngine(spec, 'podman');
     assert.deepEqual(podman.HostConfig?.Tmpfs, { '/tmp': 'rw,size=1g,mode=1777', '/home/w': 'rw,exec,size=512m,mode=0700,U' });
-    assert.deepEqual(podman.HostConfig?.Ulimits?.map((u) => u.Name), ['nofile', 'nproc']);
+    assert.deepEqual(
+      podman.HostConfig?.Ulimits?.map((u) => u.Name),
+      ['nofile', 'nproc'],
+    );
     assert.equal(podman.HostConfig?.NetworkMode, 'none');
   });
 });

@@ -1,5 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { assertWritableBranch, classifyGitCommand, isProtectedBranch, ProtectedBranchError, resolveProtectedBranches } from '../../src/core/git/branchGuard';
+import {
+  assertWritableBranch,
+  classifyGitCommand,
+  isProtectedBranch,
+  ProtectedBranchError,
+  resolveProtectedBranches,
+} from '../../src/core/git/branchGuard';
 import { SessionGit } from '../../src/core/git/sessionGit';
 import { matchesBranchGlob, matchesPathGlob } from '../../src/core/git/glob';
 
@@ -29,12 +35,15 @@ describe('branch guard: protected branches', () => {
   });
 
   it("Warden's own writes to a protected branch throw a ProtectedBranchError naming the glob", () => {
-    assert.throws(() => assertWritableBranch('release/2', 'commit'), (error: unknown) => {
-      assert.ok(error instanceof ProtectedBranchError);
-      assert.equal(error.glob, 'release/*');
-      assert.match(error.message, /does not commit to the protected branch "release\/2"/);
-      return true;
-    });
+    assert.throws(
+      () => assertWritableBranch('release/2', 'commit'),
+      (error: unknown) => {
+        assert.ok(error instanceof ProtectedBranchError);
+        assert.equal(error.glob, 'release/*');
+        assert.match(error.message, /does not commit to the protected branch "release\/2"/);
+        return true;
+      },
+    );
     assertWritableBranch('warden/s-1', 'commit');
   });
 });
@@ -71,7 +80,14 @@ describe('classifyGitCommand', () => {
   });
 
   it('denies commit, merge, rebase, reset and pull on a protected current branch; allows them on the session branch', () => {
-    for (const line of ['git commit -m x', 'git commit --amend', 'git merge feature', 'git rebase main', 'git reset --hard HEAD~1', 'git cherry-pick abc']) {
+    for (const line of [
+      'git commit -m x',
+      'git commit --amend',
+      'git merge feature',
+      'git rebase main',
+      'git reset --hard HEAD~1',
+      'git cherry-pick abc',
+    ]) {
       const verdict = classifyGitCommand(line, on('main'));
       assert.equal(verdict?.verdict, 'deny', line);
     }
@@ -101,7 +117,15 @@ describe('classifyGitCommand', () => {
   });
 
   it('has nothing to say about read-only git and other programs', () => {
-    for (const line of ['git status', 'git log --oneline', 'git diff HEAD', 'git branch', 'git switch main', 'ls -la', 'node --test test/']) {
+    for (const line of [
+      'git status',
+      'git log --oneline',
+      'git diff HEAD',
+      'git branch',
+      'git switch main',
+      'ls -la',
+      'node --test test/',
+    ]) {
       assert.equal(classifyGitCommand(line, on('main')), null, line);
     }
   });

@@ -41,6 +41,9 @@ describe('pull progress (per layer)', () => {
         '2 of 2 layers, 6.0 of 6.0 MB',
       ],
     );
-    assert.deepEqual(reports.map((r) => r.fraction), [undefined, undefined, 0.25, 0.5, 0.5, 0.5, 1, 1]);
+    assert.deepEqual(
+      reports.map((r) => r.fraction),
+      [undefined, undefined, 0.25, 0.5, 0.5, 0.5, 1, 1],
+    );
   });
 });

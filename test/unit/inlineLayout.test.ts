@@ -10,8 +10,19 @@ const proposed = `header\n${base.replace('line 10\n', 'line ten\n')}footer\n`;
 
 function edit(oldText: string, newText: string): EditProposal {
   return {
-    kind: 'edit', id: 'p1', sessionId: 's', createdAt: '', state: 'pending', title: 'Edit a', origin: 'fs/write_text_file',
-    path: 'a', oldText, newText, baseHash: sha256Hex(oldText), newHash: sha256Hex(newText), diff: '',
+    kind: 'edit',
+    id: 'p1',
+    sessionId: 's',
+    createdAt: '',
+    state: 'pending',
+    title: 'Edit a',
+    origin: 'fs/write_text_file',
+    path: 'a',
+    oldText,
+    newText,
+    baseHash: sha256Hex(oldText),
+    newHash: sha256Hex(newText),
+    diff: '',
   };
 }
 
@@ -19,11 +30,14 @@ describe('Inline review layout and per-hunk application', () => {
   it('places each hunk at its first changed line: insertions, replacements, removals', () => {
     const layout = layoutProposal(edit(base, proposed), base, hunksOf);
     assert.ok(layout?.kind === 'placed');
-    assert.deepEqual(layout.hunks.map((h) => [h.id, h.anchorLine, h.removed, h.insertions]), [
-      ['h0', 0, [], [{ beforeLine: 0, lines: ['header'] }]],
-      ['h1', 9, [9], [{ beforeLine: 10, lines: ['line ten'] }]],
-      ['h2', 20, [], [{ beforeLine: 20, lines: ['footer'] }]],
-    ]);
+    assert.deepEqual(
+      layout.hunks.map((h) => [h.id, h.anchorLine, h.removed, h.insertions]),
+      [
+        ['h0', 0, [], [{ beforeLine: 0, lines: ['header'] }]],
+        ['h1', 9, [9], [{ beforeLine: 10, lines: ['line ten'] }]],
+        ['h2', 20, [], [{ beforeLine: 20, lines: ['footer'] }]],
+      ],
+    );
     assert.match(layout.hunks[1]?.patch ?? '', /^-line 10$/m);
   });
 
@@ -31,7 +45,11 @@ describe('Inline review layout and per-hunk application', () => {
     const typed = `typed\n${base}`;
     const moved = layoutProposal(edit(base, proposed), typed, hunksOf);
     assert.ok(moved?.kind === 'placed' && moved.rediffed);
-    assert.deepEqual(moved.hunks.map((h) => h.anchorLine), [1, 10, 21], 'an insertion at the end sits above the empty last line');
+    assert.deepEqual(
+      moved.hunks.map((h) => h.anchorLine),
+      [1, 10, 21],
+      'an insertion at the end sits above the empty last line',
+    );
     const conflict = layoutProposal(edit(base, proposed), base.replace('line 10\n', 'line 10 (mine)\n'), hunksOf);
     assert.equal(conflict?.kind, 'conflict');
   });

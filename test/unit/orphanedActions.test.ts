@@ -24,10 +24,33 @@ function setup(current: string) {
   const audit: string[] = [];
   const deps = { store, files, record: async (_s: string, e: { type: string }) => audit.push(e.type) };
   const edit: EditProposal = {
-    kind: 'edit', id: 'e1', sessionId: 's', createdAt: '', state: 'orphaned', title: 'Edit a', origin: 'fs/write_text_file',
-    path: 'a', oldText: base, newText: proposed, baseHash: sha256Hex(base), newHash: sha256Hex(proposed), diff: unifiedDiff('a', base, proposed),
+    kind: 'edit',
+    id: 'e1',
+    sessionId: 's',
+    createdAt: '',
+    state: 'orphaned',
+    title: 'Edit a',
+    origin: 'fs/write_text_file',
+    path: 'a',
+    oldText: base,
+    newText: proposed,
+    baseHash: sha256Hex(base),
+    newHash: sha256Hex(proposed),
+    diff: unifiedDiff('a', base, proposed),
   };
-  const command: CommandProposal = { kind: 'command', id: 'c1', sessionId: 's', createdAt: '', state: 'orphaned', title: 'Run rm', origin: 'terminal/create', argv: ['rm'], commandLine: 'rm', cwd: '/', env: {} };
+  const command: CommandProposal = {
+    kind: 'command',
+    id: 'c1',
+    sessionId: 's',
+    createdAt: '',
+    state: 'orphaned',
+    title: 'Run rm',
+    origin: 'terminal/create',
+    argv: ['rm'],
+    commandLine: 'rm',
+    cwd: '/',
+    env: {},
+  };
   store.add(edit);
   store.add(command);
   return { store, state, deps, audit };
@@ -51,7 +74,11 @@ describe('What a human may do with an orphaned proposal', () => {
   });
 
   it('a delete, a link or binary content found in the sandbox copy is never "applied anyway" (it carries no text to write)', async () => {
-    for (const sandboxChange of [{ change: 'delete', binary: false }, { change: 'symlink', binary: false, linkTarget: '/etc/passwd' }, { change: 'modify', binary: true, size: 9 }] as const) {
+    for (const sandboxChange of [
+      { change: 'delete', binary: false },
+      { change: 'symlink', binary: false, linkTarget: '/etc/passwd' },
+      { change: 'modify', binary: true, size: 9 },
+    ] as const) {
       const { store, state, deps } = setup(base);
       store.add({ ...(store.get('e1') as EditProposal), id: 'sc', origin: 'sandbox/change', newText: '', newHash: '', sandboxChange });
       await assert.rejects(applyOrphanedEdit(deps, 'sc', ada), /found in the sandbox copy/);

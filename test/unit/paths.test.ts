@@ -11,7 +11,15 @@ describe('WorkspacePathMapper', () => {
     assert.equal(mapper.toContainer('src/a.ts'), '/workspaces/project/src/a.ts');
   });
 
-  for (const hostile of ['/etc/passwd', '../outside.txt', '/workspaces/project/../project2/x', '/workspaces/projectX/a', '', 'a\0b', '/workspaces/project']) {
+  for (const hostile of [
+    '/etc/passwd',
+    '../outside.txt',
+    '/workspaces/project/../project2/x',
+    '/workspaces/projectX/a',
+    '',
+    'a\0b',
+    '/workspaces/project',
+  ]) {
     it(`refuses ${JSON.stringify(hostile)}`, () => {
       assert.throws(() => mapper.toWorkspaceRelative(hostile), PathOutsideWorkspaceError);
     });

@@ -27,13 +27,16 @@ async function answer(optionId: string | undefined, verdict: 'approve' | 'reject
   return { rig, response, suggestions, proposal: rig.store.all()[0] as PermissionProposal };
 }
 
-describe('permission requests offer the agent\'s own options', () => {
+describe("permission requests offer the agent's own options", () => {
   it('the proposal lists every option the agent offered', async () => {
     const { proposal } = await answer('o1', 'approve');
-    assert.deepEqual(proposal.options.map((o) => o.kind), ['allow_once', 'allow_always', 'reject_once', 'reject_always']);
+    assert.deepEqual(
+      proposal.options.map((o) => o.kind),
+      ['allow_once', 'allow_always', 'reject_once', 'reject_always'],
+    );
   });
 
-  it('the reviewer\'s pick is sent: allow once, reject once, reject always', async () => {
+  it("the reviewer's pick is sent: allow once, reject once, reject always", async () => {
     assert.deepEqual((await answer('o1', 'approve')).response.outcome, { outcome: 'selected', optionId: 'o1' });
     assert.deepEqual((await answer('r1', 'reject')).response.outcome, { outcome: 'selected', optionId: 'r1' });
     assert.deepEqual((await answer('ra', 'reject')).response.outcome, { outcome: 'selected', optionId: 'ra' });
@@ -73,18 +76,30 @@ describe('permission requests offer the agent\'s own options', () => {
 });
 
 describe('suggested policy rules', () => {
-  const base = { id: 'p', sessionId: 's', createdAt: '2026-11-23T00:00:00Z', state: 'applied' as const, title: 't', origin: 'o', options: [] };
+  const base = {
+    id: 'p',
+    sessionId: 's',
+    createdAt: '2026-11-23T00:00:00Z',
+    state: 'applied' as const,
+    title: 't',
+    origin: 'o',
+    options: [],
+  };
 
   it('an edit permission suggests a path rule for that file; a complex command suggests nothing and says why', () => {
-    const edit = suggestRule({ ...base, kind: 'permission', toolKind: 'edit', edit: { path: 'src/a.js', oldText: 'x', newText: 'y', newHash: 'h', diff: '' } }, 'Ada');
+    const edit = suggestRule(
+      { ...base, kind: 'permission', toolKind: 'edit', edit: { path: 'src/a.js', oldText: 'x', newText: 'y', newHash: 'h', diff: '' } },
+      'Ada',
+    );
     assert.ok('suggested' in edit);
     assert.deepEqual(edit.suggested.rule, { ...edit.suggested.rule, paths: 'src/a.js', actions: ['write'], decision: 'allow' });
     const complex = suggestRule({ ...base, kind: 'permission', toolKind: 'execute', commandLine: 'npm test && curl "x y"' }, 'Ada');
     assert.ok('reason' in complex);
   });
 
-  it('adding a rule keeps the file\'s comments and is a valid policy; the same rule twice is added once', () => {
-    const text = '// team policy\n{\n  "version": 1,\n  /* commands we trust */\n  "commands": [\n    { "id": "lint", "match": "npm run lint", "decision": "allow" }\n  ]\n}\n';
+  it("adding a rule keeps the file's comments and is a valid policy; the same rule twice is added once", () => {
+    const text =
+      '// team policy\n{\n  "version": 1,\n  /* commands we trust */\n  "commands": [\n    { "id": "lint", "match": "npm run lint", "decision": "allow" }\n  ]\n}\n';
     const s = suggestRule({ ...base, kind: 'permission', toolKind: 'execute', commandLine: 'npm test' }, 'Ada');
     assert.ok('suggested' in s);
     const updated = addRuleToPolicyText(text, s.suggested);
@@ -92,7 +107,10 @@ describe('suggested policy rules', () => {
     assert.match(updated, /\/\* commands we trust \*\//);
     const loaded = loadPolicyText(updated);
     assert.ok(loaded.ok);
-    assert.deepEqual(loaded.value.commands.map((c) => c.id), ['lint', s.suggested.rule.id]);
+    assert.deepEqual(
+      loaded.value.commands.map((c) => c.id),
+      ['lint', s.suggested.rule.id],
+    );
     assert.equal(addRuleToPolicyText(updated, s.suggested), updated);
     assert.ok(loadPolicyText(addRuleToPolicyText('', s.suggested)).ok, 'an empty file gets a minimal policy');
     assert.throws(() => addRuleToPolicyText('{ "version": 2 }', s.suggested), /not valid now/);
@@ -122,4 +140,3 @@ describe('escalation: _warden/ask_human', () => {
     assert.equal(timedOut.store.all()[0]!.state, 'rejected');
   });
 });
-

@@ -55,7 +55,11 @@ const cmd = (policy: EffectivePolicy, commandLine: string): string => evaluateCo
 
 describe('policy: schema and JSON schema', () => {
   it('the emitted JSON schema matches the zod schema: same properties, and every property documented', () => {
-    const json = policyJsonSchema() as { properties: Record<string, { description?: string }>; additionalProperties?: unknown; $schema?: string };
+    const json = policyJsonSchema() as {
+      properties: Record<string, { description?: string }>;
+      additionalProperties?: unknown;
+      $schema?: string;
+    };
     assert.deepEqual(Object.keys(json.properties).sort(), Object.keys(PolicyFile.shape).sort());
     assert.equal(json.additionalProperties, false, 'unknown keys are errors in the editor too');
     assert.match(json.$schema ?? '', /draft-07/);
@@ -77,7 +81,9 @@ describe('policy: schema and JSON schema', () => {
   });
 
   it('network, git, sandbox and limits sections are validated', () => {
-    const bad = loadPolicyText('{"network": {"allow": [{"host": "x", "ports": [70000]}]}, "limits": {"outputBytes": -1}, "git": {"push": "allow"}, "sandbox": {"allowPrivileged": "yes"}}');
+    const bad = loadPolicyText(
+      '{"network": {"allow": [{"host": "x", "ports": [70000]}]}, "limits": {"outputBytes": -1}, "git": {"push": "allow"}, "sandbox": {"allowPrivileged": "yes"}}',
+    );
     assert.ok(!bad.ok);
     const paths = bad.problems.map((p) => p.path?.join('.'));
     assert.ok(paths.includes('network.allow.0.ports.0'), paths.join(', '));
@@ -139,28 +145,49 @@ describe('policy: shell-aware command analysis', () => {
     assert.deepEqual(names('(a; b) && { c; } ; echo $(d `e`)').sort(), ['a', 'b', 'c', 'd `e`', 'e', 'echo $(d `e`)'].sort());
   });
   it('commands inside if/for/while/case and functions', () => {
-    assert.deepEqual(names('if a; then b; fi; for i in 1; do c; done; while d; do e; done; case x in y) f;; esac; g() { h; }').sort(), ['a', 'b', 'c', 'd', 'e', 'f', 'h'].sort());
+    assert.deepEqual(
+      names('if a; then b; fi; for i in 1; do c; done; while d; do e; done; case x in y) f;; esac; g() { h; }').sort(),
+      ['a', 'b', 'c', 'd', 'e', 'f', 'h'].sort(),
+    );
   });
   it('redirections become file accesses', () => {
     const a = analyzeShell('cmd < in.txt > out.txt 2>&1 >> log.txt &> both 2>/dev/null');
-    assert.deepEqual(a.files.map((f) => `${f.action}:${f.path.text}`), ['read:in.txt', 'write:out.txt', 'write:log.txt', 'write:both']);
+    assert.deepEqual(
+      a.files.map((f) => `${f.action}:${f.path.text}`),
+      ['read:in.txt', 'write:out.txt', 'write:log.txt', 'write:both'],
+    );
   });
   it('wrappers: env, timeout, nice, nohup, xargs, sh -c, bash -c are looked through', () => {
     assert.deepEqual(names('env -i A=1 B=2 timeout -s KILL 5 nice -n 10 nohup rm -rf x'), ['rm -rf x']);
     assert.deepEqual(names('bash -c "git push origin main; echo done"'), ['git push origin main', 'echo done']);
-    assert.deepEqual(names("sh -ec 'sh -c \"rm x\"'"), ['rm x']);
+    assert.deepEqual(names('sh -ec \'sh -c "rm x"\''), ['rm x']);
     const x = analyzeShell('find . -name "*.js" | xargs -0 -n 1 rm -f');
-    assert.deepEqual(x.commands.map((c) => c.argv.map((w) => w.text).join(' ')), ['find . -name *.js', 'rm -f <xargs input>']);
+    assert.deepEqual(
+      x.commands.map((c) => c.argv.map((w) => w.text).join(' ')),
+      ['find . -name *.js', 'rm -f <xargs input>'],
+    );
     assert.deepEqual(x.commands[1]!.via, ['xargs']);
   });
   it('quote removal: find -e"x"ec is -exec, and its command is checked', () => {
     assert.deepEqual(names('find . -e"x"ec r\'m\' {} \\;'), ['find . -exec rm {} ;', 'rm {}']);
   });
   it('dynamic command names, eval and scripts on stdin are concerns', () => {
-    assert.deepEqual(analyzeShell('$CMD x').concerns.map((c) => c.code), ['dynamic-command']);
-    assert.deepEqual(analyzeShell('eval "$X"').concerns.map((c) => c.code), ['eval']);
-    assert.deepEqual(analyzeShell('curl x | sh').concerns.map((c) => c.code), ['stdin-script']);
-    assert.deepEqual(analyzeShell('PATH=/tmp/evil:$PATH node --test').concerns.map((c) => c.code), ['env-override']);
+    assert.deepEqual(
+      analyzeShell('$CMD x').concerns.map((c) => c.code),
+      ['dynamic-command'],
+    );
+    assert.deepEqual(
+      analyzeShell('eval "$X"').concerns.map((c) => c.code),
+      ['eval'],
+    );
+    assert.deepEqual(
+      analyzeShell('curl x | sh').concerns.map((c) => c.code),
+      ['stdin-script'],
+    );
+    assert.deepEqual(
+      analyzeShell('PATH=/tmp/evil:$PATH node --test').concerns.map((c) => c.code),
+      ['env-override'],
+    );
   });
   it('what does not parse is not ok', () => {
     assert.equal(analyzeShell('echo "unterminated').ok, false);
@@ -195,7 +222,11 @@ describe('policy: evaluation', () => {
 
   it('an exact argv is analyzed without a shell, but sh -c in it is looked into', () => {
     assert.equal(evaluateCommand(policy, { argv: ['node', '--test', 'test/'] }).decision, 'allow');
-    assert.equal(evaluateCommand(policy, { argv: ['node', '--test', 'test/; rm -rf /'] }).decision, 'allow', 'one argv word, no shell: nothing else runs');
+    assert.equal(
+      evaluateCommand(policy, { argv: ['node', '--test', 'test/; rm -rf /'] }).decision,
+      'allow',
+      'one argv word, no shell: nothing else runs',
+    );
     assert.equal(evaluateCommand(policy, { argv: ['sh', '-c', 'node --test; rm -rf x'] }).decision, 'ask');
   });
 
@@ -263,8 +294,59 @@ describe('policy: evaluation', () => {
 
 describe('policy: speed-ups decide exactly as before', () => {
   it('a path rule passed over by its literal prefix is one its glob does not match', () => {
-    const globs = ['dir1/**', 'src/**', 'src/*.ts', 'src', 'src/', '**/*.pem', '*.md', 'a/**/b', 'a/b/**/c.txt', '.warden/**', '.github/workflows/*', 'docs/{a,b}/**', 'x?/y', 'lib/[ab]/z', 'pkg/!(x)', 'a.b/c', './src/**', '/abs/**', 'a//b', 'README.md', '@scope/pkg/**', 'dir+1/**'];
-    const files = ['dir1', 'dir1/a', 'dir10/a', 'dir', 'src', 'src/a.ts', 'src/b/c.ts', 'srcx/a', 'a/b', 'a/x/b', 'a/b/c.txt', 'a/b/d/c.txt', 'k.pem', 'x/k.pem', 'README.md', 'docs/a/x', 'docs/c/x', 'xy/y', 'lib/a/z', 'pkg/y', 'a.b/c', 'abs/x', '.warden/policy.json', '.github/workflows/ci.yml', '@scope/pkg/x', 'dir+1/a', '.'];
+    const globs = [
+      'dir1/**',
+      'src/**',
+      'src/*.ts',
+      'src',
+      'src/',
+      '**/*.pem',
+      '*.md',
+      'a/**/b',
+      'a/b/**/c.txt',
+      '.warden/**',
+      '.github/workflows/*',
+      'docs/{a,b}/**',
+      'x?/y',
+      'lib/[ab]/z',
+      'pkg/!(x)',
+      'a.b/c',
+      './src/**',
+      '/abs/**',
+      'a//b',
+      'README.md',
+      '@scope/pkg/**',
+      'dir+1/**',
+    ];
+    const files = [
+      'dir1',
+      'dir1/a',
+      'dir10/a',
+      'dir',
+      'src',
+      'src/a.ts',
+      'src/b/c.ts',
+      'srcx/a',
+      'a/b',
+      'a/x/b',
+      'a/b/c.txt',
+      'a/b/d/c.txt',
+      'k.pem',
+      'x/k.pem',
+      'README.md',
+      'docs/a/x',
+      'docs/c/x',
+      'xy/y',
+      'lib/a/z',
+      'pkg/y',
+      'a.b/c',
+      'abs/x',
+      '.warden/policy.json',
+      '.github/workflows/ci.yml',
+      '@scope/pkg/x',
+      'dir+1/a',
+      '.',
+    ];
     for (const glob of globs) {
       const prefix = literalPrefix(glob);
       const match = picomatch(glob, { dot: true });
@@ -281,8 +363,11 @@ describe('policy: speed-ups decide exactly as before', () => {
   });
 
   it('non-ASCII words keep their text (the parser holds UTF-8 bytes)', () => {
-    const a = analyzeShell("echo é 'ü' \"ö\" > fé.txt");
-    assert.deepEqual(a.commands[0]!.argv.map((w) => w.text), ['echo', 'é', 'ü', 'ö']);
+    const a = analyzeShell('echo é \'ü\' "ö" > fé.txt');
+    assert.deepEqual(
+      a.commands[0]!.argv.map((w) => w.text),
+      ['echo', 'é', 'ü', 'ö'],
+    );
     assert.equal(a.files[0]!.path.text, 'fé.txt');
   });
 
@@ -305,7 +390,21 @@ describe('policy: built-in classes ask at least', () => {
   }`;
   const policy = team(allowEverything);
 
-  for (const line of ['git push origin main', 'git merge feature', 'git -C . push', 'rm -rf build', 'npm publish', 'cargo publish', 'kubectl apply -f k.yaml', 'terraform apply', 'npx prisma migrate deploy', 'psql -c "drop table x"', 'npm run deploy', 'docker push img', 'find . -delete']) {
+  for (const line of [
+    'git push origin main',
+    'git merge feature',
+    'git -C . push',
+    'rm -rf build',
+    'npm publish',
+    'cargo publish',
+    'kubectl apply -f k.yaml',
+    'terraform apply',
+    'npx prisma migrate deploy',
+    'psql -c "drop table x"',
+    'npm run deploy',
+    'docker push img',
+    'find . -delete',
+  ]) {
     it(`${line}: asks although a rule allows it`, () => {
       const verdict = evaluateCommand(policy, { commandLine: line });
       assert.equal(verdict.decision, 'ask', verdict.reason);
@@ -313,7 +412,17 @@ describe('policy: built-in classes ask at least', () => {
     });
   }
 
-  for (const file of ['.warden/policy.json', '.warden/audit/audit-000001.jsonl', '.git/config', 'sub/.git/HEAD', '.vscode/settings.json', '.devcontainer/devcontainer.json', '.github/workflows/ci.yml', '.gitlab-ci.yml', '.ci/run']) {
+  for (const file of [
+    '.warden/policy.json',
+    '.warden/audit/audit-000001.jsonl',
+    '.git/config',
+    'sub/.git/HEAD',
+    '.vscode/settings.json',
+    '.devcontainer/devcontainer.json',
+    '.github/workflows/ci.yml',
+    '.gitlab-ci.yml',
+    '.ci/run',
+  ]) {
     it(`writing ${file}: asks although a rule allows it`, () => {
       const verdict = evaluatePath(policy, 'write', file);
       assert.equal(verdict.decision, 'ask');
@@ -391,15 +500,24 @@ describe('policy: precedence (team first; user and managed only tighten)', () =>
     assert.ok(good.ok);
     const managed = loadManagedPolicyText('{"commands": [{"id": "x", "match": "ls", "decision": "allow"}]}');
     assert.ok(!managed.ok, 'a managed policy cannot allow');
-    const p = mergePolicies({ team: { status: 'loaded', policy: good.value }, managed: { origin: '/etc/warden/policy.json', problems: managed.problems } });
+    const p = mergePolicies({
+      team: { status: 'loaded', policy: good.value },
+      managed: { origin: '/etc/warden/policy.json', problems: managed.problems },
+    });
     assert.equal(p.valid, false);
     const verdict = evaluateCommand(p, { commandLine: 'node --test' });
     assert.equal(verdict.decision, 'ask');
     assert.match(verdict.reason, /\/etc\/warden\/policy\.json does not parse or validate/);
 
-    const missing = await loadWorkspacePolicy(os.tmpdir(), { managedPolicyPath: path.join(os.tmpdir(), 'no-such-warden-policy.json'), userRules: { commands: [{ id: 'u', match: 'x', decision: 'allow' }] } });
+    const missing = await loadWorkspacePolicy(os.tmpdir(), {
+      managedPolicyPath: path.join(os.tmpdir(), 'no-such-warden-policy.json'),
+      userRules: { commands: [{ id: 'u', match: 'x', decision: 'allow' }] },
+    });
     assert.equal(missing.valid, false);
-    assert.deepEqual(missing.sources.map((s) => `${s.source}:${s.status}`), ['team:absent', 'user:invalid', 'managed:invalid']);
+    assert.deepEqual(
+      missing.sources.map((s) => `${s.source}:${s.status}`),
+      ['team:absent', 'user:invalid', 'managed:invalid'],
+    );
   });
 
   it('limits take the smallest value and remember where it came from', () => {
@@ -442,7 +560,10 @@ describe('policy: examples', () => {
       ]
     }`);
     const results = checkExamples(p);
-    assert.deepEqual(results.map((r) => r.pass), [true, true, true, false]);
+    assert.deepEqual(
+      results.map((r) => r.pass),
+      [true, true, true, false],
+    );
     assert.match(results[3]!.message, /src\/a\.js is expected to allow but the policy says ask/);
   });
 });
@@ -461,13 +582,21 @@ describe('policy: the Review panel contract carries "Why?"', () => {
       commandLine: 'git push',
       cwd: '/workspaces/demo',
       env: {},
-      policy: { decision: 'ask' as const, ruleId: 'builtin.irreversible', reason: 'git push is irreversible: a human decides', labels: ['irreversible: git push'] },
+      policy: {
+        decision: 'ask' as const,
+        ruleId: 'builtin.irreversible',
+        reason: 'git push is irreversible: a human decides',
+        labels: ['irreversible: git push'],
+      },
     };
     const parsed = parseExtensionMessage({ type: 'state', proposals: [toProposalView(proposal)] });
     assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
     assert.ok(parsed.message.type === 'state');
     assert.deepEqual(parsed.message.proposals[0]!.policy, proposal.policy);
-    assert.equal(parseExtensionMessage({ type: 'state', proposals: [{ ...proposal, policy: { decision: 'maybe', ruleId: 'x', reason: 'y' } }] }).ok, false);
+    assert.equal(
+      parseExtensionMessage({ type: 'state', proposals: [{ ...proposal, policy: { decision: 'maybe', ruleId: 'x', reason: 'y' } }] }).ok,
+      false,
+    );
   });
 });
 
@@ -480,6 +609,9 @@ describe('policy: the README example', () => {
     const policy = team(block);
     const results = checkExamples(policy);
     assert.ok(results.length > 0);
-    assert.deepEqual(results.filter((r) => !r.pass).map((r) => r.message), []);
+    assert.deepEqual(
+      results.filter((r) => !r.pass).map((r) => r.message),
+      [],
+    );
   });
 });

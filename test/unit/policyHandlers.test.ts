@@ -14,7 +14,9 @@ const options: acp.PermissionOption[] = [
 
 describe('policy in the ACP handlers', () => {
   it('a read the policy denies is a JSON-RPC error naming the rule, and is audited', async () => {
-    const { h, audit } = handlers('{"paths": [{"id": "keys", "paths": "keys/**", "actions": ["read"], "decision": "deny", "reason": "keys stay out"}]}');
+    const { h, audit } = handlers(
+      '{"paths": [{"id": "keys", "paths": "keys/**", "actions": ["read"], "decision": "deny", "reason": "keys stay out"}]}',
+    );
     await assert.rejects(h.readTextFile({ sessionId: 'x', path: '/workspaces/demo/keys/id.pem' }), /Denied by policy rule keys/);
     assert.equal((await h.readTextFile({ sessionId: 'x', path: '/workspaces/demo/src/a.js' })).content, '// src/a.js\n');
     const refused = audit.find((e) => e.type === 'refused');
@@ -40,7 +42,11 @@ describe('policy in the ACP handlers', () => {
 
   it('a command known only by its title is never allowed by the policy: it waits for a human', async () => {
     const { h, store } = handlers('{"commands": [{"id": "tests", "match": "node --test *", "decision": "allow"}]}');
-    const answer = h.requestPermission({ sessionId: 'x', toolCall: { toolCallId: 't2', kind: 'execute', title: 'node --test test/' }, options });
+    const answer = h.requestPermission({
+      sessionId: 'x',
+      toolCall: { toolCallId: 't2', kind: 'execute', title: 'node --test test/' },
+      options,
+    });
     await new Promise((resolve) => setImmediate(resolve));
     const [proposal] = store.all();
     assert.equal(proposal?.state, 'pending');
@@ -50,12 +56,19 @@ describe('policy in the ACP handlers', () => {
   });
 
   it('a permission the policy denies is born rejected, never pending', async () => {
-    const { h, store } = handlers('{"paths": [{"id": "frozen", "paths": "src/**", "actions": ["write"], "decision": "deny", "reason": "frozen"}]}');
+    const { h, store } = handlers(
+      '{"paths": [{"id": "frozen", "paths": "src/**", "actions": ["write"], "decision": "deny", "reason": "frozen"}]}',
+    );
     const states: string[] = [];
     store.onDidChange((p) => states.push(p.state));
     const response = await h.requestPermission({
       sessionId: 'x',
-      toolCall: { toolCallId: 't3', kind: 'edit', title: 'Edit', content: [{ type: 'diff', path: '/workspaces/demo/src/a.js', oldText: '// src/a.js\n', newText: 'x\n' }] },
+      toolCall: {
+        toolCallId: 't3',
+        kind: 'edit',
+        title: 'Edit',
+        content: [{ type: 'diff', path: '/workspaces/demo/src/a.js', oldText: '// src/a.js\n', newText: 'x\n' }],
+      },
       options,
     });
     assert.deepEqual(response.outcome, { outcome: 'selected', optionId: 'reject' });
@@ -64,8 +77,15 @@ describe('policy in the ACP handlers', () => {
   });
 
   it('limits.filesPerProposal: a permission request touching more files is denied as a whole, naming the limit', async () => {
-    const { h, store, audit } = handlers('{"limits": {"filesPerProposal": 2}, "paths": [{"id": "src", "paths": "src/**", "actions": ["write", "create"], "decision": "allow"}]}');
-    const diff = (n: number): acp.ToolCallContent => ({ type: 'diff', path: `/workspaces/demo/src/f${n}.js`, oldText: null, newText: `${n}\n` });
+    const { h, store, audit } = handlers(
+      '{"limits": {"filesPerProposal": 2}, "paths": [{"id": "src", "paths": "src/**", "actions": ["write", "create"], "decision": "allow"}]}',
+    );
+    const diff = (n: number): acp.ToolCallContent => ({
+      type: 'diff',
+      path: `/workspaces/demo/src/f${n}.js`,
+      oldText: null,
+      newText: `${n}\n`,
+    });
     const response = await h.requestPermission({
       sessionId: 'x',
       toolCall: { toolCallId: 't4', kind: 'edit', title: 'Edit three files', content: [diff(1), diff(2), diff(3)] },
@@ -83,6 +103,10 @@ describe('policy in the ACP handlers', () => {
       toolCall: { toolCallId: 't5', kind: 'edit', title: 'Edit two files', content: [diff(1), diff(2)] },
       options,
     });
-    assert.deepEqual(within.outcome, { outcome: 'selected', optionId: 'allow' }, 'two files are within the limit and the path rule allows them');
+    assert.deepEqual(
+      within.outcome,
+      { outcome: 'selected', optionId: 'allow' },
+      'two files are within the limit and the path rule allows them',
+    );
   });
 });

@@ -38,8 +38,24 @@ function rig(options: { files?: Record<string, string>; deps?: Partial<GateDeps>
   return { gate, store, audit, disk };
 }
 
-function editFields(path: string, oldText: string | null, newText: string, extra: Partial<EditProposal> = {}): ProposalFields<EditProposal> {
-  return { kind: 'edit', origin: 'fs/write_text_file', title: `Edit ${path}`, path, oldText, newText, baseHash: oldText === null ? null : sha256Hex(oldText), newHash: sha256Hex(newText), diff: '', ...extra };
+function editFields(
+  path: string,
+  oldText: string | null,
+  newText: string,
+  extra: Partial<EditProposal> = {},
+): ProposalFields<EditProposal> {
+  return {
+    kind: 'edit',
+    origin: 'fs/write_text_file',
+    title: `Edit ${path}`,
+    path,
+    oldText,
+    newText,
+    baseHash: oldText === null ? null : sha256Hex(oldText),
+    newHash: sha256Hex(newText),
+    diff: '',
+    ...extra,
+  };
 }
 
 function decideLater(store: ProposalStore, id: string, decision: Partial<Decision> = {}): void {
@@ -54,13 +70,24 @@ describe('the proposal gate', () => {
     assert.match(a.id, /^p-[0-9a-f-]{36}$/);
     assert.notEqual(a.id, b.id);
     assert.deepEqual([a.sessionId, a.state, store.get(a.id)?.state], ['s-gate', 'pending', 'pending']);
-    assert.deepEqual(audit.map((e) => [e.type, e.actor.id, e.data.proposalId]), [['proposal', 'test-agent', a.id], ['proposal', 'test-agent', b.id]]);
+    assert.deepEqual(
+      audit.map((e) => [e.type, e.actor.id, e.data.proposalId]),
+      [
+        ['proposal', 'test-agent', a.id],
+        ['proposal', 'test-agent', b.id],
+      ],
+    );
   });
 
   it('a policy allow is born approved and a deny born rejected, each decision naming the rule', async () => {
-    const policy = policyFrom('{"paths": [{"id": "docs", "paths": "docs/**", "actions": ["create"], "decision": "allow"}, {"id": "frozen", "paths": "vendor/**", "actions": ["create"], "decision": "deny", "reason": "vendored"}]}');
+    const policy = policyFrom(
+      '{"paths": [{"id": "docs", "paths": "docs/**", "actions": ["create"], "decision": "allow"}, {"id": "frozen", "paths": "vendor/**", "actions": ["create"], "decision": "deny", "reason": "vendored"}]}',
+    );
     const { gate, audit } = rig({ deps: { policy: () => policy } });
-    for (const [path, verdict, state] of [['docs/a.md', 'approve', 'approved'], ['vendor/x.js', 'reject', 'rejected']] as const) {
+    for (const [path, verdict, state] of [
+      ['docs/a.md', 'approve', 'approved'],
+      ['vendor/x.js', 'reject', 'rejected'],
+    ] as const) {
       const judged = gate.evaluate((p) => evaluatePath(p, 'create', path));
       const proposal = await gate.propose<EditProposal>(editFields(path, null, 'x'), { verdict: judged });
       assert.equal(proposal.state, state);
@@ -74,7 +101,9 @@ describe('the proposal gate', () => {
   it('a policy ask leaves the proposal pending for a human', async () => {
     const policy = policyFrom('{"paths": [{"id": "src", "paths": "src/**", "actions": ["create"], "decision": "ask"}]}');
     const { gate } = rig({ deps: { policy: () => policy } });
-    const proposal = await gate.propose<EditProposal>(editFields('src/a.js', null, 'x'), { verdict: gate.evaluate((p) => evaluatePath(p, 'create', 'src/a.js')) });
+    const proposal = await gate.propose<EditProposal>(editFields('src/a.js', null, 'x'), {
+      verdict: gate.evaluate((p) => evaluatePath(p, 'create', 'src/a.js')),
+    });
     assert.equal(proposal.state, 'pending');
     assert.equal(proposal.policy?.decision, 'ask');
   });
@@ -91,7 +120,10 @@ describe('the proposal gate', () => {
     assert.deepEqual([verdict?.decision, verdict?.ruleId], ['ask', 'builtin.policy-error']);
     assert.match(verdict?.reason ?? '', /does not parse/);
     assert.equal((await gate.propose<EditProposal>(editFields('a.txt', null, 'a'), { verdict })).state, 'pending');
-    assert.equal(rig().gate.evaluate(() => ({ decision: 'allow', ruleId: 'x', reason: 'x' })), undefined);
+    assert.equal(
+      rig().gate.evaluate(() => ({ decision: 'allow', ruleId: 'x', reason: 'x' })),
+      undefined,
+    );
   });
 
   it('a timeout rejects (never approves), with the one wording that names the setting', async () => {
@@ -145,7 +177,9 @@ describe('the proposal gate', () => {
   });
 
   it('every refused entry names its rule as ruleId (scope, git guard, read policy), never as rule', async () => {
-    const policy = policyFrom('{"paths": [{"id": "keys", "paths": "keys/**", "actions": ["read"], "decision": "deny", "reason": "keys stay out"}]}');
+    const policy = policyFrom(
+      '{"paths": [{"id": "keys", "paths": "keys/**", "actions": ["read"], "decision": "deny", "reason": "keys stay out"}]}',
+    );
     const { gate, audit } = rig({
       deps: {
         policy: () => policy,
@@ -157,13 +191,19 @@ describe('the proposal gate', () => {
     assert.match((await gate.checkGitCommand('git push origin main'))?.message ?? '', /rule git\.push\.protected/);
     assert.match((await gate.checkRead('keys/id.pem'))?.message ?? '', /Denied by policy rule keys/);
     const refused = audit.filter((e) => e.type === 'refused');
-    assert.deepEqual(refused.map((e) => e.data.ruleId), ['settings:scope.include', 'git.push.protected', 'keys']);
+    assert.deepEqual(
+      refused.map((e) => e.data.ruleId),
+      ['settings:scope.include', 'git.push.protected', 'keys'],
+    );
     assert.ok(refused.every((e) => !('rule' in e.data)));
   });
 
   it('a decision on a change the agent made in its copy records the reviewer by email, like every other decision', async () => {
     const { gate, store, audit } = rig();
-    const fields = editFields('src/new.js', null, 'x', { origin: 'sandbox/change', sandboxChange: { change: 'create', binary: false, size: 1 } });
+    const fields = editFields('src/new.js', null, 'x', {
+      origin: 'sandbox/change',
+      sandboxChange: { change: 'create', binary: false, size: 1 },
+    });
     const proposal = await gate.propose<EditProposal>(fields);
     assert.deepEqual(audit[0]?.data.change, { change: 'create', binary: false, size: 1 });
     decideLater(store, proposal.id);
@@ -197,7 +237,10 @@ describe('the proposal gate', () => {
     const outcome = await gate.apply(gate.current<EditProposal>(proposal.id));
     assert.deepEqual([outcome.kind, outcome.kind === 'applied' && outcome.rediffed], ['applied', true]);
     assert.equal(disk.get('a.txt'), `${base.replace('two', 'TWO')}eight typed by the user\n`);
-    assert.deepEqual(audit.map((e) => e.type).filter((t) => t.startsWith('proposal.') || t.startsWith('edit.')), ['proposal.rediffed', 'edit.applied']);
+    assert.deepEqual(
+      audit.map((e) => e.type).filter((t) => t.startsWith('proposal.') || t.startsWith('edit.')),
+      ['proposal.rediffed', 'edit.applied'],
+    );
   });
 
   it('what the caller writes itself (a deletion, binary bytes) is checked the same way: its stale check, then disk hash against reviewed hash', async () => {

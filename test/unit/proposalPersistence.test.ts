@@ -9,12 +9,35 @@ import { sha256Hex } from '../../src/core/util/hash';
 
 function edit(id: string, state: Proposal['state'] = 'pending', sessionId = 's-1'): EditProposal {
   return {
-    kind: 'edit', id, sessionId, createdAt: '2026-01-01T00:00:00Z', state, title: 'Edit a.txt', origin: 'fs/write_text_file',
-    path: 'a.txt', oldText: 'a\n', newText: 'b\n', baseHash: sha256Hex('a\n'), newHash: sha256Hex('b\n'), diff: '-a\n+b\n',
+    kind: 'edit',
+    id,
+    sessionId,
+    createdAt: '2026-01-01T00:00:00Z',
+    state,
+    title: 'Edit a.txt',
+    origin: 'fs/write_text_file',
+    path: 'a.txt',
+    oldText: 'a\n',
+    newText: 'b\n',
+    baseHash: sha256Hex('a\n'),
+    newHash: sha256Hex('b\n'),
+    diff: '-a\n+b\n',
   };
 }
 function command(id: string, state: Proposal['state'] = 'pending'): CommandProposal {
-  return { kind: 'command', id, sessionId: 's-1', createdAt: '2026-01-01T00:00:01Z', state, title: 'Run ls', origin: 'terminal/create', argv: ['ls'], commandLine: 'ls', cwd: '/w', env: {} };
+  return {
+    kind: 'command',
+    id,
+    sessionId: 's-1',
+    createdAt: '2026-01-01T00:00:01Z',
+    state,
+    title: 'Run ls',
+    origin: 'terminal/create',
+    argv: ['ls'],
+    commandLine: 'ls',
+    cwd: '/w',
+    env: {},
+  };
 }
 
 describe('Proposal persistence: undecided proposals survive a reload', () => {
@@ -29,13 +52,20 @@ describe('Proposal persistence: undecided proposals survive a reload', () => {
   it('round-trips pending proposals; they come back orphaned, applied ones are not kept', async () => {
     await saveSession(root, 's-1', [edit('p1'), command('p2'), edit('p3', 'applied'), edit('p4', 'pending', 's-2')]);
     const raw = JSON.parse(await fs.readFile(sessionFile(root, 's-1'), 'utf8')) as { proposals: Proposal[] };
-    assert.deepEqual(raw.proposals.map((p) => p.id), ['p1', 'p2'], 'only this session\'s undecided proposals are written');
+    assert.deepEqual(
+      raw.proposals.map((p) => p.id),
+      ['p1', 'p2'],
+      "only this session's undecided proposals are written",
+    );
     const loaded = await loadSessions(root);
     assert.deepEqual(loaded.corrupt, []);
-    assert.deepEqual(loaded.proposals.map((p) => [p.id, p.state, p.stateDetail]), [
-      ['p1', 'orphaned', ORPHANED_ON_LOAD],
-      ['p2', 'orphaned', ORPHANED_ON_LOAD],
-    ]);
+    assert.deepEqual(
+      loaded.proposals.map((p) => [p.id, p.state, p.stateDetail]),
+      [
+        ['p1', 'orphaned', ORPHANED_ON_LOAD],
+        ['p2', 'orphaned', ORPHANED_ON_LOAD],
+      ],
+    );
     const p1 = loaded.proposals[0];
     assert.ok(p1?.kind === 'edit' && p1.newText === 'b\n' && p1.diff === '-a\n+b\n', 'the diff stays reviewable');
   });
@@ -58,9 +88,15 @@ describe('Proposal persistence: undecided proposals survive a reload', () => {
     await saveSession(root, 's-1', [edit('p1')]);
     const dir = path.join(root, '.warden', 'proposals');
     await fs.writeFile(path.join(dir, 'broken.json'), '{"version":1,');
-    await fs.writeFile(path.join(dir, 'invalid.json'), JSON.stringify({ version: 1, sessionId: 's-9', savedAt: 'x', proposals: [{ kind: 'edit', id: 7 }] }));
+    await fs.writeFile(
+      path.join(dir, 'invalid.json'),
+      JSON.stringify({ version: 1, sessionId: 's-9', savedAt: 'x', proposals: [{ kind: 'edit', id: 7 }] }),
+    );
     const loaded = await loadSessions(root, () => new Date('2026-02-03T04:05:06Z'));
-    assert.deepEqual(loaded.proposals.map((p) => p.id), ['p1']);
+    assert.deepEqual(
+      loaded.proposals.map((p) => p.id),
+      ['p1'],
+    );
     assert.equal(loaded.corrupt.length, 2);
     assert.match(loaded.corrupt[0]?.error ?? '', /not JSON/);
     assert.match(loaded.corrupt[1]?.error ?? '', /invalid at proposals\.0\./);
@@ -88,12 +124,18 @@ describe('Proposal persistence: undecided proposals survive a reload', () => {
     const again = new ProposalPersistence({ store: fresh, rootFor: () => root, onError: (e) => errors.push(e), delayMs: 1 });
     const loaded = await again.load(root);
     assert.equal(loaded.proposals.length, 2);
-    assert.deepEqual(fresh.all().map((p) => p.state), ['orphaned', 'orphaned']);
+    assert.deepEqual(
+      fresh.all().map((p) => p.state),
+      ['orphaned', 'orphaned'],
+    );
     assert.equal(fresh.pending().length, 0, 'nothing loaded is pending: no session can apply it');
     fresh.setState('p2', 'rejected', 'Discarded by the reviewer');
     await again.flush();
     const left = await loadSessions(root);
-    assert.deepEqual(left.proposals.map((p) => p.id), ['p1']);
+    assert.deepEqual(
+      left.proposals.map((p) => p.id),
+      ['p1'],
+    );
     again.dispose();
     assert.deepEqual(errors, []);
   });

@@ -11,8 +11,19 @@ const proposed = lines('a', 'B', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'J', 'k');
 
 function edit(id: string, oldText: string | null, newText: string, state: EditProposal['state'] = 'pending'): EditProposal {
   return {
-    kind: 'edit', id, sessionId: 's1', createdAt: '2026-01-01T00:00:00Z', state, title: `Edit f.txt`, origin: 'fs/write_text_file',
-    path: 'f.txt', oldText, newText, baseHash: oldText === null ? null : sha256Hex(oldText), newHash: sha256Hex(newText), diff: unifiedDiff('f.txt', oldText, newText),
+    kind: 'edit',
+    id,
+    sessionId: 's1',
+    createdAt: '2026-01-01T00:00:00Z',
+    state,
+    title: `Edit f.txt`,
+    origin: 'fs/write_text_file',
+    path: 'f.txt',
+    oldText,
+    newText,
+    baseHash: oldText === null ? null : sha256Hex(oldText),
+    newHash: sha256Hex(newText),
+    diff: unifiedDiff('f.txt', oldText, newText),
   };
 }
 
@@ -28,7 +39,7 @@ describe('rebaseEdit: re-diffing a proposal against the file as it is now', () =
     assert.equal(outcome.kind, 'rebased');
     if (outcome.kind !== 'rebased') return;
     assert.equal(outcome.oldText, current);
-    assert.equal(outcome.newText, `0\n${proposed}l\n`, 'the user\'s lines and the agent\'s change are both there');
+    assert.equal(outcome.newText, `0\n${proposed}l\n`, "the user's lines and the agent's change are both there");
     assert.equal(outcome.baseHash, sha256Hex(current));
     assert.equal(outcome.newHash, sha256Hex(outcome.newText));
     assert.match(outcome.diff, /^-b$/m);
@@ -78,7 +89,10 @@ describe('ProposalRebaser: keeping undecided proposals in step with their files'
     assert.equal(p.oldText, text.current);
     assert.equal(p.newText, `0\n${proposed}`);
     assert.match(p.stateDetail ?? '', /Re-diffed/);
-    assert.deepEqual(audit.map((a) => [a.sessionId, a.type]), [['s1', 'proposal.rediffed']]);
+    assert.deepEqual(
+      audit.map((a) => [a.sessionId, a.type]),
+      [['s1', 'proposal.rediffed']],
+    );
     assert.equal(audit[0]?.data.previousBaseHash, sha256Hex(base));
   });
 
@@ -87,7 +101,10 @@ describe('ProposalRebaser: keeping undecided proposals in step with their files'
     store.add(edit('p1', base, proposed));
     assert.equal(await rebaser.refresh('p1'), 'stale');
     assert.equal(store.get('p1')?.state, 'stale');
-    assert.deepEqual(audit.map((a) => a.type), ['edit.stale']);
+    assert.deepEqual(
+      audit.map((a) => a.type),
+      ['edit.stale'],
+    );
   });
 
   it('re-diffs an orphaned proposal but keeps it orphaned; leaves decided ones alone', async () => {
@@ -97,7 +114,7 @@ describe('ProposalRebaser: keeping undecided proposals in step with their files'
     await rebaser.fileChanged('f.txt');
     assert.equal(store.get('p1')?.state, 'orphaned');
     assert.match(store.get('p1')?.stateDetail ?? '', /re-diffed/);
-    assert.equal((store.get('p2') as EditProposal).oldText, base, 'an approved proposal is its session\'s business');
+    assert.equal((store.get('p2') as EditProposal).oldText, base, "an approved proposal is its session's business");
     assert.deepEqual([...rebaser.watchedPaths()], ['f.txt']);
   });
 });

@@ -4,11 +4,24 @@ import type { CommandProposal, Decision } from '../../src/core/proposals/model';
 
 function command(id: string, sessionId = 's1'): CommandProposal {
   return {
-    kind: 'command', id, sessionId, createdAt: new Date().toISOString(), state: 'pending',
-    title: `Run ${id}`, origin: 'terminal/create', argv: ['true'], commandLine: 'true', cwd: '/w', env: {},
+    kind: 'command',
+    id,
+    sessionId,
+    createdAt: new Date().toISOString(),
+    state: 'pending',
+    title: `Run ${id}`,
+    origin: 'terminal/create',
+    argv: ['true'],
+    commandLine: 'true',
+    cwd: '/w',
+    env: {},
   };
 }
-const approve: Decision = { verdict: 'approve', reviewer: { kind: 'human', name: 'Ada', source: 'test' }, decidedAt: '2026-01-01T00:00:00Z' };
+const approve: Decision = {
+  verdict: 'approve',
+  reviewer: { kind: 'human', name: 'Ada', source: 'test' },
+  decidedAt: '2026-01-01T00:00:00Z',
+};
 
 describe('ProposalStore', () => {
   it('hands the decision to the session waiting for it', async () => {
@@ -42,7 +55,9 @@ describe('ProposalStore', () => {
   it('notifies listeners of every change and survives a throwing listener', () => {
     const store = new ProposalStore();
     const seen: string[] = [];
-    store.onDidChange(() => { throw new Error('faulty listener'); });
+    store.onDidChange(() => {
+      throw new Error('faulty listener');
+    });
     store.onDidChange((p) => seen.push(`${p.id}:${p.state}`));
     store.add(command('p1'));
     store.decide('p1', approve);

@@ -29,14 +29,62 @@ const P = `${CONTAINER}/src/a.js`;
 const ACP_BASES: Json[] = [
   { jsonrpc: '2.0', id: 1, method: 'fs/read_text_file', params: { sessionId: 's', path: P, line: 1, limit: 2 } },
   { jsonrpc: '2.0', id: 2, method: 'fs/write_text_file', params: { sessionId: 's', path: P, content: 'x' } },
-  { jsonrpc: '2.0', id: 3, method: 'session/request_permission', params: { sessionId: 's', toolCall: { toolCallId: 't', kind: 'execute', title: 'rm -rf /', rawInput: { command: 'rm -rf /' } }, options: [{ optionId: 'a', name: 'Allow', kind: 'allow_always' }, { optionId: 'r', name: 'No', kind: 'reject_once' }] } },
-  { jsonrpc: '2.0', id: 4, method: 'session/request_permission', params: { sessionId: 's', toolCall: { toolCallId: 'e', kind: 'edit', content: [{ type: 'diff', path: P, oldText: 'a', newText: 'b' }] }, options: [{ optionId: 'a', name: 'Allow', kind: 'allow_once' }] } },
-  { jsonrpc: '2.0', id: 5, method: 'terminal/create', params: { sessionId: 's', command: 'curl', args: ['http://example.com'], outputByteLimit: 10 } },
+  {
+    jsonrpc: '2.0',
+    id: 3,
+    method: 'session/request_permission',
+    params: {
+      sessionId: 's',
+      toolCall: { toolCallId: 't', kind: 'execute', title: 'rm -rf /', rawInput: { command: 'rm -rf /' } },
+      options: [
+        { optionId: 'a', name: 'Allow', kind: 'allow_always' },
+        { optionId: 'r', name: 'No', kind: 'reject_once' },
+      ],
+    },
+  },
+  {
+    jsonrpc: '2.0',
+    id: 4,
+    method: 'session/request_permission',
+    params: {
+      sessionId: 's',
+      toolCall: { toolCallId: 'e', kind: 'edit', content: [{ type: 'diff', path: P, oldText: 'a', newText: 'b' }] },
+      options: [{ optionId: 'a', name: 'Allow', kind: 'allow_once' }],
+    },
+  },
+  {
+    jsonrpc: '2.0',
+    id: 5,
+    method: 'terminal/create',
+    params: { sessionId: 's', command: 'curl', args: ['http://example.com'], outputByteLimit: 10 },
+  },
   { jsonrpc: '2.0', id: 6, method: 'terminal/output', params: { sessionId: 's', terminalId: 'term-x' } },
   { jsonrpc: '2.0', id: 7, method: '_warden/ask_human', params: { sessionId: 's', question: 'ok?', choices: ['yes'] } },
-  { jsonrpc: '2.0', method: 'session/update', params: { sessionId: 's', update: { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: 'hi' } } } },
-  { jsonrpc: '2.0', method: 'session/update', params: { sessionId: 's', update: { sessionUpdate: 'tool_call', toolCallId: 't', title: 'x', kind: 'edit', status: 'pending', content: [{ type: 'diff', path: P, oldText: null, newText: 'n' }] } } },
-  { jsonrpc: '2.0', method: 'session/update', params: { sessionId: 's', update: { sessionUpdate: 'plan', entries: [{ content: 'a', priority: 'high', status: 'pending' }] } } },
+  {
+    jsonrpc: '2.0',
+    method: 'session/update',
+    params: { sessionId: 's', update: { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: 'hi' } } },
+  },
+  {
+    jsonrpc: '2.0',
+    method: 'session/update',
+    params: {
+      sessionId: 's',
+      update: {
+        sessionUpdate: 'tool_call',
+        toolCallId: 't',
+        title: 'x',
+        kind: 'edit',
+        status: 'pending',
+        content: [{ type: 'diff', path: P, oldText: null, newText: 'n' }],
+      },
+    },
+  },
+  {
+    jsonrpc: '2.0',
+    method: 'session/update',
+    params: { sessionId: 's', update: { sessionUpdate: 'plan', entries: [{ content: 'a', priority: 'high', status: 'pending' }] } },
+  },
   { jsonrpc: '2.0', id: 99, result: { outcome: { outcome: 'selected', optionId: 'a' } } },
   { jsonrpc: '2.0', id: 8, method: 'session/prompt', params: { sessionId: 's', prompt: [] } },
   { jsonrpc: '2.0', id: 9, method: 'initialize', params: { protocolVersion: 1 } },
@@ -44,11 +92,38 @@ const ACP_BASES: Json[] = [
 ];
 
 const CODEX_BASES: Json[] = [
-  { id: 1, method: 'item/commandExecution/requestApproval', params: { threadId: 't', turnId: 'u', itemId: 'c', command: 'rm -rf /', cwd: CONTAINER } },
+  {
+    id: 1,
+    method: 'item/commandExecution/requestApproval',
+    params: { threadId: 't', turnId: 'u', itemId: 'c', command: 'rm -rf /', cwd: CONTAINER },
+  },
   { id: 2, method: 'item/fileChange/requestApproval', params: { threadId: 't', turnId: 'u', itemId: 'f' } },
-  { id: 3, method: 'item/tool/requestUserInput', params: { threadId: 't', turnId: 'u', itemId: 'q', questions: [{ id: 'a', header: 'h', question: 'q?' }] } },
-  { method: 'item/started', params: { threadId: 't', turnId: 'u', item: { type: 'fileChange', id: 'f', status: 'inProgress', changes: [{ path: P, kind: { type: 'update', move_path: null }, diff: '@@ -1 +1 @@\n-a\n+b\n' }] } } },
-  { method: 'item/completed', params: { threadId: 't', turnId: 'u', item: { type: 'commandExecution', id: 'c', command: 'x', cwd: '/', status: 'completed', exitCode: 0, aggregatedOutput: 'ok' } } },
+  {
+    id: 3,
+    method: 'item/tool/requestUserInput',
+    params: { threadId: 't', turnId: 'u', itemId: 'q', questions: [{ id: 'a', header: 'h', question: 'q?' }] },
+  },
+  {
+    method: 'item/started',
+    params: {
+      threadId: 't',
+      turnId: 'u',
+      item: {
+        type: 'fileChange',
+        id: 'f',
+        status: 'inProgress',
+        changes: [{ path: P, kind: { type: 'update', move_path: null }, diff: '@@ -1 +1 @@\n-a\n+b\n' }],
+      },
+    },
+  },
+  {
+    method: 'item/completed',
+    params: {
+      threadId: 't',
+      turnId: 'u',
+      item: { type: 'commandExecution', id: 'c', command: 'x', cwd: '/', status: 'completed', exitCode: 0, aggregatedOutput: 'ok' },
+    },
+  },
   { method: 'turn/diff/updated', params: { threadId: 't', turnId: 'u', diff: 'diff' } },
   { method: 'turn/completed', params: { threadId: 't', turn: { id: 'u', status: 'completed', error: null } } },
   { method: 'item/agentMessage/delta', params: { threadId: 't', turnId: 'u', itemId: 'm', delta: 'hi' } },
@@ -104,17 +179,39 @@ function mutatedFrame(bases: Json[], rand: () => number): string {
     }
     case 4: {
       const copy = JSON.parse(JSON.stringify(base)) as { [key: string]: Json };
-      copy.params = nest((copy.params ?? null), 500 + Math.floor(rand() * 1500));
+      copy.params = nest(copy.params ?? null, 500 + Math.floor(rand() * 1500));
       return JSON.stringify(copy);
     }
     case 5: {
       const copy = JSON.parse(JSON.stringify(base)) as { [key: string]: Json };
-      const methods = ['session/new', 'session/cancel', 'authenticate', 'fs/read_text_file', 'terminal/release', 'turn/start', 'initialized', '$/cancel_request', '__proto__', 'constructor', ''];
+      const methods = [
+        'session/new',
+        'session/cancel',
+        'authenticate',
+        'fs/read_text_file',
+        'terminal/release',
+        'turn/start',
+        'initialized',
+        '$/cancel_request',
+        '__proto__',
+        'constructor',
+        '',
+      ];
       copy.method = methods[Math.floor(rand() * methods.length)]!;
       return JSON.stringify(copy);
     }
     default:
-      return ['', '   ', 'null', '[]', '{}', '"str"', '42', '[{"jsonrpc":"2.0","id":1,"method":"fs/read_text_file"}]', '{"__proto__":{"polluted":true},"id":1,"method":"x"}'][Math.floor(rand() * 9)]!;
+      return [
+        '',
+        '   ',
+        'null',
+        '[]',
+        '{}',
+        '"str"',
+        '42',
+        '[{"jsonrpc":"2.0","id":1,"method":"fs/read_text_file"}]',
+        '{"__proto__":{"polluted":true},"id":1,"method":"x"}',
+      ][Math.floor(rand() * 9)]!;
   }
 }
 
@@ -135,7 +232,10 @@ async function feed(write: (chunk: string) => void, frames: number, bases: Json[
 /** Resolves once `predicate` holds for a line the client wrote back. */
 function waitForLine(lines: string[], onLine: Set<() => void>, predicate: (line: string) => boolean): Promise<string> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the connection did not answer a well-formed request after the fuzzing (hung?)')), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error('the connection did not answer a well-formed request after the fuzzing (hung?)')),
+      30_000,
+    );
     const check = (): void => {
       const found = lines.find(predicate);
       if (!found) return;
@@ -196,11 +296,18 @@ describe('protocol fuzzing (deterministic seed): mutated frames never crash, han
     const connection = new AcpAgentConnection(pipes.process, rig.handlers, (v) => void violations.push(v.kind));
     const out = collect(pipes.fromClient);
     await feed((c) => pipes.toClient.write(c), 10_000, ACP_BASES, 0x5eed);
-    pipes.toClient.write(`${JSON.stringify({ jsonrpc: '2.0', id: 'final', method: 'fs/read_text_file', params: { sessionId: 's', path: P } })}\n`);
-    const answer = JSON.parse(await waitForLine(out.lines, out.listeners, (l) => l.includes('"final"'))) as { result?: { content: string } };
+    pipes.toClient.write(
+      `${JSON.stringify({ jsonrpc: '2.0', id: 'final', method: 'fs/read_text_file', params: { sessionId: 's', path: P } })}\n`,
+    );
+    const answer = JSON.parse(await waitForLine(out.lines, out.listeners, (l) => l.includes('"final"'))) as {
+      result?: { content: string };
+    };
     assert.equal(answer.result?.content, 'a\n', 'still answering after the fuzzing');
     assert.ok(violations.length > 0, 'violations were reported');
-    assert.ok(rig.store.pending().length > 0, 'some mutated requests were still valid and reached the proposal handlers (pending, undecided)');
+    assert.ok(
+      rig.store.pending().length > 0,
+      'some mutated requests were still valid and reached the proposal handlers (pending, undecided)',
+    );
     assertNothingApproved(rig);
     rig.store.orphanSession('s-proto', 'fuzz over');
     assertNothingApproved(rig);
@@ -228,7 +335,9 @@ describe('protocol fuzzing (deterministic seed): mutated frames never crash, han
   it('an oversized frame ends the Codex connection with a clear reason; nothing waits forever', async () => {
     const rig = protocolRig();
     const pipes = inMemoryAgentProcess();
-    const client = new CodexAppServerClient(pipes.process.stdout, pipes.process.stdin, new CodexApprovals(rig.deps), { maxMessageBytes: 1024 });
+    const client = new CodexAppServerClient(pipes.process.stdout, pipes.process.stdin, new CodexApprovals(rig.deps), {
+      maxMessageBytes: 1024,
+    });
     const init = client.initialize({ name: 'warden', version: '0' });
     pipes.toClient.write(`{"method":"item/agentMessage/delta","params":{"delta":"${'x'.repeat(4096)}"}}\n`);
     assert.match(await client.closed, /larger than 1024 bytes/);
@@ -241,8 +350,17 @@ describe('protocol fuzzing (deterministic seed): mutated frames never crash, han
     const connection = new AcpAgentConnection(pipes.process, rig.handlers);
     const out = collect(pipes.fromClient);
     const lines: string[] = [];
-    for (let i = 0; i < 20_000; i++) lines.push(JSON.stringify({ jsonrpc: '2.0', method: 'session/update', params: { sessionId: 's', update: { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: `chunk ${i} ` } } } }));
-    pipes.toClient.write(`${lines.join('\n')}\n${JSON.stringify({ jsonrpc: '2.0', id: 'final', method: 'fs/read_text_file', params: { sessionId: 's', path: `${CONTAINER}/missing` } })}\n`);
+    for (let i = 0; i < 20_000; i++)
+      lines.push(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          method: 'session/update',
+          params: { sessionId: 's', update: { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: `chunk ${i} ` } } },
+        }),
+      );
+    pipes.toClient.write(
+      `${lines.join('\n')}\n${JSON.stringify({ jsonrpc: '2.0', id: 'final', method: 'fs/read_text_file', params: { sessionId: 's', path: `${CONTAINER}/missing` } })}\n`,
+    );
     await waitForLine(out.lines, out.listeners, (l) => l.includes('"final"'));
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(rig.events.filter((e) => e.type === 'agent-message').length, 20_000);

@@ -5,10 +5,21 @@ import { VIOLATIONS_RECORDED_PER_KIND } from '../../src/core/agent/protocolWatch
 import type { AgentProcess } from '../../src/core/sandbox/types';
 
 /** A real ACP client connection over in-memory pipes: the test plays the agent, line by line. */
-function rig(): { send(line: string): void; violations: ProtocolViolation[]; replies: () => Array<Record<string, unknown>>; settle(): Promise<void> } {
+function rig(): {
+  send(line: string): void;
+  violations: ProtocolViolation[];
+  replies: () => Array<Record<string, unknown>>;
+  settle(): Promise<void>;
+} {
   const stdin = new PassThrough();
   const stdout = new PassThrough();
-  const agent: AgentProcess = { stdin, stdout, stderr: new PassThrough(), exited: new Promise(() => undefined), kill: async () => undefined };
+  const agent: AgentProcess = {
+    stdin,
+    stdout,
+    stderr: new PassThrough(),
+    exited: new Promise(() => undefined),
+    kill: async () => undefined,
+  };
   const refuse = async (): Promise<never> => {
     throw new Error('not in this test');
   };
@@ -30,7 +41,11 @@ function rig(): { send(line: string): void; violations: ProtocolViolation[]; rep
   return {
     send: (line) => stdout.write(`${line}\n`),
     violations,
-    replies: () => written.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
+    replies: () =>
+      written
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
     // A request answered means every frame before it was handled.
     settle: async () => {
       const id = `settle-${Math.random()}`;
@@ -52,8 +67,15 @@ describe('protocol violations by an agent are reported (for the audit), and the 
     const r = rig();
     for (const line of ['{nope', '[{"jsonrpc":"2.0","id":1,"method":"x"}]', '42', '{"jsonrpc":"2.0","method":42}']) r.send(line);
     await r.settle();
-    assert.deepEqual(r.violations.map((v) => v.kind), ['malformed-frame', 'malformed-frame', 'malformed-frame', 'malformed-frame'], JSON.stringify(r.violations));
-    assert.ok(r.replies().some((m) => m.id !== null && (m.result as { content?: string } | undefined)?.content === 'hello'), 'a good request after them is served');
+    assert.deepEqual(
+      r.violations.map((v) => v.kind),
+      ['malformed-frame', 'malformed-frame', 'malformed-frame', 'malformed-frame'],
+      JSON.stringify(r.violations),
+    );
+    assert.ok(
+      r.replies().some((m) => m.id !== null && (m.result as { content?: string } | undefined)?.content === 'hello'),
+      'a good request after them is served',
+    );
   });
 
   it('a method Warden does not serve, and a response to a request Warden never sent', async () => {

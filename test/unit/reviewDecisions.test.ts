@@ -101,16 +101,34 @@ describe('per-hunk and edited decisions', () => {
   });
 
   it('a hunk decision made against an older diff is refused (re-diffed since)', () => {
-    const proposal = { kind: 'edit', id: 'p', state: 'pending', origin: 'fs/write_text_file', title: 'Edit a', newHash: 'now', oldText: OLD, newText: NEW, path: 'a' } as EditProposal;
-    assert.throws(() => decisionFor(proposal, { kind: 'hunks', accepted: [0], rejected: [1], newHash: 'before' }, reviewer), ReviewChoiceError);
-    assert.equal(decisionFor({ ...proposal, newHash: 'now' }, { kind: 'hunks', accepted: [], rejected: [0, 1], newHash: 'now' }, reviewer).verdict, 'reject');
+    const proposal = {
+      kind: 'edit',
+      id: 'p',
+      state: 'pending',
+      origin: 'fs/write_text_file',
+      title: 'Edit a',
+      newHash: 'now',
+      oldText: OLD,
+      newText: NEW,
+      path: 'a',
+    } as EditProposal;
+    assert.throws(
+      () => decisionFor(proposal, { kind: 'hunks', accepted: [0], rejected: [1], newHash: 'before' }, reviewer),
+      ReviewChoiceError,
+    );
+    assert.equal(
+      decisionFor({ ...proposal, newHash: 'now' }, { kind: 'hunks', accepted: [], rejected: [0, 1], newHash: 'now' }, reviewer).verdict,
+      'reject',
+    );
     const all = decisionFor(proposal, { kind: 'hunks', accepted: [0, 1], rejected: [], newHash: 'now' }, reviewer);
     assert.equal(all.verdict, 'approve');
     assert.equal(all.hunks, undefined, 'accepting every hunk is a plain approve');
   });
 
-  it('an edited command runs instead of the agent\'s, is checked by the policy again, and the agent is told', async () => {
-    const { h, store, audit, ran } = rig('{"commands": [{"id": "no-curl", "match": "curl *", "decision": "deny", "reason": "no network"}]}');
+  it("an edited command runs instead of the agent's, is checked by the policy again, and the agent is told", async () => {
+    const { h, store, audit, ran } = rig(
+      '{"commands": [{"id": "no-curl", "match": "curl *", "decision": "deny", "reason": "no network"}]}',
+    );
     const created = h.createTerminal({ sessionId: 'x', command: 'npm test' });
     const proposal = await pendingProposal<CommandProposal>(store);
     store.decide(proposal.id, decisionFor(proposal, { kind: 'editedCommand', commandLine: 'npm test -- --grep greet' }, reviewer));
@@ -121,15 +139,24 @@ describe('per-hunk and edited decisions', () => {
     assert.equal(edited?.data.commandLine, 'npm test -- --grep greet');
     assert.equal((store.get(proposal.id) as CommandProposal).proposedCommandLine, 'npm test');
     const output = await h.terminalOutput({ sessionId: 'x', terminalId: response.terminalId });
-    assert.match(output.output, /^\[warden\] The reviewer edited your command before it ran\.\n\[warden\] You asked for: npm test\n\[warden\] It ran instead: npm test -- --grep greet\n/, 'the agent reads it in the output');
+    assert.match(
+      output.output,
+      /^\[warden\] The reviewer edited your command before it ran\.\n\[warden\] You asked for: npm test\n\[warden\] It ran instead: npm test -- --grep greet\n/,
+      'the agent reads it in the output',
+    );
   });
 
   it('an edited command the policy denies is refused naming the rule, and nothing runs', async () => {
-    const { h, store, audit, ran } = rig('{"commands": [{"id": "no-curl", "match": "curl *", "decision": "deny", "reason": "no network"}]}');
+    const { h, store, audit, ran } = rig(
+      '{"commands": [{"id": "no-curl", "match": "curl *", "decision": "deny", "reason": "no network"}]}',
+    );
     const created = h.createTerminal({ sessionId: 'x', command: 'npm test' });
     const proposal = await pendingProposal<CommandProposal>(store);
     store.decide(proposal.id, decisionFor(proposal, { kind: 'editedCommand', commandLine: 'curl http://example.com' }, reviewer));
-    await assert.rejects(created, /edited the command npm test to curl http:\/\/example.com, and the edited command was denied by policy rule no-curl: .*no network/);
+    await assert.rejects(
+      created,
+      /edited the command npm test to curl http:\/\/example.com, and the edited command was denied by policy rule no-curl: .*no network/,
+    );
     assert.deepEqual(ran, []);
     assert.equal(store.get(proposal.id)?.state, 'failed');
     assert.equal(audit.find((e) => e.type === 'refused')?.data.ruleId, 'no-curl');

@@ -11,11 +11,38 @@ const lines = Array.from({ length: 30 }, (_, i) => `line ${i + 1}\n`).join('');
 const changed = lines.replace('line 2\n', 'LINE 2\n').replace('line 28\n', 'LINE 28\n');
 
 function edit(id: string, oldText: string, newText: string): EditProposal {
-  return { id, kind: 'edit', sessionId: 's', createdAt: '', state: 'pending', title: `Edit ${id}`, origin: 'fs/write_text_file', path: `${id}.txt`, oldText, newText, baseHash: sha256Hex(oldText), newHash: sha256Hex(newText), diff: '' };
+  return {
+    id,
+    kind: 'edit',
+    sessionId: 's',
+    createdAt: '',
+    state: 'pending',
+    title: `Edit ${id}`,
+    origin: 'fs/write_text_file',
+    path: `${id}.txt`,
+    oldText,
+    newText,
+    baseHash: sha256Hex(oldText),
+    newHash: sha256Hex(newText),
+    diff: '',
+  };
 }
 
 function command(commandLine: string, policy?: Proposal['policy']): CommandProposal {
-  return { kind: 'command', id: 'c', sessionId: 's', createdAt: '', state: 'pending', title: commandLine, origin: 'terminal/create', argv: ['sh', '-c', commandLine], commandLine, cwd: '/w', env: {}, ...(policy ? { policy } : {}) };
+  return {
+    kind: 'command',
+    id: 'c',
+    sessionId: 's',
+    createdAt: '',
+    state: 'pending',
+    title: commandLine,
+    origin: 'terminal/create',
+    argv: ['sh', '-c', commandLine],
+    commandLine,
+    cwd: '/w',
+    env: {},
+    ...(policy ? { policy } : {}),
+  };
 }
 
 describe('Review panel core: shared hunk choices and risk labels', () => {
@@ -39,30 +66,72 @@ describe('Review panel core: shared hunk choices and risk labels', () => {
   it('only what Warden writes or runs itself can be changed before accepting (a Codex approval is accept or decline)', () => {
     const reviewer = { kind: 'human' as const, name: 'Ada', source: 'test' };
     const codexEdit: EditProposal = { ...edit('c', lines, changed), origin: 'item/fileChange/requestApproval' };
-    assert.throws(() => decisionFor(codexEdit, { kind: 'hunks', accepted: [0], rejected: [1], newHash: codexEdit.newHash }, reviewer), /can only be accepted or rejected as it is/);
+    assert.throws(
+      () => decisionFor(codexEdit, { kind: 'hunks', accepted: [0], rejected: [1], newHash: codexEdit.newHash }, reviewer),
+      /can only be accepted or rejected as it is/,
+    );
     assert.throws(() => decisionFor(codexEdit, { kind: 'editedText', text: 'x' }, reviewer), /item\/fileChange\/requestApproval/);
     const codexCommand: CommandProposal = { ...command('npm test'), origin: 'item/commandExecution/requestApproval' };
-    assert.throws(() => decisionFor(codexCommand, { kind: 'editedCommand', commandLine: 'npm test -- x' }, reviewer), /can only be accepted or rejected/);
-    assert.equal(decisionFor(command('npm test'), { kind: 'editedCommand', commandLine: 'npm test -- x' }, reviewer).editedCommand, 'npm test -- x');
+    assert.throws(
+      () => decisionFor(codexCommand, { kind: 'editedCommand', commandLine: 'npm test -- x' }, reviewer),
+      /can only be accepted or rejected/,
+    );
+    assert.equal(
+      decisionFor(command('npm test'), { kind: 'editedCommand', commandLine: 'npm test -- x' }, reviewer).editedCommand,
+      'npm test -- x',
+    );
     assert.equal(decisionFor(codexEdit, { kind: 'verdict', verdict: 'approve' }, reviewer).verdict, 'approve');
   });
 
   it('labels protected paths, irreversible actions, network commands, unclear commands and scope refusals with the reason', () => {
-    assert.deepEqual(riskLabels(command('curl -s https://example.com | sh')).map((r) => r.kind), ['network']);
+    assert.deepEqual(
+      riskLabels(command('curl -s https://example.com | sh')).map((r) => r.kind),
+      ['network'],
+    );
     assert.match(riskLabels(command('git push origin main'))[0]?.reason ?? '', /git push reaches the network/);
     assert.deepEqual(riskLabels(command('npm test')), []);
-    const protectedEdit = { ...command('x'), policy: { decision: 'ask' as const, ruleId: 'builtin.protected-path', reason: '.env is secrets, a protected path: a human decides', labels: ['protected path: .env'] } };
-    assert.deepEqual(riskLabels(protectedEdit), [{ kind: 'protected', label: 'Protected path', reason: '.env is secrets, a protected path: a human decides' }]);
-    const rm = command('rm -rf build', { decision: 'ask', ruleId: 'builtin.irreversible', reason: 'rm -rf is irreversible: a human decides', labels: ['irreversible: rm -rf build', 'shell: dynamic-path'] });
-    assert.deepEqual(riskLabels(rm).map((r) => r.kind), ['irreversible', 'unclear']);
-    const scoped = { ...command('x'), state: 'rejected' as const, decision: { verdict: 'reject' as const, reviewer: { kind: 'warden' as const, name: 'scope.include', source: 'session scope' }, reason: 'src/x is outside src/**', decidedAt: '' } };
+    const protectedEdit = {
+      ...command('x'),
+      policy: {
+        decision: 'ask' as const,
+        ruleId: 'builtin.protected-path',
+        reason: '.env is secrets, a protected path: a human decides',
+        labels: ['protected path: .env'],
+      },
+    };
+    assert.deepEqual(riskLabels(protectedEdit), [
+      { kind: 'protected', label: 'Protected path', reason: '.env is secrets, a protected path: a human decides' },
+    ]);
+    const rm = command('rm -rf build', {
+      decision: 'ask',
+      ruleId: 'builtin.irreversible',
+      reason: 'rm -rf is irreversible: a human decides',
+      labels: ['irreversible: rm -rf build', 'shell: dynamic-path'],
+    });
+    assert.deepEqual(
+      riskLabels(rm).map((r) => r.kind),
+      ['irreversible', 'unclear'],
+    );
+    const scoped = {
+      ...command('x'),
+      state: 'rejected' as const,
+      decision: {
+        verdict: 'reject' as const,
+        reviewer: { kind: 'warden' as const, name: 'scope.include', source: 'session scope' },
+        reason: 'src/x is outside src/**',
+        decidedAt: '',
+      },
+    };
     assert.deepEqual(riskLabels(scoped), [{ kind: 'outside-scope', label: 'Outside scope', reason: 'src/x is outside src/**' }]);
   });
 
   it('the protocol accepts the new webview messages and refuses malformed ones', () => {
     const hash = sha256Hex('x');
     assert.ok(parseWebviewMessage({ type: 'chooseHunk', proposalId: 'p', hunkId: 'h3', verdict: 'reject', newHash: hash }).ok);
-    assert.ok(!parseWebviewMessage({ type: 'chooseHunk', proposalId: 'p', hunkId: '3', verdict: 'reject', newHash: hash }).ok, 'hunk ids are h<n>');
+    assert.ok(
+      !parseWebviewMessage({ type: 'chooseHunk', proposalId: 'p', hunkId: '3', verdict: 'reject', newHash: hash }).ok,
+      'hunk ids are h<n>',
+    );
     assert.ok(!parseWebviewMessage({ type: 'acceptEdited', proposalId: 'p', newHash: 'nothex', text: 'x' }).ok);
     assert.ok(parseWebviewMessage({ type: 'runEditedCommand', proposalId: 'p', commandLine: 'npm test' }).ok);
     assert.ok(!parseWebviewMessage({ type: 'runEditedCommand', proposalId: 'p', commandLine: '' }).ok);
@@ -70,6 +139,14 @@ describe('Review panel core: shared hunk choices and risk labels', () => {
     assert.ok(!parseWebviewMessage({ type: 'decideMany', proposalIds: [], verdict: 'approve', scope: '' }).ok);
     assert.ok(parseExtensionMessage({ type: 'key', action: 'next' }).ok);
     assert.ok(!parseExtensionMessage({ type: 'key', action: 'approveAll' }).ok);
-    assert.ok(parseExtensionMessage({ type: 'state', proposals: [], risks: { p: [{ kind: 'network', label: 'Network', reason: 'r' }] }, hunkChoices: { p: { h0: 'approve' } }, loading: true }).ok);
+    assert.ok(
+      parseExtensionMessage({
+        type: 'state',
+        proposals: [],
+        risks: { p: [{ kind: 'network', label: 'Network', reason: 'r' }] },
+        hunkChoices: { p: { h0: 'approve' } },
+        loading: true,
+      }).ok,
+    );
   });
 });

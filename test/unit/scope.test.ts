@@ -42,7 +42,9 @@ describe('SessionScope', () => {
   });
 
   it('file patterns: exclude wins, include must match', () => {
-    const scope = new SessionScope([{ source: 'settings', rules: { include: ['src/**', 'test/'], exclude: ['**/*.secret', 'src/generated/'] } }]);
+    const scope = new SessionScope([
+      { source: 'settings', rules: { include: ['src/**', 'test/'], exclude: ['**/*.secret', 'src/generated/'] } },
+    ]);
     assert.ok(scope.check(target({ path: 'test/a.test.ts' })).allowed);
     const excluded = scope.check(target({ path: 'src/generated/api.ts' }));
     assert.ok(!excluded.allowed);
@@ -54,7 +56,10 @@ describe('SessionScope', () => {
   });
 
   it('layers only narrow: the policy and the settings must both allow a write', () => {
-    const scope = new SessionScope([{ source: 'policy', rules: { include: ['src/**'] } }]).with({ source: 'settings', rules: { exclude: ['src/secret/**'] } });
+    const scope = new SessionScope([{ source: 'policy', rules: { include: ['src/**'] } }]).with({
+      source: 'settings',
+      rules: { exclude: ['src/secret/**'] },
+    });
     assert.ok(scope.check(target()).allowed);
     const verdict = scope.check(target({ path: 'src/secret/key.ts' }));
     assert.ok(!verdict.allowed && verdict.rule === 'settings:scope.exclude');
@@ -73,7 +78,10 @@ describe('scope in the team policy', () => {
   const policyWith = (team: string, user?: string) => {
     const loaded = loadPolicyText(team);
     assert.ok(loaded.ok, 'the team policy parses');
-    return mergePolicies({ team: { status: 'loaded', policy: loaded.value }, ...(user ? { user: { rules: TighteningRules.parse(JSON.parse(user)) } } : {}) });
+    return mergePolicies({
+      team: { status: 'loaded', policy: loaded.value },
+      ...(user ? { user: { rules: TighteningRules.parse(JSON.parse(user)) } } : {}),
+    });
   };
 
   it('the policy file has a scope section, validated like every other section', () => {
@@ -86,7 +94,10 @@ describe('scope in the team policy', () => {
   it('team and user layers both narrow, and a refusal names the layer and the rule', async () => {
     const policy = policyWith('{"scope": {"include": ["src/**", "docs/**"]}}', '{"scope": {"exclude": ["docs/**"]}}');
     const layers = policyScopeLayers(policy);
-    assert.deepEqual(layers.map((l) => l.source), ['policy', 'user']);
+    assert.deepEqual(
+      layers.map((l) => l.source),
+      ['policy', 'user'],
+    );
     const folder = mkdtempSync(path.join(os.tmpdir(), 'warden-scope-'));
     const scope = SessionGit.scopeOnly(folder, () => layers);
     assert.deepEqual(await scope.checkWrite('src/a.ts'), { allowed: true });

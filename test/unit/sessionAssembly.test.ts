@@ -24,7 +24,9 @@ interface ManifestSetting {
 }
 
 function setting(key: string): ManifestSetting {
-  const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { contributes: { configuration: { properties: Record<string, ManifestSetting> } } };
+  const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    contributes: { configuration: { properties: Record<string, ManifestSetting> } };
+  };
   const found = manifest.contributes.configuration.properties[key];
   assert.ok(found, key);
   return found;
@@ -78,7 +80,8 @@ describe('session assembly: one default, one list, named differences', () => {
     before(async () => {
       workspace = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-assembly-'));
       await fs.writeFile(path.join(workspace, 'a.txt'), 'a\n');
-      const run = (...args: string[]) => git('git', ['-c', 'user.name=Ada', '-c', 'user.email=ada@example.test', ...args], { cwd: workspace });
+      const run = (...args: string[]) =>
+        git('git', ['-c', 'user.name=Ada', '-c', 'user.email=ada@example.test', ...args], { cwd: workspace });
       await run('init', '--quiet', '--initial-branch=main');
       await run('add', '.');
       await run('commit', '--quiet', '-m', 'initial');
@@ -103,7 +106,10 @@ describe('session assembly: one default, one list, named differences', () => {
     });
 
     it("masks the named variables' values and the agent's secrets", () => {
-      const masked = configureAuditSecrets({ env: { GH_TOKEN: 'gh-value-123456', OTHER: 'other-value-1' } }, { MY_KEY: 'agent-key-5f0c2a' });
+      const masked = configureAuditSecrets(
+        { env: { GH_TOKEN: 'gh-value-123456', OTHER: 'other-value-1' } },
+        { MY_KEY: 'agent-key-5f0c2a' },
+      );
       assert.equal(masked.envValues, 1);
       assert.equal(masked.envVars, REDACTED_ENV_VARS.length);
       assert.deepEqual(redactSecrets({ a: 'x gh-value-123456 y', b: 'agent-key-5f0c2a', c: 'other-value-1' }), {
@@ -115,7 +121,10 @@ describe('session assembly: one default, one list, named differences', () => {
 
     it('a bad pattern throws and keeps the previous host secrets; the agent secrets are masked all the same', () => {
       configureAuditSecrets({ env: { SECRET_A: 'host-secret-aaaa' }, envVars: ['SECRET_A'] });
-      assert.throws(() => configureAuditSecrets({ env: {}, envVars: [], patterns: ['(unclosed'] }, { K: 'agent-key-91be77' }), RedactionConfigError);
+      assert.throws(
+        () => configureAuditSecrets({ env: {}, envVars: [], patterns: ['(unclosed'] }, { K: 'agent-key-91be77' }),
+        RedactionConfigError,
+      );
       assert.equal(redactSecrets('host-secret-aaaa agent-key-91be77'), '[REDACTED:configured] [REDACTED:configured]');
     });
   });
@@ -125,13 +134,18 @@ describe('session assembly: one default, one list, named differences', () => {
     const seen: Proposal[] = [];
     const reviewer = { kind: 'warden' as const, name: 'warden cli', source: 'cli --on-ask reject' };
     const subscription = rejectAsks(store, { reviewer, onAsk: (p) => void seen.push(p) });
-    store.add(pendingEdit({ id: 'p-1', sessionId: 's', createdAt: new Date().toISOString(), path: 'a.txt', oldText: 'a\n', newText: 'b\n' }));
+    store.add(
+      pendingEdit({ id: 'p-1', sessionId: 's', createdAt: new Date().toISOString(), path: 'a.txt', oldText: 'a\n', newText: 'b\n' }),
+    );
     for (let i = 0; i < 20 && seen.length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
     const decided = store.get('p-1');
     assert.equal(decided?.decision?.verdict, 'reject');
     assert.deepEqual(decided?.decision?.reviewer, reviewer);
     assert.match(decided?.decision?.reason ?? '', /Nobody is there to answer in a headless run \(cli --on-ask reject\)/);
-    assert.deepEqual(seen.map((p) => p.id), ['p-1']);
+    assert.deepEqual(
+      seen.map((p) => p.id),
+      ['p-1'],
+    );
     subscription.dispose();
     store.dispose();
   });

@@ -30,7 +30,10 @@ function setup(options: { branch?: string; scope?: SessionScope } = {}) {
     },
   };
   const scope = options.scope ?? SessionScope.unrestricted();
-  const sandbox = { workspaceFolder: CONTAINER, runCommand: async () => assert.fail('nothing may run in these tests') } as unknown as Sandbox;
+  const sandbox = {
+    workspaceFolder: CONTAINER,
+    runCommand: async () => assert.fail('nothing may run in these tests'),
+  } as unknown as Sandbox;
   const record = async (event: Omit<AuditEventInput, 'sessionId'>): Promise<void> => void records.push(event);
   const agentActor = () => ({ kind: 'agent' as const, id: 'test-agent' });
   const gate = new ProposalGate({
@@ -65,10 +68,16 @@ describe('session guards in the proposal handlers', () => {
       assert.match(error.message, /Refused \(rule git\.push\.protected\): git push pushes to "main", a protected branch/);
       return true;
     });
-    await assert.rejects(handlers.createTerminal({ sessionId: 'x', command: 'npm test && git commit -am wip' }), /rule git\.commit\.protected/);
+    await assert.rejects(
+      handlers.createTerminal({ sessionId: 'x', command: 'npm test && git commit -am wip' }),
+      /rule git\.commit\.protected/,
+    );
     assert.equal(store.all().length, 0, 'no proposal was created');
     const refused = records.filter((r) => r.type === 'refused');
-    assert.deepEqual(refused.map((r) => r.data.ruleId), ['git.push.protected', 'git.commit.protected']);
+    assert.deepEqual(
+      refused.map((r) => r.data.ruleId),
+      ['git.push.protected', 'git.commit.protected'],
+    );
     assert.equal(refused[0]?.data.commandLine, 'git push origin main');
   });
 
@@ -85,7 +94,10 @@ describe('session guards in the proposal handlers', () => {
   it('an out-of-scope write is refused before any proposal, with the rule, and audited', async () => {
     const { store, records, disk, handlers } = setup({ scope: new SessionScope([{ source: 'settings', rules: { include: ['src/**'] } }]) });
     await assert.rejects(handlers.writeTextFile({ sessionId: 'x', path: `${CONTAINER}/package.json`, content: '{}' }), (error: Error) => {
-      assert.match(error.message, /Out of this session's scope \(rule settings:scope\.include\): package\.json matches none of the patterns/);
+      assert.match(
+        error.message,
+        /Out of this session's scope \(rule settings:scope\.include\): package\.json matches none of the patterns/,
+      );
       return true;
     });
     assert.equal(store.all().length, 0);
@@ -107,7 +119,19 @@ describe('session guards in the proposal handlers', () => {
 describe('ProposalStore.waitForDecision after an orphaning', () => {
   it('rejects at once instead of waiting forever (a session that ended between proposing and waiting)', async () => {
     const store = new ProposalStore();
-    store.add({ id: 'p-1', sessionId: 's-1', kind: 'command', state: 'pending', createdAt: new Date().toISOString(), title: 'Run x', origin: 'terminal/create', argv: ['x'], commandLine: 'x', cwd: '/', env: {} });
+    store.add({
+      id: 'p-1',
+      sessionId: 's-1',
+      kind: 'command',
+      state: 'pending',
+      createdAt: new Date().toISOString(),
+      title: 'Run x',
+      origin: 'terminal/create',
+      argv: ['x'],
+      commandLine: 'x',
+      cwd: '/',
+      env: {},
+    });
     store.orphanSession('s-1', 'Session ended: stopped');
     await assert.rejects(store.waitForDecision('p-1'), /Session ended: stopped/);
   });

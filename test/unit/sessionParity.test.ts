@@ -44,12 +44,30 @@ type Step = { name: string; run(client: acp.AgentContext, sessionId: string): Pr
 
 const STEPS: Step[] = [
   { name: 'read src/a.js', run: (c, s) => c.request('fs/read_text_file', { sessionId: s, path: `${FOLDER}/src/a.js` }) },
-  { name: 'write src/a.js (allowed by rule code)', run: (c, s) => c.request('fs/write_text_file', { sessionId: s, path: `${FOLDER}/src/a.js`, content: 'a\nb\n' }) },
-  { name: 'write docs/notes.md (asks: defaults.write)', run: (c, s) => c.request('fs/write_text_file', { sessionId: s, path: `${FOLDER}/docs/notes.md`, content: 'notes\n' }) },
-  { name: 'write .github/workflows/ci.yml (protected path)', run: (c, s) => c.request('fs/write_text_file', { sessionId: s, path: `${FOLDER}/.github/workflows/ci.yml`, content: 'on: push\n' }) },
-  { name: 'run node --test test/ (allowed by rule tests)', run: (c, s) => c.request('terminal/create', { sessionId: s, command: 'node', args: ['--test', 'test/'] }) },
-  { name: 'run curl (denied by rule no-curl)', run: (c, s) => c.request('terminal/create', { sessionId: s, command: 'curl', args: ['http://127.0.0.1:9/'] }) },
-  { name: 'run git push origin main (protected branch)', run: (c, s) => c.request('terminal/create', { sessionId: s, command: 'git', args: ['push', 'origin', 'main'] }) },
+  {
+    name: 'write src/a.js (allowed by rule code)',
+    run: (c, s) => c.request('fs/write_text_file', { sessionId: s, path: `${FOLDER}/src/a.js`, content: 'a\nb\n' }),
+  },
+  {
+    name: 'write docs/notes.md (asks: defaults.write)',
+    run: (c, s) => c.request('fs/write_text_file', { sessionId: s, path: `${FOLDER}/docs/notes.md`, content: 'notes\n' }),
+  },
+  {
+    name: 'write .github/workflows/ci.yml (protected path)',
+    run: (c, s) => c.request('fs/write_text_file', { sessionId: s, path: `${FOLDER}/.github/workflows/ci.yml`, content: 'on: push\n' }),
+  },
+  {
+    name: 'run node --test test/ (allowed by rule tests)',
+    run: (c, s) => c.request('terminal/create', { sessionId: s, command: 'node', args: ['--test', 'test/'] }),
+  },
+  {
+    name: 'run curl (denied by rule no-curl)',
+    run: (c, s) => c.request('terminal/create', { sessionId: s, command: 'curl', args: ['http://127.0.0.1:9/'] }),
+  },
+  {
+    name: 'run git push origin main (protected branch)',
+    run: (c, s) => c.request('terminal/create', { sessionId: s, command: 'git', args: ['push', 'origin', 'main'] }),
+  },
   {
     name: 'permission to run rm -rf build (asks: defaults.command)',
     run: (c, s) =>
@@ -67,7 +85,12 @@ const STEPS: Step[] = [
 function scriptedAgent(answers: string[]): acp.AgentApp {
   return acp
     .agent({ name: 'parity-agent' })
-    .onRequest(acp.methods.agent.initialize, () => ({ protocolVersion: acp.PROTOCOL_VERSION, agentCapabilities: {}, agentInfo: { name: 'parity-agent', version: '1' }, authMethods: [] }))
+    .onRequest(acp.methods.agent.initialize, () => ({
+      protocolVersion: acp.PROTOCOL_VERSION,
+      agentCapabilities: {},
+      agentInfo: { name: 'parity-agent', version: '1' },
+      authMethods: [],
+    }))
     .onRequest(acp.methods.agent.session.new, () => ({ sessionId: 'parity-1' }))
     .onRequest(acp.methods.agent.session.prompt, async ({ params, client }) => {
       for (const step of STEPS) {
@@ -95,7 +118,11 @@ function fakeProvider(app: acp.AgentApp, ran: string[][]): SandboxProvider {
         execAgent: async () => pipes.process,
         runCommand: async (argv): Promise<RunningCommand> => {
           ran.push(argv);
-          return { exited: Promise.resolve({ exitCode: 0, signal: null }), output: () => ({ text: 'ok\n', truncated: false }), kill: async () => undefined };
+          return {
+            exited: Promise.resolve({ exitCode: 0, signal: null }),
+            output: () => ({ text: 'ok\n', truncated: false }),
+            kill: async () => undefined,
+          };
         },
         stop: async () => pipes.exit(0),
       };
@@ -148,7 +175,11 @@ async function outcomeOf(workspace: string, answers: string[], ran: string[][]):
     decisions,
     refusedRules,
     eventTypes: new Set(entries.map((e) => e.type)),
-    files: { 'src/a.js': await read('src/a.js'), 'docs/notes.md': await read('docs/notes.md'), '.github/workflows/ci.yml': await read('.github/workflows/ci.yml') },
+    files: {
+      'src/a.js': await read('src/a.js'),
+      'docs/notes.md': await read('docs/notes.md'),
+      '.github/workflows/ci.yml': await read('.github/workflows/ci.yml'),
+    },
   };
 }
 
@@ -158,7 +189,13 @@ async function viaEditorAssembly(workspace: string): Promise<Outcome> {
   const store = new ProposalStore();
   // The human in the Review panel rejects whatever the policy asks.
   store.onDidChange((p) => {
-    if (p.state === 'pending') store.decide(p.id, { verdict: 'reject', reviewer: { kind: 'human', name: 'Ada', email: 'ada@example.test', source: 'review panel' }, reason: 'not now', decidedAt: new Date().toISOString() });
+    if (p.state === 'pending')
+      store.decide(p.id, {
+        verdict: 'reject',
+        reviewer: { kind: 'human', name: 'Ada', email: 'ada@example.test', source: 'review panel' },
+        reason: 'not now',
+        decidedAt: new Date().toISOString(),
+      });
   });
   const policy = await loadWorkspacePolicy(workspace);
   const session = await assembleSession({
@@ -187,8 +224,25 @@ async function viaWardenRun(root: string, workspace: string): Promise<Outcome> {
   const ran: string[][] = [];
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const io: CliIO = { stdout: (t) => void stdout.push(t), stderr: (t) => void stderr.push(t), cwd: root, env: {}, agentsHostPath: path.join(root, 'agents') };
-  const args = parseCommandLine(['run', '-w', workspace, '--agent', 'parity-agent', '-p', 'do the parity script', '--on-ask', 'reject', '--json']);
+  const io: CliIO = {
+    stdout: (t) => void stdout.push(t),
+    stderr: (t) => void stderr.push(t),
+    cwd: root,
+    env: {},
+    agentsHostPath: path.join(root, 'agents'),
+  };
+  const args = parseCommandLine([
+    'run',
+    '-w',
+    workspace,
+    '--agent',
+    'parity-agent',
+    '-p',
+    'do the parity script',
+    '--on-ask',
+    'reject',
+    '--json',
+  ]);
   assert.equal(args.command, 'run');
   if (args.command !== 'run') throw new Error('not a run command');
   const code = await runCommand(args, io, { sandboxProvider: fakeProvider(scriptedAgent(answers), ran) });

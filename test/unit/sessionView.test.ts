@@ -8,7 +8,11 @@ describe('Session view contract', () => {
     assert.ok(parseSessionWebviewMessage({ type: 'prompt', text: 'add tests' }).ok);
     assert.ok(parseSessionWebviewMessage({ type: 'answer', proposalId: 'p-1', answer: 'tabs' }).ok);
     assert.equal(parseSessionWebviewMessage({ type: 'prompt', text: '   ' }).ok, false);
-    assert.equal(parseSessionWebviewMessage({ type: 'decide', proposalId: 'p-1', verdict: 'approve' }).ok, false, 'the session view cannot approve proposals');
+    assert.equal(
+      parseSessionWebviewMessage({ type: 'decide', proposalId: 'p-1', verdict: 'approve' }).ok,
+      false,
+      'the session view cannot approve proposals',
+    );
     assert.equal(parseSessionWebviewMessage({ type: 'answer', proposalId: '', answer: 'x' }).ok, false);
     assert.equal(parseSessionWebviewMessage('ready').ok, false);
   });
@@ -19,24 +23,57 @@ describe('Session view contract', () => {
       session: { id: 's', state: 'prompting', agent: 'gemini', protocol: 'acp', pendingReviews: 1 },
       entries: [
         { seq: 1, at: 'now', type: 'agent-message', text: '<img src=x onerror=alert(1)>' },
-        { seq: 2, at: 'now', type: 'tool-call', title: 't', status: 'pending', kind: 'edit', content: [{ type: 'diff', path: 'a', diff: '+x' }] },
+        {
+          seq: 2,
+          at: 'now',
+          type: 'tool-call',
+          title: 't',
+          status: 'pending',
+          kind: 'edit',
+          content: [{ type: 'diff', path: 'a', diff: '+x' }],
+        },
       ],
       questions: [{ proposalId: 'q', question: 'why?', createdAt: 'now' }],
     });
     assert.ok(ok.ok);
-    assert.equal(parseSessionExtensionMessage({ type: 'state', session: null, entries: [{ seq: 1, at: 'x', type: 'html', html: '<b>' }], questions: [] }).ok, false);
+    assert.equal(
+      parseSessionExtensionMessage({
+        type: 'state',
+        session: null,
+        entries: [{ seq: 1, at: 'x', type: 'html', html: '<b>' }],
+        questions: [],
+      }).ok,
+      false,
+    );
   });
 });
 
 describe('agent presets', () => {
   it('each preset names its command, protocol and key variable; the command setting overrides only the command', () => {
-    assert.deepEqual(resolveAgent({ preset: 'gemini' }), { preset: 'gemini', command: 'gemini --acp', protocol: 'acp', apiKeyEnv: 'GEMINI_API_KEY' });
-    assert.deepEqual(resolveAgent({ preset: 'codex-app-server' }), { preset: 'codex-app-server', command: 'codex app-server', protocol: 'codex-app-server', apiKeyEnv: 'OPENAI_API_KEY' });
+    assert.deepEqual(resolveAgent({ preset: 'gemini' }), {
+      preset: 'gemini',
+      command: 'gemini --acp',
+      protocol: 'acp',
+      apiKeyEnv: 'GEMINI_API_KEY',
+    });
+    assert.deepEqual(resolveAgent({ preset: 'codex-app-server' }), {
+      preset: 'codex-app-server',
+      command: 'codex app-server',
+      protocol: 'codex-app-server',
+      apiKeyEnv: 'OPENAI_API_KEY',
+    });
     assert.match(resolveAgent({ preset: 'claude' }).command, /\bexec claude-agent-acp'$/);
-    assert.equal(resolveAgent({ preset: 'opencode' }).command, `env OPENCODE_PERMISSION='{"edit":"ask","bash":"ask","webfetch":"ask","external_directory":"ask"}' opencode acp`);
+    assert.equal(
+      resolveAgent({ preset: 'opencode' }).command,
+      `env OPENCODE_PERMISSION='{"edit":"ask","bash":"ask","webfetch":"ask","external_directory":"ask"}' opencode acp`,
+    );
     assert.match(resolveAgent({ preset: 'codex-acp' }).command, /^codex-acp /);
     assert.equal(resolveAgent({ preset: 'gemini', command: 'gemini --acp --model x' }).command, 'gemini --acp --model x');
-    assert.deepEqual(resolveAgent({}), { preset: 'custom', command: '', protocol: 'acp', apiKeyEnv: undefined }, 'nothing set: the demo agent');
+    assert.deepEqual(
+      resolveAgent({}),
+      { preset: 'custom', command: '', protocol: 'acp', apiKeyEnv: undefined },
+      'nothing set: the demo agent',
+    );
     assert.equal(resolveAgent({ preset: 'custom', command: 'my-agent', protocol: 'codex-app-server' }).protocol, 'codex-app-server');
     assert.equal(resolveAgent({ preset: 'nonsense' }).preset, 'custom');
     assert.equal(resolveAgent({ preset: 'opencode', apiKeyEnv: 'OPENAI_API_KEY' }).apiKeyEnv, 'OPENAI_API_KEY');
@@ -44,7 +81,9 @@ describe('agent presets', () => {
   });
 
   it('package.json offers exactly the presets the core knows', async () => {
-    const manifest = JSON.parse(await import('node:fs').then((fs) => fs.promises.readFile('package.json', 'utf8'))) as { contributes: { configuration: { properties: Record<string, { enum?: string[] }> } } };
+    const manifest = JSON.parse(await import('node:fs').then((fs) => fs.promises.readFile('package.json', 'utf8'))) as {
+      contributes: { configuration: { properties: Record<string, { enum?: string[] }> } };
+    };
     assert.deepEqual(manifest.contributes.configuration.properties['warden.agent.preset']?.enum, Object.keys(AGENT_PRESETS));
   });
 });

@@ -29,7 +29,11 @@ describe('LeadingThrottle (the Review panel batching its state messages)', () =>
   it('batches a burst after a flush into one flush at the end of the interval', async () => {
     let now = 0;
     let flushes = 0;
-    const throttle = new LeadingThrottle(30, () => flushes++, () => now);
+    const throttle = new LeadingThrottle(
+      30,
+      () => flushes++,
+      () => now,
+    );
     throttle.schedule();
     await tick();
     assert.equal(flushes, 1);

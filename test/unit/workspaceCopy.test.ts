@@ -84,10 +84,15 @@ describe('workspace copy: manifests and sync (host side, no Docker)', () => {
     await syncCopy(real, copy, 'world');
     const from = await new ManifestScanner(real).scan();
     const to = await new ManifestScanner(copy).scan();
-    const content = (m: typeof from): string[] => [...m.entries].map(([k, v]) => `${k} ${v.type === 'file' ? v.hash : `-> ${v.target}`}`).sort();
+    const content = (m: typeof from): string[] =>
+      [...m.entries].map(([k, v]) => `${k} ${v.type === 'file' ? v.hash : `-> ${v.target}`}`).sort();
     assert.deepEqual(content(to), content(from));
     assert.deepEqual([...to.dirs].sort(), [...from.dirs].sort());
-    assert.equal(await fs.readFile(path.join(outside, 'secret'), 'utf8'), 'host secret\n', 'writing the copy never followed a planted link');
+    assert.equal(
+      await fs.readFile(path.join(outside, 'secret'), 'utf8'),
+      'host secret\n',
+      'writing the copy never followed a planted link',
+    );
     assert.deepEqual(await fs.readdir(outside), ['secret']);
     await assert.rejects(fs.stat(path.join(copy, '.git')), 'the real .git is mounted over the copy, never copied');
     await assert.rejects(fs.stat(path.join(copy, '.warden/audit')));
@@ -111,7 +116,14 @@ describe('workspace copy: manifests and sync (host side, no Docker)', () => {
   });
 
   it('copy mode mounts the copy read-write where the workspace was, and the real .git read-only on top', () => {
-    const spec = { HostConfig: { Mounts: [{ Type: 'bind' as const, Source: real, Target: '/workspaces/w', ReadOnly: true }, { Type: 'bind' as const, Source: '/agents', Target: '/opt/warden/agents', ReadOnly: true }] } };
+    const spec = {
+      HostConfig: {
+        Mounts: [
+          { Type: 'bind' as const, Source: real, Target: '/workspaces/w', ReadOnly: true },
+          { Type: 'bind' as const, Source: '/agents', Target: '/opt/warden/agents', ReadOnly: true },
+        ],
+      },
+    };
     const mounts = withWorkspaceCopy(spec, real, '/workspaces/w', copy).HostConfig?.Mounts ?? [];
     assert.deepEqual(mounts, [
       { Type: 'bind', Source: copy, Target: '/workspaces/w', ReadOnly: false },

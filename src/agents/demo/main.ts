@@ -40,7 +40,10 @@ const app = acp
   });
 
 const connection = app.connect(
-  acp.ndJsonStream(Writable.toWeb(process.stdout) as WritableStream<Uint8Array>, Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>),
+  acp.ndJsonStream(
+    Writable.toWeb(process.stdout) as WritableStream<Uint8Array>,
+    Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>,
+  ),
 );
 void connection.closed.then(() => process.exit(0));
 
@@ -147,7 +150,9 @@ class DemoTurn {
     await terminal.release();
     const ok = exit.exitCode === 0;
     await this.finishTool(id, ok ? 'completed' : 'failed');
-    await this.say(`\`${[command, ...args].join(' ')}\` exited with ${exit.exitCode ?? exit.signal ?? 'unknown'}:\n${output.trim().split('\n').slice(-8).join('\n')}\n`);
+    await this.say(
+      `\`${[command, ...args].join(' ')}\` exited with ${exit.exitCode ?? exit.signal ?? 'unknown'}:\n${output.trim().split('\n').slice(-8).join('\n')}\n`,
+    );
     return ok ? 'The command passed.' : `The command failed (exit ${exit.exitCode ?? 'none'}).`;
   }
 

@@ -42,7 +42,14 @@ function greetPlan(instruction: string, content: string): DemoStep[] {
 function documentPlan(content: string): DemoStep[] {
   const header = '// greet.js: the greetings of the Warden demo.\n// Each function returns a string and prints nothing.\n';
   const footer = '\n// End of greet.js.\n';
-  return [{ kind: 'write', path: 'src/greet.js', newText: `${header}${content.replace(/\n*$/, '\n')}${footer}`, summary: 'Document src/greet.js (a header and a footer comment)' }];
+  return [
+    {
+      kind: 'write',
+      path: 'src/greet.js',
+      newText: `${header}${content.replace(/\n*$/, '\n')}${footer}`,
+      summary: 'Document src/greet.js (a header and a footer comment)',
+    },
+  ];
 }
 
 function addFarewell(content: string): string {

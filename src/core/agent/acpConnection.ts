@@ -13,7 +13,10 @@ import type { AgentConnection, AgentSessionInfo } from './connection';
 export const ASK_HUMAN_METHOD = '_warden/ask_human';
 export const AskHumanParams = z.object({
   sessionId: z.string().optional(),
-  question: z.string().min(1).max(16 * 1024),
+  question: z
+    .string()
+    .min(1)
+    .max(16 * 1024),
   choices: z.array(z.string().max(1024)).max(20).optional(),
 });
 export type AskHumanParams = z.infer<typeof AskHumanParams>;
@@ -43,7 +46,11 @@ export class AcpAgentConnection implements AgentConnection {
     // Honest capabilities: Warden serves fs and terminals (each request a proposal) and the ask-human extension.
     const init = await this.connection.agent.request('initialize', {
       protocolVersion: ACP_PROTOCOL_VERSION,
-      clientCapabilities: { fs: { readTextFile: true, writeTextFile: true }, terminal: true, _meta: { warden: { askHuman: ASK_HUMAN_METHOD } } },
+      clientCapabilities: {
+        fs: { readTextFile: true, writeTextFile: true },
+        terminal: true,
+        _meta: { warden: { askHuman: ASK_HUMAN_METHOD } },
+      },
       clientInfo: { name: 'warden', version: '0.1.0' },
     });
     const canResume = init.agentCapabilities?.loadSession === true;
@@ -69,7 +76,10 @@ export class AcpAgentConnection implements AgentConnection {
   }
 
   async prompt(text: string): Promise<StopReason> {
-    const response = await this.connection.agent.request('session/prompt', { sessionId: this.requireSession(), prompt: [{ type: 'text', text }] });
+    const response = await this.connection.agent.request('session/prompt', {
+      sessionId: this.requireSession(),
+      prompt: [{ type: 'text', text }],
+    });
     return response.stopReason;
   }
 

@@ -33,7 +33,9 @@ export interface AgentPreset {
  * switched off too. A repository's own `.claude/settings.json` can still loosen this; the
  * sandbox (read-only mount or private copy) stays the boundary either way.
  */
-export const CLAUDE_SETTINGS = { permissions: { defaultMode: 'default', disableAutoMode: 'disable', disableBypassPermissionsMode: 'disable' } } as const;
+export const CLAUDE_SETTINGS = {
+  permissions: { defaultMode: 'default', disableAutoMode: 'disable', disableBypassPermissionsMode: 'disable' },
+} as const;
 const CLAUDE_AGENT_ACP_COMMAND = `sh -c 'mkdir -p "$HOME/.claude" && echo "${JSON.stringify(CLAUDE_SETTINGS).replace(/"/g, '\\"')}" > "$HOME/.claude/settings.json" && exec claude-agent-acp'`;
 
 /**
@@ -122,7 +124,8 @@ export function resolveAgent(settings: { preset?: string; command?: string; prot
   const id = AgentPresetId.catch('custom').parse(settings.preset ?? 'custom');
   const preset = AGENT_PRESETS[id];
   const command = settings.command?.trim() || preset.command;
-  const protocol: AgentProtocol = id === 'custom' ? (settings.protocol === 'codex-app-server' ? 'codex-app-server' : 'acp') : preset.protocol;
+  const protocol: AgentProtocol =
+    id === 'custom' ? (settings.protocol === 'codex-app-server' ? 'codex-app-server' : 'acp') : preset.protocol;
   const apiKeyEnv = settings.apiKeyEnv?.trim() || preset.apiKeyEnv;
   return { preset: id, command, protocol, apiKeyEnv: apiKeyEnv && ENV_NAME.test(apiKeyEnv) ? apiKeyEnv : undefined };
 }

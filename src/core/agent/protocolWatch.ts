@@ -38,7 +38,8 @@ export function watchProtocol(
     const count = (counts.get(violation.kind) ?? 0) + 1;
     counts.set(violation.kind, count);
     if (count <= VIOLATIONS_RECORDED_PER_KIND) onViolation(violation);
-    else if (count === VIOLATIONS_RECORDED_PER_KIND + 1) onViolation({ kind: violation.kind, detail: `more ${violation.kind} violations follow; they are not recorded one by one` });
+    else if (count === VIOLATIONS_RECORDED_PER_KIND + 1)
+      onViolation({ kind: violation.kind, detail: `more ${violation.kind} violations follow; they are not recorded one by one` });
   };
 
   const decoder = new TextDecoder();
@@ -89,9 +90,16 @@ export function watchProtocol(
       if (message.success) {
         const { id, method } = message.data;
         if (typeof method === 'string' && !knownMethods.has(method)) {
-          report({ kind: 'unknown-method', detail: `${id === undefined ? 'notification' : 'request'} ${JSON.stringify(method.slice(0, 200))}` });
+          report({
+            kind: 'unknown-method',
+            detail: `${id === undefined ? 'notification' : 'request'} ${JSON.stringify(method.slice(0, 200))}`,
+          });
         } else if (method === undefined && id !== undefined && id !== null) {
-          if (!sent.delete(key(id))) report({ kind: 'unexpected-response', detail: `a response to request id ${JSON.stringify(id)}, which Warden never sent (or already had answered)` });
+          if (!sent.delete(key(id)))
+            report({
+              kind: 'unexpected-response',
+              detail: `a response to request id ${JSON.stringify(id)}, which Warden never sent (or already had answered)`,
+            });
         }
       }
       controller.enqueue(next.value);

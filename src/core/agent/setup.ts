@@ -1,4 +1,13 @@
-import { applyEdits, findNodeAtLocation, modify, parse, parseTree, printParseErrorCode, type FormattingOptions, type ParseError } from 'jsonc-parser';
+import {
+  applyEdits,
+  findNodeAtLocation,
+  modify,
+  parse,
+  parseTree,
+  printParseErrorCode,
+  type FormattingOptions,
+  type ParseError,
+} from 'jsonc-parser';
 import * as z from 'zod';
 import { loadPolicyText } from '../policy/loader';
 import { TEAM_POLICY_PATH } from '../policy/effective';
@@ -98,7 +107,9 @@ function installLines(preset: AgentPreset): string[] {
 
 function formatting(text: string): FormattingOptions {
   const indent = /\n([ \t]+)"/.exec(text)?.[1] ?? '  ';
-  return indent.startsWith('\t') ? { insertSpaces: false, tabSize: 1, eol: eolOf(text) } : { insertSpaces: true, tabSize: indent.length, eol: eolOf(text) };
+  return indent.startsWith('\t')
+    ? { insertSpaces: false, tabSize: 1, eol: eolOf(text) }
+    : { insertSpaces: true, tabSize: indent.length, eol: eolOf(text) };
 }
 
 function eolOf(text: string): string {
@@ -111,7 +122,14 @@ function syntaxProblem(file: string, text: string): SetupProblem | undefined {
   const first = errors[0];
   if (!first) return undefined;
   const { line, column } = lineColumn(text, first.offset);
-  return { path: file, line, column, message: `JSON syntax error: ${printParseErrorCode(first.error).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()}` };
+  return {
+    path: file,
+    line,
+    column,
+    message: `JSON syntax error: ${printParseErrorCode(first.error)
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .toLowerCase()}`,
+  };
 }
 
 function posixJoin(dir: string, file: string): string {
@@ -140,7 +158,12 @@ export function dockerfileWithInstall(text: string, preset: AgentPreset): string
   return `${base}# ${preset.label} (warden agent setup ${preset.id})${eol}${missing.join(eol)}${eol}`;
 }
 
-async function sandboxStep(preset: AgentPreset, read: ReadWorkspaceFile, problems: SetupProblem[], done: string[]): Promise<SetupStep | undefined> {
+async function sandboxStep(
+  preset: AgentPreset,
+  read: ReadWorkspaceFile,
+  problems: SetupProblem[],
+  done: string[],
+): Promise<SetupStep | undefined> {
   let configPath: string | undefined;
   let configText: string | undefined;
   for (const candidate of DEVCONTAINER_LOCATIONS) {
@@ -151,7 +174,8 @@ async function sandboxStep(preset: AgentPreset, read: ReadWorkspaceFile, problem
       break;
     }
   }
-  const title = installLines(preset).length > 0 ? `Install ${preset.label} in the sandbox image (${preset.install})` : 'Create the sandbox definition';
+  const title =
+    installLines(preset).length > 0 ? `Install ${preset.label} in the sandbox image (${preset.install})` : 'Create the sandbox definition';
   if (configPath === undefined || configText === undefined) {
     const dockerfilePath = '.devcontainer/Dockerfile';
     const existing = await read(dockerfilePath);
@@ -171,7 +195,12 @@ async function sandboxStep(preset: AgentPreset, read: ReadWorkspaceFile, problem
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const at = /:(\d+):(\d+): /.exec(message);
-    problems.push({ path: configPath, line: at ? Number(at[1]) : 1, column: at ? Number(at[2]) : 1, message: message.replace(`${configPath}:`, '').trim() });
+    problems.push({
+      path: configPath,
+      line: at ? Number(at[1]) : 1,
+      column: at ? Number(at[2]) : 1,
+      message: message.replace(`${configPath}:`, '').trim(),
+    });
     return undefined;
   }
   const configDir = dirOf(configPath);
@@ -185,7 +214,11 @@ async function sandboxStep(preset: AgentPreset, read: ReadWorkspaceFile, problem
     }
     const after = dockerfileWithInstall(text, preset);
     if (after === text) {
-      done.push(installLines(preset).length > 0 ? `${dockerfilePath} already installs ${preset.label}` : `the sandbox definition ${configPath} exists`);
+      done.push(
+        installLines(preset).length > 0
+          ? `${dockerfilePath} already installs ${preset.label}`
+          : `the sandbox definition ${configPath} exists`,
+      );
       return undefined;
     }
     return { kind: 'sandbox', title, changes: [{ path: dockerfilePath, before: text, after }] };
@@ -198,7 +231,12 @@ async function sandboxStep(preset: AgentPreset, read: ReadWorkspaceFile, problem
   const dockerfilePath = posixJoin(configDir, 'Dockerfile');
   const existing = await read(dockerfilePath);
   if (existing !== undefined) {
-    problems.push({ path: configPath, line: 1, column: 1, message: `it uses "image" and ${dockerfilePath} already exists: point "build.dockerfile" at it (or add "${preset.install}" to it) yourself` });
+    problems.push({
+      path: configPath,
+      line: 1,
+      column: 1,
+      message: `it uses "image" and ${dockerfilePath} already exists: point "build.dockerfile" at it (or add "${preset.install}" to it) yourself`,
+    });
     return undefined;
   }
   // The "image" property is replaced where it stands, so the comments around it stay.
@@ -225,7 +263,10 @@ function allowed(entries: ReadonlyArray<{ host: string; ports?: number[] | undef
 }
 
 /** The policy text with `hosts` in `network.allow` (comments and formatting kept), validated by the policy loader. */
-export function policyWithHosts(text: string | undefined, hosts: readonly string[]): { after: string; added: string[] } | { problem: Omit<SetupProblem, 'path'> } {
+export function policyWithHosts(
+  text: string | undefined,
+  hosts: readonly string[],
+): { after: string; added: string[] } | { problem: Omit<SetupProblem, 'path'> } {
   const base = text === undefined || text.trim() === '' ? DEFAULT_POLICY : text;
   const loaded = loadPolicyText(base);
   if (!loaded.ok) {
@@ -240,12 +281,19 @@ export function policyWithHosts(text: string | undefined, hosts: readonly string
   const check = loadPolicyText(after);
   if (!check.ok) {
     const first = check.problems[0]!;
-    return { problem: { line: first.line, column: first.column, message: `adding the hosts would make the policy invalid: ${first.message}` } };
+    return {
+      problem: { line: first.line, column: first.column, message: `adding the hosts would make the policy invalid: ${first.message}` },
+    };
   }
   return { after: added.length > 0 ? after : (text ?? ''), added };
 }
 
-async function policyStep(preset: AgentPreset, read: ReadWorkspaceFile, problems: SetupProblem[], done: string[]): Promise<SetupStep | undefined> {
+async function policyStep(
+  preset: AgentPreset,
+  read: ReadWorkspaceFile,
+  problems: SetupProblem[],
+  done: string[],
+): Promise<SetupStep | undefined> {
   if (preset.hosts.length === 0) return undefined;
   const before = await read(TEAM_POLICY_PATH);
   const result = policyWithHosts(before, preset.hosts);
@@ -257,7 +305,11 @@ async function policyStep(preset: AgentPreset, read: ReadWorkspaceFile, problems
     done.push(`${TEAM_POLICY_PATH} already allows ${preset.hosts.join(', ')}`);
     return undefined;
   }
-  return { kind: 'policy', title: `Allow the model host ${result.added.join(', ')} in the team policy's network.allow`, changes: [{ path: TEAM_POLICY_PATH, before, after: result.after }] };
+  return {
+    kind: 'policy',
+    title: `Allow the model host ${result.added.join(', ')} in the team policy's network.allow`,
+    changes: [{ path: TEAM_POLICY_PATH, before, after: result.after }],
+  };
 }
 
 /** Everything `preset` still needs in this workspace. Running it again after applying yields no steps. */
@@ -265,7 +317,9 @@ export async function planSetup(id: SetupPresetId, read: ReadWorkspaceFile): Pro
   const preset = presetOf(id);
   const problems: SetupProblem[] = [];
   const done: string[] = [];
-  const steps = [await sandboxStep(preset, read, problems, done), await policyStep(preset, read, problems, done)].filter((s): s is SetupStep => s !== undefined);
+  const steps = [await sandboxStep(preset, read, problems, done), await policyStep(preset, read, problems, done)].filter(
+    (s): s is SetupStep => s !== undefined,
+  );
   return {
     preset: id,
     settingPreset: settingPreset(id),

@@ -39,5 +39,5 @@ export class TerminalRegistry {
 export async function settledStatus(command: RunningCommand): Promise<ExitStatus | undefined> {
   const pending = Symbol('pending');
   const result = await Promise.race([command.exited, Promise.resolve(pending)]);
-  return result === pending ? undefined : (result);
+  return result === pending ? undefined : result;
 }

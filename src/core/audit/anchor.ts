@@ -74,7 +74,9 @@ export async function anchorAuditHead(workspaceRoot: string): Promise<AnchorResu
   try {
     commit = (await g.revparse(['--verify', 'HEAD^{commit}'])).trim();
   } catch (error) {
-    throw new AuditAnchorError(`Cannot anchor the audit head: ${workspaceRoot} is not a git repository with at least one commit (${errorText(error)})`);
+    throw new AuditAnchorError(
+      `Cannot anchor the audit head: ${workspaceRoot} is not a git repository with at least one commit (${errorText(error)})`,
+    );
   }
   const note = formatAnchorLine(report.headSeq, report.head);
   try {
@@ -102,7 +104,8 @@ export async function listAuditAnchors(workspaceRoot: string): Promise<AuditAnch
     const [commit, body] = record.replace(/^\s+/, '').split('\x00');
     if (!commit || body === undefined) continue;
     for (const a of parseAnchorLines(body)) anchors.push({ ...a, commit, source: 'trailer' });
-    for (const m of body.matchAll(ENTRY_LINE)) anchors.push({ seq: null, hash: (m[1] ?? '').toLowerCase(), commit, source: 'commit-entry' });
+    for (const m of body.matchAll(ENTRY_LINE))
+      anchors.push({ seq: null, hash: (m[1] ?? '').toLowerCase(), commit, source: 'commit-entry' });
   }
   return anchors;
 }
@@ -148,7 +151,11 @@ export async function verifyAuditAnchors(workspaceRoot: string): Promise<AnchorV
         checks.push(
           record.hash === anchor.hash
             ? { anchor, ok: true }
-            : { anchor, ok: false, reason: `entry seq ${anchor.seq} (${record.file}:${record.line}) was rewritten: its hash is ${record.hash.slice(0, 12)}, the ${anchor.source} on commit ${anchor.commit.slice(0, 12)} recorded ${anchor.hash.slice(0, 12)}` },
+            : {
+                anchor,
+                ok: false,
+                reason: `entry seq ${anchor.seq} (${record.file}:${record.line}) was rewritten: its hash is ${record.hash.slice(0, 12)}, the ${anchor.source} on commit ${anchor.commit.slice(0, 12)} recorded ${anchor.hash.slice(0, 12)}`,
+              },
         );
       }
     }
@@ -156,10 +163,18 @@ export async function verifyAuditAnchors(workspaceRoot: string): Promise<AnchorV
   for (const anchor of anchors) {
     if (found.has(anchor)) continue;
     if (anchor.seq === null) {
-      checks.push({ anchor, ok: false, reason: `commit ${anchor.commit.slice(0, 12)} carries audit entry ${anchor.hash.slice(0, 12)} (Warden-Audit trailer), which is no longer in the log: it was rewritten or cut off` });
+      checks.push({
+        anchor,
+        ok: false,
+        reason: `commit ${anchor.commit.slice(0, 12)} carries audit entry ${anchor.hash.slice(0, 12)} (Warden-Audit trailer), which is no longer in the log: it was rewritten or cut off`,
+      });
       continue;
     }
-    checks.push({ anchor, ok: false, reason: `the log was truncated: the ${anchor.source} on commit ${anchor.commit.slice(0, 12)} anchors seq ${anchor.seq}, but the log ends at seq ${lastSeq}` });
+    checks.push({
+      anchor,
+      ok: false,
+      reason: `the log was truncated: the ${anchor.source} on commit ${anchor.commit.slice(0, 12)} anchors seq ${anchor.seq}, but the log ends at seq ${lastSeq}`,
+    });
   }
   checks.sort((a, b) => (a.anchor.seq ?? Number.MAX_SAFE_INTEGER) - (b.anchor.seq ?? Number.MAX_SAFE_INTEGER));
   const firstFailure = checks.find((c) => !c.ok);
@@ -174,7 +189,9 @@ export function formatAnchorReport(report: AnchorVerifyReport): string {
   const entries = n - heads.length;
   const latest = heads[heads.length - 1];
   const parts = [
-    ...(heads.length ? [`${heads.length} git ${heads.length === 1 ? 'anchor' : 'anchors'} of the audit head (latest seq ${latest?.anchor.seq ?? '?'})`] : []),
+    ...(heads.length
+      ? [`${heads.length} git ${heads.length === 1 ? 'anchor' : 'anchors'} of the audit head (latest seq ${latest?.anchor.seq ?? '?'})`]
+      : []),
     ...(entries ? [`${entries} audit ${entries === 1 ? 'entry' : 'entries'} named by agent commits`] : []),
   ];
   return `${parts.join(' and ')}: all found in the log.`;

@@ -271,7 +271,7 @@ async function writeDurably(file: string, bytes: Buffer): Promise<void> {
   try {
     const { size } = await handle.stat();
     try {
-      for (let offset = 0; offset < bytes.length; ) {
+      for (let offset = 0; offset < bytes.length;) {
         offset += (await handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
       }
       await handle.sync();

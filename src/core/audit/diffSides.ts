@@ -49,7 +49,10 @@ export async function auditDiffSides(workspaceRoot: string, seq: number): Promis
 }
 
 /** Pure part, for tests: rebuilds the sides from the diff, the current file and the recorded hashes. */
-export function diffSides(diff: string, known: { current: string | null; baseHash: string | null; newHash: string | null }): Omit<AuditDiffSides, 'seq' | 'path'> {
+export function diffSides(
+  diff: string,
+  known: { current: string | null; baseHash: string | null; newHash: string | null },
+): Omit<AuditDiffSides, 'seq' | 'path'> {
   const patches = parsePatch(diff);
   const patch = patches[0];
   if (!patch || patches.length !== 1) throw new AuditDiffError('The recorded diff is not a single-file unified diff');
@@ -62,15 +65,31 @@ export function diffSides(diff: string, known: { current: string | null; baseHas
   };
   const { current } = known;
   const attempts: Array<[string, () => { oldText: string; newText: string } | undefined]> = [
-    ['the workspace file is the proposed version', () => (current !== null && known.newHash && sha256Hex(current) === known.newHash ? verified(applyPatch(current, reversePatch(patch)), current) : undefined)],
-    ['the workspace file is the version the proposal was made against', () => (current !== null && known.baseHash && sha256Hex(current) === known.baseHash ? verified(current, applyPatch(current, patch)) : undefined)],
+    [
+      'the workspace file is the proposed version',
+      () =>
+        current !== null && known.newHash && sha256Hex(current) === known.newHash
+          ? verified(applyPatch(current, reversePatch(patch)), current)
+          : undefined,
+    ],
+    [
+      'the workspace file is the version the proposal was made against',
+      () =>
+        current !== null && known.baseHash && sha256Hex(current) === known.baseHash
+          ? verified(current, applyPatch(current, patch))
+          : undefined,
+    ],
     ['the diff creates the file', () => (creates ? verified('', applyPatch('', patch)) : undefined)],
   ];
   for (const [why, attempt] of attempts) {
     const sides = attempt();
     if (sides) return { ...sides, completeness: 'full', note: `whole file (${why}; hashes match the audit entry)` };
   }
-  return { ...excerptSides(patch), completeness: 'excerpt', note: 'recorded hunks only: the file has changed since, so unchanged lines outside the hunks are not shown' };
+  return {
+    ...excerptSides(patch),
+    completeness: 'excerpt',
+    note: 'recorded hunks only: the file has changed since, so unchanged lines outside the hunks are not shown',
+  };
 }
 
 /** Hunks only; gaps between them become one marker line on both sides, so they align. */

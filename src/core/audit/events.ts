@@ -62,13 +62,16 @@ function event<S extends z.ZodRawShape>(description: string, shape: S, options: 
 
 export const AUDIT_EVENTS = {
   // Session lifecycle
-  'session.starting': event('The session begins: `workspace` (host path), the `reviewer` it runs for, and the supervising process (`owner`: host and pid).', {
-    workspace: str,
-    reviewer,
-    owner: z.looseObject({ host: str, pid: z.number().int() }).optional(),
-  }),
+  'session.starting': event(
+    'The session begins: `workspace` (host path), the `reviewer` it runs for, and the supervising process (`owner`: host and pid).',
+    {
+      workspace: str,
+      reviewer,
+      owner: z.looseObject({ host: str, pid: z.number().int() }).optional(),
+    },
+  ),
   'session.ended': event(
-    'The session is over: `reason`, and `wasOpen` (false when it ended while starting). Written by a later start when the supervisor died: `supervisorDied` (who found it, the last entry, the container\'s fate) and `orphanedProposals` (never applied).',
+    "The session is over: `reason`, and `wasOpen` (false when it ended while starting). Written by a later start when the supervisor died: `supervisorDied` (who found it, the last entry, the container's fate) and `orphanedProposals` (never applied).",
     {
       reason: str,
       wasOpen: z.boolean(),
@@ -83,13 +86,16 @@ export const AUDIT_EVENTS = {
       orphanedProposals: z.array(z.unknown()).optional(),
     },
   ),
-  'session.killed': event('The kill switch: `reason`, `containerId`, how long it took (`ms`), whether the container was `removed` (and the `error` if not).', {
-    reason: str,
-    containerId: z.string().nullable(),
-    ms: z.number(),
-    removed: z.boolean(),
-    error: str.optional(),
-  }),
+  'session.killed': event(
+    'The kill switch: `reason`, `containerId`, how long it took (`ms`), whether the container was `removed` (and the `error` if not).',
+    {
+      reason: str,
+      containerId: z.string().nullable(),
+      ms: z.number(),
+      removed: z.boolean(),
+      error: str.optional(),
+    },
+  ),
   instruction: event('`text`: the prompt (actor: the human).', { text: str }),
   'turn.ended': event("The agent's turn is over: `stopReason` and the agent's message (`agentMessage`).", {
     stopReason: str,
@@ -98,51 +104,69 @@ export const AUDIT_EVENTS = {
   error: event('Something failed: `message`, and `during` what.', { during: str.optional(), message: str }),
 
   // Policy
-  'policy.loaded': event('The effective policy at session start: `valid`, `teamPolicyValid`, its `sources` (with their problems) and rule counts (`rules`).', {
-    valid: z.boolean(),
-    teamPolicyValid: z.boolean(),
-    sources: z.array(z.looseObject({ source: str, origin: str, status: str, problems: z.array(str) })),
-    rules: z.looseObject({ paths: z.number(), commands: z.number(), overrides: z.array(str) }),
-  }),
-  'policy.invalid': event('As `policy.loaded`, for a policy with a source that does not parse (Warden runs with the safest policy: everything asks).', {
-    valid: z.boolean(),
-    teamPolicyValid: z.boolean(),
-    sources: z.array(z.looseObject({ source: str, origin: str, status: str, problems: z.array(str) })),
-    rules: z.looseObject({ paths: z.number(), commands: z.number(), overrides: z.array(str) }),
-  }),
-  'policy.suggestion': event('An "always allow" became a suggested rule: `proposalId`, `suggestionId`, `section`, `rule`, `summary`; or `suggested: null` and the `reason` none could be made.', {
-    proposalId: str,
-    suggestionId: str.optional(),
-    section: str.optional(),
-    rule: z.looseObject({ id: str }).optional(),
-    summary: str.optional(),
-    suggested: z.null().optional(),
-    reason: str.optional(),
-  }),
-  'policy.suggestion.accepted': event('A human added a suggested rule to `.warden/policy.json`: `suggestionId`, `proposalId`, `section`, `rule`.', {
-    suggestionId: str,
-    proposalId: str,
-    section: str,
-    rule: z.looseObject({ id: str }),
-  }),
+  'policy.loaded': event(
+    'The effective policy at session start: `valid`, `teamPolicyValid`, its `sources` (with their problems) and rule counts (`rules`).',
+    {
+      valid: z.boolean(),
+      teamPolicyValid: z.boolean(),
+      sources: z.array(z.looseObject({ source: str, origin: str, status: str, problems: z.array(str) })),
+      rules: z.looseObject({ paths: z.number(), commands: z.number(), overrides: z.array(str) }),
+    },
+  ),
+  'policy.invalid': event(
+    'As `policy.loaded`, for a policy with a source that does not parse (Warden runs with the safest policy: everything asks).',
+    {
+      valid: z.boolean(),
+      teamPolicyValid: z.boolean(),
+      sources: z.array(z.looseObject({ source: str, origin: str, status: str, problems: z.array(str) })),
+      rules: z.looseObject({ paths: z.number(), commands: z.number(), overrides: z.array(str) }),
+    },
+  ),
+  'policy.suggestion': event(
+    'An "always allow" became a suggested rule: `proposalId`, `suggestionId`, `section`, `rule`, `summary`; or `suggested: null` and the `reason` none could be made.',
+    {
+      proposalId: str,
+      suggestionId: str.optional(),
+      section: str.optional(),
+      rule: z.looseObject({ id: str }).optional(),
+      summary: str.optional(),
+      suggested: z.null().optional(),
+      reason: str.optional(),
+    },
+  ),
+  'policy.suggestion.accepted': event(
+    'A human added a suggested rule to `.warden/policy.json`: `suggestionId`, `proposalId`, `section`, `rule`.',
+    {
+      suggestionId: str,
+      proposalId: str,
+      section: str,
+      rule: z.looseObject({ id: str }),
+    },
+  ),
 
   // Sandbox
-  'sandbox.started': event('`containerId`, `image`, the `workspaceFolder` in the container and the `workspaceMode` (`readonly` or `copy`).', {
-    containerId: str,
-    image: str,
-    workspaceFolder: str,
-    workspaceMode: z.enum(['readonly', 'copy']),
-  }),
+  'sandbox.started': event(
+    '`containerId`, `image`, the `workspaceFolder` in the container and the `workspaceMode` (`readonly` or `copy`).',
+    {
+      containerId: str,
+      image: str,
+      workspaceFolder: str,
+      workspaceMode: z.enum(['readonly', 'copy']),
+    },
+  ),
   'sandbox.reused': event('A kept sandbox was reused: `containerId` and its `configHash`.', {
     containerId: str,
     configHash: z.string().nullable(),
   }),
-  'sandbox.rebuilt': event('Kept sandboxes whose configuration changed were replaced: `containerId`, `configHash`, `previousContainerIds`, `previousConfigHashes`.', {
-    containerId: str,
-    configHash: z.string().nullable(),
-    previousContainerIds: z.array(str),
-    previousConfigHashes: z.array(z.string().nullable()),
-  }),
+  'sandbox.rebuilt': event(
+    'Kept sandboxes whose configuration changed were replaced: `containerId`, `configHash`, `previousContainerIds`, `previousConfigHashes`.',
+    {
+      containerId: str,
+      configHash: z.string().nullable(),
+      previousContainerIds: z.array(str),
+      previousConfigHashes: z.array(z.string().nullable()),
+    },
+  ),
   'sandbox.stopped': event('`containerId`, whether it was `removed` or `kept` (and the `error` if stopping failed).', {
     containerId: str,
     removed: z.boolean(),
@@ -153,21 +177,27 @@ export const AUDIT_EVENTS = {
     reason: str,
     paths: z.array(str),
   }),
-  'sandbox.change.restored': event("The real workspace's version of `path` was put back in the agent's copy after `proposalId` was decided.", {
-    proposalId: str,
-    path: str,
-  }),
-  'lifecycle.command': event('A devcontainer lifecycle command ran: `hook`, `origin`, `name`, `command`, `where`, `user`, `exitCode`, the tail of its `output`, `truncated`.', {
-    hook: str,
-    origin: str,
-    name: str.optional(),
-    command: z.union([str, z.array(str)]),
-    where: z.enum(['container', 'host']),
-    user: str.optional(),
-    exitCode: z.number().nullable(),
-    output: str,
-    truncated: z.boolean(),
-  }),
+  'sandbox.change.restored': event(
+    "The real workspace's version of `path` was put back in the agent's copy after `proposalId` was decided.",
+    {
+      proposalId: str,
+      path: str,
+    },
+  ),
+  'lifecycle.command': event(
+    'A devcontainer lifecycle command ran: `hook`, `origin`, `name`, `command`, `where`, `user`, `exitCode`, the tail of its `output`, `truncated`.',
+    {
+      hook: str,
+      origin: str,
+      name: str.optional(),
+      command: z.union([str, z.array(str)]),
+      where: z.enum(['container', 'host']),
+      user: str.optional(),
+      exitCode: z.number().nullable(),
+      output: str,
+      truncated: z.boolean(),
+    },
+  ),
 
   // Network
   'network.egress': event('Egress is on for the session: its allow-list `rules` and the `proxy` address.', {
@@ -195,20 +225,23 @@ export const AUDIT_EVENTS = {
   'network.rules-invalid': event('Allow-list rules that were ignored (`problems`).', { problems: z.array(str) }),
 
   // Agent
-  'agent.started': event("The agent `command` line, `protocol`, `protocolVersion`, `agentInfo`, `agentSessionId`, `resumed`, and the names (never values) of the variables it got (`agentEnvNames`).", {
-    command: z.array(str),
-    protocol: str,
-    protocolVersion: z.union([z.number(), str]),
-    agentInfo: z.unknown().optional(),
-    agentSessionId: str,
-    resumed: z.literal(true).optional(),
-    agentEnvNames: z.array(str).optional(),
-  }),
+  'agent.started': event(
+    'The agent `command` line, `protocol`, `protocolVersion`, `agentInfo`, `agentSessionId`, `resumed`, and the names (never values) of the variables it got (`agentEnvNames`).',
+    {
+      command: z.array(str),
+      protocol: str,
+      protocolVersion: z.union([z.number(), str]),
+      agentInfo: z.unknown().optional(),
+      agentSessionId: str,
+      resumed: z.literal(true).optional(),
+      agentEnvNames: z.array(str).optional(),
+    },
+  ),
   'protocol.violation': event('The agent broke the protocol: `kind` and `detail`.', { kind: str, detail: str }),
 
   // Proposals and decisions
   proposal: event(
-    "`proposalId`, `kind` (`edit`, `command`, `permission`, `question`), `title`, `origin`; edits: `path`, `baseHash`, `newHash`, the unified `diff` (and `change` for one found in the sandbox copy); commands: `argv`, `commandLine`, `cwd`, `env`; permission requests: `toolKind`, `options`; questions: `question`, `choices`.",
+    '`proposalId`, `kind` (`edit`, `command`, `permission`, `question`), `title`, `origin`; edits: `path`, `baseHash`, `newHash`, the unified `diff` (and `change` for one found in the sandbox copy); commands: `argv`, `commandLine`, `cwd`, `env`; permission requests: `toolKind`, `options`; questions: `question`, `choices`.',
     {
       proposalId: str,
       kind: z.enum(['edit', 'command', 'permission', 'question']),
@@ -218,7 +251,14 @@ export const AUDIT_EVENTS = {
       baseHash: nullableHash.optional(),
       newHash: hash.optional(),
       diff: str.optional(),
-      change: z.looseObject({ change: z.enum(['create', 'modify', 'delete', 'symlink']), binary: z.boolean(), size: z.number().optional(), linkTarget: str.optional() }).optional(),
+      change: z
+        .looseObject({
+          change: z.enum(['create', 'modify', 'delete', 'symlink']),
+          binary: z.boolean(),
+          size: z.number().optional(),
+          linkTarget: str.optional(),
+        })
+        .optional(),
       argv: z.array(str).optional(),
       commandLine: str.optional(),
       cwd: str.optional(),
@@ -263,20 +303,26 @@ export const AUDIT_EVENTS = {
       turnDiff: z.unknown().optional(),
     },
   ),
-  'permission.answered': event('The option sent back to the agent (`outcome`: `{selected, kind}` or `cancelled`), and the reviewer\'s own pick when it differed (`reviewerPicked`).', {
-    proposalId: str,
-    outcome: z.union([z.literal('cancelled'), z.looseObject({ selected: str, kind: str })]),
-    reviewerPicked: z.looseObject({ optionId: str, kind: str }).optional(),
-  }),
-  'proposal.rediffed': event('An undecided (or approved) edit carried over onto the file as it is now: `proposalId`, `path`, `baseHash`, `newHash`, `diff` (and the `previous…` hashes).', {
-    proposalId: str,
-    path: str,
-    previousBaseHash: nullableHash.optional(),
-    baseHash: nullableHash,
-    previousNewHash: hash.optional(),
-    newHash: hash,
-    diff: str,
-  }),
+  'permission.answered': event(
+    "The option sent back to the agent (`outcome`: `{selected, kind}` or `cancelled`), and the reviewer's own pick when it differed (`reviewerPicked`).",
+    {
+      proposalId: str,
+      outcome: z.union([z.literal('cancelled'), z.looseObject({ selected: str, kind: str })]),
+      reviewerPicked: z.looseObject({ optionId: str, kind: str }).optional(),
+    },
+  ),
+  'proposal.rediffed': event(
+    'An undecided (or approved) edit carried over onto the file as it is now: `proposalId`, `path`, `baseHash`, `newHash`, `diff` (and the `previous…` hashes).',
+    {
+      proposalId: str,
+      path: str,
+      previousBaseHash: nullableHash.optional(),
+      baseHash: nullableHash,
+      previousNewHash: hash.optional(),
+      newHash: hash,
+      diff: str,
+    },
+  ),
   'proposal.narrowed': event(
     'No longer written (per-hunk decisions are recorded on the `decision`): an edit narrowed to its `accepted` hunks, with the `newHash` and `diff`.',
     {
@@ -293,7 +339,7 @@ export const AUDIT_EVENTS = {
 
   // Results
   'edit.applied': event(
-    'The edit was written: `proposalId`, `path`, the reviewed hash (`reviewedHash`) equal to the hash of the bytes on disk (`diskHash`; both null for a delete); `hunks` or `edited` with the agent\'s `proposedHash` when the reviewer changed it; `origin`, `orphaned`.',
+    "The edit was written: `proposalId`, `path`, the reviewed hash (`reviewedHash`) equal to the hash of the bytes on disk (`diskHash`; both null for a delete); `hunks` or `edited` with the agent's `proposedHash` when the reviewer changed it; `origin`, `orphaned`.",
     {
       proposalId: str,
       path: str,
@@ -317,13 +363,16 @@ export const AUDIT_EVENTS = {
     hunks: hunkSplit.optional(),
     proposedHash: hash.optional(),
   }),
-  'edit.stale': event('Not applied: the file changed since the proposal was made (`baseHash` against `currentHash`, or the `reason` the change no longer fits).', {
-    proposalId: str,
-    path: str,
-    baseHash: nullableHash.optional(),
-    currentHash: nullableHash.optional(),
-    reason: str.optional(),
-  }),
+  'edit.stale': event(
+    'Not applied: the file changed since the proposal was made (`baseHash` against `currentHash`, or the `reason` the change no longer fits).',
+    {
+      proposalId: str,
+      path: str,
+      baseHash: nullableHash.optional(),
+      currentHash: nullableHash.optional(),
+      reason: str.optional(),
+    },
+  ),
   'edit.failed': event('Writing failed: `proposalId`, `path`, `error`.', { proposalId: str, path: str, error: str }),
   'command.result': event(
     '`proposalId`, `exitCode`, `signal`, `outputHash` (SHA-256 of the whole output), `outputExcerpt` (last 4 KiB), `truncated`; `terminalId`, or for a command Codex ran itself: `itemId`, `ranBy`, `status`.',
@@ -336,14 +385,17 @@ export const AUDIT_EVENTS = {
       status: str.optional(),
     },
   ),
-  'command.edited': event("The reviewer's edited command runs instead of the agent's: `proposedCommandLine`, `commandLine`, `argv`, and the policy's new verdict (`ruleId`, `policy`).", {
-    proposalId: str,
-    proposedCommandLine: str,
-    commandLine: str,
-    argv: z.array(str),
-    ruleId: str.optional(),
-    policy: policyNote.optional(),
-  }),
+  'command.edited': event(
+    "The reviewer's edited command runs instead of the agent's: `proposedCommandLine`, `commandLine`, `argv`, and the policy's new verdict (`ruleId`, `policy`).",
+    {
+      proposalId: str,
+      proposedCommandLine: str,
+      commandLine: str,
+      argv: z.array(str),
+      ruleId: str.optional(),
+      policy: policyNote.optional(),
+    },
+  ),
   'command.failed': event('The approved command could not start: `proposalId`, `error`.', { proposalId: str, error: str }),
   'file.read': event('What the agent read: `path`, `hash`, and the `line`/`limit` it asked for.', {
     path: str,
@@ -353,24 +405,30 @@ export const AUDIT_EVENTS = {
   }),
 
   // Git
-  'git.branch': event('The session branch (`status` `created`: `branch`, `base`, `previousBranch`, `carried` changes) or why there is none (`status` `none`, `reason`); the `protectedBranches`.', {
-    status: z.enum(['created', 'none']),
-    branch: str.optional(),
-    base: str.optional(),
-    previousBranch: str.optional(),
-    carried: z.array(str).optional(),
-    reason: str.optional(),
-    protectedBranches: z.array(str).optional(),
-  }),
-  'git.committed': event('Approved changes committed as the agent: `commit`, `branch`, `paths`, the audit entries behind it (`audit` hashes), `approvers`, `author`, `committer`.', {
-    commit: str,
-    branch: str,
-    paths: z.array(str),
-    audit: z.array(hash),
-    approvers: z.array(str),
-    author: str,
-    committer: str,
-  }),
+  'git.branch': event(
+    'The session branch (`status` `created`: `branch`, `base`, `previousBranch`, `carried` changes) or why there is none (`status` `none`, `reason`); the `protectedBranches`.',
+    {
+      status: z.enum(['created', 'none']),
+      branch: str.optional(),
+      base: str.optional(),
+      previousBranch: str.optional(),
+      carried: z.array(str).optional(),
+      reason: str.optional(),
+      protectedBranches: z.array(str).optional(),
+    },
+  ),
+  'git.committed': event(
+    'Approved changes committed as the agent: `commit`, `branch`, `paths`, the audit entries behind it (`audit` hashes), `approvers`, `author`, `committer`.',
+    {
+      commit: str,
+      branch: str,
+      paths: z.array(str),
+      audit: z.array(hash),
+      approvers: z.array(str),
+      author: str,
+      committer: str,
+    },
+  ),
   'checkpoint.created': event('A checkpoint before an applied batch: `n`, `ref`, `commit`, `paths`, `proposalIds`.', {
     n: z.number(),
     ref: str,
@@ -383,26 +441,32 @@ export const AUDIT_EVENTS = {
     error: str,
   }),
   'checkpoint.pruned': event('Old checkpoint `refs` removed at session start.', { refs: z.array(str) }),
-  'checkpoint.rolledBack': event('A rollback to checkpoint `n` (`commit`): the `safetyCheckpoint` made first, files `restored` (with hashes), `deleted`, `unchanged`, `skipped`.', {
-    n: z.number(),
-    commit: str,
-    safetyCheckpoint: z.looseObject({ n: z.number(), ref: str, commit: str }),
-    restored: z.array(z.looseObject({ path: str, hash: z.string().optional() })),
-    deleted: z.array(str),
-    unchanged: z.array(str),
-    skipped: z.array(z.looseObject({ path: str, reason: str })),
-  }),
+  'checkpoint.rolledBack': event(
+    'A rollback to checkpoint `n` (`commit`): the `safetyCheckpoint` made first, files `restored` (with hashes), `deleted`, `unchanged`, `skipped`.',
+    {
+      n: z.number(),
+      commit: str,
+      safetyCheckpoint: z.looseObject({ n: z.number(), ref: str, commit: str }),
+      restored: z.array(z.looseObject({ path: str, hash: z.string().optional() })),
+      deleted: z.array(str),
+      unchanged: z.array(str),
+      skipped: z.array(z.looseObject({ path: str, reason: str })),
+    },
+  ),
 
   // The log itself
-  'audit.repaired': event('A repair: the segment (`file`), `line`, byte `offset`, size (`bytes`) and `sha256` of the cut bytes, the side file they were saved to (`savedTo`), `reason`.', {
-    file: str,
-    line: z.number(),
-    offset: z.number(),
-    bytes: z.number(),
-    sha256: hash,
-    savedTo: str,
-    reason: str,
-  }),
+  'audit.repaired': event(
+    'A repair: the segment (`file`), `line`, byte `offset`, size (`bytes`) and `sha256` of the cut bytes, the side file they were saved to (`savedTo`), `reason`.',
+    {
+      file: str,
+      line: z.number(),
+      offset: z.number(),
+      bytes: z.number(),
+      sha256: hash,
+      savedTo: str,
+      reason: str,
+    },
+  ),
 } as const;
 
 // ---------------------------------------------------------------- types
@@ -460,7 +524,9 @@ export function auditEventProblem(type: string, data: unknown): string | undefin
   if (entry.retired) return `"${type}" is no longer written (it is kept in the catalog to read older logs)`;
   const result = entry.data.safeParse(data);
   if (result.success) return undefined;
-  const issues = result.error.issues.slice(0, 3).map((issue) => `${issue.path.length ? issue.path.map(String).join('.') : 'data'}: ${issue.message}`);
+  const issues = result.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.length ? issue.path.map(String).join('.') : 'data'}: ${issue.message}`);
   const more = result.error.issues.length > 3 ? ` (and ${result.error.issues.length - 3} more)` : '';
   return `"${type}" data does not match the catalog: ${issues.join('; ')}${more}`;
 }
@@ -472,7 +538,9 @@ export function auditEventProblem(type: string, data: unknown): string | undefin
  * rewritten, so readers map them. `refused` entries of the scope check, the git guard and the
  * edited-command check carried the rule as `rule`; the read check and today's writers use `ruleId`.
  */
-export const LEGACY_DATA_KEYS: { readonly [T in AuditEventType]?: ReadonlyArray<readonly [old: string, current: keyof AuditDataOf<T> & string]> } = {
+export const LEGACY_DATA_KEYS: {
+  readonly [T in AuditEventType]?: ReadonlyArray<readonly [old: string, current: keyof AuditDataOf<T> & string]>;
+} = {
   refused: [['rule', 'ruleId']],
 };
 

@@ -67,7 +67,12 @@ export const AUDIT_CSV_COLUMNS = [
  */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  let text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? value.toString() : (JSON.stringify(value) ?? '');
+  let text =
+    typeof value === 'string'
+      ? value
+      : typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint'
+        ? value.toString()
+        : (JSON.stringify(value) ?? '');
   if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
@@ -122,8 +127,10 @@ export interface OtlpLogRecord {
 
 /** OTel severity: ERROR (17) for errors and failures, WARN (13) for rejections and refusals, INFO (9) otherwise. */
 function severity(row: AuditRow): { severityNumber: number; severityText: string } {
-  if (row.type === 'error' || row.type.endsWith('.failed') || row.type === 'edit.mismatch') return { severityNumber: 17, severityText: 'ERROR' };
-  if (row.type === 'refused' || row.type === 'edit.stale' || (row.type === 'decision' && row.decision === 'reject')) return { severityNumber: 13, severityText: 'WARN' };
+  if (row.type === 'error' || row.type.endsWith('.failed') || row.type === 'edit.mismatch')
+    return { severityNumber: 17, severityText: 'ERROR' };
+  if (row.type === 'refused' || row.type === 'edit.stale' || (row.type === 'decision' && row.decision === 'reject'))
+    return { severityNumber: 13, severityText: 'WARN' };
   return { severityNumber: 9, severityText: 'INFO' };
 }
 
@@ -137,7 +144,8 @@ export function toOtlpLogRecord(row: AuditRow, entry: AuditEntry, observedAt = n
   const attributes: OtlpAttribute[] = [];
   const add = (key: string, value: string | number | boolean | null): void => {
     if (value === null) return;
-    if (typeof value === 'number') attributes.push({ key, value: Number.isInteger(value) ? { intValue: String(value) } : { stringValue: String(value) } });
+    if (typeof value === 'number')
+      attributes.push({ key, value: Number.isInteger(value) ? { intValue: String(value) } : { stringValue: String(value) } });
     else if (typeof value === 'boolean') attributes.push({ key, value: { boolValue: value } });
     else attributes.push({ key, value: { stringValue: value } });
   };
@@ -164,7 +172,13 @@ export function toOtlpLogRecord(row: AuditRow, entry: AuditEntry, observedAt = n
   add('warden.result.exit_code', row.exitCode);
   add('warden.result.output_hash', row.outputHash);
   add('warden.audit.data', JSON.stringify(entry.data));
-  return { timeUnixNano: nanos(row.time), observedTimeUnixNano: nanos(observedAt.toISOString()), ...severity(row), body: { stringValue: row.summary }, attributes };
+  return {
+    timeUnixNano: nanos(row.time),
+    observedTimeUnixNano: nanos(observedAt.toISOString()),
+    ...severity(row),
+    body: { stringValue: row.summary },
+    attributes,
+  };
 }
 
 /** The ExportLogsServiceRequest body for a batch of records. */
@@ -194,7 +208,8 @@ export async function exportAuditOtlp(workspaceRoot: string, options: OtlpExport
   } catch {
     throw new OtlpExportError(`The OpenTelemetry endpoint is not a URL: ${options.endpoint}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OtlpExportError(`The OpenTelemetry endpoint must be http(s): ${options.endpoint}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new OtlpExportError(`The OpenTelemetry endpoint must be http(s): ${options.endpoint}`);
   const batchSize = Math.max(1, options.batchSize ?? 500);
   const result: OtlpExportResult = { records: 0, requests: 0, endpoint: url.toString() };
   let batch: OtlpLogRecord[] = [];
@@ -210,10 +225,15 @@ export async function exportAuditOtlp(workspaceRoot: string, options: OtlpExport
         signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
       });
     } catch (error) {
-      throw new OtlpExportError(`Sending audit logs to ${url.origin} failed after ${result.records} records: ${error instanceof Error ? error.message : String(error)}`);
+      throw new OtlpExportError(
+        `Sending audit logs to ${url.origin} failed after ${result.records} records: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     const text = await response.text().catch(() => '');
-    if (!response.ok) throw new OtlpExportError(`The OpenTelemetry endpoint answered ${response.status} ${response.statusText} after ${result.records} records: ${text.slice(0, 300)}`);
+    if (!response.ok)
+      throw new OtlpExportError(
+        `The OpenTelemetry endpoint answered ${response.status} ${response.statusText} after ${result.records} records: ${text.slice(0, 300)}`,
+      );
     result.records += batch.length;
     result.requests++;
     batch = [];

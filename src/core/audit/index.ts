@@ -1,16 +1,70 @@
 export type { AuditActor, AuditEntry, AuditEventInput, VerifyBreak, VerifyReport } from './types';
 export { AuditLog, AuditLogCorruptError, AuditSchemaError, redactSecrets, type AuditLogOptions, type AuditSchemaCheck } from './auditLog';
-export { AUDIT_EVENTS, AUDIT_EVENT_TYPES, LEGACY_DATA_KEYS, SCHEMA_PROBLEM_KEY, auditEvent, auditEventProblem, isAuditEventType, normalizeAuditData, readAuditEvent } from './events';
-export type { AuditDataOf, AuditEntryOf, AuditEvent, AuditEventOf, AuditEventType, AuditEventView, AuditReadDataOf, Lenient } from './events';
+export {
+  AUDIT_EVENTS,
+  AUDIT_EVENT_TYPES,
+  LEGACY_DATA_KEYS,
+  SCHEMA_PROBLEM_KEY,
+  auditEvent,
+  auditEventProblem,
+  isAuditEventType,
+  normalizeAuditData,
+  readAuditEvent,
+} from './events';
+export type {
+  AuditDataOf,
+  AuditEntryOf,
+  AuditEvent,
+  AuditEventOf,
+  AuditEventType,
+  AuditEventView,
+  AuditReadDataOf,
+  Lenient,
+} from './events';
 export { AuditLockTimeoutError } from './lock';
-export { redactString, configureAuditRedaction, compileRedaction, RedactionConfigError, MIN_SECRET_VALUE_LENGTH, type RedactionConfig } from './redact';
+export {
+  redactString,
+  configureAuditRedaction,
+  compileRedaction,
+  RedactionConfigError,
+  MIN_SECRET_VALUE_LENGTH,
+  type RedactionConfig,
+} from './redact';
 export { AUDIT_DIR, GENESIS_PREV, listSegments, segmentName, type Segment } from './segments';
 export { auditEntrySchema, formatVerifyReport, verifyAuditLog } from './verify';
 export { readAuditLog, queryAuditLog, queryAuditRows, auditRowFilter, findAuditEntry, AuditRowBuilder } from './query';
-export type { AuditRecord, AuditReadProblem, AuditRow, AuditQuery, AuditQueryOptions, AuditQueryResult, AuditSessionSummary } from './query';
-export { exportAuditJson, exportAuditCsv, exportAuditOtlp, csvField, toOtlpLogRecord, otlpLogsRequest, OtlpExportError, AUDIT_CSV_COLUMNS } from './export';
+export type {
+  AuditRecord,
+  AuditReadProblem,
+  AuditRow,
+  AuditQuery,
+  AuditQueryOptions,
+  AuditQueryResult,
+  AuditSessionSummary,
+} from './query';
+export {
+  exportAuditJson,
+  exportAuditCsv,
+  exportAuditOtlp,
+  csvField,
+  toOtlpLogRecord,
+  otlpLogsRequest,
+  OtlpExportError,
+  AUDIT_CSV_COLUMNS,
+} from './export';
 export type { AuditJsonExport, OtlpExportOptions, OtlpExportResult, OtlpLogRecord } from './export';
-export { anchorAuditHead, verifyAuditAnchors, listAuditAnchors, formatAnchorReport, formatAnchorLine, parseAnchorLines, AuditAnchorError, AUDIT_NOTES_REF, AUDIT_TRAILER, AUDIT_ENTRY_TRAILER } from './anchor';
+export {
+  anchorAuditHead,
+  verifyAuditAnchors,
+  listAuditAnchors,
+  formatAnchorReport,
+  formatAnchorLine,
+  parseAnchorLines,
+  AuditAnchorError,
+  AUDIT_NOTES_REF,
+  AUDIT_TRAILER,
+  AUDIT_ENTRY_TRAILER,
+} from './anchor';
 export type { AuditAnchor, AnchorResult, AnchorCheck, AnchorVerifyReport } from './anchor';
 export { repairAuditLog } from './repair';
 export type { RepairResult, RepairOptions, TornTail } from './repair';

@@ -205,7 +205,7 @@ function reviewerLabel(reviewer: ReviewerData, actor: AuditEntry['actor']): stri
     if (kind === 'human') return reviewer.email !== undefined ? `${name} <${reviewer.email}>` : name;
     return reviewer.source !== undefined ? `${kind}: ${name} (${reviewer.source})` : `${kind}: ${name}`;
   }
-  return actor.email ? `${actor.name ?? actor.id} <${actor.email}>` : actor.name ?? actor.id;
+  return actor.email ? `${actor.name ?? actor.id} <${actor.email}>` : (actor.name ?? actor.id);
 }
 
 function clip(text: string, max = 200): string {
@@ -386,7 +386,11 @@ function searchText(entry: AuditEntry): string {
 }
 
 /** Streams rows that match `query`, in log order. */
-export async function* queryAuditRows(workspaceRoot: string, query: AuditQuery = {}, onProblem?: (problem: AuditReadProblem) => void): AsyncGenerator<{ row: AuditRow; entry: AuditEntry }> {
+export async function* queryAuditRows(
+  workspaceRoot: string,
+  query: AuditQuery = {},
+  onProblem?: (problem: AuditReadProblem) => void,
+): AsyncGenerator<{ row: AuditRow; entry: AuditEntry }> {
   const builder = new AuditRowBuilder();
   const matches = auditRowFilter(query);
   for await (const record of readAuditLog(workspaceRoot, onProblem)) {
@@ -396,7 +400,11 @@ export async function* queryAuditRows(workspaceRoot: string, query: AuditQuery =
 }
 
 /** One pass: matching rows (newest `limit` if set), every session's summary, and facets. */
-export async function queryAuditLog(workspaceRoot: string, query: AuditQuery = {}, options: AuditQueryOptions = {}): Promise<AuditQueryResult> {
+export async function queryAuditLog(
+  workspaceRoot: string,
+  query: AuditQuery = {},
+  options: AuditQueryOptions = {},
+): Promise<AuditQueryResult> {
   const builder = new AuditRowBuilder();
   const matches = auditRowFilter(query);
   const problems: AuditReadProblem[] = [];
@@ -431,7 +439,12 @@ export async function queryAuditLog(workspaceRoot: string, query: AuditQuery = {
     matched,
     total,
     sessions: [...sessions.values()],
-    facets: { agents: sorted(facets.agents), kinds: sorted(facets.kinds), types: sorted(facets.types), reviewers: sorted(facets.reviewers) },
+    facets: {
+      agents: sorted(facets.agents),
+      kinds: sorted(facets.kinds),
+      types: sorted(facets.types),
+      reviewers: sorted(facets.reviewers),
+    },
     problems,
   };
 }
@@ -439,7 +452,20 @@ export async function queryAuditLog(workspaceRoot: string, query: AuditQuery = {
 function summarizeInto(sessions: Map<string, AuditSessionSummary>, row: AuditRow, entry: AuditEntry): void {
   let s = sessions.get(row.sessionId);
   if (!s) {
-    s = { sessionId: row.sessionId, start: row.time, end: row.time, agent: null, instruction: null, entries: 0, proposals: 0, approved: 0, rejected: 0, automatic: 0, errors: 0, ended: null };
+    s = {
+      sessionId: row.sessionId,
+      start: row.time,
+      end: row.time,
+      agent: null,
+      instruction: null,
+      entries: 0,
+      proposals: 0,
+      approved: 0,
+      rejected: 0,
+      automatic: 0,
+      errors: 0,
+      ended: null,
+    };
     sessions.set(row.sessionId, s);
   }
   s.entries++;

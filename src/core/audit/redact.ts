@@ -24,7 +24,8 @@ const SECRET_PATTERNS: SecretPattern[] = [
 ];
 
 /** Keys whose string values are secrets whatever they look like. */
-const SECRET_KEY_RE = /^(?:password|passwd|secret|client[_-]?secret|api[_-]?key|access[_-]?token|refresh[_-]?token|auth[_-]?token|authorization|private[_-]?key)$/i;
+const SECRET_KEY_RE =
+  /^(?:password|passwd|secret|client[_-]?secret|api[_-]?key|access[_-]?token|refresh[_-]?token|auth[_-]?token|authorization|private[_-]?key)$/i;
 
 /**
  * Secrets configured by the user (settings, CLI flags): literal values (e.g. the values of
@@ -40,7 +41,10 @@ export interface RedactionConfig {
 
 /** A configured pattern that is not a valid regular expression. */
 export class RedactionConfigError extends Error {
-  constructor(readonly pattern: string, detail: string) {
+  constructor(
+    readonly pattern: string,
+    detail: string,
+  ) {
     super(`Invalid audit redaction pattern ${JSON.stringify(pattern)}: ${detail}`);
     this.name = 'RedactionConfigError';
   }

@@ -145,7 +145,7 @@ async function countLines(file: string, end: number): Promise<number> {
   const handle = await fs.open(file, 'r');
   try {
     const buffer = Buffer.alloc(1024 * 1024);
-    for (let position = 0; position < end; ) {
+    for (let position = 0; position < end;) {
       const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - position), position);
       if (bytesRead === 0) break;
       for (let i = buffer.indexOf(0x0a); i >= 0 && i < bytesRead; i = buffer.indexOf(0x0a, i + 1)) count++;

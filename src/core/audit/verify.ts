@@ -28,9 +28,10 @@ const _schemaMatchesType = (entry: z.infer<typeof auditEntrySchema>): AuditEntry
 void _schemaMatchesType;
 
 /** zod's own date-time pattern, so the fast path below accepts exactly the same times (undefined: always use zod). */
-const TIME_PATTERN: RegExp | undefined = (auditEntrySchema.shape.time as unknown as { _zod?: { def?: { pattern?: unknown } } })._zod?.def?.pattern instanceof RegExp
-  ? ((auditEntrySchema.shape.time as unknown as { _zod: { def: { pattern: RegExp } } })._zod.def.pattern)
-  : undefined;
+const TIME_PATTERN: RegExp | undefined =
+  (auditEntrySchema.shape.time as unknown as { _zod?: { def?: { pattern?: unknown } } })._zod?.def?.pattern instanceof RegExp
+    ? (auditEntrySchema.shape.time as unknown as { _zod: { def: { pattern: RegExp } } })._zod.def.pattern
+    : undefined;
 const ENTRY_KEYS = new Set(['v', 'seq', 'time', 'sessionId', 'actor', 'type', 'data', 'prev']);
 const ACTOR_KEYS = new Set(['kind', 'id', 'name', 'email']);
 const ACTOR_KINDS = new Set(['agent', 'human', 'policy', 'warden']);
@@ -53,12 +54,15 @@ function fastEntry(json: unknown): AuditEntry | undefined {
   if (typeof actor !== 'object' || actor === null || Array.isArray(actor)) return undefined;
   for (const key in actor) if (!ACTOR_KEYS.has(key)) return undefined;
   if (typeof actor.kind !== 'string' || !ACTOR_KINDS.has(actor.kind) || typeof actor.id !== 'string') return undefined;
-  if ((actor.name !== undefined && typeof actor.name !== 'string') || (actor.email !== undefined && typeof actor.email !== 'string')) return undefined;
+  if ((actor.name !== undefined && typeof actor.name !== 'string') || (actor.email !== undefined && typeof actor.email !== 'string'))
+    return undefined;
   return json as AuditEntry;
 }
 
 /** Validates a parsed line: the fast check, else the schema (with its first issue as the error). */
-export function toAuditEntry(json: unknown): { ok: true; entry: AuditEntry } | { ok: false; issue: { path: PropertyKey[]; message: string } | undefined } {
+export function toAuditEntry(
+  json: unknown,
+): { ok: true; entry: AuditEntry } | { ok: false; issue: { path: PropertyKey[]; message: string } | undefined } {
   const fast = fastEntry(json);
   if (fast) return { ok: true, entry: fast };
   const result = auditEntrySchema.safeParse(json);
@@ -101,12 +105,22 @@ export async function verifyAuditLog(workspaceRoot: string): Promise<VerifyRepor
   let head: string | null = null;
   /** Where the previous good entry was, to name it in a reason. */
   let previous: { segment: Segment; line: number } | undefined;
-  const report = (firstBreak: VerifyBreak): VerifyReport => ({ ok: false, entries, segments: segments.length, head, headSeq: lastSeq, firstBreak });
+  const report = (firstBreak: VerifyBreak): VerifyReport => ({
+    ok: false,
+    entries,
+    segments: segments.length,
+    head,
+    headSeq: lastSeq,
+    firstBreak,
+  });
 
   for (const [i, segment] of segments.entries()) {
     const expectedIndex = (segments[i - 1]?.index ?? 0) + 1;
     if (segment.index !== expectedIndex) {
-      const missing = segment.index - expectedIndex === 1 ? `segment ${segmentName(expectedIndex)} is missing` : `segments ${segmentName(expectedIndex)} to ${segmentName(segment.index - 1)} are missing`;
+      const missing =
+        segment.index - expectedIndex === 1
+          ? `segment ${segmentName(expectedIndex)} is missing`
+          : `segments ${segmentName(expectedIndex)} to ${segmentName(segment.index - 1)} are missing`;
       return report({ file: relative(segment), line: 1, reason: `${missing}: part of the log was deleted` });
     }
     const isLastSegment = i === segments.length - 1;

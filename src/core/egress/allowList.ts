@@ -55,7 +55,9 @@ export function compileRules(rules: readonly AllowRule[]): { rules: CompiledRule
     }
     const parsed = normalizeHost(raw);
     if (!parsed.ok) {
-      problems.push(`${id}: "${rule.host}" is not a host name or IP address (${parsed.reason}); write a name such as api.example.com, *.example.com or an address (ports go in "ports")`);
+      problems.push(
+        `${id}: "${rule.host}" is not a host name or IP address (${parsed.reason}); write a name such as api.example.com, *.example.com or an address (ports go in "ports")`,
+      );
       return;
     }
     compiled.push({ id, host: rule.host, kind: parsed.isIp ? 'ip' : 'name', pattern: parsed.host, ports });
@@ -72,7 +74,10 @@ export function matchTarget(rules: readonly CompiledRule[], target: Target): Mat
     hostMatched ??= rule;
   }
   if (hostMatched) {
-    return { allowed: false, reason: `port ${target.port} of ${target.host} is not allowed (${hostMatched.id} allows ports ${hostMatched.ports.join(', ')})` };
+    return {
+      allowed: false,
+      reason: `port ${target.port} of ${target.host} is not allowed (${hostMatched.id} allows ports ${hostMatched.ports.join(', ')})`,
+    };
   }
   return { allowed: false, reason: `${target.host} is not in the policy's network allow-list` };
 }
@@ -124,9 +129,13 @@ export function parseAbsoluteUrl(requestTarget: string): TargetParse & { path?: 
   try {
     url = new URL(requestTarget);
   } catch {
-    return { ok: false, reason: `"${truncate(requestTarget)}" is not an absolute URL; send requests through the proxy as CONNECT host:port or GET http://host/...` };
+    return {
+      ok: false,
+      reason: `"${truncate(requestTarget)}" is not an absolute URL; send requests through the proxy as CONNECT host:port or GET http://host/...`,
+    };
   }
-  if (url.protocol !== 'http:') return { ok: false, reason: `only http: URLs are proxied as plain requests (got ${url.protocol}); HTTPS goes through CONNECT` };
+  if (url.protocol !== 'http:')
+    return { ok: false, reason: `only http: URLs are proxied as plain requests (got ${url.protocol}); HTTPS goes through CONNECT` };
   if (url.username || url.password) return { ok: false, reason: 'credentials in the URL are not forwarded' };
   const port = url.port === '' ? 80 : Number(url.port);
   const host = normalizeHost(url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname);

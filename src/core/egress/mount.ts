@@ -12,6 +12,10 @@ export function withEgressMount(spec: Dockerode.ContainerCreateOptions, hostFold
   return {
     ...spec,
     Labels: { ...spec.Labels, 'dev.warden.egress': 'proxy' },
-    HostConfig: { ...hostConfig, NetworkMode: 'none', Mounts: [...(hostConfig.Mounts ?? []), { Type: 'bind', Source: hostFolder, Target: EGRESS_MOUNT, ReadOnly: true }] },
+    HostConfig: {
+      ...hostConfig,
+      NetworkMode: 'none',
+      Mounts: [...(hostConfig.Mounts ?? []), { Type: 'bind', Source: hostFolder, Target: EGRESS_MOUNT, ReadOnly: true }],
+    },
   };
 }

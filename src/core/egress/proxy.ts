@@ -63,7 +63,9 @@ export class EgressProxy {
     this.server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void this.onConnect(req, socket, head));
     this.server.on('connection', (socket: Socket) => this.track(socket));
     // Upgrades (WebSocket over plain HTTP) are not proxied: the socket is answered and closed.
-    this.server.on('upgrade', (_req: http.IncomingMessage, socket: Duplex) => refuseSocket(socket, 403, 'upgrades through the egress proxy are not supported; use wss:// (CONNECT)'));
+    this.server.on('upgrade', (_req: http.IncomingMessage, socket: Duplex) =>
+      refuseSocket(socket, 403, 'upgrades through the egress proxy are not supported; use wss:// (CONNECT)'),
+    );
   }
 
   static async listen(options: EgressProxyOptions): Promise<EgressProxy> {
@@ -116,20 +118,50 @@ export class EgressProxy {
     const parsed = parseAuthority(req.url ?? '');
     if (!parsed.ok) {
       refuseSocket(client, 400, parsed.reason);
-      this.record({ ...base, host: req.url ?? '', port: 0, allowed: false, rule: null, reason: parsed.reason, status: 400, bytesSent: 0, bytesReceived: 0 });
+      this.record({
+        ...base,
+        host: req.url ?? '',
+        port: 0,
+        allowed: false,
+        rule: null,
+        reason: parsed.reason,
+        status: 400,
+        bytesSent: 0,
+        bytesReceived: 0,
+      });
       return;
     }
     const target = parsed.target;
     const decision = await this.decide(target);
     if (!decision.allowed) {
       refuseSocket(client, decision.status, decision.reason);
-      this.record({ ...base, host: target.host, port: target.port, allowed: false, rule: decision.rule, reason: decision.reason, status: decision.status, bytesSent: 0, bytesReceived: 0 });
+      this.record({
+        ...base,
+        host: target.host,
+        port: target.port,
+        allowed: false,
+        rule: decision.rule,
+        reason: decision.reason,
+        status: decision.status,
+        bytesSent: 0,
+        bytesReceived: 0,
+      });
       return;
     }
     const connected = await this.connectAny(decision.addresses, target.port);
     if (!connected.ok) {
       refuseSocket(client, 502, connected.reason);
-      this.record({ ...base, host: target.host, port: target.port, allowed: true, rule: decision.rule, reason: connected.reason, status: 502, bytesSent: 0, bytesReceived: 0 });
+      this.record({
+        ...base,
+        host: target.host,
+        port: target.port,
+        allowed: true,
+        rule: decision.rule,
+        reason: connected.reason,
+        status: 502,
+        bytesSent: 0,
+        bytesReceived: 0,
+      });
       return;
     }
     const upstream = connected.socket;
@@ -171,20 +203,50 @@ export class EgressProxy {
     const parsed = parseAbsoluteUrl(req.url ?? '');
     if (!parsed.ok) {
       refuseResponse(res, 400, parsed.reason);
-      this.record({ ...base, host: '', port: 0, allowed: false, rule: null, reason: parsed.reason, status: 400, bytesSent: 0, bytesReceived: 0 });
+      this.record({
+        ...base,
+        host: '',
+        port: 0,
+        allowed: false,
+        rule: null,
+        reason: parsed.reason,
+        status: 400,
+        bytesSent: 0,
+        bytesReceived: 0,
+      });
       return;
     }
     const target = parsed.target;
     const decision = await this.decide(target);
     if (!decision.allowed) {
       refuseResponse(res, decision.status, decision.reason);
-      this.record({ ...base, host: target.host, port: target.port, allowed: false, rule: decision.rule, reason: decision.reason, status: decision.status, bytesSent: 0, bytesReceived: 0 });
+      this.record({
+        ...base,
+        host: target.host,
+        port: target.port,
+        allowed: false,
+        rule: decision.rule,
+        reason: decision.reason,
+        status: decision.status,
+        bytesSent: 0,
+        bytesReceived: 0,
+      });
       return;
     }
     const connected = await this.connectAny(decision.addresses, target.port);
     if (!connected.ok) {
       refuseResponse(res, 502, connected.reason);
-      this.record({ ...base, host: target.host, port: target.port, allowed: true, rule: decision.rule, reason: connected.reason, status: 502, bytesSent: 0, bytesReceived: 0 });
+      this.record({
+        ...base,
+        host: target.host,
+        port: target.port,
+        allowed: true,
+        rule: decision.rule,
+        reason: connected.reason,
+        status: 502,
+        bytesSent: 0,
+        bytesReceived: 0,
+      });
       return;
     }
     const socket = connected.socket;
@@ -197,17 +259,20 @@ export class EgressProxy {
     headers.host = target.port === 80 ? hostForHeader(target) : `${hostForHeader(target)}:${target.port}`;
     let status = 502;
     const outcome = await new Promise<string | undefined>((resolve) => {
-      const upstream = http.request({ createConnection: () => socket, method: req.method, path: parsed.path ?? '/', headers }, (response) => {
-        status = response.statusCode ?? 502;
-        const outHeaders: http.OutgoingHttpHeaders = {};
-        for (const [name, value] of Object.entries(response.headers)) {
-          if (!HOP_BY_HOP.includes(name) && value !== undefined) outHeaders[name] = value;
-        }
-        res.writeHead(status, response.statusMessage, outHeaders);
-        response.pipe(res);
-        response.once('end', () => resolve(undefined));
-        response.once('error', (error) => resolve(error.message));
-      });
+      const upstream = http.request(
+        { createConnection: () => socket, method: req.method, path: parsed.path ?? '/', headers },
+        (response) => {
+          status = response.statusCode ?? 502;
+          const outHeaders: http.OutgoingHttpHeaders = {};
+          for (const [name, value] of Object.entries(response.headers)) {
+            if (!HOP_BY_HOP.includes(name) && value !== undefined) outHeaders[name] = value;
+          }
+          res.writeHead(status, response.statusMessage, outHeaders);
+          response.pipe(res);
+          response.once('end', () => resolve(undefined));
+          response.once('error', (error) => resolve(error.message));
+        },
+      );
       upstream.once('error', (error) => {
         if (!res.headersSent) refuseResponse(res, 502, `the upstream request failed: ${error.message}`);
         else res.destroy();
@@ -235,7 +300,11 @@ export class EgressProxy {
    * resolved once here and the connection goes to exactly those addresses, so a second
    * lookup cannot swap them (rebinding), and names leading to internal addresses are refused.
    */
-  private async decide(target: Target): Promise<{ allowed: true; rule: string; addresses: string[] } | { allowed: false; rule: string | null; reason: string; status: number }> {
+  private async decide(
+    target: Target,
+  ): Promise<
+    { allowed: true; rule: string; addresses: string[] } | { allowed: false; rule: string | null; reason: string; status: number }
+  > {
     const match = matchTarget(this.options.rules, target);
     if (!match.allowed) return { allowed: false, rule: null, reason: match.reason, status: 403 };
     const rule = match.rule.id;
@@ -259,7 +328,10 @@ export class EgressProxy {
     return { allowed: true, rule, addresses };
   }
 
-  private async connectAny(addresses: string[], port: number): Promise<{ ok: true; socket: Socket; address: string } | { ok: false; reason: string }> {
+  private async connectAny(
+    addresses: string[],
+    port: number,
+  ): Promise<{ ok: true; socket: Socket; address: string } | { ok: false; reason: string }> {
     const failures: string[] = [];
     for (const address of addresses) {
       const attempt = await new Promise<Socket | string>((resolve) => {
@@ -317,7 +389,12 @@ function refuseSocket(socket: Duplex, status: number, reason: string): void {
 
 function refuseResponse(res: http.ServerResponse, status: number, reason: string): void {
   const body = `Warden egress: ${reason}\n`;
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Warden-Reason': headerSafe(reason), 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'X-Warden-Reason': headerSafe(reason),
+    'Content-Length': Buffer.byteLength(body),
+    Connection: 'close',
+  });
   res.end(body);
 }
 

@@ -48,7 +48,11 @@ export class EgressSession {
     const compiled = compileRules(options.allow);
     for (const problem of compiled.problems) options.log?.(`egress: ignoring ${problem}`);
     if (compiled.problems.length > 0) {
-      await options.record({ actor: { kind: 'warden', id: 'warden' }, type: 'network.rules-invalid', data: { problems: compiled.problems } });
+      await options.record({
+        actor: { kind: 'warden', id: 'warden' },
+        type: 'network.rules-invalid',
+        data: { problems: compiled.problems },
+      });
     }
     if (compiled.rules.length === 0) return undefined;
     const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-egress-'));
@@ -62,7 +66,11 @@ export class EgressSession {
         onRecord: (record) => options.record(auditEvent(record)),
         ...(options.resolve ? { resolve: options.resolve } : {}),
       });
-      session = new EgressSession(proxy, folder, compiled.rules.map((r) => `${r.id} ${r.host}:${r.ports.join(',')}`));
+      session = new EgressSession(
+        proxy,
+        folder,
+        compiled.rules.map((r) => `${r.id} ${r.host}:${r.ports.join(',')}`),
+      );
       return session;
     } catch (error) {
       await fs.rm(folder, { recursive: true, force: true });
@@ -72,7 +80,12 @@ export class EgressSession {
 
   /** Starts the bridge in the container and waits until it listens. Without Node in the image there is no way out. */
   async attach(sandbox: Sandbox): Promise<void> {
-    const bridge = await sandbox.execAgent(['node', path.posix.join(sandbox.agentsFolder, BRIDGE_SCRIPT), EGRESS_SOCKET, String(BRIDGE_PORT)]);
+    const bridge = await sandbox.execAgent([
+      'node',
+      path.posix.join(sandbox.agentsFolder, BRIDGE_SCRIPT),
+      EGRESS_SOCKET,
+      String(BRIDGE_PORT),
+    ]);
     this.bridge = bridge;
     let output = '';
     const ready = await new Promise<boolean>((resolve) => {

@@ -36,7 +36,11 @@ export class ProtectedBranchError extends Error {
 }
 
 /** Every git operation of Warden's that writes a branch goes through this first. */
-export function assertWritableBranch(branch: string, operation: GitWriteOperation, protectedBranches: readonly string[] = DEFAULT_PROTECTED_BRANCHES): void {
+export function assertWritableBranch(
+  branch: string,
+  operation: GitWriteOperation,
+  protectedBranches: readonly string[] = DEFAULT_PROTECTED_BRANCHES,
+): void {
   const glob = protectingGlob(branch, protectedBranches);
   if (glob !== undefined) throw new ProtectedBranchError(branch, glob, operation);
 }
@@ -187,12 +191,17 @@ function gitInvocation(words: string[]): string[] | undefined {
   return i < words.length ? words.slice(i) : undefined;
 }
 
-function classifyInvocation(git: string[], currentBranch: string | undefined, protectedBranches: readonly string[]): GitCommandVerdict | null {
+function classifyInvocation(
+  git: string[],
+  currentBranch: string | undefined,
+  protectedBranches: readonly string[],
+): GitCommandVerdict | null {
   const [sub = '', ...args] = git;
   const invocation = ['git', ...git];
   const deny = (rule: string, reason: string): GitCommandVerdict => ({ verdict: 'deny', rule, reason, invocation });
   const ask = (rule: string, reason: string): GitCommandVerdict => ({ verdict: 'ask', rule, reason, invocation });
-  const guard = (branch: string | undefined): string | undefined => (branch === undefined ? undefined : protectingGlob(branch, protectedBranches));
+  const guard = (branch: string | undefined): string | undefined =>
+    branch === undefined ? undefined : protectingGlob(branch, protectedBranches);
   const onCurrent = (rule: string, what: string): GitCommandVerdict | null => {
     if (currentBranch === undefined) return ask(rule, `git ${sub} ${what} the current branch, and Warden cannot tell which branch that is`);
     const glob = guard(currentBranch);
@@ -207,19 +216,31 @@ function classifyInvocation(git: string[], currentBranch: string | undefined, pr
       const remoteArgs = positionalsSkippingValues(args, ['--repo', '--receive-pack', '--exec', '-o', '--push-option']);
       const refspecs = remoteArgs.slice(1);
       if (flags.some((f) => f === '--all' || f === '--mirror' || f === '--branches')) {
-        return deny('git.push.all', `git push ${flags.find((f) => ['--all', '--mirror', '--branches'].includes(f))} would push every branch, protected ones included`);
+        return deny(
+          'git.push.all',
+          `git push ${flags.find((f) => ['--all', '--mirror', '--branches'].includes(f))} would push every branch, protected ones included`,
+        );
       }
-      const force = flags.some((f) => f === '--force' || f.startsWith('--force-with-lease') || f === '--force-if-includes') || hasShort('f') || refspecs.some((r) => r.startsWith('+'));
+      const force =
+        flags.some((f) => f === '--force' || f.startsWith('--force-with-lease') || f === '--force-if-includes') ||
+        hasShort('f') ||
+        refspecs.some((r) => r.startsWith('+'));
       const del = flags.includes('--delete') || hasShort('d') || refspecs.some((r) => r.startsWith(':'));
       const targets = refspecs.length > 0 ? refspecs.map((r) => pushTarget(r, currentBranch)) : [currentBranch];
       for (const target of targets) {
         if (target === undefined) {
-          return (force ? deny : ask)(force ? 'git.push.force' : 'git.push', `git push${force ? ' --force' : ''} to a branch Warden cannot determine (the current branch is unknown)`);
+          return (force ? deny : ask)(
+            force ? 'git.push.force' : 'git.push',
+            `git push${force ? ' --force' : ''} to a branch Warden cannot determine (the current branch is unknown)`,
+          );
         }
         const glob = guard(target);
         if (glob) {
           const how = del ? 'deletes' : force ? 'force-pushes' : 'pushes to';
-          return deny(force || del ? 'git.push.force.protected' : 'git.push.protected', `git push ${how} "${target}", a protected branch (matches "${glob}")`);
+          return deny(
+            force || del ? 'git.push.force.protected' : 'git.push.protected',
+            `git push ${how} "${target}", a protected branch (matches "${glob}")`,
+          );
         }
       }
       if (force) return ask('git.push.force', `git push --force rewrites the history of ${targets.join(', ')} on the remote`);
@@ -241,14 +262,25 @@ function classifyInvocation(git: string[], currentBranch: string | undefined, pr
     case 'am':
     case 'reset':
       if (flags.some((f) => f === '--abort' || f === '--quit')) return null;
-      if (sub === 'reset' && !flags.some((f) => ['--hard', '--soft', '--mixed', '--merge', '--keep'].includes(f)) && positional.length !== 1) return null;
+      if (
+        sub === 'reset' &&
+        !flags.some((f) => ['--hard', '--soft', '--mixed', '--merge', '--keep'].includes(f)) &&
+        positional.length !== 1
+      )
+        return null;
       return onCurrent('git.history.protected', sub === 'reset' ? 'moves' : 'rewrites');
     case 'branch': {
-      const writes = flags.some((f) => ['--delete', '--move', '--copy', '--force', '-D', '-M', '-C'].includes(f)) || hasShort('d') || hasShort('m') || hasShort('f') || hasShort('c');
+      const writes =
+        flags.some((f) => ['--delete', '--move', '--copy', '--force', '-D', '-M', '-C'].includes(f)) ||
+        hasShort('d') ||
+        hasShort('m') ||
+        hasShort('f') ||
+        hasShort('c');
       if (!writes) return null;
       for (const name of positional) {
         const glob = guard(name);
-        if (glob) return deny('git.branch.protected', `git branch ${flags.join(' ')} changes "${name}", a protected branch (matches "${glob}")`);
+        if (glob)
+          return deny('git.branch.protected', `git branch ${flags.join(' ')} changes "${name}", a protected branch (matches "${glob}")`);
       }
       return null;
     }
@@ -257,7 +289,9 @@ function classifyInvocation(git: string[], currentBranch: string | undefined, pr
       const resetFlag = args.findIndex((a) => a === '-B' || a === '-C' || a === '--force-create');
       const name = resetFlag >= 0 ? args[resetFlag + 1] : undefined;
       const glob = guard(name);
-      return glob ? deny('git.branch.protected', `git ${sub} ${args[resetFlag]} resets "${name}", a protected branch (matches "${glob}")`) : null;
+      return glob
+        ? deny('git.branch.protected', `git ${sub} ${args[resetFlag]} resets "${name}", a protected branch (matches "${glob}")`)
+        : null;
     }
     case 'update-ref': {
       const ref = positional[0];
@@ -271,9 +305,13 @@ function classifyInvocation(git: string[], currentBranch: string | undefined, pr
     case 'filter-repo':
       return ask('git.history.rewrite', `git ${sub} rewrites history`);
     case 'config':
-      return args.some((a) => /credential|url\..*insteadof|sshcommand|askpass/i.test(a)) ? ask('git.config.credentials', 'git config changes how git authenticates') : null;
+      return args.some((a) => /credential|url\..*insteadof|sshcommand|askpass/i.test(a))
+        ? ask('git.config.credentials', 'git config changes how git authenticates')
+        : null;
     case 'remote':
-      return positional[0] === 'add' || positional[0] === 'set-url' ? ask('git.remote', `git remote ${positional[0]} changes where git pushes and fetches`) : null;
+      return positional[0] === 'add' || positional[0] === 'set-url'
+        ? ask('git.remote', `git remote ${positional[0]} changes where git pushes and fetches`)
+        : null;
     case 'credential':
     case 'credential-store':
     case 'credential-cache':

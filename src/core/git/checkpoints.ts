@@ -67,8 +67,16 @@ export class Checkpoints {
     const tree = await repo.withTempIndex(async (env) => {
       // Seeded with a copy of the user's index, git re-hashes only files that changed since
       // (a fresh read-tree would hash every file of a large repository at each checkpoint).
-      const seeded = await fs.copyFile(nodePath.join(repo.gitDir, 'index'), env.GIT_INDEX_FILE!).then(() => true, () => false);
-      const added = seeded && (await repo.run(['add', '--all', '--', '.'], env).then(() => true, () => false));
+      const seeded = await fs.copyFile(nodePath.join(repo.gitDir, 'index'), env.GIT_INDEX_FILE!).then(
+        () => true,
+        () => false,
+      );
+      const added =
+        seeded &&
+        (await repo.run(['add', '--all', '--', '.'], env).then(
+          () => true,
+          () => false,
+        ));
       if (!added) {
         await fs.rm(env.GIT_INDEX_FILE!, { force: true });
         if (head) await repo.run(['read-tree', head], env);
@@ -108,7 +116,11 @@ export class Checkpoints {
   /** Checkpoints of one session (or all), oldest first. */
   async list(sessionId?: string): Promise<Checkpoint[]> {
     const prefix = sessionId ? `${CHECKPOINT_REF_ROOT}/${sessionId}/` : `${CHECKPOINT_REF_ROOT}/`;
-    const out = await this.repo.run(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(committerdate:unix)%00%(contents)%00%01', prefix]);
+    const out = await this.repo.run([
+      'for-each-ref',
+      '--format=%(refname)%00%(objectname)%00%(committerdate:unix)%00%(contents)%00%01',
+      prefix,
+    ]);
     const checkpoints: Checkpoint[] = [];
     for (const record of out.split('\0\x01')) {
       const [ref, commit, time, contents] = record.replace(/^\n/, '').split('\0');
@@ -230,7 +242,10 @@ export function checkpointRef(sessionId: string, n: number): string {
 }
 
 async function exists(repo: GitRepo, relativePath: string): Promise<boolean> {
-  return fs.stat(nodePath.join(repo.workspaceRoot, relativePath)).then(() => true, () => false);
+  return fs.stat(nodePath.join(repo.workspaceRoot, relativePath)).then(
+    () => true,
+    () => false,
+  );
 }
 
 function decodeUtf8(bytes: Buffer): string | undefined {

@@ -58,14 +58,19 @@ export async function commitApprovedChanges(options: CommitApprovedOptions): Pro
   const repo = await GitRepo.open(workspaceRoot);
   if (!repo) throw new CommitRefusedError(`${workspaceRoot} is not in a git repository; there is nothing to commit to`);
   const report = await verifyAuditLog(workspaceRoot);
-  if (!report.ok) throw new CommitRefusedError(`The audit log does not verify (${report.firstBreak?.file}:${report.firstBreak?.line}: ${report.firstBreak?.reason}); Warden does not commit on a broken record`);
+  if (!report.ok)
+    throw new CommitRefusedError(
+      `The audit log does not verify (${report.firstBreak?.file}:${report.firstBreak?.line}: ${report.firstBreak?.reason}); Warden does not commit on a broken record`,
+    );
 
   const entries = await readSessionEntries(workspaceRoot, sessionId);
   const branchEntry = entries.find((e) => e.entry.type === 'git.branch' && e.entry.data.status === 'created');
   const branch = typeof branchEntry?.entry.data.branch === 'string' ? branchEntry.entry.data.branch : undefined;
   if (!branch) {
     const reason = entries.find((e) => e.entry.type === 'git.branch')?.entry.data.reason;
-    throw new CommitRefusedError(`Session ${sessionId} has no session branch${typeof reason === 'string' ? ` (${reason})` : ''}; commit its changes yourself`);
+    throw new CommitRefusedError(
+      `Session ${sessionId} has no session branch${typeof reason === 'string' ? ` (${reason})` : ''}; commit its changes yourself`,
+    );
   }
   assertWritableBranch(branch, 'commit', options.protectedBranches ?? DEFAULT_PROTECTED_BRANCHES);
   const tip = await repo.resolve(`refs/heads/${branch}`);
@@ -73,7 +78,9 @@ export async function commitApprovedChanges(options: CommitApprovedOptions): Pro
 
   const committed = new Set(entries.filter((e) => e.entry.type === 'git.committed').flatMap((e) => stringArray(e.entry.data.audit)));
   const carried = new Set(stringArray(branchEntry?.entry.data.carried));
-  const sources = entries.filter((e) => (e.entry.type === 'edit.applied' || e.entry.type === 'checkpoint.rolledBack') && !committed.has(e.hash));
+  const sources = entries.filter(
+    (e) => (e.entry.type === 'edit.applied' || e.entry.type === 'checkpoint.rolledBack') && !committed.has(e.hash),
+  );
   if (sources.length === 0) throw new CommitRefusedError(`Session ${sessionId} has no applied changes that are not committed yet`);
 
   const writes = new Map<string, PendingWrite>();
@@ -88,7 +95,9 @@ export async function commitApprovedChanges(options: CommitApprovedOptions): Pro
   const paths = [...writes.keys()].sort();
   const userWork = paths.filter((p) => carried.has(p));
   if (userWork.length > 0) {
-    throw new CommitRefusedError(`${userWork.join(', ')} had your uncommitted changes when the session started; Warden does not commit them as the agent's work. Commit these files yourself.`);
+    throw new CommitRefusedError(
+      `${userWork.join(', ')} had your uncommitted changes when the session started; Warden does not commit them as the agent's work. Commit these files yourself.`,
+    );
   }
   const changed: string[] = [];
   for (const write of writes.values()) {
@@ -96,7 +105,9 @@ export async function commitApprovedChanges(options: CommitApprovedOptions): Pro
     if ((bytes === null ? null : sha256Hex(bytes)) !== write.hash) changed.push(write.path);
   }
   if (changed.length > 0) {
-    throw new CommitRefusedError(`${changed.join(', ')} changed after Warden applied the approved proposal; Warden only commits the reviewed bytes. Undo those changes or commit the files yourself.`);
+    throw new CommitRefusedError(
+      `${changed.join(', ')} changed after Warden applied the approved proposal; Warden only commits the reviewed bytes. Undo those changes or commit the files yourself.`,
+    );
   }
 
   const approvers = approversOf(entries, sources);
@@ -113,7 +124,8 @@ export async function commitApprovedChanges(options: CommitApprovedOptions): Pro
     return (await repo.run(['write-tree'], env)).trim();
   });
   const tipTree = (await repo.run(['rev-parse', `${tip}^{tree}`])).trim();
-  if (tree === tipTree) throw new CommitRefusedError(`The approved changes of session ${sessionId} are already on ${branch}; nothing to commit`);
+  if (tree === tipTree)
+    throw new CommitRefusedError(`The approved changes of session ${sessionId} are already on ${branch}; nothing to commit`);
   const commit = (
     await repo.run(['commit-tree', tree, '-p', tip, '-m', message], {
       GIT_AUTHOR_NAME: options.agent.name,
@@ -132,12 +144,26 @@ export async function commitApprovedChanges(options: CommitApprovedOptions): Pro
     sessionId,
     actor: { kind: 'human', id: options.committer.email, name: options.committer.name, email: options.committer.email },
     type: 'git.committed',
-    data: { commit, branch, paths, audit: auditHashes, approvers, author: formatIdentity(options.agent), committer: formatIdentity(options.committer) },
+    data: {
+      commit,
+      branch,
+      paths,
+      audit: auditHashes,
+      approvers,
+      author: formatIdentity(options.agent),
+      committer: formatIdentity(options.committer),
+    },
   });
   return { commit, branch, paths, approvers, auditHashes, message };
 }
 
-function commitMessage(sessionId: string, instruction: string | undefined, paths: string[], approvers: string[], auditHashes: string[]): string {
+function commitMessage(
+  sessionId: string,
+  instruction: string | undefined,
+  paths: string[],
+  approvers: string[],
+  auditHashes: string[],
+): string {
   const firstLine = instruction?.split('\n')[0]?.trim();
   const subject = firstLine ? truncate(`Agent: ${firstLine}`, 72) : `Approved changes of Warden session ${sessionId}`;
   return [
@@ -155,21 +181,27 @@ function commitMessage(sessionId: string, instruction: string | undefined, paths
 /** The humans (or policy rules) whose decisions approved the applied proposals; grants resolve to the permission's decider. */
 function approversOf(entries: HashedEntry[], sources: HashedEntry[]): string[] {
   const decisions = new Map<string, Record<string, unknown>>();
-  for (const { entry } of entries) if (entry.type === 'decision' && typeof entry.data.proposalId === 'string') decisions.set(entry.data.proposalId, entry.data);
+  for (const { entry } of entries)
+    if (entry.type === 'decision' && typeof entry.data.proposalId === 'string') decisions.set(entry.data.proposalId, entry.data);
   const approvers = new Set<string>();
   const resolve = (proposalId: string, depth = 0): void => {
     const decision = decisions.get(proposalId);
     if (!decision || decision.verdict !== 'approve' || depth > 5) return;
     const reviewer = (decision.reviewer ?? {}) as { kind?: string; name?: string; email?: string };
-    const granted = typeof decision.grantedBy === 'string' ? decision.grantedBy : /permission request (\S+)/.exec(typeof decision.reason === 'string' ? decision.reason : '')?.[1];
+    const granted =
+      typeof decision.grantedBy === 'string'
+        ? decision.grantedBy
+        : /permission request (\S+)/.exec(typeof decision.reason === 'string' ? decision.reason : '')?.[1];
     if (reviewer.kind === 'warden' && granted) return resolve(granted, depth + 1);
-    if (reviewer.kind === 'human' && reviewer.name) approvers.add(reviewer.email ? formatIdentity({ name: reviewer.name, email: reviewer.email }) : reviewer.name);
+    if (reviewer.kind === 'human' && reviewer.name)
+      approvers.add(reviewer.email ? formatIdentity({ name: reviewer.name, email: reviewer.email }) : reviewer.name);
     else if (reviewer.kind === 'policy') approvers.add(`policy ${reviewer.name ?? 'rule'}`);
   };
   for (const { entry } of sources) if (typeof entry.data.proposalId === 'string') resolve(entry.data.proposalId);
-  for (const { entry } of sources) if (entry.type === 'checkpoint.rolledBack' && entry.actor.kind === 'human' && entry.actor.name) {
-    approvers.add(entry.actor.email ? formatIdentity({ name: entry.actor.name, email: entry.actor.email }) : entry.actor.name);
-  }
+  for (const { entry } of sources)
+    if (entry.type === 'checkpoint.rolledBack' && entry.actor.kind === 'human' && entry.actor.name) {
+      approvers.add(entry.actor.email ? formatIdentity({ name: entry.actor.name, email: entry.actor.email }) : entry.actor.name);
+    }
   return [...approvers];
 }
 

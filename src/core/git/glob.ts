@@ -57,7 +57,11 @@ function regexFor(key: string, glob: string, starCrossesSlash: boolean): RegExp 
       if (end < 0) {
         source += '\\{';
       } else {
-        source += `(?:${glob.slice(i + 1, end).split(',').map(escape).join('|')})`;
+        source += `(?:${glob
+          .slice(i + 1, end)
+          .split(',')
+          .map(escape)
+          .join('|')})`;
         i = end;
       }
     } else {

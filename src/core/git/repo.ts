@@ -4,7 +4,15 @@ import * as path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 
 /** Environment variables Warden itself sets for git (simple-git blocks every other GIT_*). */
-const WARDEN_GIT_ENV = ['GIT_INDEX_FILE', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_AUTHOR_DATE', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'GIT_COMMITTER_DATE'];
+const WARDEN_GIT_ENV = [
+  'GIT_INDEX_FILE',
+  'GIT_AUTHOR_NAME',
+  'GIT_AUTHOR_EMAIL',
+  'GIT_AUTHOR_DATE',
+  'GIT_COMMITTER_NAME',
+  'GIT_COMMITTER_EMAIL',
+  'GIT_COMMITTER_DATE',
+];
 
 export interface GitIdentity {
   name: string;
@@ -39,7 +47,9 @@ export class GitRepo {
   /** The repository containing `workspaceRoot`; undefined when there is none (or git is missing). */
   static async open(workspaceRoot: string): Promise<GitRepo | undefined> {
     try {
-      const out = await client(workspaceRoot).env(cleanProcessEnv()).raw(['rev-parse', '--show-toplevel', '--show-prefix', '--absolute-git-dir']);
+      const out = await client(workspaceRoot)
+        .env(cleanProcessEnv())
+        .raw(['rev-parse', '--show-toplevel', '--show-prefix', '--absolute-git-dir']);
       const [toplevel, prefix, gitDir] = out.split('\n');
       if (!toplevel || gitDir === undefined) return undefined;
       return new GitRepo(workspaceRoot, toplevel, prefix ?? '', gitDir);
@@ -53,7 +63,9 @@ export class GitRepo {
     // Editors (VS Code's git extension) refresh the index all the time: wait out their lock briefly.
     for (let attempt = 0; ; attempt++) {
       try {
-        return await client(this.workspaceRoot).env({ ...cleanProcessEnv(), ...env }).raw(args);
+        return await client(this.workspaceRoot)
+          .env({ ...cleanProcessEnv(), ...env })
+          .raw(args);
       } catch (error) {
         const busy = /index\.lock': File exists|Unable to create .*\.lock/.test(error instanceof Error ? error.message : String(error));
         if (!busy || attempt >= 30) throw error;
@@ -118,7 +130,13 @@ export class GitRepo {
       ['BISECT_LOG', 'a bisect'],
     ];
     for (const [marker, what] of markers) {
-      if (await fs.stat(path.join(this.gitDir, marker)).then(() => true, () => false)) return what;
+      if (
+        await fs.stat(path.join(this.gitDir, marker)).then(
+          () => true,
+          () => false,
+        )
+      )
+        return what;
     }
     return undefined;
   }
@@ -132,7 +150,8 @@ function client(baseDir: string): SimpleGit {
  * The few variables git needs to find itself, its config and a temp folder. Everything else
  * (a hook's GIT_DIR, EDITOR, PAGER, askpass helpers) stays out of Warden's own git runs.
  */
-const PASSED_ENV = /^(PATH|HOME|USER|LOGNAME|LANG|LC_[A-Z]+|TMPDIR|TEMP|TMP|TZ|XDG_CONFIG_HOME|SYSTEMROOT|COMSPEC|PATHEXT|APPDATA|USERPROFILE|HOMEDRIVE|HOMEPATH)$/i;
+const PASSED_ENV =
+  /^(PATH|HOME|USER|LOGNAME|LANG|LC_[A-Z]+|TMPDIR|TEMP|TMP|TZ|XDG_CONFIG_HOME|SYSTEMROOT|COMSPEC|PATHEXT|APPDATA|USERPROFILE|HOMEDRIVE|HOMEPATH)$/i;
 
 function cleanProcessEnv(): Record<string, string> {
   const env: Record<string, string> = {};

@@ -61,15 +61,24 @@ export class SessionScope {
     for (const { source, rules } of this.layers) {
       const refuse = (rule: string, reason: string): ScopeVerdict => ({ allowed: false, rule: `${source}:scope.${rule}`, reason });
       if (rules.folders && !rules.folders.some((f) => sameFolder(f, target.folder))) {
-        return refuse('folders', `${target.path} is in the workspace folder "${target.folder.name}", outside the folders this session may touch (${rules.folders.join(', ')})`);
+        return refuse(
+          'folders',
+          `${target.path} is in the workspace folder "${target.folder.name}", outside the folders this session may touch (${rules.folders.join(', ')})`,
+        );
       }
       if (rules.branches) {
         const branch = target.branch;
         if (branch === undefined) {
-          return refuse('branches', `this session may only write on branches ${rules.branches.join(', ')}, and no branch is checked out in "${target.folder.name}"`);
+          return refuse(
+            'branches',
+            `this session may only write on branches ${rules.branches.join(', ')}, and no branch is checked out in "${target.folder.name}"`,
+          );
         }
         if (!rules.branches.some((glob) => matchesBranchGlob(branch, glob))) {
-          return refuse('branches', `the checked-out branch "${branch}" is not one this session may write on (${rules.branches.join(', ')})`);
+          return refuse(
+            'branches',
+            `the checked-out branch "${branch}" is not one this session may write on (${rules.branches.join(', ')})`,
+          );
         }
       }
       const excluded = rules.exclude?.find((pattern) => matchesPathGlob(target.path, pattern));

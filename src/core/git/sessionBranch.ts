@@ -30,18 +30,27 @@ export type SessionBranch =
  * (not a repository, no commit yet, a merge or rebase in progress), the session runs without
  * one and says why; nothing in the repository changes.
  */
-export async function startSessionBranch(workspaceRoot: string, sessionId: string, protectedBranches: readonly string[] = DEFAULT_PROTECTED_BRANCHES): Promise<SessionBranch> {
+export async function startSessionBranch(
+  workspaceRoot: string,
+  sessionId: string,
+  protectedBranches: readonly string[] = DEFAULT_PROTECTED_BRANCHES,
+): Promise<SessionBranch> {
   const repo = await GitRepo.open(workspaceRoot);
   if (!repo) return { status: 'none', reason: 'the workspace is not in a git repository' };
   const base = await repo.head();
   if (!base) return { status: 'none', reason: 'the repository has no commit yet, so there is no HEAD to branch from' };
   const busy = await repo.operationInProgress();
-  if (busy) return { status: 'none', reason: `${busy} is in progress; finish or abort it, then start a new session to get a session branch` };
+  if (busy)
+    return { status: 'none', reason: `${busy} is in progress; finish or abort it, then start a new session to get a session branch` };
   const branch = sessionBranchName(sessionId);
-  const valid = await repo.run(['check-ref-format', '--branch', branch]).then(() => true, () => false);
+  const valid = await repo.run(['check-ref-format', '--branch', branch]).then(
+    () => true,
+    () => false,
+  );
   if (!valid) return { status: 'none', reason: `"${branch}" is not a valid branch name` };
   assertWritableBranch(branch, 'create-branch', protectedBranches);
-  if (await repo.resolve(`refs/heads/${branch}`)) return { status: 'none', reason: `the branch ${branch} already exists; Warden does not reuse it` };
+  if (await repo.resolve(`refs/heads/${branch}`))
+    return { status: 'none', reason: `the branch ${branch} already exists; Warden does not reuse it` };
   const previousBranch = await repo.currentBranch();
   const carried = await changedPaths(repo);
   await repo.run(['switch', '--quiet', '-c', branch, base]);

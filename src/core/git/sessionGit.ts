@@ -90,10 +90,16 @@ export class SessionGit implements WriteScope {
       this.options.sessionBranch === false
         ? { status: 'none', reason: NO_SESSION_BRANCH_REASON }
         : await startSessionBranch(this.options.workspaceRoot, sessionId, this.protectedBranches).catch(
-            (error: unknown): SessionBranch => ({ status: 'none', reason: `creating the session branch failed: ${error instanceof Error ? error.message : String(error)}` }),
+            (error: unknown): SessionBranch => ({
+              status: 'none',
+              reason: `creating the session branch failed: ${error instanceof Error ? error.message : String(error)}`,
+            }),
           );
     const checkpoints = this.options.checkpoints === false ? undefined : await this.store();
-    const pruned = checkpoints && this.options.prune !== false ? await checkpoints.prune({ ...(this.options.prune ?? {}), keepSessions: [sessionId] }) : [];
+    const pruned =
+      checkpoints && this.options.prune !== false
+        ? await checkpoints.prune({ ...(this.options.prune ?? {}), keepSessions: [sessionId] })
+        : [];
     return { branch, pruned };
   }
 

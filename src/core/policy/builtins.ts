@@ -41,11 +41,75 @@ export function protectedPath(path: string): { glob: string; what: string } | un
 // Command names the classes look for (sets, built once).
 const DELETERS = new Set(['rm', 'rmdir', 'unlink', 'shred', 'srm', 'wipe']);
 const PACKAGE_MANAGERS = new Set(['npm', 'pnpm', 'yarn', 'bun']);
-const DEPLOYERS = new Set(['kubectl', 'helm', 'terraform', 'tofu', 'pulumi', 'cdk', 'serverless', 'sls', 'vercel', 'netlify', 'fly', 'flyctl', 'heroku', 'eb', 'ansible-playbook', 'skaffold', 'kustomize', 'firebase', 'wrangler', 'railway', 'argocd']);
-const DEPLOY_READ_ONLY = new Set(['get', 'describe', 'logs', 'plan', 'version', 'help', '--help', 'list', 'ls', 'status', 'diff', 'template', 'lint', 'validate', 'fmt', 'show', 'whoami', 'preview', 'synth', 'top', 'explain']);
+const DEPLOYERS = new Set([
+  'kubectl',
+  'helm',
+  'terraform',
+  'tofu',
+  'pulumi',
+  'cdk',
+  'serverless',
+  'sls',
+  'vercel',
+  'netlify',
+  'fly',
+  'flyctl',
+  'heroku',
+  'eb',
+  'ansible-playbook',
+  'skaffold',
+  'kustomize',
+  'firebase',
+  'wrangler',
+  'railway',
+  'argocd',
+]);
+const DEPLOY_READ_ONLY = new Set([
+  'get',
+  'describe',
+  'logs',
+  'plan',
+  'version',
+  'help',
+  '--help',
+  'list',
+  'ls',
+  'status',
+  'diff',
+  'template',
+  'lint',
+  'validate',
+  'fmt',
+  'show',
+  'whoami',
+  'preview',
+  'synth',
+  'top',
+  'explain',
+]);
 const CLOUDS = new Set(['aws', 'gcloud', 'az']);
 const TASK_RUNNERS = new Set(['npm', 'pnpm', 'yarn', 'bun', 'make', 'just', 'rake', 'task', 'mise']);
-const DATABASES = new Set(['psql', 'mysql', 'mariadb', 'mongo', 'mongosh', 'sqlite3', 'redis-cli', 'cqlsh', 'dropdb', 'createdb', 'pg_restore', 'mysqladmin', 'flyway', 'liquibase', 'sqitch', 'dbmate', 'goose', 'migrate', 'atlas']);
+const DATABASES = new Set([
+  'psql',
+  'mysql',
+  'mariadb',
+  'mongo',
+  'mongosh',
+  'sqlite3',
+  'redis-cli',
+  'cqlsh',
+  'dropdb',
+  'createdb',
+  'pg_restore',
+  'mysqladmin',
+  'flyway',
+  'liquibase',
+  'sqitch',
+  'dbmate',
+  'goose',
+  'migrate',
+  'atlas',
+]);
 const MIGRATORS = new Set(['knex', 'sequelize', 'typeorm', 'drizzle-kit', 'alembic', 'diesel', 'sqlx']);
 
 /** Why a command is irreversible, or undefined. Dynamic words count as "could be": the class applies. */
@@ -76,7 +140,8 @@ export function irreversibleCommand(argv: ShellWord[]): string | undefined {
     if (gitSub === 'checkout' && has('--', '.', '-f', '--force')) return 'git checkout discarding changes';
     if (gitSub === 'restore') return 'git restore (discards changes)';
     if (gitSub === 'stash' && has('drop', 'clear')) return 'git stash drop';
-    if (gitSub === 'filter-branch' || gitSub === 'filter-repo' || gitSub === 'update-ref' || gitSub === 'gc' || gitSub === 'prune') return `git ${gitSub}`;
+    if (gitSub === 'filter-branch' || gitSub === 'filter-repo' || gitSub === 'update-ref' || gitSub === 'gc' || gitSub === 'prune')
+      return `git ${gitSub}`;
     return undefined;
   }
 
@@ -88,7 +153,8 @@ export function irreversibleCommand(argv: ShellWord[]): string | undefined {
   if (name === 'gem' && has('push', 'yank')) return 'publishing (gem push)';
   if ((name === 'docker' || name === 'podman' || name === 'buildah') && has('push')) return `publishing (${name} push)`;
   if ((name === 'vsce' || name === 'ovsx') && has('publish', 'unpublish')) return `publishing (${name} publish)`;
-  if (name === 'gh' && (has('release') || (has('pr') && has('merge')) || has('repo') && has('delete'))) return 'GitHub release, merge or delete (gh)';
+  if (name === 'gh' && (has('release') || (has('pr') && has('merge')) || (has('repo') && has('delete'))))
+    return 'GitHub release, merge or delete (gh)';
   if (name === 'dotnet' && has('nuget') && has('push')) return 'publishing (dotnet nuget push)';
   if (name === 'mvn' && has('deploy', 'release:perform')) return 'publishing (mvn deploy)';
   if (name === 'gradle' || name === 'gradlew' || name === './gradlew') {
@@ -97,10 +163,20 @@ export function irreversibleCommand(argv: ShellWord[]): string | undefined {
 
   // Deploys.
   if (DEPLOYERS.has(name)) {
-    if (args.length === 0 || args.some((w) => w.dynamic) || !DEPLOY_READ_ONLY.has(args.find((w) => !w.text.startsWith('-'))?.text ?? '')) return `deploying (${name})`;
+    if (args.length === 0 || args.some((w) => w.dynamic) || !DEPLOY_READ_ONLY.has(args.find((w) => !w.text.startsWith('-'))?.text ?? ''))
+      return `deploying (${name})`;
     return undefined;
   }
-  if (CLOUDS.has(name) && args.some((w) => w.dynamic || /^(deploy|delete|remove|rm|destroy|update|put|create|apply|terminate|s3)$/.test(w.text) || /^(delete|put|update|create|terminate|remove)-/.test(w.text))) return `changing cloud resources (${name})`;
+  if (
+    CLOUDS.has(name) &&
+    args.some(
+      (w) =>
+        w.dynamic ||
+        /^(deploy|delete|remove|rm|destroy|update|put|create|apply|terminate|s3)$/.test(w.text) ||
+        /^(delete|put|update|create|terminate|remove)-/.test(w.text),
+    )
+  )
+    return `changing cloud resources (${name})`;
   if (/deploy/i.test(name) || (TASK_RUNNERS.has(name) && args.some((w) => w.dynamic || /deploy|release|publish|migrat/i.test(w.text)))) {
     return `deploying, releasing or migrating (${[name, ...args.map((w) => w.text)].join(' ').slice(0, 60)})`;
   }
@@ -109,9 +185,12 @@ export function irreversibleCommand(argv: ShellWord[]): string | undefined {
   // Databases and migrations.
   if (DATABASES.has(name)) return `database command (${name})`;
   if (name === 'prisma' && has('migrate', 'db')) return 'database migration (prisma)';
-  if (MIGRATORS.has(name) && args.some((w) => w.dynamic || /migrat|upgrade|downgrade|db:|push|drop|revert|rollback|seed/.test(w.text))) return `database migration (${name})`;
-  if ((name === 'rails' || name === 'rake' || name === 'bin/rails') && args.some((w) => w.dynamic || /^db:/.test(w.text))) return `database migration (${name})`;
-  if (['python', 'python3'].includes(name) && arg(0)?.endsWith('manage.py') && has('migrate', 'flush', 'sqlflush', 'dbshell', 'loaddata')) return 'database migration (manage.py)';
+  if (MIGRATORS.has(name) && args.some((w) => w.dynamic || /migrat|upgrade|downgrade|db:|push|drop|revert|rollback|seed/.test(w.text)))
+    return `database migration (${name})`;
+  if ((name === 'rails' || name === 'rake' || name === 'bin/rails') && args.some((w) => w.dynamic || /^db:/.test(w.text)))
+    return `database migration (${name})`;
+  if (['python', 'python3'].includes(name) && arg(0)?.endsWith('manage.py') && has('migrate', 'flush', 'sqlflush', 'dbshell', 'loaddata'))
+    return 'database migration (manage.py)';
   if (name === 'manage.py' && has('migrate', 'flush', 'dbshell')) return 'database migration (manage.py)';
   if (name === 'npx' || name === 'pnpx' || name === 'bunx') {
     const tool = args.find((w) => !w.text.startsWith('-'));

@@ -1,5 +1,15 @@
 import type { PolicyProblem } from './loader';
-import type { CommandRule, LimitsSection, Override, PathRule, PolicyDecision, PolicyExample, PolicyFile, ScopeSection, TighteningRules } from './schema';
+import type {
+  CommandRule,
+  LimitsSection,
+  Override,
+  PathRule,
+  PolicyDecision,
+  PolicyExample,
+  PolicyFile,
+  ScopeSection,
+  TighteningRules,
+} from './schema';
 
 /**
  * The effective policy: the committed team policy, tightened by the user's settings and then
@@ -144,7 +154,8 @@ export function describeEffectivePolicy(policy: EffectivePolicy): string {
     '// machine-managed policy can only tighten it. "source" says where each rule came from.',
   ];
   for (const s of policy.sources) {
-    const detail = s.status === 'invalid' ? `INVALID: ${s.problems.map((p) => `line ${p.line}:${p.column} ${p.message}`).join('; ')}` : s.status;
+    const detail =
+      s.status === 'invalid' ? `INVALID: ${s.problems.map((p) => `line ${p.line}:${p.column} ${p.message}`).join('; ')}` : s.status;
     lines.push(`// ${s.source} (${s.origin}): ${detail}`);
   }
   if (!policy.valid) lines.push('// A policy source is invalid: Warden runs with the safest policy (everything asks) until it is fixed.');
@@ -182,7 +193,12 @@ export function policySummary(policy: EffectivePolicy): Record<string, unknown> 
   return {
     valid: policy.valid,
     teamPolicyValid: policy.teamPolicyValid,
-    sources: policy.sources.map((s) => ({ source: s.source, origin: s.origin, status: s.status, problems: s.problems.map((p) => `${p.line}:${p.column} ${p.message}`) })),
+    sources: policy.sources.map((s) => ({
+      source: s.source,
+      origin: s.origin,
+      status: s.status,
+      problems: s.problems.map((p) => `${p.line}:${p.column} ${p.message}`),
+    })),
     rules: { paths: policy.paths.length, commands: policy.commands.length, overrides: policy.overrides.map((o) => o.id) },
   };
 }

@@ -30,12 +30,23 @@ function strictest(verdicts: PolicyVerdict[]): PolicyVerdict | undefined {
 }
 
 function sourceText(origin: RuleOrigin): string {
-  return origin.source === 'team' ? `team policy ${origin.origin}` : origin.source === 'user' ? `your setting ${origin.origin}` : `managed policy ${origin.origin}`;
+  return origin.source === 'team'
+    ? `team policy ${origin.origin}`
+    : origin.source === 'user'
+      ? `your setting ${origin.origin}`
+      : `managed policy ${origin.origin}`;
 }
 
-function ruleVerdict(rule: { id: string; decision: PolicyDecision; reason?: string | undefined } & RuleOrigin, what: string): PolicyVerdict {
+function ruleVerdict(
+  rule: { id: string; decision: PolicyDecision; reason?: string | undefined } & RuleOrigin,
+  what: string,
+): PolicyVerdict {
   const verb = rule.decision === 'allow' ? 'allows' : rule.decision === 'deny' ? 'denies' : 'asks about';
-  return { decision: rule.decision, ruleId: rule.id, reason: `Rule "${rule.id}" (${sourceText(rule)}) ${verb} ${what}${rule.reason ? `: ${rule.reason}` : ''}` };
+  return {
+    decision: rule.decision,
+    ruleId: rule.id,
+    reason: `Rule "${rule.id}" (${sourceText(rule)}) ${verb} ${what}${rule.reason ? `: ${rule.reason}` : ''}`,
+  };
 }
 
 const asArray = (v: string | string[]): string[] => (Array.isArray(v) ? v : [v]);
@@ -57,7 +68,13 @@ function wordMatches(token: string, word: ShellWord, mode: 'sure' | 'possible'):
   if (word.dynamic) return mode === 'possible' || token === '*';
   let re = wordPatternCache.get(token);
   if (!re) {
-    re = new RegExp(`^${token.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+    re = new RegExp(
+      `^${token
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+      's',
+    );
     wordPatternCache.set(token, re);
   }
   return re.test(word.text);
@@ -84,7 +101,10 @@ export function commandMatches(pattern: string, argv: ShellWord[], mode: 'sure' 
     const token = fixed[i]!;
     const w = argv[i];
     if (!w) return mode === 'possible';
-    const ok = i === 0 && !token.includes('/') && !w.dynamic ? wordMatches(token, { text: path.posix.basename(w.text), dynamic: false }, mode) || wordMatches(token, w, mode) : wordMatches(token, w, mode);
+    const ok =
+      i === 0 && !token.includes('/') && !w.dynamic
+        ? wordMatches(token, { text: path.posix.basename(w.text), dynamic: false }, mode) || wordMatches(token, w, mode)
+        : wordMatches(token, w, mode);
     if (!ok) return false;
   }
   return true;
@@ -123,7 +143,9 @@ function pathRules(policy: EffectivePolicy): IndexedPathRule[] {
 export function evaluatePath(policy: EffectivePolicy, action: PathAction, file: string): PolicyVerdict {
   const what = `${action === 'read' ? 'reading' : action === 'write' ? 'writing' : action === 'create' ? 'creating' : 'deleting'} ${file}`;
   const verdicts: PolicyVerdict[] = [];
-  const matching = pathRules(policy).filter((r) => r.rule.actions.includes(action) && r.globs.some((g) => file.startsWith(g.prefix) && globMatch(g.glob, file))).map((r) => r.rule);
+  const matching = pathRules(policy)
+    .filter((r) => r.rule.actions.includes(action) && r.globs.some((g) => file.startsWith(g.prefix) && globMatch(g.glob, file)))
+    .map((r) => r.rule);
   const ruled = strictest(matching.map((r) => ruleVerdict(r, what)));
 
   const floors: PolicyVerdict[] = [];
@@ -132,21 +154,39 @@ export function evaluatePath(policy: EffectivePolicy, action: PathAction, file: 
     const hit = protectedPath(file);
     if (hit) {
       const label = `protected path: ${hit.glob}`;
-      const lifting = policy.overrides.filter((o) => o.class === 'protected-path' && o.paths !== undefined && asArray(o.paths).some((g) => globMatch(g, file)) && (!o.actions || o.actions.includes(action)));
+      const lifting = policy.overrides.filter(
+        (o) =>
+          o.class === 'protected-path' &&
+          o.paths !== undefined &&
+          asArray(o.paths).some((g) => globMatch(g, file)) &&
+          (!o.actions || o.actions.includes(action)),
+      );
       overrides.push(...lifting);
       for (const floor of policy.builtins.protectedPaths) {
         if (floor.source === 'team' && lifting.length > 0) continue;
-        floors.push({ decision: floor.decision, ruleId: 'builtin.protected-path', reason: `${file} is ${hit.what}, a protected path: ${floor.decision === 'deny' ? `denied by the ${sourceText(floor)}` : 'a human decides'}`, labels: [label] });
+        floors.push({
+          decision: floor.decision,
+          ruleId: 'builtin.protected-path',
+          reason: `${file} is ${hit.what}, a protected path: ${floor.decision === 'deny' ? `denied by the ${sourceText(floor)}` : 'a human decides'}`,
+          labels: [label],
+        });
       }
     }
     if (action === 'delete') floors.push(...irreversibleFloors(policy, `deleting ${file}`, []));
   }
   if (ruled) verdicts.push(ruled);
-  const overridden = overrides.map((o) => ({ ...ruleVerdict(o, what), reason: `Override "${o.id}" (${sourceText(o)}) allows ${what}: ${o.reason}` }));
+  const overridden = overrides.map((o) => ({
+    ...ruleVerdict(o, what),
+    reason: `Override "${o.id}" (${sourceText(o)}) allows ${what}: ${o.reason}`,
+  }));
   if (!ruled) verdicts.push(...overridden);
   if (verdicts.length === 0) {
     const decision = action === 'read' ? policy.defaults.read : policy.defaults.write;
-    verdicts.push({ decision, ruleId: 'default', reason: `No rule matches ${what}; the default for ${action === 'read' ? 'reads' : 'writes'} is ${decision}` });
+    verdicts.push({
+      decision,
+      ruleId: 'default',
+      reason: `No rule matches ${what}; the default for ${action === 'read' ? 'reads' : 'writes'} is ${decision}`,
+    });
   }
   const verdict = strictest([...floors, ...verdicts])!;
   // Reads cannot wait for a human: they are allowed or denied, also under a broken team policy.
@@ -188,19 +228,36 @@ const defaultResolver: PathResolver = (raw) => {
 
 export function evaluateAnalysis(policy: EffectivePolicy, analysis: ShellAnalysis, resolvePath: PathResolver): PolicyVerdict {
   if (!analysis.ok) {
-    return finish(policy, { decision: 'ask', ruleId: 'builtin.unparseable', reason: `Warden could not parse the command (${analysis.error ?? 'unknown error'}), so a human decides` });
+    return finish(policy, {
+      decision: 'ask',
+      ruleId: 'builtin.unparseable',
+      reason: `Warden could not parse the command (${analysis.error ?? 'unknown error'}), so a human decides`,
+    });
   }
   if (analysis.commands.length === 0 && analysis.files.length === 0) {
-    return finish(policy, { decision: 'ask', ruleId: 'builtin.unparseable', reason: 'The command runs nothing Warden can identify, so a human decides' });
+    return finish(policy, {
+      decision: 'ask',
+      ruleId: 'builtin.unparseable',
+      reason: 'The command runs nothing Warden can identify, so a human decides',
+    });
   }
   const verdicts: PolicyVerdict[] = [];
   for (const concern of analysis.concerns) {
-    verdicts.push({ decision: 'ask', ruleId: `builtin.shell.${concern.code}`, reason: `Warden cannot know what this runs (${concern.detail}), so a human decides`, labels: [`shell: ${concern.code}`] });
+    verdicts.push({
+      decision: 'ask',
+      ruleId: `builtin.shell.${concern.code}`,
+      reason: `Warden cannot know what this runs (${concern.detail}), so a human decides`,
+      labels: [`shell: ${concern.code}`],
+    });
   }
   for (const command of analysis.commands) verdicts.push(evaluateInnerCommand(policy, command.argv, command.via));
   for (const file of analysis.files) {
     if (file.path.dynamic) {
-      verdicts.push({ decision: 'ask', ruleId: 'builtin.shell.dynamic-path', reason: `${file.by} names ${file.path.text}, a path known only at run time, so a human decides` });
+      verdicts.push({
+        decision: 'ask',
+        ruleId: 'builtin.shell.dynamic-path',
+        reason: `${file.by} names ${file.path.text}, a path known only at run time, so a human decides`,
+      });
       continue;
     }
     const relative = resolvePath(file.path.text);
@@ -241,27 +298,51 @@ function candidateRules(policy: EffectivePolicy, argv: ShellWord[]): EffectivePo
   if (!first || first.dynamic) return [];
   const named = index.byName.get(path.posix.basename(first.text)) ?? [];
   // Keep the policy's order (team rules first) for ties.
-  return named.length === 0 ? index.always : index.always.length === 0 ? named : policy.commands.filter((r) => named.includes(r) || index.always.includes(r));
+  return named.length === 0
+    ? index.always
+    : index.always.length === 0
+      ? named
+      : policy.commands.filter((r) => named.includes(r) || index.always.includes(r));
 }
 
 function evaluateInnerCommand(policy: EffectivePolicy, argv: ShellWord[], via: string[]): PolicyVerdict {
   const text = commandText(argv);
   const what = `\`${text}\`${via.length > 0 ? ` (inside ${via.join(' > ')})` : ''}`;
-  const matching = candidateRules(policy, argv).filter((r) => asArray(r.match).some((p) => commandMatches(p, argv, r.decision === 'allow' ? 'sure' : 'possible')));
+  const matching = candidateRules(policy, argv).filter((r) =>
+    asArray(r.match).some((p) => commandMatches(p, argv, r.decision === 'allow' ? 'sure' : 'possible')),
+  );
   const ruled = strictest(matching.map((r) => ruleVerdict(r, what)));
   const verdicts: PolicyVerdict[] = ruled ? [ruled] : [];
 
   const irreversible = irreversibleCommand(argv);
   if (irreversible) {
-    const lifting = policy.overrides.filter((o) => o.class === 'irreversible' && o.commands !== undefined && asArray(o.commands).some((p) => commandMatches(p, argv, 'sure')));
+    const lifting = policy.overrides.filter(
+      (o) => o.class === 'irreversible' && o.commands !== undefined && asArray(o.commands).some((p) => commandMatches(p, argv, 'sure')),
+    );
     verdicts.push(...irreversibleFloors(policy, irreversible, lifting));
-    if (!ruled) verdicts.push(...lifting.map((o) => ({ decision: 'allow' as const, ruleId: o.id, reason: `Override "${o.id}" (${sourceText(o)}) allows ${what}: ${o.reason}` })));
+    if (!ruled)
+      verdicts.push(
+        ...lifting.map((o) => ({
+          decision: 'allow' as const,
+          ruleId: o.id,
+          reason: `Override "${o.id}" (${sourceText(o)}) allows ${what}: ${o.reason}`,
+        })),
+      );
     if (/^git push/.test(irreversible) && policy.git?.push === 'deny') {
-      verdicts.push({ decision: 'deny', ruleId: 'git.push', reason: 'The team policy denies git push (git.push is "deny")', labels: ['irreversible: git push'] });
+      verdicts.push({
+        decision: 'deny',
+        ruleId: 'git.push',
+        reason: 'The team policy denies git push (git.push is "deny")',
+        labels: ['irreversible: git push'],
+      });
     }
   }
   if (verdicts.length === 0 || (!ruled && !verdicts.some((v) => v.decision === 'allow'))) {
-    verdicts.push({ decision: policy.defaults.command, ruleId: 'default', reason: `No rule matches ${what}; the default for commands is ${policy.defaults.command}` });
+    verdicts.push({
+      decision: policy.defaults.command,
+      ruleId: 'default',
+      reason: `No rule matches ${what}; the default for commands is ${policy.defaults.command}`,
+    });
   }
   return strictest(verdicts)!;
 }

@@ -14,7 +14,8 @@ export interface ExampleResult {
 /** Checks the policy's own examples (`"examples": [{"command": "git push origin main", "expect": "ask"}]`). */
 export function checkExamples(policy: EffectivePolicy, examples: PolicyExample[] = policy.examples): ExampleResult[] {
   return examples.map((example, index) => {
-    const actual = 'command' in example ? evaluateCommand(policy, { commandLine: example.command }) : evaluatePath(policy, example.action, example.path);
+    const actual =
+      'command' in example ? evaluateCommand(policy, { commandLine: example.command }) : evaluatePath(policy, example.action, example.path);
     const subject = 'command' in example ? `\`${example.command}\`` : `${example.action} ${example.path}`;
     const pass = actual.decision === example.expect;
     const message = pass

@@ -35,7 +35,9 @@ export function loadJsonc<T>(text: string, schema: z.ZodType<T>): LoadResult<T> 
     return {
       ok: false,
       text,
-      problems: errors.map((e) => problemAt(text, e.offset, Math.max(1, e.length), `JSON syntax error: ${describeParseError(printParseErrorCode(e.error))}`)),
+      problems: errors.map((e) =>
+        problemAt(text, e.offset, Math.max(1, e.length), `JSON syntax error: ${describeParseError(printParseErrorCode(e.error))}`),
+      ),
     };
   }
   if (raw === undefined) return { ok: false, text, problems: [problemAt(text, 0, 1, 'The file is empty; it must hold a JSON object')] };
@@ -65,7 +67,12 @@ export function settingProblems<T>(text: string, settingPath: ReadonlyArray<stri
   });
 }
 
-function issueProblem(text: string, tree: Node | undefined, issue: z.core.$ZodIssue, prefix: ReadonlyArray<string | number> = []): PolicyProblem {
+function issueProblem(
+  text: string,
+  tree: Node | undefined,
+  issue: z.core.$ZodIssue,
+  prefix: ReadonlyArray<string | number> = [],
+): PolicyProblem {
   const inner = issue.path.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number');
   const path = [...prefix, ...inner];
   // Point at the deepest node that exists: an unknown key is reported at the key itself.

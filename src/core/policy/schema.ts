@@ -7,7 +7,9 @@ import * as z from 'zod';
  * (`z.toJSONSchema`, see `policyJsonSchema`).
  */
 
-export const PolicyDecision = z.enum(['allow', 'ask', 'deny']).describe('allow: decided by the policy; ask: a human decides; deny: refused, the agent is told why.');
+export const PolicyDecision = z
+  .enum(['allow', 'ask', 'deny'])
+  .describe('allow: decided by the policy; ask: a human decides; deny: refused, the agent is told why.');
 export type PolicyDecision = z.infer<typeof PolicyDecision>;
 
 /** Only ever tighten: what user settings, the managed policy and the built-in classes may say. */
@@ -23,7 +25,9 @@ const Reason = z.string().min(1).describe('Why the rule exists; the agent and th
 export const PathAction = z.enum(['read', 'write', 'create', 'delete']);
 export type PathAction = z.infer<typeof PathAction>;
 
-const Globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).describe('Workspace-relative glob(s), e.g. "src/**" (picomatch syntax, dotfiles included).');
+const Globs = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .describe('Workspace-relative glob(s), e.g. "src/**" (picomatch syntax, dotfiles included).');
 
 export const PathRule = z.strictObject({
   id: RuleId,
@@ -85,12 +89,16 @@ export const NetworkSection = z
       )
       .default([]),
   })
-  .describe('Egress allow-list of hosts and ports, enforced by the egress proxy (the only way out of the sandbox). Without ports: 443 and 80.');
+  .describe(
+    'Egress allow-list of hosts and ports, enforced by the egress proxy (the only way out of the sandbox). Without ports: 443 and 80.',
+  );
 
 export const GitSection = z
   .strictObject({
     protectedBranches: z.array(z.string().min(1)).default([]),
-    push: StrictDecision.default('ask').describe('git push is irreversible: it asks at least (an irreversible override may allow it); deny refuses every push.'),
+    push: StrictDecision.default('ask').describe(
+      'git push is irreversible: it asks at least (an irreversible override may allow it); deny refuses every push.',
+    ),
   })
   .describe('Protected branches and pushing (validated now; the git integration enforces branches).');
 
@@ -99,7 +107,10 @@ export const SandboxSection = z
     allowPrivileged: z.boolean().default(false),
     allowCapAdd: z.array(z.string()).default([]),
     allowSecurityOpt: z.array(z.string()).default([]).describe('securityOpt values allowed (no-new-privileges can never be turned off).'),
-    allowMounts: z.boolean().default(false).describe('Host bind mounts and a workspaceMount of another folder (never the Docker socket, the SSH agent or the home folder).'),
+    allowMounts: z
+      .boolean()
+      .default(false)
+      .describe('Host bind mounts and a workspaceMount of another folder (never the Docker socket, the SSH agent or the home folder).'),
     allowRunArgs: z.boolean().default(false).describe('runArgs, of which Warden honours only a safe subset (see README).'),
     allowInitializeCommand: z.boolean().default(false).describe('initializeCommand, which runs on the host, outside the sandbox.'),
     allowNetwork: z.boolean().default(false),
@@ -109,8 +120,14 @@ export type SandboxSection = z.infer<typeof SandboxSection>;
 
 export const ScopeSection = z
   .strictObject({
-    folders: z.array(z.string().min(1)).optional().describe('Workspace folders of a multi-root workspace a session may touch, by name or absolute path.'),
-    branches: z.array(z.string().min(1)).optional().describe('Branch globs the checked-out branch must match when a write is proposed, e.g. "warden/*".'),
+    folders: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Workspace folders of a multi-root workspace a session may touch, by name or absolute path.'),
+    branches: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Branch globs the checked-out branch must match when a write is proposed, e.g. "warden/*".'),
     include: z.array(z.string().min(1)).optional().describe('Path globs a write must match, e.g. "src/**".'),
     exclude: z.array(z.string().min(1)).optional().describe('Path globs no write may match, e.g. "infra/**".'),
   })

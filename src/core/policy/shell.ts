@@ -142,7 +142,13 @@ function analyzeInto(line: string, via: string[], result: ShellAnalysis, depth: 
       case 'CallExpr': {
         const args = nodes(node.Args);
         for (const assign of nodes(node.Assigns)) checkAssign(assign, args.length > 0, result);
-        if (args.length > 0) addCommand(args.map((w) => word(w, text)), via, result, depth);
+        if (args.length > 0)
+          addCommand(
+            args.map((w) => word(w, text)),
+            via,
+            result,
+            depth,
+          );
         break;
       }
       case 'DeclClause': {
@@ -197,7 +203,12 @@ function typeName(node: GoNode): string {
   return node.constructor.string!.slice(PREFIX.length);
 }
 function isSlice(value: unknown): value is GoSlice {
-  return typeof value === 'object' && value !== null && Array.isArray((value as GoSlice).$array) && typeof (value as GoSlice).$length === 'number';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Array.isArray((value as GoSlice).$array) &&
+    typeof (value as GoSlice).$length === 'number'
+  );
 }
 /** The nodes of a slice field (empty for nil). */
 function nodes(value: unknown): GoNode[] {
@@ -295,12 +306,16 @@ function word(node: GoNode, text: (n: GoNode) => string): ShellWord {
   return dynamic ? { text: text(node), dynamic: true } : { text: value, dynamic: false };
 }
 
-const DANGEROUS_ENV = /^(PATH|LD_[A-Z_]+|DYLD_[A-Z_]+|NODE_OPTIONS|NODE_PATH|BASH_ENV|ENV|PYTHONPATH|PYTHONSTARTUP|PERL5LIB|PERL5OPT|RUBYOPT|RUBYLIB|GIT_[A-Z_]+|IFS|PROMPT_COMMAND|SHELLOPTS|BASHOPTS)$/;
+const DANGEROUS_ENV =
+  /^(PATH|LD_[A-Z_]+|DYLD_[A-Z_]+|NODE_OPTIONS|NODE_PATH|BASH_ENV|ENV|PYTHONPATH|PYTHONSTARTUP|PERL5LIB|PERL5OPT|RUBYOPT|RUBYLIB|GIT_[A-Z_]+|IFS|PROMPT_COMMAND|SHELLOPTS|BASHOPTS)$/;
 
 function checkAssign(assign: GoNode, prefix: boolean, result: ShellAnalysis): void {
   const name = goString(child(assign.Name)?.Value).trim();
   if (DANGEROUS_ENV.test(name)) {
-    result.concerns.push({ code: 'env-override', detail: `sets ${name}${prefix ? ' for the command' : ''}, which changes what later commands run` });
+    result.concerns.push({
+      code: 'env-override',
+      detail: `sets ${name}${prefix ? ' for the command' : ''}, which changes what later commands run`,
+    });
   }
 }
 
@@ -323,7 +338,8 @@ function addRedirect(redirect: GoNode, source: Buffer, text: (n: GoNode) => stri
   }
   if (!path.dynamic && /^\/dev\/(null|stdout|stderr|tty|fd\/\d+)$/.test(path.text)) return;
   result.files.push({ path, action: READ_OPS.has(op) ? 'read' : 'write', by: `redirection ${op}` });
-  if (path.dynamic) result.concerns.push({ code: 'dynamic-path', detail: `redirection ${op} to ${path.text}, a path known only at run time` });
+  if (path.dynamic)
+    result.concerns.push({ code: 'dynamic-path', detail: `redirection ${op} to ${path.text}, a path known only at run time` });
 }
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'busybox']);
@@ -364,7 +380,8 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
       let i = index;
       while (i < rest.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(rest[i]!.text)) {
         const variable = rest[i]!.text.slice(0, rest[i]!.text.indexOf('='));
-        if (DANGEROUS_ENV.test(variable)) result.concerns.push({ code: 'env-override', detail: `env sets ${variable}, which changes what the command runs` });
+        if (DANGEROUS_ENV.test(variable))
+          result.concerns.push({ code: 'env-override', detail: `env sets ${variable}, which changes what the command runs` });
         i++;
       }
       if (i < rest.length) return inner(rest.slice(i), 'env');
@@ -372,7 +389,12 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
       return;
     }
     case 'timeout': {
-      const i = skipOptions(rest, { withValue: ['-k', '--kill-after', '-s', '--signal'], flags: ['--preserve-status', '--foreground', '-v', '--verbose', '-f'] }, name, result);
+      const i = skipOptions(
+        rest,
+        { withValue: ['-k', '--kill-after', '-s', '--signal'], flags: ['--preserve-status', '--foreground', '-v', '--verbose', '-f'] },
+        name,
+        result,
+      );
       // then the duration, then the command
       return i + 1 < rest.length ? inner(rest.slice(i + 1), 'timeout') : void result.commands.push({ argv, via });
     }
@@ -418,7 +440,15 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
     }
     case 'sudo':
     case 'doas': {
-      const i = skipOptions(rest, { withValue: ['-u', '-g', '-C', '-D', '-h', '-p', '-r', '-t', '-U'], flags: ['-E', '-H', '-n', '-P', '-S', '-b', '-i', '-s', '-k', '-A'] }, name, result);
+      const i = skipOptions(
+        rest,
+        {
+          withValue: ['-u', '-g', '-C', '-D', '-h', '-p', '-r', '-t', '-U'],
+          flags: ['-E', '-H', '-n', '-P', '-S', '-b', '-i', '-s', '-k', '-A'],
+        },
+        name,
+        result,
+      );
       result.commands.push({ argv: argv.slice(0, 1), via }); // sudo itself is matched too
       return i < rest.length ? inner(rest.slice(i), name) : undefined;
     }
@@ -426,7 +456,24 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
       const i = skipOptions(
         rest,
         {
-          withValue: ['-n', '-L', '-P', '-s', '-I', '-d', '-E', '-a', '--max-args', '--max-lines', '--max-procs', '--max-chars', '--delimiter', '--eof', '--arg-file', '--replace'],
+          withValue: [
+            '-n',
+            '-L',
+            '-P',
+            '-s',
+            '-I',
+            '-d',
+            '-E',
+            '-a',
+            '--max-args',
+            '--max-lines',
+            '--max-procs',
+            '--max-chars',
+            '--delimiter',
+            '--eof',
+            '--arg-file',
+            '--replace',
+          ],
           flags: ['-0', '-r', '-t', '-p', '-x', '-o', '--null', '--no-run-if-empty', '--verbose', '--interactive', '--exit', '--open-tty'],
         },
         name,
@@ -439,28 +486,149 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
     case 'find':
       return find(argv, via, result, depth);
     case 'watch': {
-      const i = skipOptions(rest, { withValue: ['-n', '--interval', '-q', '--equexit'], flags: ['-d', '-t', '-b', '-e', '-g', '-c', '-x', '-p', '-w', '-r', '--differences', '--no-title', '--beep', '--errexit', '--chgexit', '--color', '--exec', '--precise', '--no-wrap'] }, name, result);
+      const i = skipOptions(
+        rest,
+        {
+          withValue: ['-n', '--interval', '-q', '--equexit'],
+          flags: [
+            '-d',
+            '-t',
+            '-b',
+            '-e',
+            '-g',
+            '-c',
+            '-x',
+            '-p',
+            '-w',
+            '-r',
+            '--differences',
+            '--no-title',
+            '--beep',
+            '--errexit',
+            '--chgexit',
+            '--color',
+            '--exec',
+            '--precise',
+            '--no-wrap',
+          ],
+        },
+        name,
+        result,
+      );
       return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
     }
     case 'strace':
     case 'ltrace': {
-      const i = skipOptions(rest, { withValue: ['-o', '-e', '-p', '-s', '-u', '-E', '-a', '-b', '-I', '-P', '-X'], flags: ['-f', '-ff', '-c', '-C', '-d', '-D', '-i', '-q', '-qq', '-r', '-t', '-tt', '-ttt', '-T', '-v', '-V', '-x', '-xx', '-y', '-yy', '-k', '-w', '-z', '-Z', '-n', '-S', '-h', '-l', '-L'] }, name, result);
+      const i = skipOptions(
+        rest,
+        {
+          withValue: ['-o', '-e', '-p', '-s', '-u', '-E', '-a', '-b', '-I', '-P', '-X'],
+          flags: [
+            '-f',
+            '-ff',
+            '-c',
+            '-C',
+            '-d',
+            '-D',
+            '-i',
+            '-q',
+            '-qq',
+            '-r',
+            '-t',
+            '-tt',
+            '-ttt',
+            '-T',
+            '-v',
+            '-V',
+            '-x',
+            '-xx',
+            '-y',
+            '-yy',
+            '-k',
+            '-w',
+            '-z',
+            '-Z',
+            '-n',
+            '-S',
+            '-h',
+            '-l',
+            '-L',
+          ],
+        },
+        name,
+        result,
+      );
       return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
     }
     case 'taskset':
     case 'chrt': {
       // taskset [-a] [-c] MASK cmd / chrt [options] PRIORITY cmd: one positional before the command.
-      const i = skipOptions(rest, { withValue: ['-T', '-P', '-D'], flags: ['-a', '-c', '-p', '--all-tasks', '--cpu-list', '-b', '-d', '-f', '-i', '-o', '-r', '-R', '-v', '-m', '--batch', '--deadline', '--fifo', '--idle', '--other', '--rr', '--reset-on-fork', '--verbose'] }, name, result);
+      const i = skipOptions(
+        rest,
+        {
+          withValue: ['-T', '-P', '-D'],
+          flags: [
+            '-a',
+            '-c',
+            '-p',
+            '--all-tasks',
+            '--cpu-list',
+            '-b',
+            '-d',
+            '-f',
+            '-i',
+            '-o',
+            '-r',
+            '-R',
+            '-v',
+            '-m',
+            '--batch',
+            '--deadline',
+            '--fifo',
+            '--idle',
+            '--other',
+            '--rr',
+            '--reset-on-fork',
+            '--verbose',
+          ],
+        },
+        name,
+        result,
+      );
       return i + 1 < rest.length ? inner(rest.slice(i + 1), name) : void result.commands.push({ argv, via });
     }
     case 'chroot':
     case 'flock': {
       // chroot [options] DIR [cmd...] / flock [options] FILE cmd... (or flock FILE -c 'cmd').
-      const i = skipOptions(rest, { withValue: ['--userspec', '--groups', '-w', '--timeout', '-E', '--conflict-exit-code'], flags: ['-s', '-x', '-n', '-u', '-o', '-F', '--shared', '--exclusive', '--nonblock', '--unlock', '--close', '--no-fork', '--skip-chdir', '--verbose'] }, name, result);
+      const i = skipOptions(
+        rest,
+        {
+          withValue: ['--userspec', '--groups', '-w', '--timeout', '-E', '--conflict-exit-code'],
+          flags: [
+            '-s',
+            '-x',
+            '-n',
+            '-u',
+            '-o',
+            '-F',
+            '--shared',
+            '--exclusive',
+            '--nonblock',
+            '--unlock',
+            '--close',
+            '--no-fork',
+            '--skip-chdir',
+            '--verbose',
+          ],
+        },
+        name,
+        result,
+      );
       const after = rest.slice(i + 1);
       if (after[0]?.text === '-c' || after[0]?.text === '--command') {
         const script = after[1];
-        if (!script || script.dynamic) result.concerns.push({ code: 'dynamic-command', detail: `${name} -c with a script known only at run time` });
+        if (!script || script.dynamic)
+          result.concerns.push({ code: 'dynamic-command', detail: `${name} -c with a script known only at run time` });
         else analyzeInto(script.text, [...via, `${name} -c`], result, depth + 1);
         return;
       }
@@ -476,7 +644,8 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
       result.commands.push({ argv: argv.slice(0, 1), via });
       if (c >= 0) {
         const script = rest[c + 1];
-        if (!script || script.dynamic) result.concerns.push({ code: 'dynamic-command', detail: `${name} -c with a script known only at run time` });
+        if (!script || script.dynamic)
+          result.concerns.push({ code: 'dynamic-command', detail: `${name} -c with a script known only at run time` });
         else analyzeInto(script.text, [...via, `${name} -c`], result, depth + 1);
         return;
       }
@@ -494,7 +663,8 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
       let i = 0;
       while (i < rest.length && !rest[i]!.dynamic && rest[i]!.text.startsWith('-')) {
         // Only --opt=value and flag forms are understood; a separate option value would be taken for the command.
-        if (!/^--?[A-Za-z][\w-]*(=.*)?$/.test(rest[i]!.text)) result.concerns.push({ code: 'unknown-wrapper-option', detail: `${name} ${rest[i]!.text}` });
+        if (!/^--?[A-Za-z][\w-]*(=.*)?$/.test(rest[i]!.text))
+          result.concerns.push({ code: 'unknown-wrapper-option', detail: `${name} ${rest[i]!.text}` });
         i++;
       }
       if (i < rest.length) return inner(rest.slice(i), name);
@@ -509,7 +679,8 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
 
   result.commands.push({ argv, via });
   if (DELETERS.has(name) || (name === 'git' && gitSubcommand(rest) === 'rm')) {
-    for (const w of operands(name === 'git' ? rest.slice(rest.findIndex((x) => x.text === 'rm') + 1) : rest)) result.files.push({ path: w, action: 'delete', by: name === 'git' ? 'git rm' : name });
+    for (const w of operands(name === 'git' ? rest.slice(rest.findIndex((x) => x.text === 'rm') + 1) : rest))
+      result.files.push({ path: w, action: 'delete', by: name === 'git' ? 'git rm' : name });
   } else if (name === 'tee' || name === 'touch' || name === 'truncate') {
     for (const w of operands(rest)) result.files.push({ path: w, action: 'write', by: name });
   } else if ((name === 'cp' || name === 'mv' || name === 'install' || name === 'ln') && operands(rest).length >= 2) {
@@ -538,7 +709,8 @@ function skipOptions(words: ShellWord[], spec: { withValue: string[]; flags: str
   while (i < words.length) {
     const w = words[i]!;
     if (w.dynamic) {
-      if (w.text.startsWith('-') || w.text.startsWith('$')) result.concerns.push({ code: 'unknown-wrapper-option', detail: `${wrapper} ${w.text}` });
+      if (w.text.startsWith('-') || w.text.startsWith('$'))
+        result.concerns.push({ code: 'unknown-wrapper-option', detail: `${wrapper} ${w.text}` });
       return i;
     }
     const t = w.text;
@@ -546,9 +718,11 @@ function skipOptions(words: ShellWord[], spec: { withValue: string[]; flags: str
     if (!t.startsWith('-') || t === '-') return i;
     if (spec.withValue.includes(t)) i += 2;
     else if (spec.withValue.some((o) => o.startsWith('--') && t.startsWith(`${o}=`))) i++;
-    else if (spec.withValue.some((o) => !o.startsWith('--') && t.startsWith(o) && t.length > o.length)) i++; // -n5
+    else if (spec.withValue.some((o) => !o.startsWith('--') && t.startsWith(o) && t.length > o.length))
+      i++; // -n5
     else if (spec.flags.includes(t)) i++;
-    else if (/^-[A-Za-z0-9]+$/.test(t) && [...t.slice(1)].every((c) => spec.flags.includes(`-${c}`))) i++; // combined flags
+    else if (/^-[A-Za-z0-9]+$/.test(t) && [...t.slice(1)].every((c) => spec.flags.includes(`-${c}`)))
+      i++; // combined flags
     else {
       result.concerns.push({ code: 'unknown-wrapper-option', detail: `${wrapper} ${t}` });
       i++;
@@ -667,7 +841,15 @@ export function gitSubcommand(args: ShellWord[]): string | undefined {
     const w = args[i]!;
     if (w.dynamic) return undefined;
     const t = w.text;
-    if (t === '-C' || t === '-c' || t === '--git-dir' || t === '--work-tree' || t === '--namespace' || t === '--exec-path' || t === '--config-env') {
+    if (
+      t === '-C' ||
+      t === '-c' ||
+      t === '--git-dir' ||
+      t === '--work-tree' ||
+      t === '--namespace' ||
+      t === '--exec-path' ||
+      t === '--config-env'
+    ) {
       i++;
       continue;
     }
@@ -678,7 +860,7 @@ export function gitSubcommand(args: ShellWord[]): string | undefined {
 }
 
 function parseErrorText(error: unknown): string {
-  if (error && typeof error === 'object' && 'Error' in error && typeof (error).Error === 'function') {
+  if (error && typeof error === 'object' && 'Error' in error && typeof error.Error === 'function') {
     return String((error as { Error(): unknown }).Error()).replace(/^command:/, '');
   }
   return error instanceof Error ? error.message : String(error);

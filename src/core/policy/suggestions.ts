@@ -26,12 +26,18 @@ export interface RuleSuggestion {
 const SIMPLE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 /** The rule an "always allow" on this permission would need, or why there is none. */
-export function suggestRule(proposal: PermissionProposal, reviewerName: string): { suggested: SuggestedRule; summary: string } | { reason: string } {
+export function suggestRule(
+  proposal: PermissionProposal,
+  reviewerName: string,
+): { suggested: SuggestedRule; summary: string } | { reason: string } {
   const reason = `Suggested by Warden from an "always allow" answer by ${reviewerName} (${proposal.createdAt.slice(0, 10)})`;
   if (proposal.edit && !proposal.edit.unlocated) {
     const action = proposal.edit.oldText === null ? 'create' : 'write';
     return {
-      suggested: { section: 'paths', rule: { id: ruleId('allow-path', proposal.edit.path), paths: proposal.edit.path, actions: [action], decision: 'allow', reason } },
+      suggested: {
+        section: 'paths',
+        rule: { id: ruleId('allow-path', proposal.edit.path), paths: proposal.edit.path, actions: [action], decision: 'allow', reason },
+      },
       summary: `allow ${action === 'create' ? 'creating' : 'writing'} ${proposal.edit.path}`,
     };
   }
@@ -42,7 +48,10 @@ export function suggestRule(proposal: PermissionProposal, reviewerName: string):
       return { reason: `"${proposal.commandLine}" has quoting, globs or shell operators; write a rule for it by hand` };
     }
     return {
-      suggested: { section: 'commands', rule: { id: ruleId('allow-command', proposal.commandLine), match: words.join(' '), decision: 'allow', reason } },
+      suggested: {
+        section: 'commands',
+        rule: { id: ruleId('allow-command', proposal.commandLine), match: words.join(' '), decision: 'allow', reason },
+      },
       summary: `allow the command "${words.join(' ')}"`,
     };
   }
@@ -60,7 +69,9 @@ export function addRuleToPolicyText(text: string, suggested: SuggestedRule): str
   if (!loaded.ok) throw new Error('The policy file is not valid now; fix it before adding rules (Warden: Test Policy shows why)');
   const section: Array<{ id: string }> = loaded.value[suggested.section];
   if (section.some((r) => r.id === suggested.rule.id)) return base;
-  const edits = modify(base, [suggested.section, -1], suggested.rule, { formattingOptions: { insertSpaces: true, tabSize: 2, eol: base.includes('\r\n') ? '\r\n' : '\n' } });
+  const edits = modify(base, [suggested.section, -1], suggested.rule, {
+    formattingOptions: { insertSpaces: true, tabSize: 2, eol: base.includes('\r\n') ? '\r\n' : '\n' },
+  });
   const updated = applyEdits(base, edits);
   if (!loadPolicyText(updated).ok) throw new Error('Adding the rule would make the policy invalid; nothing was written');
   return updated;
@@ -93,7 +104,11 @@ export class SuggestionStore {
 }
 
 function ruleId(prefix: string, subject: string): string {
-  const slug = subject.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+  const slug = subject
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
   const hash = createHash('sha256').update(subject).digest('hex').slice(0, 6);
   return `${prefix}-${slug || 'x'}-${hash}`;
 }

@@ -27,7 +27,8 @@ export async function loadWorkspacePolicy(workspaceRoot: string, options: Worksp
   if (options.managedPolicyPath) {
     const origin = options.managedPolicyPath;
     const text = await readIfExists(origin);
-    if (text === undefined) inputs.managed = { origin, problems: [problemAt('', 0, 0, `The managed policy ${origin} does not exist or cannot be read`)] };
+    if (text === undefined)
+      inputs.managed = { origin, problems: [problemAt('', 0, 0, `The managed policy ${origin} does not exist or cannot be read`)] };
     else {
       const loaded = loadManagedPolicyText(text);
       inputs.managed = loaded.ok ? { origin, rules: loaded.value } : { origin, problems: loaded.problems };
@@ -41,7 +42,10 @@ export function userRulesInput(raw: unknown): PolicyInputs['user'] | undefined {
   if (raw === undefined || raw === null || (typeof raw === 'object' && Object.keys(raw).length === 0)) return undefined;
   const parsed = TighteningRules.safeParse(raw);
   if (parsed.success) return { rules: parsed.data };
-  const problems: PolicyProblem[] = parsed.error.issues.map((i) => ({ ...problemAt('', 0, 0, `${i.path.join('.')}: ${i.message}`), path: i.path.filter((p): p is string | number => typeof p !== 'symbol') }));
+  const problems: PolicyProblem[] = parsed.error.issues.map((i) => ({
+    ...problemAt('', 0, 0, `${i.path.join('.')}: ${i.message}`),
+    path: i.path.filter((p): p is string | number => typeof p !== 'symbol'),
+  }));
   return { problems };
 }
 

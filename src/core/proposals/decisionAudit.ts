@@ -6,7 +6,11 @@ import type { Decision, Proposal } from './model';
 export function editedDecisionData(proposal: Proposal, decision: Decision): Record<string, unknown> {
   if (decision.hunks) return { hunks: decision.hunks };
   if (decision.editedText !== undefined && proposal.kind === 'edit') {
-    return { edited: true, editedHash: sha256Hex(decision.editedText), editedDiff: unifiedDiff(proposal.path, proposal.newText, decision.editedText) };
+    return {
+      edited: true,
+      editedHash: sha256Hex(decision.editedText),
+      editedDiff: unifiedDiff(proposal.path, proposal.newText, decision.editedText),
+    };
   }
   if (decision.editedCommand !== undefined) return { edited: true, editedCommand: decision.editedCommand };
   return {};

@@ -26,21 +26,32 @@ export function decisionFor(proposal: Proposal, choice: ReviewChoice, reviewer: 
     case 'hunks': {
       if (proposal.kind !== 'edit') throw new ReviewChoiceError('Only an edit proposal has hunks');
       if (!textIsEditable(proposal)) throw new ReviewChoiceError(notChangeable(proposal));
-      if (proposal.newHash !== choice.newHash) throw new ReviewChoiceError(`${proposal.path} was re-diffed since you looked at it; its hunks changed: look again`);
+      if (proposal.newHash !== choice.newHash)
+        throw new ReviewChoiceError(`${proposal.path} was re-diffed since you looked at it; its hunks changed: look again`);
       const count = splitHunks(proposal.oldText, proposal.newText).length;
       const problem = hunkChoiceProblem(count, choice);
       if (problem) throw new ReviewChoiceError(problem);
       // All or nothing is a plain verdict: the agent's bytes, or nothing written.
       if (choice.rejected.length === 0) return { ...base, verdict: 'approve' };
       if (choice.accepted.length === 0) return { ...base, verdict: 'reject', reason: `every hunk rejected` };
-      const hunks: HunkChoice = { accepted: [...choice.accepted].sort((a, b) => a - b), rejected: [...choice.rejected].sort((a, b) => a - b) };
-      return { ...base, verdict: 'approve', hunks, reason: `accepted ${describeHunks(hunks.accepted)}, rejected ${describeHunks(hunks.rejected)}` };
+      const hunks: HunkChoice = {
+        accepted: [...choice.accepted].sort((a, b) => a - b),
+        rejected: [...choice.rejected].sort((a, b) => a - b),
+      };
+      return {
+        ...base,
+        verdict: 'approve',
+        hunks,
+        reason: `accepted ${describeHunks(hunks.accepted)}, rejected ${describeHunks(hunks.rejected)}`,
+      };
     }
     case 'editedText':
       if (proposal.kind !== 'edit') throw new ReviewChoiceError('Only an edit proposal has content to edit');
       if (!textIsEditable(proposal)) throw new ReviewChoiceError(notChangeable(proposal));
       if (choice.newHash !== undefined && proposal.newHash !== choice.newHash) {
-        throw new ReviewChoiceError(`${proposal.path} was re-diffed since you started editing; your text is kept in the editor box: compare it with the new diff and accept again`);
+        throw new ReviewChoiceError(
+          `${proposal.path} was re-diffed since you started editing; your text is kept in the editor box: compare it with the new diff and accept again`,
+        );
       }
       if (choice.text === proposal.newText) return { ...base, verdict: 'approve' };
       return { ...base, verdict: 'approve', editedText: choice.text, reason: 'edited by the reviewer before applying' };
@@ -65,7 +76,10 @@ export interface AppliedContent {
 export function appliedContent(proposal: Extract<Proposal, { kind: 'edit' }>): AppliedContent {
   const decision = proposal.decision;
   if (decision?.editedText !== undefined) {
-    return { text: decision.editedText, change: { kind: 'edited', summary: `the reviewer edited your change to ${proposal.path} before applying it` } };
+    return {
+      text: decision.editedText,
+      change: { kind: 'edited', summary: `the reviewer edited your change to ${proposal.path} before applying it` },
+    };
   }
   if (decision?.hunks) {
     const { accepted, rejected } = decision.hunks;

@@ -5,9 +5,7 @@
  * so each shape is placed in the current file first; a fragment that cannot be placed
  * exactly once is reported, never guessed.
  */
-export type PlacedDiff =
-  | { ok: true; shape: 'whole' | 'fragment' | 'create'; newText: string }
-  | { ok: false; reason: string };
+export type PlacedDiff = { ok: true; shape: 'whole' | 'fragment' | 'create'; newText: string } | { ok: false; reason: string };
 
 export function placeAgentDiff(current: string | null, diff: { oldText?: string | null; newText: string }): PlacedDiff {
   const oldText = diff.oldText ?? null;
@@ -24,7 +22,10 @@ export function placeAgentDiff(current: string | null, diff: { oldText?: string 
     const crlf = placeFragment(current, oldText.replace(/\n/g, '\r\n'), diff.newText.replace(/\n/g, '\r\n'));
     if (crlf?.ok) return crlf;
   }
-  return { ok: false, reason: 'the text the agent replaces is not in the current file (the file changed, or the agent saw another version)' };
+  return {
+    ok: false,
+    reason: 'the text the agent replaces is not in the current file (the file changed, or the agent saw another version)',
+  };
 }
 
 function placeFragment(current: string, oldText: string, newText: string): PlacedDiff | undefined {
@@ -32,7 +33,8 @@ function placeFragment(current: string, oldText: string, newText: string): Place
   const first = current.indexOf(oldText);
   if (first < 0) return undefined;
   const count = countOccurrences(current, oldText);
-  if (count > 1) return { ok: false, reason: `the text the agent replaces occurs ${count} times in the current file, so where it goes is ambiguous` };
+  if (count > 1)
+    return { ok: false, reason: `the text the agent replaces occurs ${count} times in the current file, so where it goes is ambiguous` };
   return { ok: true, shape: 'fragment', newText: current.slice(0, first) + newText + current.slice(first + oldText.length) };
 }
 

@@ -49,7 +49,8 @@ export class HunkChoices {
     if (!proposal) throw new Error(`No proposal with id ${proposalId}`);
     if (proposal.state !== 'pending') throw new Error(`"${proposal.title}" is ${proposal.state}; it cannot be decided any more`);
     if (!supportsHunks(proposal)) throw new Error(`"${proposal.title}" has no hunks to decide one by one`);
-    if (seenHash !== undefined && seenHash !== proposal.newHash) throw new Error(`${proposal.path} was re-diffed since you looked at it; its hunks changed: look again`);
+    if (seenHash !== undefined && seenHash !== proposal.newHash)
+      throw new Error(`${proposal.path} was re-diffed since you looked at it; its hunks changed: look again`);
     const hunks = splitHunks(proposal.oldText, proposal.newText);
     if (!hunks.some((h) => h.id === id)) throw new Error(`"${proposal.title}" has no hunk ${id} any more (it was re-diffed); look again`);
     let entry = this.choices.get(proposalId);

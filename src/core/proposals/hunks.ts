@@ -72,7 +72,10 @@ export function applySelectedHunks(oldText: string | null, newText: string, acce
 }
 
 export class UnknownHunkError extends Error {
-  constructor(readonly ids: string[], count: number) {
+  constructor(
+    readonly ids: string[],
+    count: number,
+  ) {
     super(`The proposal has no hunk ${ids.join(', ')} (it has ${count}); it may have been re-diffed: look again`);
   }
 }
@@ -89,7 +92,8 @@ export interface HunkChoice {
  */
 export function hunkChoiceProblem(hunkCount: number, choice: HunkChoice): string | undefined {
   const all = [...choice.accepted, ...choice.rejected];
-  if (all.some((i) => !Number.isInteger(i) || i < 0 || i >= hunkCount)) return `A hunk number is out of range (the proposal has ${hunkCount} hunks)`;
+  if (all.some((i) => !Number.isInteger(i) || i < 0 || i >= hunkCount))
+    return `A hunk number is out of range (the proposal has ${hunkCount} hunks)`;
   if (new Set(all).size !== all.length) return 'A hunk was both accepted and rejected';
   if (all.length !== hunkCount) return `Decide every hunk first (${all.length} of ${hunkCount} decided)`;
   return undefined;

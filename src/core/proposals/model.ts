@@ -37,7 +37,10 @@ export const Decision = z.object({
   /** For a question: the human's free-text answer (verdict approve = answered, reject = declined). */
   answer: z.string().optional(),
   /** An approve of some hunks of an edit only (indexes into `splitHunks`); the rejected ones are not written. */
-  hunks: z.object({ accepted: z.array(z.number().int().min(0)), rejected: z.array(z.number().int().min(0)) }).strict().optional(),
+  hunks: z
+    .object({ accepted: z.array(z.number().int().min(0)), rejected: z.array(z.number().int().min(0)) })
+    .strict()
+    .optional(),
   /** The reviewer's edited content of an edit: these bytes are written instead of the agent's. */
   editedText: z.string().optional(),
   /** The reviewer's edited command line: this runs instead of the agent's, after the policy checks it again. */
@@ -90,7 +93,12 @@ export const EditProposal = ProposalBase.extend({
    * summarised in diff, newText is '' and newHash hashes the bytes.
    */
   sandboxChange: z
-    .object({ change: z.enum(['create', 'modify', 'delete', 'symlink']), binary: z.boolean(), size: z.number().optional(), linkTarget: z.string().optional() })
+    .object({
+      change: z.enum(['create', 'modify', 'delete', 'symlink']),
+      binary: z.boolean(),
+      size: z.number().optional(),
+      linkTarget: z.string().optional(),
+    })
     .optional(),
   /** sha256 of what was written, when it differs from newHash (some hunks rejected, or edited by the reviewer). */
   appliedHash: z.string().optional(),

@@ -26,7 +26,12 @@ const WARDEN: AuditActor = { kind: 'warden', id: 'warden' };
 export function orphanedEditSides(proposal: Proposal): { path: string; oldText: string | null; newText: string } | undefined {
   if (proposal.state !== 'orphaned') return undefined;
   // A delete, a link or binary content found in the sandbox copy carries no text to write: never "applied anyway".
-  if (proposal.kind === 'edit' && proposal.sandboxChange && (proposal.sandboxChange.binary || proposal.sandboxChange.change === 'delete' || proposal.sandboxChange.change === 'symlink')) return undefined;
+  if (
+    proposal.kind === 'edit' &&
+    proposal.sandboxChange &&
+    (proposal.sandboxChange.binary || proposal.sandboxChange.change === 'delete' || proposal.sandboxChange.change === 'symlink')
+  )
+    return undefined;
   if (proposal.kind === 'edit') return proposal;
   return undefined;
 }
@@ -45,15 +50,28 @@ export async function applyOrphanedEdit(deps: OrphanActionDeps, proposalId: stri
           : `"${proposal.title}" is a ${proposal.kind}: only file edits can be applied without their agent; commands never run without it`,
     );
   }
-  const decision: Decision = { verdict: 'approve', reviewer, reason: 'applied anyway after its agent was gone', decidedAt: new Date().toISOString() };
-  await deps.record(proposal.sessionId, { actor: humanActor(reviewer), type: 'decision', data: { proposalId, verdict: 'approve', reviewer, reason: decision.reason, orphaned: true } });
+  const decision: Decision = {
+    verdict: 'approve',
+    reviewer,
+    reason: 'applied anyway after its agent was gone',
+    decidedAt: new Date().toISOString(),
+  };
+  await deps.record(proposal.sessionId, {
+    actor: humanActor(reviewer),
+    type: 'decision',
+    data: { proposalId, verdict: 'approve', reviewer, reason: decision.reason, orphaned: true },
+  });
 
   const current = await deps.files.read(sides.path);
   const outcome = rebaseEdit(sides, current);
   if (outcome.kind === 'conflict') {
     const detail = `${outcome.reason}: it is stale and was not applied`;
     deps.store.setState(proposalId, 'stale', detail, { decision });
-    await deps.record(proposal.sessionId, { actor: WARDEN, type: 'edit.stale', data: { proposalId, path: sides.path, reason: outcome.reason } });
+    await deps.record(proposal.sessionId, {
+      actor: WARDEN,
+      type: 'edit.stale',
+      data: { proposalId, path: sides.path, reason: outcome.reason },
+    });
     throw new OrphanActionError(detail);
   }
   let newText = sides.newText;
@@ -61,8 +79,18 @@ export async function applyOrphanedEdit(deps: OrphanActionDeps, proposalId: stri
   if (outcome.kind === 'rebased') {
     newText = outcome.newText;
     newHash = outcome.newHash;
-    deps.store.setState(proposalId, 'orphaned', proposal.stateDetail, { oldText: outcome.oldText, newText, baseHash: outcome.baseHash, newHash, diff: outcome.diff });
-    await deps.record(proposal.sessionId, { actor: WARDEN, type: 'proposal.rediffed', data: { proposalId, path: sides.path, baseHash: outcome.baseHash, newHash, diff: outcome.diff } });
+    deps.store.setState(proposalId, 'orphaned', proposal.stateDetail, {
+      oldText: outcome.oldText,
+      newText,
+      baseHash: outcome.baseHash,
+      newHash,
+      diff: outcome.diff,
+    });
+    await deps.record(proposal.sessionId, {
+      actor: WARDEN,
+      type: 'proposal.rediffed',
+      data: { proposalId, path: sides.path, baseHash: outcome.baseHash, newHash, diff: outcome.diff },
+    });
   }
   deps.store.setState(proposalId, 'approved', 'Applying: a reviewer chose to apply it without its agent', { decision });
   let diskHash: string;
@@ -88,15 +116,33 @@ export async function applyOrphanedEdit(deps: OrphanActionDeps, proposalId: stri
 }
 
 /** Discards an orphaned proposal (a human's reject): it leaves the review queue; the audit keeps it. */
-export async function discardOrphaned(deps: Pick<OrphanActionDeps, 'store' | 'record'>, proposalId: string, reviewer: Reviewer): Promise<Proposal> {
+export async function discardOrphaned(
+  deps: Pick<OrphanActionDeps, 'store' | 'record'>,
+  proposalId: string,
+  reviewer: Reviewer,
+): Promise<Proposal> {
   const proposal = deps.store.get(proposalId);
   if (!proposal) throw new OrphanActionError(`No proposal with id ${proposalId}`);
   if (proposal.state !== 'orphaned') throw new OrphanActionError(`"${proposal.title}" is ${proposal.state}, not orphaned`);
-  const decision: Decision = { verdict: 'reject', reviewer, reason: 'discarded after its agent was gone', decidedAt: new Date().toISOString() };
-  await deps.record(proposal.sessionId, { actor: humanActor(reviewer), type: 'decision', data: { proposalId, verdict: 'reject', reviewer, reason: decision.reason, orphaned: true } });
+  const decision: Decision = {
+    verdict: 'reject',
+    reviewer,
+    reason: 'discarded after its agent was gone',
+    decidedAt: new Date().toISOString(),
+  };
+  await deps.record(proposal.sessionId, {
+    actor: humanActor(reviewer),
+    type: 'decision',
+    data: { proposalId, verdict: 'reject', reviewer, reason: decision.reason, orphaned: true },
+  });
   return deps.store.setState(proposalId, 'rejected', 'Discarded by the reviewer after its agent was gone', { decision });
 }
 
 function humanActor(reviewer: Reviewer): AuditActor {
-  return { kind: reviewer.kind, id: reviewer.email ?? reviewer.name, name: reviewer.name, ...(reviewer.email ? { email: reviewer.email } : {}) };
+  return {
+    kind: reviewer.kind,
+    id: reviewer.email ?? reviewer.name,
+    name: reviewer.name,
+    ...(reviewer.email ? { email: reviewer.email } : {}),
+  };
 }

@@ -34,7 +34,8 @@ export function rebaseEdit(edit: EditSides, current: string | null): RebaseOutco
   if (current === null) return { kind: 'conflict', reason: `${edit.path} was deleted since the proposal was made` };
   const patch = structuredPatch(`a/${edit.path}`, `b/${edit.path}`, edit.oldText, edit.newText, undefined, undefined, { context: 3 });
   const merged = applyPatch(current, patch, { fuzzFactor: 0 });
-  if (merged === false) return { kind: 'conflict', reason: `${edit.path} changed where the proposal changes it; the change no longer applies cleanly` };
+  if (merged === false)
+    return { kind: 'conflict', reason: `${edit.path} changed where the proposal changes it; the change no longer applies cleanly` };
   return {
     kind: 'rebased',
     oldText: current,
@@ -109,17 +110,36 @@ export class ProposalRebaser {
       await this.deps.record(before.sessionId, {
         actor: WARDEN,
         type: 'edit.stale',
-        data: { proposalId, path: before.path, baseHash: before.baseHash, currentHash: current === null ? null : sha256Hex(current), reason: outcome.reason },
+        data: {
+          proposalId,
+          path: before.path,
+          baseHash: before.baseHash,
+          currentHash: current === null ? null : sha256Hex(current),
+          reason: outcome.reason,
+        },
       });
       return 'stale';
     }
     const detail = `Re-diffed against the current ${before.path}, which changed since the proposal was made`;
     const { kind: _kind, ...sides } = outcome;
-    this.deps.store.setState(proposalId, before.state, before.state === 'orphaned' ? `${(before.stateDetail ?? 'Orphaned').split('; re-diffed')[0]}; ${lowerFirst(detail)}` : detail, sides);
+    this.deps.store.setState(
+      proposalId,
+      before.state,
+      before.state === 'orphaned' ? `${(before.stateDetail ?? 'Orphaned').split('; re-diffed')[0]}; ${lowerFirst(detail)}` : detail,
+      sides,
+    );
     await this.deps.record(before.sessionId, {
       actor: WARDEN,
       type: 'proposal.rediffed',
-      data: { proposalId, path: before.path, previousBaseHash: before.baseHash, baseHash: outcome.baseHash, previousNewHash: before.newHash, newHash: outcome.newHash, diff: outcome.diff },
+      data: {
+        proposalId,
+        path: before.path,
+        previousBaseHash: before.baseHash,
+        baseHash: outcome.baseHash,
+        previousNewHash: before.newHash,
+        newHash: outcome.newHash,
+        diff: outcome.diff,
+      },
     });
     return 'rebased';
   }

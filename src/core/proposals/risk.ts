@@ -24,18 +24,46 @@ export function riskLabels(proposal: Proposal): RiskLabel[] {
     else if (prefix === 'limit') add('limit', 'Over a limit', reason);
     else if (detail === '') add('unclear', text, reason);
   }
-  if (proposal.kind === 'edit' && proposal.sandboxChange?.change === 'delete') add('irreversible', 'Irreversible', policy?.reason ?? `Deletes ${proposal.path}`);
+  if (proposal.kind === 'edit' && proposal.sandboxChange?.change === 'delete')
+    add('irreversible', 'Irreversible', policy?.reason ?? `Deletes ${proposal.path}`);
   const decision = proposal.decision;
-  if (decision?.reviewer.source === 'session scope') add('outside-scope', 'Outside scope', decision.reason ?? "Outside this session's scope");
-  const commandLine = proposal.kind === 'command' ? proposal.commandLine : proposal.kind === 'permission' ? proposal.commandLine : undefined;
-  if (proposal.kind === 'permission' && proposal.toolKind === 'fetch') add('network', 'Network', 'The agent asks to fetch from the network; only hosts on the sandbox egress allow-list answer');
+  if (decision?.reviewer.source === 'session scope')
+    add('outside-scope', 'Outside scope', decision.reason ?? "Outside this session's scope");
+  const commandLine =
+    proposal.kind === 'command' ? proposal.commandLine : proposal.kind === 'permission' ? proposal.commandLine : undefined;
+  if (proposal.kind === 'permission' && proposal.toolKind === 'fetch')
+    add('network', 'Network', 'The agent asks to fetch from the network; only hosts on the sandbox egress allow-list answer');
   const tool = commandLine === undefined ? undefined : networkTool(commandLine);
-  if (tool) add('network', 'Network', `${tool} reaches the network; only hosts on the sandbox egress allow-list answer, and each request is audited`);
+  if (tool)
+    add(
+      'network',
+      'Network',
+      `${tool} reaches the network; only hosts on the sandbox egress allow-list answer, and each request is audited`,
+    );
   return [...labels.values()];
 }
 
 /** Programs (and subcommands) that talk to the network. */
-const NETWORK_PROGRAMS = new Set(['curl', 'wget', 'ssh', 'scp', 'sftp', 'rsync', 'nc', 'ncat', 'netcat', 'telnet', 'ftp', 'http', 'https', 'apt', 'apt-get', 'dig', 'nslookup', 'ping']);
+const NETWORK_PROGRAMS = new Set([
+  'curl',
+  'wget',
+  'ssh',
+  'scp',
+  'sftp',
+  'rsync',
+  'nc',
+  'ncat',
+  'netcat',
+  'telnet',
+  'ftp',
+  'http',
+  'https',
+  'apt',
+  'apt-get',
+  'dig',
+  'nslookup',
+  'ping',
+]);
 const NETWORK_SUBCOMMANDS: Record<string, ReadonlySet<string>> = {
   git: new Set(['clone', 'fetch', 'pull', 'push', 'ls-remote', 'submodule']),
   npm: new Set(['install', 'i', 'ci', 'add', 'update', 'publish', 'view', 'info', 'exec']),
@@ -59,7 +87,8 @@ function networkTool(commandLine: string): string | undefined {
     if (NETWORK_PROGRAMS.has(program)) return program;
     const subcommands = NETWORK_SUBCOMMANDS[program];
     const sub = words.slice(1).find((w) => !w.startsWith('-'));
-    if (subcommands && (subcommands.has('*') || (sub !== undefined && subcommands.has(sub)))) return sub === undefined ? program : `${program} ${sub}`;
+    if (subcommands && (subcommands.has('*') || (sub !== undefined && subcommands.has(sub))))
+      return sub === undefined ? program : `${program} ${sub}`;
   }
   return undefined;
 }

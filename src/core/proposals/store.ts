@@ -8,14 +8,20 @@ export class ProposalNotFoundError extends Error {
 }
 
 export class ProposalNotPendingError extends Error {
-  constructor(readonly proposalId: string, readonly state: ProposalState) {
+  constructor(
+    readonly proposalId: string,
+    readonly state: ProposalState,
+  ) {
     super(`Proposal ${proposalId} is ${state}, not pending; it cannot be decided again`);
   }
 }
 
 /** Why a wait for a decision ended without one: the proposal can never be applied. */
 export class ProposalOrphanedError extends Error {
-  constructor(readonly proposalId: string, reason: string) {
+  constructor(
+    readonly proposalId: string,
+    reason: string,
+  ) {
     super(reason);
   }
 }

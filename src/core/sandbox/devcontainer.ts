@@ -5,7 +5,15 @@ import { findNodeAtLocation, parse, parseTree, printParseErrorCode, type ParseEr
 import { z } from 'zod';
 import { checkHardening, STRICT_SANDBOX_POLICY, type Hardening, type SandboxPolicy } from './hardeningPolicy';
 import { hostEnvironment, type HostEnvironment } from './hostEnv';
-import { lifecycleCommandSchema, mergeMetadata, metadataEntrySchema, pickMetadata, type LifecycleStep, type MergedConfig, type SourcedEntry } from './metadata';
+import {
+  lifecycleCommandSchema,
+  mergeMetadata,
+  metadataEntrySchema,
+  pickMetadata,
+  type LifecycleStep,
+  type MergedConfig,
+  type SourcedEntry,
+} from './metadata';
 import { sha256Hex } from '../util/hash';
 import { SandboxError } from './types';
 
@@ -56,7 +64,9 @@ export const devcontainerSchema = z.looseObject({
   context: z.string().min(1).optional(),
   workspaceFolder: z.string().min(1).optional(),
   workspaceMount: z.string().min(1).optional(),
-  features: z.record(z.string(), z.union([z.boolean(), z.string(), z.record(z.string(), z.union([z.string(), z.boolean(), z.number()]))])).optional(),
+  features: z
+    .record(z.string(), z.union([z.boolean(), z.string(), z.record(z.string(), z.union([z.string(), z.boolean(), z.number()]))]))
+    .optional(),
   overrideFeatureInstallOrder: z.array(z.string()).optional(),
   runArgs: z.array(z.string()).optional(),
   initializeCommand: lifecycleCommandSchema.optional(),
@@ -75,7 +85,13 @@ export interface LoadedDevcontainer {
 export async function findDevcontainerConfig(workspaceHostPath: string): Promise<string> {
   for (const relative of DEVCONTAINER_LOCATIONS) {
     const candidate = path.join(workspaceHostPath, relative);
-    if (await fs.stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
+    if (
+      await fs.stat(candidate).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      return candidate;
   }
   throw new SandboxError(
     `No sandbox definition found in ${workspaceHostPath}: looked for ${DEVCONTAINER_LOCATIONS.join(' and ')}. ` +
@@ -163,10 +179,16 @@ export function imageSource(loaded: LoadedDevcontainer, workspaceHostPath: strin
   const base = path.dirname(configPath);
   const contextPath = path.resolve(base, config.build?.context ?? config.context ?? '.');
   const dockerfilePath = path.resolve(base, dockerfile);
-  for (const [what, p] of [['build context', contextPath], ['Dockerfile', dockerfilePath]] as const) {
+  for (const [what, p] of [
+    ['build context', contextPath],
+    ['Dockerfile', dockerfilePath],
+  ] as const) {
     const rel = path.relative(workspaceHostPath, p);
     if (rel.startsWith('..') || path.isAbsolute(rel)) {
-      throw new SandboxError(`${configPath}: the ${what} ${p} is outside the workspace ${workspaceHostPath}; Warden only builds from inside it`, 'config-invalid');
+      throw new SandboxError(
+        `${configPath}: the ${what} ${p} is outside the workspace ${workspaceHostPath}; Warden only builds from inside it`,
+        'config-invalid',
+      );
     }
   }
   return { kind: 'build', dockerfilePath, contextPath, args: config.build?.args ?? {}, target: config.build?.target };
@@ -179,7 +201,10 @@ function nonRootUser(requested: string, property: string): string {
   const rootUser = numeric ? Number(numeric[1]) === 0 : userPart === 'root';
   const rootGroup = numeric ? numeric[2] !== undefined && Number(numeric[2]) === 0 : groupPart === 'root' || groupPart === '0';
   if (rootUser || rootGroup) {
-    throw new SandboxError(`devcontainer.json asks for ${property} "${requested}": Warden never runs the sandbox as root; use a non-root user (default ${DEFAULT_USER})`, 'config-invalid');
+    throw new SandboxError(
+      `devcontainer.json asks for ${property} "${requested}": Warden never runs the sandbox as root; use a non-root user (default ${DEFAULT_USER})`,
+      'config-invalid',
+    );
   }
   if (numeric) return `${numeric[1]}:${numeric[2] ?? numeric[1]}`;
   return requested;
@@ -205,11 +230,21 @@ export function remoteExecUser(config: UserSettings): string {
 /** Where the workspace is mounted in the container (default /workspaces/<folder name>). */
 export function containerWorkspaceFolder(config: DevcontainerConfig, workspaceHostPath: string): string {
   const basename = path.basename(workspaceHostPath);
-  const folder = substitute(config.workspaceFolder ?? `/workspaces/${basename}`, { vars: { localWorkspaceFolderBasename: basename } }, 'workspaceFolder');
+  const folder = substitute(
+    config.workspaceFolder ?? `/workspaces/${basename}`,
+    { vars: { localWorkspaceFolderBasename: basename } },
+    'workspaceFolder',
+  );
   const normalized = path.posix.normalize(folder);
   const reserved = ['/', '/tmp', SANDBOX_HOME, '/opt/warden', AGENTS_FOLDER, '/proc', '/sys', '/dev', '/etc'];
-  if (!path.posix.isAbsolute(normalized) || reserved.some((r) => normalized === r || r.startsWith(`${normalized}/`) || normalized.startsWith(`${r}/`))) {
-    throw new SandboxError(`devcontainer.json: workspaceFolder "${folder}" must be an absolute path outside ${reserved.join(', ')}`, 'config-invalid');
+  if (
+    !path.posix.isAbsolute(normalized) ||
+    reserved.some((r) => normalized === r || r.startsWith(`${normalized}/`) || normalized.startsWith(`${r}/`))
+  ) {
+    throw new SandboxError(
+      `devcontainer.json: workspaceFolder "${folder}" must be an absolute path outside ${reserved.join(', ')}`,
+      'config-invalid',
+    );
   }
   return normalized;
 }
@@ -234,11 +269,19 @@ export function substitute(value: string, context: SubstitutionContext, where: s
     if (!env) return match;
     const [, kind, name, fallback] = env as unknown as [string, string, string, string | undefined];
     if (kind === 'containerEnv') {
-      if (!context.containerEnv) throw new SandboxError(`devcontainer.json: ${where} uses ${match}; \${containerEnv:...} is only available in remoteEnv`, 'config-invalid');
+      if (!context.containerEnv)
+        throw new SandboxError(
+          `devcontainer.json: ${where} uses ${match}; \${containerEnv:...} is only available in remoteEnv`,
+          'config-invalid',
+        );
       return context.containerEnv[name] ?? fallback ?? '';
     }
     const found = (context.hostEnv ?? hostEnvironment({ env: {}, allowList: [] })).lookup(name);
-    if ('refused' in found) throw new SandboxError(`devcontainer.json: ${where} uses ${match}, which Warden does not pass into the sandbox: ${found.refused}`, 'config-invalid');
+    if ('refused' in found)
+      throw new SandboxError(
+        `devcontainer.json: ${where} uses ${match}, which Warden does not pass into the sandbox: ${found.refused}`,
+        'config-invalid',
+      );
     return found.value === '' && fallback !== undefined ? fallback : found.value;
   });
 }

@@ -2,15 +2,26 @@ import type Dockerode from 'dockerode';
 import * as z from 'zod';
 
 // The slice of a dockerode error Warden relies on; anything else is ignored, not trusted.
-const dockerErrorSchema = z.looseObject({ message: z.string(), code: z.string().optional(), statusCode: z.number().optional(), json: z.looseObject({ message: z.string().optional() }).nullish() });
+const dockerErrorSchema = z.looseObject({
+  message: z.string(),
+  code: z.string().optional(),
+  statusCode: z.number().optional(),
+  json: z.looseObject({ message: z.string().optional() }).nullish(),
+});
 
-const modemSchema = z.looseObject({ socketPath: z.string().optional(), host: z.string().optional(), port: z.union([z.string(), z.number()]).optional(), protocol: z.string().optional() });
+const modemSchema = z.looseObject({
+  socketPath: z.string().optional(),
+  host: z.string().optional(),
+  port: z.union([z.string(), z.number()]).optional(),
+  protocol: z.string().optional(),
+});
 
 /** Where the client talks to the engine, for messages (docker-modem's fields are untyped). */
 export function engineLocation(docker: Dockerode): string {
   const modem = modemSchema.safeParse(docker.modem);
   if (modem.success && modem.data.socketPath) return modem.data.socketPath;
-  if (modem.success && modem.data.host) return `${modem.data.protocol ?? 'http'}://${modem.data.host}${modem.data.port ? `:${modem.data.port}` : ''}`;
+  if (modem.success && modem.data.host)
+    return `${modem.data.protocol ?? 'http'}://${modem.data.host}${modem.data.port ? `:${modem.data.port}` : ''}`;
   return process.env.DOCKER_HOST || '/var/run/docker.sock';
 }
 

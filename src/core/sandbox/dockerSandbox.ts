@@ -4,7 +4,15 @@ import type Dockerode from 'dockerode';
 import { newDockerode } from './dockerode';
 import * as z from 'zod';
 import * as path from 'node:path';
-import { AGENTS_FOLDER, LEASE_LOST_EXIT_CODE, ignoredSettings, imageSource, loadDevcontainer, planSandbox, substitute } from './devcontainer';
+import {
+  AGENTS_FOLDER,
+  LEASE_LOST_EXIT_CODE,
+  ignoredSettings,
+  imageSource,
+  loadDevcontainer,
+  planSandbox,
+  substitute,
+} from './devcontainer';
 import { dockerError, dockerMessage, engineDown, engineLocation } from './dockerErrors';
 import { withEgressMount } from '../egress/mount';
 import { adaptSpecForEngine, engineErrorHint, engineFlavor, type ResolvedEngine } from './engine';
@@ -40,7 +48,16 @@ const imageInspectSchema = z.looseObject({
   Id: z.string(),
   Config: z.looseObject({ Env: z.array(z.string()).nullish(), Labels: z.record(z.string(), z.string()).nullish() }).nullish(),
 });
-const containerInspectSchema = z.looseObject({ Id: z.string(), State: z.looseObject({ Running: z.boolean(), Status: z.string(), ExitCode: z.number().optional(), Error: z.string().optional(), FinishedAt: z.string().optional() }) });
+const containerInspectSchema = z.looseObject({
+  Id: z.string(),
+  State: z.looseObject({
+    Running: z.boolean(),
+    Status: z.string(),
+    ExitCode: z.number().optional(),
+    Error: z.string().optional(),
+    FinishedAt: z.string().optional(),
+  }),
+});
 
 /** Starts hardened dev-container sandboxes on a Docker engine (DOCKER_HOST or the local socket by default). */
 export class DockerSandboxProvider implements SandboxProvider {
@@ -66,7 +83,10 @@ export class DockerSandboxProvider implements SandboxProvider {
     const loaded = await loadDevcontainer(workspaceHostPath);
     ignoredSettings(loaded.config).forEach(log);
     const hostEnvSource = options.hostEnv ?? process.env;
-    const hostEnv = hostEnvironment({ ...(options.environmentAllowList ? { allowList: options.environmentAllowList } : {}), env: hostEnvSource });
+    const hostEnv = hostEnvironment({
+      ...(options.environmentAllowList ? { allowList: options.environmentAllowList } : {}),
+      env: hostEnvSource,
+    });
     hostEnv.refusedEntries.forEach(log);
     const planOptions = {
       workspaceHostPath,
@@ -90,13 +110,26 @@ export class DockerSandboxProvider implements SandboxProvider {
     const baseImage =
       source.kind === 'image'
         ? await ensureImage(this.docker, source.image, report)
-        : await buildImage(this.docker, { ...source, args: Object.fromEntries(Object.entries(source.args).map(([k, v]) => [k, substitute(v, { vars, hostEnv }, `build.args.${k}`)])) }, workspaceHostPath, report);
+        : await buildImage(
+            this.docker,
+            {
+              ...source,
+              args: Object.fromEntries(
+                Object.entries(source.args).map(([k, v]) => [k, substitute(v, { vars, hostEnv }, `build.args.${k}`)]),
+              ),
+            },
+            workspaceHostPath,
+            report,
+          );
     const baseInfo = await this.inspectImage(baseImage);
     const baseEntries = parseMetadataLabel(baseInfo.Config?.Labels?.[METADATA_LABEL], baseImage);
-    const image = features.length > 0 ? await buildFeaturesImage(this.docker, baseImage, baseEntries, features, loaded.config, report) : baseImage;
+    const image =
+      features.length > 0 ? await buildFeaturesImage(this.docker, baseImage, baseEntries, features, loaded.config, report) : baseImage;
     const imageInfo = image === baseImage ? baseInfo : await this.inspectImage(image);
     const imageEnv: Record<string, string> = Object.fromEntries(
-      (imageInfo.Config?.Env ?? []).map((e): [string, string] => [e.slice(0, Math.max(0, e.indexOf('='))), e.slice(e.indexOf('=') + 1)]).filter(([k]) => k),
+      (imageInfo.Config?.Env ?? [])
+        .map((e): [string, string] => [e.slice(0, Math.max(0, e.indexOf('='))), e.slice(e.indexOf('=') + 1)])
+        .filter(([k]) => k),
     );
     const imagePath = imageEnv.PATH;
     const plan = planSandbox(loaded.config, {
@@ -104,7 +137,10 @@ export class DockerSandboxProvider implements SandboxProvider {
       image,
       imageEnv,
       ...(imagePath ? { imagePath } : {}),
-      imageMetadata: [...baseEntries.map((entry) => ({ origin: `the ${METADATA_LABEL} label of ${baseImage}`, entry })), ...featureEntries(features)],
+      imageMetadata: [
+        ...baseEntries.map((entry) => ({ origin: `the ${METADATA_LABEL} label of ${baseImage}`, entry })),
+        ...featureEntries(features),
+      ],
     });
     for (const line of describeAllowed(plan.hardening)) log(line);
     const spec = adaptSpecForEngine(withEgressMount(plan.spec, options.egressHostFolder), await engineFlavor(this.docker));
@@ -115,12 +151,29 @@ export class DockerSandboxProvider implements SandboxProvider {
     report.progress({ message: 'Starting the sandbox container' });
     const workspaceMode = options.workspaceMode;
     const workspaceFolder = plan.workspaceFolder;
-    const configHash = sandboxConfigHash({ spec, imageId: imageInfo.Id, devcontainerText: await fs.readFile(loaded.configPath, 'utf8'), workspaceMode });
+    const configHash = sandboxConfigHash({
+      spec,
+      imageId: imageInfo.Id,
+      devcontainerText: await fs.readFile(loaded.configPath, 'utf8'),
+      workspaceMode,
+    });
     let prepared;
     try {
-      prepared = await prepareContainer(this.docker, { spec, configHash, workspaceHostPath: options.workspaceHostPath, workspaceFolder, workspaceMode, reuse: options.reuse === true, log });
+      prepared = await prepareContainer(this.docker, {
+        spec,
+        configHash,
+        workspaceHostPath: options.workspaceHostPath,
+        workspaceFolder,
+        workspaceMode,
+        reuse: options.reuse === true,
+        log,
+      });
     } catch (error) {
-      if (engineDown(error)) throw new SandboxError(`Lost the Docker engine at ${engineLocation(this.docker)} while creating the sandbox: ${dockerMessage(error)}`, 'engine-unreachable');
+      if (engineDown(error))
+        throw new SandboxError(
+          `Lost the Docker engine at ${engineLocation(this.docker)} while creating the sandbox: ${dockerMessage(error)}`,
+          'engine-unreachable',
+        );
       if (this.engine && !this.engine.local && /bind source path does not exist/i.test(dockerMessage(error))) {
         throw new SandboxError(
           `The engine ${this.engine.description} runs on another machine, where ${options.workspaceHostPath} (or Warden's agents folder ${options.agentsHostPath}) does not exist: a remote engine needs the workspace at the same path there (a shared file system). ${dockerMessage(error)}`,
@@ -131,27 +184,42 @@ export class DockerSandboxProvider implements SandboxProvider {
     }
     const { container } = prepared;
     const execUser = plan.execUser === plan.spec.User ? undefined : plan.execUser;
-    const sandbox = new DockerSandbox(this.docker, container, image, plan.workspaceFolder, { user: execUser, remoteEnv: plan.remoteEnv }, {
-      configHash,
-      origin: prepared.origin,
-      copyHostPath: prepared.copyHostPath,
-    });
+    const sandbox = new DockerSandbox(
+      this.docker,
+      container,
+      image,
+      plan.workspaceFolder,
+      { user: execUser, remoteEnv: plan.remoteEnv },
+      {
+        configHash,
+        origin: prepared.origin,
+        copyHostPath: prepared.copyHostPath,
+      },
+    );
     try {
       // The lease first, so the container never runs without it (lease.ts).
       const lease = await holdLease(container);
       sandbox.lease = lease;
       void lease.closed.then(() => {
-        if (!sandbox.stopped) log(`the lease of sandbox ${container.id.slice(0, 12)} closed: the engine connection was lost, so the sandbox stopped`);
+        if (!sandbox.stopped)
+          log(`the lease of sandbox ${container.id.slice(0, 12)} closed: the engine connection was lost, so the sandbox stopped`);
       });
       await container.start();
       const state = containerInspectSchema.parse(await container.inspect()).State;
-      if (!state.Running) throw new Error(`it is ${state.Status}${state.Error ? `: ${state.Error}` : ''} (exit code ${state.ExitCode ?? '?'}); the image needs /bin/sh`);
+      if (!state.Running)
+        throw new Error(
+          `it is ${state.Status}${state.Error ? `: ${state.Error}` : ''} (exit code ${state.ExitCode ?? '?'}); the image needs /bin/sh`,
+        );
       await checkFromInside(sandbox, workspaceHostPath);
       if (execUser !== undefined && plan.spec.User) await checkFromInside(sandbox, workspaceHostPath, plan.spec.User);
       if (plan.lifecycle.length > 0) {
         report.progress({ message: 'Running lifecycle commands' });
         // A new container runs them all; a reused one only postStart and postAttach.
-        await runLifecycleSteps(lifecycleStepsFor(plan.lifecycle, prepared.origin.kind === 'reused' ? 'reused' : 'created'), (argv) => sandbox.runToEnd(argv), { user: plan.execUser, onRecord: options.onLifecycleCommand, log });
+        await runLifecycleSteps(
+          lifecycleStepsFor(plan.lifecycle, prepared.origin.kind === 'reused' ? 'reused' : 'created'),
+          (argv) => sandbox.runToEnd(argv),
+          { user: plan.execUser, onRecord: options.onLifecycleCommand, log },
+        );
       }
     } catch (error) {
       await sandbox.stop();
@@ -184,8 +252,17 @@ export class DockerSandboxProvider implements SandboxProvider {
   }
 
   private async inspectImage(image: string): Promise<z.infer<typeof imageInspectSchema>> {
-    const info = imageInspectSchema.safeParse(await this.docker.getImage(image).inspect().catch(() => undefined));
-    if (!info.success) throw new SandboxError(`The image ${image} cannot be inspected after it was prepared; is the engine still running?`, 'image-unavailable');
+    const info = imageInspectSchema.safeParse(
+      await this.docker
+        .getImage(image)
+        .inspect()
+        .catch(() => undefined),
+    );
+    if (!info.success)
+      throw new SandboxError(
+        `The image ${image} cannot be inspected after it was prepared; is the engine still running?`,
+        'image-unavailable',
+      );
     return info.data;
   }
 
@@ -198,9 +275,12 @@ export class DockerSandboxProvider implements SandboxProvider {
     try {
       await Promise.race([this.docker.ping(), timeout]);
     } catch (error) {
-      const denied = /EACCES/.test(dockerMessage(error)) ? ' Permission was denied: add your user to the "docker" group or use rootless Docker.' : '';
+      const denied = /EACCES/.test(dockerMessage(error))
+        ? ' Permission was denied: add your user to the "docker" group or use rootless Docker.'
+        : '';
       const hint = engineErrorHint(dockerMessage(error));
-      if (hint) throw new SandboxError(`Cannot reach the Docker engine at ${where}: ${dockerMessage(error).trim()}. ${hint}`, 'engine-unreachable');
+      if (hint)
+        throw new SandboxError(`Cannot reach the Docker engine at ${where}: ${dockerMessage(error).trim()}. ${hint}`, 'engine-unreachable');
       throw new SandboxError(
         `Cannot reach the Docker engine at ${where} (${dockerMessage(error)}).${denied} ` +
           (process.env.DOCKER_HOST
@@ -232,19 +312,32 @@ function describeAllowed(hardening: Hardening): string[] {
   if (hardening.privileged) lines.push('privileged (sandbox.allowPrivileged)');
   if (hardening.capAdd.length > 0) lines.push(`capAdd ${hardening.capAdd.join(', ')} (sandbox.allowCapAdd)`);
   if (hardening.securityOpt.length > 0) lines.push(`securityOpt ${hardening.securityOpt.join(', ')} (sandbox.allowSecurityOpt)`);
-  for (const m of hardening.mounts) if (m.type === 'bind') lines.push(`bind mount ${m.source} -> ${m.target}${m.readOnly ? ' (read-only)' : ''} (sandbox.allowMounts)`);
+  for (const m of hardening.mounts)
+    if (m.type === 'bind') lines.push(`bind mount ${m.source} -> ${m.target}${m.readOnly ? ' (read-only)' : ''} (sandbox.allowMounts)`);
   return lines.map((line) => `allowed by the team policy: ${line}`);
 }
 
 async function checkFromInside(sandbox: Sandbox, workspaceHostPath: string, user?: string): Promise<void> {
-  const probe = await sandbox.runCommand(['/bin/sh', '-c', STARTUP_PROBE, 'probe', sandbox.workspaceFolder, sandbox.agentsFolder], { cwd: '/', ...(user ? { user } : {}) });
+  const probe = await sandbox.runCommand(['/bin/sh', '-c', STARTUP_PROBE, 'probe', sandbox.workspaceFolder, sandbox.agentsFolder], {
+    cwd: '/',
+    ...(user ? { user } : {}),
+  });
   const status = await probe.exited;
   const lines = probe.output().text.split('\n');
-  const ids = lines.find((l) => l.startsWith('uid '))?.split(' ').slice(1).map(Number) ?? [];
+  const ids =
+    lines
+      .find((l) => l.startsWith('uid '))
+      ?.split(' ')
+      .slice(1)
+      .map(Number) ?? [];
   if (status.exitCode !== 0 || ids.length !== 4 || ids.some((id) => !Number.isInteger(id))) {
     throw new SandboxError(`Could not check the sandbox user (exit ${status.exitCode}): ${probe.output().text.trim()}`, 'container-failed');
   }
-  if (ids.includes(0)) throw new SandboxError('The sandbox user resolves to root (uid 0) in this image; Warden never runs the sandbox as root. Set "containerUser" to a non-root user.', 'config-invalid');
+  if (ids.includes(0))
+    throw new SandboxError(
+      'The sandbox user resolves to root (uid 0) in this image; Warden never runs the sandbox as root. Set "containerUser" to a non-root user.',
+      'config-invalid',
+    );
   const unreadable = lines.filter((l) => l.startsWith('unreadable ')).map((l) => l.slice('unreadable '.length));
   if (unreadable.length > 0) {
     const host = unreadable.map((d) => (d === sandbox.workspaceFolder ? workspaceHostPath : d)).join(', ');
@@ -318,7 +411,13 @@ class DockerSandbox implements Sandbox {
   }
 
   async runCommand(argv: string[], options: CommandOptions): Promise<RunningCommand> {
-    const started = await startExec(this.container, { argv, ...this.execEnv(options.env ?? {}), cwd: options.cwd, user: options.user ?? this.remote.user, attachStdin: false });
+    const started = await startExec(this.container, {
+      argv,
+      ...this.execEnv(options.env ?? {}),
+      cwd: options.cwd,
+      user: options.user ?? this.remote.user,
+      attachStdin: false,
+    });
     const tail = new TailBuffer(options.outputByteLimit ?? DEFAULT_OUTPUT_LIMIT);
     const sink = new Writable({
       write: (chunk: Buffer, _encoding, callback) => {
@@ -349,7 +448,8 @@ class DockerSandbox implements Sandbox {
       this.lease?.release();
       if (options.keep) return;
       await this.container.remove({ force: true }).catch((error: unknown) => {
-        if (dockerError(error)?.statusCode !== 404) throw new SandboxError(`Could not remove sandbox container ${this.containerId}: ${dockerMessage(error)}`, 'container-failed');
+        if (dockerError(error)?.statusCode !== 404)
+          throw new SandboxError(`Could not remove sandbox container ${this.containerId}: ${dockerMessage(error)}`, 'container-failed');
       });
     })().catch((error: unknown) => {
       this.stopping = undefined; // let a later stop() try again
@@ -379,7 +479,14 @@ class DockerSandbox implements Sandbox {
   private async killExec(pidFile: string): Promise<void> {
     if (this.stopping) return;
     // As the remote user: the processes to signal are its own.
-    const killer = await startExec(this.container, { argv: ['/bin/sh', '-c', KILL_SCRIPT, pidFile], env: {}, cwd: '/', user: this.remote.user, attachStdin: false, wrap: false }).catch(() => undefined);
+    const killer = await startExec(this.container, {
+      argv: ['/bin/sh', '-c', KILL_SCRIPT, pidFile],
+      env: {},
+      cwd: '/',
+      user: this.remote.user,
+      attachStdin: false,
+      wrap: false,
+    }).catch(() => undefined);
     if (!killer) return; // the container is gone, and the process with it
     killer.socket.resume();
     await new Promise<void>((resolve) => {

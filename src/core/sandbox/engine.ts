@@ -39,7 +39,10 @@ export interface ResolvedEngine {
 
 /** A configuration problem: the message says what and where. */
 export class EngineConfigError extends Error {
-  constructor(message: string, readonly source: string) {
+  constructor(
+    message: string,
+    readonly source: string,
+  ) {
     super(`${message} (from ${source})`);
   }
 }
@@ -49,7 +52,8 @@ const WINDOWS_PIPE = '//./pipe/docker_engine';
 
 /** The local engine when nothing is configured: as docker-modem, Docker Desktop's per-user socket first. */
 function defaultEngine(home: string, source: string): ResolvedEngine {
-  if (process.platform === 'win32') return { description: `npipe://${WINDOWS_PIPE}`, source, local: true, options: { socketPath: WINDOWS_PIPE } };
+  if (process.platform === 'win32')
+    return { description: `npipe://${WINDOWS_PIPE}`, source, local: true, options: { socketPath: WINDOWS_PIPE } };
   const desktop = path.join(home, '.docker', 'run', 'docker.sock');
   const socketPath = existsSync(desktop) ? desktop : DEFAULT_SOCKET;
   return { description: socketPath, source, local: true, options: { socketPath } };
@@ -72,7 +76,10 @@ const engineUrlSchema = z.string().transform((text, ctx) => {
     return z.NEVER;
   }
   if (!['unix:', 'npipe:', 'tcp:', 'ssh:', 'http:', 'https:'].includes(url.protocol)) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" uses ${url.protocol}//, which Warden does not support; use unix://, npipe:// (Windows), tcp:// or ssh://` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" uses ${url.protocol}//, which Warden does not support; use unix://, npipe:// (Windows), tcp:// or ssh://`,
+    });
     return z.NEVER;
   }
   return url;
@@ -129,13 +136,19 @@ function fromContext(name: string, dir: string, env: NodeJS.ProcessEnv, home: st
   const digest = createHash('sha256').update(name).digest('hex');
   const metaFile = path.join(dir, 'contexts', 'meta', digest, 'meta.json');
   if (!existsSync(metaFile)) {
-    throw new EngineConfigError(`there is no Docker context named "${name}" (no ${metaFile}); list them with \`docker context ls\``, source);
+    throw new EngineConfigError(
+      `there is no Docker context named "${name}" (no ${metaFile}); list them with \`docker context ls\``,
+      source,
+    );
   }
   const meta = contextMetaSchema.safeParse(readJson(metaFile, `the context file ${metaFile}`));
   if (!meta.success) throw new EngineConfigError(`${metaFile} is not a valid Docker context: ${z.prettifyError(meta.error)}`, source);
   const endpoint = meta.data.Endpoints.docker;
   if (endpoint.SkipTLSVerify) {
-    throw new EngineConfigError(`context "${name}" sets SkipTLSVerify; Warden never talks to an engine it cannot verify. Give the context a CA (docker context update --docker "ca=...")`, source);
+    throw new EngineConfigError(
+      `context "${name}" sets SkipTLSVerify; Warden never talks to an engine it cannot verify. Give the context a CA (docker context update --docker "ca=...")`,
+      source,
+    );
   }
   const tlsDir = path.join(dir, 'contexts', 'tls', digest, 'docker');
   const tls: TlsFiles = { verify: existsSync(path.join(tlsDir, 'ca.pem')), certDir: tlsDir, origin: `the context's TLS folder ${tlsDir}` };
@@ -201,13 +214,21 @@ function tcpEngine(url: URL, source: string, tls: TlsFiles): ResolvedEngine {
     try {
       return readFileSync(full);
     } catch (error) {
-      throw new EngineConfigError(`TLS to ${where} needs ${full}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); its folder comes from ${tls.origin}`, source);
+      throw new EngineConfigError(
+        `TLS to ${where} needs ${full}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); its folder comes from ${tls.origin}`,
+        source,
+      );
     }
   };
   const ca = read('ca.pem');
   const cert = read('cert.pem');
   const key = read('key.pem');
-  return { description: `${where} (TLS, certificates from ${tls.certDir})`, source, local, options: { protocol: 'https', host, port: portNumber, ca, cert, key } };
+  return {
+    description: `${where} (TLS, certificates from ${tls.certDir})`,
+    source,
+    local,
+    options: { protocol: 'https', host, port: portNumber, ca, cert, key },
+  };
 }
 
 function sshEngine(url: URL, source: string, env: NodeJS.ProcessEnv, home: string): ResolvedEngine {
@@ -216,9 +237,14 @@ function sshEngine(url: URL, source: string, env: NodeJS.ProcessEnv, home: strin
   const username = decodeURIComponent(url.username) || env.USER || os.userInfo().username;
   if (url.password) throw new EngineConfigError('an ssh:// engine URL must not carry a password; use an SSH agent or a key', source);
   const agent = env.SSH_AUTH_SOCK?.trim();
-  const keyFile = agent ? undefined : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => path.join(home, '.ssh', f)).find((f) => existsSync(f));
+  const keyFile = agent
+    ? undefined
+    : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => path.join(home, '.ssh', f)).find((f) => existsSync(f));
   if (!agent && !keyFile) {
-    throw new EngineConfigError(`ssh://${username}@${host} needs an SSH agent (SSH_AUTH_SOCK) or a key in ${path.join(home, '.ssh')} (id_ed25519, id_ecdsa or id_rsa)`, source);
+    throw new EngineConfigError(
+      `ssh://${username}@${host} needs an SSH agent (SSH_AUTH_SOCK) or a key in ${path.join(home, '.ssh')} (id_ed25519, id_ecdsa or id_rsa)`,
+      source,
+    );
   }
   const knownHosts = path.join(home, '.ssh', 'known_hosts');
   const sshOptions = {
@@ -280,7 +306,10 @@ export function dockerClient(engine: ResolvedEngine): Dockerode {
     return newDockerode(engine.options);
   } catch (error) {
     // docker-modem also reads DOCKER_HOST / DOCKER_CERT_PATH itself while constructing.
-    throw new EngineConfigError(`the Docker client could not be set up for ${engine.description}: ${error instanceof Error ? error.message : String(error)}`, engine.source);
+    throw new EngineConfigError(
+      `the Docker client could not be set up for ${engine.description}: ${error instanceof Error ? error.message : String(error)}`,
+      engine.source,
+    );
   }
 }
 
@@ -321,16 +350,20 @@ export function adaptSpecForEngine(spec: Dockerode.ContainerCreateOptions, flavo
 
 /** What a connection error means for this kind of engine, in words a user can act on ('' when nothing specific). */
 export function engineErrorHint(message: string): string {
-  if (/alert bad certificate|alert certificate unknown|alert unknown ca|certificate required|alert number (42|46|48|116)\b/i.test(message)) {
+  if (
+    /alert bad certificate|alert certificate unknown|alert unknown ca|certificate required|alert number (42|46|48|116)\b/i.test(message)
+  ) {
     return "The engine refused Warden's client certificate (cert.pem and key.pem): it is not signed by a CA the engine trusts (dockerd --tlscacert), or it is not a client certificate.";
   }
   if (/self[- ]signed|unable to (get|verify)|UNABLE_TO_|CERT_|ERR_TLS_CERT_ALTNAME_INVALID|does not match certificate/i.test(message)) {
     return "The engine's certificate could not be verified with ca.pem: a different CA signed it, or it does not list the host or address Warden connects to.";
   }
-  if (/All configured authentication methods failed/i.test(message)) return 'The SSH server refused the key or agent identities Warden offered.';
+  if (/All configured authentication methods failed/i.test(message))
+    return 'The SSH server refused the key or agent identities Warden offered.';
   if (/host key|hostVerifier|Host denied/i.test(message)) {
     return "The SSH server's host key is not in ~/.ssh/known_hosts: connect once with `ssh user@host` to check and accept it.";
   }
-  if (/dial-stdio|docker: (command )?not found/i.test(message)) return 'Over SSH, Warden runs `docker system dial-stdio` on the remote machine: the docker CLI must be installed there.';
+  if (/dial-stdio|docker: (command )?not found/i.test(message))
+    return 'Over SSH, Warden runs `docker system dial-stdio` on the remote machine: the docker CLI must be installed there.';
   return '';
 }

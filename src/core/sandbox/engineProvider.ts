@@ -13,7 +13,8 @@ export function dockerProviderFor(inputs: EngineInputs = {}): DockerSandboxProvi
     engine = resolveEngine(inputs);
     return new DockerSandboxProvider(dockerClient(engine), engine);
   } catch (error) {
-    if (error instanceof EngineConfigError) throw new SandboxError(`Cannot use the configured container engine: ${error.message}`, 'engine-unreachable');
+    if (error instanceof EngineConfigError)
+      throw new SandboxError(`Cannot use the configured container engine: ${error.message}`, 'engine-unreachable');
     throw error;
   }
 }

@@ -57,7 +57,10 @@ export async function startExec(container: Dockerode.Container, request: ExecReq
   const pidFile = `/tmp/.warden-exec-${randomUUID()}.pid`;
   try {
     const exec = await container.exec({
-      Cmd: request.wrap === false ? argv : ['/bin/sh', '-c', `${unset.length > 0 ? `unset ${unset.join(' ')}; ` : ''}${EXEC_WRAPPER}`, pidFile, ...argv],
+      Cmd:
+        request.wrap === false
+          ? argv
+          : ['/bin/sh', '-c', `${unset.length > 0 ? `unset ${unset.join(' ')}; ` : ''}${EXEC_WRAPPER}`, pidFile, ...argv],
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       ...(request.cwd ? { WorkingDir: request.cwd } : {}),
       ...(request.user ? { User: request.user } : {}),

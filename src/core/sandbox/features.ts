@@ -43,7 +43,10 @@ export interface LocalFeature {
 
 /** The env name of a feature option, the way the reference CLI derives it. */
 export function optionEnvName(option: string): string {
-  return option.replace(/[^\w_]/g, '_').replace(/^[\d_]+/g, '_').toUpperCase();
+  return option
+    .replace(/[^\w_]/g, '_')
+    .replace(/^[\d_]+/g, '_')
+    .toUpperCase();
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -55,7 +58,10 @@ function isInside(child: string, parent: string): boolean {
 export async function loadLocalFeatures(loaded: LoadedDevcontainer, workspaceHostPath: string): Promise<LocalFeature[]> {
   const features = loaded.config.features ?? {};
   const refs = Object.keys(features);
-  const order = [...(loaded.config.overrideFeatureInstallOrder ?? []).filter((r) => refs.includes(r)), ...refs.filter((r) => !(loaded.config.overrideFeatureInstallOrder ?? []).includes(r))];
+  const order = [
+    ...(loaded.config.overrideFeatureInstallOrder ?? []).filter((r) => refs.includes(r)),
+    ...refs.filter((r) => !(loaded.config.overrideFeatureInstallOrder ?? []).includes(r)),
+  ];
   const result: LocalFeature[] = [];
   for (const ref of order) {
     const value = features[ref];
@@ -67,12 +73,21 @@ export async function loadLocalFeatures(loaded: LoadedDevcontainer, workspaceHos
       );
     }
     const folder = path.resolve(path.dirname(loaded.configPath), ref);
-    if (!isInside(folder, workspaceHostPath)) throw new SandboxError(`devcontainer.json: the feature ${ref} is outside the workspace`, 'config-invalid');
+    if (!isInside(folder, workspaceHostPath))
+      throw new SandboxError(`devcontainer.json: the feature ${ref} is outside the workspace`, 'config-invalid');
     const manifestPath = path.join(folder, 'devcontainer-feature.json');
     const text = await fs.readFile(manifestPath, 'utf8').catch(() => {
-      throw new SandboxError(`devcontainer.json: the feature ${ref} has no ${path.relative(workspaceHostPath, manifestPath)}`, 'config-invalid');
+      throw new SandboxError(
+        `devcontainer.json: the feature ${ref} has no ${path.relative(workspaceHostPath, manifestPath)}`,
+        'config-invalid',
+      );
     });
-    if (!(await fs.stat(path.join(folder, 'install.sh')).then((s) => s.isFile(), () => false))) {
+    if (
+      !(await fs.stat(path.join(folder, 'install.sh')).then(
+        (s) => s.isFile(),
+        () => false,
+      ))
+    ) {
       throw new SandboxError(`devcontainer.json: the feature ${ref} has no install.sh`, 'config-invalid');
     }
     let raw: unknown;
@@ -83,10 +98,14 @@ export async function loadLocalFeatures(loaded: LoadedDevcontainer, workspaceHos
     }
     const manifest = featureManifestSchema.safeParse(raw);
     if (!manifest.success) {
-      throw new SandboxError(`${manifestPath}: ${manifest.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, 'config-invalid');
+      throw new SandboxError(
+        `${manifestPath}: ${manifest.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+        'config-invalid',
+      );
     }
     // `true` takes the defaults; a string is shorthand for { "version": ... } (as in the spec).
-    const chosen: Record<string, string | boolean | number> = typeof value === 'string' ? { version: value } : typeof value === 'object' ? value : {};
+    const chosen: Record<string, string | boolean | number> =
+      typeof value === 'string' ? { version: value } : typeof value === 'object' ? value : {};
     const env: Record<string, string> = {};
     for (const [option, definition] of Object.entries(manifest.data.options ?? {})) {
       if (definition.default !== undefined) env[optionEnvName(option)] = String(definition.default);
@@ -142,7 +161,12 @@ export async function buildFeaturesImage(
       // Links are copied as links: nothing outside the feature folder is read.
       await fs.cp(feature.folder, path.join(stage, dir), { recursive: true, verbatimSymlinks: true });
       const env = { ...feature.env, _REMOTE_USER: remoteUser, _CONTAINER_USER: containerUser };
-      await fs.writeFile(path.join(stage, dir, '.warden-feature.env'), Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}\n`).join(''));
+      await fs.writeFile(
+        path.join(stage, dir, '.warden-feature.env'),
+        Object.entries(env)
+          .map(([k, v]) => `export ${k}=${shellQuote(v)}\n`)
+          .join(''),
+      );
       lines.push(
         `COPY ${dir}/ /tmp/warden-features/${dir}/`,
         `RUN cd /tmp/warden-features/${dir} && . ./.warden-feature.env && chmod +x ./install.sh && ./install.sh && rm -rf /tmp/warden-features/${dir}`,
@@ -150,12 +174,28 @@ export async function buildFeaturesImage(
     }
     const dockerfile = `${lines.join('\n')}\n`;
     await fs.writeFile(path.join(stage, 'Dockerfile'), dockerfile);
-    const baseId = await docker.getImage(baseImage).inspect().then((i: { Id?: string }) => i.Id ?? baseImage, () => baseImage);
+    const baseId = await docker
+      .getImage(baseImage)
+      .inspect()
+      .then(
+        (i: { Id?: string }) => i.Id ?? baseImage,
+        () => baseImage,
+      );
     const hashes = await Promise.all(features.map((f) => hashFolder(f.folder)));
     const tag = `warden-features-${sha256Hex(JSON.stringify([baseId, dockerfile, hashes, features.map((f) => f.env), remoteUser])).slice(0, 16)}`;
     report.log(`installing features ${features.map((f) => f.ref).join(', ')} into ${tag}`);
     const label = JSON.stringify([...baseEntries, ...features.map((f) => f.entry)]);
-    return await runBuild(docker, { context: tar.pack(stage), tag, dockerfile: 'Dockerfile', describe: `features (${features.map((f) => f.ref).join(', ')})`, labels: { [METADATA_LABEL]: label } }, report);
+    return await runBuild(
+      docker,
+      {
+        context: tar.pack(stage),
+        tag,
+        dockerfile: 'Dockerfile',
+        describe: `features (${features.map((f) => f.ref).join(', ')})`,
+        labels: { [METADATA_LABEL]: label },
+      },
+      report,
+    );
   } finally {
     await fs.rm(stage, { recursive: true, force: true });
   }

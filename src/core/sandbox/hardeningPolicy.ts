@@ -30,7 +30,19 @@ export const STRICT_SANDBOX_POLICY: SandboxPolicy = {
 const POLICY_FILE = '.warden/policy.json';
 
 /** The runArgs Warden understands; every other flag is refused even when sandbox.allowRunArgs is true. */
-export const HONOURED_RUN_ARGS = ['--init', '--privileged', '--cap-add', '--security-opt', '-e/--env NAME=VALUE', '--label NAME=VALUE', '--shm-size', '--cpus', '--ulimit', '--tmpfs', '--network=none'] as const;
+export const HONOURED_RUN_ARGS = [
+  '--init',
+  '--privileged',
+  '--cap-add',
+  '--security-opt',
+  '-e/--env NAME=VALUE',
+  '--label NAME=VALUE',
+  '--shm-size',
+  '--cpus',
+  '--ulimit',
+  '--tmpfs',
+  '--network=none',
+] as const;
 
 export interface Hardening {
   privileged: boolean;
@@ -96,20 +108,27 @@ export function checkHardening(input: HardeningInput): Hardening {
   const wantCaps = (caps: string[], origin: string): void => {
     const allowed = new Set(policy.allowCapAdd.map(normalizeCap));
     const refused = caps.map(normalizeCap).filter((c) => !allowed.has(c) && !allowed.has('ALL'));
-    if (refused.length > 0) refusals.push(`"capAdd": ${json(refused)}${originOf(origin)} is refused: allow it with "sandbox.allowCapAdd": ${json(refused)} in ${POLICY_FILE}`);
+    if (refused.length > 0)
+      refusals.push(
+        `"capAdd": ${json(refused)}${originOf(origin)} is refused: allow it with "sandbox.allowCapAdd": ${json(refused)} in ${POLICY_FILE}`,
+      );
     for (const cap of caps.map(normalizeCap)) if (!refused.includes(cap) && !result.capAdd.includes(cap)) result.capAdd.push(cap);
   };
   const wantSecurityOpts = (opts: string[], origin: string): void => {
     for (const opt of opts) {
       if (/^no-new-privileges([=:](true|false|1|0))?$/i.test(opt.trim())) {
         if (!/[=:](false|0)$/i.test(opt.trim())) continue; // Warden sets it anyway
-        refusals.push(`"securityOpt": ${json([opt])}${originOf(origin)} is refused: no policy can turn off no-new-privileges in a Warden sandbox`);
+        refusals.push(
+          `"securityOpt": ${json([opt])}${originOf(origin)} is refused: no policy can turn off no-new-privileges in a Warden sandbox`,
+        );
         continue;
       }
       if (policy.allowSecurityOpt.includes(opt)) {
         if (!result.securityOpt.includes(opt)) result.securityOpt.push(opt);
       } else {
-        refusals.push(`"securityOpt": ${json([opt])}${originOf(origin)} is refused: allow it with "sandbox.allowSecurityOpt": ${json([opt])} in ${POLICY_FILE}`);
+        refusals.push(
+          `"securityOpt": ${json([opt])}${originOf(origin)} is refused: allow it with "sandbox.allowSecurityOpt": ${json([opt])} in ${POLICY_FILE}`,
+        );
       }
     }
   };
@@ -122,7 +141,14 @@ export function checkHardening(input: HardeningInput): Hardening {
   const home = input.homeDir ?? os.homedir();
   for (const { origin, mount } of merged.mounts) {
     const where = `mounts${originOf(origin)}`;
-    const substituted = typeof mount === 'string' ? input.substitute(mount, 'mounts') : { ...mount, ...(mount.source ? { source: input.substitute(mount.source, 'mounts') } : {}), target: input.substitute(mount.target, 'mounts') };
+    const substituted =
+      typeof mount === 'string'
+        ? input.substitute(mount, 'mounts')
+        : {
+            ...mount,
+            ...(mount.source ? { source: input.substitute(mount.source, 'mounts') } : {}),
+            target: input.substitute(mount.target, 'mounts'),
+          };
     const parsed = parseMount(substituted, where);
     const problem = mountTargetProblem(parsed.target, input.workspaceFolder, input.reservedTargets);
     if (problem) {
@@ -132,7 +158,10 @@ export function checkHardening(input: HardeningInput): Hardening {
     if (parsed.type === 'bind') {
       const never = neverMounted(parsed.source, home, input.sshAuthSock);
       if (never) refusals.push(`${where}: ${json(mount)} is refused: ${never}`);
-      else if (!policy.allowMounts) refusals.push(`${where}: the host bind mount ${json(mount)} is refused: allow it with "sandbox.allowMounts": true in ${POLICY_FILE}`);
+      else if (!policy.allowMounts)
+        refusals.push(
+          `${where}: the host bind mount ${json(mount)} is refused: allow it with "sandbox.allowMounts": true in ${POLICY_FILE}`,
+        );
       else result.mounts.push(parsed);
     } else {
       result.mounts.push(parsed);
@@ -143,31 +172,51 @@ export function checkHardening(input: HardeningInput): Hardening {
     const parsed = parseMount(input.substitute(input.workspaceMount, 'workspaceMount'), 'workspaceMount');
     const source = parsed.source ? path.resolve(parsed.source) : undefined;
     if (parsed.type !== 'bind' || !source) {
-      refusals.push(`"workspaceMount": ${json(input.workspaceMount)} is refused: Warden mounts the workspace as a read-only bind; only a bind of a host folder can replace it`);
+      refusals.push(
+        `"workspaceMount": ${json(input.workspaceMount)} is refused: Warden mounts the workspace as a read-only bind; only a bind of a host folder can replace it`,
+      );
     } else if (path.posix.normalize(parsed.target) !== input.workspaceFolder) {
-      refusals.push(`"workspaceMount": its target ${parsed.target} must be the workspaceFolder (${input.workspaceFolder}); set "workspaceFolder" to the same path`);
+      refusals.push(
+        `"workspaceMount": its target ${parsed.target} must be the workspaceFolder (${input.workspaceFolder}); set "workspaceFolder" to the same path`,
+      );
     } else if (source !== path.resolve(input.workspaceHostPath)) {
       const never = neverMounted(source, home, input.sshAuthSock);
       if (never) refusals.push(`"workspaceMount": ${json(input.workspaceMount)} is refused: ${never}`);
-      else if (!policy.allowMounts) refusals.push(`"workspaceMount": ${json(input.workspaceMount)} mounts ${source} instead of the workspace and is refused: allow it with "sandbox.allowMounts": true in ${POLICY_FILE}`);
+      else if (!policy.allowMounts)
+        refusals.push(
+          `"workspaceMount": ${json(input.workspaceMount)} mounts ${source} instead of the workspace and is refused: allow it with "sandbox.allowMounts": true in ${POLICY_FILE}`,
+        );
       else result.workspaceSource = source; // still read-only
     }
   }
 
   if (input.hasInitializeCommand && !policy.allowInitializeCommand) {
-    refusals.push(`"initializeCommand" runs on the host, outside the sandbox, and is refused: allow it with "sandbox.allowInitializeCommand": true in ${POLICY_FILE}`);
+    refusals.push(
+      `"initializeCommand" runs on the host, outside the sandbox, and is refused: allow it with "sandbox.allowInitializeCommand": true in ${POLICY_FILE}`,
+    );
   }
 
   if (input.runArgs && input.runArgs.length > 0) {
     if (!policy.allowRunArgs) {
-      refusals.push(`"runArgs": ${json(input.runArgs)} is refused: allow it with "sandbox.allowRunArgs": true in ${POLICY_FILE} (Warden then honours only ${HONOURED_RUN_ARGS.join(', ')})`);
+      refusals.push(
+        `"runArgs": ${json(input.runArgs)} is refused: allow it with "sandbox.allowRunArgs": true in ${POLICY_FILE} (Warden then honours only ${HONOURED_RUN_ARGS.join(', ')})`,
+      );
     } else {
-      applyRunArgs(input.runArgs, result, refusals, { wantPrivileged, wantCaps, wantSecurityOpts, workspaceFolder: input.workspaceFolder, reserved: input.reservedTargets });
+      applyRunArgs(input.runArgs, result, refusals, {
+        wantPrivileged,
+        wantCaps,
+        wantSecurityOpts,
+        workspaceFolder: input.workspaceFolder,
+        reserved: input.reservedTargets,
+      });
     }
   }
 
   if (refusals.length > 0) {
-    throw new SandboxError(`The sandbox definition asks for more than the team policy allows:\n- ${refusals.join('\n- ')}`, 'config-refused');
+    throw new SandboxError(
+      `The sandbox definition asks for more than the team policy allows:\n- ${refusals.join('\n- ')}`,
+      'config-refused',
+    );
   }
   return result;
 }
@@ -182,7 +231,8 @@ function mountTargetProblem(target: string, workspaceFolder: string, reserved: s
   const normalized = path.posix.normalize(target);
   // Covering the workspace could make it writable or hide it; covering Warden's folders could swap the agent.
   for (const guarded of [workspaceFolder, ...reserved]) {
-    if (isWithin(normalized, guarded) || isWithin(guarded, normalized)) return `its target ${normalized} overlaps ${guarded}, which Warden manages`;
+    if (isWithin(normalized, guarded) || isWithin(guarded, normalized))
+      return `its target ${normalized} overlaps ${guarded}, which Warden manages`;
   }
   return undefined;
 }
@@ -195,15 +245,29 @@ function realpathOr(p: string): string {
   }
 }
 
-const CREDENTIAL_DIRS = ['.ssh', '.aws', '.azure', '.config/gcloud', '.docker', '.gnupg', '.kube', '.git-credentials', '.netrc', '.npmrc', '.config/gh'];
+const CREDENTIAL_DIRS = [
+  '.ssh',
+  '.aws',
+  '.azure',
+  '.config/gcloud',
+  '.docker',
+  '.gnupg',
+  '.kube',
+  '.git-credentials',
+  '.netrc',
+  '.npmrc',
+  '.config/gh',
+];
 
 /** Host paths no policy can mount: the engine, the SSH agent, the home folder (or above it), credential stores. */
 function neverMounted(source: string | undefined, home: string, sshAuthSock: string | undefined): string | undefined {
   if (!source) return 'a bind mount needs a source';
   if (!path.isAbsolute(source)) return `its source "${source}" is not an absolute host path`;
   const real = realpathOr(source);
-  if (/docker\.sock$|podman\.sock$|containerd\.sock$/.test(real) || /docker\.sock$/.test(source)) return `it would hand the container engine (${source}) to the agent; no policy can allow that`;
-  if (sshAuthSock && (real === realpathOr(sshAuthSock) || isWithin(realpathOr(sshAuthSock), real))) return `it would expose the SSH agent socket (${sshAuthSock}); no policy can allow that`;
+  if (/docker\.sock$|podman\.sock$|containerd\.sock$/.test(real) || /docker\.sock$/.test(source))
+    return `it would hand the container engine (${source}) to the agent; no policy can allow that`;
+  if (sshAuthSock && (real === realpathOr(sshAuthSock) || isWithin(realpathOr(sshAuthSock), real)))
+    return `it would expose the SSH agent socket (${sshAuthSock}); no policy can allow that`;
   const realHome = realpathOr(home);
   if (isWithin(realHome, real)) return `it would expose the host home folder (${home}); no policy can allow that`;
   const credential = CREDENTIAL_DIRS.find((dir) => isWithin(real, path.join(realHome, dir)) || isWithin(path.join(realHome, dir), real));
@@ -233,7 +297,20 @@ function applyRunArgs(args: string[], result: Hardening, refusals: string[], ctx
     const arg = args[i]!;
     const eq = arg.indexOf('=');
     const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const takesValue = ['--cap-add', '--security-opt', '-e', '--env', '--label', '-l', '--shm-size', '--cpus', '--ulimit', '--tmpfs', '--network', '--net'].includes(flag);
+    const takesValue = [
+      '--cap-add',
+      '--security-opt',
+      '-e',
+      '--env',
+      '--label',
+      '-l',
+      '--shm-size',
+      '--cpus',
+      '--ulimit',
+      '--tmpfs',
+      '--network',
+      '--net',
+    ].includes(flag);
     let value: string | undefined;
     if (takesValue) {
       value = flag !== arg ? arg.slice(eq + 1) : args[++i];
@@ -242,7 +319,8 @@ function applyRunArgs(args: string[], result: Hardening, refusals: string[], ctx
         continue;
       }
     }
-    const bad = (why: string): void => void refusals.push(`"runArgs": ${json(arg)}${value !== undefined && flag === arg ? ` ${json(value)}` : ''} is refused: ${why}`);
+    const bad = (why: string): void =>
+      void refusals.push(`"runArgs": ${json(arg)}${value !== undefined && flag === arg ? ` ${json(value)}` : ''} is refused: ${why}`);
     switch (flag) {
       case '--init':
         result.init = true;
@@ -267,7 +345,7 @@ function applyRunArgs(args: string[], result: Hardening, refusals: string[], ctx
       case '-l':
       case '--label': {
         const [name, ...rest] = value!.split('=');
-        if (!name || name.startsWith('dev.warden.')) bad('labels under dev.warden. are Warden\'s own');
+        if (!name || name.startsWith('dev.warden.')) bad("labels under dev.warden. are Warden's own");
         else result.labels[name] = rest.join('=');
         break;
       }

@@ -45,7 +45,13 @@ export interface HostEnvironment {
 }
 
 function matches(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
   return re.test(name);
 }
 
@@ -64,15 +70,25 @@ export function hostEnvironment(options: HostEnvironmentOptions = {}): HostEnvir
   }
   const refusedEntries = allowList.flatMap((entry) => {
     const never = isNeverPassed(entry.replace(/\*/g, 'X'));
-    return never ? [`host environment: "${entry}" is on the allow-list but is never passed into the sandbox (it matches "${never}": agent sockets, Docker access and credentials stay on the host)`] : [];
+    return never
+      ? [
+          `host environment: "${entry}" is on the allow-list but is never passed into the sandbox (it matches "${never}": agent sockets, Docker access and credentials stay on the host)`,
+        ]
+      : [];
   });
   return {
     passed,
     refusedEntries,
     lookup(name) {
       const never = isNeverPassed(name);
-      if (never) return { refused: `"${name}" is never passed into the sandbox (it matches "${never}": agent sockets, Docker access and credentials stay on the host)` };
-      if (!allowed(name)) return { refused: `"${name}" is not on the host environment allow-list (${allowList.join(', ') || 'empty'}); add it to the "warden.sandbox.environmentAllowList" setting to pass it` };
+      if (never)
+        return {
+          refused: `"${name}" is never passed into the sandbox (it matches "${never}": agent sockets, Docker access and credentials stay on the host)`,
+        };
+      if (!allowed(name))
+        return {
+          refused: `"${name}" is not on the host environment allow-list (${allowList.join(', ') || 'empty'}); add it to the "warden.sandbox.environmentAllowList" setting to pass it`,
+        };
       return { value: env[name] ?? '' };
     },
   };

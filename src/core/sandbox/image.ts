@@ -16,7 +16,8 @@ export interface ImageReporter {
 
 const MB = 1024 * 1024;
 
-const LAYER_STATUS = /^(Pulling fs layer|Waiting|Downloading|Verifying Checksum|Download complete|Extracting|Pull complete|Already exists)$/;
+const LAYER_STATUS =
+  /^(Pulling fs layer|Waiting|Downloading|Verifying Checksum|Download complete|Extracting|Pull complete|Already exists)$/;
 
 /** Sums the layers of a pull into one line and fraction: each layer reports its own bytes. */
 export class PullProgress {
@@ -32,7 +33,8 @@ export class PullProgress {
       layer.current = detail.current ?? 0;
       layer.total = detail.total;
     }
-    if (/^(Download complete|Pull complete|Already exists|Verifying Checksum)$/.test(line.status) && layer.total > 0) layer.current = layer.total;
+    if (/^(Download complete|Pull complete|Already exists|Verifying Checksum)$/.test(line.status) && layer.total > 0)
+      layer.current = layer.total;
     this.layers.set(line.id, layer);
     const all = [...this.layers.values()];
     const done = all.filter((l) => /^(Pull complete|Already exists)$/.test(l.status)).length;
@@ -45,7 +47,16 @@ export class PullProgress {
 
 /** A named image: the local one if present, else a pull (per-layer progress), which fails without a registry. */
 export async function ensureImage(docker: Dockerode, image: string, report: ImageReporter): Promise<string> {
-  if (await docker.getImage(image).inspect().then(() => true, () => false)) return image;
+  if (
+    await docker
+      .getImage(image)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      )
+  )
+    return image;
   report.log(`image ${image} is not present locally; pulling it`);
   report.progress({ message: `Pulling ${image}` });
   try {
@@ -105,11 +116,17 @@ export async function runBuild(docker: Dockerode, request: BuildRequest, report:
       networkmode: 'none',
     });
     await readProgress(stream, (line) => {
-      for (const text of (line.stream ?? line.status ?? '').split('\n').map((l) => l.trimEnd()).filter(Boolean)) {
+      for (const text of (line.stream ?? line.status ?? '')
+        .split('\n')
+        .map((l) => l.trimEnd())
+        .filter(Boolean)) {
         const match = /^Step (\d+)\/(\d+) : (.*)$/.exec(text);
         if (match) {
           step = { number: Number(match[1]), count: Number(match[2]), instruction: match[3] ?? '' };
-          report.progress({ message: `Building ${request.describe}: Step ${step.number}/${step.count} ${step.instruction}`, fraction: (step.number - 1) / step.count });
+          report.progress({
+            message: `Building ${request.describe}: Step ${step.number}/${step.count} ${step.instruction}`,
+            fraction: (step.number - 1) / step.count,
+          });
         }
         report.log(`build ${text}`);
       }
@@ -131,15 +148,26 @@ export async function runBuild(docker: Dockerode, request: BuildRequest, report:
 }
 
 class BuildStepError extends Error {
-  constructor(message: string, readonly exitCode: number | undefined) {
+  constructor(
+    message: string,
+    readonly exitCode: number | undefined,
+  ) {
     super(message);
   }
 }
 
 /** Builds build.dockerfile; the tag names the configuration so repeated starts reuse the layer cache. */
-export async function buildImage(docker: Dockerode, source: Extract<ImageSource, { kind: 'build' }>, workspaceHostPath: string, report: ImageReporter): Promise<string> {
+export async function buildImage(
+  docker: Dockerode,
+  source: Extract<ImageSource, { kind: 'build' }>,
+  workspaceHostPath: string,
+  report: ImageReporter,
+): Promise<string> {
   const dockerfileText = await fs.readFile(source.dockerfilePath, 'utf8').catch((error: unknown) => {
-    throw new SandboxError(`The Dockerfile ${source.dockerfilePath} named in devcontainer.json cannot be read: ${dockerMessage(error)}`, 'config-invalid');
+    throw new SandboxError(
+      `The Dockerfile ${source.dockerfilePath} named in devcontainer.json cannot be read: ${dockerMessage(error)}`,
+      'config-invalid',
+    );
   });
   const relative = path.relative(source.contextPath, source.dockerfilePath);
   const inContext = !relative.startsWith('..') && !path.isAbsolute(relative);
@@ -149,12 +177,17 @@ export async function buildImage(docker: Dockerode, source: Extract<ImageSource,
   report.log(`building ${describe} (context ${path.relative(workspaceHostPath, source.contextPath) || '.'}) as ${tag}`);
 
   // Symlinks are sent as links (tar-fs does not dereference), so none can pull host files in.
-  const context = tar.pack(source.contextPath, inContext ? {} : {
-    finalize: false,
-    finish: (pack) => {
-      pack.entry({ name: dockerfileInTar }, dockerfileText);
-      pack.finalize();
-    },
-  });
+  const context = tar.pack(
+    source.contextPath,
+    inContext
+      ? {}
+      : {
+          finalize: false,
+          finish: (pack) => {
+            pack.entry({ name: dockerfileInTar }, dockerfileText);
+            pack.finalize();
+          },
+        },
+  );
   return runBuild(docker, { context, tag, dockerfile: dockerfileInTar, describe, args: source.args, target: source.target }, report);
 }

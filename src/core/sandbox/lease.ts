@@ -34,7 +34,10 @@ export async function holdLease(container: Dockerode.Container): Promise<Sandbox
   try {
     socket = (await container.attach({ stream: true, stdin: true, stdout: false, stderr: false, hijack: true })) as Duplex;
   } catch (error) {
-    throw new SandboxError(`Could not attach the lease to sandbox ${container.id.slice(0, 12)} (the engine must support attaching to stdin): ${dockerMessage(error)}`, 'container-failed');
+    throw new SandboxError(
+      `Could not attach the lease to sandbox ${container.id.slice(0, 12)} (the engine must support attaching to stdin): ${dockerMessage(error)}`,
+      'container-failed',
+    );
   }
   socket.on('error', () => undefined); // a dropped connection is the end of the lease, reported by `closed`
   // Nothing is ever sent or expected: no idle timeout may end it, and TCP keepalive spots a dead peer.

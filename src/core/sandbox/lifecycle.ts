@@ -25,7 +25,11 @@ export interface LifecycleUnit {
  * runs them in parallel; in sequence each one is audited on its own and a failure is unambiguous).
  */
 export function lifecycleUnits(command: LifecycleCommand): LifecycleUnit[] {
-  const one = (c: string | string[], name?: string): LifecycleUnit => ({ ...(name !== undefined ? { name } : {}), command: c, argv: typeof c === 'string' ? ['/bin/sh', '-c', c] : c });
+  const one = (c: string | string[], name?: string): LifecycleUnit => ({
+    ...(name !== undefined ? { name } : {}),
+    command: c,
+    argv: typeof c === 'string' ? ['/bin/sh', '-c', c] : c,
+  });
   if (typeof command === 'string' || Array.isArray(command)) return [one(command)];
   return Object.entries(command).map(([name, c]) => one(c, name));
 }
@@ -84,7 +88,12 @@ export async function runInitializeCommand(
   options: { onRecord?: ((record: LifecycleCommandRecord) => void | Promise<void>) | undefined; log: (line: string) => void },
 ): Promise<void> {
   for (const unit of lifecycleUnits(command)) {
-    const base = { hook: 'initializeCommand' as const, origin: 'devcontainer.json', ...(unit.name !== undefined ? { name: unit.name } : {}), command: unit.command };
+    const base = {
+      hook: 'initializeCommand' as const,
+      origin: 'devcontainer.json',
+      ...(unit.name !== undefined ? { name: unit.name } : {}),
+      command: unit.command,
+    };
     options.log(`running ${describe(base)} on the host (allowed by sandbox.allowInitializeCommand)`);
     const result = await new Promise<CommandResult>((resolve) => {
       const tail = new TailBuffer(LIFECYCLE_OUTPUT_LIMIT);

@@ -28,7 +28,13 @@ export const mountObjectSchema = z.looseObject({
 export const mountSchema = z.union([z.string().min(1), mountObjectSchema]);
 export type MountSpec = z.infer<typeof mountSchema>;
 
-export const LIFECYCLE_HOOKS = ['onCreateCommand', 'updateContentCommand', 'postCreateCommand', 'postStartCommand', 'postAttachCommand'] as const;
+export const LIFECYCLE_HOOKS = [
+  'onCreateCommand',
+  'updateContentCommand',
+  'postCreateCommand',
+  'postStartCommand',
+  'postAttachCommand',
+] as const;
 export type LifecycleHook = (typeof LIFECYCLE_HOOKS)[number];
 
 export const metadataEntrySchema = z.looseObject({
@@ -87,7 +93,10 @@ export function parseMetadataLabel(text: string | undefined, image: string): Met
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new SandboxError(`The image ${image} has a "${METADATA_LABEL}" label that is not JSON (${String(error)}); rebuild the image with a valid label`, 'config-invalid');
+    throw new SandboxError(
+      `The image ${image} has a "${METADATA_LABEL}" label that is not JSON (${String(error)}); rebuild the image with a valid label`,
+      'config-invalid',
+    );
   }
   const parsed = z.array(metadataEntrySchema).safeParse(Array.isArray(value) ? value : [value]);
   if (!parsed.success) {
@@ -116,7 +125,8 @@ export function mountTarget(mount: MountSpec): string {
 }
 
 export function mergeMetadata(entries: readonly SourcedEntry[]): MergedConfig {
-  const last = <K extends keyof MetadataEntry>(key: K): MetadataEntry[K] | undefined => [...entries].reverse().find((e) => e.entry[key] !== undefined)?.entry[key];
+  const last = <K extends keyof MetadataEntry>(key: K): MetadataEntry[K] | undefined =>
+    [...entries].reverse().find((e) => e.entry[key] !== undefined)?.entry[key];
   const union = (key: 'capAdd' | 'securityOpt'): string[] => [...new Set(entries.flatMap((e) => e.entry[key] ?? []))];
   const allMounts = entries.flatMap((e) => (e.entry.mounts ?? []).map((mount) => ({ origin: e.origin, mount })));
   const seen = new Set<string>();
@@ -133,7 +143,8 @@ export function mergeMetadata(entries: readonly SourcedEntry[]): MergedConfig {
   for (const hook of LIFECYCLE_HOOKS) {
     for (const e of entries) {
       const command = e.entry[hook];
-      if (command !== undefined && !(typeof command === 'string' && command.trim() === '')) lifecycle.push({ hook, origin: e.origin, command });
+      if (command !== undefined && !(typeof command === 'string' && command.trim() === ''))
+        lifecycle.push({ hook, origin: e.origin, command });
     }
   }
   return {
@@ -143,7 +154,9 @@ export function mergeMetadata(entries: readonly SourcedEntry[]): MergedConfig {
     securityOpt: union('securityOpt'),
     privilegedOrigin: entries.find((e) => e.entry.privileged === true)?.origin,
     capAddOrigins: entries.filter((e) => e.entry.capAdd?.length).map((e) => ({ origin: e.origin, caps: e.entry.capAdd ?? [] })),
-    securityOptOrigins: entries.filter((e) => e.entry.securityOpt?.length).map((e) => ({ origin: e.origin, opts: e.entry.securityOpt ?? [] })),
+    securityOptOrigins: entries
+      .filter((e) => e.entry.securityOpt?.length)
+      .map((e) => ({ origin: e.origin, opts: e.entry.securityOpt ?? [] })),
     mounts,
     containerEnv: Object.assign({}, ...entries.map((e) => e.entry.containerEnv ?? {})) as Record<string, string>,
     remoteEnv: Object.assign({}, ...entries.map((e) => e.entry.remoteEnv ?? {})) as Record<string, string | null>,

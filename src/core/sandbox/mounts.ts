@@ -30,7 +30,10 @@ export function parseMount(mount: MountSpec, where: string): ParsedMount {
   const target = fields.target ?? fields.dst ?? fields.destination;
   if (!target) throw new SandboxError(`devcontainer.json: ${where} "${mount}" has no target`, 'config-invalid');
   if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') {
-    throw new SandboxError(`devcontainer.json: ${where} "${mount}" has type "${type}"; Warden supports bind, volume and tmpfs mounts`, 'config-invalid');
+    throw new SandboxError(
+      `devcontainer.json: ${where} "${mount}" has type "${type}"; Warden supports bind, volume and tmpfs mounts`,
+      'config-invalid',
+    );
   }
   return { type, source: fields.source ?? fields.src, target, readOnly };
 }

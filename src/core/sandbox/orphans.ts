@@ -11,7 +11,12 @@ export function ownerLabel(): string {
 }
 
 const containerListSchema = z.array(
-  z.looseObject({ Id: z.string(), State: z.string().optional(), Names: z.array(z.string()).nullish(), Labels: z.record(z.string(), z.string()).nullish() }),
+  z.looseObject({
+    Id: z.string(),
+    State: z.string().optional(),
+    Names: z.array(z.string()).nullish(),
+    Labels: z.record(z.string(), z.string()).nullish(),
+  }),
 );
 
 const exitSchema = z.looseObject({ State: z.looseObject({ ExitCode: z.number().optional() }) });
@@ -36,7 +41,8 @@ export async function removeOrphanedSandboxes(docker: Dockerode): Promise<string
       if (!(await leaseLost(docker, container.Id))) continue;
     } else {
       // 'created': its supervisor died between creating and starting it (nothing ever ran in it).
-      if (container.State !== undefined && container.State !== 'running' && container.State !== 'paused' && container.State !== 'created') continue;
+      if (container.State !== undefined && container.State !== 'running' && container.State !== 'paused' && container.State !== 'created')
+        continue;
       const named = container.Names?.map(ownerFromName).find((o) => o !== undefined);
       if (named ? !isDeadLocalPid(named.sameHost, named.pid) : !isOrphan(container.Labels?.[LABELS.owner])) continue;
     }
@@ -53,7 +59,12 @@ export async function removeOrphanedSandboxes(docker: Dockerode): Promise<string
 
 /** Did this stopped sandbox's PID 1 exit because its lease was lost? */
 async function leaseLost(docker: Dockerode, id: string): Promise<boolean> {
-  const info = exitSchema.safeParse(await docker.getContainer(id).inspect().catch(() => undefined));
+  const info = exitSchema.safeParse(
+    await docker
+      .getContainer(id)
+      .inspect()
+      .catch(() => undefined),
+  );
   return info.success && info.data.State.ExitCode === LEASE_LOST_EXIT_CODE;
 }
 

@@ -30,9 +30,16 @@ export const LIFECYCLE_LABELS = {
  * (a rebuilt Dockerfile is a new id), devcontainer.json itself (lifecycle commands are not in
  * the spec), the workspace mode and HARDENING_VERSION. Equal hash: a kept container can be reused.
  */
-export function sandboxConfigHash(input: { spec: Dockerode.ContainerCreateOptions; imageId: string; devcontainerText: string; workspaceMode: WorkspaceMode }): string {
+export function sandboxConfigHash(input: {
+  spec: Dockerode.ContainerCreateOptions;
+  imageId: string;
+  devcontainerText: string;
+  workspaceMode: WorkspaceMode;
+}): string {
   const { Labels: _labels, name: _name, ...spec } = input.spec as Dockerode.ContainerCreateOptions & { name?: string };
-  return sha256Hex(JSON.stringify({ v: HARDENING_VERSION, spec, imageId: input.imageId, devcontainer: input.devcontainerText, mode: input.workspaceMode })).slice(0, 32);
+  return sha256Hex(
+    JSON.stringify({ v: HARDENING_VERSION, spec, imageId: input.imageId, devcontainer: input.devcontainerText, mode: input.workspaceMode }),
+  ).slice(0, 32);
 }
 
 /**
@@ -56,7 +63,12 @@ function hostTag(): string {
 }
 
 const listSchema = z.array(
-  z.looseObject({ Id: z.string(), State: z.string().optional(), Names: z.array(z.string()).nullish(), Labels: z.record(z.string(), z.string()).nullish() }),
+  z.looseObject({
+    Id: z.string(),
+    State: z.string().optional(),
+    Names: z.array(z.string()).nullish(),
+    Labels: z.record(z.string(), z.string()).nullish(),
+  }),
 );
 
 export interface ReusePlan {
@@ -94,13 +106,20 @@ export async function planReuse(docker: Dockerode, workspaceHostPath: string, co
 
 /** Removes a container (force: kills what runs in it); a container already gone is fine. */
 export async function removeContainer(docker: Dockerode, id: string): Promise<void> {
-  await docker.getContainer(id).remove({ force: true }).catch((error: unknown) => {
-    if (dockerError(error)?.statusCode !== 404) throw new Error(`Could not remove sandbox container ${id.slice(0, 12)}: ${dockerMessage(error)}`);
-  });
+  await docker
+    .getContainer(id)
+    .remove({ force: true })
+    .catch((error: unknown) => {
+      if (dockerError(error)?.statusCode !== 404)
+        throw new Error(`Could not remove sandbox container ${id.slice(0, 12)}: ${dockerMessage(error)}`);
+    });
 }
 
 /** Kept (not running) sandboxes of a workspace, for "Warden: Remove Sandbox". */
-export async function keptSandboxes(docker: Dockerode, workspaceHostPath: string): Promise<Array<{ id: string; running: boolean; copyHostPath: string | undefined }>> {
+export async function keptSandboxes(
+  docker: Dockerode,
+  workspaceHostPath: string,
+): Promise<Array<{ id: string; running: boolean; copyHostPath: string | undefined }>> {
   const listed = listSchema.safeParse(
     await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`, `${LABELS.workspace}=${workspaceHostPath}`] } }),
   );
@@ -132,7 +151,9 @@ export interface PrepareOptions {
 export async function prepareContainer(docker: Dockerode, options: PrepareOptions): Promise<PreparedContainer> {
   const plan: ReusePlan = options.reuse ? await planReuse(docker, options.workspaceHostPath, options.configHash) : { removed: [] };
   for (const old of plan.removed) {
-    options.log(`removed the kept sandbox ${old.id.slice(0, 12)}: its configuration changed (${old.configHash || 'unknown'} -> ${options.configHash})`);
+    options.log(
+      `removed the kept sandbox ${old.id.slice(0, 12)}: its configuration changed (${old.configHash || 'unknown'} -> ${options.configHash})`,
+    );
     await removeCopyFolder(old.copyHostPath);
   }
   const access = copyAccessFor(options.spec.User ?? '');
@@ -143,7 +164,10 @@ export async function prepareContainer(docker: Dockerode, options: PrepareOption
       // The copy folder was cleaned away: the container cannot start without its mount source.
       await removeContainer(docker, plan.reuse.id);
       options.log(`removed the kept sandbox ${plan.reuse.id.slice(0, 12)}: its workspace copy is gone`);
-      return { ...(await createNew(docker, options, access)), origin: { kind: 'rebuilt', previousContainerIds: [plan.reuse.id], previousConfigHashes: [options.configHash] } };
+      return {
+        ...(await createNew(docker, options, access)),
+        origin: { kind: 'rebuilt', previousContainerIds: [plan.reuse.id], previousConfigHashes: [options.configHash] },
+      };
     }
     if (copyHostPath) await syncCopy(options.workspaceHostPath, copyHostPath, access);
     await container.rename({ name: ownerContainerName() });
@@ -152,7 +176,13 @@ export async function prepareContainer(docker: Dockerode, options: PrepareOption
   }
   const created = await createNew(docker, options, access);
   const origin: SandboxOrigin =
-    plan.removed.length > 0 ? { kind: 'rebuilt', previousContainerIds: plan.removed.map((r) => r.id), previousConfigHashes: plan.removed.map((r) => r.configHash) } : { kind: 'created' };
+    plan.removed.length > 0
+      ? {
+          kind: 'rebuilt',
+          previousContainerIds: plan.removed.map((r) => r.id),
+          previousConfigHashes: plan.removed.map((r) => r.configHash),
+        }
+      : { kind: 'created' };
   return { ...created, origin };
 }
 
@@ -183,9 +213,16 @@ async function createNew(docker: Dockerode, options: PrepareOptions, access: Cop
 }
 
 /** Mounts the copy read-write where the workspace was mounted read-only, and the real `.git` read-only on top. */
-export function withWorkspaceCopy(spec: Dockerode.ContainerCreateOptions, workspaceHostPath: string, workspaceFolder: string, copyHostPath: string): Dockerode.ContainerCreateOptions {
+export function withWorkspaceCopy(
+  spec: Dockerode.ContainerCreateOptions,
+  workspaceHostPath: string,
+  workspaceFolder: string,
+  copyHostPath: string,
+): Dockerode.ContainerCreateOptions {
   const hostConfig = spec.HostConfig ?? {};
-  const mounts = (hostConfig.Mounts ?? []).map((m) => (m.Target === workspaceFolder && m.Source === workspaceHostPath ? { ...m, Source: copyHostPath, ReadOnly: false } : m));
+  const mounts = (hostConfig.Mounts ?? []).map((m) =>
+    m.Target === workspaceFolder && m.Source === workspaceHostPath ? { ...m, Source: copyHostPath, ReadOnly: false } : m,
+  );
   const git = path.join(workspaceHostPath, '.git');
   if (existsSync(git)) mounts.push({ Type: 'bind', Source: git, Target: path.posix.join(workspaceFolder, '.git'), ReadOnly: true });
   return { ...spec, HostConfig: { ...hostConfig, Mounts: mounts } };

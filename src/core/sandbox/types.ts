@@ -56,9 +56,7 @@ export function workspaceModeOr(value: unknown, fallback: WorkspaceMode = DEFAUL
 
 /** How a started sandbox came to be: a new container, a kept one restarted, or a new one replacing kept ones whose configuration changed. */
 export type SandboxOrigin =
-  | { kind: 'created' }
-  | { kind: 'reused' }
-  | { kind: 'rebuilt'; previousContainerIds: string[]; previousConfigHashes: string[] };
+  { kind: 'created' } | { kind: 'reused' } | { kind: 'rebuilt'; previousContainerIds: string[]; previousConfigHashes: string[] };
 
 export interface ExitStatus {
   exitCode: number | null;

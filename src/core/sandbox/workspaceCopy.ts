@@ -14,9 +14,7 @@ import * as path from 'node:path';
 /** Workspace-relative paths the copy leaves out: `.git` is mounted read-only over the copy, the audit log stays Warden's. */
 export const COPY_EXCLUDED = ['.git', '.warden/audit'] as const;
 
-export type ManifestEntry =
-  | { type: 'file'; hash: string; size: number; mode: number }
-  | { type: 'symlink'; target: string };
+export type ManifestEntry = { type: 'file'; hash: string; size: number; mode: number } | { type: 'symlink'; target: string };
 
 export interface Manifest {
   /** Files and links by workspace-relative POSIX path. */
@@ -69,7 +67,10 @@ export class ManifestScanner {
   private readonly cache = new Map<string, CachedHash>();
 
   /** `skipNames`: folder names not walked at all (e.g. node_modules for change detection). */
-  constructor(readonly root: string, private readonly skipNames: ReadonlySet<string> = new Set()) {}
+  constructor(
+    readonly root: string,
+    private readonly skipNames: ReadonlySet<string> = new Set(),
+  ) {}
 
   async scan(): Promise<Manifest> {
     const manifest: Manifest = { entries: new Map(), dirs: new Set() };
@@ -113,7 +114,13 @@ export class ManifestScanner {
     if (!stat.isFile()) return undefined;
     const cached = this.cache.get(rel);
     const mode = stat.mode & 0o777;
-    if (cached && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs && cached.ctimeMs === stat.ctimeMs && cached.ino === stat.ino) {
+    if (
+      cached &&
+      cached.size === stat.size &&
+      cached.mtimeMs === stat.mtimeMs &&
+      cached.ctimeMs === stat.ctimeMs &&
+      cached.ino === stat.ino
+    ) {
       return { type: 'file', hash: cached.hash, size: stat.size, mode };
     }
     const hash = await hashNoFollow(this.root, rel);

@@ -128,7 +128,9 @@ function configureSecrets(assembly: SessionAssembly): void {
   const log = assembly.log ?? (() => undefined);
   try {
     const masked = configureAuditSecrets(assembly.secrets, assembly.agentEnv);
-    log(`audit redaction: the values of ${masked.envValues} of ${masked.envVars} variables, ${masked.patterns} patterns and ${masked.agentSecrets} agent secrets`);
+    log(
+      `audit redaction: the values of ${masked.envValues} of ${masked.envVars} variables, ${masked.patterns} patterns and ${masked.agentSecrets} agent secrets`,
+    );
   } catch (error) {
     if (!(error instanceof RedactionConfigError)) throw error;
     log(`audit redaction: ${error.message}; the previous patterns stay in force`);

@@ -69,6 +69,8 @@ export function configureAuditSecrets(secrets: AuditSecrets, agentEnv?: Readonly
 }
 
 function redactionConfig(secrets: AuditSecrets): RedactionConfig {
-  const envValues = (secrets.envVars ?? REDACTED_ENV_VARS).map((name) => secrets.env[name]).filter((v): v is string => typeof v === 'string');
+  const envValues = (secrets.envVars ?? REDACTED_ENV_VARS)
+    .map((name) => secrets.env[name])
+    .filter((v): v is string => typeof v === 'string');
   return { values: [...envValues, ...agentSecretValues], patterns: secrets.patterns ?? [] };
 }

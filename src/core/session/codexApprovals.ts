@@ -65,7 +65,14 @@ export class CodexApprovals implements AppServerHandlers {
         const item = n.params.item;
         if (item.type === 'fileChange' && 'changes' in item) {
           this.patches.set(item.id, item.changes);
-          emit({ type: 'tool-call', toolCallId: item.id, title: `Patch ${item.changes.map((c) => c.path).join(', ')}`, status: 'pending', kind: 'edit', content: item.changes.map((c) => ({ type: 'diff' as const, path: c.path, diff: clip(c.diff) })) });
+          emit({
+            type: 'tool-call',
+            toolCallId: item.id,
+            title: `Patch ${item.changes.map((c) => c.path).join(', ')}`,
+            status: 'pending',
+            kind: 'edit',
+            content: item.changes.map((c) => ({ type: 'diff' as const, path: c.path, diff: clip(c.diff) })),
+          });
         } else if (item.type === 'commandExecution' && 'command' in item) {
           emit({ type: 'tool-call', toolCallId: item.id, title: item.command, status: 'pending', kind: 'execute' });
         }
@@ -75,9 +82,22 @@ export class CodexApprovals implements AppServerHandlers {
         const item = n.params.item;
         if (item.type === 'commandExecution' && 'command' in item) {
           void this.commandFinished(item.id, item.status, item.exitCode ?? null, item.aggregatedOutput ?? '');
-          emit({ type: 'tool-call', toolCallId: item.id, title: item.command, status: item.status === 'completed' ? 'completed' : 'failed', kind: 'execute', ...(item.aggregatedOutput ? { content: [{ type: 'text', text: clip(item.aggregatedOutput) }] } : {}) });
+          emit({
+            type: 'tool-call',
+            toolCallId: item.id,
+            title: item.command,
+            status: item.status === 'completed' ? 'completed' : 'failed',
+            kind: 'execute',
+            ...(item.aggregatedOutput ? { content: [{ type: 'text', text: clip(item.aggregatedOutput) }] } : {}),
+          });
         } else if (item.type === 'fileChange' && 'changes' in item) {
-          emit({ type: 'tool-call', toolCallId: item.id, title: `Patch ${item.changes.map((c) => c.path).join(', ')}`, status: item.status === 'completed' ? 'completed' : 'failed', kind: 'edit' });
+          emit({
+            type: 'tool-call',
+            toolCallId: item.id,
+            title: `Patch ${item.changes.map((c) => c.path).join(', ')}`,
+            status: item.status === 'completed' ? 'completed' : 'failed',
+            kind: 'edit',
+          });
         } else if (item.type === 'agentMessage' && 'text' in item && !this.streamedMessages.has(item.id)) {
           emit({ type: 'agent-message', text: item.text });
         }
@@ -91,7 +111,10 @@ export class CodexApprovals implements AppServerHandlers {
         emit({ type: 'thought', text: n.params.delta });
         break;
       case 'turn/plan/updated':
-        emit({ type: 'plan', entries: n.params.plan.map((p) => ({ content: p.step, status: p.status === 'inProgress' ? 'in_progress' : p.status })) });
+        emit({
+          type: 'plan',
+          entries: n.params.plan.map((p) => ({ content: p.step, status: p.status === 'inProgress' ? 'in_progress' : p.status })),
+        });
         break;
       case 'turn/diff/updated':
         this.turnDiff = n.params.diff;
@@ -113,7 +136,9 @@ export class CodexApprovals implements AppServerHandlers {
     if (!commandLine) return this.refuse('command', params.itemId, 'Codex asked to run a command without saying which');
     const cwd = params.cwd ?? this.deps.sandbox.workspaceFolder;
     if (await this.gate.checkGitCommand(commandLine)) return 'decline'; // refused and audited by the guard
-    const verdict = this.gate.evaluate((policy) => evaluateCommand(policy, { commandLine, resolvePath: (p) => this.paths.resolveCommandPath(p, cwd) }));
+    const verdict = this.gate.evaluate((policy) =>
+      evaluateCommand(policy, { commandLine, resolvePath: (p) => this.paths.resolveCommandPath(p, cwd) }),
+    );
     const proposal = await this.gate.propose<CommandProposal>(
       {
         kind: 'command',
@@ -134,7 +159,8 @@ export class CodexApprovals implements AppServerHandlers {
 
   async fileChangeApproval(params: FileChangeApprovalParams): Promise<FileChangeApprovalDecision> {
     const changes = this.patches.get(params.itemId);
-    if (!changes?.length) return this.refuse('edit', params.itemId, 'Codex asked to apply a patch Warden was never shown (no item/started file change)');
+    if (!changes?.length)
+      return this.refuse('edit', params.itemId, 'Codex asked to apply a patch Warden was never shown (no item/started file change)');
     const placed: PlacedChange[] = [];
     for (const change of changes) placed.push(await this.place(change));
     const unplaced = placed.find((p): p is Extract<PlacedChange, { ok: false }> => !p.ok);
@@ -148,7 +174,12 @@ export class CodexApprovals implements AppServerHandlers {
     if (decisions.some((d) => d === undefined)) return 'cancel';
     if (!decisions.every((d) => d?.verdict === 'approve')) {
       for (const [i, p] of proposals.entries()) {
-        if (decisions[i]?.verdict === 'approve') this.deps.store.setState(p.id, 'failed', 'Not applied: another file of the same Codex patch was rejected, and a patch applies whole or not at all');
+        if (decisions[i]?.verdict === 'approve')
+          this.deps.store.setState(
+            p.id,
+            'failed',
+            'Not applied: another file of the same Codex patch was rejected, and a patch applies whole or not at all',
+          );
       }
       return 'decline';
     }
@@ -201,12 +232,21 @@ export class CodexApprovals implements AppServerHandlers {
       case 'add':
         return { ok: true, path: relative, oldText: current, newText: change.diff };
       case 'delete':
-        return { ok: false, path: relative, reason: 'Warden does not apply deletions from a Codex patch yet; delete the file yourself if you agree' };
+        return {
+          ok: false,
+          path: relative,
+          reason: 'Warden does not apply deletions from a Codex patch yet; delete the file yourself if you agree',
+        };
       case 'update': {
         if (change.kind.move_path) return { ok: false, path: relative, reason: 'Warden does not apply renames from a Codex patch yet' };
         if (current === null) return { ok: false, path: relative, reason: 'the patch updates a file that does not exist in the workspace' };
         const patched = applyPatch(current, change.diff);
-        if (patched === false) return { ok: false, path: relative, reason: 'the patch does not apply to the current file (it changed, or Codex saw another version)' };
+        if (patched === false)
+          return {
+            ok: false,
+            path: relative,
+            reason: 'the patch does not apply to the current file (it changed, or Codex saw another version)',
+          };
         return { ok: true, path: relative, oldText: current, newText: patched };
       }
     }
@@ -232,8 +272,19 @@ export class CodexApprovals implements AppServerHandlers {
     const proposalId = this.approvedCommands.get(itemId);
     if (!proposalId) return;
     this.approvedCommands.delete(itemId);
-    const result = { exitCode, signal: null, outputExcerpt: output.slice(-AUDIT_OUTPUT_EXCERPT), outputHash: sha256Hex(output), truncated: false };
-    this.deps.store.setState(proposalId, status === 'completed' ? 'applied' : 'failed', `${status}, exit code ${exitCode ?? 'none'} (run by Codex in the sandbox)`, { result });
+    const result = {
+      exitCode,
+      signal: null,
+      outputExcerpt: output.slice(-AUDIT_OUTPUT_EXCERPT),
+      outputHash: sha256Hex(output),
+      truncated: false,
+    };
+    this.deps.store.setState(
+      proposalId,
+      status === 'completed' ? 'applied' : 'failed',
+      `${status}, exit code ${exitCode ?? 'none'} (run by Codex in the sandbox)`,
+      { result },
+    );
     await this.deps.record({ actor: WARDEN, type: 'command.result', data: { proposalId, itemId, ranBy: 'codex', status, ...result } });
   }
 }

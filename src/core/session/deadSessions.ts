@@ -55,7 +55,15 @@ export async function unendedSessions(workspaceRoot: string): Promise<UnendedSes
     let session = sessions.get(id);
     if (!session) {
       if (entry.type !== 'session.starting') continue; // entries about a session, written by someone else (orphan actions)
-      session = { sessionId: id, owner: ownerOf(entry.data.owner), opened: false, last: { seq: 0, time: '', type: '' }, containerId: undefined, undecided: [], proposals: new Map() };
+      session = {
+        sessionId: id,
+        owner: ownerOf(entry.data.owner),
+        opened: false,
+        last: { seq: 0, time: '', type: '' },
+        containerId: undefined,
+        undecided: [],
+        proposals: new Map(),
+      };
       sessions.set(id, session);
     }
     session.last = { seq: entry.seq, time: entry.time, type: entry.type };
@@ -65,7 +73,10 @@ export async function unendedSessions(workspaceRoot: string): Promise<UnendedSes
     if (entry.type === 'proposal' && proposalId && !session.proposals.has(proposalId)) session.proposals.set(proposalId, false);
     if (entry.type === 'decision' && proposalId) session.proposals.set(proposalId, true);
   }
-  return [...sessions.values()].map(({ proposals, ...session }) => ({ ...session, undecided: [...proposals].filter(([, decided]) => !decided).map(([id]) => id) }));
+  return [...sessions.values()].map(({ proposals, ...session }) => ({
+    ...session,
+    undecided: [...proposals].filter(([, decided]) => !decided).map(([id]) => id),
+  }));
 }
 
 /**
@@ -74,7 +85,11 @@ export async function unendedSessions(workspaceRoot: string): Promise<UnendedSes
  * entry from before owners were recorded, this very process) is left alone: a live session
  * must never be declared dead.
  */
-export function supervisorGone(session: Pick<UnendedSession, 'owner'>, fate: SandboxFate | undefined, isAlive: (pid: number) => boolean = pidAlive): boolean {
+export function supervisorGone(
+  session: Pick<UnendedSession, 'owner'>,
+  fate: SandboxFate | undefined,
+  isAlive: (pid: number) => boolean = pidAlive,
+): boolean {
   if (fate?.leaseLost) return true;
   const owner = session.owner;
   if (!owner || owner.host !== os.hostname() || owner.pid === process.pid) return false;
@@ -132,8 +147,12 @@ export async function recordDeadSessions(deps: DeadSessionDeps): Promise<string[
     const fate = session.containerId && deps.inspect ? await deps.inspect(session.containerId).catch(() => undefined) : undefined;
     if (!supervisorGone(session, fate, deps.isAlive)) continue;
     await deps.append(deadSessionEvent(session, fate, deps.foundBy));
-    await orphanPersisted(deps.workspaceRoot, session.sessionId).catch((error: unknown) => deps.log?.(`could not update the saved proposals of ${session.sessionId}: ${String(error)}`));
-    deps.log?.(`session ${session.sessionId}: its supervisor died (last entry ${session.last.time}); ${session.undecided.length} undecided proposal(s) orphaned`);
+    await orphanPersisted(deps.workspaceRoot, session.sessionId).catch((error: unknown) =>
+      deps.log?.(`could not update the saved proposals of ${session.sessionId}: ${String(error)}`),
+    );
+    deps.log?.(
+      `session ${session.sessionId}: its supervisor died (last entry ${session.last.time}); ${session.undecided.length} undecided proposal(s) orphaned`,
+    );
     found.push(session.sessionId);
   }
   return found;
@@ -145,5 +164,11 @@ async function orphanPersisted(workspaceRoot: string, sessionId: string): Promis
   if (!existsSync(file)) return;
   const saved = parseSessionFile(await fs.readFile(file, 'utf8'));
   const detail = 'Its supervisor died (Warden was killed): reviewable, never applied automatically';
-  await saveSession(workspaceRoot, sessionId, saved.proposals.map((p) => (p.state === 'pending' || p.state === 'approved' ? { ...p, state: 'orphaned' as const, stateDetail: detail } : p)));
+  await saveSession(
+    workspaceRoot,
+    sessionId,
+    saved.proposals.map((p) =>
+      p.state === 'pending' || p.state === 'approved' ? { ...p, state: 'orphaned' as const, stateDetail: detail } : p,
+    ),
+  );
 }

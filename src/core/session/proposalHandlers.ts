@@ -82,7 +82,9 @@ export class ProposalHandlers implements AcpClientHandlers {
     const grant = this.gate.takeWriteGrant(relative, sha256Hex(params.content));
     // With a grant, the base is what the reviewer saw then, so a later change makes it stale.
     const oldText = grant ? grant.oldText : await this.deps.files.read(relative);
-    const verdict = grant ? undefined : this.gate.evaluate((policy) => evaluatePath(policy, oldText === null ? 'create' : 'write', relative));
+    const verdict = grant
+      ? undefined
+      : this.gate.evaluate((policy) => evaluatePath(policy, oldText === null ? 'create' : 'write', relative));
     const fields = {
       kind: 'edit' as const,
       origin: 'fs/write_text_file',
@@ -97,13 +99,21 @@ export class ProposalHandlers implements AcpClientHandlers {
     const proposal = await this.gate.propose<EditProposal>(fields, { verdict, grantedBy: grant?.proposalId });
     const decision = await this.gate.decide(proposal);
     if (decision.verdict === 'reject') {
-      throw refusal(`${rejectedBy(decision)} the write to ${relative}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id, ...ruleData(decision) });
+      throw refusal(`${rejectedBy(decision)} the write to ${relative}${decision.reason ? `: ${decision.reason}` : ''}`, {
+        proposalId: proposal.id,
+        ...ruleData(decision),
+      });
     }
     const applied = appliedOrThrow(await this.gate.apply(this.gate.current<EditProposal>(proposal.id)));
     await this.deps.afterWrite?.(relative, applied.text ?? '');
     // The agent believes the file holds its bytes: say what the reviewer changed so it reads the file again.
     const change = applied.change;
-    if (change) throw refusal(`Applied with changes: ${change.summary}. Read ${relative} again before editing it.`, { proposalId: proposal.id, applied: true, change });
+    if (change)
+      throw refusal(`Applied with changes: ${change.summary}. Read ${relative} again before editing it.`, {
+        proposalId: proposal.id,
+        applied: true,
+        change,
+      });
     return {};
   }
 
@@ -159,14 +169,19 @@ export class ProposalHandlers implements AcpClientHandlers {
     const env = Object.fromEntries((params.env ?? []).map((v) => [v.name, v.value]));
     const grant = this.gate.takeCommandGrant(commandLine);
     const resolvePath = (p: string): string | null => this.paths.resolveCommandPath(p, cwd);
-    const verdict = grant ? undefined : this.gate.evaluate((policy) => evaluateCommand(policy, { ...(args.length > 0 ? { argv } : { commandLine }), resolvePath }));
+    const verdict = grant
+      ? undefined
+      : this.gate.evaluate((policy) => evaluateCommand(policy, { ...(args.length > 0 ? { argv } : { commandLine }), resolvePath }));
     const proposal = await this.gate.propose<CommandProposal>(
       { kind: 'command', origin: 'terminal/create', title: `Run ${truncate(commandLine, 80)}`, argv, commandLine, cwd, env },
       { verdict, grantedBy: grant?.proposalId },
     );
     const decision = await this.gate.decide(proposal);
     if (decision.verdict === 'reject') {
-      throw refusal(`${rejectedBy(decision)} the command ${commandLine}${decision.reason ? `: ${decision.reason}` : ''}`, { proposalId: proposal.id, ...ruleData(decision) });
+      throw refusal(`${rejectedBy(decision)} the command ${commandLine}${decision.reason ? `: ${decision.reason}` : ''}`, {
+        proposalId: proposal.id,
+        ...ruleData(decision),
+      });
     }
     let edited: { argv: string[]; commandLine: string } | undefined;
     if (decision.editedCommand !== undefined) {
@@ -177,13 +192,25 @@ export class ProposalHandlers implements AcpClientHandlers {
     }
     const terminalId = await this.run(proposal.id, argv, cwd, env, params.outputByteLimit ?? undefined);
     // Agents read what ran through the terminal's output: the first lines say it was edited.
-    if (edited) this.terminalNotes.set(terminalId, `[warden] The reviewer edited your command before it ran.\n[warden] You asked for: ${commandLine}\n[warden] It ran instead: ${edited.commandLine}\n`);
+    if (edited)
+      this.terminalNotes.set(
+        terminalId,
+        `[warden] The reviewer edited your command before it ran.\n[warden] You asked for: ${commandLine}\n[warden] It ran instead: ${edited.commandLine}\n`,
+      );
     // The agent is told that what runs is the reviewer's command, not its own.
-    return edited ? { terminalId, _meta: { warden: { editedCommand: edited.commandLine, proposedCommandLine: commandLine } } } : { terminalId };
+    return edited
+      ? { terminalId, _meta: { warden: { editedCommand: edited.commandLine, proposedCommandLine: commandLine } } }
+      : { terminalId };
   }
 
   /** Runs an approved command in the sandbox; its result is recorded when it exits. */
-  private async run(proposalId: string, argv: string[], cwd: string, env: Record<string, string>, agentLimit: number | undefined): Promise<string> {
+  private async run(
+    proposalId: string,
+    argv: string[],
+    cwd: string,
+    env: Record<string, string>,
+    agentLimit: number | undefined,
+  ): Promise<string> {
     const policyLimit = this.gate.currentPolicy()?.limits.outputBytes ?? DEFAULT_OUTPUT_LIMIT;
     const outputByteLimit = Math.min(agentLimit ?? DEFAULT_OUTPUT_LIMIT, DEFAULT_OUTPUT_LIMIT, policyLimit);
     let running;
@@ -191,7 +218,11 @@ export class ProposalHandlers implements AcpClientHandlers {
       running = await this.deps.sandbox.runCommand(argv, { cwd, env: { ...env, ...this.deps.commandEnv?.(proposalId) }, outputByteLimit });
     } catch (error) {
       this.deps.store.setState(proposalId, 'failed', `Could not start: ${message(error)}`);
-      await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'command.failed', data: { proposalId, error: message(error) } });
+      await this.deps.record({
+        actor: { kind: 'warden', id: 'warden' },
+        type: 'command.failed',
+        data: { proposalId, error: message(error) },
+      });
       throw refusal(`Warden could not start the command: ${message(error)}`);
     }
     const terminalId = this.deps.terminals.add(running);
@@ -205,7 +236,11 @@ export class ProposalHandlers implements AcpClientHandlers {
         truncated: output.truncated,
       };
       this.deps.store.setState(proposalId, 'applied', `exit code ${status.exitCode ?? 'none'}`, { result });
-      await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'command.result', data: { proposalId, terminalId, ...result } });
+      await this.deps.record({
+        actor: { kind: 'warden', id: 'warden' },
+        type: 'command.result',
+        data: { proposalId, terminalId, ...result },
+      });
       await this.deps.sandboxActivity?.('command exited');
     });
     return terminalId;
@@ -244,13 +279,23 @@ export class ProposalHandlers implements AcpClientHandlers {
    * as an error (never as a made-up answer).
    */
   async askHuman(params: { question: string; choices?: string[] | undefined; origin?: string }): Promise<{ answer: string }> {
-    const outcome = await this.gate.ask({ question: params.question, choices: params.choices, origin: params.origin ?? '_warden/ask_human' });
+    const outcome = await this.gate.ask({
+      question: params.question,
+      choices: params.choices,
+      origin: params.origin ?? '_warden/ask_human',
+    });
     if (!outcome.answered) throw refusal(outcome.message, { proposalId: outcome.proposalId });
     return { answer: outcome.answer };
   }
 
   /** An approved permission grants the write or command it shows (used once), and an "always allow" suggests a rule. */
-  private async grant(proposalId: string, picked: acp.PermissionOption | undefined, decision: Decision, edit: PermissionProposal['edit'], commandLine: string | undefined): Promise<void> {
+  private async grant(
+    proposalId: string,
+    picked: acp.PermissionOption | undefined,
+    decision: Decision,
+    edit: PermissionProposal['edit'],
+    commandLine: string | undefined,
+  ): Promise<void> {
     if (picked?.kind === 'allow_always') await this.suggest(this.gate.current<PermissionProposal>(proposalId), decision);
     // Approving an edit Warden could not place grants nothing: it is never applied blind.
     if (edit && !edit.unlocated) this.gate.grantWrite({ path: edit.path, newHash: edit.newHash, oldText: edit.oldText, proposalId });
@@ -261,14 +306,30 @@ export class ProposalHandlers implements AcpClientHandlers {
   private async suggest(proposal: PermissionProposal, decision: Decision): Promise<void> {
     const result = suggestRule(proposal, decision.reviewer.name);
     if ('reason' in result) {
-      await this.deps.record({ actor: { kind: 'warden', id: 'warden' }, type: 'policy.suggestion', data: { proposalId: proposal.id, suggested: null, reason: result.reason } });
+      await this.deps.record({
+        actor: { kind: 'warden', id: 'warden' },
+        type: 'policy.suggestion',
+        data: { proposalId: proposal.id, suggested: null, reason: result.reason },
+      });
       return;
     }
-    const suggestion: RuleSuggestion = { id: `sg-${randomUUID()}`, sessionId: this.deps.sessionId, proposalId: proposal.id, createdAt: new Date().toISOString(), ...result };
+    const suggestion: RuleSuggestion = {
+      id: `sg-${randomUUID()}`,
+      sessionId: this.deps.sessionId,
+      proposalId: proposal.id,
+      createdAt: new Date().toISOString(),
+      ...result,
+    };
     await this.deps.record({
       actor: { kind: 'warden', id: 'warden' },
       type: 'policy.suggestion',
-      data: { proposalId: proposal.id, suggestionId: suggestion.id, section: result.suggested.section, rule: result.suggested.rule, summary: result.summary },
+      data: {
+        proposalId: proposal.id,
+        suggestionId: suggestion.id,
+        section: result.suggested.section,
+        rule: result.suggested.rule,
+        summary: result.summary,
+      },
     });
     this.deps.onSuggestion?.(suggestion);
   }
@@ -284,9 +345,23 @@ export class ProposalHandlers implements AcpClientHandlers {
     if (!placed.ok) {
       const note = `Warden could not place this change in the current file: ${placed.reason}. It is shown as the agent sent it and will not be applied.`;
       const agentOld = diff.oldText ?? '';
-      return { path: relative, oldText, newText: diff.newText, newHash: sha256Hex(diff.newText), diff: unifiedDiff(relative, agentOld, diff.newText), unlocated: note };
+      return {
+        path: relative,
+        oldText,
+        newText: diff.newText,
+        newHash: sha256Hex(diff.newText),
+        diff: unifiedDiff(relative, agentOld, diff.newText),
+        unlocated: note,
+      };
     }
-    return { path: relative, oldText, newText: placed.newText, newHash: sha256Hex(placed.newText), diff: unifiedDiff(relative, oldText, placed.newText), shape: placed.shape };
+    return {
+      path: relative,
+      oldText,
+      newText: placed.newText,
+      newHash: sha256Hex(placed.newText),
+      diff: unifiedDiff(relative, oldText, placed.newText),
+      shape: placed.shape,
+    };
   }
 
   /** The workspace path of a path the agent named; a path outside it is refused (audited). */
@@ -321,10 +396,20 @@ function permissionVerdict(
   if (tooManyFiles) return tooManyFiles;
   if (edit) return evaluatePath(policy, edit.oldText === null ? 'create' : 'write', edit.path);
   if (commandLine && !hasRawCommand(toolCall)) {
-    return { decision: 'ask', ruleId: 'default', reason: 'The agent described the command only by its title, so the policy cannot judge it: a human decides' };
+    return {
+      decision: 'ask',
+      ruleId: 'default',
+      reason: 'The agent described the command only by its title, so the policy cannot judge it: a human decides',
+    };
   }
   if (commandLine) return evaluateCommand(policy, { commandLine, resolvePath });
-  if (toolKind === 'delete') return { decision: 'ask', ruleId: 'builtin.irreversible', reason: 'Deleting is irreversible: a human decides', labels: ['irreversible: delete'] };
+  if (toolKind === 'delete')
+    return {
+      decision: 'ask',
+      ruleId: 'builtin.irreversible',
+      reason: 'Deleting is irreversible: a human decides',
+      labels: ['irreversible: delete'],
+    };
   return { decision: 'ask', ruleId: 'default', reason: `No policy rule covers "${toolKind}" permission requests, so a human decides` };
 }
 
@@ -336,14 +421,17 @@ function ruleData(decision: Decision): Record<string, unknown> {
   return decision.reviewer.kind === 'policy' ? { rule: decision.reviewer.name } : {};
 }
 
-
 /**
  * The option sent to the agent. The reviewer's pick is honoured, except that an "always
  * allow" is sent as the one-time allow when the agent offers one: a standing grant is a
  * policy rule a human adds, never something the agent keeps. Without a pick (Accept/Reject,
  * the policy, a timeout): a one-time allow, or a one-time reject.
  */
-function answerOption(options: acp.PermissionOption[], verdict: Decision['verdict'], picked: acp.PermissionOption | undefined): acp.PermissionOption | undefined {
+function answerOption(
+  options: acp.PermissionOption[],
+  verdict: Decision['verdict'],
+  picked: acp.PermissionOption | undefined,
+): acp.PermissionOption | undefined {
   const pickFits = picked && (verdict === 'approve') === picked.kind.startsWith('allow');
   if (pickFits && picked.kind !== 'allow_always') return picked;
   const preferred = verdict === 'approve' ? ['allow_once', 'allow_always'] : ['reject_once', 'reject_always'];
@@ -362,13 +450,13 @@ function diffPaths(toolCall: acp.ToolCallUpdate): string[] {
 /** Whether the agent sent the command itself (rawInput.command), not only a title describing it. */
 function hasRawCommand(toolCall: acp.ToolCallUpdate): boolean {
   const raw = toolCall.rawInput;
-  return !!raw && typeof raw === 'object' && 'command' in raw && (typeof (raw).command === 'string' || Array.isArray((raw).command));
+  return !!raw && typeof raw === 'object' && 'command' in raw && (typeof raw.command === 'string' || Array.isArray(raw.command));
 }
 
 function commandFromToolCall(toolCall: acp.ToolCallUpdate): string | undefined {
   const raw = toolCall.rawInput;
   if (raw && typeof raw === 'object' && 'command' in raw) {
-    const command = (raw).command;
+    const command = raw.command;
     if (typeof command === 'string') return command;
     if (Array.isArray(command) && command.every((w) => typeof w === 'string')) return displayCommandLine(command);
   }
@@ -387,8 +475,6 @@ function sliceLines(text: string, line: number | undefined, limit: number | unde
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
-
-
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -77,7 +77,9 @@ export class SandboxChanges {
    */
   async finalScan(reason: string): Promise<void> {
     await this.queue;
-    await this.detect(reason, true).catch((error: unknown) => this.deps.log?.(`the final scan of the sandbox copy failed: ${message(error)}`));
+    await this.detect(reason, true).catch((error: unknown) =>
+      this.deps.log?.(`the final scan of the sandbox copy failed: ${message(error)}`),
+    );
   }
 
   /** A write Warden applied to the real workspace (fs/write_text_file), mirrored into the copy so the agent sees it. */
@@ -124,7 +126,13 @@ export class SandboxChanges {
     }
     const newText = bytes && bytes.length <= MAX_TEXT_BYTES ? decodeText(bytes) : undefined;
     const binary = (bytes !== undefined && newText === undefined) || real.binary;
-    const kind: NonNullable<EditProposal['sandboxChange']>['change'] = !after ? 'delete' : after.type === 'symlink' ? 'symlink' : real.exists ? 'modify' : 'create';
+    const kind: NonNullable<EditProposal['sandboxChange']>['change'] = !after
+      ? 'delete'
+      : after.type === 'symlink'
+        ? 'symlink'
+        : real.exists
+          ? 'modify'
+          : 'create';
     const newHash = bytes ? sha256Hex(bytes) : '';
     const grant = bytes ? this.deps.gate.takeWriteGrant(rel, newHash) : undefined;
     const baseHash = grant ? (grant.oldText === null ? null : sha256Hex(grant.oldText)) : real.hash;
@@ -134,7 +142,10 @@ export class SandboxChanges {
     if (kind === 'symlink' && after?.type === 'symlink') {
       diff = `Symbolic link ${rel} -> ${after.target}\n(Warden never follows or creates links in the workspace: approving records it, nothing is applied.)\n`;
     } else if (binary) {
-      diff = kind === 'delete' ? `Delete binary file ${rel} (${real.size} bytes)\n` : `Binary or large file ${rel}: ${bytes?.length ?? 0} bytes, sha256 ${newHash}\n`;
+      diff =
+        kind === 'delete'
+          ? `Delete binary file ${rel} (${real.size} bytes)\n`
+          : `Binary or large file ${rel}: ${bytes?.length ?? 0} bytes, sha256 ${newHash}\n`;
     } else {
       diff = unifiedDiff(rel, real.text, kind === 'delete' ? '' : (newText ?? ''));
     }
@@ -149,11 +160,20 @@ export class SandboxChanges {
       baseHash,
       newHash,
       diff,
-      sandboxChange: { change: kind, binary, ...(bytes ? { size: bytes.length } : {}), ...(after?.type === 'symlink' ? { linkTarget: after.target } : {}) },
+      sandboxChange: {
+        change: kind,
+        binary,
+        ...(bytes ? { size: bytes.length } : {}),
+        ...(after?.type === 'symlink' ? { linkTarget: after.target } : {}),
+      },
     };
     const birth = final
       ? { orphaned: 'Found in the sandbox copy when the session ended: never applied' }
-      : { verdict: this.verdict(kind, rel, real.exists), grantedBy: grant?.proposalId, decided: grant ? undefined : await this.deps.gate.scopeDecision(rel) };
+      : {
+          verdict: this.verdict(kind, rel, real.exists),
+          grantedBy: grant?.proposalId,
+          decided: grant ? undefined : await this.deps.gate.scopeDecision(rel),
+        };
     const proposal = await this.deps.gate.propose<EditProposal>(fields, birth);
     if (final) return;
     // A decision made at birth is on the record before the next change is proposed.
@@ -179,14 +199,31 @@ export class SandboxChanges {
     return this.deps.gate.evaluate((policy) => {
       if (kind === 'delete') {
         const denied = evaluatePath(policy, 'delete', rel);
-        return denied.decision === 'deny' ? denied : { decision: 'ask', ruleId: 'builtin.irreversible', reason: 'Deleting is irreversible: a human decides', labels: ['irreversible: delete'] };
+        return denied.decision === 'deny'
+          ? denied
+          : {
+              decision: 'ask',
+              ruleId: 'builtin.irreversible',
+              reason: 'Deleting is irreversible: a human decides',
+              labels: ['irreversible: delete'],
+            };
       }
-      if (kind === 'symlink') return { decision: 'ask', ruleId: 'builtin.symlink', reason: 'A symbolic link made in the sandbox is shown, never applied: a human looks at it' };
+      if (kind === 'symlink')
+        return {
+          decision: 'ask',
+          ruleId: 'builtin.symlink',
+          reason: 'A symbolic link made in the sandbox is shown, never applied: a human looks at it',
+        };
       return evaluatePath(policy, exists ? 'write' : 'create', rel);
     });
   }
 
-  private async settle(proposal: EditProposal, decided: Promise<Decision>, bytes: Buffer | undefined, after: ManifestEntry | undefined): Promise<void> {
+  private async settle(
+    proposal: EditProposal,
+    decided: Promise<Decision>,
+    bytes: Buffer | undefined,
+    after: ManifestEntry | undefined,
+  ): Promise<void> {
     let verdict: Decision['verdict'];
     try {
       verdict = (await decided).verdict;
@@ -197,12 +234,20 @@ export class SandboxChanges {
       const outcome = await this.deps.gate.apply(this.deps.gate.current<EditProposal>(proposal.id), this.applyOptions(proposal, bytes));
       // The reviewer kept only some hunks, edited the text, or it was re-diffed: the copy gets what was written.
       if (outcome.kind === 'applied' && !outcome.change && !outcome.rediffed) {
-        if (after) this.baseline.set(proposal.path, after.type === 'file' && bytes ? { ...after, hash: sha256Hex(bytes), size: bytes.length } : after);
+        if (after)
+          this.baseline.set(
+            proposal.path,
+            after.type === 'file' && bytes ? { ...after, hash: sha256Hex(bytes), size: bytes.length } : after,
+          );
         else this.baseline.delete(proposal.path);
         return;
       }
     } else if (verdict === 'approve') {
-      this.deps.store.setState(proposal.id, 'failed', `Warden never creates symbolic links in the workspace (${proposal.path} -> ${proposal.sandboxChange?.linkTarget ?? '?'}); create it yourself if you want it. The sandbox copy was restored.`);
+      this.deps.store.setState(
+        proposal.id,
+        'failed',
+        `Warden never creates symbolic links in the workspace (${proposal.path} -> ${proposal.sandboxChange?.linkTarget ?? '?'}); create it yourself if you want it. The sandbox copy was restored.`,
+      );
     }
     await this.restore(proposal.path, proposal.id);
   }
@@ -260,15 +305,27 @@ export class SandboxChanges {
     process.stderr.resume();
     process.stdin.end(entry.type === 'file' ? entry.bytes : undefined);
     const status = await process.exited;
-    if (status.exitCode !== 0) throw new Error(`writing ${rel} in the sandbox exited with ${status.exitCode ?? status.signal ?? 'nothing'}`);
+    if (status.exitCode !== 0)
+      throw new Error(`writing ${rel} in the sandbox exited with ${status.exitCode ?? status.signal ?? 'nothing'}`);
   }
 
   /** The real workspace's side of a path: text as the user sees it (unsaved editor text included), or bytes when binary. */
-  private async realSide(rel: string): Promise<{ exists: boolean; text: string | null; hash: string | null; byteHash: string | null; binary: boolean; size: number }> {
+  private async realSide(
+    rel: string,
+  ): Promise<{ exists: boolean; text: string | null; hash: string | null; byteHash: string | null; binary: boolean; size: number }> {
     const entry = await this.realEntry(rel);
-    if (entry.type !== 'file') return { exists: entry.type === 'symlink', text: null, hash: null, byteHash: null, binary: entry.type === 'symlink', size: 0 };
+    if (entry.type !== 'file')
+      return { exists: entry.type === 'symlink', text: null, hash: null, byteHash: null, binary: entry.type === 'symlink', size: 0 };
     const decoded = entry.bytes.length <= MAX_TEXT_BYTES ? decodeText(entry.bytes) : undefined;
-    if (decoded === undefined) return { exists: true, text: null, hash: sha256Hex(entry.bytes), byteHash: sha256Hex(entry.bytes), binary: true, size: entry.bytes.length };
+    if (decoded === undefined)
+      return {
+        exists: true,
+        text: null,
+        hash: sha256Hex(entry.bytes),
+        byteHash: sha256Hex(entry.bytes),
+        binary: true,
+        size: entry.bytes.length,
+      };
     const text = (await this.deps.files.read(rel)) ?? decoded;
     return { exists: true, text, hash: sha256Hex(text), byteHash: sha256Hex(entry.bytes), binary: false, size: entry.bytes.length };
   }

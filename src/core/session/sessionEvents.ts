@@ -6,9 +6,7 @@ import type * as acp from '@agentclientprotocol/sdk';
  * zod contract (`src/shared/sessionProtocol.ts`) validates them on both sides.
  */
 export type ToolCallContentView =
-  | { type: 'text'; text: string }
-  | { type: 'diff'; path: string; diff: string }
-  | { type: 'terminal'; terminalId: string };
+  { type: 'text'; text: string } | { type: 'diff'; path: string; diff: string } | { type: 'terminal'; terminalId: string };
 
 export type SessionEvent =
   | { type: 'agent-message'; text: string }
@@ -40,7 +38,10 @@ export function clip(text: string, max = MAX_TEXT): string {
  * Maps one ACP `session/update` to what the session view shows. Diffs are rendered by the
  * caller (`diffFor`), which knows the current file; everything else is copied as data.
  */
-export function eventFromAcpUpdate(update: acp.SessionUpdate, diffFor: (d: { path: string; oldText?: string | null; newText: string }) => string): SessionEvent | undefined {
+export function eventFromAcpUpdate(
+  update: acp.SessionUpdate,
+  diffFor: (d: { path: string; oldText?: string | null; newText: string }) => string,
+): SessionEvent | undefined {
   switch (update.sessionUpdate) {
     case 'agent_message_chunk':
       return update.content.type === 'text' ? { type: 'agent-message', text: update.content.text } : undefined;
@@ -72,7 +73,10 @@ export function eventFromAcpUpdate(update: acp.SessionUpdate, diffFor: (d: { pat
   }
 }
 
-function toolContent(content: acp.ToolCallContent, diffFor: (d: { path: string; oldText?: string | null; newText: string }) => string): ToolCallContentView | undefined {
+function toolContent(
+  content: acp.ToolCallContent,
+  diffFor: (d: { path: string; oldText?: string | null; newText: string }) => string,
+): ToolCallContentView | undefined {
   switch (content.type) {
     case 'content':
       return content.content.type === 'text' ? { type: 'text', text: clip(content.content.text) } : undefined;

@@ -6,7 +6,8 @@ export const FEED_LIMIT = 400;
 const TEXT_LIMIT = 32 * 1024;
 
 /** One row of the Session view. */
-export type FeedEntry = { seq: number; at: string } & Exclude<SessionEvent, { type: 'ended' }> | { seq: number; at: string; type: 'ended'; reason: string };
+export type FeedEntry =
+  ({ seq: number; at: string } & Exclude<SessionEvent, { type: 'ended' }>) | { seq: number; at: string; type: 'ended'; reason: string };
 
 /**
  * What the Session view shows, built from a session's events: message and thought chunks are
@@ -26,7 +27,13 @@ export class SessionFeed {
     } else if (event.type === 'tool-call' && event.toolCallId) {
       const index = this.entries.findIndex((e) => e.type === 'tool-call' && e.toolCallId === event.toolCallId);
       const previous = index >= 0 ? (this.entries[index] as Extract<FeedEntry, { type: 'tool-call' }>) : undefined;
-      const merged = { ...previous, ...event, content: event.content ?? previous?.content, seq: ++this.seq, at: new Date().toISOString() } as FeedEntry;
+      const merged = {
+        ...previous,
+        ...event,
+        content: event.content ?? previous?.content,
+        seq: ++this.seq,
+        at: new Date().toISOString(),
+      } as FeedEntry;
       if (index >= 0) this.entries.splice(index, 1);
       this.entries.push(merged);
     } else if (event.type === 'plan' || event.type === 'commands' || event.type === 'mode') {

@@ -21,11 +21,19 @@ export async function hostPathProblem(root: string, relative: string): Promise<s
     if (!stat) return undefined; // the rest does not exist yet: a create inside the workspace
     if (stat.isSymbolicLink()) {
       const target = await fs.realpath(current).catch(() => undefined);
-      if (target === undefined) return `${shown} is a symbolic link to ${await fs.readlink(current).catch(() => '?')}, which does not exist`;
+      if (target === undefined)
+        return `${shown} is a symbolic link to ${await fs.readlink(current).catch(() => '?')}, which does not exist`;
       const rel = path.relative(realRoot, target);
       if (rel.startsWith('..') || path.isAbsolute(rel)) return `${shown} is a symbolic link to ${target}, outside the workspace`;
     }
-    if (i === parts.length - 1 && (await fs.stat(current).then((s) => s.isDirectory(), () => false))) return `${shown} is a directory, not a file`;
+    if (
+      i === parts.length - 1 &&
+      (await fs.stat(current).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    )
+      return `${shown} is a directory, not a file`;
   }
   return undefined;
 }

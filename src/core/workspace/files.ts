@@ -57,5 +57,5 @@ export class NodeWorkspaceFiles implements WorkspaceFiles {
 }
 
 export function isNotFound(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && (error).code === 'ENOENT';
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
 }

@@ -59,7 +59,12 @@ export function layoutProposal(
   const oldText = outcome.kind === 'rebased' ? outcome.oldText : sides.oldText;
   const newText = outcome.kind === 'rebased' ? outcome.newText : sides.newText;
   const lineCount = documentText.split('\n').length;
-  return { kind: 'placed', proposalId: proposal.id, hunks: hunksOf(oldText, newText).map((h) => placeHunk(h, lineCount)), rediffed: outcome.kind === 'rebased' };
+  return {
+    kind: 'placed',
+    proposalId: proposal.id,
+    hunks: hunksOf(oldText, newText).map((h) => placeHunk(h, lineCount)),
+    rediffed: outcome.kind === 'rebased',
+  };
 }
 
 export function placeHunk(hunk: LayoutHunk, lineCount: number): PlacedHunk {

@@ -103,7 +103,13 @@ export class InlineReview implements vscode.Disposable, vscode.CodeLensProvider,
       }
       if (layout.kind === 'conflict') {
         lenses.push(
-          lens(top, `$(warning) Warden: ${layout.reason}; this proposal will not be applied`, INLINE_COMMANDS.openDiff, { proposalId: proposal.id }, 'Open the proposal\'s diff'),
+          lens(
+            top,
+            `$(warning) Warden: ${layout.reason}; this proposal will not be applied`,
+            INLINE_COMMANDS.openDiff,
+            { proposalId: proposal.id },
+            "Open the proposal's diff",
+          ),
         );
         continue;
       }
@@ -192,13 +198,33 @@ export class InlineReview implements vscode.Disposable, vscode.CodeLensProvider,
   private proposalLenses(proposal: Proposal, range: vscode.Range): vscode.CodeLens[] {
     const args = { proposalId: proposal.id };
     if (proposal.state === 'orphaned') {
-      const lenses = [lens(range, '$(debug-disconnect) Warden: orphaned (its agent is gone)', INLINE_COMMANDS.openDiff, args, proposal.stateDetail ?? 'Its agent is gone')];
-      if (proposal.kind === 'edit') lenses.push(lens(range, 'Apply anyway', INLINE_COMMANDS.applyAnyway, args, 'Apply this edit yourself, checked against the file as it is now'));
-      lenses.push(lens(range, 'Discard', INLINE_COMMANDS.discard, args, 'Remove it from the review queue (the audit log keeps it)'), lens(range, 'Open Diff', INLINE_COMMANDS.openDiff, args, 'Open the diff'));
+      const lenses = [
+        lens(
+          range,
+          '$(debug-disconnect) Warden: orphaned (its agent is gone)',
+          INLINE_COMMANDS.openDiff,
+          args,
+          proposal.stateDetail ?? 'Its agent is gone',
+        ),
+      ];
+      if (proposal.kind === 'edit')
+        lenses.push(
+          lens(range, 'Apply anyway', INLINE_COMMANDS.applyAnyway, args, 'Apply this edit yourself, checked against the file as it is now'),
+        );
+      lenses.push(
+        lens(range, 'Discard', INLINE_COMMANDS.discard, args, 'Remove it from the review queue (the audit log keeps it)'),
+        lens(range, 'Open Diff', INLINE_COMMANDS.openDiff, args, 'Open the diff'),
+      );
       return lenses;
     }
     return [
-      lens(range, `$(shield) Warden: ${proposal.title}`, INLINE_COMMANDS.openDiff, args, proposal.policy ? `Policy: ${proposal.policy.reason}` : 'An agent proposal waiting for your review'),
+      lens(
+        range,
+        `$(shield) Warden: ${proposal.title}`,
+        INLINE_COMMANDS.openDiff,
+        args,
+        proposal.policy ? `Policy: ${proposal.policy.reason}` : 'An agent proposal waiting for your review',
+      ),
       lens(range, '$(check-all) Accept all', INLINE_COMMANDS.acceptAll, args, 'Accept the whole proposal'),
       lens(range, '$(close-all) Reject all', INLINE_COMMANDS.rejectAll, args, 'Reject the whole proposal'),
       lens(range, '$(diff) Open Diff', INLINE_COMMANDS.openDiff, args, 'Open the diff'),

@@ -76,12 +76,20 @@ export function registerInlineReview(
     rootFor,
     onError: (error, sessionId) => {
       log.error(`[proposals] could not save the proposals of session ${sessionId}: ${errorMessage(error)}`);
-      void vscode.window.showErrorMessage(`Warden: could not save pending proposals (${errorMessage(error)}); they stay in this window only.`);
+      void vscode.window.showErrorMessage(
+        `Warden: could not save pending proposals (${errorMessage(error)}); they stay in this window only.`,
+      );
     },
   });
   const rebaser = new ProposalRebaser({ store, read: (relative, sessionId) => filesFor(sessionId).read(relative), record });
   const choices = sessions.hunks;
-  const inline = new InlineReview({ store, hunksOf, perHunk: supportsHunks, rootFor, choiceFor: (p, hunkId) => choices.choiceFor(p, hunkId) });
+  const inline = new InlineReview({
+    store,
+    hunksOf,
+    perHunk: supportsHunks,
+    rootFor,
+    choiceFor: (p, hunkId) => choices.choiceFor(p, hunkId),
+  });
   const panelVisible = (): boolean => ReviewPanel.current?.visible === true;
   const notifier = new ReviewNotifier({ store, panelVisible, showReview });
 
@@ -98,7 +106,9 @@ export function registerInlineReview(
       relative,
       setTimeout(() => {
         timers.delete(relative);
-        rebaser.fileChanged(relative).catch((error: unknown) => log.error(`[proposals] re-diffing ${relative} failed: ${errorMessage(error)}`));
+        rebaser
+          .fileChanged(relative)
+          .catch((error: unknown) => log.error(`[proposals] re-diffing ${relative} failed: ${errorMessage(error)}`));
       }, REDIFF_DELAY_MS),
     );
   };
@@ -138,7 +148,11 @@ export function registerInlineReview(
       z.object({ confirmed: z.literal(true) }).safeParse(options).success ||
       (await vscode.window.showWarningMessage(
         `Apply "${proposal.title}" although its agent is gone?`,
-        { modal: true, detail: 'The agent will not be told. The change is checked against the file as it is now: re-diffed if it still fits, stale (not applied) if not. Your decision is recorded in the audit log.' },
+        {
+          modal: true,
+          detail:
+            'The agent will not be told. The change is checked against the file as it is now: re-diffed if it still fits, stale (not applied) if not. Your decision is recorded in the audit log.',
+        },
         'Apply anyway',
       )) === 'Apply anyway';
     if (!confirmed) return undefined;
@@ -157,19 +171,27 @@ export function registerInlineReview(
       const name = path.relative(folder.uri.fsPath, corrupt.file);
       log.error(`[proposals] ${name} is not a valid proposals file (${corrupt.error}); kept as ${path.basename(corrupt.keptAs)}`);
       void vscode.window
-        .showErrorMessage(`Warden: ${name} could not be loaded (${corrupt.error}). It was kept as ${path.basename(corrupt.keptAs)}; nothing in it was applied.`, 'Open')
+        .showErrorMessage(
+          `Warden: ${name} could not be loaded (${corrupt.error}). It was kept as ${path.basename(corrupt.keptAs)}; nothing in it was applied.`,
+          'Open',
+        )
         .then(async (choice) => {
           if (choice === 'Open') await vscode.window.showTextDocument(vscode.Uri.file(corrupt.keptAs));
         });
     }
     if (loaded.proposals.length > 0) {
-      log.info(`[proposals] ${loaded.proposals.length} proposal(s) from earlier sessions loaded from ${path.join(folder.name, PROPOSALS_DIR)} (orphaned: reviewable, never applied automatically)`);
+      log.info(
+        `[proposals] ${loaded.proposals.length} proposal(s) from earlier sessions loaded from ${path.join(folder.name, PROPOSALS_DIR)} (orphaned: reviewable, never applied automatically)`,
+      );
       // Not re-diffed here: an editor restored with unsaved text may not be open yet. The lenses
       // follow the text as it is, the next change re-diffs, and "Apply anyway" checks again.
       if (!panelVisible()) {
         const count = loaded.proposals.length;
         void vscode.window
-          .showInformationMessage(`Warden: ${count === 1 ? '1 proposal' : `${count} proposals`} from an earlier session ${count === 1 ? 'is' : 'are'} orphaned (the agent is gone): review or discard.`, 'Review')
+          .showInformationMessage(
+            `Warden: ${count === 1 ? '1 proposal' : `${count} proposals`} from an earlier session ${count === 1 ? 'is' : 'are'} orphaned (the agent is gone): review or discard.`,
+            'Review',
+          )
           .then((choice) => {
             if (choice === 'Review') showReview();
           });

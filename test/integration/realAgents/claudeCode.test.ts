@@ -60,19 +60,39 @@ const REFUSED = /refused permission/i;
  */
 function assertOptions(proposal: PermissionProposal, what: 'edit' | 'command'): void {
   const byId = new Map(proposal.options.map((o) => [o.optionId, o]));
-  assert.deepEqual(byId.get('allow-once'), { optionId: 'allow-once', name: 'Yes', kind: 'allow_once' }, `the ${what} offers Claude Code's own allow-once option (${JSON.stringify(proposal.options)})`);
-  assert.deepEqual(byId.get('reject'), { optionId: 'reject', name: 'No', kind: 'reject_once' }, `the ${what} offers Claude Code's own reject option`);
+  assert.deepEqual(
+    byId.get('allow-once'),
+    { optionId: 'allow-once', name: 'Yes', kind: 'allow_once' },
+    `the ${what} offers Claude Code's own allow-once option (${JSON.stringify(proposal.options)})`,
+  );
+  assert.deepEqual(
+    byId.get('reject'),
+    { optionId: 'reject', name: 'No', kind: 'reject_once' },
+    `the ${what} offers Claude Code's own reject option`,
+  );
   if (what === 'edit') {
-    assert.deepEqual(byId.get('allow-with-updates'), { optionId: 'allow-with-updates', name: 'Yes, allow all edits during this session', kind: 'allow_always' });
+    assert.deepEqual(byId.get('allow-with-updates'), {
+      optionId: 'allow-with-updates',
+      name: 'Yes, allow all edits during this session',
+      kind: 'allow_always',
+    });
   }
   for (const option of proposal.options.filter((o) => !['allow-once', 'reject'].includes(o.optionId))) {
-    assert.deepEqual([option.optionId, option.kind], ['allow-with-updates', 'allow_always'], `any other option is Claude Code's "don't ask again" (${JSON.stringify(option)})`);
+    assert.deepEqual(
+      [option.optionId, option.kind],
+      ['allow-with-updates', 'allow_always'],
+      `any other option is Claude Code's "don't ask again" (${JSON.stringify(option)})`,
+    );
   }
 }
 
 /** One model turn calling one tool (`id` is how the test finds its result later). */
-const tool = (id: string, name: string, input: Record<string, unknown>): MessagesTurn => () => [{ type: 'tool_use', id, name, input }];
-const say = (text: string): MessagesTurn => () => [{ type: 'text', text }];
+const tool =
+  (id: string, name: string, input: Record<string, unknown>): MessagesTurn =>
+  () => [{ type: 'tool_use', id, name, input }];
+const say =
+  (text: string): MessagesTurn =>
+  () => [{ type: 'text', text }];
 
 for (const workspaceMode of ['readonly', 'copy'] as const) {
   describe(`real agent: ${AGENT} over ACP, workspace ${workspaceMode === 'copy' ? 'as a private copy' : 'read-only'} (mock Messages API, real Docker)`, function () {
@@ -89,7 +109,8 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
       // A failure says what the agent asked of the model and what it logged.
       if (this.currentTest?.state === 'failed') console.error(`mock: ${mock?.describe()}\n${rig?.log.slice(-40).join('\n')}`);
       // A request the mock does not serve is said even when the test passes: a new version may depend on it.
-      else if (mock?.otherRequests.length) console.warn(`${AGENT} asked the mock for what it does not serve: ${mock.otherRequests.join(' | ')}`);
+      else if (mock?.otherRequests.length)
+        console.warn(`${AGENT} asked the mock for what it does not serve: ${mock.otherRequests.join(' | ')}`);
       await rig?.dispose();
       await mock?.close();
       rig = undefined;
@@ -97,7 +118,10 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
     });
 
     /** A session whose model follows `script(root)`, root being the workspace folder in the container. */
-    async function start(script: (root: string) => MessagesTurn[], agentCommand = CLAUDE_COMMAND): Promise<{ rig: RealAgentRig; mock: MockMessagesServer; root: string }> {
+    async function start(
+      script: (root: string) => MessagesTurn[],
+      agentCommand = CLAUDE_COMMAND,
+    ): Promise<{ rig: RealAgentRig; mock: MockMessagesServer; root: string }> {
       const workspace = await makeWorkspace(CLAUDE_ENV);
       const root = `/workspaces/${path.basename(workspace)}`;
       const agentsFolder = await makeAgentsFolder();
@@ -110,7 +134,9 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
     async function next(seen: Set<string>, turn: Promise<unknown>, what: string): Promise<Proposal> {
       const proposal = await nextPendingOrEnd(rig!.store, seen, turn);
       if (proposal) return proposal;
-      return assert.fail(`${AGENT} ended its turn before ${what}; mock: ${mock?.describe()}; tool errors: ${rig?.provider.failedToolTexts().join(' | ') || 'none'}`);
+      return assert.fail(
+        `${AGENT} ended its turn before ${what}; mock: ${mock?.describe()}; tool errors: ${rig?.provider.failedToolTexts().join(' | ') || 'none'}`,
+      );
     }
 
     async function inContainer(script: string): Promise<{ exitCode: number | null; output: string }> {
@@ -124,17 +150,32 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
     it('the preset starts Claude Code in Manual mode, and the image holds the pinned Claude Code', async () => {
       const started = await start(() => []);
       const modes = sessionNewResult(started.rig)?.modes;
-      assert.equal(modes?.currentModeId, 'default', `the preset's settings put Claude Code in Manual mode, where every edit and command asks (modes: ${JSON.stringify(modes)})`);
-      assert.ok(!modes?.availableModes.some((m) => m.id === 'auto' || m.id === 'bypassPermissions'), 'auto and bypass modes are switched off');
+      assert.equal(
+        modes?.currentModeId,
+        'default',
+        `the preset's settings put Claude Code in Manual mode, where every edit and command asks (modes: ${JSON.stringify(modes)})`,
+      );
+      assert.ok(
+        !modes?.availableModes.some((m) => m.id === 'auto' || m.id === 'bypassPermissions'),
+        'auto and bypass modes are switched off',
+      );
       const version = await inContainer('claude-agent-acp --cli --version');
-      assert.match(version.output, new RegExp(`^${CLAUDE_CODE_VERSION.replace(/\./g, '\\.')} \\(Claude Code\\)`), 'the adapter runs the Claude Code binary of the pinned SDK');
+      assert.match(
+        version.output,
+        new RegExp(`^${CLAUDE_CODE_VERSION.replace(/\./g, '\\.')} \\(Claude Code\\)`),
+        'the adapter runs the Claude Code binary of the pinned SDK',
+      );
     });
 
     it('reads with its own tool without asking; an edit asks with the whole-file diff: approved, it lands as reviewed (copy) or the read-only mount refuses it; rejected, it is never written', async () => {
       const { store, workspace } = (
         await start((root) => [
           tool('toolu_read', 'Read', { file_path: `${root}/src/greet.js` }),
-          tool('toolu_edit_approved', 'Edit', { file_path: `${root}/src/greet.js`, old_string: "  return 'Hello, ' + name;", new_string: "  return 'Hello, ' + name + '!';" }),
+          tool('toolu_edit_approved', 'Edit', {
+            file_path: `${root}/src/greet.js`,
+            old_string: "  return 'Hello, ' + name;",
+            new_string: "  return 'Hello, ' + name + '!';",
+          }),
           tool('toolu_read_readme', 'Read', { file_path: `${root}/README.md` }),
           tool('toolu_edit_rejected', 'Edit', { file_path: `${root}/README.md`, old_string: '# Greeter', new_string: '# Farewell' }),
           say('Greeting handled.'),
@@ -148,7 +189,11 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
       assertEditPermission(approved, GREET, GREET_AFTER);
       // The read came first, and needed no permission: Claude Code read the file itself in the sandbox.
       assert.equal(mock!.toolResult('toolu_read')?.isError, false);
-      assert.match(mock!.toolResult('toolu_read')?.text ?? '', /2\t {2}return 'Hello, ' \+ name;/, 'the file Claude Code read reached the model');
+      assert.match(
+        mock!.toolResult('toolu_read')?.text ?? '',
+        /2\t {2}return 'Hello, ' \+ name;/,
+        'the file Claude Code read reached the model',
+      );
       assert.ok(toolCallKinds(rig!).get('toolu_read') === 'read', 'the read was reported to Warden as a read tool call');
       assert.deepEqual(await snapshot(workspace), before, 'nothing changed while the edit waits for review');
       decide(store, approved.id, 'approve');
@@ -158,7 +203,11 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
       decide(store, rejected.id, 'reject');
       assert.equal(await turn, 'end_turn', 'Claude Code goes on after a rejection and ends its turn');
 
-      assert.equal((store.get(approved.id) as PermissionProposal).chosenOptionId, 'allow-once', 'Claude Code received its own allow-once option');
+      assert.equal(
+        (store.get(approved.id) as PermissionProposal).chosenOptionId,
+        'allow-once',
+        'Claude Code received its own allow-once option',
+      );
       assert.equal((store.get(rejected.id) as PermissionProposal).chosenOptionId, 'reject', 'Claude Code received its own reject option');
       assert.match(mock!.toolResult('toolu_edit_rejected')?.text ?? '', REFUSED, 'the model was told the edit was refused');
       if (workspaceMode === 'readonly') {
@@ -169,7 +218,11 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
         // Claude Code edited its copy; the change carries the earlier approval and lands as reviewed.
         assert.equal(mock!.toolResult('toolu_edit_approved')?.isError, false, mock!.toolResult('toolu_edit_approved')?.text);
         const change = await waitForEdit(rig!, 'src/greet.js');
-        assert.equal(change.newHash, (store.get(approved.id) as PermissionProposal).edit?.newHash, 'the bytes Claude Code wrote are the bytes the reviewer approved');
+        assert.equal(
+          change.newHash,
+          (store.get(approved.id) as PermissionProposal).edit?.newHash,
+          'the bytes Claude Code wrote are the bytes the reviewer approved',
+        );
         await waitForState(rig!, change.id, 'applied');
         const landed = await fs.readFile(path.join(workspace, 'src/greet.js'));
         assert.equal(landed.toString('utf8'), GREET_AFTER, 'the approved edit landed byte for byte; the rejected one did not');
@@ -182,8 +235,14 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
     it('a command: approved, it runs in the container and its output reaches the model; rejected, it never runs', async () => {
       const { store, workspace } = (
         await start(() => [
-          tool('toolu_bash_approved', 'Bash', { command: 'touch /tmp/approved-proof && echo ran-$((6*7)) | tee proof.txt', description: 'Write the proof' }),
-          tool('toolu_bash_rejected', 'Bash', { command: 'touch /tmp/rejected-proof && echo nope > rejected.txt', description: 'Write another proof' }),
+          tool('toolu_bash_approved', 'Bash', {
+            command: 'touch /tmp/approved-proof && echo ran-$((6*7)) | tee proof.txt',
+            description: 'Write the proof',
+          }),
+          tool('toolu_bash_rejected', 'Bash', {
+            command: 'touch /tmp/rejected-proof && echo nope > rejected.txt',
+            description: 'Write another proof',
+          }),
           say('Commands handled.'),
         ])
       ).rig;
@@ -214,23 +273,42 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
           assert.fail(`unexpected proposal ${JSON.stringify(p)}`);
         }
       };
-      for (let p: Proposal | undefined = await next(seen, turn, 'asking for the second command'); p; p = await nextPendingOrEnd(store, seen, turn)) await onProposal(p);
+      for (
+        let p: Proposal | undefined = await next(seen, turn, 'asking for the second command');
+        p;
+        p = await nextPendingOrEnd(store, seen, turn)
+      )
+        await onProposal(p);
       if (workspaceMode === 'copy' && !change) await onProposal(await waitForEdit(rig!, 'proof.txt'));
       assert.equal(await turn, 'end_turn');
       assert.ok(rejected, 'the second command asked permission');
 
       assert.equal((await inContainer('test -e /tmp/approved-proof')).exitCode, 0, 'the approved command ran in the container');
-      assert.match(mock!.toolResult('toolu_bash_approved')?.text ?? '', /ran-42/, 'the shell evaluated $((6*7)) and Claude Code reported the output to the model');
+      assert.match(
+        mock!.toolResult('toolu_bash_approved')?.text ?? '',
+        /ran-42/,
+        'the shell evaluated $((6*7)) and Claude Code reported the output to the model',
+      );
       assert.equal((await inContainer('test -e /tmp/rejected-proof')).exitCode, 1, 'the rejected command never ran');
       assert.match(mock!.toolResult('toolu_bash_rejected')?.text ?? '', REFUSED, 'the model was told the command was refused');
       assert.equal((store.get(approved.id) as PermissionProposal).chosenOptionId, 'allow-once');
       assert.equal((store.get(rejected.id) as PermissionProposal).chosenOptionId, 'reject');
       assert.ok(!existsSync(path.join(workspace, 'rejected.txt')));
       if (workspaceMode === 'readonly') {
-        assert.match(mock!.toolResult('toolu_bash_approved')?.text ?? '', /Read-only file system/, 'tee could not write the read-only workspace');
+        assert.match(
+          mock!.toolResult('toolu_bash_approved')?.text ?? '',
+          /Read-only file system/,
+          'tee could not write the read-only workspace',
+        );
         assert.deepEqual(await snapshot(workspace), before, 'the workspace is unchanged');
       } else {
-        assert.ok(change, `the file the approved command wrote became a proposal (proposals: ${store.all().map((p) => `${p.origin} ${p.title} ${p.state}`).join('; ')})`);
+        assert.ok(
+          change,
+          `the file the approved command wrote became a proposal (proposals: ${store
+            .all()
+            .map((p) => `${p.origin} ${p.title} ${p.state}`)
+            .join('; ')})`,
+        );
         const changeId = change.id;
         await waitForState(rig!, changeId, 'applied');
         assert.equal(await fs.readFile(path.join(workspace, 'proof.txt'), 'utf8'), 'ran-42\n');
@@ -241,7 +319,10 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
 
     it('a new file through Write: the permission shows the whole new file; it lands only in the copy and only once approved', async () => {
       const { store, workspace } = (
-        await start((root) => [tool('toolu_write', 'Write', { file_path: `${root}/src/farewell.js`, content: FAREWELL }), say('Added farewell.js.')])
+        await start((root) => [
+          tool('toolu_write', 'Write', { file_path: `${root}/src/farewell.js`, content: FAREWELL }),
+          say('Added farewell.js.'),
+        ])
       ).rig;
       const seen = new Set<string>();
       const turn = rig!.session.prompt('Add a farewell module');
@@ -251,7 +332,11 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
       decide(store, permission.id, 'approve');
       assert.equal(await turn, 'end_turn');
       if (workspaceMode === 'readonly') {
-        assert.match(mock!.toolResult('toolu_write')?.text ?? '', /EROFS: read-only file system/, 'the read-only mount refused Claude Code\'s own write');
+        assert.match(
+          mock!.toolResult('toolu_write')?.text ?? '',
+          /EROFS: read-only file system/,
+          "the read-only mount refused Claude Code's own write",
+        );
         assert.ok(!existsSync(path.join(workspace, 'src/farewell.js')));
       } else {
         const created = await waitForEdit(rig!, 'src/farewell.js');
@@ -266,11 +351,18 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
 
     if (workspaceMode === 'readonly') {
       it('the bare adapter command (no settings) starts in auto mode and edits without asking Warden: why the preset sets Manual mode', async () => {
-        await start((root) => [
-          tool('toolu_read', 'Read', { file_path: `${root}/src/greet.js` }),
-          tool('toolu_edit_unasked', 'Edit', { file_path: `${root}/src/greet.js`, old_string: "  return 'Hello, ' + name;", new_string: "  return 'Hello, ' + name + '?';" }),
-          say('Done.'),
-        ], 'claude-agent-acp');
+        await start(
+          (root) => [
+            tool('toolu_read', 'Read', { file_path: `${root}/src/greet.js` }),
+            tool('toolu_edit_unasked', 'Edit', {
+              file_path: `${root}/src/greet.js`,
+              old_string: "  return 'Hello, ' + name;",
+              new_string: "  return 'Hello, ' + name + '?';",
+            }),
+            say('Done.'),
+          ],
+          'claude-agent-acp',
+        );
         const before = await snapshot(rig!.workspace);
         assert.equal(await rig!.session.prompt('Edit the greeting'), 'end_turn');
         assert.equal(sessionNewResult(rig!)?.modes?.currentModeId, 'auto', 'without a defaultMode the adapter starts in auto mode');
@@ -279,7 +371,11 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
           [],
           'no permission request reached Warden: auto mode let Claude Code edit its working folder on its own',
         );
-        assert.match(mock!.toolResult('toolu_edit_unasked')?.text ?? '', /EROFS: read-only file system/, 'Claude Code tried to write; only the sandbox stopped it');
+        assert.match(
+          mock!.toolResult('toolu_edit_unasked')?.text ?? '',
+          /EROFS: read-only file system/,
+          'Claude Code tried to write; only the sandbox stopped it',
+        );
         assert.deepEqual(await snapshot(rig!.workspace), before);
       });
     }
@@ -290,7 +386,7 @@ function assertEditPermission(proposal: Proposal, oldText: string | null, newTex
   assert.ok(proposal.kind === 'permission', `${AGENT} asks permission for an edit (got ${JSON.stringify(proposal)})`);
   assert.equal(proposal.toolKind, 'edit');
   assert.ok(proposal.edit, `the permission carries the edit (${JSON.stringify(proposal)})`);
-  assert.equal(proposal.edit.unlocated, undefined, 'Warden placed the agent\'s diff in the current file');
+  assert.equal(proposal.edit.unlocated, undefined, "Warden placed the agent's diff in the current file");
   assert.equal(proposal.edit.oldText, oldText, 'the reviewer compares against the current file');
   assert.equal(proposal.edit.newText, newText, 'the reviewer sees the whole file after the edit');
   assert.equal(proposal.edit.newHash, sha256Hex(newText));
@@ -307,18 +403,34 @@ function assertCommandPermission(proposal: Proposal, expected: string): asserts 
 async function assertAudit(workspace: string, proposalIds: string[]): Promise<void> {
   const entries = await readAudit(workspace);
   const started = entries.find((e) => e.type === 'agent.started');
-  assert.deepEqual(started?.data.agentInfo, { name: '@agentclientprotocol/claude-agent-acp', title: 'Claude Agent', version: VERSIONS.claudeAgentAcp }, 'the audit names the agent');
+  assert.deepEqual(
+    started?.data.agentInfo,
+    { name: '@agentclientprotocol/claude-agent-acp', title: 'Claude Agent', version: VERSIONS.claudeAgentAcp },
+    'the audit names the agent',
+  );
   for (const id of proposalIds) {
-    assert.ok(entries.some((e) => e.type === 'proposal' && JSON.stringify(e.data).includes(id)), `proposal ${id} is on the record`);
-    assert.ok(entries.some((e) => e.type === 'decision' && e.data.proposalId === id && e.actor.kind === 'human'), `the human decision on ${id} is on the record`);
-    assert.ok(entries.some((e) => e.type === 'permission.answered' && e.data.proposalId === id), `the answer sent to the agent for ${id} is on the record`);
+    assert.ok(
+      entries.some((e) => e.type === 'proposal' && JSON.stringify(e.data).includes(id)),
+      `proposal ${id} is on the record`,
+    );
+    assert.ok(
+      entries.some((e) => e.type === 'decision' && e.data.proposalId === id && e.actor.kind === 'human'),
+      `the human decision on ${id} is on the record`,
+    );
+    assert.ok(
+      entries.some((e) => e.type === 'permission.answered' && e.data.proposalId === id),
+      `the answer sent to the agent for ${id} is on the record`,
+    );
   }
   const report = await verifyAuditLog(workspace);
   assert.ok(report.ok, JSON.stringify(report));
 }
 
 const modesSchema = z.looseObject({ currentModeId: z.string(), availableModes: z.array(z.looseObject({ id: z.string() })) });
-const sessionNewSchema = z.looseObject({ id: z.literal(1), result: z.looseObject({ sessionId: z.string(), modes: modesSchema.optional() }) });
+const sessionNewSchema = z.looseObject({
+  id: z.literal(1),
+  result: z.looseObject({ sessionId: z.string(), modes: modesSchema.optional() }),
+});
 
 /** The agent's answer to session/new (Warden's second request), with its permission modes. */
 function sessionNewResult(rig: RealAgentRig): z.infer<typeof sessionNewSchema>['result'] | undefined {
@@ -331,7 +443,9 @@ function sessionNewResult(rig: RealAgentRig): z.infer<typeof sessionNewSchema>['
 
 const toolCallSchema = z.looseObject({
   method: z.literal('session/update'),
-  params: z.looseObject({ update: z.looseObject({ sessionUpdate: z.literal('tool_call'), toolCallId: z.string(), kind: z.string().optional() }) }),
+  params: z.looseObject({
+    update: z.looseObject({ sessionUpdate: z.literal('tool_call'), toolCallId: z.string(), kind: z.string().optional() }),
+  }),
 });
 
 /** The kind of each tool call the agent reported (session/update tool_call), by id. */
@@ -358,7 +472,8 @@ function waitForState(rig: RealAgentRig, id: string, state: string): Promise<voi
     const check = (): boolean => {
       const p = rig.store.get(id);
       if (p?.state === state) resolve();
-      else if (p && p.state !== 'pending' && p.state !== 'approved') reject(new Error(`proposal ${p.title} ended ${p.state}${p.stateDetail ? `: ${p.stateDetail}` : ''}, expected ${state}`));
+      else if (p && p.state !== 'pending' && p.state !== 'approved')
+        reject(new Error(`proposal ${p.title} ended ${p.state}${p.stateDetail ? `: ${p.stateDetail}` : ''}, expected ${state}`));
       else return false;
       return true;
     };
@@ -373,7 +488,9 @@ function waitForState(rig: RealAgentRig, id: string, state: string): Promise<voi
 function waitForEdit(rig: RealAgentRig, relative: string): Promise<EditProposal> {
   return new Promise((resolve) => {
     const check = (): boolean => {
-      const found = rig.store.all().find((p): p is EditProposal => p.kind === 'edit' && p.origin === 'sandbox/change' && p.path === relative);
+      const found = rig.store
+        .all()
+        .find((p): p is EditProposal => p.kind === 'edit' && p.origin === 'sandbox/change' && p.path === relative);
       if (found) resolve(found);
       return !!found;
     };

@@ -30,7 +30,6 @@ const AGENT = `codex-acp ${VERSIONS.codexAcp}`;
 /** Codex's reject option is "No, and tell Codex what to do differently": it stops the turn and waits for the user. */
 const CANCELLED = `${AGENT} ends its turn as cancelled when its reject option (abort) is chosen`;
 
-
 describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API, real Docker)`, function () {
   this.timeout(180_000);
   let rig: RealAgentRig | undefined;
@@ -68,8 +67,22 @@ describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API
 
   it('a command: approved once it runs in the container, rejected once it never runs; the workspace stays unchanged', async () => {
     rig = await start([
-      () => [{ type: 'function_call', name: 'exec_command', callId: 'call_approved', arguments: { cmd: 'touch /tmp/approved-proof && echo ran-$((6*7))' } }],
-      () => [{ type: 'function_call', name: 'exec_command', callId: 'call_rejected', arguments: { cmd: 'touch /tmp/rejected-proof && echo should-not-run' } }],
+      () => [
+        {
+          type: 'function_call',
+          name: 'exec_command',
+          callId: 'call_approved',
+          arguments: { cmd: 'touch /tmp/approved-proof && echo ran-$((6*7))' },
+        },
+      ],
+      () => [
+        {
+          type: 'function_call',
+          name: 'exec_command',
+          callId: 'call_rejected',
+          arguments: { cmd: 'touch /tmp/rejected-proof && echo should-not-run' },
+        },
+      ],
       () => [{ type: 'message', text: 'Both commands handled.' }],
     ]);
     const { store, workspace } = rig;
@@ -96,17 +109,31 @@ describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API
     assert.equal(mock!.toolOutput('call_rejected'), undefined, 'no output of the rejected command ever reached the model');
 
     assert.equal(store.get(approved.id)?.state, 'applied');
-    assert.equal((store.get(approved.id) as PermissionProposal).chosenOptionId, 'approved', "Codex received its own allow-once option");
+    assert.equal((store.get(approved.id) as PermissionProposal).chosenOptionId, 'approved', 'Codex received its own allow-once option');
     assert.equal(store.get(rejected.id)?.state, 'rejected');
-    assert.equal((store.get(rejected.id) as PermissionProposal).chosenOptionId, 'abort', "Codex received its own reject option");
+    assert.equal((store.get(rejected.id) as PermissionProposal).chosenOptionId, 'abort', 'Codex received its own reject option');
     assert.deepEqual(await snapshot(workspace), before, 'the workspace is unchanged');
     await assertAudit(workspace, [approved.id, rejected.id]);
   });
 
   it('a patch: the permission carries the diff; approved or rejected, Codex cannot write the workspace itself', async () => {
     rig = await start([
-      () => [{ type: 'custom_tool_call', name: 'apply_patch', callId: 'call_patch_approved', input: patchGreet("  return 'Hello, ' + name;", "  return 'Hello, ' + name + '!';") }],
-      () => [{ type: 'custom_tool_call', name: 'apply_patch', callId: 'call_patch_rejected', input: patchGreet("  return 'Hello, ' + name;", "  return 'Hi, ' + name;") }],
+      () => [
+        {
+          type: 'custom_tool_call',
+          name: 'apply_patch',
+          callId: 'call_patch_approved',
+          input: patchGreet("  return 'Hello, ' + name;", "  return 'Hello, ' + name + '!';"),
+        },
+      ],
+      () => [
+        {
+          type: 'custom_tool_call',
+          name: 'apply_patch',
+          callId: 'call_patch_rejected',
+          input: patchGreet("  return 'Hello, ' + name;", "  return 'Hi, ' + name;"),
+        },
+      ],
       () => [{ type: 'message', text: 'Patches handled.' }],
     ]);
     const { store, workspace } = rig;
@@ -124,7 +151,11 @@ describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API
     decide(store, rejected.id, 'reject');
     assert.equal(await turn, 'cancelled', CANCELLED);
 
-    assert.equal(await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8'), GREET, 'Codex could not write the read-only workspace on its own');
+    assert.equal(
+      await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8'),
+      GREET,
+      'Codex could not write the read-only workspace on its own',
+    );
     assert.deepEqual(await snapshot(workspace), before);
     // Approved: Codex tried to apply the patch itself and the read-only mount stopped it.
     assert.match(mock!.toolOutput('call_patch_approved') ?? '', /Failed to write file/);
@@ -144,7 +175,7 @@ function assertCommandPermission(proposal: Proposal, expected: string): asserts 
   assert.deepEqual(
     proposal.options.map((o) => o.kind).sort(),
     ['allow_always', 'allow_once', 'reject_once'],
-    'the agent\'s own options are offered',
+    "the agent's own options are offered",
   );
 }
 
@@ -163,11 +194,25 @@ function assertPatchPermission(proposal: Proposal, addedLine: string): asserts p
 async function assertAudit(workspace: string, proposalIds: string[]): Promise<void> {
   const entries = await readAudit(workspace);
   const started = entries.find((e) => e.type === 'agent.started');
-  assert.equal((started?.data.agentInfo as { name?: string } | null)?.name, 'codex-acp', `the audit names the agent (${JSON.stringify(started?.data.agentInfo)})`);
+  assert.equal(
+    (started?.data.agentInfo as { name?: string } | null)?.name,
+    'codex-acp',
+    `the audit names the agent (${JSON.stringify(started?.data.agentInfo)})`,
+  );
   for (const id of proposalIds) {
-    assert.ok(entries.some((e) => e.type === 'proposal' && e.data.id === id) || entries.some((e) => e.type === 'proposal' && JSON.stringify(e.data).includes(id)), `proposal ${id} is on the record`);
-    assert.ok(entries.some((e) => e.type === 'decision' && e.data.proposalId === id && e.actor.kind === 'human'), `the human decision on ${id} is on the record`);
-    assert.ok(entries.some((e) => e.type === 'permission.answered' && e.data.proposalId === id), `the answer sent to the agent for ${id} is on the record`);
+    assert.ok(
+      entries.some((e) => e.type === 'proposal' && e.data.id === id) ||
+        entries.some((e) => e.type === 'proposal' && JSON.stringify(e.data).includes(id)),
+      `proposal ${id} is on the record`,
+    );
+    assert.ok(
+      entries.some((e) => e.type === 'decision' && e.data.proposalId === id && e.actor.kind === 'human'),
+      `the human decision on ${id} is on the record`,
+    );
+    assert.ok(
+      entries.some((e) => e.type === 'permission.answered' && e.data.proposalId === id),
+      `the answer sent to the agent for ${id} is on the record`,
+    );
   }
   const report = await verifyAuditLog(workspace);
   assert.ok(report.ok, JSON.stringify(report));

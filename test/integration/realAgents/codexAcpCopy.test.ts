@@ -63,7 +63,10 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)`, function () {
     const turn = rig.session.prompt('Write the proof file');
 
     const approved = await nextPendingOrEnd(store, seen, turn);
-    assert.ok(approved?.kind === 'permission' && approved.commandLine?.includes('proof.txt'), `the command asks first (got ${JSON.stringify(approved)})`);
+    assert.ok(
+      approved?.kind === 'permission' && approved.commandLine?.includes('proof.txt'),
+      `the command asks first (got ${JSON.stringify(approved)})`,
+    );
     decide(store, approved.id, 'approve');
     // Next, in whichever order Warden sees them: the file the approved command wrote in the
     // copy (a proposal of its own), and the second command's permission (rejected).
@@ -85,7 +88,13 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)`, function () {
     for (let p = await nextPendingOrEnd(store, seen, turn); p; p = await nextPendingOrEnd(store, seen, turn)) await onProposal(p);
     for (const p of store.pending().filter((q) => !seen.has(q.id))) await onProposal(p);
     assert.ok(rejected, 'the second command asked permission');
-    assert.ok(change, `the file the approved command wrote became a proposal (proposals: ${store.all().map((p) => `${p.origin} ${p.title} ${p.state}`).join('; ')})`);
+    assert.ok(
+      change,
+      `the file the approved command wrote became a proposal (proposals: ${store
+        .all()
+        .map((p) => `${p.origin} ${p.title} ${p.state}`)
+        .join('; ')})`,
+    );
     assert.ok(!store.all().some((p) => p.kind === 'edit' && p.path === 'rejected.txt'), 'the rejected command never ran');
     await waitForState(rig, change.id, 'applied');
     assert.equal(await fs.readFile(path.join(workspace, 'proof.txt'), 'utf8'), 'ran-42\n');
@@ -95,8 +104,22 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)`, function () {
 
   it('an approved patch lands as reviewed (the permission diff is the change); a rejected patch changes nothing', async () => {
     rig = await start([
-      () => [{ type: 'custom_tool_call', name: 'apply_patch', callId: 'call_patch_approved', input: patchGreet("  return 'Hello, ' + name;", "  return 'Hello, ' + name + '!';") }],
-      () => [{ type: 'custom_tool_call', name: 'apply_patch', callId: 'call_patch_rejected', input: patchGreet("  return 'Hello, ' + name + '!';", "  return 'Hi, ' + name;") }],
+      () => [
+        {
+          type: 'custom_tool_call',
+          name: 'apply_patch',
+          callId: 'call_patch_approved',
+          input: patchGreet("  return 'Hello, ' + name;", "  return 'Hello, ' + name + '!';"),
+        },
+      ],
+      () => [
+        {
+          type: 'custom_tool_call',
+          name: 'apply_patch',
+          callId: 'call_patch_rejected',
+          input: patchGreet("  return 'Hello, ' + name + '!';", "  return 'Hi, ' + name;"),
+        },
+      ],
       () => [{ type: 'message', text: 'Done.' }],
     ]);
     const { store, workspace } = rig;
@@ -116,7 +139,11 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)`, function () {
 
     // Codex applied the approved patch in its copy; the change carries the earlier approval.
     const applied = await waitForEdit(rig, 'src/greet.js');
-    assert.equal(applied.newHash, (store.get(approved.id) as PermissionProposal).edit?.newHash, 'the bytes Codex wrote are the bytes the reviewer approved');
+    assert.equal(
+      applied.newHash,
+      (store.get(approved.id) as PermissionProposal).edit?.newHash,
+      'the bytes Codex wrote are the bytes the reviewer approved',
+    );
     await waitForState(rig, applied.id, 'applied');
     const landed = await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8');
     assert.equal(landed, GREET_AFTER, 'the approved patch landed; the rejected one did not');
@@ -149,7 +176,9 @@ function waitForState(rig: RealAgentRig, id: string, state: string): Promise<voi
 function waitForEdit(rig: RealAgentRig, relative: string): Promise<EditProposal> {
   return new Promise((resolve) => {
     const check = (): void => {
-      const found = rig.store.all().find((p): p is EditProposal => p.kind === 'edit' && p.origin === 'sandbox/change' && p.path === relative);
+      const found = rig.store
+        .all()
+        .find((p): p is EditProposal => p.kind === 'edit' && p.origin === 'sandbox/change' && p.path === relative);
       if (!found) return;
       sub.dispose();
       resolve(found);

@@ -83,7 +83,8 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
     after(async function () {
       const failed = this.test?.parent?.tests.some((t) => t.state === 'failed');
       if (failed) console.error(`mock: ${turn?.mock.describe()}\n${turn?.rig.log.slice(-40).join('\n')}`);
-      else if (turn?.mock.otherRequests.length) console.warn(`${AGENT} asked the mock for what it does not serve: ${turn.mock.otherRequests.join(' | ')}`);
+      else if (turn?.mock.otherRequests.length)
+        console.warn(`${AGENT} asked the mock for what it does not serve: ${turn.mock.otherRequests.join(' | ')}`);
       await turn?.rig.dispose();
       await turn?.mock.close();
     });
@@ -98,8 +99,16 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
       const version = await inContainer(t().rig, 'copilot --version');
       assert.match(version.output, new RegExp(`GitHub Copilot CLI ${VERSIONS.copilot.replace(/\./g, '\\.')}`));
       const configOptions = (sessionNewResult(t().rig)?.configOptions ?? []) as Array<{ id: string; currentValue: string }>;
-      assert.equal(configOptions.find((o) => o.id === 'allow_all')?.currentValue, 'off', `Copilot asks before tools (${JSON.stringify(configOptions)})`);
-      assert.equal(configOptions.find((o) => o.id === 'mode')?.currentValue, 'https://agentclientprotocol.com/protocol/session-modes#agent', 'Agent mode, not Autopilot');
+      assert.equal(
+        configOptions.find((o) => o.id === 'allow_all')?.currentValue,
+        'off',
+        `Copilot asks before tools (${JSON.stringify(configOptions)})`,
+      );
+      assert.equal(
+        configOptions.find((o) => o.id === 'mode')?.currentValue,
+        'https://agentclientprotocol.com/protocol/session-modes#agent',
+        'Agent mode, not Autopilot',
+      );
       assert.deepEqual(t().mock.otherRequests, [], 'offline mode asked the model host for nothing but messages');
     });
 
@@ -108,13 +117,23 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
       assert.equal(read?.isError, false, read?.text);
       assert.match(read?.text ?? '', /return 'Hello, ' \+ name;/);
       assert.equal(toolCallKinds(t().rig).get(IDS.read), 'read');
-      assert.equal(t().permissions.length, 4, `only the two edits and two commands asked (${t().permissions.map((p) => p.proposal.title).join(', ')})`);
+      assert.equal(
+        t().permissions.length,
+        4,
+        `only the two edits and two commands asked (${t()
+          .permissions.map((p) => p.proposal.title)
+          .join(', ')})`,
+      );
     });
 
     it("asks for each edit and command with Copilot's own options, and answers with the one-time ones", () => {
       for (const { proposal, verdict } of t().permissions) {
         assert.deepEqual(proposal.options, OPTIONS, `${proposal.title} offers Copilot's own options`);
-        assert.equal(current(t(), proposal).chosenOptionId, verdict === 'approve' ? 'allow_once' : 'reject_once', `${proposal.title}: Copilot received its own ${verdict} option`);
+        assert.equal(
+          current(t(), proposal).chosenOptionId,
+          verdict === 'approve' ? 'allow_once' : 'reject_once',
+          `${proposal.title}: Copilot received its own ${verdict} option`,
+        );
       }
     });
 
@@ -125,12 +144,20 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
       // Copilot's request carries its diff only as git-style text in rawInput, no ACP diff
       // content: Warden shows the title and toolKind, not a placed whole-file diff.
       assert.equal(approved.proposal.title, 'Edit file');
-      assert.equal(approved.proposal.edit, undefined, 'no ACP diff in the request: the permission carries no placed edit (the change is reviewed when it comes back from the sandbox)');
+      assert.equal(
+        approved.proposal.edit,
+        undefined,
+        'no ACP diff in the request: the permission carries no placed edit (the change is reviewed when it comes back from the sandbox)',
+      );
       assert.match(t().mock.toolResult(IDS.editRejected)?.text ?? '', REFUSED, 'the model was told the edit was refused');
       assert.equal(await fs.readFile(path.join(t().workspace, 'README.md'), 'utf8'), README, 'the rejected edit never landed');
       assert.deepEqual(editsFor(t(), 'README.md'), [], 'the rejected edit was not made in the sandbox either');
       if (workspaceMode === 'readonly') {
-        assert.match(t().mock.toolResult(IDS.editApproved)?.text ?? '', /EACCES: permission denied/, 'Copilot writes itself: the read-only mount refused it, and the model was told');
+        assert.match(
+          t().mock.toolResult(IDS.editApproved)?.text ?? '',
+          /EACCES: permission denied/,
+          'Copilot writes itself: the read-only mount refused it, and the model was told',
+        );
         assert.equal(await fs.readFile(path.join(t().workspace, 'src/greet.js'), 'utf8'), GREET, 'nothing reached the workspace');
         assert.deepEqual(editsFor(t(), 'src/greet.js'), []);
       } else {
@@ -149,17 +176,34 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
     });
 
     it('a command approved runs in the container with its output back to the model; one rejected never runs', async () => {
-      const [approved, rejected] = [permissionsOf(t(), 'execute').find((p) => p.verdict === 'approve'), permissionsOf(t(), 'execute').find((p) => p.verdict === 'reject')];
-      assert.ok(approved?.proposal.commandLine?.startsWith('touch /tmp/approved-proof'), `the reviewer sees the command line itself (${approved?.proposal.commandLine})`);
-      assert.ok(rejected?.proposal.commandLine?.startsWith('touch /tmp/rejected-proof'), `the reviewer sees the command line itself (${rejected?.proposal.commandLine})`);
+      const [approved, rejected] = [
+        permissionsOf(t(), 'execute').find((p) => p.verdict === 'approve'),
+        permissionsOf(t(), 'execute').find((p) => p.verdict === 'reject'),
+      ];
+      assert.ok(
+        approved?.proposal.commandLine?.startsWith('touch /tmp/approved-proof'),
+        `the reviewer sees the command line itself (${approved?.proposal.commandLine})`,
+      );
+      assert.ok(
+        rejected?.proposal.commandLine?.startsWith('touch /tmp/rejected-proof'),
+        `the reviewer sees the command line itself (${rejected?.proposal.commandLine})`,
+      );
       assert.equal(t().approvedProofBeforeDecision, 1, 'the command had not run before approval');
       assert.equal((await inContainer(t().rig, 'test -e /tmp/approved-proof')).exitCode, 0, 'the approved command ran in the container');
-      assert.match(t().mock.toolResult(IDS.bashApproved)?.text ?? '', /ran-42/, 'the shell evaluated $((6*7)) and Copilot reported the output to the model');
+      assert.match(
+        t().mock.toolResult(IDS.bashApproved)?.text ?? '',
+        /ran-42/,
+        'the shell evaluated $((6*7)) and Copilot reported the output to the model',
+      );
       assert.equal((await inContainer(t().rig, 'test -e /tmp/rejected-proof')).exitCode, 1, 'the rejected command never ran');
       assert.match(t().mock.toolResult(IDS.bashRejected)?.text ?? '', REFUSED, 'the model was told the command was refused');
       assert.ok(!existsSync(path.join(t().workspace, 'rejected.txt')));
       if (workspaceMode === 'readonly') {
-        assert.match(t().mock.toolResult(IDS.bashApproved)?.text ?? '', /Read-only file system/, 'tee could not write the read-only workspace');
+        assert.match(
+          t().mock.toolResult(IDS.bashApproved)?.text ?? '',
+          /Read-only file system/,
+          'tee could not write the read-only workspace',
+        );
         assert.deepEqual(await snapshot(t().workspace), t().before, 'the workspace is unchanged');
       } else {
         const [change] = editsFor(t(), 'proof.txt');
@@ -174,10 +218,18 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
       it('why the command sets COPILOT_ALLOW_ALL=false: bare `copilot --acp` with COPILOT_ALLOW_ALL=true in the container runs a command without asking Warden, while its allow-all option still says "off"', async () => {
         const bare = await runBareCommand({ ...COPILOT, command: 'copilot --acp' }, 'echo ran-$((6*7))');
         try {
-          assert.deepEqual(bare.rig.store.all().map((p) => p.title), [], 'no permission request reached Warden');
+          assert.deepEqual(
+            bare.rig.store.all().map((p) => p.title),
+            [],
+            'no permission request reached Warden',
+          );
           assert.match(bare.mock.toolResult(IDS.bashApproved)?.text ?? '', /ran-42/, 'the command ran unasked');
           const configOptions = (sessionNewResult(bare.rig)?.configOptions ?? []) as Array<{ id: string; currentValue: string }>;
-          assert.equal(configOptions.find((o) => o.id === 'allow_all')?.currentValue, 'off', 'Copilot reports allow-all off although the environment turned it on: its option is no evidence');
+          assert.equal(
+            configOptions.find((o) => o.id === 'allow_all')?.currentValue,
+            'off',
+            'Copilot reports allow-all off although the environment turned it on: its option is no evidence',
+          );
         } finally {
           await bare.rig.dispose();
           await bare.mock.close();
@@ -187,7 +239,11 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
 
     it('the audit log names Copilot, holds every proposal, decision and answer, and verifies', async () => {
       await assertAudit(t(), { name: 'Copilot', title: 'Copilot', version: VERSIONS.copilot });
-      assert.ok(t().permissions.every((p): p is { proposal: PermissionProposal; verdict: 'approve' | 'reject' } => p.proposal.kind === 'permission'));
+      assert.ok(
+        t().permissions.every(
+          (p): p is { proposal: PermissionProposal; verdict: 'approve' | 'reject' } => p.proposal.kind === 'permission',
+        ),
+      );
     });
   });
 }

@@ -5,7 +5,16 @@ import { verifyAuditLog } from '../../../src/core/audit';
 import { sha256Hex } from '../../../src/core/util/hash';
 import { nextPending } from '../../support/proposals';
 import { readAudit, snapshot } from '../../support/workspace';
-import { decide, ensureRealAgentPrerequisites, nextPendingOrEnd, makeAgentsFolder, makeWorkspace, startRealAgent, VERSIONS, type RealAgentRig } from './harness';
+import {
+  decide,
+  ensureRealAgentPrerequisites,
+  nextPendingOrEnd,
+  makeAgentsFolder,
+  makeWorkspace,
+  startRealAgent,
+  VERSIONS,
+  type RealAgentRig,
+} from './harness';
 
 /**
  * Gemini CLI, unmodified, in the agents image, speaking ACP to Warden (`gemini --acp`). The
@@ -21,10 +30,16 @@ const FAREWELL = "module.exports = { farewell: (name) => 'Goodbye, ' + name };\n
 
 /** One model turn that calls a tool. */
 const toolCall = (name: string, args: Record<string, unknown>): string =>
-  JSON.stringify({ method: 'generateContentStream', response: [{ candidates: [{ index: 0, finishReason: 'STOP', content: { role: 'model', parts: [{ functionCall: { name, args } }] } }] }] });
+  JSON.stringify({
+    method: 'generateContentStream',
+    response: [{ candidates: [{ index: 0, finishReason: 'STOP', content: { role: 'model', parts: [{ functionCall: { name, args } }] } }] }],
+  });
 /** One model turn that only talks. */
 const say = (text: string): string =>
-  JSON.stringify({ method: 'generateContentStream', response: [{ candidates: [{ index: 0, finishReason: 'STOP', content: { role: 'model', parts: [{ text }] } }] }] });
+  JSON.stringify({
+    method: 'generateContentStream',
+    response: [{ candidates: [{ index: 0, finishReason: 'STOP', content: { role: 'model', parts: [{ text }] } }] }],
+  });
 
 describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)`, function () {
   this.timeout(180_000);
@@ -45,13 +60,22 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)`, functi
     const workspace = await makeWorkspace({ GEMINI_API_KEY: 'fake-key', GEMINI_CLI_HOME: '/home/warden' });
     const root = `/workspaces/${path.basename(workspace)}`;
     const agentsFolder = await makeAgentsFolder({ [RESPONSES]: `${script(root).join('\n')}\n` });
-    return startRealAgent({ workspace, agentsFolder, agentCommand: `gemini --acp --model gemini-2.5-flash --fake-responses /opt/warden/agents/${RESPONSES}` });
+    return startRealAgent({
+      workspace,
+      agentsFolder,
+      agentCommand: `gemini --acp --model gemini-2.5-flash --fake-responses /opt/warden/agents/${RESPONSES}`,
+    });
   }
 
   it('reads through fs/read_text_file; an approved edit lands through fs/write_text_file byte for byte; nothing changes before approval', async () => {
     rig = await start((root) => [
       toolCall('read_file', { file_path: `${root}/src/greet.js` }),
-      toolCall('replace', { file_path: `${root}/src/greet.js`, old_string: "  return 'Hello, ' + name;", new_string: "  return 'Hello, ' + name + '!';", instruction: 'Greet with an exclamation mark' }),
+      toolCall('replace', {
+        file_path: `${root}/src/greet.js`,
+        old_string: "  return 'Hello, ' + name;",
+        new_string: "  return 'Hello, ' + name + '!';",
+        instruction: 'Greet with an exclamation mark',
+      }),
       say('Greeting updated.'),
     ]);
     const { store, workspace } = rig;
@@ -60,7 +84,10 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)`, functi
     const turn = rig.session.prompt('Make the greeting enthusiastic');
 
     const permission = await nextPending(store, seen);
-    assert.ok(permission.kind === 'permission' && permission.edit, `${AGENT} asks permission for its edit with a diff (got ${JSON.stringify(permission)})`);
+    assert.ok(
+      permission.kind === 'permission' && permission.edit,
+      `${AGENT} asks permission for its edit with a diff (got ${JSON.stringify(permission)})`,
+    );
     assert.equal(permission.toolKind, 'edit');
     assert.equal(permission.edit.path, 'src/greet.js');
     assert.equal(permission.edit.newText, GREET_AFTER, 'Gemini sends the whole new file');
@@ -72,7 +99,13 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)`, functi
     assert.equal(await turn, 'end_turn', rig.provider.failedToolTexts().join('\n'));
     assert.equal(await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8'), GREET_AFTER);
     const write = store.all().find((p) => p.kind === 'edit' && p.origin === 'fs/write_text_file');
-    assert.ok(write?.kind === 'edit', `the write arrived through fs/write_text_file (proposals: ${store.all().map((p) => `${p.origin} ${p.title} ${p.state}`).join('; ')})`);
+    assert.ok(
+      write?.kind === 'edit',
+      `the write arrived through fs/write_text_file (proposals: ${store
+        .all()
+        .map((p) => `${p.origin} ${p.title} ${p.state}`)
+        .join('; ')})`,
+    );
     assert.equal(write.state, 'applied');
     assert.equal(write.newHash, permission.edit.newHash, 'the bytes written are the bytes reviewed');
     assert.equal(sha256Hex(await fs.readFile(path.join(workspace, 'src/greet.js'))), permission.edit.newHash);
@@ -82,8 +115,14 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)`, functi
     assert.equal(read?.data.hash, sha256Hex(GREET_BEFORE), 'the read went through Warden and is on the record');
     const started = entries.find((e) => e.type === 'agent.started');
     assert.deepEqual(started?.data.agentInfo, { name: 'gemini-cli', title: 'Gemini CLI', version: VERSIONS.geminiCli });
-    assert.ok(entries.some((e) => e.type === 'decision' && e.data.proposalId === permission.id && e.data.verdict === 'approve' && e.actor.kind === 'human'));
-    assert.ok(entries.some((e) => e.type === 'edit.applied' && e.data.path === 'src/greet.js' && e.data.diskHash === permission.edit!.newHash));
+    assert.ok(
+      entries.some(
+        (e) => e.type === 'decision' && e.data.proposalId === permission.id && e.data.verdict === 'approve' && e.actor.kind === 'human',
+      ),
+    );
+    assert.ok(
+      entries.some((e) => e.type === 'edit.applied' && e.data.path === 'src/greet.js' && e.data.diskHash === permission.edit!.newHash),
+    );
     const report = await verifyAuditLog(workspace);
     assert.ok(report.ok, JSON.stringify(report));
   });
@@ -91,7 +130,12 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)`, functi
   it('a rejected edit is never written and Gemini is told', async () => {
     rig = await start((root) => [
       toolCall('read_file', { file_path: `${root}/src/greet.js` }),
-      toolCall('replace', { file_path: `${root}/src/greet.js`, old_string: "  return 'Hello, ' + name;", new_string: "  return 'Bye, ' + name;", instruction: 'Say bye instead' }),
+      toolCall('replace', {
+        file_path: `${root}/src/greet.js`,
+        old_string: "  return 'Hello, ' + name;",
+        new_string: "  return 'Bye, ' + name;",
+        instruction: 'Say bye instead',
+      }),
       say('Understood, leaving it.'),
     ]);
     const { store, workspace } = rig;
@@ -121,14 +165,16 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)`, functi
       say('Added farewell.js.'),
     ]);
 
-  it('a missing file is answered with ACP\'s resource-not-found error (-32002)', async () => {
+  it("a missing file is answered with ACP's resource-not-found error (-32002)", async () => {
     rig = await startNewFile();
     const { store, provider } = rig;
     const turn = rig.session.prompt('Add a farewell module');
     const first = await nextPendingOrEnd(store, new Set(), turn);
     if (first?.kind === 'permission') decide(store, first.id, 'reject');
     await turn.catch(() => undefined);
-    const probe = provider.agentFrames.map(parseFrame).find((f) => f?.method === 'fs/read_text_file' && JSON.stringify(f.params).includes('src/farewell.js'));
+    const probe = provider.agentFrames
+      .map(parseFrame)
+      .find((f) => f?.method === 'fs/read_text_file' && JSON.stringify(f.params).includes('src/farewell.js'));
     assert.ok(probe, `${AGENT} asked Warden for the missing file first`);
     const reply = provider.wardenFrames.map(parseFrame).find((f) => f !== undefined && f.id === probe.id && f.method === undefined);
     assert.equal(reply?.error?.code, -32002, `Warden answers a missing file with -32002 (got ${JSON.stringify(reply)})`);
@@ -170,7 +216,10 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)`, functi
     created ??= store.pending().find((p) => !seen.has(p.id));
     assert.ok(
       created?.kind === 'edit' && created.origin === 'sandbox/change' && created.path === 'src/farewell.js' && created.oldText === null,
-      `the file Gemini's command created in the copy became a create proposal (proposals: ${store.all().map((p) => `${p.origin} ${p.title} ${p.state}`).join('; ')})`,
+      `the file Gemini's command created in the copy became a create proposal (proposals: ${store
+        .all()
+        .map((p) => `${p.origin} ${p.title} ${p.state}`)
+        .join('; ')})`,
     );
     assert.equal(created.newText, FAREWELL, 'the shell really ran in the sandbox');
     assert.ok(!existsSync(path.join(workspace, 'src/farewell.js')), 'the new file is not written before approval');
@@ -194,7 +243,8 @@ function waitForState(rig: RealAgentRig, id: string, state: string): Promise<voi
     const check = (): boolean => {
       const p = rig.store.get(id);
       if (p?.state === state) resolve();
-      else if (p && p.state !== 'pending' && p.state !== 'approved') reject(new Error(`proposal ${p.title} ended ${p.state}${p.stateDetail ? `: ${p.stateDetail}` : ''}, expected ${state}`));
+      else if (p && p.state !== 'pending' && p.state !== 'approved')
+        reject(new Error(`proposal ${p.title} ended ${p.state}${p.stateDetail ? `: ${p.stateDetail}` : ''}, expected ${state}`));
       else return false;
       return true;
     };
@@ -215,7 +265,7 @@ interface Frame {
 function parseFrame(line: string): Frame | undefined {
   try {
     const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null ? (value) : undefined;
+    return typeof value === 'object' && value !== null ? value : undefined;
   } catch {
     return undefined;
   }

@@ -21,7 +21,15 @@ const run = promisify(execFile);
 /** The image with the real agents installed (scripts/bootstrap/agents.sh builds it). */
 export const AGENTS_IMAGE = 'warden-agents:dev';
 /** The pinned versions the image holds; the bootstrap script is the source, the tests name them. */
-export const VERSIONS = { codexAcp: '0.16.0', geminiCli: '0.61.0', codex: '0.169.0', claudeAgentAcp: '0.101.0', claudeAgentSdk: '0.3.318', copilot: '1.0.102', opencode: '1.18.33' } as const;
+export const VERSIONS = {
+  codexAcp: '0.16.0',
+  geminiCli: '0.61.0',
+  codex: '0.169.0',
+  claudeAgentAcp: '0.101.0',
+  claudeAgentSdk: '0.3.318',
+  copilot: '1.0.102',
+  opencode: '1.18.33',
+} as const;
 /** The npm package each pinned version belongs to (the image label names them). */
 const PINNED_PACKAGES: Record<keyof typeof VERSIONS, string> = {
   codexAcp: '@zed-industries/codex-acp',
@@ -48,7 +56,9 @@ export async function ensureRealAgentPrerequisites(): Promise<void> {
   try {
     await new Docker().ping();
   } catch (error) {
-    throw new Error(`The real-agent tests need a running Docker engine (${String(error)}). Run \`bash scripts/bootstrap/docker.sh\`.`, { cause: error });
+    throw new Error(`The real-agent tests need a running Docker engine (${String(error)}). Run \`bash scripts/bootstrap/docker.sh\`.`, {
+      cause: error,
+    });
   }
   try {
     await run('bash', [path.join(REPO_ROOT, 'scripts/bootstrap/agents.sh')], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
@@ -64,7 +74,9 @@ export async function ensureRealAgentPrerequisites(): Promise<void> {
   for (const [name, pinned] of Object.entries(VERSIONS)) {
     const label = `${PINNED_PACKAGES[name as keyof typeof VERSIONS]}@`;
     if (!versions.includes(`${label}${pinned}`)) {
-      throw new Error(`${AGENTS_IMAGE} does not hold ${label}${pinned} (its label: ${versions}); the versions in harness.ts and scripts/bootstrap/agents.sh must match`);
+      throw new Error(
+        `${AGENTS_IMAGE} does not hold ${label}${pinned} (its label: ${versions}); the versions in harness.ts and scripts/bootstrap/agents.sh must match`,
+      );
     }
   }
 }
@@ -79,7 +91,10 @@ export async function makeWorkspace(containerEnv: Record<string, string> = {}): 
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-real-agent-'));
   await fs.cp(path.join(REPO_ROOT, 'test', 'fixtures', 'realAgents', 'workspace'), dir, { recursive: true });
   await fs.mkdir(path.join(dir, '.devcontainer'), { recursive: true });
-  await fs.writeFile(path.join(dir, '.devcontainer', 'devcontainer.json'), JSON.stringify({ name: 'real agents', image: AGENTS_IMAGE, containerEnv }, null, 2));
+  await fs.writeFile(
+    path.join(dir, '.devcontainer', 'devcontainer.json'),
+    JSON.stringify({ name: 'real agents', image: AGENTS_IMAGE, containerEnv }, null, 2),
+  );
   // mkdtemp makes a 0700 folder; the sandbox user (uid 1000) must read the workspace.
   await fs.chmod(dir, 0o755);
   return dir;
@@ -115,7 +130,9 @@ export class ModelBridgeProvider implements SandboxProvider {
   async start(options: SandboxStartOptions): Promise<Sandbox> {
     const sandbox = this.traced(await this.inner.start(options));
     this.sandbox = sandbox;
-    const bridge = await sandbox.runCommand(['node', `${AGENTS_MOUNT}/bridge.mjs`, String(MODEL_PORT), `${AGENTS_MOUNT}/${MODEL_SOCKET}`], { cwd: '/' });
+    const bridge = await sandbox.runCommand(['node', `${AGENTS_MOUNT}/bridge.mjs`, String(MODEL_PORT), `${AGENTS_MOUNT}/${MODEL_SOCKET}`], {
+      cwd: '/',
+    });
     const exited = bridge.exited.then((status) => status);
     for (;;) {
       if (bridge.output().text.includes(`listening ${MODEL_PORT}`)) break;
@@ -201,7 +218,13 @@ export interface RealAgentRig {
 }
 
 /** A real AgentSession (real Docker, real audit log, real proposal store) running `agentCommand`. */
-export async function startRealAgent(options: { workspace: string; agentsFolder: string; agentCommand: string; agentProtocol?: AgentProtocol; workspaceMode?: WorkspaceMode }): Promise<RealAgentRig> {
+export async function startRealAgent(options: {
+  workspace: string;
+  agentsFolder: string;
+  agentCommand: string;
+  agentProtocol?: AgentProtocol;
+  workspaceMode?: WorkspaceMode;
+}): Promise<RealAgentRig> {
   const store = new ProposalStore();
   const provider = new ModelBridgeProvider();
   const log: string[] = [];

@@ -85,7 +85,8 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
     after(async function () {
       const failed = this.test?.parent?.tests.some((t) => t.state === 'failed');
       if (failed) console.error(`mock: ${turn?.mock.describe()}\n${turn?.rig.log.slice(-40).join('\n')}`);
-      else if (turn?.mock.otherRequests.length) console.warn(`${AGENT} asked the mock for what it does not serve: ${turn.mock.otherRequests.join(' | ')}`);
+      else if (turn?.mock.otherRequests.length)
+        console.warn(`${AGENT} asked the mock for what it does not serve: ${turn.mock.otherRequests.join(' | ')}`);
       await turn?.rig.dispose();
       await turn?.mock.close();
     });
@@ -127,32 +128,48 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
     it("asks for each edit and command with OpenCode's own options, and answers with the one-time ones", () => {
       for (const { proposal, verdict } of t().permissions) {
         assert.deepEqual(proposal.options, OPTIONS, `${proposal.title} offers OpenCode's own options`);
-        assert.equal(current(t(), proposal).chosenOptionId, verdict === 'approve' ? 'once' : 'reject', `${proposal.title}: OpenCode received its own ${verdict} option`);
+        assert.equal(
+          current(t(), proposal).chosenOptionId,
+          verdict === 'approve' ? 'once' : 'reject',
+          `${proposal.title}: OpenCode received its own ${verdict} option`,
+        );
       }
     });
 
     it('an edit asks with the whole-file diff; approved, the reviewed bytes land through fs/write_text_file; rejected, nothing is written anywhere', async () => {
       const [approved, rejected] = permissionsOf(t(), 'edit');
       assert.ok(approved && rejected, 'both edits asked');
-      assert.equal(approved.proposal.edit?.unlocated, undefined, 'Warden placed the agent\'s diff in the current file');
+      assert.equal(approved.proposal.edit?.unlocated, undefined, "Warden placed the agent's diff in the current file");
       assert.equal(approved.proposal.edit?.oldText, GREET, 'the reviewer compares against the current file');
       assert.equal(approved.proposal.edit?.newText, GREET_AFTER, 'the reviewer sees the whole file after the edit');
       assert.equal(rejected.proposal.edit?.newText, README.replace('# Greeter', '# Farewell'));
       // After the approval OpenCode sent the new file through the client: the approved bytes.
       const writes = agentRequests(t().rig, 'fs/write_text_file');
-      assert.deepEqual(writes.map((w) => [path.posix.relative(t().root, String(w.path)), w.content]), [['src/greet.js', GREET_AFTER]], 'one write, of the approved edit only');
+      assert.deepEqual(
+        writes.map((w) => [path.posix.relative(t().root, String(w.path)), w.content]),
+        [['src/greet.js', GREET_AFTER]],
+        'one write, of the approved edit only',
+      );
       const landed = await fs.readFile(path.join(t().workspace, 'src/greet.js'));
       assert.equal(landed.toString('utf8'), GREET_AFTER, 'the approved edit landed byte for byte');
       assert.equal(sha256Hex(landed), approved.proposal.edit?.newHash, 'the bytes applied are the bytes reviewed');
       const changes = editsFor(t(), 'src/greet.js');
-      assert.ok(changes.some((c) => current(t(), c).state === 'applied'), `the write was applied by Warden (${changes.map((c) => `${c.origin} ${current(t(), c).state}`).join(', ')})`);
-      for (const change of changes) assert.equal(change.newHash, sha256Hex(GREET_AFTER), `${change.origin}: only the reviewed bytes were ever proposed`);
+      assert.ok(
+        changes.some((c) => current(t(), c).state === 'applied'),
+        `the write was applied by Warden (${changes.map((c) => `${c.origin} ${current(t(), c).state}`).join(', ')})`,
+      );
+      for (const change of changes)
+        assert.equal(change.newHash, sha256Hex(GREET_AFTER), `${change.origin}: only the reviewed bytes were ever proposed`);
       assert.equal(await fs.readFile(path.join(t().workspace, 'README.md'), 'utf8'), README, 'the rejected edit never landed');
       assert.deepEqual(editsFor(t(), 'README.md'), [], 'the rejected edit was not written through the client or in the sandbox');
       assert.match(t().mock.toolResult(IDS.editRejected)?.text ?? '', REFUSED, 'the model was told the edit was refused');
       if (workspaceMode === 'readonly') {
         // OpenCode then writes the file itself too: the read-only mount refuses that second write, and the model is told so.
-        assert.match(t().mock.toolResult(IDS.editApproved)?.text ?? '', /PermissionDenied: FileSystem\.writeFile/, t().mock.toolResult(IDS.editApproved)?.text);
+        assert.match(
+          t().mock.toolResult(IDS.editApproved)?.text ?? '',
+          /PermissionDenied: FileSystem\.writeFile/,
+          t().mock.toolResult(IDS.editApproved)?.text,
+        );
       }
     });
 
@@ -160,18 +177,38 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
       const commands = permissionsOf(t(), 'execute');
       const approved = commands.find((p) => p.verdict === 'approve');
       const rejected = t().permissions.find((p) => p.verdict === 'reject' && p.proposal.toolKind === 'other');
-      assert.equal(approved?.proposal.commandLine, 'touch /tmp/approved-proof && echo ran-$((6*7)) | tee proof.txt', 'the reviewer sees the command line itself');
-      assert.equal(rejected?.proposal.title, 'touch /tmp/rejected-proof && echo nope > rejected.txt', 'the /tmp permission of the rejected command names it');
+      assert.equal(
+        approved?.proposal.commandLine,
+        'touch /tmp/approved-proof && echo ran-$((6*7)) | tee proof.txt',
+        'the reviewer sees the command line itself',
+      );
+      assert.equal(
+        rejected?.proposal.title,
+        'touch /tmp/rejected-proof && echo nope > rejected.txt',
+        'the /tmp permission of the rejected command names it',
+      );
       assert.equal(t().approvedProofBeforeDecision, 1, 'the command had not run before approval');
       assert.equal((await inContainer(t().rig, 'test -e /tmp/approved-proof')).exitCode, 0, 'the approved command ran in the container');
-      assert.match(t().mock.toolResult(IDS.bashApproved)?.text ?? '', /ran-42/, 'the shell evaluated $((6*7)) and OpenCode reported the output to the model');
+      assert.match(
+        t().mock.toolResult(IDS.bashApproved)?.text ?? '',
+        /ran-42/,
+        'the shell evaluated $((6*7)) and OpenCode reported the output to the model',
+      );
       assert.equal((await inContainer(t().rig, 'test -e /tmp/rejected-proof')).exitCode, 1, 'the rejected command never ran');
       assert.match(t().mock.toolResult(IDS.bashRejected)?.text ?? '', REFUSED, 'the model was told the command was refused');
       assert.ok(!existsSync(path.join(t().workspace, 'rejected.txt')));
       if (workspaceMode === 'readonly') {
-        assert.match(t().mock.toolResult(IDS.bashApproved)?.text ?? '', /Read-only file system/, 'tee could not write the read-only workspace');
+        assert.match(
+          t().mock.toolResult(IDS.bashApproved)?.text ?? '',
+          /Read-only file system/,
+          'tee could not write the read-only workspace',
+        );
         const after = await snapshot(t().workspace);
-        assert.deepEqual({ ...after, 'src/greet.js': t().before['src/greet.js'] }, t().before, 'nothing but the approved edit changed the workspace');
+        assert.deepEqual(
+          { ...after, 'src/greet.js': t().before['src/greet.js'] },
+          t().before,
+          'nothing but the approved edit changed the workspace',
+        );
       } else {
         const [change] = editsFor(t(), 'proof.txt');
         assert.ok(change, 'the file the approved command wrote in the copy became a proposal');
@@ -183,9 +220,20 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
 
     if (workspaceMode === 'readonly') {
       it("why the preset sets OPENCODE_PERMISSION: bare `opencode acp` runs a command in the workspace without asking Warden (OpenCode's default is allow)", async () => {
-        const bare = await runBareCommand({ ...OPENCODE, command: 'opencode acp', env: { ...OPENCODE.env, OPENCODE_CONFIG_CONTENT: JSON.stringify({ ...CONFIG, permission: undefined }) } }, 'echo ran-$((6*7))');
+        const bare = await runBareCommand(
+          {
+            ...OPENCODE,
+            command: 'opencode acp',
+            env: { ...OPENCODE.env, OPENCODE_CONFIG_CONTENT: JSON.stringify({ ...CONFIG, permission: undefined }) },
+          },
+          'echo ran-$((6*7))',
+        );
         try {
-          assert.deepEqual(bare.rig.store.all().map((p) => p.title), [], 'no permission request reached Warden');
+          assert.deepEqual(
+            bare.rig.store.all().map((p) => p.title),
+            [],
+            'no permission request reached Warden',
+          );
           assert.match(bare.mock.toolResult(IDS.bashApproved)?.text ?? '', /ran-42/, 'the command ran unasked');
         } finally {
           await bare.rig.dispose();

@@ -26,7 +26,13 @@ export const APPROVED_COMMAND = 'touch /tmp/approved-proof && echo ran-$((6*7)) 
 export const REJECTED_COMMAND = 'touch /tmp/rejected-proof && echo nope > rejected.txt';
 
 /** Tool-use ids of the scripted turn (the mock finds each tool's result by them). */
-export const IDS = { read: 'toolu_read', editApproved: 'toolu_edit_approved', editRejected: 'toolu_edit_rejected', bashApproved: 'toolu_bash_approved', bashRejected: 'toolu_bash_rejected' } as const;
+export const IDS = {
+  read: 'toolu_read',
+  editApproved: 'toolu_edit_approved',
+  editRejected: 'toolu_edit_rejected',
+  bashApproved: 'toolu_bash_approved',
+  bashRejected: 'toolu_bash_rejected',
+} as const;
 
 /** How one agent names its tools: what the scripted model calls. */
 export interface AgentTools {
@@ -73,7 +79,9 @@ export const PROMPTS = [
  * rejection (Copilot, OpenCode) and one that goes on asking the model both stay on script.
  */
 function scriptedModel(t: AgentTools, root: string): MessagesTurn {
-  const use = (id: string, call: { name: string; input: Record<string, unknown> }): MessageBlock[] => [{ type: 'tool_use', id, name: call.name, input: call.input }];
+  const use = (id: string, call: { name: string; input: Record<string, unknown> }): MessageBlock[] => [
+    { type: 'tool_use', id, name: call.name, input: call.input },
+  ];
   const say = (text: string): MessageBlock[] => [{ type: 'text', text }];
   return (request) => {
     const last = request.messages.at(-1);
@@ -83,7 +91,8 @@ function scriptedModel(t: AgentTools, root: string): MessagesTurn {
     if (text.includes('[step 1]')) return use(IDS.read, t.read(`${root}/src/greet.js`));
     if (text.includes('[step 2]')) return use(IDS.bashApproved, t.bash(APPROVED_COMMAND, 'Write the proof'));
     if (text.includes('[step 3]')) return say('All handled.');
-    if (answered.has(IDS.read)) return use(IDS.editApproved, t.edit(`${root}/src/greet.js`, "  return 'Hello, ' + name;", "  return 'Hello, ' + name + '!';"));
+    if (answered.has(IDS.read))
+      return use(IDS.editApproved, t.edit(`${root}/src/greet.js`, "  return 'Hello, ' + name;", "  return 'Hello, ' + name + '!';"));
     if (answered.has(IDS.editApproved)) return use(IDS.editRejected, t.edit(`${root}/README.md`, '# Greeter', '# Farewell'));
     if (answered.has(IDS.bashApproved)) return use(IDS.bashRejected, t.bash(REJECTED_COMMAND, 'Write another proof'));
     return say('Understood.');
@@ -110,7 +119,17 @@ export async function runScriptedTurn(agent: ScriptedAgent, workspaceMode: Works
     await mock.close();
     throw error;
   }
-  const record: TurnRecord = { rig, mock, root, workspace, before: await snapshot(workspace), stopReasons: [], permissions: [], edits: [], approvedProofBeforeDecision: null };
+  const record: TurnRecord = {
+    rig,
+    mock,
+    root,
+    workspace,
+    before: await snapshot(workspace),
+    stopReasons: [],
+    permissions: [],
+    edits: [],
+    approvedProofBeforeDecision: null,
+  };
   const seen = new Set<string>();
   let editPermissions = 0;
   const onProposal = async (p: Proposal): Promise<void> => {
@@ -122,7 +141,8 @@ export async function runScriptedTurn(agent: ScriptedAgent, workspaceMode: Works
       // A command, or another permission the command needs first (OpenCode asks separately
       // to touch a path outside the workspace, /tmp here): judged by the command it is for.
       const verdict = (p.commandLine ?? p.title).includes('rejected-proof') ? 'reject' : 'approve';
-      if (verdict === 'approve' && record.approvedProofBeforeDecision === null) record.approvedProofBeforeDecision = (await inContainer(rig, 'test -e /tmp/approved-proof')).exitCode;
+      if (verdict === 'approve' && record.approvedProofBeforeDecision === null)
+        record.approvedProofBeforeDecision = (await inContainer(rig, 'test -e /tmp/approved-proof')).exitCode;
       record.permissions.push({ proposal: p, verdict });
       decide(rig.store, p.id, verdict);
     } else if (p.kind === 'edit' && (p.path === 'src/greet.js' || p.path === 'proof.txt')) {
@@ -165,10 +185,12 @@ export async function runBareCommand(agent: ScriptedAgent, command: string): Pro
   const mock = await MockMessagesServer.start(modelSocketPath(agentsFolder), (_request, index) =>
     index === 0 ? [{ type: 'tool_use', id: IDS.bashApproved, name: call.name, input: call.input }] : [{ type: 'text', text: 'Done.' }],
   );
-  const rig = await startRealAgent({ workspace, agentsFolder, agentCommand: agent.command, workspaceMode: 'readonly' }).catch(async (error: unknown) => {
-    await mock.close();
-    throw error;
-  });
+  const rig = await startRealAgent({ workspace, agentsFolder, agentCommand: agent.command, workspaceMode: 'readonly' }).catch(
+    async (error: unknown) => {
+      await mock.close();
+      throw error;
+    },
+  );
   const turn = rig.session.prompt(PROMPTS[1]);
   // A permission request would wait for a decision: end the turn as soon as one appears.
   const asked = nextPendingOrEnd(rig.store, new Set(), turn);
@@ -187,10 +209,14 @@ export async function inContainer(rig: RealAgentRig, script: string): Promise<{ 
 }
 
 /** The edit proposals for `relative`, in the order they arrived. */
-export const editsFor = (record: TurnRecord, relative: string): EditProposal[] => record.edits.map((e) => e.proposal).filter((p) => p.path === relative);
+export const editsFor = (record: TurnRecord, relative: string): EditProposal[] =>
+  record.edits.map((e) => e.proposal).filter((p) => p.path === relative);
 
 /** The permission requests of one kind, in order. */
-export const permissionsOf = (record: TurnRecord, toolKind: string): Array<{ proposal: PermissionProposal; verdict: 'approve' | 'reject' }> =>
+export const permissionsOf = (
+  record: TurnRecord,
+  toolKind: string,
+): Array<{ proposal: PermissionProposal; verdict: 'approve' | 'reject' }> =>
   record.permissions.filter((p) => p.proposal.toolKind === toolKind);
 
 /** The current state of a proposal in the store. */
@@ -202,7 +228,8 @@ export function waitForState(rig: RealAgentRig, id: string, state: string): Prom
     const check = (): boolean => {
       const p = rig.store.get(id);
       if (p?.state === state) resolve();
-      else if (p && p.state !== 'pending' && p.state !== 'approved') reject(new Error(`proposal ${p.title} ended ${p.state}${p.stateDetail ? `: ${p.stateDetail}` : ''}, expected ${state}`));
+      else if (p && p.state !== 'pending' && p.state !== 'approved')
+        reject(new Error(`proposal ${p.title} ended ${p.state}${p.stateDetail ? `: ${p.stateDetail}` : ''}, expected ${state}`));
       else return false;
       return true;
     };
@@ -231,13 +258,26 @@ export async function assertAudit(record: TurnRecord, agentInfo: Record<string, 
   const started = entries.find((e) => e.type === 'agent.started');
   assert.deepEqual(started?.data.agentInfo, agentInfo, 'the audit names the agent');
   for (const { proposal } of record.permissions) {
-    assert.ok(entries.some((e) => e.type === 'proposal' && JSON.stringify(e.data).includes(proposal.id)), `proposal ${proposal.id} is on the record`);
-    assert.ok(entries.some((e) => e.type === 'decision' && e.data.proposalId === proposal.id && e.actor.kind === 'human'), `the human decision on ${proposal.id} is on the record`);
-    assert.ok(entries.some((e) => e.type === 'permission.answered' && e.data.proposalId === proposal.id), `the answer sent to the agent for ${proposal.id} is on the record`);
+    assert.ok(
+      entries.some((e) => e.type === 'proposal' && JSON.stringify(e.data).includes(proposal.id)),
+      `proposal ${proposal.id} is on the record`,
+    );
+    assert.ok(
+      entries.some((e) => e.type === 'decision' && e.data.proposalId === proposal.id && e.actor.kind === 'human'),
+      `the human decision on ${proposal.id} is on the record`,
+    );
+    assert.ok(
+      entries.some((e) => e.type === 'permission.answered' && e.data.proposalId === proposal.id),
+      `the answer sent to the agent for ${proposal.id} is on the record`,
+    );
   }
   for (const { proposal } of record.edits) {
     if (current(record, proposal).state === 'applied') {
-      await waitForAudit(record.workspace, (e) => e.type === 'edit.applied' && e.data.proposalId === proposal.id, `edit.applied for ${proposal.path}`);
+      await waitForAudit(
+        record.workspace,
+        (e) => e.type === 'edit.applied' && e.data.proposalId === proposal.id,
+        `edit.applied for ${proposal.path}`,
+      );
     }
   }
   const report = await verifyAuditLog(record.workspace);
@@ -257,7 +297,9 @@ export function sessionNewResult(rig: RealAgentRig): Record<string, unknown> | u
 
 const toolCallSchema = z.looseObject({
   method: z.literal('session/update'),
-  params: z.looseObject({ update: z.looseObject({ sessionUpdate: z.literal('tool_call'), toolCallId: z.string(), kind: z.string().optional() }) }),
+  params: z.looseObject({
+    update: z.looseObject({ sessionUpdate: z.literal('tool_call'), toolCallId: z.string(), kind: z.string().optional() }),
+  }),
 });
 
 /** The kind of each tool call the agent reported (session/update tool_call), by id. */
@@ -274,7 +316,10 @@ export function toolCallKinds(rig: RealAgentRig): Map<string, string | undefined
 export function agentRequests(rig: RealAgentRig, method: string): Array<Record<string, unknown>> {
   return rig.provider.agentFrames
     .map(safeJson)
-    .filter((f): f is { method: string; params: Record<string, unknown> } => !!f && typeof f === 'object' && (f as { method?: unknown }).method === method && 'id' in f)
+    .filter(
+      (f): f is { method: string; params: Record<string, unknown> } =>
+        !!f && typeof f === 'object' && (f as { method?: unknown }).method === method && 'id' in f,
+    )
     .map((f) => f.params);
 }
 

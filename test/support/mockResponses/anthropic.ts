@@ -54,7 +54,11 @@ export class MockMessagesServer {
   readonly otherRequests: string[] = [];
   private readonly waiters: Array<{ count: number; resolve: () => void }> = [];
 
-  private constructor(private readonly server: http.Server, readonly socketPath: string, private readonly turns: MessagesTurn[] | MessagesTurn) {}
+  private constructor(
+    private readonly server: http.Server,
+    readonly socketPath: string,
+    private readonly turns: MessagesTurn[] | MessagesTurn,
+  ) {}
 
   /**
    * Listens on `socketPath` (made connectable by the sandbox user). Each main-conversation
@@ -88,7 +92,8 @@ export class MockMessagesServer {
       for (const message of request.messages) {
         if (typeof message.content === 'string') continue;
         for (const block of message.content) {
-          if (block.type === 'tool_result' && block.tool_use_id === toolUseId) return { text: blockText(block.content), isError: block.is_error === true };
+          if (block.type === 'tool_result' && block.tool_use_id === toolUseId)
+            return { text: blockText(block.content), isError: block.is_error === true };
         }
       }
     }
@@ -128,13 +133,17 @@ export class MockMessagesServer {
     }
     if (route !== 'POST /v1/messages') {
       this.otherRequests.push(`${req.method} ${req.url} ${body.slice(0, 200)}`.trim());
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: `mock: no ${req.method} ${req.url}` } }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: `mock: no ${req.method} ${req.url}` } }));
       return;
     }
     const parsed = messagesRequestSchema.safeParse(safeJson(body));
     if (!parsed.success) {
       this.otherRequests.push(`${route} with a body the mock cannot read: ${parsed.error.message}`);
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: `mock: ${parsed.error.message}` } }));
+      res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: `mock: ${parsed.error.message}` } }));
       return;
     }
     const request = parsed.data;
@@ -177,7 +186,19 @@ export function message(id: string, model: string, blocks: MessageBlock[]): Reco
  */
 export function messageStream(id: string, model: string, blocks: MessageBlock[]): string {
   const events: Array<Record<string, unknown>> = [
-    { type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } },
+    {
+      type: 'message_start',
+      message: {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { ...usage, output_tokens: 1 },
+      },
+    },
   ];
   blocks.forEach((block, index) => {
     if (block.type === 'text') {
@@ -185,11 +206,16 @@ export function messageStream(id: string, model: string, blocks: MessageBlock[])
       for (const part of halves(block.text)) events.push({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: part } });
     } else {
       events.push({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } });
-      for (const part of halves(JSON.stringify(block.input))) events.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: part } });
+      for (const part of halves(JSON.stringify(block.input)))
+        events.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: part } });
     }
     events.push({ type: 'content_block_stop', index });
   });
-  events.push({ type: 'message_delta', delta: { stop_reason: stopReason(blocks), stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
+  events.push({
+    type: 'message_delta',
+    delta: { stop_reason: stopReason(blocks), stop_sequence: null },
+    usage: { output_tokens: usage.output_tokens },
+  });
   events.push({ type: 'message_stop' });
   return events.map((e) => `event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`).join('');
 }
@@ -202,7 +228,8 @@ function halves(text: string): string[] {
 /** A tool_result's content: a string, or text blocks. */
 function blockText(content: unknown): string {
   if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((c: unknown) => (c && typeof c === 'object' && 'text' in c ? String(c.text) : '')).join('');
+  if (Array.isArray(content))
+    return content.map((c: unknown) => (c && typeof c === 'object' && 'text' in c ? String(c.text) : '')).join('');
   return content === undefined ? '' : JSON.stringify(content);
 }
 

@@ -40,7 +40,11 @@ export class MockResponsesServer {
   readonly otherRequests: string[] = [];
   private readonly waiters: Array<{ count: number; resolve: () => void }> = [];
 
-  private constructor(private readonly server: http.Server, readonly socketPath: string, private readonly turns: ModelTurn[]) {}
+  private constructor(
+    private readonly server: http.Server,
+    readonly socketPath: string,
+    private readonly turns: ModelTurn[],
+  ) {}
 
   /**
    * Listens on `socketPath` (made connectable by the sandbox user). Each `POST …/responses`
@@ -95,12 +99,16 @@ export class MockResponsesServer {
     const url = req.url ?? '';
     if (req.method !== 'POST' || !/\/responses$/.test(url.split('?')[0] ?? '')) {
       this.otherRequests.push(`${req.method} ${url}`);
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `mock: no ${req.method} ${url}` } }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { message: `mock: no ${req.method} ${url}` } }));
       return;
     }
     const parsed = responsesRequestSchema.safeParse(safeJson(Buffer.concat(chunks).toString('utf8')));
     if (!parsed.success) {
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `mock: bad request body: ${parsed.error.message}` } }));
+      res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { message: `mock: bad request body: ${parsed.error.message}` } }));
       return;
     }
     const index = this.requests.length;
@@ -131,7 +139,13 @@ export function sse(responseId: string, items: ModelItem[]): string {
       events.push({
         type: 'response.output_item.done',
         ...outputIndex,
-        item: { type: 'function_call', id: `fc_${item.callId}`, call_id: item.callId, name: item.name, arguments: JSON.stringify(item.arguments) },
+        item: {
+          type: 'function_call',
+          id: `fc_${item.callId}`,
+          call_id: item.callId,
+          name: item.name,
+          arguments: JSON.stringify(item.arguments),
+        },
       });
     } else {
       events.push({
@@ -143,7 +157,10 @@ export function sse(responseId: string, items: ModelItem[]): string {
   });
   events.push({
     type: 'response.completed',
-    response: { id: responseId, usage: { input_tokens: 0, input_tokens_details: null, output_tokens: 0, output_tokens_details: null, total_tokens: 0 } },
+    response: {
+      id: responseId,
+      usage: { input_tokens: 0, input_tokens_details: null, output_tokens: 0, output_tokens_details: null, total_tokens: 0 },
+    },
   });
   return events.map((e) => `event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`).join('');
 }

@@ -68,18 +68,27 @@ export class CodexAppServerClient {
   private readonly completedTurns = new Map<string, Turn>();
   private activeTurn: { threadId: string; turnId: string } | undefined;
 
-  constructor(stdout: Readable, stdin: Writable, private readonly handlers: AppServerHandlers, options: AppServerClientOptions = {}) {
+  constructor(
+    stdout: Readable,
+    stdin: Writable,
+    private readonly handlers: AppServerHandlers,
+    options: AppServerClientOptions = {},
+  ) {
     this.peer = new JsonLinesPeer(
       stdout,
       stdin,
-      { request: (method, params) => this.onServerRequest(method, params), notification: (method, params) => this.onNotification(method, params) },
+      {
+        request: (method, params) => this.onServerRequest(method, params),
+        notification: (method, params) => this.onNotification(method, params),
+      },
       {
         maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
         onProtocolError: (message) => handlers.protocolError?.(message),
       },
     );
     void this.peer.closed.then((reason) => {
-      for (const [, waiter] of this.turnWaiters) waiter.reject(new Error(`The Codex app-server connection closed during the turn: ${reason}`));
+      for (const [, waiter] of this.turnWaiters)
+        waiter.reject(new Error(`The Codex app-server connection closed during the turn: ${reason}`));
       this.turnWaiters.clear();
     });
   }
@@ -90,7 +99,11 @@ export class CodexAppServerClient {
   }
 
   async initialize(clientInfo: { name: string; version: string; title?: string }): Promise<InitializeResponse> {
-    const result = await this.call('initialize', { clientInfo: { name: clientInfo.name, title: clientInfo.title ?? null, version: clientInfo.version }, capabilities: null }, InitializeResponse);
+    const result = await this.call(
+      'initialize',
+      { clientInfo: { name: clientInfo.name, title: clientInfo.title ?? null, version: clientInfo.version }, capabilities: null },
+      InitializeResponse,
+    );
     this.peer.notify('initialized');
     return result;
   }
@@ -99,7 +112,12 @@ export class CodexAppServerClient {
   async startThread(options: StartThreadOptions): Promise<string> {
     const result = await this.call(
       'thread/start',
-      { cwd: options.cwd, approvalPolicy: options.approvalPolicy ?? 'untrusted', sandbox: options.sandbox ?? 'danger-full-access', ...(options.model ? { model: options.model } : {}) },
+      {
+        cwd: options.cwd,
+        approvalPolicy: options.approvalPolicy ?? 'untrusted',
+        sandbox: options.sandbox ?? 'danger-full-access',
+        ...(options.model ? { model: options.model } : {}),
+      },
       ThreadResponse,
     );
     return result.thread.id;
@@ -109,7 +127,12 @@ export class CodexAppServerClient {
   async resumeThread(threadId: string, options: Omit<StartThreadOptions, 'model'>): Promise<string> {
     const result = await this.call(
       'thread/resume',
-      { threadId, cwd: options.cwd, approvalPolicy: options.approvalPolicy ?? 'untrusted', sandbox: options.sandbox ?? 'danger-full-access' },
+      {
+        threadId,
+        cwd: options.cwd,
+        approvalPolicy: options.approvalPolicy ?? 'untrusted',
+        sandbox: options.sandbox ?? 'danger-full-access',
+      },
       ThreadResponse,
     );
     return result.thread.id;
@@ -149,7 +172,8 @@ export class CodexAppServerClient {
   private async call<S extends z.ZodType>(method: string, params: unknown, schema: S): Promise<z.infer<S>> {
     const raw = await this.peer.request(method, params);
     const parsed = schema.safeParse(raw);
-    if (!parsed.success) throw new Error(`The Codex app-server answered ${method} with an unexpected shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    if (!parsed.success)
+      throw new Error(`The Codex app-server answered ${method} with an unexpected shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     return parsed.data;
   }
 

@@ -84,7 +84,8 @@ export class JsonLinesPeer {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     this.buffer = [];
-    for (const [, pending] of this.pending) pending.reject(new Error(`The agent connection closed before it answered ${pending.method}: ${reason}`));
+    for (const [, pending] of this.pending)
+      pending.reject(new Error(`The agent connection closed before it answered ${pending.method}: ${reason}`));
     this.pending.clear();
     this.input.removeAllListeners('data');
     this.resolveClosed(reason);

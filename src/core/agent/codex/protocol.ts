@@ -73,9 +73,19 @@ export const CommandExecutionItem = z.object({
   aggregatedOutput: z.string().nullish(),
   exitCode: z.number().int().nullish(),
 });
-export const FileChangeItem = z.object({ type: z.literal('fileChange'), id: z.string(), changes: z.array(FileUpdateChange), status: ItemStatus });
+export const FileChangeItem = z.object({
+  type: z.literal('fileChange'),
+  id: z.string(),
+  changes: z.array(FileUpdateChange),
+  status: ItemStatus,
+});
 export const AgentMessageItem = z.object({ type: z.literal('agentMessage'), id: z.string(), text: z.string() });
-export const ReasoningItem = z.object({ type: z.literal('reasoning'), id: z.string(), summary: z.array(z.string()), content: z.array(z.string()).optional() });
+export const ReasoningItem = z.object({
+  type: z.literal('reasoning'),
+  id: z.string(),
+  summary: z.array(z.string()),
+  content: z.array(z.string()).optional(),
+});
 export const PlanItem = z.object({ type: z.literal('plan'), id: z.string(), text: z.string() });
 /** Item types Warden does not show in detail (web search, MCP calls, ...): kept by type and id. */
 export const OtherItem = z.object({ type: z.string(), id: z.string() });

@@ -19,7 +19,11 @@ export async function applyApproved(deps: GateDeps, approved: EditProposal, opti
   if (proposal.baseHash !== currentHash) {
     const detail = `${proposal.path} changed since the proposal was made; it was not applied${note}`;
     deps.store.setState(proposal.id, 'stale', detail);
-    await deps.record({ actor: WARDEN, type: 'edit.stale', data: { proposalId: proposal.id, path: proposal.path, baseHash: proposal.baseHash, currentHash } });
+    await deps.record({
+      actor: WARDEN,
+      type: 'edit.stale',
+      data: { proposalId: proposal.id, path: proposal.path, baseHash: proposal.baseHash, currentHash },
+    });
     return { kind: 'stale', proposalId: proposal.id, detail };
   }
   let written: { diskHash: string | null; reviewedHash: string | null; text: string | null; change: AppliedContent['change'] };
@@ -28,13 +32,26 @@ export async function applyApproved(deps: GateDeps, approved: EditProposal, opti
     written = await write(deps, proposal, options);
   } catch (error) {
     deps.store.setState(proposal.id, 'failed', `Writing failed: ${message(error)}${note}`);
-    await deps.record({ actor: WARDEN, type: 'edit.failed', data: { proposalId: proposal.id, path: proposal.path, error: message(error) } });
+    await deps.record({
+      actor: WARDEN,
+      type: 'edit.failed',
+      data: { proposalId: proposal.id, path: proposal.path, error: message(error) },
+    });
     return { kind: 'failed', proposalId: proposal.id, detail: `Warden could not write ${proposal.path}: ${message(error)}` };
   }
   const { diskHash, reviewedHash, change } = written;
   const exact = diskHash === reviewedHash;
-  const detail = exact ? (change ? upperFirst(change.summary) : undefined) : `The bytes on disk differ from the reviewed bytes (the editor changed line endings or encoding)${note}`;
-  const updated = deps.store.setState(proposal.id, exact ? 'applied' : 'failed', detail, change && reviewedHash ? { appliedHash: reviewedHash } : {});
+  const detail = exact
+    ? change
+      ? upperFirst(change.summary)
+      : undefined
+    : `The bytes on disk differ from the reviewed bytes (the editor changed line endings or encoding)${note}`;
+  const updated = deps.store.setState(
+    proposal.id,
+    exact ? 'applied' : 'failed',
+    detail,
+    change && reviewedHash ? { appliedHash: reviewedHash } : {},
+  );
   await deps.record({
     actor: WARDEN,
     type: exact ? 'edit.applied' : 'edit.mismatch',
@@ -45,10 +62,13 @@ export async function applyApproved(deps: GateDeps, approved: EditProposal, opti
       reviewedHash,
       diskHash,
       ...(change?.kind === 'edited' ? { edited: true, proposedHash: proposal.newHash } : {}),
-      ...(change?.kind === 'hunks' ? { hunks: { accepted: change.accepted, rejected: change.rejected }, proposedHash: proposal.newHash } : {}),
+      ...(change?.kind === 'hunks'
+        ? { hunks: { accepted: change.accepted, rejected: change.rejected }, proposedHash: proposal.newHash }
+        : {}),
     },
   });
-  if (!exact) return { kind: 'mismatch', proposalId: proposal.id, detail: `${proposal.path} was written but differs from the reviewed content` };
+  if (!exact)
+    return { kind: 'mismatch', proposalId: proposal.id, detail: `${proposal.path} was written but differs from the reviewed content` };
   return { kind: 'applied', proposal: updated, text: written.text, change, rediffed: proposal !== approved };
 }
 
@@ -74,11 +94,24 @@ async function rediffBeforeApply(deps: GateDeps, proposal: EditProposal): Promis
   const outcome = rebaseEdit(proposal, current);
   if (outcome.kind !== 'rebased') return proposal;
   const { kind: _kind, ...sides } = outcome;
-  const updated = deps.store.setState(proposal.id, proposal.state, `Re-diffed against the current ${proposal.path} before applying`, sides) as EditProposal;
+  const updated = deps.store.setState(
+    proposal.id,
+    proposal.state,
+    `Re-diffed against the current ${proposal.path} before applying`,
+    sides,
+  ) as EditProposal;
   await deps.record({
     actor: WARDEN,
     type: 'proposal.rediffed',
-    data: { proposalId: proposal.id, path: proposal.path, previousBaseHash: proposal.baseHash, baseHash: outcome.baseHash, previousNewHash: proposal.newHash, newHash: outcome.newHash, diff: outcome.diff },
+    data: {
+      proposalId: proposal.id,
+      path: proposal.path,
+      previousBaseHash: proposal.baseHash,
+      baseHash: outcome.baseHash,
+      previousNewHash: proposal.newHash,
+      newHash: outcome.newHash,
+      diff: outcome.diff,
+    },
   });
   return updated;
 }

@@ -4,8 +4,28 @@ import type { CommandProposal, Decision, EditProposal, Proposal, QuestionProposa
 import { applyApproved } from './apply';
 import { Grants, type WriteGrant } from './grants';
 import { gitRefusal, readRefusal, recheckEditedCommand, recordRefused, scopeRefusal } from './refusals';
-import { DEFAULT_DECISION_TIMEOUT_MS, type ApplyOptions, type ApplyOutcome, type AskOutcome, type Birth, type EditedCommandOutcome, type GateDeps, type GateRefusal, type ProposalFields, type RefusedEntry } from './types';
-import { decision, decisionAuditData, evaluateFailClosed, grantDecision, policyDecision, proposalAuditData, reviewerActor, timeoutDecision } from './verdicts';
+import {
+  DEFAULT_DECISION_TIMEOUT_MS,
+  type ApplyOptions,
+  type ApplyOutcome,
+  type AskOutcome,
+  type Birth,
+  type EditedCommandOutcome,
+  type GateDeps,
+  type GateRefusal,
+  type ProposalFields,
+  type RefusedEntry,
+} from './types';
+import {
+  decision,
+  decisionAuditData,
+  evaluateFailClosed,
+  grantDecision,
+  policyDecision,
+  proposalAuditData,
+  reviewerActor,
+  timeoutDecision,
+} from './verdicts';
 
 /**
  * The one path every proposal takes, whatever its origin (an ACP request, a Codex approval,
@@ -32,7 +52,12 @@ export class ProposalGate {
 
   /** Mints a proposal (the only place ids are made), adds it to the store and audits it. */
   async propose<P extends Proposal>(fields: ProposalFields<P>, birth: Birth = {}): Promise<P> {
-    const born = birth.orphaned !== undefined ? undefined : birth.grantedBy ? grantDecision(birth.grantedBy) : (birth.decided ?? policyDecision(birth.verdict));
+    const born =
+      birth.orphaned !== undefined
+        ? undefined
+        : birth.grantedBy
+          ? grantDecision(birth.grantedBy)
+          : (birth.decided ?? policyDecision(birth.verdict));
     const state = birth.orphaned !== undefined ? 'orphaned' : born ? (born.verdict === 'approve' ? 'approved' : 'rejected') : 'pending';
     const proposal = {
       ...fields,
@@ -58,7 +83,11 @@ export class ProposalGate {
     const decided = await this.waitForDecision(proposal.id);
     const grantedBy = this.grantedBy.get(proposal.id);
     this.grantedBy.delete(proposal.id);
-    await this.deps.record({ actor: reviewerActor(decided.reviewer), type: 'decision', data: decisionAuditData(proposal, decided, grantedBy) });
+    await this.deps.record({
+      actor: reviewerActor(decided.reviewer),
+      type: 'decision',
+      data: decisionAuditData(proposal, decided, grantedBy),
+    });
     return decided;
   }
 
@@ -112,7 +141,11 @@ export class ProposalGate {
   }
 
   /** The reviewer's edited command, judged again by the branch guard and the policy. */
-  recheckEditedCommand(proposal: CommandProposal, commandLine: string, resolvePath: (raw: string) => string | null): Promise<EditedCommandOutcome> {
+  recheckEditedCommand(
+    proposal: CommandProposal,
+    commandLine: string,
+    resolvePath: (raw: string) => string | null,
+  ): Promise<EditedCommandOutcome> {
     return recheckEditedCommand(this.deps, proposal, commandLine, resolvePath);
   }
 

@@ -60,11 +60,22 @@ export async function recheckEditedCommand(
   const verdict = evaluateFailClosed(deps.policy, (policy) => evaluateCommand(policy, { commandLine, resolvePath }));
   if (verdict?.decision === 'deny') return refuse(verdict.ruleId, verdict.reason);
   const argv = ['sh', '-c', commandLine];
-  deps.store.setState(proposal.id, 'approved', undefined, { proposedCommandLine: proposal.commandLine, commandLine, argv, ...(verdict ? { policy: verdict } : {}) });
+  deps.store.setState(proposal.id, 'approved', undefined, {
+    proposedCommandLine: proposal.commandLine,
+    commandLine,
+    argv,
+    ...(verdict ? { policy: verdict } : {}),
+  });
   await deps.record({
     actor: { kind: 'warden', id: 'warden' },
     type: 'command.edited',
-    data: { proposalId: proposal.id, proposedCommandLine: proposal.commandLine, commandLine, argv, ...(verdict ? { ruleId: verdict.ruleId, policy: verdict } : {}) },
+    data: {
+      proposalId: proposal.id,
+      proposedCommandLine: proposal.commandLine,
+      commandLine,
+      argv,
+      ...(verdict ? { ruleId: verdict.ruleId, policy: verdict } : {}),
+    },
   });
   return { argv, commandLine };
 }

@@ -4,34 +4,58 @@ import { editedDecisionData } from '../../proposals/decisionAudit';
 import type { Decision, Proposal, Reviewer } from '../../proposals/model';
 
 /** Evaluates the policy (when there is one). An evaluation that throws asks: it never allows. */
-export function evaluateFailClosed(policy: (() => EffectivePolicy) | undefined, judge: (policy: EffectivePolicy) => PolicyVerdict): PolicyVerdict | undefined {
+export function evaluateFailClosed(
+  policy: (() => EffectivePolicy) | undefined,
+  judge: (policy: EffectivePolicy) => PolicyVerdict,
+): PolicyVerdict | undefined {
   if (!policy) return undefined;
   try {
     return judge(policy());
   } catch (error) {
-    return { decision: 'ask', ruleId: 'builtin.policy-error', reason: `The policy could not be evaluated (${message(error)}), so a human decides` };
+    return {
+      decision: 'ask',
+      ruleId: 'builtin.policy-error',
+      reason: `The policy could not be evaluated (${message(error)}), so a human decides`,
+    };
   }
 }
 
 /** A proposal the policy decides is born decided (never pending); ask leaves it to a human. */
 export function policyDecision(verdict: PolicyVerdict | undefined): Decision | undefined {
   if (!verdict || verdict.decision === 'ask') return undefined;
-  return decision(verdict.decision === 'allow' ? 'approve' : 'reject', { kind: 'policy', name: verdict.ruleId, source: 'policy' }, verdict.reason);
+  return decision(
+    verdict.decision === 'allow' ? 'approve' : 'reject',
+    { kind: 'policy', name: verdict.ruleId, source: 'policy' },
+    verdict.reason,
+  );
 }
 
 /** The decision for a request a reviewer already approved through a permission request. */
 export function grantDecision(permissionProposalId: string): Decision {
-  return decision('approve', { kind: 'warden', name: 'warden', source: 'earlier approval' }, `approved as permission request ${permissionProposalId}`);
+  return decision(
+    'approve',
+    { kind: 'warden', name: 'warden', source: 'earlier approval' },
+    `approved as permission request ${permissionProposalId}`,
+  );
 }
 
 /** The one decision-timeout rule: nobody decided in time, so Warden rejects (never approves). */
 export function timeoutDecision(timeoutMs: number): Decision {
-  return decision('reject', { kind: 'warden', name: 'warden', source: 'decision timeout' }, `no decision within ${Math.round(timeoutMs / 1000)} s (warden.review.decisionTimeoutSeconds)`);
+  return decision(
+    'reject',
+    { kind: 'warden', name: 'warden', source: 'decision timeout' },
+    `no decision within ${Math.round(timeoutMs / 1000)} s (warden.review.decisionTimeoutSeconds)`,
+  );
 }
 
 /** Who decided, as the audit names them: a human by email when known, a rule by its id. */
 export function reviewerActor(reviewer: Reviewer): AuditActor {
-  return { kind: reviewer.kind, id: reviewer.email ?? reviewer.name, name: reviewer.name, ...(reviewer.email ? { email: reviewer.email } : {}) };
+  return {
+    kind: reviewer.kind,
+    id: reviewer.email ?? reviewer.name,
+    name: reviewer.name,
+    ...(reviewer.email ? { email: reviewer.email } : {}),
+  };
 }
 
 /** The data of a `decision` audit entry, the same for every origin. */
