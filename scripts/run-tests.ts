@@ -1,7 +1,8 @@
 /**
  * Runs Warden's test tiers in order and prints one closing line: `total: N passed, M failed`.
  * `npx tsx scripts/run-tests.ts [tier ...]` — tiers: unit integration extension e2e package.
- * Bootstrapping (Docker engine, images, VS Code server, Chromium) is done by scripts/test.sh.
+ * Bootstrapping (Docker engine, images, Chromium) is done by scripts/test.sh; the VS Code server's
+ * install runs here, beside the unit and integration tiers, and the tiers that need it wait for it.
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
@@ -11,6 +12,8 @@ interface Tier {
   command: string[];
   /** Pulls passed/failed/skipped counts out of the tier's output. */
   parse(output: string): Counts | undefined;
+  /** Runs in the offline VS Code server (scripts/bootstrap/vscode-server.sh must have finished). */
+  needsVSCodeServer?: boolean;
 }
 
 interface Counts {
@@ -47,9 +50,9 @@ const tiers: Tier[] = [
     command: [mocha, '--import=tsx', '--exit', '--reporter', 'spec', '--timeout', '180000', 'test/integration/**/*.test.ts'],
     parse: mochaCounts,
   },
-  { name: 'extension', command: [tsx, 'scripts/run-extension-tests.ts'], parse: summaryCounts('extension') },
-  { name: 'e2e', command: [tsx, 'scripts/run-e2e-tests.ts'], parse: summaryCounts('e2e') },
-  { name: 'package', command: [tsx, 'scripts/check-package.ts'], parse: summaryCounts('package') },
+  { name: 'extension', command: [tsx, 'scripts/run-extension-tests.ts'], parse: summaryCounts('extension'), needsVSCodeServer: true },
+  { name: 'e2e', command: [tsx, 'scripts/run-e2e-tests.ts'], parse: summaryCounts('e2e'), needsVSCodeServer: true },
+  { name: 'package', command: [tsx, 'scripts/check-package.ts'], parse: summaryCounts('package'), needsVSCodeServer: true },
 ];
 
 function runTier(tier: Tier): Promise<{ counts: Counts | undefined; exitCode: number; seconds: number }> {
@@ -68,6 +71,26 @@ function runTier(tier: Tier): Promise<{ counts: Counts | undefined; exitCode: nu
   });
 }
 
+/**
+ * The VS Code server's bootstrap (a first install is minutes of native builds) runs while the
+ * unit and integration tiers run, and the tiers that need the server wait for it. Its output is
+ * printed when it is awaited, so it does not interleave with a tier's.
+ */
+function bootstrapVSCodeServer(): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', [path.join(root, 'scripts', 'bootstrap', 'vscode-server.sh')], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: process.env,
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    child.on('close', (code) => resolve({ ok: code === 0, output }));
+    child.on('error', (error) => resolve({ ok: false, output: `${output}${error.message}\n` }));
+  });
+}
+
 async function main(): Promise<void> {
   const requested = process.argv.slice(2);
   const unknown = requested.filter((name) => !tiers.some((t) => t.name === name));
@@ -79,8 +102,23 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   let passed = 0;
   let failed = 0;
+  const vscodeServer = selected.some((t) => t.needsVSCodeServer) ? bootstrapVSCodeServer() : undefined;
+  let vscodeServerShown = false;
   for (const tier of selected) {
     console.log(`\n=== ${tier.name} tests ===`);
+    if (tier.needsVSCodeServer && vscodeServer) {
+      const bootstrap = await vscodeServer;
+      if (!vscodeServerShown) process.stderr.write(bootstrap.output);
+      vscodeServerShown = true;
+      if (!bootstrap.ok) {
+        console.error(
+          `[test] the ${tier.name} tier needs the offline VS Code server, and scripts/bootstrap/vscode-server.sh failed (above)`,
+        );
+        failed += 1;
+        rows.push(`${tier.name.padEnd(12)}    0 passed   1 failed (the VS Code server bootstrap failed)`);
+        continue;
+      }
+    }
     const { counts, exitCode, seconds } = await runTier(tier);
     // A tier that crashed before reporting counts as one failure, so it can never pass silently.
     const c = counts ?? { passed: 0, failed: 1, skipped: 0 };

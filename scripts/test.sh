@@ -11,7 +11,8 @@ bash scripts/bootstrap/images.sh
 bash scripts/bootstrap/engines.sh
 bash scripts/bootstrap/agents.sh
 bash scripts/bootstrap/chromium.sh
-bash scripts/bootstrap/vscode-server.sh
+# The VS Code server (minutes of native builds on a first run) is installed by run-tests.ts
+# while the unit and integration tiers run; the tiers that need it wait for it.
 echo "[test] type-checking" >&2
 npm run --silent typecheck
 echo "[test] linting (typescript-eslint with type information) and checking the format (prettier)" >&2
