@@ -189,9 +189,26 @@ export class AgentSession {
     return this.end(`killed: ${reason}`);
   }
 
+  /** Starts everything, in order: the record, git, the sandbox (with egress), the agent, the gate, the protocol. */
   private async open(): Promise<void> {
+    await this.recordStart();
+    await this.beginGit();
+    const sandbox = await this.startSandbox();
+    const agent = await this.startAgentProcess(sandbox);
+    const gate = this.proposalGate();
+    this.changes = sandbox.copyHostPath ? await this.watchCopy(sandbox, sandbox.copyHostPath, gate) : undefined;
+    await this.connectAgent(sandbox, agent, gate);
+    this.stateValue = 'ready';
+  }
+
+  private get logLine(): (line: string) => void {
+    return this.options.log ?? (() => undefined);
+  }
+
+  /** session.starting, closing the record of sessions whose supervisor died, and the policy as loaded. */
+  private async recordStart(): Promise<void> {
     const { options } = this;
-    const log = options.log ?? (() => undefined);
+    const log = this.logLine;
     await this.record({
       actor: this.wardenActor(),
       type: 'session.starting',
@@ -214,13 +231,18 @@ export class AgentSession {
       });
       if (!policy.valid) log('a policy source is invalid: running with the safest policy (everything asks) until it is fixed');
     }
-    await this.beginGit();
+  }
+
+  /** The egress proxy (the policy's allow-list), then the sandbox, on the record; stopped again if the session ended meanwhile. */
+  private async startSandbox(): Promise<Sandbox> {
+    const { options } = this;
+    const log = this.logLine;
     // The policy's network allow-list, if any: the only way out of the sandbox (an invalid policy allows none).
     const policy = options.policy?.current();
     this.egress = policy?.valid
       ? await EgressSession.open({ allow: policy.network?.allow ?? [], record: (event) => this.record(event), log })
       : undefined;
-    this.sandbox = await options.sandboxProvider.start({
+    const sandbox = await options.sandboxProvider.start({
       workspaceHostPath: options.workspaceRoot,
       agentsHostPath: options.agentsHostPath,
       sessionId: this.id,
@@ -235,43 +257,54 @@ export class AgentSession {
       reuse: options.reuseSandbox === true,
       workspaceMode: options.workspaceMode,
     });
+    this.sandbox = sandbox;
     if (this.stateValue === 'ended') {
       // Stopped or killed while the sandbox was starting: it must not outlive the session.
-      await (this.sandbox.kill ? this.sandbox.kill() : this.sandbox.stop()).catch(() => undefined);
+      await (sandbox.kill ? sandbox.kill() : sandbox.stop()).catch(() => undefined);
       throw new Error('The session was stopped while its sandbox was starting');
     }
     await this.record({
       actor: this.wardenActor(),
       type: 'sandbox.started',
       data: {
-        containerId: this.sandbox.containerId,
-        image: this.sandbox.image,
-        workspaceFolder: this.sandbox.workspaceFolder,
-        workspaceMode: this.sandbox.copyHostPath ? 'copy' : 'readonly',
+        containerId: sandbox.containerId,
+        image: sandbox.image,
+        workspaceFolder: sandbox.workspaceFolder,
+        workspaceMode: sandbox.copyHostPath ? 'copy' : 'readonly',
       },
     });
-    await this.recordOrigin(this.sandbox);
-
+    await this.recordOrigin(sandbox);
     if (this.egress) {
-      await this.egress.attach(this.sandbox);
+      await this.egress.attach(sandbox);
       await this.record({
         actor: this.wardenActor(),
         type: 'network.egress',
         data: { rules: [...this.egress.rules], proxy: this.egress.proxyAddress },
       });
     }
+    return sandbox;
+  }
 
-    const { argv, label } = agentArgv(options.agentCommand, this.sandbox.agentsFolder);
+  /** The agent's process in the sandbox; its exit ends the session. */
+  private async startAgentProcess(sandbox: Sandbox): Promise<{ argv: string[]; label: string; process: AgentProcess }> {
+    const { options } = this;
+    const log = this.logLine;
+    const { argv, label } = agentArgv(options.agentCommand, sandbox.agentsFolder);
     this.agentActor = { kind: 'agent', id: label };
-    this.agentProcess = await this.sandbox.execAgent(argv, { ...options.agentEnv, ...this.egress?.envFor({ kind: 'agent' }) });
-    this.agentProcess.stderr.on('data', (chunk: Buffer) => log(`[agent stderr] ${chunk.toString('utf8').trimEnd()}`));
-    void this.agentProcess.exited.then((status) => {
+    const agentProcess = await sandbox.execAgent(argv, { ...options.agentEnv, ...this.egress?.envFor({ kind: 'agent' }) });
+    this.agentProcess = agentProcess;
+    agentProcess.stderr.on('data', (chunk: Buffer) => log(`[agent stderr] ${chunk.toString('utf8').trimEnd()}`));
+    void agentProcess.exited.then((status) => {
       if (this.stateValue !== 'ended')
         void this.end(`the agent exited (code ${status.exitCode ?? 'none'}${status.signal ? `, signal ${status.signal}` : ''})`);
     });
+    return { argv, label, process: agentProcess };
+  }
 
-    const mapper = new WorkspacePathMapper(options.workspaceRoot, this.sandbox.workspaceFolder);
-    const gate = new ProposalGate({
+  /** The one gate every proposal of this session passes (session/gate/). */
+  private proposalGate(): ProposalGate {
+    const { options } = this;
+    return new ProposalGate({
       sessionId: this.id,
       store: options.store,
       files: options.files,
@@ -290,13 +323,21 @@ export class AgentSession {
           }
         : {}),
     });
-    const changes = this.sandbox.copyHostPath ? await this.watchCopy(this.sandbox, this.sandbox.copyHostPath, gate) : undefined;
-    this.changes = changes;
+  }
+
+  /** The protocol mapper over the gate, connected to the agent's stdio; the agent's session opened and on the record. */
+  private async connectAgent(
+    sandbox: Sandbox,
+    agent: { argv: string[]; label: string; process: AgentProcess },
+    gate: ProposalGate,
+  ): Promise<void> {
+    const { options } = this;
+    const changes = this.changes;
     const deps: ProposalHandlerDeps = {
       sessionId: this.id,
       gate,
-      sandbox: this.sandbox,
-      mapper,
+      sandbox,
+      mapper: new WorkspacePathMapper(options.workspaceRoot, sandbox.workspaceFolder),
       store: options.store,
       files: options.files,
       terminals: this.terminals,
@@ -313,25 +354,23 @@ export class AgentSession {
       ...(options.onSuggestion ? { onSuggestion: options.onSuggestion } : {}),
     };
     const protocol = options.agentProtocol ?? 'acp';
-    const handlers = new ProposalHandlers(deps);
-    this.connection = connectAgent(protocol, this.agentProcess, handlers, deps, (violation) => {
+    this.connection = connectAgent(protocol, agent.process, new ProposalHandlers(deps), deps, (violation) => {
       void this.record({ actor: this.agentActor, type: 'protocol.violation', data: { ...violation } }).catch(() => undefined);
     });
     void this.connection.closed.then(() => {
       if (this.stateValue !== 'ended') void this.end('the agent connection closed');
     });
-
     const info = await this.connection.open({
-      cwd: this.sandbox.workspaceFolder,
+      cwd: sandbox.workspaceFolder,
       ...(options.resumeAgentSessionId ? { resumeSessionId: options.resumeAgentSessionId } : {}),
     });
     this.agentSessionInfo = info;
-    if (info.agentName) this.agentActor = { kind: 'agent', id: info.agentName, name: label };
+    if (info.agentName) this.agentActor = { kind: 'agent', id: info.agentName, name: agent.label };
     await this.record({
       actor: this.agentActor,
       type: 'agent.started',
       data: {
-        command: argv,
+        command: agent.argv,
         protocol: info.protocol,
         protocolVersion: info.protocolVersion,
         agentInfo: info.agentInfo,
@@ -341,7 +380,6 @@ export class AgentSession {
         ...(options.agentEnv ? { agentEnvNames: Object.keys(options.agentEnv).sort() } : {}),
       },
     });
-    this.stateValue = 'ready';
   }
 
   /** The session branch (or why there is none) and pruning of old checkpoints, on the record. */
