@@ -8,6 +8,7 @@ import type { SessionEvent } from './session/sessionEvents';
 import type { RuleSuggestion } from './policy/suggestions';
 import { EgressSession } from './egress/session';
 import type { AuditActor, AuditEventInput } from './audit/types';
+import type { RecordedEvent } from './audit/events';
 import { policyScopeLayers, policySummary, type PolicyProvider } from './policy/effective';
 import { SessionGit } from './git/sessionGit';
 import { ProposalHandlers, type ProposalHandlerDeps } from './session/proposalHandlers';
@@ -224,11 +225,12 @@ export class AgentSession {
     }).catch((error: unknown) => log(`could not look for sessions whose supervisor died: ${errorMessage(error)}`));
     if (options.policy) {
       const policy = options.policy.current();
-      await this.record({
-        actor: this.wardenActor(),
-        type: policy.valid ? 'policy.loaded' : 'policy.invalid',
-        data: policySummary(policy),
-      });
+      const summary = policySummary(policy);
+      await this.record(
+        policy.valid
+          ? { actor: this.wardenActor(), type: 'policy.loaded', data: summary }
+          : { actor: this.wardenActor(), type: 'policy.invalid', data: summary },
+      );
       if (!policy.valid) log('a policy source is invalid: running with the safest policy (everything asks) until it is fixed');
     }
   }
@@ -444,16 +446,16 @@ export class AgentSession {
   private async recordOrigin(sandbox: Sandbox): Promise<void> {
     const origin = sandbox.origin;
     if (!origin || origin.kind === 'created') return;
-    const data =
+    const kept = { containerId: sandbox.containerId, configHash: sandbox.configHash ?? null };
+    await this.record(
       origin.kind === 'reused'
-        ? { containerId: sandbox.containerId, configHash: sandbox.configHash ?? null }
+        ? { actor: this.wardenActor(), type: 'sandbox.reused', data: kept }
         : {
-            containerId: sandbox.containerId,
-            configHash: sandbox.configHash ?? null,
-            previousContainerIds: origin.previousContainerIds,
-            previousConfigHashes: origin.previousConfigHashes,
-          };
-    await this.record({ actor: this.wardenActor(), type: origin.kind === 'reused' ? 'sandbox.reused' : 'sandbox.rebuilt', data });
+            actor: this.wardenActor(),
+            type: 'sandbox.rebuilt',
+            data: { ...kept, previousContainerIds: origin.previousContainerIds, previousConfigHashes: origin.previousConfigHashes },
+          },
+    );
   }
 
   private onAgentEvent(event: SessionEvent): void {
@@ -499,7 +501,7 @@ export class AgentSession {
     this.events.dispose();
   }
 
-  private record(event: Omit<AuditEventInput, 'sessionId'>): Promise<unknown> {
+  private record(event: RecordedEvent): Promise<unknown> {
     return this.options.audit.append({ ...event, sessionId: this.id });
   }
 

@@ -18,6 +18,7 @@ export type {
   AuditEventOf,
   AuditEventType,
   AuditEventView,
+  RecordedEvent,
   AuditReadDataOf,
   Lenient,
 } from './events';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { AuditEventInput } from '../audit/types';
+import type { RecordedEvent } from '../audit/events';
 import type { AgentProcess, Sandbox } from '../sandbox/types';
 import { compileRules, type AllowRule } from './allowList';
 import { EgressProxy, type EgressAction, type EgressRecord } from './proxy';
@@ -19,7 +19,7 @@ const BRIDGE_READY_MS = 15_000;
 export interface EgressSessionOptions {
   /** `network.allow` of the effective team policy. */
   allow: readonly AllowRule[];
-  record(event: Omit<AuditEventInput, 'sessionId'>): Promise<unknown>;
+  record(event: RecordedEvent): Promise<unknown>;
   log?: (line: string) => void;
   /** Test hook: name resolution for the proxy (default: the system resolver). */
   resolve?: (host: string) => Promise<string[]>;
@@ -136,7 +136,7 @@ export class EgressSession {
   }
 }
 
-function auditEvent(record: EgressRecord): Omit<AuditEventInput, 'sessionId'> {
+function auditEvent(record: EgressRecord): RecordedEvent {
   const { action, ...rest } = record;
   return {
     actor: { kind: 'warden', id: 'egress-proxy' },

@@ -188,8 +188,16 @@ export interface PolicyProvider {
   current(): EffectivePolicy;
 }
 
+/** How the policy was loaded, for logs and the audit (`policy.loaded` / `policy.invalid`). */
+export type PolicySummary = {
+  valid: boolean;
+  teamPolicyValid: boolean;
+  sources: Array<{ source: string; origin: string; status: string; problems: string[] }>;
+  rules: { paths: number; commands: number; overrides: string[] };
+};
+
 /** One line saying how the policy was loaded, for logs and the audit. */
-export function policySummary(policy: EffectivePolicy): Record<string, unknown> {
+export function policySummary(policy: EffectivePolicy): PolicySummary {
   return {
     valid: policy.valid,
     teamPolicyValid: policy.teamPolicyValid,

@@ -5,15 +5,15 @@ import type { EffectivePolicy, RuleOrigin, SourcedOverride } from './effective';
 import type { PathAction, PolicyDecision } from './schema';
 import { analyzeArgv, analyzeShell, commandText, type ShellAnalysis, type ShellWord } from './shell';
 
-/** A policy decision that explains itself: which rule, and why. */
-export interface PolicyVerdict {
+/** A policy decision that explains itself: which rule, and why. (A type, not an interface: it is written into audit data.) */
+export type PolicyVerdict = {
   decision: PolicyDecision;
   /** The rule id (team/user/managed rules), or a built-in id such as "builtin.irreversible". */
   ruleId: string;
   reason: string;
   /** Classes that applied, e.g. ["irreversible: git push", "protected path: .git/**"]. */
   labels?: string[];
-}
+};
 
 /** Maps a path a command names (relative to its working directory, or absolute) to a workspace-relative one; null when outside the workspace. */
 export type PathResolver = (raw: string) => string | null;

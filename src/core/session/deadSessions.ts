@@ -13,10 +13,10 @@ import type { SandboxFate } from '../sandbox/types';
  */
 
 /** Which process supervises a session, recorded in its `session.starting` entry. */
-export interface SessionOwner {
+export type SessionOwner = {
   host: string;
   pid: number;
-}
+};
 
 export function currentOwner(): SessionOwner {
   return { host: os.hostname(), pid: process.pid };

@@ -3,7 +3,8 @@ import type * as acp from '@agentclientprotocol/sdk';
 import { type AcpClientHandlers, notFound, refusal } from '../agent/acpClient';
 import { displayCommandLine } from '../agent/agentCommand';
 import { settledStatus, type TerminalRegistry } from '../agent/terminals';
-import type { AuditActor, AuditEventInput } from '../audit/types';
+import type { AuditActor } from '../audit/types';
+import type { RecordedEvent } from '../audit/events';
 import { unifiedDiff } from '../proposals/diff';
 import { evaluateCommand, evaluatePath, filesPerProposalVerdict, type EffectivePolicy, type PolicyVerdict } from '../policy';
 import { placeAgentDiff } from '../proposals/diffContent';
@@ -27,7 +28,7 @@ export interface ProposalHandlerDeps {
   store: ProposalStore;
   files: WorkspaceFiles;
   terminals: TerminalRegistry;
-  record(event: Omit<AuditEventInput, 'sessionId'>): Promise<unknown>;
+  record(event: RecordedEvent): Promise<unknown>;
   agentActor(): AuditActor;
   onEvent(event: SessionEvent): void;
   /** 'copy' mode: look for changes the agent made in its copy on its own (before a permission request, after a command exits). */

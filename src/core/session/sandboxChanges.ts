@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { AuditActor, AuditEventInput } from '../audit/types';
+import type { AuditActor } from '../audit/types';
+import type { RecordedEvent } from '../audit/events';
 import { evaluatePath, type PolicyVerdict } from '../policy';
 import { unifiedDiff } from '../proposals/diff';
 import type { Decision, EditProposal } from '../proposals/model';
@@ -27,7 +28,7 @@ export interface SandboxChangeDeps {
   workspaceRoot: string;
   store: ProposalStore;
   files: WorkspaceFiles;
-  record(event: Omit<AuditEventInput, 'sessionId'>): Promise<unknown>;
+  record(event: RecordedEvent): Promise<unknown>;
   log?(line: string): void;
 }
 

@@ -1,4 +1,5 @@
-import type { AuditActor, AuditEventInput } from '../../audit/types';
+import type { AuditActor } from '../../audit/types';
+import type { RecordedEvent } from '../../audit/events';
 import type { GitCommandVerdict } from '../../git/branchGuard';
 import type { WriteScope } from '../../git/scope';
 import type { EffectivePolicy, PolicyVerdict } from '../../policy';
@@ -22,7 +23,7 @@ export interface GateDeps {
   sessionId: string;
   store: ProposalStore;
   files: WorkspaceFiles;
-  record(event: Omit<AuditEventInput, 'sessionId'>): Promise<unknown>;
+  record(event: RecordedEvent): Promise<unknown>;
   agentActor(): AuditActor;
   /** The effective team policy, evaluated before any human is asked; without it, everything asks. */
   policy?: () => EffectivePolicy;

@@ -1,3 +1,4 @@
+import type { AuditDataOf } from '../../audit/events';
 import type { AuditActor } from '../../audit/types';
 import type { EffectivePolicy, PolicyVerdict } from '../../policy';
 import { editedDecisionData } from '../../proposals/decisionAudit';
@@ -59,7 +60,7 @@ export function reviewerActor(reviewer: Reviewer): AuditActor {
 }
 
 /** The data of a `decision` audit entry, the same for every origin. */
-export function decisionAuditData(proposal: Proposal, decided: Decision, grantedBy: string | undefined): Record<string, unknown> {
+export function decisionAuditData(proposal: Proposal, decided: Decision, grantedBy: string | undefined): AuditDataOf<'decision'> {
   return {
     proposalId: proposal.id,
     verdict: decided.verdict,
@@ -72,7 +73,7 @@ export function decisionAuditData(proposal: Proposal, decided: Decision, granted
 }
 
 /** What the audit keeps of a proposal: everything needed to review it later. */
-export function proposalAuditData(proposal: Proposal): Record<string, unknown> {
+export function proposalAuditData(proposal: Proposal): AuditDataOf<'proposal'> {
   const base = { proposalId: proposal.id, kind: proposal.kind, title: proposal.title, origin: proposal.origin };
   switch (proposal.kind) {
     case 'edit':
