@@ -39,12 +39,16 @@ export const LABELS = {
  * which the supervisor holds open through an attach on the Docker API connection; when the
  * supervisor is gone, whatever killed it, the engine closes stdin (StdinOnce), the read loop
  * sees EOF and PID 1 exits with LEASE_LOST_EXIT_CODE, which ends every process in the
- * container (the agent's docker execs included). Shell builtins only, measured with busybox
- * ash and dash, with and without `init`. The loop runs in the background under `wait` so the
- * TERM trap (docker stop) fires at once: POSIX makes `wait`, not `read`, return on a trapped
- * signal. An asynchronous list gets /dev/null as stdin, hence the copy on fd 3.
+ * container (the agent's docker execs included). Shell builtins only (busybox ash, dash, bash).
+ * The reader runs in the background under `wait`, for two reasons: PID 1 must reap the
+ * orphans a command leaves (a shell blocked in `read` does not, and a fork bomb's zombies would
+ * hold the pids limit), and `wait` returns at once on a trapped TERM (docker stop: exit 0).
+ * A reader killed by a signal (the agent's own `kill -9 -1` spares only PID 1) is started
+ * again; only EOF (the lease closed) ends PID 1. A background job gets /dev/null as stdin,
+ * hence the copy on fd 3.
  */
-export const KEEPALIVE_SCRIPT = 'trap "exit 0" TERM INT; exec 3<&0; while read -r _; do :; done <&3 & wait $!; exit 3';
+export const KEEPALIVE_SCRIPT =
+  'trap "exit 0" TERM INT; exec 3<&0; while :; do while read -r _; do :; done <&3 & wait $!; [ $? -gt 128 ] || exit 3; done';
 /** How PID 1 exits when its lease is lost (its supervisor died): the mark of an orphaned sandbox. */
 export const LEASE_LOST_EXIT_CODE = 3;
 
