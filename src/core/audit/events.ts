@@ -37,6 +37,13 @@ const policyNote = z.looseObject({
   reason: z.string(),
   labels: z.array(z.string()).optional(),
 });
+/** `policy.loaded` and `policy.invalid` (policySummary in policy/effective.ts). */
+const policySummary = {
+  valid: z.boolean(),
+  teamPolicyValid: z.boolean(),
+  sources: z.array(z.looseObject({ source: str, origin: str, status: str, problems: z.array(str) })),
+  rules: z.looseObject({ paths: z.number(), commands: z.number(), overrides: z.array(str) }),
+};
 const hunkSplit = z.looseObject({ accepted: z.array(z.number().int().min(0)), rejected: z.array(z.number().int().min(0)) });
 const commandOutcome = {
   exitCode: z.number().nullable(),
@@ -108,21 +115,11 @@ export const AUDIT_EVENTS = {
   // Policy
   'policy.loaded': event(
     'The effective policy at session start: `valid`, `teamPolicyValid`, its `sources` (with their problems) and rule counts (`rules`).',
-    {
-      valid: z.boolean(),
-      teamPolicyValid: z.boolean(),
-      sources: z.array(z.looseObject({ source: str, origin: str, status: str, problems: z.array(str) })),
-      rules: z.looseObject({ paths: z.number(), commands: z.number(), overrides: z.array(str) }),
-    },
+    policySummary,
   ),
   'policy.invalid': event(
     'As `policy.loaded`, for a policy with a source that does not parse (Warden runs with the safest policy: everything asks).',
-    {
-      valid: z.boolean(),
-      teamPolicyValid: z.boolean(),
-      sources: z.array(z.looseObject({ source: str, origin: str, status: str, problems: z.array(str) })),
-      rules: z.looseObject({ paths: z.number(), commands: z.number(), overrides: z.array(str) }),
-    },
+    policySummary,
   ),
   'policy.suggestion': event(
     'An "always allow" became a suggested rule: `proposalId`, `suggestionId`, `section`, `rule`, `summary`; or `suggested: null` and the `reason` none could be made.',

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import * as z from 'zod';
+import { listenForSandbox } from './socket';
 
 /**
  * A scripted stand-in for the OpenAI Responses API (`POST /v1/responses`, SSE), the model
@@ -54,13 +55,7 @@ export class MockResponsesServer {
     const server = http.createServer();
     const mock = new MockResponsesServer(server, socketPath, turns);
     server.on('request', (req, res) => void mock.handle(req, res));
-    await fs.rm(socketPath, { force: true });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socketPath, () => resolve());
-    });
-    // The agent runs as uid 1000 in the container; connecting needs write permission on the socket.
-    await fs.chmod(socketPath, 0o777);
+    await listenForSandbox(server, socketPath);
     return mock;
   }
 
