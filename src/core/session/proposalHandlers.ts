@@ -8,6 +8,7 @@ import type { RecordedEvent } from '../audit/events';
 import { unifiedDiff } from '../proposals/diff';
 import { evaluateCommand, evaluatePath, filesPerProposalVerdict, type EffectivePolicy, type PolicyVerdict } from '../policy';
 import { placeAgentDiff } from '../proposals/diffContent';
+import { applyRawPatch, rawInputPatch } from './rawInputPatch';
 import type { CommandProposal, Decision, EditProposal, PermissionProposal } from '../proposals/model';
 import { suggestRule, type RuleSuggestion } from '../policy/suggestions';
 import type { ProposalStore } from '../proposals/store';
@@ -337,7 +338,7 @@ export class ProposalHandlers implements AcpClientHandlers {
 
   private async permissionEdit(toolCall: acp.ToolCallUpdate): Promise<PermissionProposal['edit']> {
     const diff = toolCall.content?.find((c): c is Extract<acp.ToolCallContent, { type: 'diff' }> => c.type === 'diff');
-    if (!diff) return undefined;
+    if (!diff) return this.rawPatchEdit(toolCall);
     const relative = await this.workspacePath(diff.path, 'edit');
     throwIfRefused(await this.gate.checkScope(relative, 'edit'));
     // The current file is the truth the reviewer compares against, whatever oldText the agent sent.
@@ -362,6 +363,33 @@ export class ProposalHandlers implements AcpClientHandlers {
       newHash: sha256Hex(placed.newText),
       diff: unifiedDiff(relative, oldText, placed.newText),
       shape: placed.shape,
+    };
+  }
+
+  /** An edit carried only as a unified diff in rawInput (Copilot CLI), placed against the current file. */
+  private async rawPatchEdit(toolCall: acp.ToolCallUpdate): Promise<PermissionProposal['edit']> {
+    const raw = rawInputPatch(toolCall.rawInput);
+    if (!raw) return undefined;
+    const relative = await this.workspacePath(raw.path, 'edit');
+    throwIfRefused(await this.gate.checkScope(relative, 'edit'));
+    const oldText = await this.deps.files.read(relative);
+    const applied = applyRawPatch(oldText, raw.patch);
+    if (!applied.ok) {
+      return {
+        path: relative,
+        oldText,
+        newText: oldText ?? '',
+        newHash: sha256Hex(oldText ?? ''),
+        diff: raw.patch.trimStart(),
+        unlocated: `Warden could not place this change in the current file: ${applied.reason}. It is shown as the agent sent it.`,
+      };
+    }
+    return {
+      path: relative,
+      oldText,
+      newText: applied.newText,
+      newHash: sha256Hex(applied.newText),
+      diff: unifiedDiff(relative, oldText ?? '', applied.newText),
     };
   }
 
