@@ -14,6 +14,7 @@ import { SessionGit } from './git/sessionGit';
 import { ProposalHandlers, type ProposalHandlerDeps } from './session/proposalHandlers';
 import { ProposalGate, type ApplyBatch } from './session/gate';
 import { SandboxChanges } from './session/sandboxChanges';
+import { AgentNotes, withNotes } from './session/agentNotes';
 import { TerminalRegistry } from './agent/terminals';
 import type { ProposalStore } from './proposals/store';
 import type { Reviewer } from './proposals/model';
@@ -89,6 +90,8 @@ export class AgentSession {
   private agentSessionInfo: AgentSessionInfo | undefined;
   private agentActor: AuditActor = { kind: 'agent', id: 'agent' };
   private readonly terminals = new TerminalRegistry();
+  /** What the agent is told with its next instruction (writes the reviewer changed or rejected after the agent moved on). */
+  private readonly notes = new AgentNotes();
   private turnMessage = new BoundedText();
   private endPromise: Promise<void> | undefined;
   private changes: SandboxChanges | undefined;
@@ -134,9 +137,14 @@ export class AgentSession {
     if (this.stateValue !== 'ready') throw new Error(`The session is ${this.stateValue}; wait for the current turn to end`);
     this.stateValue = 'prompting';
     this.turnMessage = new BoundedText();
-    await this.record({ actor: this.humanActor(), type: 'instruction', data: { text: instruction } });
+    const notes = this.notes.take();
+    await this.record({
+      actor: this.humanActor(),
+      type: 'instruction',
+      data: { text: instruction, ...(notes.length > 0 ? { notes } : {}) },
+    });
     try {
-      const stopReason = await connection.prompt(instruction);
+      const stopReason = await connection.prompt(withNotes(instruction, notes));
       // The SDK settles a response before the handlers of notifications that arrived ahead of
       // it have run; let them run, so the agent's last words belong to this turn's record.
       await new Promise((resolve) => setImmediate(resolve));
@@ -346,6 +354,7 @@ export class AgentSession {
       record: (event) => this.record(event),
       agentActor: () => this.agentActor,
       onEvent: (event) => this.onAgentEvent(event),
+      notes: this.notes,
       ...(changes
         ? {
             sandboxActivity: (reason: string) => changes.scan(reason),
@@ -438,6 +447,7 @@ export class AgentSession {
       store: options.store,
       files: options.files,
       record: (event) => this.record(event),
+      notes: this.notes,
       ...(options.log ? { log: options.log } : {}),
     });
   }

@@ -9,6 +9,7 @@ import { unifiedDiff } from '../proposals/diff';
 import { evaluateCommand, evaluatePath, filesPerProposalVerdict, type EffectivePolicy, type PolicyVerdict } from '../policy';
 import { placeAgentDiff } from '../proposals/diffContent';
 import { applyRawPatch, rawInputPatch } from './rawInputPatch';
+import type { AgentNotes } from './agentNotes';
 import type { CommandProposal, Decision, EditProposal, PermissionProposal } from '../proposals/model';
 import { suggestRule, type RuleSuggestion } from '../policy/suggestions';
 import type { ProposalStore } from '../proposals/store';
@@ -32,6 +33,8 @@ export interface ProposalHandlerDeps {
   record(event: RecordedEvent): Promise<unknown>;
   agentActor(): AuditActor;
   onEvent(event: SessionEvent): void;
+  /** What the agent is told with its next instruction (a write applied with the reviewer's changes). */
+  notes?: AgentNotes;
   /** 'copy' mode: look for changes the agent made in its copy on its own (before a permission request, after a command exits). */
   sandboxActivity?(reason: string): Promise<void>;
   /** 'copy' mode: an applied fs/write_text_file, mirrored into the agent's copy. */
@@ -108,15 +111,16 @@ export class ProposalHandlers implements AcpClientHandlers {
     }
     const applied = appliedOrThrow(await this.gate.apply(this.gate.current<EditProposal>(proposal.id)));
     await this.deps.afterWrite?.(relative, applied.text ?? '');
-    // The agent believes the file holds its bytes: say what the reviewer changed so it reads the file again.
+    // The write happened, differently: an error would make the agent retry or undo the reviewer's
+    // change, so it is told the truth as a success that says what changed (ACP's answer has no
+    // field for it, so in _meta), and again with its next instruction.
     const change = applied.change;
-    if (change)
-      throw refusal(`Applied with changes: ${change.summary}. Read ${relative} again before editing it.`, {
-        proposalId: proposal.id,
-        applied: true,
-        change,
-      });
-    return {};
+    if (!change) return {};
+    const note = `${relative} was written with the reviewer's changes (${change.summary}); it now holds what the reviewer accepted.`;
+    this.deps.notes?.add(relative, note);
+    return {
+      _meta: { warden: { appliedWithChanges: { path: relative, kind: change.kind, summary: change.summary, proposalId: proposal.id } } },
+    };
   }
 
   async requestPermission(params: acp.RequestPermissionRequest): Promise<acp.RequestPermissionResponse> {
