@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { decisionFor, ReviewChoiceError } from '../../src/core/proposals/decisions';
-import type { CommandProposal, EditProposal, Reviewer } from '../../src/core/proposals/model';
+import type { CommandProposal, EditProposal, Proposal, Reviewer } from '../../src/core/proposals/model';
 import type { RunningCommand } from '../../src/core/sandbox/types';
 import { sha256Hex } from '../../src/core/util/hash';
 import { AgentNotes, withNotes } from '../../src/core/session/agentNotes';
@@ -180,5 +180,33 @@ describe('per-hunk and edited decisions', () => {
     assert.deepEqual(ran, []);
     assert.equal(store.get(proposal.id)?.state, 'failed');
     assert.equal(audit.find((e) => e.type === 'refused')?.data.ruleId, 'no-curl');
+  });
+});
+
+describe('a session that ends while the agent waits for a decision', () => {
+  it('a write is refused saying no decision was made and nothing was applied (not a bare "Internal error"); a permission request is answered "cancelled"', async () => {
+    const { h, store, disk } = rig();
+    const write = h.writeTextFile({ sessionId: 'x', path: '/workspaces/demo/src/a.txt', content: NEW });
+    const proposal = await pendingProposal<EditProposal>(store);
+    store.orphanSession(proposal.sessionId, 'kill switch pulled');
+    await assert.rejects(write, (error: Error & { code?: number; data?: { orphaned?: boolean } }) => {
+      assert.equal(error.code, -32000);
+      assert.match(error.message, /^No decision was made \(kill switch pulled\); nothing was applied or run\.$/);
+      assert.equal(error.data?.orphaned, true);
+      return true;
+    });
+    assert.equal(disk.get('src/a.txt'), OLD, 'nothing was written');
+
+    const asked = h.requestPermission({
+      sessionId: 'x',
+      toolCall: { toolCallId: 't1', title: 'Fetch something', kind: 'fetch' },
+      options: [
+        { optionId: 'ok', name: 'Allow', kind: 'allow_once' },
+        { optionId: 'no', name: 'Reject', kind: 'reject_once' },
+      ],
+    });
+    const permission = await pendingProposal<Proposal>(store);
+    store.orphanSession(permission.sessionId, 'stopped by the user');
+    assert.deepEqual(await asked, { outcome: { outcome: 'cancelled' } });
   });
 });

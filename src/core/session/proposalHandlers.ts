@@ -10,9 +10,9 @@ import { evaluateCommand, evaluatePath, filesPerProposalVerdict, type EffectiveP
 import { placeAgentDiff } from '../proposals/diffContent';
 import { applyRawPatch, rawInputPatch } from './rawInputPatch';
 import type { AgentNotes } from './agentNotes';
-import type { CommandProposal, Decision, EditProposal, PermissionProposal } from '../proposals/model';
+import type { CommandProposal, Decision, EditProposal, PermissionProposal, Proposal } from '../proposals/model';
 import { suggestRule, type RuleSuggestion } from '../policy/suggestions';
-import type { ProposalStore } from '../proposals/store';
+import { ProposalOrphanedError, type ProposalStore } from '../proposals/store';
 import type { WorkspacePathMapper } from '../sandbox/paths';
 import type { Sandbox } from '../sandbox/types';
 import { eventFromAcpUpdate, type SessionEvent } from './sessionEvents';
@@ -102,7 +102,7 @@ export class ProposalHandlers implements AcpClientHandlers {
       diff: unifiedDiff(relative, oldText, params.content),
     };
     const proposal = await this.gate.propose<EditProposal>(fields, { verdict, grantedBy: grant?.proposalId });
-    const decision = await this.gate.decide(proposal);
+    const decision = await this.decided(proposal);
     if (decision.verdict === 'reject') {
       throw refusal(`${rejectedBy(decision)} the write to ${relative}${decision.reason ? `: ${decision.reason}` : ''}`, {
         proposalId: proposal.id,
@@ -145,7 +145,9 @@ export class ProposalHandlers implements AcpClientHandlers {
       },
       { verdict },
     );
-    const decision = await this.gate.decide(proposal);
+    const decision = await this.gate.decide(proposal).catch(orphanedAsUndefined);
+    // The session ended first (Stop, the kill switch, a reload): ACP's own answer for a request that will never be decided.
+    if (!decision) return { outcome: { outcome: 'cancelled' } };
 
     const picked = decision.optionId ? params.options.find((o) => o.optionId === decision.optionId) : undefined;
     const option = answerOption(params.options, decision.verdict, picked);
@@ -182,7 +184,7 @@ export class ProposalHandlers implements AcpClientHandlers {
       { kind: 'command', origin: 'terminal/create', title: `Run ${truncate(commandLine, 80)}`, argv, commandLine, cwd, env },
       { verdict, grantedBy: grant?.proposalId },
     );
-    const decision = await this.gate.decide(proposal);
+    const decision = await this.decided(proposal);
     if (decision.verdict === 'reject') {
       throw refusal(`${rejectedBy(decision)} the command ${commandLine}${decision.reason ? `: ${decision.reason}` : ''}`, {
         proposalId: proposal.id,
@@ -397,12 +399,26 @@ export class ProposalHandlers implements AcpClientHandlers {
     };
   }
 
+  /** The decision; when the session ends first (Stop, the kill switch, a reload), a refusal that says so, not the SDK's bare "Internal error". */
+  private async decided(proposal: Proposal): Promise<Decision> {
+    const decision = await this.gate.decide(proposal).catch(orphanedAsUndefined);
+    if (decision) return decision;
+    const detail = this.gate.current(proposal.id).stateDetail ?? 'the session ended';
+    throw refusal(`No decision was made (${detail}); nothing was applied or run.`, { proposalId: proposal.id, orphaned: true });
+  }
+
   /** The workspace path of a path the agent named; a path outside it is refused (audited). */
   private async workspacePath(agentPath: string, action: string): Promise<string> {
     const result = await this.paths.toWorkspace(agentPath, action);
     if (!result.ok) throw refusal(result.reason);
     return result.path;
   }
+}
+
+/** An orphaned proposal's wait ends without a decision; any other error stays an error. */
+function orphanedAsUndefined(error: unknown): undefined {
+  if (error instanceof ProposalOrphanedError) return undefined;
+  throw error;
 }
 
 /** A refusal of the gate, as the JSON-RPC error the agent receives (naming the rule). */
