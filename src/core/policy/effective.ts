@@ -85,7 +85,7 @@ export function mergePolicies(inputs: PolicyInputs): EffectivePolicy {
     valid: teamPolicyValid,
     sources,
     defaults: teamPolicyValid
-      ? { read: team?.defaults?.read ?? 'allow', write: team?.defaults?.write ?? 'ask', command: team?.defaults?.command ?? 'ask' }
+      ? { read: team?.defaults?.read ?? 'allow', write: team?.defaults?.write ?? 'ask', command: team?.defaults?.command ?? 'allow' }
       : { read: 'allow', write: 'ask', command: 'ask' },
     paths: (team?.paths ?? []).map((r) => ({ ...r, ...teamOrigin })),
     commands: (team?.commands ?? []).map((r) => ({ ...r, ...teamOrigin })),
@@ -142,7 +142,7 @@ export function mergePolicies(inputs: PolicyInputs): EffectivePolicy {
   return effective;
 }
 
-/** The policy with no file at all: every write and command asks, reads are allowed. */
+/** The policy with no file at all: writes ask (as proposals), commands run inside the sandbox, reads are allowed. */
 export function defaultPolicy(): EffectivePolicy {
   return mergePolicies({ team: { status: 'absent' } });
 }
