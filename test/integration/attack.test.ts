@@ -48,7 +48,11 @@ const DOCKERFILE = [
 ].join('\n');
 const EUID_PROBE = 'process.stdout.write(JSON.stringify([process.getuid(), process.geteuid()]))';
 // Writes under src/ are allowed without a human: a symlink there is the real test of containment.
+// The team sees every command (defaults.command "ask", the default before issue #18): the
+// terminal attacks prove the command reject path. Commands under the new default (run inside
+// the sandbox) are covered by test/integration/egress.test.ts and policy.test.ts.
 const POLICY = JSON.stringify({
+  defaults: { command: 'ask' },
   paths: [
     {
       id: 'src-writes',

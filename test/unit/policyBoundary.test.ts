@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import {
   analyzeShell,
+  describeEffectivePolicy,
   evaluateCommand,
   evaluatePath,
   loadPolicyText,
@@ -82,6 +83,15 @@ describe('boundary: commands run inside the sandbox by default', () => {
     const askRm = team('{ "commands": [{ "id": "rm", "match": "rm *", "decision": "ask" }] }');
     assert.equal(verdict(askRm, 'rm x').ruleId, 'rm');
     assert.equal(verdict(askRm, 'rm x').decision, 'ask');
+  });
+
+  it('Show Effective Policy explains the boundary model and which default applies', () => {
+    const text = describeEffectivePolicy(NONE);
+    assert.match(text, /Decide at the boundary/);
+    assert.match(text, /Commands run inside the sandbox without asking \(defaults\.command "allow"\)/);
+    assert.match(text, /held by the egress proxy until a human approves/);
+    assert.match(describeEffectivePolicy(OLD), /defaults\.command is "ask", so every command without an allow rule asks/);
+    assert.match(describeEffectivePolicy(team('{ "network": { "allow": [], "unlisted": "deny" } }')), /is refused \(network\.unlisted "deny"\)/);
   });
 
   it('a broken team policy still means every command asks (fail closed)', () => {
