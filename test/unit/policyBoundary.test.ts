@@ -91,7 +91,10 @@ describe('boundary: commands run inside the sandbox by default', () => {
     assert.match(text, /Commands run inside the sandbox without asking \(defaults\.command "allow"\)/);
     assert.match(text, /held by the egress proxy until a human approves/);
     assert.match(describeEffectivePolicy(OLD), /defaults\.command is "ask", so every command without an allow rule asks/);
-    assert.match(describeEffectivePolicy(team('{ "network": { "allow": [], "unlisted": "deny" } }')), /is refused \(network\.unlisted "deny"\)/);
+    assert.match(
+      describeEffectivePolicy(team('{ "network": { "allow": [], "unlisted": "deny" } }')),
+      /is refused \(network\.unlisted "deny"\)/,
+    );
   });
 
   it('a broken team policy still means every command asks (fail closed)', () => {
