@@ -413,7 +413,10 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
           rig.reject(p);
         });
         refused(result, /rejected/);
-        assertRejectedProposal(entries, proposal!);
+        // (The exploring command's result may land in this window: only this proposal must never run.)
+        assert.equal(entries.find((e) => e.type === 'decision' && e.data.proposalId === proposal!.id)?.data.verdict, 'reject');
+        assert.ok(!entries.some((e) => e.type === 'command.result' && e.data.proposalId === proposal!.id), 'never run');
+        assert.ok(!entries.some((e) => e.type === 'edit.applied'), 'nothing applied');
       });
     }
   });
@@ -777,7 +780,10 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
           boundaryRig.reject(p);
         });
         refused(result, /rejected/);
-        assertRejectedProposal(entries, proposal!);
+        // (The exploring command's result may land in this window: only this proposal must never run.)
+        assert.equal(entries.find((e) => e.type === 'decision' && e.data.proposalId === proposal!.id)?.data.verdict, 'reject');
+        assert.ok(!entries.some((e) => e.type === 'command.result' && e.data.proposalId === proposal!.id), 'never run');
+        assert.ok(!entries.some((e) => e.type === 'edit.applied'), 'nothing applied');
       });
     }
   });
