@@ -14,7 +14,6 @@ import {
   substitute,
 } from './devcontainer';
 import { dockerError, dockerMessage, engineDown, engineLocation } from './dockerErrors';
-import { withEgressMount } from '../egress/mount';
 import { adaptSpecForEngine, engineErrorHint, engineFlavor, type ResolvedEngine } from './engine';
 import { ExecHandle, KILL_SCRIPT, startExec, type StartedExec } from './exec';
 import { buildFeaturesImage, featureEntries, loadLocalFeatures } from './features';
@@ -74,12 +73,6 @@ export class DockerSandboxProvider implements SandboxProvider {
     report.progress({ message: 'Connecting to the container engine' });
     await this.ping();
     if (this.engine) log(`engine ${this.engine.description} (from ${this.engine.source})`);
-    if (options.egressHostFolder && this.engine && !this.engine.local) {
-      throw new SandboxError(
-        `The policy's network allow-list needs a local engine: the egress proxy's unix socket cannot be mounted into a container on ${this.engine.description} (from ${this.engine.source}). Use a local engine, or remove "network.allow".`,
-        'config-invalid',
-      );
-    }
     const loaded = await loadDevcontainer(workspaceHostPath);
     ignoredSettings(loaded.config).forEach(log);
     const hostEnvSource = options.hostEnv ?? process.env;
@@ -143,7 +136,7 @@ export class DockerSandboxProvider implements SandboxProvider {
       ],
     });
     for (const line of describeAllowed(plan.hardening)) log(line);
-    const spec = adaptSpecForEngine(withEgressMount(plan.spec, options.egressHostFolder), await engineFlavor(this.docker));
+    const spec = adaptSpecForEngine(plan.spec, await engineFlavor(this.docker));
     for (const id of await removeOrphanedSandboxes(this.docker)) {
       log(`removed the sandbox ${id.slice(0, 12)} of a crashed session`);
     }
