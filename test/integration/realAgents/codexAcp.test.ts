@@ -11,7 +11,7 @@ import {
   ensureRealAgentPrerequisites,
   makeAgentsFolder,
   makeWorkspace,
-  modelSocketPath,
+  modelPortFile,
   startRealAgent,
   VERSIONS,
   type RealAgentRig,
@@ -20,8 +20,8 @@ import { CODEX_ACP_COMMAND, GREET, patchGreet } from './codexAcpScript';
 
 /**
  * codex-acp (Zed's ACP adapter around Codex), unmodified, in the agents image. Its model is
- * the scripted mock of the OpenAI Responses API on the host, reached over a unix socket and a
- * loopback forwarder inside the `--network none` container. Codex runs commands and applies
+ * the scripted mock of the OpenAI Responses API on the host, reached over an exec-stream forwarder to a
+ * loopback port inside the `--network none` container. Codex runs commands and applies
  * patches itself after asking permission, so each permission request is the proposal; the
  * workspace is mounted read-only, so whatever Codex does on its own cannot reach it.
  */
@@ -50,7 +50,7 @@ describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API
   async function start(turns: ModelTurn[]): Promise<RealAgentRig> {
     const workspace = await makeWorkspace({ MOCK_API_KEY: 'mock-key-not-a-secret' });
     const agentsFolder = await makeAgentsFolder();
-    mock = await MockResponsesServer.start(modelSocketPath(agentsFolder), turns);
+    mock = await MockResponsesServer.start(modelPortFile(agentsFolder), turns);
     return startRealAgent({ workspace, agentsFolder, agentCommand: CODEX_ACP_COMMAND });
   }
 

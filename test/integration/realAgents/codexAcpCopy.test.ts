@@ -12,7 +12,7 @@ import {
   ensureRealAgentPrerequisites,
   makeAgentsFolder,
   makeWorkspace,
-  modelSocketPath,
+  modelPortFile,
   nextPendingOrEnd,
   startRealAgent,
   VERSIONS,
@@ -47,7 +47,7 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)`, function () {
   async function start(turns: ModelTurn[]): Promise<RealAgentRig> {
     const workspace = await makeWorkspace({ MOCK_API_KEY: 'mock-key-not-a-secret' });
     const agentsFolder = await makeAgentsFolder();
-    mock = await MockResponsesServer.start(modelSocketPath(agentsFolder), turns);
+    mock = await MockResponsesServer.start(modelPortFile(agentsFolder), turns);
     return startRealAgent({ workspace, agentsFolder, agentCommand: CODEX_ACP_COMMAND, workspaceMode: 'copy' });
   }
 
