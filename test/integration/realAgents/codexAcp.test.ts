@@ -16,6 +16,7 @@ import {
   VERSIONS,
   type RealAgentRig,
 } from './harness';
+import { ENGINE_LABEL } from '../engineUnderTest';
 import { CODEX_ACP_COMMAND, GREET, patchGreet } from './codexAcpScript';
 
 /**
@@ -30,7 +31,7 @@ const AGENT = `codex-acp ${VERSIONS.codexAcp}`;
 /** Codex's reject option is "No, and tell Codex what to do differently": it stops the turn and waits for the user. */
 const CANCELLED = `${AGENT} ends its turn as cancelled when its reject option (abort) is chosen`;
 
-describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API, real Docker)`, function () {
+describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API, real Docker)` + ENGINE_LABEL, function () {
   this.timeout(180_000);
   let rig: RealAgentRig | undefined;
   let mock: MockResponsesServer | undefined;

@@ -18,6 +18,7 @@ import {
   VERSIONS,
   type RealAgentRig,
 } from './harness';
+import { ENGINE_LABEL } from '../engineUnderTest';
 
 /**
  * codex-acp with the workspace as a private copy (`workspaceMode: 'copy'`): Codex runs its
@@ -27,7 +28,7 @@ import {
 const AGENT = `codex-acp ${VERSIONS.codexAcp} (workspace copy)`;
 const GREET_AFTER = GREET.replace('name;', "name + '!';");
 
-describe(`real agent: ${AGENT} (mock Responses API, real Docker)`, function () {
+describe(`real agent: ${AGENT} (mock Responses API, real Docker)` + ENGINE_LABEL, function () {
   this.timeout(180_000);
   let rig: RealAgentRig | undefined;
   let mock: MockResponsesServer | undefined;

@@ -18,6 +18,7 @@ import {
   VERSIONS,
   type RealAgentRig,
 } from './harness';
+import { ENGINE_LABEL } from '../engineUnderTest';
 
 /**
  * Codex itself (`@openai/codex`'s static musl binary), natively through `codex app-server`,
@@ -43,7 +44,7 @@ const patch = (from: string, to: string): string =>
 
 // Both ways Warden can show Codex the workspace: read-only, and a private copy it writes itself.
 for (const workspaceMode of ['readonly', 'copy'] as const)
-  describe(`real agent: ${AGENT} natively, ${workspaceMode} workspace (mock Responses API, real Docker)`, function () {
+  describe(`real agent: ${AGENT} natively, ${workspaceMode} workspace (mock Responses API, real Docker)` + ENGINE_LABEL, function () {
     this.timeout(180_000);
     let rig: RealAgentRig | undefined;
     let mock: MockResponsesServer | undefined;

@@ -10,11 +10,11 @@ import type { AgentProtocol } from '../../../src/core/agent/connection';
 import { AuditLog } from '../../../src/core/audit';
 import type { Proposal, Reviewer } from '../../../src/core/proposals/model';
 import { ProposalStore } from '../../../src/core/proposals/store';
-import { DockerSandboxProvider } from '../../../src/core/sandbox/dockerSandbox';
 import type { Sandbox, SandboxProvider, SandboxStartOptions, WorkspaceMode } from '../../../src/core/sandbox/types';
 import { AgentSession } from '../../../src/core/supervisor';
 import { NodeWorkspaceFiles } from '../../../src/core/workspace/files';
 import { forwardIntoSandbox } from '../../support/execForward';
+import { ensureEngineUnderTest, engineProvider } from '../engineUnderTest';
 import { REPO_ROOT } from '../prerequisites';
 
 const run = promisify(execFile);
@@ -72,6 +72,7 @@ export async function ensureRealAgentPrerequisites(): Promise<void> {
       { cause: error },
     );
   }
+  await ensureEngineUnderTest([AGENTS_IMAGE]);
   const versions = await versionsInImage();
   for (const [name, pinned] of Object.entries(VERSIONS)) {
     const label = `${PINNED_PACKAGES[name as keyof typeof VERSIONS]}@`;
@@ -131,16 +132,17 @@ export class ModelBridgeProvider implements SandboxProvider {
   readonly agentFrames: string[] = [];
   /** Every protocol line Warden wrote to the agent (its answers and errors). */
   readonly wardenFrames: string[] = [];
-  constructor(private readonly inner: SandboxProvider = new DockerSandboxProvider()) {}
+  constructor(private readonly inner: SandboxProvider = engineProvider()) {}
 
   async start(options: SandboxStartOptions): Promise<Sandbox> {
-    const portText = await fs.readFile(path.join(options.agentsHostPath, MODEL_PORT_FILE), 'utf8').catch(() => '');
+    // Agents that need no model server (Gemini's --fake-responses) get no forwarder.
+    const portText = await fs.readFile(path.join(options.agentsHostPath, MODEL_PORT_FILE), 'utf8').catch(() => undefined);
     const hostPort = Number(portText);
-    if (!Number.isInteger(hostPort) || hostPort <= 0)
-      throw new Error(`No mock model port in ${options.agentsHostPath}/${MODEL_PORT_FILE}: start the mock first`);
+    if (portText !== undefined && (!Number.isInteger(hostPort) || hostPort <= 0))
+      throw new Error(`${options.agentsHostPath}/${MODEL_PORT_FILE} does not hold a port: ${portText}`);
     const sandbox = await this.inner.start(options);
     try {
-      await forwardIntoSandbox(sandbox, AGENTS_MOUNT, MODEL_PORT, hostPort);
+      if (portText !== undefined) await forwardIntoSandbox(sandbox, AGENTS_MOUNT, MODEL_PORT, hostPort);
     } catch (error) {
       await sandbox.stop();
       throw error;
