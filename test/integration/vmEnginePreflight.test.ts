@@ -24,7 +24,7 @@ describe('preflight on a VM-backed engine (simulated: dockerd in its own mount n
   before(async function () {
     this.timeout(600_000);
     await ensureSandboxPrerequisites();
-    engine = await startVmEngine(shared, [BASE_IMAGE]);
+    engine = await startVmEngine(shared, [BASE_IMAGE], 'preflight');
     provider = new DockerSandboxProvider(engine.docker, { description: `unix://${engine.socketPath}`, source: 'test', local: true });
   });
 

@@ -29,12 +29,13 @@ function requireTool(file: string, hint: string): void {
   if (!existsSync(file)) throw new Error(`The simulated VM engine needs ${file}: ${hint}`);
 }
 
-export async function startVmEngine(shared: string, images: readonly string[]): Promise<VmEngine> {
+/** `name` picks the cached data root: two engines running at once must not share one. */
+export async function startVmEngine(shared: string, images: readonly string[], name = 'default'): Promise<VmEngine> {
   if (process.getuid?.() !== 0)
     throw new Error('The simulated VM engine starts dockerd in a mount namespace and needs root (CI runs as root)');
   requireTool('/usr/sbin/dockerd', 'run `bash scripts/bootstrap/docker.sh` (Debian docker.io)');
   requireTool('/usr/bin/unshare', 'install util-linux');
-  const dataRoot = path.join(CACHE, 'dockerd-vm', 'data');
+  const dataRoot = path.join(CACHE, 'dockerd-vm', name);
   await fs.mkdir(dataRoot, { recursive: true });
   await fs.mkdir(shared, { recursive: true });
   const runDir = await fs.mkdtemp('/run/warden-vm-');
