@@ -39,265 +39,258 @@ async function loopbackServer(name: string): Promise<{ server: http.Server; port
   return { server, port: (server.address() as AddressInfo).port, hits };
 }
 
-describe(
-  "egress allow-list: proxy on the host, reached only over the bridge's docker exec stream (real Docker engine)" + ENGINE_LABEL,
-  function () {
-    this.timeout(180_000);
-    let allowed: Awaited<ReturnType<typeof loopbackServer>>;
-    let denied: Awaited<ReturnType<typeof loopbackServer>>;
-    let workspace: string;
-    let store: ProposalStore;
-    let session: AgentSession | undefined;
+describe('egress allow-list: proxy on the host, reached over the exec stream (real Docker engine)' + ENGINE_LABEL, function () {
+  this.timeout(180_000);
+  let allowed: Awaited<ReturnType<typeof loopbackServer>>;
+  let denied: Awaited<ReturnType<typeof loopbackServer>>;
+  let workspace: string;
+  let store: ProposalStore;
+  let session: AgentSession | undefined;
 
-    before(async function () {
-      this.timeout(600_000);
-      await ensureSandboxPrerequisites();
-      await ensureEngineUnderTest([BASE_IMAGE]);
-      allowed = await loopbackServer('allowed');
-      denied = await loopbackServer('denied');
+  before(async function () {
+    this.timeout(600_000);
+    await ensureSandboxPrerequisites();
+    await ensureEngineUnderTest([BASE_IMAGE]);
+    allowed = await loopbackServer('allowed');
+    denied = await loopbackServer('denied');
+  });
+
+  after(async () => {
+    allowed.server.close();
+    denied.server.close();
+  });
+
+  beforeEach(async () => {
+    workspace = await copyDemoWorkspace('warden-egress-');
+    for (const file of ['egress-agent.mjs', 'egress-probe.mjs']) {
+      await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents', file), path.join(workspace, file));
+    }
+    store = new ProposalStore();
+  });
+
+  afterEach(async () => {
+    await session?.stop('test finished');
+    session = undefined;
+    store.dispose();
+    await fs.rm(workspace, { recursive: true, force: true });
+  });
+
+  const start = (allow: PolicyFile['network']): Promise<AgentSession> => {
+    const policy = mergePolicies({ team: { status: 'loaded', policy: PolicyFile.parse({ network: allow }) } });
+    return AgentSession.start({
+      workspaceMode: 'readonly',
+      workspaceRoot: workspace,
+      agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
+      agentCommand: `node /workspaces/${path.basename(workspace)}/egress-agent.mjs`,
+      sandboxProvider: engineProvider(),
+      store,
+      audit: AuditLog.forWorkspace(workspace),
+      files: new NodeWorkspaceFiles(workspace),
+      reviewer,
+      policy: { current: () => policy },
     });
+  };
 
-    after(async () => {
-      allowed.server.close();
-      denied.server.close();
-    });
-
-    beforeEach(async () => {
-      workspace = await copyDemoWorkspace('warden-egress-');
-      for (const file of ['egress-agent.mjs', 'egress-probe.mjs']) {
-        await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents', file), path.join(workspace, file));
-      }
-      store = new ProposalStore();
-    });
-
-    afterEach(async () => {
-      await session?.stop('test finished');
-      session = undefined;
-      store.dispose();
-      await fs.rm(workspace, { recursive: true, force: true });
-    });
-
-    const start = (allow: PolicyFile['network']): Promise<AgentSession> => {
-      const policy = mergePolicies({ team: { status: 'loaded', policy: PolicyFile.parse({ network: allow }) } });
-      return AgentSession.start({
-        workspaceMode: 'readonly',
-        workspaceRoot: workspace,
-        agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
-        agentCommand: `node /workspaces/${path.basename(workspace)}/egress-agent.mjs`,
-        sandboxProvider: engineProvider(),
-        store,
-        audit: AuditLog.forWorkspace(workspace),
-        files: new NodeWorkspaceFiles(workspace),
-        reviewer,
-        policy: { current: () => policy },
-      });
-    };
-
-    /** The audit once `ready` holds (entries written after the turn ended, e.g. a tunnel's close), or as it is after 30 s. */
-    const auditWhen = async (ready: (entries: AuditEntry[]) => boolean): Promise<AuditEntry[]> => {
-      for (let attempt = 0; ; attempt++) {
-        const entries = await readAudit(workspace);
-        if (ready(entries) || attempt >= 300) return entries;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
-
-    /** Runs one turn: the agent probes the URLs itself, then as an approved command. */
-    const probe = async (urls: string[]): Promise<{ lines: ProbeLine[]; commandId: string }> => {
-      const turn = session!.prompt(JSON.stringify(urls));
-      const command = await nextPending(store, new Set());
-      assert.equal(command.kind, 'command');
-      store.decide(command.id, { verdict: 'approve', reviewer, decidedAt: new Date().toISOString() });
-      assert.equal(await turn, 'end_turn');
-      // The agent's own probe is in its message; the command's output is in its audit entry.
-      const entries = await auditWhen((all) => all.some((e) => e.type === 'command.result' && e.data.proposalId === command.id));
-      const text = (value: unknown): string => (typeof value === 'string' ? value : '');
-      const message = text(entries.filter((e) => e.type === 'turn.ended').at(-1)?.data.agentMessage);
-      const output = text(entries.find((e) => e.type === 'command.result' && e.data.proposalId === command.id)?.data.outputExcerpt);
-      const parse = (text: string, label: string): ProbeLine[] =>
-        text
-          .split('\n')
-          .filter((l) => l.startsWith('{'))
-          .map((l) => JSON.parse(l) as ProbeLine)
-          .filter((l) => l.label === label);
-      const lines = [...parse(message, 'agent'), ...parse(output, 'command')];
-      return { lines, commandId: command.id };
-    };
-
-    it('lets the agent and its approved commands reach an allowed host, refuses the rest with 403 and a reason, and audits each request with the session and the action', async () => {
-      session = await start({ allow: [{ host: '127.0.0.1', ports: [allowed.port] }] });
-      const allowedUrl = `http://127.0.0.1:${allowed.port}/models`;
-      const deniedPortUrl = `http://127.0.0.1:${denied.port}/secrets`;
-      const deniedNameUrl = 'http://exfiltrate.example.test/upload';
-      const { lines, commandId } = await probe([allowedUrl, deniedPortUrl, deniedNameUrl]);
-
-      for (const label of ['agent', 'command'] as const) {
-        const of = (url: string, via: ProbeLine['via']): ProbeLine | undefined =>
-          lines.find((l) => l.label === label && l.url === url && l.via === via);
-        for (const via of ['connect', 'plain'] as const) {
-          assert.equal(of(allowedUrl, via)?.status, 200, `${label} ${via} to the allowed server: ${JSON.stringify(of(allowedUrl, via))}`);
-          assert.equal(of(allowedUrl, via)?.body, 'hello from allowed');
-          assert.equal(
-            of(deniedPortUrl, via)?.status,
-            403,
-            `${label} ${via} to the denied port: ${JSON.stringify(of(deniedPortUrl, via))}`,
-          );
-          assert.match(
-            of(deniedPortUrl, via)?.reason ?? '',
-            new RegExp(`port ${denied.port} of 127\\.0\\.0\\.1 is not allowed \\(network\\.allow\\[0\\]`),
-          );
-          assert.equal(of(deniedNameUrl, via)?.status, 403);
-          assert.match(of(deniedNameUrl, via)?.reason ?? '', /exfiltrate\.example\.test is not in the policy's network allow-list/);
-        }
-        // Around the proxy there is nothing: 127.0.0.1 in the container is its own loopback.
-        assert.equal(of(allowedUrl, 'direct')?.status, 0);
-        assert.equal(of(allowedUrl, 'direct')?.reason, 'ECONNREFUSED');
-      }
-      assert.deepEqual(denied.hits, [], 'nothing reached the server that is not in the allow-list');
-      assert.equal(allowed.hits.length, 4, `the allowed server saw the agent's and the command's requests: ${allowed.hits.join(', ')}`);
-
-      // A tunnel is on the record once both of its ends have closed.
-      const entries = await auditWhen((all) => all.filter((e) => e.type === 'network.request').length >= 12);
-      const requests = entries.filter((e) => e.type === 'network.request');
-      assert.equal(requests.length, 12, 'every request through the proxy is on the record');
-      for (const entry of requests) assert.equal(entry.sessionId, session.id);
-      const find = (action: string, port: number, method: string): Record<string, unknown> | undefined =>
-        requests.find((e) => e.data.action === action && e.data.port === port && e.data.method === method)?.data;
-      const agentConnect = find('agent', allowed.port, 'CONNECT');
-      assert.equal(agentConnect?.allowed, true);
-      assert.equal(agentConnect?.rule, 'network.allow[0]');
-      assert.equal(agentConnect?.host, '127.0.0.1');
-      assert.ok(
-        Number(agentConnect?.bytesSent) > 0 && Number(agentConnect?.bytesReceived) > 0,
-        `bytes are counted: ${JSON.stringify(agentConnect)}`,
-      );
-      const commandPlain = find('command', allowed.port, 'GET');
-      assert.equal(commandPlain?.proposalId, commandId, "a command's request names the proposal whose process made it");
-      assert.equal(commandPlain?.allowed, true);
-      const commandDenied = find('command', denied.port, 'CONNECT');
-      assert.equal(commandDenied?.allowed, false);
-      assert.equal(commandDenied?.proposalId, commandId);
-      assert.equal(commandDenied?.status, 403);
-      assert.ok(requests.some((e) => e.data.host === 'exfiltrate.example.test' && e.data.allowed === false && e.data.action === 'agent'));
-      assert.ok(
-        entries.some((e) => e.type === 'network.egress'),
-        'the session records that egress is on, and its rules',
-      );
-      assert.equal((await verifyAuditLog(workspace)).ok, true);
-    });
-
-    it('without an allow-list there is no socket and no route: a direct connect to the host loopback port fails inside the container', async () => {
-      session = await start(undefined);
-      const allowedUrl = `http://127.0.0.1:${allowed.port}/models`;
-      const hitsBefore = allowed.hits.length;
-      const { lines } = await probe([allowedUrl]);
-      for (const label of ['agent', 'command'] as const) {
-        for (const line of lines.filter((l) => l.label === label)) {
-          assert.equal(line.status, 0, `${label} ${line.via}: ${JSON.stringify(line)}`);
-          assert.equal(line.reason, 'ECONNREFUSED');
-        }
-        assert.equal(lines.filter((l) => l.label === label).length, 3, JSON.stringify(lines));
-      }
-      assert.equal(allowed.hits.length, hitsBefore, 'nothing reached the host server');
+  /** The audit once `ready` holds (entries written after the turn ended, e.g. a tunnel's close), or as it is after 30 s. */
+  const auditWhen = async (ready: (entries: AuditEntry[]) => boolean): Promise<AuditEntry[]> => {
+    for (let attempt = 0; ; attempt++) {
       const entries = await readAudit(workspace);
-      assert.ok(!entries.some((e) => e.type === 'network.request' || e.type === 'network.egress'));
-      const sandbox = await engineProvider().start({
-        workspaceMode: 'readonly',
-        workspaceHostPath: workspace,
-        agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
-        sessionId: 'egress-none',
-      });
-      try {
-        const ls = await sandbox.runCommand(['/bin/sh', '-c', 'ls -la /run/warden 2>&1; echo ---; tail -n +3 /proc/net/dev'], { cwd: '/' });
-        await ls.exited;
-        const [listing = '', interfaces = ''] = ls.output().text.split('---');
-        assert.match(listing, /No such file or directory/, 'no egress socket folder');
-        assert.deepEqual(
-          [...interfaces.matchAll(/^\s*([\w.-]+):/gm)].map((m) => m[1]),
-          ['lo'],
-          `only a loopback interface: ${interfaces}`,
-        );
-      } finally {
-        await sandbox.stop();
-      }
-    });
+      if (ready(entries) || attempt >= 300) return entries;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
 
-    it('nothing of the host is mounted for egress, and a dead exec stream fails closed: connections are refused, never direct', async () => {
-      const events: Array<{ type: string }> = [];
-      const egress = await EgressSession.open({
-        allow: [{ host: '127.0.0.1', ports: [allowed.port] }],
-        record: async (event) => void events.push(event),
-      });
-      assert.ok(egress);
-      const sandbox = await engineProvider().start({
-        workspaceMode: 'readonly',
-        workspaceHostPath: workspace,
-        agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
-        sessionId: 'egress-dead-stream',
-      });
-      const run = async (): Promise<ProbeLine[]> => {
-        const probe = await sandbox.runCommand(
-          ['node', `${sandbox.workspaceFolder}/egress-probe.mjs`, 'command', `http://127.0.0.1:${allowed.port}/x`],
-          {
-            cwd: '/',
-            env: egress.envFor({ kind: 'command', proposalId: 'p-dead' }),
-          },
+  /** Runs one turn: the agent probes the URLs itself, then as an approved command. */
+  const probe = async (urls: string[]): Promise<{ lines: ProbeLine[]; commandId: string }> => {
+    const turn = session!.prompt(JSON.stringify(urls));
+    const command = await nextPending(store, new Set());
+    assert.equal(command.kind, 'command');
+    store.decide(command.id, { verdict: 'approve', reviewer, decidedAt: new Date().toISOString() });
+    assert.equal(await turn, 'end_turn');
+    // The agent's own probe is in its message; the command's output is in its audit entry.
+    const entries = await auditWhen((all) => all.some((e) => e.type === 'command.result' && e.data.proposalId === command.id));
+    const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+    const message = text(entries.filter((e) => e.type === 'turn.ended').at(-1)?.data.agentMessage);
+    const output = text(entries.find((e) => e.type === 'command.result' && e.data.proposalId === command.id)?.data.outputExcerpt);
+    const parse = (text: string, label: string): ProbeLine[] =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as ProbeLine)
+        .filter((l) => l.label === label);
+    const lines = [...parse(message, 'agent'), ...parse(output, 'command')];
+    return { lines, commandId: command.id };
+  };
+
+  it('lets the agent and its approved commands reach an allowed host, refuses the rest with 403 and a reason, and audits each request with the session and the action', async () => {
+    session = await start({ allow: [{ host: '127.0.0.1', ports: [allowed.port] }] });
+    const allowedUrl = `http://127.0.0.1:${allowed.port}/models`;
+    const deniedPortUrl = `http://127.0.0.1:${denied.port}/secrets`;
+    const deniedNameUrl = 'http://exfiltrate.example.test/upload';
+    const { lines, commandId } = await probe([allowedUrl, deniedPortUrl, deniedNameUrl]);
+
+    for (const label of ['agent', 'command'] as const) {
+      const of = (url: string, via: ProbeLine['via']): ProbeLine | undefined =>
+        lines.find((l) => l.label === label && l.url === url && l.via === via);
+      for (const via of ['connect', 'plain'] as const) {
+        assert.equal(of(allowedUrl, via)?.status, 200, `${label} ${via} to the allowed server: ${JSON.stringify(of(allowedUrl, via))}`);
+        assert.equal(of(allowedUrl, via)?.body, 'hello from allowed');
+        assert.equal(of(deniedPortUrl, via)?.status, 403, `${label} ${via} to the denied port: ${JSON.stringify(of(deniedPortUrl, via))}`);
+        assert.match(
+          of(deniedPortUrl, via)?.reason ?? '',
+          new RegExp(`port ${denied.port} of 127\\.0\\.0\\.1 is not allowed \\(network\\.allow\\[0\\]`),
         );
-        await probe.exited;
-        return probe
-          .output()
-          .text.split('\n')
-          .filter((l) => l.startsWith('{'))
-          .map((l) => JSON.parse(l) as ProbeLine);
-      };
-      try {
-        await egress.attach(sandbox);
-        const info = await engineDocker().getContainer(sandbox.containerId).inspect();
-        assert.deepEqual(
-          info.Mounts.filter((m) => m.Type === 'bind')
-            .map((m) => m.Destination)
-            .sort(),
-          [sandbox.agentsFolder, sandbox.workspaceFolder].sort(),
-          'only the workspace and the agents folder are bind-mounted',
-        );
-        assert.equal(info.HostConfig.NetworkMode, 'none');
-        const ls = await sandbox.runCommand(['/bin/sh', '-c', 'ls /run/warden 2>&1; grep -c " /run/warden" /proc/mounts'], { cwd: '/' });
-        await ls.exited;
-        assert.match(ls.output().text, /No such file or directory/, 'no egress folder in the container');
-        assert.deepEqual(
-          (await run()).map((l) => [l.via, l.status]),
-          [
-            ['connect', 200],
-            ['plain', 200],
-            ['direct', 0],
-          ],
-        );
-        assert.equal(egress.connected, true);
-        // Cut the stream from Warden's side, as a dropped engine connection would.
-        (egress as unknown as { channel: MuxChannel }).channel.close('test: the exec stream is cut');
-        for (let i = 0; i < 50 && egress.connected; i++) await new Promise((r) => setTimeout(r, 100));
-        const hits = allowed.hits.length;
-        let after: ProbeLine[] = [];
-        // The bridge exits once its stdin ends; until then a connection may still be accepted and reset.
-        for (let attempt = 0; attempt < 20; attempt++) {
-          after = await run();
-          if (after.every((l) => l.reason === 'ECONNREFUSED')) break;
-          await new Promise((r) => setTimeout(r, 250));
-        }
-        assert.deepEqual(
-          after.map((l) => [l.via, l.status, l.reason]),
-          [
-            ['connect', 0, 'ECONNREFUSED'],
-            ['plain', 0, 'ECONNREFUSED'],
-            ['direct', 0, 'ECONNREFUSED'],
-          ],
-          JSON.stringify(after),
-        );
-        assert.equal(allowed.hits.length, hits, 'nothing reached the host after the stream died');
-      } finally {
-        await sandbox.stop();
-        await egress.close();
+        assert.equal(of(deniedNameUrl, via)?.status, 403);
+        assert.match(of(deniedNameUrl, via)?.reason ?? '', /exfiltrate\.example\.test is not in the policy's network allow-list/);
       }
+      // Around the proxy there is nothing: 127.0.0.1 in the container is its own loopback.
+      assert.equal(of(allowedUrl, 'direct')?.status, 0);
+      assert.equal(of(allowedUrl, 'direct')?.reason, 'ECONNREFUSED');
+    }
+    assert.deepEqual(denied.hits, [], 'nothing reached the server that is not in the allow-list');
+    assert.equal(allowed.hits.length, 4, `the allowed server saw the agent's and the command's requests: ${allowed.hits.join(', ')}`);
+
+    // A tunnel is on the record once both of its ends have closed.
+    const entries = await auditWhen((all) => all.filter((e) => e.type === 'network.request').length >= 12);
+    const requests = entries.filter((e) => e.type === 'network.request');
+    assert.equal(requests.length, 12, 'every request through the proxy is on the record');
+    for (const entry of requests) assert.equal(entry.sessionId, session.id);
+    const find = (action: string, port: number, method: string): Record<string, unknown> | undefined =>
+      requests.find((e) => e.data.action === action && e.data.port === port && e.data.method === method)?.data;
+    const agentConnect = find('agent', allowed.port, 'CONNECT');
+    assert.equal(agentConnect?.allowed, true);
+    assert.equal(agentConnect?.rule, 'network.allow[0]');
+    assert.equal(agentConnect?.host, '127.0.0.1');
+    assert.ok(
+      Number(agentConnect?.bytesSent) > 0 && Number(agentConnect?.bytesReceived) > 0,
+      `bytes are counted: ${JSON.stringify(agentConnect)}`,
+    );
+    const commandPlain = find('command', allowed.port, 'GET');
+    assert.equal(commandPlain?.proposalId, commandId, "a command's request names the proposal whose process made it");
+    assert.equal(commandPlain?.allowed, true);
+    const commandDenied = find('command', denied.port, 'CONNECT');
+    assert.equal(commandDenied?.allowed, false);
+    assert.equal(commandDenied?.proposalId, commandId);
+    assert.equal(commandDenied?.status, 403);
+    assert.ok(requests.some((e) => e.data.host === 'exfiltrate.example.test' && e.data.allowed === false && e.data.action === 'agent'));
+    assert.ok(
+      entries.some((e) => e.type === 'network.egress'),
+      'the session records that egress is on, and its rules',
+    );
+    assert.equal((await verifyAuditLog(workspace)).ok, true);
+  });
+
+  it('without an allow-list there is no socket and no route: a direct connect to the host loopback port fails inside the container', async () => {
+    session = await start(undefined);
+    const allowedUrl = `http://127.0.0.1:${allowed.port}/models`;
+    const hitsBefore = allowed.hits.length;
+    const { lines } = await probe([allowedUrl]);
+    for (const label of ['agent', 'command'] as const) {
+      for (const line of lines.filter((l) => l.label === label)) {
+        assert.equal(line.status, 0, `${label} ${line.via}: ${JSON.stringify(line)}`);
+        assert.equal(line.reason, 'ECONNREFUSED');
+      }
+      assert.equal(lines.filter((l) => l.label === label).length, 3, JSON.stringify(lines));
+    }
+    assert.equal(allowed.hits.length, hitsBefore, 'nothing reached the host server');
+    const entries = await readAudit(workspace);
+    assert.ok(!entries.some((e) => e.type === 'network.request' || e.type === 'network.egress'));
+    const sandbox = await engineProvider().start({
+      workspaceMode: 'readonly',
+      workspaceHostPath: workspace,
+      agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
+      sessionId: 'egress-none',
     });
-  },
-);
+    try {
+      const ls = await sandbox.runCommand(['/bin/sh', '-c', 'ls -la /run/warden 2>&1; echo ---; tail -n +3 /proc/net/dev'], { cwd: '/' });
+      await ls.exited;
+      const [listing = '', interfaces = ''] = ls.output().text.split('---');
+      assert.match(listing, /No such file or directory/, 'no egress socket folder');
+      assert.deepEqual(
+        [...interfaces.matchAll(/^\s*([\w.-]+):/gm)].map((m) => m[1]),
+        ['lo'],
+        `only a loopback interface: ${interfaces}`,
+      );
+    } finally {
+      await sandbox.stop();
+    }
+  });
+
+  it('nothing of the host is mounted for egress, and a dead exec stream fails closed: connections are refused, never direct', async () => {
+    const events: Array<{ type: string }> = [];
+    const egress = await EgressSession.open({
+      allow: [{ host: '127.0.0.1', ports: [allowed.port] }],
+      record: async (event) => void events.push(event),
+    });
+    assert.ok(egress);
+    const sandbox = await engineProvider().start({
+      workspaceMode: 'readonly',
+      workspaceHostPath: workspace,
+      agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
+      sessionId: 'egress-dead-stream',
+    });
+    const run = async (): Promise<ProbeLine[]> => {
+      const probe = await sandbox.runCommand(
+        ['node', `${sandbox.workspaceFolder}/egress-probe.mjs`, 'command', `http://127.0.0.1:${allowed.port}/x`],
+        {
+          cwd: '/',
+          env: egress.envFor({ kind: 'command', proposalId: 'p-dead' }),
+        },
+      );
+      await probe.exited;
+      return probe
+        .output()
+        .text.split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as ProbeLine);
+    };
+    try {
+      await egress.attach(sandbox);
+      const info = await engineDocker().getContainer(sandbox.containerId).inspect();
+      assert.deepEqual(
+        info.Mounts.filter((m) => m.Type === 'bind')
+          .map((m) => m.Destination)
+          .sort(),
+        [sandbox.agentsFolder, sandbox.workspaceFolder].sort(),
+        'only the workspace and the agents folder are bind-mounted',
+      );
+      assert.equal(info.HostConfig.NetworkMode, 'none');
+      const ls = await sandbox.runCommand(['/bin/sh', '-c', 'ls /run/warden 2>&1; grep -c " /run/warden" /proc/mounts'], { cwd: '/' });
+      await ls.exited;
+      assert.match(ls.output().text, /No such file or directory/, 'no egress folder in the container');
+      assert.deepEqual(
+        (await run()).map((l) => [l.via, l.status]),
+        [
+          ['connect', 200],
+          ['plain', 200],
+          ['direct', 0],
+        ],
+      );
+      assert.equal(egress.connected, true);
+      // Cut the stream from Warden's side, as a dropped engine connection would.
+      (egress as unknown as { channel: MuxChannel }).channel.close('test: the exec stream is cut');
+      for (let i = 0; i < 50 && egress.connected; i++) await new Promise((r) => setTimeout(r, 100));
+      const hits = allowed.hits.length;
+      let after: ProbeLine[] = [];
+      // The bridge exits once its stdin ends; until then a connection may still be accepted and reset.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        after = await run();
+        if (after.every((l) => l.reason === 'ECONNREFUSED')) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.deepEqual(
+        after.map((l) => [l.via, l.status, l.reason]),
+        [
+          ['connect', 0, 'ECONNREFUSED'],
+          ['plain', 0, 'ECONNREFUSED'],
+          ['direct', 0, 'ECONNREFUSED'],
+        ],
+        JSON.stringify(after),
+      );
+      assert.equal(allowed.hits.length, hits, 'nothing reached the host after the stream died');
+    } finally {
+      await sandbox.stop();
+      await egress.close();
+    }
+  });
+});
