@@ -38,7 +38,10 @@ export async function startVmEngine(shared: string, images: readonly string[], n
   const dataRoot = path.join(CACHE, 'dockerd-vm', name);
   await fs.mkdir(dataRoot, { recursive: true });
   await fs.mkdir(shared, { recursive: true });
-  const runDir = await fs.mkdtemp('/run/warden-vm-');
+  // One run folder per engine name: a previous run that exited without cleaning up is removed here.
+  const runDir = `/run/warden-vm-${name}`;
+  await fs.rm(runDir, { recursive: true, force: true });
+  await fs.mkdir(runDir, { recursive: true });
   const stage = path.join(runDir, 'stage');
   const socketPath = path.join(runDir, 'docker.sock');
   const logFile = path.join(runDir, 'dockerd.log');
