@@ -42,7 +42,7 @@ const builds = [
     },
   },
   {
-    // The egress bridge: inside the sandbox, 127.0.0.1:3128 -> the proxy's bind-mounted unix socket.
+    // The egress bridge: inside the sandbox, 127.0.0.1:3128 -> streams over its exec stdio -> the proxy in Warden.
     entryPoints: ['src/agents/egress-bridge/main.ts'],
     outfile: 'dist/agents/egress-bridge.mjs',
     platform: 'node',

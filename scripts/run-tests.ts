@@ -14,6 +14,8 @@ interface Tier {
   parse(output: string): Counts | undefined;
   /** Runs in the offline VS Code server (scripts/bootstrap/vscode-server.sh must have finished). */
   needsVSCodeServer?: boolean;
+  /** Extra environment for the tier (the VM engine pass sets WARDEN_TEST_ENGINE). */
+  env?: Record<string, string>;
 }
 
 interface Counts {
@@ -50,6 +52,29 @@ const tiers: Tier[] = [
     command: [mocha, '--import=tsx', '--exit', '--reporter', 'spec', '--timeout', '180000', 'test/integration/**/*.test.ts'],
     parse: mochaCounts,
   },
+  {
+    // The suites parametrised by engine, again on the simulated VM-backed engine (issue 23;
+    // test/support/vmEngine.ts: a second dockerd in its own mount namespace, one shared tree).
+    name: 'integration-vm',
+    command: [
+      mocha,
+      '--import=tsx',
+      '--exit',
+      '--reporter',
+      'spec',
+      '--timeout',
+      '300000',
+      'test/integration/egress.test.ts',
+      'test/integration/session.test.ts',
+      'test/integration/sandboxLifecycle.test.ts',
+      'test/integration/realAgents/codexAcp.test.ts',
+      'test/integration/realAgents/codexAcpCopy.test.ts',
+      'test/integration/realAgents/gemini.test.ts',
+      'test/integration/realAgents/codexAppServer.test.ts',
+    ],
+    env: { WARDEN_TEST_ENGINE: 'vm' },
+    parse: mochaCounts,
+  },
   { name: 'extension', command: [tsx, 'scripts/run-extension-tests.ts'], parse: summaryCounts('extension'), needsVSCodeServer: true },
   { name: 'e2e', command: [tsx, 'scripts/run-e2e-tests.ts'], parse: summaryCounts('e2e'), needsVSCodeServer: true },
   { name: 'package', command: [tsx, 'scripts/check-package.ts'], parse: summaryCounts('package'), needsVSCodeServer: true },
@@ -59,7 +84,7 @@ function runTier(tier: Tier): Promise<{ counts: Counts | undefined; exitCode: nu
   const started = Date.now();
   return new Promise((resolve) => {
     const [command, ...args] = tier.command as [string, ...string[]];
-    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...tier.env } });
     let output = '';
     const forward = (chunk: Buffer, to: NodeJS.WriteStream): void => {
       output += chunk.toString('utf8');

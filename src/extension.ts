@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { StopReason } from '@agentclientprotocol/sdk';
 import { ProposalStore } from './core/proposals/store';
 import { EngineSandboxProvider } from './core/sandbox/engineProvider';
-import { readSandboxSettings } from './vscode/settings';
+import { applyCopiesFolder, readSandboxSettings } from './vscode/settings';
 import type { AgentSession } from './core/supervisor';
 import { registerAgentCommands } from './vscode/agentCommands';
 import { registerAgentSetup } from './vscode/agentSetup';
@@ -43,7 +43,11 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
   const policies = registerPolicy(context, log);
   const secrets = new AgentSecrets(context.secrets);
   // The engine (setting, DOCKER_HOST, Docker context) is resolved at each session start, not here.
-  const sandboxProvider = new EngineSandboxProvider(() => ({ setting: readSandboxSettings().dockerHost }));
+  const sandboxProvider = new EngineSandboxProvider(() => {
+    const settings = readSandboxSettings();
+    applyCopiesFolder(settings.copiesFolder);
+    return { setting: settings.dockerHost };
+  });
   controller = new SessionController({ store, sandboxProvider, agentsHostPath, log, policies, secrets });
   const sessions = controller;
   context.subscriptions.push(

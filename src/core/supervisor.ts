@@ -273,7 +273,6 @@ export class AgentSession {
       agentsHostPath: options.agentsHostPath,
       sessionId: this.id,
       onLog: log,
-      ...(this.egress ? { egressHostFolder: this.egress.hostFolder } : {}),
       // The team policy decides which security-relevant devcontainer properties are honoured.
       sandboxPolicy: options.policy?.current().sandbox,
       ...(options.onSandboxProgress ? { onProgress: options.onSandboxProgress } : {}),

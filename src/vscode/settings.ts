@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { workspaceModeOr, type WorkspaceMode } from '../core/sandbox/types';
 
@@ -48,10 +49,26 @@ function decisionTimeoutMs(seconds: unknown): number {
   return Math.max(10, seconds) * 1000;
 }
 
-/** `warden.sandbox.dockerHost` (machine scope): an engine URL or a Docker context name; undefined when empty. */
-export function readSandboxSettings(): { dockerHost: string | undefined } {
-  const value = vscode.workspace.getConfiguration('warden.sandbox').get<unknown>('dockerHost');
-  return { dockerHost: typeof value === 'string' && value.trim() ? value.trim() : undefined };
+/**
+ * `warden.sandbox.dockerHost` (machine scope): an engine URL or a Docker context name; and
+ * `warden.sandbox.copiesFolder` (machine scope): where copies live. Undefined when empty.
+ */
+export function readSandboxSettings(): { dockerHost: string | undefined; copiesFolder: string | undefined } {
+  const config = vscode.workspace.getConfiguration('warden.sandbox');
+  const text = (key: string): string | undefined => {
+    const value = config.get<unknown>(key);
+    return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+  };
+  const copiesFolder = text('copiesFolder');
+  return { dockerHost: text('dockerHost'), copiesFolder: copiesFolder && path.isAbsolute(copiesFolder) ? copiesFolder : undefined };
+}
+
+/**
+ * The copies folder reaches the core the way the CLI gives it, through WARDEN_COPIES_DIR
+ * (read by copiesRoot at each start); an empty setting leaves the variable as it was.
+ */
+export function applyCopiesFolder(folder: string | undefined): void {
+  if (folder) process.env.WARDEN_COPIES_DIR = folder;
 }
 
 /** The policy settings: `warden.policy.userRules` (tighten only) and `warden.policy.managedPolicyPath` (machine scope). */

@@ -10,11 +10,14 @@ import type { NetworkProposal, Proposal, Reviewer } from '../../src/core/proposa
 import { ProposalStore } from '../../src/core/proposals/store';
 import { rejectAsks } from '../../src/core/session/headlessAsks';
 import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
+import { EgressSession } from '../../src/core/egress/session';
+import type { MuxChannel } from '../../src/core/egress/mux/channel';
 import { AgentSession } from '../../src/core/supervisor';
 import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
 import { nextPending } from '../support/proposals';
 import { copyDemoWorkspace, readAudit } from '../support/workspace';
-import { ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
+import { ENGINE_LABEL, engineDocker, engineProvider, ensureEngineUnderTest } from './engineUnderTest';
+import { BASE_IMAGE, ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
 
 const reviewer: Reviewer = { kind: 'human', name: 'Ada Reviewer', email: 'ada@example.test', source: 'test' };
 
@@ -38,7 +41,7 @@ async function loopbackServer(name: string): Promise<{ server: http.Server; port
   return { server, port: (server.address() as AddressInfo).port, hits };
 }
 
-describe('egress allow-list: proxy on the host, reached only through a unix socket (real Docker engine)', function () {
+describe('egress allow-list: proxy on the host, reached over the exec stream (real Docker engine)' + ENGINE_LABEL, function () {
   this.timeout(180_000);
   let allowed: Awaited<ReturnType<typeof loopbackServer>>;
   let denied: Awaited<ReturnType<typeof loopbackServer>>;
@@ -49,6 +52,7 @@ describe('egress allow-list: proxy on the host, reached only through a unix sock
   before(async function () {
     this.timeout(600_000);
     await ensureSandboxPrerequisites();
+    await ensureEngineUnderTest([BASE_IMAGE]);
     allowed = await loopbackServer('allowed');
     denied = await loopbackServer('denied');
   });
@@ -86,7 +90,7 @@ describe('egress allow-list: proxy on the host, reached only through a unix sock
       workspaceRoot: workspace,
       agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
       agentCommand: `node /workspaces/${path.basename(workspace)}/egress-agent.mjs`,
-      sandboxProvider: new DockerSandboxProvider(),
+      sandboxProvider: engineProvider(),
       store,
       audit: AuditLog.forWorkspace(workspace),
       files: new NodeWorkspaceFiles(workspace),
@@ -200,7 +204,7 @@ describe('egress allow-list: proxy on the host, reached only through a unix sock
     assert.equal(allowed.hits.length, hitsBefore, 'nothing reached the host server');
     const entries = await readAudit(workspace);
     assert.ok(!entries.some((e) => e.type === 'network.request' || e.type === 'network.egress'));
-    const sandbox = await new DockerSandboxProvider().start({
+    const sandbox = await engineProvider().start({
       workspaceMode: 'readonly',
       workspaceHostPath: workspace,
       agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
@@ -338,5 +342,83 @@ describe('egress allow-list: proxy on the host, reached only through a unix sock
         headless.dispose();
       }
     });
+  });
+
+  it('nothing of the host is mounted for egress, and a dead exec stream fails closed: connections are refused, never direct', async () => {
+    const events: Array<{ type: string }> = [];
+    const egress = await EgressSession.open({
+      allow: [{ host: '127.0.0.1', ports: [allowed.port] }],
+      record: async (event) => void events.push(event),
+    });
+    assert.ok(egress);
+    const sandbox = await engineProvider().start({
+      workspaceMode: 'readonly',
+      workspaceHostPath: workspace,
+      agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
+      sessionId: 'egress-dead-stream',
+    });
+    const run = async (): Promise<ProbeLine[]> => {
+      const probe = await sandbox.runCommand(
+        ['node', `${sandbox.workspaceFolder}/egress-probe.mjs`, 'command', `http://127.0.0.1:${allowed.port}/x`],
+        {
+          cwd: '/',
+          env: egress.envFor({ kind: 'command', proposalId: 'p-dead' }),
+        },
+      );
+      await probe.exited;
+      return probe
+        .output()
+        .text.split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as ProbeLine);
+    };
+    try {
+      await egress.attach(sandbox);
+      const info = await engineDocker().getContainer(sandbox.containerId).inspect();
+      assert.deepEqual(
+        info.Mounts.filter((m) => m.Type === 'bind')
+          .map((m) => m.Destination)
+          .sort(),
+        [sandbox.agentsFolder, sandbox.workspaceFolder].sort(),
+        'only the workspace and the agents folder are bind-mounted',
+      );
+      assert.equal(info.HostConfig.NetworkMode, 'none');
+      const ls = await sandbox.runCommand(['/bin/sh', '-c', 'ls /run/warden 2>&1; grep -c " /run/warden" /proc/mounts'], { cwd: '/' });
+      await ls.exited;
+      assert.match(ls.output().text, /No such file or directory/, 'no egress folder in the container');
+      assert.deepEqual(
+        (await run()).map((l) => [l.via, l.status]),
+        [
+          ['connect', 200],
+          ['plain', 200],
+          ['direct', 0],
+        ],
+      );
+      assert.equal(egress.connected, true);
+      // Cut the stream from Warden's side, as a dropped engine connection would.
+      (egress as unknown as { channel: MuxChannel }).channel.close('test: the exec stream is cut');
+      for (let i = 0; i < 50 && egress.connected; i++) await new Promise((r) => setTimeout(r, 100));
+      const hits = allowed.hits.length;
+      let after: ProbeLine[] = [];
+      // The bridge exits once its stdin ends; until then a connection may still be accepted and reset.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        after = await run();
+        if (after.every((l) => l.reason === 'ECONNREFUSED')) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.deepEqual(
+        after.map((l) => [l.via, l.status, l.reason]),
+        [
+          ['connect', 0, 'ECONNREFUSED'],
+          ['plain', 0, 'ECONNREFUSED'],
+          ['direct', 0, 'ECONNREFUSED'],
+        ],
+        JSON.stringify(after),
+      );
+      assert.equal(allowed.hits.length, hits, 'nothing reached the host after the stream died');
+    } finally {
+      await sandbox.stop();
+      await egress.close();
+    }
   });
 });

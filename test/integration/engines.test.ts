@@ -243,6 +243,72 @@ async function leaseRoundTrip(inputs: EngineInputs, workspace: string): Promise<
   }
 }
 
+/**
+ * Egress on this engine (issue 23): the bridge in the sandbox reaches Warden's proxy over its
+ * own exec stream, so nothing is mounted and the engine may be anywhere. An approved command
+ * reaches an allowed host-loopback server by CONNECT and plain HTTP, a direct connect fails
+ * (127.0.0.1 is the container's own), and both requests are audited with the proposal id.
+ */
+async function egressRoundTrip(inputs: EngineInputs, workspace: string, proposalId: string): Promise<void> {
+  const upstream = http.createServer((_req, res) => res.end(`hello through ${proposalId}`));
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const upstreamPort = (upstream.address() as AddressInfo).port;
+  const events: Array<{ type: string; data: Record<string, unknown> }> = [];
+  const egress = await EgressSession.open({
+    allow: [{ host: '127.0.0.1', ports: [upstreamPort] }],
+    record: async (event) => void events.push(event),
+  });
+  assert.ok(egress);
+  const probeFile = `egress-probe-${proposalId}.mjs`;
+  await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents/egress-probe.mjs'), path.join(workspace, probeFile));
+  let sandbox: Sandbox | undefined;
+  try {
+    sandbox = await dockerProviderFor(inputs).start({
+      workspaceMode: 'readonly',
+      workspaceHostPath: workspace,
+      agentsHostPath,
+      sessionId: 'engine-test',
+    });
+    await egress.attach(sandbox);
+    const probe = await sandbox.runCommand(
+      ['node', `${sandbox.workspaceFolder}/${probeFile}`, 'command', `http://127.0.0.1:${upstreamPort}/`],
+      {
+        cwd: '/',
+        env: egress.envFor({ kind: 'command', proposalId }),
+      },
+    );
+    await probe.exited;
+    const lines = probe
+      .output()
+      .text.split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { via: string; status: number | string; body?: string });
+    assert.deepEqual(
+      lines.map((l) => [l.via, l.status]),
+      [
+        ['connect', 200],
+        ['plain', 200],
+        ['direct', 0],
+      ],
+      probe.output().text,
+    );
+    assert.equal(lines[1]?.body, `hello through ${proposalId}`);
+  } finally {
+    await sandbox?.stop();
+    await egress.close();
+    upstream.close();
+    await fs.rm(path.join(workspace, probeFile), { force: true });
+  }
+  const requests = events.filter((e) => e.type === 'network.request');
+  assert.deepEqual(
+    requests.map((e) => [e.data.method, e.data.allowed, e.data.proposalId]),
+    [
+      ['CONNECT', true, proposalId],
+      ['GET', true, proposalId],
+    ],
+  );
+}
+
 async function startError(inputs: EngineInputs, workspace: string): Promise<SandboxError> {
   try {
     const sandbox = await dockerProviderFor(inputs).start({
@@ -364,6 +430,10 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
       const ms = await leaseRoundTrip({ env: tlsEnv(certs.client) }, workspace);
       console.log(`      TLS engine: stopped ${ms} ms after the lease went`);
       assert.ok(ms < 3_000, `${ms} ms`);
+    });
+
+    it('egress works over TLS (the lifted remote-engine refusal): the bridge rides its exec stream, requests are audited', async () => {
+      await egressRoundTrip({ env: tlsEnv(certs.client) }, workspace, 'p-tls');
     });
 
     it('a client certificate from another CA gets a clear error, and nothing starts', async () => {
@@ -502,26 +572,9 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
       assert.ok(ms < 10_000, `${ms} ms`);
     });
 
-    it('refuses the egress allow-list on a remote engine (the proxy socket cannot be mounted there)', async () => {
+    it('egress works on a remote engine: no socket to mount, the bridge rides its exec stream over ssh://', async () => {
       await knownHosts();
-      const egressFolder = await fs.mkdtemp(path.join(temp, 'egress-'));
-      const error = await dockerProviderFor({ setting: `ssh://root@127.0.0.1:${port}`, homeDir: home, env: {} })
-        .start({
-          workspaceMode: 'readonly',
-          workspaceHostPath: workspace,
-          agentsHostPath,
-          sessionId: 'engine-test',
-          egressHostFolder: egressFolder,
-        })
-        .then(
-          async (sandbox) => {
-            await sandbox.stop();
-            return undefined;
-          },
-          (e: unknown) => e,
-        );
-      assert.ok(error instanceof SandboxError);
-      assert.match(error.message, /network allow-list needs a local engine/);
+      await egressRoundTrip({ setting: `ssh://root@127.0.0.1:${port}`, homeDir: home, env: {} }, workspace, 'p-ssh');
     });
   });
 
@@ -564,63 +617,8 @@ describe('remote engines (all on loopback): TLS, Docker contexts, ssh://, Podman
       assert.ok(ms < 3_000, `${ms} ms`);
     });
 
-    it('egress works there too: the proxy socket folder is mounted, the network stays none, requests are audited with the command', async () => {
-      const upstream = http.createServer((_req, res) => res.end('hello through podman'));
-      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-      const upstreamPort = (upstream.address() as AddressInfo).port;
-      const events: Array<{ type: string; data: Record<string, unknown> }> = [];
-      const egress = await EgressSession.open({
-        allow: [{ host: '127.0.0.1', ports: [upstreamPort] }],
-        record: async (event) => void events.push(event),
-      });
-      assert.ok(egress);
-      await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents/egress-probe.mjs'), path.join(workspace, 'egress-probe.mjs'));
-      const sandbox = await dockerProviderFor({ setting: `unix://${socket}` }).start({
-        workspaceMode: 'readonly',
-        workspaceHostPath: workspace,
-        agentsHostPath,
-        sessionId: 'engine-test',
-        egressHostFolder: egress.hostFolder,
-      });
-      try {
-        await egress.attach(sandbox);
-        const probe = await sandbox.runCommand(
-          ['node', `${sandbox.workspaceFolder}/egress-probe.mjs`, 'command', `http://127.0.0.1:${upstreamPort}/`],
-          {
-            cwd: '/',
-            env: egress.envFor({ kind: 'command', proposalId: 'p-podman' }),
-          },
-        );
-        await probe.exited;
-        const lines = probe
-          .output()
-          .text.split('\n')
-          .filter((l) => l.startsWith('{'))
-          .map((l) => JSON.parse(l) as { via: string; status: number | string; body?: string });
-        assert.deepEqual(
-          lines.map((l) => [l.via, l.status]),
-          [
-            ['connect', 200],
-            ['plain', 200],
-            ['direct', 0],
-          ],
-          probe.output().text,
-        );
-        assert.equal(lines[1]?.body, 'hello through podman');
-      } finally {
-        await sandbox.stop();
-        await egress.close();
-        upstream.close();
-        await fs.rm(path.join(workspace, 'egress-probe.mjs'), { force: true });
-      }
-      const requests = events.filter((e) => e.type === 'network.request');
-      assert.deepEqual(
-        requests.map((e) => [e.data.method, e.data.allowed, e.data.proposalId]),
-        [
-          ['CONNECT', true, 'p-podman'],
-          ['GET', true, 'p-podman'],
-        ],
-      );
+    it('egress works there too: the bridge talks to the proxy over its exec stream, the network stays none, requests are audited with the command', async () => {
+      await egressRoundTrip({ setting: `unix://${socket}` }, workspace, 'p-podman');
     });
   });
 });

@@ -2,21 +2,19 @@ import { strict as assert } from 'node:assert';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import Docker from 'dockerode';
 import { AuditLog, verifyAuditLog } from '../../src/core/audit';
 import { loadPolicyText, mergePolicies } from '../../src/core/policy';
 import type { EditProposal, Proposal, ProposalState, Reviewer } from '../../src/core/proposals/model';
 import { ProposalStore } from '../../src/core/proposals/store';
-import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
 import type { WorkspaceMode } from '../../src/core/sandbox/types';
 import { AgentSession } from '../../src/core/supervisor';
 import { sha256Hex } from '../../src/core/util/hash';
 import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
 import { nextPending } from '../support/proposals';
 import { readAudit, snapshot } from '../support/workspace';
+import { ENGINE_LABEL, engineDocker, engineProvider, ensureEngineUnderTest } from './engineUnderTest';
 import { BASE_IMAGE, ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
 
-const docker = new Docker();
 const reviewer: Reviewer = { kind: 'human', name: 'Ada Reviewer', email: 'ada@example.test', source: 'test' };
 const AGENT = 'node /opt/warden/agents/sandbox-agent.mjs';
 
@@ -46,7 +44,7 @@ function reaches(store: ProposalStore, id: string, states: ProposalState[], time
 const sandboxChanges = (store: ProposalStore): EditProposal[] =>
   store.all().filter((p): p is EditProposal => p.kind === 'edit' && p.origin === 'sandbox/change');
 
-describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Docker engine)', function () {
+describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Docker engine)' + ENGINE_LABEL, function () {
   this.timeout(180_000);
   let workspace: string;
   let agents: string;
@@ -58,6 +56,7 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
   before(async function () {
     this.timeout(600_000);
     await ensureSandboxPrerequisites();
+    await ensureEngineUnderTest([BASE_IMAGE]);
     agents = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-lc-agents-'));
     await fs.chmod(agents, 0o755);
     await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents/sandbox-agent.mjs'), path.join(agents, 'sandbox-agent.mjs'));
@@ -85,10 +84,10 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
   afterEach(async () => {
     for (const s of sessions.splice(0)) await s.kill('test finished').catch(() => undefined);
     // Kept sandboxes of this workspace go too.
-    const left = await docker.listContainers({ all: true, filters: { label: [`dev.warden.workspace=${workspace}`] } });
+    const left = await engineDocker().listContainers({ all: true, filters: { label: [`dev.warden.workspace=${workspace}`] } });
     await Promise.all(
       left.map((c) =>
-        docker
+        engineDocker()
           .getContainer(c.Id)
           .remove({ force: true })
           .catch(() => undefined),
@@ -103,7 +102,7 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
       workspaceRoot: workspace,
       agentsHostPath: agents,
       agentCommand: AGENT,
-      sandboxProvider: new DockerSandboxProvider(),
+      sandboxProvider: engineProvider(),
       store,
       audit: AuditLog.forWorkspace(workspace),
       files: new NodeWorkspaceFiles(workspace),
@@ -124,7 +123,7 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
     const first = await start({ reuse: true });
     const firstId = first.containerId!;
     await first.stop('done');
-    const kept = await docker.getContainer(firstId).inspect();
+    const kept = await engineDocker().getContainer(firstId).inspect();
     assert.equal(kept.State.Running, false, 'Stop Session keeps the container, stopped');
 
     const second = await start({ reuse: true });
@@ -137,7 +136,7 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
     );
     const third = await start({ reuse: true });
     assert.notEqual(third.containerId, firstId, 'a changed configuration gets a new container');
-    await assert.rejects(docker.getContainer(firstId).inspect(), /no such container/i, 'the old one is removed');
+    await assert.rejects(engineDocker().getContainer(firstId).inspect(), /no such container/i, 'the old one is removed');
     await third.stop('done');
 
     const entries = await readAudit(workspace);
@@ -166,7 +165,7 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
     await session.kill('test pulls the kill switch');
     assert.equal(store.get(pending.id)?.state, 'orphaned');
     assert.throws(() => decide(store, pending.id, 'approve'), /orphaned/);
-    await assert.rejects(docker.getContainer(containerId).inspect(), /no such container/i, 'killed sandboxes are never kept');
+    await assert.rejects(engineDocker().getContainer(containerId).inspect(), /no such container/i, 'killed sandboxes are never kept');
     assert.equal(session.state, 'ended');
     await turn;
     assert.deepEqual(await snapshot(workspace), before);

@@ -1,16 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import Docker from 'dockerode';
 import { AuditLog, verifyAuditLog } from '../../src/core/audit';
 import type { Reviewer } from '../../src/core/proposals/model';
 import { ProposalStore } from '../../src/core/proposals/store';
-import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
 import { AgentSession } from '../../src/core/supervisor';
 import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
 import { sha256Hex } from '../../src/core/util/hash';
 import { nextPending } from '../support/proposals';
-import { ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
+import { ENGINE_LABEL, engineDocker, engineProvider, ensureEngineUnderTest } from './engineUnderTest';
+import { BASE_IMAGE, ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
 import { copyDemoWorkspace, readAudit, snapshot } from '../support/workspace';
 
 const reviewer: Reviewer = { kind: 'human', name: 'Ada Reviewer', email: 'ada@example.test', source: 'test' };
@@ -19,7 +18,7 @@ const decide = (store: ProposalStore, id: string, verdict: 'approve' | 'reject')
   store.decide(id, { verdict, reviewer, decidedAt: new Date().toISOString() });
 };
 
-describe('a supervised session with the demo agent (real Docker engine)', function () {
+describe('a supervised session with the demo agent (real Docker engine)' + ENGINE_LABEL, function () {
   this.timeout(180_000);
   let workspace: string;
   let store: ProposalStore;
@@ -28,6 +27,7 @@ describe('a supervised session with the demo agent (real Docker engine)', functi
   before(async function () {
     this.timeout(600_000);
     await ensureSandboxPrerequisites();
+    await ensureEngineUnderTest([BASE_IMAGE]);
   });
 
   beforeEach(async () => {
@@ -37,7 +37,7 @@ describe('a supervised session with the demo agent (real Docker engine)', functi
       workspaceMode: 'readonly',
       workspaceRoot: workspace,
       agentsHostPath: path.join(REPO_ROOT, 'dist', 'agents'),
-      sandboxProvider: new DockerSandboxProvider(),
+      sandboxProvider: engineProvider(),
       store,
       audit: AuditLog.forWorkspace(workspace),
       files: new NodeWorkspaceFiles(workspace),
@@ -147,7 +147,7 @@ describe('a supervised session with the demo agent (real Docker engine)', functi
     assert.equal(store.get(pending.id)?.state, 'orphaned');
     assert.throws(() => decide(store, pending.id, 'approve'), /orphaned/);
     assert.deepEqual(await snapshot(workspace), before);
-    await assert.rejects(new Docker().getContainer(containerId).inspect(), /no such container/i);
+    await assert.rejects(engineDocker().getContainer(containerId).inspect(), /no such container/i);
     const entries = await readAudit(workspace);
     assert.equal(entries.at(-1)?.type, 'session.ended');
     assert.equal(entries.at(-2)?.type, 'sandbox.stopped');

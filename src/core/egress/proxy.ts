@@ -57,8 +57,11 @@ export interface UnlistedAnswer {
 
 export interface EgressProxyOptions {
   rules: readonly CompiledRule[];
-  /** Unix socket the proxy listens on (bind-mounted into the container). */
-  socketPath: string;
+  /**
+   * Unix socket to listen on (tests). Without it the proxy listens nowhere and serves only the
+   * connections handed to `accept` (the sandbox's streams over its exec channel).
+   */
+  socketPath?: string;
   /** Maps the proxy credential a process sent (or none) to the action it belongs to. */
   identify(credential: string | undefined): EgressAction;
   /** Called once per request when it is over; the proxy waits for it on close. */
@@ -76,7 +79,7 @@ type Note = Pick<EgressRecord, 'command' | 'approval'>;
 const HOP_BY_HOP = ['proxy-authorization', 'proxy-connection', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 
 /**
- * An HTTP(S) forward proxy on a unix socket that enforces the allow-list before anything
+ * An HTTP(S) forward proxy (for connections the sandbox's exec channel hands it) that enforces the allow-list before anything
  * else: a refused target is never resolved or connected to. CONNECT host:port tunnels
  * (HTTPS, end to end encrypted: the proxy sees only the name and port) and absolute-form
  * plain HTTP requests are supported; everything else is refused with a reason.
@@ -90,7 +93,7 @@ export class EgressProxy {
   private constructor(private readonly options: EgressProxyOptions) {
     this.server = http.createServer((req, res) => void this.onRequest(req, res));
     this.server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void this.onConnect(req, socket, head));
-    this.server.on('connection', (socket: Socket) => this.track(socket));
+    this.server.on('connection', (socket: Duplex) => this.track(socket));
     // Upgrades (WebSocket over plain HTTP) are not proxied: the socket is answered and closed.
     this.server.on('upgrade', (_req: http.IncomingMessage, socket: Duplex) =>
       refuseSocket(socket, 403, 'upgrades through the egress proxy are not supported; use wss:// (CONNECT)'),
@@ -99,21 +102,31 @@ export class EgressProxy {
 
   static async listen(options: EgressProxyOptions): Promise<EgressProxy> {
     const proxy = new EgressProxy(options);
-    await fs.rm(options.socketPath, { force: true });
+    const socketPath = options.socketPath;
+    if (socketPath === undefined) return proxy;
+    await fs.rm(socketPath, { force: true });
     await new Promise<void>((resolve, reject) => {
       proxy.server.once('error', reject);
-      proxy.server.listen(options.socketPath, () => {
+      proxy.server.listen(socketPath, () => {
         proxy.server.off('error', reject);
         resolve();
       });
     });
-    // The sandbox user (uid 1000) connects through the bind mount; the allow-list, not the mode, is the control.
-    await fs.chmod(options.socketPath, 0o666);
+    await fs.chmod(socketPath, 0o666);
     return proxy;
   }
 
-  get socketPath(): string {
+  get socketPath(): string | undefined {
     return this.options.socketPath;
+  }
+
+  /** Serves one connection that arrived some other way (a stream of the sandbox's exec channel), exactly as a socket connection. */
+  accept(stream: Duplex): void {
+    if (this.closed) {
+      stream.destroy();
+      return;
+    }
+    this.server.emit('connection', stream);
   }
 
   /** Stops accepting, cuts open tunnels, and waits until every request is on the record. */
@@ -124,7 +137,7 @@ export class EgressProxy {
     for (const socket of this.sockets) socket.destroy();
     await stopped;
     await Promise.allSettled([...this.pending]);
-    await fs.rm(this.options.socketPath, { force: true });
+    if (this.options.socketPath !== undefined) await fs.rm(this.options.socketPath, { force: true });
   }
 
   private track(socket: Duplex): void {

@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RecordedEvent } from '../audit/events';
 import type { AgentProcess, Sandbox } from '../sandbox/types';
 import { compileRules, type AllowRule } from './allowList';
+import { MuxChannel } from './mux/channel';
+import { parseHello } from './mux/hello';
 import { EgressProxy, type EgressAction, type EgressRecord, type UnlistedAnswer, type UnlistedRequest } from './proxy';
 
-/** Where the proxy's socket folder is mounted in the container, and the bridge's port on the container's loopback. */
-export const EGRESS_MOUNT = '/run/warden';
-export const EGRESS_SOCKET = `${EGRESS_MOUNT}/egress.sock`;
+/** The bridge's port on the container's loopback. */
 export const BRIDGE_PORT = 3128;
 /** The bundled bridge, in Warden's agents folder (built by esbuild.js). */
 export const BRIDGE_SCRIPT = 'egress-bridge.mjs';
@@ -28,23 +26,25 @@ export interface EgressSessionOptions {
 }
 
 /**
- * A session's way out: the proxy on the host (unix socket in a private folder, which is
- * bind-mounted into the container) and the bridge inside the container that exposes it on
- * 127.0.0.1:3128. Each action gets its own proxy credential, so every request is
- * attributed to the agent or to the approved command whose process made it.
+ * A session's way out: the proxy in Warden's process, and the bridge inside the container
+ * that exposes it on 127.0.0.1:3128. The bridge carries each connection as a stream over its
+ * own `docker exec` stdio (the Docker API connection Warden already has), so nothing of the
+ * host is mounted into the container: it works where the engine runs in a VM or on another
+ * machine. Each action gets its own proxy credential, so every request is attributed to the
+ * agent or to the approved command whose process made it.
  */
 export class EgressSession {
-  private readonly actions = new Map<string, EgressAction>();
   private bridge: AgentProcess | undefined;
+  private channel: MuxChannel | undefined;
 
   private constructor(
     private readonly proxy: EgressProxy,
-    /** Host folder holding the socket: mount it at EGRESS_MOUNT. */
-    readonly hostFolder: string,
+    private readonly actions: Map<string, EgressAction>,
     readonly rules: readonly string[],
+    private readonly log: (line: string) => void,
   ) {}
 
-  /** Starts the proxy when the allow-list has entries; with none there is no socket at all. */
+  /** Starts the proxy when the allow-list has entries; with none there is no bridge at all. */
   static async open(options: EgressSessionOptions): Promise<EgressSession | undefined> {
     if (options.allow.length === 0) return undefined;
     const compiled = compileRules(options.allow);
@@ -57,70 +57,74 @@ export class EgressSession {
       });
     }
     if (compiled.rules.length === 0) return undefined;
-    const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-egress-'));
-    await fs.chmod(folder, 0o755);
-    let session: EgressSession | undefined;
-    try {
-      const proxy = await EgressProxy.listen({
-        rules: compiled.rules,
-        socketPath: path.join(folder, 'egress.sock'),
-        identify: (credential) => (credential ? session?.actions.get(credential) : undefined) ?? { kind: 'unattributed' },
-        onRecord: (record) => options.record(auditEvent(record)),
-        ...(options.onUnlisted ? { onUnlisted: options.onUnlisted } : {}),
-        ...(options.resolve ? { resolve: options.resolve } : {}),
-      });
-      session = new EgressSession(
-        proxy,
-        folder,
-        compiled.rules.map((r) => `${r.id} ${r.host}:${r.ports.join(',')}`),
-      );
-      return session;
-    } catch (error) {
-      await fs.rm(folder, { recursive: true, force: true });
-      throw error;
-    }
+    // The proxy asks the session who a credential belongs to; the session exists once the proxy does.
+    const actions = new Map<string, EgressAction>();
+    const proxy = await EgressProxy.listen({
+      rules: compiled.rules,
+      identify: (credential) => (credential ? actions.get(credential) : undefined) ?? { kind: 'unattributed' },
+      onRecord: (record) => options.record(auditEvent(record)),
+      ...(options.onUnlisted ? { onUnlisted: options.onUnlisted } : {}),
+      ...(options.resolve ? { resolve: options.resolve } : {}),
+    });
+    return new EgressSession(
+      proxy,
+      actions,
+      compiled.rules.map((r) => `${r.id} ${r.host}:${r.ports.join(',')}`),
+      options.log ?? (() => undefined),
+    );
   }
 
-  /** Starts the bridge in the container and waits until it listens. Without Node in the image there is no way out. */
+  /**
+   * Starts the bridge in the container and waits for its hello (it listens). Without Node
+   * in the image there is no way out. When the exec stream ends later, the bridge exits and
+   * the port is closed: the sandbox is back to no network at all.
+   */
   async attach(sandbox: Sandbox): Promise<void> {
-    const bridge = await sandbox.execAgent([
-      'node',
-      path.posix.join(sandbox.agentsFolder, BRIDGE_SCRIPT),
-      EGRESS_SOCKET,
-      String(BRIDGE_PORT),
-    ]);
+    const bridge = await sandbox.execAgent(['node', path.posix.join(sandbox.agentsFolder, BRIDGE_SCRIPT), String(BRIDGE_PORT)]);
     this.bridge = bridge;
-    let output = '';
-    const ready = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), BRIDGE_READY_MS);
-      const onData = (chunk: Buffer): void => {
-        output += chunk.toString('utf8');
-        if (output.includes('listening')) {
+    let stderr = '';
+    bridge.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      stderr = (stderr + text).slice(-4000);
+      for (const line of text.split('\n').filter(Boolean)) this.log(`egress bridge: ${line}`);
+    });
+    const ready = await new Promise<string | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve('no hello within 15 s'), BRIDGE_READY_MS);
+      this.channel = new MuxChannel({
+        input: bridge.stdout,
+        output: bridge.stdin,
+        role: 'host',
+        onHello: (payload) => {
           clearTimeout(timer);
-          resolve(true);
-        }
-      };
-      bridge.stdout.on('data', onData);
-      bridge.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-      void bridge.exited.then(() => {
-        clearTimeout(timer);
-        resolve(output.includes('listening'));
+          const hello = parseHello(payload);
+          resolve(hello.ok ? (hello.hello.port === BRIDGE_PORT ? undefined : `the bridge listens on ${hello.hello.port}`) : hello.reason);
+        },
+        onOpen: (stream) => this.proxy.accept(stream),
+        onClose: (reason) => {
+          clearTimeout(timer);
+          resolve(`the bridge's stream ended (${reason})`);
+          this.log(`egress: channel to the sandbox closed (${reason}); the sandbox has no way out now`);
+        },
       });
     });
-    bridge.stdout.resume();
-    bridge.stderr.resume();
-    if (!ready) {
+    if (ready !== undefined) {
+      this.channel?.close('not ready');
       await bridge.kill().catch(() => undefined);
       throw new Error(
-        `The network allow-list needs Warden's egress bridge in the sandbox, and it did not start (it runs with the image's \`node\`): ${output.trim() || 'no output'}. ` +
+        `The network allow-list needs Warden's egress bridge in the sandbox, and it did not start (it runs with the image's \`node\`): ${ready}${stderr.trim() ? `: ${stderr.trim()}` : ''}. ` +
           'Use an image with Node.js on PATH, or remove "network.allow" from the policy.',
       );
     }
   }
 
+  /** Whether the bridge's channel is up (connections in the sandbox reach the proxy). */
+  get connected(): boolean {
+    return this.channel?.alive === true;
+  }
+
   /** What the agent and commands are given, for the record (credentials left out). */
   get proxyAddress(): string {
-    return `http://127.0.0.1:${BRIDGE_PORT} -> ${EGRESS_SOCKET} (host ${this.proxy.socketPath})`;
+    return `http://127.0.0.1:${BRIDGE_PORT} (bridge in the sandbox, over its docker exec stream to Warden's proxy)`;
   }
 
   /** Proxy variables for one action: the agent itself, or an approved command's proposal id. */
@@ -133,9 +137,9 @@ export class EgressSession {
   }
 
   async close(): Promise<void> {
+    this.channel?.close('session closed');
     await this.bridge?.kill().catch(() => undefined);
     await this.proxy.close();
-    await fs.rm(this.hostFolder, { recursive: true, force: true });
   }
 }
 

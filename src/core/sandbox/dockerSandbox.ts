@@ -14,7 +14,6 @@ import {
   substitute,
 } from './devcontainer';
 import { dockerError, dockerMessage, engineDown, engineLocation } from './dockerErrors';
-import { withEgressMount } from '../egress/mount';
 import { adaptSpecForEngine, engineErrorHint, engineFlavor, type ResolvedEngine } from './engine';
 import { ExecHandle, KILL_SCRIPT, startExec, type StartedExec } from './exec';
 import { buildFeaturesImage, featureEntries, loadLocalFeatures } from './features';
@@ -24,7 +23,8 @@ import { buildImage, ensureImage } from './image';
 import { LIFECYCLE_OUTPUT_LIMIT, lifecycleStepsFor, runInitializeCommand, runLifecycleSteps, type CommandResult } from './lifecycle';
 import { METADATA_LABEL, parseMetadataLabel } from './metadata';
 import { prepareContainer, removeContainer, sandboxConfigHash } from './reuse';
-import { removeCopyFolder } from './workspaceCopy';
+import { copiesRoot, removeCopyFolder } from './workspaceCopy';
+import { countEntries, invisibleFolders, isMountNotVisible, sharingAdvice, type NeededFolder } from './sharing';
 import { ownerLabel, removeOrphanedSandboxes } from './orphans';
 import { holdLease, type SandboxLease } from './lease';
 import { TailBuffer } from './tailBuffer';
@@ -74,12 +74,6 @@ export class DockerSandboxProvider implements SandboxProvider {
     report.progress({ message: 'Connecting to the container engine' });
     await this.ping();
     if (this.engine) log(`engine ${this.engine.description} (from ${this.engine.source})`);
-    if (options.egressHostFolder && this.engine && !this.engine.local) {
-      throw new SandboxError(
-        `The policy's network allow-list needs a local engine: the egress proxy's unix socket cannot be mounted into a container on ${this.engine.description} (from ${this.engine.source}). Use a local engine, or remove "network.allow".`,
-        'config-invalid',
-      );
-    }
     const loaded = await loadDevcontainer(workspaceHostPath);
     ignoredSettings(loaded.config).forEach(log);
     const hostEnvSource = options.hostEnv ?? process.env;
@@ -143,7 +137,7 @@ export class DockerSandboxProvider implements SandboxProvider {
       ],
     });
     for (const line of describeAllowed(plan.hardening)) log(line);
-    const spec = adaptSpecForEngine(withEgressMount(plan.spec, options.egressHostFolder), await engineFlavor(this.docker));
+    const spec = adaptSpecForEngine(plan.spec, await engineFlavor(this.docker));
     for (const id of await removeOrphanedSandboxes(this.docker)) {
       log(`removed the sandbox ${id.slice(0, 12)} of a crashed session`);
     }
@@ -174,11 +168,23 @@ export class DockerSandboxProvider implements SandboxProvider {
           `Lost the Docker engine at ${engineLocation(this.docker)} while creating the sandbox: ${dockerMessage(error)}`,
           'engine-unreachable',
         );
-      if (this.engine && !this.engine.local && /bind source path does not exist/i.test(dockerMessage(error))) {
-        throw new SandboxError(
-          `The engine ${this.engine.description} runs on another machine, where ${options.workspaceHostPath} (or Warden's agents folder ${options.agentsHostPath}) does not exist: a remote engine needs the workspace at the same path there (a shared file system). ${dockerMessage(error)}`,
-          'container-failed',
-        );
+      if (isMountNotVisible(dockerMessage(error))) {
+        // Preflight: the engine cannot see a folder Warden mounts (a VM engine's file sharing, a remote machine).
+        const needed: NeededFolder[] = [
+          { role: 'the workspace', hostPath: options.workspaceHostPath, target: workspaceFolder },
+          { role: "Warden's agents folder", hostPath: options.agentsHostPath, target: AGENTS_FOLDER },
+          ...(workspaceMode === 'copy'
+            ? [
+                {
+                  role: 'the private copies folder',
+                  hostPath: copiesRoot(),
+                  target: workspaceFolder,
+                  setting: 'warden.sandbox.copiesFolder',
+                },
+              ]
+            : []),
+        ];
+        throw new SandboxError(sharingAdvice(needed, this.engineName(), dockerMessage(error)), 'config-invalid');
       }
       throw new SandboxError(`Could not create the sandbox container from ${image}: ${dockerMessage(error)}`, 'container-failed');
     }
@@ -211,6 +217,7 @@ export class DockerSandboxProvider implements SandboxProvider {
           `it is ${state.Status}${state.Error ? `: ${state.Error}` : ''} (exit code ${state.ExitCode ?? '?'}); the image needs /bin/sh`,
         );
       await checkFromInside(sandbox, workspaceHostPath);
+      await checkVisible(sandbox, options.agentsHostPath, workspaceHostPath, this.engineName());
       if (execUser !== undefined && plan.spec.User) await checkFromInside(sandbox, workspaceHostPath, plan.spec.User);
       if (plan.lifecycle.length > 0) {
         report.progress({ message: 'Running lifecycle commands' });
@@ -230,6 +237,10 @@ export class DockerSandboxProvider implements SandboxProvider {
     const view = prepared.copyHostPath ? `a private copy of the workspace (${prepared.copyHostPath}) read-write` : 'workspace read-only';
     log(`sandbox ${container.id.slice(0, 12)} running ${image} (no network, read-only root, ${view} at ${sandbox.workspaceFolder})`);
     return sandbox;
+  }
+
+  private engineName(): string {
+    return this.engine ? this.engine.description : engineLocation(this.docker);
   }
 
   async inspectSandbox(containerId: string): Promise<SandboxFate | undefined> {
@@ -315,6 +326,41 @@ function describeAllowed(hardening: Hardening): string[] {
   for (const m of hardening.mounts)
     if (m.type === 'bind') lines.push(`bind mount ${m.source} -> ${m.target}${m.readOnly ? ' (read-only)' : ''} (sandbox.allowMounts)`);
   return lines.map((line) => `allowed by the team policy: ${line}`);
+}
+
+const ENTRIES_PROBE = [
+  // Counts each folder's entries with shell builtins (dotfiles too): an unshared folder is empty inside.
+  'for d in "$@"; do n=0; for f in "$d"/* "$d"/.[!.]* "$d"/..?*; do if [ -e "$f" ] || [ -L "$f" ]; then n=$((n+1)); fi; done; echo "entries $n $d"; done',
+].join('\n');
+
+/**
+ * Preflight from inside: a folder that holds files on the host but is empty in the container
+ * is not shared with the engine (some VM engines create a missing bind source empty instead
+ * of failing). Refused with what to share, before the agent starts.
+ */
+async function checkVisible(sandbox: Sandbox, agentsHostPath: string, workspaceHostPath: string, engine: string): Promise<void> {
+  const needed: NeededFolder[] = [
+    sandbox.copyHostPath
+      ? {
+          role: 'the private copy',
+          hostPath: sandbox.copyHostPath,
+          target: sandbox.workspaceFolder,
+          setting: 'warden.sandbox.copiesFolder',
+        }
+      : { role: 'the workspace', hostPath: workspaceHostPath, target: sandbox.workspaceFolder },
+    { role: "Warden's agents folder", hostPath: agentsHostPath, target: sandbox.agentsFolder },
+  ];
+  const probe = await sandbox.runCommand(['/bin/sh', '-c', ENTRIES_PROBE, 'probe', ...needed.map((f) => f.target)], { cwd: '/' });
+  await probe.exited;
+  const inside = new Map<string, number>();
+  for (const line of probe.output().text.split('\n')) {
+    const match = /^entries (\d+) (.+)$/.exec(line);
+    if (match?.[1] && match[2]) inside.set(match[2], Number(match[1]));
+  }
+  const host = new Map<string, number>();
+  for (const f of needed) host.set(f.hostPath, await countEntries(f.hostPath));
+  const missing = invisibleFolders(needed, host, inside);
+  if (missing.length > 0) throw new SandboxError(sharingAdvice(missing, engine), 'config-invalid');
 }
 
 async function checkFromInside(sandbox: Sandbox, workspaceHostPath: string, user?: string): Promise<void> {

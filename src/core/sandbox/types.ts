@@ -25,8 +25,6 @@ export interface SandboxStartOptions {
   hostEnv?: Readonly<Record<string, string | undefined>>;
   /** Identifies this session in container labels. */
   sessionId: string;
-  /** Host folder holding the egress proxy's socket (policy allows hosts); mounted at /run/warden. None: no way out. */
-  egressHostFolder?: string;
   /**
    * Reuse a stopped sandbox of this workspace whose configuration hash matches (and remove
    * those whose hash does not: a rebuild). Without it, every start creates a new container.

@@ -15,7 +15,7 @@ import {
   makeAgentsFolder,
   makeWorkspace,
   MODEL_PORT,
-  modelSocketPath,
+  modelPortFile,
   nextPendingOrEnd,
   startRealAgent,
   VERSIONS,
@@ -27,7 +27,7 @@ import {
  * `@zed-industries/claude-code-acp`), unmodified, in the agents image, started with the
  * `claude` preset's command. The adapter runs the Claude Code binary from the Claude Agent
  * SDK's platform package. Its model is the scripted mock of the Anthropic Messages API on the
- * host (streaming SSE), reached over a unix socket and a loopback forwarder inside the
+ * host (streaming SSE), reached over an exec-stream forwarder to a loopback port inside the
  * `--network none` container (`ANTHROPIC_BASE_URL`).
  *
  * Claude Code runs its tools itself (Read, Edit, Write, Bash), inside the sandbox: it reads
@@ -125,7 +125,7 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
       const workspace = await makeWorkspace(CLAUDE_ENV);
       const root = `/workspaces/${path.basename(workspace)}`;
       const agentsFolder = await makeAgentsFolder();
-      mock = await MockMessagesServer.start(modelSocketPath(agentsFolder), script(root));
+      mock = await MockMessagesServer.start(modelPortFile(agentsFolder), script(root));
       rig = await startRealAgent({ workspace, agentsFolder, agentCommand, workspaceMode: workspaceMode });
       return { rig, mock, root };
     }

@@ -11,17 +11,18 @@ import {
   ensureRealAgentPrerequisites,
   makeAgentsFolder,
   makeWorkspace,
-  modelSocketPath,
+  modelPortFile,
   startRealAgent,
   VERSIONS,
   type RealAgentRig,
 } from './harness';
+import { ENGINE_LABEL } from '../engineUnderTest';
 import { CODEX_ACP_COMMAND, GREET, patchGreet } from './codexAcpScript';
 
 /**
  * codex-acp (Zed's ACP adapter around Codex), unmodified, in the agents image. Its model is
- * the scripted mock of the OpenAI Responses API on the host, reached over a unix socket and a
- * loopback forwarder inside the `--network none` container. Codex runs commands and applies
+ * the scripted mock of the OpenAI Responses API on the host, reached over an exec-stream forwarder to a
+ * loopback port inside the `--network none` container. Codex runs commands and applies
  * patches itself after asking permission, so each permission request is the proposal; the
  * workspace is mounted read-only, so whatever Codex does on its own cannot reach it.
  */
@@ -30,7 +31,7 @@ const AGENT = `codex-acp ${VERSIONS.codexAcp}`;
 /** Codex's reject option is "No, and tell Codex what to do differently": it stops the turn and waits for the user. */
 const CANCELLED = `${AGENT} ends its turn as cancelled when its reject option (abort) is chosen`;
 
-describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API, real Docker)`, function () {
+describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API, real Docker)` + ENGINE_LABEL, function () {
   this.timeout(180_000);
   let rig: RealAgentRig | undefined;
   let mock: MockResponsesServer | undefined;
@@ -50,7 +51,7 @@ describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API
   async function start(turns: ModelTurn[]): Promise<RealAgentRig> {
     const workspace = await makeWorkspace({ MOCK_API_KEY: 'mock-key-not-a-secret' });
     const agentsFolder = await makeAgentsFolder();
-    mock = await MockResponsesServer.start(modelSocketPath(agentsFolder), turns);
+    mock = await MockResponsesServer.start(modelPortFile(agentsFolder), turns);
     return startRealAgent({ workspace, agentsFolder, agentCommand: CODEX_ACP_COMMAND });
   }
 

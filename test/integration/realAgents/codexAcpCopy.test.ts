@@ -13,12 +13,13 @@ import {
   ensureRealAgentPrerequisites,
   makeAgentsFolder,
   makeWorkspace,
-  modelSocketPath,
+  modelPortFile,
   nextPendingOrEnd,
   startRealAgent,
   VERSIONS,
   type RealAgentRig,
 } from './harness';
+import { ENGINE_LABEL } from '../engineUnderTest';
 
 /**
  * codex-acp with the workspace as a private copy (`workspaceMode: 'copy'`): Codex runs its
@@ -28,7 +29,7 @@ import {
 const AGENT = `codex-acp ${VERSIONS.codexAcp} (workspace copy)`;
 const GREET_AFTER = GREET.replace('name;', "name + '!';");
 
-describe(`real agent: ${AGENT} (mock Responses API, real Docker)`, function () {
+describe(`real agent: ${AGENT} (mock Responses API, real Docker)` + ENGINE_LABEL, function () {
   this.timeout(180_000);
   let rig: RealAgentRig | undefined;
   let mock: MockResponsesServer | undefined;
@@ -48,7 +49,7 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)`, function () {
   async function start(turns: ModelTurn[]): Promise<RealAgentRig> {
     const workspace = await makeWorkspace({ MOCK_API_KEY: 'mock-key-not-a-secret' });
     const agentsFolder = await makeAgentsFolder();
-    mock = await MockResponsesServer.start(modelSocketPath(agentsFolder), turns);
+    mock = await MockResponsesServer.start(modelPortFile(agentsFolder), turns);
     return startRealAgent({ workspace, agentsFolder, agentCommand: CODEX_ACP_COMMAND, workspaceMode: 'copy' });
   }
 

@@ -12,17 +12,18 @@ import {
   makeAgentsFolder,
   makeWorkspace,
   MODEL_PORT,
-  modelSocketPath,
+  modelPortFile,
   nextPendingOrEnd,
   startRealAgent,
   VERSIONS,
   type RealAgentRig,
 } from './harness';
+import { ENGINE_LABEL } from '../engineUnderTest';
 
 /**
  * Codex itself (`@openai/codex`'s static musl binary), natively through `codex app-server`,
  * the JSON-RPC protocol the Codex IDE extension speaks. Its model is the scripted mock of the
- * Responses API (unix socket on the host, loopback forwarder in the container). Command and
+ * Responses API (on the host loopback, forwarded into the container over an exec stream). Command and
  * file-change approvals become Warden proposals; an approved file change is applied by
  * Warden (the workspace is read-only to Codex).
  */
@@ -43,7 +44,7 @@ const patch = (from: string, to: string): string =>
 
 // Both ways Warden can show Codex the workspace: read-only, and a private copy it writes itself.
 for (const workspaceMode of ['readonly', 'copy'] as const)
-  describe(`real agent: ${AGENT} natively, ${workspaceMode} workspace (mock Responses API, real Docker)`, function () {
+  describe(`real agent: ${AGENT} natively, ${workspaceMode} workspace (mock Responses API, real Docker)` + ENGINE_LABEL, function () {
     this.timeout(180_000);
     let rig: RealAgentRig | undefined;
     let mock: MockResponsesServer | undefined;
@@ -63,7 +64,7 @@ for (const workspaceMode of ['readonly', 'copy'] as const)
     async function start(turns: ModelTurn[]): Promise<RealAgentRig> {
       const workspace = await makeWorkspace({ MOCK_API_KEY: 'mock-key-not-a-secret' });
       const agentsFolder = await makeAgentsFolder();
-      mock = await MockResponsesServer.start(modelSocketPath(agentsFolder), turns);
+      mock = await MockResponsesServer.start(modelPortFile(agentsFolder), turns);
       return startRealAgent({ workspace, agentsFolder, agentCommand: AGENT_COMMAND, agentProtocol: 'codex-app-server', workspaceMode });
     }
 

@@ -15,6 +15,7 @@ import {
   VERSIONS,
   type RealAgentRig,
 } from './harness';
+import { ENGINE_LABEL } from '../engineUnderTest';
 
 /**
  * Gemini CLI, unmodified, in the agents image, speaking ACP to Warden (`gemini --acp`). The
@@ -41,7 +42,7 @@ const say = (text: string): string =>
     response: [{ candidates: [{ index: 0, finishReason: 'STOP', content: { role: 'model', parts: [{ text }] } }] }],
   });
 
-describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)`, function () {
+describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)` + ENGINE_LABEL, function () {
   this.timeout(180_000);
   let rig: RealAgentRig | undefined;
 

@@ -10,10 +10,11 @@ import type { AgentProtocol } from '../../../src/core/agent/connection';
 import { AuditLog } from '../../../src/core/audit';
 import type { Proposal, Reviewer } from '../../../src/core/proposals/model';
 import { ProposalStore } from '../../../src/core/proposals/store';
-import { DockerSandboxProvider } from '../../../src/core/sandbox/dockerSandbox';
 import type { Sandbox, SandboxProvider, SandboxStartOptions, WorkspaceMode } from '../../../src/core/sandbox/types';
 import { AgentSession } from '../../../src/core/supervisor';
 import { NodeWorkspaceFiles } from '../../../src/core/workspace/files';
+import { forwardIntoSandbox } from '../../support/execForward';
+import { ensureEngineUnderTest, engineProvider } from '../engineUnderTest';
 import { REPO_ROOT } from '../prerequisites';
 
 const run = promisify(execFile);
@@ -42,7 +43,8 @@ const PINNED_PACKAGES: Record<keyof typeof VERSIONS, string> = {
 };
 /** Where the mock model answers inside the container (the container's own loopback). */
 export const MODEL_PORT = 18080;
-export const MODEL_SOCKET = 'model.sock';
+/** Host-side file in the agents folder where the mock model writes its loopback port. */
+export const MODEL_PORT_FILE = 'model.port';
 const AGENTS_MOUNT = '/opt/warden/agents';
 
 export const reviewer: Reviewer = { kind: 'human', name: 'Ada Reviewer', email: 'ada@example.test', source: 'test' };
@@ -70,6 +72,7 @@ export async function ensureRealAgentPrerequisites(): Promise<void> {
       { cause: error },
     );
   }
+  await ensureEngineUnderTest([AGENTS_IMAGE]);
   const versions = await versionsInImage();
   for (const [name, pinned] of Object.entries(VERSIONS)) {
     const label = `${PINNED_PACKAGES[name as keyof typeof VERSIONS]}@`;
@@ -100,11 +103,14 @@ export async function makeWorkspace(containerEnv: Record<string, string> = {}): 
   return dir;
 }
 
-/** A per-test folder mounted read-only at /opt/warden/agents: the model bridge and fixtures. */
+/** A per-test folder mounted read-only at /opt/warden/agents: Warden's bundled bridge (the model forwarder) and fixtures. */
 export async function makeAgentsFolder(extraFiles: Record<string, string> = {}): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-agents-mount-'));
   await fs.chmod(dir, 0o755);
-  await fs.copyFile(path.join(REPO_ROOT, 'test', 'support', 'mockResponses', 'bridge.mjs'), path.join(dir, 'bridge.mjs'));
+  const bridge = path.join(REPO_ROOT, 'dist', 'agents', 'egress-bridge.mjs');
+  await fs.copyFile(bridge, path.join(dir, 'egress-bridge.mjs')).catch((error: unknown) => {
+    throw new Error(`${bridge} is missing: run \`node esbuild.js --tests\` first (${String(error)})`);
+  });
   for (const [name, text] of Object.entries(extraFiles)) {
     await fs.writeFile(path.join(dir, name), text);
     await fs.chmod(path.join(dir, name), 0o644);
@@ -112,12 +118,13 @@ export async function makeAgentsFolder(extraFiles: Record<string, string> = {}):
   return dir;
 }
 
-export const modelSocketPath = (agentsFolder: string): string => path.join(agentsFolder, MODEL_SOCKET);
+export const modelPortFile = (agentsFolder: string): string => path.join(agentsFolder, MODEL_PORT_FILE);
 
 /**
- * The real Docker provider, plus one step before the agent starts: the loopback forwarder
- * to the host's mock model, started with `docker exec` in the container and awaited until it
- * listens. Nothing else about the sandbox changes.
+ * The real Docker provider (or another engine's), plus one step before the agent starts: the
+ * forwarder from the container's loopback MODEL_PORT to the host's mock model, carried over a
+ * `docker exec` stream (no socket mounted, so it proves the same on a VM-backed engine).
+ * Nothing else about the sandbox changes.
  */
 export class ModelBridgeProvider implements SandboxProvider {
   sandbox: Sandbox | undefined;
@@ -125,24 +132,23 @@ export class ModelBridgeProvider implements SandboxProvider {
   readonly agentFrames: string[] = [];
   /** Every protocol line Warden wrote to the agent (its answers and errors). */
   readonly wardenFrames: string[] = [];
-  constructor(private readonly inner: SandboxProvider = new DockerSandboxProvider()) {}
+  constructor(private readonly inner: SandboxProvider = engineProvider()) {}
 
   async start(options: SandboxStartOptions): Promise<Sandbox> {
-    const sandbox = this.traced(await this.inner.start(options));
-    this.sandbox = sandbox;
-    const bridge = await sandbox.runCommand(['node', `${AGENTS_MOUNT}/bridge.mjs`, String(MODEL_PORT), `${AGENTS_MOUNT}/${MODEL_SOCKET}`], {
-      cwd: '/',
-    });
-    const exited = bridge.exited.then((status) => status);
-    for (;;) {
-      if (bridge.output().text.includes(`listening ${MODEL_PORT}`)) break;
-      const done = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 50))]);
-      if (done) {
-        await sandbox.stop();
-        throw new Error(`The model bridge exited (${done.exitCode}) before listening: ${bridge.output().text}`);
-      }
+    // Agents that need no model server (Gemini's --fake-responses) get no forwarder.
+    const portText = await fs.readFile(path.join(options.agentsHostPath, MODEL_PORT_FILE), 'utf8').catch(() => undefined);
+    const hostPort = Number(portText);
+    if (portText !== undefined && (!Number.isInteger(hostPort) || hostPort <= 0))
+      throw new Error(`${options.agentsHostPath}/${MODEL_PORT_FILE} does not hold a port: ${portText}`);
+    const sandbox = await this.inner.start(options);
+    try {
+      if (portText !== undefined) await forwardIntoSandbox(sandbox, AGENTS_MOUNT, MODEL_PORT, hostPort);
+    } catch (error) {
+      await sandbox.stop();
+      throw error;
     }
-    return sandbox;
+    this.sandbox = this.traced(sandbox);
+    return this.sandbox;
   }
 
   /**

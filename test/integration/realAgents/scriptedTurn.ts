@@ -8,7 +8,7 @@ import type { WorkspaceMode } from '../../../src/core/sandbox/types';
 import { MockMessagesServer, type MessageBlock, type MessagesTurn } from '../../support/mockResponses/anthropic';
 import { readAudit, snapshot } from '../../support/workspace';
 import { GREET } from './codexAcpScript';
-import { decide, makeAgentsFolder, makeWorkspace, modelSocketPath, nextPendingOrEnd, startRealAgent, type RealAgentRig } from './harness';
+import { decide, makeAgentsFolder, makeWorkspace, modelPortFile, nextPendingOrEnd, startRealAgent, type RealAgentRig } from './harness';
 
 /**
  * One scripted turn for an agent whose model is the Anthropic Messages mock (GitHub Copilot
@@ -111,7 +111,7 @@ export async function runScriptedTurn(agent: ScriptedAgent, workspaceMode: Works
   const workspace = await makeWorkspace(agent.env);
   const root = `/workspaces/${path.basename(workspace)}`;
   const agentsFolder = await makeAgentsFolder();
-  const mock = await MockMessagesServer.start(modelSocketPath(agentsFolder), scriptedModel(agent.tools, root));
+  const mock = await MockMessagesServer.start(modelPortFile(agentsFolder), scriptedModel(agent.tools, root));
   let rig: RealAgentRig;
   try {
     rig = await startRealAgent({ workspace, agentsFolder, agentCommand: agent.command, workspaceMode });
@@ -182,7 +182,7 @@ export async function runBareCommand(agent: ScriptedAgent, command: string): Pro
   const agentsFolder = await makeAgentsFolder();
   // One command (as the model's IDS.bashApproved call), then a message.
   const call = agent.tools.bash(command, 'Run a command');
-  const mock = await MockMessagesServer.start(modelSocketPath(agentsFolder), (_request, index) =>
+  const mock = await MockMessagesServer.start(modelPortFile(agentsFolder), (_request, index) =>
     index === 0 ? [{ type: 'tool_use', id: IDS.bashApproved, name: call.name, input: call.input }] : [{ type: 'text', text: 'Done.' }],
   );
   const rig = await startRealAgent({ workspace, agentsFolder, agentCommand: agent.command, workspaceMode: 'readonly' }).catch(

@@ -1,13 +1,13 @@
 import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import * as z from 'zod';
-import { listenForSandbox } from './socket';
+import { listenOnLoopback } from './socket';
 
 /**
  * A scripted stand-in for the Anthropic Messages API (`POST /v1/messages`), the model behind
- * Claude Code in the real-agent tests. Like the Responses mock beside it, it listens on a
- * unix socket on the host and the forwarder in the `--network none` container (bridge.mjs)
- * gives the agent a loopback URL (`ANTHROPIC_BASE_URL`). Streaming requests get the SSE
+ * Claude Code in the real-agent tests. Like the Responses mock beside it, it listens on the
+ * host's loopback and the exec-stream forwarder into the `--network none` container
+ * (test/support/execForward.ts) gives the agent a loopback URL (`ANTHROPIC_BASE_URL`). Streaming requests get the SSE
  * events of the real API (message_start, content_block_start/delta/stop for text and
  * tool_use, message_delta with the stop reason, message_stop); others get one JSON message.
  *
@@ -57,21 +57,21 @@ export class MockMessagesServer {
 
   private constructor(
     private readonly server: http.Server,
-    readonly socketPath: string,
+    readonly portFile: string,
     private readonly turns: MessagesTurn[] | MessagesTurn,
   ) {}
 
   /**
-   * Listens on `socketPath` (made connectable by the sandbox user). Each main-conversation
+   * Listens on a free port of the host's loopback, written to `portFile` for the harness. Each main-conversation
    * `POST /v1/messages` is answered by the next turn; when the script is used up the model
    * ends with a message. A single function instead answers every main request itself (a
    * script that follows the conversation, e.g. what the last tool result was).
    */
-  static async start(socketPath: string, turns: MessagesTurn[] | MessagesTurn): Promise<MockMessagesServer> {
+  static async start(portFile: string, turns: MessagesTurn[] | MessagesTurn): Promise<MockMessagesServer> {
     const server = http.createServer();
-    const mock = new MockMessagesServer(server, socketPath, turns);
+    const mock = new MockMessagesServer(server, portFile, turns);
     server.on('request', (req, res) => void mock.handle(req, res));
-    await listenForSandbox(server, socketPath);
+    await listenOnLoopback(server, portFile);
     return mock;
   }
 
@@ -113,7 +113,7 @@ export class MockMessagesServer {
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    await fs.rm(this.socketPath, { force: true });
+    await fs.rm(this.portFile, { force: true });
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -1,13 +1,13 @@
 import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import * as z from 'zod';
-import { listenForSandbox } from './socket';
+import { listenOnLoopback } from './socket';
 
 /**
  * A scripted stand-in for the OpenAI Responses API (`POST /v1/responses`, SSE), the model
- * behind codex-acp and `codex app-server` in the real-agent tests. It listens on a unix
- * socket on the host; a tiny forwarder inside the `--network none` container (bridge.mjs)
- * gives the agent a loopback URL. Every request body is kept, so a test can check what the
+ * behind codex-acp and `codex app-server` in the real-agent tests. It listens on the host's
+ * loopback; the exec-stream forwarder into the `--network none` container
+ * (test/support/execForward.ts) gives the agent a loopback URL. Every request body is kept, so a test can check what the
  * agent told the model (a command's output, "rejected by the user").
  */
 
@@ -43,19 +43,19 @@ export class MockResponsesServer {
 
   private constructor(
     private readonly server: http.Server,
-    readonly socketPath: string,
+    readonly portFile: string,
     private readonly turns: ModelTurn[],
   ) {}
 
   /**
-   * Listens on `socketPath` (made connectable by the sandbox user). Each `POST …/responses`
+   * Listens on a free port of the host's loopback, written to `portFile` for the harness. Each `POST …/responses`
    * is answered by the next turn; when the script is used up the model ends with a message.
    */
-  static async start(socketPath: string, turns: ModelTurn[]): Promise<MockResponsesServer> {
+  static async start(portFile: string, turns: ModelTurn[]): Promise<MockResponsesServer> {
     const server = http.createServer();
-    const mock = new MockResponsesServer(server, socketPath, turns);
+    const mock = new MockResponsesServer(server, portFile, turns);
     server.on('request', (req, res) => void mock.handle(req, res));
-    await listenForSandbox(server, socketPath);
+    await listenOnLoopback(server, portFile);
     return mock;
   }
 
@@ -85,7 +85,7 @@ export class MockResponsesServer {
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    await fs.rm(this.socketPath, { force: true });
+    await fs.rm(this.portFile, { force: true });
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

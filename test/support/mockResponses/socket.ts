@@ -1,13 +1,17 @@
 import { promises as fs } from 'node:fs';
 import type * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 
-/** Listens on a unix socket the sandbox user (uid 1000 in the container) may connect to. */
-export async function listenForSandbox(server: http.Server, socketPath: string): Promise<void> {
-  await fs.rm(socketPath, { force: true });
+/**
+ * Listens on the host's loopback (a free port) and writes the port to `portFile`, where the
+ * real-agent harness finds it: the sandbox reaches the mock through its exec-stream forwarder
+ * (test/support/execForward.ts), never through a mounted socket, so the same path works on a
+ * VM-backed engine.
+ */
+export async function listenOnLoopback(server: http.Server, portFile: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => resolve());
+    server.listen(0, '127.0.0.1', () => resolve());
   });
-  // Connecting needs write permission on the socket.
-  await fs.chmod(socketPath, 0o777);
+  await fs.writeFile(portFile, String((server.address() as AddressInfo).port));
 }
