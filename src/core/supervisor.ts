@@ -14,6 +14,8 @@ import { SessionGit } from './git/sessionGit';
 import { ProposalHandlers, type ProposalHandlerDeps } from './session/proposalHandlers';
 import { ProposalGate, type ApplyBatch } from './session/gate';
 import { SandboxChanges } from './session/sandboxChanges';
+import { ExposureWatch, isWithheld, readDeniedBy, withheldEvent } from './session/withheldFiles';
+import { withholdingSummary, type ReadDenied } from './sandbox/withhold';
 import { TerminalRegistry } from './agent/terminals';
 import type { ProposalStore } from './proposals/store';
 import type { Reviewer } from './proposals/model';
@@ -92,6 +94,9 @@ export class AgentSession {
   private turnMessage = new BoundedText();
   private endPromise: Promise<void> | undefined;
   private changes: SandboxChanges | undefined;
+  /** Read-only mode: denied files that appear in the workspace after the masks were mounted. */
+  private exposure: ExposureWatch | undefined;
+  private readDenied: ReadDenied | undefined;
   private killed = false;
 
   private constructor(private readonly options: SessionOptions) {
@@ -109,6 +114,11 @@ export class AgentSession {
 
   get containerId(): string | undefined {
     return this.sandbox?.containerId;
+  }
+
+  /** What the policy withheld from the sandbox at start, in one line for the reviewer (undefined: nothing). */
+  get withheldSummary(): string | undefined {
+    return this.sandbox?.withheld ? withholdingSummary(this.sandbox.withheld) : undefined;
   }
 
   /** The agent's own session (its id is what "Resume Agent Session" names), once open. */
@@ -135,12 +145,14 @@ export class AgentSession {
     this.stateValue = 'prompting';
     this.turnMessage = new BoundedText();
     await this.record({ actor: this.humanActor(), type: 'instruction', data: { text: instruction } });
+    await this.checkExposure('turn start');
     try {
       const stopReason = await connection.prompt(instruction);
       // The SDK settles a response before the handlers of notifications that arrived ahead of
       // it have run; let them run, so the agent's last words belong to this turn's record.
       await new Promise((resolve) => setImmediate(resolve));
       await this.changes?.scan('turn end');
+      await this.checkExposure('turn end');
       await this.record({
         actor: this.agentActor,
         type: 'turn.ended',
@@ -241,6 +253,7 @@ export class AgentSession {
     const log = this.logLine;
     // The policy's network allow-list, if any: the only way out of the sandbox (an invalid policy allows none).
     const policy = options.policy?.current();
+    this.readDenied = options.policy ? readDeniedBy(() => options.policy!.current()) : undefined;
     this.egress = policy?.valid
       ? await EgressSession.open({ allow: policy.network?.allow ?? [], record: (event) => this.record(event), log })
       : undefined;
@@ -258,6 +271,7 @@ export class AgentSession {
         this.record({ actor: this.wardenActor(), type: 'lifecycle.command', data: { ...record } }).then(() => undefined),
       reuse: options.reuseSandbox === true,
       workspaceMode: options.workspaceMode,
+      ...(this.readDenied ? { readDenied: this.readDenied } : {}),
     });
     this.sandbox = sandbox;
     if (this.stateValue === 'ended') {
@@ -276,6 +290,7 @@ export class AgentSession {
       },
     });
     await this.recordOrigin(sandbox);
+    await this.recordWithheld(sandbox);
     if (this.egress) {
       await this.egress.attach(sandbox);
       await this.record({
@@ -351,7 +366,9 @@ export class AgentSession {
             sandboxActivity: (reason: string) => changes.scan(reason),
             afterWrite: (path: string, text: string) => changes.mirror(path, text),
           }
-        : {}),
+        : this.exposure
+          ? { sandboxActivity: (reason: string) => this.checkExposure(reason) }
+          : {}),
       commandEnv: (proposalId: string) => this.egress?.envFor({ kind: 'command', proposalId }) ?? {},
       ...(options.onSuggestion ? { onSuggestion: options.onSuggestion } : {}),
     };
@@ -439,7 +456,31 @@ export class AgentSession {
       files: options.files,
       record: (event) => this.record(event),
       ...(options.log ? { log: options.log } : {}),
+      withheld: (relative: string) => isWithheld(sandbox.withheld, this.readDenied, relative),
     });
+  }
+
+  /** Files coming in: what the policy withheld (on the record and in the log), and in read-only mode a watch for denied files that appear later. */
+  private async recordWithheld(sandbox: Sandbox): Promise<void> {
+    const mode = sandbox.copyHostPath ? 'copy' : 'readonly';
+    const event = sandbox.withheld ? withheldEvent(mode, sandbox.withheld) : undefined;
+    if (event) await this.record(event);
+    const summary = this.withheldSummary;
+    if (summary) this.logLine(summary);
+    if (mode === 'readonly' && this.readDenied)
+      this.exposure = new ExposureWatch({
+        sandbox,
+        workspaceRoot: this.options.workspaceRoot,
+        denied: this.readDenied,
+        record: (e) => this.record(e),
+        notify: (e) => this.events.fire(e),
+        log: this.logLine,
+      });
+  }
+
+  /** Read-only mode: looks for denied files the sandbox can read after all; a failed look is logged, never fatal. */
+  private async checkExposure(reason: string): Promise<void> {
+    await this.exposure?.check(reason).catch((error: unknown) => this.logLine(`checking for exposed files failed: ${errorMessage(error)}`));
   }
 
   /** Reuse and rebuild of kept sandboxes, on the record with the configuration hash. */
