@@ -14,7 +14,7 @@ import { SessionGit } from './git/sessionGit';
 import { ProposalHandlers, type ProposalHandlerDeps } from './session/proposalHandlers';
 import { ProposalGate, type ApplyBatch } from './session/gate';
 import { SandboxChanges } from './session/sandboxChanges';
-import { ExposureWatch, isWithheld, readDeniedBy, withheldEvent } from './session/withheldFiles';
+import { ExposureWatch, isWithheld, mayDenyReads, readDeniedBy, withheldEvent } from './session/withheldFiles';
 import { withholdingSummary, type ReadDenied } from './sandbox/withhold';
 import { TerminalRegistry } from './agent/terminals';
 import type { ProposalStore } from './proposals/store';
@@ -271,7 +271,8 @@ export class AgentSession {
         this.record({ actor: this.wardenActor(), type: 'lifecycle.command', data: { ...record } }).then(() => undefined),
       reuse: options.reuseSandbox === true,
       workspaceMode: options.workspaceMode,
-      ...(this.readDenied ? { readDenied: this.readDenied } : {}),
+      // Only a policy that can deny a read makes the sandbox walk the workspace for what to withhold.
+      ...(this.readDenied && policy && mayDenyReads(policy) ? { readDenied: this.readDenied } : {}),
     });
     this.sandbox = sandbox;
     if (this.stateValue === 'ended') {
@@ -472,6 +473,7 @@ export class AgentSession {
         sandbox,
         workspaceRoot: this.options.workspaceRoot,
         denied: this.readDenied,
+        mayDeny: () => (this.options.policy ? mayDenyReads(this.options.policy.current()) : false),
         record: (e) => this.record(e),
         notify: (e) => this.events.fire(e),
         log: this.logLine,

@@ -257,3 +257,86 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 30_000): P
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+describe('files coming in, a reused copy: a kept sandbox made before the read rule loses the file when it is reused (real Docker engine)', function () {
+  this.timeout(180_000);
+  let workspace: string;
+  let agents: string;
+  let copies: string;
+  const previousCopiesDir = process.env.WARDEN_COPIES_DIR;
+
+  before(async function () {
+    this.timeout(600_000);
+    await ensureSandboxPrerequisites();
+    agents = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-wh-agents-'));
+    await fs.chmod(agents, 0o755);
+    await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents/sandbox-agent.mjs'), path.join(agents, 'sandbox-agent.mjs'));
+    copies = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-wh-copies-'));
+    process.env.WARDEN_COPIES_DIR = copies;
+    workspace = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-wh-reuse-'));
+    await fs.chmod(workspace, 0o755);
+    await fs.mkdir(path.join(workspace, '.devcontainer'));
+    await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE }));
+    await fs.writeFile(path.join(workspace, 'README.md'), '# reuse\n');
+    await fs.writeFile(path.join(workspace, 'key.pem'), KEY);
+  });
+
+  after(async () => {
+    const left = await docker.listContainers({ all: true, filters: { label: [`dev.warden.workspace=${workspace}`] } });
+    await Promise.all(
+      left.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
+    if (previousCopiesDir === undefined) delete process.env.WARDEN_COPIES_DIR;
+    else process.env.WARDEN_COPIES_DIR = previousCopiesDir;
+    for (const dir of [workspace, agents, copies]) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('the first session (no read rule) has key.pem in its copy; the reused one (rule added) does not, and proposes no delete', async () => {
+    const start = async (withPolicy: boolean, store: ProposalStore): Promise<AgentSession> =>
+      AgentSession.start({
+        workspaceRoot: workspace,
+        agentsHostPath: agents,
+        agentCommand: AGENT,
+        sandboxProvider: new DockerSandboxProvider(),
+        store,
+        audit: AuditLog.forWorkspace(workspace),
+        files: new NodeWorkspaceFiles(workspace),
+        reviewer,
+        workspaceMode: 'copy',
+        reuseSandbox: true,
+        ...(withPolicy ? { policy: { current: policy } } : {}),
+      });
+    const folder = `/workspaces/${path.basename(workspace)}`;
+    const firstStore = new ProposalStore();
+    const first = await start(false, firstStore);
+    assert.ok((await inSandbox(first.containerId!, 'cat key.pem', folder)).output.includes(MARK), 'no rule: the file enters');
+    const firstId = first.containerId;
+    await first.stop('kept for reuse');
+    firstStore.dispose();
+
+    const store = new ProposalStore();
+    const second = await start(true, store);
+    try {
+      assert.equal(second.containerId, firstId, 'the kept sandbox was reused');
+      const cat = await inSandbox(second.containerId!, 'cat key.pem; grep -r TOPSECRET .', folder);
+      assert.ok(!cat.output.includes(MARK), cat.output);
+      await second.prompt('[]');
+      assert.deepEqual(
+        store.all().filter((p) => p.kind === 'edit'),
+        [],
+        'no proposal: the withheld file missing from the copy is not a delete',
+      );
+      const withheld = ofType(await readAudit(workspace), 'sandbox.withheld');
+      assert.equal(withheld.length, 1);
+      assert.ok((await verifyAuditLog(workspace)).ok);
+    } finally {
+      await second.kill('test finished').catch(() => undefined);
+      store.dispose();
+    }
+  });
+});

@@ -24,6 +24,11 @@ export function readDeniedBy(policy: () => EffectivePolicy): ReadDenied {
   };
 }
 
+/** Whether the policy could deny reading any path (a read default of deny, or a read rule that denies); if not, nothing is walked. */
+export function mayDenyReads(policy: EffectivePolicy): boolean {
+  return policy.defaults.read === 'deny' || policy.paths.some((r) => r.decision === 'deny' && r.actions.includes('read'));
+}
+
 /** `sandbox.withheld`: what was kept out at start (paths, hashes, sizes, rule ids), when anything was. */
 export function withheldEvent(mode: WorkspaceMode, withheld: Withholding): RecordedEvent | undefined {
   if (withheld.entries.length === 0 && withheld.folders.length === 0) return undefined;
@@ -47,6 +52,8 @@ export interface ExposureDeps {
   sandbox: Sandbox;
   workspaceRoot: string;
   denied: ReadDenied;
+  /** Whether the policy (as it is now) could deny a read at all: no walk of the workspace when not. */
+  mayDeny(): boolean;
   record(event: RecordedEvent): Promise<unknown>;
   notify(event: SessionEvent): void;
   log?(line: string): void;
@@ -73,6 +80,7 @@ export class ExposureWatch {
   }
 
   private async look(reason: string): Promise<WithheldEntry[]> {
+    if (!this.deps.mayDeny()) return [];
     const now = await planWithholding(this.deps.workspaceRoot, this.deps.denied);
     const candidates = now.entries.filter((e) => e.kind === 'file' && !e.path.includes('\n'));
     if (candidates.length === 0) return [];
