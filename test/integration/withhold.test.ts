@@ -14,6 +14,7 @@ import type { WorkspaceMode } from '../../src/core/sandbox/types';
 import { AgentSession, type SessionEvent } from '../../src/core/supervisor';
 import { sha256Hex } from '../../src/core/util/hash';
 import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
+import { nextPending } from '../support/proposals';
 import { readAudit } from '../support/workspace';
 import { BASE_IMAGE, ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
 
@@ -209,6 +210,21 @@ for (const mode of ['copy', 'readonly'] as WorkspaceMode[]) {
       assert.ok((await verifyAuditLog(workspace)).ok);
       assert.match(session!.withheldSummary ?? '', /4 file\(s\).*1 folder\(s\) whole.*2 by rule no-keys, 2 by rule no-secrets/);
     });
+
+    if (mode === 'copy')
+      it("an approved fs/write_text_file to a denied path lands in the real workspace, not in the agent's copy (and is no delete later)", async () => {
+        const seen = new Set(store.all().map((p) => p.id));
+        const turn = session!.prompt(JSON.stringify([{ write: { path: 'agent.pem', content: 'written by the agent\n' } }]));
+        const proposal = await nextPending(store, seen);
+        assert.equal(proposal.kind === 'edit' && proposal.path, 'agent.pem', 'an ordinary write proposal');
+        store.decide(proposal.id, { verdict: 'approve', reviewer, decidedAt: new Date().toISOString() });
+        await turn;
+        assert.equal(await fs.readFile(path.join(workspace, 'agent.pem'), 'utf8'), 'written by the agent\n');
+        const ls = await inSandbox(session!.containerId!, 'ls agent.pem', folder());
+        assert.match(ls.output, /No such file/);
+        await session!.prompt('[]');
+        assert.ok(!store.all().some((p) => p.kind === 'edit' && p.path === 'agent.pem' && p.sandboxChange?.change === 'delete'));
+      });
 
     it('a matching file added to the real workspace mid-session never reaches the copy (read-only mode: it is detected, recorded and the user warned)', async () => {
       const late = `${MARK}-late\n`;
