@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { AuditLog, verifyAuditLog } from '../../src/core/audit';
+import { queryAuditLog } from '../../src/core/audit/query';
 import type { AuditEntry } from '../../src/core/audit/types';
 import { loadPolicyText, mergePolicies } from '../../src/core/policy';
 import type { EditProposal, Reviewer } from '../../src/core/proposals/model';
@@ -208,6 +209,12 @@ for (const mode of ['copy', 'readonly'] as WorkspaceMode[]) {
       );
       assert.ok(!text.includes(MARK), 'no secret in the audit');
       assert.ok((await verifyAuditLog(workspace)).ok);
+      const rows = (await queryAuditLog(workspace, { type: 'sandbox.withheld' })).rows;
+      assert.deepEqual(
+        rows.map((r) => r.summary),
+        ['Withheld from the sandbox: 4 file(s) (rule no-keys, no-secrets)'],
+        'the Audit view says it in one row',
+      );
       assert.match(session!.withheldSummary ?? '', /4 file\(s\).*1 folder\(s\) whole.*2 by rule no-keys, 2 by rule no-secrets/);
     });
 
