@@ -559,9 +559,20 @@ function hasEdit(proposal: ProposalView): boolean {
 function decisionSummary(proposal: ProposalView): string | undefined {
   const decision = proposal.decision;
   if (!decision) return undefined;
-  const verb = decision.verdict === 'approve' ? 'Accepted' : 'Rejected';
-  const by = decision.reviewer.kind === 'human' ? decision.reviewer.name : `${decision.reviewer.kind} (${decision.reviewer.name})`;
-  return `${verb} by ${by}`;
+  const reviewer = decision.reviewer;
+  // Applied on the strength of an approved permission request: say whose approval it was.
+  if (reviewer.kind === 'warden' && reviewer.source === 'earlier approval') return `Accepted: ${decision.reason ?? 'approved earlier'}`;
+  const by =
+    reviewer.kind === 'human'
+      ? reviewer.name
+      : reviewer.kind === 'policy'
+        ? `policy rule ${reviewer.name}`
+        : `Warden (${reviewer.source ?? reviewer.name})`;
+  if (decision.verdict === 'reject')
+    return `Rejected by ${by}${decision.reason && reviewer.kind === 'human' ? `: ${decision.reason}` : ''}`;
+  if (decision.hunks) return `Partly accepted by ${by}: ${decision.reason ?? `${decision.hunks.rejected.length} hunk(s) rejected`}`;
+  if (decision.editedText !== undefined || decision.editedCommand !== undefined) return `Accepted with the reviewer's edits by ${by}`;
+  return `Accepted by ${by}`;
 }
 
 function cardKey(proposal: ProposalView): string {

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { AgentPresetId } from '../core/agent/presets';
 import { SETUP_PRESET_IDS, SetupPresetId } from '../core/agent/setup';
 import { UsageError } from './exitCodes';
 
@@ -71,7 +72,7 @@ const COMMANDS: CommandSpec[] = [
                           becomes proposals, decided by the policy (asks are rejected).
                           readonly: the workspace is mounted read-only.
                           Default: warden.sandbox.workspaceMode of the workspace's .vscode/settings.json, else copy.
-      --preset NAME       An agent preset: gemini, codex-acp, codex-app-server, claude, opencode
+      --preset NAME       An agent preset: gemini, codex-acp, codex-app-server, claude, copilot, opencode
                           (its command, protocol and API key variable); --agent replaces its command.
       --protocol P        acp (default) or codex-app-server, for a custom --agent command.
       --secret-env NAME=FILE
@@ -287,8 +288,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
         throw new UsageError(`--workspace-mode must be "copy" or "readonly", not "${workspaceMode}"`);
       const agent = str('agent') ?? '';
       const preset = str('preset');
-      if (preset !== undefined && !['custom', 'gemini', 'codex-acp', 'codex-app-server', 'claude', 'opencode'].includes(preset)) {
-        throw new UsageError(`--preset must be one of gemini, codex-acp, codex-app-server, claude, opencode, custom; not "${preset}"`);
+      if (preset !== undefined && !AgentPresetId.safeParse(preset).success) {
+        throw new UsageError(`--preset must be one of ${AgentPresetId.options.join(', ')}; not "${preset}"`);
       }
       const protocol = str('protocol');
       if (protocol !== undefined && protocol !== 'acp' && protocol !== 'codex-app-server')

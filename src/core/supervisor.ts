@@ -16,6 +16,7 @@ import { ProposalGate, type ApplyBatch } from './session/gate';
 import { SandboxChanges } from './session/sandboxChanges';
 import { ExposureWatch, isWithheld, mayDenyReads, readDeniedBy, withheldEvent } from './session/withheldFiles';
 import { withholdingSummary, type ReadDenied } from './sandbox/withhold';
+import { AgentNotes, withNotes } from './session/agentNotes';
 import { TerminalRegistry } from './agent/terminals';
 import type { ProposalStore } from './proposals/store';
 import type { Reviewer } from './proposals/model';
@@ -91,6 +92,8 @@ export class AgentSession {
   private agentSessionInfo: AgentSessionInfo | undefined;
   private agentActor: AuditActor = { kind: 'agent', id: 'agent' };
   private readonly terminals = new TerminalRegistry();
+  /** What the agent is told with its next instruction (writes the reviewer changed or rejected after the agent moved on). */
+  private readonly notes = new AgentNotes();
   private turnMessage = new BoundedText();
   private endPromise: Promise<void> | undefined;
   private changes: SandboxChanges | undefined;
@@ -144,10 +147,15 @@ export class AgentSession {
     if (this.stateValue !== 'ready') throw new Error(`The session is ${this.stateValue}; wait for the current turn to end`);
     this.stateValue = 'prompting';
     this.turnMessage = new BoundedText();
-    await this.record({ actor: this.humanActor(), type: 'instruction', data: { text: instruction } });
+    const notes = this.notes.take();
+    await this.record({
+      actor: this.humanActor(),
+      type: 'instruction',
+      data: { text: instruction, ...(notes.length > 0 ? { notes } : {}) },
+    });
     await this.checkExposure('turn start');
     try {
-      const stopReason = await connection.prompt(instruction);
+      const stopReason = await connection.prompt(withNotes(instruction, notes));
       // The SDK settles a response before the handlers of notifications that arrived ahead of
       // it have run; let them run, so the agent's last words belong to this turn's record.
       await new Promise((resolve) => setImmediate(resolve));
@@ -362,6 +370,7 @@ export class AgentSession {
       record: (event) => this.record(event),
       agentActor: () => this.agentActor,
       onEvent: (event) => this.onAgentEvent(event),
+      notes: this.notes,
       ...(changes
         ? {
             sandboxActivity: (reason: string) => changes.scan(reason),
@@ -456,6 +465,7 @@ export class AgentSession {
       store: options.store,
       files: options.files,
       record: (event) => this.record(event),
+      notes: this.notes,
       ...(options.log ? { log: options.log } : {}),
       withheld: (relative: string) => isWithheld(sandbox.withheld, this.readDenied, relative),
     });

@@ -28,7 +28,10 @@ export class AuditDocuments implements vscode.TextDocumentContentProvider {
       if (oldest === undefined) break;
       this.sides.delete(oldest);
     }
-    const base = vscode.Uri.from({ scheme: AUDIT_DIFF_SCHEME, path: `/${sides.path}`, query: key });
+    // A partial record holds "lines not recorded" placeholders: served as plain text, so the file's
+    // language server (TypeScript for a .js file) does not fill the Problems panel with errors about them.
+    const served = sides.completeness === 'full' ? `/${sides.path}` : `/${sides.path}.recorded-hunks.txt`;
+    const base = vscode.Uri.from({ scheme: AUDIT_DIFF_SCHEME, path: served, query: key });
     const scope = sides.completeness === 'full' ? '' : ', recorded hunks';
     const title = `${sides.path} (audit #${sides.seq}${scope}: before ↔ proposed)`;
     await vscode.commands.executeCommand('vscode.diff', base.with({ fragment: 'old' }), base.with({ fragment: 'new' }), title, {

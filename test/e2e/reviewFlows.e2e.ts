@@ -152,9 +152,9 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
     assert.equal(decision?.data.edited, true);
     assert.equal(decision?.data.editedHash, sha256(mine), 'the audit holds the hash of what was written');
     assert.match(String(decision?.data.editedDiff), /Reviewed and edited by a human/, 'and how it differs from the agent’s proposal');
-    // The agent's write returned "Applied with changes: …", which the demo agent reports in its session feed.
+    // The agent's write succeeded with a note of the reviewer's changes, which the demo agent reports in its session feed.
     await runCommand(page, 'Warden: Show Agent Session');
-    await findFrame(page, 'text=/Applied with changes/', 60_000);
+    await findFrame(page, "text=/with the reviewer's changes/", 60_000);
   });
 
   it('command edit: the edited command is what runs, after the policy checks it again', async () => {

@@ -92,7 +92,7 @@ describe('architecture', () => {
     assert.deepEqual(offenders, []);
   });
 
-  it('one gate: only src/core/session/gate mints proposals, waits for decisions and writes refused entries', () => {
+  it('one gate: only src/core/session/gate mints proposals, waits for decisions, writes refused entries and records applied writes', () => {
     const gate = path.join('src', 'core', 'session', 'gate');
     const outside = sourceFiles('src').filter((file) => !file.startsWith(gate));
     const offenders = (pattern: RegExp): string[] => outside.filter((file) => pattern.test(readFileSync(file, 'utf8')));
@@ -103,6 +103,8 @@ describe('architecture', () => {
       [],
       "waiting (and its timeout) is the gate's",
     );
+    // Every write to the real workspace (an orphan's "Apply anyway" too) is the gate's apply: stale check, reviewed bytes, audit.
+    assert.deepEqual(offenders(/type:\s*'edit\.(applied|mismatch)'/), [], "applying (and auditing it) is the gate's");
   });
 
   it('every contributed command has a title in the Warden category', () => {

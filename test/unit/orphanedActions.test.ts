@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { unifiedDiff } from '../../src/core/proposals/diff';
 import type { CommandProposal, EditProposal, Reviewer } from '../../src/core/proposals/model';
-import { applyOrphanedEdit, discardOrphaned, OrphanActionError } from '../../src/core/proposals/orphaned';
+import { applyOrphanedEdit, discardOrphaned, OrphanActionError } from '../../src/core/session/gate/orphans';
 import { ProposalStore } from '../../src/core/proposals/store';
 import { sha256Hex } from '../../src/core/util/hash';
 import type { WorkspaceFiles } from '../../src/core/workspace/files';

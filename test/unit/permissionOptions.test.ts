@@ -59,7 +59,7 @@ describe("permission requests offer the agent's own options", () => {
     await new Promise((r) => setImmediate(r));
     assert.equal(rig.store.pending().length, 1, 'Warden keeps asking');
     rig.store.orphanSession('s-proto', 'test over');
-    await assert.rejects(again);
+    assert.deepEqual(await again, { outcome: { outcome: 'cancelled' } }, 'never decided: cancelled, never allowed');
   });
 
   it('"always allow" with no once-variant is sent as chosen, and still only suggests a rule', async () => {

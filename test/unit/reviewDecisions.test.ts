@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { decisionFor, ReviewChoiceError } from '../../src/core/proposals/decisions';
-import type { CommandProposal, EditProposal, Reviewer } from '../../src/core/proposals/model';
+import type { CommandProposal, EditProposal, Proposal, Reviewer } from '../../src/core/proposals/model';
 import type { RunningCommand } from '../../src/core/sandbox/types';
 import { sha256Hex } from '../../src/core/util/hash';
+import { AgentNotes, withNotes } from '../../src/core/session/agentNotes';
 import { handlerRig } from '../support/handlers';
 
 const reviewer: Reviewer = { kind: 'human', name: 'Ada', source: 'test' };
@@ -14,9 +15,11 @@ const NEW = OLD.replace('line 3\n', 'LINE THREE\n').replace('line 25\n', 'LINE 2
 function rig(policyText?: string) {
   const disk = new Map<string, string>([['src/a.txt', OLD]]);
   const ran: string[][] = [];
+  const notes = new AgentNotes();
   const { h, store, audit } = handlerRig({
     ...(policyText === undefined ? {} : { policyText }),
     deps: {
+      notes,
       files: {
         read: async (p) => disk.get(p) ?? null,
         write: async (p, text) => {
@@ -33,7 +36,7 @@ function rig(policyText?: string) {
       },
     },
   });
-  return { h, store, audit, disk, ran };
+  return { h, store, audit, disk, ran, notes };
 }
 
 function sandbox() {
@@ -68,12 +71,28 @@ async function pendingProposal<P>(store: ReturnType<typeof rig>['store']): Promi
 }
 
 describe('per-hunk and edited decisions', () => {
-  it('accept hunk 1, reject hunk 2: only hunk 1 is written, audited with the hunks and the new hash, and the agent is told', async () => {
-    const { h, store, audit, disk } = rig();
+  it('accept hunk 1, reject hunk 2: only hunk 1 is written, audited with the hunks and the new hash, and the agent is told the truth (a success that says what changed, and a note for its next instruction)', async () => {
+    const { h, store, audit, disk, notes } = rig();
     const write = h.writeTextFile({ sessionId: 'x', path: '/workspaces/demo/src/a.txt', content: NEW });
     const proposal = await pendingProposal<EditProposal>(store);
     store.decide(proposal.id, decisionFor(proposal, { kind: 'hunks', accepted: [0], rejected: [1], newHash: proposal.newHash }, reviewer));
-    await assert.rejects(write, /Applied with changes: the reviewer accepted hunk 1 and rejected hunk 2 .*Read src\/a.txt again/);
+    const result = await write;
+    assert.deepEqual(result._meta, {
+      warden: {
+        appliedWithChanges: {
+          path: 'src/a.txt',
+          kind: 'hunks',
+          summary: (result._meta as { warden: { appliedWithChanges: { summary: string } } }).warden.appliedWithChanges.summary,
+          proposalId: proposal.id,
+        },
+      },
+    });
+    assert.match(JSON.stringify(result._meta), /the reviewer accepted hunk 1 and rejected hunk 2/);
+    const told = notes.take();
+    assert.equal(told.length, 1);
+    assert.match(told[0]!, /^src\/a.txt was written with the reviewer's changes \(the reviewer accepted hunk 1 and rejected hunk 2/);
+    assert.match(withNotes('next task', told), /^\[Warden\] .*Read these files again.*\n- src\/a.txt was written.*\n\nnext task$/s);
+    assert.deepEqual(notes.take(), [], 'a note is told once');
     const expected = OLD.replace('line 3\n', 'LINE THREE\n');
     assert.equal(disk.get('src/a.txt'), expected);
     const done = store.get(proposal.id) as EditProposal;
@@ -86,12 +105,13 @@ describe('per-hunk and edited decisions', () => {
   });
 
   it('edited content is what is written and audited (edited: true, its hash), and the agent is told', async () => {
-    const { h, store, audit, disk } = rig();
+    const { h, store, audit, disk, notes } = rig();
     const write = h.writeTextFile({ sessionId: 'x', path: '/workspaces/demo/src/a.txt', content: NEW });
     const proposal = await pendingProposal<EditProposal>(store);
     const edited = `${NEW}reviewer's line\n`;
     store.decide(proposal.id, decisionFor(proposal, { kind: 'editedText', text: edited }, reviewer));
-    await assert.rejects(write, /the reviewer edited your change to src\/a.txt/);
+    assert.match(JSON.stringify((await write)._meta), /the reviewer edited your change to src\/a.txt/);
+    assert.match(notes.take()[0] ?? '', /the reviewer edited your change to src\/a.txt/);
     assert.equal(disk.get('src/a.txt'), edited);
     const applied = audit.find((e) => e.type === 'edit.applied');
     assert.equal(applied?.data.edited, true);
@@ -160,5 +180,33 @@ describe('per-hunk and edited decisions', () => {
     assert.deepEqual(ran, []);
     assert.equal(store.get(proposal.id)?.state, 'failed');
     assert.equal(audit.find((e) => e.type === 'refused')?.data.ruleId, 'no-curl');
+  });
+});
+
+describe('a session that ends while the agent waits for a decision', () => {
+  it('a write is refused saying no decision was made and nothing was applied (not a bare "Internal error"); a permission request is answered "cancelled"', async () => {
+    const { h, store, disk } = rig();
+    const write = h.writeTextFile({ sessionId: 'x', path: '/workspaces/demo/src/a.txt', content: NEW });
+    const proposal = await pendingProposal<EditProposal>(store);
+    store.orphanSession(proposal.sessionId, 'kill switch pulled');
+    await assert.rejects(write, (error: Error & { code?: number; data?: { orphaned?: boolean } }) => {
+      assert.equal(error.code, -32000);
+      assert.match(error.message, /^No decision was made \(kill switch pulled\); nothing was applied or run\.$/);
+      assert.equal(error.data?.orphaned, true);
+      return true;
+    });
+    assert.equal(disk.get('src/a.txt'), OLD, 'nothing was written');
+
+    const asked = h.requestPermission({
+      sessionId: 'x',
+      toolCall: { toolCallId: 't1', title: 'Fetch something', kind: 'fetch' },
+      options: [
+        { optionId: 'ok', name: 'Allow', kind: 'allow_once' },
+        { optionId: 'no', name: 'Reject', kind: 'reject_once' },
+      ],
+    });
+    const permission = await pendingProposal<Proposal>(store);
+    store.orphanSession(permission.sessionId, 'stopped by the user');
+    assert.deepEqual(await asked, { outcome: { outcome: 'cancelled' } });
   });
 });

@@ -67,6 +67,12 @@ describe('agent presets', () => {
       resolveAgent({ preset: 'opencode' }).command,
       `env OPENCODE_PERMISSION='{"edit":"ask","bash":"ask","webfetch":"ask","external_directory":"ask"}' opencode acp`,
     );
+    assert.deepEqual(resolveAgent({ preset: 'copilot' }), {
+      preset: 'copilot',
+      command: 'env COPILOT_ALLOW_ALL=false copilot --acp',
+      protocol: 'acp',
+      apiKeyEnv: 'COPILOT_GITHUB_TOKEN',
+    });
     assert.match(resolveAgent({ preset: 'codex-acp' }).command, /^codex-acp /);
     assert.equal(resolveAgent({ preset: 'gemini', command: 'gemini --acp --model x' }).command, 'gemini --acp --model x');
     assert.deepEqual(

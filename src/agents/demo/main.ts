@@ -9,6 +9,24 @@ import * as acp from '@agentclientprotocol/sdk';
 import { planFor, type DemoStep } from './script';
 
 const cancelled = new Set<string>();
+
+/** Warden puts what the reviewer did to earlier writes before the instruction, as a "[Warden] …" block ending in a blank line. */
+function splitWardenNotes(text: string): { notes: string | undefined; instruction: string } {
+  if (!text.startsWith('[Warden]')) return { notes: undefined, instruction: text };
+  const end = text.indexOf('\n\n');
+  return end < 0 ? { notes: text, instruction: '' } : { notes: text.slice(0, end), instruction: text.slice(end + 2).trim() };
+}
+
+/** The summary Warden sends in a write's _meta when the reviewer accepted it with changes. */
+function changesByReviewer(meta: unknown): string | undefined {
+  if (!meta || typeof meta !== 'object' || !('warden' in meta)) return undefined;
+  const warden = meta.warden;
+  if (!warden || typeof warden !== 'object' || !('appliedWithChanges' in warden)) return undefined;
+  const applied = warden.appliedWithChanges;
+  return applied && typeof applied === 'object' && 'summary' in applied && typeof applied.summary === 'string'
+    ? applied.summary
+    : undefined;
+}
 const sessionCwd = new Map<string, string>();
 
 const app = acp
@@ -31,12 +49,13 @@ const app = acp
     const cwd = sessionCwd.get(params.sessionId);
     if (!cwd) throw acp.RequestError.sessionNotFound(params.sessionId);
     cancelled.delete(params.sessionId);
-    const instruction = params.prompt
+    const text = params.prompt
       .map((block) => (block.type === 'text' ? block.text : ''))
       .join(' ')
       .trim();
+    const { notes, instruction } = splitWardenNotes(text);
     const turn = new DemoTurn(client, params.sessionId, cwd);
-    return { stopReason: await turn.run(instruction) };
+    return { stopReason: await turn.run(instruction, notes) };
   });
 
 const connection = app.connect(
@@ -56,7 +75,8 @@ class DemoTurn {
     private readonly cwd: string,
   ) {}
 
-  async run(instruction: string): Promise<acp.StopReason> {
+  async run(instruction: string, notes: string | undefined): Promise<acp.StopReason> {
+    if (notes) await this.say(`Warden told me what happened to my earlier changes:\n${notes}\n`);
     await this.say(`I'll work on: "${instruction || '(no instruction)'}". Let me look at the project first.\n`);
     const read = await this.readFirst(['src/greet.js', 'README.md']);
     const steps = planFor(instruction, read);
@@ -124,8 +144,13 @@ class DemoTurn {
 
   private async writeFile(toolCallId: string, path: string, content: string): Promise<string> {
     try {
-      await this.client.request('fs/write_text_file', { sessionId: this.sessionId, path: this.abs(path), content });
+      const result = await this.client.request('fs/write_text_file', { sessionId: this.sessionId, path: this.abs(path), content });
       await this.finishTool(toolCallId, 'completed');
+      const changed = changesByReviewer(result._meta);
+      if (changed) {
+        await this.say(`Wrote ${path} with the reviewer's changes (${changed}); I'll read it again before editing it.\n`);
+        return `Wrote ${path} with the reviewer's changes.`;
+      }
       return `Wrote ${path}.`;
     } catch (error) {
       await this.finishTool(toolCallId, 'failed');

@@ -8,7 +8,7 @@ import type { AgentProtocol } from './connection';
  * it needs (to be allowed in the policy's `network.allow`). The README's agent table is kept
  * in step with this list by a unit test.
  */
-export const AgentPresetId = z.enum(['custom', 'gemini', 'codex-acp', 'codex-app-server', 'claude', 'opencode']);
+export const AgentPresetId = z.enum(['custom', 'gemini', 'codex-acp', 'codex-app-server', 'claude', 'copilot', 'opencode']);
 export type AgentPresetId = z.infer<typeof AgentPresetId>;
 
 export interface AgentPreset {
@@ -46,6 +46,14 @@ const CLAUDE_AGENT_ACP_COMMAND = `sh -c 'mkdir -p "$HOME/.claude" && echo "${JSO
  * runs commands without asking anyone (only the sandbox stops it).
  */
 export const OPENCODE_PERMISSION = { edit: 'ask', bash: 'ask', webfetch: 'ask', external_directory: 'ask' } as const;
+
+/**
+ * GitHub Copilot CLI speaking ACP. `COPILOT_ALLOW_ALL=false` on its own command line wins over
+ * a `COPILOT_ALLOW_ALL=true` a repository's devcontainer.json could put in the container's
+ * environment, which would make `copilot --acp` run every tool without asking (while its ACP
+ * "Allow All" option still reports "off").
+ */
+export const COPILOT_COMMAND = 'env COPILOT_ALLOW_ALL=false copilot --acp';
 
 export const AGENT_PRESETS: Readonly<Record<AgentPresetId, AgentPreset>> = {
   custom: {
@@ -93,6 +101,17 @@ export const AGENT_PRESETS: Readonly<Record<AgentPresetId, AgentPreset>> = {
     hosts: ['api.anthropic.com'],
     // Formerly @zed-industries/claude-code-acp; the SDK's platform package carries the Claude Code binary.
     install: 'RUN npm install -g @agentclientprotocol/claude-agent-acp',
+  },
+  copilot: {
+    id: 'copilot',
+    label: 'GitHub Copilot CLI (ACP)',
+    command: COPILOT_COMMAND,
+    protocol: 'acp',
+    // A fine-grained token with the "Copilot Requests" permission; Copilot reads it before GH_TOKEN/GITHUB_TOKEN.
+    apiKeyEnv: 'COPILOT_GITHUB_TOKEN',
+    // Sign-in and models: api.github.com, and the plan's endpoint (api.individual/business/enterprise.githubcopilot.com).
+    hosts: ['api.github.com', '*.githubcopilot.com'],
+    install: 'RUN npm install -g @github/copilot',
   },
   opencode: {
     id: 'opencode',

@@ -22,7 +22,7 @@ import { AGENT_PRESETS, type AgentPreset, type AgentPresetId } from './presets';
  */
 
 /** What can be set up: the built-in demo agent and every preset with a command. */
-export const SetupPresetId = z.enum(['demo', 'gemini', 'codex-acp', 'codex-app-server', 'claude', 'opencode']);
+export const SetupPresetId = z.enum(['demo', 'gemini', 'codex-acp', 'codex-app-server', 'claude', 'copilot', 'opencode']);
 export type SetupPresetId = z.infer<typeof SetupPresetId>;
 export const TEAM_POLICY_FILE = TEAM_POLICY_PATH;
 export const SETUP_PRESET_IDS: readonly SetupPresetId[] = SetupPresetId.options;

@@ -113,7 +113,10 @@ export const AUDIT_EVENTS = {
       error: str.optional(),
     },
   ),
-  instruction: event('`text`: the prompt (actor: the human).', { text: str }),
+  instruction: event(
+    "`text`: the prompt (actor: the human); `notes`: what Warden told the agent before it (writes applied with the reviewer's changes, changes in its copy rejected).",
+    { text: str, notes: z.array(str).optional() },
+  ),
   'turn.ended': event("The agent's turn is over: `stopReason` and the agent's message (`agentMessage`).", {
     stopReason: str,
     agentMessage: str,

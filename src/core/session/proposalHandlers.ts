@@ -8,9 +8,11 @@ import type { RecordedEvent } from '../audit/events';
 import { unifiedDiff } from '../proposals/diff';
 import { evaluateCommand, evaluatePath, filesPerProposalVerdict, type EffectivePolicy, type PolicyVerdict } from '../policy';
 import { placeAgentDiff } from '../proposals/diffContent';
-import type { CommandProposal, Decision, EditProposal, PermissionProposal } from '../proposals/model';
+import { applyRawPatch, rawInputPatch } from './rawInputPatch';
+import type { AgentNotes } from './agentNotes';
+import type { CommandProposal, Decision, EditProposal, PermissionProposal, Proposal } from '../proposals/model';
 import { suggestRule, type RuleSuggestion } from '../policy/suggestions';
-import type { ProposalStore } from '../proposals/store';
+import { ProposalOrphanedError, type ProposalStore } from '../proposals/store';
 import type { WorkspacePathMapper } from '../sandbox/paths';
 import type { Sandbox } from '../sandbox/types';
 import { eventFromAcpUpdate, type SessionEvent } from './sessionEvents';
@@ -31,6 +33,8 @@ export interface ProposalHandlerDeps {
   record(event: RecordedEvent): Promise<unknown>;
   agentActor(): AuditActor;
   onEvent(event: SessionEvent): void;
+  /** What the agent is told with its next instruction (a write applied with the reviewer's changes). */
+  notes?: AgentNotes;
   /** 'copy' mode: look for changes the agent made in its copy on its own (before a permission request, after a command exits). */
   sandboxActivity?(reason: string): Promise<void>;
   /** 'copy' mode: an applied fs/write_text_file, mirrored into the agent's copy. */
@@ -98,7 +102,7 @@ export class ProposalHandlers implements AcpClientHandlers {
       diff: unifiedDiff(relative, oldText, params.content),
     };
     const proposal = await this.gate.propose<EditProposal>(fields, { verdict, grantedBy: grant?.proposalId });
-    const decision = await this.gate.decide(proposal);
+    const decision = await this.decided(proposal);
     if (decision.verdict === 'reject') {
       throw refusal(`${rejectedBy(decision)} the write to ${relative}${decision.reason ? `: ${decision.reason}` : ''}`, {
         proposalId: proposal.id,
@@ -107,15 +111,16 @@ export class ProposalHandlers implements AcpClientHandlers {
     }
     const applied = appliedOrThrow(await this.gate.apply(this.gate.current<EditProposal>(proposal.id)));
     await this.deps.afterWrite?.(relative, applied.text ?? '');
-    // The agent believes the file holds its bytes: say what the reviewer changed so it reads the file again.
+    // The write happened, differently: an error would make the agent retry or undo the reviewer's
+    // change, so it is told the truth as a success that says what changed (ACP's answer has no
+    // field for it, so in _meta), and again with its next instruction.
     const change = applied.change;
-    if (change)
-      throw refusal(`Applied with changes: ${change.summary}. Read ${relative} again before editing it.`, {
-        proposalId: proposal.id,
-        applied: true,
-        change,
-      });
-    return {};
+    if (!change) return {};
+    const note = `${relative} was written with the reviewer's changes (${change.summary}); it now holds what the reviewer accepted.`;
+    this.deps.notes?.add(relative, note);
+    return {
+      _meta: { warden: { appliedWithChanges: { path: relative, kind: change.kind, summary: change.summary, proposalId: proposal.id } } },
+    };
   }
 
   async requestPermission(params: acp.RequestPermissionRequest): Promise<acp.RequestPermissionResponse> {
@@ -140,7 +145,9 @@ export class ProposalHandlers implements AcpClientHandlers {
       },
       { verdict },
     );
-    const decision = await this.gate.decide(proposal);
+    const decision = await this.gate.decide(proposal).catch(orphanedAsUndefined);
+    // The session ended first (Stop, the kill switch, a reload): ACP's own answer for a request that will never be decided.
+    if (!decision) return { outcome: { outcome: 'cancelled' } };
 
     const picked = decision.optionId ? params.options.find((o) => o.optionId === decision.optionId) : undefined;
     const option = answerOption(params.options, decision.verdict, picked);
@@ -177,7 +184,7 @@ export class ProposalHandlers implements AcpClientHandlers {
       { kind: 'command', origin: 'terminal/create', title: `Run ${truncate(commandLine, 80)}`, argv, commandLine, cwd, env },
       { verdict, grantedBy: grant?.proposalId },
     );
-    const decision = await this.gate.decide(proposal);
+    const decision = await this.decided(proposal);
     if (decision.verdict === 'reject') {
       throw refusal(`${rejectedBy(decision)} the command ${commandLine}${decision.reason ? `: ${decision.reason}` : ''}`, {
         proposalId: proposal.id,
@@ -337,7 +344,7 @@ export class ProposalHandlers implements AcpClientHandlers {
 
   private async permissionEdit(toolCall: acp.ToolCallUpdate): Promise<PermissionProposal['edit']> {
     const diff = toolCall.content?.find((c): c is Extract<acp.ToolCallContent, { type: 'diff' }> => c.type === 'diff');
-    if (!diff) return undefined;
+    if (!diff) return this.rawPatchEdit(toolCall);
     const relative = await this.workspacePath(diff.path, 'edit');
     throwIfRefused(await this.gate.checkScope(relative, 'edit'));
     // The current file is the truth the reviewer compares against, whatever oldText the agent sent.
@@ -365,12 +372,53 @@ export class ProposalHandlers implements AcpClientHandlers {
     };
   }
 
+  /** An edit carried only as a unified diff in rawInput (Copilot CLI), placed against the current file. */
+  private async rawPatchEdit(toolCall: acp.ToolCallUpdate): Promise<PermissionProposal['edit']> {
+    const raw = rawInputPatch(toolCall.rawInput);
+    if (!raw) return undefined;
+    const relative = await this.workspacePath(raw.path, 'edit');
+    throwIfRefused(await this.gate.checkScope(relative, 'edit'));
+    const oldText = await this.deps.files.read(relative);
+    const applied = applyRawPatch(oldText, raw.patch);
+    if (!applied.ok) {
+      return {
+        path: relative,
+        oldText,
+        newText: oldText ?? '',
+        newHash: sha256Hex(oldText ?? ''),
+        diff: raw.patch.trimStart(),
+        unlocated: `Warden could not place this change in the current file: ${applied.reason}. It is shown as the agent sent it.`,
+      };
+    }
+    return {
+      path: relative,
+      oldText,
+      newText: applied.newText,
+      newHash: sha256Hex(applied.newText),
+      diff: unifiedDiff(relative, oldText ?? '', applied.newText),
+    };
+  }
+
+  /** The decision; when the session ends first (Stop, the kill switch, a reload), a refusal that says so, not the SDK's bare "Internal error". */
+  private async decided(proposal: Proposal): Promise<Decision> {
+    const decision = await this.gate.decide(proposal).catch(orphanedAsUndefined);
+    if (decision) return decision;
+    const detail = this.gate.current(proposal.id).stateDetail ?? 'the session ended';
+    throw refusal(`No decision was made (${detail}); nothing was applied or run.`, { proposalId: proposal.id, orphaned: true });
+  }
+
   /** The workspace path of a path the agent named; a path outside it is refused (audited). */
   private async workspacePath(agentPath: string, action: string): Promise<string> {
     const result = await this.paths.toWorkspace(agentPath, action);
     if (!result.ok) throw refusal(result.reason);
     return result.path;
   }
+}
+
+/** An orphaned proposal's wait ends without a decision; any other error stays an error. */
+function orphanedAsUndefined(error: unknown): undefined {
+  if (error instanceof ProposalOrphanedError) return undefined;
+  throw error;
 }
 
 /** A refusal of the gate, as the JSON-RPC error the agent receives (naming the rule). */

@@ -11,6 +11,7 @@ import { ManifestScanner, readNoFollow, type ManifestEntry } from '../sandbox/wo
 import { sha256Hex } from '../util/hash';
 import type { WorkspaceFiles } from '../workspace/files';
 import type { ApplyOptions, ProposalGate } from './gate';
+import type { AgentNotes } from './agentNotes';
 
 /** Larger files are shown as a summary (size and hash), never as a diff. */
 const MAX_TEXT_BYTES = 2 * 1024 * 1024;
@@ -29,6 +30,8 @@ export interface SandboxChangeDeps {
   store: ProposalStore;
   files: WorkspaceFiles;
   record(event: RecordedEvent): Promise<unknown>;
+  /** What the agent is told with its next instruction: its change applied differently, or rejected and restored. */
+  notes?: AgentNotes;
   log?(line: string): void;
   /** The rule withholding a path from the sandbox (the policy denies reading it), if any: its real bytes never enter the copy. */
   withheld?(relative: string): string | undefined;
@@ -236,14 +239,23 @@ export class SandboxChanges {
     bytes: Buffer | undefined,
     after: ManifestEntry | undefined,
   ): Promise<void> {
-    let verdict: Decision['verdict'];
+    let decision: Decision;
     try {
-      verdict = (await decided).verdict;
+      decision = await decided;
     } catch {
       return; // orphaned: the session ended; the next session re-syncs the copy
     }
+    const verdict = decision.verdict;
     if (verdict === 'approve' && proposal.sandboxChange?.change !== 'symlink') {
       const outcome = await this.deps.gate.apply(this.deps.gate.current<EditProposal>(proposal.id), this.applyOptions(proposal, bytes));
+      if (outcome.kind === 'applied' && outcome.change) {
+        this.deps.notes?.add(
+          proposal.path,
+          `${proposal.path} was applied with the reviewer's changes (${outcome.change.summary}); your copy now holds what was written.`,
+        );
+      } else if (outcome.kind !== 'applied') {
+        this.deps.notes?.add(proposal.path, `${proposal.path} was not applied (${outcome.detail}); ${this.restoredNote(proposal.path)}`);
+      }
       // The reviewer kept only some hunks, edited the text, or it was re-diffed: the copy gets what was written.
       if (outcome.kind === 'applied' && !outcome.change && !outcome.rediffed) {
         if (after)
@@ -259,6 +271,13 @@ export class SandboxChanges {
         proposal.id,
         'failed',
         `Warden never creates symbolic links in the workspace (${proposal.path} -> ${proposal.sandboxChange?.linkTarget ?? '?'}); create it yourself if you want it. The sandbox copy was restored.`,
+      );
+    }
+    if (verdict === 'reject') {
+      const by = decision.reviewer.kind === 'policy' ? `the team policy (rule ${decision.reviewer.name})` : 'the reviewer';
+      this.deps.notes?.add(
+        proposal.path,
+        `your change to ${proposal.path} was rejected by ${by}${decision.reason ? `: ${decision.reason}` : ''}; ${this.restoredNote(proposal.path)}`,
       );
     }
     await this.restore(proposal.path, proposal.id);
@@ -287,6 +306,14 @@ export class SandboxChanges {
       options.write = async () => ({ diskHash: await this.writeRealBytes(rel, bytes ?? Buffer.alloc(0)), reviewedHash: proposal.newHash });
     }
     return options;
+  }
+
+  /** What the agent is told of a restore: a withheld path is removed from its copy, never restored from the real file. */
+  private restoredNote(rel: string): string {
+    const rule = this.deps.withheld?.(rel);
+    return rule
+      ? `the policy withholds ${rel} from the sandbox (rule ${rule}), so it was removed from your copy.`
+      : 'your copy was restored to the real file.';
   }
 
   /** Puts the real workspace's version of a path back into the copy (through the container), and into the baseline; a withheld path is removed instead. */

@@ -5,7 +5,7 @@ import { AuditLog } from '../../core/audit';
 import type { AuditActor } from '../../core/audit/types';
 import { resolveReviewer } from '../../core/git/identity';
 import type { Proposal } from '../../core/proposals/model';
-import { applyOrphanedEdit, discardOrphaned } from '../../core/proposals/orphaned';
+import { applyOrphanedEdit, discardOrphaned } from '../../core/session/gate/orphans';
 import { ProposalPersistence, PROPOSALS_DIR } from '../../core/proposals/persistence';
 import { ProposalRebaser } from '../../core/proposals/rebase';
 import type { ProposalStore } from '../../core/proposals/store';

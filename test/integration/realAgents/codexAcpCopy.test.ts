@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { verifyAuditLog } from '../../../src/core/audit';
+import { decisionFor } from '../../../src/core/proposals/decisions';
 import type { EditProposal, PermissionProposal, Proposal } from '../../../src/core/proposals/model';
 import { sha256Hex } from '../../../src/core/util/hash';
 import { MockResponsesServer, type ModelTurn } from '../../support/mockResponses/server';
@@ -99,6 +100,50 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)`, function () {
     await waitForState(rig, change.id, 'applied');
     assert.equal(await fs.readFile(path.join(workspace, 'proof.txt'), 'utf8'), 'ran-42\n');
     assert.ok(!existsSync(path.join(workspace, 'rejected.txt')));
+    assert.ok((await verifyAuditLog(workspace)).ok);
+  });
+
+  it("the reviewer's own decisions reach Codex truthfully: a change accepted with edited text and one rejected with a reason are told at its next instruction, and its tool call never failed", async () => {
+    rig = await start([
+      () => [
+        {
+          type: 'function_call',
+          name: 'exec_command',
+          callId: 'call_two',
+          arguments: { cmd: 'printf "one\\ntwo\\n" > a.txt && echo b > b.txt' },
+        },
+      ],
+      () => [{ type: 'message', text: 'Wrote a.txt and b.txt.' }],
+      () => [{ type: 'message', text: 'Understood.' }],
+    ]);
+    const { store, workspace } = rig;
+    const reviewer = { kind: 'human' as const, name: 'Ada', source: 'test' };
+    const seen = new Set<string>();
+    const turn = rig.session.prompt('Write two files');
+    const permission = await nextPendingOrEnd(store, seen, turn);
+    assert.ok(permission?.kind === 'permission', `the command asks first (got ${JSON.stringify(permission)})`);
+    decide(store, permission.id, 'approve');
+    const [a, b] = await Promise.all([waitForEdit(rig, 'a.txt'), waitForEdit(rig, 'b.txt')]);
+    store.decide(a.id, decisionFor(a, { kind: 'editedText', text: 'ONE\ntwo\n', newHash: a.newHash }, reviewer));
+    store.decide(b.id, decisionFor(b, { kind: 'verdict', verdict: 'reject', reason: 'b.txt is not needed' }, reviewer));
+    await waitForState(rig, a.id, 'applied');
+    await turn;
+    // The note is made once the apply is on the record (an instruction sent before that carries it next time).
+    for (let i = 0; i < 100 && !(await readAudit(workspace)).some((e) => e.type === 'edit.applied' && e.data.proposalId === a.id); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await fs.readFile(path.join(workspace, 'a.txt'), 'utf8'), 'ONE\ntwo\n', "the reviewer's text landed");
+    assert.ok(!existsSync(path.join(workspace, 'b.txt')), 'the rejected file never landed');
+    assert.doesNotMatch(mock!.toolOutput('call_two') ?? '', /refused|rejected|error/i, "Codex's command was not reported as failed");
+
+    await rig.session.prompt('Carry on');
+    const told = JSON.stringify(mock!.requests[2]?.input ?? '');
+    assert.match(told, /\[Warden\] Since your last turn/, 'the next instruction starts with what the reviewer did');
+    assert.match(told, /a\.txt was applied with the reviewer's changes \(the reviewer edited your change to a\.txt/);
+    assert.match(told, /your change to b\.txt was rejected by the reviewer: b\.txt is not needed; your copy was restored/);
+    assert.match(told, /Carry on/, "then the human's instruction");
+    const instructions = (await readAudit(workspace)).filter((e) => e.type === 'instruction');
+    assert.equal(instructions.length, 2);
+    assert.equal((instructions[1]?.data.notes as string[] | undefined)?.length, 2, 'the audit keeps what the agent was told');
     assert.ok((await verifyAuditLog(workspace)).ok);
   });
 

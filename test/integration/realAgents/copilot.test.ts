@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { resolveAgent } from '../../../src/core/agent/presets';
 import type { PermissionProposal } from '../../../src/core/proposals/model';
 import { sha256Hex } from '../../../src/core/util/hash';
 import { snapshot } from '../../support/workspace';
@@ -34,16 +35,15 @@ import {
  * reads without asking and asks permission for each edit and command (its default; Warden
  * never sends its "allow all" option or mode). It does not use fs/* or terminal/*.
  *
- * There is no `copilot` preset yet: users set `warden.agent.command` to the command below.
+ * The `copilot` preset's command runs, as a user's session would start it.
  * `COPILOT_ALLOW_ALL=false` in it wins over a `COPILOT_ALLOW_ALL=true` that a repository's
  * devcontainer.json could set (which would approve every tool without asking); these tests
  * set exactly that in the container's environment and Copilot still asks.
  */
 const AGENT = `GitHub Copilot CLI ${VERSIONS.copilot}`;
-export const COPILOT_COMMAND = 'env COPILOT_ALLOW_ALL=false copilot --acp';
 const COPILOT: ScriptedAgent = {
   label: AGENT,
-  command: COPILOT_COMMAND,
+  command: resolveAgent({ preset: 'copilot' }).command,
   env: {
     COPILOT_OFFLINE: 'true',
     COPILOT_PROVIDER_TYPE: 'anthropic',
@@ -141,14 +141,16 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
       const [approved, rejected] = permissionsOf(t(), 'edit');
       assert.ok(approved && rejected, 'both edits asked');
       assert.deepEqual([approved.verdict, rejected.verdict], ['approve', 'reject']);
-      // Copilot's request carries its diff only as git-style text in rawInput, no ACP diff
-      // content: Warden shows the title and toolKind, not a placed whole-file diff.
+      // Copilot's request carries its diff only as git-style text in rawInput (no ACP diff
+      // content): Warden places it in the current file, so the reviewer sees the change.
       assert.equal(approved.proposal.title, 'Edit file');
-      assert.equal(
-        approved.proposal.edit,
-        undefined,
-        'no ACP diff in the request: the permission carries no placed edit (the change is reviewed when it comes back from the sandbox)',
-      );
+      const placed = approved.proposal.edit;
+      assert.ok(placed, "the rawInput diff became the permission's edit");
+      assert.equal(placed.path, 'src/greet.js');
+      assert.equal(placed.oldText, GREET, 'placed against the current file');
+      assert.equal(placed.newText, GREET_AFTER, 'the reviewer sees the whole file after the edit');
+      assert.equal(placed.unlocated, undefined);
+      assert.equal(rejected.proposal.edit?.path, 'README.md');
       assert.match(t().mock.toolResult(IDS.editRejected)?.text ?? '', REFUSED, 'the model was told the edit was refused');
       assert.equal(await fs.readFile(path.join(t().workspace, 'README.md'), 'utf8'), README, 'the rejected edit never landed');
       assert.deepEqual(editsFor(t(), 'README.md'), [], 'the rejected edit was not made in the sandbox either');
@@ -169,6 +171,11 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
         assert.equal(change.oldText, GREET, 'the reviewer compares against the current file');
         assert.equal(change.newText, GREET_AFTER, 'the reviewer sees the whole file after the edit');
         assert.equal(current(t(), change).state, 'applied');
+        assert.match(
+          current(t(), change).decision?.reason ?? '',
+          new RegExp(`^approved as permission request ${approved.proposal.id} \\(by `),
+          'the same bytes coming back from the copy were not asked about a second time',
+        );
         const landed = await fs.readFile(path.join(t().workspace, 'src/greet.js'));
         assert.equal(landed.toString('utf8'), GREET_AFTER, 'the approved edit landed byte for byte');
         assert.equal(sha256Hex(landed), change.newHash, 'the bytes applied are the bytes reviewed');

@@ -56,7 +56,7 @@ export class ProposalGate {
       birth.orphaned !== undefined
         ? undefined
         : birth.grantedBy
-          ? grantDecision(birth.grantedBy)
+          ? grantDecision(birth.grantedBy, this.deps.store.get(birth.grantedBy)?.decision?.reviewer)
           : (birth.decided ?? policyDecision(birth.verdict));
     const state = birth.orphaned !== undefined ? 'orphaned' : born ? (born.verdict === 'approve' ? 'approved' : 'rejected') : 'pending';
     const proposal = {

@@ -32,11 +32,13 @@ export function policyDecision(verdict: PolicyVerdict | undefined): Decision | u
 }
 
 /** The decision for a request a reviewer already approved through a permission request. */
-export function grantDecision(permissionProposalId: string): Decision {
+export function grantDecision(permissionProposalId: string, approvedBy?: Reviewer): Decision {
+  // Warden applies it on the strength of that approval; the reason names who gave it.
+  const by = approvedBy ? ` (by ${approvedBy.kind === 'human' ? approvedBy.name : `${approvedBy.kind} ${approvedBy.name}`})` : '';
   return decision(
     'approve',
     { kind: 'warden', name: 'warden', source: 'earlier approval' },
-    `approved as permission request ${permissionProposalId}`,
+    `approved as permission request ${permissionProposalId}${by}`,
   );
 }
 
