@@ -527,6 +527,7 @@ const KIND_LABELS: Record<ProposalView['kind'], string> = {
   command: 'Command',
   permission: 'Permission',
   question: 'Needs your input',
+  network: 'Network',
 };
 
 function stateLabel(proposal: ProposalView): string {
@@ -769,6 +770,12 @@ function fillBody(body: HTMLElement, proposal: ProposalView, labels: RiskLabel[]
         body.appendChild(
           el('p', 'muted', 'Answer it in the Warden Session view (or with "Warden: Answer Agent Question"); Reject declines to answer.'),
         );
+      break;
+    case 'network':
+      // A host not on the allow-list: the proxy holds the connection until Accept (it goes through) or Reject (403).
+      body.appendChild(field('Host', textElement('code', 'host', `${proposal.host}:${proposal.port}`, check)));
+      body.appendChild(field('Request', textElement('span', 'method', proposal.method, check)));
+      body.appendChild(field('Command', textElement('code', 'command', proposal.command, check)));
       break;
   }
   renderOutcome(body, proposal, check);
@@ -1184,6 +1191,7 @@ const OTHER_GROUPS: Record<ProposalView['kind'], string> = {
   command: 'Commands',
   permission: 'Tool requests',
   question: 'Questions',
+  network: 'Network',
 };
 
 /** Pending proposals by session, then file (commands, tool requests and questions in their own groups), in asking order. */

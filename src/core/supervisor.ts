@@ -7,6 +7,7 @@ import { currentOwner, recordDeadSessions } from './session/deadSessions';
 import type { SessionEvent } from './session/sessionEvents';
 import type { RuleSuggestion } from './policy/suggestions';
 import { EgressSession } from './egress/session';
+import { NetworkAsks } from './session/networkAsks';
 import type { AuditActor, AuditEventInput } from './audit/types';
 import type { RecordedEvent } from './audit/events';
 import { policyScopeLayers, policySummary, type PolicyProvider } from './policy/effective';
@@ -88,6 +89,8 @@ export class AgentSession {
   private sandbox: Sandbox | undefined;
   private agentProcess: AgentProcess | undefined;
   private egress: EgressSession | undefined;
+  /** The session's one gate, once open (the egress proxy asks through it). */
+  private gate: ProposalGate | undefined;
   private connection: AgentConnection | undefined;
   private agentSessionInfo: AgentSessionInfo | undefined;
   private agentActor: AuditActor = { kind: 'agent', id: 'agent' };
@@ -217,6 +220,7 @@ export class AgentSession {
     const sandbox = await this.startSandbox();
     const agent = await this.startAgentProcess(sandbox);
     const gate = this.proposalGate();
+    this.gate = gate;
     this.changes = sandbox.copyHostPath ? await this.watchCopy(sandbox, sandbox.copyHostPath, gate) : undefined;
     await this.connectAgent(sandbox, agent, gate);
     this.stateValue = 'ready';
@@ -262,8 +266,20 @@ export class AgentSession {
     // The policy's network allow-list, if any: the only way out of the sandbox (an invalid policy allows none).
     const policy = options.policy?.current();
     this.readDenied = options.policy ? readDeniedBy(() => options.policy!.current()) : undefined;
+    // A host not on the allow-list is asked about through the gate (once it exists).
+    const networkAsks = new NetworkAsks({
+      sessionId: this.id,
+      gate: () => this.gate,
+      policy: () => options.policy?.current(),
+      proposals: () => options.store.all(),
+    });
     this.egress = policy?.valid
-      ? await EgressSession.open({ allow: policy.network?.allow ?? [], record: (event) => this.record(event), log })
+      ? await EgressSession.open({
+          allow: policy.network?.allow ?? [],
+          record: (event) => this.record(event),
+          onUnlisted: (request) => networkAsks.decide(request),
+          log,
+        })
       : undefined;
     const sandbox = await options.sandboxProvider.start({
       workspaceHostPath: options.workspaceRoot,

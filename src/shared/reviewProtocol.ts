@@ -1,5 +1,13 @@
 import * as z from 'zod';
-import { CommandProposal, Decision, EditProposal, PermissionProposal, QuestionProposal, type Proposal } from '../core/proposals/model';
+import {
+  CommandProposal,
+  Decision,
+  EditProposal,
+  NetworkProposal,
+  PermissionProposal,
+  QuestionProposal,
+  type Proposal,
+} from '../core/proposals/model';
 import { RiskLabel } from '../core/proposals/riskLabel';
 
 /**
@@ -98,7 +106,13 @@ export type PermissionProposalView = z.infer<typeof PermissionProposalView>;
 export const CommandProposalView = CommandProposal;
 export type CommandProposalView = z.infer<typeof CommandProposalView>;
 
-export const ProposalView = z.discriminatedUnion('kind', [EditProposalView, CommandProposalView, PermissionProposalView, QuestionProposal]);
+export const ProposalView = z.discriminatedUnion('kind', [
+  EditProposalView,
+  CommandProposalView,
+  PermissionProposalView,
+  QuestionProposal,
+  NetworkProposal,
+]);
 export type ProposalView = z.infer<typeof ProposalView>;
 
 export const HunkVerdicts = z.record(HunkId, Verdict);
@@ -146,6 +160,7 @@ export function toProposalView(proposal: Proposal): ProposalView {
     }
     case 'command':
     case 'question':
+    case 'network':
       return proposal;
   }
 }

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { AuditLog, verifyAuditLog } from '../../src/core/audit';
 import type { AuditEntry } from '../../src/core/audit/types';
-import { loadWorkspacePolicy } from '../../src/core/policy';
+import { loadPolicyText, loadWorkspacePolicy, mergePolicies, type EffectivePolicy } from '../../src/core/policy';
 import type { Proposal, Reviewer } from '../../src/core/proposals/model';
 import { ProposalStore } from '../../src/core/proposals/store';
 import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
@@ -48,7 +48,11 @@ const DOCKERFILE = [
 ].join('\n');
 const EUID_PROBE = 'process.stdout.write(JSON.stringify([process.getuid(), process.geteuid()]))';
 // Writes under src/ are allowed without a human: a symlink there is the real test of containment.
+// The team sees every command (defaults.command "ask", the default before issue #18): the
+// terminal attacks prove the command reject path. Commands under the new default (run inside
+// the sandbox) are covered by test/integration/egress.test.ts and policy.test.ts.
 const POLICY = JSON.stringify({
+  defaults: { command: 'ask' },
   paths: [
     {
       id: 'src-writes',
@@ -82,10 +86,12 @@ class Rig {
     readonly workspace: string,
     readonly agentsDir: string,
     readonly workspaceMode: WorkspaceMode = 'readonly',
+    /** Instead of the workspace's policy file. */
+    readonly policyOverride?: EffectivePolicy,
   ) {}
 
   async start(): Promise<void> {
-    const policy = await loadWorkspacePolicy(this.workspace);
+    const policy = this.policyOverride ?? (await loadWorkspacePolicy(this.workspace));
     assert.ok(policy.valid, JSON.stringify(policy.sources));
     this.session = await AgentSession.start({
       workspaceRoot: this.workspace,
@@ -407,7 +413,10 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
           rig.reject(p);
         });
         refused(result, /rejected/);
-        assertRejectedProposal(entries, proposal!);
+        // (The exploring command's result may land in this window: only this proposal must never run.)
+        assert.equal(entries.find((e) => e.type === 'decision' && e.data.proposalId === proposal!.id)?.data.verdict, 'reject');
+        assert.ok(!entries.some((e) => e.type === 'command.result' && e.data.proposalId === proposal!.id), 'never run');
+        assert.ok(!entries.some((e) => e.type === 'edit.applied'), 'nothing applied');
       });
     }
   });
@@ -725,5 +734,57 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
       assert.ok(!entries.some((e) => e.type === 'edit.applied' || e.type === 'command.result'), 'nothing was ever applied or run');
       assert.equal(connections, 0);
     });
+  });
+
+  // Issue #18: under the boundary default (no defaults.command), commands run inside the sandbox,
+  // and a write to a protected path through an option or a redirection still asks.
+  describe('the boundary default in the private copy: commands run, option writes to protected paths ask', () => {
+    let boundaryRig: Rig;
+
+    before(async function () {
+      this.timeout(120_000);
+      const loaded = loadPolicyText(POLICY.replace('"defaults":{"command":"ask"},', ''));
+      assert.ok(loaded.ok && loaded.value.defaults === undefined, 'the suite policy without its defaults');
+      boundaryRig = new Rig(workspace, agentsDir, 'copy', mergePolicies({ team: { status: 'loaded', policy: loaded.value } }));
+      await boundaryRig.start();
+    });
+
+    after(async () => {
+      await boundaryRig?.session.stop('boundary attacks finished');
+      boundaryRig?.store.dispose();
+    });
+
+    it('exploring commands (ls, grep -r, cat) run without asking, decided by the default', async () => {
+      const { result, entries } = await boundaryRig.attack('terminal', { command: 'ls -la && grep -rn greet src && cat README.md' });
+      assert.equal(result.refused, false, JSON.stringify(result));
+      const decision = entries.find((e) => e.type === 'decision');
+      assert.equal(decision?.data.verdict, 'approve');
+      assert.equal(decision?.data.ruleId, 'default');
+    });
+
+    for (const command of [
+      "sed -i 's/^/x/' .warden/policy.json",
+      'sort -o .git/config README.md',
+      'find . -maxdepth 0 -fprint .github/workflows/x.yml',
+      'git log --output=.warden/policy.json',
+      'echo x > .vscode/settings.json',
+      "sed -n 's/a/b/w .devcontainer/devcontainer.json' README.md",
+    ]) {
+      it(`${command}: a protected-path ask, rejected, never run`, async () => {
+        let proposal: Proposal | undefined;
+        const { result, entries } = await boundaryRig.attack('terminal', { command }, async (p) => {
+          proposal = p;
+          assert.ok(p.kind === 'command' && p.commandLine === command, p.title);
+          assert.equal(p.policy?.decision, 'ask');
+          assert.equal(p.policy?.ruleId, 'builtin.protected-path', p.policy?.reason);
+          boundaryRig.reject(p);
+        });
+        refused(result, /rejected/);
+        // (The exploring command's result may land in this window: only this proposal must never run.)
+        assert.equal(entries.find((e) => e.type === 'decision' && e.data.proposalId === proposal!.id)?.data.verdict, 'reject');
+        assert.ok(!entries.some((e) => e.type === 'command.result' && e.data.proposalId === proposal!.id), 'never run');
+        assert.ok(!entries.some((e) => e.type === 'edit.applied'), 'nothing applied');
+      });
+    }
   });
 });

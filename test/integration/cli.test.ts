@@ -208,9 +208,11 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
     assert.deepEqual(summary.filesChanged, []);
     assert.ok(summary.proposals.total >= 4, JSON.stringify(summary.proposals));
     // Copy mode (the default): its direct write to the workspace went to its private copy and is on the record
-    // as a proposal found when it exited (orphaned); everything else was rejected. Nothing applied.
-    const { rejected = 0, orphaned = 0 } = summary.proposals.byState;
-    assert.equal(rejected + orphaned, summary.proposals.total, JSON.stringify(summary.proposals.byState));
+    // as a proposal found when it exited (orphaned); its `curl` command ran inside the sandbox without asking
+    // (the boundary default; no network, so nothing left); everything else was rejected. No edit applied.
+    const { rejected = 0, orphaned = 0, applied = 0 } = summary.proposals.byState;
+    assert.ok(applied <= 1, JSON.stringify(summary.proposals.byState));
+    assert.equal(rejected + orphaned + applied, summary.proposals.total, JSON.stringify(summary.proposals.byState));
     assert.equal(summary.audit.ok, true);
 
     assert.deepEqual(await snapshot(workspace), before, 'nothing in the workspace changed');
@@ -238,7 +240,14 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
       entries.some((e) => e.type === 'proposal' && e.data.origin === 'sandbox/change' && e.data.path === 'src/greet.js'),
       'the direct write surfaced as a proposal',
     );
-    assert.ok(!entries.some((e) => e.type === 'edit.applied' || e.type === 'command.result'), 'nothing applied, nothing run');
+    assert.ok(!entries.some((e) => e.type === 'edit.applied'), 'no edit applied');
+    const curlProposal = entries.find((e) => e.type === 'proposal' && String(e.data.commandLine).startsWith('curl '));
+    const curlDecision = entries.find((e) => e.type === 'decision' && e.data.proposalId === curlProposal?.data.proposalId);
+    assert.equal(curlDecision?.data.ruleId, 'default', 'the command was decided by the default for commands');
+    for (const result of entries.filter((e) => e.type === 'command.result')) {
+      assert.equal(result.data.proposalId, curlProposal?.data.proposalId, 'only the curl command ran');
+      assert.notEqual(result.data.exitCode, 0, `no network in the sandbox: ${String(result.data.outputExcerpt)}`);
+    }
     assert.ok(entries.some((e) => e.type === 'session.ended'));
 
     const verify = await warden(['audit', 'verify', '-w', workspace]);

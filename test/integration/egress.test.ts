@@ -6,8 +6,9 @@ import * as path from 'node:path';
 import { AuditLog, verifyAuditLog } from '../../src/core/audit';
 import type { AuditEntry } from '../../src/core/audit/types';
 import { mergePolicies, PolicyFile } from '../../src/core/policy';
-import type { Reviewer } from '../../src/core/proposals/model';
+import type { NetworkProposal, Proposal, Reviewer } from '../../src/core/proposals/model';
 import { ProposalStore } from '../../src/core/proposals/store';
+import { rejectAsks } from '../../src/core/session/headlessAsks';
 import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
 import { AgentSession } from '../../src/core/supervisor';
 import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
@@ -72,8 +73,14 @@ describe('egress allow-list: proxy on the host, reached only through a unix sock
     await fs.rm(workspace, { recursive: true, force: true });
   });
 
-  const start = (allow: PolicyFile['network']): Promise<AgentSession> => {
-    const policy = mergePolicies({ team: { status: 'loaded', policy: PolicyFile.parse({ network: allow }) } });
+  /** A session under a policy with this network section; commands ask (the old default) unless `commands` says allow. */
+  const start = (
+    allow: PolicyFile['network'] | { allow: Array<{ host: string; ports?: number[] }>; unlisted?: 'ask' | 'deny' } | undefined,
+    commands: 'ask' | 'allow' = 'ask',
+  ): Promise<AgentSession> => {
+    const policy = mergePolicies({
+      team: { status: 'loaded', policy: PolicyFile.parse({ network: allow, defaults: { command: commands } }) },
+    });
     return AgentSession.start({
       workspaceMode: 'readonly',
       workspaceRoot: workspace,
@@ -120,7 +127,8 @@ describe('egress allow-list: proxy on the host, reached only through a unix sock
   };
 
   it('lets the agent and its approved commands reach an allowed host, refuses the rest with 403 and a reason, and audits each request with the session and the action', async () => {
-    session = await start({ allow: [{ host: '127.0.0.1', ports: [allowed.port] }] });
+    // network.unlisted "deny": the old behaviour, refused at once (the default asks: see the tests below).
+    session = await start({ allow: [{ host: '127.0.0.1', ports: [allowed.port] }], unlisted: 'deny' });
     const allowedUrl = `http://127.0.0.1:${allowed.port}/models`;
     const deniedPortUrl = `http://127.0.0.1:${denied.port}/secrets`;
     const deniedNameUrl = 'http://exfiltrate.example.test/upload';
@@ -211,5 +219,124 @@ describe('egress allow-list: proxy on the host, reached only through a unix sock
     } finally {
       await sandbox.stop();
     }
+  });
+
+  describe('a host not on the allow-list is an ask (network.unlisted "ask", the default)', () => {
+    let held: Awaited<ReturnType<typeof loopbackServer>>;
+    before(async () => {
+      held = await loopbackServer('held');
+    });
+    after(() => held.server.close());
+    beforeEach(() => held.hits.splice(0));
+
+    /** Runs one turn, deciding each pending proposal as `decide` says, until the turn ends. */
+    const turnDeciding = async (
+      urls: string[],
+      decide: (p: Proposal) => 'approve' | 'reject',
+      onNetwork?: (p: NetworkProposal) => void,
+    ): Promise<{ decided: Proposal[] }> => {
+      const decided: Proposal[] = [];
+      const seen = new Set<string>();
+      let over = false;
+      const turn = session!.prompt(JSON.stringify(urls)).finally(() => (over = true));
+      while (!over) {
+        const next = await Promise.race([nextPending(store, seen, 90_000), turn.then(() => undefined)]);
+        if (!next) break;
+        if (next.kind === 'network') onNetwork?.(next);
+        decided.push(next);
+        store.decide(next.id, { verdict: decide(next), reviewer, decidedAt: new Date().toISOString() });
+      }
+      assert.equal(await turn, 'end_turn');
+      return { decided };
+    };
+    const networkEntries = async (count: number): Promise<AuditEntry[]> =>
+      (await auditWhen((all) => all.filter((e) => e.type === 'network.request').length >= count)).filter(
+        (e) => e.type === 'network.request',
+      );
+
+    it('holds the request: no byte reaches the host until a human approves; then it goes through, the approval covers the session, and each request is audited with its command', async () => {
+      session = await start({ allow: [{ host: '127.0.0.1', ports: [allowed.port] }] });
+      const url = `http://127.0.0.1:${held.port}/data`;
+      let hitsWhileAsked = -1;
+      const { decided } = await turnDeciding(
+        [url],
+        () => 'approve',
+        (p) => {
+          // Asked while the proxy holds the connection: nothing has reached the server yet.
+          hitsWhileAsked = held.hits.length;
+          assert.equal(p.host, '127.0.0.1');
+          assert.equal(p.port, held.port);
+          assert.equal(p.requestedBy, 'agent');
+          assert.equal(p.command, 'unknown', 'the agent itself made it, while no command ran');
+          assert.equal(p.policy?.ruleId, 'network.unlisted');
+        },
+      );
+      assert.equal(hitsWhileAsked, 0, 'no byte before the approval');
+      const networkAsked = decided.filter((p) => p.kind === 'network');
+      assert.equal(networkAsked.length, 1, 'one ask: the approval covers later requests to the same host:port in the session');
+      assert.equal(held.hits.length, 4, `the agent's and the command's CONNECT and plain requests went through: ${held.hits.join(', ')}`);
+
+      const requests = await networkEntries(4);
+      const toHeld = requests.filter((e) => e.data.port === held.port);
+      assert.equal(toHeld.length, 4);
+      for (const entry of toHeld) assert.equal(entry.data.allowed, true, JSON.stringify(entry.data));
+      const first = toHeld.find((e) => e.data.approval === networkAsked[0]!.id);
+      assert.ok(first, 'the first request names the proposal that approved it');
+      assert.equal(first.data.command, 'unknown');
+      const command = toHeld.find((e) => e.data.action === 'command');
+      assert.match(
+        String(command?.data.command),
+        /egress-probe\.mjs command http:\/\/127\.0\.0\.1/,
+        "a command's request names its command line",
+      );
+      assert.match(String(command?.data.approval), /^session-grant:p-/);
+      const entries = await readAudit(workspace);
+      assert.ok(entries.some((e) => e.type === 'proposal' && e.data.kind === 'network' && e.data.host === '127.0.0.1'));
+      assert.ok(entries.some((e) => e.type === 'decision' && e.data.proposalId === networkAsked[0]!.id && e.data.verdict === 'approve'));
+      assert.equal((await verifyAuditLog(workspace)).ok, true);
+    });
+
+    it('rejected: no byte goes through, the agent and the command get 403 with a clear reason, and each attempt is audited with its command', async () => {
+      session = await start({ allow: [{ host: '127.0.0.1', ports: [allowed.port] }] });
+      const url = `http://127.0.0.1:${held.port}/secrets`;
+      const { decided } = await turnDeciding([url], (p) => (p.kind === 'network' ? 'reject' : 'approve'));
+      assert.deepEqual(held.hits, [], 'nothing reached the host');
+      const asked = decided.filter((p): p is NetworkProposal => p.kind === 'network');
+      assert.equal(asked.length, 4, 'a rejection is not remembered: each attempt asks (agent and command, CONNECT and plain)');
+      assert.ok(asked.some((p) => p.requestedBy === 'command' && /egress-probe\.mjs command/.test(p.command)));
+      const requests = (await networkEntries(4)).filter((e) => e.data.port === held.port);
+      assert.equal(requests.length, 4);
+      for (const entry of requests) {
+        assert.equal(entry.data.allowed, false);
+        assert.equal(entry.data.status, 403);
+        assert.match(String(entry.data.reason), /not on the policy's network allow-list and was not approved: Ada Reviewer rejected it/);
+        assert.ok(asked.some((p) => p.id === entry.data.approval));
+      }
+      const lines = (await readAudit(workspace)).filter((e) => e.type === 'command.result').map((e) => String(e.data.outputExcerpt));
+      assert.match(lines.join('\n'), /"status":403,"reason":"127\.0\.0\.1:\d+ is not on the policy's network allow-list/);
+    });
+
+    it('headless (warden run --on-ask reject): commands run without asking (the new default), the unlisted host is refused, and nothing gets through', async () => {
+      const headless = rejectAsks(store, { reviewer: { kind: 'warden', name: 'warden cli', source: 'cli --on-ask reject' } });
+      try {
+        session = await start({ allow: [{ host: '127.0.0.1', ports: [allowed.port] }] }, 'allow');
+        const url = `http://127.0.0.1:${held.port}/x`;
+        assert.equal(await session.prompt(JSON.stringify([url])), 'end_turn');
+        assert.deepEqual(held.hits, []);
+        const entries = await readAudit(workspace);
+        const commandProposal = entries.find((e) => e.type === 'proposal' && e.data.kind === 'command');
+        const commandDecision = entries.find((e) => e.type === 'decision' && e.data.proposalId === commandProposal?.data.proposalId);
+        assert.equal(commandDecision?.data.verdict, 'approve', 'the command ran without asking (defaults.command allow)');
+        const requests = (await networkEntries(4)).filter((e) => e.data.port === held.port);
+        assert.equal(requests.length, 4);
+        for (const entry of requests) {
+          assert.equal(entry.data.allowed, false);
+          assert.match(String(entry.data.reason), /rejected by warden cli \(Nobody is there to answer/);
+        }
+        assert.ok(requests.some((e) => e.data.action === 'command' && /egress-probe\.mjs command/.test(String(e.data.command))));
+      } finally {
+        headless.dispose();
+      }
+    });
   });
 });

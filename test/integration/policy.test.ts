@@ -145,4 +145,37 @@ describe('team policy in a real session (real Docker engine, demo agent)', funct
     assert.ok(invalid, 'the audit records that the policy is invalid');
     assert.equal(entries.filter((e) => e.type === 'decision' && e.actor.kind === 'human').length, 3);
   });
+
+  it('the boundary default (no rules): the demo agent\'s command runs without asking, its edits still ask; under "defaults.command": "ask" the command asks too', async () => {
+    for (const [text, commandAsks] of [
+      ['{}', false],
+      ['{ "defaults": { "command": "ask" } }', true],
+    ] as const) {
+      const { session } = await start(text);
+      const seen = new Set<string>();
+      let over = false;
+      const turn = session.prompt('add a farewell function with tests').finally(() => (over = true));
+      const asked: string[] = [];
+      while (!over) {
+        const next = await Promise.race([nextPending(store, seen), turn.then(() => undefined)]);
+        if (!next) break;
+        asked.push(next.kind);
+        store.decide(next.id, { verdict: 'approve', reviewer, decidedAt: new Date().toISOString() });
+      }
+      assert.equal(await turn, 'end_turn');
+      assert.equal(asked.includes('command'), commandAsks, `${text}: ${asked.join(', ')}`);
+      assert.ok(asked.includes('edit'), `the edits still ask: ${asked.join(', ')}`);
+      const command = store.all().find((p) => p.kind === 'command');
+      assert.ok(command?.kind === 'command' && command.result?.exitCode === 0, 'the tests ran in the sandbox and passed');
+      if (!commandAsks) {
+        assert.equal(command.decision?.reviewer.kind, 'policy');
+        assert.equal(command.policy?.ruleId, 'default');
+      }
+      if (commandAsks) break; // the last one: afterEach cleans up
+      await session.stop('next policy');
+      store.dispose();
+      await fs.rm(workspace!, { recursive: true, force: true });
+      workspace = undefined;
+    }
+  });
 });

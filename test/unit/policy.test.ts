@@ -36,7 +36,9 @@ function team(text: string, more: Omit<PolicyInputs, 'team'> = {}): EffectivePol
 }
 
 const TEAM = `{
-  // The team allows the test runner, read-only git, echo and find; writes under src/ and test/.
+  // The team sees every command (the old default, now explicit) and allows the test runner,
+  // read-only git, echo and find; writes under src/ and test/.
+  "defaults": { "command": "ask" },
   "commands": [
     { "id": "node-test", "match": "node --test *", "decision": "allow", "reason": "tests are safe in the sandbox" },
     { "id": "git-read", "match": ["git status", "git log *", "git diff *"], "decision": "allow" },
@@ -206,7 +208,7 @@ describe('policy: evaluation', () => {
     assert.equal(evaluatePath(policy, 'create', 'src/new.js').ruleId, 'src-writes');
   });
 
-  it('no rule: the default asks', () => {
+  it('no rule: the team default (ask) asks', () => {
     const verdict = evaluateCommand(policy, { commandLine: 'make build' });
     assert.equal(verdict.decision, 'ask');
     assert.equal(verdict.ruleId, 'default');
@@ -390,11 +392,10 @@ describe('policy: built-in classes ask at least', () => {
   }`;
   const policy = team(allowEverything);
 
+  // What crosses the sandbox boundary (through egress) asks whatever the rules say.
   for (const line of [
     'git push origin main',
-    'git merge feature',
     'git -C . push',
-    'rm -rf build',
     'npm publish',
     'cargo publish',
     'kubectl apply -f k.yaml',
@@ -403,12 +404,30 @@ describe('policy: built-in classes ask at least', () => {
     'psql -c "drop table x"',
     'npm run deploy',
     'docker push img',
-    'find . -delete',
+    'aws s3 rm s3://bucket/x',
   ]) {
-    it(`${line}: asks although a rule allows it`, () => {
+    it(`${line}: asks although a rule allows it (it crosses the boundary)`, () => {
       const verdict = evaluateCommand(policy, { commandLine: line });
       assert.equal(verdict.decision, 'ask', verdict.reason);
       assert.equal(verdict.ruleId, 'builtin.irreversible');
+    });
+  }
+
+  // What acts only inside the sandbox (the private copy, its read-only .git) is a risk label, not a floor.
+  for (const [line, label] of [
+    ['rm -rf build', 'in the sandbox: deleting files (rm)'],
+    ['find . -delete', 'in the sandbox: deleting files (find -delete)'],
+    ['git merge feature', 'in the sandbox: git merge (merges)'],
+    ['git reset --hard HEAD~1', 'in the sandbox: git reset --hard'],
+    ['git clean -fdx', 'in the sandbox: git clean (deletes files)'],
+    ['git checkout -- src/a.js', 'in the sandbox: git checkout discarding changes'],
+    ['git stash drop', 'in the sandbox: git stash drop'],
+    ['truncate -s 0 log.txt', 'in the sandbox: overwriting data (truncate)'],
+  ] as const) {
+    it(`${line}: runs inside the sandbox, labelled "${label}"`, () => {
+      const verdict = evaluateCommand(policy, { commandLine: line });
+      assert.equal(verdict.decision, 'allow', verdict.reason);
+      assert.ok(verdict.labels?.includes(label), JSON.stringify(verdict.labels));
     });
   }
 

@@ -147,7 +147,8 @@ describe('per-hunk and edited decisions', () => {
 
   it("an edited command runs instead of the agent's, is checked by the policy again, and the agent is told", async () => {
     const { h, store, audit, ran } = rig(
-      '{"commands": [{"id": "no-curl", "match": "curl *", "decision": "deny", "reason": "no network"}]}',
+      // The team asks for every command (not the default): the edit path needs an ask.
+      '{"defaults": {"command": "ask"}, "commands": [{"id": "no-curl", "match": "curl *", "decision": "deny", "reason": "no network"}]}',
     );
     const created = h.createTerminal({ sessionId: 'x', command: 'npm test' });
     const proposal = await pendingProposal<CommandProposal>(store);
@@ -168,7 +169,8 @@ describe('per-hunk and edited decisions', () => {
 
   it('an edited command the policy denies is refused naming the rule, and nothing runs', async () => {
     const { h, store, audit, ran } = rig(
-      '{"commands": [{"id": "no-curl", "match": "curl *", "decision": "deny", "reason": "no network"}]}',
+      // The team asks for every command (not the default): the edit path needs an ask.
+      '{"defaults": {"command": "ask"}, "commands": [{"id": "no-curl", "match": "curl *", "decision": "deny", "reason": "no network"}]}',
     );
     const created = h.createTerminal({ sessionId: 'x', command: 'npm test' });
     const proposal = await pendingProposal<CommandProposal>(store);

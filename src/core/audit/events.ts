@@ -232,7 +232,7 @@ export const AUDIT_EVENTS = {
     proxy: str,
   }),
   'network.request': event(
-    'One request through the egress proxy: `requestId`, `method`, `host`, `port`, `allowed`, `rule`, `reason`, `address`, `status`, `bytesSent`, `bytesReceived`, `action` (`agent`, `command` with `proposalId`, or `unattributed`).',
+    'One request through the egress proxy: `requestId`, `method`, `host`, `port`, `allowed`, `rule`, `reason`, `address`, `status`, `bytesSent`, `bytesReceived`, `action` (`agent`, `command` with `proposalId`, or `unattributed`); for a host not on the allow-list: `command` (the running command that made it, or `unknown`) and `approval` (the network proposal that decided it, or `session-grant:<id>` when an earlier approval covered it).',
     {
       requestId: str,
       method: str,
@@ -247,6 +247,8 @@ export const AUDIT_EVENTS = {
       bytesReceived: z.number(),
       action: z.enum(['agent', 'command', 'unattributed']),
       proposalId: str.optional(),
+      command: str.optional(),
+      approval: str.optional(),
     },
   ),
   'network.rules-invalid': event('Allow-list rules that were ignored (`problems`).', { problems: z.array(str) }),
@@ -268,10 +270,10 @@ export const AUDIT_EVENTS = {
 
   // Proposals and decisions
   proposal: event(
-    '`proposalId`, `kind` (`edit`, `command`, `permission`, `question`), `title`, `origin`; edits: `path`, `baseHash`, `newHash`, the unified `diff` (and `change` for one found in the sandbox copy); commands: `argv`, `commandLine`, `cwd`, `env`; permission requests: `toolKind`, `options`; questions: `question`, `choices`.',
+    '`proposalId`, `kind` (`edit`, `command`, `permission`, `question`, `network`), `title`, `origin`; edits: `path`, `baseHash`, `newHash`, the unified `diff` (and `change` for one found in the sandbox copy); commands: `argv`, `commandLine`, `cwd`, `env`; permission requests: `toolKind`, `options`; questions: `question`, `choices`; requests to unlisted hosts: `host`, `port`, `method`, `command` (the running command that made it, or `unknown`), `requestedBy`.',
     {
       proposalId: str,
-      kind: z.enum(['edit', 'command', 'permission', 'question']),
+      kind: z.enum(['edit', 'command', 'permission', 'question', 'network']),
       title: str,
       origin: str,
       path: str.optional(),
@@ -294,6 +296,11 @@ export const AUDIT_EVENTS = {
       options: z.array(z.looseObject({ optionId: str, name: str, kind: str })).optional(),
       question: str.optional(),
       choices: z.array(str).optional(),
+      host: str.optional(),
+      port: z.number().optional(),
+      method: str.optional(),
+      command: str.optional(),
+      requestedBy: z.enum(['agent', 'command', 'unattributed']).optional(),
     },
   ),
   decision: event(

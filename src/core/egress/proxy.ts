@@ -28,6 +28,31 @@ export interface EgressRecord {
   status: number;
   bytesSent: number;
   bytesReceived: number;
+  /** For a target not on the allow-list: the command that made it (or "unknown") ... */
+  command?: string;
+  /** ... and what decided it (the network proposal, or the earlier approval that covered it). */
+  approval?: string;
+}
+
+/** A request to a target the allow-list does not name, held while it is decided. */
+export interface UnlistedRequest {
+  requestId: string;
+  method: string;
+  host: string;
+  port: number;
+  action: EgressAction;
+  /** Why the allow-list does not allow it. */
+  reason: string;
+}
+
+/** The decision on an unlisted request: approved goes on (to public addresses only), anything else is refused with `reason`. */
+export interface UnlistedAnswer {
+  approved: boolean;
+  /** Names what decided, for the record: e.g. "network.ask" or "network.unlisted". */
+  rule: string;
+  reason: string;
+  command: string;
+  approval?: string;
 }
 
 export interface EgressProxyOptions {
@@ -38,12 +63,16 @@ export interface EgressProxyOptions {
   identify(credential: string | undefined): EgressAction;
   /** Called once per request when it is over; the proxy waits for it on close. */
   onRecord(record: EgressRecord): Promise<unknown> | void;
+  /** Decides a request to a target the allow-list does not name (a human, through the session's gate); without it, refused. */
+  onUnlisted?(request: UnlistedRequest): Promise<UnlistedAnswer>;
   /** Name resolution, all addresses; tests may pass their own (default: the system resolver). */
   resolve?: (host: string) => Promise<string[]>;
   connectTimeoutMs?: number;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** What the record says about a request to an unlisted target. */
+type Note = Pick<EgressRecord, 'command' | 'approval'>;
 const HOP_BY_HOP = ['proxy-authorization', 'proxy-connection', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 
 /**
@@ -132,11 +161,13 @@ export class EgressProxy {
       return;
     }
     const target = parsed.target;
-    const decision = await this.decide(target);
+    const decision = await this.decide(target, base);
+    const note = decision.note ?? {};
     if (!decision.allowed) {
       refuseSocket(client, decision.status, decision.reason);
       this.record({
         ...base,
+        ...note,
         host: target.host,
         port: target.port,
         allowed: false,
@@ -153,6 +184,7 @@ export class EgressProxy {
       refuseSocket(client, 502, connected.reason);
       this.record({
         ...base,
+        ...note,
         host: target.host,
         port: target.port,
         allowed: true,
@@ -187,6 +219,7 @@ export class EgressProxy {
     });
     this.record({
       ...base,
+      ...note,
       host: target.host,
       port: target.port,
       allowed: true,
@@ -217,11 +250,13 @@ export class EgressProxy {
       return;
     }
     const target = parsed.target;
-    const decision = await this.decide(target);
+    const decision = await this.decide(target, base);
+    const note = decision.note ?? {};
     if (!decision.allowed) {
       refuseResponse(res, decision.status, decision.reason);
       this.record({
         ...base,
+        ...note,
         host: target.host,
         port: target.port,
         allowed: false,
@@ -238,6 +273,7 @@ export class EgressProxy {
       refuseResponse(res, 502, connected.reason);
       this.record({
         ...base,
+        ...note,
         host: target.host,
         port: target.port,
         allowed: true,
@@ -283,6 +319,7 @@ export class EgressProxy {
     socket.destroy();
     this.record({
       ...base,
+      ...note,
       host: target.host,
       port: target.port,
       allowed: true,
@@ -302,26 +339,62 @@ export class EgressProxy {
    */
   private async decide(
     target: Target,
+    request: { requestId: string; method: string; action: EgressAction },
   ): Promise<
-    { allowed: true; rule: string; addresses: string[] } | { allowed: false; rule: string | null; reason: string; status: number }
+    | { allowed: true; rule: string; addresses: string[]; note?: Note }
+    | { allowed: false; rule: string | null; reason: string; status: number; note?: Note }
   > {
     const match = matchTarget(this.options.rules, target);
-    if (!match.allowed) return { allowed: false, rule: null, reason: match.reason, status: 403 };
+    if (!match.allowed) {
+      if (!this.options.onUnlisted) return { allowed: false, rule: null, reason: match.reason, status: 403 };
+      // Held here until decided: no byte goes anywhere before an approval.
+      const answer = await this.options
+        .onUnlisted({ ...request, host: target.host, port: target.port, reason: match.reason })
+        .catch((error: unknown): UnlistedAnswer => ({
+          approved: false,
+          rule: 'network.ask',
+          reason: `${match.reason}; the request could not be asked about (${errorText(error)})`,
+          command: 'unknown',
+        }));
+      const note: Note = { command: answer.command, ...(answer.approval ? { approval: answer.approval } : {}) };
+      if (!answer.approved) return { allowed: false, rule: answer.rule, reason: answer.reason, status: 403, note };
+      const resolved = await this.addresses(target, answer.rule, true);
+      return { ...resolved, note };
+    }
     const rule = match.rule.id;
     if (target.isIp) return { allowed: true, rule, addresses: [target.host] };
+    return this.addresses(target, rule, false);
+  }
+
+  /**
+   * Resolves once (the connection goes to exactly these addresses, so a second lookup cannot
+   * swap them) and refuses internal addresses unless the allow-list names that very address.
+   * An approved unlisted target is checked the same way, IP literals included.
+   */
+  private async addresses(
+    target: Target,
+    rule: string,
+    approvedUnlisted: boolean,
+  ): Promise<{ allowed: true; rule: string; addresses: string[] } | { allowed: false; rule: string; reason: string; status: number }> {
     let addresses: string[];
-    try {
-      addresses = await (this.options.resolve ?? systemResolve)(target.host);
-    } catch (error) {
-      return { allowed: false, rule, reason: `${target.host} could not be resolved: ${errorText(error)}`, status: 502 };
+    if (target.isIp) addresses = [target.host];
+    else {
+      try {
+        addresses = await (this.options.resolve ?? systemResolve)(target.host);
+      } catch (error) {
+        return { allowed: false, rule, reason: `${target.host} could not be resolved: ${errorText(error)}`, status: 502 };
+      }
     }
     if (addresses.length === 0) return { allowed: false, rule, reason: `${target.host} has no addresses`, status: 502 };
-    const internal = addresses.find((a) => isInternalAddress(a));
+    const named = (address: string): boolean => this.options.rules.some((r) => r.kind === 'ip' && r.pattern === address);
+    const internal = addresses.find((a) => isInternalAddress(a) && !(approvedUnlisted && named(a)));
     if (internal) {
       return {
         allowed: false,
         rule,
-        reason: `${target.host} resolves to ${internal}, a loopback, private or link-local address; an allowed name may only lead to public addresses (name the address itself in the allow-list to reach it)`,
+        reason: approvedUnlisted
+          ? `${target.host} leads to ${internal}, a loopback, private or link-local address; an approved host may only lead to public addresses (name the address itself in the allow-list to reach it)`
+          : `${target.host} resolves to ${internal}, a loopback, private or link-local address; an allowed name may only lead to public addresses (name the address itself in the allow-list to reach it)`,
         status: 403,
       };
     }

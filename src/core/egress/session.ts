@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { RecordedEvent } from '../audit/events';
 import type { AgentProcess, Sandbox } from '../sandbox/types';
 import { compileRules, type AllowRule } from './allowList';
-import { EgressProxy, type EgressAction, type EgressRecord } from './proxy';
+import { EgressProxy, type EgressAction, type EgressRecord, type UnlistedAnswer, type UnlistedRequest } from './proxy';
 
 /** Where the proxy's socket folder is mounted in the container, and the bridge's port on the container's loopback. */
 export const EGRESS_MOUNT = '/run/warden';
@@ -20,6 +20,8 @@ export interface EgressSessionOptions {
   /** `network.allow` of the effective team policy. */
   allow: readonly AllowRule[];
   record(event: RecordedEvent): Promise<unknown>;
+  /** Decides a request to a host the allow-list does not name (the session asks a human); without it, refused. */
+  onUnlisted?: (request: UnlistedRequest) => Promise<UnlistedAnswer>;
   log?: (line: string) => void;
   /** Test hook: name resolution for the proxy (default: the system resolver). */
   resolve?: (host: string) => Promise<string[]>;
@@ -64,6 +66,7 @@ export class EgressSession {
         socketPath: path.join(folder, 'egress.sock'),
         identify: (credential) => (credential ? session?.actions.get(credential) : undefined) ?? { kind: 'unattributed' },
         onRecord: (record) => options.record(auditEvent(record)),
+        ...(options.onUnlisted ? { onUnlisted: options.onUnlisted } : {}),
         ...(options.resolve ? { resolve: options.resolve } : {}),
       });
       session = new EgressSession(

@@ -112,8 +112,33 @@ const DATABASES = new Set([
 ]);
 const MIGRATORS = new Set(['knex', 'sequelize', 'typeorm', 'drizzle-kit', 'alembic', 'diesel', 'sqlx']);
 
+/**
+ * An irreversible command class. `boundary`: it acts outside the sandbox (git push,
+ * publishing, deploys, cloud and database changes go out through egress): it asks at least.
+ * Otherwise it acts only inside the sandbox (rm, git reset --hard on the private copy): a
+ * risk label for the reviewer, not a floor; what it changes comes back as a proposal.
+ */
+export interface IrreversibleClass {
+  label: string;
+  boundary: boolean;
+}
+
 /** Why a command is irreversible, or undefined. Dynamic words count as "could be": the class applies. */
-export function irreversibleCommand(argv: ShellWord[]): string | undefined {
+export function irreversibleCommand(argv: ShellWord[]): IrreversibleClass | undefined {
+  const why = irreversibleWhy(argv);
+  if (why === undefined) return undefined;
+  return { label: why, boundary: !SANDBOX_ONLY.some((re) => re.test(why)) };
+}
+
+/** Classes that act only on the sandbox's own files (the private copy, its read-only .git). */
+const SANDBOX_ONLY: readonly RegExp[] = [
+  /^deleting files/,
+  /^overwriting data/,
+  /^a command known only at run time$/,
+  /^git (merge|pull|rebase|cherry-pick|rm|clean|reset|branch|tag|checkout|restore|stash|filter-branch|filter-repo|update-ref|gc|prune)\b/,
+];
+
+function irreversibleWhy(argv: ShellWord[]): string | undefined {
   const first = argv[0];
   if (!first) return undefined;
   if (first.dynamic) return 'a command known only at run time';
@@ -195,7 +220,7 @@ export function irreversibleCommand(argv: ShellWord[]): string | undefined {
   if (name === 'npx' || name === 'pnpx' || name === 'bunx') {
     const tool = args.find((w) => !w.text.startsWith('-'));
     if (!tool || tool.dynamic) return `a tool run by ${name} known only at run time`;
-    return irreversibleCommand(args.slice(args.indexOf(tool)));
+    return irreversibleWhy(args.slice(args.indexOf(tool)));
   }
   return undefined;
 }

@@ -85,7 +85,7 @@ export function mergePolicies(inputs: PolicyInputs): EffectivePolicy {
     valid: teamPolicyValid,
     sources,
     defaults: teamPolicyValid
-      ? { read: team?.defaults?.read ?? 'allow', write: team?.defaults?.write ?? 'ask', command: team?.defaults?.command ?? 'ask' }
+      ? { read: team?.defaults?.read ?? 'allow', write: team?.defaults?.write ?? 'ask', command: team?.defaults?.command ?? 'allow' }
       : { read: 'allow', write: 'ask', command: 'ask' },
     paths: (team?.paths ?? []).map((r) => ({ ...r, ...teamOrigin })),
     commands: (team?.commands ?? []).map((r) => ({ ...r, ...teamOrigin })),
@@ -142,7 +142,7 @@ export function mergePolicies(inputs: PolicyInputs): EffectivePolicy {
   return effective;
 }
 
-/** The policy with no file at all: every write and command asks, reads are allowed. */
+/** The policy with no file at all: writes ask (as proposals), commands run inside the sandbox, reads are allowed. */
 export function defaultPolicy(): EffectivePolicy {
   return mergePolicies({ team: { status: 'absent' } });
 }
@@ -159,6 +159,7 @@ export function describeEffectivePolicy(policy: EffectivePolicy): string {
     lines.push(`// ${s.source} (${s.origin}): ${detail}`);
   }
   if (!policy.valid) lines.push('// A policy source is invalid: Warden runs with the safest policy (everything asks) until it is fixed.');
+  lines.push(...boundaryLines(policy));
   const body = {
     valid: policy.valid,
     teamPolicyValid: policy.teamPolicyValid,
@@ -175,6 +176,20 @@ export function describeEffectivePolicy(policy: EffectivePolicy): string {
     examples: policy.examples,
   };
   return `${lines.join('\n')}\n${JSON.stringify(body, null, 2)}\n`;
+}
+
+/** How the boundary model reads for this policy: what runs inside, what crossing it asks about. */
+function boundaryLines(policy: EffectivePolicy): string[] {
+  const commands = policy.defaults.command;
+  return [
+    '// Decide at the boundary: the sandbox is the boundary, not the command line.',
+    commands === 'allow'
+      ? '// - Commands run inside the sandbox without asking (defaults.command "allow"); rules can still ask or deny. Their shell analysis labels risks for the reviewer.'
+      : `// - Commands: defaults.command is "${commands}", so every command without an allow rule ${commands === 'ask' ? 'asks' : 'is denied'} (the behaviour before the boundary model).`,
+    '// - File changes going out are proposals: path rules, protected paths (always ask) and delete proposals of real files (always ask).',
+    '// - rm, git reset --hard and the like act on the sandbox copy only: labels, not asks. git push, publishing, deploys, cloud and database commands ask (builtins.irreversible).',
+    `// - Network: hosts in network.allow go out; any other host ${(policy.network?.unlisted ?? 'ask') === 'ask' ? 'is held by the egress proxy until a human approves (network.unlisted "ask")' : 'is refused (network.unlisted "deny")'}.`,
+  ];
 }
 
 /** The policy's scope sections as layers for the session scope; the rule ids read e.g. "policy:scope.include". */

@@ -139,8 +139,13 @@ function pathRules(policy: EffectivePolicy): IndexedPathRule[] {
   return rules;
 }
 
-/** The decision for a file operation on a workspace-relative path. */
-export function evaluatePath(policy: EffectivePolicy, action: PathAction, file: string): PolicyVerdict {
+/**
+ * The decision for a file operation on a workspace-relative path. `inSandbox`: a command
+ * inside the sandbox does it to the sandbox's own view (the private copy): the change comes
+ * back as a proposal, so no rule means the command default, and a delete is a label here
+ * (the delete proposal asks). Explicit path rules and protected paths still decide.
+ */
+export function evaluatePath(policy: EffectivePolicy, action: PathAction, file: string, inSandbox = false): PolicyVerdict {
   const what = `${action === 'read' ? 'reading' : action === 'write' ? 'writing' : action === 'create' ? 'creating' : 'deleting'} ${file}`;
   const verdicts: PolicyVerdict[] = [];
   const matching = pathRules(policy)
@@ -172,7 +177,7 @@ export function evaluatePath(policy: EffectivePolicy, action: PathAction, file: 
         });
       }
     }
-    if (action === 'delete') floors.push(...irreversibleFloors(policy, `deleting ${file}`, []));
+    if (action === 'delete' && !inSandbox) floors.push(...irreversibleFloors(policy, `deleting ${file}`, []));
   }
   if (ruled) verdicts.push(ruled);
   const overridden = overrides.map((o) => ({
@@ -180,6 +185,14 @@ export function evaluatePath(policy: EffectivePolicy, action: PathAction, file: 
     reason: `Override "${o.id}" (${sourceText(o)}) allows ${what}: ${o.reason}`,
   }));
   if (!ruled) verdicts.push(...overridden);
+  if (verdicts.length === 0 && inSandbox && action !== 'read') {
+    verdicts.push({
+      decision: policy.defaults.command,
+      ruleId: 'default',
+      reason: `No rule matches ${what} inside the sandbox (the change comes back as a proposal); the default for commands is ${policy.defaults.command}`,
+      ...(action === 'delete' ? { labels: [`in the sandbox: deleting ${file}`] } : {}),
+    });
+  }
   if (verdicts.length === 0) {
     const decision = action === 'read' ? policy.defaults.read : policy.defaults.write;
     verdicts.push({
@@ -227,46 +240,80 @@ const defaultResolver: PathResolver = (raw) => {
 };
 
 export function evaluateAnalysis(policy: EffectivePolicy, analysis: ShellAnalysis, resolvePath: PathResolver): PolicyVerdict {
+  const opaque = opaqueDecision(policy);
   if (!analysis.ok) {
-    return finish(policy, {
-      decision: 'ask',
-      ruleId: 'builtin.unparseable',
-      reason: `Warden could not parse the command (${analysis.error ?? 'unknown error'}), so a human decides`,
-    });
+    const reason = `Warden could not parse the command (${analysis.error ?? 'unknown error'})`;
+    return finish(policy, opaqueVerdict(opaque, 'builtin.unparseable', reason, 'shell: unparseable'));
   }
   if (analysis.commands.length === 0 && analysis.files.length === 0) {
-    return finish(policy, {
-      decision: 'ask',
-      ruleId: 'builtin.unparseable',
-      reason: 'The command runs nothing Warden can identify, so a human decides',
-    });
+    return finish(policy, opaqueVerdict(opaque, 'builtin.unparseable', 'The command runs nothing Warden can identify'));
   }
   const verdicts: PolicyVerdict[] = [];
+  const labels: string[] = [];
   for (const concern of analysis.concerns) {
-    verdicts.push({
-      decision: 'ask',
-      ruleId: `builtin.shell.${concern.code}`,
-      reason: `Warden cannot know what this runs (${concern.detail}), so a human decides`,
-      labels: [`shell: ${concern.code}`],
-    });
+    const reason = `Warden cannot know what this runs (${concern.detail})`;
+    if (opaque === 'ask') verdicts.push(opaqueVerdict(opaque, `builtin.shell.${concern.code}`, reason, `shell: ${concern.code}`));
+    else labels.push(`shell: ${concern.code}`);
   }
-  for (const command of analysis.commands) verdicts.push(evaluateInnerCommand(policy, command.argv, command.via));
+  for (const command of analysis.commands) {
+    const verdict = evaluateInnerCommand(policy, command.argv, command.via);
+    verdicts.push(verdict);
+    for (const run of command.runs ?? []) {
+      const option = `${run.option}${run.value ? ` ${run.value.text}` : ''}`;
+      const label = `runs a program: ${option}`;
+      if (opaque === 'ask')
+        verdicts.push({
+          decision: 'ask',
+          ruleId: 'builtin.option.exec',
+          reason: `\`${commandText(command.argv)}\` ${run.what} (${option}): a rule that names the command does not cover the programs it runs, so a human decides`,
+          labels: [label],
+        });
+      else labels.push(label);
+    }
+  }
   for (const file of analysis.files) {
     if (file.path.dynamic) {
-      verdicts.push({
-        decision: 'ask',
-        ruleId: 'builtin.shell.dynamic-path',
-        reason: `${file.by} names ${file.path.text}, a path known only at run time, so a human decides`,
-      });
+      const reason = `${file.by} names ${file.path.text}, a path known only at run time`;
+      if (opaque === 'ask') verdicts.push(opaqueVerdict(opaque, 'builtin.shell.dynamic-path', reason));
+      else
+        labels.push(
+          `${file.action === 'read' ? 'reads' : file.action === 'delete' ? 'deletes' : 'writes'} a path known only at run time (${file.by})`,
+        );
       continue;
     }
     const relative = resolvePath(file.path.text);
     if (relative === null) continue; // outside the workspace: only the sandbox's own files
     const action: PathAction = file.action;
-    const verdict = evaluatePath(policy, action, relative === '' ? '.' : relative);
+    const verdict = evaluatePath(policy, action, relative === '' ? '.' : relative, true);
     verdicts.push({ ...verdict, reason: `${verdict.reason} (through ${file.by})` });
   }
-  return finish(policy, strictest(verdicts)!);
+  return finish(policy, withLabels(strictest(verdicts)!, labels));
+}
+
+/**
+ * What the policy says about what the analysis cannot see through (eval, a command name from a
+ * variable, an option that runs another program, a line that does not parse). Inside the
+ * sandbox that is only a risk label, unless the team decides commands itself: a default of
+ * ask or deny, or an ask or deny rule such a command could dodge.
+ */
+function opaqueDecision(policy: EffectivePolicy): 'allow' | 'ask' {
+  return policy.defaults.command === 'allow' && policy.commands.every((r) => r.decision === 'allow') ? 'allow' : 'ask';
+}
+
+function opaqueVerdict(decision: 'allow' | 'ask', ruleId: string, reason: string, label?: string): PolicyVerdict {
+  return decision === 'ask'
+    ? { decision, ruleId, reason: `${reason}, so a human decides`, ...(label ? { labels: [label] } : {}) }
+    : {
+        decision,
+        ruleId: 'default',
+        reason: `${reason}; it runs inside the sandbox, and the default for commands is allow`,
+        ...(label ? { labels: [label] } : {}),
+      };
+}
+
+function withLabels(verdict: PolicyVerdict, labels: string[]): PolicyVerdict {
+  if (labels.length === 0) return verdict;
+  return { ...verdict, labels: [...new Set([...(verdict.labels ?? []), ...labels])] };
 }
 
 /** Command rules by the literal command name their patterns start with; rules starting with a wildcard are tried for every command. */
@@ -315,11 +362,15 @@ function evaluateInnerCommand(policy: EffectivePolicy, argv: ShellWord[], via: s
   const verdicts: PolicyVerdict[] = ruled ? [ruled] : [];
 
   const irreversible = irreversibleCommand(argv);
-  if (irreversible) {
+  const sandboxLabels: string[] = [];
+  if (irreversible && !irreversible.boundary) {
+    // Acts only inside the sandbox: a label for the reviewer, not a floor (what it changes comes back as a proposal).
+    sandboxLabels.push(`in the sandbox: ${irreversible.label}`);
+  } else if (irreversible) {
     const lifting = policy.overrides.filter(
       (o) => o.class === 'irreversible' && o.commands !== undefined && asArray(o.commands).some((p) => commandMatches(p, argv, 'sure')),
     );
-    verdicts.push(...irreversibleFloors(policy, irreversible, lifting));
+    verdicts.push(...irreversibleFloors(policy, irreversible.label, lifting));
     if (!ruled)
       verdicts.push(
         ...lifting.map((o) => ({
@@ -328,7 +379,7 @@ function evaluateInnerCommand(policy: EffectivePolicy, argv: ShellWord[], via: s
           reason: `Override "${o.id}" (${sourceText(o)}) allows ${what}: ${o.reason}`,
         })),
       );
-    if (/^git push/.test(irreversible) && policy.git?.push === 'deny') {
+    if (/^git push/.test(irreversible.label) && policy.git?.push === 'deny') {
       verdicts.push({
         decision: 'deny',
         ruleId: 'git.push',
@@ -344,7 +395,7 @@ function evaluateInnerCommand(policy: EffectivePolicy, argv: ShellWord[], via: s
       reason: `No rule matches ${what}; the default for commands is ${policy.defaults.command}`,
     });
   }
-  return strictest(verdicts)!;
+  return withLabels(strictest(verdicts)!, sandboxLabels);
 }
 
 /** A broken team policy never allows anything: allow becomes ask, and says why. */

@@ -73,7 +73,9 @@ export type Override = z.infer<typeof Override>;
 
 export const Builtins = z
   .strictObject({
-    irreversible: StrictDecision.default('ask').describe('Deletes, git push, merges, deploys, database migrations, publishing.'),
+    irreversible: StrictDecision.default('ask').describe(
+      'What crosses the sandbox boundary irreversibly: delete proposals of real files, git push, deploys, cloud and database changes, publishing. (rm, git reset --hard and the like inside the sandbox are risk labels only.)',
+    ),
     protectedPaths: StrictDecision.default('ask').describe('The policy, the audit log, .git/, .vscode/, .devcontainer/, CI configuration.'),
   })
   .describe('Built-in classes always ask at least; raise them to deny here.');
@@ -88,6 +90,12 @@ export const NetworkSection = z
         }),
       )
       .default([]),
+    unlisted: z
+      .enum(['ask', 'deny'])
+      .default('ask')
+      .describe(
+        'A request to a host that is not on the allow-list: ask (the proxy holds it until a human decides; rejected, headless or timed out means refused) or deny (refused at once, as before).',
+      ),
   })
   .describe(
     'Egress allow-list of hosts and ports, enforced by the egress proxy (the only way out of the sandbox). Without ports: 443 and 80.',
@@ -152,7 +160,9 @@ export const DefaultsSection = z
   .strictObject({
     read: z.enum(['allow', 'deny']).default('allow'),
     write: PolicyDecision.default('ask'),
-    command: PolicyDecision.default('ask'),
+    command: PolicyDecision.default('allow').describe(
+      'Commands run inside the sandbox: what they change comes back as proposals and their network goes through the egress proxy, so by default they run without asking. Say "ask" to see every command (the old default) or "deny".',
+    ),
   })
   .describe('What happens when no rule matches.');
 

@@ -1,5 +1,7 @@
 import type { ShParser } from 'mvdan-sh';
 import type * as MvdanSh from 'mvdan-sh';
+import { scanOptions, type OptionFinding } from './options';
+import type { ShellWord } from './words';
 
 /**
  * Shell-aware command analysis: what a command line really runs, for the policy.
@@ -20,17 +22,14 @@ import type * as MvdanSh from 'mvdan-sh';
  * A line that does not parse has `ok: false`: the policy asks.
  */
 
-export interface ShellWord {
-  /** The word after quote removal; for a dynamic word, its source text. */
-  text: string;
-  /** Its value is only known at run time ($VAR, $(...), globs, brace expansion, ~). */
-  dynamic: boolean;
-}
+export type { ShellWord } from './words';
 
 export interface InnerCommand {
   argv: ShellWord[];
   /** Wrappers it was found behind, outermost first (e.g. ["timeout", "sh -c"]). */
   via: string[];
+  /** Options that make it run other programs (`rg --pre`, `sort --compress-program`, `sed …e`): see options.ts. */
+  runs?: OptionFinding[];
 }
 
 export interface FileAccess {
@@ -307,7 +306,7 @@ function word(node: GoNode, text: (n: GoNode) => string): ShellWord {
 }
 
 const DANGEROUS_ENV =
-  /^(PATH|LD_[A-Z_]+|DYLD_[A-Z_]+|NODE_OPTIONS|NODE_PATH|BASH_ENV|ENV|PYTHONPATH|PYTHONSTARTUP|PERL5LIB|PERL5OPT|RUBYOPT|RUBYLIB|GIT_[A-Z_]+|IFS|PROMPT_COMMAND|SHELLOPTS|BASHOPTS)$/;
+  /^(PATH|LD_[A-Z_]+|DYLD_[A-Z_]+|NODE_OPTIONS|NODE_PATH|BASH_ENV|ENV|PYTHONPATH|PYTHONSTARTUP|PERL5LIB|PERL5OPT|RUBYOPT|RUBYLIB|GIT_[A-Z_]+|IFS|PROMPT_COMMAND|SHELLOPTS|BASHOPTS|PAGER|MANPAGER|SYSTEMD_PAGER|EDITOR|VISUAL|LESSOPEN|LESSCLOSE|BROWSER|SHELL|SSH_ASKPASS|SUDO_ASKPASS|RIPGREP_CONFIG_PATH|CURL_HOME|WGETRC|TAR_OPTIONS)$/;
 
 function checkAssign(assign: GoNode, prefix: boolean, result: ShellAnalysis): void {
   const name = goString(child(assign.Name)?.Value).trim();
@@ -677,7 +676,17 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
 
   if (SHELLS.has(name)) return shell(name, argv, via, result, depth);
 
-  result.commands.push({ argv, via });
+  const options = scanOptions(argv);
+  const runs = options.filter((o) => o.effect === 'exec');
+  result.commands.push(runs.length > 0 ? { argv, via, runs } : { argv, via });
+  for (const o of options) {
+    if (o.effect !== 'write') continue;
+    // A write flag (sed -i, prettier --write) writes the file operands; a write option names its file.
+    const targets = writesOperands(name, o.option)
+      ? fileOperands(name, rest)
+      : [o.value ?? { text: `<file written by ${o.option}>`, dynamic: true }];
+    for (const path of targets) result.files.push({ path, action: 'write', by: o.option });
+  }
   if (DELETERS.has(name) || (name === 'git' && gitSubcommand(rest) === 'rm')) {
     for (const w of operands(name === 'git' ? rest.slice(rest.findIndex((x) => x.text === 'rm') + 1) : rest))
       result.files.push({ path: w, action: 'delete', by: name === 'git' ? 'git rm' : name });
@@ -688,6 +697,21 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
     result.files.push({ path: ops[ops.length - 1]!, action: 'write', by: name });
     if (name === 'mv') for (const w of ops.slice(0, -1)) result.files.push({ path: w, action: 'delete', by: name });
   }
+}
+
+/** Write flags whose files are the program's operands (the finding's option reads "sed -i"). */
+const IN_PLACE = new Set(['sed -i', 'sed --in-place', 'yq -i', 'yq --inplace', 'prettier --write', 'prettier -w', 'eslint --fix']);
+function writesOperands(_name: string, option: string): boolean {
+  return IN_PLACE.has(option);
+}
+
+/** The file operands of an in-place editor: for sed, the words after its script. */
+function fileOperands(name: string, rest: ShellWord[]): ShellWord[] {
+  // Values of -e SCRIPT, -f FILE, -l N (also last in a cluster such as -ne; -ie is -i with suffix "e").
+  const takesValue = (t: string): boolean => /^(--expression|--file|-l)$/.test(t) || /^-[^-i]*[ef]$/.test(t);
+  const ops = operands(rest.filter((_, i) => !(i > 0 && takesValue(rest[i - 1]!.text))));
+  const scriptGiven = rest.some((w) => takesValue(w.text) || /^--(expression|file)=/.test(w.text));
+  return name === 'sed' && !scriptGiven ? ops.slice(1) : ops;
 }
 
 /** Words that are not options (a conservative view: everything after `--`, and words not starting with -). */
@@ -816,7 +840,12 @@ function shell(name: string, argv: ShellWord[], via: string[], result: ShellAnal
 
 /** `find ... -exec cmd {} ;` runs cmd; `-delete` deletes. */
 function find(argv: ShellWord[], via: string[], result: ShellAnalysis, depth: number): void {
-  result.commands.push({ argv, via });
+  const options = scanOptions(argv);
+  const runs = options.filter((o) => o.effect === 'exec');
+  result.commands.push(runs.length > 0 ? { argv, via, runs } : { argv, via });
+  for (const o of options)
+    if (o.effect === 'write')
+      result.files.push({ path: o.value ?? { text: `<file written by ${o.option}>`, dynamic: true }, action: 'write', by: o.option });
   const words = argv.slice(1);
   for (let i = 0; i < words.length; i++) {
     const t = words[i]!.text;

@@ -171,7 +171,30 @@ export const QuestionProposal = ProposalBase.extend({
 });
 export type QuestionProposal = z.infer<typeof QuestionProposal>;
 
-export const Proposal = z.discriminatedUnion('kind', [EditProposal, CommandProposal, PermissionProposal, QuestionProposal]);
+/**
+ * A request to a host that is not on the policy's network allow-list: the egress proxy holds
+ * it until this is decided (approve: it goes through, still only to public addresses).
+ */
+export const NetworkProposal = ProposalBase.extend({
+  kind: z.literal('network'),
+  host: z.string(),
+  port: z.number().int(),
+  /** CONNECT (a tunnel, e.g. HTTPS) or the plain HTTP method. */
+  method: z.string(),
+  /** The command that made it: the running command execution(s) of the session, or "unknown". */
+  command: z.string(),
+  /** Who made it, as the proxy credential says: the agent, an approved command, or neither. */
+  requestedBy: z.enum(['agent', 'command', 'unattributed']),
+});
+export type NetworkProposal = z.infer<typeof NetworkProposal>;
+
+export const Proposal = z.discriminatedUnion('kind', [
+  EditProposal,
+  CommandProposal,
+  PermissionProposal,
+  QuestionProposal,
+  NetworkProposal,
+]);
 export type Proposal = z.infer<typeof Proposal>;
 export type ProposalKind = Proposal['kind'];
 

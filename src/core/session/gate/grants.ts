@@ -15,6 +15,8 @@ export interface WriteGrant {
 export class Grants {
   private readonly writes: WriteGrant[] = [];
   private readonly commands: Array<{ commandLine: string; proposalId: string }> = [];
+  /** host:port -> the network proposal whose approval covers it for the rest of the session (not used up). */
+  private readonly hosts = new Map<string, string>();
 
   grantWrite(grant: WriteGrant): void {
     this.writes.push(grant);
@@ -22,6 +24,14 @@ export class Grants {
 
   grantCommand(commandLine: string, proposalId: string): void {
     this.commands.push({ commandLine, proposalId });
+  }
+
+  grantHost(hostPort: string, proposalId: string): void {
+    this.hosts.set(hostPort, proposalId);
+  }
+
+  hostGrant(hostPort: string): string | undefined {
+    return this.hosts.get(hostPort);
   }
 
   takeWrite(path: string, newHash: string): WriteGrant | undefined {

@@ -157,6 +157,15 @@ export class ProposalGate {
     this.grants.grantCommand(commandLine, proposalId);
   }
 
+  /** An approved request to an unlisted host:port covers later requests to it in this session. */
+  grantHost(hostPort: string, proposalId: string): void {
+    this.grants.grantHost(hostPort, proposalId);
+  }
+
+  hostGrant(hostPort: string): string | undefined {
+    return this.grants.hostGrant(hostPort);
+  }
+
   /** Takes (once) the approval of a permission request for exactly these bytes at this path. */
   takeWriteGrant(path: string, newHash: string): WriteGrant | undefined {
     return this.grants.takeWrite(path, newHash);
@@ -164,6 +173,11 @@ export class ProposalGate {
 
   takeCommandGrant(commandLine: string): { proposalId: string } | undefined {
     return this.grants.takeCommand(commandLine);
+  }
+
+  /** Moves a decided proposal on (applied, rejected) with an explanation. */
+  setProposalState(id: string, state: 'applied' | 'rejected', detail: string): void {
+    this.deps.store.setState(id, state, detail);
   }
 
   /** The proposal as the store holds it now. */

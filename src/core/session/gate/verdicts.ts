@@ -91,6 +91,15 @@ export function proposalAuditData(proposal: Proposal): AuditDataOf<'proposal'> {
       return { ...base, argv: proposal.argv, commandLine: proposal.commandLine, cwd: proposal.cwd, env: proposal.env };
     case 'question':
       return { ...base, question: proposal.question, ...(proposal.choices ? { choices: proposal.choices } : {}) };
+    case 'network':
+      return {
+        ...base,
+        host: proposal.host,
+        port: proposal.port,
+        method: proposal.method,
+        command: proposal.command,
+        requestedBy: proposal.requestedBy,
+      };
     case 'permission':
       return {
         ...base,
