@@ -108,6 +108,8 @@ export async function runCommand(args: RunArgs, io: CliIO, deps: RunDeps = {}): 
         },
       });
       killSwitch.sessionStarted();
+      // Files coming in: say what the policy kept out of the sandbox (the audit lists them with hashes).
+      if (session.withheldSummary) io.stderr(`warden: ${session.withheldSummary}\n`);
       if (killSwitch.pulledFor) {
         summary.sessionId = session.id;
         await session.stop(`warden run: ${killSwitch.pulledFor.message}`);

@@ -15,6 +15,8 @@ import { SessionGit } from './git/sessionGit';
 import { ProposalHandlers, type ProposalHandlerDeps } from './session/proposalHandlers';
 import { ProposalGate, type ApplyBatch } from './session/gate';
 import { SandboxChanges } from './session/sandboxChanges';
+import { ExposureWatch, isWithheld, mayDenyReads, readDeniedBy, withheldEvent } from './session/withheldFiles';
+import { withholdingSummary, type ReadDenied } from './sandbox/withhold';
 import { AgentNotes, withNotes } from './session/agentNotes';
 import { TerminalRegistry } from './agent/terminals';
 import type { ProposalStore } from './proposals/store';
@@ -98,6 +100,9 @@ export class AgentSession {
   private turnMessage = new BoundedText();
   private endPromise: Promise<void> | undefined;
   private changes: SandboxChanges | undefined;
+  /** Read-only mode: denied files that appear in the workspace after the masks were mounted. */
+  private exposure: ExposureWatch | undefined;
+  private readDenied: ReadDenied | undefined;
   private killed = false;
 
   private constructor(private readonly options: SessionOptions) {
@@ -115,6 +120,11 @@ export class AgentSession {
 
   get containerId(): string | undefined {
     return this.sandbox?.containerId;
+  }
+
+  /** What the policy withheld from the sandbox at start, in one line for the reviewer (undefined: nothing). */
+  get withheldSummary(): string | undefined {
+    return this.sandbox?.withheld ? withholdingSummary(this.sandbox.withheld) : undefined;
   }
 
   /** The agent's own session (its id is what "Resume Agent Session" names), once open. */
@@ -146,12 +156,14 @@ export class AgentSession {
       type: 'instruction',
       data: { text: instruction, ...(notes.length > 0 ? { notes } : {}) },
     });
+    await this.checkExposure('turn start');
     try {
       const stopReason = await connection.prompt(withNotes(instruction, notes));
       // The SDK settles a response before the handlers of notifications that arrived ahead of
       // it have run; let them run, so the agent's last words belong to this turn's record.
       await new Promise((resolve) => setImmediate(resolve));
       await this.changes?.scan('turn end');
+      await this.checkExposure('turn end');
       await this.record({
         actor: this.agentActor,
         type: 'turn.ended',
@@ -253,6 +265,7 @@ export class AgentSession {
     const log = this.logLine;
     // The policy's network allow-list, if any: the only way out of the sandbox (an invalid policy allows none).
     const policy = options.policy?.current();
+    this.readDenied = options.policy ? readDeniedBy(() => options.policy!.current()) : undefined;
     // A host not on the allow-list is asked about through the gate (once it exists).
     const networkAsks = new NetworkAsks({
       sessionId: this.id,
@@ -281,6 +294,8 @@ export class AgentSession {
         this.record({ actor: this.wardenActor(), type: 'lifecycle.command', data: { ...record } }).then(() => undefined),
       reuse: options.reuseSandbox === true,
       workspaceMode: options.workspaceMode,
+      // Only a policy that can deny a read makes the sandbox walk the workspace for what to withhold.
+      ...(this.readDenied && policy && mayDenyReads(policy) ? { readDenied: this.readDenied } : {}),
     });
     this.sandbox = sandbox;
     if (this.stateValue === 'ended') {
@@ -299,6 +314,7 @@ export class AgentSession {
       },
     });
     await this.recordOrigin(sandbox);
+    await this.recordWithheld(sandbox);
     if (this.egress) {
       await this.egress.attach(sandbox);
       await this.record({
@@ -375,7 +391,9 @@ export class AgentSession {
             sandboxActivity: (reason: string) => changes.scan(reason),
             afterWrite: (path: string, text: string) => changes.mirror(path, text),
           }
-        : {}),
+        : this.exposure
+          ? { sandboxActivity: (reason: string) => this.checkExposure(reason) }
+          : {}),
       commandEnv: (proposalId: string) => this.egress?.envFor({ kind: 'command', proposalId }) ?? {},
       ...(options.onSuggestion ? { onSuggestion: options.onSuggestion } : {}),
     };
@@ -464,7 +482,32 @@ export class AgentSession {
       record: (event) => this.record(event),
       notes: this.notes,
       ...(options.log ? { log: options.log } : {}),
+      withheld: (relative: string) => isWithheld(sandbox.withheld, this.readDenied, relative),
     });
+  }
+
+  /** Files coming in: what the policy withheld (on the record and in the log), and in read-only mode a watch for denied files that appear later. */
+  private async recordWithheld(sandbox: Sandbox): Promise<void> {
+    const mode = sandbox.copyHostPath ? 'copy' : 'readonly';
+    const event = sandbox.withheld ? withheldEvent(mode, sandbox.withheld) : undefined;
+    if (event) await this.record(event);
+    const summary = this.withheldSummary;
+    if (summary) this.logLine(summary);
+    if (mode === 'readonly' && this.readDenied)
+      this.exposure = new ExposureWatch({
+        sandbox,
+        workspaceRoot: this.options.workspaceRoot,
+        denied: this.readDenied,
+        mayDeny: () => (this.options.policy ? mayDenyReads(this.options.policy.current()) : false),
+        record: (e) => this.record(e),
+        notify: (e) => this.events.fire(e),
+        log: this.logLine,
+      });
+  }
+
+  /** Read-only mode: looks for denied files the sandbox can read after all; a failed look is logged, never fatal. */
+  private async checkExposure(reason: string): Promise<void> {
+    await this.exposure?.check(reason).catch((error: unknown) => this.logLine(`checking for exposed files failed: ${errorMessage(error)}`));
   }
 
   /** Reuse and rebuild of kept sandboxes, on the record with the configuration hash. */

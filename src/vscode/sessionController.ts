@@ -146,6 +146,12 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
       feed.push(event);
       if (event.type === 'ended') this.feedChanged.fire();
     });
+    // Files coming in: the reviewer sees at the start what the policy kept out of the sandbox.
+    const withheld = session.withheldSummary;
+    if (withheld) {
+      this.log.info(`[session ${session.id}] ${withheld}`);
+      feed.push({ type: 'notice', level: 'info', text: `${withheld} (the audit lists them with their hashes).` });
+    }
     this.feedChanged.fire();
     return { sessionId: session.id, turn: this.runTurn(session, instruction) };
   }

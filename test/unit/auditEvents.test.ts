@@ -82,6 +82,22 @@ const SAMPLES: { [T in AuditEventType]: Array<AuditDataOf<T>> } = {
     { containerId: 'c0ffee', removed: true, kept: false },
     { containerId: 'c0ffee', removed: false, error: 'timeout' },
   ],
+  'sandbox.withheld': [
+    {
+      workspaceMode: 'copy',
+      entries: [
+        { path: 'key.pem', kind: 'file', sha256: H, size: 12, ruleId: 'no-keys' },
+        { path: 'secrets/a.txt', kind: 'file', sha256: H, size: 3, ruleId: 'no-secrets' },
+        { path: 'link.pem', kind: 'symlink', ruleId: 'no-keys' },
+      ],
+      folders: [{ path: 'secrets', ruleId: 'no-secrets', entries: 1 }],
+      total: 3,
+      truncated: false,
+    },
+  ],
+  'sandbox.withheld.exposed': [
+    { entries: [{ path: 'late.pem', kind: 'file', sha256: H, size: 7, ruleId: 'no-keys' }], found: 'turn start' },
+  ],
   'sandbox.changes': [{ reason: 'turn end', paths: ['src/a.js'] }],
   'sandbox.change.restored': [{ proposalId: 'p-1', path: 'src/a.js' }],
   'lifecycle.command': [

@@ -9,8 +9,17 @@ const FAKE = path.resolve(__dirname, '../fixtures/agents/fake-codex-app-server.m
 const FILES = { 'src/a.js': 'first\nold line\nlast\n' };
 
 /** The scripted app-server as a real process, driven through Warden's real connection and approvals. */
-async function run(options: { scenario?: string; decide: Parameters<typeof autoDecide>[1]; decisionTimeoutMs?: number }) {
-  const rig = protocolRig({ files: FILES, ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}) });
+async function run(options: {
+  scenario?: string;
+  decide: Parameters<typeof autoDecide>[1];
+  decisionTimeoutMs?: number;
+  policyText?: string;
+}) {
+  const rig = protocolRig({
+    files: FILES,
+    ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}),
+    ...(options.policyText ? { policyText: options.policyText } : {}),
+  });
   const agent = spawnAgent(FAKE, { FAKE_CODEX_SCENARIO: options.scenario ?? 'normal', FAKE_CODEX_FILE: `${CONTAINER}/src/a.js` });
   const connection = new CodexAppServerConnection(agent, new CodexApprovals(rig.deps));
   const decider = autoDecide(rig.store, options.decide);
@@ -102,6 +111,28 @@ describe('Codex app-server: a scripted app-server process through the real clien
       const a = rig.store.all().find((p) => p.kind === 'edit' && p.path === 'src/a.js')!;
       assert.equal(a.state, 'failed');
       assert.match(a.stateDetail ?? '', /whole or not at all/);
+    } finally {
+      decider.dispose();
+      connection.close();
+      await agent.kill();
+    }
+  });
+
+  it('a patch over a file the policy withholds from the sandbox is declined naming the rule (Codex never saw it), nothing is written', async () => {
+    const { rig, agent, connection, decider } = await run({
+      decide: () => ({ verdict: 'approve' }),
+      policyText: '{"paths": [{"id": "no-a", "paths": "src/a.js", "actions": ["read"], "decision": "deny"}]}',
+    });
+    try {
+      await connection.prompt('go');
+      const message = rig.events
+        .filter((e) => e.type === 'agent-message')
+        .map((e) => (e as { text: string }).text)
+        .join('');
+      assert.match(message, /patch=decline/);
+      assert.deepEqual(rig.writes, []);
+      assert.ok(!rig.store.all().some((p) => p.kind === 'edit' && p.path === 'src/a.js'), 'never proposed: its diff would show the file');
+      assert.ok(rig.events.some((e) => e.type === 'notice' && /withheld from the sandbox by policy rule no-a/.test(e.text)));
     } finally {
       decider.dispose();
       connection.close();

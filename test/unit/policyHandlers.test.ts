@@ -17,7 +17,10 @@ describe('policy in the ACP handlers', () => {
     const { h, audit } = handlers(
       '{"paths": [{"id": "keys", "paths": "keys/**", "actions": ["read"], "decision": "deny", "reason": "keys stay out"}]}',
     );
-    await assert.rejects(h.readTextFile({ sessionId: 'x', path: '/workspaces/demo/keys/id.pem' }), /Denied by policy rule keys/);
+    await assert.rejects(
+      h.readTextFile({ sessionId: 'x', path: '/workspaces/demo/keys/id.pem' }),
+      /Denied by policy rule keys: .*keys stay out\. keys\/id\.pem is withheld from the sandbox: it is not in your copy of the workspace \(masked in read-only mode\), so no command there can read it either\./,
+    );
     assert.equal((await h.readTextFile({ sessionId: 'x', path: '/workspaces/demo/src/a.js' })).content, '// src/a.js\n');
     const refused = audit.find((e) => e.type === 'refused');
     assert.equal(refused?.data.ruleId, 'keys');

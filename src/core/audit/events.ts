@@ -44,6 +44,14 @@ const policySummary = {
   sources: z.array(z.looseObject({ source: str, origin: str, status: str, problems: z.array(str) })),
   rules: z.looseObject({ paths: z.number(), commands: z.number(), overrides: z.array(str) }),
 };
+/** A path withheld from the sandbox: its hash and size, never its contents. */
+const withheldEntry = z.looseObject({
+  path: str,
+  kind: z.enum(['file', 'symlink']),
+  sha256: hash.optional(),
+  size: z.number().int().optional(),
+  ruleId: str,
+});
 const hunkSplit = z.looseObject({ accepted: z.array(z.number().int().min(0)), rejected: z.array(z.number().int().min(0)) });
 const commandOutcome = {
   exitCode: z.number().nullable(),
@@ -175,6 +183,23 @@ export const AUDIT_EVENTS = {
     kept: z.boolean().optional(),
     error: str.optional(),
   }),
+  'sandbox.withheld': event(
+    'Paths the policy denies for reading, kept out of the sandbox at start (left out of the copy, or masked in read-only mode): `workspaceMode`, `entries` (`path`, `kind`, `sha256` and `size` of files, the `ruleId`; never contents), `folders` withheld whole (`path`, `ruleId`, `entries`), `total`, and `truncated` when the list was cut.',
+    {
+      workspaceMode: z.enum(['readonly', 'copy']),
+      entries: z.array(withheldEntry),
+      folders: z.array(z.looseObject({ path: str, ruleId: str, entries: z.number().int() })),
+      total: z.number().int(),
+      truncated: z.boolean(),
+    },
+  ),
+  'sandbox.withheld.exposed': event(
+    'Read-only mode: paths the policy denies for reading that the sandbox can read after all (created or replaced in the real workspace after the sandbox started; a mount cannot be added to a running container): `entries` as in `sandbox.withheld`, and `found` (when the check ran). The user is warned; a new session masks them.',
+    {
+      entries: z.array(withheldEntry),
+      found: str,
+    },
+  ),
   'sandbox.changes': event("'copy' mode: changes found in the agent's copy (`reason` for the scan, `paths`); each becomes a proposal.", {
     reason: str,
     paths: z.array(str),

@@ -250,6 +250,15 @@ function summarize(event: AuditEventView, actor: AuditEntry['actor'], info: Prop
         const hint = d.reason ?? d.path ?? d.commandLine ?? '';
         return `refused${d.ruleId !== undefined ? ` (rule ${d.ruleId})` : ''}: ${clip(hint)}`;
       }
+      case 'sandbox.withheld':
+      case 'sandbox.withheld.exposed': {
+        // The Audit view's row: how many paths, by which rules (the entry lists them with hashes).
+        const entries = event.data.entries ?? [];
+        const rules = [...new Set(entries.map((e) => e?.ruleId).filter((r): r is string => typeof r === 'string'))].join(', ');
+        const count = event.type === 'sandbox.withheld' ? (event.data.total ?? entries.length) : entries.length;
+        const what = event.type === 'sandbox.withheld' ? 'Withheld from the sandbox' : 'Readable in the sandbox although denied';
+        return `${what}: ${count} file(s)${rules ? ` (rule ${rules})` : ''}${event.type === 'sandbox.withheld.exposed' ? `: ${clip(entries.map((e) => e?.path ?? '').join(', '), 120)}` : ''}`;
+      }
       default:
         break;
     }

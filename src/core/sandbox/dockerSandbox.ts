@@ -25,6 +25,7 @@ import { METADATA_LABEL, parseMetadataLabel } from './metadata';
 import { prepareContainer, removeContainer, sandboxConfigHash } from './reuse';
 import { copiesRoot, removeCopyFolder } from './workspaceCopy';
 import { countEntries, invisibleFolders, isMountNotVisible, sharingAdvice, type NeededFolder } from './sharing';
+import { ensureMaskSources, maskMounts, NOTHING_WITHHELD, planWithholding, withheldPaths, type Withholding } from './withhold';
 import { ownerLabel, removeOrphanedSandboxes } from './orphans';
 import { holdLease, type SandboxLease } from './lease';
 import { TailBuffer } from './tailBuffer';
@@ -137,7 +138,10 @@ export class DockerSandboxProvider implements SandboxProvider {
       ],
     });
     for (const line of describeAllowed(plan.hardening)) log(line);
-    const spec = adaptSpecForEngine(plan.spec, await engineFlavor(this.docker));
+    // Files coming in: what the policy denies for reading stays out (left out of the copy, or masked).
+    const withheld = options.readDenied ? await planWithholding(workspaceHostPath, options.readDenied) : NOTHING_WITHHELD;
+    const masked = options.workspaceMode === 'readonly' ? await withMasks(plan.spec, withheld, plan.workspaceFolder) : plan.spec;
+    const spec = adaptSpecForEngine(masked, await engineFlavor(this.docker));
     for (const id of await removeOrphanedSandboxes(this.docker)) {
       log(`removed the sandbox ${id.slice(0, 12)} of a crashed session`);
     }
@@ -161,6 +165,7 @@ export class DockerSandboxProvider implements SandboxProvider {
         workspaceMode,
         reuse: options.reuse === true,
         log,
+        withheld: withheldPaths(withheld),
       });
     } catch (error) {
       if (engineDown(error))
@@ -200,6 +205,7 @@ export class DockerSandboxProvider implements SandboxProvider {
         configHash,
         origin: prepared.origin,
         copyHostPath: prepared.copyHostPath,
+        withheld,
       },
     );
     try {
@@ -317,6 +323,18 @@ const STARTUP_PROBE = [
   'exit 0',
 ].join('\n');
 
+/** Read-only mode: the empty, unreadable masks mounted over what is withheld (none: the spec as it is). */
+async function withMasks(
+  spec: Dockerode.ContainerCreateOptions,
+  withheld: Withholding,
+  workspaceFolder: string,
+): Promise<Dockerode.ContainerCreateOptions> {
+  if (withheld.entries.length === 0 && withheld.folders.length === 0) return spec;
+  const masks = maskMounts(withheld, workspaceFolder, await ensureMaskSources());
+  const hostConfig = spec.HostConfig ?? {};
+  return { ...spec, HostConfig: { ...hostConfig, Mounts: [...(hostConfig.Mounts ?? []), ...masks] } };
+}
+
 /** What the team policy allowed beyond the defaults, for the log. */
 function describeAllowed(hardening: Hardening): string[] {
   const lines: string[] = [];
@@ -401,6 +419,7 @@ class DockerSandbox implements Sandbox {
   readonly configHash: string | undefined;
   readonly origin: SandboxOrigin | undefined;
   readonly copyHostPath: string | undefined;
+  readonly withheld: Withholding | undefined;
   private stopping: Promise<void> | undefined;
   /** stop() or kill() was called (a lease closing after that is expected). */
   get stopped(): boolean {
@@ -416,12 +435,13 @@ class DockerSandbox implements Sandbox {
     readonly workspaceFolder: string,
     /** remoteUser (when it differs from the container's user) and remoteEnv apply to every exec. */
     private readonly remote: { user: string | undefined; remoteEnv: Record<string, string | null> },
-    lifecycle: { configHash?: string; origin?: SandboxOrigin; copyHostPath?: string | undefined } = {},
+    lifecycle: { configHash?: string; origin?: SandboxOrigin; copyHostPath?: string | undefined; withheld?: Withholding } = {},
   ) {
     this.containerId = container.id;
     this.configHash = lifecycle.configHash;
     this.origin = lifecycle.origin;
     this.copyHostPath = lifecycle.copyHostPath;
+    this.withheld = lifecycle.withheld;
   }
 
   /** remoteEnv under the caller's variables; remoteEnv's null entries are unset unless the caller sets them. */

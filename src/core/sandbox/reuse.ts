@@ -141,6 +141,8 @@ export interface PrepareOptions {
   workspaceMode: WorkspaceMode;
   reuse: boolean;
   log: (line: string) => void;
+  /** 'copy' mode: paths the policy withholds from the sandbox, left out of the copy. */
+  withheld?: (relative: string) => boolean;
 }
 
 /**
@@ -169,7 +171,7 @@ export async function prepareContainer(docker: Dockerode, options: PrepareOption
         origin: { kind: 'rebuilt', previousContainerIds: [plan.reuse.id], previousConfigHashes: [options.configHash] },
       };
     }
-    if (copyHostPath) await syncCopy(options.workspaceHostPath, copyHostPath, access);
+    if (copyHostPath) await syncCopy(options.workspaceHostPath, copyHostPath, access, options.withheld);
     await container.rename({ name: ownerContainerName() });
     options.log(`reusing the kept sandbox ${plan.reuse.id.slice(0, 12)} (configuration ${options.configHash} unchanged)`);
     return { container, origin: { kind: 'reused' }, copyHostPath };
@@ -191,7 +193,7 @@ async function createNew(docker: Dockerode, options: PrepareOptions, access: Cop
   let copyHostPath: string | undefined;
   if (options.workspaceMode === 'copy') {
     copyHostPath = await createCopyFolder(options.workspaceHostPath);
-    await syncCopy(options.workspaceHostPath, copyHostPath, access);
+    await syncCopy(options.workspaceHostPath, copyHostPath, access, options.withheld);
     spec = withWorkspaceCopy(spec, options.workspaceHostPath, options.workspaceFolder, copyHostPath);
   }
   spec = {

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { SandboxSection } from '../policy/schema';
+import type { ReadDenied, Withholding } from './withhold';
 
 /**
  * The sandbox boundary as the rest of Warden sees it. The Docker implementation lives
@@ -32,6 +33,11 @@ export interface SandboxStartOptions {
   reuse?: boolean;
   /** How the workspace is visible in the container (no default here: the session assembly's is DEFAULT_WORKSPACE_MODE). */
   workspaceMode: WorkspaceMode;
+  /**
+   * Paths the policy denies for reading: they never enter the sandbox (left out of the copy,
+   * or masked by an empty unreadable mount in read-only mode). None: everything enters.
+   */
+  readDenied?: ReadDenied;
 }
 
 /**
@@ -109,6 +115,8 @@ export interface Sandbox {
   readonly origin?: SandboxOrigin;
   /** In 'copy' mode: the host folder holding the private copy mounted read-write at workspaceFolder. */
   readonly copyHostPath?: string;
+  /** What was withheld from the sandbox when it started (SandboxStartOptions.readDenied). */
+  readonly withheld?: Withholding;
 }
 
 export interface SandboxProvider {

@@ -66,10 +66,15 @@ interface CachedHash {
 export class ManifestScanner {
   private readonly cache = new Map<string, CachedHash>();
 
-  /** `skipNames`: folder names not walked at all (e.g. node_modules for change detection). */
+  /**
+   * `skipNames`: folder names not walked at all (e.g. node_modules for change detection).
+   * `leaveOut`: workspace-relative paths (files, links or folders) left out of the manifest:
+   * what the policy withholds from the sandbox.
+   */
   constructor(
     readonly root: string,
     private readonly skipNames: ReadonlySet<string> = new Set(),
+    private readonly leaveOut: (relative: string) => boolean = () => false,
   ) {}
 
   async scan(): Promise<Manifest> {
@@ -84,7 +89,7 @@ export class ManifestScanner {
       }
       for (const dirent of dirents) {
         const rel = relDir ? `${relDir}/${dirent.name}` : dirent.name;
-        if (isExcluded(rel)) continue;
+        if (isExcluded(rel) || this.leaveOut(rel)) continue;
         const full = path.join(this.root, rel);
         // Dirent types come from lstat: a link to a folder is a link, never walked into.
         if (dirent.isDirectory()) {
@@ -147,7 +152,7 @@ async function openNoFollow(root: string, rel: string): Promise<fs.FileHandle> {
   }
 }
 
-async function hashNoFollow(root: string, rel: string): Promise<string> {
+export async function hashNoFollow(root: string, rel: string): Promise<string> {
   const handle = await openNoFollow(root, rel);
   try {
     const hash = createHash('sha256');
@@ -176,9 +181,16 @@ export type CopyAccess = { uid: number; gid: number } | 'world';
  * Makes `copy` hold exactly what `real` holds (COPY_EXCLUDED aside): stale entries are removed
  * (links unlinked, never followed), missing or different ones copied. Run only while no
  * container uses the copy (before create or start), so the agent cannot race it.
+ * `withheld`: paths the policy denies for reading, left out of the copy (and removed from a
+ * reused copy that still holds them, e.g. made under an older policy).
  */
-export async function syncCopy(real: string, copy: string, access: CopyAccess): Promise<Manifest> {
-  const [from, to] = await Promise.all([new ManifestScanner(real).scan(), new ManifestScanner(copy).scan()]);
+export async function syncCopy(
+  real: string,
+  copy: string,
+  access: CopyAccess,
+  withheld: (relative: string) => boolean = () => false,
+): Promise<Manifest> {
+  const [from, to] = await Promise.all([new ManifestScanner(real, new Set(), withheld).scan(), new ManifestScanner(copy).scan()]);
   for (const [rel, entry] of to.entries) {
     if (!sameEntry(entry, from.entries.get(rel))) await fs.rm(path.join(copy, rel), { force: true, recursive: true });
   }

@@ -228,6 +228,14 @@ export class CodexApprovals implements AppServerHandlers {
     if (!mapped.ok) return { ok: false, path: change.path, reason: 'outside the workspace' };
     const relative = mapped.path;
     const current = await this.deps.files.read(relative);
+    // Codex reads inside the sandbox, where a read-denied file never is: a patch over one was made blind, and its diff would show the file.
+    const read = current === null ? undefined : this.gate.evaluate((policy) => evaluatePath(policy, 'read', relative));
+    if (read?.decision === 'deny')
+      return {
+        ok: false,
+        path: relative,
+        reason: `${relative} is withheld from the sandbox by policy rule ${read.ruleId} (Codex never saw it), so Warden does not patch it; change it yourself if you agree`,
+      };
     switch (change.kind.type) {
       case 'add':
         return { ok: true, path: relative, oldText: current, newText: change.diff };

@@ -33,6 +33,8 @@ export interface SandboxChangeDeps {
   /** What the agent is told with its next instruction: its change applied differently, or rejected and restored. */
   notes?: AgentNotes;
   log?(line: string): void;
+  /** The rule withholding a path from the sandbox (the policy denies reading it), if any: its real bytes never enter the copy. */
+  withheld?(relative: string): string | undefined;
 }
 
 interface Change {
@@ -88,6 +90,12 @@ export class SandboxChanges {
 
   /** A write Warden applied to the real workspace (fs/write_text_file), mirrored into the copy so the agent sees it. */
   async mirror(relative: string, text: string): Promise<void> {
+    if (this.deps.withheld?.(relative)) {
+      // Applied, but the policy withholds the path: the written text may hold bytes the agent never saw (hunks kept from the real file).
+      await this.writeInCopy(relative, { type: 'missing' });
+      this.baseline.delete(relative);
+      return;
+    }
     const bytes = Buffer.from(text, 'utf8');
     await this.writeInCopy(relative, { type: 'file', bytes, mode: 0o644 });
     this.baseline.set(relative, { type: 'file', hash: sha256Hex(bytes), size: bytes.length, mode: 0o644 });
@@ -121,7 +129,8 @@ export class SandboxChanges {
       bytes = await readNoFollow(this.deps.copyHostPath, rel).catch(() => undefined);
       if (!bytes) return; // gone or swapped for something else meanwhile: the next scan sees what is there
     }
-    const real = await this.realSide(rel);
+    const withheldBy = this.deps.withheld?.(rel);
+    const real = await this.realSide(rel, withheldBy !== undefined);
     if (await this.matchesReality(rel, after, bytes)) {
       // The copy now equals the workspace (Warden already applied it, e.g. a Codex patch approved through the protocol, or the agent undid its change): nothing to propose.
       if (after) this.baseline.set(rel, after.type === 'file' && bytes ? { ...after, hash: sha256Hex(bytes), size: bytes.length } : after);
@@ -145,6 +154,8 @@ export class SandboxChanges {
     let diff: string;
     if (kind === 'symlink' && after?.type === 'symlink') {
       diff = `Symbolic link ${rel} -> ${after.target}\n(Warden never follows or creates links in the workspace: approving records it, nothing is applied.)\n`;
+    } else if (withheldBy && real.exists) {
+      diff = `Replace ${rel} (${real.size} bytes, withheld from the sandbox by policy rule ${withheldBy}: the agent never saw it, and it is not shown here) with ${bytes?.length ?? 0} bytes written in the sandbox, sha256 ${newHash}\n`;
     } else if (binary) {
       diff =
         kind === 'delete'
@@ -243,10 +254,7 @@ export class SandboxChanges {
           `${proposal.path} was applied with the reviewer's changes (${outcome.change.summary}); your copy now holds what was written.`,
         );
       } else if (outcome.kind !== 'applied') {
-        this.deps.notes?.add(
-          proposal.path,
-          `${proposal.path} was not applied (${outcome.detail}); your copy was restored to the real file.`,
-        );
+        this.deps.notes?.add(proposal.path, `${proposal.path} was not applied (${outcome.detail}); ${this.restoredNote(proposal.path)}`);
       }
       // The reviewer kept only some hunks, edited the text, or it was re-diffed: the copy gets what was written.
       if (outcome.kind === 'applied' && !outcome.change && !outcome.rediffed) {
@@ -269,7 +277,7 @@ export class SandboxChanges {
       const by = decision.reviewer.kind === 'policy' ? `the team policy (rule ${decision.reviewer.name})` : 'the reviewer';
       this.deps.notes?.add(
         proposal.path,
-        `your change to ${proposal.path} was rejected by ${by}${decision.reason ? `: ${decision.reason}` : ''}; your copy was restored to the real file.`,
+        `your change to ${proposal.path} was rejected by ${by}${decision.reason ? `: ${decision.reason}` : ''}; ${this.restoredNote(proposal.path)}`,
       );
     }
     await this.restore(proposal.path, proposal.id);
@@ -300,9 +308,17 @@ export class SandboxChanges {
     return options;
   }
 
-  /** Puts the real workspace's version of a path back into the copy (through the container), and into the baseline. */
+  /** What the agent is told of a restore: a withheld path is removed from its copy, never restored from the real file. */
+  private restoredNote(rel: string): string {
+    const rule = this.deps.withheld?.(rel);
+    return rule
+      ? `the policy withholds ${rel} from the sandbox (rule ${rule}), so it was removed from your copy.`
+      : 'your copy was restored to the real file.';
+  }
+
+  /** Puts the real workspace's version of a path back into the copy (through the container), and into the baseline; a withheld path is removed instead. */
   private async restore(rel: string, proposalId: string): Promise<void> {
-    const real = await this.realEntry(rel);
+    const real: RealEntry = this.deps.withheld?.(rel) ? { type: 'missing' } : await this.realEntry(rel);
     try {
       await this.writeInCopy(rel, real);
       if (real.type === 'missing') this.baseline.delete(rel);
@@ -335,11 +351,13 @@ export class SandboxChanges {
   /** The real workspace's side of a path: text as the user sees it (unsaved editor text included), or bytes when binary. */
   private async realSide(
     rel: string,
+    opaque = false,
   ): Promise<{ exists: boolean; text: string | null; hash: string | null; byteHash: string | null; binary: boolean; size: number }> {
     const entry = await this.realEntry(rel);
     if (entry.type !== 'file')
       return { exists: entry.type === 'symlink', text: null, hash: null, byteHash: null, binary: entry.type === 'symlink', size: 0 };
-    const decoded = entry.bytes.length <= MAX_TEXT_BYTES ? decodeText(entry.bytes) : undefined;
+    // A withheld file is handled as bytes: its text never enters a diff, the proposal or the audit.
+    const decoded = !opaque && entry.bytes.length <= MAX_TEXT_BYTES ? decodeText(entry.bytes) : undefined;
     if (decoded === undefined)
       return {
         exists: true,

@@ -34,7 +34,16 @@ export async function readRefusal(deps: GateDeps, path: string): Promise<GateRef
   const verdict = evaluateFailClosed(deps.policy, (policy) => evaluatePath(policy, 'read', path));
   if (!verdict || verdict.decision === 'allow') return undefined;
   await recordRefused(deps, { by: 'policy', action: 'read', path, ruleId: verdict.ruleId, reason: verdict.reason });
-  return { ruleId: verdict.ruleId, reason: verdict.reason, message: `Denied by policy rule ${verdict.ruleId}: ${verdict.reason}` };
+  // The same rule keeps the file out of the sandbox (sandbox/withhold.ts): say so, so the agent does not try a command instead.
+  const withheld =
+    verdict.decision === 'deny'
+      ? ` ${path} is withheld from the sandbox: it is not in your copy of the workspace (masked in read-only mode), so no command there can read it either.`
+      : '';
+  return {
+    ruleId: verdict.ruleId,
+    reason: verdict.reason,
+    message: `Denied by policy rule ${verdict.ruleId}: ${verdict.reason}.${withheld}`,
+  };
 }
 
 /**
