@@ -14,10 +14,13 @@ export async function auditCommand(args: AuditArgs, io: CliIO): Promise<number> 
     if (args.json) io.stdout(`${JSON.stringify({ workspace, ...report })}\n`);
     else io.stdout(`${formatVerifyReport(report.chain)}\n${formatAnchorReport(report)}\n`);
     if (report.ok) return EXIT.ok;
-    const reason = report.chain.firstBreak
-      ? `${report.chain.firstBreak.file}:${report.chain.firstBreak.line}: ${report.chain.firstBreak.reason}`
-      : (report.firstFailure?.reason ?? 'the log does not verify');
-    io.stderr(`warden: the audit log of ${workspace} does not verify: ${reason}\n`);
+    const lines = [
+      ...report.chain.chains
+        .filter((c) => !c.ok && c.firstBreak)
+        .map((c) => `audit chain ${c.chain} does not verify: ${c.firstBreak?.file}:${c.firstBreak?.line}: ${c.firstBreak?.reason}`),
+      ...report.anchors.filter((a) => !a.ok).map((a) => a.reason ?? 'an anchor failed'),
+    ];
+    io.stderr(lines.map((l) => `warden: ${l}\n`).join(''));
     return EXIT.audit;
   }
   const text = args.format === 'json' ? await exportAuditJson(workspace) : await exportAuditCsv(workspace);

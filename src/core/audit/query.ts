@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { sha256Hex } from '../util/hash';
 import { readLines } from './lines';
-import { auditDir, listSegments } from './segments';
+import { chainDir, listAllSegments, type Chain } from './chains';
+import { listSegments, type Segment } from './segments';
 import { readAuditEvent, type AuditEventView, type AuditReadDataOf } from './events';
 import type { AuditEntry } from './types';
 import { toAuditEntry } from './verify';
@@ -18,6 +19,8 @@ import { toAuditEntry } from './verify';
 /** One entry as read, with where it is and its own hash (what the next entry's `prev` must be). */
 export interface AuditRecord {
   entry: AuditEntry;
+  /** The chain it belongs to (`legacy`, or its directory under .warden/audit/sessions/). */
+  chain: string;
   /** Segment file, relative to the workspace, with forward slashes. */
   file: string;
   /** 1-based line in that file. */
@@ -32,30 +35,46 @@ export interface AuditReadProblem {
   reason: string;
 }
 
-/** Streams every entry of every segment in log order. Unreadable lines go to `onProblem`. */
+/** Streams every entry of every chain, chain by chain, each in log order. Unreadable lines go to `onProblem`. */
 export async function* readAuditLog(workspaceRoot: string, onProblem?: (problem: AuditReadProblem) => void): AsyncGenerator<AuditRecord> {
-  const segments = await listSegments(auditDir(workspaceRoot));
-  for (const segment of segments) {
-    const file = path.relative(workspaceRoot, segment.path).split(path.sep).join('/');
-    for await (const line of readLines(segment.path)) {
-      if (line.bytes.length === 0 && line.terminated) {
-        onProblem?.({ file, line: line.number, reason: 'empty line' });
-        continue;
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(line.bytes.toString('utf8'));
-      } catch {
-        onProblem?.({ file, line: line.number, reason: line.terminated ? 'not valid JSON' : 'torn last line (no newline)' });
-        continue;
-      }
-      const parsed = toAuditEntry(json);
-      if (!parsed.ok) {
-        onProblem?.({ file, line: line.number, reason: 'not a valid audit entry' });
-        continue;
-      }
-      yield { entry: parsed.entry, file, line: line.number, hash: sha256Hex(line.bytes) };
+  for (const segment of await listAllSegments(workspaceRoot)) yield* readSegment(workspaceRoot, segment, onProblem);
+}
+
+/** The entries of one chain (none when it does not exist). */
+export async function* readChainRecords(
+  workspaceRoot: string,
+  chain: string | Chain,
+  onProblem?: (problem: AuditReadProblem) => void,
+): AsyncGenerator<AuditRecord> {
+  const id = typeof chain === 'string' ? chain : chain.id;
+  const dir = typeof chain === 'string' ? chainDir(workspaceRoot, chain) : chain.dir;
+  for (const segment of await listSegments(dir)) yield* readSegment(workspaceRoot, { ...segment, chain: id }, onProblem);
+}
+
+async function* readSegment(
+  workspaceRoot: string,
+  segment: Segment & { chain: string },
+  onProblem?: (problem: AuditReadProblem) => void,
+): AsyncGenerator<AuditRecord> {
+  const file = path.relative(workspaceRoot, segment.path).split(path.sep).join('/');
+  for await (const line of readLines(segment.path)) {
+    if (line.bytes.length === 0 && line.terminated) {
+      onProblem?.({ file, line: line.number, reason: 'empty line' });
+      continue;
     }
+    let json: unknown;
+    try {
+      json = JSON.parse(line.bytes.toString('utf8'));
+    } catch {
+      onProblem?.({ file, line: line.number, reason: line.terminated ? 'not valid JSON' : 'torn last line (no newline)' });
+      continue;
+    }
+    const parsed = toAuditEntry(json);
+    if (!parsed.ok) {
+      onProblem?.({ file, line: line.number, reason: 'not a valid audit entry' });
+      continue;
+    }
+    yield { entry: parsed.entry, chain: segment.chain, file, line: line.number, hash: sha256Hex(line.bytes) };
   }
 }
 
