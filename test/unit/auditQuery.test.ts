@@ -341,10 +341,9 @@ describe('audit anchors in git', function () {
       check.anchors.map((a) => [a.anchor.chain, a.anchor.seq]),
       [
         ['legacy', 17],
-        ['legacy', 17],
         ['s', 1],
       ],
-      'the new entry went to the chain of session s',
+      'the new entry went to the chain of session s; the second anchor commit names only the chain it brings',
     );
   });
 

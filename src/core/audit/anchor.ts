@@ -1,6 +1,6 @@
 import { simpleGit, type SimpleGit } from 'simple-git';
 import * as path from 'node:path';
-import { LEGACY_CHAIN } from './chains';
+import { LEGACY_CHAIN, SESSIONS_DIR } from './chains';
 import { readChainRecords } from './query';
 import { AUDIT_DIR } from './segments';
 import type { VerifyReport } from './types';
@@ -130,24 +130,20 @@ export async function anchorAuditHead(workspaceRoot: string, options: { mode?: A
       `Cannot anchor the audit head: ${workspaceRoot} is not a git repository with at least one commit (${errorText(error)})`,
     );
   }
-  const text = lines.join('\n');
+  let text = lines.join('\n');
   let commit = head;
   try {
     if (mode === 'note') await g.raw(['notes', '--ref', AUDIT_NOTES_REF, 'append', '-m', text, head]);
     else {
-      const audit = [AUDIT_DIR.split(path.sep).join('/'), ':(exclude,glob)**/audit.lock'];
-      await g.raw(['add', '--all', '--', ...audit]);
-      const subject = `Warden audit anchor: ${lines.length} ${lines.length === 1 ? 'chain' : 'chains'}`;
-      await g.raw([
-        'commit',
-        '--quiet',
-        '--allow-empty',
-        '--no-verify',
-        '-m',
-        `${subject}\n\n${text}`,
-        '--',
-        AUDIT_DIR.split(path.sep).join('/'),
-      ]);
+      const dir = AUDIT_DIR.split(path.sep).join('/');
+      await g.raw(['add', '--all', '--', dir, ':(exclude,glob)**/audit.lock']);
+      // Only the chains this commit brings (new or grown): a cherry-pick of it then claims no chain it does not carry.
+      const staged = await g.raw(['diff', '--cached', '--name-only', '--', dir]);
+      const touched = new Set(staged.split('\n').flatMap((f) => chainOfPath(f.trim()) ?? []));
+      if (touched.size > 0) text = lines.filter((l) => touched.has(parseAnchorLines(l)[0]?.chain ?? '')).join('\n') || text;
+      const count = text.split('\n').length;
+      const subject = `Warden audit anchor: ${count} ${count === 1 ? 'chain' : 'chains'}`;
+      await g.raw(['commit', '--quiet', '--allow-empty', '--no-verify', '-m', `${subject}\n\n${text}`, '--', dir]);
       commit = (await g.revparse(['--verify', 'HEAD^{commit}'])).trim();
     }
   } catch (error) {
@@ -157,19 +153,33 @@ export async function anchorAuditHead(workspaceRoot: string, options: { mode?: A
   return { anchors, commit, mode, text, report, skipped };
 }
 
-/** Every anchor in the repository: notes under refs/notes/warden-audit and commit trailers (all refs). */
+/** The chain a path under .warden/audit/ belongs to (`legacy` for a top-level segment). */
+function chainOfPath(file: string): string | undefined {
+  const prefix = `${AUDIT_DIR.split(path.sep).join('/')}/`;
+  if (!file.startsWith(prefix)) return undefined;
+  const rest = file.slice(prefix.length).split('/');
+  if (rest.length === 1 && /^audit-\d{6,}\.jsonl$/.test(rest[0] ?? '')) return LEGACY_CHAIN;
+  return rest[0] === SESSIONS_DIR && rest.length >= 3 ? rest[1] : undefined;
+}
+
+/**
+ * The anchors of the history checked out: trailers of the commits reachable from HEAD, and notes
+ * (refs/notes/warden-audit) on those commits. Another branch's commits are left out: the log in
+ * the working tree is this branch's, and a chain that only another branch carries is not missing.
+ */
 export async function listAuditAnchors(workspaceRoot: string): Promise<AuditAnchor[]> {
   const g = git(workspaceRoot);
   if (!(await g.checkIsRepo().catch(() => false))) return [];
   const anchors: AuditAnchor[] = [];
   const notes = await g.raw(['notes', '--ref', AUDIT_NOTES_REF, 'list']).catch(() => '');
+  const reachable = notes.trim() ? new Set((await g.raw(['rev-list', 'HEAD']).catch(() => '')).split('\n').filter(Boolean)) : new Set();
   for (const line of notes.split('\n')) {
     const commit = line.trim().split(/\s+/)[1];
-    if (!commit) continue;
+    if (!commit || !reachable.has(commit)) continue;
     const text = await g.raw(['notes', '--ref', AUDIT_NOTES_REF, 'show', commit]).catch(() => '');
     for (const a of parseAnchorLines(text)) anchors.push({ ...a, commit, source: 'note' });
   }
-  const log = await g.raw(['log', '--all', `--grep=^${AUDIT_ENTRY_TRAILER}`, '--format=%H%x00%B%x1e']).catch(() => '');
+  const log = await g.raw(['log', 'HEAD', `--grep=^${AUDIT_ENTRY_TRAILER}`, '--format=%H%x00%B%x1e', '--']).catch(() => '');
   for (const record of log.split('\x1e')) {
     const [commit, body] = record.replace(/^\s+/, '').split('\x00');
     if (!commit || body === undefined) continue;

@@ -74,3 +74,7 @@ export type { AuditAnchor, AnchorMode, AnchorResult, AnchorCheck, AnchorVerifyRe
 export { repairAuditLog } from './repair';
 export type { RepairResult, RepairOptions, TornTail } from './repair';
 export { auditDiffSides, diffSides, AuditDiffError, type AuditDiffSides } from './diffSides';
+export { sessionDigests, filterSessions, summarizeBy, median } from './team';
+export type { SessionDigest, SessionDecision, GroupSummary, SessionFilter } from './team';
+export { auditReport, formatReportMarkdown, AuditReportError } from './report';
+export type { PrReport, ReportCommit } from './report';
