@@ -12,6 +12,7 @@ import {
   type AuditSessionView,
   type AuditStateMessage,
   type AuditWebviewMessage,
+  type GroupSummaryView,
   type VerifyStatusView,
 } from '../../src/shared/auditProtocol';
 
@@ -106,6 +107,13 @@ verifyBox.textContent = 'Verifying the chain…';
 const notices = el('div', 'notices');
 notices.id = 'notices';
 
+// Per-developer and per-agent totals over the sessions the filters keep.
+const teamSection = el('section', 'team');
+teamSection.id = 'team-summary';
+const teamHeading = el('h2', undefined, 'Team');
+const teamTables = el('div', 'team-tables');
+teamSection.append(teamHeading, teamTables);
+
 const sessionsSection = el('section', 'sessions');
 const sessionsHeading = el('h2', undefined, 'Sessions');
 const sessionsList = el('ol', 'timeline');
@@ -158,6 +166,8 @@ const controls = {
   kind: select('kind'),
   type: select('type'),
   reviewer: select('reviewer'),
+  developer: select('developer'),
+  rule: select('rule'),
   path: input('path', 'text', 'part of a path'),
   since: input('since', 'date', ''),
   until: input('until', 'date', ''),
@@ -170,6 +180,8 @@ grid.append(
   labelled('Kind', controls.kind, 'filter-kind'),
   labelled('Event', controls.type, 'filter-type'),
   labelled('Reviewer', controls.reviewer, 'filter-reviewer'),
+  labelled('Developer', controls.developer, 'filter-developer'),
+  labelled('Rule', controls.rule, 'filter-rule'),
   labelled('Path', controls.path, 'filter-path'),
   labelled('From', controls.since, 'filter-since'),
   labelled('To', controls.until, 'filter-until'),
@@ -195,7 +207,7 @@ entriesList.id = 'entries';
 const emptyNote = el('p', 'none', 'No entry matches the filters.');
 emptyNote.hidden = true;
 
-app.append(header, verifyBox, notices, sessionsSection, form, count, emptyNote, entriesList);
+app.append(header, verifyBox, notices, teamSection, sessionsSection, form, count, emptyNote, entriesList);
 
 // ---------------------------------------------------------------- filters
 
@@ -252,6 +264,8 @@ function syncControls(): void {
   fillSelect(controls.kind, pairs(state?.facets.kinds ?? []), filters.kind);
   fillSelect(controls.type, pairs(state?.facets.types ?? []), filters.type);
   fillSelect(controls.reviewer, pairs(state?.facets.reviewers ?? []), filters.reviewer);
+  fillSelect(controls.developer, pairs(state?.facets.developers ?? []), filters.developer);
+  fillSelect(controls.rule, pairs(state?.facets.rules ?? []), filters.rule);
   for (const [name, control] of [
     ['path', controls.path],
     ['since', controls.since],
@@ -295,7 +309,53 @@ function renderVerify(v: VerifyStatusView): void {
     repair.id = 'repair';
     buttons.appendChild(repair);
   }
-  verifyBox.replaceChildren(title, message, anchors, meta, buttons);
+  // One line per chain that does not verify, and per failed anchor: a break in one hides no other.
+  const problems = el('ul', 'verify-chains');
+  problems.id = 'verify-chains';
+  for (const c of v.chains.filter((x) => !x.ok)) {
+    const b = c.firstBreak;
+    problems.appendChild(el('li', 'bad', `chain ${c.chain}: ${b ? `${b.file}:${b.line}: ${b.reason}` : 'broken'}`));
+  }
+  for (const failure of v.anchorFailures) problems.appendChild(el('li', 'bad', failure));
+  const chains = el(
+    'p',
+    'muted',
+    `${v.chains.length} chain${v.chains.length === 1 ? '' : 's'}, ${v.chains.filter((c) => c.ok).length} intact`,
+  );
+  verifyBox.replaceChildren(title, message, chains, problems, anchors, meta, buttons);
+}
+
+function duration(ms: number | null): string {
+  if (ms === null) return '–';
+  return ms < 1000 ? `${Math.round(ms)} ms` : ms < 120_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`;
+}
+
+function renderGroups(title: string, groups: GroupSummaryView[], id: string): HTMLTableElement {
+  const table = el('table', 'summary');
+  table.id = id;
+  const caption = el('caption', undefined, title);
+  const head = el('tr');
+  for (const h of [title, 'Sessions', 'Asks', 'Approvals', 'Rejections', 'Automatic', 'Median time to decide'])
+    head.appendChild(el('th', undefined, h));
+  const body = el('tbody');
+  for (const g of groups) {
+    const row = el('tr');
+    for (const value of [g.key, g.sessions, g.asks, g.approvals, g.rejections, g.automatic, duration(g.medianDecideMs)])
+      row.appendChild(el('td', undefined, String(value)));
+    body.appendChild(row);
+  }
+  const thead = el('thead');
+  thead.appendChild(head);
+  table.append(caption, thead, body);
+  return table;
+}
+
+function renderTeam(state: AuditStateMessage): void {
+  teamSection.hidden = state.byDeveloper.length === 0 && state.byAgent.length === 0;
+  teamTables.replaceChildren(
+    renderGroups('Developer', state.byDeveloper, 'by-developer'),
+    renderGroups('Agent', state.byAgent, 'by-agent'),
+  );
 }
 
 function renderSessions(sessions: AuditSessionView[]): void {
@@ -315,6 +375,7 @@ function renderSessions(sessions: AuditSessionView[]): void {
       const line1 = el('span', 'session-line');
       line1.append(
         timeText(s.start),
+        el('span', 'session-developer', s.developer ?? 'unknown developer'),
         el('span', 'session-agent', s.agent ?? 'unknown agent'),
         el('code', 'session-id', s.sessionId.slice(0, 8)),
       );
@@ -327,6 +388,7 @@ function renderSessions(sessions: AuditSessionView[]): void {
         el('span', `chip ${s.rejected ? 'bad' : ''}`, `${s.rejected} rejected`),
         ...(s.automatic ? [el('span', 'chip', `${s.automatic} automatic`)] : []),
         ...(s.errors ? [el('span', 'chip bad', plural(s.errors, 'error'))] : []),
+        ...(s.commits.length ? [el('span', 'chip', `commits ${s.commits.map((c) => c.slice(0, 8)).join(', ')}`)] : []),
         el('span', 'muted', s.ended ? `ended: ${s.ended}` : 'no end recorded'),
       );
       pick.append(line1, line2, stats);
@@ -336,7 +398,8 @@ function renderSessions(sessions: AuditSessionView[]): void {
   );
 }
 
-const expanded = new Set<number>();
+/** Expanded entries, by hash: seq repeats across chains. */
+const expanded = new Set<string>();
 
 function renderEntry(row: AuditRowView): HTMLLIElement {
   const item = el('li', `entry type-${row.type.replace(/[^a-z0-9-]/gi, '-')}`);
@@ -363,16 +426,21 @@ function renderEntry(row: AuditRowView): HTMLLIElement {
   const bar = el('div', 'entry-actions');
   if (row.hasDiff)
     bar.appendChild(
-      button('Open Diff', () => post({ type: 'openDiff', seq: row.seq }), 'button secondary', `Open the diff of entry ${row.seq}`),
+      button(
+        'Open Diff',
+        () => post({ type: 'openDiff', seq: row.seq, hash: row.hash }),
+        'button secondary',
+        `Open the diff of entry ${row.seq}`,
+      ),
     );
   const details = el('details', 'entry-detail');
-  details.open = expanded.has(row.seq);
-  details.addEventListener('toggle', () => (details.open ? expanded.add(row.seq) : expanded.delete(row.seq)));
+  details.open = expanded.has(row.hash);
+  details.addEventListener('toggle', () => (details.open ? expanded.add(row.hash) : expanded.delete(row.hash)));
   details.appendChild(el('summary', undefined, 'Entry data'));
   const pre = el('pre', 'detail', row.detail);
   const where = el('p', 'muted');
   where.append(`${row.file}:${row.line} · sha256 ${row.hash.slice(0, 16)}… `);
-  where.appendChild(button('Open in file', () => post({ type: 'openEntry', seq: row.seq }), 'link-button'));
+  where.appendChild(button('Open in file', () => post({ type: 'openEntry', seq: row.seq, hash: row.hash }), 'link-button'));
   details.append(pre, where);
   item.append(head, summary, meta, bar, details);
   return item;
@@ -382,6 +450,7 @@ function render(state: AuditStateMessage): void {
   lastState = state;
   renderVerify(state.verify);
   otlpButton.hidden = !state.otlpConfigured;
+  renderTeam(state);
   renderSessions(state.sessions);
   syncControls();
   const shown = state.rows.length;

@@ -15,7 +15,16 @@ interface CommandSpec {
   positionals: number;
 }
 
-export type CommandName = 'run' | 'agent setup' | 'audit verify' | 'audit export' | 'policy check' | 'policy test' | 'policy explain';
+export type CommandName =
+  | 'run'
+  | 'agent setup'
+  | 'audit verify'
+  | 'audit export'
+  | 'audit anchor'
+  | 'audit report'
+  | 'policy check'
+  | 'policy test'
+  | 'policy explain';
 
 export type OnAsk = 'reject' | 'fail';
 
@@ -40,6 +49,8 @@ export type ParsedCommand =
   | { command: 'agent setup'; workspace: string; preset: SetupPresetId; yes: boolean }
   | { command: 'audit verify'; workspace: string; json: boolean }
   | { command: 'audit export'; workspace: string; format: 'json' | 'csv'; output?: string }
+  | { command: 'audit anchor'; workspace: string; note: boolean; json: boolean }
+  | { command: 'audit report'; workspace: string; range: string; json: boolean }
   | { command: 'policy check'; workspace: string; file?: string; json: boolean }
   | { command: 'policy test'; workspace: string; file?: string; json: boolean }
   | { command: 'policy explain'; workspace: string; file?: string; subject: { command: string } | { write: string }; json: boolean };
@@ -127,14 +138,16 @@ warden run with --secret-env NAME=FILE.`,
   {
     name: 'audit verify',
     usage: 'warden audit verify [--workspace DIR] [--json]',
-    summary: "Check the audit log's hash chain end to end, and its git anchors.",
+    summary: 'Check every audit chain end to end, and the git anchors that name them.',
     details: `Options:
   -w, --workspace DIR   The workspace whose .warden/audit/ is checked. Default: the current folder.
-      --json            Print the report as one JSON object.
+      --json            Print the report as one JSON object (one result per chain and per anchor).
   -h, --help            Show this help.
 
-Exits 0 when every entry links to the one before and every git anchor is found, 6 otherwise
-(the first break is named with its file and line). Never modifies anything.`,
+Each chain (one per session or writer, plus the legacy single chain of older logs) is checked on
+its own and reported on its own line, with its first break; a break in one hides no other. Every
+anchor (Warden-Audit-Chain trailers of commits, notes) must still be found: a chain a commit
+names that is gone or shorter is reported. Exits 0 when all holds, 6 otherwise. Never modifies anything.`,
     options: { workspace: WORKSPACE, json: JSON_FLAG, help: HELP },
     positionals: 0,
   },
@@ -148,6 +161,38 @@ Exits 0 when every entry links to the one before and every git anchor is found, 
   -o, --output FILE     Write to FILE instead of stdout.
   -h, --help            Show this help.`,
     options: { format: { type: 'string', short: 'f' }, workspace: WORKSPACE, output: { type: 'string', short: 'o' }, help: HELP },
+    positionals: 0,
+  },
+  {
+    name: 'audit anchor',
+    usage: 'warden audit anchor [--workspace DIR] [--note] [--json]',
+    summary: 'Anchor the head of every intact audit chain in git (a commit of .warden/audit/, or a note).',
+    details: `Options:
+  -w, --workspace DIR   The workspace (a git repository). Default: the current folder.
+      --note            Add a git note on HEAD (ref refs/notes/warden-audit) instead of committing.
+      --json            Print the result as one JSON object.
+  -h, --help            Show this help.
+
+By default commits .warden/audit/ (only that path) with one "Warden-Audit-Chain: <chain> <seq>
+<sha256>" trailer per chain, so the log and its anchors travel with the branch. Use it for work
+committed by other means than Warden's Commit Approved Changes. Broken chains are not anchored.`,
+    options: { workspace: WORKSPACE, note: { type: 'boolean' }, json: JSON_FLAG, help: HELP },
+    positionals: 0,
+  },
+  {
+    name: 'audit report',
+    usage: 'warden audit report --range A..B [--workspace DIR] [--json]',
+    summary: 'Summarise the agent sessions behind the commits of a range (Markdown, or JSON), for a pull request.',
+    details: `Options:
+  -r, --range A..B      The commits to report on, as git log takes them (e.g. main..HEAD).
+  -w, --workspace DIR   The workspace (a git repository). Default: the current folder.
+      --json            Print the report as one JSON object instead of Markdown.
+  -h, --help            Show this help.
+
+Sessions are found through the commits' Warden-Session and Warden-Audit-Chain trailers. The
+report lists each session's developer, agent, instruction, approvals, policy decisions and
+rejections, and whether every chain and anchor verifies. Exits 6 when they do not.`,
+    options: { range: { type: 'string', short: 'r' }, workspace: WORKSPACE, json: JSON_FLAG, help: HELP },
     positionals: 0,
   },
   {
@@ -330,6 +375,14 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
       if (format === undefined) throw new UsageError('missing --format json|csv (see "warden audit export --help")');
       if (format !== 'json' && format !== 'csv') throw new UsageError(`--format must be "json" or "csv", not "${format}"`);
       return { command: 'audit export', workspace, format, ...(str('output') !== undefined ? { output: str('output')! } : {}) };
+    }
+    case 'audit anchor':
+      return { command: 'audit anchor', workspace, note: values.note === true, json };
+    case 'audit report': {
+      const range = str('range');
+      if (range === undefined || range.trim() === '') throw new UsageError('missing --range A..B (see "warden audit report --help")');
+      if (range.startsWith('-')) throw new UsageError(`--range must be a revision range such as main..HEAD, not "${range}"`);
+      return { command: 'audit report', workspace, range, json };
     }
     case 'policy check':
     case 'policy test':

@@ -24,6 +24,8 @@ export async function runCli(argv: readonly string[], io: CliIO, deps: RunDeps =
         return await agentSetupCommand(parsed, io);
       case 'audit verify':
       case 'audit export':
+      case 'audit anchor':
+      case 'audit report':
         return await auditCommand(parsed, io);
       case 'policy check':
       case 'policy test':

@@ -27,6 +27,10 @@ export const AuditFilters = z.strictObject({
   since: Short.optional(),
   until: Short.optional(),
   reviewer: Short.optional(),
+  /** The developer a session ran for (name or email, substring). */
+  developer: Short.optional(),
+  /** The policy rule that decided or asked (substring). */
+  rule: Short.optional(),
   text: z.string().max(2000).optional(),
 });
 export type AuditFilters = z.infer<typeof AuditFilters>;
@@ -35,13 +39,15 @@ export const ExportFormat = z.enum(['json', 'csv', 'otlp']);
 export type ExportFormat = z.infer<typeof ExportFormat>;
 
 const Seq = z.number().int().positive();
+/** An entry's own hash: with its seq, it names one entry across all chains (each chain has its own seq). */
+const EntryHash = z.string().regex(/^[0-9a-f]{64}$/);
 
 // ---------------------------------------------------------------- webview -> extension
 
 export const ReadyMessage = z.strictObject({ type: z.literal('ready') });
 export const QueryMessage = z.strictObject({ type: z.literal('query'), filters: AuditFilters });
-export const OpenDiffMessage = z.strictObject({ type: z.literal('openDiff'), seq: Seq });
-export const OpenEntryMessage = z.strictObject({ type: z.literal('openEntry'), seq: Seq });
+export const OpenDiffMessage = z.strictObject({ type: z.literal('openDiff'), seq: Seq, hash: EntryHash.optional() });
+export const OpenEntryMessage = z.strictObject({ type: z.literal('openEntry'), seq: Seq, hash: EntryHash.optional() });
 export const ExportMessage = z.strictObject({ type: z.literal('export'), format: ExportFormat });
 export const VerifyMessage = z.strictObject({ type: z.literal('verify') });
 export const RepairMessage = z.strictObject({ type: z.literal('repair') });
@@ -96,6 +102,9 @@ export const AuditSessionView = z.object({
   start: z.string(),
   end: z.string(),
   agent: Nullable(z.string()),
+  developer: Nullable(z.string()),
+  chains: z.array(z.string()),
+  commits: z.array(z.string()),
   instruction: Nullable(z.string()),
   entries: z.number(),
   proposals: z.number(),
@@ -107,6 +116,36 @@ export const AuditSessionView = z.object({
 });
 export type AuditSessionView = z.infer<typeof AuditSessionView>;
 
+/** Totals for one developer or one agent over the sessions the filters keep. */
+export const GroupSummaryView = z.object({
+  key: z.string(),
+  sessions: z.number(),
+  asks: z.number(),
+  approvals: z.number(),
+  rejections: z.number(),
+  automatic: z.number(),
+  medianDecideMs: Nullable(z.number()),
+});
+export type GroupSummaryView = z.infer<typeof GroupSummaryView>;
+
+const BreakView = z.object({
+  chain: z.string().optional(),
+  file: z.string(),
+  line: z.number(),
+  seq: z.number().optional(),
+  reason: z.string(),
+});
+
+/** One chain's verify result. */
+export const ChainStatusView = z.object({
+  chain: z.string(),
+  ok: z.boolean(),
+  entries: z.number(),
+  headSeq: z.number(),
+  firstBreak: BreakView.optional(),
+});
+export type ChainStatusView = z.infer<typeof ChainStatusView>;
+
 export const VerifyStatusView = z.object({
   ok: z.boolean(),
   entries: z.number(),
@@ -115,7 +154,11 @@ export const VerifyStatusView = z.object({
   head: Nullable(z.string()),
   /** The one-line verify result. */
   message: z.string(),
-  firstBreak: z.object({ file: z.string(), line: z.number(), seq: z.number().optional(), reason: z.string() }).optional(),
+  firstBreak: BreakView.optional(),
+  /** Every chain, each with its own first break. */
+  chains: z.array(ChainStatusView),
+  /** Anchor failures (a chain a commit names that is gone or shorter), one sentence each. */
+  anchorFailures: z.array(z.string()),
   /** True when the break is a torn last line that "Repair" can cut (into a side file). */
   repairable: z.boolean(),
   anchors: z.object({ count: z.number(), ok: z.boolean(), message: z.string() }),
@@ -133,7 +176,17 @@ export const AuditStateMessage = z.object({
   /** Rows are the newest `limit` matches. */
   limit: z.number(),
   sessions: z.array(AuditSessionView),
-  facets: z.object({ agents: z.array(z.string()), kinds: z.array(z.string()), types: z.array(z.string()), reviewers: z.array(z.string()) }),
+  /** Per-developer and per-agent totals over the sessions the filters keep. */
+  byDeveloper: z.array(GroupSummaryView),
+  byAgent: z.array(GroupSummaryView),
+  facets: z.object({
+    agents: z.array(z.string()),
+    kinds: z.array(z.string()),
+    types: z.array(z.string()),
+    reviewers: z.array(z.string()),
+    developers: z.array(z.string()),
+    rules: z.array(z.string()),
+  }),
   /** Lines the reader could not parse (verify reports the first break). */
   problems: z.number(),
   otlpConfigured: z.boolean(),

@@ -70,7 +70,7 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
     const before = await verifyAuditLog(root);
     if (before.ok) {
       void vscode.window.showInformationMessage('Warden: the audit log verifies; nothing to repair.');
-      return { repaired: false, message: 'The audit log verifies; nothing to repair.', before, after: before };
+      return { repaired: false, message: 'The audit log verifies; nothing to repair.', before, after: before, repairs: [] };
     }
     const confirmed = typeof args === 'object' && args.confirmed === true;
     if (!confirmed) {
@@ -101,7 +101,8 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
     const folder = await auditFolder(raw);
     if (!folder) return undefined;
     const result = await anchorAuditHead(folder.uri.fsPath);
-    const message = `anchored audit head seq ${result.anchor.seq} (${result.anchor.hash.slice(0, 12)}) as a git note on ${result.anchor.commit.slice(0, 12)}. Share it with: git push origin refs/notes/warden-audit`;
+    const skipped = result.skipped.length > 0 ? ` Not anchored (broken): ${result.skipped.join(', ')}.` : '';
+    const message = `anchored the heads of ${result.anchors.length} audit chain(s) in commit ${result.commit.slice(0, 12)} (Warden-Audit-Chain trailers); push it with your branch.${skipped}`;
     log.info(`[audit] ${message}`);
     void vscode.window.showInformationMessage(`Warden: ${message}`);
     return result;

@@ -140,10 +140,10 @@ export class AuditPanel implements vscode.Disposable {
           await this.refresh(true);
           return;
         case 'openDiff':
-          await this.deps.documents.openDiff(await auditDiffSides(this.root, message.seq));
+          await this.deps.documents.openDiff(await auditDiffSides(this.root, message.seq, message.hash));
           return;
         case 'openEntry':
-          await this.openEntry(message.seq);
+          await this.openEntry(message.seq, message.hash);
           return;
         case 'openBreak': {
           const at = this.verify?.firstBreak;
@@ -197,8 +197,8 @@ export class AuditPanel implements vscode.Disposable {
     }, delay);
   }
 
-  private async openEntry(seq: number): Promise<void> {
-    const row = await findAuditEntry(this.root, seq);
+  private async openEntry(seq: number, hash: string | undefined): Promise<void> {
+    const row = await findAuditEntry(this.root, seq, hash);
     if (!row) throw new Error(`No entry with seq ${seq}`);
     await this.openAt(row.file, row.line);
   }
@@ -293,6 +293,14 @@ export async function verifyStatus(root: string): Promise<VerifyStatusView> {
     head: chain.head,
     message: formatVerifyReport(chain),
     ...(chain.firstBreak ? { firstBreak: chain.firstBreak } : {}),
+    chains: chain.chains.map((c) => ({
+      chain: c.chain,
+      ok: c.ok,
+      entries: c.entries,
+      headSeq: c.headSeq,
+      ...(c.firstBreak ? { firstBreak: c.firstBreak } : {}),
+    })),
+    anchorFailures: report.anchors.filter((a) => !a.ok).map((a) => a.reason ?? 'an anchor failed'),
     repairable: !chain.ok && /torn write\?/.test(chain.firstBreak?.reason ?? ''),
     anchors: { count: report.anchors.length, ok: !report.firstFailure, message: formatAnchorReport(report) },
     checkedAt: new Date().toISOString(),

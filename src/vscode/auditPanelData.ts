@@ -1,4 +1,4 @@
-import { queryAuditLog, type AuditEntry, type AuditQuery, type AuditRow } from '../core/audit';
+import { filterSessions, queryAuditLog, sessionDigests, summarizeBy, type AuditEntry, type AuditQuery, type AuditRow } from '../core/audit';
 import type { AuditFilters, AuditRowView, AuditStateMessage, VerifyStatusView } from '../shared/auditProtocol';
 
 /**
@@ -17,7 +17,9 @@ export async function auditPanelState(
   verify: VerifyStatusView,
   otlpConfigured: boolean,
 ): Promise<AuditStateMessage> {
-  const result = await queryAuditLog(root, toQuery(filters), { limit: AUDIT_ROW_LIMIT });
+  const query = toQuery(filters);
+  const [result, digests] = await Promise.all([queryAuditLog(root, query, { limit: AUDIT_ROW_LIMIT }), sessionDigests(root)]);
+  const kept = filterSessions(digests, query).filter((s) => !query.sessionId || s.sessionId === query.sessionId);
   return {
     type: 'state',
     filters,
@@ -27,6 +29,8 @@ export async function auditPanelState(
     total: result.total,
     limit: AUDIT_ROW_LIMIT,
     sessions: result.sessions.reverse(),
+    byDeveloper: summarizeBy(kept, 'developer'),
+    byAgent: summarizeBy(kept, 'agent'),
     facets: result.facets,
     problems: result.problems.length,
     otlpConfigured,

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as z from 'zod';
-import { formatAnchorReport, formatVerifyReport, verifyAuditAnchors } from '../core/audit';
+import { formatAnchorReport, formatChainReports, formatVerifyReport, verifyAuditAnchors } from '../core/audit';
 import type { ProposalStore } from '../core/proposals/store';
 import { ProposalDocuments } from './proposalDocuments';
 import { ReviewPanel } from './reviewPanel';
@@ -57,12 +57,14 @@ export function registerCommands(
   register('warden.verifyAuditLog', async () => {
     const folder = await pickFolder();
     if (!folder) return undefined;
-    // The chain, and the git anchors of its head (a cut or rewritten tail still chains).
+    // Every chain, and the git anchors that name them (a cut or rewritten tail still chains).
     const checked = await verifyAuditAnchors(folder.uri.fsPath);
     const report = checked.chain;
-    const anchors = checked.anchors.length > 0 ? ` ${formatAnchorReport(checked)}` : '';
+    const anchors = checked.anchors.length > 0 ? ` ${formatAnchorReport(checked).replace(/\n/g, ' ')}` : '';
     const message = `${formatVerifyReport(report)}${anchors}`;
     log.info(`[audit] ${message}`);
+    // One line per chain in the output channel: each broken chain's own first break.
+    for (const line of formatChainReports(report)) log.info(`[audit] ${line.trim()}`);
     if (report.ok && checked.firstFailure) {
       void vscode.window.showErrorMessage(`Warden: ${message}`);
     } else if (report.ok) {

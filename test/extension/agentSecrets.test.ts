@@ -9,7 +9,7 @@ const TOKEN = 'ghp_wardenCanaryTokenForTheAgentOnly0000';
 
 async function auditText(root: string): Promise<string> {
   const dir = path.join(root, '.warden', 'audit');
-  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
+  const files = (await fs.readdir(dir, { recursive: true })).filter((f) => f.endsWith('.jsonl')).sort();
   return (await Promise.all(files.map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
 }
 

@@ -82,7 +82,10 @@ describe('Warden: git commands', function () {
 
     const report = await vscode.commands.executeCommand<VerifyReport>('warden.verifyAuditLog');
     assert.ok(report?.ok, JSON.stringify(report));
-    const audit = await fs.readFile(path.join(root, '.warden', 'audit', 'audit-000001.jsonl'), 'utf8');
+    // Every chain of the log (one per session since issue 19).
+    const dir = path.join(root, '.warden', 'audit');
+    const files = (await fs.readdir(dir, { recursive: true })).filter((f) => f.endsWith('.jsonl')).sort();
+    const audit = (await Promise.all(files.map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
     for (const type of ['git.branch', 'checkpoint.created', 'git.committed', 'checkpoint.rolledBack'])
       assert.ok(audit.includes(`"type":"${type}"`), `audited: ${type}`);
   });

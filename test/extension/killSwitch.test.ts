@@ -39,7 +39,7 @@ describe('Warden: Stop Agent Now (kill switch) and Remove Sandbox', function () 
     const dir = path.join(root, '.warden', 'audit');
     const text = (
       await Promise.all(
-        (await fs.readdir(dir))
+        (await fs.readdir(dir, { recursive: true }))
           .filter((f) => f.endsWith('.jsonl'))
           .sort()
           .map((f) => fs.readFile(path.join(dir, f), 'utf8')),

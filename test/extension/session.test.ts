@@ -22,7 +22,7 @@ async function auditEntries(
   root: string,
 ): Promise<Array<{ type: string; actor: { kind: string; name?: string }; data: Record<string, unknown> }>> {
   const dir = path.join(root, '.warden', 'audit');
-  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
+  const files = (await fs.readdir(dir, { recursive: true })).filter((f) => f.endsWith('.jsonl')).sort();
   const text = (await Promise.all(files.map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
   return text
     .split('\n')
@@ -99,7 +99,7 @@ describe('Warden: a session driven through the commands', function () {
     await vscode.commands.executeCommand('warden.stopSession');
 
     const dir = path.join(root, '.warden', 'audit');
-    const segment = path.join(dir, (await fs.readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort()[0] ?? '');
+    const segment = path.join(dir, (await fs.readdir(dir, { recursive: true })).filter((f) => f.endsWith('.jsonl')).sort()[0] ?? '');
     const lines = (await fs.readFile(segment, 'utf8')).split('\n');
     lines[2] = (lines[2] ?? '').replace('"type":"', '"type":"x');
     await fs.writeFile(segment, lines.join('\n'));

@@ -52,6 +52,6 @@ describe('audit log: two processes writing 5,000 entries each (fsync on every ap
     }
     assert.deepEqual(next, { a: 5000, b: 5000 });
     assert.ok(switches > 2, 'the two writers really interleaved (entries, never bytes)');
-    await assert.rejects(fs.access(path.join(root, '.warden/audit/audit.lock')), 'no lock is left behind');
+    await assert.rejects(fs.access(path.join(root, '.warden/audit/sessions/shared/audit.lock')), 'no lock is left behind');
   });
 });

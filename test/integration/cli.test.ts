@@ -149,11 +149,16 @@ describe('warden CLI (spawned dist/cli.js, real Docker engine)', function () {
 
     // audit verify: 0 on this log, the audit code once a line is changed.
     assert.equal((await warden(['audit', 'verify', '-w', workspace])).code, EXIT.ok);
-    const segment = path.join(workspace, '.warden', 'audit', 'audit-000001.jsonl');
+    // The session's own chain (one per session since issue 19).
+    const chain = decisions[0]?.sessionId ?? '';
+    const segment = path.join(workspace, '.warden', 'audit', 'sessions', chain, 'audit-000001.jsonl');
     await fs.writeFile(segment, (await fs.readFile(segment, 'utf8')).replace('"verdict":"reject"', '"verdict":"approve"'));
     const tampered = await warden(['audit', 'verify', '-w', workspace]);
     assert.equal(tampered.code, EXIT.audit);
-    assert.match(tampered.stderr, /^warden: the audit log of .* does not verify: \.warden\/audit\/audit-000001\.jsonl:\d+: [^\n]+\n$/);
+    assert.match(
+      tampered.stderr,
+      new RegExp(`^warden: audit chain ${chain} does not verify: \\.warden/audit/sessions/${chain}/audit-000001\\.jsonl:\\d+: [^\\n]+\\n$`),
+    );
   });
 
   it('the workspace mode: copy by default, warden.sandbox.workspaceMode of .vscode/settings.json, --workspace-mode over both', async () => {

@@ -173,6 +173,11 @@ describe('git: session branches, agent commits, checkpoints (real git, temporary
       // The trailers are real git trailers.
       const trailers = await git(dir, 'log', '-1', '--format=%(trailers:key=Warden-Audit,valueonly)', 'warden/s-c1');
       assert.deepEqual(trailers.trim().split('\n'), applied);
+      // It names the session's chain and its head, so a deleted or cut log is caught (issue 19).
+      const chainTrailer = await git(dir, 'log', '-1', '--format=%(trailers:key=Warden-Audit-Chain,valueonly)', 'warden/s-c1');
+      // The head when the commit was made: the entry just before the git.committed entry.
+      const committed = (await readSessionEntries(dir, 's-c1')).find((e) => e.entry.type === 'git.committed');
+      assert.equal(chainTrailer.trim(), `s-c1 ${(committed?.entry.seq ?? 0) - 1} ${committed?.entry.prev}`);
       // The hash is the chain's: the entry after each edit.applied has it as prev.
       const all = await readSessionEntries(dir, 's-c1');
       for (const hash of applied) {
@@ -328,7 +333,9 @@ describe('git: session branches, agent commits, checkpoints (real git, temporary
       const files = new NodeWorkspaceFiles(dir);
       await recordBranch(audit, dir, 's-b');
       await applyApproved(audit, files, 's-b', 'src/app.js', 'v2\n', 'p-1');
-      const segment = path.join(dir, '.warden/audit/audit-000001.jsonl');
+      // Another session's chain, broken too: it does not hide this session's break, nor cause it.
+      await audit.append({ sessionId: 's-other', actor: warden, type: 'instruction', data: { text: 'x' } });
+      const segment = path.join(dir, '.warden/audit/sessions/s-b/audit-000001.jsonl');
       const text = await fs.readFile(segment, 'utf8');
       await fs.writeFile(segment, text.replace('"verdict":"approve"', '"verdict":"apprové"'));
       assert.equal((await verifyAuditLog(dir)).ok, false);

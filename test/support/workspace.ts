@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AuditEntry } from '../../src/core/audit/types';
+import { readAuditLog } from '../../src/core/audit/query';
 import { sha256Hex } from '../../src/core/util/hash';
 
 const DEMO_WORKSPACE = path.resolve(__dirname, '..', 'fixtures', 'workspaces', 'demo');
@@ -32,13 +33,9 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
   return result;
 }
 
-/** All audit entries of a workspace, in order. */
+/** All audit entries of a workspace: every chain (legacy, then sessions by name), each in order. */
 export async function readAudit(workspace: string): Promise<AuditEntry[]> {
-  const dir = path.join(workspace, '.warden', 'audit');
-  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
-  const text = (await Promise.all(files.map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as AuditEntry);
+  const entries: AuditEntry[] = [];
+  for await (const record of readAuditLog(workspace)) entries.push(record.entry);
+  return entries;
 }

@@ -17,7 +17,9 @@ import {
 } from '../../src/core/audit';
 import { sha256Hex } from '../../src/core/util/hash';
 
-const SEG1 = '.warden/audit/audit-000001.jsonl';
+/** Every test event is of session s1, so they all land in its chain. */
+const CHAIN = '.warden/audit/sessions/s1';
+const SEG1 = `${CHAIN}/audit-000001.jsonl`;
 
 function event(i: number, data: Record<string, unknown> = {}): AuditEventInput {
   return { sessionId: 's1', actor: { kind: 'warden', id: 'warden' }, type: 'test.event', data: { i, ...data } };
@@ -63,8 +65,8 @@ describe('audit log', () => {
   });
 
   it('treats a missing or empty log as ok with 0 entries', async () => {
-    assert.deepEqual(await verifyAuditLog(root), { ok: true, entries: 0, segments: 0, head: null, headSeq: 0 });
-    await fs.mkdir(path.join(root, '.warden/audit'), { recursive: true });
+    assert.deepEqual(await verifyAuditLog(root), { ok: true, entries: 0, segments: 0, head: null, headSeq: 0, chains: [] });
+    await fs.mkdir(path.join(root, CHAIN), { recursive: true });
     await fs.writeFile(path.join(root, SEG1), '');
     const report = await verifyAuditLog(root);
     assert.equal(report.ok, true);
@@ -87,7 +89,15 @@ describe('audit log', () => {
       assert.equal(entry.prev, i === 0 ? GENESIS_PREV : sha256Hex(lines[i - 1] ?? ''));
     });
     const report = await verifyAuditLog(root);
-    assert.deepEqual(report, { ok: true, entries: 5, segments: 1, head: sha256Hex(lines[4] ?? ''), headSeq: 5 });
+    const head = sha256Hex(lines[4] ?? '');
+    assert.deepEqual(report, {
+      ok: true,
+      entries: 5,
+      segments: 1,
+      head,
+      headSeq: 5,
+      chains: [{ chain: 's1', ok: true, entries: 5, segments: 1, head, headSeq: 5 }],
+    });
     assert.match(formatVerifyReport(report), /verified: 5 entries in 1 segment/);
   });
 
@@ -116,13 +126,14 @@ describe('audit log', () => {
       const report = await verifyAuditLog(root);
       assert.equal(report.ok, false);
       assert.deepEqual(report.firstBreak, {
+        chain: 's1',
         file: SEG1,
         line: 5,
         seq: 5,
         reason: 'entry was modified: prev of line 5 does not match the hash of line 4',
       });
       assert.equal(report.entries, 4);
-      assert.match(formatVerifyReport(report), /broken at \.warden\/audit\/audit-000001\.jsonl:5, seq 5: entry was modified/);
+      assert.match(formatVerifyReport(report), /broken at \.warden\/audit\/sessions\/s1\/audit-000001\.jsonl:5, seq 5: entry was modified/);
     });
 
     it('detects a deleted entry', async () => {
@@ -130,7 +141,13 @@ describe('audit log', () => {
       lines.splice(3, 1);
       await writeLines(root, lines);
       const report = await verifyAuditLog(root);
-      assert.deepEqual(report.firstBreak, { file: SEG1, line: 4, seq: 5, reason: 'seq jumps from 3 to 5: an entry was deleted' });
+      assert.deepEqual(report.firstBreak, {
+        chain: 's1',
+        file: SEG1,
+        line: 4,
+        seq: 5,
+        reason: 'seq jumps from 3 to 5: an entry was deleted',
+      });
     });
 
     it('detects a deleted first entry', async () => {
@@ -165,7 +182,7 @@ describe('audit log', () => {
       await fs.truncate(file, size - 10);
       const torn = await fs.readFile(file);
       const report = await verifyAuditLog(root);
-      assert.deepEqual(report.firstBreak, { file: SEG1, line: 6, reason: 'line 6 is not valid JSON (torn write?)' });
+      assert.deepEqual(report.firstBreak, { chain: 's1', file: SEG1, line: 6, reason: 'line 6 is not valid JSON (torn write?)' });
       assert.equal(report.entries, 5);
 
       await assert.rejects(AuditLog.forWorkspace(root).append(event(7)), (error: unknown) => {
@@ -191,7 +208,7 @@ describe('audit log', () => {
       lines[2] = '{"v":1,"seq":3,';
       await writeLines(root, lines);
       const report = await verifyAuditLog(root);
-      assert.deepEqual(report.firstBreak, { file: SEG1, line: 3, reason: 'line 3 is not valid JSON (corrupted)' });
+      assert.deepEqual(report.firstBreak, { chain: 's1', file: SEG1, line: 3, reason: 'line 3 is not valid JSON (corrupted)' });
     });
 
     it('reports a line that is JSON but not an audit entry', async () => {
@@ -209,11 +226,11 @@ describe('audit log', () => {
 
     it('rotates past the size limit and chains across segments', async () => {
       await appendMany(AuditLog.forWorkspace(root, options), 30, { pad: 'p'.repeat(150) });
-      const names = (await fs.readdir(path.join(root, '.warden/audit'))).filter((n) => n.endsWith('.jsonl')).sort();
+      const names = (await fs.readdir(path.join(root, CHAIN))).filter((n) => n.endsWith('.jsonl')).sort();
       assert.ok(names.length >= 4, `expected several segments, got ${names.join(', ')}`);
-      for (const name of names) assert.ok((await fs.stat(path.join(root, '.warden/audit', name))).size <= 1024);
+      for (const name of names) assert.ok((await fs.stat(path.join(root, CHAIN, name))).size <= 1024);
       const seg1 = await readLines(root);
-      const seg2 = await readLines(root, '.warden/audit/audit-000002.jsonl');
+      const seg2 = await readLines(root, `${CHAIN}/audit-000002.jsonl`);
       const firstOf2 = JSON.parse(seg2[0] ?? '') as { seq: number; prev: string };
       assert.equal(firstOf2.seq, seg1.length + 1);
       assert.equal(firstOf2.prev, sha256Hex(seg1[seg1.length - 1] ?? ''));
@@ -225,10 +242,10 @@ describe('audit log', () => {
 
     it('detects a deleted middle segment', async () => {
       await appendMany(AuditLog.forWorkspace(root, options), 30, { pad: 'p'.repeat(150) });
-      await fs.rm(path.join(root, '.warden/audit/audit-000002.jsonl'));
+      await fs.rm(path.join(root, `${CHAIN}/audit-000002.jsonl`));
       const report = await verifyAuditLog(root);
       assert.equal(report.ok, false);
-      assert.equal(report.firstBreak?.file, '.warden/audit/audit-000003.jsonl');
+      assert.equal(report.firstBreak?.file, `${CHAIN}/audit-000003.jsonl`);
       assert.equal(report.firstBreak?.line, 1);
       assert.match(report.firstBreak?.reason ?? '', /segment audit-000002\.jsonl is missing/);
     });
@@ -239,21 +256,21 @@ describe('audit log', () => {
       lines[lines.length - 1] = editData(lines[lines.length - 1] ?? '', { pad: 'forged' });
       await writeLines(root, lines);
       const report = await verifyAuditLog(root);
-      assert.equal(report.firstBreak?.file, '.warden/audit/audit-000002.jsonl');
+      assert.equal(report.firstBreak?.file, `${CHAIN}/audit-000002.jsonl`);
       assert.equal(report.firstBreak?.line, 1);
       assert.match(
         report.firstBreak?.reason ?? '',
-        new RegExp(`hash of the last line \\(${lines.length}\\) of \\.warden/audit/audit-000001\\.jsonl`),
+        new RegExp(`hash of the last line \\(${lines.length}\\) of \\.warden/audit/sessions/s1/audit-000001\\.jsonl`),
       );
     });
 
     it('appends into an empty segment left by a writer that died, chained to the one before', async () => {
       const log = AuditLog.forWorkspace(root, options);
       await appendMany(log, 3);
-      await fs.writeFile(path.join(root, '.warden/audit/audit-000002.jsonl'), '');
+      await fs.writeFile(path.join(root, `${CHAIN}/audit-000002.jsonl`), '');
       const entry = await log.append(event(4));
       assert.equal(entry.seq, 4);
-      assert.equal((await readLines(root, '.warden/audit/audit-000002.jsonl')).length, 1);
+      assert.equal((await readLines(root, `${CHAIN}/audit-000002.jsonl`)).length, 1);
       assert.equal((await verifyAuditLog(root)).ok, true);
     });
 
@@ -268,7 +285,7 @@ describe('audit log', () => {
   });
 
   describe('lock', () => {
-    const lockPath = (): string => path.join(root, '.warden/audit/audit.lock');
+    const lockPath = (): string => path.join(root, CHAIN, 'audit.lock');
 
     it('breaks a lock left by a dead process', async () => {
       const dead = spawnSync(process.execPath, ['-e', '']).pid;

@@ -31,7 +31,7 @@ function ready(child: ChildProcess): Promise<void> {
 /** Every line of every segment, parsed (verify has already checked they parse). */
 async function allEntries(root: string): Promise<Array<{ seq: number; data: { tag: string; i: number } }>> {
   const out = [];
-  for (const segment of await listSegments(path.join(root, '.warden/audit'))) {
+  for (const segment of await listSegments(path.join(root, '.warden/audit/sessions/shared'))) {
     const text = await fs.readFile(segment.path, 'utf8');
     for (const line of text.split('\n').filter(Boolean)) out.push(JSON.parse(line) as { seq: number; data: { tag: string; i: number } });
   }
@@ -74,7 +74,7 @@ describe('audit log across processes', function () {
         `writer ${tag}'s entries are all there, in order`,
       );
     }
-    await assert.rejects(fs.access(path.join(root, '.warden/audit/audit.lock')), 'no lock is left behind');
+    await assert.rejects(fs.access(path.join(root, '.warden/audit/sessions/shared/audit.lock')), 'no lock is left behind');
   });
 
   for (const payloadBytes of [0, 256 * 1024]) {
@@ -92,11 +92,11 @@ describe('audit log across processes', function () {
       const log = AuditLog.forWorkspace(root, { maxSegmentBytes: 1024 * 1024, lockTimeoutMs: 5000, staleLockMs: 1000 });
       if (report.ok) {
         // The dead writer's lock, if any, is recovered and the chain continues.
-        const entry = await log.append({ sessionId: 's', actor: { kind: 'warden', id: 'warden' }, type: 'after.kill', data: {} });
+        const entry = await log.append({ sessionId: 'shared', actor: { kind: 'warden', id: 'warden' }, type: 'after.kill', data: {} });
         assert.equal(entry.seq, report.entries + 1);
         assert.equal((await verifyAuditLog(root)).ok, true);
       } else {
-        const segments = await listSegments(path.join(root, '.warden/audit'));
+        const segments = await listSegments(path.join(root, '.warden/audit/sessions/shared'));
         const last = segments[segments.length - 1];
         assert.ok(last);
         const lineCount = (await fs.readFile(last.path, 'utf8')).split('\n').length;
@@ -104,7 +104,7 @@ describe('audit log across processes', function () {
         assert.equal(report.firstBreak?.line, lineCount, 'only the last line is broken');
         assert.match(report.firstBreak?.reason ?? '', /torn write\?/);
         await assert.rejects(
-          log.append({ sessionId: 's', actor: { kind: 'warden', id: 'warden' }, type: 'after.kill', data: {} }),
+          log.append({ sessionId: 'shared', actor: { kind: 'warden', id: 'warden' }, type: 'after.kill', data: {} }),
           AuditLogCorruptError,
         );
 
@@ -116,7 +116,7 @@ describe('audit log across processes', function () {
         const saved = await fs.readFile(path.join(root, repair.torn?.savedTo ?? 'missing'));
         assert.equal(saved.length, repair.torn?.bytes);
         assert.ok(saved.length > 0 && !saved.includes(0x0a), 'the side file holds exactly the torn bytes');
-        const entry = await log.append({ sessionId: 's', actor: { kind: 'warden', id: 'warden' }, type: 'after.kill', data: {} });
+        const entry = await log.append({ sessionId: 'shared', actor: { kind: 'warden', id: 'warden' }, type: 'after.kill', data: {} });
         assert.equal(entry.seq, report.entries + 2);
         assert.equal((await verifyAuditLog(root)).ok, true);
       }

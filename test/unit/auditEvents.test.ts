@@ -541,6 +541,8 @@ describe('older refused entries (rule under `rule`) show their rule', () => {
       headSeq: 3,
       head: null,
       message: 'ok',
+      chains: [],
+      anchorFailures: [],
       repairable: false,
       anchors: { count: 0, ok: true, message: '' },
       checkedAt: '',

@@ -14,6 +14,8 @@ import {
   exportAuditJson,
   exportAuditOtlp,
   formatAnchorLine,
+  formatChainAnchor,
+  LEGACY_CHAIN,
   OtlpExportError,
   queryAuditLog,
   repairAuditLog,
@@ -281,15 +283,47 @@ describe('audit anchors in git', function () {
     await fs.rm(root, { recursive: true, force: true });
   });
 
-  it('records the verified head as a git note and verifies it', async () => {
-    const { anchor, note, report } = await anchorAuditHead(root);
-    assert.equal(anchor.seq, 17);
-    assert.equal(anchor.hash, report.head);
-    assert.equal(note, formatAnchorLine(17, report.head ?? ''));
-    assert.match(git('notes', '--ref', 'refs/notes/warden-audit', 'show', 'HEAD'), /^Warden-Audit-Head: seq=17 sha256=[0-9a-f]{64}$/m);
+  it('records the verified head of each chain in an anchor commit that carries the log, and verifies it', async () => {
+    const { anchors, commit, text, report } = await anchorAuditHead(root);
+    assert.deepEqual(
+      anchors.map((a) => [a.chain, a.seq, a.hash, a.source]),
+      [['legacy', 17, report.head, 'trailer']],
+    );
+    assert.equal(text, formatChainAnchor('legacy', 17, report.head ?? ''));
+    assert.equal(git('rev-parse', 'HEAD').trim(), commit);
+    assert.match(git('log', '-1', '--format=%B'), /^Warden-Audit-Chain: legacy 17 [0-9a-f]{64}$/m);
+    assert.match(
+      git('show', '--name-only', '--format=', 'HEAD'),
+      /\.warden\/audit\/audit-000001\.jsonl/,
+      'the log is in the anchor commit',
+    );
+    assert.equal(git('status', '--porcelain', '--', '.warden'), '', 'nothing of the log is left uncommitted');
     const check = await verifyAuditAnchors(root);
     assert.equal(check.ok, true);
     assert.equal(check.anchors.length, 1);
+  });
+
+  it('records the heads as a git note on HEAD with --note', async () => {
+    const head = git('rev-parse', 'HEAD').trim();
+    const { commit, report } = await anchorAuditHead(root, { mode: 'note' });
+    assert.equal(commit, head, 'no commit is made');
+    assert.match(git('notes', '--ref', 'refs/notes/warden-audit', 'show', 'HEAD'), /^Warden-Audit-Chain: legacy 17 [0-9a-f]{64}$/m);
+    assert.equal(report.ok, true);
+    const check = await verifyAuditAnchors(root);
+    assert.deepEqual(
+      check.anchors.map((a) => [a.anchor.source, a.ok]),
+      [['note', true]],
+    );
+  });
+
+  it('still reads a legacy Warden-Audit-Head note', async () => {
+    const report = await verifyAuditLog(root);
+    git('notes', '--ref', 'refs/notes/warden-audit', 'add', '-m', formatAnchorLine(report.headSeq, report.head ?? ''), 'HEAD');
+    const check = await verifyAuditAnchors(root);
+    assert.deepEqual(
+      check.anchors.map((a) => [a.anchor.chain, a.anchor.seq, a.ok]),
+      [['legacy', 17, true]],
+    );
   });
 
   it('an anchor still holds after more entries are appended', async () => {
@@ -304,8 +338,12 @@ describe('audit anchors in git', function () {
     const check = await verifyAuditAnchors(root);
     assert.equal(check.ok, true);
     assert.deepEqual(
-      check.anchors.map((a) => a.anchor.seq),
-      [17, 18],
+      check.anchors.map((a) => [a.anchor.chain, a.anchor.seq]),
+      [
+        ['legacy', 17],
+        ['s', 1],
+      ],
+      'the new entry went to the chain of session s; the second anchor commit names only the chain it brings',
     );
   });
 
@@ -323,7 +361,10 @@ describe('audit anchors in git', function () {
     assert.equal((await verifyAuditLog(root)).ok, true, 'cutting the tail leaves a valid chain: only the anchor can tell');
     const check = await verifyAuditAnchors(root);
     assert.equal(check.ok, false);
-    assert.match(check.firstFailure?.reason ?? '', /truncated: the note on commit [0-9a-f]{12} anchors seq 17, but the log ends at seq 15/);
+    assert.match(
+      check.firstFailure?.reason ?? '',
+      /session chain legacy is referenced by commit [0-9a-f]{12} but its log is shorter: the trailer anchors seq 17, the log ends at seq 15/,
+    );
   });
 
   it('detects a rewritten and re-chained tail', async () => {
@@ -338,7 +379,7 @@ describe('audit anchors in git', function () {
         .join(''),
     );
     // The attacker appends a different 17th entry through the real writer: a valid chain again.
-    await AuditLog.forWorkspace(root).append({
+    await AuditLog.forWorkspace(root, { chain: LEGACY_CHAIN }).append({
       sessionId: 'session-two',
       actor: { kind: 'warden', id: 'warden' },
       type: 'session.ended',

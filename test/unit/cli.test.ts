@@ -236,12 +236,12 @@ describe('warden CLI: arguments, help and exit codes', () => {
     assert.equal(good.code, EXIT.ok, good.stderr);
     assert.match(good.stdout, /verified: 3 entries/);
 
-    const segment = path.join(dir, '.warden', 'audit', 'audit-000001.jsonl');
+    const segment = path.join(dir, '.warden', 'audit', 'sessions', 's-1', 'audit-000001.jsonl');
     await fs.writeFile(segment, (await fs.readFile(segment, 'utf8')).replace('"n":1', '"n":7'));
     const bad = await cli(['audit', 'verify', '--workspace', dir, '--json']);
     assert.equal(bad.code, EXIT.audit);
     assert.equal((JSON.parse(bad.stdout) as { ok: boolean }).ok, false);
-    assert.match(bad.stderr, /^warden: the audit log of .* does not verify: \.warden\/audit\/audit-000001\.jsonl:3: [^\n]+\n$/);
+    assert.match(bad.stderr, /^warden: audit chain s-1 does not verify: \.warden\/audit\/sessions\/s-1\/audit-000001\.jsonl:3: [^\n]+\n$/);
   });
 
   it('audit export writes JSON with the verify report, or CSV, to stdout or --output', async () => {

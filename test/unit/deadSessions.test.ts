@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AuditLog, verifyAuditLog } from '../../src/core/audit';
+import { AuditLog, readAuditLog, verifyAuditLog } from '../../src/core/audit';
 import type { AuditActor, AuditEntry } from '../../src/core/audit/types';
 import type { EditProposal } from '../../src/core/proposals/model';
 import { saveSession, sessionFile } from '../../src/core/proposals/persistence';
@@ -36,21 +36,12 @@ function edit(id: string, sessionId: string): EditProposal {
 describe('sessions whose supervisor died (issue 24)', () => {
   let root: string;
   let log: AuditLog;
-  const entries = async (): Promise<AuditEntry[]> =>
-    (
-      await fs.readFile(
-        path.join(
-          root,
-          '.warden',
-          'audit',
-          (await fs.readdir(path.join(root, '.warden', 'audit'))).find((f) => f.endsWith('.jsonl'))!,
-        ),
-        'utf8',
-      )
-    )
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as AuditEntry);
+  /** Every entry of every chain. */
+  const entries = async (): Promise<AuditEntry[]> => {
+    const out: AuditEntry[] = [];
+    for await (const record of readAuditLog(root)) out.push(record.entry);
+    return out;
+  };
   const start = (sessionId: string, owner: unknown) =>
     log.append({
       sessionId,
@@ -84,10 +75,7 @@ describe('sessions whose supervisor died (issue 24)', () => {
     await start('new', { host: here, pid: process.pid });
     await saveSession(root, 'dead', [edit('p1', 'dead'), edit('p3', 'dead')]);
 
-    assert.deepEqual(
-      (await unendedSessions(root)).map((s) => s.sessionId),
-      ['dead', 'live', 'elsewhere', 'old', 'new'],
-    );
+    assert.deepEqual((await unendedSessions(root)).map((s) => s.sessionId).sort(), ['dead', 'elsewhere', 'live', 'new', 'old']);
     const fate: SandboxFate = { status: 'exited', exitCode: LEASE_LOST_EXIT_CODE, finishedAt: '2026-01-01T00:00:09Z', leaseLost: true };
     const inspected: string[] = [];
     const found = await recordDeadSessions({

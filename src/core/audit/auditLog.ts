@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { sha256Hex } from '../util/hash';
+import { chainDir, chainIdForSession, writerChainId } from './chains';
 import { auditEventProblem, SCHEMA_PROBLEM_KEY } from './events';
 import { acquireLock } from './lock';
 import { compileRedaction, redactSecretsWith, type CompiledRedaction, type RedactionConfig } from './redact';
@@ -28,6 +29,11 @@ export interface AuditLogOptions {
    * set 'throw', see test/support/auditSchemaCheck.cjs).
    */
   schemaCheck?: AuditSchemaCheck;
+  /**
+   * Append every entry to this chain (an id from listChains) instead of the chain of the
+   * entry's session. Repair uses it to record the repair in the chain it repaired.
+   */
+  chain?: string;
 }
 
 export type AuditSchemaCheck = 'note' | 'throw' | 'off';
@@ -67,7 +73,7 @@ const LOCK_NAME = 'audit.lock';
 const TAIL_CHUNK = 64 * 1024;
 const NEWLINE = 0x0a;
 
-/** Appends in flight per audit directory, shared by every AuditLog of this process. */
+/** Appends in flight per chain directory, shared by every AuditLog of this process. */
 const queues = new Map<string, Promise<unknown>>();
 
 interface Tail {
@@ -87,6 +93,7 @@ export class AuditLog {
   private readonly now: () => Date;
   private readonly redaction: CompiledRedaction | undefined;
   private readonly schemaCheck: AuditSchemaCheck;
+  private readonly pinnedChain: string | undefined;
 
   constructor(
     readonly workspaceRoot: string,
@@ -99,6 +106,13 @@ export class AuditLog {
     this.now = options.now ?? (() => new Date());
     this.redaction = options.redact ? compileRedaction(options.redact) : undefined;
     this.schemaCheck = options.schemaCheck ?? defaultSchemaCheck();
+    this.pinnedChain = options.chain;
+  }
+
+  /** The chain an entry of `sessionId` goes to: its session's, or this process's writer chain for none. */
+  chainFor(sessionId: string): string {
+    if (this.pinnedChain !== undefined) return this.pinnedChain;
+    return sessionId === '' ? writerChainId(this.now()) : chainIdForSession(sessionId);
   }
 
   static forWorkspace(workspaceRoot: string, options?: AuditLogOptions): AuditLog {
@@ -107,39 +121,41 @@ export class AuditLog {
 
   /** Appends one entry durably; resolves with the entry exactly as written. */
   append(event: AuditEventInput): Promise<AuditEntry> {
-    return this.appendPrepared(() => Promise.resolve(event));
+    return this.appendPrepared(() => Promise.resolve(event), this.chainFor(event.sessionId));
   }
 
   /**
    * Appends the event `prepare` returns, running `prepare` while holding the cross-process
    * lock (no other writer can append in between). Used by repair to cut a torn tail and
    * record that it did, atomically with respect to every other writer. If `prepare` throws,
-   * nothing is appended and the error is passed on.
+   * nothing is appended and the error is passed on. The entry goes to `chain` (default: the
+   * pinned chain, else this process's writer chain).
    */
-  appendPrepared(prepare: () => Promise<AuditEventInput>): Promise<AuditEntry> {
-    const previous = queues.get(this.dir) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.appendLocked(prepare));
-    queues.set(this.dir, run);
+  appendPrepared(prepare: () => Promise<AuditEventInput>, chain: string = this.chainFor('')): Promise<AuditEntry> {
+    const dir = path.resolve(chainDir(this.workspaceRoot, chain));
+    const previous = queues.get(dir) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.appendLocked(dir, prepare));
+    queues.set(dir, run);
     // Forget a settled queue so the map does not pin the last entry.
     const forget = (): void => {
-      if (queues.get(this.dir) === run) queues.delete(this.dir);
+      if (queues.get(dir) === run) queues.delete(dir);
     };
     run.then(forget, forget);
     return run;
   }
 
-  private async appendLocked(prepare: () => Promise<AuditEventInput>): Promise<AuditEntry> {
-    const created = await fs.mkdir(this.dir, { recursive: true });
+  private async appendLocked(chain: string, prepare: () => Promise<AuditEventInput>): Promise<AuditEntry> {
+    const created = await fs.mkdir(chain, { recursive: true });
     // Make each newly created directory's entry durable in its parent.
-    if (created) for (let dir = this.dir; dir !== path.dirname(created); dir = path.dirname(dir)) await fsyncDir(path.dirname(dir));
-    const release = await acquireLock(path.join(this.dir, LOCK_NAME), {
+    if (created) for (let dir = chain; dir !== path.dirname(created); dir = path.dirname(dir)) await fsyncDir(path.dirname(dir));
+    const release = await acquireLock(path.join(chain, LOCK_NAME), {
       timeoutMs: this.lockTimeoutMs,
       staleMs: this.staleLockMs,
     });
     try {
       const event = await prepare();
       const data = this.checked(event.type, redactSecretsWith(event.data, this.redaction));
-      const tail = await this.readTail();
+      const tail = await this.readTail(chain);
       const entry: AuditEntry = {
         v: 1,
         seq: tail.lastSeq + 1,
@@ -154,7 +170,7 @@ export class AuditLog {
       const bytes = Buffer.from(`${line}\n`, 'utf8');
       let target = tail.segment;
       if (tail.size > 0 && tail.size + bytes.length > this.maxSegmentBytes) {
-        target = this.segment(target.index + 1);
+        target = segmentIn(chain, target.index + 1);
       }
       await writeDurably(target.path, bytes);
       return JSON.parse(line) as AuditEntry;
@@ -183,9 +199,9 @@ export class AuditLog {
   }
 
   /** Where the next entry goes and what it chains to; reads only the end of the last segments. */
-  private async readTail(): Promise<Tail> {
-    const segments = await listSegments(this.dir);
-    const current = segments[segments.length - 1] ?? this.segment(1);
+  private async readTail(chain: string): Promise<Tail> {
+    const segments = await listSegments(chain);
+    const current = segments[segments.length - 1] ?? segmentIn(chain, 1);
     const size = await fileSize(current.path);
     // Walk back over empty segments (a writer died right after creating one).
     for (let i = segments.length - 1; i >= 0; i--) {
@@ -201,11 +217,11 @@ export class AuditLog {
     }
     return { segment: current, size, lastSeq: 0, prev: GENESIS_PREV };
   }
+}
 
-  private segment(index: number): Segment {
-    const name = segmentName(index);
-    return { index, name, path: path.join(this.dir, name) };
-  }
+function segmentIn(dir: string, index: number): Segment {
+  const name = segmentName(index);
+  return { index, name, path: path.join(dir, name) };
 }
 
 function lastSeqOf(line: Buffer): number | undefined {

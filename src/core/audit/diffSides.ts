@@ -34,9 +34,9 @@ export class AuditDiffError extends Error {
   }
 }
 
-/** Reads entry `seq` and rebuilds its diff's sides (see above). */
-export async function auditDiffSides(workspaceRoot: string, seq: number): Promise<AuditDiffSides> {
-  const record = await findAuditEntry(workspaceRoot, seq);
+/** Reads entry `seq` (with `hash`, of any chain) and rebuilds its diff's sides (see above). */
+export async function auditDiffSides(workspaceRoot: string, seq: number, hash?: string): Promise<AuditDiffSides> {
+  const record = await findAuditEntry(workspaceRoot, seq, hash);
   if (!record) throw new AuditDiffError(`The audit log has no entry with seq ${seq}`);
   const data = record.entry.data;
   const diff = typeof data.diff === 'string' ? data.diff : undefined;

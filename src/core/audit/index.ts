@@ -1,4 +1,5 @@
-export type { AuditActor, AuditEntry, AuditEventInput, VerifyBreak, VerifyReport } from './types';
+export type { AuditActor, AuditEntry, AuditEventInput, ChainVerifyReport, VerifyBreak, VerifyReport } from './types';
+export { LEGACY_CHAIN, SESSIONS_DIR, chainDir, chainIdForSession, listAllSegments, listChains, writerChainId, type Chain } from './chains';
 export { AuditLog, AuditLogCorruptError, AuditSchemaError, redactSecrets, type AuditLogOptions, type AuditSchemaCheck } from './auditLog';
 export {
   AUDIT_EVENTS,
@@ -32,8 +33,8 @@ export {
   type RedactionConfig,
 } from './redact';
 export { AUDIT_DIR, GENESIS_PREV, listSegments, segmentName, type Segment } from './segments';
-export { auditEntrySchema, formatVerifyReport, verifyAuditLog } from './verify';
-export { readAuditLog, queryAuditLog, queryAuditRows, auditRowFilter, findAuditEntry, AuditRowBuilder } from './query';
+export { auditEntrySchema, formatChainReports, formatVerifyReport, summarizeChains, verifyAuditLog, verifyChain } from './verify';
+export { readAuditLog, readChainRecords, queryAuditLog, queryAuditRows, auditRowFilter, findAuditEntry, AuditRowBuilder } from './query';
 export type {
   AuditRecord,
   AuditReadProblem,
@@ -60,13 +61,20 @@ export {
   listAuditAnchors,
   formatAnchorReport,
   formatAnchorLine,
+  formatChainAnchor,
+  chainAnchorLines,
+  AUDIT_CHAIN_TRAILER,
   parseAnchorLines,
   AuditAnchorError,
   AUDIT_NOTES_REF,
   AUDIT_TRAILER,
   AUDIT_ENTRY_TRAILER,
 } from './anchor';
-export type { AuditAnchor, AnchorResult, AnchorCheck, AnchorVerifyReport } from './anchor';
+export type { AuditAnchor, AnchorMode, AnchorResult, AnchorCheck, AnchorVerifyReport } from './anchor';
 export { repairAuditLog } from './repair';
 export type { RepairResult, RepairOptions, TornTail } from './repair';
 export { auditDiffSides, diffSides, AuditDiffError, type AuditDiffSides } from './diffSides';
+export { sessionDigests, filterSessions, summarizeBy, median } from './team';
+export type { SessionDigest, SessionDecision, GroupSummary, SessionFilter } from './team';
+export { auditReport, formatReportMarkdown, AuditReportError } from './report';
+export type { PrReport, ReportCommit } from './report';

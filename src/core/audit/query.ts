@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { sha256Hex } from '../util/hash';
 import { readLines } from './lines';
-import { auditDir, listSegments } from './segments';
+import { chainDir, listAllSegments, type Chain } from './chains';
+import { listSegments, type Segment } from './segments';
 import { readAuditEvent, type AuditEventView, type AuditReadDataOf } from './events';
 import type { AuditEntry } from './types';
 import { toAuditEntry } from './verify';
@@ -18,6 +19,8 @@ import { toAuditEntry } from './verify';
 /** One entry as read, with where it is and its own hash (what the next entry's `prev` must be). */
 export interface AuditRecord {
   entry: AuditEntry;
+  /** The chain it belongs to (`legacy`, or its directory under .warden/audit/sessions/). */
+  chain: string;
   /** Segment file, relative to the workspace, with forward slashes. */
   file: string;
   /** 1-based line in that file. */
@@ -32,30 +35,46 @@ export interface AuditReadProblem {
   reason: string;
 }
 
-/** Streams every entry of every segment in log order. Unreadable lines go to `onProblem`. */
+/** Streams every entry of every chain, chain by chain, each in log order. Unreadable lines go to `onProblem`. */
 export async function* readAuditLog(workspaceRoot: string, onProblem?: (problem: AuditReadProblem) => void): AsyncGenerator<AuditRecord> {
-  const segments = await listSegments(auditDir(workspaceRoot));
-  for (const segment of segments) {
-    const file = path.relative(workspaceRoot, segment.path).split(path.sep).join('/');
-    for await (const line of readLines(segment.path)) {
-      if (line.bytes.length === 0 && line.terminated) {
-        onProblem?.({ file, line: line.number, reason: 'empty line' });
-        continue;
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(line.bytes.toString('utf8'));
-      } catch {
-        onProblem?.({ file, line: line.number, reason: line.terminated ? 'not valid JSON' : 'torn last line (no newline)' });
-        continue;
-      }
-      const parsed = toAuditEntry(json);
-      if (!parsed.ok) {
-        onProblem?.({ file, line: line.number, reason: 'not a valid audit entry' });
-        continue;
-      }
-      yield { entry: parsed.entry, file, line: line.number, hash: sha256Hex(line.bytes) };
+  for (const segment of await listAllSegments(workspaceRoot)) yield* readSegment(workspaceRoot, segment, onProblem);
+}
+
+/** The entries of one chain (none when it does not exist). */
+export async function* readChainRecords(
+  workspaceRoot: string,
+  chain: string | Chain,
+  onProblem?: (problem: AuditReadProblem) => void,
+): AsyncGenerator<AuditRecord> {
+  const id = typeof chain === 'string' ? chain : chain.id;
+  const dir = typeof chain === 'string' ? chainDir(workspaceRoot, chain) : chain.dir;
+  for (const segment of await listSegments(dir)) yield* readSegment(workspaceRoot, { ...segment, chain: id }, onProblem);
+}
+
+async function* readSegment(
+  workspaceRoot: string,
+  segment: Segment & { chain: string },
+  onProblem?: (problem: AuditReadProblem) => void,
+): AsyncGenerator<AuditRecord> {
+  const file = path.relative(workspaceRoot, segment.path).split(path.sep).join('/');
+  for await (const line of readLines(segment.path)) {
+    if (line.bytes.length === 0 && line.terminated) {
+      onProblem?.({ file, line: line.number, reason: 'empty line' });
+      continue;
     }
+    let json: unknown;
+    try {
+      json = JSON.parse(line.bytes.toString('utf8'));
+    } catch {
+      onProblem?.({ file, line: line.number, reason: line.terminated ? 'not valid JSON' : 'torn last line (no newline)' });
+      continue;
+    }
+    const parsed = toAuditEntry(json);
+    if (!parsed.ok) {
+      onProblem?.({ file, line: line.number, reason: 'not a valid audit entry' });
+      continue;
+    }
+    yield { entry: parsed.entry, chain: segment.chain, file, line: line.number, hash: sha256Hex(line.bytes) };
   }
 }
 
@@ -78,6 +97,10 @@ export interface AuditRow {
   actorEmail: string | null;
   /** The session's agent (from its agent entries), for every entry of the session. */
   agent: string | null;
+  /** The developer the session ran for (its session.starting reviewer), for every entry of the session. */
+  developer: string | null;
+  /** The chain the entry is in. */
+  chain: string;
   proposalId: string | null;
   /** Proposal kind (edit, command, permission), also on the proposal's decision and results. */
   kind: string | null;
@@ -113,6 +136,7 @@ type ProposalInfo = Pick<AuditRow, 'kind' | 'path' | 'commandLine' | 'cwd' | 'de
 /** Builds rows from records in log order; keeps the per-session agent and per-proposal facts. */
 export class AuditRowBuilder {
   private readonly agents = new Map<string, string>();
+  private readonly developers = new Map<string, string>();
   private readonly proposals = new Map<string, ProposalInfo>();
 
   row(record: AuditRecord): AuditRow {
@@ -121,6 +145,10 @@ export class AuditRowBuilder {
     const event = readAuditEvent(entry);
     const data = event.data;
     if (entry.actor.kind === 'agent' && !this.agents.has(entry.sessionId)) this.agents.set(entry.sessionId, entry.actor.id);
+    if (event.known && event.type === 'session.starting' && event.data.reviewer?.kind === 'human') {
+      const { name, email } = event.data.reviewer;
+      if (name) this.developers.set(entry.sessionId, email ? `${name} <${email}>` : name);
+    }
     const proposalId = str(data.proposalId);
     let info = proposalId ? this.proposals.get(proposalId) : undefined;
     if (event.known && event.type === 'proposal' && proposalId) {
@@ -159,6 +187,8 @@ export class AuditRowBuilder {
       actorName: entry.actor.name ?? null,
       actorEmail: entry.actor.email ?? null,
       agent: this.agents.get(entry.sessionId) ?? null,
+      developer: this.developers.get(entry.sessionId) ?? null,
+      chain: record.chain,
       proposalId,
       kind: info?.kind ?? (event.known && event.type === 'proposal' ? (event.data.kind ?? null) : null),
       path: str(data.path) ?? info?.path ?? null,
@@ -287,6 +317,10 @@ export interface AuditQuery {
   until?: string;
   /** Substring of the reviewer (name, email or rule id; case-insensitive). */
   reviewer?: string;
+  /** Substring of the developer the session ran for (name or email; case-insensitive). */
+  developer?: string;
+  /** Substring of the policy rule that decided or asked (case-insensitive). */
+  rule?: string;
   /** Full-text: every word must occur somewhere in the entry (any field, case-insensitive). */
   text?: string;
 }
@@ -301,6 +335,11 @@ export interface AuditSessionSummary {
   start: string;
   end: string;
   agent: string | null;
+  developer: string | null;
+  /** The chains holding its entries. */
+  chains: string[];
+  /** Commits its approved changes went into (git.committed). */
+  commits: string[];
   /** The first instruction, clipped. */
   instruction: string | null;
   entries: number;
@@ -324,7 +363,7 @@ export interface AuditQueryResult {
   /** Every session of the log, oldest first (not filtered). */
   sessions: AuditSessionSummary[];
   /** Values seen, for filter pickers. */
-  facets: { agents: string[]; kinds: string[]; types: string[]; reviewers: string[] };
+  facets: { agents: string[]; kinds: string[]; types: string[]; reviewers: string[]; developers: string[]; rules: string[] };
   problems: AuditReadProblem[];
 }
 
@@ -336,6 +375,8 @@ export function auditRowFilter(query: AuditQuery = {}): AuditRowPredicate {
   const agent = lower(query.agent);
   const pathPart = lower(query.path);
   const reviewer = lower(query.reviewer);
+  const developer = lower(query.developer);
+  const rule = lower(query.rule);
   const kind = lower(query.kind);
   const type = query.type?.trim() || undefined;
   const words = lower(query.text)?.split(/\s+/).filter(Boolean) ?? [];
@@ -348,6 +389,8 @@ export function auditRowFilter(query: AuditQuery = {}): AuditRowPredicate {
     if (type && !(type.endsWith('.') ? row.type.startsWith(type) : row.type === type)) return false;
     if (pathPart && !(row.path ?? '').toLowerCase().includes(pathPart)) return false;
     if (reviewer && !(row.reviewer ?? '').toLowerCase().includes(reviewer)) return false;
+    if (developer && !(row.developer ?? '').toLowerCase().includes(developer)) return false;
+    if (rule && !(row.ruleId ?? '').toLowerCase().includes(rule)) return false;
     if (query.decision) {
       if (row.decision === null) return false;
       if (query.decision === 'approved' && row.decision !== 'approve') return false;
@@ -420,7 +463,14 @@ export async function queryAuditLog(
   const rows: AuditRow[] = [];
   const entries: AuditEntry[] = [];
   const sessions = new Map<string, AuditSessionSummary>();
-  const facets = { agents: new Set<string>(), kinds: new Set<string>(), types: new Set<string>(), reviewers: new Set<string>() };
+  const facets = {
+    agents: new Set<string>(),
+    kinds: new Set<string>(),
+    types: new Set<string>(),
+    reviewers: new Set<string>(),
+    developers: new Set<string>(),
+    rules: new Set<string>(),
+  };
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   let matched = 0;
   let total = 0;
@@ -432,30 +482,43 @@ export async function queryAuditLog(
     if (row.kind) facets.kinds.add(row.kind);
     facets.types.add(row.type);
     if (row.reviewer) facets.reviewers.add(row.reviewer);
+    if (row.developer) facets.developers.add(row.developer);
+    if (row.ruleId) facets.rules.add(row.ruleId);
     if (!matches(row, record.entry)) continue;
     matched++;
     rows.push(row);
     entries.push(record.entry);
-    if (rows.length > limit) {
-      rows.shift();
-      entries.shift();
-    }
+    // Chains are read one after another: keep the newest by time, trimming in batches.
+    if (rows.length >= 2 * limit) trimNewest(rows, entries, limit);
   }
+  trimNewest(rows, entries, limit);
   const sorted = (set: Set<string>): string[] => [...set].sort((a, b) => a.localeCompare(b));
   return {
     rows,
     entries,
     matched,
     total,
-    sessions: [...sessions.values()],
+    sessions: [...sessions.values()].sort((a, b) => a.start.localeCompare(b.start) || a.sessionId.localeCompare(b.sessionId)),
     facets: {
       agents: sorted(facets.agents),
       kinds: sorted(facets.kinds),
       types: sorted(facets.types),
       reviewers: sorted(facets.reviewers),
+      developers: sorted(facets.developers),
+      rules: sorted(facets.rules),
     },
     problems,
   };
+}
+
+/** Sorts rows (and their entries) by time, oldest first, keeping the newest `limit`. */
+function trimNewest(rows: AuditRow[], entries: AuditEntry[], limit: number): void {
+  const order = rows.map((_, i) => i).sort((a, b) => (rows[a]?.time ?? '').localeCompare(rows[b]?.time ?? '') || a - b);
+  const keep = Number.isFinite(limit) ? order.slice(Math.max(0, order.length - limit)) : order;
+  const keptRows = keep.map((i) => rows[i]).filter((r): r is AuditRow => r !== undefined);
+  const keptEntries = keep.map((i) => entries[i]).filter((e): e is AuditEntry => e !== undefined);
+  rows.splice(0, rows.length, ...keptRows);
+  entries.splice(0, entries.length, ...keptEntries);
 }
 
 function summarizeInto(sessions: Map<string, AuditSessionSummary>, row: AuditRow, entry: AuditEntry): void {
@@ -466,6 +529,9 @@ function summarizeInto(sessions: Map<string, AuditSessionSummary>, row: AuditRow
       start: row.time,
       end: row.time,
       agent: null,
+      developer: null,
+      chains: [],
+      commits: [],
       instruction: null,
       entries: 0,
       proposals: 0,
@@ -480,7 +546,14 @@ function summarizeInto(sessions: Map<string, AuditSessionSummary>, row: AuditRow
   s.entries++;
   s.end = row.time;
   s.agent ??= row.agent;
+  s.developer ??= row.developer;
+  if (!s.chains.includes(row.chain)) s.chains.push(row.chain);
   switch (row.type) {
+    case 'git.committed': {
+      const commit = str(entry.data.commit);
+      if (commit) s.commits.push(commit);
+      break;
+    }
     case 'instruction':
       s.instruction ??= clip(str(readAuditEvent(entry).data.text) ?? '', 160);
       break;
@@ -501,11 +574,13 @@ function summarizeInto(sessions: Map<string, AuditSessionSummary>, row: AuditRow
   }
 }
 
-/** The recorded unified diff of an entry, by seq (proposal entries carry it). */
-export async function findAuditEntry(workspaceRoot: string, seq: number): Promise<AuditRecord | undefined> {
+/**
+ * An entry by its hash (unique across chains), or by `seq` alone for a log with one chain
+ * (each chain has its own seq, so a seq alone names the first chain's entry).
+ */
+export async function findAuditEntry(workspaceRoot: string, seq: number, hash?: string): Promise<AuditRecord | undefined> {
   for await (const record of readAuditLog(workspaceRoot)) {
-    if (record.entry.seq === seq) return record;
-    if (record.entry.seq > seq) return undefined;
+    if (hash !== undefined ? record.hash === hash && record.entry.seq === seq : record.entry.seq === seq) return record;
   }
   return undefined;
 }

@@ -2,13 +2,15 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { sha256Hex } from '../util/hash';
 import { AuditLog, fsyncDir, readLastLine } from './auditLog';
-import { auditDir, listSegments } from './segments';
-import type { AuditActor, VerifyReport } from './types';
-import { verifyAuditLog } from './verify';
+import { chainDir, type Chain } from './chains';
+import { listSegments } from './segments';
+import type { AuditActor, ChainVerifyReport, VerifyReport } from './types';
+import { verifyAuditLog, verifyChain } from './verify';
 
 /**
  * Repair of the one break a crash can cause: a torn last line (a writer killed in the middle
- * of its write). Verify never modifies anything; repair is a separate, explicit step that
+ * of its write), in each chain that has one. Verify never modifies anything; repair is a
+ * separate, explicit step that
  *
  * - only acts when the first break is the unterminated last line of the last segment (any
  *   other break may be tampering, and is left exactly as found for a human to investigate);
@@ -37,7 +39,9 @@ export interface RepairResult {
   message: string;
   before: VerifyReport;
   after: VerifyReport;
+  /** The first repaired tail (each repaired chain's is in `repairs`). */
   torn?: TornTail;
+  repairs: TornTail[];
 }
 
 export interface RepairOptions {
@@ -48,16 +52,40 @@ export interface RepairOptions {
 
 export async function repairAuditLog(workspaceRoot: string, options: RepairOptions = {}): Promise<RepairResult> {
   const before = await verifyAuditLog(workspaceRoot);
-  if (before.ok) return { repaired: false, message: 'The audit log verifies; nothing to repair.', before, after: before };
+  if (before.ok) return { repaired: false, message: 'The audit log verifies; nothing to repair.', before, after: before, repairs: [] };
+  const repairs: TornTail[] = [];
+  const refusals: string[] = [];
+  for (const broken of before.chains.filter((c) => !c.ok)) {
+    const chain: Chain = { id: broken.chain, dir: chainDir(workspaceRoot, broken.chain) };
+    const result = await repairChain(workspaceRoot, chain, options);
+    if (typeof result === 'string') refusals.push(result);
+    else repairs.push(result);
+  }
+  const after = await verifyAuditLog(workspaceRoot);
+  const [first] = repairs;
+  if (!first) return { repaired: false, message: refusals.join(' ') || 'Nothing was repaired.', before, after, repairs };
+  const cut = repairs.map((t) => `a torn last line (${t.bytes} bytes) from ${t.file}:${t.line}, saved to ${t.savedTo}`).join('; ');
+  return {
+    repaired: true,
+    message: `Cut ${cut}, and recorded an audit.repaired entry.${refusals.length ? ` Not repaired: ${refusals.join(' ')}` : ''}`,
+    before,
+    after,
+    torn: first,
+    repairs,
+  };
+}
+
+/** Repairs one chain's torn tail, recording it in that chain; or says why not. */
+async function repairChain(workspaceRoot: string, chain: Chain, options: RepairOptions): Promise<TornTail | string> {
   const now = options.now ?? (() => new Date());
   let torn: TornTail | undefined;
   let refusal: string | undefined;
-  const log = AuditLog.forWorkspace(workspaceRoot, { now });
+  const log = AuditLog.forWorkspace(workspaceRoot, { now, chain: chain.id });
   try {
     await log.appendPrepared(async () => {
       // Re-check under the lock: another process may have repaired it meanwhile.
-      const report = await verifyAuditLog(workspaceRoot);
-      const found = await findTornTail(workspaceRoot, report);
+      const report = await verifyChain(workspaceRoot, chain);
+      const found = await findTornTail(workspaceRoot, report, chain);
       if (typeof found === 'string') throw new NotRepairable(found);
       const segmentPath = path.join(workspaceRoot, found.file);
       const handle = await fs.open(segmentPath, 'r+');
@@ -93,31 +121,26 @@ export async function repairAuditLog(workspaceRoot: string, options: RepairOptio
         type: 'audit.repaired',
         data: { ...cut, reason: 'torn last line (a writer stopped in the middle of a write)' },
       };
-    });
+    }, chain.id);
   } catch (error) {
     if (!(error instanceof NotRepairable)) throw error;
     refusal = error.message;
   }
-  const after = await verifyAuditLog(workspaceRoot);
-  if (!torn) return { repaired: false, message: refusal ?? 'Nothing was repaired.', before, after };
-  const t: TornTail = torn;
-  return {
-    repaired: true,
-    message: `Cut a torn last line (${t.bytes} bytes) from ${t.file}:${t.line}, saved it to ${t.savedTo} and recorded an audit.repaired entry.`,
-    before,
-    after,
-    torn: t,
-  };
+  return torn ?? refusal ?? 'Nothing was repaired.';
 }
 
 class NotRepairable extends Error {}
 
 /** The torn tail to cut, or why the break is not one. */
-async function findTornTail(workspaceRoot: string, report: VerifyReport): Promise<{ file: string; line: number; offset: number } | string> {
-  if (report.ok) return 'The audit log verifies now; nothing to repair.';
+async function findTornTail(
+  workspaceRoot: string,
+  report: ChainVerifyReport,
+  chain: Chain,
+): Promise<{ file: string; line: number; offset: number } | string> {
+  if (report.ok) return `Chain ${chain.id} verifies now; nothing to repair.`;
   const b = report.firstBreak;
-  if (!b) return 'The audit log is broken but verify did not say where; nothing was changed.';
-  const segments = await listSegments(auditDir(workspaceRoot));
+  if (!b) return `Chain ${chain.id} is broken but verify did not say where; nothing was changed.`;
+  const segments = await listSegments(chain.dir);
   const last = [...segments].reverse().find((s) => path.relative(workspaceRoot, s.path).split(path.sep).join('/') === b.file);
   const lastNonEmpty = await lastNonEmptySegment(segments);
   const notTorn = `The break at ${b.file}:${b.line} (${b.reason}) is not a torn last line; repair only cuts a torn tail. Nothing was changed: investigate it (it may be tampering).`;

@@ -26,7 +26,7 @@ export interface AuditEventInput {
 export interface AuditEntry extends AuditEventInput {
   /** Schema version of the entry format. */
   v: 1;
-  /** Position in the whole log (all segments), from 1. */
+  /** Position in its chain (all the chain's segments), from 1. */
   seq: number;
   time: string;
   /** SHA-256 (hex) of the previous entry's line bytes; 64 zeros for the first entry. */
@@ -34,6 +34,8 @@ export interface AuditEntry extends AuditEventInput {
 }
 
 export interface VerifyBreak {
+  /** The chain it is in (`legacy` for the single chain of older logs). */
+  chain?: string;
   /** Segment file, relative to the workspace. */
   file: string;
   /** 1-based line within that file. */
@@ -42,13 +44,29 @@ export interface VerifyBreak {
   reason: string;
 }
 
-export interface VerifyReport {
+/** One chain's result: each chain is checked on its own, so a break in one hides no other. */
+export interface ChainVerifyReport {
+  chain: string;
   ok: boolean;
   entries: number;
   segments: number;
   /** Hash of the last good entry (the chain head). */
   head: string | null;
-  /** `seq` of the chain head (0 for an empty log): with `head`, what an anchor records. */
+  /** `seq` of the chain head (0 for an empty chain): with `head`, what an anchor records. */
   headSeq: number;
   firstBreak?: VerifyBreak;
+}
+
+export interface VerifyReport {
+  /** Every chain verifies. */
+  ok: boolean;
+  /** Totals over all chains. */
+  entries: number;
+  segments: number;
+  /** Head of the only chain when there is exactly one, else null (see `chains`). */
+  head: string | null;
+  headSeq: number;
+  /** The first break of the first broken chain (each chain's own is in `chains`). */
+  firstBreak?: VerifyBreak;
+  chains: ChainVerifyReport[];
 }

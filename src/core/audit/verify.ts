@@ -2,8 +2,9 @@ import * as path from 'node:path';
 import * as z from 'zod';
 import { sha256Hex } from '../util/hash';
 import { readLineBatches, type Line } from './lines';
-import { auditDir, GENESIS_PREV, listSegments, segmentName, type Segment } from './segments';
-import type { AuditEntry, VerifyBreak, VerifyReport } from './types';
+import { listChains, type Chain } from './chains';
+import { GENESIS_PREV, listSegments, segmentName, type Segment } from './segments';
+import type { AuditEntry, ChainVerifyReport, VerifyBreak, VerifyReport } from './types';
 
 const actorSchema = z.object({
   kind: z.enum(['agent', 'human', 'policy', 'warden']),
@@ -95,23 +96,44 @@ function parseLine(line: Line, isLastInLog: boolean): Parsed {
   return { ok: true, entry: result.entry };
 }
 
-/** Checks every segment, line by line in constant memory, and reports the first break. */
+/** Checks every chain on its own and sums up; the first break of each chain is in `chains`. */
 export async function verifyAuditLog(workspaceRoot: string): Promise<VerifyReport> {
-  const dir = auditDir(workspaceRoot);
-  const segments = await listSegments(dir);
+  const chains: ChainVerifyReport[] = [];
+  for (const chain of await listChains(workspaceRoot)) chains.push(await verifyChain(workspaceRoot, chain));
+  return summarizeChains(chains);
+}
+
+export function summarizeChains(chains: ChainVerifyReport[]): VerifyReport {
+  const broken = chains.find((c) => !c.ok);
+  const only = chains.length === 1 ? chains[0] : undefined;
+  return {
+    ok: !broken,
+    entries: chains.reduce((n, c) => n + c.entries, 0),
+    segments: chains.reduce((n, c) => n + c.segments, 0),
+    head: only?.head ?? null,
+    headSeq: only?.headSeq ?? 0,
+    ...(broken?.firstBreak ? { firstBreak: broken.firstBreak } : {}),
+    chains,
+  };
+}
+
+/** Checks every segment of one chain, line by line in constant memory, and reports its first break. */
+export async function verifyChain(workspaceRoot: string, chain: Chain): Promise<ChainVerifyReport> {
+  const segments = await listSegments(chain.dir);
   const relative = (segment: Segment): string => path.relative(workspaceRoot, segment.path).split(path.sep).join('/');
   let entries = 0;
   let lastSeq = 0;
   let head: string | null = null;
   /** Where the previous good entry was, to name it in a reason. */
   let previous: { segment: Segment; line: number } | undefined;
-  const report = (firstBreak: VerifyBreak): VerifyReport => ({
+  const report = (firstBreak: VerifyBreak): ChainVerifyReport => ({
+    chain: chain.id,
     ok: false,
     entries,
     segments: segments.length,
     head,
     headSeq: lastSeq,
-    firstBreak,
+    firstBreak: { chain: chain.id, ...firstBreak },
   });
 
   for (const [i, segment] of segments.entries()) {
@@ -125,7 +147,7 @@ export async function verifyAuditLog(workspaceRoot: string): Promise<VerifyRepor
     }
     const isLastSegment = i === segments.length - 1;
     /** Checks one line knowing the next (to tell a reorder from a deletion, and the last line). */
-    const check = (line: Line, next: Line | undefined): VerifyReport | undefined => {
+    const check = (line: Line, next: Line | undefined): ChainVerifyReport | undefined => {
       const parsed = parseLine(line, isLastSegment && !next);
       const at = { file: relative(segment), line: line.number };
       if (!parsed.ok) return report({ ...at, reason: parsed.reason });
@@ -163,7 +185,7 @@ export async function verifyAuditLog(workspaceRoot: string): Promise<VerifyRepor
       if (broken) return broken;
     }
   }
-  return { ok: true, entries, segments: segments.length, head, headSeq: lastSeq };
+  return { chain: chain.id, ok: true, entries, segments: segments.length, head, headSeq: lastSeq };
 }
 
 function checkSeq(seq: number, lastSeq: number, lineNumber: number, next: Line | undefined): string | undefined {
@@ -201,16 +223,33 @@ function prevReason(
   return `entry was modified: prev of line ${lineNumber} does not match the hash of ${of}`;
 }
 
-/** One line for the user: the result, or where and why the chain breaks. */
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/** One line for the user: the result, or where and why the (first broken) chain breaks. */
 export function formatVerifyReport(report: VerifyReport): string {
-  const count = `${report.entries} ${report.entries === 1 ? 'entry' : 'entries'}`;
+  const count = plural(report.entries, 'entry', 'entries');
+  const chains = plural(report.chains.length, 'chain', 'chains');
   if (report.ok) {
     if (report.entries === 0) return 'Audit log is empty (0 entries); nothing to verify.';
-    const segments = `${report.segments} ${report.segments === 1 ? 'segment' : 'segments'}`;
-    return `Audit log verified: ${count} in ${segments}, chain intact (head ${report.head?.slice(0, 12) ?? '?'}).`;
+    const segments = plural(report.segments, 'segment', 'segments');
+    const head = report.head ? `, head ${report.head.slice(0, 12)}` : '';
+    return `Audit log verified: ${count} in ${segments} of ${chains}, every chain intact${head}.`;
   }
+  const broken = report.chains.filter((c) => !c.ok);
   const b = report.firstBreak;
   if (!b) return `Audit log is broken (${count} verified before the break).`;
   const seq = b.seq === undefined ? '' : `, seq ${b.seq}`;
-  return `Audit log is broken at ${b.file}:${b.line}${seq}: ${b.reason}. ${count} verified before the break.`;
+  const others = broken.length > 1 ? ` ${broken.length} of ${chains} are broken (see each chain).` : '';
+  return `Audit log is broken at ${b.file}:${b.line}${seq}: ${b.reason}. ${count} verified before the break.${others}`;
+}
+
+/** One line per chain: what a team lead reads after a pull. */
+export function formatChainReports(report: VerifyReport): string[] {
+  return report.chains.map((c) => {
+    const count = plural(c.entries, 'entry', 'entries');
+    if (c.ok) return `  ok      ${c.chain}: ${count}, head seq ${c.headSeq}${c.head ? ` ${c.head.slice(0, 12)}` : ''}`;
+    const b = c.firstBreak;
+    const where = b ? `${b.file}:${b.line}${b.seq === undefined ? '' : `, seq ${b.seq}`}: ${b.reason}` : 'broken';
+    return `  BROKEN  ${c.chain}: first break at ${where} (${count} verified before it)`;
+  });
 }

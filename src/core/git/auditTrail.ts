@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { auditDir, listSegments } from '../audit/segments';
+import { listAllSegments } from '../audit/chains';
 import type { AuditEntry } from '../audit/types';
 import { sha256Hex } from '../util/hash';
 
@@ -7,6 +7,8 @@ import { sha256Hex } from '../util/hash';
 export interface HashedEntry {
   entry: AuditEntry;
   hash: string;
+  /** The chain it is in. */
+  chain: string;
 }
 
 /**
@@ -15,7 +17,7 @@ export interface HashedEntry {
  */
 export async function readSessionEntries(workspaceRoot: string, sessionId: string): Promise<HashedEntry[]> {
   const result: HashedEntry[] = [];
-  for (const segment of await listSegments(auditDir(workspaceRoot))) {
+  for (const segment of await listAllSegments(workspaceRoot)) {
     const bytes = await fs.readFile(segment.path);
     let start = 0;
     for (let nl = bytes.indexOf(0x0a); nl >= 0; nl = bytes.indexOf(0x0a, start)) {
@@ -27,7 +29,7 @@ export async function readSessionEntries(workspaceRoot: string, sessionId: strin
       } catch {
         continue;
       }
-      if (entry.sessionId === sessionId) result.push({ entry, hash: sha256Hex(line) });
+      if (entry.sessionId === sessionId) result.push({ entry, hash: sha256Hex(line), chain: segment.chain });
     }
   }
   return result;
@@ -37,7 +39,7 @@ export async function readSessionEntries(workspaceRoot: string, sessionId: strin
 export async function listAuditSessions(workspaceRoot: string): Promise<string[]> {
   const seen = new Map<string, number>();
   let index = 0;
-  for (const segment of await listSegments(auditDir(workspaceRoot))) {
+  for (const segment of await listAllSegments(workspaceRoot)) {
     for (const line of (await fs.readFile(segment.path, 'utf8')).split('\n')) {
       if (!line) continue;
       try {

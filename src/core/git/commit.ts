@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { AuditLog } from '../audit/auditLog';
+import { formatChainAnchor } from '../audit/anchor';
 import { verifyAuditLog } from '../audit/verify';
 import { sha256Hex } from '../util/hash';
 import { readSessionEntries, type HashedEntry } from './auditTrail';
@@ -57,13 +58,20 @@ export async function commitApprovedChanges(options: CommitApprovedOptions): Pro
   const { workspaceRoot, sessionId } = options;
   const repo = await GitRepo.open(workspaceRoot);
   if (!repo) throw new CommitRefusedError(`${workspaceRoot} is not in a git repository; there is nothing to commit to`);
-  const report = await verifyAuditLog(workspaceRoot);
-  if (!report.ok)
-    throw new CommitRefusedError(
-      `The audit log does not verify (${report.firstBreak?.file}:${report.firstBreak?.line}: ${report.firstBreak?.reason}); Warden does not commit on a broken record`,
-    );
-
   const entries = await readSessionEntries(workspaceRoot, sessionId);
+  // The session's own chains must verify; a colleague's broken chain does not block this commit.
+  const sessionChains = new Set(entries.map((e) => e.chain));
+  const report = await verifyAuditLog(workspaceRoot);
+  const broken = report.chains.find((c) => !c.ok && sessionChains.has(c.chain));
+  if (broken)
+    throw new CommitRefusedError(
+      `The audit log does not verify (${broken.firstBreak?.file}:${broken.firstBreak?.line}: ${broken.firstBreak?.reason}); Warden does not commit on a broken record`,
+    );
+  // Names the chains behind the commit and their heads, so a deleted or cut log is detected.
+  const chainAnchors = report.chains
+    .filter((c) => sessionChains.has(c.chain) && c.head !== null)
+    .map((c) => formatChainAnchor(c.chain, c.headSeq, c.head ?? ''));
+
   const branchEntry = entries.find((e) => e.entry.type === 'git.branch' && e.entry.data.status === 'created');
   const branch = typeof branchEntry?.entry.data.branch === 'string' ? branchEntry.entry.data.branch : undefined;
   if (!branch) {
@@ -113,7 +121,14 @@ export async function commitApprovedChanges(options: CommitApprovedOptions): Pro
   const approvers = approversOf(entries, sources);
   const auditHashes = sources.map((s) => s.hash);
   const instruction = entries.find((e) => e.entry.type === 'instruction')?.entry.data.text;
-  const message = commitMessage(sessionId, typeof instruction === 'string' ? instruction : undefined, paths, approvers, auditHashes);
+  const message = commitMessage(
+    sessionId,
+    typeof instruction === 'string' ? instruction : undefined,
+    paths,
+    approvers,
+    auditHashes,
+    chainAnchors,
+  );
 
   const tree = await repo.withTempIndex(async (env) => {
     await repo.run(['read-tree', tip], env);
@@ -163,6 +178,7 @@ function commitMessage(
   paths: string[],
   approvers: string[],
   auditHashes: string[],
+  chainAnchors: string[],
 ): string {
   const firstLine = instruction?.split('\n')[0]?.trim();
   const subject = firstLine ? truncate(`Agent: ${firstLine}`, 72) : `Approved changes of Warden session ${sessionId}`;
@@ -175,6 +191,7 @@ function commitMessage(
     ...approvers.map((a) => `Approved-by: ${a}`),
     ...auditHashes.map((h) => `Warden-Audit: ${h}`),
     `Warden-Session: ${sessionId}`,
+    ...chainAnchors,
   ].join('\n');
 }
 
