@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
@@ -202,15 +202,20 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
 
   it('shows a broken chain prominently when the log is tampered with', async () => {
     const { page, folder } = vsc();
-    const file = path.join(folder, '.warden', 'audit', 'audit-000001.jsonl');
+    // The entry with the reviewer's reason, in whichever session chain holds it.
+    const file = readdirSync(path.join(folder, '.warden', 'audit'), { recursive: true, encoding: 'utf8' })
+      .map((name) => path.join(folder, '.warden', 'audit', name))
+      .find((name) => name.endsWith('.jsonl') && readFileSync(name, 'utf8').includes('too dangerous'));
+    assert.ok(file, 'a chain holds the rejection');
     const lines = readFileSync(file, 'utf8').split('\n');
-    lines[9] = (lines[9] ?? '').replace('too dangerous', 'fine by me');
+    const at = lines.findIndex((line) => line.includes('too dangerous'));
+    lines[at] = (lines[at] ?? '').replace('too dangerous', 'fine by me');
     writeFileSync(file, lines.join('\n'));
     await runCommand(page, 'Warden: Show Audit Log');
     frame = await findFrame(page, '#verify-status[data-ok="false"]', 30_000);
     assert.match(
       await frame.locator('#verify-status').innerText(),
-      /Chain broken[\s\S]*audit-000001\.jsonl:11, seq 11: entry was modified/,
+      new RegExp(`Chain broken[\\s\\S]*chain \\S+: [^\\n]*${path.basename(file)}:\\d+: entry was modified`),
     );
     await screenshot(page, 'audit-panel-broken');
   });
