@@ -9,7 +9,6 @@ import { mergePolicies, PolicyFile } from '../../src/core/policy';
 import type { NetworkProposal, Proposal, Reviewer } from '../../src/core/proposals/model';
 import { ProposalStore } from '../../src/core/proposals/store';
 import { rejectAsks } from '../../src/core/session/headlessAsks';
-import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
 import { EgressSession } from '../../src/core/egress/session';
 import type { MuxChannel } from '../../src/core/egress/mux/channel';
 import { AgentSession } from '../../src/core/supervisor';
