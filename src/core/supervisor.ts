@@ -397,7 +397,12 @@ export class AgentSession {
           }
         : {}),
       ...(changes && options.reviewMode === 'turn'
-        ? { turnCopy: { read: (path: string) => changes.readFromCopy(path), write: (path: string, text: string) => changes.writeToCopy(path, text) } }
+        ? {
+            turnCopy: {
+              read: (path: string) => changes.readFromCopy(path),
+              write: (path: string, text: string) => changes.writeToCopy(path, text),
+            },
+          }
         : {}),
       commandEnv: (proposalId: string) => this.egress?.envFor({ kind: 'command', proposalId }) ?? {},
       ...(options.onSuggestion ? { onSuggestion: options.onSuggestion } : {}),

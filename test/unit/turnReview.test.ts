@@ -117,7 +117,11 @@ describe('turn review: the changeset model', () => {
     const choices = turnChoices([a], 'reject', () => ({ h0: 'approve' }), 'turn review: reject all');
     assert.deepEqual(choices[0]?.choice, { kind: 'hunks', accepted: [0], rejected: [1], newHash: a.newHash });
     const done = { ...edit('c', 1, null, 'c\n'), state: 'applied' as const };
-    assert.deepEqual(turnChoices([done], 'reject', () => ({}), 'x'), [], 'decided proposals are left alone');
+    assert.deepEqual(
+      turnChoices([done], 'reject', () => ({}), 'x'),
+      [],
+      'decided proposals are left alone',
+    );
   });
 
   it('the mode is the setting when set, else "action" for a policy that asks for commands and "turn" otherwise', () => {

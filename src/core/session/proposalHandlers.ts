@@ -328,7 +328,8 @@ export class ProposalHandlers implements AcpClientHandlers {
     if (picked?.kind === 'allow_always') await this.suggest(this.gate.current<PermissionProposal>(proposalId), decision);
     // Approving an edit Warden could not place grants nothing: it is never applied blind.
     // In turn review the write goes to the copy and is decided with the turn: no grant either.
-    if (edit && !edit.unlocated && !this.deps.turnCopy) this.gate.grantWrite({ path: edit.path, newHash: edit.newHash, oldText: edit.oldText, proposalId });
+    if (edit && !edit.unlocated && !this.deps.turnCopy)
+      this.gate.grantWrite({ path: edit.path, newHash: edit.newHash, oldText: edit.oldText, proposalId });
     if (commandLine) this.gate.grantCommand(commandLine, proposalId);
   }
 
