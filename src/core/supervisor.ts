@@ -390,7 +390,8 @@ export class AgentSession {
       agentActor: () => this.agentActor,
       onEvent: (event) => this.onAgentEvent(event),
       notes: this.notes,
-      ...(changes
+      // Turn review scans the copy once, at the turn's end: a file changed twice in a turn is one proposal, not a stale first half.
+      ...(changes && options.reviewMode !== 'turn'
         ? {
             sandboxActivity: (reason: string) => changes.scan(reason),
             afterWrite: (path: string, text: string) => changes.mirror(path, text),
