@@ -57,6 +57,8 @@ interface RunResult {
   clicks: number;
   /** Commands the agent ran. */
   commands: number;
+  /** What the asks were, by kind and rule ("command:default", "edit:builtin.irreversible", "turn", "host"...). */
+  breakdown: Record<string, number>;
   /** The real workspace ends exactly as the accepted decisions say (hashes of every file). */
   exact: boolean;
   detail: string;
@@ -74,7 +76,8 @@ export async function run(): Promise<BenchFigure[]> {
       const reduction = old.asks === 0 ? 0 : (1 - now.asks / old.asks) * 100;
       rows.push(
         `${spec.name}: ${old.commands} commands; asks old ${old.asks} (${old.clicks} clicks), new ${now.asks}; ${reduction.toFixed(1)} % fewer; ` +
-          `turn review ${now.clicks} clicks; workspace exact: old ${old.exact}, new ${now.exact}${old.detail || now.detail ? ` (${old.detail}${now.detail})` : ''}`,
+          `turn review ${now.clicks} clicks; workspace exact: old ${old.exact}, new ${now.exact}${old.detail || now.detail ? ` (${old.detail}${now.detail})` : ''}\n` +
+          `        old asks: ${describe(old.breakdown)}\n        new asks: ${describe(now.breakdown)}`,
       );
       figures.push(
         {
@@ -108,6 +111,13 @@ export async function run(): Promise<BenchFigure[]> {
   }
   process.stderr.write(`${rows.map((r) => `[asks] ${r}`).join('\n')}\n`);
   return figures;
+}
+
+function describe(breakdown: Record<string, number>): string {
+  return Object.entries(breakdown)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([what, n]) => `${n} ${what}`)
+    .join(', ');
 }
 
 /** The allowed host: a loopback server standing in for a documentation site. */
@@ -149,6 +159,10 @@ async function replay(spec: ReplaySession, model: Model, port: number): Promise<
   const hunks = new HunkChoices({ store, review: async (id, choice) => decide(id, choice) });
   let asks = 0;
   let clicks = 0;
+  const breakdown: Record<string, number> = {};
+  const count = (what: string): void => {
+    breakdown[what] = (breakdown[what] ?? 0) + 1;
+  };
   const seen = new Set<string>();
   // Action review: a human answers each proposal as it comes, with the session's decisions.
   const watch = store.onDidChange((proposal) => {
@@ -156,6 +170,7 @@ async function replay(spec: ReplaySession, model: Model, port: number): Promise<
     seen.add(proposal.id);
     if (mode === 'turn' && proposal.kind === 'edit') return; // part of the turn's changeset
     asks++;
+    count(`${proposal.kind}:${proposal.policy?.ruleId ?? 'no policy'}`);
     setImmediate(() => void answer(proposal).catch(() => undefined));
   });
   const answer = async (proposal: Proposal): Promise<void> => {
@@ -197,6 +212,7 @@ async function replay(spec: ReplaySession, model: Model, port: number): Promise<
         const result = await reviewTurn(store, session, spec, hunks, decide);
         asks += result.asks;
         clicks += result.clicks;
+        if (result.asks > 0) count('turn changeset');
       }
       await settled(store);
     }
@@ -217,11 +233,12 @@ async function replay(spec: ReplaySession, model: Model, port: number): Promise<
   if (model === 'new' && askedHosts === 0 && deniedHosts > 0) {
     asks += 1;
     clicks += 1;
+    count('unlisted host');
   }
   const commands = store.all().filter((p) => p.kind === 'command').length;
   const { exact, detail } = await compare(workspace, before, store.all());
   await fs.rm(workspace, { recursive: true, force: true }).catch(() => undefined);
-  return { asks, clicks, commands, exact, detail };
+  return { asks, clicks, commands, breakdown, exact, detail };
 }
 
 /** The turn's changeset decided the way the panel does it: rejections first (a click each), then Accept all. */

@@ -73,7 +73,8 @@ describe('Warden: turn review (one changeset per agent turn)', function () {
     await Promise.all(['src/farewell.js', 'NOTES.md'].map((f) => fs.rm(path.join(root, f), { force: true })));
     const askedWhileRunning: string[] = [];
     const watch = api.proposals.onDidChange((p) => {
-      if (p.state === 'pending' && api.activeSession()?.state === 'prompting') askedWhileRunning.push(p.title);
+      // A proposal from the copy never blocks the agent; anything else pending would have made it wait.
+      if (p.state === 'pending' && p.origin !== 'sandbox/change') askedWhileRunning.push(p.title);
     });
     try {
       const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', {
@@ -126,6 +127,11 @@ describe('Warden: turn review (one changeset per agent turn)', function () {
         "the agent's edit permission was answered by turn review, not a human",
       );
       assert.ok(entries.some((e) => e.type === 'turn.ended' && e.data.turn === 1));
+      assert.deepEqual(
+        entries.filter((e) => e.type === 'sandbox.changes').map((e) => e.data.reason),
+        ['turn end'],
+        'the copy is compared once, when the turn ends',
+      );
     } finally {
       watch.dispose();
       await vscode.commands.executeCommand('warden.stopSession');
