@@ -4,6 +4,8 @@ import { appliedContent } from '../../src/core/proposals/decisions';
 import type { CommandProposal, EditProposal, Proposal, Reviewer } from '../../src/core/proposals/model';
 import { turnChoices } from '../../src/core/proposals/turnDecisions';
 import { changesetOf, effectiveReviewMode, groupByTurn, latestTurn } from '../../src/core/proposals/turns';
+import { sha256Hex } from '../../src/core/util/hash';
+import { handlerRig } from '../support/handlers';
 import { pendingEdit } from '../support/proposals';
 
 const lines = (n: number): string => Array.from({ length: n }, (_, i) => `line ${i + 1}\n`).join('');
@@ -130,5 +132,65 @@ describe('turn review: the changeset model', () => {
     assert.equal(effectiveReviewMode(undefined, 'ask'), 'action');
     assert.equal(effectiveReviewMode(undefined, 'allow'), 'turn');
     assert.equal(effectiveReviewMode('bogus', 'deny'), 'turn');
+  });
+});
+
+describe('turn review in copy mode: the agent writes its copy and is not kept waiting', () => {
+  const rig = (policyText: string) => {
+    const copy = new Map<string, string>();
+    const { h, store, audit } = handlerRig({
+      policyText,
+      deps: {
+        turn: () => 4,
+        turnCopy: {
+          read: async (p) => copy.get(p) ?? null,
+          write: async (p, text) => void copy.set(p, text),
+        },
+      },
+    });
+    return { h, store, audit, copy };
+  };
+
+  it('a write the policy asks about lands in the copy at once (audited); the agent reads it back; no proposal waits', async () => {
+    const { h, store, audit, copy } = rig('{}');
+    assert.deepEqual(await h.writeTextFile({ sessionId: 'x', path: '/workspaces/demo/src/a.js', content: 'new\n' }), {});
+    assert.equal(copy.get('src/a.js'), 'new\n');
+    assert.equal(store.all().length, 0, 'nothing to decide yet: the change comes back with the turn');
+    assert.deepEqual(
+      audit.filter((e) => e.type === 'sandbox.write').map((e) => e.data),
+      [{ path: 'src/a.js', hash: sha256Hex('new\n') }],
+    );
+    assert.deepEqual(await h.readTextFile({ sessionId: 'x', path: '/workspaces/demo/src/a.js' }), { content: 'new\n' });
+  });
+
+  it('a path the policy denies is refused as before, and the copy is untouched', async () => {
+    const { h, copy } = rig('{ "paths": [{ "id": "no-keys", "paths": ["keys/**"], "actions": ["write"], "decision": "deny" }] }');
+    await assert.rejects(h.writeTextFile({ sessionId: 'x', path: '/workspaces/demo/keys/id.pem', content: 'x' }), /no-keys/);
+    assert.equal(copy.size, 0);
+  });
+
+  it('an edit permission is answered by turn review (no human, no grant), and the proposal carries its turn', async () => {
+    const { h, store, copy } = rig('{}');
+    const answer = await h.requestPermission({
+      sessionId: 'x',
+      toolCall: {
+        toolCallId: 't1',
+        kind: 'edit',
+        title: 'Edit src/a.js',
+        content: [{ type: 'diff', path: '/workspaces/demo/src/a.js', oldText: '// src/a.js\n', newText: 'changed\n' }],
+      },
+      options: [
+        { optionId: 'allow', name: 'Allow', kind: 'allow_once' },
+        { optionId: 'reject', name: 'Reject', kind: 'reject_once' },
+      ],
+    });
+    assert.deepEqual(answer.outcome, { outcome: 'selected', optionId: 'allow' });
+    const permission = store.all()[0];
+    assert.equal(permission?.decision?.reviewer.name, 'turn-review');
+    assert.equal(permission?.turn, 4);
+    // The write that follows goes to the copy, not through a grant to the workspace.
+    await h.writeTextFile({ sessionId: 'x', path: '/workspaces/demo/src/a.js', content: 'changed\n' });
+    assert.equal(copy.get('src/a.js'), 'changed\n');
+    assert.equal(store.all().length, 1);
   });
 });
