@@ -1239,7 +1239,8 @@ function groupPendingByTurn(all: ProposalView[]): SessionGroupData[] {
       const files: FileGroupData[] = changeset.files
         .map((file) => ({ key: key(`f:${file.path}`), file: file.path, label: file.path, proposals: waiting(file.proposals) }))
         .filter((group) => group.proposals.length > 0);
-      for (const kind of ['command', 'permission', 'question'] as const) {
+      const kinds = [...new Set(['command' as const, ...changeset.others.map((p) => p.kind)])];
+      for (const kind of kinds) {
         const list = waiting(kind === 'command' ? changeset.commands : changeset.others).filter((p) => p.kind === kind);
         if (list.length > 0) files.push({ key: key(`:${kind}`), file: '', label: OTHER_GROUPS[kind], proposals: list });
       }

@@ -23,7 +23,8 @@ export interface TurnMember {
   sessionId: string;
   createdAt: string;
   state: string;
-  kind: 'edit' | 'command' | 'permission' | 'question';
+  /** 'edit', 'command', 'permission', 'question', 'network'…: only edits and permissions with an edit change a file. */
+  kind: string;
   turn?: number | undefined;
   path?: string;
   edit?: { path: string } | undefined;
@@ -45,7 +46,7 @@ export interface TurnChangeset<P> {
   files: Array<TurnFile<P>>;
   /** The commands run in the turn (any state), with their outputs when they finished. */
   commands: P[];
-  /** Tool requests without a file and questions. */
+  /** Tool requests without a file, network requests and questions. */
   others: P[];
   /** What still waits for the reviewer, in asking order. */
   pending: P[];
