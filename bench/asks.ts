@@ -184,7 +184,7 @@ async function replay(spec: ReplaySession, model: Model, port: number): Promise<
         clicks++;
         await hunks.choose(proposal.id, `h${i}`, rejectedHunks.some((h) => h.hunk === i) ? 'reject' : 'approve');
       }
-    } else if (proposal.kind === 'permission' && proposal.toolKind === 'fetch') {
+    } else if (proposal.kind === 'network' || (proposal.kind === 'permission' && proposal.toolKind === 'fetch')) {
       clicks++;
       decide(proposal.id, { kind: 'verdict', verdict: 'reject', reason: 'unlisted host' });
     } else {
@@ -229,7 +229,7 @@ async function replay(spec: ReplaySession, model: Model, port: number): Promise<
     .map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
   const unlisted = new URL(UNLISTED_URL).hostname;
   const deniedHosts = events.filter((e) => e.type === 'network.request' && e.data.allowed === false && e.data.host === unlisted).length;
-  const askedHosts = store.all().filter((p) => p.kind === 'permission' && p.toolKind === 'fetch').length;
+  const askedHosts = store.all().filter((p) => p.kind === 'network' || (p.kind === 'permission' && p.toolKind === 'fetch')).length;
   if (model === 'new' && askedHosts === 0 && deniedHosts > 0) {
     asks += 1;
     clicks += 1;
