@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import * as asks from './asks';
 import * as audit from './audit';
 import * as diff from './diff';
 import * as extensionHost from './extensionHost';
@@ -15,6 +16,7 @@ import * as reviewPanel from './reviewPanel';
 import * as sandbox from './sandbox';
 
 const suites: Record<string, () => Promise<BenchFigure[]>> = {
+  asks: asks.run,
   audit: audit.run,
   diff: diff.run,
   extensionHost: extensionHost.run,

@@ -30,6 +30,8 @@ export interface WardenApi {
   readonly proposalsLoaded: Promise<void>;
   /** Whether secret storage holds an agent key for this variable (never the value). */
   hasAgentKey(envName: string): Promise<boolean>;
+  /** A message as the Review panel's webview sends it (validated like one); the panel opens if needed. For tests. */
+  reviewPanelMessage(raw: unknown): Promise<void>;
 }
 
 let controller: SessionController | undefined;
@@ -78,6 +80,10 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
     inlineReview: inline,
     proposalsLoaded,
     hasAgentKey: async (envName) => Boolean(await secrets.get(envName)),
+    reviewPanelMessage: async (raw) => {
+      await vscode.commands.executeCommand('warden.showReview');
+      await ReviewPanel.current?.handleMessage(raw);
+    },
   };
 }
 

@@ -19,11 +19,13 @@ import {
   type ExtensionMessage,
   type KeyAction,
   type ProposalView,
+  type TurnInfo,
   type Verdict,
   type WebviewMessage,
 } from '../../src/shared/reviewProtocol';
 import { commandIsEditable, textIsEditable } from '../../src/core/proposals/editable';
 import type { RiskLabel } from '../../src/core/proposals/riskLabel';
+import { groupByTurn, turnKey, type ReviewMode } from '../../src/core/proposals/turns';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -106,6 +108,11 @@ let hunkChoices: Record<string, Record<string, Verdict>> = {};
 let risks: Record<string, RiskLabel[]> = {};
 /** Saved proposals are still loading (after a reload). */
 let loading = false;
+/** 'turn': pending proposals by agent turn, each turn decided together; 'action': by session and file. */
+let mode: ReviewMode = 'action';
+let turnInfos: TurnInfo[] = [];
+/** A turn to scroll to after the next render ("Warden: Review Turn"). */
+let focusTurnKey: string | undefined;
 /** Hunk choices sent and not yet reflected in a snapshot, as "proposalId#hunkId". */
 const busyHunks = new Set<string>();
 /** "Edit" was clicked and the full text is on its way from the extension. */
@@ -1055,7 +1062,11 @@ function buildShell(): Shell {
       undefined,
       'When the agent wants to edit a file, run a command or use a tool, the request appears here for you to accept or reject.',
     ),
-    el('p', 'hint', 'Keys while this panel has focus: j / k next and previous, a accept, r reject, e edit.'),
+    el(
+      'p',
+      'hint',
+      'Keys while this panel has focus: j / k next and previous, a accept, r reject, e edit; in turn review Shift+A / Shift+R accept or reject the whole turn.',
+    ),
   );
   const loadingBox = el('section', 'loading');
   loadingBox.setAttribute('role', 'status');
@@ -1178,6 +1189,8 @@ interface FileGroupData {
 interface SessionGroupData {
   sessionId: string;
   files: FileGroupData[];
+  /** Turn review: the turn this group is, and the commands that already ran in it (shown collapsed). */
+  turn?: { turn: number; running: boolean; ran: ProposalView[] };
 }
 
 function fileOf(proposal: ProposalView): string {
@@ -1211,6 +1224,30 @@ function groupPending(pending: ProposalView[]): SessionGroupData[] {
     group.proposals.push(proposal);
   }
   return [...sessions].map(([sessionId, files]) => ({ sessionId, files: [...files.values()] }));
+}
+
+/**
+ * Turn review: pending proposals by session and agent turn, each turn by file (then its
+ * waiting commands and requests), with the commands that already ran in the turn.
+ */
+function groupPendingByTurn(all: ProposalView[]): SessionGroupData[] {
+  return groupByTurn(all)
+    .filter((changeset) => changeset.pending.length > 0)
+    .map((changeset) => {
+      const waiting = (list: ProposalView[]): ProposalView[] => list.filter((p) => p.state === 'pending');
+      const key = (suffix: string): string => `${changeset.key}|${suffix}`;
+      const files: FileGroupData[] = changeset.files
+        .map((file) => ({ key: key(`f:${file.path}`), file: file.path, label: file.path, proposals: waiting(file.proposals) }))
+        .filter((group) => group.proposals.length > 0);
+      const kinds = [...new Set(['command' as const, ...changeset.others.map((p) => p.kind)])];
+      for (const kind of kinds) {
+        const list = waiting(kind === 'command' ? changeset.commands : changeset.others).filter((p) => p.kind === kind);
+        if (list.length > 0) files.push({ key: key(`:${kind}`), file: '', label: OTHER_GROUPS[kind], proposals: list });
+      }
+      const info = turnInfos.find((t) => t.sessionId === changeset.sessionId && t.turn === changeset.turn);
+      const ran = changeset.commands.filter((p) => p.state !== 'pending');
+      return { sessionId: changeset.sessionId, files, turn: { turn: changeset.turn, running: info?.running === true, ran } };
+    });
 }
 
 /** Group containers are kept between renders so cards (and the focus in them) are not moved needlessly. */
@@ -1256,6 +1293,69 @@ function sessionGroup(session: SessionGroupData, itemFor: (proposal: ProposalVie
     node.heading.append(` · ${count} waiting`);
     node.heading.title = `Session ${session.sessionId}`;
     (node.item.firstElementChild as HTMLElement).dataset.session = session.sessionId;
+  }
+  placeChildren(
+    node.list,
+    session.files.map((file) => fileGroup(file, itemFor)),
+  );
+  return node.item;
+}
+
+const ranBlocks = new Map<string, { key: string; details: HTMLDetailsElement }>();
+
+/** One turn as one changeset: Accept all / Reject all, its files (per hunk), and the commands it ran, collapsed. */
+function turnGroup(session: SessionGroupData, itemFor: (proposal: ProposalView) => HTMLLIElement): HTMLLIElement {
+  const turn = session.turn!;
+  const key = turnKey(session.sessionId, turn.turn);
+  const node = groupNode(`t|${key}`, 'session-group', 'h3');
+  const section = node.item.firstElementChild as HTMLElement;
+  const count = session.files.reduce((n, f) => n + f.proposals.length, 0);
+  const all = session.files.flatMap((f) => f.proposals);
+  const bulkBusy = all.every((p) => busy.has(p.id));
+  const headerKey = JSON.stringify([count, turn.running, bulkBusy]);
+  if (node.headerKey !== headerKey) {
+    node.headerKey = headerKey;
+    const icon = el('span', 'codicon codicon-checklist');
+    icon.setAttribute('aria-hidden', 'true');
+    node.heading.replaceChildren(icon, ` ${turn.turn === 0 ? 'Before the first turn' : `Turn ${turn.turn}`} · `);
+    node.heading.appendChild(textElement('code', 'session-id', session.sessionId));
+    node.heading.append(` · ${count} waiting${turn.running ? ' · the agent is still working' : ''}`);
+    section.dataset.session = session.sessionId;
+    section.dataset.turnKey = key;
+    section.tabIndex = -1;
+    const where = `turn ${turn.turn}`;
+    const accept = button('Accept all', 'acceptTurn', {
+      className: 'button small',
+      ariaLabel: `Accept all ${count} waiting in ${where} (Shift+A)`,
+      disabled: bulkBusy,
+    });
+    const reject = button('Reject all', 'rejectTurn', {
+      className: 'button small secondary',
+      ariaLabel: `Reject all ${count} waiting in ${where} (Shift+R)`,
+      disabled: bulkBusy,
+    });
+    for (const b of [accept, reject]) b.dataset.turnKey = key;
+    node.actions.replaceChildren(accept, reject);
+  }
+  // The commands that ran in the turn, with their output: collapsed, read on demand.
+  const ranKey = JSON.stringify(turn.ran.map((p) => [p.id, p.state]));
+  let ran = ranBlocks.get(key);
+  if (!ran || ran.key !== ranKey) {
+    const details = ran?.details ?? el('details', 'turn-commands');
+    details.replaceChildren(el('summary', undefined, `${turn.ran.length} command${turn.ran.length === 1 ? '' : 's'} ran in this turn`));
+    const check: TextCheck = { hidden: false };
+    for (const command of turn.ran) {
+      if (command.kind !== 'command') continue;
+      const item = el('div', 'turn-command');
+      item.appendChild(commandBlock(command.commandLine, check, 'Command'));
+      if (command.result) item.appendChild(commandResult(command.result, check));
+      else item.appendChild(el('p', 'muted', stateLabel(command)));
+      details.appendChild(item);
+    }
+    details.hidden = turn.ran.length === 0;
+    ran = { key: ranKey, details };
+    ranBlocks.set(key, ran);
+    if (details.parentElement !== section) section.insertBefore(details, node.list);
   }
   placeChildren(
     node.list,
@@ -1325,13 +1425,15 @@ function render(): void {
     cards.set(proposal.id, { key, item });
     return item;
   };
-  const groups = groupPending(pending);
+  const groups = mode === 'turn' ? groupPendingByTurn(proposals) : groupPending(pending);
   placeChildren(
     shell.pendingList,
-    groups.map((session) => sessionGroup(session, itemFor)),
+    groups.map((session) => (session.turn ? turnGroup(session, itemFor) : sessionGroup(session, itemFor))),
   );
-  const usedGroups = new Set(groups.flatMap((g) => [`s|${g.sessionId}`, ...g.files.map((f) => f.key)]));
+  const groupKey = (g: SessionGroupData): string => (g.turn ? `t|${turnKey(g.sessionId, g.turn.turn)}` : `s|${g.sessionId}`);
+  const usedGroups = new Set(groups.flatMap((g) => [groupKey(g), ...g.files.map((f) => f.key)]));
   for (const key of [...groupNodes.keys()]) if (!usedGroups.has(key)) groupNodes.delete(key);
+  for (const key of [...ranBlocks.keys()]) if (!usedGroups.has(`t|${key}`)) ranBlocks.delete(key);
   placeChildren(shell.historyList, history.map(itemFor));
   pruneDeferred();
 
@@ -1367,6 +1469,15 @@ function render(): void {
     pending.map((p) => p.id),
   );
   markSelected();
+  if (focusTurnKey !== undefined) {
+    const target = [...app.querySelectorAll<HTMLElement>('section[data-turn-key]')].find((t) => t.dataset.turnKey === focusTurnKey);
+    focusTurnKey = undefined;
+    if (target) {
+      target.scrollIntoView({ block: 'start' });
+      target.focus({ preventScroll: true });
+      restoredScroll = true;
+    }
+  }
   if (!restoredScroll) {
     restoredScroll = true;
     if (ui.scrollY > 0) window.scrollTo(0, ui.scrollY);
@@ -1402,6 +1513,14 @@ function onMessage(message: ExtensionMessage): void {
       hunkChoices = message.hunkChoices ?? {};
       risks = message.risks ?? {};
       loading = message.loading === true;
+      if (message.mode !== undefined && message.mode !== mode) {
+        // Another grouping: the kept group containers belong to the old one.
+        groupNodes.clear();
+        ranBlocks.clear();
+      }
+      mode = message.mode ?? 'action';
+      turnInfos = message.turns ?? [];
+      if (message.focusTurn !== undefined) focusTurnKey = message.focusTurn;
       busyHunks.clear();
       const byId = new Map(proposals.map((p) => [p.id, p]));
       for (const id of [...busy.keys()]) if (byId.get(id)?.state !== 'pending') busy.delete(id);
@@ -1576,7 +1695,38 @@ function markSelected(): void {
   item?.classList.add('selected');
 }
 
+/** Accept all / Reject all of a turn: the whole changeset, hunks already chosen kept (the extension sees to it). */
+function decideTurn(key: string, verdict: Verdict): void {
+  const group = groupPendingByTurn(proposals ?? []).find((g) => g.turn && turnKey(g.sessionId, g.turn.turn) === key);
+  if (!group?.turn) return;
+  const open = group.files.flatMap((f) => f.proposals).filter((p) => !busy.has(p.id) && (verdict === 'reject' || p.kind !== 'question'));
+  if (open.length === 0) return;
+  for (const p of open) busy.set(p.id, verdict);
+  render();
+  post({ type: 'decideTurn', sessionId: group.sessionId, turn: group.turn.turn, verdict });
+}
+
+/** The turn of the selected item, else the first turn waiting. */
+function selectedTurnKey(): string | undefined {
+  const items = keyItems();
+  const index = currentItem(items);
+  const proposal = proposals?.find((p) => p.id === items[index]?.dataset.proposalId);
+  if (proposal) return turnKey(proposal.sessionId, proposal.turn ?? 0);
+  const first = groupPendingByTurn(proposals ?? [])[0];
+  return first?.turn ? turnKey(first.sessionId, first.turn.turn) : undefined;
+}
+
 function onKey(action: KeyAction): void {
+  if (action === 'acceptAll' || action === 'rejectAll') {
+    if (mode !== 'turn') {
+      announce('Accept all and Reject all of a turn work in turn review (the warden.review.mode setting).');
+      return;
+    }
+    const key = selectedTurnKey();
+    if (key === undefined) announce('Nothing is waiting for your review.');
+    else decideTurn(key, action === 'acceptAll' ? 'approve' : 'reject');
+    return;
+  }
   const items = keyItems();
   if (items.length === 0) {
     announce('Nothing is waiting for your review.');
@@ -1671,9 +1821,9 @@ app.addEventListener('click', (event) => {
     case 'acceptFile':
     case 'rejectFile': {
       const key = target.dataset.group;
-      const group = groupPending((proposals ?? []).filter((p) => p.state === 'pending'))
-        .flatMap((g) => g.files)
-        .find((g) => g.key === key);
+      const groups =
+        mode === 'turn' ? groupPendingByTurn(proposals ?? []) : groupPending((proposals ?? []).filter((p) => p.state === 'pending'));
+      const group = groups.flatMap((g) => g.files).find((g) => g.key === key);
       if (group)
         decideMany(
           group.proposals,
@@ -1682,6 +1832,11 @@ app.addEventListener('click', (event) => {
         );
       return;
     }
+    case 'acceptTurn':
+    case 'rejectTurn':
+      if (target.dataset.turnKey !== undefined)
+        decideTurn(target.dataset.turnKey, target.dataset.action === 'acceptTurn' ? 'approve' : 'reject');
+      return;
     case 'rejectAll': {
       const pending = (proposals ?? []).filter((p) => p.state === 'pending');
       decideMany(pending, 'reject', `all ${pending.length} waiting proposals`);

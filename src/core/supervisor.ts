@@ -21,6 +21,7 @@ import { AgentNotes, withNotes } from './session/agentNotes';
 import { TerminalRegistry } from './agent/terminals';
 import type { ProposalStore } from './proposals/store';
 import type { Reviewer } from './proposals/model';
+import type { ReviewMode } from './proposals/turns';
 import { WorkspacePathMapper } from './sandbox/paths';
 import type { AgentProcess, Sandbox, SandboxProgress, SandboxProvider, WorkspaceMode } from './sandbox/types';
 import { BoundedText } from './util/boundedText';
@@ -70,6 +71,11 @@ export interface SessionOptions {
   reuseSandbox?: boolean;
   /** How the agent sees the workspace: read-only or a private copy whose changes become proposals (the assembly's default: DEFAULT_WORKSPACE_MODE). */
   workspaceMode: WorkspaceMode;
+  /**
+   * 'turn': in 'copy' mode the agent's writes go to its copy without waiting and the turn's
+   * changes come back as one changeset at its end; 'action' (default): every write waits.
+   */
+  reviewMode?: ReviewMode;
 }
 
 /** What the session shows the user while the agent works (see session/sessionEvents.ts). */
@@ -104,6 +110,8 @@ export class AgentSession {
   private exposure: ExposureWatch | undefined;
   private readDenied: ReadDenied | undefined;
   private killed = false;
+  /** The agent turn under way or last ended (1-based); 0 before the first prompt. */
+  private turnIndex = 0;
 
   private constructor(private readonly options: SessionOptions) {
     this.id =
@@ -116,6 +124,16 @@ export class AgentSession {
 
   get state(): SessionState {
     return this.stateValue;
+  }
+
+  /** The number of the turn under way or last ended (0 before the first). */
+  get turn(): number {
+    return this.turnIndex;
+  }
+
+  /** Whether the turn's changes are reviewed together (turn review in 'copy' mode). */
+  get reviewsTurns(): boolean {
+    return this.options.reviewMode === 'turn' && this.changes !== undefined;
   }
 
   get containerId(): string | undefined {
@@ -150,6 +168,7 @@ export class AgentSession {
     if (this.stateValue !== 'ready') throw new Error(`The session is ${this.stateValue}; wait for the current turn to end`);
     this.stateValue = 'prompting';
     this.turnMessage = new BoundedText();
+    const turn = ++this.turnIndex;
     const notes = this.notes.take();
     await this.record({
       actor: this.humanActor(),
@@ -167,7 +186,7 @@ export class AgentSession {
       await this.record({
         actor: this.agentActor,
         type: 'turn.ended',
-        data: { stopReason, agentMessage: this.turnMessage.toString() },
+        data: { stopReason, agentMessage: this.turnMessage.toString(), turn },
       });
       return stopReason;
     } catch (error) {
@@ -351,6 +370,7 @@ export class AgentSession {
       files: options.files,
       record: (event) => this.record(event),
       agentActor: () => this.agentActor,
+      turn: () => (this.turnIndex > 0 ? this.turnIndex : undefined),
       ...(options.policy ? { policy: () => options.policy!.current() } : {}),
       ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}),
       ...(!options.git && options.policy
@@ -386,7 +406,8 @@ export class AgentSession {
       agentActor: () => this.agentActor,
       onEvent: (event) => this.onAgentEvent(event),
       notes: this.notes,
-      ...(changes
+      // Turn review scans the copy once, at the turn's end: a file changed twice in a turn is one proposal, not a stale first half.
+      ...(changes && options.reviewMode !== 'turn'
         ? {
             sandboxActivity: (reason: string) => changes.scan(reason),
             afterWrite: (path: string, text: string) => changes.mirror(path, text),
@@ -394,6 +415,14 @@ export class AgentSession {
         : this.exposure
           ? { sandboxActivity: (reason: string) => this.checkExposure(reason) }
           : {}),
+      ...(changes && options.reviewMode === 'turn'
+        ? {
+            turnCopy: {
+              read: (path: string) => changes.readFromCopy(path),
+              write: (path: string, text: string) => changes.writeToCopy(path, text),
+            },
+          }
+        : {}),
       commandEnv: (proposalId: string) => this.egress?.envFor({ kind: 'command', proposalId }) ?? {},
       ...(options.onSuggestion ? { onSuggestion: options.onSuggestion } : {}),
     };

@@ -9,6 +9,7 @@ import {
   type Proposal,
 } from '../core/proposals/model';
 import { RiskLabel } from '../core/proposals/riskLabel';
+import { REVIEW_MODES } from '../core/proposals/turns';
 
 /**
  * The message contract between the Review panel (extension host, `src/vscode/reviewPanel.ts`)
@@ -18,7 +19,8 @@ import { RiskLabel } from '../core/proposals/riskLabel';
  * Webview -> extension: `ready` (sent on every load, also after the webview was hidden and
  * restored), `decide`, `decideMany` (bulk; the extension confirms protected items), `openDiff`,
  * `chooseHunk`, `requestContent` (the full proposed text, for editing), `acceptEdited`,
- * `runEditedCommand`, `textFocus` (typing in a field: the single-key keybindings stand down).
+ * `runEditedCommand`, `textFocus` (typing in a field: the single-key keybindings stand down),
+ * `decideTurn` (turn review: Accept all / Reject all of one agent turn).
  * Extension -> webview: `state` (a full snapshot, sent after `ready` and on every change),
  * `content`, `key` (a contributed keybinding was pressed), `settled` (a bulk request is over) and `error`.
  */
@@ -74,6 +76,13 @@ export const RunEditedCommandMessage = z.strictObject({
   commandLine: z.string().min(1).max(MAX_COMMAND_LINE),
 });
 export const TextFocusMessage = z.strictObject({ type: z.literal('textFocus'), editing: z.boolean() });
+/** Turn review: Accept all / Reject all of one agent turn (the extension keeps hunks already chosen). */
+export const DecideTurnMessage = z.strictObject({
+  type: z.literal('decideTurn'),
+  sessionId: ProposalId,
+  turn: z.number().int().min(0).max(1_000_000),
+  verdict: Verdict,
+});
 
 export const WebviewMessage = z.discriminatedUnion('type', [
   ReadyMessage,
@@ -85,6 +94,7 @@ export const WebviewMessage = z.discriminatedUnion('type', [
   AcceptEditedMessage,
   RunEditedCommandMessage,
   TextFocusMessage,
+  DecideTurnMessage,
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessage>;
 
@@ -117,6 +127,11 @@ export type ProposalView = z.infer<typeof ProposalView>;
 
 export const HunkVerdicts = z.record(HunkId, Verdict);
 
+export const ReviewModeSchema = z.enum(REVIEW_MODES);
+/** A turn the panel may show: the agent may still be working in it (its changes are not all in yet). */
+export const TurnInfo = z.object({ sessionId: ProposalId, turn: z.number().int().min(0), running: z.boolean() });
+export type TurnInfo = z.infer<typeof TurnInfo>;
+
 export const StateMessage = z.object({
   type: z.literal('state'),
   proposals: z.array(ProposalView),
@@ -126,12 +141,18 @@ export const StateMessage = z.object({
   risks: z.record(ProposalId, z.array(RiskLabel)).optional(),
   /** Saved proposals are still being loaded (after a reload): the panel says so instead of "nothing to review". */
   loading: z.boolean().optional(),
+  /** 'turn': pending proposals are shown by agent turn, each decided together; 'action' (default): one by one. */
+  mode: ReviewModeSchema.optional(),
+  /** The turns the session knows of (the running one is marked). */
+  turns: z.array(TurnInfo).optional(),
+  /** `<sessionId>#<turn>` to scroll to ("Warden: Review Turn", or a turn just ended). */
+  focusTurn: z.string().max(300).optional(),
 });
 /** A failure the reviewer should see, e.g. a decision the extension could not record. */
 export const ErrorMessage = z.object({ type: z.literal('error'), message: z.string(), proposalId: ProposalId.optional() });
 /** The full proposed text of an edit, for "Edit before accepting". */
 export const ContentMessage = z.object({ type: z.literal('content'), proposalId: ProposalId, newHash: SeenHash, text: z.string() });
-export const KeyAction = z.enum(['next', 'previous', 'accept', 'reject', 'edit']);
+export const KeyAction = z.enum(['next', 'previous', 'accept', 'reject', 'edit', 'acceptAll', 'rejectAll']);
 export type KeyAction = z.infer<typeof KeyAction>;
 /**
  * A request on these proposals is over (a bulk action, confirmed, cancelled at the

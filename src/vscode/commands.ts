@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import * as z from 'zod';
 import { formatAnchorReport, formatChainReports, formatVerifyReport, verifyAuditAnchors } from '../core/audit';
 import type { ProposalStore } from '../core/proposals/store';
+import { latestTurn } from '../core/proposals/turns';
 import { ProposalDocuments } from './proposalDocuments';
 import { ReviewPanel } from './reviewPanel';
 import { reviewHandlers } from './reviewCommands';
@@ -53,6 +54,14 @@ export function registerCommands(
   });
 
   register('warden.showReview', () => showReview());
+
+  // Turn review: the latest turn's changes as one changeset (also opened when a turn ends).
+  const reviewTurn = (key?: string): void => {
+    showReview();
+    ReviewPanel.current?.showTurn(key ?? latestTurn(store.all())?.key);
+  };
+  register('warden.reviewTurn', () => reviewTurn());
+  context.subscriptions.push(sessions.onDidEndTurnWithChanges((key) => reviewTurn(key)));
 
   register('warden.verifyAuditLog', async () => {
     const folder = await pickFolder();

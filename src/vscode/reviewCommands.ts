@@ -18,6 +18,8 @@ export function reviewHandlers(store: ProposalStore, sessions: SessionController
     hunkChoices: (proposal) => sessions.hunks.choicesOf(proposal),
     confirmBulk,
     setTextFocus: (editing) => vscode.commands.executeCommand('setContext', REVIEW_TEXT_FOCUS, editing),
+    reviewMode: () => sessions.reviewMode(),
+    turns: () => sessions.turns(),
   };
 }
 
@@ -51,6 +53,8 @@ export function registerReviewKeys(context: vscode.ExtensionContext): void {
     'warden.review.accept': 'accept',
     'warden.review.reject': 'reject',
     'warden.review.edit': 'edit',
+    'warden.review.acceptAll': 'acceptAll',
+    'warden.review.rejectAll': 'rejectAll',
   };
   for (const [command, action] of Object.entries(actions)) {
     context.subscriptions.push(vscode.commands.registerCommand(command, () => ReviewPanel.current?.sendKey(action)));

@@ -6,6 +6,8 @@ import type { Proposal } from '../core/proposals/model';
 import { riskLabels } from '../core/proposals/risk';
 import { CONFIRM_IN_BULK, type RiskLabel } from '../core/proposals/riskLabel';
 import type { ProposalStore } from '../core/proposals/store';
+import { turnChoices } from '../core/proposals/turnDecisions';
+import type { ReviewMode } from '../core/proposals/turns';
 import { LeadingThrottle } from '../core/util/throttle';
 import {
   parseWebviewMessage,
@@ -13,6 +15,7 @@ import {
   toProposalView,
   type ExtensionMessage,
   type KeyAction,
+  type TurnInfo,
   type Verdict,
   type WebviewMessage,
 } from '../shared/reviewProtocol';
@@ -32,6 +35,10 @@ export interface ReviewPanelHandlers {
   confirmBulk(request: BulkRequest): Promise<boolean>;
   /** The single-key keybindings stand down while the reviewer types in the panel. */
   setTextFocus(editing: boolean): unknown;
+  /** How pending proposals are shown: by agent turn (decided together) or one by one. */
+  reviewMode(): ReviewMode;
+  /** The turns of the current session, the running one marked. */
+  turns(): TurnInfo[];
 }
 
 export interface BulkRequest {
@@ -144,6 +151,8 @@ export class ReviewPanel implements vscode.Disposable {
   private readonly deciding = new Set<string>();
   private readonly riskCache = new WeakMap<Proposal, RiskLabel[]>();
   private disposed = false;
+  /** Sent once with the next snapshot: the turn to scroll to. */
+  private focusTurn: string | undefined;
 
   private constructor(
     private readonly panel: vscode.WebviewPanel,
@@ -215,7 +224,16 @@ export class ReviewPanel implements vscode.Disposable {
       case 'textFocus':
         this.handlers.setTextFocus(message.editing);
         return;
+      case 'decideTurn':
+        await this.decideTurn(message.sessionId, message.turn, message.verdict);
+        return;
     }
+  }
+
+  /** Scrolls the panel to a turn's changeset ("Warden: Review Turn", a turn just ended). */
+  showTurn(key: string | undefined): void {
+    this.focusTurn = key;
+    this.postState();
   }
 
   /** Forwards a contributed keybinding to the webview, which knows what is selected. */
@@ -311,6 +329,50 @@ export class ReviewPanel implements vscode.Disposable {
       );
   }
 
+  /**
+   * Accept all / Reject all of one turn: each waiting proposal is decided through the same
+   * review path as a click (hunks already chosen are kept; see turnChoices), after the
+   * confirmation protected items ask for.
+   */
+  private async decideTurn(sessionId: string, turn: number, verdict: Verdict): Promise<void> {
+    const waiting = this.store.pending().filter((p) => p.sessionId === sessionId && (p.turn ?? 0) === turn && !this.deciding.has(p.id));
+    try {
+      const scope = `every change of turn ${turn}`;
+      const choices = turnChoices(
+        waiting,
+        verdict,
+        (p) => this.handlers.hunkChoices(p),
+        `turn review: ${verdict === 'approve' ? 'accept' : 'reject'} all of turn ${turn}`,
+      );
+      const chosen = choices.map((c) => this.store.get(c.proposalId)).filter((p): p is Proposal => p !== undefined);
+      if (chosen.length === 0) {
+        this.fail('', `Nothing of turn ${turn} is waiting for your review.`);
+        return;
+      }
+      const risky = chosen
+        .map((proposal) => ({ proposal, risks: this.risksOf(proposal).filter((r) => CONFIRM_IN_BULK.has(r.kind)) }))
+        .filter((r) => r.risks.length > 0);
+      if (risky.length > 0 && !(await this.handlers.confirmBulk({ verdict, scope, proposals: chosen, risky }))) return;
+      const failures: string[] = [];
+      for (const { proposalId, choice } of choices) {
+        if (this.store.get(proposalId)?.state !== 'pending') continue;
+        this.deciding.add(proposalId);
+        try {
+          await this.handlers.review(proposalId, choice);
+        } catch (error) {
+          failures.push(`${this.store.get(proposalId)?.title ?? proposalId}: ${errorText(error)}`);
+        } finally {
+          this.deciding.delete(proposalId);
+        }
+      }
+      if (failures.length > 0)
+        this.fail(choices[0]?.proposalId ?? '', `Could not decide ${failures.length} of turn ${turn}: ${failures.slice(0, 3).join('; ')}`);
+    } finally {
+      this.post({ type: 'settled', proposalIds: waiting.map((p) => p.id) });
+      this.postState();
+    }
+  }
+
   private sendContent(proposalId: string): void {
     const proposal = this.store.get(proposalId);
     if (proposal?.kind !== 'edit' || proposal.state !== 'pending') {
@@ -392,7 +454,17 @@ export class ReviewPanel implements vscode.Disposable {
       const labels = this.risksOf(proposal);
       if (labels.length > 0) risks[proposal.id] = labels;
     }
-    this.post({ type: 'state', proposals: all.map(toProposalView), hunkChoices, risks, ...(ReviewPanel.loading ? { loading: true } : {}) });
+    this.post({
+      type: 'state',
+      proposals: all.map(toProposalView),
+      hunkChoices,
+      risks,
+      ...(ReviewPanel.loading ? { loading: true } : {}),
+      mode: this.handlers.reviewMode(),
+      turns: this.handlers.turns(),
+      ...(this.focusTurn ? { focusTurn: this.focusTurn } : {}),
+    });
+    this.focusTurn = undefined;
   }
 
   private post(message: ExtensionMessage): void {

@@ -6,6 +6,8 @@ import { decisionFor, type ReviewChoice } from '../core/proposals/decisions';
 import { HunkChoices } from '../core/proposals/hunkChoices';
 import type { Decision, Reviewer } from '../core/proposals/model';
 import type { ProposalStore } from '../core/proposals/store';
+import { effectiveReviewMode, turnKey, type ReviewMode } from '../core/proposals/turns';
+import type { TurnInfo } from '../shared/reviewProtocol';
 import type { SandboxProgress, SandboxProvider } from '../core/sandbox/types';
 import { errorMessage, type AgentSession, type SessionEvent } from '../core/supervisor';
 import { assembleSession, type SessionGitChoices } from '../core/session/assembly';
@@ -69,6 +71,11 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
   readonly hunks: HunkChoices;
   private readonly store: ProposalStore;
   private readonly log: vscode.LogOutputChannel;
+  /** The review mode of the current (or last) session; before any, the first folder's. */
+  private mode: ReviewMode | undefined;
+  private readonly turnEnded = new Emitter<string>();
+  /** Fires with `<sessionId>#<turn>` when a turn whose changes wait for review ends (turn mode). */
+  readonly onDidEndTurnWithChanges = this.turnEnded.event;
 
   constructor(private readonly deps: SessionControllerDeps) {
     this.store = deps.store;
@@ -105,6 +112,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     this.feed.onDidChange(() => this.feedChanged.fire());
     this.agentLabel = agent.command || 'Warden demo agent';
     const policy = await this.deps.policies.forSession(folder);
+    this.mode = effectiveReviewMode(settings.reviewMode, policy.current().defaults.command);
     const git = editorGit(readGitSettings(folder.uri));
     const session = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Warden: starting the sandbox', cancellable: false },
@@ -128,6 +136,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
           // A human answers in the Review panel.
           asks: 'human',
           workspaceMode: settings.workspaceMode,
+          reviewMode: this.mode,
           decisionTimeoutMs: settings.decisionTimeoutMs,
           ...(settings.environmentAllowList ? { environmentAllowList: settings.environmentAllowList } : {}),
           onSuggestion: (suggestion) => this.suggested.fire({ suggestion, folder }),
@@ -199,8 +208,35 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     return this.feed.all();
   }
 
+  /** How the Review panel shows pending proposals: the session's mode, else what a new session would use. */
+  reviewMode(): ReviewMode {
+    if (this.mode) return this.mode;
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    return effectiveReviewMode(readSettings(folder?.uri).reviewMode, 'ask');
+  }
+
+  /** The turns of the current (or last) session; the one under way is marked running. */
+  turns(): TurnInfo[] {
+    const session = this.session;
+    if (!session || session.turn === 0) return [];
+    return Array.from({ length: session.turn }, (_, i) => ({
+      sessionId: session.id,
+      turn: i + 1,
+      running: i + 1 === session.turn && session.state === 'prompting',
+    }));
+  }
+
   private runTurn(session: AgentSession, instruction: string): Promise<StopReason> {
     this.currentTurn = session.prompt(instruction);
+    const turn = session.turn;
+    // Turn review: once the turn is over, its changes (all in now) are shown together.
+    void this.currentTurn.then(
+      () => {
+        const waiting = this.store.pending().some((p) => p.sessionId === session.id && p.turn === turn);
+        if (session.reviewsTurns && waiting) this.turnEnded.fire(turnKey(session.id, turn));
+      },
+      () => undefined,
+    );
     this.feedChanged.fire();
     this.currentTurn.finally(() => this.feedChanged.fire()).catch(() => undefined);
     this.currentTurn.then(
@@ -262,6 +298,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     void this.stop('VS Code window closed or extension deactivated');
     this.activeChanged.dispose();
     this.suggested.dispose();
+    this.turnEnded.dispose();
   }
 
   private logEvent(sessionId: string, event: SessionEvent): void {

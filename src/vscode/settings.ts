@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { ReviewMode } from '../core/proposals/turns';
 import { workspaceModeOr, type WorkspaceMode } from '../core/sandbox/types';
 
 /** Typed reads of Warden's settings; the only place that knows their keys. */
@@ -16,6 +17,8 @@ export interface WardenSettings {
   environmentAllowList: string[] | undefined;
   /** How the agent sees the workspace: a private copy whose changes become proposals (default), or read-only. */
   workspaceMode: WorkspaceMode;
+  /** `warden.review.mode` as set ('turn' or 'action'), or undefined: then the team policy decides (effectiveReviewMode). */
+  reviewMode: ReviewMode | undefined;
 }
 
 export function readSettings(scope?: vscode.ConfigurationScope): WardenSettings {
@@ -39,8 +42,13 @@ export function readSettings(scope?: vscode.ConfigurationScope): WardenSettings 
       ? strings(config.get<unknown>('sandbox.environmentAllowList'))
       : undefined,
     workspaceMode: workspaceModeOr(config.get<unknown>('sandbox.workspaceMode')),
+    reviewMode: reviewModeSetting(config.get<unknown>('review.mode')),
     auditOtlp: typeof endpoint === 'string' && /^https?:\/\//.test(endpoint.trim()) ? { endpoint: endpoint.trim(), headers } : undefined,
   };
+}
+
+function reviewModeSetting(value: unknown): ReviewMode | undefined {
+  return value === 'turn' || value === 'action' ? value : undefined;
 }
 
 /** A missing or nonsensical value falls back to 30 minutes; anything below 10 s is raised to 10 s. */

@@ -13,3 +13,4 @@ import './inlineReview.test';
 import './killSwitch.test';
 import './agentSecrets.test';
 import './agentSetup.test';
+import './turnReview.test';

@@ -44,7 +44,10 @@ const SAMPLES: { [T in AuditEventType]: Array<AuditDataOf<T>> } = {
     { reason: 'kill switch pulled', containerId: null, ms: 0, removed: false, error: 'engine gone' },
   ],
   instruction: [{ text: 'add a farewell function' }],
-  'turn.ended': [{ stopReason: 'end_turn', agentMessage: 'Done.' }],
+  'turn.ended': [
+    { stopReason: 'end_turn', agentMessage: 'Done.' },
+    { stopReason: 'end_turn', agentMessage: 'Done.', turn: 2 },
+  ],
   error: [{ during: 'session/prompt', message: 'agent crashed' }],
   'policy.loaded': [
     {
@@ -99,6 +102,7 @@ const SAMPLES: { [T in AuditEventType]: Array<AuditDataOf<T>> } = {
     { entries: [{ path: 'late.pem', kind: 'file', sha256: H, size: 7, ruleId: 'no-keys' }], found: 'turn start' },
   ],
   'sandbox.changes': [{ reason: 'turn end', paths: ['src/a.js'] }],
+  'sandbox.write': [{ path: 'src/a.js', hash: 'ab'.repeat(32) }],
   'sandbox.change.restored': [{ proposalId: 'p-1', path: 'src/a.js' }],
   'lifecycle.command': [
     {

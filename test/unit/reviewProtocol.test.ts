@@ -69,6 +69,21 @@ describe('review protocol: webview -> extension', () => {
     }
   });
 
+  it('turn review: decideTurn names a session and a turn; anything looser is dropped', () => {
+    const message = { type: 'decideTurn', sessionId: 's-1', turn: 3, verdict: 'approve' };
+    const parsed = parseWebviewMessage(overTheWire(message));
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.message, message);
+    for (const bad of [
+      { ...message, turn: -1 },
+      { ...message, turn: 1.5 },
+      { ...message, verdict: 'maybe' },
+      { ...message, proposalIds: ['p1'] },
+    ]) {
+      assert.equal(parseWebviewMessage(overTheWire(bad)).ok, false, JSON.stringify(bad));
+    }
+  });
+
   it('drops anything else, with a reason that does not echo the payload', () => {
     const invalid: unknown[] = [
       undefined,

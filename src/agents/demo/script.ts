@@ -9,6 +9,7 @@ export type DemoStep =
   | { kind: 'command'; command: string; args: string[]; summary: string };
 
 export function planFor(instruction: string, read: { path: string; content: string } | null): DemoStep[] {
+  if (read?.path === 'src/greet.js' && /\bturn\b/i.test(instruction)) return turnPlan(read.content);
   if (read?.path === 'src/greet.js' && /\bdocument\b/i.test(instruction)) return documentPlan(read.content);
   if (read?.path === 'src/greet.js') return greetPlan(instruction, read.content);
   return notesPlan(instruction, read);
@@ -49,6 +50,38 @@ function documentPlan(content: string): DemoStep[] {
       newText: `${header}${content.replace(/\n*$/, '\n')}${footer}`,
       summary: 'Document src/greet.js (a header and a footer comment)',
     },
+  ];
+}
+
+/**
+ * "…the whole turn": a turn the way an agent works unattended — explore, document greet.js
+ * (a header and a footer: two hunks in a long enough file), add two files, look at the result.
+ * Under turn review it all lands in the sandbox copy and comes back as one changeset.
+ */
+function turnPlan(content: string): DemoStep[] {
+  const [document] = documentPlan(content);
+  return [
+    { kind: 'command', command: 'ls', args: ['-la', 'src'], summary: 'Look around: ls -la src' },
+    {
+      kind: 'command',
+      command: 'grep',
+      args: ['-n', 'function', 'src/greet.js'],
+      summary: 'Find the functions: grep -n function src/greet.js',
+    },
+    ...(document?.kind === 'write' ? [{ ...document, kind: 'edit-with-permission' as const, oldText: content }] : []),
+    {
+      kind: 'write',
+      path: 'src/farewell.js',
+      newText: '/** Says goodbye. */\nfunction farewell(name) {\n  return `Goodbye, ${name}!`;\n}\n\nmodule.exports = { farewell };\n',
+      summary: 'Create src/farewell.js',
+    },
+    {
+      kind: 'write',
+      path: 'NOTES.md',
+      newText: '# Notes\n\nDocumented greet.js and added farewell.js in one turn.\n',
+      summary: 'Create NOTES.md',
+    },
+    { kind: 'command', command: 'cat', args: ['NOTES.md'], summary: 'Check the notes: cat NOTES.md' },
   ];
 }
 

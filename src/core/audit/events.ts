@@ -117,9 +117,10 @@ export const AUDIT_EVENTS = {
     "`text`: the prompt (actor: the human); `notes`: what Warden told the agent before it (writes applied with the reviewer's changes, changes in its copy rejected).",
     { text: str, notes: z.array(str).optional() },
   ),
-  'turn.ended': event("The agent's turn is over: `stopReason` and the agent's message (`agentMessage`).", {
+  'turn.ended': event("The agent's turn is over: `stopReason`, the agent's message (`agentMessage`) and the turn's number (`turn`).", {
     stopReason: str,
     agentMessage: str,
+    turn: z.number().int().optional(),
   }),
   error: event('Something failed: `message`, and `during` what.', { during: str.optional(), message: str }),
 
@@ -204,6 +205,10 @@ export const AUDIT_EVENTS = {
     reason: str,
     paths: z.array(str),
   }),
+  'sandbox.write': event(
+    "Turn review in 'copy' mode: the agent's `fs/write_text_file` of `path` (`hash`) went into its private copy; it comes back with the turn's changes as a proposal.",
+    { path: str, hash },
+  ),
   'sandbox.change.restored': event(
     "The real workspace's version of `path` was put back in the agent's copy after `proposalId` was decided.",
     {
@@ -295,6 +300,8 @@ export const AUDIT_EVENTS = {
       toolKind: str.optional(),
       options: z.array(z.looseObject({ optionId: str, name: str, kind: str })).optional(),
       question: str.optional(),
+      /** The agent turn it was proposed in (turn review groups by it). */
+      turn: z.number().int().optional(),
       choices: z.array(str).optional(),
       host: str.optional(),
       port: z.number().optional(),

@@ -72,6 +72,8 @@ const ProposalBase = z.object({
   stateDetail: z.string().optional(),
   /** The policy's verdict, when a policy was evaluated: allow and deny are born decided, ask waits for a human. */
   policy: PolicyNote.optional(),
+  /** The agent turn (1-based, per session) during which it was proposed: turn review groups by it. */
+  turn: z.number().int().min(1).optional(),
 });
 
 export const EditProposal = ProposalBase.extend({

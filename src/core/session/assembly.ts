@@ -7,6 +7,7 @@ import type { PolicyProvider } from '../policy/effective';
 import type { RuleSuggestion } from '../policy/suggestions';
 import type { Reviewer } from '../proposals/model';
 import type { ProposalStore } from '../proposals/store';
+import type { ReviewMode } from '../proposals/turns';
 import { DEFAULT_WORKSPACE_MODE, type SandboxProgress, type SandboxProvider, type WorkspaceMode } from '../sandbox/types';
 import { AgentSession, type AuditSink, type SessionOptions } from '../supervisor';
 import type { WorkspaceFiles } from '../workspace/files';
@@ -59,6 +60,8 @@ export interface SessionAssembly {
   workspaceMode?: WorkspaceMode;
   /** How long a proposal may wait for a human before it is rejected; default 30 minutes. */
   decisionTimeoutMs?: number;
+  /** 'turn': the turn's changes in the copy are reviewed together at its end; default 'action' (every write waits). */
+  reviewMode?: ReviewMode;
   /** Host variables that may enter the sandbox; default LANG, LANGUAGE, LC_*, TZ, TERM. */
   environmentAllowList?: readonly string[];
   /** Resume this agent session instead of starting one. */
@@ -101,6 +104,7 @@ export function sessionOptions(assembly: SessionAssembly): SessionOptions {
     git: sessionGit(assembly.workspace, assembly.git),
     reuseSandbox: assembly.reuseSandbox,
     workspaceMode: assembly.workspaceMode ?? DEFAULT_WORKSPACE_MODE,
+    ...(assembly.reviewMode ? { reviewMode: assembly.reviewMode } : {}),
     ...(assembly.decisionTimeoutMs !== undefined ? { decisionTimeoutMs: assembly.decisionTimeoutMs } : {}),
     ...(assembly.environmentAllowList ? { environmentAllowList: assembly.environmentAllowList } : {}),
     ...(assembly.log ? { log: assembly.log } : {}),

@@ -43,6 +43,11 @@ export interface ProposalHandlerDeps {
   commandEnv?(proposalId: string): Record<string, string>;
   /** An "always allow" answer became a suggested policy rule (a human adds it, or not). */
   onSuggestion?(suggestion: RuleSuggestion): void;
+  /**
+   * Turn review in 'copy' mode: the agent's reads and writes go to its private copy and do
+   * not wait; what it changed comes back as the turn's changeset (SandboxChanges).
+   */
+  turnCopy?: { read(path: string): Promise<string | null>; write(path: string, text: string): Promise<void> };
 }
 
 /** Default cap on a command's kept output when the agent sets none. */
@@ -70,7 +75,7 @@ export class ProposalHandlers implements AcpClientHandlers {
   async readTextFile(params: acp.ReadTextFileRequest): Promise<acp.ReadTextFileResponse> {
     const relative = await this.workspacePath(params.path, 'read');
     throwIfRefused(await this.gate.checkRead(relative));
-    const text = await this.deps.files.read(relative);
+    const text = this.deps.turnCopy ? await this.deps.turnCopy.read(relative) : await this.deps.files.read(relative);
     if (text === null) throw notFound(params.path);
     const content = sliceLines(text, params.line ?? undefined, params.limit ?? undefined);
     await this.deps.record({
@@ -84,6 +89,7 @@ export class ProposalHandlers implements AcpClientHandlers {
   async writeTextFile(params: acp.WriteTextFileRequest): Promise<acp.WriteTextFileResponse> {
     const relative = await this.workspacePath(params.path, 'write');
     throwIfRefused(await this.gate.checkScope(relative, 'write'));
+    if (this.deps.turnCopy && (await this.writeToCopy(relative, params.content))) return {};
     const grant = this.gate.takeWriteGrant(relative, sha256Hex(params.content));
     // With a grant, the base is what the reviewer saw then, so a later change makes it stale.
     const oldText = grant ? grant.oldText : await this.deps.files.read(relative);
@@ -123,6 +129,19 @@ export class ProposalHandlers implements AcpClientHandlers {
     };
   }
 
+  /**
+   * Turn review: the write goes into the agent's copy (inside the sandbox) and is proposed
+   * with the turn. A path the policy denies is not written: false, so it is refused as usual.
+   */
+  private async writeToCopy(relative: string, content: string): Promise<boolean> {
+    const exists = (await this.deps.files.read(relative)) !== null;
+    const verdict = this.gate.evaluate((policy) => evaluatePath(policy, exists ? 'write' : 'create', relative));
+    if (verdict?.decision === 'deny') return false;
+    await this.deps.turnCopy!.write(relative, content);
+    await this.deps.record({ actor: this.deps.agentActor(), type: 'sandbox.write', data: { path: relative, hash: sha256Hex(content) } });
+    return true;
+  }
+
   async requestPermission(params: acp.RequestPermissionRequest): Promise<acp.RequestPermissionResponse> {
     // What the agent already did on its own surfaces before it asks for more.
     await this.deps.sandboxActivity?.('permission request');
@@ -133,6 +152,8 @@ export class ProposalHandlers implements AcpClientHandlers {
     if (commandLine) throwIfRefused(await this.gate.checkGitCommand(commandLine));
     const resolvePath = (p: string): string | null => this.paths.resolveCommandPath(p, this.deps.sandbox.workspaceFolder);
     const verdict = this.gate.evaluate((policy) => permissionVerdict(policy, toolCall, edit, commandLine, resolvePath));
+    // Turn review: an edit only reaches the copy, so asking about it now would be asking twice.
+    const inTurn = this.deps.turnCopy && edit && !commandLine && verdict?.decision !== 'deny' ? turnReviewDecision(edit.path) : undefined;
     const proposal = await this.gate.propose<PermissionProposal>(
       {
         kind: 'permission',
@@ -143,7 +164,7 @@ export class ProposalHandlers implements AcpClientHandlers {
         ...(edit ? { edit } : {}),
         ...(commandLine ? { commandLine } : {}),
       },
-      { verdict },
+      { verdict, decided: inTurn },
     );
     const decision = await this.gate.decide(proposal).catch(orphanedAsUndefined);
     // The session ended first (Stop, the kill switch, a reload): ACP's own answer for a request that will never be decided.
@@ -306,7 +327,9 @@ export class ProposalHandlers implements AcpClientHandlers {
   ): Promise<void> {
     if (picked?.kind === 'allow_always') await this.suggest(this.gate.current<PermissionProposal>(proposalId), decision);
     // Approving an edit Warden could not place grants nothing: it is never applied blind.
-    if (edit && !edit.unlocated) this.gate.grantWrite({ path: edit.path, newHash: edit.newHash, oldText: edit.oldText, proposalId });
+    // In turn review the write goes to the copy and is decided with the turn: no grant either.
+    if (edit && !edit.unlocated && !this.deps.turnCopy)
+      this.gate.grantWrite({ path: edit.path, newHash: edit.newHash, oldText: edit.oldText, proposalId });
     if (commandLine) this.gate.grantCommand(commandLine, proposalId);
   }
 
@@ -460,6 +483,16 @@ function permissionVerdict(
       labels: ['irreversible: delete'],
     };
   return { decision: 'ask', ruleId: 'default', reason: `No policy rule covers "${toolKind}" permission requests, so a human decides` };
+}
+
+/** Warden's answer to an edit permission in turn review: go ahead in the copy; the human decides the change with the turn. */
+function turnReviewDecision(path: string): Decision {
+  return {
+    verdict: 'approve',
+    reviewer: { kind: 'warden', name: 'turn-review', source: 'warden.review.mode' },
+    reason: `turn review: the edit of ${path} lands in the sandbox copy; it is reviewed with the turn's changes`,
+    decidedAt: new Date().toISOString(),
+  };
 }
 
 function rejectedBy(decision: Decision): string {

@@ -101,6 +101,24 @@ export class SandboxChanges {
     this.baseline.set(relative, { type: 'file', hash: sha256Hex(bytes), size: bytes.length, mode: 0o644 });
   }
 
+  /**
+   * Turn review: an agent's fs/write_text_file lands in its copy, not in the real workspace;
+   * the next scan (at the latest, the turn's end) proposes it with the rest of the turn.
+   */
+  async writeToCopy(relative: string, text: string): Promise<void> {
+    const mode = await fs
+      .lstat(path.join(this.deps.copyHostPath, ...relative.split('/')))
+      .then((s) => (s.isFile() ? s.mode & 0o777 : 0o644))
+      .catch(() => 0o644);
+    await this.writeInCopy(relative, { type: 'file', bytes: Buffer.from(text, 'utf8'), mode });
+  }
+
+  /** Turn review: the agent reads its own copy (its earlier writes of the turn included); null when missing or not text. */
+  async readFromCopy(relative: string): Promise<string | null> {
+    const bytes = await readNoFollow(this.deps.copyHostPath, relative, MAX_TEXT_BYTES).catch(() => undefined);
+    return bytes ? (decodeText(bytes) ?? null) : null;
+  }
+
   /** Waits for proposals being applied or restored (tests, and the end of a session). */
   async idle(): Promise<void> {
     await this.queue;

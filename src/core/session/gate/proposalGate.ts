@@ -59,9 +59,11 @@ export class ProposalGate {
           ? grantDecision(birth.grantedBy, this.deps.store.get(birth.grantedBy)?.decision?.reviewer)
           : (birth.decided ?? policyDecision(birth.verdict));
     const state = birth.orphaned !== undefined ? 'orphaned' : born ? (born.verdict === 'approve' ? 'approved' : 'rejected') : 'pending';
+    const turn = this.deps.turn?.();
     const proposal = {
       ...fields,
       ...(birth.verdict ? { policy: birth.verdict } : {}),
+      ...(turn !== undefined ? { turn } : {}),
       id: `p-${randomUUID()}`,
       sessionId: this.deps.sessionId,
       createdAt: new Date().toISOString(),

@@ -35,10 +35,12 @@ export interface GateDeps {
   beforeApply?(batch: ApplyBatch): Promise<void>;
   /** How long a proposal may wait for a human before Warden rejects it (never approves). Default 30 minutes. */
   decisionTimeoutMs?: number;
+  /** The agent turn under way (1-based), stamped on every proposal so turn review can group them. */
+  turn?(): number | undefined;
 }
 
 /** A proposal's fields before the gate mints it (id, session, time and state are the gate's). */
-export type ProposalFields<P extends Proposal> = Omit<P, 'id' | 'sessionId' | 'createdAt' | 'state'>;
+export type ProposalFields<P extends Proposal> = Omit<P, 'id' | 'sessionId' | 'createdAt' | 'state' | 'turn'>;
 
 /** How a proposal is born: decided at once (a grant, a scope refusal, the policy), orphaned, or pending. */
 export interface Birth {

@@ -76,7 +76,13 @@ export function decisionAuditData(proposal: Proposal, decided: Decision, granted
 
 /** What the audit keeps of a proposal: everything needed to review it later. */
 export function proposalAuditData(proposal: Proposal): AuditDataOf<'proposal'> {
-  const base = { proposalId: proposal.id, kind: proposal.kind, title: proposal.title, origin: proposal.origin };
+  const base = {
+    proposalId: proposal.id,
+    kind: proposal.kind,
+    title: proposal.title,
+    origin: proposal.origin,
+    ...(proposal.turn !== undefined ? { turn: proposal.turn } : {}),
+  };
   switch (proposal.kind) {
     case 'edit':
       return {
