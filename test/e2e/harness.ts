@@ -211,6 +211,12 @@ export async function screenshot(page: Page, name: string): Promise<string> {
  * Mocha wiring: opens a workbench before the suite, screenshots every failed test into
  * test-results/, and tears everything down after. Returns an accessor for the workbench.
  */
+/**
+ * The settings of suites that prove per-action review (each edit and command decided as it
+ * comes): since commands run without asking by default, Warden's default review is the turn.
+ */
+export const PER_ACTION = { 'warden.review.mode': 'action' } as const;
+
 export function useWorkbench(suite: Mocha.Suite, options: WorkbenchOptions = {}): () => Workbench {
   let workbench: Workbench | undefined;
   suite.timeout(Math.max(suite.timeout(), 120_000));

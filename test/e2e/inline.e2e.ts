@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { findFrame, repoRoot, runCommand, submitQuickInput, useWorkbench, waitForWorkbench } from './harness';
+import { findFrame, repoRoot, runCommand, submitQuickInput, useWorkbench, waitForWorkbench, PER_ACTION } from './harness';
 
 /** Polls a condition until it holds or the deadline passes (the UI acts asynchronously). */
 async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -78,7 +78,7 @@ async function startDocumentSession(page: Page, folder: string, previous: string
 describe('e2e: review in the editor, stale files and reloads', function () {
   const source = inlineWorkspace();
   // Auto-save off, as on the desktop, so typing stays unsaved editor text.
-  const vsc = useWorkbench(this, { folder: source.folder, settings: { 'files.autoSave': 'off' } });
+  const vsc = useWorkbench(this, { folder: source.folder, settings: { 'files.autoSave': 'off', ...PER_ACTION } });
   this.timeout(300_000);
   after(() => source.dispose());
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
-import { findFrame, runCommand, screenshot, submitQuickInput, useWorkbench } from './harness';
+import { findFrame, runCommand, screenshot, submitQuickInput, useWorkbench, PER_ACTION } from './harness';
 
 /** Polls a condition on disk until it holds or the deadline passes (the UI acts asynchronously). */
 async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
@@ -34,7 +34,7 @@ async function acceptFirstPending(frame: Frame, expectedTitle: RegExp): Promise<
 }
 
 describe('e2e: review an agent session in the real VS Code UI', function () {
-  const vsc = useWorkbench(this, { fixture: 'demo' });
+  const vsc = useWorkbench(this, { fixture: 'demo', settings: PER_ACTION });
   this.timeout(300_000);
 
   it('start a session from the palette, Accept in the Review panel, and see the file and the audit entry', async () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { findFrame, repoRoot, runCommand, submitQuickInput, useWorkbench } from './harness';
+import { findFrame, repoRoot, runCommand, submitQuickInput, useWorkbench, PER_ACTION } from './harness';
 import { auditEntries, eventually, twoHunkWorkspace } from './workspaceState';
 
 /**
@@ -11,7 +11,7 @@ import { auditEntries, eventually, twoHunkWorkspace } from './workspaceState';
  */
 describe('e2e: the Review panel is accessible and follows the theme', function () {
   const source = twoHunkWorkspace();
-  const vsc = useWorkbench(this, { folder: source.folder });
+  const vsc = useWorkbench(this, { folder: source.folder, settings: PER_ACTION });
   this.timeout(300_000);
   after(() => source.dispose());
 

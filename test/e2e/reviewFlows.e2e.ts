@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { findFrame, runCommand, submitQuickInput, useWorkbench } from './harness';
+import { findFrame, runCommand, submitQuickInput, useWorkbench, PER_ACTION } from './harness';
 import { auditEntries, eventually, twoHunkWorkspace } from './workspaceState';
 
 /**
@@ -72,7 +72,7 @@ async function appliedWithHunks(folder: string, id: string): Promise<{ accepted:
 
 describe('e2e: the Review panel flows (hunks, keys, edit before accept, command edit)', function () {
   const source = twoHunkWorkspace();
-  const vsc = useWorkbench(this, { folder: source.folder });
+  const vsc = useWorkbench(this, { folder: source.folder, settings: PER_ACTION });
   this.timeout(300_000);
   after(() => source.dispose());
 

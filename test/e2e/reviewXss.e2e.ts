@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Proposal } from '../../src/core/proposals/model';
 import type { PersistedSession } from '../../src/core/proposals/persistence';
 import { pendingEdit } from '../support/proposals';
-import { findFrame, runCommand, useWorkbench } from './harness';
+import { findFrame, runCommand, useWorkbench, PER_ACTION } from './harness';
 import { twoHunkWorkspace } from './workspaceState';
 
 /**
@@ -76,7 +76,7 @@ function hostileWorkspace(): { folder: string; dispose(): void } {
 
 describe('e2e: an XSS corpus in proposals executes nothing in the Review panel', function () {
   const source = hostileWorkspace();
-  const vsc = useWorkbench(this, { folder: source.folder });
+  const vsc = useWorkbench(this, { folder: source.folder, settings: PER_ACTION });
   this.timeout(300_000);
   after(() => source.dispose());
 

@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
+import { usePerActionReview } from '../support/reviewMode';
 import type { WardenApi } from '../../src/extension';
 import type { VerifyReport } from '../../src/core/audit/types';
 import type { RollbackResult } from '../../src/core/git/checkpoints';
@@ -21,6 +22,7 @@ const FIXTURE_GREET =
  * to Checkpoint restores through the editor.
  */
 describe('Warden: git commands', function () {
+  usePerActionReview();
   this.timeout(240_000);
   let root: string;
   const git = async (...args: string[]): Promise<string> => (await exec('git', args, { cwd: root })).stdout;

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { usePerActionReview } from '../support/reviewMode';
 import type { WardenApi } from '../../src/extension';
 import type { EditProposal, Proposal } from '../../src/core/proposals/model';
 import { ProposalPersistence, sessionFile } from '../../src/core/proposals/persistence';
@@ -95,6 +96,7 @@ async function lensesOf(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
 }
 
 describe('Warden: review in the editor, re-diffing and reloads', function () {
+  usePerActionReview();
   this.timeout(240_000);
 
   it('shows CodeLens per hunk in the open file, follows unsaved typing (re-diffed), and goes stale when the typing hits a hunk', async () => {

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { usePerActionReview } from '../support/reviewMode';
 import type { WardenApi } from '../../src/extension';
 import type { TestPolicyResult } from '../../src/vscode/policyCommands';
 
@@ -57,13 +58,14 @@ const WITH_FAILING_EXAMPLE = [
   '  "commands": [{ "id": "node-test", "match": "node --test *", "decision": "allow" }],',
   '  "examples": [',
   '    { "command": "git push origin main", "expect": "ask" },',
-  '    { "command": "rm -rf build", "expect": "allow" }',
+  '    { "command": "npm publish", "expect": "allow" }',
   '  ]',
   '}',
   '',
 ].join('\n');
 
 describe('Warden: the team policy in the editor', function () {
+  usePerActionReview();
   this.timeout(60_000);
   let policyFile: string;
 
@@ -117,7 +119,7 @@ describe('Warden: the team policy in the editor', function () {
     const diagnostics = await diagnosticsWhere(document.uri, (d) => d.length === 1);
     assert.equal(diagnostics[0]!.severity, vscode.DiagnosticSeverity.Warning);
     assert.equal(diagnostics[0]!.range.start.line, 4, 'the failing example is the one on line 5');
-    assert.match(diagnostics[0]!.message, /rm -rf build.*expected to allow but the policy says ask/);
+    assert.match(diagnostics[0]!.message, /npm publish.*expected to allow but the policy says ask/);
 
     const result = await vscode.commands.executeCommand<TestPolicyResult>('warden.testPolicy');
     assert.equal(result?.valid, true);

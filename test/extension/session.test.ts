@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { usePerActionReview } from '../support/reviewMode';
 import type { WardenApi } from '../../src/extension';
 import type { VerifyReport } from '../../src/core/audit/types';
 import { nextPending } from '../support/proposals';
@@ -31,6 +32,7 @@ async function auditEntries(
 }
 
 describe('Warden: a session driven through the commands', function () {
+  usePerActionReview();
   this.timeout(240_000);
 
   it('starts a sandboxed session, applies accepted proposals through the editor, and records a verifiable log', async () => {
