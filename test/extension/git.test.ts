@@ -22,7 +22,7 @@ const FIXTURE_GREET =
  * to Checkpoint restores through the editor.
  */
 describe('Warden: git commands', function () {
-  usePerActionReview();
+  usePerActionReview({ askCommands: true });
   this.timeout(240_000);
   let root: string;
   const git = async (...args: string[]): Promise<string> => (await exec('git', args, { cwd: root })).stdout;

@@ -96,7 +96,7 @@ async function lensesOf(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
 }
 
 describe('Warden: review in the editor, re-diffing and reloads', function () {
-  usePerActionReview();
+  usePerActionReview({ askCommands: true });
   this.timeout(240_000);
 
   it('shows CodeLens per hunk in the open file, follows unsaved typing (re-diffed), and goes stale when the typing hits a hunk', async () => {

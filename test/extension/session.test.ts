@@ -32,7 +32,7 @@ async function auditEntries(
 }
 
 describe('Warden: a session driven through the commands', function () {
-  usePerActionReview();
+  usePerActionReview({ askCommands: true });
   this.timeout(240_000);
 
   it('starts a sandboxed session, applies accepted proposals through the editor, and records a verifiable log', async () => {
