@@ -213,9 +213,14 @@ export async function screenshot(page: Page, name: string): Promise<string> {
  */
 /**
  * The settings of suites that prove per-action review (each edit and command decided as it
- * comes): since commands run without asking by default, Warden's default review is the turn.
+ * comes): since commands run without asking by default, Warden's default review is the turn,
+ * so these suites ask for per-action review and add a user rule that asks before every command
+ * (as a user who wants to see each command would).
  */
-export const PER_ACTION = { 'warden.review.mode': 'action' } as const;
+export const PER_ACTION = {
+  'warden.review.mode': 'action',
+  'warden.policy.userRules': { commands: [{ id: 'review-every-command', match: ['*', '* *'], decision: 'ask' }] },
+};
 
 export function useWorkbench(suite: Mocha.Suite, options: WorkbenchOptions = {}): () => Workbench {
   let workbench: Workbench | undefined;
