@@ -24,6 +24,8 @@ export interface VmEngine {
 }
 
 const CACHE = process.env.WARDEN_CACHE ?? path.join(os.homedir(), '.cache', 'warden-dev');
+/** This repository: Warden's agents folder (dist/agents) lives in it. */
+const PROJECT = path.resolve(__dirname, '..', '..');
 
 function requireTool(file: string, hint: string): void {
   if (!existsSync(file)) throw new Error(`The simulated VM engine needs ${file}: ${hint}`);
@@ -49,18 +51,21 @@ export async function startVmEngine(shared: string, images: readonly string[], n
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   const script = [
     'set -e',
-    `mkdir -p ${q(stage)}/share ${q(stage)}/data`,
+    `mkdir -p ${q(stage)}/share ${q(stage)}/data ${q(stage)}/project`,
     `mount --bind ${q(shared)} ${q(stage)}/share`,
     `mount --bind ${q(dataRoot)} ${q(stage)}/data`,
+    `mount --bind ${q(PROJECT)} ${q(stage)}/project`,
     // What a VM does not see: the host's /tmp, home and system containerd.
     'mount -t tmpfs -o mode=1777 tmpfs /tmp',
     'mount -t tmpfs -o mode=1777 tmpfs /var/tmp',
     `mount -t tmpfs -o mode=0755 tmpfs ${q(home)}`,
     '[ -d /run/containerd ] && mount -t tmpfs tmpfs /run/containerd || true',
     // What it sees again: the shared tree and (for itself) its data root, at the same paths.
-    `mkdir -p ${q(shared)} ${q(dataRoot)}`,
+    `mkdir -p ${q(shared)} ${q(dataRoot)} ${q(PROJECT)}`,
     `mount --bind ${q(stage)}/share ${q(shared)}`,
     `mount --bind ${q(stage)}/data ${q(dataRoot)}`,
+    // The project folder (Warden's agents folder is its dist/agents) is shared as a developer shares theirs, wherever the clone is (/tmp included).
+    `mount --bind ${q(stage)}/project ${q(PROJECT)}`,
     `exec dockerd --data-root=${q(dataRoot)} --exec-root=${q(path.join(runDir, 'exec'))} -H unix://${q(socketPath)} ` +
       `--pidfile=${q(path.join(runDir, 'dockerd.pid'))} --bridge=none --iptables=false --ip-masq=false`,
   ].join('\n');
