@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
+import { auditEntries } from './workspaceState';
 import { findFrame, repoRoot, runCommand, submitQuickInput, useWorkbench, waitForWorkbench, PER_ACTION } from './harness';
 
 /** Polls a condition until it holds or the deadline passes (the UI acts asynchronously). */
@@ -14,18 +15,6 @@ async function eventually<T>(what: string, probe: () => T | undefined | Promise<
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-type Entry = { type: string; sessionId: string; data: Record<string, unknown> };
-
-function auditEntries(folder: string): Entry[] {
-  const dir = path.join(folder, '.warden', 'audit');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.jsonl'))
-    .sort()
-    .flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean))
-    .map((line) => JSON.parse(line) as Entry);
 }
 
 /** The edit proposal the demo agent made in its latest session (from the audit log). */

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
+import { auditEntries } from './workspaceState';
 import { findFrame, runCommand, screenshot, submitQuickInput, useWorkbench, PER_ACTION } from './harness';
 
 /** Polls a condition on disk until it holds or the deadline passes (the UI acts asynchronously). */
@@ -13,16 +14,6 @@ async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-function auditEntries(folder: string): Array<{ type: string; actor: { kind: string }; data: Record<string, unknown> }> {
-  const dir = path.join(folder, '.warden', 'audit');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.jsonl'))
-    .sort()
-    .flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean))
-    .map((line) => JSON.parse(line) as { type: string; actor: { kind: string }; data: Record<string, unknown> });
 }
 
 async function acceptFirstPending(frame: Frame, expectedTitle: RegExp): Promise<void> {

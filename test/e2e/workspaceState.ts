@@ -16,17 +16,18 @@ export async function eventually<T>(what: string, probe: () => T | undefined | P
   }
 }
 
-export type AuditEntry = { type: string; sessionId: string; actor: { kind: string }; data: Record<string, unknown> };
+export type AuditEntry = { type: string; sessionId: string; time: string; actor: { kind: string }; data: Record<string, unknown> };
 
 /** Every entry of the workspace's audit log, oldest first. */
 export function auditEntries(folder: string): AuditEntry[] {
   const dir = path.join(folder, '.warden', 'audit');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
+  // Every chain: the legacy files at the top and one folder per session under sessions/, in time order.
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.jsonl'))
-    .sort()
     .flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean))
-    .map((line) => JSON.parse(line) as AuditEntry);
+    .map((line) => JSON.parse(line) as AuditEntry)
+    .sort((a, b) => a.time.localeCompare(b.time));
 }
 
 /** The demo workspace with a greet.js long enough that the demo agent's header and footer ("document greet.js") are two hunks. */
