@@ -157,58 +157,11 @@ export class EgressProxy {
     this.track(client);
     client.on('error', () => undefined);
     const base = { requestId: randomUUID(), method: 'CONNECT', action: this.options.identify(credentialOf(req)) };
-    const parsed = parseAuthority(req.url ?? '');
-    if (!parsed.ok) {
-      refuseSocket(client, 400, parsed.reason);
-      this.record({
-        ...base,
-        host: req.url ?? '',
-        port: 0,
-        allowed: false,
-        rule: null,
-        reason: parsed.reason,
-        status: 400,
-        bytesSent: 0,
-        bytesReceived: 0,
-      });
-      return;
-    }
-    const target = parsed.target;
-    const decision = await this.decide(target, base);
-    const note = decision.note ?? {};
-    if (!decision.allowed) {
-      refuseSocket(client, decision.status, decision.reason);
-      this.record({
-        ...base,
-        ...note,
-        host: target.host,
-        port: target.port,
-        allowed: false,
-        rule: decision.rule,
-        reason: decision.reason,
-        status: decision.status,
-        bytesSent: 0,
-        bytesReceived: 0,
-      });
-      return;
-    }
-    const connected = await this.connectAny(decision.addresses, target.port);
-    if (!connected.ok) {
-      refuseSocket(client, 502, connected.reason);
-      this.record({
-        ...base,
-        ...note,
-        host: target.host,
-        port: target.port,
-        allowed: true,
-        rule: decision.rule,
-        reason: connected.reason,
-        status: 502,
-        bytesSent: 0,
-        bytesReceived: 0,
-      });
-      return;
-    }
+    const admitted = await this.admit(base, parseAuthority(req.url ?? ''), req.url ?? '', (status, reason) =>
+      refuseSocket(client, status, reason),
+    );
+    if (!admitted) return;
+    const { target, decision, note, connected } = admitted;
     const upstream = connected.socket;
     this.track(upstream);
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -247,57 +200,9 @@ export class EgressProxy {
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const base = { requestId: randomUUID(), method: req.method ?? 'GET', action: this.options.identify(credentialOf(req)) };
     const parsed = parseAbsoluteUrl(req.url ?? '');
-    if (!parsed.ok) {
-      refuseResponse(res, 400, parsed.reason);
-      this.record({
-        ...base,
-        host: '',
-        port: 0,
-        allowed: false,
-        rule: null,
-        reason: parsed.reason,
-        status: 400,
-        bytesSent: 0,
-        bytesReceived: 0,
-      });
-      return;
-    }
-    const target = parsed.target;
-    const decision = await this.decide(target, base);
-    const note = decision.note ?? {};
-    if (!decision.allowed) {
-      refuseResponse(res, decision.status, decision.reason);
-      this.record({
-        ...base,
-        ...note,
-        host: target.host,
-        port: target.port,
-        allowed: false,
-        rule: decision.rule,
-        reason: decision.reason,
-        status: decision.status,
-        bytesSent: 0,
-        bytesReceived: 0,
-      });
-      return;
-    }
-    const connected = await this.connectAny(decision.addresses, target.port);
-    if (!connected.ok) {
-      refuseResponse(res, 502, connected.reason);
-      this.record({
-        ...base,
-        ...note,
-        host: target.host,
-        port: target.port,
-        allowed: true,
-        rule: decision.rule,
-        reason: connected.reason,
-        status: 502,
-        bytesSent: 0,
-        bytesReceived: 0,
-      });
-      return;
-    }
+    const admitted = await this.admit(base, parsed, '', (status, reason) => refuseResponse(res, status, reason));
+    if (!admitted || !parsed.ok) return;
+    const { target, decision, note, connected } = admitted;
     const socket = connected.socket;
     this.track(socket);
     const headers: http.OutgoingHttpHeaders = {};
@@ -343,6 +248,36 @@ export class EgressProxy {
       bytesSent: socket.bytesWritten,
       bytesReceived: socket.bytesRead,
     });
+  }
+
+  /**
+   * What both kinds of request share: the parsed target, the decision, and a connection to an
+   * allowed address. A refusal at any step is answered (through `refuse`) and recorded here.
+   */
+  private async admit(
+    base: { requestId: string; method: string; action: EgressAction },
+    parsed: { ok: true; target: Target } | { ok: false; reason: string },
+    unparsedHost: string,
+    refuse: (status: number, reason: string) => void,
+  ): Promise<{ target: Target; decision: { rule: string }; note: Note; connected: { socket: Socket; address: string } } | undefined> {
+    const refused = (
+      status: number,
+      reason: string,
+      fields: Partial<EgressRecord> & Pick<EgressRecord, 'host' | 'port' | 'allowed' | 'rule'>,
+    ): undefined => {
+      refuse(status, reason);
+      this.record({ ...base, ...fields, reason, status, bytesSent: 0, bytesReceived: 0 });
+      return undefined;
+    };
+    if (!parsed.ok) return refused(400, parsed.reason, { host: unparsedHost, port: 0, allowed: false, rule: null });
+    const target = parsed.target;
+    const decision = await this.decide(target, base);
+    const note = decision.note ?? {};
+    const where = { ...note, host: target.host, port: target.port };
+    if (!decision.allowed) return refused(decision.status, decision.reason, { ...where, allowed: false, rule: decision.rule });
+    const connected = await this.connectAny(decision.addresses, target.port);
+    if (!connected.ok) return refused(502, connected.reason, { ...where, allowed: true, rule: decision.rule });
+    return { target, decision, note, connected };
   }
 
   /**
