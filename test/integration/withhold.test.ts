@@ -63,6 +63,21 @@ function policy(): ReturnType<typeof mergePolicies> {
   return mergePolicies({ team: { status: 'loaded', policy: loaded.value } });
 }
 
+/** The agents folder (with the sandbox agent), the copies folder (set for the session) and a workspace with a devcontainer.json. */
+async function sandboxFolders(workspacePrefix: string): Promise<{ agents: string; copies: string; workspace: string }> {
+  await ensureSandboxPrerequisites();
+  const agents = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-wh-agents-'));
+  await fs.chmod(agents, 0o755);
+  await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents/sandbox-agent.mjs'), path.join(agents, 'sandbox-agent.mjs'));
+  const copies = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-wh-copies-'));
+  process.env.WARDEN_COPIES_DIR = copies;
+  const workspace = await fs.mkdtemp(path.join(os.tmpdir(), workspacePrefix));
+  await fs.chmod(workspace, 0o755);
+  await fs.mkdir(path.join(workspace, '.devcontainer'));
+  await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE }));
+  return { agents, copies, workspace };
+}
+
 const ofType = (entries: AuditEntry[], type: string): AuditEntry[] => entries.filter((e) => e.type === type);
 
 for (const mode of ['copy', 'readonly'] as WorkspaceMode[]) {
@@ -79,16 +94,7 @@ for (const mode of ['copy', 'readonly'] as WorkspaceMode[]) {
 
     before(async function () {
       this.timeout(600_000);
-      await ensureSandboxPrerequisites();
-      agents = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-wh-agents-'));
-      await fs.chmod(agents, 0o755);
-      await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents/sandbox-agent.mjs'), path.join(agents, 'sandbox-agent.mjs'));
-      copies = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-wh-copies-'));
-      process.env.WARDEN_COPIES_DIR = copies;
-      workspace = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-wh-'));
-      await fs.chmod(workspace, 0o755);
-      await fs.mkdir(path.join(workspace, '.devcontainer'));
-      await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE }));
+      ({ agents, copies, workspace } = await sandboxFolders('warden-wh-'));
       await fs.mkdir(path.join(workspace, 'config'));
       await fs.mkdir(path.join(workspace, 'secrets', 'deep'), { recursive: true });
       await fs.writeFile(path.join(workspace, 'README.md'), '# withhold\n');
@@ -292,16 +298,7 @@ describe('files coming in, a reused copy: a kept sandbox made before the read ru
 
   before(async function () {
     this.timeout(600_000);
-    await ensureSandboxPrerequisites();
-    agents = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-wh-agents-'));
-    await fs.chmod(agents, 0o755);
-    await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents/sandbox-agent.mjs'), path.join(agents, 'sandbox-agent.mjs'));
-    copies = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-wh-copies-'));
-    process.env.WARDEN_COPIES_DIR = copies;
-    workspace = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-wh-reuse-'));
-    await fs.chmod(workspace, 0o755);
-    await fs.mkdir(path.join(workspace, '.devcontainer'));
-    await fs.writeFile(path.join(workspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: BASE_IMAGE }));
+    ({ agents, copies, workspace } = await sandboxFolders('warden-wh-reuse-'));
     await fs.writeFile(path.join(workspace, 'README.md'), '# reuse\n');
     await fs.writeFile(path.join(workspace, 'key.pem'), KEY);
   });
