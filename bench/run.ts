@@ -14,6 +14,7 @@ import { type BenchFigure, formatTable, ratio } from './lib';
 import * as policy from './policy';
 import * as reviewPanel from './reviewPanel';
 import * as sandbox from './sandbox';
+import * as shellParsers from './shellParsers';
 
 const suites: Record<string, () => Promise<BenchFigure[]>> = {
   asks: asks.run,
@@ -23,6 +24,7 @@ const suites: Record<string, () => Promise<BenchFigure[]>> = {
   policy: policy.run,
   reviewPanel: reviewPanel.run,
   sandbox: sandbox.run,
+  shellParsers: shellParsers.run,
 };
 
 async function main(): Promise<void> {

@@ -1,6 +1,8 @@
 import type { ShParser } from 'mvdan-sh';
 import type * as MvdanSh from 'mvdan-sh';
+import { isDeepStrictEqual } from 'node:util';
 import { scanOptions, type OptionFinding } from './options';
+import { parseSimpleLine, type SimpleStatement } from './simpleLine';
 import type { ShellWord } from './words';
 
 /**
@@ -55,6 +57,48 @@ export interface ShellAnalysis {
 
 const MAX_DEPTH = 8;
 
+/**
+ * Plain lines (words, quotes, `&&`, `||`, `|`, `;`, redirections to plain words) are read by
+ * `parseSimpleLine`, about twenty times faster than mvdan-sh and without its garbage; every other
+ * line goes to mvdan-sh. Off only to compare with the full parser.
+ */
+let fastPath = true;
+/** When on, every line the fast reader answers is analyzed by the full parser too, and a difference throws (tests). */
+let checkFastPath = false;
+
+/** Tests: check every fast-path analysis against the full parser (a difference throws). */
+export function setShellFastPathCheck(on: boolean): void {
+  checkFastPath = on;
+}
+
+/** What `analyzeShell` computes for a line it has not cached (benchmarks). */
+export function analyzeShellUncached(line: string): ShellAnalysis {
+  const result: ShellAnalysis = { ok: true, commands: [], files: [], concerns: [] };
+  analyzeInto(line, [], result, 0);
+  return result;
+}
+
+/** The analysis by mvdan-sh alone, without the fast reader and without the cache (tests and benchmarks). */
+export function analyzeShellFull(line: string): ShellAnalysis {
+  const result: ShellAnalysis = { ok: true, commands: [], files: [], concerns: [] };
+  const before = fastPath;
+  fastPath = false;
+  try {
+    analyzeInto(line, [], result, 0);
+  } finally {
+    fastPath = before;
+  }
+  return result;
+}
+
+/** The analysis by the fast reader alone (no cache), or undefined when the line needs the full parser (tests and benchmarks). */
+export function analyzeShellFast(line: string): ShellAnalysis | undefined {
+  if (!parseSimpleLine(line)) return undefined;
+  const result: ShellAnalysis = { ok: true, commands: [], files: [], concerns: [] };
+  analyzeInto(line, [], result, 0);
+  return result;
+}
+
 /** One parser, reused: Parse resets its state, and creating one per call costs more than parsing. */
 let loaded: typeof MvdanSh | undefined;
 /** Starting the parser's GopherJS runtime takes about 100 ms: done at the first analysis, not when the extension activates. */
@@ -89,8 +133,7 @@ export function analyzeShell(line: string): ShellAnalysis {
     cache.set(line, cached);
     return cached;
   }
-  const result: ShellAnalysis = { ok: true, commands: [], files: [], concerns: [] };
-  analyzeInto(line, [], result, 0);
+  const result = analyzeShellUncached(line);
   deepFreeze(result);
   if (line.length <= CACHE_MAX_LINE) {
     if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
@@ -123,6 +166,11 @@ function analyzeInto(line: string, via: string[], result: ShellAnalysis, depth: 
     result.concerns.push({ code: 'nesting', detail: 'commands nested too deeply to analyze' });
     return;
   }
+  const simple = fastPath ? parseSimpleLine(line) : undefined;
+  if (simple) {
+    if (checkFastPath) return compareWithFullParser(line, simple, via, result, depth);
+    return addStatements(simple, via, result, depth);
+  }
   let file: GoNode;
   try {
     file = goNode(parser().Parse(line, 'command'));
@@ -140,7 +188,7 @@ function analyzeInto(line: string, via: string[], result: ShellAnalysis, depth: 
         break;
       case 'CallExpr': {
         const args = nodes(node.Args);
-        for (const assign of nodes(node.Assigns)) checkAssign(assign, args.length > 0, result);
+        for (const assign of nodes(node.Assigns)) checkAssign(goString(child(assign.Name)?.Value).trim(), args.length > 0, result);
         if (args.length > 0)
           addCommand(
             args.map((w) => word(w, text)),
@@ -154,7 +202,7 @@ function analyzeInto(line: string, via: string[], result: ShellAnalysis, depth: 
         // export/declare/local/readonly: evaluated as a command named by the keyword.
         const variant = goString(child(node.Variant)?.Value) || 'declare';
         const args = nodes(node.Args);
-        for (const assign of args) checkAssign(assign, false, result);
+        for (const assign of args) checkAssign(goString(child(assign.Name)?.Value).trim(), false, result);
         result.commands.push({ argv: [{ text: variant, dynamic: false }, ...args.map((a) => ({ text: text(a), dynamic: true }))], via });
         break;
       }
@@ -162,6 +210,37 @@ function analyzeInto(line: string, via: string[], result: ShellAnalysis, depth: 
         break;
     }
   });
+}
+
+/** Records the fast reader's statements as the walk of the full parser's tree would, in the same order. */
+function addStatements(statements: SimpleStatement[], via: string[], result: ShellAnalysis, depth: number): void {
+  for (const statement of statements) {
+    // The walk visits a statement (its redirections) before its command (assignments, then words).
+    for (const redirect of statement.redirects) addRedirectTo(redirect.op, redirect.path, result);
+    for (const name of statement.assigns) checkAssign(name, statement.argv.length > 0, result);
+    if (statement.argv.length > 0) addCommand(statement.argv, via, result, depth);
+  }
+}
+
+function compareWithFullParser(line: string, statements: SimpleStatement[], via: string[], result: ShellAnalysis, depth: number): void {
+  const fast: ShellAnalysis = { ok: true, commands: [], files: [], concerns: [] };
+  addStatements(statements, via, fast, depth);
+  const full: ShellAnalysis = { ok: true, commands: [], files: [], concerns: [] };
+  fastPath = false;
+  try {
+    analyzeInto(line, via, full, depth);
+  } finally {
+    fastPath = true;
+  }
+  if (!isDeepStrictEqual(fast, full)) {
+    throw new Error(
+      `the fast shell reader and mvdan-sh disagree on ${JSON.stringify(line)}: ${JSON.stringify(fast)} vs ${JSON.stringify(full)}`,
+    );
+  }
+  result.commands.push(...fast.commands);
+  result.files.push(...fast.files);
+  result.concerns.push(...fast.concerns);
+  if (!fast.ok) Object.assign(result, { ok: false, error: fast.error });
 }
 
 /**
@@ -308,8 +387,7 @@ function word(node: GoNode, text: (n: GoNode) => string): ShellWord {
 const DANGEROUS_ENV =
   /^(PATH|LD_[A-Z_]+|DYLD_[A-Z_]+|NODE_OPTIONS|NODE_PATH|BASH_ENV|ENV|PYTHONPATH|PYTHONSTARTUP|PERL5LIB|PERL5OPT|RUBYOPT|RUBYLIB|GIT_[A-Z_]+|IFS|PROMPT_COMMAND|SHELLOPTS|BASHOPTS|PAGER|MANPAGER|SYSTEMD_PAGER|EDITOR|VISUAL|LESSOPEN|LESSCLOSE|BROWSER|SHELL|SSH_ASKPASS|SUDO_ASKPASS|RIPGREP_CONFIG_PATH|CURL_HOME|WGETRC|TAR_OPTIONS)$/;
 
-function checkAssign(assign: GoNode, prefix: boolean, result: ShellAnalysis): void {
-  const name = goString(child(assign.Name)?.Value).trim();
+function checkAssign(name: string, prefix: boolean, result: ShellAnalysis): void {
   if (DANGEROUS_ENV.test(name)) {
     result.concerns.push({
       code: 'env-override',
@@ -327,7 +405,11 @@ function addRedirect(redirect: GoNode, source: Buffer, text: (n: GoNode) => stri
   if (opPos === undefined || !target) return;
   const head = source.subarray(opPos, opPos + 3).toString('utf8');
   const op = ['&>>', '<<<', '<<-', '&>', '>>', '>|', '>&', '<>', '<<', '<&', '>', '<'].find((o) => head.startsWith(o)) ?? head;
-  const path = word(target, text);
+  addRedirectTo(op, word(target, text), result);
+}
+
+/** A redirection's file access, from its operator and target word (fd duplications and here-documents touch no file). */
+function addRedirectTo(op: string, path: ShellWord, result: ShellAnalysis): void {
   if (op === '>&' || op === '<&') {
     // fd duplication (2>&1, >&-) unless the target is a file name (bash's >&file).
     if (/^(\d+|-)$/.test(path.text)) return;
