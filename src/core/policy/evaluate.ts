@@ -23,10 +23,14 @@ const RANK: Record<PolicyDecision, number> = { allow: 0, ask: 1, deny: 2 };
 /** The most restrictive verdict; the first one wins a tie (team rules come first). */
 function strictest(verdicts: PolicyVerdict[]): PolicyVerdict | undefined {
   let best: PolicyVerdict | undefined;
-  for (const v of verdicts) if (!best || RANK[v.decision] > RANK[best.decision]) best = v;
-  if (!best) return undefined;
+  let labelled = false;
+  for (const v of verdicts) {
+    if (!best || RANK[v.decision] > RANK[best.decision]) best = v;
+    if (v.labels && v.labels.length > 0) labelled = true;
+  }
+  if (!best || !labelled) return best;
   const labels = [...new Set(verdicts.flatMap((v) => v.labels ?? []))];
-  return labels.length > 0 ? { ...best, labels } : best;
+  return { ...best, labels };
 }
 
 function sourceText(origin: RuleOrigin): string {
@@ -148,9 +152,16 @@ function pathRules(policy: EffectivePolicy): IndexedPathRule[] {
 export function evaluatePath(policy: EffectivePolicy, action: PathAction, file: string, inSandbox = false): PolicyVerdict {
   const what = `${action === 'read' ? 'reading' : action === 'write' ? 'writing' : action === 'create' ? 'creating' : 'deleting'} ${file}`;
   const verdicts: PolicyVerdict[] = [];
-  const matching = pathRules(policy)
-    .filter((r) => r.rule.actions.includes(action) && r.globs.some((g) => file.startsWith(g.prefix) && globMatch(g.glob, file)))
-    .map((r) => r.rule);
+  const matching: EffectivePolicy['paths'] = [];
+  for (const r of pathRules(policy)) {
+    if (!r.rule.actions.includes(action)) continue;
+    for (const g of r.globs) {
+      if (file.startsWith(g.prefix) && globMatch(g.glob, file)) {
+        matching.push(r.rule);
+        break;
+      }
+    }
+  }
   const ruled = strictest(matching.map((r) => ruleVerdict(r, what)));
 
   const floors: PolicyVerdict[] = [];

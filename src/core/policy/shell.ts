@@ -142,10 +142,29 @@ export function analyzeShell(line: string): ShellAnalysis {
   return result;
 }
 
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  for (const item of Object.values(value)) deepFreeze(item);
+/** Freezes an analysis and everything in it (by its known shape: a generic walk cost as much as the parse of a plain line). */
+function deepFreeze(result: ShellAnalysis): void {
+  const word = (w: ShellWord): void => void Object.freeze(w);
+  for (const command of result.commands) {
+    command.argv.forEach(word);
+    Object.freeze(command.argv);
+    Object.freeze(command.via);
+    for (const run of command.runs ?? []) {
+      if (run.value) word(run.value);
+      Object.freeze(run);
+    }
+    if (command.runs) Object.freeze(command.runs);
+    Object.freeze(command);
+  }
+  for (const file of result.files) {
+    word(file.path);
+    Object.freeze(file);
+  }
+  result.concerns.forEach((c) => Object.freeze(c));
+  Object.freeze(result.commands);
+  Object.freeze(result.files);
+  Object.freeze(result.concerns);
+  Object.freeze(result);
 }
 
 /** Analyzes an argv run without a shell (wrappers such as `sh -c` are still looked into). */
