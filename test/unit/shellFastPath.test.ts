@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { analyzeShell, evaluateCommand, loadPolicyText, mergePolicies } from '../../src/core/policy';
+import picomatch from 'picomatch';
+import { analyzeShell, evaluateCommand, loadPolicyText, mergePolicies, PROTECTED_PATHS, protectedPath } from '../../src/core/policy';
 import { analyzeShellFast, analyzeShellFull, setShellFastPathCheck } from '../../src/core/policy/shell';
 import { parseSimpleLine } from '../../src/core/policy/simpleLine';
 
@@ -146,6 +147,23 @@ describe('shell fast reader: decides exactly as mvdan-sh', () => {
     for (const line of ['echo "unterminated', 'a && && b', 'node --test )', 'a &&']) {
       assert.equal(analyzeShell(line).ok, false, line);
       assert.equal(evaluateCommand(old, { commandLine: line }).decision, 'ask', line);
+    }
+  });
+});
+
+describe('policy speed-ups decide exactly as before (issue 21)', () => {
+  it('a protected path passed over by its glob’s literal is one its glob does not match', () => {
+    const matchers = PROTECTED_PATHS.map((p) => ({ ...p, test: picomatch(p.glob, { dot: true }) }));
+    const paths = [
+      ...['.git', '.git/config', 'a/.git', 'a/b/.git/hooks/x', '.gitignore', 'x.git', '.github/workflows', '.github/workflows/ci.yml'],
+      ...['.github/actions/a/b', '.github/other', '.warden', '.warden/policy.json', '.warden/audit', '.warden/audit/s/1.jsonl', '.warden/x'],
+      ...['.vscode', '.vscode/settings.json', '.devcontainer/devcontainer.json', '.devcontainer.json', '.gitlab-ci.yml', '.gitlab/ci/a'],
+      ...['.ci/run', '.circleci/config.yml', 'azure-pipelines.yml', 'Jenkinsfile', 'a/Jenkinsfile', '.buildkite/x', '.travis.yml'],
+      ...['src/a.js', 'README.md', '.', 'dir1/out.txt', './.git/config', 'src/.vscode/x', 'src/.warden/policy.json', '.WARDEN/policy.json'],
+    ];
+    for (const file of paths) {
+      const plain = matchers.find((m) => m.test(file));
+      assert.deepEqual(protectedPath(file), plain ? { glob: plain.glob, what: plain.what } : undefined, file);
     }
   });
 });

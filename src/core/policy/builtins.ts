@@ -30,11 +30,23 @@ export const PROTECTED_PATHS: ReadonlyArray<{ glob: string; what: string }> = [
   { glob: '.travis.yml', what: 'CI configuration' },
 ];
 
-const protectedMatchers = PROTECTED_PATHS.map((p) => ({ ...p, test: picomatch(p.glob, { dot: true }) }));
+/**
+ * The longest literal run of a glob, less slashes at its ends: every path the glob matches
+ * contains it (`**\/.git/**` matches only paths containing ".git"), so most paths pass a
+ * protected glob with one `includes` instead of its matcher. Globs with classes, braces,
+ * extglobs or escapes get no literal (their matcher always runs).
+ */
+function requiredLiteral(glob: string): string {
+  if (/[[\]{}()!+@\\]/.test(glob)) return '';
+  const runs = glob.split(/[*?]+/).map((run) => run.replace(/^\/+|\/+$/g, ''));
+  return runs.reduce((a, b) => (b.length > a.length ? b : a), '');
+}
+
+const protectedMatchers = PROTECTED_PATHS.map((p) => ({ ...p, literal: requiredLiteral(p.glob), test: picomatch(p.glob, { dot: true }) }));
 
 /** Which protected path a workspace-relative path is, if any. */
 export function protectedPath(path: string): { glob: string; what: string } | undefined {
-  const hit = protectedMatchers.find((m) => m.test(path));
+  const hit = protectedMatchers.find((m) => path.includes(m.literal) && m.test(path));
   return hit ? { glob: hit.glob, what: hit.what } : undefined;
 }
 
