@@ -156,7 +156,15 @@ describe('policy speed-ups decide exactly as before (issue 21)', () => {
     const matchers = PROTECTED_PATHS.map((p) => ({ ...p, test: picomatch(p.glob, { dot: true }) }));
     const paths = [
       ...['.git', '.git/config', 'a/.git', 'a/b/.git/hooks/x', '.gitignore', 'x.git', '.github/workflows', '.github/workflows/ci.yml'],
-      ...['.github/actions/a/b', '.github/other', '.warden', '.warden/policy.json', '.warden/audit', '.warden/audit/s/1.jsonl', '.warden/x'],
+      ...[
+        '.github/actions/a/b',
+        '.github/other',
+        '.warden',
+        '.warden/policy.json',
+        '.warden/audit',
+        '.warden/audit/s/1.jsonl',
+        '.warden/x',
+      ],
       ...['.vscode', '.vscode/settings.json', '.devcontainer/devcontainer.json', '.devcontainer.json', '.gitlab-ci.yml', '.gitlab/ci/a'],
       ...['.ci/run', '.circleci/config.yml', 'azure-pipelines.yml', 'Jenkinsfile', 'a/Jenkinsfile', '.buildkite/x', '.travis.yml'],
       ...['src/a.js', 'README.md', '.', 'dir1/out.txt', './.git/config', 'src/.vscode/x', 'src/.warden/policy.json', '.WARDEN/policy.json'],
