@@ -59,8 +59,8 @@ const MAX_DEPTH = 8;
 
 /**
  * Plain lines (words, quotes, `&&`, `||`, `|`, `;`, redirections to plain words) are read by
- * `parseSimpleLine`, about twenty times faster than mvdan-sh and without its garbage; every other
- * line goes to mvdan-sh. Off only to compare with the full parser.
+ * `parseSimpleLine` (a few µs; with the analysis about six times faster than mvdan-sh, and
+ * without loading it); every other line goes to mvdan-sh. Off only to compare with the full parser.
  */
 let fastPath = true;
 /** When on, every line the fast reader answers is analyzed by the full parser too, and a difference throws (tests). */
