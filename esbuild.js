@@ -9,6 +9,9 @@ const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const withTests = process.argv.includes('--tests');
 
+/** The webviews: Preact views written in JSX (media/tsconfig.json says the same to tsc). */
+const webview = { platform: 'browser', format: 'iife', target: 'es2022', jsx: 'automatic', jsxImportSource: 'preact' };
+
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [
   {
@@ -50,11 +53,9 @@ const builds = [
     target: 'node18',
   },
   {
-    entryPoints: ['media/review/main.ts'],
+    entryPoints: ['media/review/index.ts'],
     outfile: 'dist/media/review.js',
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
+    ...webview,
   },
   {
     entryPoints: ['media/session/main.ts'],

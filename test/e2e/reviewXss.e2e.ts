@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Proposal } from '../../src/core/proposals/model';
 import type { PersistedSession } from '../../src/core/proposals/persistence';
 import { pendingEdit } from '../support/proposals';
+import { XSS_CORPUS } from '../support/xssCorpus';
 import { findFrame, runCommand, useWorkbench, PER_ACTION } from './harness';
 import { twoHunkWorkspace } from './workspaceState';
 
@@ -14,16 +15,7 @@ import { twoHunkWorkspace } from './workspaceState';
  * so they come back orphaned, through the same rendering as live ones.
  */
 
-const CORPUS = [
-  `<img src=x onerror="window.__xss='img'">`,
-  `<script>window.__xss='script'</script>`,
-  `"><svg onload="window.__xss='svg'">`,
-  `'><iframe srcdoc="<script>parent.__xss='iframe'</script>">`,
-  `</textarea><a href="javascript:window.__xss='href'">x</a>`,
-  `<style>*{display:none}</style><b id="__xss">bold</b>`,
-  `{{constructor.constructor('window.__xss=1')()}}`,
-  `\u202eevil\u202c <details open ontoggle="window.__xss='details'">`,
-];
+const CORPUS = XSS_CORPUS;
 const payload = (i: number): string => CORPUS[i % CORPUS.length]!;
 
 function hostileProposals(sessionId: string): Proposal[] {

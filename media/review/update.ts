@@ -1,0 +1,340 @@
+/**
+ * The Review panel's reducer: `update(state, action)` returns the next state and the effects
+ * (messages to the extension, focus, announcements). Pure: no DOM, no clock, no globals.
+ */
+import type { ExtensionMessage, KeyAction, ProposalView, Verdict, WebviewMessage } from '../../src/shared/reviewProtocol';
+import { commandIsEditable } from '../../src/core/proposals/editable';
+import { turnKey } from '../../src/core/proposals/turns';
+import type { Step } from '../common/program';
+import { canEditText, describeChanges, isOpen, keyItems, layout, proposalOfKey } from './model';
+import { keepOnly, without, type FocusTarget, type ReviewAction, type ReviewEffect, type ReviewState } from './state';
+
+type ReviewStep = Step<ReviewState, ReviewEffect>;
+
+const MAX_BANNERS = 3;
+/** Open cards drawn whole at once; the others when they near the viewport, are opened or selected. */
+export const EAGER_BODIES = 30;
+
+const post = (message: WebviewMessage): ReviewEffect => ({ type: 'post', message });
+const focus = (target: FocusTarget): ReviewEffect => ({ type: 'focus', target });
+const announce = (text: string): ReviewEffect => ({ type: 'announce', text });
+
+export function update(state: ReviewState, action: ReviewAction): ReviewStep {
+  switch (action.type) {
+    case 'message':
+      return onMessage(state, action.message, action.focused);
+    case 'decide':
+      return decide(state, action.proposalId, action.verdict);
+    case 'openDiff':
+      return { state, effects: [post({ type: 'openDiff', proposalId: action.proposalId })] };
+    case 'chooseHunk':
+      return chooseHunk(state, action.proposalId, action.hunkId, action.verdict);
+    case 'startEdit':
+      return startEdit(state, action.proposalId);
+    case 'draftInput': {
+      const draft = state.ui.drafts[action.proposalId];
+      if (!draft || draft.text === action.text) return { state };
+      const drafts = { ...state.ui.drafts, [action.proposalId]: { ...draft, text: action.text } };
+      return { state: { ...state, ui: { ...state.ui, drafts } }, effects: [{ type: 'saveSoon' }] };
+    }
+    case 'submitDraft':
+      return submitDraft(state, action.proposalId, action.text);
+    case 'cancelEdit': {
+      const next = { ...state, cardErrors: without(state.cardErrors, action.proposalId), ui: dropDraft(state, action.proposalId) };
+      return { state: next, effects: [{ type: 'save' }, focus({ proposalId: action.proposalId, control: 'edit' })] };
+    }
+    case 'decideGroup': {
+      const group = layout(state)
+        .groups.flatMap((g) => g.files)
+        .find((g) => g.key === action.groupKey);
+      if (!group) return { state };
+      const scope = group.file === '' ? `every ${group.label.toLowerCase()} proposal` : `every proposal in ${group.file}`;
+      return decideMany(state, group.proposals, action.verdict, scope);
+    }
+    case 'decideTurn':
+      return decideTurn(state, action.turnKey, action.verdict);
+    case 'rejectAll': {
+      const pending = layout(state).pending;
+      return decideMany(state, pending, 'reject', `all ${pending.length} waiting proposals`);
+    }
+    case 'toggle': {
+      const proposal = find(state, action.proposalId);
+      if (!proposal) return { state };
+      const open = { ...state.ui.open, [proposal.id]: !isOpen(state, proposal) };
+      const next = { ...state, filled: { ...state.filled, [proposal.id]: true as const }, ui: { ...state.ui, open } };
+      return { state: next, effects: [{ type: 'save' }, focus({ proposalId: proposal.id, control: 'toggle' })] };
+    }
+    case 'showFullDiff': {
+      const fullDiff = { ...state.ui.fullDiff, [action.proposalId]: true as const };
+      return { state: { ...state, ui: { ...state.ui, fullDiff } }, effects: [{ type: 'save' }] };
+    }
+    case 'dismissBanner':
+      return { state: { ...state, banners: state.banners.filter((b) => b.key !== action.key) } };
+    case 'fill':
+      if (state.filled[action.proposalId]) return { state };
+      return { state: { ...state, filled: { ...state.filled, [action.proposalId]: true } } };
+    case 'turnShown':
+      return state.focusTurn === undefined ? { state } : { state: { ...state, focusTurn: undefined } };
+    case 'scrolled':
+      return { state: { ...state, ui: { ...state.ui, scrollY: action.scrollY } }, effects: [{ type: 'save' }] };
+  }
+}
+
+function find(state: ReviewState, proposalId: string): ProposalView | undefined {
+  return state.proposals?.find((p) => p.id === proposalId);
+}
+
+function dropDraft(state: ReviewState, proposalId: string): ReviewState['ui'] {
+  return { ...state.ui, drafts: without(state.ui.drafts, proposalId) };
+}
+
+/** Keeps the previous object when the new one has the same content, so unchanged cards are not redrawn. */
+function keepSame<T>(previous: T | undefined, next: T): T {
+  return previous !== undefined && JSON.stringify(previous) === JSON.stringify(next) ? previous : next;
+}
+
+function keepSameRecord<T>(previous: Readonly<Record<string, T>>, next: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(next).map(([k, v]) => [k, keepSame(previous[k], v)]));
+}
+
+function onMessage(state: ReviewState, message: ExtensionMessage, focused: string | undefined): ReviewStep {
+  switch (message.type) {
+    case 'state':
+      return onState(state, message);
+    case 'settled': {
+      let busy = state.busy;
+      for (const id of message.proposalIds) busy = without(busy, id);
+      return { state: { ...state, busy } };
+    }
+    case 'error': {
+      const id = message.proposalId;
+      let next: ReviewState = { ...state, proposals: state.proposals ?? [] };
+      if (id !== undefined) {
+        next = {
+          ...next,
+          busy: without(next.busy, id),
+          awaitingContent: without(next.awaitingContent, id),
+          busyHunks: keepOnly(next.busyHunks, (k) => !k.startsWith(`${id}#`)),
+        };
+      }
+      const target = id === undefined ? undefined : find(next, id);
+      if (target && target.state === 'pending') {
+        // Shown where the reviewer clicked; the extension also shows a notification.
+        return { state: { ...next, cardErrors: { ...next.cardErrors, [target.id]: message.message } } };
+      }
+      const banners = [...next.banners, { key: next.nextBannerKey, message: message.message }].slice(-MAX_BANNERS);
+      return { state: { ...next, banners, nextBannerKey: next.nextBannerKey + 1 } };
+    }
+    case 'content': {
+      const awaitingContent = without(state.awaitingContent, message.proposalId);
+      const proposal = find(state, message.proposalId);
+      if (!proposal || proposal.state !== 'pending') return { state: { ...state, awaitingContent } };
+      const drafts = { ...state.ui.drafts, [message.proposalId]: { kind: 'text' as const, newHash: message.newHash, text: message.text } };
+      return {
+        state: { ...state, awaitingContent, ui: { ...state.ui, drafts } },
+        effects: [{ type: 'save' }, focus({ proposalId: message.proposalId, control: 'draft' })],
+      };
+    }
+    case 'key':
+      return onKey(state, message.action, focused);
+  }
+}
+
+function onState(state: ReviewState, message: Extract<ExtensionMessage, { type: 'state' }>): ReviewStep {
+  const previous = new Map((state.proposals ?? []).map((p) => [p.id, p]));
+  const proposals = message.proposals.map((p) => keepSame(previous.get(p.id), p));
+  const byId = new Map(proposals.map((p) => [p.id, p]));
+  const pendingId = (id: string): boolean => byId.get(id)?.state === 'pending';
+  const known = (id: string): boolean => byId.has(id);
+  const mode = message.mode ?? 'action';
+  const ui = {
+    ...state.ui,
+    open: keepOnly(state.ui.open, known),
+    fullDiff: keepOnly(state.ui.fullDiff, known),
+    // A decided proposal's draft has nothing left to do (a failed accept keeps it: the proposal is still pending).
+    drafts: keepOnly(state.ui.drafts, pendingId),
+  };
+  const pruned = ui.open !== state.ui.open || ui.fullDiff !== state.ui.fullDiff || ui.drafts !== state.ui.drafts;
+  let next: ReviewState = {
+    ...state,
+    proposals,
+    hunkChoices: keepSameRecord(state.hunkChoices, message.hunkChoices ?? {}),
+    risks: keepSameRecord(state.risks, message.risks ?? {}),
+    loading: message.loading === true,
+    mode,
+    turns: keepSame(state.turns, message.turns ?? []),
+    focusTurn: message.focusTurn ?? state.focusTurn,
+    busyHunks: {},
+    busy: keepOnly(state.busy, pendingId),
+    cardErrors: keepOnly(state.cardErrors, pendingId),
+    awaitingContent: keepOnly(state.awaitingContent, pendingId),
+    filled: keepOnly(state.filled, known),
+    ui,
+  };
+  next = { ...next, filled: withEagerBodies(next) };
+  const effects: ReviewEffect[] = [];
+  if (pruned) effects.push({ type: 'save' });
+  const announcement = describeChanges(state.proposals, proposals);
+  if (announcement) effects.push(announce(announcement));
+  return { state: next, effects };
+}
+
+/** The first EAGER_BODIES open cards (pending first, then history) are drawn at once. */
+function withEagerBodies(state: ReviewState): ReviewState['filled'] {
+  const { pending, history } = layout(state);
+  const order = [...pending, ...history].filter((p) => isOpen(state, p)).slice(0, EAGER_BODIES);
+  if (order.every((p) => state.filled[p.id])) return state.filled;
+  return { ...state.filled, ...Object.fromEntries(order.map((p) => [p.id, true as const])) };
+}
+
+function decide(state: ReviewState, proposalId: string, verdict: Verdict): ReviewStep {
+  const proposal = find(state, proposalId);
+  if (!proposal || proposal.state !== 'pending' || state.busy[proposalId]) return { state };
+  const next = { ...state, busy: { ...state.busy, [proposalId]: verdict }, cardErrors: without(state.cardErrors, proposalId) };
+  return { state: next, effects: [post({ type: 'decide', proposalId, verdict })] };
+}
+
+function chooseHunk(state: ReviewState, proposalId: string, hunkId: string, verdict: Verdict): ReviewStep {
+  const proposal = find(state, proposalId);
+  if (!proposal || proposal.kind !== 'edit' || proposal.state !== 'pending' || state.busy[proposalId]) return { state };
+  const key = `${proposalId}#${hunkId}`;
+  if (state.busyHunks[key]) return { state };
+  const next = { ...state, busyHunks: { ...state.busyHunks, [key]: true as const }, cardErrors: without(state.cardErrors, proposalId) };
+  return { state: next, effects: [post({ type: 'chooseHunk', proposalId, hunkId, verdict, newHash: proposal.newHash })] };
+}
+
+function startEdit(state: ReviewState, proposalId: string): ReviewStep {
+  const proposal = find(state, proposalId);
+  if (!proposal || proposal.state !== 'pending' || state.busy[proposalId]) return { state };
+  if (state.ui.drafts[proposalId]) return { state, effects: [focus({ proposalId, control: 'draft' })] };
+  const base = {
+    ...state,
+    cardErrors: without(state.cardErrors, proposalId),
+    filled: { ...state.filled, [proposalId]: true as const },
+    ui: { ...state.ui, open: { ...state.ui.open, [proposalId]: true } },
+  };
+  if (proposal.kind === 'command') {
+    if (!commandIsEditable(proposal)) return { state };
+    const drafts = { ...base.ui.drafts, [proposalId]: { kind: 'command' as const, text: proposal.commandLine } };
+    return { state: { ...base, ui: { ...base.ui, drafts } }, effects: [{ type: 'save' }, focus({ proposalId, control: 'draft' })] };
+  }
+  if (!canEditText(proposal)) return { state };
+  return {
+    state: { ...base, awaitingContent: { ...base.awaitingContent, [proposalId]: true } },
+    effects: [post({ type: 'requestContent', proposalId })],
+  };
+}
+
+function submitDraft(state: ReviewState, proposalId: string, typed: string | undefined): ReviewStep {
+  const proposal = find(state, proposalId);
+  const draft = state.ui.drafts[proposalId];
+  if (!proposal || !draft || proposal.state !== 'pending' || state.busy[proposalId]) return { state };
+  const text = typed ?? draft.text;
+  const ui = { ...state.ui, drafts: { ...state.ui.drafts, [proposalId]: { ...draft, text } } };
+  if (draft.kind === 'command' && text.trim() === '') {
+    const cardErrors = { ...state.cardErrors, [proposalId]: 'The command line is empty: type the command to run, or Cancel.' };
+    return { state: { ...state, ui, cardErrors }, effects: [{ type: 'save' }] };
+  }
+  const next = { ...state, ui, busy: { ...state.busy, [proposalId]: 'approve' as const }, cardErrors: without(state.cardErrors, proposalId) };
+  const message: WebviewMessage =
+    draft.kind === 'command'
+      ? { type: 'runEditedCommand', proposalId, commandLine: text }
+      : { type: 'acceptEdited', proposalId, newHash: draft.newHash, text };
+  return { state: next, effects: [{ type: 'save' }, post(message)] };
+}
+
+function decideMany(state: ReviewState, items: readonly ProposalView[], verdict: Verdict, scope: string): ReviewStep {
+  const open = items.filter((p) => p.state === 'pending' && !state.busy[p.id] && (verdict === 'reject' || p.kind !== 'question'));
+  if (open.length === 0) return { state };
+  // Shown as busy until the snapshot (or `settled`) arrives; the extension may ask for a confirmation first.
+  const busy = { ...state.busy, ...Object.fromEntries(open.map((p) => [p.id, verdict])) };
+  return { state: { ...state, busy }, effects: [post({ type: 'decideMany', proposalIds: open.map((p) => p.id), verdict, scope })] };
+}
+
+/** Accept all / Reject all of a turn: the whole changeset, hunks already chosen kept (the extension sees to it). */
+function decideTurn(state: ReviewState, key: string, verdict: Verdict): ReviewStep {
+  const group = layout(state).groups.find((g) => g.turn?.key === key);
+  if (!group?.turn) return { state };
+  const open = group.files.flatMap((f) => f.proposals).filter((p) => !state.busy[p.id] && (verdict === 'reject' || p.kind !== 'question'));
+  if (open.length === 0) return { state };
+  const busy = { ...state.busy, ...Object.fromEntries(open.map((p) => [p.id, verdict])) };
+  return {
+    state: { ...state, busy },
+    effects: [post({ type: 'decideTurn', sessionId: group.sessionId, turn: group.turn.turn, verdict })],
+  };
+}
+
+/** The item the keys act on: the focused one, else the selection (a card selected before its hunks were drawn: its first). */
+function currentIndex(items: string[], state: ReviewState, focused: string | undefined): number {
+  for (const key of [focused, state.selected]) {
+    if (key === undefined) continue;
+    const exact = items.indexOf(key);
+    if (exact >= 0) return exact;
+    const proposalId = proposalOfKey(key);
+    const first = items.findIndex((item) => proposalOfKey(item) === proposalId);
+    if (first >= 0) return first;
+  }
+  return -1;
+}
+
+function select(state: ReviewState, key: string | undefined, effects: ReviewEffect[] = []): ReviewStep {
+  if (key === undefined) return { state, effects };
+  const at = key.indexOf('#');
+  const target: FocusTarget =
+    at < 0 ? { proposalId: key, reveal: true } : { proposalId: key.slice(0, at), hunkId: key.slice(at + 1), reveal: true };
+  return { state: { ...state, selected: key }, effects: [...effects, focus(target)] };
+}
+
+function onKey(state: ReviewState, action: KeyAction, focused: string | undefined): ReviewStep {
+  if (action === 'acceptAll' || action === 'rejectAll') {
+    if (state.mode !== 'turn')
+      return { state, effects: [announce('Accept all and Reject all of a turn work in turn review (the warden.review.mode setting).')] };
+    const items = keyItems(state);
+    const current = find(state, proposalOfKey(items[currentIndex(items, state, focused)] ?? ''));
+    const key = current ? turnKey(current.sessionId, current.turn ?? 0) : layout(state).groups[0]?.turn?.key;
+    if (key === undefined) return { state, effects: [announce('Nothing is waiting for your review.')] };
+    return decideTurn(state, key, action === 'acceptAll' ? 'approve' : 'reject');
+  }
+  const items = keyItems(state);
+  if (items.length === 0) return { state, effects: [announce('Nothing is waiting for your review.')] };
+  const index = currentIndex(items, state, focused);
+  if (action === 'next' || action === 'previous') {
+    const step = action === 'next' ? 1 : -1;
+    const target = index < 0 ? (action === 'next' ? 0 : items.length - 1) : Math.min(items.length - 1, Math.max(0, index + step));
+    const key = items[target] ?? '';
+    if (!state.filled[key] && !key.includes('#')) {
+      // Its hunks exist once its body is drawn: land on the first (going down) or last (going up).
+      const filled = { ...state, filled: { ...state.filled, [key]: true as const } };
+      const own = keyItems(filled).filter((i) => proposalOfKey(i) === key);
+      return select(filled, action === 'next' ? own[0] : own[own.length - 1]);
+    }
+    return select(state, key);
+  }
+  const key = items[index < 0 ? 0 : index] ?? '';
+  const proposalId = proposalOfKey(key);
+  if (!state.filled[proposalId]) {
+    // Its diff is not drawn yet: draw it and select in it; the next key decides what was seen.
+    const filled = { ...state, filled: { ...state.filled, [proposalId]: true as const } };
+    return select(
+      filled,
+      keyItems(filled).find((i) => proposalOfKey(i) === proposalId),
+    );
+  }
+  const proposal = find(state, proposalId);
+  if (!proposal) return { state };
+  if (action === 'edit') {
+    const started = startEdit(index < 0 ? { ...state, selected: key } : state, proposalId);
+    return started;
+  }
+  const verdict: Verdict = action === 'accept' ? 'approve' : 'reject';
+  // The next item gets the selection, so a run of keys walks through the queue.
+  const at = index < 0 ? 0 : index;
+  const after = items[at + 1] ?? items[at - 1];
+  const hunk = key.includes('#') ? key.slice(key.indexOf('#') + 1) : undefined;
+  let decided: ReviewStep;
+  if (hunk !== undefined) decided = chooseHunk(state, proposalId, hunk, verdict);
+  else if (proposal.kind === 'question' && verdict === 'approve')
+    decided = { state, effects: [announce('A question is answered in the Warden Session view.')] };
+  else decided = decide(state, proposalId, verdict);
+  return select({ ...decided.state, selected: after }, after, decided.effects ?? []);
+}
