@@ -58,11 +58,9 @@ const builds = [
     ...webview,
   },
   {
-    entryPoints: ['media/session/main.ts'],
+    entryPoints: ['media/session/index.ts'],
     outfile: 'dist/media/session.js',
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
+    ...webview,
   },
   {
     entryPoints: ['media/audit/main.ts'],
@@ -104,6 +102,7 @@ async function main() {
   await Promise.all(contexts.map((c) => c.dispose()));
   fs.chmodSync(path.join('dist', 'cli.js'), 0o755); // the package's bin
   fs.mkdirSync('dist/media', { recursive: true });
+  fs.copyFileSync(path.join('media', 'common', 'common.css'), path.join('dist', 'media', 'common.css'));
   fs.copyFileSync(path.join('media', 'review', 'review.css'), path.join('dist', 'media', 'review.css'));
   fs.copyFileSync(path.join('media', 'audit', 'audit.css'), path.join('dist', 'media', 'audit.css'));
   fs.copyFileSync(path.join('media', 'session', 'session.css'), path.join('dist', 'media', 'session.css'));

@@ -25,4 +25,33 @@ export default tseslint.config(
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/require-await': 'off' },
   },
+  {
+    // Agent text only ever enters a webview as text: no raw-HTML escape hatches (issue 22).
+    files: ['media/**/*.ts', 'media/**/*.tsx'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']",
+          message: 'Webviews render agent text as text (see media/common/AgentText.tsx).',
+        },
+        {
+          selector: 'MemberExpression[property.name=/^(innerHTML|outerHTML)$/]',
+          message: 'Webviews never write HTML: build elements (Preact) or set textContent.',
+        },
+        {
+          selector: "CallExpression[callee.property.name='insertAdjacentHTML']",
+          message: 'Webviews never write HTML: build elements (Preact) or set textContent.',
+        },
+        {
+          selector: "CallExpression[callee.property.name=/^(write|writeln)$/][callee.object.name='document']",
+          message: 'document.write is an HTML sink.',
+        },
+        {
+          selector: "Property[key.name='dangerouslySetInnerHTML']",
+          message: 'Webviews render agent text as text (see media/common/AgentText.tsx).',
+        },
+      ],
+    },
+  },
 );

@@ -132,7 +132,9 @@ export class Card extends Pure<CardProps> {
               </Field>
             ) : (
               proposal.state === 'pending' && (
-                <p class="muted">Answer it in the Warden Session view (or with "Warden: Answer Agent Question"); Reject declines to answer.</p>
+                <p class="muted">
+                  Answer it in the Warden Session view (or with "Warden: Answer Agent Question"); Reject declines to answer.
+                </p>
               )
             )}
           </>
@@ -180,7 +182,14 @@ export class Card extends Pure<CardProps> {
     return (
       <>
         <FileHeader path={proposal.path} diff={diff} />
-        <DiffTable proposalId={proposal.id} path={proposal.path} diff={diff} showAll={this.props.showAll} hunks={hunks} dispatch={this.props.dispatch} />
+        <DiffTable
+          proposalId={proposal.id}
+          path={proposal.path}
+          diff={diff}
+          showAll={this.props.showAll}
+          hunks={hunks}
+          dispatch={this.props.dispatch}
+        />
         {hunks && (
           <p class="hint hunk-hint">{`${Object.keys(choices).length} of ${count} hunks chosen. Decide each hunk, or the whole edit below; nothing is written until every hunk has a choice.`}</p>
         )}
@@ -297,7 +306,9 @@ function DraftEditor({ proposal, draft, busy, dispatch }: CardProps & { draft: D
         onInput={(event) => dispatch({ type: 'draftInput', proposalId: proposal.id, text: event.currentTarget.value })}
       />
       <p class="hint" id={`${id}-hint`}>
-        {isCommand ? 'The agent is told that the command it asked for was edited.' : 'The agent is told that you edited its change, and to read the file again.'}
+        {isCommand
+          ? 'The agent is told that the command it asked for was edited.'
+          : 'The agent is told that you edited its change, and to read the file again.'}
       </p>
       <div class="actions">
         <button

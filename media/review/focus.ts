@@ -18,7 +18,8 @@ function pendingIds(root: HTMLElement): string[] {
 }
 
 export function findCard(root: HTMLElement, proposalId: string): HTMLElement | undefined {
-  for (const card of root.querySelectorAll<HTMLElement>('article[data-proposal-id]')) if (card.dataset.proposalId === proposalId) return card;
+  for (const card of root.querySelectorAll<HTMLElement>('article[data-proposal-id]'))
+    if (card.dataset.proposalId === proposalId) return card;
   return undefined;
 }
 
@@ -38,7 +39,9 @@ export function restoreFocus(root: HTMLElement, memo: FocusMemo | undefined): vo
   const ids = pendingIds(root);
   const card = findCard(root, memo.proposalId);
   if (card && ids.includes(memo.proposalId)) {
-    const same = memo.action ? [...card.querySelectorAll<HTMLButtonElement>('button[data-action]')].find((b) => b.dataset.action === memo.action && !b.disabled) : undefined;
+    const same = memo.action
+      ? [...card.querySelectorAll<HTMLButtonElement>('button[data-action]')].find((b) => b.dataset.action === memo.action && !b.disabled)
+      : undefined;
     (same ?? card).focus({ preventScroll: true });
     return;
   }
@@ -61,7 +64,8 @@ export function focusTarget(root: HTMLElement, target: FocusTarget): void {
     element = [...card.querySelectorAll<HTMLElement>('tbody.hunk[data-proposal-id]')].find((h) => h.dataset.hunkId === target.hunkId);
   else if (target.control === 'draft') element = card.querySelector('textarea');
   else if (target.control === 'toggle') element = card.querySelector<HTMLElement>('button[data-action="toggle"]');
-  else if (target.control === 'edit') element = card.querySelector<HTMLElement>('button[data-action="edit"], button[data-action="editCommand"]');
+  else if (target.control === 'edit')
+    element = card.querySelector<HTMLElement>('button[data-action="edit"], button[data-action="editCommand"]');
   if (!element) return;
   element.focus({ preventScroll: target.control === 'toggle' || target.reveal === true });
   if (target.reveal) element.scrollIntoView?.({ block: 'nearest' });

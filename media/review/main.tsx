@@ -27,12 +27,11 @@ export function startReviewPanel(root: HTMLElement, options: ReviewPanelOptions 
   const api = vscodeApi();
   const post = (message: WebviewMessage): void => api.postMessage(message);
   const win = root.ownerDocument.defaultView ?? window;
-  let running: Running<ReviewState, ReviewAction> | undefined;
   let focusMemo: FocusMemo | undefined;
   let restoredScroll = false;
   let saveTimer: ReturnType<typeof setTimeout> | undefined;
-  const save = (): void => api.setState(persistUi((running?.state() ?? initial).ui, win.scrollY));
   const initial = initialState(restoreUi(api.getState()));
+  const save = (): void => api.setState(persistUi(running.state().ui, win.scrollY));
 
   const observer =
     options.observe !== false && typeof IntersectionObserver === 'function'
@@ -40,7 +39,7 @@ export function startReviewPanel(root: HTMLElement, options: ReviewPanelOptions 
           (entries) => {
             for (const entry of entries) {
               const id = entry.target instanceof HTMLElement ? entry.target.dataset.proposalId : undefined;
-              if (entry.isIntersecting && id !== undefined) running?.dispatch({ type: 'fill', proposalId: id });
+              if (entry.isIntersecting && id !== undefined) running.dispatch({ type: 'fill', proposalId: id });
             }
           },
           { rootMargin: '200% 0px' },
@@ -75,7 +74,7 @@ export function startReviewPanel(root: HTMLElement, options: ReviewPanelOptions 
     }
   };
 
-  running = mount<ReviewState, ReviewAction, ReviewEffect>(root, {
+  const running: Running<ReviewState, ReviewAction> = mount<ReviewState, ReviewAction, ReviewEffect>(root, {
     init: initial,
     update,
     view,
@@ -93,7 +92,7 @@ export function startReviewPanel(root: HTMLElement, options: ReviewPanelOptions 
       if (state.focusTurn !== undefined) {
         const key = state.focusTurn;
         const target = [...root.querySelectorAll<HTMLElement>('section[data-turn-key]')].find((t) => t.dataset.turnKey === key);
-        running?.dispatch({ type: 'turnShown' });
+        running.dispatch({ type: 'turnShown' });
         if (target) {
           target.scrollIntoView({ block: 'start' });
           target.focus({ preventScroll: true });
@@ -113,7 +112,7 @@ export function startReviewPanel(root: HTMLElement, options: ReviewPanelOptions 
       console.warn(`[warden review] dropped an invalid message from the extension: ${parsed.error}`);
       return;
     }
-    running?.dispatch({ type: 'message', message: parsed.message, focused: focusedKey(root) });
+    running.dispatch({ type: 'message', message: parsed.message, focused: focusedKey(root) });
   });
   let scrollQueued = false;
   win.addEventListener(

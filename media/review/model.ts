@@ -190,7 +190,8 @@ export function pendingInOrder(state: ReviewState): ProposalView[] {
 export function keyItems(state: ReviewState): string[] {
   const items: string[] = [];
   for (const proposal of pendingInOrder(state)) {
-    const hunks = isOpen(state, proposal) && state.filled[proposal.id] ? visibleHunks(proposal, state.ui.fullDiff[proposal.id] === true) : 0;
+    const hunks =
+      isOpen(state, proposal) && state.filled[proposal.id] ? visibleHunks(proposal, state.ui.fullDiff[proposal.id] === true) : 0;
     if (hunks > 0) for (let i = 0; i < hunks; i++) items.push(`${proposal.id}#h${i}`);
     else items.push(proposal.id);
   }

@@ -26,7 +26,15 @@ export function Field({ label, children }: { label: string; children: ComponentC
   );
 }
 
-export function Text({ tag: Tag = 'span', class: className, text }: { tag?: 'span' | 'code' | 'strong' | 'div' | 'li'; class?: string; text: string }): JSX.Element {
+export function Text({
+  tag: Tag = 'span',
+  class: className,
+  text,
+}: {
+  tag?: 'span' | 'code' | 'strong' | 'div' | 'li';
+  class?: string;
+  text: string;
+}): JSX.Element {
   return (
     <Tag class={className}>
       <AgentText text={text} />
@@ -138,7 +146,11 @@ export function PermissionDetails(props: { proposal: PermissionView; showAll: bo
         <Field label="Agent's options">
           <span class="options" aria-label="Options the agent offered (Accept and Reject pick among them)">
             {proposal.options.map((option, i) => (
-              <span key={option.optionId} class={`option-label${option.optionId === proposal.chosenOptionId ? ' chosen' : ''}`} title={`${option.kind} (${option.optionId})`}>
+              <span
+                key={option.optionId}
+                class={`option-label${option.optionId === proposal.chosenOptionId ? ' chosen' : ''}`}
+                title={`${option.kind} (${option.optionId})`}
+              >
                 {i > 0 && <span aria-hidden="true"> · </span>}
                 <AgentText text={option.name} />
               </span>

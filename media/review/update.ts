@@ -214,15 +214,26 @@ function startEdit(state: ReviewState, proposalId: string): ReviewStep {
     ui: { ...state.ui, open: { ...state.ui.open, [proposalId]: true } },
   };
   if (proposal.kind === 'command') {
-    if (!commandIsEditable(proposal)) return { state };
+    if (!commandIsEditable(proposal)) return cannotEdit(state, proposal);
     const drafts = { ...base.ui.drafts, [proposalId]: { kind: 'command' as const, text: proposal.commandLine } };
     return { state: { ...base, ui: { ...base.ui, drafts } }, effects: [{ type: 'save' }, focus({ proposalId, control: 'draft' })] };
   }
-  if (!canEditText(proposal)) return { state };
+  if (!canEditText(proposal)) return cannotEdit(state, proposal);
   return {
     state: { ...base, awaitingContent: { ...base.awaitingContent, [proposalId]: true } },
     effects: [post({ type: 'requestContent', proposalId })],
   };
+}
+
+/** `e` (or Edit) on something that cannot be edited says so in the card, rather than doing nothing. */
+function cannotEdit(state: ReviewState, proposal: ProposalView): ReviewStep {
+  const why =
+    proposal.kind === 'permission'
+      ? 'A permission request has nothing to edit: Accept or Reject it (the options listed are what the agent offered; "Warden: Answer Permission Request with an Agent Option" picks one).'
+      : proposal.kind === 'question'
+        ? 'A question is answered in the Warden Session view, not edited.'
+        : `"${proposal.title}" can only be accepted or rejected as it is.`;
+  return { state: { ...state, cardErrors: { ...state.cardErrors, [proposal.id]: why } }, effects: [announce(why)] };
 }
 
 function submitDraft(state: ReviewState, proposalId: string, typed: string | undefined): ReviewStep {
@@ -235,7 +246,12 @@ function submitDraft(state: ReviewState, proposalId: string, typed: string | und
     const cardErrors = { ...state.cardErrors, [proposalId]: 'The command line is empty: type the command to run, or Cancel.' };
     return { state: { ...state, ui, cardErrors }, effects: [{ type: 'save' }] };
   }
-  const next = { ...state, ui, busy: { ...state.busy, [proposalId]: 'approve' as const }, cardErrors: without(state.cardErrors, proposalId) };
+  const next = {
+    ...state,
+    ui,
+    busy: { ...state.busy, [proposalId]: 'approve' as const },
+    cardErrors: without(state.cardErrors, proposalId),
+  };
   const message: WebviewMessage =
     draft.kind === 'command'
       ? { type: 'runEditedCommand', proposalId, commandLine: text }

@@ -21,7 +21,7 @@ export function writeReviewPanelPage(dir: string): string {
     nonce: createNonce(),
     scriptUri: url('review.js'),
     styleUri: url('review.css'),
-    extraStyleUris: [url('codicons/codicon.css')],
+    extraStyleUris: [url('codicons/codicon.css'), url('common.css')],
   });
   const file = path.join(dir, 'review.html');
   writeFileSync(file, html);

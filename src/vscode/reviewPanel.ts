@@ -8,7 +8,6 @@ import { CONFIRM_IN_BULK, type RiskLabel } from '../core/proposals/riskLabel';
 import type { ProposalStore } from '../core/proposals/store';
 import { turnChoices } from '../core/proposals/turnDecisions';
 import type { ReviewMode } from '../core/proposals/turns';
-import { LeadingThrottle } from '../core/util/throttle';
 import {
   parseWebviewMessage,
   STATE_THROTTLE_MS,
@@ -19,7 +18,7 @@ import {
   type Verdict,
   type WebviewMessage,
 } from '../shared/reviewProtocol';
-import { createNonce, reviewPanelHtml } from './reviewHtml';
+import { WebviewPanelHost, type WebviewPanelSpec } from './webviewPanelHost';
 
 /** What the panel does with the reviewer's clicks; errors thrown here are shown to the reviewer. */
 export interface ReviewPanelHandlers {
@@ -76,21 +75,29 @@ export class ReviewPanel implements vscode.Disposable {
   static readonly viewType = 'warden.review';
   static readonly title = 'Warden Review';
 
-  private static instance: ReviewPanel | undefined;
   private static loading = false;
+
+  static readonly spec: WebviewPanelSpec = {
+    viewType: ReviewPanel.viewType,
+    title: ReviewPanel.title,
+    script: 'review.js',
+    style: 'review.css',
+    loadingText: 'Loading proposals…',
+    throttleMs: STATE_THROTTLE_MS,
+  };
 
   /** Until `done` settles, the panel shows "loading" instead of "nothing to review" (saved proposals after a reload). */
   static trackLoading(done: Promise<unknown>): void {
     ReviewPanel.loading = true;
     void done.finally(() => {
       ReviewPanel.loading = false;
-      ReviewPanel.instance?.postState();
+      ReviewPanel.current?.host.postState();
     });
   }
 
   /** The open panel, if any. */
   static get current(): ReviewPanel | undefined {
-    return ReviewPanel.instance;
+    return WebviewPanelHost.instance<ReviewPanel>(ReviewPanel.viewType);
   }
 
   /** Reveals the open panel or opens a new one beside the active editor. */
@@ -101,30 +108,13 @@ export class ReviewPanel implements vscode.Disposable {
     log: ReviewPanelLog = consoleLog,
   ): ReviewPanel {
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
-    const open = ReviewPanel.instance;
+    const open = ReviewPanel.current;
     if (open) {
       open.handlers = handlers;
-      open.panel.reveal(open.panel.viewColumn ?? column);
+      open.host.reveal(column);
       return open;
     }
-    const panel = vscode.window.createWebviewPanel(ReviewPanel.viewType, ReviewPanel.title, column, {
-      ...webviewOptions(extensionUri),
-      enableFindWidget: true,
-    });
-    return new ReviewPanel(panel, extensionUri, store, handlers, log);
-  }
-
-  /** Adopts a panel VS Code restored after a reload (see `registerSerializer`). */
-  static revive(
-    panel: vscode.WebviewPanel,
-    extensionUri: vscode.Uri,
-    store: ProposalStore,
-    handlers: ReviewPanelHandlers,
-    log: ReviewPanelLog = consoleLog,
-  ): ReviewPanel {
-    ReviewPanel.instance?.dispose();
-    panel.webview.options = webviewOptions(extensionUri);
-    return new ReviewPanel(panel, extensionUri, store, handlers, log);
+    return new ReviewPanel(WebviewPanelHost.createPanel(extensionUri, ReviewPanel.spec, column), extensionUri, store, handlers, log);
   }
 
   /** Restores the panel across window reloads (matches the `onWebviewPanel:warden.review` activation event). */
@@ -134,49 +124,38 @@ export class ReviewPanel implements vscode.Disposable {
     handlers: ReviewPanelHandlers,
     log: ReviewPanelLog = consoleLog,
   ): vscode.Disposable {
-    return vscode.window.registerWebviewPanelSerializer(ReviewPanel.viewType, {
-      deserializeWebviewPanel: (panel) => {
-        ReviewPanel.revive(panel, extensionUri, store, handlers, log);
-        return Promise.resolve();
-      },
+    return WebviewPanelHost.registerSerializer(extensionUri, ReviewPanel.viewType, (panel) => {
+      new ReviewPanel(panel, extensionUri, store, handlers, log);
     });
   }
 
-  private readonly subscriptions: Array<{ dispose(): unknown }> = [];
-  /** Set once the current webview document said `ready`; it is gone while the panel is hidden. */
-  private ready = false;
-  /** At most one snapshot per STATE_THROTTLE_MS, however many changes the store fires; a lone change goes at once. */
-  private readonly stateThrottle = new LeadingThrottle(STATE_THROTTLE_MS, () => this.postState());
+  private readonly host: WebviewPanelHost<ExtensionMessage>;
+  private readonly storeSubscription: { dispose(): unknown };
   /** Proposals with a decision on its way to the handler: a second click is dropped. */
   private readonly deciding = new Set<string>();
   private readonly riskCache = new WeakMap<Proposal, RiskLabel[]>();
-  private disposed = false;
   /** Sent once with the next snapshot: the turn to scroll to. */
   private focusTurn: string | undefined;
 
   private constructor(
-    private readonly panel: vscode.WebviewPanel,
-    private readonly extensionUri: vscode.Uri,
+    panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
     private readonly store: ProposalStore,
     private handlers: ReviewPanelHandlers,
     private readonly log: ReviewPanelLog,
   ) {
-    ReviewPanel.instance = this;
-    this.subscriptions.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.onDidChangeViewState(() => {
-        // Hidden webviews are torn down; the reloaded document sends `ready` again.
-        if (!panel.visible) this.ready = false;
-      }),
-      panel.webview.onDidReceiveMessage((raw: unknown) => void this.handleMessage(raw)),
-      store.onDidChange(() => this.scheduleState()),
-    );
-    panel.webview.html = this.html();
+    this.host = new WebviewPanelHost<ExtensionMessage>(panel, extensionUri, ReviewPanel.spec, this, {
+      onMessage: (raw) => this.handleMessage(raw),
+      snapshot: () => this.snapshot(),
+      onDispose: () => this.handlers.setTextFocus(false),
+      log,
+    });
+    this.storeSubscription = store.onDidChange(() => this.host.scheduleState());
   }
 
   /** Whether the panel is on screen (the review notification stays quiet then). */
   get visible(): boolean {
-    return !this.disposed && this.panel.visible;
+    return this.host.visible;
   }
 
   /** The entry point for every webview message (public so extension tests can drive it). */
@@ -191,8 +170,7 @@ export class ReviewPanel implements vscode.Disposable {
       case 'ready':
         // A new document has no text field focused; a stale "typing" flag would disable the keys.
         this.handlers.setTextFocus(false);
-        this.ready = true;
-        this.postState();
+        this.host.markReady();
         return;
       case 'decide':
         await this.decide(message.proposalId, message.verdict);
@@ -233,23 +211,18 @@ export class ReviewPanel implements vscode.Disposable {
   /** Scrolls the panel to a turn's changeset ("Warden: Review Turn", a turn just ended). */
   showTurn(key: string | undefined): void {
     this.focusTurn = key;
-    this.postState();
+    this.host.postState();
   }
 
   /** Forwards a contributed keybinding to the webview, which knows what is selected. */
   sendKey(action: KeyAction): void {
-    if (!this.ready) return;
+    if (!this.host.ready) return;
     this.post({ type: 'key', action });
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    if (ReviewPanel.instance === this) ReviewPanel.instance = undefined;
-    this.handlers.setTextFocus(false);
-    this.stateThrottle.cancel();
-    for (const subscription of this.subscriptions.splice(0)) subscription.dispose();
-    this.panel.dispose();
+    this.storeSubscription.dispose();
+    this.host.dispose();
   }
 
   private async decide(proposalId: string, verdict: Verdict): Promise<void> {
@@ -266,7 +239,7 @@ export class ReviewPanel implements vscode.Disposable {
     if (proposal.state !== 'pending') {
       // The webview showed an older snapshot; never re-decide, just show the current state.
       this.fail(proposalId, `Could not ${what} "${proposal.title}": it is already ${proposal.state}.`);
-      this.postState();
+      this.host.postState();
       return;
     }
     if (this.deciding.has(proposalId)) {
@@ -280,7 +253,7 @@ export class ReviewPanel implements vscode.Disposable {
       this.fail(proposalId, `Could not ${what} "${proposal.title}": ${errorText(error)}`);
     } finally {
       this.deciding.delete(proposalId);
-      this.postState();
+      this.host.postState();
     }
   }
 
@@ -290,7 +263,7 @@ export class ReviewPanel implements vscode.Disposable {
     } finally {
       // Whatever happened (cancelled, confirmed, partly failed), the panel stops showing them busy.
       this.post({ type: 'settled', proposalIds: [...new Set(proposalIds)] });
-      this.postState();
+      this.host.postState();
     }
   }
 
@@ -369,7 +342,7 @@ export class ReviewPanel implements vscode.Disposable {
         this.fail(choices[0]?.proposalId ?? '', `Could not decide ${failures.length} of turn ${turn}: ${failures.slice(0, 3).join('; ')}`);
     } finally {
       this.post({ type: 'settled', proposalIds: waiting.map((p) => p.id) });
-      this.postState();
+      this.host.postState();
     }
   }
 
@@ -436,13 +409,7 @@ export class ReviewPanel implements vscode.Disposable {
     void vscode.window.showErrorMessage(`Warden: ${message}`);
   }
 
-  private scheduleState(): void {
-    if (this.ready) this.stateThrottle.schedule();
-  }
-
-  private postState(): void {
-    this.stateThrottle.flushed();
-    if (!this.ready || this.disposed) return;
+  private snapshot(): ExtensionMessage {
     const all = this.store.all();
     const hunkChoices: Record<string, Record<string, Verdict>> = {};
     const risks: Record<string, RiskLabel[]> = {};
@@ -454,7 +421,9 @@ export class ReviewPanel implements vscode.Disposable {
       const labels = this.risksOf(proposal);
       if (labels.length > 0) risks[proposal.id] = labels;
     }
-    this.post({
+    const focusTurn = this.focusTurn;
+    this.focusTurn = undefined;
+    return {
       type: 'state',
       proposals: all.map(toProposalView),
       hunkChoices,
@@ -462,40 +431,13 @@ export class ReviewPanel implements vscode.Disposable {
       ...(ReviewPanel.loading ? { loading: true } : {}),
       mode: this.handlers.reviewMode(),
       turns: this.handlers.turns(),
-      ...(this.focusTurn ? { focusTurn: this.focusTurn } : {}),
-    });
-    this.focusTurn = undefined;
+      ...(focusTurn ? { focusTurn } : {}),
+    };
   }
 
   private post(message: ExtensionMessage): void {
-    if (this.disposed) return;
-    try {
-      this.panel.webview.postMessage(message).then(undefined, (error: unknown) => {
-        this.log.warn(`[review] could not post '${message.type}' to the webview: ${errorText(error)}`);
-      });
-    } catch (error) {
-      this.log.warn(`[review] could not post '${message.type}' to the webview: ${errorText(error)}`);
-    }
+    this.host.post(message);
   }
-
-  private html(): string {
-    const webview = this.panel.webview;
-    const media = vscode.Uri.joinPath(this.extensionUri, 'dist', 'media');
-    return reviewPanelHtml({
-      cspSource: webview.cspSource,
-      nonce: createNonce(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'review.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'review.css')).toString(),
-      extraStyleUris: [webview.asWebviewUri(vscode.Uri.joinPath(media, 'codicons', 'codicon.css')).toString()],
-    });
-  }
-}
-
-function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
-  return {
-    enableScripts: true,
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'media'), vscode.Uri.joinPath(extensionUri, 'media')],
-  };
 }
 
 function hasEdit(proposal: Proposal): boolean {

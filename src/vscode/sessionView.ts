@@ -8,7 +8,7 @@ import {
   type SessionWebviewMessage,
 } from '../shared/sessionProtocol';
 import type { FeedEntry } from '../core/session/sessionFeed';
-import { createNonce, webviewShellHtml } from './webviewHtml';
+import { WebviewPanelHost, type WebviewPanelSpec } from './webviewPanelHost';
 
 /** What the Session view needs from the window's session. */
 export interface SessionViewSource {
@@ -33,10 +33,17 @@ const STATE_THROTTLE_MS = 50;
  */
 export class SessionView implements vscode.Disposable {
   static readonly viewType = 'warden.session';
-  private static instance: SessionView | undefined;
+  static readonly spec: WebviewPanelSpec = {
+    viewType: SessionView.viewType,
+    title: 'Warden Session',
+    script: 'session.js',
+    style: 'session.css',
+    loadingText: 'Loading the session…',
+    throttleMs: STATE_THROTTLE_MS,
+  };
 
   static get current(): SessionView | undefined {
-    return SessionView.instance;
+    return WebviewPanelHost.instance<SessionView>(SessionView.viewType);
   }
 
   static createOrShow(
@@ -45,17 +52,15 @@ export class SessionView implements vscode.Disposable {
     source: SessionViewSource,
     log: vscode.LogOutputChannel,
   ): SessionView {
-    const open = SessionView.instance;
+    const open = SessionView.current;
     if (open) {
-      open.panel.reveal(open.panel.viewColumn ?? vscode.ViewColumn.Beside, true);
+      open.host.reveal(vscode.ViewColumn.Beside, true);
       return open;
     }
-    const panel = vscode.window.createWebviewPanel(
-      SessionView.viewType,
-      'Warden Session',
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      { enableScripts: true, enableFindWidget: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'media')] },
-    );
+    const panel = WebviewPanelHost.createPanel(extensionUri, SessionView.spec, {
+      viewColumn: vscode.ViewColumn.Beside,
+      preserveFocus: true,
+    });
     return new SessionView(panel, extensionUri, store, source, log);
   }
 
@@ -65,47 +70,33 @@ export class SessionView implements vscode.Disposable {
     source: SessionViewSource,
     log: vscode.LogOutputChannel,
   ): vscode.Disposable {
-    return vscode.window.registerWebviewPanelSerializer(SessionView.viewType, {
-      deserializeWebviewPanel: (panel) => {
-        SessionView.instance?.dispose();
-        panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'media')] };
-        new SessionView(panel, extensionUri, store, source, log);
-        return Promise.resolve();
-      },
+    return WebviewPanelHost.registerSerializer(extensionUri, SessionView.viewType, (panel) => {
+      new SessionView(panel, extensionUri, store, source, log);
     });
   }
 
+  private readonly host: WebviewPanelHost<SessionExtensionMessage>;
   private readonly subscriptions: Array<{ dispose(): unknown }> = [];
-  private ready = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private disposed = false;
 
   private constructor(
-    private readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
     private readonly store: ProposalStore,
     private readonly source: SessionViewSource,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    SessionView.instance = this;
-    const media = vscode.Uri.joinPath(extensionUri, 'dist', 'media');
-    this.subscriptions.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
-      }),
-      panel.webview.onDidReceiveMessage((raw: unknown) => void this.handleMessage(raw)),
-      source.onDidChange(() => this.schedule()),
-      store.onDidChange(() => this.schedule()),
-    );
-    panel.webview.html = webviewShellHtml({
-      cspSource: panel.webview.cspSource,
-      nonce: createNonce(),
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'session.js')).toString(),
-      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'session.css')).toString(),
-      title: 'Warden Session',
-      loadingText: 'Loading the session…',
+    this.host = new WebviewPanelHost<SessionExtensionMessage>(panel, extensionUri, SessionView.spec, this, {
+      onMessage: (raw) => this.handleMessage(raw),
+      snapshot: () => this.snapshot(),
+      onDispose: () => {
+        for (const s of this.subscriptions.splice(0)) s.dispose();
+      },
+      log,
     });
+    this.subscriptions.push(
+      source.onDidChange(() => this.host.scheduleState()),
+      store.onDidChange(() => this.host.scheduleState()),
+    );
   }
 
   /** The entry point for every webview message (public so extension tests can drive it). */
@@ -119,8 +110,7 @@ export class SessionView implements vscode.Disposable {
     try {
       switch (message.type) {
         case 'ready':
-          this.ready = true;
-          this.postState();
+          this.host.markReady();
           return;
         case 'prompt':
           void this.source.prompt(message.text).catch((error: unknown) => this.fail(error));
@@ -159,37 +149,12 @@ export class SessionView implements vscode.Disposable {
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    if (SessionView.instance === this) SessionView.instance = undefined;
-    if (this.timer) clearTimeout(this.timer);
-    for (const s of this.subscriptions.splice(0)) s.dispose();
-    this.panel.dispose();
+    this.host.dispose();
   }
 
   private fail(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     this.log.error(`[session view] ${message}`);
-    this.post({ type: 'error', message });
-  }
-
-  private schedule(): void {
-    if (!this.ready || this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.postState();
-    }, STATE_THROTTLE_MS);
-  }
-
-  private postState(): void {
-    if (!this.ready) return;
-    this.post(this.snapshot());
-  }
-
-  private post(message: SessionExtensionMessage): void {
-    if (this.disposed) return;
-    this.panel.webview
-      .postMessage(message)
-      .then(undefined, (error: unknown) => this.log.warn(`[session view] could not post: ${String(error)}`));
+    this.host.post({ type: 'error', message });
   }
 }

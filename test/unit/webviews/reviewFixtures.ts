@@ -14,7 +14,14 @@ export function twoHunkEdit(n: number, fields: Partial<Pick<EditProposal, 'sessi
   const lines = Array.from({ length: 30 }, (_, i) => `line ${i + 1} of file ${n}`);
   const oldText = `${lines.join('\n')}\n`;
   const newText = `${[`// header ${n}`, ...lines.slice(0, 29), `line 30 changed in ${n}`].join('\n')}\n`;
-  const edit = pendingEdit({ id: `p-${n}`, sessionId: fields.sessionId ?? 's-1', createdAt: at(n), path: `src/file${n}.txt`, oldText, newText });
+  const edit = pendingEdit({
+    id: `p-${n}`,
+    sessionId: fields.sessionId ?? 's-1',
+    createdAt: at(n),
+    path: `src/file${n}.txt`,
+    oldText,
+    newText,
+  });
   return fields.turn === undefined ? edit : { ...edit, turn: fields.turn };
 }
 
@@ -68,7 +75,9 @@ export function openPanel(saved?: unknown): PanelHarness {
       return card;
     },
     button(id, action) {
-      const found = [...harness.card(id).querySelectorAll<HTMLButtonElement>('button[data-action]')].find((b) => b.dataset.action === action);
+      const found = [...harness.card(id).querySelectorAll<HTMLButtonElement>('button[data-action]')].find(
+        (b) => b.dataset.action === action,
+      );
       if (!found) throw new Error(`no ${action} button on ${id}`);
       return found;
     },

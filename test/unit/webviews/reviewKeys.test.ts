@@ -37,7 +37,13 @@ describe('Review webview (happy-dom): keys, turn review, long queues, hostile te
     panel.state([edit, oneHunkEdit(2), command(3)]);
     panel.send(key('next'));
     panel.send(key('accept'));
-    assert.deepEqual(panel.last('chooseHunk'), { type: 'chooseHunk', proposalId: 'p-1', hunkId: 'h0', verdict: 'approve', newHash: edit.newHash });
+    assert.deepEqual(panel.last('chooseHunk'), {
+      type: 'chooseHunk',
+      proposalId: 'p-1',
+      hunkId: 'h0',
+      verdict: 'approve',
+      newHash: edit.newHash,
+    });
     assert.deepEqual(selected(), ['p-1#h1']);
     panel.send(key('next'));
     panel.send(key('reject'));
@@ -65,7 +71,12 @@ describe('Review webview (happy-dom): keys, turn review, long queues, hostile te
 
   it('turn review: one group per turn with the commands it ran; Accept all and Shift+A / Shift+R decide the turn', () => {
     panel = openPanel();
-    const ran: Proposal = { ...command(5), turn: 2, state: 'applied', result: { exitCode: 0, signal: null, outputExcerpt: 'ok\n', outputHash: 'h', truncated: false } } as Proposal;
+    const ran: Proposal = {
+      ...command(5),
+      turn: 2,
+      state: 'applied',
+      result: { exitCode: 0, signal: null, outputExcerpt: 'ok\n', outputHash: 'h', truncated: false },
+    };
     panel.state([twoHunkEdit(1, { turn: 2 }), twoHunkEdit(2, { turn: 3 }), ran], {
       mode: 'turn',
       turns: [
@@ -115,7 +126,7 @@ describe('Review webview (happy-dom): keys, turn review, long queues, hostile te
     assert.deepEqual(selected(), ['p-499#h1'], 'going up into an undrawn card lands on its last hunk');
     // A snapshot with one card decided redraws that card only.
     const kept = panel.card('p-10');
-    panel.state([{ ...queue[0]!, state: 'applied' } as Proposal, ...queue.slice(1)]);
+    panel.state([{ ...queue[0]!, state: 'applied' }, ...queue.slice(1)]);
     assert.equal(panel.card('p-10'), kept, 'unchanged cards are the same elements');
     assert.equal(panel.root.querySelectorAll('.session-groups article.card').length, 999);
   });
@@ -123,17 +134,40 @@ describe('Review webview (happy-dom): keys, turn review, long queues, hostile te
   it('the XSS corpus in every field renders as text: no element, handler or script is added, and hidden characters are marked', () => {
     panel = openPanel();
     const proposals: Proposal[] = XSS_CORPUS.flatMap((text, i): Proposal[] => [
-      { ...oneHunkEdit(i), id: `e-${i}`, title: `Edit ${text}`, path: `src/${text}.js`, diff: `--- a\n+++ b\n@@ -1 +1 @@\n-${text}\n+${text}!\n` },
-      command(i, { id: `c-${i}`, title: `Run ${text}`, commandLine: `echo ${text}`, argv: ['sh', '-c', text], cwd: `/w/${text}`, env: { X: text } }),
+      {
+        ...oneHunkEdit(i),
+        id: `e-${i}`,
+        title: `Edit ${text}`,
+        path: `src/${text}.js`,
+        diff: `--- a\n+++ b\n@@ -1 +1 @@\n-${text}\n+${text}!\n`,
+      },
+      command(i, {
+        id: `c-${i}`,
+        title: `Run ${text}`,
+        commandLine: `echo ${text}`,
+        argv: ['sh', '-c', text],
+        cwd: `/w/${text}`,
+        env: { X: text },
+      }),
     ]);
-    proposals.push({ kind: 'question', id: 'q', sessionId: 's-1', createdAt: at(99), state: 'pending', title: 'Q', origin: 'x', question: XSS_CORPUS.join(' ') });
+    proposals.push({
+      kind: 'question',
+      id: 'q',
+      sessionId: 's-1',
+      createdAt: at(99),
+      state: 'pending',
+      title: 'Q',
+      origin: 'x',
+      question: XSS_CORPUS.join(' '),
+    });
     panel.state(proposals, { risks: { 'e-0': [{ kind: 'protected', label: XSS_CORPUS[0]!, reason: XSS_CORPUS[1]! }] } });
     const injected = panel.root.querySelectorAll('img, svg, iframe, object, embed, a, b, script, style, details:not(.argv):not(.env)');
     assert.equal(injected.length, 0);
     const handlers = [...panel.root.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => a.name.startsWith('on')));
     assert.equal(handlers.length, 0);
     const text = panel.root.textContent ?? '';
-    for (const hostile of XSS_CORPUS.map((t) => t.replace(/[\u202e\u202c]/g, ''))) assert.ok(text.includes(hostile.slice(-20)), `shown as text: ${hostile}`);
+    for (const hostile of XSS_CORPUS.map((t) => t.replace(/[\u202e\u202c]/g, '')))
+      assert.ok(text.includes(hostile.slice(-20)), `shown as text: ${hostile}`);
     const markers = [...panel.root.querySelectorAll('.hidden-char')].map((m) => m.textContent);
     assert.ok(markers.includes('U+202E'), 'the right-to-left override is shown as a marker');
     assert.ok(panel.card('e-7').querySelector('.callout.warning[role="note"]'), 'the card warns about it');

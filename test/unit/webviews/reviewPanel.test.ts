@@ -53,7 +53,13 @@ describe('Review webview (happy-dom): messages, clicks and focus', () => {
     const hunk = panel.card('p-1').querySelector('tbody.hunk[data-hunk-id="h1"]')!;
     assert.equal(hunk.getAttribute('aria-label'), 'Hunk 2 of 2 of Edit src/file1.txt');
     panel.click(hunk.querySelector('button[data-action="hunkReject"]')!);
-    assert.deepEqual(panel.last('chooseHunk'), { type: 'chooseHunk', proposalId: 'p-1', hunkId: 'h1', verdict: 'reject', newHash: edit.newHash });
+    assert.deepEqual(panel.last('chooseHunk'), {
+      type: 'chooseHunk',
+      proposalId: 'p-1',
+      hunkId: 'h1',
+      verdict: 'reject',
+      newHash: edit.newHash,
+    });
     assert.equal((hunk.querySelector('button[data-action="hunkReject"]') as HTMLButtonElement).disabled, true, 'busy until the snapshot');
     panel.state([edit], { hunkChoices: { 'p-1': { h1: 'reject' } } });
     const chosen = panel.card('p-1').querySelector('tbody.hunk[data-hunk-id="h1"]')!;
@@ -76,7 +82,12 @@ describe('Review webview (happy-dom): messages, clicks and focus', () => {
     area.value = 'typed by the reviewer\n';
     area.dispatchEvent(new panel.window.Event('input', { bubbles: true }) as unknown as Event);
     panel.click(panel.button('p-1', 'acceptEdited'));
-    assert.deepEqual(panel.last('acceptEdited'), { type: 'acceptEdited', proposalId: 'p-1', newHash: edit.newHash, text: 'typed by the reviewer\n' });
+    assert.deepEqual(panel.last('acceptEdited'), {
+      type: 'acceptEdited',
+      proposalId: 'p-1',
+      newHash: edit.newHash,
+      text: 'typed by the reviewer\n',
+    });
   });
 
   it('an edited command is sent as typed; an empty one is refused in the card; Cancel brings the buttons back', () => {
@@ -91,7 +102,11 @@ describe('Review webview (happy-dom): messages, clicks and focus', () => {
     assert.equal(panel.last('runEditedCommand'), undefined);
     area.value = 'npm test -- --grep greet';
     panel.click(panel.button('c-1', 'runEditedCommand'));
-    assert.deepEqual(panel.last('runEditedCommand'), { type: 'runEditedCommand', proposalId: 'c-1', commandLine: 'npm test -- --grep greet' });
+    assert.deepEqual(panel.last('runEditedCommand'), {
+      type: 'runEditedCommand',
+      proposalId: 'c-1',
+      commandLine: 'npm test -- --grep greet',
+    });
     panel.send({ type: 'error', proposalId: 'c-1', message: 'policy denied it' });
     panel.click(panel.button('c-1', 'cancelEdit'));
     assert.equal(panel.card('c-1').querySelector('textarea'), null);
@@ -118,7 +133,12 @@ describe('Review webview (happy-dom): messages, clicks and focus', () => {
     const b = { ...twoHunkEdit(2), path: a.path, id: 'p-2' };
     panel.state([a, b, command(3)]);
     panel.click(panel.root.querySelector('button[data-action="acceptFile"]')!);
-    assert.deepEqual(panel.last('decideMany'), { type: 'decideMany', proposalIds: ['p-1', 'p-2'], verdict: 'approve', scope: 'every proposal in src/file1.txt' });
+    assert.deepEqual(panel.last('decideMany'), {
+      type: 'decideMany',
+      proposalIds: ['p-1', 'p-2'],
+      verdict: 'approve',
+      scope: 'every proposal in src/file1.txt',
+    });
     panel.click(panel.root.querySelector('button[data-action="rejectAll"]')!);
     assert.deepEqual(panel.last('decideMany')?.proposalIds, ['c-3'], 'the busy ones are not asked again');
     panel.send({ type: 'settled', proposalIds: ['p-1', 'p-2', 'c-3'] });
