@@ -160,6 +160,7 @@ export class Card extends Pure<CardProps> {
           </div>
         )}
         {proposal.state === 'pending' && (draft ? <DraftEditor {...this.props} draft={draft} /> : <Actions {...this.props} />)}
+        {proposal.state === 'orphaned' && <OrphanActions proposal={proposal} dispatch={dispatch} />}
       </>
     );
   }
@@ -276,6 +277,36 @@ function Actions({ proposal, busy, awaitingContent, dispatch }: CardProps): JSX.
           Open Diff
         </button>
       )}
+    </div>
+  );
+}
+
+/** An orphaned proposal (its agent is gone): Apply anyway (edits; the extension asks first) or Discard, as the editor's lenses offer. */
+function OrphanActions({ proposal, dispatch }: Pick<CardProps, 'proposal' | 'dispatch'>): JSX.Element {
+  return (
+    <div class="actions">
+      {proposal.kind === 'edit' && (
+        <button
+          type="button"
+          class="button secondary"
+          data-action="applyAnyway"
+          data-proposal-id={proposal.id}
+          aria-label={`Apply anyway: ${proposal.title}`}
+          onClick={() => dispatch({ type: 'orphan', proposalId: proposal.id, action: 'applyAnyway' })}
+        >
+          Apply anyway…
+        </button>
+      )}
+      <button
+        type="button"
+        class="button secondary"
+        data-action="discard"
+        data-proposal-id={proposal.id}
+        aria-label={`Discard: ${proposal.title}`}
+        onClick={() => dispatch({ type: 'orphan', proposalId: proposal.id, action: 'discard' })}
+      >
+        Discard
+      </button>
     </div>
   );
 }

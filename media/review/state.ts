@@ -70,6 +70,7 @@ export type ReviewAction =
   | { type: 'dismissBanner'; key: number }
   | { type: 'fill'; proposalId: string }
   | { type: 'scrolled'; scrollY: number }
+  | { type: 'orphan'; proposalId: string; action: 'applyAnyway' | 'discard' }
   /** The turn asked for by `focusTurn` was scrolled to. */
   | { type: 'turnShown' };
 

@@ -73,6 +73,11 @@ export function update(state: ReviewState, action: ReviewAction): ReviewStep {
     case 'fill':
       if (state.filled[action.proposalId]) return { state };
       return { state: { ...state, filled: { ...state.filled, [action.proposalId]: true } } };
+    case 'orphan': {
+      const proposal = find(state, action.proposalId);
+      if (proposal?.state !== 'orphaned') return { state };
+      return { state, effects: [post({ type: 'orphan', proposalId: proposal.id, action: action.action })] };
+    }
     case 'turnShown':
       return state.focusTurn === undefined ? { state } : { state: { ...state, focusTurn: undefined } };
     case 'scrolled':

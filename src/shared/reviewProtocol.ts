@@ -84,6 +84,13 @@ export const DecideTurnMessage = z.strictObject({
   verdict: Verdict,
 });
 
+/** An orphaned proposal (its agent is gone): apply the edit anyway (after a confirmation) or discard it. */
+export const OrphanActionMessage = z.strictObject({
+  type: z.literal('orphan'),
+  proposalId: ProposalId,
+  action: z.enum(['applyAnyway', 'discard']),
+});
+
 export const WebviewMessage = z.discriminatedUnion('type', [
   ReadyMessage,
   DecideMessage,
@@ -95,6 +102,7 @@ export const WebviewMessage = z.discriminatedUnion('type', [
   RunEditedCommandMessage,
   TextFocusMessage,
   DecideTurnMessage,
+  OrphanActionMessage,
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessage>;
 

@@ -205,6 +205,9 @@ export class ReviewPanel implements vscode.Disposable {
       case 'decideTurn':
         await this.decideTurn(message.sessionId, message.turn, message.verdict);
         return;
+      case 'orphan':
+        await this.orphanAction(message.proposalId, message.action);
+        return;
     }
   }
 
@@ -342,6 +345,27 @@ export class ReviewPanel implements vscode.Disposable {
         this.fail(choices[0]?.proposalId ?? '', `Could not decide ${failures.length} of turn ${turn}: ${failures.slice(0, 3).join('; ')}`);
     } finally {
       this.post({ type: 'settled', proposalIds: waiting.map((p) => p.id) });
+      this.host.postState();
+    }
+  }
+
+  /** The editor lenses' Apply anyway / Discard, from the panel: the same commands (Apply anyway asks first). */
+  private async orphanAction(proposalId: string, action: 'applyAnyway' | 'discard'): Promise<void> {
+    const proposal = this.store.get(proposalId);
+    if (proposal?.state !== 'orphaned' || (action === 'applyAnyway' && proposal.kind !== 'edit')) {
+      this.fail(
+        proposalId,
+        proposal
+          ? `"${proposal.title}" is ${proposal.state}, not an orphaned ${action === 'applyAnyway' ? 'edit' : 'proposal'}.`
+          : 'The proposal no longer exists.',
+      );
+      return;
+    }
+    try {
+      await vscode.commands.executeCommand(action === 'applyAnyway' ? 'warden.applyOrphanedEdit' : 'warden.discardProposal', proposalId);
+    } catch (error) {
+      this.fail(proposalId, `Could not ${action === 'applyAnyway' ? 'apply' : 'discard'} "${proposal.title}": ${errorText(error)}`);
+    } finally {
       this.host.postState();
     }
   }

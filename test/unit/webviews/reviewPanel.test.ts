@@ -193,4 +193,19 @@ describe('Review webview (happy-dom): messages, clicks and focus', () => {
     panel.send({ type: 'nonsense' });
     assert.ok(panel.root.querySelector('p.loading'), 'nothing rendered');
   });
+
+  it('an orphaned edit offers Apply anyway and Discard, as the editor lenses do', () => {
+    panel = openPanel();
+    panel.state([
+      { ...oneHunkEdit(1), state: 'orphaned' },
+      { ...command(2), state: 'orphaned' },
+    ]);
+    panel.click(panel.button('p-1', 'toggle'));
+    panel.click(panel.button('p-1', 'applyAnyway'));
+    assert.deepEqual(panel.last('orphan'), { type: 'orphan', proposalId: 'p-1', action: 'applyAnyway' });
+    panel.click(panel.button('c-2', 'toggle'));
+    assert.throws(() => panel.button('c-2', 'applyAnyway'), /no applyAnyway/, 'only edits can be applied anyway');
+    panel.click(panel.button('c-2', 'discard'));
+    assert.deepEqual(panel.last('orphan'), { type: 'orphan', proposalId: 'c-2', action: 'discard' });
+  });
 });
