@@ -6,12 +6,22 @@ import { configureAuditSecrets } from '../core/session/auditSecrets';
 import { resolveReviewer } from '../core/git/identity';
 import { errorMessage } from '../core/supervisor';
 import { AUDIT_DIFF_SCHEME, AuditDocuments } from './auditDocuments';
-import { AuditPanel, type AuditPanelDeps } from './auditPanel';
+import { AuditPanel, type AuditPanelDeps, type RenderedCounts } from './auditPanel';
 import { readSettings } from './settings';
 import { commandRegistrar } from './commandRegistrar';
 
 /** A folder path, or `{ folder, confirmed }` from tests and the panel. */
-const FolderArgs = z.union([z.string(), z.object({ folder: z.string().optional(), confirmed: z.boolean().optional() })]).optional();
+const FolderArgs = z
+  .union([
+    z.string(),
+    z.object({
+      folder: z.string().optional(),
+      confirmed: z.boolean().optional(),
+      /** Show Audit Log: resolve once the panel has drawn the log, with what it lists. */
+      waitForRender: z.boolean().optional(),
+    }),
+  ])
+  .optional();
 
 /**
  * The audit commands (Show Audit Log, Repair, Anchor in Git), the diff documents of recorded
@@ -55,11 +65,15 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
 
   const register = commandRegistrar(context, log);
 
-  register('warden.showAuditLog', async (raw) => {
+  register('warden.showAuditLog', async (raw): Promise<true | RenderedCounts | undefined> => {
+    const args = FolderArgs.parse(raw);
     const folder = await auditFolder(raw);
     if (!folder) return undefined;
-    AuditPanel.createOrShow(context.extensionUri, folder, deps);
-    return true;
+    const panel = AuditPanel.createOrShow(context.extensionUri, folder, deps);
+    if (typeof args !== 'object' || args.waitForRender !== true) return true;
+    const rendered = panel.nextRender();
+    await panel.refresh(false);
+    return rendered;
   });
 
   register('warden.repairAuditLog', async (raw): Promise<RepairResult | undefined> => {

@@ -23,6 +23,12 @@ import { auditPanelState, toQuery } from './auditPanelData';
 
 export { AUDIT_ROW_LIMIT, toQuery } from './auditPanelData';
 
+/** What the webview lists after drawing a state. */
+export interface RenderedCounts {
+  sessions: number;
+  rows: number;
+}
+
 export interface AuditPanelDeps {
   log: { info(message: string): void; warn(message: string): void; error(message: string): void };
   documents: AuditDocuments;
@@ -84,6 +90,8 @@ export class AuditPanel implements vscode.Disposable {
   private verify: VerifyStatusView | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private lastRefreshMs = 0;
+  /** Waiting for the webview to draw the next state (see `rendered`). */
+  private renderWaiters: Array<(counts: RenderedCounts) => void> = [];
   /** Serializes reads so a slow query never overwrites a newer one. */
   private work: Promise<unknown> = Promise.resolve();
 
@@ -94,7 +102,7 @@ export class AuditPanel implements vscode.Disposable {
     private readonly deps: AuditPanelDeps,
   ) {
     AuditPanel.instance = this;
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.warden/audit/*.jsonl'));
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.warden/audit/**/*.jsonl'));
     this.subscriptions.push(
       watcher,
       watcher.onDidChange(() => this.scheduleRefresh()),
@@ -153,12 +161,23 @@ export class AuditPanel implements vscode.Disposable {
         case 'export':
           await this.export(message.format);
           return;
+        case 'rendered': {
+          const counts = { sessions: message.sessions, rows: message.rows };
+          this.deps.log.info(`[audit panel] listed ${counts.sessions} session(s) and ${counts.rows} entries`);
+          for (const resolve of this.renderWaiters.splice(0)) resolve(counts);
+          return;
+        }
       }
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       this.deps.log.error(`[audit panel] ${message.type}: ${text}`);
       this.post({ type: 'error', message: text });
     }
+  }
+
+  /** Resolves when the webview has drawn its next state, with what it lists. */
+  nextRender(): Promise<RenderedCounts> {
+    return new Promise((resolve) => this.renderWaiters.push(resolve));
   }
 
   /** Re-reads the log (and re-verifies it when asked) and sends a snapshot. */

@@ -328,6 +328,8 @@ export interface AuditQuery {
 export interface AuditQueryOptions {
   /** Keep at most this many matching rows, the newest ones. Default: all. */
   limit?: number;
+  /** Sees every record and its row (matching or not), so a caller builds more from the same pass. */
+  onRow?: (record: AuditRecord, row: AuditRow) => void;
 }
 
 export interface AuditSessionSummary {
@@ -380,8 +382,8 @@ export function auditRowFilter(query: AuditQuery = {}): AuditRowPredicate {
   const kind = lower(query.kind);
   const type = query.type?.trim() || undefined;
   const words = lower(query.text)?.split(/\s+/).filter(Boolean) ?? [];
-  const since = query.since ? parseBound(query.since, 'start') : undefined;
-  const until = query.until ? parseBound(query.until, 'end') : undefined;
+  const since = query.since ? parseDateBound(query.since, 'start') : undefined;
+  const until = query.until ? parseDateBound(query.until, 'end') : undefined;
   return (row, entry) => {
     if (query.sessionId && row.sessionId !== query.sessionId) return false;
     if (agent && !(row.agent ?? '').toLowerCase().includes(agent)) return false;
@@ -412,7 +414,7 @@ export function auditRowFilter(query: AuditQuery = {}): AuditRowPredicate {
 }
 
 /** `YYYY-MM-DD` means the start (or end) of that day in UTC; anything else is parsed as a date-time. */
-function parseBound(value: string, side: 'start' | 'end'): number {
+export function parseDateBound(value: string, side: 'start' | 'end'): number {
   const day = /^\d{4}-\d{2}-\d{2}$/.test(value.trim());
   const t = Date.parse(day ? `${value.trim()}T${side === 'start' ? '00:00:00.000' : '23:59:59.999'}Z` : value);
   if (Number.isNaN(t)) throw new Error(`Not a date: ${value}`);
@@ -477,6 +479,7 @@ export async function queryAuditLog(
   for await (const record of readAuditLog(workspaceRoot, (p) => problems.length < 100 && problems.push(p))) {
     total++;
     const row = builder.row(record);
+    options.onRow?.(record, row);
     summarizeInto(sessions, row, record.entry);
     if (row.agent) facets.agents.add(row.agent);
     if (row.kind) facets.kinds.add(row.kind);

@@ -1,5 +1,5 @@
-import { simpleGit } from 'simple-git';
-import { parseAnchorLines, verifyAuditAnchors, type AnchorCheck } from './anchor';
+import { verifyAuditAnchors, type AnchorCheck } from './anchor';
+import { gitAt, readCommitLinks, type CommitLinks } from './gitLinks';
 import { SESSIONS_DIR } from './chains';
 import { AUDIT_DIR } from './segments';
 import { sessionDigests, summarizeBy, type GroupSummary, type SessionDigest } from './team';
@@ -44,15 +44,12 @@ export class AuditReportError extends Error {
   }
 }
 
-const trailer = (body: string, key: string): string[] =>
-  [...body.matchAll(new RegExp(`^${key}:[ \\t]*(.+?)[ \\t]*$`, 'gim'))].map((m) => m[1] ?? '').filter(Boolean);
-
 export async function auditReport(workspaceRoot: string, range: string): Promise<PrReport> {
-  const g = simpleGit({ baseDir: workspaceRoot, timeout: { block: 60_000 } });
-  let log: string;
+  const g = gitAt(workspaceRoot);
+  let links: CommitLinks[];
   let changed: string;
   try {
-    log = await g.raw(['log', '--format=%H%x00%an <%ae>%x00%s%x00%B%x1e', range, '--']);
+    links = await readCommitLinks(g, [range]);
     const [base, head] = range.includes('...') ? range.split('...') : range.split('..');
     const diffRange = head === undefined ? [range] : [`${base || 'HEAD'}...${head || 'HEAD'}`];
     changed = await g.raw([
@@ -66,19 +63,16 @@ export async function auditReport(workspaceRoot: string, range: string): Promise
   } catch (error) {
     throw new AuditReportError(`git could not read the range ${range}: ${error instanceof Error ? error.message.trim() : String(error)}`);
   }
-  const commits: ReportCommit[] = [];
-  const sessionIds = new Set<string>();
-  const chainIds = new Set<string>();
-  for (const record of log.split('\x1e')) {
-    const [commit, author, subject, body] = record.replace(/^\s+/, '').split('\x00');
-    if (!commit || body === undefined) continue;
-    const sessions = trailer(body, 'Warden-Session');
-    const anchorCommit = (subject ?? '').startsWith('Warden audit anchor');
-    const chains = anchorCommit ? [] : [...new Set(parseAnchorLines(body).map((a) => a.chain))];
-    sessions.forEach((s) => sessionIds.add(s));
-    chains.forEach((c) => chainIds.add(c));
-    commits.push({ commit, subject: subject ?? '', author: author ?? '', sessions, chains, approvedBy: trailer(body, 'Approved-by') });
-  }
+  const commits: ReportCommit[] = links.map((c) => ({
+    commit: c.commit,
+    subject: c.subject,
+    author: c.author,
+    sessions: c.sessions,
+    chains: c.chains,
+    approvedBy: c.approvedBy,
+  }));
+  const sessionIds = new Set(links.flatMap((c) => c.sessions));
+  const chainIds = new Set(links.flatMap((c) => c.chains));
   for (const file of changed.split('\n')) {
     const m = new RegExp(`/${SESSIONS_DIR}/([^/]+)/`).exec(file.trim());
     if (m?.[1]) chainIds.add(m[1]);
