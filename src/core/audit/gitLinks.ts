@@ -1,5 +1,7 @@
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { AUDIT_ENTRY_TRAILER, parseAnchorLines } from './anchor';
+import { SESSIONS_DIR } from './chains';
+import { AUDIT_DIR } from './segments';
 
 /**
  * What git history says about audit sessions: the trailers of each commit. Commits Warden
@@ -98,3 +100,42 @@ export async function sessionCommitsFromGit(workspaceRoot: string, max = 5000): 
   }
   return out;
 }
+
+/**
+ * Commit -> the session chains whose files it adds or changes (`git log --name-only` over
+ * .warden/audit/sessions/). A commit that carries a session's log says that session is behind it.
+ */
+export async function chainsTouched(g: SimpleGit, revs: string[], extra: string[] = []): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  let text: string;
+  try {
+    text = await g.raw([
+      '-c',
+      'core.quotePath=false',
+      'log',
+      '--format=%x1e%H',
+      '--name-only',
+      '--relative',
+      ...extra,
+      ...revs,
+      '--',
+      SESSION_FILES,
+    ]);
+  } catch (error) {
+    throw new AuditGitError(`git could not read ${revs.join(' ')}: ${error instanceof Error ? error.message.trim() : String(error)}`);
+  }
+  for (const record of text.split('\x1e')) {
+    const [commit, ...files] = record.trim().split('\n');
+    if (!commit) continue;
+    const chains = new Set<string>();
+    for (const f of files) {
+      const m = CHAIN_FILE.exec(f.trim());
+      if (m?.[1]) chains.add(m[1]);
+    }
+    if (chains.size) out.set(commit.trim(), [...chains]);
+  }
+  return out;
+}
+
+const SESSION_FILES = `${AUDIT_DIR.split('\\').join('/')}/${SESSIONS_DIR}`;
+const CHAIN_FILE = new RegExp(`^${SESSION_FILES.replace(/\./g, '\\.')}/([^/]+)/`);

@@ -1,4 +1,6 @@
 import { verifyAuditAnchors, type AnchorCheck } from './anchor';
+import { auditBlame, type AuditBlame } from './blame';
+import { formatBlameMarkdown, markdownCell as cell } from './blameFormat';
 import { gitAt, readCommitLinks, type CommitLinks } from './gitLinks';
 import { SESSIONS_DIR } from './chains';
 import { AUDIT_DIR } from './segments';
@@ -35,6 +37,8 @@ export interface PrReport {
   chains: ChainVerifyReport[];
   /** Anchors that failed (a chain gone or cut). */
   failedAnchors: AnchorCheck[];
+  /** Which sessions and approvals stand behind each line the range adds. */
+  blame: AuditBlame;
 }
 
 export class AuditReportError extends Error {
@@ -77,7 +81,13 @@ export async function auditReport(workspaceRoot: string, range: string): Promise
     const m = new RegExp(`/${SESSIONS_DIR}/([^/]+)/`).exec(file.trim());
     if (m?.[1]) chainIds.add(m[1]);
   }
-  const [all, anchors] = await Promise.all([sessionDigests(workspaceRoot), verifyAuditAnchors(workspaceRoot)]);
+  const [all, anchors, blame] = await Promise.all([
+    sessionDigests(workspaceRoot),
+    verifyAuditAnchors(workspaceRoot),
+    auditBlame(workspaceRoot, range).catch((error: unknown) => {
+      throw new AuditReportError(error instanceof Error ? error.message : String(error));
+    }),
+  ]);
   const sessions = all.filter((s) => sessionIds.has(s.sessionId) || s.chains.some((c) => chainIds.has(c)));
   const found = new Set(all.map((s) => s.sessionId));
   const missingSessions = [...sessionIds].filter((s) => !found.has(s)).sort();
@@ -92,14 +102,9 @@ export async function auditReport(workspaceRoot: string, range: string): Promise
     byAgent: summarizeBy(sessions, 'agent'),
     chains: anchors.chain.chains,
     failedAnchors,
+    blame,
   };
 }
-
-const cell = (text: string | number | null): string =>
-  String(text ?? '–')
-    .replace(/\|/g, '\\|')
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/([`*_<>[\]])/g, '\\$1');
 
 const duration = (ms: number | null): string =>
   ms === null ? '–' : ms < 1000 ? `${Math.round(ms)} ms` : ms < 120_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`;
@@ -142,16 +147,17 @@ export function formatReportMarkdown(report: PrReport): string {
     }
     out.push('', '### Per developer', '', ...groupTable(report.byDeveloper), '', '### Per agent', '', ...groupTable(report.byAgent));
   }
+  out.push('', ...formatBlameMarkdown(report.blame));
   return `${out.join('\n')}\n`;
 }
 
 function groupTable(groups: GroupSummary[]): string[] {
   return [
-    '| Who | Sessions | Asks | Approvals | Rejections | Automatic | Median time to decide |',
-    '|---|---|---|---|---|---|---|',
+    '| Who | Sessions | Asks | Approvals | Rejections | Automatic | Median time to decide | p90 time to decide |',
+    '|---|---|---|---|---|---|---|---|',
     ...groups.map(
       (g) =>
-        `| ${cell(g.key)} | ${g.sessions} | ${g.asks} | ${g.approvals} | ${g.rejections} | ${g.automatic} | ${duration(g.medianDecideMs)} |`,
+        `| ${cell(g.key)} | ${g.sessions} | ${g.asks} | ${g.approvals} | ${g.rejections} | ${g.automatic} | ${duration(g.medianDecideMs)} | ${duration(g.p90DecideMs)} |`,
     ),
   ];
 }
