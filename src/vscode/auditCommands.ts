@@ -123,7 +123,7 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
   });
 
   register('warden.showAuditBlame', async (raw): Promise<AuditBlame> => {
-    const { folder, relative } = await blameTarget(raw);
+    const { folder, relative } = blameTarget(raw);
     const blame = await fileAuditBlame(folder.uri.fsPath, relative);
     const file = blame.files[0];
     log.info(`[audit] blame of ${relative}: ${file?.attributed ?? 0} of ${file?.lines.length ?? 0} lines from approved edits`);
@@ -146,7 +146,7 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
 /** The file to blame: a `file://` URI or path argument, else the active editor's file. */
 const BlameArgs = z.union([z.string(), z.object({ fsPath: z.string() })]).optional();
 
-async function blameTarget(raw: unknown): Promise<{ folder: vscode.WorkspaceFolder; relative: string }> {
+function blameTarget(raw: unknown): { folder: vscode.WorkspaceFolder; relative: string } {
   const args = BlameArgs.safeParse(raw);
   const given = args.success ? (typeof args.data === 'string' ? args.data : args.data?.fsPath) : undefined;
   const editor = vscode.window.activeTextEditor?.document;

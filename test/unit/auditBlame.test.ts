@@ -8,6 +8,7 @@ import {
   approvedEdits,
   auditBlame,
   fileAuditBlame,
+  formatBlameLine,
   formatBlameText,
   parseAddedLines,
   parseBlamePorcelain,
@@ -139,6 +140,13 @@ describe('audit blame (issue 19; real git)', () => {
       { line: 1, commit: sha, text: 'first' },
       { line: 2, commit: sha, text: 'second' },
     ]);
+  });
+
+  it('shows control and bidi characters of a blamed line as escapes (the file is untrusted text)', () => {
+    assert.equal(
+      formatBlameLine({ line: 7, text: 'ok\u202e//evil\u0007', commit: null, approval: null, linked: false }, new Map()),
+      '    7 uncommitted no approved edit | ok\\u{202e}//evil\\u{7}',
+    );
   });
 
   it('an approved edit adds only the hunks the reviewer accepted; a rejected edit adds nothing', async () => {

@@ -4,9 +4,13 @@ import type { AuditBlame, BlameApproval, BlameLine } from './blame';
 
 const short = (commit: string | null): string => (commit ? commit.slice(0, 10) : 'uncommitted');
 
-/** Control characters (the log and the files are untrusted text) shown as escapes. */
+/** Control and bidi characters (the log and the files are untrusted text) shown as escapes, so a line cannot fake another. */
 const safe = (text: string): string =>
-  text.replace(/[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)?.toString(16)}}`);
+  [...text].map((c) => (isHidden(c.codePointAt(0) ?? 0) ? `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}` : c)).join('');
+
+function isHidden(code: number): boolean {
+  return (code < 0x20 && code !== 0x09) || code === 0x7f || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
+}
 
 function who(a: BlameApproval): string {
   const rule = a.ruleId ? `rule ${a.ruleId}` : 'no rule';
