@@ -37,8 +37,8 @@ describe("Warden: the Audit panel on a team's merged log (issue 19)", function (
     aside = path.join(root, '.warden', `audit-before-team-${Date.now()}`);
     await fs.rename(dir, aside).catch(() => undefined);
     temp = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-team-panel-'));
-    // One proposal per session keeps the build quick; the 1,000 chains are what is under test.
-    const team = await buildTeamRepos(temp, { developers: 20, sessionsPerDeveloper: 50, proposalsPerSession: 1 });
+    // Sessions without proposals (start, agent, instruction, end) keep the build quick; the 1,000 chains are what is under test.
+    const team = await buildTeamRepos(temp, { developers: 20, sessionsPerDeveloper: 50, proposalsPerSession: 0 });
     await fs.cp(path.join(team.lead, '.warden', 'audit'), dir, { recursive: true });
   });
 
@@ -61,6 +61,6 @@ describe("Warden: the Audit panel on a team's merged log (issue 19)", function (
     } while (!(isRendered(rendered) && rendered.sessions === 1000) && Date.now() < deadline);
     assert.ok(isRendered(rendered), `the panel drew the log (${JSON.stringify(rendered)})`);
     assert.equal(rendered.sessions, 1000);
-    assert.equal(rendered.rows, 500, 'the newest 500 of the 6,000 entries');
+    assert.equal(rendered.rows, 500, 'the newest 500 of the 4,000 entries');
   });
 });
