@@ -13,8 +13,9 @@ function isHidden(code: number): boolean {
 }
 
 function who(a: BlameApproval): string {
-  const rule = a.ruleId ? `rule ${a.ruleId}` : 'no rule';
-  return `${a.automatic ? 'automatic' : 'approved'} by ${a.approvedBy} (${rule})`;
+  if (a.automatic && a.ruleId && a.approvedBy === `policy rule ${a.ruleId}`) return `automatic (policy rule ${a.ruleId})`;
+  const rule = a.ruleId ? ` (rule ${a.ruleId})` : '';
+  return `${a.automatic ? 'automatic' : 'approved'} by ${a.approvedBy}${rule}`;
 }
 
 /** One line: `  12 abc1234567 s-2026… approved by Ada <ada@x> (rule r) | text`. */
