@@ -88,7 +88,8 @@ export { parseCommitLog, readCommitLinks, sessionCommitsFromGit, AuditGitError, 
 export type { SessionDigest, SessionDecision, GroupSummary, SessionFilter } from './team';
 export { auditReport, formatReportMarkdown, AuditReportError } from './report';
 export type { PrReport, ReportCommit } from './report';
-export { auditBlame, fileAuditBlame, attributeLines, parseAddedLines, parseBlamePorcelain } from './blame';
+export { auditBlame, fileAuditBlame, attributeLines } from './blame';
+export { parseAddedLines, parseBlamePorcelain } from './gitOutput';
 export type { AuditBlame, BlameApproval, BlameCommit, BlameFile, BlameLine } from './blame';
 export { formatBlameText, formatBlameLine, formatBlameMarkdown } from './blameFormat';
 export { approvedEdits, addedLinesByHunk, type ApprovedEdit } from './editLines';
