@@ -25,7 +25,7 @@ export interface ApprovedEdit {
   decision: { chain: string; seq: number; hash: string };
   /** Lines the applied edit added, without their terminator. */
   added: string[];
-  /** An `edit.applied` entry follows (older logs may lack it; a failed or stale edit is dropped). */
+  /** An `edit.applied` (or `edit.mismatch`) entry follows: the edit reached the workspace. */
   applied: boolean;
 }
 
@@ -34,7 +34,6 @@ interface Pending {
   path: string;
   diff: string;
   edit?: ApprovedEdit;
-  failed: boolean;
 }
 
 /** `+` lines of a unified diff, hunk by hunk (0-based hunk index as in src/core/proposals/hunks.ts). */
@@ -44,7 +43,12 @@ export function addedLinesByHunk(diff: string): string[][] {
   return patch.hunks.map((h) => h.lines.filter((l) => l.startsWith('+')).map((l) => l.slice(1).replace(/\r$/, '')));
 }
 
-/** One pass over the log: every approved edit (applied, or of unknown outcome) with the lines it added. */
+/**
+ * One pass over the log: every approved edit that was applied to the workspace, with the lines it
+ * added. An approval without `edit.applied` changed nothing there: a stale or failed edit, or
+ * turn review's go-ahead for a write into the sandbox copy (that change comes back as its own
+ * proposal, decided on its own).
+ */
 export async function approvedEdits(workspaceRoot: string): Promise<ApprovedEdit[]> {
   const builder = new AuditRowBuilder();
   const pending = new Map<string, Pending>();
@@ -54,7 +58,7 @@ export async function approvedEdits(workspaceRoot: string): Promise<ApprovedEdit
     const key = row.proposalId ? `${record.entry.sessionId}\u0000${row.proposalId}` : undefined;
     if (!key || !row.proposalId) continue;
     if (event.known && event.type === 'proposal' && event.data.kind === 'edit' && event.data.path && event.data.diff) {
-      pending.set(key, { sessionId: record.entry.sessionId, path: event.data.path, diff: event.data.diff, failed: false });
+      pending.set(key, { sessionId: record.entry.sessionId, path: event.data.path, diff: event.data.diff });
       continue;
     }
     const p = pending.get(key);
@@ -79,13 +83,10 @@ export async function approvedEdits(workspaceRoot: string): Promise<ApprovedEdit
         applied: false,
       };
     } else if (event.known && event.type === 'decision') pending.delete(key);
-    else if (record.entry.type === 'edit.applied' || record.entry.type === 'edit.mismatch') {
-      if (p.edit) p.edit.applied = true;
-      p.failed = false;
-    } else if (record.entry.type === 'edit.failed' || record.entry.type === 'edit.stale') p.failed = !p.edit?.applied;
+    else if ((record.entry.type === 'edit.applied' || record.entry.type === 'edit.mismatch') && p.edit) p.edit.applied = true;
   }
   return [...pending.values()]
-    .filter((p): p is Pending & { edit: ApprovedEdit } => p.edit !== undefined && !p.failed && p.edit.added.length > 0)
+    .filter((p): p is Pending & { edit: ApprovedEdit } => p.edit !== undefined && p.edit.applied && p.edit.added.length > 0)
     .map((p) => p.edit)
     .sort((a, b) => a.decidedAt.localeCompare(b.decidedAt));
 }
