@@ -6,6 +6,7 @@ import { simpleGit, type SimpleGit } from 'simple-git';
 import {
   AuditLog,
   approvedEdits,
+  attributeLines,
   auditBlame,
   fileAuditBlame,
   formatBlameLine,
@@ -146,6 +147,49 @@ describe('audit blame (issue 19; real git)', () => {
     assert.equal(
       formatBlameLine({ line: 7, text: 'ok\u202e//evil\u0007', commit: null, approval: null, linked: false }, new Map()),
       '    7 uncommitted no approved edit | ok\\u{202e}//evil\\u{7}',
+    );
+  });
+
+  it('never blames a line on an approval made after its commit, nor on a lone brace alone', () => {
+    const edit = {
+      sessionId: 's-9',
+      proposalId: 'p-9',
+      path: 'a.js',
+      approvedBy: 'Ada',
+      ruleId: null,
+      automatic: false,
+      decidedAt: '2026-12-01T10:00:00.000Z',
+      agent: null,
+      developer: null,
+      decision: { chain: 's-9', seq: 3, hash: 'h' },
+      added: ['const x = 1;', '}'],
+      applied: true,
+    };
+    const ids = new Map([[edit, 0]]);
+    const lines = [
+      { line: 1, text: 'const x = 1;', commit: 'old' },
+      { line: 2, text: '}', commit: 'new' },
+      { line: 3, text: 'const x = 1;', commit: 'new' },
+    ];
+    const at = (c: string | null): number | undefined => Date.parse(c === 'old' ? '2026-11-30T00:00:00Z' : '2026-12-02T00:00:00Z');
+    const none = (): ReadonlySet<string> => new Set<string>();
+    assert.deepEqual(
+      attributeLines('a.js', lines, [edit], ids, none, at).map((l) => l.approval),
+      [null, 0, 0],
+      'the old line is older than the approval; the brace goes with the real line of its block',
+    );
+    assert.deepEqual(
+      attributeLines('a.js', lines, [edit], ids, (c) => new Set(c === 'old' ? ['s-9'] : []), at).map((l) => [l.approval, l.linked]),
+      [
+        [0, true],
+        [0, false],
+        [0, false],
+      ],
+      'a commit that names the session is trusted whatever its date',
+    );
+    assert.deepEqual(
+      attributeLines('a.js', [{ line: 1, text: '}', commit: 'new' }], [edit], ids, none, at).map((l) => l.approval),
+      [null],
     );
   });
 

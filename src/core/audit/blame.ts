@@ -66,7 +66,9 @@ export interface AuditBlame {
  * Attributes lines to approved edits of the same path. Lines come in blocks (consecutive lines
  * of one commit); each line goes to the edit, among those that added its text, that added the
  * most lines of its block; then to one whose session the commit names; then to the newest.
- * A blank line is attributed only through an edit that also added a non-blank line of its block.
+ * Only lines with a letter or digit count towards that: a blank line or a lone `}` is attributed
+ * only through an edit that also added a real line of its block. A line committed before an
+ * approval (by more than a second) cannot come from it, unless the commit names its session.
  */
 export function attributeLines(
   path: string,
@@ -74,6 +76,7 @@ export function attributeLines(
   edits: ApprovedEdit[],
   ids: Map<ApprovedEdit, number>,
   sessionsOf: (commit: string | null) => ReadonlySet<string>,
+  committedAt: (commit: string | null) => number | undefined = () => undefined,
 ): BlameLine[] {
   const forPath = edits.filter((e) => e.path === path);
   const sets = new Map(forPath.map((e) => [e, new Set(e.added)]));
@@ -84,14 +87,16 @@ export function attributeLines(
     while (end < lines.length && lines[end]?.commit === lines[start]?.commit && lines[end]!.line === lines[end - 1]!.line + 1) end++;
     const block = lines.slice(start, end);
     const linked = sessionsOf(block[0]?.commit ?? null);
+    const at = committedAt(block[0]?.commit ?? null);
+    const possible = forPath.filter((e) => linked.has(e.sessionId) || at === undefined || at + 1000 >= Date.parse(e.decidedAt));
     const score = new Map<ApprovedEdit, number>();
     for (const l of block) {
-      if (l.text.trim() === '') continue;
-      for (const e of forPath) if (sets.get(e)?.has(l.text)) score.set(e, (score.get(e) ?? 0) + 1);
+      if (!/[\p{L}\p{N}]/u.test(l.text)) continue;
+      for (const e of possible) if (sets.get(e)?.has(l.text)) score.set(e, (score.get(e) ?? 0) + 1);
     }
     for (const l of block) {
       let best: ApprovedEdit | undefined;
-      for (const e of forPath) {
+      for (const e of possible) {
         if (!sets.get(e)?.has(l.text) || !score.has(e)) continue;
         if (!best) best = e;
         else {
@@ -151,11 +156,16 @@ async function build(
   const ids = new Map(edits.map((e, i) => [e, i]));
   const none = new Set<string>();
   const sessionsOf = (commit: string | null): ReadonlySet<string> => (commit ? (sessions.get(commit) ?? none) : none);
+  const times = new Map(links.map((l) => [l.commit, Date.parse(l.time)]));
+  const committedAt = (commit: string | null): number | undefined => {
+    const t = commit ? times.get(commit) : undefined;
+    return t === undefined || Number.isNaN(t) ? undefined : t;
+  };
   const used = new Set<number>();
   const out: BlameFile[] = [];
   for (const [file, lines] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
     if (isAuditPath(file)) continue;
-    const blamed = attributeLines(file, lines, edits, ids, sessionsOf);
+    const blamed = attributeLines(file, lines, edits, ids, sessionsOf, committedAt);
     const approvals = [...new Set(blamed.map((l) => l.approval).filter((a): a is number => a !== null))];
     approvals.forEach((a) => used.add(a));
     const fileSessions = new Set(approvals.map((a) => edits[a]?.sessionId ?? ''));
