@@ -162,6 +162,7 @@ describe('audit blame (issue 19; real git)', () => {
       agent: null,
       developer: null,
       decision: { chain: 's-9', seq: 3, hash: 'h' },
+      grantedBy: null,
       added: ['const x = 1;', '}'],
       applied: true,
     };

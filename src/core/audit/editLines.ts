@@ -23,6 +23,8 @@ export interface ApprovedEdit {
   developer: string | null;
   /** The decision entry. */
   decision: { chain: string; seq: number; hash: string };
+  /** The permission request whose approval this edit was applied on (`approvedBy` and `ruleId` are that approval's). */
+  grantedBy: string | null;
   /** Lines the applied edit added, without their terminator. */
   added: string[];
   /** An `edit.applied` (or `edit.mismatch`) entry follows: the edit reached the workspace. */
@@ -52,11 +54,16 @@ export function addedLinesByHunk(diff: string): string[][] {
 export async function approvedEdits(workspaceRoot: string): Promise<ApprovedEdit[]> {
   const builder = new AuditRowBuilder();
   const pending = new Map<string, Pending>();
+  // Who approved each proposal (permission requests too): an edit granted by an earlier approval is that approval's.
+  const approvals = new Map<string, Pick<ApprovedEdit, 'approvedBy' | 'ruleId' | 'automatic'>>();
   for await (const record of readAuditLog(workspaceRoot)) {
     const row = builder.row(record);
     const event = readAuditEvent(record.entry);
     const key = row.proposalId ? `${record.entry.sessionId}\u0000${row.proposalId}` : undefined;
     if (!key || !row.proposalId) continue;
+    if (event.known && event.type === 'decision' && event.data.verdict === 'approve') {
+      approvals.set(key, { approvedBy: row.reviewer ?? record.entry.actor.id, ruleId: row.ruleId, automatic: row.automatic === true });
+    }
     if (event.known && event.type === 'proposal' && event.data.kind === 'edit' && event.data.path && event.data.diff) {
       pending.set(key, { sessionId: record.entry.sessionId, path: event.data.path, diff: event.data.diff });
       continue;
@@ -68,13 +75,13 @@ export async function approvedEdits(workspaceRoot: string): Promise<ApprovedEdit
       const d = event.data;
       const hunks = addedLinesByHunk(d.editedDiff ?? p.diff);
       const accepted = !d.editedDiff && d.hunks ? new Set(d.hunks.accepted) : undefined;
+      const grant = d.grantedBy ? approvals.get(`${record.entry.sessionId}\u0000${d.grantedBy}`) : undefined;
       p.edit = {
         sessionId: p.sessionId,
         proposalId: row.proposalId,
         path: p.path.split('\\').join('/').replace(/^\.\//, ''),
-        approvedBy: row.reviewer ?? record.entry.actor.id,
-        ruleId: row.ruleId,
-        automatic: row.automatic === true,
+        ...(grant ?? approvals.get(key) ?? { approvedBy: record.entry.actor.id, ruleId: null, automatic: true }),
+        grantedBy: grant && d.grantedBy ? d.grantedBy : null,
         decidedAt: record.entry.time,
         agent: row.agent,
         developer: row.developer,
