@@ -30,7 +30,9 @@ const APPLIED = `${OLD}${FAREWELL}`;
 const ada: AuditActor = { kind: 'human', id: 'ada@x.org', name: 'Ada', email: 'ada@x.org' };
 const agent: AuditActor = { kind: 'agent', id: 'demo' };
 
-describe('audit blame (issue 19; real git)', () => {
+describe('audit blame (issue 19; real git)', function () {
+  // Real git processes: seconds on a loaded machine.
+  this.timeout(60_000);
   let root: string;
   let git: SimpleGit;
   let seed: string;

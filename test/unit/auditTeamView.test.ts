@@ -95,7 +95,9 @@ async function writeTeamLog(root: string): Promise<void> {
   ]);
 }
 
-describe("the lead's view of a team's audit log (issue 19)", () => {
+describe("the lead's view of a team's audit log (issue 19)", function () {
+  // A real log on disk (and a git probe): seconds on a loaded machine.
+  this.timeout(60_000);
   let root: string;
   before(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-team-view-'));
