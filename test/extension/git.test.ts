@@ -7,7 +7,6 @@ import * as vscode from 'vscode';
 import { usePerActionReview } from '../support/reviewMode';
 import type { WardenApi } from '../../src/extension';
 import type { VerifyReport } from '../../src/core/audit/types';
-import type { AuditBlame } from '../../src/core/audit';
 import type { RollbackResult } from '../../src/core/git/checkpoints';
 import type { CommitResult } from '../../src/core/git/commit';
 import { nextPending } from '../support/proposals';
@@ -74,23 +73,6 @@ describe('Warden: git commands', function () {
     assert.match(log, /^Approved-by: Ada Reviewer <ada@example\.test>$/m);
     assert.equal((log.match(/^Warden-Audit: [0-9a-f]{64}$/gm) ?? []).length, 2);
     assert.equal((await git('log', '-1', '--format=%s', 'main')).trim(), 'initial', 'main did not move');
-
-    // Audit blame (issue 19): the agent's lines of the committed file stand on this session's approvals.
-    const blame = await vscode.commands.executeCommand<AuditBlame>('warden.showAuditBlame', path.join(root, 'src/greet.js'));
-    assert.ok(blame, 'the blame command returned its result');
-    const attributed = (blame.files[0]?.lines ?? []).filter((l) => l.approval !== null);
-    assert.ok(attributed.length > 0, JSON.stringify(blame.files[0]?.lines));
-    assert.ok(
-      attributed.every((l) => l.linked && l.commit === commit.commit),
-      'each line comes from the agent commit, whose Warden-Session trailer names the session',
-    );
-    const approval = blame.approvals.find((a) => a.id === attributed[0]?.approval);
-    assert.equal(approval?.sessionId, sessionId);
-    assert.match(approval?.approvedBy ?? '', /^Ada Reviewer/);
-    assert.ok(
-      vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === 'warden-audit-blame'),
-      'the blame opened beside the editor',
-    );
 
     const rollback = await vscode.commands.executeCommand<RollbackResult>('warden.rollbackToCheckpoint', { sessionId, checkpoint: 1 });
     assert.ok(rollback, 'the rollback command returned its result');
