@@ -27,6 +27,16 @@ function changesByReviewer(meta: unknown): string | undefined {
     ? applied.summary
     : undefined;
 }
+/** Why the reviewer rejected a permission request (Warden's _meta on the answer), if they said. */
+function rejectedReason(meta: unknown): string | undefined {
+  if (!meta || typeof meta !== 'object' || !('warden' in meta)) return undefined;
+  const warden = meta.warden;
+  if (!warden || typeof warden !== 'object' || !('rejected' in warden)) return undefined;
+  const rejected = warden.rejected;
+  return rejected && typeof rejected === 'object' && 'reason' in rejected && typeof rejected.reason === 'string'
+    ? rejected.reason
+    : undefined;
+}
 const sessionCwd = new Map<string, string>();
 
 const app = acp
@@ -131,7 +141,8 @@ class DemoTurn {
     });
     if (answer.outcome.outcome !== 'selected' || answer.outcome.optionId !== 'allow') {
       await this.finishTool(id, 'failed');
-      await this.say(`The edit to ${path} was not allowed; I left it alone.\n`);
+      const why = rejectedReason(answer._meta);
+      await this.say(`The edit to ${path} was not allowed${why ? ` (${why})` : ''}; I left it alone.\n`);
       return `Skipped the edit to ${path} (not allowed).`;
     }
     return this.writeFile(id, path, newText);

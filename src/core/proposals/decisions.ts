@@ -94,3 +94,9 @@ function notChangeable(proposal: Proposal): string {
   if (proposal.state !== 'pending') return `"${proposal.title}" is already ${proposal.state}`;
   return `"${proposal.title}" can only be accepted or rejected as it is: it came through ${proposal.origin}, where the agent applies or runs its own version`;
 }
+
+/** The reviewer's own reason, kept only on a reject (trimmed; blank is none): the agent is told why, the audit keeps it. */
+export function rejectReason(verdict: Decision['verdict'], text: string | undefined): string | undefined {
+  const reason = text?.trim();
+  return verdict === 'reject' && reason ? reason : undefined;
+}
