@@ -4,7 +4,7 @@ import * as z from 'zod';
 import { formatAnchorReport, formatChainReports, formatVerifyReport, verifyAuditAnchors } from '../core/audit';
 import type { ProposalStore } from '../core/proposals/store';
 import { latestTurn } from '../core/proposals/turns';
-import { ProposalDocuments } from './proposalDocuments';
+import { PROPOSAL_SCHEME, ProposalDocuments } from './proposalDocuments';
 import { ReviewPanel } from './reviewPanel';
 import { reviewHandlers } from './reviewCommands';
 import type { SessionController } from './sessionController';
@@ -134,6 +134,8 @@ export function askRejectReason(title: string): Thenable<string | undefined> {
 
 /** A proposal id from the argument, or the user's pick among pending proposals. */
 async function proposalIdFrom(store: ProposalStore, raw: unknown): Promise<string | undefined> {
+  // Accept/Reject in the title bar of the diff Open Diff shows: the document names its proposal.
+  if (raw instanceof vscode.Uri && raw.scheme === PROPOSAL_SCHEME) return raw.query;
   const arg = ProposalArg.parse(raw);
   if (typeof arg === 'string') return arg;
   if (arg) return arg.proposalId;

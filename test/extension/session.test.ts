@@ -63,7 +63,8 @@ describe('Warden: a session driven through the commands', function () {
     const diffTab = vscode.window.tabGroups.activeTabGroup.activeTab;
     assert.ok(diffTab?.input instanceof vscode.TabInputTextDiff, "Open Diff shows VS Code's diff editor");
     assert.equal(diffTab.input.modified.scheme, 'warden-proposal');
-    assert.equal(await vscode.commands.executeCommand('warden.acceptProposal', permission.id), true);
+    // Accept in the diff editor's title bar: the command receives the proposed document.
+    assert.equal(await vscode.commands.executeCommand('warden.acceptProposal', diffTab.input.modified), true);
 
     const create = await nextPending(api.proposals, seen);
     assert.ok(create.kind === 'edit' && create.path === 'test/greet.test.js');
