@@ -248,8 +248,8 @@ export function registerAgentCommands(
       }));
     if (!instruction?.trim()) return undefined;
     SessionView.createOrShow(context.extensionUri, store, sessions, log);
-    const { sessionId } = await sessions.start(folder, instruction.trim(), agentSessionId.trim());
-    return sessionId;
+    const started = await sessions.start(folder, instruction.trim(), agentSessionId.trim());
+    return started?.sessionId;
   });
 
   return { suggestions };

@@ -9,11 +9,15 @@ import { ReviewPanel } from './reviewPanel';
 import { reviewHandlers } from './reviewCommands';
 import type { SessionController } from './sessionController';
 import { commandRegistrar } from './commandRegistrar';
+import { BranchArgs } from './sessionBranches';
 import { MAX_REASON } from '../shared/reviewProtocol';
 import { rejectReason } from '../core/proposals/decisions';
 
 /** Arguments tests and other extensions may pass; users get prompts instead. */
-const StartArgs = z.object({ instruction: z.string().min(1).optional(), folder: z.string().optional() }).optional();
+const StartArgs = z
+  .object({ instruction: z.string().min(1).optional(), folder: z.string().optional() })
+  .extend(BranchArgs.shape)
+  .optional();
 const ProposalArg = z.union([z.string(), z.object({ proposalId: z.string() })]).optional();
 /** A reject may carry its reason (tests, other extensions); without one the reviewer is asked for it. */
 const RejectArg = z.object({ proposalId: z.string(), reason: z.string().max(MAX_REASON) });
@@ -45,8 +49,9 @@ export function registerCommands(
       }));
     if (!instruction?.trim()) return undefined;
     showReview();
-    const { sessionId } = await sessions.start(folder, instruction.trim());
-    return sessionId;
+    const { instruction: _text, folder: _folder, ...branchArgs } = args ?? {};
+    const started = await sessions.start(folder, instruction.trim(), undefined, branchArgs);
+    return started?.sessionId;
   });
 
   register('warden.stopSession', async () => {
@@ -58,6 +63,12 @@ export function registerCommands(
   });
 
   register('warden.showReview', () => showReview());
+
+  register('warden.returnToPreviousBranch', async (raw) => {
+    if (sessions.activeSession)
+      throw new Error('Stop the session first (Warden: Stop Session): its agent works on the session branch');
+    return sessions.branches.returnToPrevious(BranchArgs.parse(raw ?? {}));
+  });
 
   // Turn review: the latest turn's changes as one changeset (also opened when a turn ends).
   const reviewTurn = (key?: string): void => {

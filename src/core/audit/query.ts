@@ -189,8 +189,8 @@ export class AuditRowBuilder {
         reviewer,
         ruleId,
         change: verdict !== 'approve' ? null : d.hunks ? ('partial' as const) : d.edited ? ('edited' as const) : null,
-        hunksApproved: d.hunks?.accepted.length ?? null,
-        hunksRejected: d.hunks?.rejected.length ?? null,
+        hunksApproved: d.hunks ? (d.hunks.accepted?.length ?? 0) : null,
+        hunksRejected: d.hunks ? (d.hunks.rejected?.length ?? 0) : null,
       };
       if (info) Object.assign(info, decided);
       else info = { kind: null, path: null, commandLine: null, cwd: null, ...decided };
@@ -267,6 +267,10 @@ function clip(text: string, max = 200): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
+function partlyApproved(accepted: number, rejected: number): string {
+  return `Partly approved (${accepted} of ${accepted + rejected} hunks; ${rejected} rejected)`;
+}
+
 function summarize(event: AuditEventView, actor: AuditEntry['actor'], info: ProposalInfo | undefined): string {
   if (event.known) {
     switch (event.type) {
@@ -284,7 +288,7 @@ function summarize(event: AuditEventView, actor: AuditEntry['actor'], info: Prop
             : d.verdict !== 'approve'
               ? 'Decided'
               : d.hunks
-                ? `Partly approved (${d.hunks.accepted.length} of ${d.hunks.accepted.length + d.hunks.rejected.length} hunks; ${d.hunks.rejected.length} rejected)`
+                ? partlyApproved(d.hunks.accepted?.length ?? 0, d.hunks.rejected?.length ?? 0)
                 : d.edited
                   ? 'Approved with edits'
                   : 'Approved';
