@@ -156,7 +156,7 @@ async function proposalIdFrom(store: ProposalStore, raw: unknown): Promise<strin
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
-    pending.map((p) => ({ label: p.title, description: p.kind, id: p.id })),
+    pending.map((p) => ({ label: p.title, description: `${p.kind} · session ${p.sessionId}`, id: p.id })),
     { title: 'Warden: pick a proposal' },
   );
   return picked?.id;

@@ -78,3 +78,4 @@ export { sessionDigests, filterSessions, summarizeBy, median } from './team';
 export type { SessionDigest, SessionDecision, GroupSummary, SessionFilter } from './team';
 export { auditReport, formatReportMarkdown, AuditReportError } from './report';
 export type { PrReport, ReportCommit } from './report';
+export { resumableSessions, type ResumableSession } from './resumable';
