@@ -255,6 +255,11 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     this.currentTurn.then(
       (stopReason) => this.log.info(`[session ${session.id}] turn ended: ${stopReason}`),
       (error: unknown) => {
+        // Stopped or killed on purpose: the turn ends with the session; that is not a failure to report.
+        if (session.state === 'ended') {
+          this.log.info(`[session ${session.id}] the turn ended with the session: ${errorMessage(error)}`);
+          return;
+        }
         this.log.error(`[session ${session.id}] turn failed: ${errorMessage(error)}`);
         void vscode.window.showErrorMessage(`Warden: the agent's turn failed: ${errorMessage(error)}`);
       },
