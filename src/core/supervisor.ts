@@ -490,7 +490,10 @@ export class AgentSession {
     const git = this.options.git;
     if (!git) return;
     try {
-      const checkpoint = await git.checkpoint(this.id, { paths: batch.paths, label: `Before applying ${batch.paths.join(', ')} (${batch.proposalIds.join(', ')})` });
+      const checkpoint = await git.checkpoint(this.id, {
+        paths: batch.paths,
+        label: `Before applying ${batch.paths.join(', ')} (${batch.proposalIds.join(', ')})`,
+      });
       if (!checkpoint) return;
       await this.record({
         actor: this.wardenActor(),

@@ -266,7 +266,9 @@ async function pickResumable(folder: vscode.WorkspaceFolder): Promise<string | u
     ],
     {
       title: 'Warden: Resume Agent Session',
-      placeHolder: known.length ? 'Pick a session this workspace ran (the agent must support resuming)' : 'No agent session is on record here yet',
+      placeHolder: known.length
+        ? 'Pick a session this workspace ran (the agent must support resuming)'
+        : 'No agent session is on record here yet',
       matchOnDetail: true,
       ignoreFocusOut: true,
     },

@@ -65,8 +65,7 @@ export function registerCommands(
   register('warden.showReview', () => showReview());
 
   register('warden.returnToPreviousBranch', async (raw) => {
-    if (sessions.activeSession)
-      throw new Error('Stop the session first (Warden: Stop Session): its agent works on the session branch');
+    if (sessions.activeSession) throw new Error('Stop the session first (Warden: Stop Session): its agent works on the session branch');
     return sessions.branches.returnToPrevious(BranchArgs.parse(raw ?? {}));
   });
 

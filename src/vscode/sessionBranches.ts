@@ -41,7 +41,12 @@ async function askWhere(state: BranchState): Promise<'new' | 'current' | undefin
   const current = state.current ?? 'the detached HEAD';
   const picked = await vscode.window.showQuickPick(
     [
-      { label: 'New session branch', description: 'warden/<session>', detail: `Created from ${current}; you can return to it afterwards`, where: 'new' as const },
+      {
+        label: 'New session branch',
+        description: 'warden/<session>',
+        detail: `Created from ${current}; you can return to it afterwards`,
+        where: 'new' as const,
+      },
       { label: `Stay on ${current}`, detail: 'The agent’s approved changes land on the branch checked out', where: 'current' as const },
     ],
     { title: 'Warden: where should this session’s changes go?', ignoreFocusOut: true },

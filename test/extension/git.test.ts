@@ -106,12 +106,18 @@ describe('Warden: git commands', function () {
     const rejectAll = async (): Promise<void> => {
       const seen = new Set<string>();
       for (let i = 0; i < 3; i++)
-        await vscode.commands.executeCommand('warden.rejectProposal', { proposalId: (await nextPending(api.proposals, seen)).id, reason: '' });
+        await vscode.commands.executeCommand('warden.rejectProposal', {
+          proposalId: (await nextPending(api.proposals, seen)).id,
+          reason: '',
+        });
       await api.lastTurn();
       await vscode.commands.executeCommand('warden.stopSession');
     };
 
-    const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', { instruction: 'try again', uncommitted: 'stash' });
+    const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', {
+      instruction: 'try again',
+      uncommitted: 'stash',
+    });
     assert.ok(sessionId);
     assert.equal((await git('branch', '--show-current')).trim(), `warden/${sessionId}`);
     assert.match(await git('stash', 'list'), /Warden: work in progress on main before a session branch/);

@@ -77,10 +77,30 @@ describe('audit query and export', () => {
     const agent = { kind: 'agent' as const, id: 'agent' };
     const human = { kind: 'human' as const, id: 'ada@example.test' };
     await append(agent, 'proposal', { proposalId: 'p1', kind: 'edit', title: 'Edit a.js', origin: 'fs/write_text_file', path: 'a.js' });
-    await append(human, 'decision', { proposalId: 'p1', verdict: 'approve', reviewer: ada, reason: 'accepted hunk 1, rejected hunks 2-3', hunks: { accepted: [0], rejected: [1, 2] } });
+    await append(human, 'decision', {
+      proposalId: 'p1',
+      verdict: 'approve',
+      reviewer: ada,
+      reason: 'accepted hunk 1, rejected hunks 2-3',
+      hunks: { accepted: [0], rejected: [1, 2] },
+    });
     await append(agent, 'proposal', { proposalId: 'p2', kind: 'edit', title: 'Edit b.js', origin: 'fs/write_text_file', path: 'b.js' });
-    await append(human, 'decision', { proposalId: 'p2', verdict: 'approve', reviewer: ada, reason: 'edited', edited: true, editedHash: 'a'.repeat(64), editedDiff: '' });
-    await append(agent, 'proposal', { proposalId: 'p3', kind: 'permission', title: 'Edit c.js', origin: 'session/request_permission', path: 'c.js' });
+    await append(human, 'decision', {
+      proposalId: 'p2',
+      verdict: 'approve',
+      reviewer: ada,
+      reason: 'edited',
+      edited: true,
+      editedHash: 'a'.repeat(64),
+      editedDiff: '',
+    });
+    await append(agent, 'proposal', {
+      proposalId: 'p3',
+      kind: 'permission',
+      title: 'Edit c.js',
+      origin: 'session/request_permission',
+      path: 'c.js',
+    });
     await append(human, 'decision', { proposalId: 'p3', verdict: 'approve', reviewer: ada, reason: null });
     await append(agent, 'proposal', { proposalId: 'p4', kind: 'edit', title: 'Edit c.js', origin: 'fs/write_text_file', path: 'c.js' });
     await append({ kind: 'warden', id: 'warden' }, 'decision', {

@@ -43,7 +43,7 @@ describe('session branches: uncommitted work moves only as the human chose', () 
     assert.deepEqual(branch.status === 'created' && [branch.previousBranch, branch.carried], ['main', []]);
   });
 
-  it('commit: the work is committed in the human\'s name before the branch', async () => {
+  it("commit: the work is committed in the human's name before the branch", async () => {
     await fs.writeFile(path.join(root, 'a.txt'), 'two\n');
     await settleUncommitted(root, 'commit', 'Warden: wip');
     assert.equal(git('log', '-1', '--format=%s|%an').trim(), 'Warden: wip|Ada');

@@ -64,7 +64,10 @@ describe('Inline review layout and per-hunk application', () => {
 
 describe('ghost text of added lines', () => {
   it('shows every added line (joined, trimmed), not one line and a count', () => {
-    assert.equal(ghostText(['function farewell(name) {', "  return 'Bye, ' + name;", '}']), "function farewell(name) { ⏎ return 'Bye, ' + name; ⏎ }");
+    assert.equal(
+      ghostText(['function farewell(name) {', "  return 'Bye, ' + name;", '}']),
+      "function farewell(name) { ⏎ return 'Bye, ' + name; ⏎ }",
+    );
   });
 
   it('keeps blank lines as markers and clips only a very long insertion', () => {

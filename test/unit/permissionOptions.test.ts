@@ -76,7 +76,7 @@ describe("permission requests offer the agent's own options", () => {
   });
 });
 
-describe('a permission rejected with the reviewer\'s reason', () => {
+describe("a permission rejected with the reviewer's reason", () => {
   it('the agent reads the reason in _meta now and in a note with its next instruction; the audit keeps it', async () => {
     const rig = protocolRig();
     const notes = new AgentNotes();

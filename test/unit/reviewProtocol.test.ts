@@ -69,7 +69,7 @@ describe('review protocol: webview -> extension', () => {
     }
   });
 
-  it('a reject may carry the reviewer\'s reason (decide, decideMany, decideTurn), up to 2000 characters', () => {
+  it("a reject may carry the reviewer's reason (decide, decideMany, decideTurn), up to 2000 characters", () => {
     for (const message of [
       { type: 'decide', proposalId: 'p1', verdict: 'reject', reason: 'use the helper in src/util.js' },
       { type: 'decideMany', proposalIds: ['p1', 'p2'], verdict: 'reject', scope: 'every proposal', reason: 'not now' },

@@ -269,10 +269,9 @@ function ghost(document: vscode.TextDocument, insertion: PlacedHunk['insertions'
   return {
     range: new vscode.Range(after, line.text.length, after, line.text.length),
     // Every added line, in the line and in full in the hover (a decoration cannot break lines).
-    hoverMessage: new vscode.MarkdownString().appendMarkdown(`**${insertion.lines.length} line(s) to be added:**`).appendCodeblock(
-      insertion.lines.join('\n'),
-      document.languageId,
-    ),
+    hoverMessage: new vscode.MarkdownString()
+      .appendMarkdown(`**${insertion.lines.length} line(s) to be added:**`)
+      .appendCodeblock(insertion.lines.join('\n'), document.languageId),
     renderOptions: { after: { ...style, contentText: `  ⊕ ${top ? 'above: ' : ''}${ghostText(insertion.lines)}` } },
   };
 }

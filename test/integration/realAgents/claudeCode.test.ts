@@ -252,7 +252,10 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
         const turn = rig!.session.prompt('Make the greeting enthusiastic');
         const permission = await next(new Set(), turn, 'asking to edit');
         assertEditPermission(permission, GREET, GREET_AFTER);
-        store.decide(permission.id, decisionFor(permission, { kind: 'editedText', text: reviewed, newHash: permission.edit!.newHash }, reviewer));
+        store.decide(
+          permission.id,
+          decisionFor(permission, { kind: 'editedText', text: reviewed, newHash: permission.edit!.newHash }, reviewer),
+        );
         assert.equal(await turn, 'end_turn');
         assert.equal(mock!.toolResult('toolu_edit')?.isError, false, 'Claude Code was told its edit succeeded');
 

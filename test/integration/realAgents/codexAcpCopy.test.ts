@@ -181,7 +181,11 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)` + ENGINE_LABEL
     assert.equal(await fs.readFile(path.join(workspace, 'numbers.txt'), 'utf8'), landed, 'only the accepted hunk landed');
     assert.doesNotMatch(mock!.toolOutput('call_sed') ?? '', /refused|rejected|error/i, "Codex's command was not reported as failed");
     // The copy is set back to what landed right after the apply (audited as sandbox.change.restored).
-    for (let i = 0; i < 100 && !(await readAudit(workspace)).some((e) => e.type === 'sandbox.change.restored' && e.data.proposalId === change.id); i++)
+    for (
+      let i = 0;
+      i < 100 && !(await readAudit(workspace)).some((e) => e.type === 'sandbox.change.restored' && e.data.proposalId === change.id);
+      i++
+    )
       await new Promise((r) => setTimeout(r, 50));
     const copy = rig.provider.sandbox?.copyHostPath;
     assert.ok(copy, 'the session runs on a private copy');

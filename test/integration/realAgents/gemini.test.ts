@@ -184,7 +184,14 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)` + ENGIN
     );
     assert.equal(await turn, 'end_turn', provider.failedToolTexts().join('\n'));
     const write = store.all().find((p) => p.kind === 'edit' && p.origin === 'fs/write_text_file');
-    assert.equal(write?.state, 'applied', `the write carried out the permission (proposals: ${store.all().map((p) => `${p.title} ${p.state}`).join('; ')})`);
+    assert.equal(
+      write?.state,
+      'applied',
+      `the write carried out the permission (proposals: ${store
+        .all()
+        .map((p) => `${p.title} ${p.state}`)
+        .join('; ')})`,
+    );
     assert.equal(write?.decision?.editedText, reviewed, "the write carries the reviewer's edit of the permission");
 
     const writes = provider.agentFrames.map(parseFrame).filter((f) => f?.method === 'fs/write_text_file');
