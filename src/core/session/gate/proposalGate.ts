@@ -54,7 +54,7 @@ export class ProposalGate {
   /** Mints a proposal (the only place ids are made), adds it to the store and audits it. */
   async propose<P extends Proposal>(fields: ProposalFields<P>, birth: Birth = {}): Promise<P> {
     const permission = birth.grantedBy ? this.deps.store.get(birth.grantedBy) : undefined;
-    const granted = birth.grantedBy && grantFits(permission, fields as ProposalFields<Proposal>) ? birth.grantedBy : undefined;
+    const granted = birth.grantedBy && grantFits(permission, fields) ? birth.grantedBy : undefined;
     const born =
       birth.orphaned !== undefined
         ? undefined
