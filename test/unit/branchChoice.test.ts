@@ -6,7 +6,9 @@ import * as path from 'node:path';
 import { BranchSwitchError, branchState, returnToBranch, settleUncommitted } from '../../src/core/git/branchChoice';
 import { startSessionBranch } from '../../src/core/git/sessionBranch';
 
-describe('session branches: uncommitted work moves only as the human chose', () => {
+describe('session branches: uncommitted work moves only as the human chose', function () {
+  // Real git: a dozen processes per test, slow on a loaded machine.
+  this.timeout(30_000);
   let root: string;
   const git = (...args: string[]): string => execFileSync('git', args, { cwd: root, encoding: 'utf8' });
 
