@@ -96,45 +96,4 @@ describe('Warden: git commands', function () {
     for (const type of ['git.branch', 'checkpoint.created', 'git.committed', 'checkpoint.rolledBack'])
       assert.ok(audit.includes(`"type":"${type}"`), `audited: ${type}`);
   });
-  it('uncommitted work is never carried onto a session branch silently: stashed as chosen; Return to Previous Branch goes back; "current" stays', async () => {
-    const extension = vscode.extensions.getExtension<WardenApi>('warden-dev.warden');
-    assert.ok(extension);
-    const api = await extension.activate();
-    await git('switch', '--quiet', '--force', 'main');
-    await git('clean', '--quiet', '-fd');
-    await fs.writeFile(path.join(root, 'src/greet.js'), `${FIXTURE_GREET}// work in progress\n`);
-    const rejectAll = async (): Promise<void> => {
-      const seen = new Set<string>();
-      for (let i = 0; i < 3; i++)
-        await vscode.commands.executeCommand('warden.rejectProposal', {
-          proposalId: (await nextPending(api.proposals, seen)).id,
-          reason: '',
-        });
-      await api.lastTurn();
-      await vscode.commands.executeCommand('warden.stopSession');
-    };
-
-    const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', {
-      instruction: 'try again',
-      uncommitted: 'stash',
-    });
-    assert.ok(sessionId);
-    assert.equal((await git('branch', '--show-current')).trim(), `warden/${sessionId}`);
-    assert.match(await git('stash', 'list'), /Warden: work in progress on main before a session branch/);
-    assert.equal(await fs.readFile(path.join(root, 'src/greet.js'), 'utf8'), FIXTURE_GREET, 'the session starts from the last commit');
-    await rejectAll();
-
-    assert.equal(await vscode.commands.executeCommand('warden.returnToPreviousBranch'), 'main');
-    assert.equal((await git('branch', '--show-current')).trim(), 'main');
-    await git('stash', 'pop', '--quiet');
-    assert.match(await fs.readFile(path.join(root, 'src/greet.js'), 'utf8'), /work in progress/, 'the stash brings the work back');
-
-    const stayed = await vscode.commands.executeCommand<string>('warden.startSession', { instruction: 'try again', branch: 'current' });
-    assert.ok(stayed);
-    assert.equal((await git('branch', '--show-current')).trim(), 'main', '"current": the session works on the branch checked out');
-    await rejectAll();
-    // Nothing to return from when the session stayed: the command says so (shown, resolves undefined) and moves nothing.
-    assert.equal(await vscode.commands.executeCommand('warden.returnToPreviousBranch'), undefined);
-    assert.equal((await git('branch', '--show-current')).trim(), 'main');
-  });
 });
