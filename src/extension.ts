@@ -9,6 +9,7 @@ import { registerAgentSetup } from './vscode/agentSetup';
 import { AgentSecrets } from './vscode/agentSettings';
 import { registerAuditCommands } from './vscode/auditCommands';
 import { registerCommands } from './vscode/commands';
+import { registerContextKeys } from './vscode/contextKeys';
 import { registerReviewKeys, reviewHandlers } from './vscode/reviewCommands';
 import { registerPolicy } from './vscode/policyCommands';
 import { registerGitCommands } from './vscode/gitCommands';
@@ -60,6 +61,7 @@ export function activate(context: vscode.ExtensionContext): WardenApi {
     ReviewPanel.registerSerializer(context.extensionUri, store, reviewHandlers(store, sessions), log),
   );
   registerCommands(context, store, sessions, log);
+  registerContextKeys(context, store, sessions);
   registerReviewKeys(context);
   registerAgentCommands(context, store, sessions, secrets, log);
   registerAgentSetup(context, secrets, log);

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
@@ -240,7 +242,10 @@ export class AuditPanel implements vscode.Disposable {
         { modal: true },
         'Send',
       );
-      if (choice !== 'Send') return;
+      if (choice !== 'Send') {
+        this.notice('Nothing was sent.');
+        return;
+      }
       this.post({ type: 'busy', what: 'Sending to OpenTelemetry…' });
       const result = await exportAuditOtlp(this.root, { endpoint: otlp.endpoint, headers: otlp.headers, query });
       this.notice(
@@ -251,11 +256,15 @@ export class AuditPanel implements vscode.Disposable {
     const stamp = new Date().toISOString().slice(0, 10);
     const target = await vscode.window.showSaveDialog({
       title: `Export the audit log as ${format.toUpperCase()}${filtered ? ' (matching the filters)' : ''}`,
-      defaultUri: vscode.Uri.joinPath(this.folder.uri, `warden-audit-${stamp}.${format}`),
+      // Outside the repository: an export is a copy for someone else, never a file to commit by accident.
+      defaultUri: vscode.Uri.joinPath(vscode.Uri.file(exportFolder()), `warden-audit-${stamp}.${format}`),
       filters: format === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] },
       saveLabel: 'Export',
     });
-    if (!target) return;
+    if (!target) {
+      this.notice('Export cancelled.');
+      return;
+    }
     this.post({ type: 'busy', what: `Exporting ${format.toUpperCase()}…` });
     const text = format === 'json' ? await exportAuditJson(this.root, query) : await exportAuditCsv(this.root, query);
     await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
@@ -324,4 +333,10 @@ export async function verifyStatus(root: string): Promise<VerifyStatusView> {
     anchors: { count: report.anchors.length, ok: !report.firstFailure, message: formatAnchorReport(report) },
     checkedAt: new Date().toISOString(),
   };
+}
+
+/** Where exports go by default: the user's Downloads folder when there is one, else their home folder. */
+function exportFolder(): string {
+  const downloads = path.join(os.homedir(), 'Downloads');
+  return existsSync(downloads) ? downloads : os.homedir();
 }

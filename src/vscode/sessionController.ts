@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { chooseSessionBranch, SessionBranches, type BranchArgs } from './sessionBranches';
 import type { StopReason } from '@agentclientprotocol/sdk';
 import { AuditLog } from '../core/audit';
 import { resolveReviewer } from '../core/git/identity';
@@ -69,6 +70,8 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
   readonly onDidSuggestRule = this.suggested.event;
   /** Per-hunk choices from the editor's lenses and the Review panel, shared so both show the same. */
   readonly hunks: HunkChoices;
+  /** The session branch the last session created, and the way back to the branch it left. */
+  readonly branches: SessionBranches;
   private readonly store: ProposalStore;
   private readonly log: vscode.LogOutputChannel;
   /** The review mode of the current (or last) session; before any, the first folder's. */
@@ -81,6 +84,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     this.store = deps.store;
     this.log = deps.log;
     this.hunks = new HunkChoices({ store: deps.store, review: (id, choice) => this.review(id, choice) });
+    this.branches = new SessionBranches(deps.log);
   }
 
   get activeSession(): AgentSession | undefined {
@@ -96,8 +100,16 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     return this.last;
   }
 
-  async start(folder: vscode.WorkspaceFolder, instruction: string, resumeAgentSessionId?: string): Promise<StartSessionResult> {
+  /** Starts a session; undefined when the reviewer cancelled at the branch question (nothing started, nothing changed). */
+  async start(
+    folder: vscode.WorkspaceFolder,
+    instruction: string,
+    resumeAgentSessionId?: string,
+    branchArgs?: BranchArgs,
+  ): Promise<StartSessionResult | undefined> {
     if (this.activeSession) throw new Error('A Warden session is already running. Stop it first (Warden: Stop Session).');
+    const sessionBranch = await chooseSessionBranch(folder, branchArgs);
+    if (sessionBranch === undefined) return undefined;
     const workspaceRoot = folder.uri.fsPath;
     this.reviewer = await resolveReviewer(workspaceRoot);
     const reviewer = this.reviewer;
@@ -113,7 +125,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     this.agentLabel = agent.command || 'Warden demo agent';
     const policy = await this.deps.policies.forSession(folder);
     this.mode = effectiveReviewMode(settings.reviewMode, policy.current().defaults.command);
-    const git = editorGit(readGitSettings(folder.uri));
+    const git = editorGit(readGitSettings(folder.uri), sessionBranch);
     const session = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Warden: starting the sandbox', cancellable: false },
       async (progress) =>
@@ -146,6 +158,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     );
     this.session = session;
     this.last = { folder, sessionId: session.id };
+    this.branches.announce(folder, session.sessionBranch);
     this.activeChanged.fire(session);
     session.onEvent((event) => event.type === 'ended' && this.activeChanged.fire(undefined));
     this.log.info(`[session ${session.id}] started in container ${session.containerId ?? '?'}`);
@@ -242,6 +255,11 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     this.currentTurn.then(
       (stopReason) => this.log.info(`[session ${session.id}] turn ended: ${stopReason}`),
       (error: unknown) => {
+        // Stopped or killed on purpose: the turn ends with the session; that is not a failure to report.
+        if (session.state === 'ended') {
+          this.log.info(`[session ${session.id}] the turn ended with the session: ${errorMessage(error)}`);
+          return;
+        }
         this.log.error(`[session ${session.id}] turn failed: ${errorMessage(error)}`);
         void vscode.window.showErrorMessage(`Warden: the agent's turn failed: ${errorMessage(error)}`);
       },
@@ -299,6 +317,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     this.activeChanged.dispose();
     this.suggested.dispose();
     this.turnEnded.dispose();
+    this.branches.dispose();
   }
 
   private logEvent(sessionId: string, event: SessionEvent): void {
@@ -320,9 +339,9 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
 }
 
 /** The editor's git choices: a session branch and checkpoints (pruned by the settings), the settings' scope. */
-function editorGit(settings: GitSettings): SessionGitChoices {
+function editorGit(settings: GitSettings, sessionBranch: boolean): SessionGitChoices {
   return {
-    sessionBranch: true,
+    sessionBranch,
     checkpoints: { keepLast: settings.checkpointsKeep, maxAgeDays: settings.checkpointsMaxAgeDays },
     scope: sessionScopeFromSettings(settings),
   };

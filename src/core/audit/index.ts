@@ -93,3 +93,4 @@ export { parseAddedLines, parseBlamePorcelain } from './gitOutput';
 export type { AuditBlame, BlameApproval, BlameCommit, BlameFile, BlameLine } from './blame';
 export { formatBlameText, formatBlameLine, formatBlameMarkdown } from './blameFormat';
 export { approvedEdits, addedLinesByHunk, type ApprovedEdit } from './editLines';
+export { resumableSessions, type ResumableSession } from './resumable';
