@@ -41,8 +41,18 @@ function sessionEvents(d: number, s: number): AuditEventInput[] {
   const warden = { kind: 'warden' as const, id: 'warden' };
   const reviewer = { kind: 'human' as const, name: dev.name, email: dev.email, source: 'git config' };
   const events: AuditEventInput[] = [
-    { sessionId, actor: warden, type: 'session.starting', data: { workspace: '/work/repo', reviewer, owner: { host: `host-${d}`, pid: 1000 + s } } },
-    { sessionId, actor: human, type: 'instruction', data: { text: `Session ${s} of ${dev.name}: refactor module ${s % 40} and keep the tests green` } },
+    {
+      sessionId,
+      actor: warden,
+      type: 'session.starting',
+      data: { workspace: '/work/repo', reviewer, owner: { host: `host-${d}`, pid: 1000 + s } },
+    },
+    {
+      sessionId,
+      actor: human,
+      type: 'instruction',
+      data: { text: `Session ${s} of ${dev.name}: refactor module ${s % 40} and keep the tests green` },
+    },
   ];
   for (let e = 0; e < EDITS; e++) {
     const proposalId = `${sessionId}-p${e}`;
@@ -101,7 +111,9 @@ async function teamWorkspace(): Promise<string> {
   if (existsSync(marker)) return root;
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
-  process.stderr.write(`[bench] writing ${SESSIONS} sessions by ${DEVELOPERS} developers with AuditLog.append (once; cached in ${root})…\n`);
+  process.stderr.write(
+    `[bench] writing ${SESSIONS} sessions by ${DEVELOPERS} developers with AuditLog.append (once; cached in ${root})…\n`,
+  );
   const started = Date.now();
   let entries = 0;
   // Each developer's clone: their own clock, their sessions one after another; all 20 at once.
@@ -118,7 +130,10 @@ async function teamWorkspace(): Promise<string> {
     }),
   );
   execFileSync('git', ['init', '-q', root]);
-  writeFileSync(marker, `${JSON.stringify({ sessions: SESSIONS, developers: DEVELOPERS, entries, seconds: (Date.now() - started) / 1000 })}\n`);
+  writeFileSync(
+    marker,
+    `${JSON.stringify({ sessions: SESSIONS, developers: DEVELOPERS, entries, seconds: (Date.now() - started) / 1000 })}\n`,
+  );
   process.stderr.write(`[bench] ${entries} entries in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   return root;
 }
@@ -147,13 +162,15 @@ export async function run(): Promise<BenchFigure[]> {
     times.verify.push(
       await seconds(async () => {
         const report = await verifyAuditAnchors(root);
-        if (!report.ok || report.chain.entries !== entries) throw new Error(`the team log does not verify: ${JSON.stringify(report.chain.firstBreak)}`);
+        if (!report.ok || report.chain.entries !== entries)
+          throw new Error(`the team log does not verify: ${JSON.stringify(report.chain.firstBreak)}`);
       }),
     );
     times.panel.push(
       await seconds(async () => {
         const state = await auditPanelState(root, {}, VERIFIED, false);
-        if (state.total !== entries || state.sessions.length !== SESSIONS) throw new Error(`the panel read ${state.total} entries, ${state.sessions.length} sessions`);
+        if (state.total !== entries || state.sessions.length !== SESSIONS)
+          throw new Error(`the panel read ${state.total} entries, ${state.sessions.length} sessions`);
       }),
     );
   }
@@ -165,9 +182,30 @@ export async function run(): Promise<BenchFigure[]> {
   const label = `sha256sum, same ${files.length} files`;
   const size = `${SESSIONS} sessions, ${DEVELOPERS} developers, ${(entries / 1000).toFixed(0)}k entries`;
   return [
-    { figure: `team audit verify, ${size}, throughput`, unit: 'MiB/s', warden: mib / best(times.verify), reference: mib / best(times.sha), referenceLabel: label, target: 'ratio >= 0.6' },
-    { figure: `team audit verify, ${size}, wall time`, unit: 's', warden: best(times.verify), reference: best(times.sha), referenceLabel: label, target: 'report' },
-    { figure: `Audit panel data load, ${size}`, unit: 's', warden: best(times.panel), reference: best(times.sha), referenceLabel: label, target: 'report' },
+    {
+      figure: `team audit verify, ${size}, throughput`,
+      unit: 'MiB/s',
+      warden: mib / best(times.verify),
+      reference: mib / best(times.sha),
+      referenceLabel: label,
+      target: 'ratio >= 0.6',
+    },
+    {
+      figure: `team audit verify, ${size}, wall time`,
+      unit: 's',
+      warden: best(times.verify),
+      reference: best(times.sha),
+      referenceLabel: label,
+      target: 'report',
+    },
+    {
+      figure: `Audit panel data load, ${size}`,
+      unit: 's',
+      warden: best(times.panel),
+      reference: best(times.sha),
+      referenceLabel: label,
+      target: 'report',
+    },
   ];
 }
 

@@ -404,10 +404,11 @@ async function openForAppend(file: string): Promise<fs.FileHandle> {
   const existed = await exists(file);
   const handle = await fs.open(file, APPEND_FLAGS);
   // A new directory entry is only durable once the directory itself is synced.
-  if (!existed) await fsyncDir(path.dirname(file)).catch(async (error: unknown) => {
-    await handle.close();
-    throw error;
-  });
+  if (!existed)
+    await fsyncDir(path.dirname(file)).catch(async (error: unknown) => {
+      await handle.close();
+      throw error;
+    });
   return handle;
 }
 

@@ -73,14 +73,23 @@ export async function listChains(workspaceRoot: string): Promise<Chain[]> {
     if (!CHAIN_ID.test(name) || name.includes('..')) continue;
     const dir = path.join(root, SESSIONS_DIR, name);
     // The listing says what most entries are; only a link (or an unknown type) costs a stat.
-    const isDir = entry.isDirectory() || ((entry.isSymbolicLink() || isUnknown(entry)) && (await fs.stat(dir).catch(() => undefined))?.isDirectory());
+    const isDir =
+      entry.isDirectory() || ((entry.isSymbolicLink() || isUnknown(entry)) && (await fs.stat(dir).catch(() => undefined))?.isDirectory());
     if (isDir) chains.push({ id: name, dir });
   }
   return chains;
 }
 
 function isUnknown(entry: Dirent): boolean {
-  return !entry.isFile() && !entry.isDirectory() && !entry.isSymbolicLink() && !entry.isFIFO() && !entry.isSocket() && !entry.isBlockDevice() && !entry.isCharacterDevice();
+  return (
+    !entry.isFile() &&
+    !entry.isDirectory() &&
+    !entry.isSymbolicLink() &&
+    !entry.isFIFO() &&
+    !entry.isSocket() &&
+    !entry.isBlockDevice() &&
+    !entry.isCharacterDevice()
+  );
 }
 
 /** One chain's segments, each tagged with its chain, for readers that walk the whole log. */

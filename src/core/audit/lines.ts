@@ -44,7 +44,7 @@ export async function* readLines(file: string): AsyncGenerator<Line> {
 }
 
 /** Block size for forEachLine: large reads, one buffer reused for the whole file. */
-const BLOCK_BYTES = 2 * 1024 * 1024;
+export const LINE_BLOCK_BYTES = 2 * 1024 * 1024;
 
 /**
  * Visits a line of a block: bytes `buf[start, end)` (no newline) and, for the one-line lookahead,
@@ -61,7 +61,7 @@ export type LineVisitor<T> = (buf: Buffer, start: number, end: number, nextStart
 export async function forEachLine<T>(file: string, visit: LineVisitor<T>): Promise<T | undefined> {
   const handle = await fs.open(file, 'r');
   try {
-    let buf = Buffer.allocUnsafe(BLOCK_BYTES);
+    let buf = Buffer.allocUnsafe(LINE_BLOCK_BYTES);
     let filled = 0;
     let number = 0;
     for (;;) {
@@ -75,7 +75,7 @@ export async function forEachLine<T>(file: string, visit: LineVisitor<T>): Promi
       filled += bytesRead;
       const view = buf.subarray(0, filled);
       let start = 0;
-      for (let nl = view.indexOf(0x0a); nl >= 0; ) {
+      for (let nl = view.indexOf(0x0a); nl >= 0;) {
         const nextNl = view.indexOf(0x0a, nl + 1);
         // Its successor is not whole yet: check this line after the next read.
         if (nextNl < 0 && !eof) break;

@@ -191,8 +191,8 @@ function fullyValid(buf: Buffer, start: number, end: number): boolean {
   }
 }
 
-/** The full check: every line parsed and validated, the first break named with its reason. */
-async function fullyVerifyChain(workspaceRoot: string, chain: Chain): Promise<ChainVerifyReport> {
+/** The full check: every line parsed and validated, the first break named with its reason (exported for tests that compare it with the quick pass). */
+export async function fullyVerifyChain(workspaceRoot: string, chain: Chain): Promise<ChainVerifyReport> {
   const segments = await listSegments(chain.dir);
   const relative = (segment: Segment): string => path.relative(workspaceRoot, segment.path).split(path.sep).join('/');
   let entries = 0;
