@@ -38,7 +38,9 @@ function chainLines(datas: Array<Record<string, unknown>>): string[] {
   });
 }
 
-describe('audit verify: the quick pass agrees with the full check', () => {
+describe('audit verify: the quick pass agrees with the full check', function () {
+  // Several chains of a few MiB each, written and verified twice.
+  this.timeout(60_000);
   let root: string;
   beforeEach(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-verify-quick-'));
