@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as asks from './asks';
 import * as audit from './audit';
+import * as auditTeam from './auditTeam';
 import * as diff from './diff';
 import * as extensionHost from './extensionHost';
 import { type BenchFigure, formatTable, ratio } from './lib';
@@ -19,6 +20,7 @@ import * as shellParsers from './shellParsers';
 const suites: Record<string, () => Promise<BenchFigure[]>> = {
   asks: asks.run,
   audit: audit.run,
+  auditTeam: auditTeam.run,
   diff: diff.run,
   extensionHost: extensionHost.run,
   policy: policy.run,
