@@ -3,7 +3,6 @@ import { PassThrough, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { newDockerode } from './dockerode';
 import * as z from 'zod';
-import * as path from 'node:path';
 import {
   AGENTS_FOLDER,
   LEASE_LOST_EXIT_CODE,
@@ -29,6 +28,8 @@ import { ensureMaskSources, maskMounts, NOTHING_WITHHELD, planWithholding, withh
 import { ownerLabel, removeOrphanedSandboxes } from './orphans';
 import { holdLease, type SandboxLease } from './lease';
 import { TailBuffer } from './tailBuffer';
+import { bindSource } from './bindSources';
+import { currentHostPlatform, workspaceBasename, type HostPlatform } from './hostPaths';
 import {
   SandboxError,
   type AgentProcess,
@@ -66,6 +67,8 @@ export class DockerSandboxProvider implements SandboxProvider {
   constructor(
     private readonly docker: Dockerode = newDockerode(),
     private readonly engine?: Pick<ResolvedEngine, 'description' | 'source' | 'local'>,
+    /** The host's path rules for bind sources and containment (default: the platform Warden runs on; tests inject 'win32'). */
+    private readonly hostPlatform: HostPlatform = currentHostPlatform(),
   ) {}
 
   async start(options: SandboxStartOptions): Promise<Sandbox> {
@@ -91,6 +94,7 @@ export class DockerSandboxProvider implements SandboxProvider {
       policy: options.sandboxPolicy ?? STRICT_SANDBOX_POLICY,
       hostEnv,
       ...(hostEnvSource.SSH_AUTH_SOCK ? { sshAuthSock: hostEnvSource.SSH_AUTH_SOCK } : {}),
+      hostPlatform: this.hostPlatform,
     };
     const features = await loadLocalFeatures(loaded, workspaceHostPath);
     // Refuse before building anything: devcontainer.json and its features alone are checked here.
@@ -101,7 +105,10 @@ export class DockerSandboxProvider implements SandboxProvider {
     }
 
     const source = imageSource(loaded, workspaceHostPath);
-    const vars = { localWorkspaceFolder: workspaceHostPath, localWorkspaceFolderBasename: path.basename(workspaceHostPath) };
+    const vars = {
+      localWorkspaceFolder: workspaceHostPath,
+      localWorkspaceFolderBasename: workspaceBasename(workspaceHostPath, this.hostPlatform),
+    };
     const baseImage =
       source.kind === 'image'
         ? await ensureImage(this.docker, source.image, report)
@@ -140,7 +147,8 @@ export class DockerSandboxProvider implements SandboxProvider {
     for (const line of describeAllowed(plan.hardening)) log(line);
     // Files coming in: what the policy denies for reading stays out (left out of the copy, or masked).
     const withheld = options.readDenied ? await planWithholding(workspaceHostPath, options.readDenied) : NOTHING_WITHHELD;
-    const masked = options.workspaceMode === 'readonly' ? await withMasks(plan.spec, withheld, plan.workspaceFolder) : plan.spec;
+    const masked =
+      options.workspaceMode === 'readonly' ? await withMasks(plan.spec, withheld, plan.workspaceFolder, this.hostPlatform) : plan.spec;
     const spec = adaptSpecForEngine(masked, await engineFlavor(this.docker));
     for (const id of await removeOrphanedSandboxes(this.docker)) {
       log(`removed the sandbox ${id.slice(0, 12)} of a crashed session`);
@@ -166,6 +174,7 @@ export class DockerSandboxProvider implements SandboxProvider {
         reuse: options.reuse === true,
         log,
         withheld: withheldPaths(withheld),
+        hostPlatform: this.hostPlatform,
       });
     } catch (error) {
       if (engineDown(error))
@@ -328,9 +337,14 @@ async function withMasks(
   spec: Dockerode.ContainerCreateOptions,
   withheld: Withholding,
   workspaceFolder: string,
+  platform: HostPlatform,
 ): Promise<Dockerode.ContainerCreateOptions> {
   if (withheld.entries.length === 0 && withheld.folders.length === 0) return spec;
-  const masks = maskMounts(withheld, workspaceFolder, await ensureMaskSources());
+  const sources = await ensureMaskSources();
+  const masks = maskMounts(withheld, workspaceFolder, {
+    folder: bindSource(sources.folder, platform, "Warden's empty mask folder"),
+    file: bindSource(sources.file, platform, "Warden's empty mask file"),
+  });
   const hostConfig = spec.HostConfig ?? {};
   return { ...spec, HostConfig: { ...hostConfig, Mounts: [...(hostConfig.Mounts ?? []), ...masks] } };
 }
