@@ -222,7 +222,7 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
       warden: wardenCold,
       reference: median(cold.docker),
       referenceLabel: 'docker run --rm (same flags)',
-      target: 'ratio <= 3',
+      target: 'ratio <= 1.15',
     });
     if (bin)
       figures.push({
