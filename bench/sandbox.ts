@@ -330,7 +330,7 @@ async function warmFigures(
     warden: wardenWarm,
     reference: median(warm.docker),
     referenceLabel: 'docker start (stopped container)',
-    target: 'ratio <= 3',
+    target: 'ratio <= 1.15',
   });
   if (ref.bin)
     figures.push({
