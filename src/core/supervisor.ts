@@ -305,6 +305,8 @@ export class AgentSession {
           record: (event) => this.record(event),
           onUnlisted: (request) => networkAsks.decide(request),
           log,
+          onChannelChange: (change) =>
+            this.events.fire({ type: 'notice', level: change.state === 'lost' ? 'warning' : 'info', text: change.text }),
         })
       : undefined;
     const sandbox = await options.sandboxProvider.start({
@@ -579,6 +581,8 @@ export class AgentSession {
   private async doEnd(reason: string): Promise<void> {
     const wasOpen = this.stateValue !== 'starting';
     this.stateValue = 'ended';
+    // The sandbox stops below: its egress bridge ending then is no loss to record.
+    this.egress?.ending();
     // Orphan first: whatever happens below, nothing pending can be applied any more.
     this.options.store.orphanSession(this.id, `Session ended: ${reason}`);
     if (!this.killed) {

@@ -19,6 +19,7 @@ import { readSettings } from './settings';
 import { readAgentSettings, readSecretEnvNames, type AgentSecrets } from './agentSettings';
 import { Emitter } from '../core/util/events';
 import { SessionFeed, type FeedEntry } from '../core/session/sessionFeed';
+import { EGRESS_NOTICE_PREFIX } from '../core/egress/session';
 import type { RuleSuggestion } from '../core/policy/suggestions';
 import type { SessionSummary } from '../shared/sessionProtocol';
 import type { SessionViewSource } from './sessionView';
@@ -333,6 +334,13 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
         break;
       case 'ended':
         this.log.info(`[session ${sessionId}] ended: ${event.reason}`);
+        break;
+      case 'notice':
+        if (event.level === 'info') this.log.info(`[session ${sessionId}] ${event.text}`);
+        else this.log.warn(`[session ${sessionId}] ${event.text}`);
+        // Losing the way out mid-session changes what the agent can do: said outside the feed too.
+        if (event.level === 'warning' && event.text.startsWith(EGRESS_NOTICE_PREFIX))
+          void vscode.window.showWarningMessage(`Warden: ${event.text}`);
         break;
     }
   }
