@@ -42,19 +42,25 @@ export class FirstUse<T> implements vscode.Disposable {
   }
 
   private registerStandIns(): void {
-    this.standIns = this.commandIds.map((id) =>
-      vscode.commands.registerCommand(id, (...args: unknown[]) => {
-        try {
-          this.get();
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          this.log.error(`${id}: Warden could not load: ${message}`);
-          void vscode.window.showErrorMessage(`Warden could not load (${message}); see the Warden output.`);
-          return undefined;
-        }
-        return vscode.commands.executeCommand(id, ...args);
-      }),
-    );
+    for (const id of this.commandIds) {
+      try {
+        this.standIns.push(vscode.commands.registerCommand(id, (...args: unknown[]) => this.forward(id, args)));
+      } catch {
+        // Registered by a part that failed half-way through loading: the real command stays.
+      }
+    }
+  }
+
+  private forward(id: string, args: unknown[]): unknown {
+    try {
+      this.get();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.error(`${id}: Warden could not load: ${message}`);
+      void vscode.window.showErrorMessage(`Warden could not load (${message}); see the Warden output.`);
+      return undefined;
+    }
+    return vscode.commands.executeCommand(id, ...args);
   }
 
   private disposeStandIns(): void {
