@@ -1,26 +1,13 @@
 import * as vscode from 'vscode';
-import type { StopReason } from '@agentclientprotocol/sdk';
 import { ProposalStore } from './core/proposals/store';
-import type { AgentSession } from './core/supervisor';
 import type { activateFeatures, Features } from './features';
 import { FirstUse, neededAtStart, readManifest, requireBundle } from './vscode/firstUse';
-import type { InlineReviewHandle } from './vscode/inline/register';
 import { PROPOSAL_SCHEME, ProposalDocuments } from './vscode/proposalDocuments';
 import { createPendingStatusItem } from './vscode/statusBar';
 
-/** What Warden exposes to tests (and other extensions): read-mostly views of its state. */
-export interface WardenApi {
+/** What Warden exposes to tests (and other extensions): read-mostly views of its state. `inlineReview`, `hasAgentKey` and `reviewPanelMessage` load the features if they were not yet. */
+export interface WardenApi extends Omit<Features, 'deactivate'> {
   readonly proposals: ProposalStore;
-  activeSession(): AgentSession | undefined;
-  lastTurn(): Promise<StopReason> | undefined;
-  /** Inline review, re-diffing and the proposal files that survive a reload (loads the features if they were not yet). */
-  readonly inlineReview: InlineReviewHandle;
-  /** Settles once proposals saved by an earlier window are loaded (orphaned). */
-  readonly proposalsLoaded: Promise<void>;
-  /** Whether secret storage holds an agent key for this variable (never the value). */
-  hasAgentKey(envName: string): Promise<boolean>;
-  /** A message as the Review panel's webview sends it (validated like one); the panel opens if needed. For tests. */
-  reviewPanelMessage(raw: unknown): Promise<void>;
 }
 
 let features: FirstUse<Features> | undefined;

@@ -34,10 +34,13 @@ export interface ActivatedParts {
 export interface Features {
   activeSession(): AgentSession | undefined;
   lastTurn(): Promise<StopReason> | undefined;
+  /** Inline review, re-diffing and the proposal files that survive a reload. */
   readonly inlineReview: InlineReviewHandle;
   /** Settles once proposals saved by an earlier window are loaded (orphaned). */
   readonly proposalsLoaded: Promise<void>;
+  /** Whether secret storage holds an agent key for this variable (never the value). */
   hasAgentKey(envName: string): Promise<boolean>;
+  /** A message as the Review panel's webview sends it (validated like one); the panel opens if needed. For tests. */
   reviewPanelMessage(raw: unknown): Promise<void>;
   /** Stops the session and its container; pending proposals become orphaned, never applied. */
   deactivate(): Promise<void>;
