@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import * as agentStream from './agentStream';
 import * as asks from './asks';
 import * as audit from './audit';
 import * as auditTeam from './auditTeam';
@@ -18,6 +19,7 @@ import * as sandbox from './sandbox';
 import * as shellParsers from './shellParsers';
 
 const suites: Record<string, () => Promise<BenchFigure[]>> = {
+  agentStream: agentStream.run,
   asks: asks.run,
   audit: audit.run,
   auditTeam: auditTeam.run,
