@@ -11,18 +11,50 @@ const withTests = process.argv.includes('--tests');
 
 /** The webviews: Preact views written in JSX (media/tsconfig.json says the same to tsc). */
 const webview = { platform: 'browser', format: 'iife', target: 'es2022', jsx: 'automatic', jsxImportSource: 'preact' };
+/**
+ * The extension is several CommonJS bundles so activation loads only what it needs
+ * (issue 21): `dist/extension.js` registers commands, serializers and the status bar;
+ * `dist/features.js` (the wiring of sessions, panels, the policy service) loads at first use;
+ * the shell parser and the Docker client each load from their own bundle at their first use.
+ * Modules whose identity matters across bundles (classes checked with `instanceof`, shared
+ * state) live in exactly one bundle that the others `require()`: the proposal store.
+ * Each key is an import (a package, or a source file without extension) and the bundle that
+ * provides it, relative to dist/.
+ */
+const OWN_BUNDLES = {
+  'mvdan-sh': 'lib/mvdan-sh.js',
+  dockerode: 'lib/dockerode.js',
+  [path.join(__dirname, 'src', 'core', 'proposals', 'store')]: 'proposalStore.js',
+};
+
+/** Turns imports of OWN_BUNDLES into `require('./<bundle>')` at run time (they are not bundled in). */
+const ownBundles = {
+  name: 'own-bundles',
+  setup(build) {
+    build.onResolve({ filter: /^(mvdan-sh|dockerode)$|proposals\/store$/ }, (args) => {
+      if (args.kind === 'entry-point') return undefined;
+      const key = args.path.startsWith('.') ? path.resolve(args.resolveDir, args.path) : args.path;
+      const bundle = OWN_BUNDLES[key];
+      return bundle ? { path: `./${bundle}`, external: true } : undefined;
+    });
+  },
+};
+const extensionHost = { platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'cpu-features', '*.node'] };
+/** A package bundled on its own, loaded by require() from the bundles above. */
+const packageBundle = (name) => ({
+  stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: __dirname, loader: 'js' },
+  outfile: `dist/${OWN_BUNDLES[name]}`,
+  ...extensionHost,
+});
 
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [
-  {
-    // The extension host loads CommonJS; ESM-only dependencies (the ACP SDK) are bundled in.
-    entryPoints: ['src/extension.ts'],
-    outfile: 'dist/extension.js',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['vscode', 'cpu-features', '*.node'],
-  },
+  // The extension host loads CommonJS; ESM-only dependencies (the ACP SDK) are bundled in.
+  { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', ...extensionHost, plugins: [ownBundles] },
+  { entryPoints: ['src/features.ts'], outfile: 'dist/features.js', ...extensionHost, plugins: [ownBundles] },
+  { entryPoints: ['src/core/proposals/store.ts'], outfile: 'dist/proposalStore.js', ...extensionHost },
+  packageBundle('mvdan-sh'),
+  packageBundle('dockerode'),
   {
     // The headless `warden` CLI (package.json "bin"); finds the bundled agents in dist/agents.
     entryPoints: ['src/cli/index.ts'],

@@ -51,46 +51,56 @@ function sampleData(i: number): Record<string, unknown> {
 async function appendLatency(dir: string): Promise<BenchFigure[]> {
   const log = AuditLog.forWorkspace(dir);
   const warden: number[] = [];
-  const raw: number[] = [];
-  const rawFile = path.join(dir, 'raw.jsonl');
-  // Interleaved so both see the same disk conditions; the first 50 of each warm up.
+  const kept: number[] = [];
+  const reopened: number[] = [];
+  // Reference 1: the same bytes to a file kept open (O_APPEND), then fsync: what any durable
+  // append log pays at least, and what Warden itself does between appends.
+  const keptFd = openSync(path.join(dir, 'raw-kept.jsonl'), 'a');
+  // Reference 2 (issue 21's): open + write + fsync + close of the same bytes.
+  const reopenedFile = path.join(dir, 'raw-reopened.jsonl');
+  const time = (body: () => void): number => {
+    const start = process.hrtime.bigint();
+    body();
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  };
+  // Interleaved so all see the same disk conditions; the first 50 of each warm up.
   for (let i = 0; i < APPENDS + 50; i++) {
     const event = { sessionId: 'bench', actor: { kind: 'agent' as const, id: 'bench-agent' }, type: 'proposal', data: sampleData(i) };
-    let start = process.hrtime.bigint();
+    const start = process.hrtime.bigint();
     const entry = await log.append(event);
     const w = Number(process.hrtime.bigint() - start) / 1e6;
     const bytes = Buffer.from(`${serializeEntry(entry)}\n`);
-    start = process.hrtime.bigint();
-    const fd = openSync(rawFile, 'a');
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-    closeSync(fd);
-    const r = Number(process.hrtime.bigint() - start) / 1e6;
+    const k = time(() => {
+      writeSync(keptFd, bytes);
+      fsyncSync(keptFd);
+    });
+    const r = time(() => {
+      const fd = openSync(reopenedFile, 'a');
+      writeSync(fd, bytes);
+      fsyncSync(fd);
+      closeSync(fd);
+    });
     if (i >= 50) {
       warden.push(w);
-      raw.push(r);
+      kept.push(k);
+      reopened.push(r);
     }
   }
-  warden.sort((a, b) => a - b);
-  raw.sort((a, b) => a - b);
-  const label = 'open+write+fsync+close, same bytes';
+  closeSync(keptFd);
+  for (const sample of [warden, kept, reopened]) sample.sort((a, b) => a - b);
+  const figure = (p: number, reference: number[], referenceLabel: string, target: string): BenchFigure => ({
+    figure: `audit append with fsync, p${p} (${APPENDS} appends)`,
+    unit: 'ms',
+    warden: percentile(warden, p),
+    reference: percentile(reference, p),
+    referenceLabel,
+    target,
+  });
   return [
-    {
-      figure: `audit append with fsync, p50 (${APPENDS} appends)`,
-      unit: 'ms',
-      warden: percentile(warden, 50),
-      reference: percentile(raw, 50),
-      referenceLabel: label,
-      target: 'p50 < 5 ms',
-    },
-    {
-      figure: `audit append with fsync, p99 (${APPENDS} appends)`,
-      unit: 'ms',
-      warden: percentile(warden, 99),
-      reference: percentile(raw, 99),
-      referenceLabel: label,
-      target: 'p99 < 25 ms',
-    },
+    figure(50, kept, 'write+fsync to an open fd, same bytes', 'ratio <= 2'),
+    figure(99, kept, 'write+fsync to an open fd, same bytes', 'ratio <= 5'),
+    figure(50, reopened, 'open+write+fsync+close, same bytes', 'p50 < 5 ms'),
+    figure(99, reopened, 'open+write+fsync+close, same bytes', 'p99 < 25 ms'),
   ];
 }
 

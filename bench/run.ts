@@ -6,8 +6,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import * as agentStream from './agentStream';
 import * as asks from './asks';
 import * as audit from './audit';
+import * as auditTeam from './auditTeam';
 import * as diff from './diff';
 import * as extensionHost from './extensionHost';
 import { type BenchFigure, formatTable, ratio } from './lib';
@@ -17,8 +19,10 @@ import * as sandbox from './sandbox';
 import * as shellParsers from './shellParsers';
 
 const suites: Record<string, () => Promise<BenchFigure[]>> = {
+  agentStream: agentStream.run,
   asks: asks.run,
   audit: audit.run,
+  auditTeam: auditTeam.run,
   diff: diff.run,
   extensionHost: extensionHost.run,
   policy: policy.run,

@@ -222,7 +222,7 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
       warden: wardenCold,
       reference: median(cold.docker),
       referenceLabel: 'docker run --rm (same flags)',
-      target: 'ratio <= 3',
+      target: 'ratio <= 1.15',
     });
     if (bin)
       figures.push({
@@ -330,7 +330,7 @@ async function warmFigures(
     warden: wardenWarm,
     reference: median(warm.docker),
     referenceLabel: 'docker start (stopped container)',
-    target: 'ratio <= 3',
+    target: 'ratio <= 1.15',
   });
   if (ref.bin)
     figures.push({

@@ -4,7 +4,7 @@
  * `package: N passed, M failed`.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -70,6 +70,12 @@ async function main(): Promise<void> {
     ]) {
       if (!files.includes(required)) throw new Error(`missing ${required}; has ${files.join(', ')}`);
     }
+    // Every bundle the build wrote (the extension loads some at first use, issue 21) ships.
+    const bundles = readdirSync(path.join(root, 'dist'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.m?js$/.test(f))
+      .map((f) => `dist/${f.split(path.sep).join('/')}`);
+    const unshipped = bundles.filter((f) => !files.includes(f));
+    if (unshipped.length > 0) throw new Error(`bundles missing from the VSIX (.vscodeignore): ${unshipped.join(', ')}`);
     const unwanted = files.filter((f) => /^(src|test|scripts|node_modules|out|\.ci)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts'));
     if (unwanted.length > 0) throw new Error(`should not ship: ${unwanted.join(', ')}`);
     return `${files.length} files`;

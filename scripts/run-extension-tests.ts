@@ -13,6 +13,8 @@
  * --extension-path extensionDevelopmentPath (default: this repository)
  * --tests-path     extensionTestsPath (default: out/test/extension/index.js)
  *
+ * $WARDEN_TEST_GREP runs only the tests whose full title matches (to rerun one suite alone).
+ *
  * Prints every test with its outcome, then exactly `extension: N passed, M failed`; exits 1
  * on any failure, skipped test, or timeout. Everything (server, browser, temp dirs) is torn
  * down on every path, including Ctrl-C.
@@ -26,6 +28,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import {
+  GREP_ENV,
   RESULTS_ENV,
   TIMEOUT_ENV,
   WORKSPACE_ENV,
@@ -243,6 +246,7 @@ async function main(): Promise<void> {
         [RESULTS_ENV]: resultsFile,
         [WORKSPACE_ENV]: workspace,
         ...(process.env[TIMEOUT_ENV] ? { [TIMEOUT_ENV]: process.env[TIMEOUT_ENV] } : {}),
+        ...(process.env[GREP_ENV] ? { [GREP_ENV]: process.env[GREP_ENV] } : {}),
       },
     });
     log(`VS Code server on 127.0.0.1:${server.port} (pid ${server.pid}) after ${seconds(Date.now() - started)}`);

@@ -1,97 +1,60 @@
 import * as vscode from 'vscode';
-import type { StopReason } from '@agentclientprotocol/sdk';
 import { ProposalStore } from './core/proposals/store';
-import { EngineSandboxProvider } from './core/sandbox/engineProvider';
-import { applyCopiesFolder, readSandboxSettings } from './vscode/settings';
-import type { AgentSession } from './core/supervisor';
-import { registerAgentCommands } from './vscode/agentCommands';
-import { registerAgentSetup } from './vscode/agentSetup';
-import { AgentSecrets } from './vscode/agentSettings';
-import { registerAuditCommands } from './vscode/auditCommands';
-import { registerCommands } from './vscode/commands';
-import { registerReviewKeys, reviewHandlers } from './vscode/reviewCommands';
-import { registerPolicy } from './vscode/policyCommands';
-import { registerGitCommands } from './vscode/gitCommands';
-import { registerLifecycleCommands } from './vscode/killSwitch';
-import { ReviewPanel } from './vscode/reviewPanel';
+import type { activateFeatures, Features } from './features';
+import { FirstUse, neededAtStart, readManifest, requireBundle } from './vscode/firstUse';
 import { PROPOSAL_SCHEME, ProposalDocuments } from './vscode/proposalDocuments';
-import { SessionController } from './vscode/sessionController';
 import { createPendingStatusItem } from './vscode/statusBar';
-import { registerInlineReview, type InlineReviewHandle } from './vscode/inline/register';
 
-/** What Warden exposes to tests (and other extensions): read-mostly views of its state. */
-export interface WardenApi {
+/** What Warden exposes to tests (and other extensions): read-mostly views of its state. `inlineReview`, `hasAgentKey` and `reviewPanelMessage` load the features if they were not yet. */
+export interface WardenApi extends Omit<Features, 'deactivate'> {
   readonly proposals: ProposalStore;
-  activeSession(): AgentSession | undefined;
-  lastTurn(): Promise<StopReason> | undefined;
-  /** Inline review, re-diffing and the proposal files that survive a reload. */
-  readonly inlineReview: InlineReviewHandle;
-  /** Settles once proposals saved by an earlier window are loaded (orphaned). */
-  readonly proposalsLoaded: Promise<void>;
-  /** Whether secret storage holds an agent key for this variable (never the value). */
-  hasAgentKey(envName: string): Promise<boolean>;
-  /** A message as the Review panel's webview sends it (validated like one); the panel opens if needed. For tests. */
-  reviewPanelMessage(raw: unknown): Promise<void>;
 }
 
-let controller: SessionController | undefined;
-let inlineReview: InlineReviewHandle | undefined;
+let features: FirstUse<Features> | undefined;
 
-/** Wiring only: nothing here touches Docker or the network. */
+/**
+ * Registration only (issue 21): the log, the proposal store, the pending-proposals status bar,
+ * the proposal diff documents and a stand-in for every contributed command. Sessions, panels,
+ * the policy service and the rest load from `dist/features.js` at first use (src/features.ts).
+ */
 export function activate(context: vscode.ExtensionContext): WardenApi {
   const log = vscode.window.createOutputChannel('Warden', { log: true });
   const store = new ProposalStore();
-  const agentsHostPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'agents').fsPath;
-  const policies = registerPolicy(context, log);
-  const secrets = new AgentSecrets(context.secrets);
-  // The engine (setting, DOCKER_HOST, Docker context) is resolved at each session start, not here.
-  const sandboxProvider = new EngineSandboxProvider(() => {
-    const settings = readSandboxSettings();
-    applyCopiesFolder(settings.copiesFolder);
-    return { setting: settings.dockerHost };
-  });
-  controller = new SessionController({ store, sandboxProvider, agentsHostPath, log, policies, secrets });
-  const sessions = controller;
+  const manifest = readManifest(context.extension.packageJSON);
+  const part = new FirstUse(
+    () => requireBundle<{ activateFeatures: typeof activateFeatures }>('features.js').activateFeatures({ context, log, store }),
+    manifest.commands,
+    log,
+  );
+  features = part;
   context.subscriptions.push(
     log,
     { dispose: () => store.dispose() },
+    part,
     vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, new ProposalDocuments(store)),
     createPendingStatusItem(store),
-    ReviewPanel.registerSerializer(context.extensionUri, store, reviewHandlers(store, sessions), log),
   );
-  registerCommands(context, store, sessions, log);
-  registerReviewKeys(context);
-  registerAgentCommands(context, store, sessions, secrets, log);
-  registerAgentSetup(context, secrets, log);
-  registerGitCommands(context, sessions, log);
-  registerLifecycleCommands(context, sessions, log);
-  registerAuditCommands(context, log);
-  const inline = registerInlineReview(context, store, sessions, log, () => void vscode.commands.executeCommand('warden.showReview'));
-  inlineReview = inline;
-  const proposalsLoaded = Promise.all((vscode.workspace.workspaceFolders ?? []).map((folder) => inline.load(folder))).then(
-    () => undefined,
-    (error: unknown) => log.error(`[proposals] loading saved proposals failed: ${error instanceof Error ? error.message : String(error)}`),
-  );
-  ReviewPanel.trackLoading(proposalsLoaded);
+  // A restored panel, the team policy's diagnostics or saved proposals: loaded right after activation returns.
+  const atStart = neededAtStart(manifest)
+    ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => part.get().proposalsLoaded)
+    : Promise.resolve();
   return {
     proposals: store,
-    activeSession: () => sessions.activeSession,
-    lastTurn: () => sessions.lastTurn,
-    inlineReview: inline,
-    proposalsLoaded,
-    hasAgentKey: async (envName) => Boolean(await secrets.get(envName)),
-    reviewPanelMessage: async (raw) => {
-      await vscode.commands.executeCommand('warden.showReview');
-      await ReviewPanel.current?.handleMessage(raw);
+    activeSession: () => (part.isLoaded ? part.get().activeSession() : undefined),
+    lastTurn: () => (part.isLoaded ? part.get().lastTurn() : undefined),
+    get inlineReview() {
+      return part.get().inlineReview;
     },
+    get proposalsLoaded() {
+      return part.isLoaded ? part.get().proposalsLoaded : atStart;
+    },
+    hasAgentKey: (envName) => part.get().hasAgentKey(envName),
+    reviewPanelMessage: (raw) => part.get().reviewPanelMessage(raw),
   };
 }
 
 /** Stops the session and its container; pending proposals become orphaned, never applied. */
 export async function deactivate(): Promise<void> {
-  await controller?.stop('the extension was deactivated');
-  controller = undefined;
-  // The orphaned state reaches the proposal files before the window goes.
-  await inlineReview?.flush();
-  inlineReview = undefined;
+  if (features?.isLoaded) await features.get().deactivate();
+  features = undefined;
 }

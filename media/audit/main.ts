@@ -335,12 +335,21 @@ function renderGroups(title: string, groups: GroupSummaryView[], id: string): HT
   table.id = id;
   const caption = el('caption', undefined, title);
   const head = el('tr');
-  for (const h of [title, 'Sessions', 'Asks', 'Approvals', 'Rejections', 'Automatic', 'Median time to decide'])
+  for (const h of [title, 'Sessions', 'Asks', 'Approvals', 'Rejections', 'Automatic', 'Median time to decide', 'p90 time to decide'])
     head.appendChild(el('th', undefined, h));
   const body = el('tbody');
   for (const g of groups) {
     const row = el('tr');
-    for (const value of [g.key, g.sessions, g.asks, g.approvals, g.rejections, g.automatic, duration(g.medianDecideMs)])
+    for (const value of [
+      g.key,
+      g.sessions,
+      g.asks,
+      g.approvals,
+      g.rejections,
+      g.automatic,
+      duration(g.medianDecideMs),
+      duration(g.p90DecideMs),
+    ])
       row.appendChild(el('td', undefined, String(value)));
     body.appendChild(row);
   }
@@ -358,8 +367,8 @@ function renderTeam(state: AuditStateMessage): void {
   );
 }
 
-function renderSessions(sessions: AuditSessionView[]): void {
-  sessionsHeading.textContent = `Sessions (${sessions.length})`;
+function renderSessions(sessions: AuditSessionView[], total = lastState?.sessionsTotal ?? sessions.length): void {
+  sessionsHeading.textContent = sessions.length === total ? `Sessions (${total})` : `Sessions (${sessions.length} of ${total})`;
   sessionsList.replaceChildren(
     ...sessions.map((s) => {
       const item = el('li', `session${filters.sessionId === s.sessionId ? ' selected' : ''}`);
@@ -384,6 +393,7 @@ function renderSessions(sessions: AuditSessionView[]): void {
       const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
       stats.append(
         el('span', 'chip', plural(s.proposals, 'proposal')),
+        ...(s.asks ? [el('span', 'chip', plural(s.asks, 'ask'))] : []),
         el('span', 'chip ok', `${s.approved} approved`),
         el('span', `chip ${s.rejected ? 'bad' : ''}`, `${s.rejected} rejected`),
         ...(s.automatic ? [el('span', 'chip', `${s.automatic} automatic`)] : []),
@@ -461,6 +471,7 @@ function render(state: AuditStateMessage): void {
       : `${filtered ? `${state.matched} of ${state.total} entries match` : `${state.total} entries`}${shown < state.matched ? `; showing the newest ${shown}` : ''}${state.problems ? ` · ${state.problems} unreadable lines skipped` : ''}`;
   emptyNote.hidden = !(state.total > 0 && state.matched === 0);
   entriesList.replaceChildren(...state.rows.map(renderEntry));
+  post({ type: 'rendered', sessions: sessionsList.childElementCount, rows: entriesList.childElementCount });
 }
 
 function notice(text: string, tone: 'info' | 'error'): void {

@@ -22,6 +22,7 @@ export type CommandName =
   | 'audit export'
   | 'audit anchor'
   | 'audit report'
+  | 'audit blame'
   | 'policy check'
   | 'policy test'
   | 'policy explain';
@@ -51,6 +52,7 @@ export type ParsedCommand =
   | { command: 'audit export'; workspace: string; format: 'json' | 'csv'; output?: string }
   | { command: 'audit anchor'; workspace: string; note: boolean; json: boolean }
   | { command: 'audit report'; workspace: string; range: string; json: boolean }
+  | { command: 'audit blame'; workspace: string; target: string; file?: string; json: boolean }
   | { command: 'policy check'; workspace: string; file?: string; json: boolean }
   | { command: 'policy test'; workspace: string; file?: string; json: boolean }
   | { command: 'policy explain'; workspace: string; file?: string; subject: { command: string } | { write: string }; json: boolean };
@@ -194,6 +196,25 @@ report lists each session's developer, agent, instruction, approvals, policy dec
 rejections, and whether every chain and anchor verifies. Exits 6 when they do not.`,
     options: { range: { type: 'string', short: 'r' }, workspace: WORKSPACE, json: JSON_FLAG, help: HELP },
     positionals: 0,
+  },
+  {
+    name: 'audit blame',
+    usage: 'warden audit blame <REV | A..B> [--file PATH] [--workspace DIR] [--json]',
+    summary: 'Say which agent sessions and approvals stand behind each line a commit or a range changed.',
+    details: `Arguments:
+  REV | A..B            A commit or branch (the lines it added against its first parent), or a
+                        range such as main..HEAD (the lines the range adds, each with its commit).
+Options:
+      --file PATH       Blame every line of one file (at REV; REV "." means the file on disk).
+  -w, --workspace DIR   The workspace (a git repository). Default: the current folder.
+      --json            Print the blame as one JSON object.
+  -h, --help            Show this help.
+
+A commit is tied to sessions by its Warden-Session, Warden-Audit and Warden-Audit-Chain trailers
+and the log's git.committed entries; a line to the approved edit whose recorded diff added it
+(same path, same text). Lines no approved edit added are listed as such.`,
+    options: { file: { type: 'string' }, workspace: WORKSPACE, json: JSON_FLAG, help: HELP },
+    positionals: 1,
   },
   {
     name: 'policy check',
@@ -383,6 +404,14 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
       if (range === undefined || range.trim() === '') throw new UsageError('missing --range A..B (see "warden audit report --help")');
       if (range.startsWith('-')) throw new UsageError(`--range must be a revision range such as main..HEAD, not "${range}"`);
       return { command: 'audit report', workspace, range, json };
+    }
+    case 'audit blame': {
+      const target = positionals[0];
+      if (target === undefined || target.trim() === '')
+        throw new UsageError('missing REV or A..B: the commit or range to blame (see "warden audit blame --help")');
+      if (target.startsWith('-')) throw new UsageError(`REV must be a commit, branch or range such as main..HEAD, not "${target}"`);
+      const file = str('file');
+      return { command: 'audit blame', workspace, target, ...(file !== undefined ? { file } : {}), json };
     }
     case 'policy check':
     case 'policy test':

@@ -2,6 +2,10 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
   AuditAnchorError,
+  AuditGitError,
+  auditBlame,
+  fileAuditBlame,
+  formatBlameText,
   AuditReportError,
   anchorAuditHead,
   auditReport,
@@ -17,7 +21,7 @@ import type { ParsedCommand } from './args';
 import { EXIT } from './exitCodes';
 import { workspaceDir, type CliIO } from './io';
 
-type AuditArgs = Extract<ParsedCommand, { command: 'audit verify' | 'audit export' | 'audit anchor' | 'audit report' }>;
+type AuditArgs = Extract<ParsedCommand, { command: 'audit verify' | 'audit export' | 'audit anchor' | 'audit report' | 'audit blame' }>;
 
 export async function auditCommand(args: AuditArgs, io: CliIO): Promise<number> {
   const workspace = await workspaceDir(io, args.workspace);
@@ -28,6 +32,8 @@ export async function auditCommand(args: AuditArgs, io: CliIO): Promise<number> 
       return anchor(workspace, args, io);
     case 'audit report':
       return report(workspace, args, io);
+    case 'audit blame':
+      return blame(workspace, args, io);
     case 'audit export': {
       const text = args.format === 'json' ? await exportAuditJson(workspace) : await exportAuditCsv(workspace);
       if (args.output !== undefined) await fs.writeFile(path.resolve(io.cwd, args.output), text);
@@ -94,5 +100,20 @@ async function report(workspace: string, args: { range: string; json: boolean },
     if (!(error instanceof AuditReportError)) throw error;
     io.stderr(`warden: ${error.message}\n`);
     return EXIT.audit;
+  }
+}
+
+async function blame(workspace: string, args: { target: string; file?: string; json: boolean }, io: CliIO): Promise<number> {
+  try {
+    const result =
+      args.file !== undefined
+        ? await fileAuditBlame(workspace, args.file, args.target === '.' ? undefined : args.target)
+        : await auditBlame(workspace, args.target);
+    io.stdout(args.json ? `${JSON.stringify({ workspace, ...result })}\n` : formatBlameText(result));
+    return EXIT.ok;
+  } catch (error) {
+    if (!(error instanceof AuditGitError)) throw error;
+    io.stderr(`warden: ${error.message}\n`);
+    return EXIT.usage;
   }
 }

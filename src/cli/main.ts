@@ -26,6 +26,7 @@ export async function runCli(argv: readonly string[], io: CliIO, deps: RunDeps =
       case 'audit export':
       case 'audit anchor':
       case 'audit report':
+      case 'audit blame':
         return await auditCommand(parsed, io);
       case 'policy check':
       case 'policy test':

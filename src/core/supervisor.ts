@@ -12,6 +12,7 @@ import type { AuditActor, AuditEventInput } from './audit/types';
 import type { RecordedEvent } from './audit/events';
 import { policyScopeLayers, policySummary, type PolicyProvider } from './policy/effective';
 import { SessionGit } from './git/sessionGit';
+import type { SessionBranch } from './git/sessionBranch';
 import { ProposalHandlers, type ProposalHandlerDeps } from './session/proposalHandlers';
 import { ProposalGate, type ApplyBatch } from './session/gate';
 import { SandboxChanges } from './session/sandboxChanges';
@@ -110,6 +111,7 @@ export class AgentSession {
   private exposure: ExposureWatch | undefined;
   private readDenied: ReadDenied | undefined;
   private killed = false;
+  private branchValue: SessionBranch | undefined;
   /** The agent turn under way or last ended (1-based); 0 before the first prompt. */
   private turnIndex = 0;
 
@@ -143,6 +145,11 @@ export class AgentSession {
   /** What the policy withheld from the sandbox at start, in one line for the reviewer (undefined: nothing). */
   get withheldSummary(): string | undefined {
     return this.sandbox?.withheld ? withholdingSummary(this.sandbox.withheld) : undefined;
+  }
+
+  /** The session's branch (created, with the branch it left), or why there is none; undefined before the start or without git. */
+  get sessionBranch(): SessionBranch | undefined {
+    return this.branchValue;
   }
 
   /** The agent's own session (its id is what "Resume Agent Session" names), once open. */
@@ -298,6 +305,8 @@ export class AgentSession {
           record: (event) => this.record(event),
           onUnlisted: (request) => networkAsks.decide(request),
           log,
+          onChannelChange: (change) =>
+            this.events.fire({ type: 'notice', level: change.state === 'lost' ? 'warning' : 'info', text: change.text }),
         })
       : undefined;
     const sandbox = await options.sandboxProvider.start({
@@ -465,6 +474,7 @@ export class AgentSession {
       git.followPolicyScope(() => policyScopeLayers(policy.current()));
     }
     const { branch, pruned } = await git.begin(this.id);
+    this.branchValue = branch;
     await this.record({
       actor: this.wardenActor(),
       type: 'git.branch',
@@ -482,7 +492,10 @@ export class AgentSession {
     const git = this.options.git;
     if (!git) return;
     try {
-      const checkpoint = await git.checkpoint(this.id, { paths: batch.paths, label: `Before applying ${batch.proposalIds.join(', ')}` });
+      const checkpoint = await git.checkpoint(this.id, {
+        paths: batch.paths,
+        label: `Before applying ${batch.paths.join(', ')} (${batch.proposalIds.join(', ')})`,
+      });
       if (!checkpoint) return;
       await this.record({
         actor: this.wardenActor(),
@@ -568,6 +581,8 @@ export class AgentSession {
   private async doEnd(reason: string): Promise<void> {
     const wasOpen = this.stateValue !== 'starting';
     this.stateValue = 'ended';
+    // The sandbox stops below: its egress bridge ending then is no loss to record.
+    this.egress?.ending();
     // Orphan first: whatever happens below, nothing pending can be applied any more.
     this.options.store.orphanSession(this.id, `Session ended: ${reason}`);
     if (!this.killed) {

@@ -6,7 +6,7 @@ import * as z from 'zod';
  * that does not parse is dropped and logged, never acted on.
  *
  * Webview -> extension: `ready` (on every load), `query` (the filters changed), `openDiff`,
- * `openEntry`, `openBreak`, `export`, `verify`, `repair`. Extension -> webview: `state` (verify status
+ * `openEntry`, `openBreak`, `export`, `verify`, `repair`, `rendered`. Extension -> webview: `state` (verify status
  * and the query result, sent after `ready`, after every query and when the log changes),
  * `busy`, `notice` and `error`.
  *
@@ -52,6 +52,12 @@ export const ExportMessage = z.strictObject({ type: z.literal('export'), format:
 export const VerifyMessage = z.strictObject({ type: z.literal('verify') });
 export const RepairMessage = z.strictObject({ type: z.literal('repair') });
 export const OpenBreakMessage = z.strictObject({ type: z.literal('openBreak') });
+/** After each state is drawn: how many sessions and entries the page lists (the panel logs it; tests wait on it). */
+export const RenderedMessage = z.strictObject({
+  type: z.literal('rendered'),
+  sessions: z.number().int().nonnegative(),
+  rows: z.number().int().nonnegative(),
+});
 
 export const AuditWebviewMessage = z.discriminatedUnion('type', [
   ReadyMessage,
@@ -62,6 +68,7 @@ export const AuditWebviewMessage = z.discriminatedUnion('type', [
   VerifyMessage,
   RepairMessage,
   OpenBreakMessage,
+  RenderedMessage,
 ]);
 export type AuditWebviewMessage = z.infer<typeof AuditWebviewMessage>;
 
@@ -108,6 +115,8 @@ export const AuditSessionView = z.object({
   instruction: Nullable(z.string()),
   entries: z.number(),
   proposals: z.number(),
+  /** Decisions a person was asked for. */
+  asks: z.number(),
   approved: z.number(),
   rejected: z.number(),
   automatic: z.number(),
@@ -125,6 +134,8 @@ export const GroupSummaryView = z.object({
   rejections: z.number(),
   automatic: z.number(),
   medianDecideMs: Nullable(z.number()),
+  /** 90th percentile of the time from proposal to a person's decision (ms). */
+  p90DecideMs: Nullable(z.number()),
 });
 export type GroupSummaryView = z.infer<typeof GroupSummaryView>;
 
@@ -175,7 +186,10 @@ export const AuditStateMessage = z.object({
   total: z.number(),
   /** Rows are the newest `limit` matches. */
   limit: z.number(),
+  /** The sessions the filters keep (every filter but the session), newest first. */
   sessions: z.array(AuditSessionView),
+  /** Sessions in the log. */
+  sessionsTotal: z.number(),
   /** Per-developer and per-agent totals over the sessions the filters keep. */
   byDeveloper: z.array(GroupSummaryView),
   byAgent: z.array(GroupSummaryView),

@@ -35,7 +35,15 @@ export const ProposalId = z.string().min(1).max(200);
 // Strict objects: the webview is the less trusted side, so unknown keys are an error too.
 
 export const ReadyMessage = z.strictObject({ type: z.literal('ready') });
-export const DecideMessage = z.strictObject({ type: z.literal('decide'), proposalId: ProposalId, verdict: Verdict });
+/** Why the reviewer rejected (optional, from the panel's reason box): the agent is told, the audit keeps it. */
+export const MAX_REASON = 2000;
+export const DecisionReason = z.string().max(MAX_REASON).optional();
+export const DecideMessage = z.strictObject({
+  type: z.literal('decide'),
+  proposalId: ProposalId,
+  verdict: Verdict,
+  reason: DecisionReason,
+});
 export const OpenDiffMessage = z.strictObject({ type: z.literal('openDiff'), proposalId: ProposalId });
 
 /** Hunk ids are `h<index>` (see src/core/proposals/hunks.ts). */
@@ -62,6 +70,7 @@ export const DecideManyMessage = z.strictObject({
   verdict: Verdict,
   /** What the reviewer picked, in words for the confirmation, e.g. "every proposal in src/a.js". */
   scope: z.string().max(500),
+  reason: DecisionReason,
 });
 export const RequestContentMessage = z.strictObject({ type: z.literal('requestContent'), proposalId: ProposalId });
 export const AcceptEditedMessage = z.strictObject({
@@ -82,6 +91,7 @@ export const DecideTurnMessage = z.strictObject({
   sessionId: ProposalId,
   turn: z.number().int().min(0).max(1_000_000),
   verdict: Verdict,
+  reason: DecisionReason,
 });
 
 /** An orphaned proposal (its agent is gone): apply the edit anyway (after a confirmation) or discard it. */

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { resumableSessions } from '../core/audit/resumable';
 import * as z from 'zod';
 import { AuditLog } from '../core/audit';
 import { resolveReviewer } from '../core/git/identity';
@@ -230,14 +231,7 @@ export function registerAgentCommands(
     const args = ResumeArgs.parse(raw);
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) throw new Error('Open a folder with a .devcontainer/devcontainer.json first');
-    const agentSessionId =
-      args?.agentSessionId ??
-      (await vscode.window.showInputBox({
-        title: 'Warden: Resume Agent Session',
-        prompt: 'The agent session (ACP) or thread (Codex app-server) to resume; the agent must support it',
-        value: sessions.summary()?.agentSessionId ?? '',
-        ignoreFocusOut: true,
-      }));
+    const agentSessionId = args?.agentSessionId ?? (await pickResumable(folder));
     if (!agentSessionId?.trim()) return undefined;
     const instruction =
       args?.instruction ??
@@ -248,9 +242,42 @@ export function registerAgentCommands(
       }));
     if (!instruction?.trim()) return undefined;
     SessionView.createOrShow(context.extensionUri, store, sessions, log);
-    const { sessionId } = await sessions.start(folder, instruction.trim(), agentSessionId.trim());
-    return sessionId;
+    const started = await sessions.start(folder, instruction.trim(), agentSessionId.trim());
+    return started?.sessionId;
   });
 
   return { suggestions };
+}
+
+/** The agent sessions this workspace's audit log recorded, newest first, or an id typed by hand. */
+async function pickResumable(folder: vscode.WorkspaceFolder): Promise<string | undefined> {
+  const known = await resumableSessions(folder.uri.fsPath).catch(() => []);
+  const typeIt = { label: '$(edit) Enter an agent session id…', agentSessionId: undefined };
+  const picked = await vscode.window.showQuickPick(
+    [
+      ...known.map((s) => ({
+        label: s.instruction ? s.instruction.replace(/\s+/g, ' ').slice(0, 100) : '(no instruction recorded)',
+        description: `${new Date(s.time).toLocaleString()} · ${s.protocol}`,
+        // Full ids: the agent's, and Warden's session that ran it.
+        detail: `${s.agentSessionId} · Warden session ${s.sessionId} · ${s.agent}`,
+        agentSessionId: s.agentSessionId,
+      })),
+      typeIt,
+    ],
+    {
+      title: 'Warden: Resume Agent Session',
+      placeHolder: known.length
+        ? 'Pick a session this workspace ran (the agent must support resuming)'
+        : 'No agent session is on record here yet',
+      matchOnDetail: true,
+      ignoreFocusOut: true,
+    },
+  );
+  if (!picked) return undefined;
+  if (picked.agentSessionId) return picked.agentSessionId;
+  return vscode.window.showInputBox({
+    title: 'Warden: Resume Agent Session',
+    prompt: 'The agent session (ACP) or thread (Codex app-server) to resume; the agent must support it',
+    ignoreFocusOut: true,
+  });
 }

@@ -1,17 +1,36 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as z from 'zod';
-import { anchorAuditHead, repairAuditLog, verifyAuditLog, type AnchorResult, type RepairResult } from '../core/audit';
+import {
+  anchorAuditHead,
+  fileAuditBlame,
+  formatBlameText,
+  repairAuditLog,
+  verifyAuditLog,
+  type AnchorResult,
+  type AuditBlame,
+  type RepairResult,
+} from '../core/audit';
 import { configureAuditSecrets } from '../core/session/auditSecrets';
 import { resolveReviewer } from '../core/git/identity';
 import { errorMessage } from '../core/supervisor';
-import { AUDIT_DIFF_SCHEME, AuditDocuments } from './auditDocuments';
-import { AuditPanel, type AuditPanelDeps } from './auditPanel';
+import { AUDIT_BLAME_SCHEME, AUDIT_DIFF_SCHEME, AuditBlameDocuments, AuditDocuments } from './auditDocuments';
+import { AuditPanel, type AuditPanelDeps, type RenderedCounts } from './auditPanel';
 import { readSettings } from './settings';
 import { commandRegistrar } from './commandRegistrar';
 
 /** A folder path, or `{ folder, confirmed }` from tests and the panel. */
-const FolderArgs = z.union([z.string(), z.object({ folder: z.string().optional(), confirmed: z.boolean().optional() })]).optional();
+const FolderArgs = z
+  .union([
+    z.string(),
+    z.object({
+      folder: z.string().optional(),
+      confirmed: z.boolean().optional(),
+      /** Show Audit Log: resolve once the panel has drawn the log, with what it lists. */
+      waitForRender: z.boolean().optional(),
+    }),
+  ])
+  .optional();
 
 /**
  * The audit commands (Show Audit Log, Repair, Anchor in Git), the diff documents of recorded
@@ -24,8 +43,10 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
     documents,
     otlp: () => readSettings().auditOtlp,
   };
+  const blameDocuments = new AuditBlameDocuments();
   context.subscriptions.push(
     vscode.workspace.registerTextDocumentContentProvider(AUDIT_DIFF_SCHEME, documents),
+    vscode.workspace.registerTextDocumentContentProvider(AUDIT_BLAME_SCHEME, blameDocuments),
     AuditPanel.registerSerializer(context.extensionUri, deps),
     {
       dispose: () => AuditPanel.current?.dispose(),
@@ -55,11 +76,15 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
 
   const register = commandRegistrar(context, log);
 
-  register('warden.showAuditLog', async (raw) => {
+  register('warden.showAuditLog', async (raw): Promise<true | RenderedCounts | undefined> => {
+    const args = FolderArgs.parse(raw);
     const folder = await auditFolder(raw);
     if (!folder) return undefined;
-    AuditPanel.createOrShow(context.extensionUri, folder, deps);
-    return true;
+    const panel = AuditPanel.createOrShow(context.extensionUri, folder, deps);
+    if (typeof args !== 'object' || args.waitForRender !== true) return true;
+    const rendered = panel.nextRender();
+    await panel.refresh(false);
+    return rendered;
   });
 
   register('warden.repairAuditLog', async (raw): Promise<RepairResult | undefined> => {
@@ -97,6 +122,15 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
     return result;
   });
 
+  register('warden.showAuditBlame', async (raw): Promise<AuditBlame> => {
+    const { folder, relative } = blameTarget(raw);
+    const blame = await fileAuditBlame(folder.uri.fsPath, relative);
+    const file = blame.files[0];
+    log.info(`[audit] blame of ${relative}: ${file?.attributed ?? 0} of ${file?.lines.length ?? 0} lines from approved edits`);
+    await blameDocuments.open(relative, formatBlameText(blame));
+    return blame;
+  });
+
   register('warden.anchorAuditHead', async (raw): Promise<AnchorResult | undefined> => {
     const folder = await auditFolder(raw);
     if (!folder) return undefined;
@@ -107,6 +141,21 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
     void vscode.window.showInformationMessage(`Warden: ${message}`);
     return result;
   });
+}
+
+/** The file to blame: a `file://` URI or path argument, else the active editor's file. */
+const BlameArgs = z.union([z.string(), z.object({ fsPath: z.string() })]).optional();
+
+function blameTarget(raw: unknown): { folder: vscode.WorkspaceFolder; relative: string } {
+  const args = BlameArgs.safeParse(raw);
+  const given = args.success ? (typeof args.data === 'string' ? args.data : args.data?.fsPath) : undefined;
+  const editor = vscode.window.activeTextEditor?.document;
+  const fsPath = given ?? (editor?.uri.scheme === 'file' ? editor.uri.fsPath : undefined);
+  if (!fsPath) throw new Error('Open a file of the workspace first: audit blame explains the lines of one file');
+  const uri = vscode.Uri.file(fsPath);
+  const folder = vscode.workspace.getWorkspaceFolder(uri);
+  if (!folder) throw new Error(`${fsPath} is not in a folder of this workspace`);
+  return { folder, relative: path.relative(folder.uri.fsPath, uri.fsPath).split(path.sep).join('/') };
 }
 
 async function auditFolder(raw: unknown): Promise<vscode.WorkspaceFolder | undefined> {

@@ -39,3 +39,31 @@ export class AuditDocuments implements vscode.TextDocumentContentProvider {
     });
   }
 }
+
+export const AUDIT_BLAME_SCHEME = 'warden-audit-blame';
+
+/**
+ * Audit blame documents: `warden-audit-blame:/<path>.audit-blame?<key>`, one line per line of
+ * the file with the commit, the session and who approved it (by which rule), read-only text.
+ */
+export class AuditBlameDocuments implements vscode.TextDocumentContentProvider {
+  private readonly texts = new Map<string, string>();
+  private next = 1;
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.texts.get(uri.query) ?? '(This audit blame is no longer loaded: run Warden: Show Audit Blame for File again.)';
+  }
+
+  async open(relativePath: string, text: string): Promise<vscode.TextEditor> {
+    const key = String(this.next++);
+    this.texts.set(key, text);
+    while (this.texts.size > MAX_KEPT) {
+      const oldest = this.texts.keys().next().value;
+      if (oldest === undefined) break;
+      this.texts.delete(oldest);
+    }
+    const uri = vscode.Uri.from({ scheme: AUDIT_BLAME_SCHEME, path: `/${relativePath}.audit-blame`, query: key });
+    const document = await vscode.workspace.openTextDocument(uri);
+    return vscode.window.showTextDocument(document, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  }
+}

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
@@ -22,6 +24,12 @@ import { auditPanelHtml, createNonce } from './auditHtml';
 import { auditPanelState, toQuery } from './auditPanelData';
 
 export { AUDIT_ROW_LIMIT, toQuery } from './auditPanelData';
+
+/** What the webview lists after drawing a state. */
+export interface RenderedCounts {
+  sessions: number;
+  rows: number;
+}
 
 export interface AuditPanelDeps {
   log: { info(message: string): void; warn(message: string): void; error(message: string): void };
@@ -84,6 +92,8 @@ export class AuditPanel implements vscode.Disposable {
   private verify: VerifyStatusView | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private lastRefreshMs = 0;
+  /** Waiting for the webview to draw the next state (see `rendered`). */
+  private renderWaiters: Array<(counts: RenderedCounts) => void> = [];
   /** Serializes reads so a slow query never overwrites a newer one. */
   private work: Promise<unknown> = Promise.resolve();
 
@@ -94,7 +104,7 @@ export class AuditPanel implements vscode.Disposable {
     private readonly deps: AuditPanelDeps,
   ) {
     AuditPanel.instance = this;
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.warden/audit/*.jsonl'));
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.warden/audit/**/*.jsonl'));
     this.subscriptions.push(
       watcher,
       watcher.onDidChange(() => this.scheduleRefresh()),
@@ -153,12 +163,23 @@ export class AuditPanel implements vscode.Disposable {
         case 'export':
           await this.export(message.format);
           return;
+        case 'rendered': {
+          const counts = { sessions: message.sessions, rows: message.rows };
+          this.deps.log.info(`[audit panel] listed ${counts.sessions} session(s) and ${counts.rows} entries`);
+          for (const resolve of this.renderWaiters.splice(0)) resolve(counts);
+          return;
+        }
       }
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       this.deps.log.error(`[audit panel] ${message.type}: ${text}`);
       this.post({ type: 'error', message: text });
     }
+  }
+
+  /** Resolves when the webview has drawn its next state, with what it lists. */
+  nextRender(): Promise<RenderedCounts> {
+    return new Promise((resolve) => this.renderWaiters.push(resolve));
   }
 
   /** Re-reads the log (and re-verifies it when asked) and sends a snapshot. */
@@ -221,7 +242,10 @@ export class AuditPanel implements vscode.Disposable {
         { modal: true },
         'Send',
       );
-      if (choice !== 'Send') return;
+      if (choice !== 'Send') {
+        this.notice('Nothing was sent.');
+        return;
+      }
       this.post({ type: 'busy', what: 'Sending to OpenTelemetry…' });
       const result = await exportAuditOtlp(this.root, { endpoint: otlp.endpoint, headers: otlp.headers, query });
       this.notice(
@@ -232,11 +256,15 @@ export class AuditPanel implements vscode.Disposable {
     const stamp = new Date().toISOString().slice(0, 10);
     const target = await vscode.window.showSaveDialog({
       title: `Export the audit log as ${format.toUpperCase()}${filtered ? ' (matching the filters)' : ''}`,
-      defaultUri: vscode.Uri.joinPath(this.folder.uri, `warden-audit-${stamp}.${format}`),
+      // Outside the repository: an export is a copy for someone else, never a file to commit by accident.
+      defaultUri: vscode.Uri.joinPath(vscode.Uri.file(exportFolder()), `warden-audit-${stamp}.${format}`),
       filters: format === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] },
       saveLabel: 'Export',
     });
-    if (!target) return;
+    if (!target) {
+      this.notice('Export cancelled.');
+      return;
+    }
     this.post({ type: 'busy', what: `Exporting ${format.toUpperCase()}…` });
     const text = format === 'json' ? await exportAuditJson(this.root, query) : await exportAuditCsv(this.root, query);
     await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
@@ -305,4 +333,10 @@ export async function verifyStatus(root: string): Promise<VerifyStatusView> {
     anchors: { count: report.anchors.length, ok: !report.firstFailure, message: formatAnchorReport(report) },
     checkedAt: new Date().toISOString(),
   };
+}
+
+/** Where exports go by default: the user's Downloads folder when there is one, else their home folder. */
+function exportFolder(): string {
+  const downloads = path.join(os.homedir(), 'Downloads');
+  return existsSync(downloads) ? downloads : os.homedir();
 }

@@ -1,5 +1,15 @@
-import { filterSessions, queryAuditLog, sessionDigests, summarizeBy, type AuditEntry, type AuditQuery, type AuditRow } from '../core/audit';
-import type { AuditFilters, AuditRowView, AuditStateMessage, VerifyStatusView } from '../shared/auditProtocol';
+import {
+  SessionDigester,
+  auditRowFilter,
+  queryAuditLog,
+  sessionCommitsFromGit,
+  summarizeBy,
+  type AuditEntry,
+  type AuditQuery,
+  type AuditRow,
+  type SessionDigest,
+} from '../core/audit';
+import type { AuditFilters, AuditRowView, AuditSessionView, AuditStateMessage, VerifyStatusView } from '../shared/auditProtocol';
 
 /**
  * What the Audit panel shows, built from the query (which reads every entry through the event
@@ -10,7 +20,10 @@ import type { AuditFilters, AuditRowView, AuditStateMessage, VerifyStatusView } 
 export const AUDIT_ROW_LIMIT = 500;
 const DETAIL_LIMIT = 8000;
 
-/** The panel's state message for a log, its filters and a verify status. */
+/**
+ * The panel's state message for a log, its filters and a verify status. One pass over the log
+ * feeds the rows, the facets and the session digests; git adds the commits that name a session.
+ */
 export async function auditPanelState(
   root: string,
   filters: AuditFilters,
@@ -18,8 +31,23 @@ export async function auditPanelState(
   otlpConfigured: boolean,
 ): Promise<AuditStateMessage> {
   const query = toQuery(filters);
-  const [result, digests] = await Promise.all([queryAuditLog(root, query, { limit: AUDIT_ROW_LIMIT }), sessionDigests(root)]);
-  const kept = filterSessions(digests, query).filter((s) => !query.sessionId || s.sessionId === query.sessionId);
+  const digester = new SessionDigester();
+  // A session is listed when one of its entries matches the filters (all but the session pick).
+  const listed = auditRowFilter({ ...query, sessionId: undefined });
+  const matching = new Set<string>();
+  const [result, gitCommits] = await Promise.all([
+    queryAuditLog(root, query, {
+      limit: AUDIT_ROW_LIMIT,
+      onRow: (record, row) => {
+        digester.add(record, row);
+        if (!matching.has(row.sessionId) && listed(row, record.entry)) matching.add(row.sessionId);
+      },
+    }),
+    sessionCommitsFromGit(root),
+  ]);
+  const digests = digester.digests();
+  const kept = digests.filter((s) => matching.has(s.sessionId));
+  const summarized = query.sessionId ? kept.filter((s) => s.sessionId === query.sessionId) : kept;
   return {
     type: 'state',
     filters,
@@ -28,12 +56,35 @@ export async function auditPanelState(
     matched: result.matched,
     total: result.total,
     limit: AUDIT_ROW_LIMIT,
-    sessions: result.sessions.reverse(),
-    byDeveloper: summarizeBy(kept, 'developer'),
-    byAgent: summarizeBy(kept, 'agent'),
+    sessions: kept.map((s) => toSessionView(s, gitCommits.get(s.sessionId) ?? [])).reverse(),
+    sessionsTotal: digests.length,
+    byDeveloper: summarizeBy(summarized, 'developer'),
+    byAgent: summarizeBy(summarized, 'agent'),
     facets: result.facets,
     problems: result.problems.length,
     otlpConfigured,
+  };
+}
+
+/** A session for the timeline: its counts, and the commits it produced (recorded, then named by git). */
+export function toSessionView(s: SessionDigest, gitCommits: readonly string[]): AuditSessionView {
+  return {
+    sessionId: s.sessionId,
+    start: s.start,
+    end: s.end,
+    agent: s.agent,
+    developer: s.developer,
+    chains: s.chains,
+    commits: [...new Set([...s.commits, ...gitCommits])],
+    instruction: s.instruction,
+    entries: s.entries,
+    proposals: s.proposals,
+    asks: s.asks,
+    approved: s.approvals,
+    rejected: s.rejections,
+    automatic: s.automatic,
+    errors: s.errors,
+    ended: s.ended,
   };
 }
 

@@ -4,15 +4,23 @@ import * as z from 'zod';
 import { formatAnchorReport, formatChainReports, formatVerifyReport, verifyAuditAnchors } from '../core/audit';
 import type { ProposalStore } from '../core/proposals/store';
 import { latestTurn } from '../core/proposals/turns';
-import { ProposalDocuments } from './proposalDocuments';
+import { PROPOSAL_SCHEME, ProposalDocuments } from './proposalDocuments';
 import { ReviewPanel } from './reviewPanel';
 import { reviewHandlers } from './reviewCommands';
 import type { SessionController } from './sessionController';
 import { commandRegistrar } from './commandRegistrar';
+import { BranchArgs } from './sessionBranches';
+import { MAX_REASON } from '../shared/reviewProtocol';
+import { rejectReason } from '../core/proposals/decisions';
 
 /** Arguments tests and other extensions may pass; users get prompts instead. */
-const StartArgs = z.object({ instruction: z.string().min(1).optional(), folder: z.string().optional() }).optional();
+const StartArgs = z
+  .object({ instruction: z.string().min(1).optional(), folder: z.string().optional() })
+  .extend(BranchArgs.shape)
+  .optional();
 const ProposalArg = z.union([z.string(), z.object({ proposalId: z.string() })]).optional();
+/** A reject may carry its reason (tests, other extensions); without one the reviewer is asked for it. */
+const RejectArg = z.object({ proposalId: z.string(), reason: z.string().max(MAX_REASON) });
 
 export function registerCommands(
   context: vscode.ExtensionContext,
@@ -41,8 +49,9 @@ export function registerCommands(
       }));
     if (!instruction?.trim()) return undefined;
     showReview();
-    const { sessionId } = await sessions.start(folder, instruction.trim());
-    return sessionId;
+    const { instruction: _text, folder: _folder, ...branchArgs } = args ?? {};
+    const started = await sessions.start(folder, instruction.trim(), undefined, branchArgs);
+    return started?.sessionId;
   });
 
   register('warden.stopSession', async () => {
@@ -54,6 +63,11 @@ export function registerCommands(
   });
 
   register('warden.showReview', () => showReview());
+
+  register('warden.returnToPreviousBranch', async (raw) => {
+    if (sessions.activeSession) throw new Error('Stop the session first (Warden: Stop Session): its agent works on the session branch');
+    return sessions.branches.returnToPrevious(BranchArgs.parse(raw ?? {}));
+  });
 
   // Turn review: the latest turn's changes as one changeset (also opened when a turn ends).
   const reviewTurn = (key?: string): void => {
@@ -90,28 +104,48 @@ export function registerCommands(
     return report;
   });
 
-  register('warden.acceptProposal', (raw) => decideCommand(store, sessions, raw, 'approve'));
-  register('warden.rejectProposal', (raw) => decideCommand(store, sessions, raw, 'reject'));
+  register('warden.acceptProposal', (raw) => acceptCommand(store, sessions, raw));
+  register('warden.rejectProposal', async (raw) => {
+    const given = RejectArg.safeParse(raw);
+    if (given.success) {
+      await sessions.decide(given.data.proposalId, 'reject', rejectReason('reject', given.data.reason));
+      return true;
+    }
+    const id = await proposalIdFrom(store, raw);
+    if (!id) return false;
+    // Escape skips the reason: the proposal is still rejected (a dismissed box never approves).
+    const reason = await askRejectReason(store.get(id)?.title ?? id);
+    await sessions.decide(id, 'reject', rejectReason('reject', reason));
+    return true;
+  });
   register('warden.openProposalDiff', async (raw) => {
     const id = await proposalIdFrom(store, raw);
     if (id) await ProposalDocuments.openDiff(store, id);
   });
 }
 
-async function decideCommand(
-  store: ProposalStore,
-  sessions: SessionController,
-  raw: unknown,
-  verdict: 'approve' | 'reject',
-): Promise<boolean> {
+async function acceptCommand(store: ProposalStore, sessions: SessionController, raw: unknown): Promise<boolean> {
   const id = await proposalIdFrom(store, raw);
   if (!id) return false;
-  await sessions.decide(id, verdict);
+  await sessions.decide(id, 'approve');
   return true;
+}
+
+/** The reviewer's optional reason for a reject; undefined when they press Escape or leave it blank. */
+export function askRejectReason(title: string): Thenable<string | undefined> {
+  return vscode.window.showInputBox({
+    title: `Warden: Reject ${title}`,
+    prompt: 'Why? (optional) The agent is told, and the audit log keeps it. Escape rejects without a reason.',
+    placeHolder: 'e.g. use the existing helper in src/util.js instead',
+    ignoreFocusOut: true,
+    validateInput: (value) => (value.length > MAX_REASON ? `At most ${MAX_REASON} characters` : undefined),
+  });
 }
 
 /** A proposal id from the argument, or the user's pick among pending proposals. */
 async function proposalIdFrom(store: ProposalStore, raw: unknown): Promise<string | undefined> {
+  // Accept/Reject in the title bar of the diff Open Diff shows: the document names its proposal.
+  if (raw instanceof vscode.Uri && raw.scheme === PROPOSAL_SCHEME) return raw.query;
   const arg = ProposalArg.parse(raw);
   if (typeof arg === 'string') return arg;
   if (arg) return arg.proposalId;
@@ -121,7 +155,7 @@ async function proposalIdFrom(store: ProposalStore, raw: unknown): Promise<strin
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
-    pending.map((p) => ({ label: p.title, description: p.kind, id: p.id })),
+    pending.map((p) => ({ label: p.title, description: `${p.kind} · session ${p.sessionId}`, id: p.id })),
     { title: 'Warden: pick a proposal' },
   );
   return picked?.id;

@@ -51,17 +51,28 @@ export function registerGitCommands(context: vscode.ExtensionContext, sessions: 
     if (n === undefined) {
       const picked = await vscode.window.showQuickPick(
         [...list].reverse().map((c) => ({
-          label: `Checkpoint ${c.n}`,
-          description: `${c.time.toLocaleString()} · ${c.label}`,
+          label: `Checkpoint ${c.n}: ${checkpointWhat(c.label)}`,
+          description: c.time.toLocaleString(),
           detail: c.paths.length ? `Restores ${c.paths.join(', ')} and what later edits changed` : undefined,
           n: c.n,
         })),
         {
           title: `Warden: roll back session ${sessionId}`,
-          placeHolder: 'The files the session changed since then go back to how they were (undoable in the editor)',
+          placeHolder: 'Pick the state to go back to; you confirm before anything changes',
         },
       );
       if (!picked) return undefined;
+      // Rolling back rewrites files: only an explicit confirmation goes on.
+      const confirm = `Roll Back to Checkpoint ${picked.n}`;
+      const answer = await vscode.window.showWarningMessage(
+        `Roll back session ${sessionId} to checkpoint ${picked.n}?`,
+        {
+          modal: true,
+          detail: `${picked.detail ?? 'The files the session changed since then go back to how they were'}. A new checkpoint keeps the state before the rollback, and the editor can undo it.`,
+        },
+        confirm,
+      );
+      if (answer !== confirm) return undefined;
       n = picked.n;
     }
     const reviewer = await resolveReviewer(folder.uri.fsPath);
@@ -99,4 +110,10 @@ function target(sessions: SessionController, raw: unknown): { folder: vscode.Wor
   const sessionId = args?.sessionId ?? last?.sessionId;
   if (!sessionId) throw new Error('No Warden session in this window yet: start one (Warden: Start Agent Session)');
   return { folder, sessionId };
+}
+
+/** What a checkpoint was taken before, without the proposal ids the audit keeps (`Before applying a.js (p-…)` -> `before applying a.js`). */
+function checkpointWhat(label: string): string {
+  const text = label.replace(/ \(p-[^)]*\)$/, '');
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }

@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { TEAM_POLICY_PATH } from '../core/policy/effective';
+import { STARTER_POLICY } from '../core/policy/starter';
 import { SettingsDiagnostics } from './settingsDiagnostics';
 import { PolicyService } from './policyService';
 import { commandRegistrar } from './commandRegistrar';
@@ -22,6 +24,7 @@ export function registerPolicy(context: vscode.ExtensionContext, log: vscode.Log
   register('warden.testPolicy', async (): Promise<TestPolicyResult | undefined> => {
     const folder = await pickFolder();
     if (!folder) return undefined;
+    if (!(await offerStarterPolicy(folder))) return undefined;
     const { policy, results } = await service.testPolicy(folder);
     const failed = results.filter((r) => !r.pass).map((r) => ({ index: r.index, message: r.message }));
     const passed = results.length - failed.length;
@@ -66,4 +69,26 @@ async function pickFolder(): Promise<vscode.WorkspaceFolder | undefined> {
   if (folders.length === 0) throw new Error('Open a folder first');
   if (folders.length === 1) return folders[0];
   return vscode.window.showWorkspaceFolderPick({ placeHolder: "Which folder's policy?" });
+}
+
+/**
+ * A folder without a team policy has nothing to test: offer to create one (Warden's defaults
+ * written out, with examples), opened for editing. False when there is none and the user declined.
+ */
+async function offerStarterPolicy(folder: vscode.WorkspaceFolder): Promise<boolean> {
+  const file = vscode.Uri.joinPath(folder.uri, TEAM_POLICY_PATH);
+  const exists = await vscode.workspace.fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+  if (exists) return true;
+  const create = 'Create Policy';
+  const choice = await vscode.window.showInformationMessage(
+    `Warden: ${folder.name} has no ${TEAM_POLICY_PATH}, so the built-in defaults apply and there are no examples to test. Create a policy with the defaults written out and a few examples?`,
+    create,
+  );
+  if (choice !== create) return false;
+  await vscode.workspace.fs.writeFile(file, Buffer.from(STARTER_POLICY, 'utf8'));
+  await vscode.window.showTextDocument(file);
+  return true;
 }

@@ -107,8 +107,11 @@ export class PolicyService implements vscode.Disposable, vscode.TextDocumentCont
 
   private async teamOnly(folder: vscode.WorkspaceFolder): Promise<EffectivePolicy | undefined> {
     try {
-      const bytes = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder.uri, ...TEAM_POLICY_PATH.split('/')));
-      const loaded = loadPolicyText(Buffer.from(bytes).toString('utf8'));
+      const uri = vscode.Uri.joinPath(folder.uri, ...TEAM_POLICY_PATH.split('/'));
+      // The open document is what the reviewer sees and the diagnostics describe (just saved, the disk may lag behind).
+      const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      const text = open ? open.getText() : Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
+      const loaded = loadPolicyText(text);
       return loaded.ok ? mergePolicies({ team: { status: 'loaded', policy: loaded.value } }) : undefined;
     } catch {
       return undefined;

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ReviewChoice } from '../core/proposals/decisions';
+import { rejectReason, type ReviewChoice } from '../core/proposals/decisions';
 import { textIsEditable } from '../core/proposals/editable';
 import type { HunkVerdict } from '../core/proposals/hunkChoices';
 import type { Proposal } from '../core/proposals/model';
@@ -22,7 +22,8 @@ import { WebviewPanelHost, type WebviewPanelSpec } from './webviewPanelHost';
 
 /** What the panel does with the reviewer's clicks; errors thrown here are shown to the reviewer. */
 export interface ReviewPanelHandlers {
-  decide(proposalId: string, verdict: Verdict): unknown;
+  /** `reason`: why the reviewer rejected (optional); the agent is told, the audit keeps it. */
+  decide(proposalId: string, verdict: Verdict, reason?: string): unknown;
   openDiff(proposalId: string): unknown;
   /** A choice on one hunk; the proposal is decided once every hunk has one. */
   chooseHunk(proposalId: string, hunkId: string, verdict: Verdict, seenHash: string): unknown;
@@ -173,13 +174,13 @@ export class ReviewPanel implements vscode.Disposable {
         this.host.markReady();
         return;
       case 'decide':
-        await this.decide(message.proposalId, message.verdict);
+        await this.decide(message.proposalId, message.verdict, message.reason);
         return;
       case 'openDiff':
         await this.openDiff(message.proposalId);
         return;
       case 'decideMany':
-        await this.decideMany(message.proposalIds, message.verdict, message.scope);
+        await this.decideMany(message.proposalIds, message.verdict, message.scope, message.reason);
         return;
       case 'chooseHunk':
         await this.guarded(message.proposalId, 'choose a hunk of', () =>
@@ -203,7 +204,7 @@ export class ReviewPanel implements vscode.Disposable {
         this.handlers.setTextFocus(message.editing);
         return;
       case 'decideTurn':
-        await this.decideTurn(message.sessionId, message.turn, message.verdict);
+        await this.decideTurn(message.sessionId, message.turn, message.verdict, message.reason);
         return;
       case 'orphan':
         await this.orphanAction(message.proposalId, message.action);
@@ -228,8 +229,10 @@ export class ReviewPanel implements vscode.Disposable {
     this.host.dispose();
   }
 
-  private async decide(proposalId: string, verdict: Verdict): Promise<void> {
-    await this.guarded(proposalId, verdict === 'approve' ? 'accept' : 'reject', () => this.handlers.decide(proposalId, verdict));
+  private async decide(proposalId: string, verdict: Verdict, reason?: string): Promise<void> {
+    await this.guarded(proposalId, verdict === 'approve' ? 'accept' : 'reject', () =>
+      this.handlers.decide(proposalId, verdict, rejectReason(verdict, reason)),
+    );
   }
 
   /** Runs a reviewer action on a pending proposal; a failure is shown, and nothing is approved by it. */
@@ -260,9 +263,9 @@ export class ReviewPanel implements vscode.Disposable {
     }
   }
 
-  private async decideMany(proposalIds: string[], verdict: Verdict, scope: string): Promise<void> {
+  private async decideMany(proposalIds: string[], verdict: Verdict, scope: string, reason?: string): Promise<void> {
     try {
-      await this.decideManyNow(proposalIds, verdict, scope);
+      await this.decideManyNow(proposalIds, verdict, scope, rejectReason(verdict, reason));
     } finally {
       // Whatever happened (cancelled, confirmed, partly failed), the panel stops showing them busy.
       this.post({ type: 'settled', proposalIds: [...new Set(proposalIds)] });
@@ -270,7 +273,7 @@ export class ReviewPanel implements vscode.Disposable {
     }
   }
 
-  private async decideManyNow(proposalIds: string[], verdict: Verdict, scope: string): Promise<void> {
+  private async decideManyNow(proposalIds: string[], verdict: Verdict, scope: string, reason?: string): Promise<void> {
     const proposals = [...new Set(proposalIds)]
       .map((id) => this.store.get(id))
       .filter((p): p is Proposal => p?.state === 'pending' && !this.deciding.has(p.id));
@@ -291,7 +294,7 @@ export class ReviewPanel implements vscode.Disposable {
       if (this.store.get(proposal.id)?.state !== 'pending') continue;
       this.deciding.add(proposal.id);
       try {
-        await this.handlers.decide(proposal.id, verdict);
+        await this.handlers.decide(proposal.id, verdict, reason);
       } catch (error) {
         failures.push(`"${proposal.title}": ${errorText(error)}`);
       } finally {
@@ -310,7 +313,7 @@ export class ReviewPanel implements vscode.Disposable {
    * review path as a click (hunks already chosen are kept; see turnChoices), after the
    * confirmation protected items ask for.
    */
-  private async decideTurn(sessionId: string, turn: number, verdict: Verdict): Promise<void> {
+  private async decideTurn(sessionId: string, turn: number, verdict: Verdict, reason?: string): Promise<void> {
     const waiting = this.store.pending().filter((p) => p.sessionId === sessionId && (p.turn ?? 0) === turn && !this.deciding.has(p.id));
     try {
       const scope = `every change of turn ${turn}`;
@@ -318,7 +321,7 @@ export class ReviewPanel implements vscode.Disposable {
         waiting,
         verdict,
         (p) => this.handlers.hunkChoices(p),
-        `turn review: ${verdict === 'approve' ? 'accept' : 'reject'} all of turn ${turn}`,
+        rejectReason(verdict, reason) ?? `turn review: ${verdict === 'approve' ? 'accept' : 'reject'} all of turn ${turn}`,
       );
       const chosen = choices.map((c) => this.store.get(c.proposalId)).filter((p): p is Proposal => p !== undefined);
       if (chosen.length === 0) {

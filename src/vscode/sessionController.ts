@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { chooseSessionBranch, SessionBranches, type BranchArgs } from './sessionBranches';
 import type { StopReason } from '@agentclientprotocol/sdk';
 import { AuditLog } from '../core/audit';
 import { resolveReviewer } from '../core/git/identity';
@@ -18,6 +19,7 @@ import { readSettings } from './settings';
 import { readAgentSettings, readSecretEnvNames, type AgentSecrets } from './agentSettings';
 import { Emitter } from '../core/util/events';
 import { SessionFeed, type FeedEntry } from '../core/session/sessionFeed';
+import { EGRESS_NOTICE_PREFIX } from '../core/egress/session';
 import type { RuleSuggestion } from '../core/policy/suggestions';
 import type { SessionSummary } from '../shared/sessionProtocol';
 import type { SessionViewSource } from './sessionView';
@@ -69,6 +71,8 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
   readonly onDidSuggestRule = this.suggested.event;
   /** Per-hunk choices from the editor's lenses and the Review panel, shared so both show the same. */
   readonly hunks: HunkChoices;
+  /** The session branch the last session created, and the way back to the branch it left. */
+  readonly branches: SessionBranches;
   private readonly store: ProposalStore;
   private readonly log: vscode.LogOutputChannel;
   /** The review mode of the current (or last) session; before any, the first folder's. */
@@ -81,6 +85,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     this.store = deps.store;
     this.log = deps.log;
     this.hunks = new HunkChoices({ store: deps.store, review: (id, choice) => this.review(id, choice) });
+    this.branches = new SessionBranches(deps.log);
   }
 
   get activeSession(): AgentSession | undefined {
@@ -96,8 +101,16 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     return this.last;
   }
 
-  async start(folder: vscode.WorkspaceFolder, instruction: string, resumeAgentSessionId?: string): Promise<StartSessionResult> {
+  /** Starts a session; undefined when the reviewer cancelled at the branch question (nothing started, nothing changed). */
+  async start(
+    folder: vscode.WorkspaceFolder,
+    instruction: string,
+    resumeAgentSessionId?: string,
+    branchArgs?: BranchArgs,
+  ): Promise<StartSessionResult | undefined> {
     if (this.activeSession) throw new Error('A Warden session is already running. Stop it first (Warden: Stop Session).');
+    const sessionBranch = await chooseSessionBranch(folder, branchArgs);
+    if (sessionBranch === undefined) return undefined;
     const workspaceRoot = folder.uri.fsPath;
     this.reviewer = await resolveReviewer(workspaceRoot);
     const reviewer = this.reviewer;
@@ -113,7 +126,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     this.agentLabel = agent.command || 'Warden demo agent';
     const policy = await this.deps.policies.forSession(folder);
     this.mode = effectiveReviewMode(settings.reviewMode, policy.current().defaults.command);
-    const git = editorGit(readGitSettings(folder.uri));
+    const git = editorGit(readGitSettings(folder.uri), sessionBranch);
     const session = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Warden: starting the sandbox', cancellable: false },
       async (progress) =>
@@ -146,6 +159,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     );
     this.session = session;
     this.last = { folder, sessionId: session.id };
+    this.branches.announce(folder, session.sessionBranch);
     this.activeChanged.fire(session);
     session.onEvent((event) => event.type === 'ended' && this.activeChanged.fire(undefined));
     this.log.info(`[session ${session.id}] started in container ${session.containerId ?? '?'}`);
@@ -242,6 +256,11 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     this.currentTurn.then(
       (stopReason) => this.log.info(`[session ${session.id}] turn ended: ${stopReason}`),
       (error: unknown) => {
+        // Stopped or killed on purpose: the turn ends with the session; that is not a failure to report.
+        if (session.state === 'ended') {
+          this.log.info(`[session ${session.id}] the turn ended with the session: ${errorMessage(error)}`);
+          return;
+        }
         this.log.error(`[session ${session.id}] turn failed: ${errorMessage(error)}`);
         void vscode.window.showErrorMessage(`Warden: the agent's turn failed: ${errorMessage(error)}`);
       },
@@ -299,6 +318,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     this.activeChanged.dispose();
     this.suggested.dispose();
     this.turnEnded.dispose();
+    this.branches.dispose();
   }
 
   private logEvent(sessionId: string, event: SessionEvent): void {
@@ -315,14 +335,21 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
       case 'ended':
         this.log.info(`[session ${sessionId}] ended: ${event.reason}`);
         break;
+      case 'notice':
+        if (event.level === 'info') this.log.info(`[session ${sessionId}] ${event.text}`);
+        else this.log.warn(`[session ${sessionId}] ${event.text}`);
+        // Losing the way out mid-session changes what the agent can do: said outside the feed too.
+        if (event.level === 'warning' && event.text.startsWith(EGRESS_NOTICE_PREFIX))
+          void vscode.window.showWarningMessage(`Warden: ${event.text}`);
+        break;
     }
   }
 }
 
 /** The editor's git choices: a session branch and checkpoints (pruned by the settings), the settings' scope. */
-function editorGit(settings: GitSettings): SessionGitChoices {
+function editorGit(settings: GitSettings, sessionBranch: boolean): SessionGitChoices {
   return {
-    sessionBranch: true,
+    sessionBranch,
     checkpoints: { keepLast: settings.checkpointsKeep, maxAgeDays: settings.checkpointsMaxAgeDays },
     scope: sessionScopeFromSettings(settings),
   };

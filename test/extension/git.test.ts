@@ -47,6 +47,11 @@ describe('Warden: git commands', function () {
     await git('commit', '--quiet', '-m', 'initial');
   });
 
+  // Later suites run without git, as the ones before this suite did (no session-branch questions there).
+  after(async () => {
+    await fs.rm(path.join(root, '.git'), { recursive: true, force: true });
+  });
+
   it('a session works on warden/<session>; Commit Approved Changes commits as the agent with trailers; Roll Back restores through the editor', async () => {
     const extension = vscode.extensions.getExtension<WardenApi>('warden-dev.warden');
     assert.ok(extension);

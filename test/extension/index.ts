@@ -17,7 +17,7 @@ import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Mocha from 'mocha';
 import * as vscode from 'vscode';
-import { RESULTS_ENV, TIMEOUT_ENV, type ProgressLine, type TestError, type TestReport, type TestResult } from './results';
+import { GREP_ENV, RESULTS_ENV, TIMEOUT_ENV, type ProgressLine, type TestError, type TestReport, type TestResult } from './results';
 
 function toError(value: unknown): TestError {
   if (value instanceof Error) return { message: value.message || value.name, ...(value.stack ? { stack: value.stack } : {}) };
@@ -71,7 +71,13 @@ export async function run(): Promise<void> {
     const timeout = Number(process.env[TIMEOUT_ENV] ?? '') || 60_000;
     // Under the offline harness the extension host's console only reaches the browser's devtools
     // console, unformatted: report through the results file alone. Elsewhere print the usual spec.
-    const mocha = new Mocha({ ui: 'bdd', reporter: process.env[RESULTS_ENV] ? Mocha.reporters.Base : 'spec', color: false, timeout });
+    const mocha = new Mocha({
+      ui: 'bdd',
+      reporter: process.env[RESULTS_ENV] ? Mocha.reporters.Base : 'spec',
+      color: false,
+      timeout,
+      ...(process.env[GREP_ENV] ? { grep: process.env[GREP_ENV] } : {}),
+    });
     // What `mocha` does before requiring each spec file: define describe/it/... on the global object.
     mocha.suite.emit(Mocha.Suite.constants.EVENT_FILE_PRE_REQUIRE, globalThis, 'test/extension/suites.ts', mocha);
     let loaded = false;

@@ -9,6 +9,8 @@ import { z } from 'zod';
 export const RESULTS_ENV = 'WARDEN_TEST_RESULTS';
 export const WORKSPACE_ENV = 'WARDEN_TEST_WORKSPACE';
 export const TIMEOUT_ENV = 'WARDEN_TEST_TIMEOUT_MS';
+/** Runs only the tests whose full title matches (mocha's grep), e.g. to rerun one suite alone. */
+export const GREP_ENV = 'WARDEN_TEST_GREP';
 
 export const testErrorSchema = z.object({
   message: z.string(),

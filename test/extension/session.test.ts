@@ -31,6 +31,16 @@ async function auditEntries(
     .map((line) => JSON.parse(line) as { type: string; actor: { kind: string }; data: Record<string, unknown> });
 }
 
+/** Presses Escape on the input box a command opened (closeQuickOpen) until the command is over. */
+async function dismissInputUntil(command: Thenable<unknown>): Promise<void> {
+  let over = false;
+  void Promise.resolve(command).finally(() => (over = true));
+  while (!over) {
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 describe('Warden: a session driven through the commands', function () {
   usePerActionReview({ askCommands: true });
   this.timeout(240_000);
@@ -53,7 +63,8 @@ describe('Warden: a session driven through the commands', function () {
     const diffTab = vscode.window.tabGroups.activeTabGroup.activeTab;
     assert.ok(diffTab?.input instanceof vscode.TabInputTextDiff, "Open Diff shows VS Code's diff editor");
     assert.equal(diffTab.input.modified.scheme, 'warden-proposal');
-    assert.equal(await vscode.commands.executeCommand('warden.acceptProposal', permission.id), true);
+    // Accept in the diff editor's title bar: the command receives the proposed document.
+    assert.equal(await vscode.commands.executeCommand('warden.acceptProposal', diffTab.input.modified), true);
 
     const create = await nextPending(api.proposals, seen);
     assert.ok(create.kind === 'edit' && create.path === 'test/greet.test.js');
@@ -92,12 +103,33 @@ describe('Warden: a session driven through the commands', function () {
     const readme = await fs.readFile(path.join(root, 'README.md'), 'utf8');
     await vscode.commands.executeCommand('warden.startSession', { instruction: 'try again' });
     const seen = new Set<string>();
-    for (let i = 0; i < 3; i++) {
-      const proposal = await nextPending(api.proposals, seen);
-      await vscode.commands.executeCommand('warden.rejectProposal', proposal.id);
-    }
+    // The first and last with the reviewer's reason; the second through the reason box, dismissed (Escape still rejects).
+    const first = await nextPending(api.proposals, seen);
+    await vscode.commands.executeCommand('warden.rejectProposal', { proposalId: first.id, reason: 'keep the greeting as it is' });
+    const second = await nextPending(api.proposals, seen);
+    const rejecting = vscode.commands.executeCommand('warden.rejectProposal', second.id);
+    await dismissInputUntil(rejecting);
+    assert.equal(await rejecting, true);
+    const third = await nextPending(api.proposals, seen);
+    await vscode.commands.executeCommand('warden.rejectProposal', { proposalId: third.id, reason: 'not now' });
     assert.equal(await api.lastTurn(), 'end_turn');
     assert.equal(await fs.readFile(path.join(root, 'README.md'), 'utf8'), readme);
+    const decisions = (await auditEntries(root)).filter((e) => e.type === 'decision' && e.actor.kind === 'human');
+    const reasonOf = (id: string): unknown => decisions.find((e) => e.data.proposalId === id)?.data.reason;
+    assert.deepEqual(
+      [first, second, third].map((p) => [api.proposals.get(p.id)?.state, reasonOf(p.id)]),
+      [
+        ['rejected', 'keep the greeting as it is'],
+        ['rejected', null],
+        ['rejected', 'not now'],
+      ],
+      'each is rejected; the audit keeps the reviewer’s reason, none when the box was dismissed',
+    );
+    // The agent was told why: its turn summary repeats the reasons it received.
+    const ended = (await auditEntries(root)).filter((e) => e.type === 'turn.ended').at(-1);
+    const said = String(ended?.data.agentMessage);
+    assert.match(said, /keep the greeting as it is/);
+    assert.match(said, /not now/);
     await vscode.commands.executeCommand('warden.stopSession');
 
     const dir = path.join(root, '.warden', 'audit');

@@ -14,3 +14,4 @@ import './killSwitch.test';
 import './agentSecrets.test';
 import './agentSetup.test';
 import './turnReview.test';
+import './teamAudit.test';

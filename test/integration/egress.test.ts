@@ -344,10 +344,11 @@ describe('egress allow-list: proxy on the host, reached over the exec stream (re
   });
 
   it('nothing of the host is mounted for egress, and a dead exec stream fails closed: connections are refused, never direct', async () => {
-    const events: Array<{ type: string }> = [];
+    const events: Array<{ type: string; data?: unknown }> = [];
     const egress = await EgressSession.open({
       allow: [{ host: '127.0.0.1', ports: [allowed.port] }],
       record: async (event) => void events.push(event),
+      restore: false,
     });
     assert.ok(egress);
     const sandbox = await engineProvider().start({
@@ -415,9 +416,79 @@ describe('egress allow-list: proxy on the host, reached over the exec stream (re
         JSON.stringify(after),
       );
       assert.equal(allowed.hits.length, hits, 'nothing reached the host after the stream died');
+      assert.deepEqual(
+        events.filter((e) => e.type.startsWith('network.channel.')),
+        [
+          {
+            actor: { kind: 'warden', id: 'egress-proxy' },
+            type: 'network.channel.lost',
+            data: { reason: 'test: the exec stream is cut', restoring: false },
+          },
+        ],
+        'the loss is on the record',
+      );
     } finally {
       await sandbox.stop();
       await egress.close();
     }
+  });
+
+  it('the bridge dying mid-session is audited (network.channel.lost), the user is warned, and once it is restarted (network.channel.restored) allowed hosts are reached again', async () => {
+    session = await start({ allow: [{ host: '127.0.0.1', ports: [allowed.port] }], unlisted: 'deny' }, 'allow');
+    const notices: string[] = [];
+    session.onEvent((event) => event.type === 'notice' && notices.push(`${event.level}: ${event.text}`));
+    const url = `http://127.0.0.1:${allowed.port}/before`;
+    const before = await session.prompt(JSON.stringify([url]));
+    assert.equal(before, 'end_turn');
+    const hitsBefore = allowed.hits.length;
+    assert.ok(hitsBefore > 0, 'the allowed server was reached before the loss');
+
+    // Kill the bridge inside the container: its docker exec stream ends, as when the engine drops it.
+    const container = engineDocker().getContainer(session.containerId!);
+    const killer = await container.exec({
+      Cmd: [
+        '/bin/sh',
+        '-c',
+        'for p in /proc/[0-9]*; do case "$(tr "\\0" " " < $p/cmdline 2>/dev/null)" in *egress-brid[g]e*) kill -9 "${p#/proc/}";; esac; done',
+      ],
+      User: '1000:1000',
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = await killer.start({});
+    stream.resume();
+    await new Promise((resolve) => stream.once('end', resolve));
+
+    const entries = await auditWhen((all) => all.some((e) => e.type === 'network.channel.restored'));
+    const channel = entries.filter((e) => e.type.startsWith('network.channel.'));
+    assert.deepEqual(
+      channel.map((e) => e.type),
+      ['network.channel.lost', 'network.channel.restored'],
+      JSON.stringify(channel),
+    );
+    assert.equal(channel[0]!.data.restoring, true);
+    assert.match(String(channel[0]!.data.reason), /stream (ended|closed)/);
+    assert.equal(channel[0]!.sessionId, session.id);
+    assert.equal(channel[1]!.data.lostReason, channel[0]!.data.reason);
+    assert.ok(Number(channel[1]!.data.attempts) >= 1);
+    assert.ok(
+      notices.some((n) => /^warning: Egress: the sandbox lost its way out/.test(n)),
+      `the user is warned: ${notices.join(' | ')}`,
+    );
+    assert.ok(notices.some((n) => /Egress: the way out of the sandbox is restored/.test(n)));
+
+    // The agent's proxy variables still work: the restarted bridge listens on the same port.
+    assert.equal(await session.prompt(JSON.stringify([`http://127.0.0.1:${allowed.port}/after`])), 'end_turn');
+    assert.ok(
+      allowed.hits.some((h) => h.endsWith('/after')),
+      `reached again: ${allowed.hits.join(', ')}`,
+    );
+
+    // Ending the session stops the bridge with its sandbox: no loss is recorded for that.
+    await session.stop('test finished');
+    session = undefined;
+    const after = (await readAudit(workspace)).filter((e) => e.type === 'network.channel.lost');
+    assert.equal(after.length, 1, 'only the loss the test caused is on the record');
+    assert.equal((await verifyAuditLog(workspace)).ok, true);
   });
 });

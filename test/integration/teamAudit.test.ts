@@ -187,11 +187,25 @@ describe('the audit trail of a team merges in git (issue 19; real git, spawned d
       assert.equal(s.rejections, 0);
       assert.deepEqual(Object.keys(s.rules).sort(), ['code-writes', 'node-test']);
     }
+    // Blame: the lines the range adds come from the policy-approved edits of the sessions.
+    const blamed = pr.blame.files.filter((f) => f.attributed > 0);
+    assert.ok(blamed.length > 0, JSON.stringify(pr.blame.files.map((f) => [f.path, f.attributed, f.lines.length])));
+    for (const f of blamed) {
+      for (const id of f.approvals) {
+        const approval = pr.blame.approvals.find((a) => a.id === id);
+        assert.equal(approval?.ruleId, 'code-writes', f.path);
+        assert.equal(approval?.automatic, true);
+      }
+    }
     const markdown = await warden(['audit', 'report', '-w', bob.dir, '--range', `${seed}..HEAD`]);
     assert.equal(markdown.code, EXIT.ok, markdown.stderr);
     assert.match(markdown.stdout, /^## Warden audit report/m);
     assert.match(markdown.stdout, /\*\*Verified\*\*: 2 audit chain\(s\) intact/);
     assert.match(markdown.stdout, /Alice \\<alice@example\.com\\>/);
+    assert.match(markdown.stdout, /^### Blame$/m);
+    const blameText = await warden(['audit', 'blame', `${seed}..HEAD`, '-w', bob.dir]);
+    assert.equal(blameText.code, EXIT.ok, blameText.stderr);
+    assert.match(blameText.stdout, /session s-\S+ automatic \(policy rule code-writes\)/);
   });
 
   it('a rebase and a cherry-pick of another session also carry its chain without conflict', async () => {

@@ -94,4 +94,31 @@ describe('preflight on a VM-backed engine (simulated: dockerd in its own mount n
       await fs.rm(hiddenCopies, { recursive: true, force: true });
     }
   });
+
+  it('a provider with the Windows path rules (injected) refuses a workspace it cannot bind-mount before any container exists, saying why', async () => {
+    const workspace = await copyDemoWorkspace('warden-vm-win-', await fs.mkdtemp(path.join(shared, 'ws-')));
+    try {
+      const windows = new DockerSandboxProvider(
+        engine.docker,
+        { description: `unix://${engine.socketPath}`, source: 'test', local: true },
+        'win32',
+      );
+      const before = await running();
+      const error = await windows
+        .start({ workspaceMode: 'readonly', workspaceHostPath: workspace, agentsHostPath, sessionId: 'vm-win' })
+        .then(
+          async (sandbox) => {
+            await sandbox.stop();
+            return undefined;
+          },
+          (e: unknown) => e,
+        );
+      assert.ok(error instanceof SandboxError, String(error));
+      assert.equal(error.code, 'config-invalid');
+      assert.match(error.message, /cannot bind-mount the workspace .* not an absolute path with a drive letter\. Nothing was started/);
+      assert.equal(await running(), before, 'no container was created');
+    } finally {
+      await fs.rm(workspace, { recursive: true, force: true });
+    }
+  });
 });

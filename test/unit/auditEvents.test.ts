@@ -158,6 +158,11 @@ const SAMPLES: { [T in AuditEventType]: Array<AuditDataOf<T>> } = {
     },
   ],
   'network.rules-invalid': [{ problems: ['bad: "*.*" is not a valid wildcard'] }],
+  'network.channel.lost': [
+    { reason: 'the stream ended', restoring: true },
+    { reason: 'the bridge could not be restarted: no hello within 15 s', restoring: false },
+  ],
+  'network.channel.restored': [{ attempts: 1, lostReason: 'the stream ended' }],
   'agent.started': [
     {
       command: ['node', '/opt/warden/agents/demo.mjs'],

@@ -69,6 +69,66 @@ describe('audit query and export', () => {
     await fs.rm(root, { recursive: true, force: true });
   });
 
+  it('a partly approved edit counts its hunks, an edited accept is "approved with edits", and a write on an earlier permission is credited to it', async () => {
+    const log = AuditLog.forWorkspace(root, { chain: 's-parts' });
+    const ada = { kind: 'human', name: 'Ada', email: 'ada@example.test', source: 'git' };
+    const append = (actor: { kind: 'human' | 'warden' | 'agent'; id: string }, type: string, data: Record<string, unknown>) =>
+      log.append({ sessionId: 's-parts', actor, type, data });
+    const agent = { kind: 'agent' as const, id: 'agent' };
+    const human = { kind: 'human' as const, id: 'ada@example.test' };
+    await append(agent, 'proposal', { proposalId: 'p1', kind: 'edit', title: 'Edit a.js', origin: 'fs/write_text_file', path: 'a.js' });
+    await append(human, 'decision', {
+      proposalId: 'p1',
+      verdict: 'approve',
+      reviewer: ada,
+      reason: 'accepted hunk 1, rejected hunks 2-3',
+      hunks: { accepted: [0], rejected: [1, 2] },
+    });
+    await append(agent, 'proposal', { proposalId: 'p2', kind: 'edit', title: 'Edit b.js', origin: 'fs/write_text_file', path: 'b.js' });
+    await append(human, 'decision', {
+      proposalId: 'p2',
+      verdict: 'approve',
+      reviewer: ada,
+      reason: 'edited',
+      edited: true,
+      editedHash: 'a'.repeat(64),
+      editedDiff: '',
+    });
+    await append(agent, 'proposal', {
+      proposalId: 'p3',
+      kind: 'permission',
+      title: 'Edit c.js',
+      origin: 'session/request_permission',
+      path: 'c.js',
+    });
+    await append(human, 'decision', { proposalId: 'p3', verdict: 'approve', reviewer: ada, reason: null });
+    await append(agent, 'proposal', { proposalId: 'p4', kind: 'edit', title: 'Edit c.js', origin: 'fs/write_text_file', path: 'c.js' });
+    await append({ kind: 'warden', id: 'warden' }, 'decision', {
+      proposalId: 'p4',
+      verdict: 'approve',
+      reviewer: { kind: 'warden', name: 'warden', source: 'earlier approval' },
+      reason: 'approved as permission request p3 (by Ada)',
+      grantedBy: 'p3',
+    });
+    const { rows, sessions } = await queryAuditLog(root, { sessionId: 's-parts' });
+    const decisions = rows.filter((r) => r.type === 'decision');
+    assert.deepEqual(
+      decisions.map((r) => r.summary),
+      [
+        'Partly approved (1 of 3 hunks; 2 rejected) a.js by Ada <ada@example.test> (accepted hunk 1, rejected hunks 2-3)',
+        'Approved with edits b.js by Ada <ada@example.test> (edited)',
+        'Approved c.js by Ada <ada@example.test>',
+        'Approved c.js by permission p3 (approved by Ada <ada@example.test>) (approved as permission request p3 (by Ada))',
+      ],
+    );
+    assert.doesNotMatch(decisions[3]!.summary, /warden \(warden\)|warden: warden/);
+    const s = sessions.find((x) => x.sessionId === 's-parts');
+    assert.deepEqual(
+      s && [s.approved, s.rejected, s.partlyApproved, s.approvedWithEdits, s.hunksApproved, s.hunksRejected],
+      [4, 0, 1, 1, 1, 2],
+    );
+  });
+
   it('reads every entry and summarizes each session for the timeline', async () => {
     const result = await queryAuditLog(root);
     assert.equal(result.total, 17);

@@ -28,7 +28,16 @@ async function cli(argv: string[], cwd = os.tmpdir()): Promise<Captured> {
   return { code, stdout, stderr };
 }
 
-const COMMANDS: CommandName[] = ['run', 'agent setup', 'audit verify', 'audit export', 'policy check', 'policy test', 'policy explain'];
+const COMMANDS: CommandName[] = [
+  'run',
+  'agent setup',
+  'audit verify',
+  'audit export',
+  'audit blame',
+  'policy check',
+  'policy test',
+  'policy explain',
+];
 
 const VALID = `{
   // comments are fine: JSONC
@@ -129,6 +138,9 @@ describe('warden CLI: arguments, help and exit codes', () => {
     [['run', '--prompt'], /--prompt/],
     [['audit', 'export'], /missing --format json\|csv/],
     [['audit', 'export', '--format', 'xml'], /--format must be "json" or "csv"/],
+    [['audit', 'blame'], /missing REV or A\.\.B/],
+    [['audit', 'blame', 'a', 'b'], /unexpected argument "b"/],
+    [['audit', 'blame', 'no-such-rev', '-w', '.'], /git could not read no-such-rev/],
     [['policy', 'explain'], /exactly one of --command TEXT or --write PATH/],
     [['policy', 'explain', '--command', 'ls', '--write', 'a'], /exactly one of/],
     [['policy', 'check', 'a.json', 'b.json'], /unexpected argument "b.json"/],

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { CodexAppServerConnection } from '../../src/core/agent/codex/appServerConnection';
 import type { CommandProposal, EditProposal, QuestionProposal } from '../../src/core/proposals/model';
+import { AgentNotes } from '../../src/core/session/agentNotes';
 import { CodexApprovals } from '../../src/core/session/codexApprovals';
 import { autoDecide, CONTAINER, protocolRig, spawnAgent } from '../support/protocolRig';
 
@@ -89,6 +90,22 @@ describe('Codex app-server: a scripted app-server process through the real clien
       assert.equal(message, 'command=decline patch=decline');
       assert.deepEqual(rig.writes, []);
       assert.ok(rig.store.all().every((p) => p.state === 'rejected'));
+    } finally {
+      decider.dispose();
+      connection.close();
+      await agent.kill();
+    }
+  });
+
+  it("a decline carries no reason, so the reviewer's reasons reach Codex with its next instruction", async () => {
+    const { rig, agent, connection, decider } = await run({ decide: (p) => ({ verdict: 'reject', reason: `no ${p.kind}` }) });
+    const notes = new AgentNotes();
+    rig.deps.notes = notes;
+    try {
+      await connection.prompt('go');
+      const told = notes.take();
+      assert.match(told[0] ?? '', /^Your command .* was rejected by the reviewer: no command$/);
+      assert.ok(told.includes('Your change to src/a.js was rejected by the reviewer: no edit'), told.join('\n'));
     } finally {
       decider.dispose();
       connection.close();

@@ -4,7 +4,15 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type Dockerode from 'dockerode';
-import { adaptSpecForEngine, EngineConfigError, engineErrorHint, knownHostMatches, resolveEngine } from '../../src/core/sandbox/engine';
+import {
+  adaptSpecForEngine,
+  defaultSocketCandidates,
+  EngineConfigError,
+  engineErrorHint,
+  knownHostMatches,
+  namedPipePath,
+  resolveEngine,
+} from '../../src/core/sandbox/engine';
 
 describe('engine resolution (setting, DOCKER_HOST, Docker contexts, default socket)', () => {
   let home: string;
@@ -110,6 +118,91 @@ describe('engine resolution (setting, DOCKER_HOST, Docker contexts, default sock
       ),
       /must not carry a password; .*\(from --docker-host\)$/,
     );
+  });
+
+  it('named pipes (Windows engines): DOCKER_HOST, every spelling of the URL, and a Docker context whose endpoint is a pipe', async () => {
+    for (const url of [
+      'npipe:////./pipe/docker_engine',
+      'npipe:///./pipe/docker_engine',
+      'npipe://./pipe/docker_engine',
+      'npipe:\\\\.\\pipe\\docker_engine',
+      'npipe://',
+    ]) {
+      const engine = resolve({ DOCKER_HOST: url });
+      assert.deepEqual(engine.options, { socketPath: '//./pipe/docker_engine' }, url);
+      assert.equal(engine.local, true, url);
+      assert.equal(engine.description, 'npipe:////./pipe/docker_engine', url);
+    }
+    assert.equal(namedPipePath('npipe:////./pipe/dockerDesktopLinuxEngine'), '//./pipe/dockerDesktopLinuxEngine');
+    assert.equal(namedPipePath('npipe:////server/pipe/docker_engine'), undefined, 'a pipe on another machine');
+    assert.equal(namedPipePath('npipe:////./pipe/../x'), undefined);
+    assert.match(
+      error(() => resolve({ DOCKER_HOST: 'npipe:////build-server/pipe/docker_engine' })),
+      /is not a local named pipe; write npipe:\/\/\/\/\.\/pipe\/docker_engine .*\(from DOCKER_HOST\)$/,
+    );
+    // Docker Desktop on Windows makes these contexts.
+    await context('desktop-linux', {
+      Name: 'desktop-linux',
+      Metadata: { Description: 'Docker Desktop' },
+      Endpoints: { docker: { Host: 'npipe:////./pipe/dockerDesktopLinuxEngine', SkipTLSVerify: false } },
+    });
+    const desktop = resolve({ DOCKER_CONTEXT: 'desktop-linux' });
+    assert.deepEqual(desktop.options, { socketPath: '//./pipe/dockerDesktopLinuxEngine' });
+    assert.equal(desktop.local, true);
+    assert.match(desktop.source, /Docker context "desktop-linux" \(DOCKER_CONTEXT\)/);
+    await fs.writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify({ currentContext: 'desktop-linux' }));
+    assert.deepEqual(resolve({}).options, { socketPath: '//./pipe/dockerDesktopLinuxEngine' });
+    // With nothing configured on Windows: Docker Desktop's default pipe.
+    await fs.rm(path.join(dockerConfig, 'config.json'));
+    assert.deepEqual(resolveEngine({ env: { DOCKER_CONFIG: dockerConfig }, homeDir: home, platform: 'win32' }).options, {
+      socketPath: '//./pipe/docker_engine',
+    });
+  });
+
+  it('with nothing configured on macOS, the socket of whichever VM-backed engine runs is found (Docker Desktop, OrbStack, Colima, Rancher Desktop, Podman machine)', () => {
+    const home = '/Users/me';
+    const mac = (present: string[], env: NodeJS.ProcessEnv = {}) =>
+      resolveEngine({
+        env: { DOCKER_CONFIG: dockerConfig, ...env },
+        homeDir: home,
+        platform: 'darwin',
+        exists: (f) => present.includes(f),
+      });
+    const cases: Array<[string, string]> = [
+      ['/Users/me/.docker/run/docker.sock', "Docker Desktop's per-user socket"],
+      ['/Users/me/.orbstack/run/docker.sock', 'OrbStack'],
+      ['/Users/me/.colima/default/docker.sock', 'Colima'],
+      ['/Users/me/.colima/docker.sock', 'Colima (before 0.4)'],
+      ['/Users/me/.rd/docker.sock', 'Rancher Desktop'],
+      ['/Users/me/.local/share/containers/podman/machine/podman.sock', 'a Podman machine'],
+      ['/Users/me/.local/share/containers/podman/machine/qemu/podman.sock', 'a Podman machine (QEMU)'],
+    ];
+    for (const [socketPath, engine] of cases) {
+      const found = mac([socketPath]);
+      assert.deepEqual(found.options, { socketPath }, engine);
+      assert.equal(found.description, `${socketPath} (${engine})`);
+      assert.equal(found.local, true);
+    }
+    assert.deepEqual(mac(['/var/folders/xy/T/podman/podman-machine-default-api.sock'], { TMPDIR: '/var/folders/xy/T' }).options, {
+      socketPath: '/var/folders/xy/T/podman/podman-machine-default-api.sock',
+    });
+    assert.deepEqual(mac(['/opt/colima/default/docker.sock'], { COLIMA_HOME: '/opt/colima' }).options, {
+      socketPath: '/opt/colima/default/docker.sock',
+    });
+    // The system socket (which these engines can link) comes before their own; nothing found: the system socket, for the error.
+    assert.deepEqual(mac(['/var/run/docker.sock', '/Users/me/.orbstack/run/docker.sock']).options, { socketPath: '/var/run/docker.sock' });
+    assert.deepEqual(mac(['/Users/me/.docker/run/docker.sock', '/Users/me/.colima/default/docker.sock']).options, {
+      socketPath: '/Users/me/.docker/run/docker.sock',
+    });
+    assert.deepEqual(mac([]).options, { socketPath: '/var/run/docker.sock' });
+    // Linux: rootless engines under XDG_RUNTIME_DIR, after the system socket; never the macOS locations.
+    const linux = defaultSocketCandidates('/home/me', 'linux', { XDG_RUNTIME_DIR: '/run/user/1000' }).map((c) => c.socketPath);
+    assert.deepEqual(linux, [
+      '/home/me/.docker/run/docker.sock',
+      '/var/run/docker.sock',
+      '/run/user/1000/docker.sock',
+      '/run/user/1000/podman/podman.sock',
+    ]);
   });
 
   it('the setting wins over DOCKER_HOST; DOCKER_HOST wins over the context', async () => {

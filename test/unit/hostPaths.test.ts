@@ -2,7 +2,11 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { AGENTS_FOLDER, planSandbox } from '../../src/core/sandbox/devcontainer';
+import { STRICT_SANDBOX_POLICY } from '../../src/core/sandbox/hardeningPolicy';
 import { enginePath, isInsideOn, workspaceBasename } from '../../src/core/sandbox/hostPaths';
+import { withWorkspaceCopy } from '../../src/core/sandbox/reuse';
+import { SandboxError } from '../../src/core/sandbox/types';
 import { ManifestScanner } from '../../src/core/sandbox/workspaceCopy';
 
 describe('host paths for the engine, Windows rules tested on Linux (issue 23)', () => {
@@ -82,5 +86,102 @@ describe('host paths for the engine, Windows rules tested on Linux (issue 23)', 
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the sandbox plan for a Windows host, built on Linux (issue 23)', () => {
+  const base = {
+    agentsHostPath: 'C:\\Users\\me\\.vscode\\extensions\\warden\\dist\\agents',
+    sessionId: 's-win',
+    image: 'x',
+    hostPlatform: 'win32' as const,
+    homeDir: 'C:\\Users\\me',
+  };
+  const refusal = (fn: () => unknown): SandboxError => {
+    try {
+      fn();
+    } catch (error) {
+      assert.ok(error instanceof SandboxError, String(error));
+      return error;
+    }
+    return assert.fail('expected a SandboxError');
+  };
+
+  it('drive paths: the workspace and agents folder are bound in the form Docker Desktop takes, under /workspaces/<folder>', () => {
+    const plan = planSandbox({ image: 'x' }, { ...base, workspaceHostPath: 'c:/Users/me/src/My App/' });
+    assert.equal(plan.workspaceFolder, '/workspaces/My App');
+    assert.deepEqual(plan.spec.HostConfig?.Mounts, [
+      { Type: 'bind', Source: 'C:\\Users\\me\\src\\My App', Target: '/workspaces/My App', ReadOnly: true },
+      { Type: 'bind', Source: 'C:\\Users\\me\\.vscode\\extensions\\warden\\dist\\agents', Target: AGENTS_FOLDER, ReadOnly: true },
+    ]);
+    // The label keeps the path as the host wrote it: it finds this workspace's kept sandboxes.
+    assert.equal(plan.spec.Labels?.['dev.warden.workspace'], 'c:/Users/me/src/My App/');
+  });
+
+  it('a WSL workspace (\\\\wsl$\\Distro\\...) is bound by its Linux path in that distro', () => {
+    const plan = planSandbox({ image: 'x' }, { ...base, workspaceHostPath: '\\\\wsl.localhost\\Ubuntu\\home\\me\\proj' });
+    assert.equal(plan.workspaceFolder, '/workspaces/proj');
+    assert.deepEqual(plan.spec.HostConfig?.Mounts?.[0], {
+      Type: 'bind',
+      Source: '/home/me/proj',
+      Target: '/workspaces/proj',
+      ReadOnly: true,
+    });
+  });
+
+  it('a workspace on a network share, or a path without a drive, is refused before anything starts, saying why', () => {
+    const share = refusal(() => planSandbox({ image: 'x' }, { ...base, workspaceHostPath: '\\\\fileserver\\team\\proj' }));
+    assert.equal(share.code, 'config-invalid');
+    assert.match(
+      share.message,
+      /cannot bind-mount the workspace \\\\fileserver\\team\\proj .*network share .*open a local copy.*Nothing was started/,
+    );
+    const posix = refusal(() => planSandbox({ image: 'x' }, { ...base, workspaceHostPath: '/home/me/proj' }));
+    assert.match(posix.message, /not an absolute path with a drive letter/);
+    const agents = refusal(() =>
+      planSandbox({ image: 'x' }, { ...base, workspaceHostPath: 'C:\\w', agentsHostPath: '\\\\nas\\tools\\agents' }),
+    );
+    assert.match(agents.message, /Warden's agents folder \\\\nas\\tools\\agents/);
+  });
+
+  it('bind mounts the policy allows are translated; the home folder and credential stores stay refused whatever their case or separators', () => {
+    const allowMounts = { ...STRICT_SANDBOX_POLICY, allowMounts: true };
+    const plan = planSandbox(
+      { image: 'x', mounts: ['type=bind,source=d:/data/cache,target=/cache'] },
+      { ...base, workspaceHostPath: 'C:\\w', policy: allowMounts },
+    );
+    assert.deepEqual(plan.spec.HostConfig?.Mounts?.[2], { Type: 'bind', Source: 'D:\\data\\cache', Target: '/cache', ReadOnly: false });
+    for (const source of ['c:/users/ME/.SSH', 'C:\\Users\\me', 'C:\\', 'C:/Users/me/.docker/config', '\\\\.\\pipe\\docker_engine']) {
+      const refused = refusal(() =>
+        planSandbox(
+          { image: 'x', mounts: [`type=bind,source=${source},target=/x`] },
+          { ...base, workspaceHostPath: 'C:\\w', policy: allowMounts },
+        ),
+      );
+      assert.equal(refused.code, 'config-refused', source);
+      assert.match(refused.message, /no policy can allow that/, source);
+    }
+    // A workspaceMount naming the workspace in another case is the workspace itself, not another folder.
+    const same = planSandbox(
+      { image: 'x', workspaceMount: 'source=c:\\W,target=/workspaces/w,type=bind' },
+      { ...base, workspaceHostPath: 'C:\\w' },
+    );
+    assert.equal(same.spec.HostConfig?.Mounts?.[0]?.Source, 'C:\\w');
+  });
+
+  it("copy mode: the copy replaces the workspace's bind, and the real .git goes on top, all in the engine's form", () => {
+    const plan = planSandbox({ image: 'x' }, { ...base, workspaceHostPath: 'C:\\w' });
+    const mounts = withWorkspaceCopy(plan.spec, 'C:\\w', plan.workspaceFolder, 'c:/Users/me/AppData/Local/warden/copies/w-1', 'win32')
+      .HostConfig?.Mounts;
+    assert.deepEqual(mounts?.[0], {
+      Type: 'bind',
+      Source: 'C:\\Users\\me\\AppData\\Local\\warden\\copies\\w-1',
+      Target: '/workspaces/w',
+      ReadOnly: false,
+    });
+    assert.throws(
+      () => withWorkspaceCopy(plan.spec, 'C:\\w', plan.workspaceFolder, '\\\\nas\\copies\\w-1', 'win32'),
+      /cannot bind-mount the private copy .*warden\.sandbox\.copiesFolder/,
+    );
   });
 });

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import type { EditProposal } from '../../src/core/proposals/model';
 import { applySelectedHunks } from '../../src/core/proposals/hunks';
 import { hunksOf } from '../../src/vscode/inline/hunkDecisions';
-import { layoutProposal } from '../../src/vscode/inline/hunkLayout';
+import { GHOST_TEXT_MAX, ghostText, layoutProposal } from '../../src/vscode/inline/hunkLayout';
 import { sha256Hex } from '../../src/core/util/hash';
 
 const base = `${Array.from({ length: 20 }, (_, i) => `line ${i + 1}`).join('\n')}\n`;
@@ -59,5 +59,21 @@ describe('Inline review layout and per-hunk application', () => {
     assert.equal(applySelectedHunks(base, proposed, ['h0', 'h2']), `header\n${base}footer\n`);
     assert.equal(applySelectedHunks(base, proposed, ['h0', 'h1', 'h2']), proposed);
     assert.equal(applySelectedHunks(base, proposed, []), base);
+  });
+});
+
+describe('ghost text of added lines', () => {
+  it('shows every added line (joined, trimmed), not one line and a count', () => {
+    assert.equal(
+      ghostText(['function farewell(name) {', "  return 'Bye, ' + name;", '}']),
+      "function farewell(name) { ⏎ return 'Bye, ' + name; ⏎ }",
+    );
+  });
+
+  it('keeps blank lines as markers and clips only a very long insertion', () => {
+    assert.equal(ghostText(['a', '', 'b']), 'a ⏎  ⏎ b');
+    const long = ghostText(Array.from({ length: 200 }, (_, i) => `line ${i}`));
+    assert.equal(long.length, GHOST_TEXT_MAX);
+    assert.ok(long.endsWith('…'));
   });
 });

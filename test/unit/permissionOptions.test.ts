@@ -3,6 +3,7 @@ import { addRuleToPolicyText, suggestRule } from '../../src/core/policy/suggesti
 import { loadPolicyText } from '../../src/core/policy';
 import type { PermissionProposal } from '../../src/core/proposals/model';
 import type { RuleSuggestion } from '../../src/core/policy/suggestions';
+import { AgentNotes } from '../../src/core/session/agentNotes';
 import { autoDecide, protocolRig } from '../support/protocolRig';
 
 const ALL = [
@@ -72,6 +73,31 @@ describe("permission requests offer the agent's own options", () => {
   it('a pick that contradicts the verdict is ignored (approve never sends a reject option and vice versa)', async () => {
     assert.deepEqual((await answer('r1', 'approve')).response.outcome, { outcome: 'selected', optionId: 'o1' });
     assert.deepEqual((await answer('o1', 'reject')).response.outcome, { outcome: 'selected', optionId: 'r1' });
+  });
+});
+
+describe("a permission rejected with the reviewer's reason", () => {
+  it('the agent reads the reason in _meta now and in a note with its next instruction; the audit keeps it', async () => {
+    const rig = protocolRig();
+    const notes = new AgentNotes();
+    rig.deps.notes = notes;
+    const decider = autoDecide(rig.store, () => ({ verdict: 'reject', reason: 'run the unit tier instead' }));
+    const response = await rig.handlers.requestPermission(command());
+    decider.dispose();
+    assert.deepEqual(response.outcome, { outcome: 'selected', optionId: 'r1' });
+    assert.deepEqual(response._meta, { warden: { rejected: { reason: 'run the unit tier instead', by: 'human' } } });
+    assert.deepEqual(notes.take(), ['Your request "npm test" was rejected by the reviewer: run the unit tier instead']);
+    assert.equal(rig.audit.find((a) => a.type === 'decision')?.data.reason, 'run the unit tier instead');
+  });
+
+  it('without a reason nothing more is said (the reject option is the whole answer)', async () => {
+    const rig = protocolRig();
+    rig.deps.notes = new AgentNotes();
+    const decider = autoDecide(rig.store, () => ({ verdict: 'reject' }));
+    const response = await rig.handlers.requestPermission(command());
+    decider.dispose();
+    assert.equal(response._meta, undefined);
+    assert.equal(rig.deps.notes.size, 0);
   });
 });
 

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import {
   analyzeShell,
+  checkExamples,
   describeEffectivePolicy,
   evaluateCommand,
   evaluatePath,
@@ -11,6 +12,7 @@ import {
   type PolicyVerdict,
 } from '../../src/core/policy';
 import { scanOptions, sedScriptRisks } from '../../src/core/policy/options';
+import { STARTER_POLICY } from '../../src/core/policy/starter';
 
 /** Issue #18: decide at the boundary. Commands run inside the sandbox; what crosses it asks. */
 
@@ -83,6 +85,17 @@ describe('boundary: commands run inside the sandbox by default', () => {
     const askRm = team('{ "commands": [{ "id": "rm", "match": "rm *", "decision": "ask" }] }');
     assert.equal(verdict(askRm, 'rm x').ruleId, 'rm');
     assert.equal(verdict(askRm, 'rm x').decision, 'ask');
+  });
+
+  it('Show Effective Policy credits the built-in classes to the built-in defaults when no policy file sets them', () => {
+    const text = describeEffectivePolicy(NONE);
+    assert.match(text, /No \.warden\/policy\.json: the defaults and built-in classes below are Warden's built-in defaults/);
+    assert.deepEqual(
+      [NONE.builtins.irreversible[0]?.origin, NONE.builtins.protectedPaths[0]?.origin],
+      ['built-in defaults', 'built-in defaults'],
+    );
+    assert.equal(team('{ "builtins": { "irreversible": "deny" } }').builtins.irreversible[0]?.origin, '.warden/policy.json');
+    assert.equal(team('{ "paths": [] }').builtins.irreversible[0]?.origin, 'built-in defaults');
   });
 
   it('Show Effective Policy explains the boundary model and which default applies', () => {
@@ -287,6 +300,20 @@ describe('boundary: the option catalog', () => {
         { text: 'x', dynamic: false },
       ]).map((f) => `${f.option} ${f.value?.text}`),
       ['rg --pre x'],
+    );
+  });
+});
+
+describe('the starter policy Test Policy offers to create', () => {
+  it('parses, and every one of its examples passes under it', () => {
+    const loaded = loadPolicyText(STARTER_POLICY);
+    assert.ok(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded.problems));
+    const policy = mergePolicies({ team: { status: 'loaded', policy: loaded.value } });
+    const results = checkExamples(policy);
+    assert.ok(results.length >= 4);
+    assert.deepEqual(
+      results.filter((r) => !r.pass).map((r) => r.message),
+      [],
     );
   });
 });

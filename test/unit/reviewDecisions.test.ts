@@ -1,10 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { decisionFor, ReviewChoiceError } from '../../src/core/proposals/decisions';
-import type { CommandProposal, EditProposal, Proposal, Reviewer } from '../../src/core/proposals/model';
+import type { CommandProposal, EditProposal, PermissionProposal, Proposal, Reviewer } from '../../src/core/proposals/model';
 import type { RunningCommand } from '../../src/core/sandbox/types';
 import { sha256Hex } from '../../src/core/util/hash';
 import { AgentNotes, withNotes } from '../../src/core/session/agentNotes';
 import { handlerRig } from '../support/handlers';
+import { ProposalStore } from '../../src/core/proposals/store';
+import { ProposalGate } from '../../src/core/session/gate';
 
 const reviewer: Reviewer = { kind: 'human', name: 'Ada', source: 'test' };
 const lines = (n: number): string => Array.from({ length: n }, (_, i) => `line ${i + 1}\n`).join('');
@@ -118,6 +120,68 @@ describe('per-hunk and edited decisions', () => {
     assert.equal(applied?.data.reviewedHash, sha256Hex(edited));
     assert.equal(applied?.data.proposedHash, sha256Hex(NEW));
     assert.match(String(audit.find((e) => e.type === 'decision')?.data.editedDiff), /\+reviewer's line/);
+  });
+
+  it("a permission's edit accepted with the reviewer's text: the write that follows carries it (born approved with the edit, told as applied with changes)", async () => {
+    const { h, store, disk, notes } = rig();
+    const permission = h.requestPermission({
+      sessionId: 'x',
+      toolCall: {
+        toolCallId: 't1',
+        kind: 'edit',
+        title: 'Edit a.txt',
+        content: [{ type: 'diff', path: '/workspaces/demo/src/a.txt', oldText: OLD, newText: NEW }],
+      },
+      options: [
+        { optionId: 'yes', name: 'Yes', kind: 'allow_once' },
+        { optionId: 'no', name: 'No', kind: 'reject_once' },
+      ],
+    });
+    const asked = await pendingProposal<PermissionProposal>(store);
+    const edited = `${NEW}reviewer's line\n`;
+    store.decide(asked.id, decisionFor(asked, { kind: 'editedText', text: edited, newHash: asked.edit!.newHash }, reviewer));
+    assert.deepEqual((await permission).outcome, { outcome: 'selected', optionId: 'yes' });
+    const result = await h.writeTextFile({ sessionId: 'x', path: '/workspaces/demo/src/a.txt', content: NEW });
+    assert.match(JSON.stringify(result._meta), /the reviewer edited your change to src\/a.txt/);
+    assert.equal(disk.get('src/a.txt'), edited);
+    const write = store.all().find((p) => p.kind === 'edit')!;
+    assert.deepEqual([write.state, write.decision?.editedText, write.decision?.reviewer.source], ['applied', edited, 'earlier approval']);
+    assert.equal(notes.take().length, 1);
+  });
+
+  it('a permission accepted with changes does not decide a write against another base: a human decides it again', async () => {
+    const store = new ProposalStore();
+    const gate = new ProposalGate({
+      sessionId: 's',
+      store,
+      files: { read: async () => OLD, write: async (_p, text) => ({ diskHash: sha256Hex(text) }) },
+      record: async () => undefined,
+      agentActor: () => ({ kind: 'agent', id: 'a' }),
+    });
+    const asked = await gate.propose<PermissionProposal>({
+      kind: 'permission',
+      origin: 'session/request_permission',
+      title: 'Edit a.txt',
+      toolKind: 'edit',
+      options: [],
+      edit: { path: 'src/a.txt', oldText: OLD, newText: NEW, newHash: sha256Hex(NEW), diff: '' },
+    });
+    store.decide(asked.id, decisionFor(asked, { kind: 'hunks', accepted: [0], rejected: [1], newHash: sha256Hex(NEW) }, reviewer));
+    const edit = (oldText: string) => ({
+      kind: 'edit' as const,
+      origin: 'sandbox/change',
+      title: 'Edit src/a.txt',
+      path: 'src/a.txt',
+      oldText,
+      newText: NEW,
+      baseHash: sha256Hex(oldText),
+      newHash: sha256Hex(NEW),
+      diff: '',
+    });
+    const same = await gate.propose<EditProposal>(edit(OLD), { grantedBy: asked.id });
+    assert.deepEqual([same.state, same.decision?.hunks], ['approved', { accepted: [0], rejected: [1] }]);
+    const other = await gate.propose<EditProposal>(edit(`${OLD}more\n`), { grantedBy: asked.id });
+    assert.equal(other.state, 'pending', 'the hunks were chosen against another file: never applied blind');
   });
 
   it('a hunk decision made against an older diff is refused (re-diffed since)', () => {

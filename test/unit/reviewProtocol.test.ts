@@ -69,6 +69,24 @@ describe('review protocol: webview -> extension', () => {
     }
   });
 
+  it("a reject may carry the reviewer's reason (decide, decideMany, decideTurn), up to 2000 characters", () => {
+    for (const message of [
+      { type: 'decide', proposalId: 'p1', verdict: 'reject', reason: 'use the helper in src/util.js' },
+      { type: 'decideMany', proposalIds: ['p1', 'p2'], verdict: 'reject', scope: 'every proposal', reason: 'not now' },
+      { type: 'decideTurn', sessionId: 's-1', turn: 2, verdict: 'reject', reason: 'x'.repeat(2000) },
+    ]) {
+      const parsed = parseWebviewMessage(overTheWire(message));
+      assert.ok(parsed.ok, `${message.type} should parse`);
+      assert.deepEqual(parsed.message, message);
+    }
+    for (const bad of [
+      { type: 'decide', proposalId: 'p1', verdict: 'reject', reason: 'x'.repeat(2001) },
+      { type: 'decide', proposalId: 'p1', verdict: 'reject', reason: 42 },
+    ]) {
+      assert.equal(parseWebviewMessage(overTheWire(bad)).ok, false, JSON.stringify(bad).slice(0, 80));
+    }
+  });
+
   it('turn review: decideTurn names a session and a turn; anything looser is dropped', () => {
     const message = { type: 'decideTurn', sessionId: 's-1', turn: 3, verdict: 'approve' };
     const parsed = parseWebviewMessage(overTheWire(message));

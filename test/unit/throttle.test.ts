@@ -63,4 +63,30 @@ describe('LeadingThrottle (the Review panel batching its state messages)', () =>
     await sleep(50);
     assert.equal(flushes, 1, 'scheduled after the refresh: flushed once the interval ends');
   });
+
+  it('stretches the interval after a slow flush so flushes take at most a fifth of the time (issue 21)', async () => {
+    let now = 0;
+    let flushes = 0;
+    const throttle = new LeadingThrottle(
+      10,
+      () => {
+        flushes++;
+        now += 40; // a snapshot that takes 40 ms to serialize
+      },
+      () => now,
+    );
+    throttle.schedule();
+    await tick();
+    assert.equal(flushes, 1);
+    now = 100; // 100 ms after the slow flush started: past the 10 ms interval, within 5 x 40 ms
+    throttle.schedule();
+    await tick();
+    assert.equal(flushes, 1, 'waits for the stretched interval');
+    throttle.cancel();
+    now = 200; // 5 x 40 ms after the flush started
+    throttle.schedule();
+    await tick();
+    assert.equal(flushes, 2, 'then flushes at once again');
+    throttle.cancel();
+  });
 });

@@ -17,16 +17,17 @@ function splitWardenNotes(text: string): { notes: string | undefined; instructio
   return end < 0 ? { notes: text, instruction: '' } : { notes: text.slice(0, end), instruction: text.slice(end + 2).trim() };
 }
 
-/** The summary Warden sends in a write's _meta when the reviewer accepted it with changes. */
-function changesByReviewer(meta: unknown): string | undefined {
-  if (!meta || typeof meta !== 'object' || !('warden' in meta)) return undefined;
-  const warden = meta.warden;
-  if (!warden || typeof warden !== 'object' || !('appliedWithChanges' in warden)) return undefined;
-  const applied = warden.appliedWithChanges;
-  return applied && typeof applied === 'object' && 'summary' in applied && typeof applied.summary === 'string'
-    ? applied.summary
-    : undefined;
+/** A text Warden sends in an answer's `_meta.warden.<what>.<field>`, if there. */
+function wardenMeta(meta: unknown, what: string, field: string): string | undefined {
+  const warden = meta && typeof meta === 'object' && 'warden' in meta ? meta.warden : undefined;
+  const entry: unknown = warden && typeof warden === 'object' ? (warden as Record<string, unknown>)[what] : undefined;
+  const value: unknown = entry && typeof entry === 'object' ? (entry as Record<string, unknown>)[field] : undefined;
+  return typeof value === 'string' ? value : undefined;
 }
+/** The summary Warden sends in a write's _meta when the reviewer accepted it with changes. */
+const changesByReviewer = (meta: unknown): string | undefined => wardenMeta(meta, 'appliedWithChanges', 'summary');
+/** Why the reviewer rejected a permission request (Warden's _meta on the answer), if they said. */
+const rejectedReason = (meta: unknown): string | undefined => wardenMeta(meta, 'rejected', 'reason');
 const sessionCwd = new Map<string, string>();
 
 const app = acp
@@ -131,7 +132,8 @@ class DemoTurn {
     });
     if (answer.outcome.outcome !== 'selected' || answer.outcome.optionId !== 'allow') {
       await this.finishTool(id, 'failed');
-      await this.say(`The edit to ${path} was not allowed; I left it alone.\n`);
+      const why = rejectedReason(answer._meta);
+      await this.say(`The edit to ${path} was not allowed${why ? ` (${why})` : ''}; I left it alone.\n`);
       return `Skipped the edit to ${path} (not allowed).`;
     }
     return this.writeFile(id, path, newText);

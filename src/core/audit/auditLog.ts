@@ -1,9 +1,9 @@
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, fstatSync, promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { sha256Hex } from '../util/hash';
 import { chainDir, chainIdForSession, writerChainId } from './chains';
 import { auditEventProblem, SCHEMA_PROBLEM_KEY } from './events';
-import { acquireLock } from './lock';
+import { acquireLock, type ReleaseLock } from './lock';
 import { compileRedaction, redactSecretsWith, type CompiledRedaction, type RedactionConfig } from './redact';
 import { auditDir, GENESIS_PREV, listSegments, segmentName, serializeEntry, type Segment } from './segments';
 import type { AuditEntry, AuditEventInput } from './types';
@@ -70,11 +70,25 @@ export class AuditLogCorruptError extends Error {
 }
 
 const LOCK_NAME = 'audit.lock';
+
+/** A lock this process holds, and since when. */
+type HeldLock = ReleaseLock & { since: number };
+/** Locks handed from one queued append of a chain to the next. */
+const held = new Map<string, HeldLock>();
+/** The longest a burst keeps the lock, and the pause before it takes it again (longer than a waiter's longest backoff). */
+const MAX_HOLD_MS = 250;
+const YIELD_MS = 40;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 const TAIL_CHUNK = 64 * 1024;
 const NEWLINE = 0x0a;
 
 /** Appends in flight per chain directory, shared by every AuditLog of this process. */
 const queues = new Map<string, Promise<unknown>>();
+/** How many appends each chain's queue holds (this one included), to keep the lock across a burst. */
+const queued = new Map<string, number>();
 
 interface Tail {
   /** Segment to append to (may be new). */
@@ -82,6 +96,62 @@ interface Tail {
   size: number;
   lastSeq: number;
   prev: string;
+}
+
+/**
+ * The head of a chain this process wrote last, kept between appends so the next one need not
+ * read the tail again: the segment stays open for appending (O_SYNC: every write is durable
+ * before it returns, as a write followed by fsync), and after taking the lock a writer checks
+ * with two metadata calls that nobody else wrote since (the segment's size, and no next segment).
+ */
+interface Head extends Tail {
+  handle: fs.FileHandle;
+  /** Closes the segment when the chain has been idle a while, so descriptors do not pile up. */
+  idle?: NodeJS.Timeout;
+}
+
+const heads = new Map<string, Head>();
+const HEAD_IDLE_MS = 5000;
+
+/** Keeps a chain's head; its segment is closed after HEAD_IDLE_MS without an append. */
+function keepHead(dir: string, head: Head): void {
+  clearTimeout(head.idle);
+  head.idle = setTimeout(() => {
+    // Only when no append of this chain is under way (they hold the queue).
+    if (!queues.has(dir) && heads.get(dir) === head) void forgetHead(dir);
+  }, HEAD_IDLE_MS);
+  head.idle.unref();
+  heads.set(dir, head);
+}
+
+/** O_SYNC where the platform has it; elsewhere each write is followed by an fsync. */
+const SYNC_FLAG: number | undefined = (fsConstants as { O_SYNC?: number }).O_SYNC;
+const APPEND_FLAGS = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | (SYNC_FLAG ?? 0);
+
+/** Forgets a chain's cached head (after a failure, or when the files may have changed under it). */
+async function forgetHead(dir: string): Promise<void> {
+  const head = heads.get(dir);
+  heads.delete(dir);
+  clearTimeout(head?.idle);
+  await head?.handle.close().catch(() => undefined);
+}
+
+/**
+ * The cached head when it is still the chain's head: the segment we hold open is still the file
+ * at its path, has exactly the size we left it at, and no writer started a next segment.
+ */
+function validHead(dir: string): Head | undefined {
+  const head = heads.get(dir);
+  if (!head) return undefined;
+  try {
+    const open = fstatSync(head.handle.fd);
+    const named = statSync(head.segment.path, { throwIfNoEntry: false });
+    const next = statSync(segmentIn(dir, head.segment.index + 1).path, { throwIfNoEntry: false });
+    if (named && named.ino === open.ino && named.dev === open.dev && open.size === head.size && !next) return head;
+  } catch {
+    // A closed or unusable descriptor: read the tail again.
+  }
+  return undefined;
 }
 
 /** The append-only, hash-chained audit log of one workspace (see DESIGN.md, invariant 4). */
@@ -121,7 +191,7 @@ export class AuditLog {
 
   /** Appends one entry durably; resolves with the entry exactly as written. */
   append(event: AuditEventInput): Promise<AuditEntry> {
-    return this.appendPrepared(() => Promise.resolve(event), this.chainFor(event.sessionId));
+    return this.enqueue(this.chainFor(event.sessionId), () => Promise.resolve(event), true);
   }
 
   /**
@@ -132,9 +202,14 @@ export class AuditLog {
    * pinned chain, else this process's writer chain).
    */
   appendPrepared(prepare: () => Promise<AuditEventInput>, chain: string = this.chainFor('')): Promise<AuditEntry> {
+    return this.enqueue(chain, prepare, false);
+  }
+
+  private enqueue(chain: string, prepare: () => Promise<AuditEventInput>, plain: boolean): Promise<AuditEntry> {
     const dir = path.resolve(chainDir(this.workspaceRoot, chain));
     const previous = queues.get(dir) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.appendLocked(dir, prepare));
+    queued.set(dir, (queued.get(dir) ?? 0) + 1);
+    const run = previous.catch(() => undefined).then(() => this.appendQueued(dir, prepare, plain));
     queues.set(dir, run);
     // Forget a settled queue so the map does not pin the last entry.
     const forget = (): void => {
@@ -144,39 +219,83 @@ export class AuditLog {
     return run;
   }
 
-  private async appendLocked(chain: string, prepare: () => Promise<AuditEventInput>): Promise<AuditEntry> {
-    const created = await fs.mkdir(chain, { recursive: true });
-    // Make each newly created directory's entry durable in its parent.
-    if (created) for (let dir = chain; dir !== path.dirname(created); dir = path.dirname(dir)) await fsyncDir(path.dirname(dir));
-    const release = await acquireLock(path.join(chain, LOCK_NAME), {
-      timeoutMs: this.lockTimeoutMs,
-      staleMs: this.staleLockMs,
-    });
+  /** One append of the chain's queue: takes the lock unless the append before it kept it for this one. */
+  private async appendQueued(dir: string, prepare: () => Promise<AuditEventInput>, plain: boolean): Promise<AuditEntry> {
+    let release = held.get(dir);
+    held.delete(dir);
     try {
-      const event = await prepare();
-      const data = this.checked(event.type, redactSecretsWith(event.data, this.redaction));
-      const tail = await this.readTail(chain);
-      const entry: AuditEntry = {
-        v: 1,
-        seq: tail.lastSeq + 1,
-        time: this.now().toISOString(),
-        sessionId: event.sessionId,
-        actor: event.actor,
-        type: event.type,
-        data,
-        prev: tail.prev,
-      };
-      const line = serializeEntry(entry);
-      const bytes = Buffer.from(`${line}\n`, 'utf8');
-      let target = tail.segment;
-      if (tail.size > 0 && tail.size + bytes.length > this.maxSegmentBytes) {
-        target = segmentIn(chain, target.index + 1);
-      }
-      await writeDurably(target.path, bytes);
-      return JSON.parse(line) as AuditEntry;
+      release ??= await this.lock(dir);
+      return await this.appendLocked(dir, prepare, plain);
     } finally {
-      await release();
+      const left = (queued.get(dir) ?? 1) - 1;
+      if (left > 0) queued.set(dir, left);
+      else queued.delete(dir);
+      // More appends of this chain are queued right behind: hand them the lock (a burst takes it
+      // once); the last one of a burst releases it before its promise resolves.
+      if (release && left > 0 && !this.overdue(release)) held.set(dir, release);
+      else if (release) {
+        await release();
+        // A long burst gives other writers waiting for this chain a turn before it goes on.
+        if (left > 0) await sleep(YIELD_MS);
+      }
     }
+  }
+
+  /** The chain's lock; creates the chain directory (durably) the first time. */
+  private async lock(dir: string): Promise<HeldLock> {
+    if (!heads.has(dir)) {
+      const created = await fs.mkdir(dir, { recursive: true });
+      // Make each newly created directory's entry durable in its parent.
+      if (created) for (let d = dir; d !== path.dirname(created); d = path.dirname(d)) await fsyncDir(path.dirname(d));
+    }
+    const release = await acquireLock(path.join(dir, LOCK_NAME), { timeoutMs: this.lockTimeoutMs, staleMs: this.staleLockMs });
+    return Object.assign(release, { since: Date.now() });
+  }
+
+  /** A lock kept across a burst is handed back after a while: well before another writer could judge it stale, and so others get a turn. */
+  private overdue(lock: HeldLock): boolean {
+    return Date.now() - lock.since > Math.min(MAX_HOLD_MS, this.staleLockMs / 4);
+  }
+
+  private async appendLocked(dir: string, prepare: () => Promise<AuditEventInput>, plain: boolean): Promise<AuditEntry> {
+    // A custom prepare may change the chain's files (repair cuts a torn tail): read it afresh.
+    if (!plain) await forgetHead(dir);
+    const event = await prepare();
+    const data = this.checked(event.type, redactSecretsWith(event.data, this.redaction));
+    let head = validHead(dir);
+    if (!head) {
+      await forgetHead(dir);
+      const tail = await this.readTail(dir);
+      head = { ...tail, handle: await openForAppend(tail.segment.path) };
+    }
+    const entry: AuditEntry = {
+      v: 1,
+      seq: head.lastSeq + 1,
+      time: this.now().toISOString(),
+      sessionId: event.sessionId,
+      actor: event.actor,
+      type: event.type,
+      data,
+      prev: head.prev,
+    };
+    const line = serializeEntry(entry);
+    const bytes = Buffer.from(`${line}\n`, 'utf8');
+    if (head.size > 0 && head.size + bytes.length > this.maxSegmentBytes) {
+      await forgetHead(dir);
+      const segment = segmentIn(dir, head.segment.index + 1);
+      head = { ...head, segment, size: 0, handle: await openForAppend(segment.path), idle: undefined };
+    }
+    keepHead(dir, head);
+    try {
+      await writeDurably(head.handle, bytes, head.size);
+    } catch (error) {
+      await forgetHead(dir);
+      throw error;
+    }
+    head.size += bytes.length;
+    head.lastSeq = entry.seq;
+    head.prev = sha256Hex(line);
+    return JSON.parse(line) as AuditEntry;
   }
 
   /**
@@ -280,26 +399,30 @@ async function readFully(handle: fs.FileHandle, buffer: Buffer, position: number
   }
 }
 
-/** Append + fsync; on a failed write, cut our own partial bytes so the chain stays intact. */
-async function writeDurably(file: string, bytes: Buffer): Promise<void> {
+/** Opens a segment for appending; a new file's directory entry is made durable at once. */
+async function openForAppend(file: string): Promise<fs.FileHandle> {
   const existed = await exists(file);
-  const handle = await fs.open(file, 'a');
-  try {
-    const { size } = await handle.stat();
-    try {
-      for (let offset = 0; offset < bytes.length;) {
-        offset += (await handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
-      }
-      await handle.sync();
-    } catch (error) {
-      await handle.truncate(size).catch(() => undefined);
-      throw error;
-    }
-  } finally {
-    await handle.close();
-  }
+  const handle = await fs.open(file, APPEND_FLAGS);
   // A new directory entry is only durable once the directory itself is synced.
-  if (!existed) await fsyncDir(path.dirname(file));
+  if (!existed)
+    await fsyncDir(path.dirname(file)).catch(async (error: unknown) => {
+      await handle.close();
+      throw error;
+    });
+  return handle;
+}
+
+/** One durable append (O_SYNC, else write + fsync); on a failed write, cut our own partial bytes so the chain stays intact. */
+async function writeDurably(handle: fs.FileHandle, bytes: Buffer, size: number): Promise<void> {
+  try {
+    for (let offset = 0; offset < bytes.length;) {
+      offset += (await handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
+    }
+    if (SYNC_FLAG === undefined) await handle.sync();
+  } catch (error) {
+    await handle.truncate(size).catch(() => undefined);
+    throw error;
+  }
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { sha256Hex } from '../util/hash';
 import { auditDir, listSegments, type Segment } from './segments';
@@ -61,19 +61,35 @@ export async function listChains(workspaceRoot: string): Promise<Chain[]> {
   const root = auditDir(workspaceRoot);
   const chains: Chain[] = [];
   if ((await listSegments(root)).length > 0) chains.push({ id: LEGACY_CHAIN, dir: root });
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = await fs.readdir(path.join(root, SESSIONS_DIR));
+    entries = await fs.readdir(path.join(root, SESSIONS_DIR), { withFileTypes: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return chains;
     throw error;
   }
-  for (const name of names.sort()) {
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const name = entry.name;
     if (!CHAIN_ID.test(name) || name.includes('..')) continue;
     const dir = path.join(root, SESSIONS_DIR, name);
-    if ((await fs.stat(dir).catch(() => undefined))?.isDirectory()) chains.push({ id: name, dir });
+    // The listing says what most entries are; only a link (or an unknown type) costs a stat.
+    const isDir =
+      entry.isDirectory() || ((entry.isSymbolicLink() || isUnknown(entry)) && (await fs.stat(dir).catch(() => undefined))?.isDirectory());
+    if (isDir) chains.push({ id: name, dir });
   }
   return chains;
+}
+
+function isUnknown(entry: Dirent): boolean {
+  return (
+    !entry.isFile() &&
+    !entry.isDirectory() &&
+    !entry.isSymbolicLink() &&
+    !entry.isFIFO() &&
+    !entry.isSocket() &&
+    !entry.isBlockDevice() &&
+    !entry.isCharacterDevice()
+  );
 }
 
 /** One chain's segments, each tagged with its chain, for readers that walk the whole log. */

@@ -257,6 +257,14 @@ export const AUDIT_EVENTS = {
     },
   ),
   'network.rules-invalid': event('Allow-list rules that were ignored (`problems`).', { problems: z.array(str) }),
+  'network.channel.lost': event(
+    "The egress bridge's exec stream died mid-session (`reason`): the sandbox has no way out until it is restored; `restoring` says whether Warden starts the bridge again.",
+    { reason: str, restoring: z.boolean() },
+  ),
+  'network.channel.restored': event('The egress bridge runs again after a loss (`lostReason`), after `attempts` restarts.', {
+    attempts: z.number().int(),
+    lostReason: str,
+  }),
 
   // Agent
   'agent.started': event(

@@ -34,7 +34,16 @@ export {
 } from './redact';
 export { AUDIT_DIR, GENESIS_PREV, listSegments, segmentName, type Segment } from './segments';
 export { auditEntrySchema, formatChainReports, formatVerifyReport, summarizeChains, verifyAuditLog, verifyChain } from './verify';
-export { readAuditLog, readChainRecords, queryAuditLog, queryAuditRows, auditRowFilter, findAuditEntry, AuditRowBuilder } from './query';
+export {
+  readAuditLog,
+  readChainRecords,
+  queryAuditLog,
+  parseDateBound,
+  queryAuditRows,
+  auditRowFilter,
+  findAuditEntry,
+  AuditRowBuilder,
+} from './query';
 export type {
   AuditRecord,
   AuditReadProblem,
@@ -74,7 +83,14 @@ export type { AuditAnchor, AnchorMode, AnchorResult, AnchorCheck, AnchorVerifyRe
 export { repairAuditLog } from './repair';
 export type { RepairResult, RepairOptions, TornTail } from './repair';
 export { auditDiffSides, diffSides, AuditDiffError, type AuditDiffSides } from './diffSides';
-export { sessionDigests, filterSessions, summarizeBy, median } from './team';
+export { sessionDigests, filterSessions, summarizeBy, median, percentile, SessionDigester } from './team';
+export { parseCommitLog, readCommitLinks, sessionCommitsFromGit, AuditGitError, type CommitLinks } from './gitLinks';
 export type { SessionDigest, SessionDecision, GroupSummary, SessionFilter } from './team';
 export { auditReport, formatReportMarkdown, AuditReportError } from './report';
 export type { PrReport, ReportCommit } from './report';
+export { auditBlame, fileAuditBlame, attributeLines } from './blame';
+export { parseAddedLines, parseBlamePorcelain } from './gitOutput';
+export type { AuditBlame, BlameApproval, BlameCommit, BlameFile, BlameLine } from './blame';
+export { formatBlameText, formatBlameLine, formatBlameMarkdown } from './blameFormat';
+export { approvedEdits, addedLinesByHunk, type ApprovedEdit } from './editLines';
+export { resumableSessions, type ResumableSession } from './resumable';

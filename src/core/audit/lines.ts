@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 
 export interface Line {
   /** 1-based line number within the segment. */
@@ -41,4 +41,56 @@ export async function* readLineBatches(file: string): AsyncGenerator<Line[]> {
 /** The same lines one at a time. */
 export async function* readLines(file: string): AsyncGenerator<Line> {
   for await (const batch of readLineBatches(file)) yield* batch;
+}
+
+/** Block size for forEachLine: large reads, one buffer reused for the whole file. */
+export const LINE_BLOCK_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Visits a line of a block: bytes `buf[start, end)` (no newline) and, for the one-line lookahead,
+ * the next line's `buf[nextStart, nextEnd)` (nextStart -1: there is none). An end below zero,
+ * `-(end) - 1`, marks a final piece with no newline after it. `buf` is only valid during the call.
+ */
+export type LineVisitor<T> = (buf: Buffer, start: number, end: number, nextStart: number, nextEnd: number, number: number) => T | undefined;
+
+/**
+ * Calls `visit` for every line of a file, in order, until it returns something (which is
+ * returned). Reads large blocks into one buffer (grown only for a line longer than it), so
+ * memory stays constant and no line is copied; a line split across two reads is kept whole.
+ */
+export async function forEachLine<T>(file: string, visit: LineVisitor<T>): Promise<T | undefined> {
+  const handle = await fs.open(file, 'r');
+  try {
+    let buf = Buffer.allocUnsafe(LINE_BLOCK_BYTES);
+    let filled = 0;
+    let number = 0;
+    for (;;) {
+      if (filled === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
+      }
+      const { bytesRead } = await handle.read(buf, filled, buf.length - filled, null);
+      const eof = bytesRead === 0;
+      filled += bytesRead;
+      const view = buf.subarray(0, filled);
+      let start = 0;
+      for (let nl = view.indexOf(0x0a); nl >= 0;) {
+        const nextNl = view.indexOf(0x0a, nl + 1);
+        // Its successor is not whole yet: check this line after the next read.
+        if (nextNl < 0 && !eof) break;
+        const nextStart = nl + 1;
+        const hasNext = nextNl >= 0 || nextStart < filled;
+        const result = visit(view, start, nl, hasNext ? nextStart : -1, nextNl >= 0 ? nextNl : -filled - 1, ++number);
+        if (result !== undefined) return result;
+        start = nextStart;
+        nl = nextNl;
+      }
+      if (eof) return start < filled ? visit(view, start, -filled - 1, -1, 0, ++number) : undefined;
+      buf.copy(buf, 0, start, filled);
+      filled -= start;
+    }
+  } finally {
+    await handle.close();
+  }
 }

@@ -111,6 +111,10 @@ export interface AuditRow {
   decision: DecisionVerdict | null;
   /** True when a decision was not made by a human (a policy rule or an earlier approval). */
   automatic: boolean | null;
+  /** An approve with the reviewer's changes: some hunks only ('partial', with the hunks counted) or their own text ('edited'). */
+  change: 'partial' | 'edited' | null;
+  hunksApproved: number | null;
+  hunksRejected: number | null;
   /** Who decided: `name <email>` for a human, `policy rule <id>` for the team policy. */
   reviewer: string | null;
   /** The policy rule behind the decision, when recorded: the rule that decided, or for a human decision the rule that asked. */
@@ -131,7 +135,11 @@ export interface AuditRow {
 }
 
 /** What later entries of a proposal inherit from the proposal and its decision. */
-type ProposalInfo = Pick<AuditRow, 'kind' | 'path' | 'commandLine' | 'cwd' | 'decision' | 'automatic' | 'reviewer' | 'ruleId'>;
+type ProposalInfo = Pick<
+  AuditRow,
+  'kind' | 'path' | 'commandLine' | 'cwd' | 'decision' | 'automatic' | 'reviewer' | 'ruleId' | 'change' | 'hunksApproved' | 'hunksRejected'
+>;
+const UNDECIDED = { decision: null, automatic: null, reviewer: null, ruleId: null, change: null, hunksApproved: null, hunksRejected: null };
 
 /** Builds rows from records in log order; keeps the per-session agent and per-proposal facts. */
 export class AuditRowBuilder {
@@ -157,10 +165,7 @@ export class AuditRowBuilder {
         path: event.data.path ?? null,
         commandLine: event.data.commandLine ?? null,
         cwd: event.data.cwd ?? null,
-        decision: null,
-        automatic: null,
-        reviewer: null,
-        ruleId: null,
+        ...UNDECIDED,
       };
       this.proposals.set(proposalId, info);
     }
@@ -169,10 +174,26 @@ export class AuditRowBuilder {
       const verdict = d.verdict ?? null;
       const kind = reviewerKind(d.reviewer, entry.actor);
       const ruleId = d.ruleId ?? (kind === 'policy' ? reviewerName(d.reviewer) : null);
-      const reviewer = ruleId !== null && kind === 'policy' ? `policy rule ${ruleId}` : reviewerLabel(d.reviewer, entry.actor);
+      // A write carried out on an earlier permission is credited to that permission and who approved it, not to "warden".
+      const grant = d.grantedBy ? this.proposals.get(d.grantedBy) : undefined;
+      const reviewer =
+        ruleId !== null && kind === 'policy'
+          ? `policy rule ${ruleId}`
+          : d.grantedBy
+            ? `permission ${d.grantedBy}${grant?.reviewer ? ` (approved by ${grant.reviewer})` : ''}`
+            : reviewerLabel(d.reviewer, entry.actor);
       const automatic = kind !== 'human';
-      if (info) Object.assign(info, { decision: verdict, automatic, reviewer, ruleId });
-      else info = { kind: null, path: null, commandLine: null, cwd: null, decision: verdict, automatic, reviewer, ruleId };
+      const decided = {
+        decision: verdict,
+        automatic,
+        reviewer,
+        ruleId,
+        change: verdict !== 'approve' ? null : d.hunks ? ('partial' as const) : d.edited ? ('edited' as const) : null,
+        hunksApproved: d.hunks ? (d.hunks.accepted?.length ?? 0) : null,
+        hunksRejected: d.hunks ? (d.hunks.rejected?.length ?? 0) : null,
+      };
+      if (info) Object.assign(info, decided);
+      else info = { kind: null, path: null, commandLine: null, cwd: null, ...decided };
     }
     // A refusal names its own rule (under `ruleId`, or `rule` in older entries): it wins over the proposal's decision.
     const refusedRule = event.known && event.type === 'refused' ? (event.data.ruleId ?? null) : null;
@@ -196,6 +217,9 @@ export class AuditRowBuilder {
       cwd: str(data.cwd) ?? info?.cwd ?? null,
       decision: info?.decision ?? null,
       automatic: info?.automatic ?? null,
+      change: info?.change ?? null,
+      hunksApproved: info?.hunksApproved ?? null,
+      hunksRejected: info?.hunksRejected ?? null,
       reviewer: info?.reviewer ?? null,
       ruleId: refusedRule ?? info?.ruleId ?? null,
       reason: str(data.reason),
@@ -243,6 +267,10 @@ function clip(text: string, max = 200): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
+function partlyApproved(accepted: number, rejected: number): string {
+  return `Partly approved (${accepted} of ${accepted + rejected} hunks; ${rejected} rejected)`;
+}
+
 function summarize(event: AuditEventView, actor: AuditEntry['actor'], info: ProposalInfo | undefined): string {
   if (event.known) {
     switch (event.type) {
@@ -254,7 +282,16 @@ function summarize(event: AuditEventView, actor: AuditEntry['actor'], info: Prop
       }
       case 'decision': {
         const d = event.data;
-        const verb = d.verdict === 'approve' ? 'Approved' : d.verdict === 'reject' ? 'Rejected' : 'Decided';
+        const verb =
+          d.verdict === 'reject'
+            ? 'Rejected'
+            : d.verdict !== 'approve'
+              ? 'Decided'
+              : d.hunks
+                ? partlyApproved(d.hunks.accepted?.length ?? 0, d.hunks.rejected?.length ?? 0)
+                : d.edited
+                  ? 'Approved with edits'
+                  : 'Approved';
         const what = info?.path ?? info?.commandLine ?? d.proposalId ?? '';
         return `${verb} ${clip(what, 120)} by ${info?.reviewer ?? actor.id}${d.reason ? ` (${clip(d.reason, 80)})` : ''}`;
       }
@@ -328,6 +365,8 @@ export interface AuditQuery {
 export interface AuditQueryOptions {
   /** Keep at most this many matching rows, the newest ones. Default: all. */
   limit?: number;
+  /** Sees every record and its row (matching or not), so a caller builds more from the same pass. */
+  onRow?: (record: AuditRecord, row: AuditRow) => void;
 }
 
 export interface AuditSessionSummary {
@@ -347,6 +386,11 @@ export interface AuditSessionSummary {
   approved: number;
   rejected: number;
   automatic: number;
+  /** Of the approved: some hunks only, and the reviewer's own text; hunks counted across the partly approved. */
+  partlyApproved: number;
+  approvedWithEdits: number;
+  hunksApproved: number;
+  hunksRejected: number;
   errors: number;
   /** Why it ended, if a session.ended entry was written. */
   ended: string | null;
@@ -380,8 +424,8 @@ export function auditRowFilter(query: AuditQuery = {}): AuditRowPredicate {
   const kind = lower(query.kind);
   const type = query.type?.trim() || undefined;
   const words = lower(query.text)?.split(/\s+/).filter(Boolean) ?? [];
-  const since = query.since ? parseBound(query.since, 'start') : undefined;
-  const until = query.until ? parseBound(query.until, 'end') : undefined;
+  const since = query.since ? parseDateBound(query.since, 'start') : undefined;
+  const until = query.until ? parseDateBound(query.until, 'end') : undefined;
   return (row, entry) => {
     if (query.sessionId && row.sessionId !== query.sessionId) return false;
     if (agent && !(row.agent ?? '').toLowerCase().includes(agent)) return false;
@@ -412,7 +456,7 @@ export function auditRowFilter(query: AuditQuery = {}): AuditRowPredicate {
 }
 
 /** `YYYY-MM-DD` means the start (or end) of that day in UTC; anything else is parsed as a date-time. */
-function parseBound(value: string, side: 'start' | 'end'): number {
+export function parseDateBound(value: string, side: 'start' | 'end'): number {
   const day = /^\d{4}-\d{2}-\d{2}$/.test(value.trim());
   const t = Date.parse(day ? `${value.trim()}T${side === 'start' ? '00:00:00.000' : '23:59:59.999'}Z` : value);
   if (Number.isNaN(t)) throw new Error(`Not a date: ${value}`);
@@ -477,6 +521,7 @@ export async function queryAuditLog(
   for await (const record of readAuditLog(workspaceRoot, (p) => problems.length < 100 && problems.push(p))) {
     total++;
     const row = builder.row(record);
+    options.onRow?.(record, row);
     summarizeInto(sessions, row, record.entry);
     if (row.agent) facets.agents.add(row.agent);
     if (row.kind) facets.kinds.add(row.kind);
@@ -538,6 +583,10 @@ function summarizeInto(sessions: Map<string, AuditSessionSummary>, row: AuditRow
       approved: 0,
       rejected: 0,
       automatic: 0,
+      partlyApproved: 0,
+      approvedWithEdits: 0,
+      hunksApproved: 0,
+      hunksRejected: 0,
       errors: 0,
       ended: null,
     };
@@ -564,6 +613,10 @@ function summarizeInto(sessions: Map<string, AuditSessionSummary>, row: AuditRow
       if (row.decision === 'approve') s.approved++;
       if (row.decision === 'reject') s.rejected++;
       if (row.automatic) s.automatic++;
+      if (row.change === 'partial') s.partlyApproved++;
+      if (row.change === 'edited') s.approvedWithEdits++;
+      s.hunksApproved += row.hunksApproved ?? 0;
+      s.hunksRejected += row.hunksRejected ?? 0;
       break;
     case 'error':
       s.errors++;

@@ -1,5 +1,7 @@
-import { simpleGit } from 'simple-git';
-import { parseAnchorLines, verifyAuditAnchors, type AnchorCheck } from './anchor';
+import { verifyAuditAnchors, type AnchorCheck } from './anchor';
+import { auditBlame, type AuditBlame } from './blame';
+import { formatBlameMarkdown, markdownCell as cell } from './blameFormat';
+import { gitAt, readCommitLinks, type CommitLinks } from './gitLinks';
 import { SESSIONS_DIR } from './chains';
 import { AUDIT_DIR } from './segments';
 import { sessionDigests, summarizeBy, type GroupSummary, type SessionDigest } from './team';
@@ -35,6 +37,8 @@ export interface PrReport {
   chains: ChainVerifyReport[];
   /** Anchors that failed (a chain gone or cut). */
   failedAnchors: AnchorCheck[];
+  /** Which sessions and approvals stand behind each line the range adds. */
+  blame: AuditBlame;
 }
 
 export class AuditReportError extends Error {
@@ -44,15 +48,12 @@ export class AuditReportError extends Error {
   }
 }
 
-const trailer = (body: string, key: string): string[] =>
-  [...body.matchAll(new RegExp(`^${key}:[ \\t]*(.+?)[ \\t]*$`, 'gim'))].map((m) => m[1] ?? '').filter(Boolean);
-
 export async function auditReport(workspaceRoot: string, range: string): Promise<PrReport> {
-  const g = simpleGit({ baseDir: workspaceRoot, timeout: { block: 60_000 } });
-  let log: string;
+  const g = gitAt(workspaceRoot);
+  let links: CommitLinks[];
   let changed: string;
   try {
-    log = await g.raw(['log', '--format=%H%x00%an <%ae>%x00%s%x00%B%x1e', range, '--']);
+    links = await readCommitLinks(g, [range]);
     const [base, head] = range.includes('...') ? range.split('...') : range.split('..');
     const diffRange = head === undefined ? [range] : [`${base || 'HEAD'}...${head || 'HEAD'}`];
     changed = await g.raw([
@@ -66,24 +67,27 @@ export async function auditReport(workspaceRoot: string, range: string): Promise
   } catch (error) {
     throw new AuditReportError(`git could not read the range ${range}: ${error instanceof Error ? error.message.trim() : String(error)}`);
   }
-  const commits: ReportCommit[] = [];
-  const sessionIds = new Set<string>();
-  const chainIds = new Set<string>();
-  for (const record of log.split('\x1e')) {
-    const [commit, author, subject, body] = record.replace(/^\s+/, '').split('\x00');
-    if (!commit || body === undefined) continue;
-    const sessions = trailer(body, 'Warden-Session');
-    const anchorCommit = (subject ?? '').startsWith('Warden audit anchor');
-    const chains = anchorCommit ? [] : [...new Set(parseAnchorLines(body).map((a) => a.chain))];
-    sessions.forEach((s) => sessionIds.add(s));
-    chains.forEach((c) => chainIds.add(c));
-    commits.push({ commit, subject: subject ?? '', author: author ?? '', sessions, chains, approvedBy: trailer(body, 'Approved-by') });
-  }
+  const commits: ReportCommit[] = links.map((c) => ({
+    commit: c.commit,
+    subject: c.subject,
+    author: c.author,
+    sessions: c.sessions,
+    chains: c.chains,
+    approvedBy: c.approvedBy,
+  }));
+  const sessionIds = new Set(links.flatMap((c) => c.sessions));
+  const chainIds = new Set(links.flatMap((c) => c.chains));
   for (const file of changed.split('\n')) {
     const m = new RegExp(`/${SESSIONS_DIR}/([^/]+)/`).exec(file.trim());
     if (m?.[1]) chainIds.add(m[1]);
   }
-  const [all, anchors] = await Promise.all([sessionDigests(workspaceRoot), verifyAuditAnchors(workspaceRoot)]);
+  const [all, anchors, blame] = await Promise.all([
+    sessionDigests(workspaceRoot),
+    verifyAuditAnchors(workspaceRoot),
+    auditBlame(workspaceRoot, range).catch((error: unknown) => {
+      throw new AuditReportError(error instanceof Error ? error.message : String(error));
+    }),
+  ]);
   const sessions = all.filter((s) => sessionIds.has(s.sessionId) || s.chains.some((c) => chainIds.has(c)));
   const found = new Set(all.map((s) => s.sessionId));
   const missingSessions = [...sessionIds].filter((s) => !found.has(s)).sort();
@@ -98,14 +102,9 @@ export async function auditReport(workspaceRoot: string, range: string): Promise
     byAgent: summarizeBy(sessions, 'agent'),
     chains: anchors.chain.chains,
     failedAnchors,
+    blame,
   };
 }
-
-const cell = (text: string | number | null): string =>
-  String(text ?? '–')
-    .replace(/\|/g, '\\|')
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/([`*_<>[\]])/g, '\\$1');
 
 const duration = (ms: number | null): string =>
   ms === null ? '–' : ms < 1000 ? `${Math.round(ms)} ms` : ms < 120_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`;
@@ -148,16 +147,17 @@ export function formatReportMarkdown(report: PrReport): string {
     }
     out.push('', '### Per developer', '', ...groupTable(report.byDeveloper), '', '### Per agent', '', ...groupTable(report.byAgent));
   }
+  out.push('', ...formatBlameMarkdown(report.blame));
   return `${out.join('\n')}\n`;
 }
 
 function groupTable(groups: GroupSummary[]): string[] {
   return [
-    '| Who | Sessions | Asks | Approvals | Rejections | Automatic | Median time to decide |',
-    '|---|---|---|---|---|---|---|',
+    '| Who | Sessions | Asks | Approvals | Rejections | Automatic | Median time to decide | p90 time to decide |',
+    '|---|---|---|---|---|---|---|---|',
     ...groups.map(
       (g) =>
-        `| ${cell(g.key)} | ${g.sessions} | ${g.asks} | ${g.approvals} | ${g.rejections} | ${g.automatic} | ${duration(g.medianDecideMs)} |`,
+        `| ${cell(g.key)} | ${g.sessions} | ${g.asks} | ${g.approvals} | ${g.rejections} | ${g.automatic} | ${duration(g.medianDecideMs)} | ${duration(g.p90DecideMs)} |`,
     ),
   ];
 }

@@ -1,5 +1,5 @@
 import { readAuditEvent } from './events';
-import { AuditRowBuilder, readAuditLog } from './query';
+import { AuditRowBuilder, parseDateBound, readAuditLog, type AuditRecord, type AuditRow } from './query';
 
 /**
  * The lead's view of a team's log: one digest per session (over every chain), and summaries
@@ -37,6 +37,8 @@ export interface SessionDigest {
   approvals: number;
   rejections: number;
   automatic: number;
+  /** `error` entries. */
+  errors: number;
   decisions: SessionDecision[];
   /** Rules that decided (or asked), with how often. */
   rules: Record<string, number>;
@@ -54,6 +56,8 @@ export interface GroupSummary {
   automatic: number;
   /** Median time from proposal to a human's decision (ms), null with none. */
   medianDecideMs: number | null;
+  /** 90th percentile (nearest rank) of the same times. */
+  p90DecideMs: number | null;
 }
 
 export interface SessionFilter {
@@ -68,16 +72,17 @@ export interface SessionFilter {
 const label = (name: string | undefined, email: string | undefined): string | null =>
   name ? (email ? `${name} <${email}>` : name) : (email ?? null);
 
-/** One pass over every chain: a digest per session, oldest first. `only` limits it to some sessions. */
-export async function sessionDigests(workspaceRoot: string, only?: ReadonlySet<string>): Promise<SessionDigest[]> {
-  const builder = new AuditRowBuilder();
-  const sessions = new Map<string, SessionDigest>();
-  const proposedAt = new Map<string, number>();
-  for await (const record of readAuditLog(workspaceRoot)) {
+/**
+ * Builds session digests from records in log order. It takes the row the caller already built,
+ * so one pass over the log can feed both the query (rows, facets) and the digests.
+ */
+export class SessionDigester {
+  private readonly sessions = new Map<string, SessionDigest>();
+  private readonly proposedAt = new Map<string, number>();
+
+  add(record: AuditRecord, row: AuditRow): void {
     const { entry } = record;
-    if (only && !only.has(entry.sessionId)) continue;
-    const row = builder.row(record);
-    let s = sessions.get(entry.sessionId);
+    let s = this.sessions.get(entry.sessionId);
     if (!s) {
       s = {
         sessionId: entry.sessionId,
@@ -93,12 +98,13 @@ export async function sessionDigests(workspaceRoot: string, only?: ReadonlySet<s
         approvals: 0,
         rejections: 0,
         automatic: 0,
+        errors: 0,
         decisions: [],
         rules: {},
         commits: [],
         ended: null,
       };
-      sessions.set(entry.sessionId, s);
+      this.sessions.set(entry.sessionId, s);
     }
     if (!s.chains.includes(record.chain)) s.chains.push(record.chain);
     s.entries++;
@@ -111,14 +117,16 @@ export async function sessionDigests(workspaceRoot: string, only?: ReadonlySet<s
     }
     if (event.known && event.type === 'instruction') s.instruction ??= (event.data.text ?? '').slice(0, 300);
     if (event.known && event.type === 'session.ended') s.ended = event.data.reason ?? 'ended';
-    if (event.known && event.type === 'git.committed' && typeof event.data.commit === 'string') s.commits.push(event.data.commit);
+    if (event.known && event.type === 'git.committed' && typeof event.data.commit === 'string' && !s.commits.includes(event.data.commit))
+      s.commits.push(event.data.commit);
+    if (entry.type === 'error') s.errors++;
     if (entry.type === 'proposal' && row.proposalId) {
       s.proposals++;
-      proposedAt.set(`${entry.sessionId}\u0000${row.proposalId}`, Date.parse(entry.time));
+      this.proposedAt.set(`${entry.sessionId}\u0000${row.proposalId}`, Date.parse(entry.time));
     }
     if (entry.type === 'decision' && row.decision) {
       const automatic = row.automatic === true;
-      const asked = row.proposalId ? proposedAt.get(`${entry.sessionId}\u0000${row.proposalId}`) : undefined;
+      const asked = row.proposalId ? this.proposedAt.get(`${entry.sessionId}\u0000${row.proposalId}`) : undefined;
       const decideMs = asked === undefined ? null : Math.max(0, Date.parse(entry.time) - asked);
       if (!automatic) {
         s.asks++;
@@ -139,20 +147,40 @@ export async function sessionDigests(workspaceRoot: string, only?: ReadonlySet<s
       });
     }
   }
-  return [...sessions.values()].sort((a, b) => a.start.localeCompare(b.start) || a.sessionId.localeCompare(b.sessionId));
+
+  /** Every session seen, oldest first. */
+  digests(): SessionDigest[] {
+    return [...this.sessions.values()].sort((a, b) => a.start.localeCompare(b.start) || a.sessionId.localeCompare(b.sessionId));
+  }
 }
 
-/** The sessions a filter keeps (substring matches, case-insensitive; dates on the start). */
+/** One pass over every chain: a digest per session, oldest first. `only` limits it to some sessions. */
+export async function sessionDigests(workspaceRoot: string, only?: ReadonlySet<string>): Promise<SessionDigest[]> {
+  const builder = new AuditRowBuilder();
+  const digester = new SessionDigester();
+  for await (const record of readAuditLog(workspaceRoot)) {
+    if (only && !only.has(record.entry.sessionId)) continue;
+    digester.add(record, builder.row(record));
+  }
+  return digester.digests();
+}
+
+/**
+ * The sessions a filter keeps (substring matches, case-insensitive). Dates keep a session that
+ * was active in the range (a bare `YYYY-MM-DD` covers that whole day, UTC).
+ */
 export function filterSessions(sessions: SessionDigest[], filter: SessionFilter): SessionDigest[] {
   const has = (value: string | null, part: string | undefined): boolean =>
     !part?.trim() || (value ?? '').toLowerCase().includes(part.trim().toLowerCase());
+  const since = filter.since?.trim() ? parseDateBound(filter.since, 'start') : undefined;
+  const until = filter.until?.trim() ? parseDateBound(filter.until, 'end') : undefined;
   return sessions.filter(
     (s) =>
       has(s.developer, filter.developer) &&
       has(s.agent, filter.agent) &&
       (!filter.rule?.trim() || Object.keys(s.rules).some((r) => has(r, filter.rule))) &&
-      (!filter.since || s.start.slice(0, 10) >= filter.since.slice(0, 10)) &&
-      (!filter.until || s.start.slice(0, 10) <= filter.until.slice(0, 10)),
+      (since === undefined || Date.parse(s.end) >= since) &&
+      (until === undefined || Date.parse(s.start) <= until),
   );
 }
 
@@ -163,7 +191,10 @@ export function summarizeBy(sessions: SessionDigest[], by: 'developer' | 'agent'
     const key = (by === 'developer' ? s.developer : s.agent) ?? '(unknown)';
     let g = groups.get(key);
     if (!g) {
-      g = { summary: { key, sessions: 0, asks: 0, approvals: 0, rejections: 0, automatic: 0, medianDecideMs: null }, times: [] };
+      g = {
+        summary: { key, sessions: 0, asks: 0, approvals: 0, rejections: 0, automatic: 0, medianDecideMs: null, p90DecideMs: null },
+        times: [],
+      };
       groups.set(key, g);
     }
     g.summary.sessions++;
@@ -174,7 +205,7 @@ export function summarizeBy(sessions: SessionDigest[], by: 'developer' | 'agent'
     for (const d of s.decisions) if (!d.automatic && d.decideMs !== null) g.times.push(d.decideMs);
   }
   return [...groups.values()]
-    .map(({ summary, times }) => ({ ...summary, medianDecideMs: median(times) }))
+    .map(({ summary, times }) => ({ ...summary, medianDecideMs: median(times), p90DecideMs: percentile(times, 90) }))
     .sort((a, b) => a.key.localeCompare(b.key));
 }
 
@@ -183,4 +214,11 @@ export function median(values: number[]): number | null {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[mid] ?? null) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** Nearest-rank percentile (`p` in 1..100): the smallest value with at least p % of the values at or below it. */
+export function percentile(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1] ?? null;
 }

@@ -62,6 +62,8 @@ export interface EffectivePolicy {
 }
 
 export const TEAM_POLICY_PATH = '.warden/policy.json';
+/** Where the built-in classes come from when no policy file sets them (team-level: only the team policy may change them). */
+export const BUILTIN_ORIGIN: RuleOrigin = { source: 'team', origin: 'built-in defaults' };
 export const USER_RULES_SETTING = 'warden.policy.userRules';
 
 export interface PolicyInputs {
@@ -91,8 +93,11 @@ export function mergePolicies(inputs: PolicyInputs): EffectivePolicy {
     commands: (team?.commands ?? []).map((r) => ({ ...r, ...teamOrigin })),
     overrides: (team?.overrides ?? []).map((o) => ({ ...o, ...teamOrigin })),
     builtins: {
-      irreversible: [{ decision: team?.builtins?.irreversible ?? 'ask', ...teamOrigin }],
-      protectedPaths: [{ decision: team?.builtins?.protectedPaths ?? 'ask', ...teamOrigin }],
+      // Credited to the team policy only when it sets them; otherwise they are Warden's own defaults.
+      irreversible: [{ decision: team?.builtins?.irreversible ?? 'ask', ...(team?.builtins?.irreversible ? teamOrigin : BUILTIN_ORIGIN) }],
+      protectedPaths: [
+        { decision: team?.builtins?.protectedPaths ?? 'ask', ...(team?.builtins?.protectedPaths ? teamOrigin : BUILTIN_ORIGIN) },
+      ],
     },
     network: team?.network,
     git: team?.git,
@@ -159,6 +164,8 @@ export function describeEffectivePolicy(policy: EffectivePolicy): string {
     lines.push(`// ${s.source} (${s.origin}): ${detail}`);
   }
   if (!policy.valid) lines.push('// A policy source is invalid: Warden runs with the safest policy (everything asks) until it is fixed.');
+  if (policy.sources.find((s) => s.source === 'team')?.status === 'absent')
+    lines.push(`// No ${TEAM_POLICY_PATH}: the defaults and built-in classes below are Warden's built-in defaults.`);
   lines.push(...boundaryLines(policy));
   const body = {
     valid: policy.valid,

@@ -1,5 +1,5 @@
 import type { Decision, Proposal, Reviewer } from './model';
-import { commandIsEditable, textIsEditable } from './editable';
+import { commandIsEditable, permissionEditIsEditable, textIsEditable } from './editable';
 import { applySelectedHunks, describeHunks, hunkChoiceProblem, hunkId, splitHunks, type HunkChoice } from './hunks';
 
 /**
@@ -24,11 +24,10 @@ export function decisionFor(proposal: Proposal, choice: ReviewChoice, reviewer: 
     case 'verdict':
       return { ...base, verdict: choice.verdict, ...(choice.reason ? { reason: choice.reason } : {}) };
     case 'hunks': {
-      if (proposal.kind !== 'edit') throw new ReviewChoiceError('Only an edit proposal has hunks');
-      if (!textIsEditable(proposal)) throw new ReviewChoiceError(notChangeable(proposal));
-      if (proposal.newHash !== choice.newHash)
-        throw new ReviewChoiceError(`${proposal.path} was re-diffed since you looked at it; its hunks changed: look again`);
-      const count = splitHunks(proposal.oldText, proposal.newText).length;
+      const sides = editableSides(proposal, 'hunks');
+      if (sides.newHash !== choice.newHash)
+        throw new ReviewChoiceError(`${sides.path} was re-diffed since you looked at it; its hunks changed: look again`);
+      const count = splitHunks(sides.oldText, sides.newText).length;
       const problem = hunkChoiceProblem(count, choice);
       if (problem) throw new ReviewChoiceError(problem);
       // All or nothing is a plain verdict: the agent's bytes, or nothing written.
@@ -45,16 +44,16 @@ export function decisionFor(proposal: Proposal, choice: ReviewChoice, reviewer: 
         reason: `accepted ${describeHunks(hunks.accepted)}, rejected ${describeHunks(hunks.rejected)}`,
       };
     }
-    case 'editedText':
-      if (proposal.kind !== 'edit') throw new ReviewChoiceError('Only an edit proposal has content to edit');
-      if (!textIsEditable(proposal)) throw new ReviewChoiceError(notChangeable(proposal));
-      if (choice.newHash !== undefined && proposal.newHash !== choice.newHash) {
+    case 'editedText': {
+      const sides = editableSides(proposal, 'content to edit');
+      if (choice.newHash !== undefined && sides.newHash !== choice.newHash) {
         throw new ReviewChoiceError(
-          `${proposal.path} was re-diffed since you started editing; your text is kept in the editor box: compare it with the new diff and accept again`,
+          `${sides.path} was re-diffed since you started editing; your text is kept in the editor box: compare it with the new diff and accept again`,
         );
       }
-      if (choice.text === proposal.newText) return { ...base, verdict: 'approve' };
+      if (choice.text === sides.newText) return { ...base, verdict: 'approve' };
       return { ...base, verdict: 'approve', editedText: choice.text, reason: 'edited by the reviewer before applying' };
+    }
     case 'editedCommand': {
       if (proposal.kind !== 'command') throw new ReviewChoiceError('Only a command proposal has a command line to edit');
       if (!commandIsEditable(proposal)) throw new ReviewChoiceError(notChangeable(proposal));
@@ -90,7 +89,33 @@ export function appliedContent(proposal: Extract<Proposal, { kind: 'edit' }>): A
   return { text: proposal.newText };
 }
 
+/** The file sides a reviewer may change: an edit Warden writes, or the placed edit of a permission request. */
+export interface EditSides {
+  path: string;
+  oldText: string | null;
+  newText: string;
+  newHash: string;
+}
+
+function editableSides(proposal: Proposal, what: string): EditSides {
+  if (proposal.kind === 'edit') {
+    if (!textIsEditable(proposal)) throw new ReviewChoiceError(notChangeable(proposal));
+    return proposal;
+  }
+  if (proposal.kind === 'permission' && proposal.edit) {
+    if (!permissionEditIsEditable(proposal)) throw new ReviewChoiceError(notChangeable(proposal));
+    return proposal.edit;
+  }
+  throw new ReviewChoiceError(`Only an edit (or a permission request that carries one) has ${what}`);
+}
+
 function notChangeable(proposal: Proposal): string {
   if (proposal.state !== 'pending') return `"${proposal.title}" is already ${proposal.state}`;
   return `"${proposal.title}" can only be accepted or rejected as it is: it came through ${proposal.origin}, where the agent applies or runs its own version`;
+}
+
+/** The reviewer's own reason, kept only on a reject (trimmed; blank is none): the agent is told why, the audit keeps it. */
+export function rejectReason(verdict: Decision['verdict'], text: string | undefined): string | undefined {
+  const reason = text?.trim();
+  return verdict === 'reject' && reason ? reason : undefined;
 }

@@ -14,6 +14,8 @@ interface EditableShape {
   /** Edits: null for a create (it has a single hunk). */
   oldText?: string | null;
   sandboxChange?: { change: string; binary: boolean };
+  /** Permissions: the edit the agent asks to make, when it carries one Warden could place. */
+  edit?: { unlocated?: string | undefined } | undefined;
 }
 
 const WRITTEN_BY_WARDEN = new Set(['fs/write_text_file', 'sandbox/change']);
@@ -29,4 +31,20 @@ export function textIsEditable(proposal: EditableShape): boolean {
 /** A command whose command line the reviewer may change before it runs. */
 export function commandIsEditable(proposal: EditableShape): boolean {
   return proposal.kind === 'command' && proposal.state === 'pending' && RUN_BY_WARDEN.has(proposal.origin);
+}
+
+/**
+ * A permission request that carries an edit Warden placed in the current file (ACP agents such
+ * as Gemini ask with the whole-file diff, then write through fs/write_text_file or in the copy,
+ * where Warden writes the bytes): the reviewer may accept some hunks or edited text of it, and
+ * the write that carries it out lands as the reviewer accepted it.
+ */
+export function permissionEditIsEditable(proposal: EditableShape): boolean {
+  return (
+    proposal.kind === 'permission' &&
+    proposal.state === 'pending' &&
+    proposal.origin === 'session/request_permission' &&
+    !!proposal.edit &&
+    !proposal.edit.unlocated
+  );
 }

@@ -199,8 +199,3 @@ export const Proposal = z.discriminatedUnion('kind', [
 ]);
 export type Proposal = z.infer<typeof Proposal>;
 export type ProposalKind = Proposal['kind'];
-
-/** States from which nothing more happens to a proposal. */
-export function isFinal(state: ProposalState): boolean {
-  return state === 'rejected' || state === 'applied' || state === 'failed' || state === 'stale' || state === 'orphaned';
-}

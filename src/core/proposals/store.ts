@@ -1,5 +1,6 @@
 import { Emitter } from '../util/events';
-import { isFinal, type Decision, type Proposal, type ProposalState } from './model';
+import { isFinal } from './finalStates';
+import type { Decision, Proposal, ProposalState } from './model';
 
 export class ProposalNotFoundError extends Error {
   constructor(readonly proposalId: string) {

@@ -15,6 +15,8 @@ import {
   type SourcedEntry,
 } from './metadata';
 import { sha256Hex } from '../util/hash';
+import { bindSource } from './bindSources';
+import { currentHostPlatform, isInsideOn, workspaceBasename, type HostPlatform } from './hostPaths';
 import { SandboxError } from './types';
 
 /** Where Warden looks for the sandbox definition, in order (paths relative to the workspace). */
@@ -187,8 +189,7 @@ export function imageSource(loaded: LoadedDevcontainer, workspaceHostPath: strin
     ['build context', contextPath],
     ['Dockerfile', dockerfilePath],
   ] as const) {
-    const rel = path.relative(workspaceHostPath, p);
-    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    if (!isInsideOn(workspaceHostPath, p, currentHostPlatform())) {
       throw new SandboxError(
         `${configPath}: the ${what} ${p} is outside the workspace ${workspaceHostPath}; Warden only builds from inside it`,
         'config-invalid',
@@ -232,8 +233,12 @@ export function remoteExecUser(config: UserSettings): string {
 }
 
 /** Where the workspace is mounted in the container (default /workspaces/<folder name>). */
-export function containerWorkspaceFolder(config: DevcontainerConfig, workspaceHostPath: string): string {
-  const basename = path.basename(workspaceHostPath);
+export function containerWorkspaceFolder(
+  config: DevcontainerConfig,
+  workspaceHostPath: string,
+  platform: HostPlatform = currentHostPlatform(),
+): string {
+  const basename = workspaceBasename(workspaceHostPath, platform);
   const folder = substitute(
     config.workspaceFolder ?? `/workspaces/${basename}`,
     { vars: { localWorkspaceFolderBasename: basename } },
@@ -309,6 +314,11 @@ export interface ContainerSpecOptions {
   hostEnv?: HostEnvironment;
   homeDir?: string;
   sshAuthSock?: string;
+  /**
+   * The host's path rules (default: the platform Warden runs on). Bind sources are written in
+   * the form the engine takes (see hostPaths.ts); injectable so the Windows plan is tested on Linux.
+   */
+  hostPlatform?: HostPlatform;
 }
 
 /** Everything the provider needs from devcontainer.json plus image metadata and the policy. */
@@ -331,12 +341,13 @@ export function mergedConfig(config: DevcontainerConfig, imageMetadata: SourcedE
 
 /** The hardened container for a sandbox, and how to run things in it. Pure apart from resolving host paths of bind mounts. */
 export function planSandbox(config: DevcontainerConfig, options: ContainerSpecOptions): SandboxPlan {
-  const workspaceFolder = containerWorkspaceFolder(config, options.workspaceHostPath);
+  const platform = options.hostPlatform ?? currentHostPlatform();
+  const workspaceFolder = containerWorkspaceFolder(config, options.workspaceHostPath, platform);
   const merged = mergedConfig(config, options.imageMetadata);
   const users = { containerUser: merged.containerUser, remoteUser: merged.remoteUser };
   const user = sandboxUser(users);
   const execUser = remoteExecUser(users);
-  const basename = path.basename(options.workspaceHostPath);
+  const basename = workspaceBasename(options.workspaceHostPath, platform);
   const hostEnv = options.hostEnv ?? hostEnvironment({ env: {}, allowList: [] });
   const vars = {
     localWorkspaceFolder: options.workspaceHostPath,
@@ -358,6 +369,7 @@ export function planSandbox(config: DevcontainerConfig, options: ContainerSpecOp
     substitute: (value, where) => substitute(value, { vars, hostEnv }, where),
     ...(options.homeDir ? { homeDir: options.homeDir } : {}),
     sshAuthSock: options.sshAuthSock,
+    hostPlatform: platform,
   });
 
   // Lowest first: allow-listed host variables, runArgs -e, containerEnv; HOME and PATH are Warden's.
@@ -379,11 +391,19 @@ export function planSandbox(config: DevcontainerConfig, options: ContainerSpecOp
   const tmpfsOptions = 'rw,exec,nosuid,nodev';
   const homeOwner = numericUser ? `uid=${numericUser[1]},gid=${numericUser[2]},mode=0700` : 'mode=1777';
 
+  // Bind sources in the engine's form (a Windows drive path, a WSL distro's Linux path); a network share is refused here.
   const extraMounts: Dockerode.MountSettings[] = hardening.mounts.map((m) =>
     m.type === 'tmpfs'
       ? { Type: 'tmpfs', Source: '', Target: m.target }
-      : { Type: m.type, Source: m.source ?? '', Target: m.target, ReadOnly: m.readOnly },
+      : {
+          Type: m.type,
+          Source: m.type === 'bind' ? bindSource(m.source ?? '', platform, `the mount ${m.source ?? ''}`) : (m.source ?? ''),
+          Target: m.target,
+          ReadOnly: m.readOnly,
+        },
   );
+  const workspaceSource = bindSource(hardening.workspaceSource, platform, `the workspace ${hardening.workspaceSource}`);
+  const agentsSource = bindSource(options.agentsHostPath, platform, `Warden's agents folder ${options.agentsHostPath}`);
 
   const spec: Dockerode.ContainerCreateOptions = {
     Image: options.image,
@@ -434,8 +454,8 @@ export function planSandbox(config: DevcontainerConfig, options: ContainerSpecOp
       },
       // Mounts (not Binds): a missing source is an error instead of a folder Docker creates.
       Mounts: [
-        { Type: 'bind', Source: hardening.workspaceSource, Target: workspaceFolder, ReadOnly: true },
-        { Type: 'bind', Source: options.agentsHostPath, Target: AGENTS_FOLDER, ReadOnly: true },
+        { Type: 'bind', Source: workspaceSource, Target: workspaceFolder, ReadOnly: true },
+        { Type: 'bind', Source: agentsSource, Target: AGENTS_FOLDER, ReadOnly: true },
         ...extraMounts,
       ],
     },

@@ -3,7 +3,6 @@ import { PassThrough, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { newDockerode } from './dockerode';
 import * as z from 'zod';
-import * as path from 'node:path';
 import {
   AGENTS_FOLDER,
   LEASE_LOST_EXIT_CODE,
@@ -29,6 +28,8 @@ import { ensureMaskSources, maskMounts, NOTHING_WITHHELD, planWithholding, withh
 import { ownerLabel, removeOrphanedSandboxes } from './orphans';
 import { holdLease, type SandboxLease } from './lease';
 import { TailBuffer } from './tailBuffer';
+import { bindSource } from './bindSources';
+import { currentHostPlatform, workspaceBasename, type HostPlatform } from './hostPaths';
 import {
   SandboxError,
   type AgentProcess,
@@ -66,6 +67,8 @@ export class DockerSandboxProvider implements SandboxProvider {
   constructor(
     private readonly docker: Dockerode = newDockerode(),
     private readonly engine?: Pick<ResolvedEngine, 'description' | 'source' | 'local'>,
+    /** The host's path rules for bind sources and containment (default: the platform Warden runs on; tests inject 'win32'). */
+    private readonly hostPlatform: HostPlatform = currentHostPlatform(),
   ) {}
 
   async start(options: SandboxStartOptions): Promise<Sandbox> {
@@ -75,6 +78,12 @@ export class DockerSandboxProvider implements SandboxProvider {
     report.progress({ message: 'Connecting to the container engine' });
     await this.ping();
     if (this.engine) log(`engine ${this.engine.description} (from ${this.engine.source})`);
+    // Engine questions that do not depend on the workspace run while it is read and the image prepared.
+    const flavor = engineFlavor(this.docker);
+    const orphans = removeOrphanedSandboxes(this.docker).then(
+      (ids) => ({ ids }),
+      (error: unknown) => ({ error }),
+    );
     const loaded = await loadDevcontainer(workspaceHostPath);
     ignoredSettings(loaded.config).forEach(log);
     const hostEnvSource = options.hostEnv ?? process.env;
@@ -91,6 +100,7 @@ export class DockerSandboxProvider implements SandboxProvider {
       policy: options.sandboxPolicy ?? STRICT_SANDBOX_POLICY,
       hostEnv,
       ...(hostEnvSource.SSH_AUTH_SOCK ? { sshAuthSock: hostEnvSource.SSH_AUTH_SOCK } : {}),
+      hostPlatform: this.hostPlatform,
     };
     const features = await loadLocalFeatures(loaded, workspaceHostPath);
     // Refuse before building anything: devcontainer.json and its features alone are checked here.
@@ -101,7 +111,10 @@ export class DockerSandboxProvider implements SandboxProvider {
     }
 
     const source = imageSource(loaded, workspaceHostPath);
-    const vars = { localWorkspaceFolder: workspaceHostPath, localWorkspaceFolderBasename: path.basename(workspaceHostPath) };
+    const vars = {
+      localWorkspaceFolder: workspaceHostPath,
+      localWorkspaceFolderBasename: workspaceBasename(workspaceHostPath, this.hostPlatform),
+    };
     const baseImage =
       source.kind === 'image'
         ? await ensureImage(this.docker, source.image, report)
@@ -140,11 +153,12 @@ export class DockerSandboxProvider implements SandboxProvider {
     for (const line of describeAllowed(plan.hardening)) log(line);
     // Files coming in: what the policy denies for reading stays out (left out of the copy, or masked).
     const withheld = options.readDenied ? await planWithholding(workspaceHostPath, options.readDenied) : NOTHING_WITHHELD;
-    const masked = options.workspaceMode === 'readonly' ? await withMasks(plan.spec, withheld, plan.workspaceFolder) : plan.spec;
-    const spec = adaptSpecForEngine(masked, await engineFlavor(this.docker));
-    for (const id of await removeOrphanedSandboxes(this.docker)) {
-      log(`removed the sandbox ${id.slice(0, 12)} of a crashed session`);
-    }
+    const masked =
+      options.workspaceMode === 'readonly' ? await withMasks(plan.spec, withheld, plan.workspaceFolder, this.hostPlatform) : plan.spec;
+    const spec = adaptSpecForEngine(masked, await flavor);
+    const removed = await orphans;
+    if ('error' in removed) throw removed.error;
+    for (const id of removed.ids) log(`removed the sandbox ${id.slice(0, 12)} of a crashed session`);
 
     report.progress({ message: 'Starting the sandbox container' });
     const workspaceMode = options.workspaceMode;
@@ -166,6 +180,7 @@ export class DockerSandboxProvider implements SandboxProvider {
         reuse: options.reuse === true,
         log,
         withheld: withheldPaths(withheld),
+        hostPlatform: this.hostPlatform,
       });
     } catch (error) {
       if (engineDown(error))
@@ -222,9 +237,17 @@ export class DockerSandboxProvider implements SandboxProvider {
         throw new Error(
           `it is ${state.Status}${state.Error ? `: ${state.Error}` : ''} (exit code ${state.ExitCode ?? '?'}); the image needs /bin/sh`,
         );
-      await checkFromInside(sandbox, workspaceHostPath);
-      await checkVisible(sandbox, options.agentsHostPath, workspaceHostPath, this.engineName());
-      if (execUser !== undefined && plan.spec.User) await checkFromInside(sandbox, workspaceHostPath, plan.spec.User);
+      // One probe per user (the remote user's also counts entries for the sharing check), run
+      // together with the host's side of that check; judged in the same order as ever.
+      const needed = neededFolders(sandbox, options.agentsHostPath, workspaceHostPath);
+      const [asRemote, asContainerUser, hostEntries] = await Promise.all([
+        probeFromInside(sandbox),
+        execUser !== undefined && plan.spec.User ? probeFromInside(sandbox, plan.spec.User) : undefined,
+        countHostEntries(needed),
+      ]);
+      checkUser(asRemote, sandbox, workspaceHostPath);
+      checkVisible(asRemote, needed, hostEntries, this.engineName());
+      if (asContainerUser) checkUser(asContainerUser, sandbox, workspaceHostPath);
       if (plan.lifecycle.length > 0) {
         report.progress({ message: 'Running lifecycle commands' });
         // A new container runs them all; a reused one only postStart and postAttach.
@@ -313,24 +336,50 @@ export class DockerSandboxProvider implements SandboxProvider {
 
 /**
  * Checks from inside, once running: the user must not resolve to uid 0 (a named user is only
- * known to the image), and must be able to read the mounts (a 0700 host folder owned by
- * another uid would make every agent command fail with a puzzling "Permission denied").
+ * known to the image), must be able to read the mounts (a 0700 host folder owned by another
+ * uid would make every agent command fail with a puzzling "Permission denied"), and each
+ * mount's entries are counted for the sharing check (checkVisible). One exec for all three:
+ * an exec costs a process start in the container, the largest part of a start after the
+ * container's own.
  */
 const STARTUP_PROBE = [
   // Shell builtins only: the image may have nothing but /bin/sh.
   'while read -r k a b c d; do [ "$k" = Uid: ] && echo "uid $a $b $c $d"; done < /proc/self/status',
   'for d in "$@"; do if [ -r "$d" ] && [ -x "$d" ]; then echo "readable $d"; else echo "unreadable $d"; fi; done',
+  // Counts each folder's entries (dotfiles too): an unshared folder is empty inside.
+  'for d in "$@"; do n=0; for f in "$d"/* "$d"/.[!.]* "$d"/..?*; do if [ -e "$f" ] || [ -L "$f" ]; then n=$((n+1)); fi; done; echo "entries $n $d"; done',
   'exit 0',
 ].join('\n');
+
+interface ProbeResult {
+  exitCode: number | null;
+  lines: string[];
+  text: string;
+}
+
+async function probeFromInside(sandbox: Sandbox, user?: string): Promise<ProbeResult> {
+  const probe = await sandbox.runCommand(['/bin/sh', '-c', STARTUP_PROBE, 'probe', sandbox.workspaceFolder, sandbox.agentsFolder], {
+    cwd: '/',
+    ...(user ? { user } : {}),
+  });
+  const status = await probe.exited;
+  const text = probe.output().text;
+  return { exitCode: status.exitCode, lines: text.split('\n'), text };
+}
 
 /** Read-only mode: the empty, unreadable masks mounted over what is withheld (none: the spec as it is). */
 async function withMasks(
   spec: Dockerode.ContainerCreateOptions,
   withheld: Withholding,
   workspaceFolder: string,
+  platform: HostPlatform,
 ): Promise<Dockerode.ContainerCreateOptions> {
   if (withheld.entries.length === 0 && withheld.folders.length === 0) return spec;
-  const masks = maskMounts(withheld, workspaceFolder, await ensureMaskSources());
+  const sources = await ensureMaskSources();
+  const masks = maskMounts(withheld, workspaceFolder, {
+    folder: bindSource(sources.folder, platform, "Warden's empty mask folder"),
+    file: bindSource(sources.file, platform, "Warden's empty mask file"),
+  });
   const hostConfig = spec.HostConfig ?? {};
   return { ...spec, HostConfig: { ...hostConfig, Mounts: [...(hostConfig.Mounts ?? []), ...masks] } };
 }
@@ -346,18 +395,9 @@ function describeAllowed(hardening: Hardening): string[] {
   return lines.map((line) => `allowed by the team policy: ${line}`);
 }
 
-const ENTRIES_PROBE = [
-  // Counts each folder's entries with shell builtins (dotfiles too): an unshared folder is empty inside.
-  'for d in "$@"; do n=0; for f in "$d"/* "$d"/.[!.]* "$d"/..?*; do if [ -e "$f" ] || [ -L "$f" ]; then n=$((n+1)); fi; done; echo "entries $n $d"; done',
-].join('\n');
-
-/**
- * Preflight from inside: a folder that holds files on the host but is empty in the container
- * is not shared with the engine (some VM engines create a missing bind source empty instead
- * of failing). Refused with what to share, before the agent starts.
- */
-async function checkVisible(sandbox: Sandbox, agentsHostPath: string, workspaceHostPath: string, engine: string): Promise<void> {
-  const needed: NeededFolder[] = [
+/** The folders the sandbox needs the engine to see, and where they appear inside. */
+function neededFolders(sandbox: Sandbox, agentsHostPath: string, workspaceHostPath: string): NeededFolder[] {
+  return [
     sandbox.copyHostPath
       ? {
           role: 'the private copy',
@@ -368,34 +408,37 @@ async function checkVisible(sandbox: Sandbox, agentsHostPath: string, workspaceH
       : { role: 'the workspace', hostPath: workspaceHostPath, target: sandbox.workspaceFolder },
     { role: "Warden's agents folder", hostPath: agentsHostPath, target: sandbox.agentsFolder },
   ];
-  const probe = await sandbox.runCommand(['/bin/sh', '-c', ENTRIES_PROBE, 'probe', ...needed.map((f) => f.target)], { cwd: '/' });
-  await probe.exited;
+}
+
+async function countHostEntries(needed: readonly NeededFolder[]): Promise<Map<string, number>> {
+  return new Map(await Promise.all(needed.map(async (f): Promise<[string, number]> => [f.hostPath, await countEntries(f.hostPath)])));
+}
+
+/**
+ * Preflight from inside: a folder that holds files on the host but is empty in the container
+ * is not shared with the engine (some VM engines create a missing bind source empty instead
+ * of failing). Refused with what to share, before the agent starts.
+ */
+function checkVisible(probe: ProbeResult, needed: readonly NeededFolder[], host: ReadonlyMap<string, number>, engine: string): void {
   const inside = new Map<string, number>();
-  for (const line of probe.output().text.split('\n')) {
+  for (const line of probe.lines) {
     const match = /^entries (\d+) (.+)$/.exec(line);
     if (match?.[1] && match[2]) inside.set(match[2], Number(match[1]));
   }
-  const host = new Map<string, number>();
-  for (const f of needed) host.set(f.hostPath, await countEntries(f.hostPath));
   const missing = invisibleFolders(needed, host, inside);
   if (missing.length > 0) throw new SandboxError(sharingAdvice(missing, engine), 'config-invalid');
 }
 
-async function checkFromInside(sandbox: Sandbox, workspaceHostPath: string, user?: string): Promise<void> {
-  const probe = await sandbox.runCommand(['/bin/sh', '-c', STARTUP_PROBE, 'probe', sandbox.workspaceFolder, sandbox.agentsFolder], {
-    cwd: '/',
-    ...(user ? { user } : {}),
-  });
-  const status = await probe.exited;
-  const lines = probe.output().text.split('\n');
+function checkUser(probe: ProbeResult, sandbox: Sandbox, workspaceHostPath: string): void {
+  const { lines } = probe;
   const ids =
     lines
       .find((l) => l.startsWith('uid '))
       ?.split(' ')
       .slice(1)
       .map(Number) ?? [];
-  if (status.exitCode !== 0 || ids.length !== 4 || ids.some((id) => !Number.isInteger(id))) {
-    throw new SandboxError(`Could not check the sandbox user (exit ${status.exitCode}): ${probe.output().text.trim()}`, 'container-failed');
+  if (probe.exitCode !== 0 || ids.length !== 4 || ids.some((id) => !Number.isInteger(id))) {
+    throw new SandboxError(`Could not check the sandbox user (exit ${probe.exitCode}): ${probe.text.trim()}`, 'container-failed');
   }
   if (ids.includes(0))
     throw new SandboxError(
@@ -510,13 +553,20 @@ class DockerSandbox implements Sandbox {
    */
   stop(options: { keep?: boolean } = {}): Promise<void> {
     this.stopping ??= (async () => {
-      await this.container.stop({ t: 2 }).catch(() => undefined); // already stopped or gone
-      this.lease?.release();
-      if (options.keep) return;
-      await this.container.remove({ force: true }).catch((error: unknown) => {
-        if (dockerError(error)?.statusCode !== 404)
-          throw new SandboxError(`Could not remove sandbox container ${this.containerId}: ${dockerMessage(error)}`, 'container-failed');
-      });
+      if (options.keep) {
+        await this.container.stop({ t: 2 }).catch(() => undefined); // already stopped or gone
+        this.lease?.release();
+        return;
+      }
+      // Not kept: one forced remove (SIGKILL to everything, then removal), as the kill switch;
+      // nothing in a discarded container needs a graceful end, and it saves a round trip and the stop.
+      await this.container
+        .remove({ force: true })
+        .finally(() => this.lease?.release())
+        .catch((error: unknown) => {
+          if (dockerError(error)?.statusCode !== 404)
+            throw new SandboxError(`Could not remove sandbox container ${this.containerId}: ${dockerMessage(error)}`, 'container-failed');
+        });
     })().catch((error: unknown) => {
       this.stopping = undefined; // let a later stop() try again
       throw error;

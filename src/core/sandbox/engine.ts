@@ -21,6 +21,10 @@ export interface EngineInputs {
   settingOrigin?: string;
   env?: NodeJS.ProcessEnv;
   homeDir?: string;
+  /** The host platform (default process.platform): which default engine locations apply. */
+  platform?: NodeJS.Platform;
+  /** Test hook: whether a socket file exists (default fs.existsSync). */
+  exists?: (file: string) => boolean;
 }
 
 export interface ResolvedEngine {
@@ -50,13 +54,80 @@ export class EngineConfigError extends Error {
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 const WINDOWS_PIPE = '//./pipe/docker_engine';
 
-/** The local engine when nothing is configured: as docker-modem, Docker Desktop's per-user socket first. */
-function defaultEngine(home: string, source: string): ResolvedEngine {
-  if (process.platform === 'win32')
-    return { description: `npipe://${WINDOWS_PIPE}`, source, local: true, options: { socketPath: WINDOWS_PIPE } };
-  const desktop = path.join(home, '.docker', 'run', 'docker.sock');
-  const socketPath = existsSync(desktop) ? desktop : DEFAULT_SOCKET;
-  return { description: socketPath, source, local: true, options: { socketPath } };
+/** A place an engine listens by default when nothing is configured, and whose it is (for messages). */
+export interface DefaultSocket {
+  socketPath: string;
+  engine: string;
+}
+
+/**
+ * Where local engines listen by default, in the order they are tried: Docker Desktop's
+ * per-user socket, the system socket (Docker Engine; Docker Desktop, OrbStack and Rancher
+ * Desktop can link theirs there), then the sockets VM-backed engines make without linking
+ * it: OrbStack, Colima (default profile; COLIMA_HOME), Rancher Desktop (moby), a Podman
+ * machine (macOS), rootless Docker and Podman (Linux). Pure: the first that exists is used.
+ */
+export function defaultSocketCandidates(home: string, platform: NodeJS.Platform, env: NodeJS.ProcessEnv = {}): DefaultSocket[] {
+  if (platform === 'win32') return [{ socketPath: WINDOWS_PIPE, engine: 'Docker Desktop (named pipe)' }];
+  const at = (...parts: string[]): string => path.posix.join(home, ...parts);
+  const candidates: DefaultSocket[] = [
+    { socketPath: at('.docker', 'run', 'docker.sock'), engine: "Docker Desktop's per-user socket" },
+    { socketPath: DEFAULT_SOCKET, engine: 'the system socket' },
+  ];
+  if (platform === 'darwin') {
+    const colima = env.COLIMA_HOME?.trim() || at('.colima');
+    const podmanMachine = at('.local', 'share', 'containers', 'podman', 'machine');
+    candidates.push(
+      { socketPath: at('.orbstack', 'run', 'docker.sock'), engine: 'OrbStack' },
+      { socketPath: path.posix.join(colima, 'default', 'docker.sock'), engine: 'Colima' },
+      { socketPath: path.posix.join(colima, 'docker.sock'), engine: 'Colima (before 0.4)' },
+      { socketPath: at('.rd', 'docker.sock'), engine: 'Rancher Desktop' },
+      { socketPath: path.posix.join(podmanMachine, 'podman.sock'), engine: 'a Podman machine' },
+      { socketPath: path.posix.join(podmanMachine, 'qemu', 'podman.sock'), engine: 'a Podman machine (QEMU)' },
+      ...(env.TMPDIR?.trim()
+        ? [
+            {
+              socketPath: path.posix.join(env.TMPDIR.trim(), 'podman', 'podman-machine-default-api.sock'),
+              engine: 'a Podman machine (Podman 5)',
+            },
+          ]
+        : []),
+    );
+  } else if (env.XDG_RUNTIME_DIR?.trim()) {
+    const runtime = env.XDG_RUNTIME_DIR.trim();
+    candidates.push(
+      { socketPath: path.posix.join(runtime, 'docker.sock'), engine: 'rootless Docker' },
+      { socketPath: path.posix.join(runtime, 'podman', 'podman.sock'), engine: 'rootless Podman' },
+    );
+  }
+  return candidates;
+}
+
+/** The local engine when nothing is configured: the first default location that exists (else the system socket). */
+function defaultEngine(home: string, source: string, inputs: EngineInputs, env: NodeJS.ProcessEnv): ResolvedEngine {
+  const platform = inputs.platform ?? process.platform;
+  const exists = inputs.exists ?? existsSync;
+  const candidates = defaultSocketCandidates(home, platform, env);
+  if (platform === 'win32') return { description: `npipe://${WINDOWS_PIPE}`, source, local: true, options: { socketPath: WINDOWS_PIPE } };
+  const found = candidates.find((c) => exists(c.socketPath));
+  const socketPath = found?.socketPath ?? DEFAULT_SOCKET;
+  const whose = found && found.socketPath !== DEFAULT_SOCKET ? ` (${found.engine})` : '';
+  return { description: `${socketPath}${whose}`, source, local: true, options: { socketPath } };
+}
+
+/**
+ * The pipe path of an `npipe://` URL as dockerode takes it (`//./pipe/NAME`): the docker CLI's
+ * `npipe:////./pipe/docker_engine`, and the spellings seen in the wild (three slashes, or
+ * backslashes), all name the same pipe. Undefined when it is not a local named pipe.
+ */
+export function namedPipePath(url: string): string | undefined {
+  const rest = url
+    .replace(/^npipe:/i, '')
+    .replace(/\\/g, '/')
+    .replace(/^\/+/, '');
+  if (rest === '') return WINDOWS_PIPE;
+  const match = /^\.\/pipe\/([A-Za-z0-9_.-]+)$/i.exec(rest);
+  return match ? `//./pipe/${match[1]}` : undefined;
 }
 
 const configJsonSchema = z.looseObject({ currentContext: z.string().optional() });
@@ -91,7 +162,8 @@ export function resolveEngine(inputs: EngineInputs = {}): ResolvedEngine {
   const setting = inputs.setting?.trim();
   if (setting) {
     const origin = inputs.settingOrigin ?? 'the warden.sandbox.dockerHost setting';
-    if (!setting.includes('://')) return fromContext(setting, configDir(env, home), env, home, `context "${setting}" named by ${origin}`);
+    if (!setting.includes('://'))
+      return fromContext(setting, configDir(env, home), env, home, `context "${setting}" named by ${origin}`, inputs);
     return fromUrl(setting, origin, tlsFromEnv(env, home), env, home);
   }
   const dockerHost = env.DOCKER_HOST?.trim();
@@ -100,9 +172,9 @@ export function resolveEngine(inputs: EngineInputs = {}): ResolvedEngine {
   const contextName = env.DOCKER_CONTEXT?.trim() || currentContext(dir);
   if (contextName && contextName !== 'default') {
     const via = env.DOCKER_CONTEXT?.trim() ? 'DOCKER_CONTEXT' : `currentContext in ${path.join(dir, 'config.json')}`;
-    return fromContext(contextName, dir, env, home, `Docker context "${contextName}" (${via})`);
+    return fromContext(contextName, dir, env, home, `Docker context "${contextName}" (${via})`, inputs);
   }
-  return defaultEngine(home, 'the default local socket');
+  return defaultEngine(home, 'the default local socket', inputs, env);
 }
 
 function configDir(env: NodeJS.ProcessEnv, home: string): string {
@@ -131,8 +203,15 @@ function tlsFromEnv(env: NodeJS.ProcessEnv, home: string): TlsFiles {
   return { verify, certDir, origin: env.DOCKER_CERT_PATH?.trim() ? 'DOCKER_CERT_PATH' : `the default certificate folder ${certDir}` };
 }
 
-function fromContext(name: string, dir: string, env: NodeJS.ProcessEnv, home: string, source: string): ResolvedEngine {
-  if (name === 'default') return defaultEngine(home, source);
+function fromContext(
+  name: string,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  home: string,
+  source: string,
+  inputs: EngineInputs,
+): ResolvedEngine {
+  if (name === 'default') return defaultEngine(home, source, inputs, env);
   const digest = createHash('sha256').update(name).digest('hex');
   const metaFile = path.join(dir, 'contexts', 'meta', digest, 'meta.json');
   if (!existsSync(metaFile)) {
@@ -165,8 +244,12 @@ function fromUrl(text: string, source: string, tls: TlsFiles, env: NodeJS.Proces
       return { description: `unix://${socketPath}`, source, local: true, options: { socketPath } };
     }
     case 'npipe:': {
-      // npipe:////./pipe/docker_engine: the pipe path keeps its leading slashes.
-      const pipe = text.slice('npipe://'.length) || WINDOWS_PIPE;
+      const pipe = namedPipePath(text);
+      if (!pipe)
+        throw new EngineConfigError(
+          `"${text}" is not a local named pipe; write npipe:////./pipe/docker_engine (Docker Desktop) or npipe:////./pipe/NAME`,
+          source,
+        );
       return { description: `npipe://${pipe}`, source, local: true, options: { socketPath: pipe } };
     }
     case 'ssh:':

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { SandboxSection } from '../policy/schema';
 import type { MergedConfig } from './metadata';
+import { currentHostPlatform, hostPathApi, isInsideOn, type HostPlatform } from './hostPaths';
 import { parseMount, type ParsedMount } from './mounts';
 import { SandboxError } from './types';
 
@@ -75,6 +76,8 @@ export interface HardeningInput {
   substitute: (value: string, where: string) => string;
   homeDir?: string;
   sshAuthSock?: string | undefined;
+  /** The host's path rules (default: the platform Warden runs on): Windows compares paths without case. */
+  hostPlatform?: HostPlatform;
 }
 
 const json = (value: unknown): string => JSON.stringify(value);
@@ -139,6 +142,8 @@ export function checkHardening(input: HardeningInput): Hardening {
 
   // Mounts: volumes and tmpfs are the engine's own storage; a bind reaches into the host.
   const home = input.homeDir ?? os.homedir();
+  const platform = input.hostPlatform ?? currentHostPlatform();
+  const never = (source: string | undefined): string | undefined => neverMounted(source, home, input.sshAuthSock, platform);
   for (const { origin, mount } of merged.mounts) {
     const where = `mounts${originOf(origin)}`;
     const substituted =
@@ -156,8 +161,8 @@ export function checkHardening(input: HardeningInput): Hardening {
       continue;
     }
     if (parsed.type === 'bind') {
-      const never = neverMounted(parsed.source, home, input.sshAuthSock);
-      if (never) refusals.push(`${where}: ${json(mount)} is refused: ${never}`);
+      const problem = never(parsed.source);
+      if (problem) refusals.push(`${where}: ${json(mount)} is refused: ${problem}`);
       else if (!policy.allowMounts)
         refusals.push(
           `${where}: the host bind mount ${json(mount)} is refused: allow it with "sandbox.allowMounts": true in ${POLICY_FILE}`,
@@ -170,7 +175,8 @@ export function checkHardening(input: HardeningInput): Hardening {
 
   if (input.workspaceMount !== undefined) {
     const parsed = parseMount(input.substitute(input.workspaceMount, 'workspaceMount'), 'workspaceMount');
-    const source = parsed.source ? path.resolve(parsed.source) : undefined;
+    const api = hostPathApi(platform);
+    const source = parsed.source ? api.resolve(parsed.source) : undefined;
     if (parsed.type !== 'bind' || !source) {
       refusals.push(
         `"workspaceMount": ${json(input.workspaceMount)} is refused: Warden mounts the workspace as a read-only bind; only a bind of a host folder can replace it`,
@@ -179,9 +185,9 @@ export function checkHardening(input: HardeningInput): Hardening {
       refusals.push(
         `"workspaceMount": its target ${parsed.target} must be the workspaceFolder (${input.workspaceFolder}); set "workspaceFolder" to the same path`,
       );
-    } else if (source !== path.resolve(input.workspaceHostPath)) {
-      const never = neverMounted(source, home, input.sshAuthSock);
-      if (never) refusals.push(`"workspaceMount": ${json(input.workspaceMount)} is refused: ${never}`);
+    } else if (!samePath(source, api.resolve(input.workspaceHostPath), platform)) {
+      const problem = never(source);
+      if (problem) refusals.push(`"workspaceMount": ${json(input.workspaceMount)} is refused: ${problem}`);
       else if (!policy.allowMounts)
         refusals.push(
           `"workspaceMount": ${json(input.workspaceMount)} mounts ${source} instead of the workspace and is refused: allow it with "sandbox.allowMounts": true in ${POLICY_FILE}`,
@@ -237,12 +243,16 @@ function mountTargetProblem(target: string, workspaceFolder: string, reserved: s
   return undefined;
 }
 
-function realpathOr(p: string): string {
+function realpathOr(p: string, platform: HostPlatform): string {
   try {
     return realpathSync(p);
   } catch {
-    return path.resolve(p);
+    return hostPathApi(platform).resolve(p);
   }
+}
+
+function samePath(a: string, b: string, platform: HostPlatform): boolean {
+  return isInsideOn(a, b, platform) && isInsideOn(b, a, platform);
 }
 
 const CREDENTIAL_DIRS = [
@@ -259,18 +269,29 @@ const CREDENTIAL_DIRS = [
   '.config/gh',
 ];
 
-/** Host paths no policy can mount: the engine, the SSH agent, the home folder (or above it), credential stores. */
-function neverMounted(source: string | undefined, home: string, sshAuthSock: string | undefined): string | undefined {
+/**
+ * Host paths no policy can mount: the engine, the SSH agent, the home folder (or above it),
+ * credential stores. Compared by the host's rules (hostPaths.ts): on Windows without case and
+ * with either separator, so `c:/users/me/.SSH` is `C:\Users\me\.ssh`.
+ */
+function neverMounted(
+  source: string | undefined,
+  home: string,
+  sshAuthSock: string | undefined,
+  platform: HostPlatform,
+): string | undefined {
   if (!source) return 'a bind mount needs a source';
-  if (!path.isAbsolute(source)) return `its source "${source}" is not an absolute host path`;
-  const real = realpathOr(source);
-  if (/docker\.sock$|podman\.sock$|containerd\.sock$/.test(real) || /docker\.sock$/.test(source))
+  const api = hostPathApi(platform);
+  if (!api.isAbsolute(source)) return `its source "${source}" is not an absolute host path`;
+  const within = (child: string, parent: string): boolean => isInsideOn(parent, child, platform);
+  const real = realpathOr(source, platform);
+  if (/docker\.sock$|podman\.sock$|containerd\.sock$|[\\/]pipe[\\/]docker/i.test(real) || /docker\.sock$/i.test(source))
     return `it would hand the container engine (${source}) to the agent; no policy can allow that`;
-  if (sshAuthSock && (real === realpathOr(sshAuthSock) || isWithin(realpathOr(sshAuthSock), real)))
+  if (sshAuthSock && within(realpathOr(sshAuthSock, platform), real))
     return `it would expose the SSH agent socket (${sshAuthSock}); no policy can allow that`;
-  const realHome = realpathOr(home);
-  if (isWithin(realHome, real)) return `it would expose the host home folder (${home}); no policy can allow that`;
-  const credential = CREDENTIAL_DIRS.find((dir) => isWithin(real, path.join(realHome, dir)) || isWithin(path.join(realHome, dir), real));
+  const realHome = realpathOr(home, platform);
+  if (within(realHome, real)) return `it would expose the host home folder (${home}); no policy can allow that`;
+  const credential = CREDENTIAL_DIRS.find((dir) => within(real, api.join(realHome, dir)) || within(api.join(realHome, dir), real));
   if (credential) return `it would expose ~/${credential} (credentials); no policy can allow that`;
   return undefined;
 }

@@ -72,3 +72,13 @@ export function isInsideOn(root: string, candidate: string, platform: HostPlatfo
   const relative = path.win32.relative(a.source.toLowerCase(), b.source.toLowerCase());
   return relative === '' || (!relative.startsWith('..') && !path.win32.isAbsolute(relative));
 }
+
+/** The platform Warden runs on, as the path rules see it. */
+export function currentHostPlatform(): HostPlatform {
+  return process.platform === 'win32' ? 'win32' : 'posix';
+}
+
+/** The path functions of a host platform (path.win32 on Windows, path.posix elsewhere), whatever Warden runs on. */
+export function hostPathApi(platform: HostPlatform): path.PlatformPath {
+  return platform === 'win32' ? path.win32 : path.posix;
+}

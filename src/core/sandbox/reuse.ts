@@ -8,6 +8,8 @@ import { sha256Hex } from '../util/hash';
 import { LABELS } from './devcontainer';
 import { dockerError, dockerMessage } from './dockerErrors';
 import type { SandboxOrigin, WorkspaceMode } from './types';
+import { bindSource } from './bindSources';
+import { currentHostPlatform, hostPathApi, type HostPlatform } from './hostPaths';
 import { copyAccessFor, createCopyFolder, removeCopyFolder, syncCopy, type CopyAccess } from './workspaceCopy';
 
 /**
@@ -143,6 +145,8 @@ export interface PrepareOptions {
   log: (line: string) => void;
   /** 'copy' mode: paths the policy withholds from the sandbox, left out of the copy. */
   withheld?: (relative: string) => boolean;
+  /** The host's path rules for bind sources (default: the platform Warden runs on). */
+  hostPlatform?: HostPlatform;
 }
 
 /**
@@ -194,7 +198,7 @@ async function createNew(docker: Dockerode, options: PrepareOptions, access: Cop
   if (options.workspaceMode === 'copy') {
     copyHostPath = await createCopyFolder(options.workspaceHostPath);
     await syncCopy(options.workspaceHostPath, copyHostPath, access, options.withheld);
-    spec = withWorkspaceCopy(spec, options.workspaceHostPath, options.workspaceFolder, copyHostPath);
+    spec = withWorkspaceCopy(spec, options.workspaceHostPath, options.workspaceFolder, copyHostPath, options.hostPlatform);
   }
   spec = {
     ...spec,
@@ -214,19 +218,31 @@ async function createNew(docker: Dockerode, options: PrepareOptions, access: Cop
   }
 }
 
-/** Mounts the copy read-write where the workspace was mounted read-only, and the real `.git` read-only on top. */
+/**
+ * Mounts the copy read-write where the workspace was mounted read-only, and the real `.git`
+ * read-only on top. Sources are in the engine's form (hostPaths.ts), as planSandbox wrote the workspace's.
+ */
 export function withWorkspaceCopy(
   spec: Dockerode.ContainerCreateOptions,
   workspaceHostPath: string,
   workspaceFolder: string,
   copyHostPath: string,
+  platform: HostPlatform = currentHostPlatform(),
 ): Dockerode.ContainerCreateOptions {
   const hostConfig = spec.HostConfig ?? {};
+  const workspaceSource = bindSource(workspaceHostPath, platform, `the workspace ${workspaceHostPath}`);
+  const copySource = bindSource(copyHostPath, platform, `the private copy ${copyHostPath} (warden.sandbox.copiesFolder)`);
   const mounts = (hostConfig.Mounts ?? []).map((m) =>
-    m.Target === workspaceFolder && m.Source === workspaceHostPath ? { ...m, Source: copyHostPath, ReadOnly: false } : m,
+    m.Target === workspaceFolder && m.Source === workspaceSource ? { ...m, Source: copySource, ReadOnly: false } : m,
   );
-  const git = path.join(workspaceHostPath, '.git');
-  if (existsSync(git)) mounts.push({ Type: 'bind', Source: git, Target: path.posix.join(workspaceFolder, '.git'), ReadOnly: true });
+  const git = hostPathApi(platform).join(workspaceHostPath, '.git');
+  if (existsSync(git))
+    mounts.push({
+      Type: 'bind',
+      Source: bindSource(git, platform, `the workspace's ${git}`),
+      Target: path.posix.join(workspaceFolder, '.git'),
+      ReadOnly: true,
+    });
   return { ...spec, HostConfig: { ...hostConfig, Mounts: mounts } };
 }
 

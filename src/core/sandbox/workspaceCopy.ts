@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants, existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { currentHostPlatform, isInsideOn } from './hostPaths';
 
 /**
  * The private copy of a workspace ('copy' mode) on the host, and manifests (path -> content
@@ -49,9 +50,10 @@ function isExcluded(relative: string): boolean {
   return COPY_EXCLUDED.some((e) => relative === e || relative.startsWith(`${e}/`));
 }
 
+/** Strictly below root, by the host's rules (hostPaths.ts: on Windows without case, either separator). */
 function isInside(root: string, candidate: string): boolean {
-  const rel = path.relative(path.resolve(root), path.resolve(candidate));
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  const platform = currentHostPlatform();
+  return isInsideOn(root, candidate, platform) && !isInsideOn(candidate, root, platform);
 }
 
 interface CachedHash {

@@ -1,3 +1,5 @@
+import type { Decision } from '../proposals/model';
+
 /**
  * What the agent must learn that no protocol answer could tell it at the time: a write applied
  * with the reviewer's changes (hunks dropped, text edited), a change in its copy rejected and
@@ -30,4 +32,19 @@ export function withNotes(instruction: string, notes: readonly string[]): string
   if (notes.length === 0) return instruction;
   const lines = notes.map((n) => `- ${n}`).join('\n');
   return `[Warden] Since your last turn, the reviewer decided on your changes differently from what you wrote. Read these files again before you edit them; do not redo or revert the reviewer's decision:\n${lines}\n\n${instruction}`;
+}
+
+/**
+ * The note for a request the reviewer rejected with a reason the protocol's answer cannot carry
+ * (an ACP permission answered reject_once, a Codex decline); undefined without a reason.
+ */
+export function rejectionNote(what: string, decision: Pick<Decision, 'verdict' | 'reviewer' | 'reason'>): string | undefined {
+  if (decision.verdict !== 'reject' || !decision.reason) return undefined;
+  const by =
+    decision.reviewer.kind === 'policy'
+      ? `the team policy (rule ${decision.reviewer.name})`
+      : decision.reviewer.kind === 'warden'
+        ? 'Warden'
+        : 'the reviewer';
+  return `${what} was rejected by ${by}: ${decision.reason}`;
 }

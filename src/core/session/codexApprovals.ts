@@ -19,12 +19,16 @@ import type { CommandProposal, Decision, EditProposal } from '../proposals/model
 import { ProposalOrphanedError } from '../proposals/store';
 import { sha256Hex } from '../util/hash';
 import { AgentPaths } from './agentPaths';
+import { rejectionNote } from './agentNotes';
 import type { ProposalGate } from './gate';
 import type { ProposalHandlerDeps } from './proposalHandlers';
 import { clip } from './sessionEvents';
 
 /** What the Codex mapper needs: the gate, and the session's sandbox, workspace and audit. */
-export type CodexApprovalDeps = Pick<ProposalHandlerDeps, 'gate' | 'sandbox' | 'mapper' | 'store' | 'files' | 'record' | 'onEvent'>;
+export type CodexApprovalDeps = Pick<
+  ProposalHandlerDeps,
+  'gate' | 'sandbox' | 'mapper' | 'store' | 'files' | 'record' | 'onEvent' | 'notes'
+>;
 
 const AUDIT_OUTPUT_EXCERPT = 4096;
 const WARDEN = { kind: 'warden', id: 'warden' } as const;
@@ -152,7 +156,10 @@ export class CodexApprovals implements AppServerHandlers {
       { verdict },
     );
     const decision = await this.decide(proposal);
-    if (decision?.verdict !== 'approve') return decision ? 'decline' : 'cancel';
+    if (decision?.verdict !== 'approve') {
+      this.noteRejection(`Your command ${commandLine}`, commandLine, decision);
+      return decision ? 'decline' : 'cancel';
+    }
     this.approvedCommands.set(params.itemId, proposal.id);
     return 'accept';
   }
@@ -173,6 +180,7 @@ export class CodexApprovals implements AppServerHandlers {
     const decisions = await Promise.all(proposals.map((p) => this.decide(p)));
     if (decisions.some((d) => d === undefined)) return 'cancel';
     if (!decisions.every((d) => d?.verdict === 'approve')) {
+      for (const [i, p] of proposals.entries()) this.noteRejection(`Your change to ${p.path}`, p.path, decisions[i]);
       for (const [i, p] of proposals.entries()) {
         if (decisions[i]?.verdict === 'approve')
           this.deps.store.setState(
@@ -258,6 +266,12 @@ export class CodexApprovals implements AppServerHandlers {
         return { ok: true, path: relative, oldText: current, newText: patched };
       }
     }
+  }
+
+  /** Codex's decline carries no reason: the agent reads the reviewer's with its next instruction. */
+  private noteRejection(what: string, key: string, decision: Decision | undefined): void {
+    const note = decision && rejectionNote(what, decision);
+    if (note) this.deps.notes?.add(key, note);
   }
 
   /** A decision, or undefined when the session ended first (the proposal is orphaned, never applied). */

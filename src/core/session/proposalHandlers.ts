@@ -9,7 +9,7 @@ import { unifiedDiff } from '../proposals/diff';
 import { evaluateCommand, evaluatePath, filesPerProposalVerdict, type EffectivePolicy, type PolicyVerdict } from '../policy';
 import { placeAgentDiff } from '../proposals/diffContent';
 import { applyRawPatch, rawInputPatch } from './rawInputPatch';
-import type { AgentNotes } from './agentNotes';
+import { rejectionNote, type AgentNotes } from './agentNotes';
 import type { CommandProposal, Decision, EditProposal, PermissionProposal, Proposal } from '../proposals/model';
 import { suggestRule, type RuleSuggestion } from '../policy/suggestions';
 import { ProposalOrphanedError, type ProposalStore } from '../proposals/store';
@@ -176,6 +176,9 @@ export class ProposalHandlers implements AcpClientHandlers {
       ...(option ? { chosenOptionId: option.optionId } : {}),
     });
     if (decision.verdict === 'approve') await this.grant(proposal.id, picked, decision, edit, commandLine);
+    // ACP's reject option carries no reason: the agent reads it in _meta now and with its next instruction.
+    const why = rejectionNote(`Your request "${proposal.title}"`, decision);
+    if (why) this.deps.notes?.add(edit?.path ?? commandLine ?? proposal.title, why);
     await this.deps.record({
       actor: { kind: 'warden', id: 'warden' },
       type: 'permission.answered',
@@ -185,7 +188,10 @@ export class ProposalHandlers implements AcpClientHandlers {
         ...(picked && picked.optionId !== option?.optionId ? { reviewerPicked: { optionId: picked.optionId, kind: picked.kind } } : {}),
       },
     });
-    return { outcome: option ? { outcome: 'selected', optionId: option.optionId } : { outcome: 'cancelled' } };
+    return {
+      outcome: option ? { outcome: 'selected', optionId: option.optionId } : { outcome: 'cancelled' },
+      ...(why ? { _meta: { warden: { rejected: { reason: decision.reason, by: decision.reviewer.kind } } } } : {}),
+    };
   }
 
   async createTerminal(params: acp.CreateTerminalRequest): Promise<acp.CreateTerminalResponse> {

@@ -102,3 +102,15 @@ export function placeHunk(hunk: LayoutHunk, lineCount: number): PlacedHunk {
     patch: hunk.lines.filter((l) => !l.startsWith('\\')).join('\n'),
   };
 }
+
+/** The most ghost text shown after a line; the hover holds the whole insertion. */
+export const GHOST_TEXT_MAX = 400;
+
+/**
+ * Every added line as ghost text on one line (a decoration cannot break lines): each line
+ * trimmed, joined by ` ⏎ `, blank lines kept as markers; clipped only past GHOST_TEXT_MAX.
+ */
+export function ghostText(lines: readonly string[]): string {
+  const joined = lines.map((l) => l.trim()).join(' ⏎ ');
+  return joined.length <= GHOST_TEXT_MAX ? joined : `${joined.slice(0, GHOST_TEXT_MAX - 1)}…`;
+}

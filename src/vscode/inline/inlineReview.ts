@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { Proposal } from '../../core/proposals/model';
 import type { ProposalStore } from '../../core/proposals/store';
 import { PROPOSAL_SCHEME } from '../proposalDocuments';
-import { editSidesOf, layoutProposal, type DocumentLayout, type LayoutHunk, type PlacedHunk } from './hunkLayout';
+import { editSidesOf, ghostText, layoutProposal, type DocumentLayout, type LayoutHunk, type PlacedHunk } from './hunkLayout';
 
 export interface InlineReviewOptions {
   store: ProposalStore;
@@ -257,8 +257,6 @@ function lens(range: vscode.Range, title: string, command: string, args: object,
 
 /** Added lines are not in the document yet: shown as ghost text after the line they follow. */
 function ghost(document: vscode.TextDocument, insertion: PlacedHunk['insertions'][number]): vscode.DecorationOptions {
-  const first = insertion.lines.find((l) => l.trim() !== '') ?? '';
-  const more = insertion.lines.length > 1 ? ` (+${insertion.lines.length} lines)` : '';
   const style = {
     color: new vscode.ThemeColor('editorGhostText.foreground'),
     backgroundColor: new vscode.ThemeColor('diffEditor.insertedTextBackground'),
@@ -270,7 +268,11 @@ function ghost(document: vscode.TextDocument, insertion: PlacedHunk['insertions'
   const line = document.lineAt(after);
   return {
     range: new vscode.Range(after, line.text.length, after, line.text.length),
-    renderOptions: { after: { ...style, contentText: `  ⊕ ${top ? 'above: ' : ''}${first.trim().slice(0, 80)}${more}` } },
+    // Every added line, in the line and in full in the hover (a decoration cannot break lines).
+    hoverMessage: new vscode.MarkdownString()
+      .appendMarkdown(`**${insertion.lines.length} line(s) to be added:**`)
+      .appendCodeblock(insertion.lines.join('\n'), document.languageId),
+    renderOptions: { after: { ...style, contentText: `  ⊕ ${top ? 'above: ' : ''}${ghostText(insertion.lines)}` } },
   };
 }
 

@@ -210,7 +210,7 @@ async function pickOrphaned(store: ProposalStore, fits: (p: Proposal) => boolean
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
-    orphaned.map((p) => ({ label: p.title, description: p.kind, detail: p.stateDetail, proposal: p })),
+    orphaned.map((p) => ({ label: p.title, description: `${p.kind} · session ${p.sessionId}`, detail: p.stateDetail, proposal: p })),
     { title: 'Warden: pick an orphaned proposal' },
   );
   return picked?.proposal;

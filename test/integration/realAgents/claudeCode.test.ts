@@ -5,6 +5,7 @@ import * as z from 'zod';
 import { AGENT_PRESETS } from '../../../src/core/agent/presets';
 import { verifyAuditLog } from '../../../src/core/audit';
 import type { EditProposal, PermissionProposal, Proposal } from '../../../src/core/proposals/model';
+import { decisionFor } from '../../../src/core/proposals/decisions';
 import { sha256Hex } from '../../../src/core/util/hash';
 import { MockMessagesServer, type MessagesTurn } from '../../support/mockResponses/anthropic';
 import { readAudit, snapshot } from '../../support/workspace';
@@ -17,6 +18,7 @@ import {
   MODEL_PORT,
   modelPortFile,
   nextPendingOrEnd,
+  reviewer,
   startRealAgent,
   VERSIONS,
   type RealAgentRig,
@@ -231,6 +233,51 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
       }
       await assertAudit(workspace, [approved.id, rejected.id]);
     });
+
+    if (workspaceMode === 'copy')
+      it("an edit accepted with the reviewer's change: Claude Code's tool succeeds, its copy gets what landed, the model is told at the next instruction, and it neither retries nor reverts", async () => {
+        const reviewed = GREET_AFTER.replace("+ '!'", "+ '!!'");
+        const { store, workspace } = (
+          await start((root) => [
+            tool('toolu_read', 'Read', { file_path: `${root}/src/greet.js` }),
+            tool('toolu_edit', 'Edit', {
+              file_path: `${root}/src/greet.js`,
+              old_string: "  return 'Hello, ' + name;",
+              new_string: "  return 'Hello, ' + name + '!';",
+            }),
+            say('Greeting updated.'),
+            say('Understood.'),
+          ])
+        ).rig;
+        const turn = rig!.session.prompt('Make the greeting enthusiastic');
+        const permission = await next(new Set(), turn, 'asking to edit');
+        assertEditPermission(permission, GREET, GREET_AFTER);
+        store.decide(
+          permission.id,
+          decisionFor(permission, { kind: 'editedText', text: reviewed, newHash: permission.edit!.newHash }, reviewer),
+        );
+        assert.equal(await turn, 'end_turn');
+        assert.equal(mock!.toolResult('toolu_edit')?.isError, false, 'Claude Code was told its edit succeeded');
+
+        const change = await waitForEdit(rig!, 'src/greet.js');
+        await waitForState(rig!, change.id, 'applied');
+        assert.equal(store.get(change.id)?.decision?.editedText, reviewed, "the change carries the reviewer's edit of the permission");
+        assert.equal(await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8'), reviewed, "the reviewer's version landed");
+        await waitForAudit(workspace, (e) => e.type === 'sandbox.change.restored' && e.data.proposalId === change.id);
+        const copy = rig!.provider.sandbox?.copyHostPath;
+        assert.ok(copy);
+        assert.equal(await fs.readFile(path.join(copy, 'src/greet.js'), 'utf8'), reviewed, "Claude Code's copy holds what landed");
+
+        const requestsBefore = mock!.requests.length;
+        assert.equal(await rig!.session.prompt('Carry on'), 'end_turn');
+        const told = JSON.stringify(mock!.requests.at(-1)?.messages ?? []);
+        assert.match(told, /\[Warden\] Since your last turn/, 'the next instruction starts with what the reviewer did');
+        assert.match(told, /src\/greet\.js was applied with the reviewer's changes \(the reviewer edited your change to src\/greet\.js/);
+        assert.equal(mock!.requests.length, requestsBefore + 1, 'one model call for the new instruction: no retry');
+        assert.equal(store.all().filter((p) => p.kind === 'permission').length, 1, 'Claude Code asked to edit once');
+        assert.equal(await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8'), reviewed, 'nothing reverted it');
+        assert.ok((await verifyAuditLog(workspace)).ok);
+      });
 
     it('a command: approved, it runs in the container and its output reaches the model; rejected, it never runs', async () => {
       const { store, workspace } = (

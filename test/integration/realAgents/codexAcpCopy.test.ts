@@ -46,8 +46,9 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)` + ENGINE_LABEL
     mock = undefined;
   });
 
-  async function start(turns: ModelTurn[]): Promise<RealAgentRig> {
+  async function start(turns: ModelTurn[], files: Record<string, string> = {}): Promise<RealAgentRig> {
     const workspace = await makeWorkspace({ MOCK_API_KEY: 'mock-key-not-a-secret' });
+    for (const [name, text] of Object.entries(files)) await fs.writeFile(path.join(workspace, name), text);
     const agentsFolder = await makeAgentsFolder();
     mock = await MockResponsesServer.start(modelPortFile(agentsFolder), turns);
     return startRealAgent({ workspace, agentsFolder, agentCommand: CODEX_ACP_COMMAND, workspaceMode: 'copy' });
@@ -145,6 +146,59 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)` + ENGINE_LABEL
     const instructions = (await readAudit(workspace)).filter((e) => e.type === 'instruction');
     assert.equal(instructions.length, 2);
     assert.equal((instructions[1]?.data.notes as string[] | undefined)?.length, 2, 'the audit keeps what the agent was told');
+    assert.ok((await verifyAuditLog(workspace)).ok);
+  });
+
+  it('partly accepted (one hunk of two): Codex is told its command succeeded, its copy holds what landed, the next instruction names the hunks, and it does not redo the rejected one', async () => {
+    const numbers = Array.from({ length: 30 }, (_, i) => `${i + 1}\n`).join('');
+    rig = await start(
+      [
+        () => [
+          {
+            type: 'function_call',
+            name: 'exec_command',
+            callId: 'call_sed',
+            arguments: { cmd: "sed -i -e 's/^2$/two/' -e 's/^29$/twenty-nine/' numbers.txt" },
+          },
+        ],
+        () => [{ type: 'message', text: 'Spelled out 2 and 29.' }],
+        () => [{ type: 'message', text: 'Understood.' }],
+      ],
+      { 'numbers.txt': numbers },
+    );
+    const { store, workspace } = rig;
+    const seen = new Set<string>();
+    const turn = rig.session.prompt('Spell out 2 and 29');
+    const permission = await nextPendingOrEnd(store, seen, turn);
+    assert.ok(permission?.kind === 'permission', `the command asks first (got ${JSON.stringify(permission)})`);
+    decide(store, permission.id, 'approve');
+    const change = await waitForEdit(rig, 'numbers.txt');
+    const reviewer = { kind: 'human' as const, name: 'Ada', source: 'test' };
+    store.decide(change.id, decisionFor(change, { kind: 'hunks', accepted: [0], rejected: [1], newHash: change.newHash }, reviewer));
+    await waitForState(rig, change.id, 'applied');
+    await turn;
+    const landed = numbers.replace(/^2$/m, 'two');
+    assert.equal(await fs.readFile(path.join(workspace, 'numbers.txt'), 'utf8'), landed, 'only the accepted hunk landed');
+    assert.doesNotMatch(mock!.toolOutput('call_sed') ?? '', /refused|rejected|error/i, "Codex's command was not reported as failed");
+    // The copy is set back to what landed right after the apply (audited as sandbox.change.restored).
+    for (
+      let i = 0;
+      i < 100 && !(await readAudit(workspace)).some((e) => e.type === 'sandbox.change.restored' && e.data.proposalId === change.id);
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 50));
+    const copy = rig.provider.sandbox?.copyHostPath;
+    assert.ok(copy, 'the session runs on a private copy');
+    assert.equal(await fs.readFile(path.join(copy, 'numbers.txt'), 'utf8'), landed, "Codex's copy holds what landed, not its own version");
+
+    await rig.session.prompt('Carry on');
+    const told = JSON.stringify(mock!.requests[2]?.input ?? '');
+    assert.match(told, /numbers\.txt was applied with the reviewer's changes \(the reviewer accepted hunk 1 and rejected hunk 2/);
+    assert.equal(mock!.requests.length, 3, 'no further model call: Codex did not retry');
+    assert.equal(await fs.readFile(path.join(workspace, 'numbers.txt'), 'utf8'), landed, 'nothing reverted or redid the reviewer’s choice');
+    assert.equal(store.all().filter((p) => p.kind === 'edit' && p.path === 'numbers.txt').length, 1, 'no second change to numbers.txt');
+    const applied = (await readAudit(workspace)).find((e) => e.type === 'edit.applied' && e.data.proposalId === change.id);
+    assert.deepEqual(applied?.data.hunks, { accepted: [0], rejected: [1] });
     assert.ok((await verifyAuditLog(workspace)).ok);
   });
 

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { verifyAuditLog } from '../../../src/core/audit';
+import { decisionFor } from '../../../src/core/proposals/decisions';
 import { sha256Hex } from '../../../src/core/util/hash';
 import { nextPending } from '../../support/proposals';
 import { readAudit, snapshot } from '../../support/workspace';
@@ -11,6 +12,7 @@ import {
   nextPendingOrEnd,
   makeAgentsFolder,
   makeWorkspace,
+  reviewer as harnessReviewer,
   startRealAgent,
   VERSIONS,
   type RealAgentRig,
@@ -158,6 +160,60 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)` + ENGIN
     assert.ok((await verifyAuditLog(workspace)).ok);
   });
 
+  it("accepted with the reviewer's edit: Gemini is told it succeeded with changes, its tool call completes, it neither retries nor reverts, and its next instruction says what landed", async () => {
+    // Gemini asks first with the whole-file diff; the reviewer accepts that edit with their own change, and the write carries it out.
+    const reviewed = GREET_AFTER.replace("+ '!'", "+ '!!'");
+    rig = await start((root) => [
+      toolCall('read_file', { file_path: `${root}/src/greet.js` }),
+      toolCall('replace', {
+        file_path: `${root}/src/greet.js`,
+        old_string: "  return 'Hello, ' + name;",
+        new_string: "  return 'Hello, ' + name + '!';",
+        instruction: 'Greet with an exclamation mark',
+      }),
+      say('Greeting updated.'),
+      say('Understood.'),
+    ]);
+    const { store, provider, workspace } = rig;
+    const turn = rig.session.prompt('Make the greeting enthusiastic');
+    const permission = await nextPendingOrEnd(store, new Set(), turn);
+    assert.ok(permission?.kind === 'permission' && permission.edit, `Gemini asks with its diff (got ${JSON.stringify(permission)})`);
+    store.decide(
+      permission.id,
+      decisionFor(permission, { kind: 'editedText', text: reviewed, newHash: permission.edit.newHash }, harnessReviewer),
+    );
+    assert.equal(await turn, 'end_turn', provider.failedToolTexts().join('\n'));
+    const write = store.all().find((p) => p.kind === 'edit' && p.origin === 'fs/write_text_file');
+    assert.equal(
+      write?.state,
+      'applied',
+      `the write carried out the permission (proposals: ${store
+        .all()
+        .map((p) => `${p.title} ${p.state}`)
+        .join('; ')})`,
+    );
+    assert.equal(write?.decision?.editedText, reviewed, "the write carries the reviewer's edit of the permission");
+
+    const writes = provider.agentFrames.map(parseFrame).filter((f) => f?.method === 'fs/write_text_file');
+    assert.equal(writes.length, 1, 'Gemini wrote once: no retry');
+    const reply = provider.wardenFrames.map(parseFrame).find((f) => f !== undefined && f.id === writes[0]?.id && f.method === undefined);
+    assert.equal(reply?.error, undefined, `the write was answered as a success (got ${JSON.stringify(reply)})`);
+    assert.match(JSON.stringify(reply?.result), /appliedWithChanges.*the reviewer edited your change to src\/greet\.js/);
+    assert.deepEqual(provider.failedToolTexts(), [], "Gemini's tool call did not fail");
+    assert.equal(await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8'), reviewed, "the reviewer's version landed");
+
+    await rig.session.prompt('Carry on');
+    assert.equal(await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8'), reviewed, 'Gemini did not revert it');
+    assert.equal(provider.agentFrames.map(parseFrame).filter((f) => f?.method === 'fs/write_text_file').length, 1);
+    const prompts = provider.wardenFrames.map(parseFrame).filter((f) => f?.method === 'session/prompt');
+    assert.match(
+      JSON.stringify(prompts[1]?.params),
+      /\[Warden\] Since your last turn.*src\/greet\.js was written with the reviewer's changes.*Carry on/,
+      'the next instruction Gemini received starts with what landed',
+    );
+    assert.ok((await verifyAuditLog(workspace)).ok);
+  });
+
   /** A session whose model writes a new file, src/farewell.js. */
   const startNewFile = (): Promise<RealAgentRig> =>
     start((root) => [
@@ -260,6 +316,7 @@ interface Frame {
   id?: number | string;
   method?: string;
   params?: unknown;
+  result?: unknown;
   error?: { code: number; message: string };
 }
 

@@ -21,6 +21,7 @@ import {
   decisionAuditData,
   evaluateFailClosed,
   grantDecision,
+  grantFits,
   policyDecision,
   proposalAuditData,
   reviewerActor,
@@ -52,12 +53,16 @@ export class ProposalGate {
 
   /** Mints a proposal (the only place ids are made), adds it to the store and audits it. */
   async propose<P extends Proposal>(fields: ProposalFields<P>, birth: Birth = {}): Promise<P> {
+    const permission = birth.grantedBy ? this.deps.store.get(birth.grantedBy) : undefined;
+    const granted = birth.grantedBy && grantFits(permission, fields) ? birth.grantedBy : undefined;
     const born =
       birth.orphaned !== undefined
         ? undefined
-        : birth.grantedBy
-          ? grantDecision(birth.grantedBy, this.deps.store.get(birth.grantedBy)?.decision?.reviewer)
-          : (birth.decided ?? policyDecision(birth.verdict));
+        : granted
+          ? grantDecision(granted, permission?.decision)
+          : birth.grantedBy
+            ? undefined // accepted with changes against another base: a human decides again
+            : (birth.decided ?? policyDecision(birth.verdict));
     const state = birth.orphaned !== undefined ? 'orphaned' : born ? (born.verdict === 'approve' ? 'approved' : 'rejected') : 'pending';
     const turn = this.deps.turn?.();
     const proposal = {
@@ -70,7 +75,7 @@ export class ProposalGate {
       state,
       ...(birth.orphaned !== undefined ? { stateDetail: birth.orphaned } : born ? { decision: born } : {}),
     } as P;
-    if (birth.grantedBy) this.grantedBy.set(proposal.id, birth.grantedBy);
+    if (granted) this.grantedBy.set(proposal.id, granted);
     this.deps.store.add(proposal);
     await this.deps.record({ actor: this.deps.agentActor(), type: 'proposal', data: proposalAuditData(proposal) });
     return proposal;

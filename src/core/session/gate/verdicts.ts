@@ -32,14 +32,32 @@ export function policyDecision(verdict: PolicyVerdict | undefined): Decision | u
 }
 
 /** The decision for a request a reviewer already approved through a permission request. */
-export function grantDecision(permissionProposalId: string, approvedBy?: Reviewer): Decision {
+export function grantDecision(permissionProposalId: string, approved?: Decision): Decision {
   // Warden applies it on the strength of that approval; the reason names who gave it.
+  const approvedBy = approved?.reviewer;
   const by = approvedBy ? ` (by ${approvedBy.kind === 'human' ? approvedBy.name : `${approvedBy.kind} ${approvedBy.name}`})` : '';
-  return decision(
-    'approve',
-    { kind: 'warden', name: 'warden', source: 'earlier approval' },
-    `approved as permission request ${permissionProposalId}${by}`,
-  );
+  const changed = approved?.hunks ? ', some hunks only' : approved?.editedText !== undefined ? ", with the reviewer's edit" : '';
+  return {
+    ...decision(
+      'approve',
+      { kind: 'warden', name: 'warden', source: 'earlier approval' },
+      `approved as permission request ${permissionProposalId}${by}${changed}`,
+    ),
+    // The reviewer accepted the permission's edit with changes: the write carries them out.
+    ...(approved?.hunks ? { hunks: approved.hunks } : {}),
+    ...(approved?.editedText !== undefined ? { editedText: approved.editedText } : {}),
+  };
+}
+
+/**
+ * Whether a permission's approval may decide this proposal at birth. One accepted with changes
+ * (hunks, edited text) was decided against the file as the reviewer saw it: a write whose base
+ * differs would not carry those changes faithfully, so a human decides it again.
+ */
+export function grantFits(permission: Proposal | undefined, proposal: Pick<Proposal, 'kind'> & { oldText?: string | null }): boolean {
+  const approved = permission?.decision;
+  if (!approved?.hunks && approved?.editedText === undefined) return true;
+  return permission?.kind === 'permission' && proposal.kind === 'edit' && permission.edit?.oldText === proposal.oldText;
 }
 
 /** The one decision-timeout rule: nobody decided in time, so Warden rejects (never approves). */
