@@ -119,6 +119,19 @@ function escapeRegExp(text: string): string {
 const quickInput = (page: Page) => page.locator('.quick-input-widget');
 
 /**
+ * Stops the running session, if there is one: "Warden: Stop Session" is in the palette only
+ * while a session runs (its `when` clause), so its absence means there is nothing to stop.
+ */
+export async function stopSessionIfRunning(page: Page): Promise<void> {
+  try {
+    await runCommand(page, 'Warden: Stop Session', 3_000);
+  } catch (error) {
+    if (!(error instanceof Error && error.message.startsWith('No command titled'))) throw error;
+    await page.keyboard.press('Escape');
+  }
+}
+
+/**
  * Runs a command through the command palette by its title as the palette shows it
  * (`Category: Title`, e.g. `View: Toggle Terminal`): F1, type, pick the row with exactly that label.
  */

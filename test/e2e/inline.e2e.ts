@@ -4,7 +4,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { auditEntries } from './workspaceState';
-import { findFrame, repoRoot, runCommand, submitQuickInput, useWorkbench, waitForWorkbench, PER_ACTION } from './harness';
+import {
+  findFrame,
+  repoRoot,
+  runCommand,
+  stopSessionIfRunning,
+  submitQuickInput,
+  useWorkbench,
+  waitForWorkbench,
+  PER_ACTION,
+} from './harness';
 
 /** Polls a condition until it holds or the deadline passes (the UI acts asynchronously). */
 async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -51,7 +60,7 @@ async function openFile(page: Page, relative: string): Promise<void> {
 async function startDocumentSession(page: Page, folder: string, previous: string | undefined): Promise<string> {
   // Whatever an earlier test left running ends first (one session at a time).
   await page.keyboard.press('Escape');
-  await runCommand(page, 'Warden: Stop Session');
+  await stopSessionIfRunning(page);
   await runCommand(page, 'Warden: Start Agent Session');
   await submitQuickInput(page, 'document greet.js');
   return eventually(
@@ -123,7 +132,7 @@ describe('e2e: review in the editor, stale files and reloads', function () {
     const written = readFileSync(greetPath, 'utf8');
     assert.ok(written.startsWith('// greet.js:'), `the accepted hunk (the header) is applied: ${written}`);
     assert.ok(!written.includes('End of greet.js'), 'the rejected hunk (the footer) is not');
-    await runCommand(page, 'Warden: Stop Session');
+    await stopSessionIfRunning(page);
   });
 
   it('typing in the file re-diffs the proposal (unsaved text included); typing on a line it changes makes it stale, and a stale proposal is never written', async () => {
@@ -166,7 +175,7 @@ describe('e2e: review in the editor, stale files and reloads', function () {
     assert.ok(!auditEntries(folder).some((e) => e.type === 'edit.applied' && e.data.proposalId === id));
     await openFile(page, 'src/greet.js');
     await runCommand(page, 'File: Revert File');
-    await runCommand(page, 'Warden: Stop Session');
+    await stopSessionIfRunning(page);
   });
 
   it('a pending proposal survives "Reload Window": the panel comes back with it orphaned, and it is not applied', async () => {

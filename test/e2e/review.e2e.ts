@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { auditEntries } from './workspaceState';
-import { findFrame, runCommand, screenshot, submitQuickInput, useWorkbench, PER_ACTION } from './harness';
+import { findFrame, runCommand, stopSessionIfRunning, screenshot, submitQuickInput, useWorkbench, PER_ACTION } from './harness';
 
 /** Polls a condition on disk until it holds or the deadline passes (the UI acts asynchronously). */
 async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
@@ -60,6 +60,6 @@ describe('e2e: review an agent session in the real VS Code UI', function () {
     assert.equal(result.data.exitCode, 0, `the tests ran in the sandbox: ${String(result.data.outputExcerpt)}`);
     await screenshot(page, 'review-panel-after-session');
 
-    await runCommand(page, 'Warden: Stop Session');
+    await stopSessionIfRunning(page);
   });
 });

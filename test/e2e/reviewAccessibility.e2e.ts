@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { findFrame, repoRoot, runCommand, submitQuickInput, useWorkbench, PER_ACTION } from './harness';
+import { findFrame, repoRoot, runCommand, stopSessionIfRunning, submitQuickInput, useWorkbench, PER_ACTION } from './harness';
 import { auditEntries, eventually, twoHunkWorkspace } from './workspaceState';
 
 /**
@@ -77,6 +77,6 @@ describe('e2e: the Review panel is accessible and follows the theme', function (
     await eventually('the rejection on the record', () =>
       auditEntries(folder).find((e) => e.type === 'decision' && e.data.proposalId === id),
     );
-    await runCommand(page, 'Warden: Stop Session');
+    await stopSessionIfRunning(page);
   });
 });

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { findFrame, runCommand, submitQuickInput, useWorkbench, PER_ACTION } from './harness';
+import { findFrame, runCommand, stopSessionIfRunning, submitQuickInput, useWorkbench, PER_ACTION } from './harness';
 import { auditEntries, eventually, twoHunkWorkspace } from './workspaceState';
 
 /**
@@ -22,7 +22,7 @@ async function startSession(page: Page, folder: string, instruction: string, pat
       .map((e) => e.data.proposalId),
   );
   await page.keyboard.press('Escape');
-  await runCommand(page, 'Warden: Stop Session');
+  await stopSessionIfRunning(page);
   await runCommand(page, 'Warden: Start Agent Session');
   await submitQuickInput(page, instruction);
   return eventually(
@@ -184,7 +184,7 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
     assert.match(String(result.data.outputExcerpt), /farewell says goodbye/, 'the test file the reviewer named ran');
     // The card says what ran instead of what the agent asked.
     await card(review, commandId).locator('.card-meta', { hasText: 'exit 0' }).waitFor({ state: 'visible', timeout: 30_000 });
-    await runCommand(page, 'Warden: Stop Session');
+    await stopSessionIfRunning(page);
   });
 
   it('bulk: "Reject all" over a protected item asks first in a modal that names it; Cancel decides nothing, confirming rejects all', async () => {
@@ -247,6 +247,6 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
     }
     assert.ok(!existsSync(path.join(folder, '.vscode', 'settings.json')), 'nothing reached the workspace');
     assert.ok(!existsSync(path.join(folder, 'NOTES.md')));
-    await runCommand(page, 'Warden: Stop Session');
+    await stopSessionIfRunning(page);
   });
 });

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { findFrame, runCommand, screenshot, submitQuickInput, useWorkbench } from './harness';
+import { findFrame, runCommand, stopSessionIfRunning, screenshot, submitQuickInput, useWorkbench } from './harness';
 
 async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -44,6 +44,6 @@ describe('e2e: turn review in the real VS Code UI', function () {
         : undefined,
     );
     assert.match(readFileSync(path.join(folder, 'NOTES.md'), 'utf8'), /in one turn/);
-    await runCommand(page, 'Warden: Stop Session');
+    await stopSessionIfRunning(page);
   });
 });
