@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
@@ -35,9 +35,12 @@ async function waitForSeqs(frame: Frame, expected: number[]): Promise<void> {
 describe('e2e: the Audit panel in the real VS Code UI', function () {
   // A copy of the demo workspace with a recorded audit log (two sessions, hostile text in it).
   const source = path.join(mkdtempSync(path.join(os.tmpdir(), 'warden-e2e-audit-src-')), 'demo');
+  // Exports are saved here, beside the workspace (the save dialog's default is the user's Downloads or home).
+  const exportsFolder = path.join(path.dirname(source), 'exports');
   before('write the audit log into the workspace', async () => {
     cpSync(path.join(repoRoot, 'test', 'fixtures', 'workspaces', 'demo'), source, { recursive: true });
     await writeSampleAuditLog(source);
+    mkdirSync(exportsFolder);
   });
   after(() => rmSync(path.dirname(source), { recursive: true, force: true }));
 
@@ -138,11 +141,15 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
       // The browser workbench's save dialog is a quick input, prefilled with the default path.
       const input = page.locator('.quick-input-widget .quick-input-box input');
       await input.waitFor({ state: 'visible' });
-      await eventually('the default file name in the save dialog', async () =>
-        (await input.inputValue()).endsWith(`warden-audit-${stamp}.${format}`) ? true : undefined,
-      );
+      const offered = await eventually('the default file name in the save dialog', async () => {
+        const value = await input.inputValue();
+        return value.endsWith(`warden-audit-${stamp}.${format}`) ? value : undefined;
+      });
+      // The default is outside the repository (Downloads or home), so an export is never committed by accident.
+      assert.ok(!offered.startsWith(folder), `the export is offered outside the repository, not at ${offered}`);
+      const file = path.join(exportsFolder, `warden-audit-${stamp}.${format}`);
+      await input.fill(file);
       await input.press('Enter');
-      const file = path.join(folder, `warden-audit-${stamp}.${format}`);
       // The file can exist before its bytes are all there (a read raced the write once): wait for a whole file.
       const complete = (text: string): boolean => {
         if (format === 'csv') return text.endsWith('\r\n');
