@@ -430,7 +430,10 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
         assert.equal(rig.store.get(p.id)?.state, 'pending', 'still waiting for the human after the forgeries');
         rig.reject(p);
       });
-      assert.deepEqual((result as { result?: unknown }).result, { outcome: { outcome: 'selected', optionId: 'reject' } });
+      // The answer is the human's reject (with who rejected it and why in _meta), never an approval.
+      const answer = (result as { result?: { outcome?: unknown; _meta?: { warden?: { rejected?: unknown } } } }).result;
+      assert.deepEqual(answer?.outcome, { outcome: 'selected', optionId: 'reject' });
+      assert.deepEqual(answer?._meta?.warden?.rejected, { by: 'human', reason: 'attack suite' });
       assertRejectedProposal(entries, proposal!);
       const forged = entries.filter((e) => e.type === 'protocol.violation' && e.data.kind === 'unexpected-response');
       assert.ok(forged.length >= 1, 'the forged responses are on the record');
