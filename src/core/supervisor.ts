@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type * as acp from '@agentclientprotocol/sdk';
 import { agentArgv } from './agent/agentCommand';
 import type { AgentConnection, AgentProtocol, AgentSessionInfo } from './agent/connection';
@@ -30,6 +31,8 @@ import { removeCopyFolder } from './sandbox/workspaceCopy';
 import { Emitter } from './util/events';
 import type { WorkspaceFiles } from './workspace/files';
 
+/** The stop reasons ACP defines; anything else answering session/prompt is a protocol violation. */
+const STOP_REASON = z.enum(['end_turn', 'max_tokens', 'max_turn_requests', 'refusal', 'cancelled']) satisfies z.ZodType<acp.StopReason>;
 /** Where audit events go; the AuditLog implements it (tests may pass a recorder). */
 export interface AuditSink {
   append(event: AuditEventInput): Promise<unknown>;
@@ -185,6 +188,18 @@ export class AgentSession {
     await this.checkExposure('turn start');
     try {
       const stopReason = await connection.prompt(withNotes(instruction, notes));
+      if (!STOP_REASON.safeParse(stopReason).success) {
+        // A peer that answers the prompt request with something else (a forged response for its id) ends the turn as a violation.
+        await this.record({
+          actor: this.wardenActor(),
+          type: 'protocol.violation',
+          data: {
+            kind: 'invalid-prompt-response',
+            detail: `session/prompt was answered without a valid stopReason (${JSON.stringify(stopReason)?.slice(0, 200) ?? 'nothing'})`,
+          },
+        });
+        throw new Error('The agent answered the instruction without a valid stop reason; the turn is over and nothing was approved');
+      }
       // The SDK settles a response before the handlers of notifications that arrived ahead of
       // it have run; let them run, so the agent's last words belong to this turn's record.
       await new Promise((resolve) => setImmediate(resolve));
