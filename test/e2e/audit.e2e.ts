@@ -149,7 +149,14 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
       assert.ok(!offered.startsWith(folder), `the export is offered outside the repository, not at ${offered}`);
       const file = path.join(exportsFolder, `warden-audit-${stamp}.${format}`);
       await input.fill(file);
-      await input.press('Enter');
+      // The dialog lists the typed folder while it validates; an Enter pressed before that is lost. Press OK until it closes.
+      const ok = page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ });
+      await eventually('the save dialog to take the path', async () => {
+        if (!(await input.isVisible())) return true;
+        await ok.click({ timeout: 2_000 }).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 500));
+        return (await input.isVisible()) ? undefined : true;
+      });
       // The file can exist before its bytes are all there (a read raced the write once): wait for a whole file.
       const complete = (text: string): boolean => {
         if (format === 'csv') return text.endsWith('\r\n');
