@@ -130,9 +130,9 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)` + ENGINE_LABEL
     store.decide(b.id, decisionFor(b, { kind: 'verdict', verdict: 'reject', reason: 'b.txt is not needed' }, reviewer));
     await waitForState(rig, a.id, 'applied');
     await turn;
-    // The note is made once the apply is on the record (an instruction sent before that carries it next time).
-    for (let i = 0; i < 100 && !(await readAudit(workspace)).some((e) => e.type === 'edit.applied' && e.data.proposalId === a.id); i++)
-      await new Promise((r) => setTimeout(r, 50));
+    // The note is made after the apply is on the record and before the copy is set back to what
+    // landed (an instruction sent before that carries it next time): wait for the restore.
+    for (let i = 0; i < 200 && !(await restoredBoth(workspace, a.id, b.id)); i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(await fs.readFile(path.join(workspace, 'a.txt'), 'utf8'), 'ONE\ntwo\n', "the reviewer's text landed");
     assert.ok(!existsSync(path.join(workspace, 'b.txt')), 'the rejected file never landed');
     assert.doesNotMatch(mock!.toolOutput('call_two') ?? '', /refused|rejected|error/i, "Codex's command was not reported as failed");
@@ -286,4 +286,10 @@ function waitForEdit(rig: RealAgentRig, relative: string): Promise<EditProposal>
     const sub = rig.store.onDidChange(check);
     check();
   });
+}
+
+/** Both changes' copies were set back (each one's note to the agent is made before its restore). */
+async function restoredBoth(workspace: string, ...proposalIds: string[]): Promise<boolean> {
+  const restored = new Set((await readAudit(workspace)).filter((e) => e.type === 'sandbox.change.restored').map((e) => e.data.proposalId));
+  return proposalIds.every((id) => restored.has(id));
 }
