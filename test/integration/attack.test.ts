@@ -656,6 +656,25 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
     });
   });
 
+  describe('a forged answer to the instruction itself (its own session)', () => {
+    it('ends the turn as a protocol violation; the permission it asked for still waits for the human and a reject writes nothing', async () => {
+      await rig.session.stop('next: the forged answer to the instruction');
+      const own = new Rig(workspace, agentsDir);
+      await own.start();
+      const turn = own.session.prompt(JSON.stringify({ attack: 'forged-prompt-response' }));
+      const permission = await nextPending(own.store, own.seen);
+      await assert.rejects(turn, /without a valid stop reason; the turn is over and nothing was approved/);
+      assert.equal(own.store.get(permission.id)?.state, 'pending', 'the forged answer approved nothing');
+      own.reject(permission);
+      const entries = await readAudit(workspace);
+      const violation = entries.find((e) => e.type === 'protocol.violation' && e.data.kind === 'invalid-prompt-response');
+      assert.ok(violation, 'the forged answer is on the record');
+      assert.ok(!entries.some((e) => e.type === 'edit.applied'), 'nothing was written');
+      await own.session.stop('done');
+      own.store.dispose();
+    });
+  });
+
   describe("the private copy (workspace mode 'copy'): changes made inside become proposals", () => {
     let copyRig: Rig;
 
@@ -732,7 +751,8 @@ describe('attacks by a hostile agent in the real sandbox (ACP v1, real Docker en
       assert.ok(instructions.length >= 30, instructions.join(', '));
       assert.deepEqual(
         reports,
-        instructions.filter((a) => a !== 'oversized'),
+        // Neither ends with a report: one breaks the connection, the other answers the instruction itself.
+        instructions.filter((a) => a !== 'oversized' && a !== 'forged-prompt-response'),
       );
       assert.ok(!entries.some((e) => e.type === 'edit.applied' || e.type === 'command.result'), 'nothing was ever applied or run');
       assert.equal(connections, 0);
