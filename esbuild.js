@@ -95,12 +95,12 @@ const builds = [
     ...webview,
   },
   {
-    entryPoints: ['media/audit/main.ts'],
+    entryPoints: ['media/audit/index.ts'],
     outfile: 'dist/media/audit.js',
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
+    ...webview,
   },
+  // The Audit panel's stylesheet is several files (@import), bundled into one.
+  { entryPoints: ['media/audit/audit.css'], outfile: 'dist/media/audit.css' },
 ];
 
 if (withTests) {
@@ -136,7 +136,6 @@ async function main() {
   fs.mkdirSync('dist/media', { recursive: true });
   fs.copyFileSync(path.join('media', 'common', 'common.css'), path.join('dist', 'media', 'common.css'));
   fs.copyFileSync(path.join('media', 'review', 'review.css'), path.join('dist', 'media', 'review.css'));
-  fs.copyFileSync(path.join('media', 'audit', 'audit.css'), path.join('dist', 'media', 'audit.css'));
   fs.copyFileSync(path.join('media', 'session', 'session.css'), path.join('dist', 'media', 'session.css'));
   // Codicons (the workbench's icon font) for the webviews: the stylesheet and its font only.
   fs.mkdirSync(path.join('dist', 'media', 'codicons'), { recursive: true });

@@ -2,16 +2,16 @@ import * as z from 'zod';
 
 /**
  * The message contract between the Audit panel (extension host, `src/vscode/auditPanel.ts`)
- * and its webview (`media/audit/main.ts`). Both sides validate what they receive; a message
+ * and its webview (`media/audit/`). Both sides validate what they receive; a message
  * that does not parse is dropped and logged, never acted on.
  *
  * Webview -> extension: `ready` (on every load), `query` (the filters changed), `openDiff`,
- * `openEntry`, `openBreak`, `export`, `verify`, `repair`, `rendered`. Extension -> webview: `state` (verify status
- * and the query result, sent after `ready`, after every query and when the log changes),
- * `busy`, `notice` and `error`.
+ * `openEntry`, `openBreak`, `export`, `verify`, `repair`, `blame`, `rendered`. Extension -> webview: `state`
+ * (verify status and the query result, sent after `ready`, after every query and when the log
+ * changes), `blame` / `blameFailed` (the answer to `blame`), `busy`, `notice` and `error`.
  *
- * Everything in an entry is text the agent may have chosen: the webview renders it with
- * `textContent` only.
+ * Everything in an entry is text the agent may have chosen: the webview renders it as text
+ * only, with invisible and bidirectional characters marked (media/common/AgentText.tsx).
  */
 
 const Short = z.string().max(500);
@@ -52,11 +52,22 @@ export const ExportMessage = z.strictObject({ type: z.literal('export'), format:
 export const VerifyMessage = z.strictObject({ type: z.literal('verify') });
 export const RepairMessage = z.strictObject({ type: z.literal('repair') });
 export const OpenBreakMessage = z.strictObject({ type: z.literal('openBreak') });
+/** Audit blame of a commit or range; without a target, the current branch against its upstream (or main), else HEAD. */
+export const BlameRequestMessage = z.strictObject({ type: z.literal('blame'), target: Short.optional() });
 /** After each state is drawn: how many sessions and entries the page lists (the panel logs it; tests wait on it). */
 export const RenderedMessage = z.strictObject({
   type: z.literal('rendered'),
   sessions: z.number().int().nonnegative(),
   rows: z.number().int().nonnegative(),
+  /** After a blame result is drawn: its files, line ranges, and the ranges no session explains. */
+  blame: z
+    .strictObject({
+      target: Short,
+      files: z.number().int().nonnegative(),
+      ranges: z.number().int().nonnegative(),
+      unexplained: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 
 export const AuditWebviewMessage = z.discriminatedUnion('type', [
@@ -68,6 +79,7 @@ export const AuditWebviewMessage = z.discriminatedUnion('type', [
   VerifyMessage,
   RepairMessage,
   OpenBreakMessage,
+  BlameRequestMessage,
   RenderedMessage,
 ]);
 export type AuditWebviewMessage = z.infer<typeof AuditWebviewMessage>;
@@ -207,12 +219,72 @@ export const AuditStateMessage = z.object({
 });
 export type AuditStateMessage = z.infer<typeof AuditStateMessage>;
 
+/** One run of consecutive changed lines of a file with the same commit and the same approval (or none). */
+export const BlameRangeView = z.object({
+  start: z.number().int().positive(),
+  end: z.number().int().positive(),
+  commit: Nullable(z.string()),
+  /** Key into `approvals`; null: no approved edit added these lines (written by other means). */
+  approval: Nullable(z.number().int().nonnegative()),
+  /** The approval's session is one the commit names (false: matched by content only). */
+  linked: z.boolean(),
+  /** The first line's text, clipped: what the range starts with. */
+  firstLine: z.string(),
+});
+export type BlameRangeView = z.infer<typeof BlameRangeView>;
+
+export const BlameApprovalView = z.object({
+  id: z.number().int().nonnegative(),
+  sessionId: z.string(),
+  proposalId: z.string(),
+  approvedBy: z.string(),
+  ruleId: Nullable(z.string()),
+  automatic: z.boolean(),
+  decidedAt: z.string(),
+  agent: Nullable(z.string()),
+  developer: Nullable(z.string()),
+});
+export type BlameApprovalView = z.infer<typeof BlameApprovalView>;
+
+export const AuditBlameMessage = z.object({
+  type: z.literal('blame'),
+  /** The commit or range blamed (the default resolved). */
+  target: z.string(),
+  commits: z.array(
+    z.object({
+      commit: z.string(),
+      subject: z.string(),
+      author: z.string(),
+      time: z.string(),
+      sessions: z.array(z.string()),
+      approvedBy: z.array(z.string()),
+    }),
+  ),
+  files: z.array(
+    z.object({
+      path: z.string(),
+      lines: z.number().int().nonnegative(),
+      attributed: z.number().int().nonnegative(),
+      sessions: z.array(z.string()),
+      ranges: z.array(BlameRangeView),
+    }),
+  ),
+  approvals: z.array(BlameApprovalView),
+  /** Ranges left out past the limit (the CLI's `warden audit blame` lists all). */
+  omittedRanges: z.number().int().nonnegative(),
+});
+export type AuditBlameMessage = z.infer<typeof AuditBlameMessage>;
+
+export const AuditBlameFailedMessage = z.object({ type: z.literal('blameFailed'), target: z.string(), message: z.string() });
+
 export const AuditBusyMessage = z.object({ type: z.literal('busy'), what: z.string() });
 export const AuditNoticeMessage = z.object({ type: z.literal('notice'), message: z.string() });
 export const AuditErrorMessage = z.object({ type: z.literal('error'), message: z.string() });
 
 export const AuditExtensionMessage = z.discriminatedUnion('type', [
   AuditStateMessage,
+  AuditBlameMessage,
+  AuditBlameFailedMessage,
   AuditBusyMessage,
   AuditNoticeMessage,
   AuditErrorMessage,

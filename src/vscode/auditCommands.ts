@@ -28,6 +28,8 @@ const FolderArgs = z
       confirmed: z.boolean().optional(),
       /** Show Audit Log: resolve once the panel has drawn the log, with what it lists. */
       waitForRender: z.boolean().optional(),
+      /** Show Audit Log with waitForRender: then blame this commit or range ('' for the default) and resolve once drawn. */
+      blame: z.string().max(500).optional(),
     }),
   ])
   .optional();
@@ -84,7 +86,12 @@ export function registerAuditCommands(context: vscode.ExtensionContext, log: vsc
     if (typeof args !== 'object' || args.waitForRender !== true) return true;
     const rendered = panel.nextRender();
     await panel.refresh(false);
-    return rendered;
+    const counts = await rendered;
+    if (args.blame === undefined) return counts;
+    const target = await panel.blameTarget(args.blame);
+    const drawn = panel.nextRender((c) => c.blame?.target === target);
+    await panel.blame(target);
+    return drawn;
   });
 
   register('warden.repairAuditLog', async (raw): Promise<RepairResult | undefined> => {

@@ -3,7 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
+  auditBlame,
   auditDiffSides,
+  defaultBlameTarget,
   exportAuditCsv,
   exportAuditJson,
   exportAuditOtlp,
@@ -20,8 +22,9 @@ import {
   type VerifyStatusView,
 } from '../shared/auditProtocol';
 import type { AuditDocuments } from './auditDocuments';
-import { auditPanelHtml, createNonce } from './auditHtml';
+import { toBlameView } from './auditBlameView';
 import { auditPanelState, toQuery } from './auditPanelData';
+import { WebviewPanelHost, type WebviewPanelSpec } from './webviewPanelHost';
 
 export { AUDIT_ROW_LIMIT, toQuery } from './auditPanelData';
 
@@ -29,6 +32,8 @@ export { AUDIT_ROW_LIMIT, toQuery } from './auditPanelData';
 export interface RenderedCounts {
   sessions: number;
   rows: number;
+  /** When a blame result was drawn. */
+  blame?: { target: string; files: number; ranges: number; unexplained: number };
 }
 
 export interface AuditPanelDeps {
@@ -42,81 +47,80 @@ const REFRESH_DEBOUNCE_MS = 300;
 
 /**
  * The "Warden Audit Log" webview panel of one workspace folder: the verify status on top, a
- * timeline of sessions, filters and full-text search over every entry, diffs in the diff
- * editor, exports. One instance at a time; it re-reads the log when a segment changes.
+ * timeline of sessions, filters and full-text search over every entry, audit blame of a commit
+ * or range, diffs in the diff editor, exports. One instance at a time (WebviewPanelHost); it
+ * re-reads the log when a segment changes.
  */
 export class AuditPanel implements vscode.Disposable {
   static readonly viewType = 'warden.audit';
   static readonly title = 'Warden Audit Log';
-  private static instance: AuditPanel | undefined;
+  static readonly spec: WebviewPanelSpec = {
+    viewType: AuditPanel.viewType,
+    title: AuditPanel.title,
+    script: 'audit.js',
+    style: 'audit.css',
+    loadingText: 'Reading the audit log…',
+    // Snapshots are read from disk on demand (refresh), not from a throttled store.
+    throttleMs: 0,
+  };
 
   static get current(): AuditPanel | undefined {
-    return AuditPanel.instance;
+    return WebviewPanelHost.instance<AuditPanel>(AuditPanel.viewType);
   }
 
   static createOrShow(extensionUri: vscode.Uri, folder: vscode.WorkspaceFolder, deps: AuditPanelDeps): AuditPanel {
-    const open = AuditPanel.instance;
+    const open = AuditPanel.current;
     if (open && open.folder.uri.toString() === folder.uri.toString()) {
-      open.panel.reveal(open.panel.viewColumn ?? vscode.ViewColumn.Active);
+      open.host.reveal(vscode.ViewColumn.Active);
       return open;
     }
     open?.dispose();
-    const panel = vscode.window.createWebviewPanel(AuditPanel.viewType, AuditPanel.title, vscode.ViewColumn.Active, {
-      ...webviewOptions(extensionUri),
-      enableFindWidget: true,
-    });
-    return new AuditPanel(panel, extensionUri, folder, deps);
+    return new AuditPanel(WebviewPanelHost.createPanel(extensionUri, AuditPanel.spec, vscode.ViewColumn.Active), extensionUri, folder, deps);
   }
 
   /** Restores the panel after a reload, on the first workspace folder. */
   static registerSerializer(extensionUri: vscode.Uri, deps: AuditPanelDeps): vscode.Disposable {
-    return vscode.window.registerWebviewPanelSerializer(AuditPanel.viewType, {
-      deserializeWebviewPanel: (panel) => {
-        const folder = vscode.workspace.workspaceFolders?.[0];
-        if (!folder) {
-          panel.dispose();
-          return Promise.resolve();
-        }
-        AuditPanel.instance?.dispose();
-        panel.webview.options = webviewOptions(extensionUri);
-        new AuditPanel(panel, extensionUri, folder, deps);
-        return Promise.resolve();
-      },
+    return WebviewPanelHost.registerSerializer(extensionUri, AuditPanel.viewType, (panel) => {
+      const folder = vscode.workspace.workspaceFolders?.[0];
+      if (!folder) panel.dispose();
+      else new AuditPanel(panel, extensionUri, folder, deps);
     });
   }
 
+  private readonly host: WebviewPanelHost<AuditExtensionMessage>;
   private readonly subscriptions: vscode.Disposable[] = [];
-  private ready = false;
-  private disposed = false;
   private filters: AuditFilters = {};
   private verify: VerifyStatusView | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private lastRefreshMs = 0;
   /** Waiting for the webview to draw the next state (see `rendered`). */
-  private renderWaiters: Array<(counts: RenderedCounts) => void> = [];
+  private renderWaiters: Array<{ until: (counts: RenderedCounts) => boolean; resolve: (counts: RenderedCounts) => void }> = [];
   /** Serializes reads so a slow query never overwrites a newer one. */
   private work: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly panel: vscode.WebviewPanel,
-    private readonly extensionUri: vscode.Uri,
+    panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
     readonly folder: vscode.WorkspaceFolder,
     private readonly deps: AuditPanelDeps,
   ) {
-    AuditPanel.instance = this;
+    this.host = new WebviewPanelHost<AuditExtensionMessage>(panel, extensionUri, AuditPanel.spec, this, {
+      onMessage: (raw) => this.handleMessage(raw),
+      // Each state is read from the log (refresh); the host sends nothing on its own.
+      snapshot: () => undefined,
+      onDispose: () => {
+        if (this.refreshTimer !== undefined) clearTimeout(this.refreshTimer);
+        for (const s of this.subscriptions.splice(0)) s.dispose();
+      },
+      log: deps.log,
+    });
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.warden/audit/**/*.jsonl'));
     this.subscriptions.push(
       watcher,
       watcher.onDidChange(() => this.scheduleRefresh()),
       watcher.onDidCreate(() => this.scheduleRefresh()),
       watcher.onDidDelete(() => this.scheduleRefresh()),
-      panel.onDidDispose(() => this.dispose()),
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
-      }),
-      panel.webview.onDidReceiveMessage((raw: unknown) => void this.handleMessage(raw)),
     );
-    panel.webview.html = this.html();
   }
 
   private get root(): string {
@@ -134,7 +138,7 @@ export class AuditPanel implements vscode.Disposable {
     try {
       switch (message.type) {
         case 'ready':
-          this.ready = true;
+          this.host.markReady();
           await this.refresh(true);
           return;
         case 'query':
@@ -163,10 +167,18 @@ export class AuditPanel implements vscode.Disposable {
         case 'export':
           await this.export(message.format);
           return;
+        case 'blame':
+          // A failure is drawn in the blame section: no second notice.
+          await this.blame(message.target).catch(() => undefined);
+          return;
         case 'rendered': {
-          const counts = { sessions: message.sessions, rows: message.rows };
-          this.deps.log.info(`[audit panel] listed ${counts.sessions} session(s) and ${counts.rows} entries`);
-          for (const resolve of this.renderWaiters.splice(0)) resolve(counts);
+          const counts: RenderedCounts = { sessions: message.sessions, rows: message.rows, ...(message.blame ? { blame: message.blame } : {}) };
+          const blame = message.blame ? `; blame: ${message.blame.files} file(s), ${message.blame.ranges} range(s)` : '';
+          this.deps.log.info(`[audit panel] listed ${counts.sessions} session(s) and ${counts.rows} entries${blame}`);
+          for (const waiter of this.renderWaiters.splice(0)) {
+            if (waiter.until(counts)) waiter.resolve(counts);
+            else this.renderWaiters.push(waiter);
+          }
           return;
         }
       }
@@ -178,8 +190,8 @@ export class AuditPanel implements vscode.Disposable {
   }
 
   /** Resolves when the webview has drawn its next state, with what it lists. */
-  nextRender(): Promise<RenderedCounts> {
-    return new Promise((resolve) => this.renderWaiters.push(resolve));
+  nextRender(until: (counts: RenderedCounts) => boolean = () => true): Promise<RenderedCounts> {
+    return new Promise((resolve) => this.renderWaiters.push({ until, resolve }));
   }
 
   /** Re-reads the log (and re-verifies it when asked) and sends a snapshot. */
@@ -190,7 +202,7 @@ export class AuditPanel implements vscode.Disposable {
   }
 
   private async doRefresh(reverify: boolean): Promise<void> {
-    if (this.disposed || !this.ready) return;
+    if (!this.host.ready) return;
     const started = Date.now();
     try {
       await this.readAndPost(reverify);
@@ -271,44 +283,38 @@ export class AuditPanel implements vscode.Disposable {
     this.notice(`Exported the audit log to ${target.fsPath}.`);
   }
 
+  /** The commit or range to blame: the one asked for, else the branch's own commits (see defaultBlameTarget). */
+  async blameTarget(requested: string | undefined): Promise<string> {
+    return requested?.trim() || defaultBlameTarget(this.root);
+  }
+
+  /** Audit blame of a commit or range, drawn in the panel; a failure is shown there and thrown. */
+  async blame(requested: string | undefined): Promise<void> {
+    const target = await this.blameTarget(requested);
+    try {
+      const view = toBlameView(await auditBlame(this.root, target));
+      this.deps.log.info(`[audit panel] blame of ${target}: ${view.files.length} file(s), ${view.approvals.length} approval(s)`);
+      this.post(view);
+    } catch (error) {
+      this.post({ type: 'blameFailed', target, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+  }
+
   private notice(message: string): void {
     this.deps.log.info(`[audit panel] ${message}`);
     this.post({ type: 'notice', message });
   }
 
   private post(message: AuditExtensionMessage): void {
-    if (this.disposed) return;
-    this.panel.webview
-      .postMessage(message)
-      .then(undefined, (error: unknown) => this.deps.log.warn(`[audit panel] could not post '${message.type}': ${String(error)}`));
+    this.host.post(message);
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    if (AuditPanel.instance === this) AuditPanel.instance = undefined;
-    if (this.refreshTimer !== undefined) clearTimeout(this.refreshTimer);
-    for (const s of this.subscriptions.splice(0)) s.dispose();
-    this.panel.dispose();
-  }
-
-  private html(): string {
-    const webview = this.panel.webview;
-    const media = vscode.Uri.joinPath(this.extensionUri, 'dist', 'media');
-    return auditPanelHtml({
-      cspSource: webview.cspSource,
-      nonce: createNonce(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'audit.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'audit.css')).toString(),
-    });
+    this.host.dispose();
   }
 }
 
-function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
-  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'media')] };
-}
-
-/** Drops empty filters; a bad date reaches the core, which says so. */
 /** Chain and anchors, as the panel shows them. */
 export async function verifyStatus(root: string): Promise<VerifyStatusView> {
   const report = await verifyAuditAnchors(root);

@@ -1,7 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { auditEntrySchema, toAuditEntry } from '../../src/core/audit/verify';
 import { parseAuditExtensionMessage, parseAuditWebviewMessage } from '../../src/shared/auditProtocol';
-import { auditPanelHtml, createNonce } from '../../src/vscode/auditHtml';
+import { createNonce, webviewShellHtml, type WebviewHtmlParams } from '../../src/vscode/webviewHtml';
+
+/** The Audit panel's shell, as WebviewPanelHost serves it. */
+const auditPanelHtml = (params: WebviewHtmlParams): string =>
+  webviewShellHtml({ ...params, title: 'Warden Audit Log', loadingText: 'Reading the audit log…' });
 
 const GOOD = {
   v: 1,

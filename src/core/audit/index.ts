@@ -89,6 +89,7 @@ export type { SessionDigest, SessionDecision, GroupSummary, SessionFilter } from
 export { auditReport, formatReportMarkdown, AuditReportError } from './report';
 export type { PrReport, ReportCommit } from './report';
 export { auditBlame, fileAuditBlame, attributeLines } from './blame';
+export { defaultBlameTarget } from './blameTarget';
 export { parseAddedLines, parseBlamePorcelain } from './gitOutput';
 export type { AuditBlame, BlameApproval, BlameCommit, BlameFile, BlameLine } from './blame';
 export { formatBlameText, formatBlameLine, formatBlameMarkdown } from './blameFormat';
