@@ -149,5 +149,10 @@ export function Blame(props: { input: string; status: BlameStatus; dispatch: Dis
 /** What a drawn blame lists (the `rendered` message; tests wait on it). */
 export function blameCounts(result: AuditBlameMessage): { target: string; files: number; ranges: number; unexplained: number } {
   const ranges = result.files.flatMap((f) => f.ranges);
-  return { target: result.target, files: result.files.length, ranges: ranges.length, unexplained: ranges.filter((r) => r.approval === null).length };
+  return {
+    target: result.target,
+    files: result.files.length,
+    ranges: ranges.length,
+    unexplained: ranges.filter((r) => r.approval === null).length,
+  };
 }

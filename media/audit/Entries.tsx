@@ -64,7 +64,11 @@ class Entry extends Pure<{ row: AuditRowView; open: boolean; dispatch: Dispatch 
             </button>
           )}
         </div>
-        <details class="entry-detail" open={open} onToggle={(event) => dispatch({ type: 'toggleEntry', hash: row.hash, open: event.currentTarget.open })}>
+        <details
+          class="entry-detail"
+          open={open}
+          onToggle={(event) => dispatch({ type: 'toggleEntry', hash: row.hash, open: event.currentTarget.open })}
+        >
           <summary>Entry data</summary>
           {open && (
             <>
@@ -73,7 +77,11 @@ class Entry extends Pure<{ row: AuditRowView; open: boolean; dispatch: Dispatch 
               </pre>
               <p class="muted">
                 <AgentText text={`${row.file}:${row.line} · sha256 ${row.hash.slice(0, 16)}… `} />
-                <button type="button" class="link-button" onClick={() => dispatch({ type: 'post', message: { type: 'openEntry', ...ref } })}>
+                <button
+                  type="button"
+                  class="link-button"
+                  onClick={() => dispatch({ type: 'post', message: { type: 'openEntry', ...ref } })}
+                >
                   Open in file
                 </button>
               </p>

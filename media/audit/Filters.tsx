@@ -16,7 +16,14 @@ const DECISIONS: Option[] = [
 
 const pairs = (values: readonly string[]): Option[] => values.map((v) => [v, v] as const);
 
-function Select(props: { name: FilterName; id: string; label: string; options: Option[]; filters: AuditFilters; dispatch: Dispatch }): JSX.Element {
+function Select(props: {
+  name: FilterName;
+  id: string;
+  label: string;
+  options: Option[];
+  filters: AuditFilters;
+  dispatch: Dispatch;
+}): JSX.Element {
   const current = props.filters[props.name] ?? '';
   const all: Option[] = [['', 'Any'], ...props.options];
   // A persisted pick the log no longer offers stays visible (and can be cleared).
@@ -40,7 +47,15 @@ function Select(props: { name: FilterName; id: string; label: string; options: O
   );
 }
 
-function Input(props: { name: FilterName; id: string; label: string; type: 'text' | 'date'; placeholder?: string; filters: AuditFilters; dispatch: Dispatch }): JSX.Element {
+function Input(props: {
+  name: FilterName;
+  id: string;
+  label: string;
+  type: 'text' | 'date';
+  placeholder?: string;
+  filters: AuditFilters;
+  dispatch: Dispatch;
+}): JSX.Element {
   const set = (event: { currentTarget: HTMLInputElement }): void =>
     props.dispatch({ type: 'setFilter', name: props.name, value: event.currentTarget.value });
   return (
@@ -86,7 +101,13 @@ export function Filters(props: { snapshot: AuditStateMessage | undefined; filter
       </div>
       <div class="filter-grid">
         {/* The whole session id: ids of one day share their first characters (issue 22). */}
-        <Select name="sessionId" id="filter-session" label="Session" options={pairs((props.snapshot?.sessions ?? []).map((s) => s.sessionId))} {...common} />
+        <Select
+          name="sessionId"
+          id="filter-session"
+          label="Session"
+          options={pairs((props.snapshot?.sessions ?? []).map((s) => s.sessionId))}
+          {...common}
+        />
         <Select name="agent" id="filter-agent" label="Agent" options={pairs(facets?.agents ?? [])} {...common} />
         <Select name="decision" id="filter-decision" label="Decision" options={DECISIONS} {...common} />
         <Select name="kind" id="filter-kind" label="Kind" options={pairs(facets?.kinds ?? [])} {...common} />

@@ -102,7 +102,12 @@ class SessionItem extends Pure<{ session: AuditSessionView; selected: boolean; d
   }
 }
 
-export function Sessions(props: { sessions: AuditSessionView[]; total: number; selected: string | undefined; dispatch: Dispatch }): JSX.Element {
+export function Sessions(props: {
+  sessions: AuditSessionView[];
+  total: number;
+  selected: string | undefined;
+  dispatch: Dispatch;
+}): JSX.Element {
   const { sessions, total } = props;
   return (
     <section class="sessions">

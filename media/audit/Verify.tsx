@@ -38,7 +38,9 @@ export function Verify({ verify: v, dispatch }: { verify: VerifyStatusView | und
       <ul class="verify-chains" id="verify-chains">
         {broken.map((c) => (
           <li key={c.chain} class="bad">
-            <AgentText text={`chain ${c.chain}: ${c.firstBreak ? `${c.firstBreak.file}:${c.firstBreak.line}: ${c.firstBreak.reason}` : 'broken'}`} />
+            <AgentText
+              text={`chain ${c.chain}: ${c.firstBreak ? `${c.firstBreak.file}:${c.firstBreak.line}: ${c.firstBreak.reason}` : 'broken'}`}
+            />
           </li>
         ))}
         {v.anchorFailures.map((failure, i) => (

@@ -20,7 +20,7 @@ export function startAuditView(root: HTMLElement): Running<AuditState, AuditActi
   const win = root.ownerDocument.defaultView ?? window;
   const saved = Persisted.safeParse(api.getState());
   const filters = saved.success ? saved.data.filters : {};
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: number | undefined;
   const run = (effect: AuditEffect): void => {
     switch (effect.type) {
       case 'post':

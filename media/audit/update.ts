@@ -57,7 +57,10 @@ export type AuditAction =
   | { type: 'blameInput'; text: string }
   | { type: 'blame' }
   | { type: 'closeBlame' }
-  | { type: 'post'; message: Extract<AuditWebviewMessage, { type: 'export' | 'verify' | 'repair' | 'openBreak' | 'openDiff' | 'openEntry' }> };
+  | {
+      type: 'post';
+      message: Extract<AuditWebviewMessage, { type: 'export' | 'verify' | 'repair' | 'openBreak' | 'openDiff' | 'openEntry' }>;
+    };
 
 export type AuditEffect =
   | { type: 'post'; message: AuditWebviewMessage }

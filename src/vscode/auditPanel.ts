@@ -75,7 +75,12 @@ export class AuditPanel implements vscode.Disposable {
       return open;
     }
     open?.dispose();
-    return new AuditPanel(WebviewPanelHost.createPanel(extensionUri, AuditPanel.spec, vscode.ViewColumn.Active), extensionUri, folder, deps);
+    return new AuditPanel(
+      WebviewPanelHost.createPanel(extensionUri, AuditPanel.spec, vscode.ViewColumn.Active),
+      extensionUri,
+      folder,
+      deps,
+    );
   }
 
   /** Restores the panel after a reload, on the first workspace folder. */
@@ -172,7 +177,11 @@ export class AuditPanel implements vscode.Disposable {
           await this.blame(message.target).catch(() => undefined);
           return;
         case 'rendered': {
-          const counts: RenderedCounts = { sessions: message.sessions, rows: message.rows, ...(message.blame ? { blame: message.blame } : {}) };
+          const counts: RenderedCounts = {
+            sessions: message.sessions,
+            rows: message.rows,
+            ...(message.blame ? { blame: message.blame } : {}),
+          };
           const blame = message.blame ? `; blame: ${message.blame.files} file(s), ${message.blame.ranges} range(s)` : '';
           this.deps.log.info(`[audit panel] listed ${counts.sessions} session(s) and ${counts.rows} entries${blame}`);
           for (const waiter of this.renderWaiters.splice(0)) {

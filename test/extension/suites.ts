@@ -15,3 +15,4 @@ import './agentSecrets.test';
 import './agentSetup.test';
 import './turnReview.test';
 import './teamAudit.test';
+import './auditBlame.test';

@@ -7,7 +7,11 @@ import { gitAt } from './gitLinks';
  */
 export async function defaultBlameTarget(workspaceRoot: string): Promise<string> {
   const g = gitAt(workspaceRoot);
-  const ok = (args: string[]): Promise<string | undefined> => g.raw(args).then((out) => out.trim() || undefined, () => undefined);
+  const ok = (args: string[]): Promise<string | undefined> =>
+    g.raw(args).then(
+      (out) => out.trim() || undefined,
+      () => undefined,
+    );
   const ahead = async (base: string): Promise<boolean> => Number((await ok(['rev-list', '--count', `${base}..HEAD`])) ?? 0) > 0;
   const upstream = await ok(['rev-parse', '--abbrev-ref', '--symbolic-full-name', '@{upstream}']);
   if (upstream && (await ahead(upstream))) return `${upstream}..HEAD`;
