@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
-import { writeSampleAuditLog, XSS } from '../fixtures/auditSession';
+import { commitSampleSession, writeSampleAuditLog, XSS } from '../fixtures/auditSession';
 import { findFrame, repoRoot, runCommand, screenshot, useWorkbench } from './harness';
 
 /** Polls until `probe` returns a value or the deadline passes. */
@@ -37,9 +37,10 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
   const source = path.join(mkdtempSync(path.join(os.tmpdir(), 'warden-e2e-audit-src-')), 'demo');
   // Exports are saved here, beside the workspace (the save dialog's default is the user's Downloads or home).
   const exportsFolder = path.join(path.dirname(source), 'exports');
-  before('write the audit log into the workspace', async () => {
+  before("write the audit log into the workspace, and commit session-one's work in git", async () => {
     cpSync(path.join(repoRoot, 'test', 'fixtures', 'workspaces', 'demo'), source, { recursive: true });
     await writeSampleAuditLog(source);
+    await commitSampleSession(source);
     mkdirSync(exportsFolder);
   });
   after(() => rmSync(path.dirname(source), { recursive: true, force: true }));
@@ -211,6 +212,26 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
     );
     assert.equal(records.length, 3);
     await frame.locator('#notices', { hasText: /Sent 3 audit entries/ }).waitFor({ state: 'visible' });
+    await frame.locator('#clear-filters').click();
+  });
+
+  it('blames the branch: each changed line range with the session and approval behind it, linked to its entries', async () => {
+    const { page } = vsc();
+    // The session lists the commit it produced.
+    assert.match(await frame.locator('#sessions > li[data-session-id="session-one"] .commits').innerText(), /^commits [0-9a-f]{10}$/);
+    // Nothing typed: the current branch against its upstream or main, here HEAD (main itself).
+    await frame.locator('#blame-run').click();
+    await frame.locator('#blame-result[data-target="HEAD"]').waitFor({ state: 'visible', timeout: 60_000 });
+    const ranges = frame.locator('.blame-file[data-path="src/greet.js"] .blame-range');
+    assert.equal(await ranges.count(), 2);
+    assert.match(await ranges.nth(0).innerText(), /lines 6–11[\s\S]*session session-one[\s\S]*approved by Alice Lead <alice@example\.com>/);
+    assert.match(await ranges.nth(1).innerText(), /line 12[\s\S]*No session explains these lines/);
+    await screenshot(page, 'audit-blame');
+    await ranges.nth(0).locator('.session-link').click();
+    await waitForSeqs(
+      frame,
+      Array.from({ length: 11 }, (_, i) => 11 - i),
+    );
     await frame.locator('#clear-filters').click();
   });
 
