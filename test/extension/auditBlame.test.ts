@@ -71,8 +71,8 @@ describe('Warden: audit blame of a commit, in a document and in the Audit panel'
     const shown = vscode.window.activeTextEditor?.document;
     assert.equal(shown?.uri.scheme, AUDIT_BLAME_SCHEME);
     const text = shown?.getText() ?? '';
-    assert.match(text, /^\s+7 \w{10}\s+session session-one approved by Alice Lead <alice@example\.com> \| function farewell\(name\) \{$/m);
-    assert.match(text, new RegExp(`^\\s+12 \\w{10}\\s+no approved edit \\| ${HAND_WRITTEN}$`, 'm'));
+    assert.match(text, /^\s*7 \w{10}\s+session session-one approved by Alice Lead <alice@example\.com> \| function farewell\(name\) \{$/m);
+    assert.match(text, new RegExp(`^\\s*12 \\w{10}\\s+no approved edit \\| ${HAND_WRITTEN}$`, 'm'));
   });
 
   it("the Audit panel blames the branch by default (here HEAD) and a named range, and draws each file's ranges", async () => {
