@@ -64,6 +64,7 @@ async function main(): Promise<void> {
       'dist/media/audit.css',
       'dist/media/session.js',
       'dist/media/session.css',
+      'dist/media/common.css',
       'dist/media/codicons/codicon.css',
       'dist/media/codicons/codicon.ttf',
       'dist/policy.schema.json',
