@@ -4,7 +4,7 @@
  * sessions timeline, blame, filters and the matching entries (newest first).
  */
 import type { JSX, VNode } from 'preact';
-import type { AuditStateMessage } from '../../src/shared/auditProtocol';
+import type { AuditStateMessage, ExportFormat } from '../../src/shared/auditProtocol';
 import { AgentText, HiddenCharactersWarning } from '../common/AgentText';
 import { Blame } from './Blame';
 import { Entries } from './Entries';
@@ -21,6 +21,12 @@ function countText(s: AuditStateMessage): string {
   return `${filtered ? `${s.matched} of ${s.total} entries match` : `${s.total} entries`}${s.rows.length < s.matched ? `; showing the newest ${s.rows.length}` : ''}${s.problems ? ` · ${s.problems} unreadable lines skipped` : ''}`;
 }
 
+const EXPORTS: ReadonlyArray<readonly [ExportFormat, string, string]> = [
+  ['json', 'Export JSON', 'Exports the entries matching the filters, with the verify report'],
+  ['csv', 'Export CSV', 'Exports the entries matching the filters, one row each'],
+  ['otlp', 'Send to OpenTelemetry', 'Sends the entries matching the filters to the configured OpenTelemetry endpoint'],
+];
+
 function Header({ otlp, dispatch }: { otlp: boolean; dispatch: Dispatch }): JSX.Element {
   return (
     <header class="page-header">
@@ -29,27 +35,19 @@ function Header({ otlp, dispatch }: { otlp: boolean; dispatch: Dispatch }): JSX.
         <p class="subtitle">Every instruction, proposal, decision and result, hash-chained in .warden/audit/.</p>
       </div>
       <div class="header-actions">
-        <button
-          type="button"
-          id="export-json"
-          class="button secondary"
-          title="Exports the entries matching the filters, with the verify report"
-          onClick={() => dispatch(exportMessage('json'))}
-        >
-          Export JSON
-        </button>
-        <button
-          type="button"
-          id="export-csv"
-          class="button secondary"
-          title="Exports the entries matching the filters, one row each"
-          onClick={() => dispatch(exportMessage('csv'))}
-        >
-          Export CSV
-        </button>
-        <button type="button" id="export-otlp" class="button secondary" hidden={!otlp} onClick={() => dispatch(exportMessage('otlp'))}>
-          Send to OpenTelemetry
-        </button>
+        {EXPORTS.map(([format, label, title]) => (
+          <button
+            key={format}
+            type="button"
+            id={`export-${format}`}
+            class="button secondary"
+            title={title}
+            hidden={format === 'otlp' && !otlp}
+            onClick={() => dispatch(exportMessage(format))}
+          >
+            {label}
+          </button>
+        ))}
       </div>
     </header>
   );

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
-import { commitSampleSession, writeSampleAuditLog, XSS } from '../fixtures/auditSession';
+import { OLD_GREET, commitSampleSession, writeSampleAuditLog, XSS } from '../fixtures/auditSession';
 import { findFrame, repoRoot, runCommand, screenshot, useWorkbench } from './harness';
 
 /** Polls until `probe` returns a value or the deadline passes. */
@@ -41,6 +41,9 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
     cpSync(path.join(repoRoot, 'test', 'fixtures', 'workspaces', 'demo'), source, { recursive: true });
     await writeSampleAuditLog(source);
     await commitSampleSession(source);
+    // The working tree goes back to the version the proposal was made against (Open Diff below
+    // rebuilds both sides from it); blame reads the commits.
+    writeFileSync(path.join(source, 'src', 'greet.js'), OLD_GREET);
     mkdirSync(exportsFolder);
   });
   after(() => rmSync(path.dirname(source), { recursive: true, force: true }));
