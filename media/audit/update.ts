@@ -22,6 +22,8 @@ export interface Notice {
   id: number;
   text: string;
   tone: 'info' | 'error';
+  /** "Exporting…": replaced by the outcome, never left behind (issue 22). */
+  progress?: true;
 }
 
 export type BlameStatus =
@@ -102,9 +104,10 @@ function withFilters(state: AuditState, filters: AuditFilters, delayMs = 0): Ste
   };
 }
 
-function notice(state: AuditState, text: string, tone: Notice['tone']): AuditState {
-  const notices = [{ id: state.nextNotice, text, tone }, ...state.notices].slice(0, MAX_NOTICES);
-  return { ...state, notices, nextNotice: state.nextNotice + 1, busy: false };
+function notice(state: AuditState, text: string, tone: Notice['tone'], progress = false): AuditState {
+  const next: Notice = { id: state.nextNotice, text, tone, ...(progress ? { progress: true as const } : {}) };
+  const notices = [next, ...state.notices.filter((n) => !n.progress)].slice(0, MAX_NOTICES);
+  return { ...state, notices, nextNotice: state.nextNotice + 1, busy: progress };
 }
 
 function onMessage(state: AuditState, message: AuditExtensionMessage): Step<AuditState, AuditEffect> {
@@ -121,7 +124,7 @@ function onMessage(state: AuditState, message: AuditExtensionMessage): Step<Audi
     case 'blameFailed':
       return { state: { ...state, blame: { kind: 'failed', target: message.target, message: message.message } } };
     case 'busy':
-      return { state: { ...notice(state, message.what, 'info'), busy: true } };
+      return { state: notice(state, message.what, 'info', true) };
     case 'notice':
       return { state: notice(state, message.message, 'info') };
     case 'error':

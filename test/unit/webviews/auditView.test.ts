@@ -193,13 +193,18 @@ describe('Audit webview (happy-dom)', () => {
     }
   });
 
-  it('shows busy, notices and errors (the newest three), and dismisses them', () => {
+  it('shows busy, notices and errors (the newest three), replaces a progress notice by its outcome, and dismisses them', () => {
     start();
     send(state());
     send({ type: 'busy', what: 'Exporting CSV…' });
     assert.equal($('.audit').getAttribute('aria-busy'), 'true');
     send({ type: 'notice', message: 'Exported.' });
     assert.equal($('.audit').getAttribute('aria-busy'), null);
+    assert.deepEqual(
+      all('#notices .callout > span').map((s) => s.textContent),
+      ['Exported.'],
+      'the outcome replaces "Exporting…"',
+    );
     send({ type: 'error', message: 'disk full' });
     send({ type: 'notice', message: 'fourth' });
     assert.deepEqual(
