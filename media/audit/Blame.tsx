@@ -6,7 +6,7 @@
  */
 import type { JSX } from 'preact';
 import type { AuditBlameMessage, BlameApprovalView, BlameRangeView } from '../../src/shared/auditProtocol';
-import { AgentText } from '../common/AgentText';
+import { AgentText, HiddenCharactersWarning } from '../common/AgentText';
 import { plural, shortCommit } from './format';
 import type { AuditAction, BlameStatus } from './update';
 
@@ -141,6 +141,7 @@ export function Blame(props: { input: string; status: BlameStatus; dispatch: Dis
           <AgentText text={`Blame of ${status.target}: ${status.message}`} />
         </div>
       )}
+      {status.kind === 'shown' && status.hidden && <HiddenCharactersWarning what="The blamed text" />}
       {status.kind === 'shown' && <Result result={status.result} dispatch={dispatch} />}
     </section>
   );

@@ -29,7 +29,8 @@ export interface Notice {
 export type BlameStatus =
   | { kind: 'idle' }
   | { kind: 'loading'; target: string }
-  | { kind: 'shown'; result: AuditBlameMessage }
+  /** `hidden`: the result has invisible or bidi characters (a file's text, a commit subject). */
+  | { kind: 'shown'; result: AuditBlameMessage; hidden: boolean }
   | { kind: 'failed'; target: string; message: string };
 
 export interface AuditState {
@@ -118,7 +119,11 @@ function onMessage(state: AuditState, message: AuditExtensionMessage): Step<Audi
     }
     case 'blame':
       return {
-        state: { ...state, blame: { kind: 'shown', result: message }, blameInput: message.target },
+        state: {
+          ...state,
+          blame: { kind: 'shown', result: message, hidden: containsHiddenCharacters(message) },
+          blameInput: message.target,
+        },
         effects: [{ type: 'rendered' }],
       };
     case 'blameFailed':

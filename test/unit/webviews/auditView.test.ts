@@ -277,6 +277,22 @@ describe('Audit webview (happy-dom)', () => {
     );
     assert.match($('.callout.warning').textContent ?? '', /The audit log contains invisible or bidirectional control characters/);
     assert.equal($('#sessions .session-instruction').textContent, 'okU+202Egnp.exe');
+    send(
+      blame({
+        commits: [],
+        files: [
+          {
+            path: 'a.js',
+            lines: 1,
+            attributed: 0,
+            sessions: [],
+            ranges: [{ start: 1, end: 1, commit: null, approval: null, linked: false, firstLine: 'if (admin\u2067) {' }],
+          },
+        ],
+      }),
+    );
+    assert.equal($('#blame .blame-text .hidden-char').textContent, 'U+2067');
+    assert.match($('#blame .callout.warning').textContent ?? '', /The blamed text contains invisible/);
   });
 
   it('lists 1,000 sessions and 500 entries, and a filter typed over them leaves the lists in place', async function () {
