@@ -9,7 +9,7 @@ import type { JSX } from 'preact';
 import type { ProposalView } from '../../src/shared/reviewProtocol';
 import { AgentText, HiddenCharactersWarning } from '../common/AgentText';
 import { containsHiddenCharacters } from '../common/hiddenCharacters';
-import { conversationItems } from './conversation';
+import { conversationItems } from './conversationUpdate';
 import { FeedEntry } from './FeedEntry';
 import { KIND_LABELS, stateLabel } from './model';
 import type { ReviewAction, ReviewState } from './state';
@@ -33,7 +33,12 @@ export function Conversation({ state, dispatch }: { state: ReviewState; dispatch
               text={`${session.agent} · ${session.protocol} · ${describeState(session.state)}${session.agentSessionId ? ` · agent session ${session.agentSessionId}` : ''}`}
             />
             {session.state === 'prompting' && (
-              <button type="button" class="button small secondary" data-action="cancelTurn" onClick={() => dispatch({ type: 'cancelTurn' })}>
+              <button
+                type="button"
+                class="button small secondary"
+                data-action="cancelTurn"
+                onClick={() => dispatch({ type: 'cancelTurn' })}
+              >
                 Cancel turn
               </button>
             )}
@@ -82,7 +87,7 @@ function InlineProposal({ proposal, state, dispatch }: { proposal: ProposalView;
   return (
     <li class={`entry proposal state-${proposal.state}`} data-conv-proposal-id={id}>
       <div class="inline-proposal">
-        <span class={`kind-badge kind-${proposal.kind}`}>{KIND_LABELS[proposal.kind]}</span>
+        <span class={`badge kind-badge kind-${proposal.kind}`}>{KIND_LABELS[proposal.kind]}</span>
         <span class="inline-title">
           <AgentText text={proposal.title} />
         </span>

@@ -84,7 +84,7 @@ function ToolCall({ entry }: { entry: Extract<FeedEntryView, { type: 'tool-call'
   return (
     <details class="tool">
       <summary class="tool-head">
-        <span class={`badge kind-${safeClass(entry.kind)}`}>
+        <span class={`tool-kind kind-${safeClass(entry.kind)}`}>
           <AgentText text={entry.kind} />
         </span>
         <span class="tool-title">

@@ -2,7 +2,7 @@
 /**
  * The instruction box at the bottom of the Warden panel: sends to the running session (queued
  * behind a turn under way) or starts one when none runs. The text stays until the extension
- * says it went out (conversation.ts); Enter sends, Shift+Enter is a new line.
+ * says it went out (conversationUpdate.ts); Enter sends, Shift+Enter is a new line.
  */
 import type { JSX } from 'preact';
 import type { ReviewAction, ReviewState } from './state';
@@ -52,7 +52,12 @@ export function InstructionBox({ state, dispatch }: { state: ReviewState; dispat
             }
           }}
         />
-        <button type="submit" class="button primary" data-action="sendPrompt" disabled={sending !== undefined || state.ui.prompt.trim() === ''}>
+        <button
+          type="submit"
+          class="button primary"
+          data-action="sendPrompt"
+          disabled={sending !== undefined || state.ui.prompt.trim() === ''}
+        >
           {sending ? 'Sending…' : running ? 'Send' : 'Start'}
         </button>
       </div>

@@ -7,7 +7,7 @@ import * as z from 'zod';
 import type { KeyAction, ProposalView, TurnInfo, Verdict } from '../../src/shared/reviewProtocol';
 import type { RiskLabel } from '../../src/core/proposals/riskLabel';
 import type { ReviewMode } from '../../src/core/proposals/turns';
-import { initialConversation, type ConversationAction, type ConversationState } from './conversation';
+import { initialConversation, type ConversationAction, type ConversationState } from './conversationUpdate';
 
 export type Draft = { kind: 'text'; newHash: string; text: string } | { kind: 'command'; text: string };
 
@@ -52,7 +52,7 @@ export interface ReviewState {
   filled: Readonly<Record<string, true>>;
   /** A turn to scroll to after the next render ("Warden: Review Turn"). */
   focusTurn: string | undefined;
-  /** The session's conversation and the instruction box (conversation.ts). */
+  /** The session's conversation and the instruction box (conversationUpdate.ts). */
   conversation: ConversationState;
   ui: UiState;
 }
@@ -115,7 +115,11 @@ const PersistedUi = z.object({
       ]),
     )
     .catch([]),
-  prompt: z.string().max(64 * 1024).catch('').optional(),
+  prompt: z
+    .string()
+    .max(64 * 1024)
+    .catch('')
+    .optional(),
 });
 
 /** The UI state `setState` kept (validated: an old or damaged one starts fresh). */

@@ -7,7 +7,7 @@ import { commandIsEditable } from '../../src/core/proposals/editable';
 import { turnKey } from '../../src/core/proposals/turns';
 import type { Step } from '../common/program';
 import { canEditText, describeChanges, isOpen, keyItems, layout, proposalOfKey } from './model';
-import { conversationUpdate, onConversationMessage } from './conversation';
+import { conversationUpdate, onConversationMessage } from './conversationUpdate';
 import { keepOnly, without, type FocusTarget, type ReviewAction, type ReviewEffect, type ReviewState } from './state';
 
 type ReviewStep = Step<ReviewState, ReviewEffect>;

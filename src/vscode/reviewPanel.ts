@@ -248,7 +248,8 @@ export class ReviewPanel implements vscode.Disposable {
       case 'cancelTurn':
       case 'answer':
         if (this.conversation) await this.conversation.handle(message);
-        else if (message.type === 'prompt') this.post({ type: 'promptResult', id: message.id, outcome: 'failed', message: 'No session here.' });
+        else if (message.type === 'prompt')
+          this.post({ type: 'promptResult', id: message.id, outcome: 'failed', message: 'No session here.' });
         return;
     }
   }

@@ -20,13 +20,22 @@ describe('Conversation contract (the Warden panel)', () => {
       entries: [
         { seq: 1, at: 'now', type: 'user-message', text: 'do it', turn: 1 },
         { seq: 2, at: 'now', type: 'agent-message', text: '<img src=x onerror=alert(1)>' },
-        { seq: 3, at: 'now', type: 'tool-call', title: 't', status: 'pending', kind: 'edit', content: [{ type: 'diff', path: 'a', diff: '+x' }] },
+        {
+          seq: 3,
+          at: 'now',
+          type: 'tool-call',
+          title: 't',
+          status: 'pending',
+          kind: 'edit',
+          content: [{ type: 'diff', path: 'a', diff: '+x' }],
+        },
       ],
       queued: ['next'],
     });
     assert.ok(ok.ok);
     assert.equal(
-      parseExtensionMessage({ type: 'conversation', session: null, entries: [{ seq: 1, at: 'x', type: 'html', html: '<b>' }], queued: [] }).ok,
+      parseExtensionMessage({ type: 'conversation', session: null, entries: [{ seq: 1, at: 'x', type: 'html', html: '<b>' }], queued: [] })
+        .ok,
       false,
     );
     assert.ok(parseExtensionMessage({ type: 'promptResult', id: 3, outcome: 'queued' }).ok);

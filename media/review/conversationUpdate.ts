@@ -83,7 +83,10 @@ export function onConversationMessage(state: ReviewState, message: ConversationM
       const done = message.outcome === 'sent' || message.outcome === 'queued' || message.outcome === 'started';
       const next = withConversation(state, {
         sending: undefined,
-        boxError: message.outcome === 'failed' ? `Not sent: ${message.message ?? 'the extension could not send it'}. Your text is still here.` : undefined,
+        boxError:
+          message.outcome === 'failed'
+            ? `Not sent: ${message.message ?? 'the extension could not send it'}. Your text is still here.`
+            : undefined,
         boxNote:
           message.outcome === 'queued'
             ? 'Queued: the agent gets it when its current turn ends.'
@@ -166,7 +169,11 @@ const time = (stamp: string): number => {
  * The session's feed with its proposals placed where they arose: each proposal after the last
  * entry made no later than it (both lists keep their own order; equal times put the entry first).
  */
-export function conversationItems(entries: readonly FeedEntryView[], proposals: readonly ProposalView[], sessionId: string): ConversationItem[] {
+export function conversationItems(
+  entries: readonly FeedEntryView[],
+  proposals: readonly ProposalView[],
+  sessionId: string,
+): ConversationItem[] {
   const own = proposals
     .filter((p) => p.sessionId === sessionId)
     .map((p, i) => ({ p, i, t: time(p.createdAt) }))
