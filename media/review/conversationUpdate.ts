@@ -91,7 +91,7 @@ export function onConversationMessage(state: ReviewState, message: ConversationM
           message.outcome === 'queued'
             ? 'Queued: the agent gets it when its current turn ends.'
             : message.outcome === 'cancelled'
-              ? 'No session was started; your text is still here.'
+              ? 'No session was started (a notification says why, if something failed); your text is still here.'
               : undefined,
       });
       // Cleared only when it went out, and only if the box still holds what was sent.

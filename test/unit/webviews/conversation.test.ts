@@ -133,7 +133,11 @@ describe('Warden panel webview (happy-dom): the conversation and the instruction
     assert.equal(sendButton().textContent, 'Start', 'without a session the box starts one');
     type(box(), 'Refactor greet.js');
     panel.click(sendButton());
-    panel.send({ type: 'promptResult', id: 1, outcome: 'failed', message: 'Docker is not running' });
+    panel.send({ type: 'promptResult', id: 1, outcome: 'cancelled' });
+    assert.equal(box().value, 'Refactor greet.js', 'no session started (cancelled at a question on the way): the text stays');
+    assert.match(panel.root.querySelector('.box-note')?.textContent ?? '', /still here/);
+    panel.click(sendButton());
+    panel.send({ type: 'promptResult', id: 2, outcome: 'failed', message: 'Docker is not running' });
     assert.equal(box().value, 'Refactor greet.js');
     assert.match(panel.root.querySelector('.box-error')?.textContent ?? '', /Docker is not running.*still here/);
     // An answer about an older request changes nothing.
@@ -141,7 +145,7 @@ describe('Warden panel webview (happy-dom): the conversation and the instruction
     assert.equal(box().value, 'Refactor greet.js');
     // Typing while a request is out is impossible (read-only); a late "sent" for text since edited keeps the new text.
     panel.click(sendButton());
-    panel.send({ type: 'promptResult', id: 2, outcome: 'started' });
+    panel.send({ type: 'promptResult', id: 3, outcome: 'started' });
     assert.equal(box().value, '');
     type(box(), 'something new');
     panel.send({ type: 'promptReturned', text: 'then update the README', reason: 'the session ended' });
