@@ -172,11 +172,8 @@ export class ReviewPanel implements vscode.Disposable {
         deps.source.onDidChange(() => {
           if (this.host.ready) this.conversationThrottle.schedule();
         }),
-        deps.source.onDidReturnInstruction(({ text, reason }) => {
-          // Offered back in the box; a closed panel would lose it, so it is said in a notification too.
-          this.post({ type: 'promptReturned', text, reason });
-          void vscode.window.showWarningMessage(`Warden: your instruction was not sent (${reason}): "${text.slice(0, 200)}"`);
-        }),
+        // Offered back in the box (the session controller says so in a notification too, for a closed panel).
+        deps.source.onDidReturnInstruction(({ text, reason }) => this.post({ type: 'promptReturned', text, reason })),
         { dispose: () => this.conversationThrottle.cancel() },
       );
     }

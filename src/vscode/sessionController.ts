@@ -225,8 +225,18 @@ export class SessionController implements vscode.Disposable, ConversationSource 
     if (next !== undefined) void this.runTurn(session, next).catch(() => undefined);
   }
 
+  /** Queued instructions that will not be sent: offered back (the panel's box), said in a notification and logged in full. */
   private returnQueued(reason: string): void {
-    for (const text of this.queue.splice(0)) this.instructionReturned.fire({ text, reason });
+    const texts = this.queue.splice(0);
+    if (texts.length === 0) return;
+    for (const text of texts) {
+      this.log.warn(`[session] an instruction was not sent (${reason}): ${text}`);
+      this.instructionReturned.fire({ text, reason });
+    }
+    const first = texts[0] ?? '';
+    void vscode.window.showWarningMessage(
+      `Warden: ${texts.length === 1 ? 'your instruction was' : `${texts.length} instructions were`} not sent (${reason}): "${first.slice(0, 200)}"${texts.length > 1 ? ' …' : ''}. The full text is in the Warden output; an open Warden panel puts it back in its box.`,
+    );
     this.feedChanged.fire();
   }
 

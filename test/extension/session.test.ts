@@ -106,7 +106,8 @@ describe('Warden: a session driven through the commands', function () {
     // The agent waits on the review, so its turn runs: the instruction is queued for the session, not refused as "already running".
     const again = await vscode.commands.executeCommand<string>('warden.startSession', { instruction: 'document greet.js once more' });
     assert.equal(again, sessionId, 'the instruction went to the running session');
-    await vscode.commands.executeCommand('warden.acceptProposal', first.id);
+    // Rejected, like the rest, so the workspace is as the next suites expect it.
+    await vscode.commands.executeCommand('warden.rejectProposal', { proposalId: first.id, reason: 'not yet' });
     const second = await nextPending(api.proposals, seen);
     assert.equal(second.sessionId, sessionId, 'the queued instruction became the next turn of the same session');
     await vscode.commands.executeCommand('warden.rejectProposal', { proposalId: second.id, reason: 'enough' });
