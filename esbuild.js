@@ -89,11 +89,8 @@ const builds = [
     outfile: 'dist/media/review.js',
     ...webview,
   },
-  {
-    entryPoints: ['media/session/index.ts'],
-    outfile: 'dist/media/session.js',
-    ...webview,
-  },
+  // The Warden panel's stylesheet: its parts (media/review/*.css) in one file.
+  { entryPoints: ['media/review/panel.css'], outfile: 'dist/media/review.css' },
   {
     entryPoints: ['media/audit/index.ts'],
     outfile: 'dist/media/audit.js',
@@ -135,8 +132,6 @@ async function main() {
   fs.chmodSync(path.join('dist', 'cli.js'), 0o755); // the package's bin
   fs.mkdirSync('dist/media', { recursive: true });
   fs.copyFileSync(path.join('media', 'common', 'common.css'), path.join('dist', 'media', 'common.css'));
-  fs.copyFileSync(path.join('media', 'review', 'review.css'), path.join('dist', 'media', 'review.css'));
-  fs.copyFileSync(path.join('media', 'session', 'session.css'), path.join('dist', 'media', 'session.css'));
   // Codicons (the workbench's icon font) for the webviews: the stylesheet and its font only.
   fs.mkdirSync(path.join('dist', 'media', 'codicons'), { recursive: true });
   for (const file of ['codicon.css', 'codicon.ttf']) {

@@ -62,8 +62,6 @@ async function main(): Promise<void> {
       'dist/media/review.css',
       'dist/media/audit.js',
       'dist/media/audit.css',
-      'dist/media/session.js',
-      'dist/media/session.css',
       'dist/media/common.css',
       'dist/media/codicons/codicon.css',
       'dist/media/codicons/codicon.ttf',

@@ -133,7 +133,7 @@ export class Card extends Pure<CardProps> {
             ) : (
               proposal.state === 'pending' && (
                 <p class="muted">
-                  Answer it in the Warden Session view (or with "Warden: Answer Agent Question"); Reject declines to answer.
+                  Answer it in the conversation above (or with "Warden: Answer Agent Question"); Reject declines to answer.
                 </p>
               )
             )}

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import type { KeyAction, ProposalView, TurnInfo, Verdict } from '../../src/shared/reviewProtocol';
 import type { RiskLabel } from '../../src/core/proposals/riskLabel';
 import type { ReviewMode } from '../../src/core/proposals/turns';
+import { initialConversation, type ConversationAction, type ConversationState } from './conversationUpdate';
 
 export type Draft = { kind: 'text'; newHash: string; text: string } | { kind: 'command'; text: string };
 
@@ -23,6 +24,8 @@ export interface UiState {
   fullDiff: Readonly<Record<string, true>>;
   /** Unfinished edits of a proposal's content or command line: hiding the panel loses none of them. */
   drafts: Readonly<Record<string, Draft>>;
+  /** What is typed in the instruction box (kept until it was sent). */
+  prompt: string;
 }
 
 export interface ReviewState {
@@ -49,6 +52,8 @@ export interface ReviewState {
   filled: Readonly<Record<string, true>>;
   /** A turn to scroll to after the next render ("Warden: Review Turn"). */
   focusTurn: string | undefined;
+  /** The session's conversation and the instruction box (conversationUpdate.ts). */
+  conversation: ConversationState;
   ui: UiState;
 }
 
@@ -72,7 +77,8 @@ export type ReviewAction =
   | { type: 'scrolled'; scrollY: number }
   | { type: 'orphan'; proposalId: string; action: 'applyAnyway' | 'discard' }
   /** The turn asked for by `focusTurn` was scrolled to. */
-  | { type: 'turnShown' };
+  | { type: 'turnShown' }
+  | ConversationAction;
 
 export type KeyMessage = { type: 'key'; action: KeyAction };
 
@@ -109,17 +115,23 @@ const PersistedUi = z.object({
       ]),
     )
     .catch([]),
+  prompt: z
+    .string()
+    .max(64 * 1024)
+    .catch('')
+    .optional(),
 });
 
 /** The UI state `setState` kept (validated: an old or damaged one starts fresh). */
 export function restoreUi(saved: unknown): UiState {
   const parsed = PersistedUi.safeParse(saved);
-  if (!parsed.success) return { scrollY: 0, open: {}, fullDiff: {}, drafts: {} };
+  if (!parsed.success) return { scrollY: 0, open: {}, fullDiff: {}, drafts: {}, prompt: '' };
   return {
     scrollY: parsed.data.scrollY,
     open: Object.fromEntries(parsed.data.open),
     fullDiff: Object.fromEntries(parsed.data.fullDiff.map((id) => [id, true as const])),
     drafts: Object.fromEntries(parsed.data.drafts),
+    prompt: parsed.data.prompt ?? '',
   };
 }
 
@@ -130,6 +142,7 @@ export function persistUi(ui: UiState, scrollY: number): z.input<typeof Persiste
     open: Object.entries(ui.open),
     fullDiff: Object.keys(ui.fullDiff),
     drafts: Object.entries(ui.drafts),
+    prompt: ui.prompt,
   };
 }
 
@@ -150,6 +163,7 @@ export function initialState(ui: UiState): ReviewState {
     selected: undefined,
     filled: {},
     focusTurn: undefined,
+    conversation: initialConversation,
     ui,
   };
 }

@@ -7,6 +7,7 @@ import { commandIsEditable } from '../../src/core/proposals/editable';
 import { turnKey } from '../../src/core/proposals/turns';
 import type { Step } from '../common/program';
 import { canEditText, describeChanges, isOpen, keyItems, layout, proposalOfKey } from './model';
+import { conversationUpdate, onConversationMessage } from './conversationUpdate';
 import { keepOnly, without, type FocusTarget, type ReviewAction, type ReviewEffect, type ReviewState } from './state';
 
 type ReviewStep = Step<ReviewState, ReviewEffect>;
@@ -82,6 +83,14 @@ export function update(state: ReviewState, action: ReviewAction): ReviewStep {
       return state.focusTurn === undefined ? { state } : { state: { ...state, focusTurn: undefined } };
     case 'scrolled':
       return { state: { ...state, ui: { ...state.ui, scrollY: action.scrollY } }, effects: [{ type: 'save' }] };
+    case 'promptInput':
+    case 'sendPrompt':
+    case 'cancelTurn':
+    case 'answerInput':
+    case 'answer':
+    case 'decline':
+    case 'showCard':
+      return conversationUpdate(state, action);
   }
 }
 
@@ -142,6 +151,10 @@ function onMessage(state: ReviewState, message: ExtensionMessage, focused: strin
     }
     case 'key':
       return onKey(state, message.action, focused);
+    case 'conversation':
+    case 'promptResult':
+    case 'promptReturned':
+      return onConversationMessage(state, message);
   }
 }
 
@@ -236,7 +249,7 @@ function cannotEdit(state: ReviewState, proposal: ProposalView): ReviewStep {
     proposal.kind === 'permission'
       ? 'A permission request has nothing to edit: Accept or Reject it (the options listed are what the agent offered; "Warden: Answer Permission Request with an Agent Option" picks one).'
       : proposal.kind === 'question'
-        ? 'A question is answered in the Warden Session view, not edited.'
+        ? 'A question is answered in the conversation (its answer box), not edited.'
         : `"${proposal.title}" can only be accepted or rejected as it is.`;
   return { state: { ...state, cardErrors: { ...state.cardErrors, [proposal.id]: why } }, effects: [announce(why)] };
 }
@@ -355,7 +368,7 @@ function onKey(state: ReviewState, action: KeyAction, focused: string | undefine
   let decided: ReviewStep;
   if (hunk !== undefined) decided = chooseHunk(state, proposalId, hunk, verdict);
   else if (proposal.kind === 'question' && verdict === 'approve')
-    decided = { state, effects: [announce('A question is answered in the Warden Session view.')] };
+    decided = { state, effects: [announce('A question is answered in the conversation, in its answer box.')] };
   else decided = decide(state, proposalId, verdict);
   return select({ ...decided.state, selected: after }, after, decided.effects ?? []);
 }

@@ -1,10 +1,15 @@
 /* @jsxRuntime automatic @jsxImportSource preact */
-/** The Review panel's page: summary, errors, the queue (by session and file, or by turn) and the history. */
+/**
+ * The Warden panel's page: summary, errors, the conversation with the agent (its proposals in it),
+ * the queue (by session and file, or by turn), the history, and the instruction box at the bottom.
+ */
 import type { JSX, VNode } from 'preact';
 import type { ProposalView } from '../../src/shared/reviewProtocol';
 import { AgentText } from '../common/AgentText';
 import { Pure } from '../common/Pure';
 import { Card } from './Card';
+import { Conversation } from './Conversation';
+import { InstructionBox } from './InstructionBox';
 import { isOpen, layout, stateLabel, type FileGroupData, type SessionGroupData } from './model';
 import { CommandBlock, CommandResult } from './parts';
 import type { ReviewAction, ReviewState } from './state';
@@ -20,7 +25,7 @@ export function view(state: ReviewState, dispatch: Dispatch): VNode {
     <>
       <header class="page-header">
         <div class="page-heading">
-          <h1>Agent proposals</h1>
+          <h1>Warden agent</h1>
           <p class="subtitle">Nothing the agent proposes changes your workspace or runs until you accept it.</p>
         </div>
         <div class="summary">
@@ -46,6 +51,7 @@ export function view(state: ReviewState, dispatch: Dispatch): VNode {
           </div>
         ))}
       </div>
+      <Conversation state={state} dispatch={dispatch} />
       <section class="loading" role="status" hidden={!(state.loading && total === 0)}>
         <span class="codicon codicon-loading codicon-modifier-spin" aria-hidden="true" />{' '}
         <span>Loading the proposals saved by the last window…</span>
@@ -97,6 +103,7 @@ export function view(state: ReviewState, dispatch: Dispatch): VNode {
         <ol class="cards">{history.map(card)}</ol>
       </section>
       <div class="visually-hidden" id="live" role="status" aria-live="polite" />
+      <InstructionBox state={state} dispatch={dispatch} />
     </>
   );
 }

@@ -10,6 +10,14 @@ import {
 } from '../core/proposals/model';
 import { RiskLabel } from '../core/proposals/riskLabel';
 import { REVIEW_MODES } from '../core/proposals/turns';
+import {
+  AnswerMessage,
+  CancelTurnMessage,
+  ConversationMessage,
+  PromptMessage,
+  PromptResultMessage,
+  PromptReturnedMessage,
+} from './conversationProtocol';
 
 /**
  * The message contract between the Review panel (extension host, `src/vscode/reviewPanel.ts`)
@@ -20,9 +28,11 @@ import { REVIEW_MODES } from '../core/proposals/turns';
  * restored), `decide`, `decideMany` (bulk; the extension confirms protected items), `openDiff`,
  * `chooseHunk`, `requestContent` (the full proposed text, for editing), `acceptEdited`,
  * `runEditedCommand`, `textFocus` (typing in a field: the single-key keybindings stand down),
- * `decideTurn` (turn review: Accept all / Reject all of one agent turn).
+ * `decideTurn` (turn review: Accept all / Reject all of one agent turn), and the conversation's
+ * `prompt` (the instruction box), `cancelTurn` and `answer` (to an agent's question).
  * Extension -> webview: `state` (a full snapshot, sent after `ready` and on every change),
- * `content`, `key` (a contributed keybinding was pressed), `settled` (a bulk request is over) and `error`.
+ * `content`, `key` (a contributed keybinding was pressed), `settled` (a bulk request is over), `error`,
+ * and the conversation's `conversation` (the session's feed), `promptResult` and `promptReturned`.
  */
 
 export const Verdict = Decision.shape.verdict;
@@ -113,6 +123,10 @@ export const WebviewMessage = z.discriminatedUnion('type', [
   TextFocusMessage,
   DecideTurnMessage,
   OrphanActionMessage,
+  // The conversation (src/shared/conversationProtocol.ts): the instruction box and answers to the agent's questions.
+  PromptMessage,
+  CancelTurnMessage,
+  AnswerMessage,
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessage>;
 
@@ -180,7 +194,16 @@ export const SettledMessage = z.object({ type: z.literal('settled'), proposalIds
 /** A contributed keybinding, forwarded to the webview, which knows what is selected. */
 export const KeyMessage = z.object({ type: z.literal('key'), action: KeyAction });
 
-export const ExtensionMessage = z.discriminatedUnion('type', [StateMessage, ErrorMessage, ContentMessage, KeyMessage, SettledMessage]);
+export const ExtensionMessage = z.discriminatedUnion('type', [
+  StateMessage,
+  ErrorMessage,
+  ContentMessage,
+  KeyMessage,
+  SettledMessage,
+  ConversationMessage,
+  PromptResultMessage,
+  PromptReturnedMessage,
+]);
 export type ExtensionMessage = z.infer<typeof ExtensionMessage>;
 
 // ---------------------------------------------------------------- helpers

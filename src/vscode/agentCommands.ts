@@ -10,16 +10,17 @@ import type { ProposalStore } from '../core/proposals/store';
 import { readAgentSettings, readSecretEnvNames, type AgentSecrets } from './agentSettings';
 import { commandRegistrar } from './commandRegistrar';
 import type { SessionController } from './sessionController';
-import { SessionView } from './sessionView';
 
 const KeyArgs = z.object({ envName: z.string().regex(ENV_NAME), value: z.string() }).optional();
 const SuggestionArgs = z.object({ suggestionId: z.string(), accept: z.boolean() }).optional();
 const AnswerArgs = z.object({ proposalId: z.string(), answer: z.string().min(1) }).optional();
 const OptionArgs = z.object({ proposalId: z.string(), optionId: z.string() }).optional();
+/** The view type of the former Session panel (package.json still activates on it, to replace a restored one). */
+const FORMER_SESSION_VIEW = 'warden.session';
 const ResumeArgs = z.object({ agentSessionId: z.string().min(1), instruction: z.string().min(1) }).optional();
 
 /**
- * The commands around agent connections: the Session view, the agent's API key, suggested
+ * The commands around agent connections: Show Agent Session (the Warden panel), the agent's API key, suggested
  * policy rules, answering an agent's question or permission with one of its own options,
  * and resuming an agent session.
  */
@@ -35,7 +36,13 @@ export function registerAgentCommands(
   const folders = new Map<string, vscode.WorkspaceFolder>();
   context.subscriptions.push(
     { dispose: () => suggestions.dispose() },
-    SessionView.registerSerializer(context.extensionUri, store, sessions, log),
+    // The Session panel of earlier versions is the Warden panel's conversation now: a restored one gives way to it.
+    vscode.window.registerWebviewPanelSerializer(FORMER_SESSION_VIEW, {
+      deserializeWebviewPanel: async (panel) => {
+        panel.dispose();
+        await vscode.commands.executeCommand('warden.showReview');
+      },
+    }),
   );
 
   context.subscriptions.push(
@@ -101,9 +108,8 @@ export function registerAgentCommands(
     return true;
   }
 
-  register('warden.showSession', () => {
-    SessionView.createOrShow(context.extensionUri, store, sessions, log);
-  });
+  // The conversation lives in the Warden panel (with the review queue and the instruction box).
+  register('warden.showSession', () => vscode.commands.executeCommand('warden.showReview'));
 
   register('warden.setAgentApiKey', async (raw) => {
     const args = KeyArgs.parse(raw);
@@ -241,7 +247,7 @@ export function registerAgentCommands(
         ignoreFocusOut: true,
       }));
     if (!instruction?.trim()) return undefined;
-    SessionView.createOrShow(context.extensionUri, store, sessions, log);
+    await vscode.commands.executeCommand('warden.showReview');
     const started = await sessions.start(folder, instruction.trim(), agentSessionId.trim());
     return started?.sessionId;
   });

@@ -36,6 +36,8 @@ export function registerCommands(
 
   register('warden.startSession', async (raw) => {
     const args = StartArgs.parse(raw);
+    // One session at a time: while one runs, the instruction goes to it (queued behind a turn under way).
+    if (sessions.activeSession) return instructRunning(args?.instruction);
     const folder = await pickFolder(args?.folder);
     if (!folder) return undefined;
     const instruction =
@@ -53,6 +55,28 @@ export function registerCommands(
     const started = await sessions.start(folder, instruction.trim(), undefined, branchArgs);
     return started?.sessionId;
   });
+
+  /** Start Agent Session while a session runs: the panel opens and the instruction goes to the session, never lost. */
+  async function instructRunning(given: string | undefined): Promise<string | undefined> {
+    showReview();
+    const instruction =
+      given ??
+      (await vscode.window.showInputBox({
+        title: 'Warden: the agent session is running',
+        prompt: 'What should the agent do next? It gets this when its current turn ends.',
+        ignoreFocusOut: true,
+        validateInput: (value) => (value.trim() ? undefined : 'Type an instruction for the agent'),
+      }));
+    if (!instruction?.trim()) return undefined;
+    try {
+      sessions.instruct(instruction.trim());
+      return sessions.lastSession?.sessionId;
+    } catch (error) {
+      // The text is offered back in the panel's instruction box.
+      ReviewPanel.current?.offerInstruction(instruction.trim(), error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
 
   register('warden.stopSession', async () => {
     const stopped = await sessions.stop();

@@ -8,7 +8,7 @@ import type { SessionController } from './sessionController';
 /** Context key set while the reviewer types in the Review panel: the single-key keybindings stand down. */
 export const REVIEW_TEXT_FOCUS = 'warden.reviewTextFocus';
 
-/** What the Review panel's buttons do; shared by a new panel and one restored after a reload. */
+/** What the Warden panel's buttons and instruction box do; shared by a new panel and one restored after a reload. */
 export function reviewHandlers(store: ProposalStore, sessions: SessionController): ReviewPanelHandlers {
   return {
     decide: (id, verdict, reason) => sessions.decide(id, verdict, reason),
@@ -20,6 +20,10 @@ export function reviewHandlers(store: ProposalStore, sessions: SessionController
     setTextFocus: (editing) => vscode.commands.executeCommand('setContext', REVIEW_TEXT_FOCUS, editing),
     reviewMode: () => sessions.reviewMode(),
     turns: () => sessions.turns(),
+    conversation: {
+      source: sessions,
+      start: async (instruction) => vscode.commands.executeCommand<string | undefined>('warden.startSession', { instruction }),
+    },
   };
 }
 

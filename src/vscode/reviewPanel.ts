@@ -18,6 +18,8 @@ import {
   type Verdict,
   type WebviewMessage,
 } from '../shared/reviewProtocol';
+import { LeadingThrottle } from '../core/util/throttle';
+import { Conversation, type ConversationDeps } from './conversation';
 import { WebviewPanelHost, type WebviewPanelSpec } from './webviewPanelHost';
 
 /** What the panel does with the reviewer's clicks; errors thrown here are shown to the reviewer. */
@@ -39,6 +41,8 @@ export interface ReviewPanelHandlers {
   reviewMode(): ReviewMode;
   /** The turns of the current session, the running one marked. */
   turns(): TurnInfo[];
+  /** The session's conversation and the instruction box (absent: the panel shows proposals only). */
+  conversation?: ConversationDeps;
 }
 
 export interface BulkRequest {
@@ -64,9 +68,15 @@ const consoleLog: ReviewPanelLog = {
   error: (message) => console.error(message),
 };
 
+/** Conversation snapshots (the agent streams text) at most this often. */
+const CONVERSATION_THROTTLE_MS = 50;
+
 /**
- * The "Warden Review" webview panel: shows every proposal of the window and turns the
- * reviewer's Accept / Reject / Open Diff clicks into handler calls. One instance at a time.
+ * The Warden panel ("Warden Agent", view type `warden.review`): one place to work with the agent.
+ * The conversation (instructions, the agent's messages, plan and tool calls, each proposal where
+ * it arose), the queue of proposals waiting for review with their history, and the instruction
+ * box. It turns the reviewer's clicks into handler calls. One instance at a time. (The former
+ * Session panel is this panel now: "Warden: Show Agent Session" reveals it.)
  *
  * The webview holds no state the extension needs: it gets a full snapshot after it says
  * `ready` (on every load, including after being hidden, since the panel does not use
@@ -74,7 +84,7 @@ const consoleLog: ReviewPanelLog = {
  */
 export class ReviewPanel implements vscode.Disposable {
   static readonly viewType = 'warden.review';
-  static readonly title = 'Warden Review';
+  static readonly title = 'Warden Agent';
 
   private static loading = false;
 
@@ -83,7 +93,7 @@ export class ReviewPanel implements vscode.Disposable {
     title: ReviewPanel.title,
     script: 'review.js',
     style: 'review.css',
-    loadingText: 'Loading proposals…',
+    loadingText: 'Loading the conversation and proposals…',
     throttleMs: STATE_THROTTLE_MS,
   };
 
@@ -131,7 +141,9 @@ export class ReviewPanel implements vscode.Disposable {
   }
 
   private readonly host: WebviewPanelHost<ExtensionMessage>;
-  private readonly storeSubscription: { dispose(): unknown };
+  private readonly subscriptions: Array<{ dispose(): unknown }> = [];
+  private readonly conversation: Conversation | undefined;
+  private readonly conversationThrottle: LeadingThrottle;
   /** Proposals with a decision on its way to the handler: a second click is dropped. */
   private readonly deciding = new Set<string>();
   private readonly riskCache = new WeakMap<Proposal, RiskLabel[]>();
@@ -151,7 +163,26 @@ export class ReviewPanel implements vscode.Disposable {
       onDispose: () => this.handlers.setTextFocus(false),
       log,
     });
-    this.storeSubscription = store.onDidChange(() => this.host.scheduleState());
+    this.subscriptions.push(store.onDidChange(() => this.host.scheduleState()));
+    this.conversationThrottle = new LeadingThrottle(CONVERSATION_THROTTLE_MS, () => this.postConversation());
+    const deps = handlers.conversation;
+    if (deps) {
+      this.conversation = new Conversation(deps, (message) => this.post(message), log);
+      this.subscriptions.push(
+        deps.source.onDidChange(() => {
+          if (this.host.ready) this.conversationThrottle.schedule();
+        }),
+        // Offered back in the box (the session controller says so in a notification too, for a closed panel).
+        deps.source.onDidReturnInstruction(({ text, reason }) => this.post({ type: 'promptReturned', text, reason })),
+        { dispose: () => this.conversationThrottle.cancel() },
+      );
+    }
+  }
+
+  /** The conversation now (when the webview is there to get it). */
+  private postConversation(): void {
+    this.conversationThrottle.flushed();
+    if (this.conversation && this.host.ready) this.post(this.conversation.snapshot());
   }
 
   /** Whether the panel is on screen (the review notification stays quiet then). */
@@ -172,6 +203,7 @@ export class ReviewPanel implements vscode.Disposable {
         // A new document has no text field focused; a stale "typing" flag would disable the keys.
         this.handlers.setTextFocus(false);
         this.host.markReady();
+        this.postConversation();
         return;
       case 'decide':
         await this.decide(message.proposalId, message.verdict, message.reason);
@@ -209,6 +241,13 @@ export class ReviewPanel implements vscode.Disposable {
       case 'orphan':
         await this.orphanAction(message.proposalId, message.action);
         return;
+      case 'prompt':
+      case 'cancelTurn':
+      case 'answer':
+        if (this.conversation) await this.conversation.handle(message);
+        else if (message.type === 'prompt')
+          this.post({ type: 'promptResult', id: message.id, outcome: 'failed', message: 'No session here.' });
+        return;
     }
   }
 
@@ -218,6 +257,11 @@ export class ReviewPanel implements vscode.Disposable {
     this.host.postState();
   }
 
+  /** Puts an instruction that could not be sent back in the instruction box. */
+  offerInstruction(text: string, reason: string): void {
+    this.post({ type: 'promptReturned', text, reason });
+  }
+
   /** Forwards a contributed keybinding to the webview, which knows what is selected. */
   sendKey(action: KeyAction): void {
     if (!this.host.ready) return;
@@ -225,7 +269,7 @@ export class ReviewPanel implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.storeSubscription.dispose();
+    for (const subscription of this.subscriptions.splice(0)) subscription.dispose();
     this.host.dispose();
   }
 

@@ -21,8 +21,8 @@ import { Emitter } from '../core/util/events';
 import { SessionFeed, type FeedEntry } from '../core/session/sessionFeed';
 import { EGRESS_NOTICE_PREFIX } from '../core/egress/session';
 import type { RuleSuggestion } from '../core/policy/suggestions';
-import type { SessionSummary } from '../shared/sessionProtocol';
-import type { SessionViewSource } from './sessionView';
+import type { SessionSummary } from '../shared/conversationProtocol';
+import type { ConversationSource } from './conversation';
 
 /** What the controller is built from (extension.ts), all of it at construction. */
 export interface SessionControllerDeps {
@@ -53,10 +53,15 @@ export interface StartSessionResult {
  * Owns the window's agent session (one at a time for now): starts it with progress,
  * forwards what the agent does to the output channel, and records reviewers' decisions.
  */
-export class SessionController implements vscode.Disposable, SessionViewSource {
+export class SessionController implements vscode.Disposable, ConversationSource {
   private session: AgentSession | undefined;
-  /** What the Session view shows of the current (or last) session. */
+  /** What the conversation shows of the current (or last) session. */
   private feed = new SessionFeed();
+  /** Instructions given while the agent works: each goes out when the turn before it ends. */
+  private queue: string[] = [];
+  private readonly instructionReturned = new Emitter<{ text: string; reason: string }>();
+  /** Fires with a queued instruction that could not be sent after all (the session ended first): it is offered back. */
+  readonly onDidReturnInstruction = this.instructionReturned.event;
   private agentLabel = '';
   private readonly feedChanged = new Emitter<void>();
   readonly onDidChange = this.feedChanged.event;
@@ -162,6 +167,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     this.branches.announce(folder, session.sessionBranch);
     this.activeChanged.fire(session);
     session.onEvent((event) => event.type === 'ended' && this.activeChanged.fire(undefined));
+    session.onEvent((event) => event.type === 'ended' && this.returnQueued(`the session ended: ${event.reason}`));
     this.log.info(`[session ${session.id}] started in container ${session.containerId ?? '?'}`);
     session.onEvent((event) => this.logEvent(session.id, event));
     const feed = this.feed;
@@ -179,11 +185,59 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     return { sessionId: session.id, turn: this.runTurn(session, instruction) };
   }
 
-  /** A follow-up instruction to the running session (from the Session view). */
+  /** A follow-up instruction to the running session, sent now (the agent's turn is over). */
   async prompt(instruction: string): Promise<StopReason> {
     const session = this.activeSession;
     if (!session) throw new Error('No Warden session is running. Start one with "Warden: Start Agent Session".');
     return this.runTurn(session, instruction);
+  }
+
+  /**
+   * An instruction for the running session (the panel's box, Start Agent Session while one runs):
+   * sent at once when the agent waits for one, else queued and sent when the turn under way ends
+   * (ACP takes one prompt at a time). Throws when no session runs: the caller keeps the text.
+   */
+  instruct(instruction: string): 'sent' | 'queued' {
+    const session = this.activeSession;
+    if (!session) throw new Error('No Warden session is running. Start one with "Warden: Start Agent Session".');
+    if (session.state === 'ready' && this.queue.length === 0) {
+      void this.runTurn(session, instruction).catch(() => undefined);
+      return 'sent';
+    }
+    this.queue.push(instruction);
+    this.feedChanged.fire();
+    return 'queued';
+  }
+
+  /** The instructions waiting for the running turn to end, in order. */
+  queued(): string[] {
+    return [...this.queue];
+  }
+
+  /** The next queued instruction goes out once the agent is ready again. */
+  private sendQueued(session: AgentSession): void {
+    if (session !== this.session) return;
+    if (session.state === 'ended') {
+      this.returnQueued('the session ended before it could be sent');
+      return;
+    }
+    const next = session.state === 'ready' ? this.queue.shift() : undefined;
+    if (next !== undefined) void this.runTurn(session, next).catch(() => undefined);
+  }
+
+  /** Queued instructions that will not be sent: offered back (the panel's box), said in a notification and logged in full. */
+  private returnQueued(reason: string): void {
+    const texts = this.queue.splice(0);
+    if (texts.length === 0) return;
+    for (const text of texts) {
+      this.log.warn(`[session] an instruction was not sent (${reason}): ${text}`);
+      this.instructionReturned.fire({ text, reason });
+    }
+    const first = texts[0] ?? '';
+    void vscode.window.showWarningMessage(
+      `Warden: ${texts.length === 1 ? 'your instruction was' : `${texts.length} instructions were`} not sent (${reason}): "${first.slice(0, 200)}"${texts.length > 1 ? ' …' : ''}. The full text is in the Warden output; an open Warden panel puts it back in its box.`,
+    );
+    this.feedChanged.fire();
   }
 
   async cancel(): Promise<void> {
@@ -243,6 +297,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
   private runTurn(session: AgentSession, instruction: string): Promise<StopReason> {
     this.currentTurn = session.prompt(instruction);
     const turn = session.turn;
+    this.feed.instruction(instruction, turn);
     // Turn review: once the turn is over, its changes (all in now) are shown together.
     void this.currentTurn.then(
       () => {
@@ -252,7 +307,13 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
       () => undefined,
     );
     this.feedChanged.fire();
-    this.currentTurn.finally(() => this.feedChanged.fire()).catch(() => undefined);
+    this.currentTurn
+      .finally(() => {
+        this.feedChanged.fire();
+        // After the turn's own handlers (the state is 'ready' again once prompt() settled).
+        setImmediate(() => this.sendQueued(session));
+      })
+      .catch(() => undefined);
     this.currentTurn.then(
       (stopReason) => this.log.info(`[session ${session.id}] turn ended: ${stopReason}`),
       (error: unknown) => {
@@ -318,6 +379,7 @@ export class SessionController implements vscode.Disposable, SessionViewSource {
     this.activeChanged.dispose();
     this.suggested.dispose();
     this.turnEnded.dispose();
+    this.instructionReturned.dispose();
     this.branches.dispose();
   }
 

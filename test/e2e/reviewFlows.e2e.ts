@@ -104,7 +104,7 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
     const review = await findFrame(page, `article.card[data-proposal-id="${id}"] tbody.hunk[data-hunk-id="h1"]`, 60_000);
 
     // Focus the panel on something that is not a control: the keys go to the webview.
-    await review.locator('h1', { hasText: 'Agent proposals' }).click();
+    await review.locator('h1', { hasText: 'Warden agent' }).click();
     await page.keyboard.press('j');
     await review.locator(`article.card[data-proposal-id="${id}"] tbody.hunk[data-hunk-id="h0"].selected`).waitFor({ state: 'visible' });
     await page.keyboard.press('a');

@@ -97,6 +97,32 @@ describe('Warden: a session driven through the commands', function () {
     assert.equal(api.activeSession(), undefined);
   });
 
+  it('a second instruction goes to the running session: Start Agent Session queues it behind the running turn, the panel box sends the next', async () => {
+    const api = await activateWarden();
+    const root = workspaceRoot();
+    const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', { instruction: 'document greet.js' });
+    const seen = new Set<string>();
+    const first = await nextPending(api.proposals, seen);
+    // The agent waits on the review, so its turn runs: the instruction is queued for the session, not refused as "already running".
+    const again = await vscode.commands.executeCommand<string>('warden.startSession', { instruction: 'document greet.js once more' });
+    assert.equal(again, sessionId, 'the instruction went to the running session');
+    // Rejected, like the rest, so the workspace is as the next suites expect it.
+    await vscode.commands.executeCommand('warden.rejectProposal', { proposalId: first.id, reason: 'not yet' });
+    const second = await nextPending(api.proposals, seen);
+    assert.equal(second.sessionId, sessionId, 'the queued instruction became the next turn of the same session');
+    await vscode.commands.executeCommand('warden.rejectProposal', { proposalId: second.id, reason: 'enough' });
+    assert.equal(await api.lastTurn(), 'end_turn');
+    // The Warden panel's instruction box, as its webview sends it, while the agent waits for the next instruction.
+    await api.reviewPanelMessage({ type: 'prompt', id: 1, text: 'document greet.js a third time' });
+    const third = await nextPending(api.proposals, seen);
+    assert.equal(third.sessionId, sessionId);
+    await vscode.commands.executeCommand('warden.rejectProposal', { proposalId: third.id, reason: 'enough' });
+    assert.equal(await api.lastTurn(), 'end_turn');
+    const instructions = (await auditEntries(root)).filter((e) => e.type === 'instruction').map((e) => e.data.text);
+    assert.deepEqual(instructions.slice(-3), ['document greet.js', 'document greet.js once more', 'document greet.js a third time']);
+    await vscode.commands.executeCommand('warden.stopSession');
+  });
+
   it('a rejected proposal never reaches the workspace, and verify points at a tampered line', async () => {
     const api = await activateWarden();
     const root = workspaceRoot();

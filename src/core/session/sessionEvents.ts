@@ -2,8 +2,8 @@ import type * as acp from '@agentclientprotocol/sdk';
 
 /**
  * What a session shows the user while the agent works, whatever protocol the agent speaks.
- * Plain data (no classes): the Session view receives these over postMessage, and the shared
- * zod contract (`src/shared/sessionProtocol.ts`) validates them on both sides.
+ * Plain data (no classes): the Warden panel's conversation receives these over postMessage, and the shared
+ * zod contract (`src/shared/conversationProtocol.ts`) validates them on both sides.
  */
 export type ToolCallContentView =
   { type: 'text'; text: string } | { type: 'diff'; path: string; diff: string } | { type: 'terminal'; terminalId: string };

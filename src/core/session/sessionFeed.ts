@@ -5,12 +5,14 @@ import { clip, type SessionEvent } from './sessionEvents';
 export const FEED_LIMIT = 400;
 const TEXT_LIMIT = 32 * 1024;
 
-/** One row of the Session view. */
+/** One row of the conversation: what the agent did, and the human's instructions (`user-message`, with the turn it started). */
 export type FeedEntry =
-  ({ seq: number; at: string } & Exclude<SessionEvent, { type: 'ended' }>) | { seq: number; at: string; type: 'ended'; reason: string };
+  | ({ seq: number; at: string } & Exclude<SessionEvent, { type: 'ended' }>)
+  | { seq: number; at: string; type: 'ended'; reason: string }
+  | { seq: number; at: string; type: 'user-message'; text: string; turn: number };
 
 /**
- * What the Session view shows, built from a session's events: message and thought chunks are
+ * What the conversation shows, built from a session's events: message and thought chunks are
  * joined into one entry, a tool call's updates replace its entry, and the whole is bounded,
  * so a flood of updates costs the view a fixed amount of memory and work.
  */
@@ -44,6 +46,13 @@ export class SessionFeed {
       const copy = event.type === 'agent-message' || event.type === 'thought' ? { ...event, text: clip(event.text, TEXT_LIMIT) } : event;
       this.entries.push({ ...copy, seq: ++this.seq, at: new Date().toISOString() });
     }
+    if (this.entries.length > FEED_LIMIT) this.entries = this.entries.slice(-FEED_LIMIT);
+    this.changed.fire();
+  }
+
+  /** The human's instruction for `turn`, where it was given in the conversation. */
+  instruction(text: string, turn: number): void {
+    this.entries.push({ type: 'user-message', text: clip(text, TEXT_LIMIT), turn, seq: ++this.seq, at: new Date().toISOString() });
     if (this.entries.length > FEED_LIMIT) this.entries = this.entries.slice(-FEED_LIMIT);
     this.changed.fire();
   }

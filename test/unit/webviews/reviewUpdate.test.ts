@@ -76,7 +76,7 @@ describe('Review webview reducer: update(state, action)', () => {
     assert.ok(effects.some((e) => (e as { type: string }).type === 'announce'));
   });
 
-  it('the UI state survives hide/show: open cards, full diffs, drafts and scroll; a damaged one starts fresh', () => {
+  it('the UI state survives hide/show: open cards, full diffs, drafts, scroll and the instruction box; a damaged one starts fresh', () => {
     const state = run(
       fresh(),
       snapshot([twoHunkEdit(1)]),
@@ -85,7 +85,7 @@ describe('Review webview reducer: update(state, action)', () => {
     ).state;
     const saved = persistUi(state.ui, 120);
     assert.deepEqual(restoreUi(JSON.parse(JSON.stringify(saved))), { ...state.ui, scrollY: 120 });
-    assert.deepEqual(restoreUi({ version: 9 }), { scrollY: 0, open: {}, fullDiff: {}, drafts: {} });
+    assert.deepEqual(restoreUi({ version: 9 }), { scrollY: 0, open: {}, fullDiff: {}, drafts: {}, prompt: '' });
   });
 
   it('content for a proposal that was decided meanwhile opens no draft', () => {

@@ -1,30 +1,27 @@
 import { strict as assert } from 'node:assert';
 import { AGENT_PRESETS, resolveAgent } from '../../src/core/agent/presets';
-import { parseSessionExtensionMessage, parseSessionWebviewMessage } from '../../src/shared/sessionProtocol';
+import { parseExtensionMessage, parseWebviewMessage } from '../../src/shared/reviewProtocol';
 
-describe('Session view contract', () => {
-  it('accepts the messages the webview sends, and drops anything else', () => {
-    assert.ok(parseSessionWebviewMessage({ type: 'ready' }).ok);
-    assert.ok(parseSessionWebviewMessage({ type: 'prompt', text: 'add tests' }).ok);
-    assert.ok(parseSessionWebviewMessage({ type: 'answer', proposalId: 'p-1', answer: 'tabs' }).ok);
-    assert.equal(parseSessionWebviewMessage({ type: 'prompt', text: '   ' }).ok, false);
-    assert.equal(
-      parseSessionWebviewMessage({ type: 'decide', proposalId: 'p-1', verdict: 'approve' }).ok,
-      false,
-      'the session view cannot approve proposals',
-    );
-    assert.equal(parseSessionWebviewMessage({ type: 'answer', proposalId: '', answer: 'x' }).ok, false);
-    assert.equal(parseSessionWebviewMessage('ready').ok, false);
+describe('Conversation contract (the Warden panel)', () => {
+  it('accepts the conversation requests the webview sends, and drops anything else', () => {
+    assert.ok(parseWebviewMessage({ type: 'prompt', id: 1, text: 'add tests' }).ok);
+    assert.ok(parseWebviewMessage({ type: 'cancelTurn' }).ok);
+    assert.ok(parseWebviewMessage({ type: 'answer', proposalId: 'p-1', answer: 'tabs' }).ok);
+    assert.equal(parseWebviewMessage({ type: 'prompt', id: 1, text: '   ' }).ok, false, 'an empty instruction is not one');
+    assert.equal(parseWebviewMessage({ type: 'prompt', text: 'no id' }).ok, false, 'a request without its id cannot be answered');
+    assert.equal(parseWebviewMessage({ type: 'prompt', id: 1, text: 'x', extra: true }).ok, false, 'strict: unknown keys are refused');
+    assert.equal(parseWebviewMessage({ type: 'answer', proposalId: '', answer: 'x' }).ok, false);
   });
 
-  it('validates snapshots from the extension, agent text as plain strings', () => {
-    const ok = parseSessionExtensionMessage({
-      type: 'state',
+  it('validates conversation snapshots from the extension, agent text as plain strings', () => {
+    const ok = parseExtensionMessage({
+      type: 'conversation',
       session: { id: 's', state: 'prompting', agent: 'gemini', protocol: 'acp', pendingReviews: 1 },
       entries: [
-        { seq: 1, at: 'now', type: 'agent-message', text: '<img src=x onerror=alert(1)>' },
+        { seq: 1, at: 'now', type: 'user-message', text: 'do it', turn: 1 },
+        { seq: 2, at: 'now', type: 'agent-message', text: '<img src=x onerror=alert(1)>' },
         {
-          seq: 2,
+          seq: 3,
           at: 'now',
           type: 'tool-call',
           title: 't',
@@ -33,18 +30,16 @@ describe('Session view contract', () => {
           content: [{ type: 'diff', path: 'a', diff: '+x' }],
         },
       ],
-      questions: [{ proposalId: 'q', question: 'why?', createdAt: 'now' }],
+      queued: ['next'],
     });
     assert.ok(ok.ok);
     assert.equal(
-      parseSessionExtensionMessage({
-        type: 'state',
-        session: null,
-        entries: [{ seq: 1, at: 'x', type: 'html', html: '<b>' }],
-        questions: [],
-      }).ok,
+      parseExtensionMessage({ type: 'conversation', session: null, entries: [{ seq: 1, at: 'x', type: 'html', html: '<b>' }], queued: [] })
+        .ok,
       false,
     );
+    assert.ok(parseExtensionMessage({ type: 'promptResult', id: 3, outcome: 'queued' }).ok);
+    assert.equal(parseExtensionMessage({ type: 'promptResult', id: 3, outcome: 'maybe' }).ok, false);
   });
 });
 
