@@ -21,8 +21,8 @@ import { REVIEW_MODES } from '../core/proposals/turns';
  * `chooseHunk`, `requestContent` (the full proposed text, for editing), `acceptEdited`,
  * `runEditedCommand`, `textFocus` (typing in a field: the single-key keybindings stand down),
  * `decideTurn` (turn review: Accept all / Reject all of one agent turn).
- * Extension -> webview: `state` (a full snapshot, sent after `ready` and on every change),
- * `content`, `key` (a contributed keybinding was pressed), `settled` (a bulk request is over) and `error`.
+ * Extension -> webview: `state` (a full snapshot, sent after `ready`), `delta` (what changed
+ * since the last `state` or `delta`, sent on every change; see StateDeltaMessage), `content`, `key` (a contributed keybinding was pressed), `settled` (a bulk request is over) and `error`.
  */
 
 export const Verdict = Decision.shape.verdict;
@@ -165,7 +165,25 @@ export const StateMessage = z.object({
   turns: z.array(TurnInfo).optional(),
   /** `<sessionId>#<turn>` to scroll to ("Warden: Review Turn", or a turn just ended). */
   focusTurn: z.string().max(300).optional(),
+  /** Numbers the messages of this panel's state; a `delta` names the one it applies to. */
+  rev: z.number().int().min(0).optional(),
 });
+export type StateMessage = z.infer<typeof StateMessage>;
+/**
+ * What changed since the message numbered `base` (issue 21: re-sending every proposal with its
+ * diff on each change held the extension host's event loop while an agent streamed): proposals
+ * added or changed (`upsert`, whole), removed ids, the risk labels of the upserted ones; the
+ * small parts (hunk choices, mode, turns) whole. A webview that holds another `rev` (it was
+ * reloaded in between) ignores it and says `ready` again, which brings a full `state`.
+ */
+export const StateDeltaMessage = StateMessage.omit({ type: true, proposals: true, rev: true }).extend({
+  type: z.literal('delta'),
+  base: z.number().int().min(0),
+  rev: z.number().int().min(0),
+  upsert: z.array(ProposalView),
+  remove: z.array(ProposalId),
+});
+export type StateDeltaMessage = z.infer<typeof StateDeltaMessage>;
 /** A failure the reviewer should see, e.g. a decision the extension could not record. */
 export const ErrorMessage = z.object({ type: z.literal('error'), message: z.string(), proposalId: ProposalId.optional() });
 /** The full proposed text of an edit, for "Edit before accepting". */
@@ -180,7 +198,14 @@ export const SettledMessage = z.object({ type: z.literal('settled'), proposalIds
 /** A contributed keybinding, forwarded to the webview, which knows what is selected. */
 export const KeyMessage = z.object({ type: z.literal('key'), action: KeyAction });
 
-export const ExtensionMessage = z.discriminatedUnion('type', [StateMessage, ErrorMessage, ContentMessage, KeyMessage, SettledMessage]);
+export const ExtensionMessage = z.discriminatedUnion('type', [
+  StateMessage,
+  StateDeltaMessage,
+  ErrorMessage,
+  ContentMessage,
+  KeyMessage,
+  SettledMessage,
+]);
 export type ExtensionMessage = z.infer<typeof ExtensionMessage>;
 
 // ---------------------------------------------------------------- helpers

@@ -59,9 +59,25 @@ export const SessionStateMessage = z.object({
   session: SessionSummary.nullable(),
   entries: z.array(FeedEntryView).max(1000),
   questions: z.array(QuestionView),
+  /** Numbers this panel's state messages; a `delta` names the one it follows. */
+  rev: z.number().int().min(0).optional(),
 });
+/**
+ * What changed since the message numbered `base` (issue 21: a streaming agent changes the feed
+ * hundreds of times a second, and re-sending its 400 entries each time held the extension
+ * host): the entries added or changed (a message entry grows as chunks arrive), and the seqs of
+ * every entry the feed holds now, in order (the others are gone). The summary and the questions
+ * are small and come whole. A webview holding another `rev` says `ready` again for a full state.
+ */
+export const SessionDeltaMessage = SessionStateMessage.omit({ rev: true }).extend({
+  type: z.literal('delta'),
+  base: z.number().int().min(0),
+  rev: z.number().int().min(0),
+  seqs: z.array(z.number().int()).max(1000),
+});
+export type SessionDeltaMessage = z.infer<typeof SessionDeltaMessage>;
 export const SessionErrorMessage = z.object({ type: z.literal('error'), message: z.string() });
-export const SessionExtensionMessage = z.discriminatedUnion('type', [SessionStateMessage, SessionErrorMessage]);
+export const SessionExtensionMessage = z.discriminatedUnion('type', [SessionStateMessage, SessionDeltaMessage, SessionErrorMessage]);
 export type SessionExtensionMessage = z.infer<typeof SessionExtensionMessage>;
 
 const ProposalId = z.string().min(1).max(200);

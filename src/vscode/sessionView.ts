@@ -7,13 +7,14 @@ import {
   type SessionSummary,
   type SessionWebviewMessage,
 } from '../shared/sessionProtocol';
-import type { FeedEntry } from '../core/session/sessionFeed';
+import type { FeedChanges } from '../core/session/sessionFeed';
 import { WebviewPanelHost, type WebviewPanelSpec } from './webviewPanelHost';
 
 /** What the Session view needs from the window's session. */
 export interface SessionViewSource {
   summary(): SessionSummary | null;
-  entries(): FeedEntry[];
+  /** The feed's entries changed since a version (0: all of them). */
+  feedChanges(since: number): FeedChanges;
   /** Fires when the session, its feed or its state changes. */
   onDidChange(listener: () => void): { dispose(): unknown };
   prompt(text: string): Promise<unknown>;
@@ -77,6 +78,9 @@ export class SessionView implements vscode.Disposable {
 
   private readonly host: WebviewPanelHost<SessionExtensionMessage>;
   private readonly subscriptions: Array<{ dispose(): unknown }> = [];
+  /** The number of the last state message, and the feed version it held: a delta sends what changed since. */
+  private rev = 0;
+  private feedVersion = 0;
 
   private constructor(
     panel: vscode.WebviewPanel,
@@ -87,7 +91,7 @@ export class SessionView implements vscode.Disposable {
   ) {
     this.host = new WebviewPanelHost<SessionExtensionMessage>(panel, extensionUri, SessionView.spec, this, {
       onMessage: (raw) => this.handleMessage(raw),
-      snapshot: () => this.snapshot(),
+      snapshot: (full) => this.snapshot(full),
       onDispose: () => {
         for (const s of this.subscriptions.splice(0)) s.dispose();
       },
@@ -133,8 +137,8 @@ export class SessionView implements vscode.Disposable {
     }
   }
 
-  /** The snapshot the webview gets (public for tests). */
-  snapshot(): Extract<SessionExtensionMessage, { type: 'state' }> {
+  /** The full state a new document gets, or what changed since the last message (public for tests). */
+  snapshot(full = true): Extract<SessionExtensionMessage, { type: 'state' | 'delta' }> {
     const summary = this.source.summary();
     const questions: QuestionView[] = this.store
       .pending()
@@ -145,7 +149,12 @@ export class SessionView implements vscode.Disposable {
           : undefined,
       )
       .filter((q): q is QuestionView => q !== undefined);
-    return { type: 'state', session: summary, entries: this.source.entries(), questions };
+    const feed = this.source.feedChanges(full ? 0 : this.feedVersion);
+    this.feedVersion = feed.version;
+    const base = this.rev;
+    this.rev = base + 1;
+    if (full) return { type: 'state', session: summary, entries: feed.changed, questions, rev: this.rev };
+    return { type: 'delta', base, rev: this.rev, session: summary, entries: feed.changed, seqs: feed.seqs, questions };
   }
 
   dispose(): void {
