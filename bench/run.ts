@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import * as activation from './activation';
 import * as agentStream from './agentStream';
 import * as asks from './asks';
 import * as audit from './audit';
@@ -19,6 +20,7 @@ import * as sandbox from './sandbox';
 import * as shellParsers from './shellParsers';
 
 const suites: Record<string, () => Promise<BenchFigure[]>> = {
+  activation: activation.run,
   agentStream: agentStream.run,
   asks: asks.run,
   audit: audit.run,

@@ -55,6 +55,7 @@ async function measure(): Promise<StreamBenchResults> {
   const idleDelay = stop(idle);
 
   const profile = await startProfile();
+  const late = lateTicks();
   const streaming = histogram();
   const started = Date.now();
   const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', {
@@ -72,6 +73,7 @@ async function measure(): Promise<StreamBenchResults> {
   await sleep(SETTLE_MS);
   const streamDelay = stop(streaming);
   await profile?.();
+  late?.();
   await vscode.commands.executeCommand('warden.stopSession');
   return { idle: idleDelay, stream: { ...streamDelay, updates: UPDATES, proposals: PROPOSALS, streamMs } };
 }
@@ -91,6 +93,28 @@ async function startProfile(): Promise<(() => Promise<void>) | undefined> {
     const { profile } = await session.post('Profiler.stop');
     writeFileSync(file, JSON.stringify(profile));
     session.disconnect();
+  };
+}
+
+/**
+ * With a profile, also every tick of a 10 ms timer that came more than 20 ms late, with its
+ * monotonic time in µs (the profile's clock), to `FILE.late.json`: which work the late ticks
+ * waited for is then read off the profile's samples just before each.
+ */
+function lateTicks(): (() => void) | undefined {
+  const file = process.env.WARDEN_BENCH_PROFILE;
+  if (!file) return undefined;
+  const ticks: Array<{ atUs: number; lateMs: number }> = [];
+  let last = process.hrtime.bigint();
+  const timer = setInterval(() => {
+    const now = process.hrtime.bigint();
+    const lateMs = Number(now - last) / 1e6 - RESOLUTION_MS;
+    if (lateMs > 20) ticks.push({ atUs: Number(now / 1000n), lateMs });
+    last = now;
+  }, RESOLUTION_MS);
+  return () => {
+    clearInterval(timer);
+    writeFileSync(`${file}.late.json`, JSON.stringify(ticks));
   };
 }
 

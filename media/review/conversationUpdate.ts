@@ -8,7 +8,7 @@
  * the box still holds the text that was sent. A failure keeps it and says why; an instruction the
  * extension could not send after all comes back into the box.
  */
-import type { FeedEntryView, SessionSummary } from '../../src/shared/conversationProtocol';
+import type { ConversationDeltaMessage, FeedEntryView, SessionSummary } from '../../src/shared/conversationProtocol';
 import type { ExtensionMessage, ProposalView, WebviewMessage } from '../../src/shared/reviewProtocol';
 import type { Step } from '../common/program';
 import type { ReviewEffect, ReviewState } from './state';
@@ -17,6 +17,8 @@ export interface ConversationState {
   /** Undefined until the first `conversation` message (the panel may be hosted without a session source). */
   session: SessionSummary | null | undefined;
   entries: readonly FeedEntryView[];
+  /** The number of the last conversation message applied; undefined: waiting for a full one. */
+  rev: number | undefined;
   /** Instructions given while the agent works, in the order they will be sent. */
   queued: readonly string[];
   /** The request on its way: the box waits for its answer. */
@@ -40,11 +42,15 @@ export type ConversationAction =
   /** "Review": opens the proposal's full card in the queue (or the history) and moves there. */
   | { type: 'showCard'; proposalId: string };
 
-export type ConversationMessage = Extract<ExtensionMessage, { type: 'conversation' | 'promptResult' | 'promptReturned' }>;
+export type ConversationMessage = Extract<
+  ExtensionMessage,
+  { type: 'conversation' | 'conversationDelta' | 'promptResult' | 'promptReturned' }
+>;
 
 export const initialConversation: ConversationState = {
   session: undefined,
   entries: [],
+  rev: undefined,
   queued: [],
   sending: undefined,
   nextRequestId: 1,
@@ -75,8 +81,10 @@ export function onConversationMessage(state: ReviewState, message: ConversationM
         const old = previous.get(e.seq);
         return old !== undefined && JSON.stringify(old) === JSON.stringify(e) ? old : e;
       });
-      return { state: withConversation(state, { session: message.session, entries, queued: message.queued }) };
+      return { state: withConversation(state, { session: message.session, entries, queued: message.queued, rev: message.rev }) };
     }
+    case 'conversationDelta':
+      return onConversationDelta(state, message);
     case 'promptResult': {
       const sent = conversation.sending;
       if (!sent || sent.id !== message.id) return { state };
@@ -108,6 +116,24 @@ export function onConversationMessage(state: ReviewState, message: ConversationM
       return { state: next, effects: [{ type: 'save' }] };
     }
   }
+}
+
+/**
+ * Entries added or changed since the conversation message numbered `base`, merged by seq into the
+ * ones held (unchanged entries keep their objects, so they are not redrawn); entries whose seq is
+ * no longer listed are gone. A delta after another message than the one held (the document was
+ * reloaded in between) is dropped, and the panel asks for a full state once.
+ */
+function onConversationDelta(state: ReviewState, message: ConversationDeltaMessage): ConversationStep {
+  const conversation = state.conversation;
+  if (conversation.session === undefined || conversation.rev !== message.base) {
+    if (conversation.rev === undefined) return { state };
+    return { state: withConversation(state, { rev: undefined }), effects: [post({ type: 'ready' })] };
+  }
+  const bySeq = new Map<number, FeedEntryView>(conversation.entries.map((e) => [e.seq, e]));
+  for (const entry of message.entries) bySeq.set(entry.seq, entry);
+  const entries = message.seqs.map((seq) => bySeq.get(seq)).filter((e): e is FeedEntryView => e !== undefined);
+  return { state: withConversation(state, { session: message.session, entries, queued: message.queued, rev: message.rev }) };
 }
 
 export function conversationUpdate(state: ReviewState, action: ConversationAction): ConversationStep {

@@ -31,6 +31,8 @@ export interface UiState {
 export interface ReviewState {
   /** The latest snapshot; undefined until the first `state` message. */
   proposals: readonly ProposalView[] | undefined;
+  /** The number of the last state message applied (a `delta` names the one it follows); undefined: waiting for a full `state`. */
+  rev: number | undefined;
   hunkChoices: Readonly<Record<string, Record<string, Verdict>>>;
   risks: Readonly<Record<string, RiskLabel[]>>;
   loading: boolean;
@@ -149,6 +151,7 @@ export function persistUi(ui: UiState, scrollY: number): z.input<typeof Persiste
 export function initialState(ui: UiState): ReviewState {
   return {
     proposals: undefined,
+    rev: undefined,
     hunkChoices: {},
     risks: {},
     loading: false,

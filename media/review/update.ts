@@ -2,7 +2,15 @@
  * The Review panel's reducer: `update(state, action)` returns the next state and the effects
  * (messages to the extension, focus, announcements). Pure: no DOM, no clock, no globals.
  */
-import type { ExtensionMessage, KeyAction, ProposalView, Verdict, WebviewMessage } from '../../src/shared/reviewProtocol';
+import type {
+  ExtensionMessage,
+  KeyAction,
+  ProposalView,
+  StateDeltaMessage,
+  StateMessage,
+  Verdict,
+  WebviewMessage,
+} from '../../src/shared/reviewProtocol';
 import { commandIsEditable } from '../../src/core/proposals/editable';
 import { turnKey } from '../../src/core/proposals/turns';
 import type { Step } from '../common/program';
@@ -104,6 +112,7 @@ function dropDraft(state: ReviewState, proposalId: string): ReviewState['ui'] {
 
 /** Keeps the previous object when the new one has the same content, so unchanged cards are not redrawn. */
 function keepSame<T>(previous: T | undefined, next: T): T {
+  if (previous === next) return next;
   return previous !== undefined && JSON.stringify(previous) === JSON.stringify(next) ? previous : next;
 }
 
@@ -115,6 +124,8 @@ function onMessage(state: ReviewState, message: ExtensionMessage, focused: strin
   switch (message.type) {
     case 'state':
       return onState(state, message);
+    case 'delta':
+      return onDelta(state, message);
     case 'settled': {
       let busy = state.busy;
       for (const id of message.proposalIds) busy = without(busy, id);
@@ -152,13 +163,38 @@ function onMessage(state: ReviewState, message: ExtensionMessage, focused: strin
     case 'key':
       return onKey(state, message.action, focused);
     case 'conversation':
+    case 'conversationDelta':
     case 'promptResult':
     case 'promptReturned':
       return onConversationMessage(state, message);
   }
 }
 
-function onState(state: ReviewState, message: Extract<ExtensionMessage, { type: 'state' }>): ReviewStep {
+/**
+ * What changed since the state numbered `base`: the proposals upserted and removed, merged into
+ * the ones held (unchanged ones keep their objects, so their cards are not redrawn), in the
+ * extension's order (by creation time), then handled as a full state. A delta that follows
+ * another state than the one held (the document was reloaded in between) is dropped, and the
+ * panel asks for a full state once.
+ */
+function onDelta(state: ReviewState, message: StateDeltaMessage): ReviewStep {
+  if (state.proposals === undefined || state.rev !== message.base) {
+    if (state.rev === undefined) return { state };
+    return { state: { ...state, rev: undefined }, effects: [post({ type: 'ready' })] };
+  }
+  const { type: _type, base: _base, upsert, remove, risks, ...rest } = message;
+  const changed = new Map(upsert.map((p) => [p.id, p]));
+  const gone = new Set(remove);
+  const held = state.proposals.filter((p) => !gone.has(p.id)).map((p) => changed.get(p.id) ?? p);
+  const heldIds = new Set(held.map((p) => p.id));
+  const added = upsert.filter((p) => !heldIds.has(p.id));
+  // A stable sort: changed proposals keep their place, new ones follow those created at the same time.
+  const proposals = [...held, ...added].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  const heldRisks = keepOnly(state.risks, (id) => !gone.has(id) && !changed.has(id));
+  return onState(state, { ...rest, type: 'state', proposals, risks: { ...heldRisks, ...risks } });
+}
+
+function onState(state: ReviewState, message: StateMessage): ReviewStep {
   const previous = new Map((state.proposals ?? []).map((p) => [p.id, p]));
   const proposals = message.proposals.map((p) => keepSame(previous.get(p.id), p));
   const byId = new Map(proposals.map((p) => [p.id, p]));
@@ -176,6 +212,7 @@ function onState(state: ReviewState, message: Extract<ExtensionMessage, { type: 
   let next: ReviewState = {
     ...state,
     proposals,
+    rev: message.rev,
     hunkChoices: keepSameRecord(state.hunkChoices, message.hunkChoices ?? {}),
     risks: keepSameRecord(state.risks, message.risks ?? {}),
     loading: message.loading === true,

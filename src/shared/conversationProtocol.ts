@@ -65,8 +65,24 @@ export const ConversationMessage = z.object({
   entries: z.array(FeedEntryView).max(1000),
   /** Instructions given while the agent works: each is sent when the turn before it ends. */
   queued: z.array(Text).max(100),
+  /** Numbers the conversation messages; a `conversationDelta` names the one it follows. */
+  rev: z.number().int().min(0).optional(),
 });
 export type ConversationMessage = z.infer<typeof ConversationMessage>;
+/**
+ * What changed since the conversation message numbered `base` (issue 21: a streaming agent
+ * changes the feed hundreds of times a second, and re-sending its 400 entries each time held the
+ * extension host): the entries added or changed (a message entry grows as chunks arrive), and the
+ * seqs of every entry the feed holds now, in order (the others are gone). The summary and the
+ * queue are small and come whole. A webview holding another `rev` says `ready` again for a full one.
+ */
+export const ConversationDeltaMessage = ConversationMessage.omit({ rev: true }).extend({
+  type: z.literal('conversationDelta'),
+  base: z.number().int().min(0),
+  rev: z.number().int().min(0),
+  seqs: z.array(z.number().int()).max(1000),
+});
+export type ConversationDeltaMessage = z.infer<typeof ConversationDeltaMessage>;
 
 /** What became of an instruction from the box: sent (a turn started, or queued behind the running one) or not (the text stays). */
 export const PromptResultMessage = z.object({

@@ -14,6 +14,7 @@ import {
   AnswerMessage,
   CancelTurnMessage,
   ConversationMessage,
+  ConversationDeltaMessage,
   PromptMessage,
   PromptResultMessage,
   PromptReturnedMessage,
@@ -30,8 +31,9 @@ import {
  * `runEditedCommand`, `textFocus` (typing in a field: the single-key keybindings stand down),
  * `decideTurn` (turn review: Accept all / Reject all of one agent turn), and the conversation's
  * `prompt` (the instruction box), `cancelTurn` and `answer` (to an agent's question).
- * Extension -> webview: `state` (a full snapshot, sent after `ready` and on every change),
- * `content`, `key` (a contributed keybinding was pressed), `settled` (a bulk request is over), `error`,
+ * Extension -> webview: `state` (a full snapshot, sent after `ready`), `delta` (what changed
+ * since the last `state` or `delta`, sent on every change; see StateDeltaMessage), `content`,
+ * `key` (a contributed keybinding was pressed), `settled` (a bulk request is over), `error`,
  * and the conversation's `conversation` (the session's feed), `promptResult` and `promptReturned`.
  */
 
@@ -179,7 +181,25 @@ export const StateMessage = z.object({
   turns: z.array(TurnInfo).optional(),
   /** `<sessionId>#<turn>` to scroll to ("Warden: Review Turn", or a turn just ended). */
   focusTurn: z.string().max(300).optional(),
+  /** Numbers the messages of this panel's state; a `delta` names the one it applies to. */
+  rev: z.number().int().min(0).optional(),
 });
+export type StateMessage = z.infer<typeof StateMessage>;
+/**
+ * What changed since the message numbered `base` (issue 21: re-sending every proposal with its
+ * diff on each change held the extension host's event loop while an agent streamed): proposals
+ * added or changed (`upsert`, whole), removed ids, the risk labels of the upserted ones; the
+ * small parts (hunk choices, mode, turns) whole. A webview that holds another `rev` (it was
+ * reloaded in between) ignores it and says `ready` again, which brings a full `state`.
+ */
+export const StateDeltaMessage = StateMessage.omit({ type: true, proposals: true, rev: true }).extend({
+  type: z.literal('delta'),
+  base: z.number().int().min(0),
+  rev: z.number().int().min(0),
+  upsert: z.array(ProposalView),
+  remove: z.array(ProposalId),
+});
+export type StateDeltaMessage = z.infer<typeof StateDeltaMessage>;
 /** A failure the reviewer should see, e.g. a decision the extension could not record. */
 export const ErrorMessage = z.object({ type: z.literal('error'), message: z.string(), proposalId: ProposalId.optional() });
 /** The full proposed text of an edit, for "Edit before accepting". */
@@ -196,11 +216,13 @@ export const KeyMessage = z.object({ type: z.literal('key'), action: KeyAction }
 
 export const ExtensionMessage = z.discriminatedUnion('type', [
   StateMessage,
+  StateDeltaMessage,
   ErrorMessage,
   ContentMessage,
   KeyMessage,
   SettledMessage,
   ConversationMessage,
+  ConversationDeltaMessage,
   PromptResultMessage,
   PromptReturnedMessage,
 ]);

@@ -1,11 +1,12 @@
-import type { FeedEntry } from '../core/session/sessionFeed';
-import type { ConversationMessage, PromptResultMessage, SessionSummary } from '../shared/conversationProtocol';
+import type { FeedChanges } from '../core/session/sessionFeed';
+import type { ConversationDeltaMessage, ConversationMessage, PromptResultMessage, SessionSummary } from '../shared/conversationProtocol';
 import type { ExtensionMessage, WebviewMessage } from '../shared/reviewProtocol';
 
 /** What the Warden panel's conversation needs from the window's session (the SessionController). */
 export interface ConversationSource {
   summary(): SessionSummary | null;
-  entries(): FeedEntry[];
+  /** The feed's entries changed since a version (0: all of them). */
+  feedChanges(since: number): FeedChanges;
   /** Instructions waiting for the running turn to end. */
   queued(): string[];
   /** Fires when the session, its feed, its queue or its state changes. */
@@ -39,9 +40,20 @@ export class Conversation {
     private readonly log: { error(message: string): void },
   ) {}
 
-  snapshot(): ConversationMessage {
+  /** The number of the last conversation message, and the feed version it held: a delta sends what changed since. */
+  private rev = 0;
+  private feedVersion = 0;
+
+  /** The whole conversation (a new document holds nothing), or what changed since the last message. */
+  snapshot(full: boolean): ConversationMessage | ConversationDeltaMessage {
     const { source } = this.deps;
-    return { type: 'conversation', session: source.summary(), entries: source.entries(), queued: source.queued() };
+    const feed = source.feedChanges(full ? 0 : this.feedVersion);
+    this.feedVersion = feed.version;
+    const base = this.rev;
+    this.rev = base + 1;
+    const common = { session: source.summary(), entries: feed.changed, queued: source.queued() };
+    if (full) return { type: 'conversation', ...common, rev: this.rev };
+    return { type: 'conversationDelta', ...common, base, rev: this.rev, seqs: feed.seqs };
   }
 
   async handle(message: ConversationRequest): Promise<void> {

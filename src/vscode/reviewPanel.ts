@@ -7,6 +7,7 @@ import { riskLabels } from '../core/proposals/risk';
 import { CONFIRM_IN_BULK, type RiskLabel } from '../core/proposals/riskLabel';
 import type { ProposalStore } from '../core/proposals/store';
 import { turnChoices } from '../core/proposals/turnDecisions';
+import { SentItems } from '../core/util/sentItems';
 import type { ReviewMode } from '../core/proposals/turns';
 import {
   parseWebviewMessage,
@@ -80,7 +81,7 @@ const CONVERSATION_THROTTLE_MS = 50;
  *
  * The webview holds no state the extension needs: it gets a full snapshot after it says
  * `ready` (on every load, including after being hidden, since the panel does not use
- * retainContextWhenHidden) and after every store change.
+ * retainContextWhenHidden) and what changed after every store change (a `delta`).
  */
 export class ReviewPanel implements vscode.Disposable {
   static readonly viewType = 'warden.review';
@@ -149,6 +150,8 @@ export class ReviewPanel implements vscode.Disposable {
   private readonly riskCache = new WeakMap<Proposal, RiskLabel[]>();
   /** Sent once with the next snapshot: the turn to scroll to. */
   private focusTurn: string | undefined;
+  /** What the webview holds, so a change is sent as a delta. */
+  private readonly sent = new SentItems<Proposal>();
 
   private constructor(
     panel: vscode.WebviewPanel,
@@ -159,7 +162,7 @@ export class ReviewPanel implements vscode.Disposable {
   ) {
     this.host = new WebviewPanelHost<ExtensionMessage>(panel, extensionUri, ReviewPanel.spec, this, {
       onMessage: (raw) => this.handleMessage(raw),
-      snapshot: () => this.snapshot(),
+      snapshot: (full) => this.snapshot(full),
       onDispose: () => this.handlers.setTextFocus(false),
       log,
     });
@@ -179,10 +182,10 @@ export class ReviewPanel implements vscode.Disposable {
     }
   }
 
-  /** The conversation now (when the webview is there to get it). */
-  private postConversation(): void {
+  /** The conversation now (when the webview is there to get it): what changed, or all of it when `full`. */
+  private postConversation(full = false): void {
     this.conversationThrottle.flushed();
-    if (this.conversation && this.host.ready) this.post(this.conversation.snapshot());
+    if (this.conversation && this.host.ready) this.post(this.conversation.snapshot(full));
   }
 
   /** Whether the panel is on screen (the review notification stays quiet then). */
@@ -203,7 +206,7 @@ export class ReviewPanel implements vscode.Disposable {
         // A new document has no text field focused; a stale "typing" flag would disable the keys.
         this.handlers.setTextFocus(false);
         this.host.markReady();
-        this.postConversation();
+        this.postConversation(true);
         return;
       case 'decide':
         await this.decide(message.proposalId, message.verdict, message.reason);
@@ -480,30 +483,41 @@ export class ReviewPanel implements vscode.Disposable {
     void vscode.window.showErrorMessage(`Warden: ${message}`);
   }
 
-  private snapshot(): ExtensionMessage {
+  /** A full snapshot (a new document), or what changed since the last message (issue 21). */
+  private snapshot(full: boolean): ExtensionMessage {
     const all = this.store.all();
     const hunkChoices: Record<string, Record<string, Verdict>> = {};
-    const risks: Record<string, RiskLabel[]> = {};
     for (const proposal of all) {
       if (proposal.state === 'pending' && proposal.kind === 'edit') {
         const chosen = this.handlers.hunkChoices(proposal);
         if (Object.keys(chosen).length > 0) hunkChoices[proposal.id] = chosen;
       }
-      const labels = this.risksOf(proposal);
-      if (labels.length > 0) risks[proposal.id] = labels;
     }
     const focusTurn = this.focusTurn;
     this.focusTurn = undefined;
-    return {
-      type: 'state',
-      proposals: all.map(toProposalView),
+    const common = {
       hunkChoices,
-      risks,
       ...(ReviewPanel.loading ? { loading: true } : {}),
       mode: this.handlers.reviewMode(),
       turns: this.handlers.turns(),
       ...(focusTurn ? { focusTurn } : {}),
     };
+    if (full) {
+      const { rev } = this.sent.full(all);
+      return { type: 'state', proposals: all.map(toProposalView), risks: this.risksByProposal(all), ...common, rev };
+    }
+    const { upsert, ...delta } = this.sent.delta(all);
+    return { type: 'delta', ...delta, upsert: upsert.map(toProposalView), risks: this.risksByProposal(upsert), ...common };
+  }
+
+  /** Risk labels by proposal id (only proposals that have any). */
+  private risksByProposal(proposals: Proposal[]): Record<string, RiskLabel[]> {
+    const risks: Record<string, RiskLabel[]> = {};
+    for (const proposal of proposals) {
+      const labels = this.risksOf(proposal);
+      if (labels.length > 0) risks[proposal.id] = labels;
+    }
+    return risks;
   }
 
   private post(message: ExtensionMessage): void {

@@ -18,8 +18,9 @@ import { readGitSettings, sessionScopeFromSettings, type GitSettings } from './g
 import { readSettings } from './settings';
 import { readAgentSettings, readSecretEnvNames, type AgentSecrets } from './agentSettings';
 import { Emitter } from '../core/util/events';
-import { SessionFeed, type FeedEntry } from '../core/session/sessionFeed';
+import { SessionFeed, type FeedChanges } from '../core/session/sessionFeed';
 import { EGRESS_NOTICE_PREFIX } from '../core/egress/session';
+import { AgentMessageLog } from './agentMessageLog';
 import type { RuleSuggestion } from '../core/policy/suggestions';
 import type { SessionSummary } from '../shared/conversationProtocol';
 import type { ConversationSource } from './conversation';
@@ -169,7 +170,8 @@ export class SessionController implements vscode.Disposable, ConversationSource 
     session.onEvent((event) => event.type === 'ended' && this.activeChanged.fire(undefined));
     session.onEvent((event) => event.type === 'ended' && this.returnQueued(`the session ended: ${event.reason}`));
     this.log.info(`[session ${session.id}] started in container ${session.containerId ?? '?'}`);
-    session.onEvent((event) => this.logEvent(session.id, event));
+    const messages = new AgentMessageLog((text) => this.log.info(`[agent ${session.id}] ${text}`));
+    session.onEvent((event) => this.logEvent(session.id, event, messages));
     const feed = this.feed;
     session.onEvent((event) => {
       feed.push(event);
@@ -272,8 +274,8 @@ export class SessionController implements vscode.Disposable, ConversationSource 
     };
   }
 
-  entries(): FeedEntry[] {
-    return this.feed.all();
+  feedChanges(since: number): FeedChanges {
+    return this.feed.changes(since);
   }
 
   /** How the Review panel shows pending proposals: the session's mode, else what a new session would use. */
@@ -383,11 +385,13 @@ export class SessionController implements vscode.Disposable, ConversationSource 
     this.branches.dispose();
   }
 
-  private logEvent(sessionId: string, event: SessionEvent): void {
+  private logEvent(sessionId: string, event: SessionEvent, messages: AgentMessageLog): void {
+    if (event.type === 'agent-message') {
+      messages.chunk(event.text);
+      return;
+    }
+    if (event.type !== 'thought') messages.flush();
     switch (event.type) {
-      case 'agent-message':
-        this.log.info(`[agent ${sessionId}] ${event.text.trimEnd()}`);
-        break;
       case 'tool-call':
         this.log.info(`[agent ${sessionId}] ${event.kind}: ${event.title} (${event.status})`);
         break;

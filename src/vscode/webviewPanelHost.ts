@@ -23,8 +23,11 @@ export interface WebviewPanelSpec {
 export interface WebviewPanelCallbacks<Out> {
   /** A raw message from the webview: the panel validates it with its own contract. */
   onMessage(raw: unknown): unknown;
-  /** The full snapshot, sent after `ready` and (throttled) after every change. */
-  snapshot(): Out | undefined;
+  /**
+   * The state message: `full` after `ready` (a new document holds nothing); otherwise, after a
+   * change (throttled), the panel may send only what changed since its last message.
+   */
+  snapshot(full: boolean): Out | undefined;
   onDispose(): void;
   log: { warn(message: string): void };
 }
@@ -119,10 +122,10 @@ export class WebviewPanelHost<Out extends { type: string }> implements vscode.Di
     return this.isDisposed;
   }
 
-  /** The webview said `ready`: it gets the snapshot now. */
+  /** The webview said `ready`: it gets the full snapshot now. */
   markReady(): void {
     this.isReady = true;
-    this.postState();
+    this.postState(true);
   }
 
   /** Something changed: a snapshot goes out soon (at most one per `throttleMs`). */
@@ -130,11 +133,11 @@ export class WebviewPanelHost<Out extends { type: string }> implements vscode.Di
     if (this.ready) this.throttle.schedule();
   }
 
-  /** A snapshot now (when the webview is there to get it). */
-  postState(): void {
+  /** The state now (when the webview is there to get it): what changed, or everything when `full`. */
+  postState(full = false): void {
     this.throttle.flushed();
     if (!this.ready) return;
-    const snapshot = this.callbacks.snapshot();
+    const snapshot = this.callbacks.snapshot(full);
     if (snapshot) this.post(snapshot);
   }
 

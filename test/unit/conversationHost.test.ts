@@ -12,7 +12,7 @@ function fakeSource(
     told,
     activeSession: running ? {} : undefined,
     summary: () => null,
-    entries: () => [],
+    feedChanges: () => ({ version: 0, changed: [], seqs: [] }),
     queued: () => [],
     onDidChange: () => ({ dispose: () => undefined }),
     onDidReturnInstruction: () => ({ dispose: () => undefined }),

@@ -1,6 +1,7 @@
 import { Readable, Writable } from 'node:stream';
 import * as acp from '@agentclientprotocol/sdk';
 import type { AgentProcess } from '../sandbox/types';
+import { sliced, TimeSlice } from '../util/timeSlice';
 import { watchProtocol, type ProtocolViolation } from './protocolWatch';
 
 export type { ProtocolViolation } from './protocolWatch';
@@ -55,12 +56,14 @@ export function connectAcpClient(
     .onRequest(m.terminal.release, ({ params }) => handlers.releaseTerminal(params))
     .onNotification(m.session.update, ({ params }) => handlers.sessionUpdate(params));
   const app = extension.register(base);
-  const input = Readable.toWeb(agent.stdout) as ReadableStream<Uint8Array>;
+  const slice = new TimeSlice();
+  const input = sliced(Readable.toWeb(agent.stdout) as ReadableStream<Uint8Array>, slice);
   const stream = watchProtocol(
     Writable.toWeb(agent.stdin) as WritableStream<Uint8Array>,
     (output) => acp.ndJsonStream(output, input, { maxMessageBytes: MAX_AGENT_MESSAGE_BYTES }),
     extension.methods.length > 0 ? new Set([...CLIENT_METHODS, ...extension.methods]) : CLIENT_METHODS,
     onViolation,
+    slice,
   );
   return app.connect(stream);
 }

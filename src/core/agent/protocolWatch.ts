@@ -1,5 +1,6 @@
 import type * as acp from '@agentclientprotocol/sdk';
 import { z } from 'zod';
+import { TimeSlice } from '../util/timeSlice';
 
 /**
  * What an agent sent that the protocol has no place for. The SDK answers each of these (a
@@ -32,6 +33,8 @@ export function watchProtocol(
   makeStream: (output: WritableStream<Uint8Array>) => acp.Stream,
   knownMethods: ReadonlySet<string>,
   onViolation: (violation: ProtocolViolation) => void,
+  /** Shared with the byte stream under `makeStream`, so reading lines and handling messages take turns with the event loop together. */
+  slice = new TimeSlice(),
 ): acp.Stream {
   const counts = new Map<ProtocolViolation['kind'], number>();
   const report = (violation: ProtocolViolation): void => {
@@ -73,6 +76,7 @@ export function watchProtocol(
   const reader = inner.readable.getReader();
   const readable = new ReadableStream<acp.AnyMessage>({
     async pull(controller) {
+      await slice.yieldIfDue();
       let next: Awaited<ReturnType<typeof reader.read>>;
       try {
         next = await reader.read();

@@ -64,7 +64,9 @@ export async function saveSession(workspaceRoot: string, sessionId: string, prop
   }
   await ensureGitignore(workspaceRoot);
   const body: PersistedSession = { version: 1, sessionId, savedAt: new Date().toISOString(), proposals: kept };
-  await writeAtomic(file, `${JSON.stringify(body, null, 2)}\n`);
+  // Not indented: the file is rewritten while an agent streams proposals, and a third of the
+  // bytes (and of the time to build them, on the extension host's thread) would be spaces.
+  await writeAtomic(file, `${JSON.stringify(body)}\n`);
 }
 
 /** Reads every session file under the workspace; corrupt ones are moved aside and reported. */
@@ -166,6 +168,9 @@ export interface ProposalPersistenceOptions {
   delayMs?: number;
 }
 
+/** A write's own time on the thread may take at most this share of the time between writes (issue 21). */
+const MAX_WRITE_SHARE = 0.2;
+
 /**
  * Mirrors the store into the session files: every change schedules a write of its
  * session's file (one write in flight per session, the latest state always wins).
@@ -177,8 +182,11 @@ export class ProposalPersistence {
   private readonly subscription: Subscription;
   /** Sessions loaded from a folder, so their files are rewritten in the same place. */
   private readonly knownRoots = new Map<string, string>();
+  /** The wait before the next write: `delayMs`, or longer after a write that took long (many proposals). */
+  private delay: number;
 
   constructor(private readonly options: ProposalPersistenceOptions) {
+    this.delay = options.delayMs ?? 50;
     this.subscription = options.store.onDidChange((proposal) => this.markDirty(proposal.sessionId));
   }
 
@@ -208,11 +216,15 @@ export class ProposalPersistence {
       for (const sessionId of sessions) {
         const root = this.knownRoots.get(sessionId) ?? this.options.rootFor(sessionId);
         if (!root) continue;
+        const started = performance.now();
         try {
           await saveSession(root, sessionId, this.options.store.all());
         } catch (error) {
           this.options.onError(error, sessionId);
         }
+        // Every write holds the whole session: with hundreds of pending proposals it costs
+        // milliseconds of the thread, so the next one waits the longer (it still writes the latest state).
+        this.delay = Math.max(this.options.delayMs ?? 50, (performance.now() - started) / MAX_WRITE_SHARE);
       }
     });
     return this.writing;
@@ -227,6 +239,6 @@ export class ProposalPersistence {
   private markDirty(sessionId: string): void {
     this.dirty.add(sessionId);
     if (this.timer !== undefined) return;
-    this.timer = setTimeout(() => void this.flush(), this.options.delayMs ?? 50);
+    this.timer = setTimeout(() => void this.flush(), this.delay);
   }
 }

@@ -42,9 +42,12 @@ export class ProposalStore {
   private readonly waiters = new Map<string, Waiter>();
   private readonly changed = new Emitter<Proposal>();
   readonly onDidChange = this.changed.event;
+  /** `all()` in order, until the next change: every listener of a change asks for it (issue 21). */
+  private ordered: Proposal[] | undefined;
 
   add(proposal: Proposal): Proposal {
     this.proposals.set(proposal.id, proposal);
+    this.ordered = undefined;
     this.changed.fire(proposal);
     return proposal;
   }
@@ -54,7 +57,9 @@ export class ProposalStore {
   }
 
   all(): Proposal[] {
-    return [...this.proposals.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    // ISO timestamps of one format compare as plain strings (localeCompare costs an ICU call each).
+    this.ordered ??= [...this.proposals.values()].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    return [...this.ordered];
   }
 
   pending(): Proposal[] {
@@ -111,6 +116,7 @@ export class ProposalStore {
     const current = this.require(id);
     const updated = { ...current, ...patch } as Proposal;
     this.proposals.set(id, updated);
+    this.ordered = undefined;
     this.changed.fire(updated);
     return updated;
   }

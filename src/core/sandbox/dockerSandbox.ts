@@ -1,3 +1,4 @@
+import { demuxDockerStream } from './demux';
 import { promises as fs } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
@@ -503,7 +504,7 @@ class DockerSandbox implements Sandbox {
     const started = await startExec(this.container, { argv, ...this.execEnv(env), user: this.remote.user, attachStdin: true });
     const stdout = new PassThrough();
     const stderr = new PassThrough();
-    this.docker.modem.demuxStream(started.socket, stdout, stderr);
+    demuxDockerStream(started.socket, stdout, stderr);
     const { socket } = started;
     // Writes after the process ended are dropped rather than thrown: `exited` reports the end.
     const stdin = new Writable({
@@ -534,7 +535,7 @@ class DockerSandbox implements Sandbox {
         callback();
       },
     });
-    this.docker.modem.demuxStream(started.socket, sink, sink);
+    demuxDockerStream(started.socket, sink, sink);
     return this.handle(started, () => undefined).asCommand(() => tail.read());
   }
 

@@ -5,6 +5,16 @@ import { clip, type SessionEvent } from './sessionEvents';
 export const FEED_LIMIT = 400;
 const TEXT_LIMIT = 32 * 1024;
 
+/** Feed versions are unique across feeds: a new session's feed never repeats an older one's. */
+let lastVersion = 0;
+
+/** What changed in the feed since a version: the entries added or changed since, and the seqs of all it holds, in order. */
+export interface FeedChanges {
+  version: number;
+  changed: FeedEntry[];
+  seqs: number[];
+}
+
 /** One row of the conversation: what the agent did, and the human's instructions (`user-message`, with the turn it started). */
 export type FeedEntry =
   | ({ seq: number; at: string } & Exclude<SessionEvent, { type: 'ended' }>)
@@ -19,6 +29,9 @@ export type FeedEntry =
 export class SessionFeed {
   private entries: FeedEntry[] = [];
   private seq = 0;
+  /** The version at which each entry last changed (a message entry grows in place). */
+  private readonly changedAt = new WeakMap<FeedEntry, number>();
+  private version = ++lastVersion;
   private readonly changed = new Emitter<void>();
   readonly onDidChange = this.changed.event;
 
@@ -46,19 +59,32 @@ export class SessionFeed {
       const copy = event.type === 'agent-message' || event.type === 'thought' ? { ...event, text: clip(event.text, TEXT_LIMIT) } : event;
       this.entries.push({ ...copy, seq: ++this.seq, at: new Date().toISOString() });
     }
-    if (this.entries.length > FEED_LIMIT) this.entries = this.entries.slice(-FEED_LIMIT);
-    this.changed.fire();
+    this.lastChanged();
   }
 
   /** The human's instruction for `turn`, where it was given in the conversation. */
   instruction(text: string, turn: number): void {
     this.entries.push({ type: 'user-message', text: clip(text, TEXT_LIMIT), turn, seq: ++this.seq, at: new Date().toISOString() });
+    this.lastChanged();
+  }
+
+  /** Bounds the feed and marks its last entry changed (every change adds or changes the last one). */
+  private lastChanged(): void {
     if (this.entries.length > FEED_LIMIT) this.entries = this.entries.slice(-FEED_LIMIT);
+    const newest = this.entries[this.entries.length - 1];
+    this.version = ++lastVersion;
+    if (newest) this.changedAt.set(newest, this.version);
     this.changed.fire();
   }
 
   all(): FeedEntry[] {
     return this.entries.map((e) => ({ ...e }));
+  }
+
+  /** What changed since `version` (issue 21: the conversation gets this instead of every entry again). */
+  changes(since: number): FeedChanges {
+    const changed = this.entries.filter((e) => (this.changedAt.get(e) ?? this.version) > since).map((e) => ({ ...e }));
+    return { version: this.version, changed, seqs: this.entries.map((e) => e.seq) };
   }
 
   dispose(): void {

@@ -189,7 +189,8 @@ describe('Review webview (happy-dom): messages, clicks and focus', () => {
 
   it('invalid messages from the extension are dropped', () => {
     panel = openPanel();
-    panel.send({ type: 'state', proposals: [{ kind: 'edit' }] });
+    const invalid: Record<string, unknown> = { type: 'state', proposals: [{ kind: 'edit' }] };
+    panel.send(invalid);
     panel.send({ type: 'nonsense' });
     assert.ok(panel.root.querySelector('p.loading'), 'nothing rendered');
   });
