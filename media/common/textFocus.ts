@@ -4,7 +4,7 @@
  */
 export function isTextField(target: EventTarget | null): boolean {
   return (
-    target instanceof HTMLTextAreaElement || (target instanceof HTMLInputElement && target.type !== 'checkbox' && target.type !== 'button')
+    target instanceof HTMLTextAreaElement || (target instanceof HTMLInputElement && !['checkbox', 'radio', 'button'].includes(target.type))
   );
 }
 

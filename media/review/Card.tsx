@@ -2,15 +2,16 @@
 /** One proposal's card: header, meta line, and (when open and drawn) its body with the actions or the draft editor. */
 import type { JSX } from 'preact';
 import type { ProposalView, Verdict } from '../../src/shared/reviewProtocol';
-import { commandIsEditable } from '../../src/core/proposals/editable';
 import type { RiskLabel } from '../../src/core/proposals/riskLabel';
 import { AgentText, HiddenCharactersWarning } from '../common/AgentText';
 import { containsHiddenCharacters } from '../common/hiddenCharacters';
 import { Pure } from '../common/Pure';
-import { DiffTable, FileHeader } from './DiffTable';
+import { DiffTable, FileHeader, type HunkControls } from './DiffTable';
 import { DIFF_ROW_LIMIT, parsedDiff } from './diff';
-import { canEditText, decidableHunks, decisionSummary, hasEdit, KIND_LABELS, stateLabel } from './model';
-import { CommandDetails, Field, Outcome, PermissionDetails, RiskBadge, RiskList, Text } from './parts';
+import { decidableHunks, decisionSummary, KIND_LABELS, stateLabel } from './model';
+import { Actions, DraftEditor, OrphanActions } from './CardActions';
+import { CommandDetails, Field, Outcome, RiskBadge, RiskList, Text } from './parts';
+import { PermissionDetails } from './PermissionDetails';
 import type { Draft, ReviewAction } from './state';
 import { Time } from './time';
 
@@ -30,6 +31,10 @@ export interface CardProps {
   sendingHunks: string;
   /** '' when the card itself is selected, a hunk id when one of its hunks is, undefined otherwise. */
   selected: string | undefined;
+  /** The reject reason typed so far, while its box is open. */
+  rejecting: string | undefined;
+  /** A permission request: the agent's option the reviewer picked for Accept and for Reject. */
+  picks: Partial<Record<Verdict, string>> | undefined;
   dispatch: (action: ReviewAction) => void;
 }
 
@@ -120,7 +125,12 @@ export class Card extends Pure<CardProps> {
         <RiskList risks={risks} />
         {proposal.kind === 'edit' && this.edit(proposal)}
         {proposal.kind === 'command' && <CommandDetails proposal={proposal} />}
-        {proposal.kind === 'permission' && <PermissionDetails proposal={proposal} showAll={showAll} dispatch={dispatch} />}
+        {proposal.kind === 'permission' && (
+          <>
+            <PermissionDetails proposal={proposal} showAll={showAll} hunks={this.hunks()} picks={this.props.picks} dispatch={dispatch} />
+            <HunkHint {...this.props} />
+          </>
+        )}
         {proposal.kind === 'question' && (
           <>
             <Field label="Question">
@@ -165,21 +175,23 @@ export class Card extends Pure<CardProps> {
     );
   }
 
+  /** Accept / Reject hunk controls, when the edit's hunks can be decided one by one. */
+  private hunks(): HunkControls | undefined {
+    const { proposal } = this.props;
+    const count = decidableHunks(proposal);
+    if (count === 0) return undefined;
+    return {
+      proposalId: proposal.id,
+      title: proposal.title,
+      choices: this.props.choices ?? {},
+      count,
+      sending: this.props.sendingHunks,
+      selected: this.props.selected === '' ? undefined : this.props.selected,
+    };
+  }
+
   private edit(proposal: Extract<ProposalView, { kind: 'edit' }>): JSX.Element {
     const diff = parsedDiff(proposal.diff);
-    const count = decidableHunks(proposal);
-    const choices = this.props.choices ?? {};
-    const hunks =
-      count > 0
-        ? {
-            proposalId: proposal.id,
-            title: proposal.title,
-            choices,
-            count,
-            sending: this.props.sendingHunks,
-            selected: this.props.selected === '' ? undefined : this.props.selected,
-          }
-        : undefined;
     return (
       <>
         <FileHeader path={proposal.path} diff={diff} />
@@ -188,15 +200,21 @@ export class Card extends Pure<CardProps> {
           path={proposal.path}
           diff={diff}
           showAll={this.props.showAll}
-          hunks={hunks}
+          hunks={this.hunks()}
           dispatch={this.props.dispatch}
         />
-        {hunks && (
-          <p class="hint hunk-hint">{`${Object.keys(choices).length} of ${count} hunks chosen. Decide each hunk, or the whole edit below; nothing is written until every hunk has a choice.`}</p>
-        )}
+        <HunkHint {...this.props} />
       </>
     );
   }
+}
+
+function HunkHint({ proposal, choices }: CardProps): JSX.Element | null {
+  const count = decidableHunks(proposal);
+  if (count === 0) return null;
+  return (
+    <p class="hint hunk-hint">{`${Object.keys(choices ?? {}).length} of ${count} hunks chosen. Decide each hunk, or the whole edit below; nothing is written until every hunk has a choice.`}</p>
+  );
 }
 
 /** An id attribute from a proposal id (which may hold any character; aria-labelledby splits on spaces). */
@@ -209,162 +227,4 @@ function estimatedBodyHeight(proposal: ProposalView): number {
   let rows = 0;
   for (let at = diff.indexOf('\n'); at >= 0 && rows < DIFF_ROW_LIMIT; at = diff.indexOf('\n', at + 1)) rows++;
   return 90 + rows * 19;
-}
-
-function Actions({ proposal, busy, awaitingContent, dispatch }: CardProps): JSX.Element {
-  const id = proposal.id;
-  return (
-    <div class="actions">
-      <button
-        type="button"
-        class="button primary"
-        data-action="approve"
-        data-proposal-id={id}
-        aria-label={`Accept: ${proposal.title}`}
-        disabled={busy !== undefined}
-        onClick={() => dispatch({ type: 'decide', proposalId: id, verdict: 'approve' })}
-      >
-        {busy === 'approve' ? 'Accepting…' : 'Accept'}
-      </button>
-      <button
-        type="button"
-        class="button secondary"
-        data-action="reject"
-        data-proposal-id={id}
-        aria-label={`Reject: ${proposal.title}`}
-        disabled={busy !== undefined}
-        onClick={() => dispatch({ type: 'decide', proposalId: id, verdict: 'reject' })}
-      >
-        {busy === 'reject' ? 'Rejecting…' : 'Reject'}
-      </button>
-      {canEditText(proposal) && (
-        <button
-          type="button"
-          class="button secondary"
-          data-action="edit"
-          data-proposal-id={id}
-          aria-label={`Edit before accepting: ${proposal.title}`}
-          aria-keyshortcuts="E"
-          disabled={busy !== undefined || awaitingContent}
-          onClick={() => dispatch({ type: 'startEdit', proposalId: id })}
-        >
-          {awaitingContent ? 'Opening…' : 'Edit…'}
-        </button>
-      )}
-      {commandIsEditable(proposal) && (
-        <button
-          type="button"
-          class="button secondary"
-          data-action="editCommand"
-          data-proposal-id={id}
-          aria-label={`Edit the command before running it: ${proposal.title}`}
-          aria-keyshortcuts="E"
-          disabled={busy !== undefined}
-          onClick={() => dispatch({ type: 'startEdit', proposalId: id })}
-        >
-          Edit command…
-        </button>
-      )}
-      {hasEdit(proposal) && (
-        <button
-          type="button"
-          class="button secondary"
-          data-action="openDiff"
-          data-proposal-id={id}
-          aria-label={`Open diff: ${proposal.title}`}
-          onClick={() => dispatch({ type: 'openDiff', proposalId: id })}
-        >
-          Open Diff
-        </button>
-      )}
-    </div>
-  );
-}
-
-/** An orphaned proposal (its agent is gone): Apply anyway (edits; the extension asks first) or Discard, as the editor's lenses offer. */
-function OrphanActions({ proposal, dispatch }: Pick<CardProps, 'proposal' | 'dispatch'>): JSX.Element {
-  return (
-    <div class="actions">
-      {proposal.kind === 'edit' && (
-        <button
-          type="button"
-          class="button secondary"
-          data-action="applyAnyway"
-          data-proposal-id={proposal.id}
-          aria-label={`Apply anyway: ${proposal.title}`}
-          onClick={() => dispatch({ type: 'orphan', proposalId: proposal.id, action: 'applyAnyway' })}
-        >
-          Apply anyway…
-        </button>
-      )}
-      <button
-        type="button"
-        class="button secondary"
-        data-action="discard"
-        data-proposal-id={proposal.id}
-        aria-label={`Discard: ${proposal.title}`}
-        onClick={() => dispatch({ type: 'orphan', proposalId: proposal.id, action: 'discard' })}
-      >
-        Discard
-      </button>
-    </div>
-  );
-}
-
-/** The editor for "Edit before accepting": the draft's text area, and what accepting it does. */
-function DraftEditor({ proposal, draft, busy, dispatch }: CardProps & { draft: Draft }): JSX.Element {
-  const isCommand = draft.kind === 'command';
-  const id = `draft-${proposal.id}`;
-  const submit = (event: Event): void => {
-    const area = (event.currentTarget as HTMLElement).closest('.draft')?.querySelector('textarea');
-    dispatch({ type: 'submitDraft', proposalId: proposal.id, ...(area ? { text: area.value } : {}) });
-  };
-  return (
-    <div class="draft">
-      <label class="draft-label" for={id}>
-        {isCommand
-          ? 'Command line to run instead (the policy checks it again):'
-          : 'Content to write instead (what you accept is what gets written and audited):'}
-      </label>
-      <textarea
-        id={id}
-        class={isCommand ? 'edit-command' : 'edit-text'}
-        data-proposal-id={proposal.id}
-        spellcheck={false}
-        value={draft.text}
-        rows={isCommand ? 2 : Math.min(30, Math.max(6, draft.text.split('\n').length + 1))}
-        aria-describedby={`${id}-hint`}
-        onInput={(event) => dispatch({ type: 'draftInput', proposalId: proposal.id, text: event.currentTarget.value })}
-      />
-      <p class="hint" id={`${id}-hint`}>
-        {isCommand
-          ? 'The agent is told that the command it asked for was edited.'
-          : 'The agent is told that you edited its change, and to read the file again.'}
-      </p>
-      <div class="actions">
-        <button
-          type="button"
-          class="button primary"
-          data-action={isCommand ? 'runEditedCommand' : 'acceptEdited'}
-          data-proposal-id={proposal.id}
-          aria-label={`${isCommand ? 'Run the edited command' : 'Accept your edited content'}: ${proposal.title}`}
-          disabled={busy !== undefined}
-          onClick={submit}
-        >
-          {busy ? (isCommand ? 'Running…' : 'Accepting…') : isCommand ? 'Run edited command' : 'Accept edited'}
-        </button>
-        <button
-          type="button"
-          class="button secondary"
-          data-action="cancelEdit"
-          data-proposal-id={proposal.id}
-          aria-label={`Cancel editing: ${proposal.title}`}
-          disabled={busy !== undefined}
-          onClick={() => dispatch({ type: 'cancelEdit', proposalId: proposal.id })}
-        >
-          Cancel
-        </button>
-      </div>
-    </div>
-  );
 }

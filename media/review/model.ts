@@ -2,8 +2,8 @@
  * Pure derivations from the Review state: how pending proposals are grouped (by session and
  * file, or by agent turn), which hunks can be decided alone, and what the keys walk through.
  */
-import type { EditProposalView, ProposalView } from '../../src/shared/reviewProtocol';
-import { textIsEditable } from '../../src/core/proposals/editable';
+import type { ProposalView } from '../../src/shared/reviewProtocol';
+import { permissionEditIsEditable, textIsEditable } from '../../src/core/proposals/editable';
 import { groupByTurn, turnKey } from '../../src/core/proposals/turns';
 import { bodyRows, DIFF_ROW_LIMIT, hunkCount, parsedDiff } from './diff';
 import type { ReviewState } from './state';
@@ -62,15 +62,30 @@ export function hasEdit(proposal: ProposalView): boolean {
   return proposal.kind === 'edit' || (proposal.kind === 'permission' && proposal.edit !== undefined);
 }
 
-/** Whether the reviewer can edit this proposal's text before accepting (a text edit Warden writes itself). */
-export function canEditText(proposal: ProposalView): proposal is EditProposalView {
-  return proposal.kind === 'edit' && textIsEditable(proposal);
+/** The edit a reviewer may change before accepting: a text edit Warden writes, or a permission request's placed edit. */
+export interface ReviewableEdit {
+  path: string;
+  diff: string;
+  /** Pins hunk choices and edited text to the diff the reviewer saw. */
+  newHash: string;
+}
+
+export function reviewableEdit(proposal: ProposalView): ReviewableEdit | undefined {
+  if (proposal.kind === 'edit') return textIsEditable(proposal) ? proposal : undefined;
+  if (proposal.kind === 'permission' && proposal.edit && permissionEditIsEditable(proposal)) return proposal.edit;
+  return undefined;
+}
+
+/** Whether the reviewer can edit this proposal's text before accepting. */
+export function canEditText(proposal: ProposalView): boolean {
+  return reviewableEdit(proposal) !== undefined;
 }
 
 /** How many hunks of a pending text edit can be decided one by one (0: only the whole edit). */
 export function decidableHunks(proposal: ProposalView): number {
-  if (!canEditText(proposal)) return 0;
-  const diff = parsedDiff(proposal.diff);
+  const edit = reviewableEdit(proposal);
+  if (!edit) return 0;
+  const diff = parsedDiff(edit.diff);
   if (diff.newFile) return 0;
   const count = hunkCount(bodyRows(diff));
   return count < 2 ? 0 : count;
@@ -78,8 +93,9 @@ export function decidableHunks(proposal: ProposalView): number {
 
 /** Hunks in the rows shown (a long diff shows its first rows until "Show all lines"). */
 export function visibleHunks(proposal: ProposalView, fullDiff: boolean): number {
-  if (decidableHunks(proposal) === 0 || proposal.kind !== 'edit') return 0;
-  const rows = bodyRows(parsedDiff(proposal.diff));
+  const edit = reviewableEdit(proposal);
+  if (!edit || decidableHunks(proposal) === 0) return 0;
+  const rows = bodyRows(parsedDiff(edit.diff));
   return hunkCount(fullDiff ? rows : rows.slice(0, DIFF_ROW_LIMIT));
 }
 

@@ -4,14 +4,10 @@ import type { ComponentChildren, JSX } from 'preact';
 import type { ProposalView } from '../../src/shared/reviewProtocol';
 import type { RiskLabel } from '../../src/core/proposals/riskLabel';
 import { AgentText } from '../common/AgentText';
-import { DiffTable, FileHeader } from './DiffTable';
-import { parsedDiff } from './diff';
 import { stateLabel } from './model';
-import type { ReviewAction } from './state';
 import { Time } from './time';
 
 type CommandView = Extract<ProposalView, { kind: 'command' }>;
-type PermissionView = Extract<ProposalView, { kind: 'permission' }>;
 
 /** Terminal colour and title sequences: noise in an output excerpt. */
 // eslint-disable-next-line no-control-regex -- ESC and BEL start and end the sequences it strips
@@ -110,59 +106,6 @@ export function CommandDetails({ proposal }: { proposal: CommandView }): JSX.Ele
         </details>
       )}
       {proposal.result && <CommandResult result={proposal.result} />}
-    </>
-  );
-}
-
-/**
- * A tool permission request. The agent's own options are listed as plain secondary text (what
- * the agent offered, and which one Warden sent), never as buttons: Accept and Reject decide.
- */
-export function PermissionDetails(props: { proposal: PermissionView; showAll: boolean; dispatch: (a: ReviewAction) => void }): JSX.Element {
-  const { proposal } = props;
-  const chosen = proposal.options.find((o) => o.optionId === proposal.chosenOptionId);
-  return (
-    <>
-      <Field label="Tool">
-        <Text tag="code" class="code-inline" text={proposal.toolKind} />
-      </Field>
-      {proposal.edit && (
-        <>
-          <FileHeader path={proposal.edit.path} diff={parsedDiff(proposal.edit.diff)} />
-          <DiffTable
-            proposalId={proposal.id}
-            path={proposal.edit.path}
-            diff={parsedDiff(proposal.edit.diff)}
-            showAll={props.showAll}
-            hunks={undefined}
-            dispatch={props.dispatch}
-          />
-        </>
-      )}
-      {proposal.commandLine !== undefined && (
-        <CommandBlock commandLine={proposal.commandLine} label={`Command line: ${proposal.commandLine}`} />
-      )}
-      {proposal.options.length > 0 && (
-        <Field label="Agent's options">
-          <span class="options" aria-label="Options the agent offered (Accept and Reject pick among them)">
-            {proposal.options.map((option, i) => (
-              <span
-                key={option.optionId}
-                class={`option-label${option.optionId === proposal.chosenOptionId ? ' chosen' : ''}`}
-                title={`${option.kind} (${option.optionId})`}
-              >
-                {i > 0 && <span aria-hidden="true"> · </span>}
-                <AgentText text={option.name} />
-              </span>
-            ))}
-          </span>
-        </Field>
-      )}
-      {proposal.chosenOptionId !== undefined && (
-        <Field label="Agent was sent">
-          <Text tag="strong" class="chosen-option" text={chosen ? `${chosen.name} (${chosen.kind})` : proposal.chosenOptionId} />
-        </Field>
-      )}
     </>
   );
 }

@@ -8,6 +8,7 @@ import type { KeyAction, ProposalView, TurnInfo, Verdict } from '../../src/share
 import type { RiskLabel } from '../../src/core/proposals/riskLabel';
 import type { ReviewMode } from '../../src/core/proposals/turns';
 import { initialConversation, type ConversationAction, type ConversationState } from './conversationUpdate';
+import type { RejectTarget } from './decide';
 
 export type Draft = { kind: 'text'; newHash: string; text: string } | { kind: 'command'; text: string };
 
@@ -56,13 +57,23 @@ export interface ReviewState {
   focusTurn: string | undefined;
   /** The session's conversation and the instruction box (conversationUpdate.ts). */
   conversation: ConversationState;
+  /** Reject reason boxes open (see decide.ts `rejectKey`), with the reason typed so far. */
+  rejecting: Readonly<Record<string, string>>;
+  /** Permission requests: which of the agent's options Accept and Reject answer, when the reviewer changed it. */
+  optionPicks: Readonly<Record<string, Partial<Record<Verdict, string>>>>;
   ui: UiState;
 }
 
 /** What the reviewer does in the page, and what the extension sends. */
 export type ReviewAction =
   | { type: 'message'; message: import('../../src/shared/reviewProtocol').ExtensionMessage; focused?: string | undefined }
-  | { type: 'decide'; proposalId: string; verdict: Verdict }
+  | { type: 'decide'; proposalId: string; verdict: Verdict; reason?: string }
+  /** Reject clicked (or `r`, Shift+R): the reason box opens first. */
+  | { type: 'startReject'; target: RejectTarget }
+  | { type: 'reasonInput'; key: string; text: string }
+  | { type: 'confirmReject'; key: string; text?: string }
+  | { type: 'cancelReject'; key: string }
+  | { type: 'pickOption'; proposalId: string; verdict: Verdict; optionId: string }
   | { type: 'openDiff'; proposalId: string }
   | { type: 'chooseHunk'; proposalId: string; hunkId: string; verdict: Verdict }
   | { type: 'startEdit'; proposalId: string }
@@ -167,6 +178,8 @@ export function initialState(ui: UiState): ReviewState {
     filled: {},
     focusTurn: undefined,
     conversation: initialConversation,
+    rejecting: {},
+    optionPicks: {},
     ui,
   };
 }

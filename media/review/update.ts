@@ -14,7 +14,20 @@ import type {
 import { commandIsEditable } from '../../src/core/proposals/editable';
 import { turnKey } from '../../src/core/proposals/turns';
 import type { Step } from '../common/program';
-import { canEditText, describeChanges, isOpen, keyItems, layout, proposalOfKey } from './model';
+import {
+  cancelReject,
+  confirmReject,
+  decide,
+  decideGroup,
+  decideTurn,
+  pickOption,
+  pruneRejecting,
+  reasonInput,
+  rejectAll,
+  rejectKey,
+  startReject,
+} from './decide';
+import { canEditText, describeChanges, isOpen, keyItems, layout, proposalOfKey, reviewableEdit } from './model';
 import { conversationUpdate, onConversationMessage } from './conversationUpdate';
 import { keepOnly, without, type FocusTarget, type ReviewAction, type ReviewEffect, type ReviewState } from './state';
 
@@ -33,7 +46,25 @@ export function update(state: ReviewState, action: ReviewAction): ReviewStep {
     case 'message':
       return onMessage(state, action.message, action.focused);
     case 'decide':
-      return decide(state, action.proposalId, action.verdict);
+      return decide(state, action.proposalId, action.verdict, action.reason);
+    case 'startReject':
+      return startReject(state, action.target);
+    case 'reasonInput':
+      return reasonInput(state, action.key, action.text);
+    case 'confirmReject': {
+      // Rejecting the selected proposal moves the selection on, as the keys do.
+      const items = keyItems(state);
+      const at = state.selected === undefined ? -1 : items.indexOf(state.selected);
+      const rejected = confirmReject(state, action.key, action.text);
+      if (at < 0 || action.key !== rejectKey({ kind: 'proposal', proposalId: state.selected ?? '' }) || rejected.state === state)
+        return rejected;
+      const after = items[at + 1] ?? items[at - 1];
+      return select({ ...rejected.state, selected: after }, after, rejected.effects ?? []);
+    }
+    case 'cancelReject':
+      return cancelReject(state, action.key);
+    case 'pickOption':
+      return pickOption(state, action.proposalId, action.verdict, action.optionId);
     case 'openDiff':
       return { state, effects: [post({ type: 'openDiff', proposalId: action.proposalId })] };
     case 'chooseHunk':
@@ -52,20 +83,12 @@ export function update(state: ReviewState, action: ReviewAction): ReviewStep {
       const next = { ...state, cardErrors: without(state.cardErrors, action.proposalId), ui: dropDraft(state, action.proposalId) };
       return { state: next, effects: [{ type: 'save' }, focus({ proposalId: action.proposalId, control: 'edit' })] };
     }
-    case 'decideGroup': {
-      const group = layout(state)
-        .groups.flatMap((g) => g.files)
-        .find((g) => g.key === action.groupKey);
-      if (!group) return { state };
-      const scope = group.file === '' ? `every ${group.label.toLowerCase()} proposal` : `every proposal in ${group.file}`;
-      return decideMany(state, group.proposals, action.verdict, scope);
-    }
+    case 'decideGroup':
+      return decideGroup(state, action.groupKey, action.verdict);
     case 'decideTurn':
       return decideTurn(state, action.turnKey, action.verdict);
-    case 'rejectAll': {
-      const pending = layout(state).pending;
-      return decideMany(state, pending, 'reject', `all ${pending.length} waiting proposals`);
-    }
+    case 'rejectAll':
+      return rejectAll(state);
     case 'toggle': {
       const proposal = find(state, action.proposalId);
       if (!proposal) return { state };
@@ -222,11 +245,12 @@ function onState(state: ReviewState, message: StateMessage): ReviewStep {
     busyHunks: {},
     busy: keepOnly(state.busy, pendingId),
     cardErrors: keepOnly(state.cardErrors, pendingId),
+    optionPicks: keepOnly(state.optionPicks, pendingId),
     awaitingContent: keepOnly(state.awaitingContent, pendingId),
     filled: keepOnly(state.filled, known),
     ui,
   };
-  next = { ...next, filled: withEagerBodies(next) };
+  next = { ...next, filled: withEagerBodies(next), rejecting: pruneRejecting(next) };
   const effects: ReviewEffect[] = [];
   if (pruned) effects.push({ type: 'save' });
   const announcement = describeChanges(state.proposals, proposals);
@@ -242,20 +266,14 @@ function withEagerBodies(state: ReviewState): ReviewState['filled'] {
   return { ...state.filled, ...Object.fromEntries(order.map((p) => [p.id, true as const])) };
 }
 
-function decide(state: ReviewState, proposalId: string, verdict: Verdict): ReviewStep {
-  const proposal = find(state, proposalId);
-  if (!proposal || proposal.state !== 'pending' || state.busy[proposalId]) return { state };
-  const next = { ...state, busy: { ...state.busy, [proposalId]: verdict }, cardErrors: without(state.cardErrors, proposalId) };
-  return { state: next, effects: [post({ type: 'decide', proposalId, verdict })] };
-}
-
 function chooseHunk(state: ReviewState, proposalId: string, hunkId: string, verdict: Verdict): ReviewStep {
   const proposal = find(state, proposalId);
-  if (!proposal || proposal.kind !== 'edit' || proposal.state !== 'pending' || state.busy[proposalId]) return { state };
+  const edit = proposal && reviewableEdit(proposal);
+  if (!proposal || !edit || proposal.state !== 'pending' || state.busy[proposalId]) return { state };
   const key = `${proposalId}#${hunkId}`;
   if (state.busyHunks[key]) return { state };
   const next = { ...state, busyHunks: { ...state.busyHunks, [key]: true as const }, cardErrors: without(state.cardErrors, proposalId) };
-  return { state: next, effects: [post({ type: 'chooseHunk', proposalId, hunkId, verdict, newHash: proposal.newHash })] };
+  return { state: next, effects: [post({ type: 'chooseHunk', proposalId, hunkId, verdict, newHash: edit.newHash })] };
 }
 
 function startEdit(state: ReviewState, proposalId: string): ReviewStep {
@@ -280,15 +298,29 @@ function startEdit(state: ReviewState, proposalId: string): ReviewStep {
   };
 }
 
-/** `e` (or Edit) on something that cannot be edited says so in the card, rather than doing nothing. */
+/** `e` (or Edit) on something that cannot be edited says why in the card, rather than doing nothing. */
 function cannotEdit(state: ReviewState, proposal: ProposalView): ReviewStep {
-  const why =
-    proposal.kind === 'permission'
-      ? 'A permission request has nothing to edit: Accept or Reject it (the options listed are what the agent offered; "Warden: Answer Permission Request with an Agent Option" picks one).'
-      : proposal.kind === 'question'
-        ? 'A question is answered in the conversation (its answer box), not edited.'
-        : `"${proposal.title}" can only be accepted or rejected as it is.`;
+  const why = whyNotEditable(proposal);
   return { state: { ...state, cardErrors: { ...state.cardErrors, [proposal.id]: why } }, effects: [announce(why)] };
+}
+
+function whyNotEditable(proposal: ProposalView): string {
+  switch (proposal.kind) {
+    case 'permission':
+      if (proposal.edit?.unlocated !== undefined)
+        return `The agent's change to ${proposal.edit.path} could not be placed in the file as it is now, so it cannot be edited here: Reject it (say why), or Accept and review the write itself when it comes.`;
+      if (proposal.edit) return `"${proposal.title}" came through ${proposal.origin}; only Accept or Reject can answer it.`;
+      if (proposal.commandLine !== undefined)
+        return 'The agent runs this command itself once you answer, so Warden cannot change it here: Accept lets exactly this command line run once; Reject (say why) and the agent can ask for another.';
+      return `A permission for the agent's "${proposal.toolKind}" tool has nothing to edit: the agent acts itself once you answer. Accept or Reject it (say why).`;
+    case 'question':
+      return 'A question is answered in the conversation (its answer box), not edited.';
+    case 'network':
+      return 'A network request cannot be edited: Accept lets it through to this host, Reject answers it with 403.';
+    case 'edit':
+    case 'command':
+      return `"${proposal.title}" came through ${proposal.origin}, where the agent applies or runs its own version: Warden can only accept or reject it as it is.`;
+  }
 }
 
 function submitDraft(state: ReviewState, proposalId: string, typed: string | undefined): ReviewStep {
@@ -312,27 +344,6 @@ function submitDraft(state: ReviewState, proposalId: string, typed: string | und
       ? { type: 'runEditedCommand', proposalId, commandLine: text }
       : { type: 'acceptEdited', proposalId, newHash: draft.newHash, text };
   return { state: next, effects: [{ type: 'save' }, post(message)] };
-}
-
-function decideMany(state: ReviewState, items: readonly ProposalView[], verdict: Verdict, scope: string): ReviewStep {
-  const open = items.filter((p) => p.state === 'pending' && !state.busy[p.id] && (verdict === 'reject' || p.kind !== 'question'));
-  if (open.length === 0) return { state };
-  // Shown as busy until the snapshot (or `settled`) arrives; the extension may ask for a confirmation first.
-  const busy = { ...state.busy, ...Object.fromEntries(open.map((p) => [p.id, verdict])) };
-  return { state: { ...state, busy }, effects: [post({ type: 'decideMany', proposalIds: open.map((p) => p.id), verdict, scope })] };
-}
-
-/** Accept all / Reject all of a turn: the whole changeset, hunks already chosen kept (the extension sees to it). */
-function decideTurn(state: ReviewState, key: string, verdict: Verdict): ReviewStep {
-  const group = layout(state).groups.find((g) => g.turn?.key === key);
-  if (!group?.turn) return { state };
-  const open = group.files.flatMap((f) => f.proposals).filter((p) => !state.busy[p.id] && (verdict === 'reject' || p.kind !== 'question'));
-  if (open.length === 0) return { state };
-  const busy = { ...state.busy, ...Object.fromEntries(open.map((p) => [p.id, verdict])) };
-  return {
-    state: { ...state, busy },
-    effects: [post({ type: 'decideTurn', sessionId: group.sessionId, turn: group.turn.turn, verdict })],
-  };
 }
 
 /** The item the keys act on: the focused one, else the selection (a card selected before its hunks were drawn: its first). */
@@ -364,7 +375,8 @@ function onKey(state: ReviewState, action: KeyAction, focused: string | undefine
     const current = find(state, proposalOfKey(items[currentIndex(items, state, focused)] ?? ''));
     const key = current ? turnKey(current.sessionId, current.turn ?? 0) : layout(state).groups[0]?.turn?.key;
     if (key === undefined) return { state, effects: [announce('Nothing is waiting for your review.')] };
-    return decideTurn(state, key, action === 'acceptAll' ? 'approve' : 'reject');
+    // Shift+R opens the turn's reason box; Enter in it rejects the turn.
+    return action === 'acceptAll' ? decideTurn(state, key, 'approve') : startReject(state, { kind: 'turn', turnKey: key });
   }
   const items = keyItems(state);
   if (items.length === 0) return { state, effects: [announce('Nothing is waiting for your review.')] };
@@ -402,6 +414,8 @@ function onKey(state: ReviewState, action: KeyAction, focused: string | undefine
   const at = index < 0 ? 0 : index;
   const after = items[at + 1] ?? items[at - 1];
   const hunk = key.includes('#') ? key.slice(key.indexOf('#') + 1) : undefined;
+  // `r` on a whole proposal opens its reason box (Enter rejects; the selection moves on then); a hunk's is only a choice.
+  if (hunk === undefined && verdict === 'reject') return startReject({ ...state, selected: key }, { kind: 'proposal', proposalId });
   let decided: ReviewStep;
   if (hunk !== undefined) decided = chooseHunk(state, proposalId, hunk, verdict);
   else if (proposal.kind === 'question' && verdict === 'approve')

@@ -10,8 +10,10 @@ import { Pure } from '../common/Pure';
 import { Card } from './Card';
 import { Conversation } from './Conversation';
 import { InstructionBox } from './InstructionBox';
+import { rejectKey, type RejectTarget } from './decide';
 import { isOpen, layout, stateLabel, type FileGroupData, type SessionGroupData } from './model';
 import { CommandBlock, CommandResult } from './parts';
+import { RejectReason } from './RejectReason';
 import type { ReviewAction, ReviewState } from './state';
 
 type Dispatch = (action: ReviewAction) => void;
@@ -73,13 +75,22 @@ export function view(state: ReviewState, dispatch: Dispatch): VNode {
             type="button"
             class="button secondary small"
             data-action="rejectAll"
+            data-reject-target="all"
             aria-label="Reject every proposal waiting for review"
+            aria-expanded={state.rejecting.all !== undefined}
             hidden={pending.length < 2}
-            onClick={() => dispatch({ type: 'rejectAll' })}
+            onClick={() => dispatch({ type: 'startReject', target: { kind: 'all' } })}
           >
             Reject all…
           </button>
         </h2>
+        <ReasonBox
+          state={state}
+          target={{ kind: 'all' }}
+          what={`all ${pending.length} waiting proposals`}
+          count={pending.length}
+          dispatch={dispatch}
+        />
         <p class="hint">By session and file, in the order the agent asked.</p>
         <p class="none" hidden={pending.length > 0}>
           Nothing is waiting for your review.
@@ -131,6 +142,8 @@ function cardFor(state: ReviewState, proposal: ProposalView, dispatch: Dispatch)
       awaitingContent={state.awaitingContent[id] === true}
       sendingHunks={sending}
       selected={selected}
+      rejecting={state.rejecting[rejectKey({ kind: 'proposal', proposalId: id })]}
+      picks={state.optionPicks[id]}
       dispatch={dispatch}
     />
   );
@@ -207,14 +220,23 @@ function TurnGroup({ group, state, card, dispatch }: GroupProps): JSX.Element {
               class="button small secondary"
               data-action="rejectTurn"
               data-turn-key={turn.key}
+              data-reject-target={rejectKey({ kind: 'turn', turnKey: turn.key })}
               aria-label={`Reject all ${count} waiting in ${where} (Shift+R)`}
+              aria-expanded={state.rejecting[rejectKey({ kind: 'turn', turnKey: turn.key })] !== undefined}
               disabled={bulkBusy}
-              onClick={() => dispatch({ type: 'decideTurn', turnKey: turn.key, verdict: 'reject' })}
+              onClick={() => dispatch({ type: 'startReject', target: { kind: 'turn', turnKey: turn.key } })}
             >
               Reject all
             </button>
           </span>
         </header>
+        <ReasonBox
+          state={state}
+          target={{ kind: 'turn', turnKey: turn.key }}
+          what={`all ${count} waiting in ${where}`}
+          count={count}
+          dispatch={dispatch}
+        />
         <RanCommands ran={turn.ran} />
         <ol class="file-groups">
           {group.files.map((file) => (
@@ -281,9 +303,11 @@ function FileGroup({ group, state, card, dispatch }: Omit<GroupProps, 'group'> &
                   class="button small secondary"
                   data-action="rejectFile"
                   data-group={group.key}
+                  data-reject-target={rejectKey({ kind: 'group', groupKey: group.key })}
                   aria-label={`Reject all ${group.proposals.length} in ${where}`}
+                  aria-expanded={state.rejecting[rejectKey({ kind: 'group', groupKey: group.key })] !== undefined}
                   disabled={bulkBusy}
-                  onClick={() => dispatch({ type: 'decideGroup', groupKey: group.key, verdict: 'reject' })}
+                  onClick={() => dispatch({ type: 'startReject', target: { kind: 'group', groupKey: group.key } })}
                 >
                   {group.file === '' ? 'Reject all' : 'Reject all in file'}
                 </button>
@@ -291,8 +315,29 @@ function FileGroup({ group, state, card, dispatch }: Omit<GroupProps, 'group'> &
             )}
           </span>
         </header>
+        <ReasonBox
+          state={state}
+          target={{ kind: 'group', groupKey: group.key }}
+          what={`all ${group.proposals.length} in ${where}`}
+          count={group.proposals.length}
+          dispatch={dispatch}
+        />
         <ol class="cards">{group.proposals.map(card)}</ol>
       </section>
     </li>
   );
+}
+
+/** A bulk reject's reason box, while it is open. */
+function ReasonBox(props: {
+  state: ReviewState;
+  target: RejectTarget;
+  what: string;
+  count: number;
+  dispatch: Dispatch;
+}): JSX.Element | null {
+  const key = rejectKey(props.target);
+  const text = props.state.rejecting[key];
+  if (text === undefined) return null;
+  return <RejectReason targetKey={key} what={props.what} text={text} confirmLabel={`Reject ${props.count}`} dispatch={props.dispatch} />;
 }

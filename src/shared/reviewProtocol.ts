@@ -55,6 +55,8 @@ export const DecideMessage = z.strictObject({
   proposalId: ProposalId,
   verdict: Verdict,
   reason: DecisionReason,
+  /** A permission request: which of the agent's options to answer with (it must be on the verdict's side). */
+  optionId: z.string().min(1).max(200).optional(),
 });
 export const OpenDiffMessage = z.strictObject({ type: z.literal('openDiff'), proposalId: ProposalId });
 

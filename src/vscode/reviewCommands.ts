@@ -11,7 +11,7 @@ export const REVIEW_TEXT_FOCUS = 'warden.reviewTextFocus';
 /** What the Warden panel's buttons and instruction box do; shared by a new panel and one restored after a reload. */
 export function reviewHandlers(store: ProposalStore, sessions: SessionController): ReviewPanelHandlers {
   return {
-    decide: (id, verdict, reason) => sessions.decide(id, verdict, reason),
+    decide: (id, verdict, reason, optionId) => sessions.decide(id, verdict, reason, optionId),
     openDiff: (id) => ProposalDocuments.openDiff(store, id),
     chooseHunk: (id, hunkId, verdict, seenHash) => sessions.hunks.choose(id, hunkId, verdict, seenHash),
     review: (id, choice) => sessions.review(id, choice),

@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
-import { rejectReason, type ReviewChoice } from '../core/proposals/decisions';
-import { textIsEditable } from '../core/proposals/editable';
+import { rejectReason, reviewableSides, type ReviewChoice } from '../core/proposals/decisions';
 import type { HunkVerdict } from '../core/proposals/hunkChoices';
 import type { Proposal } from '../core/proposals/model';
 import { riskLabels } from '../core/proposals/risk';
@@ -26,7 +25,8 @@ import { WebviewPanelHost, type WebviewPanelSpec } from './webviewPanelHost';
 /** What the panel does with the reviewer's clicks; errors thrown here are shown to the reviewer. */
 export interface ReviewPanelHandlers {
   /** `reason`: why the reviewer rejected (optional); the agent is told, the audit keeps it. */
-  decide(proposalId: string, verdict: Verdict, reason?: string): unknown;
+  /** `optionId`: a permission request's option the reviewer picked to answer with (checked against the verdict). */
+  decide(proposalId: string, verdict: Verdict, reason?: string, optionId?: string): unknown;
   openDiff(proposalId: string): unknown;
   /** A choice on one hunk; the proposal is decided once every hunk has one. */
   chooseHunk(proposalId: string, hunkId: string, verdict: Verdict, seenHash: string): unknown;
@@ -209,7 +209,7 @@ export class ReviewPanel implements vscode.Disposable {
         this.postConversation(true);
         return;
       case 'decide':
-        await this.decide(message.proposalId, message.verdict, message.reason);
+        await this.decide(message.proposalId, message.verdict, message.reason, message.optionId);
         return;
       case 'openDiff':
         await this.openDiff(message.proposalId);
@@ -276,9 +276,20 @@ export class ReviewPanel implements vscode.Disposable {
     this.host.dispose();
   }
 
-  private async decide(proposalId: string, verdict: Verdict, reason?: string): Promise<void> {
+  private async decide(proposalId: string, verdict: Verdict, reason?: string, optionId?: string): Promise<void> {
+    if (optionId !== undefined) {
+      const proposal = this.store.get(proposalId);
+      const option = proposal?.kind === 'permission' ? proposal.options.find((o) => o.optionId === optionId) : undefined;
+      if (!option || option.kind.startsWith('allow') !== (verdict === 'approve')) {
+        this.fail(
+          proposalId,
+          `Could not answer with that option: the agent did not offer it for ${verdict === 'approve' ? 'Accept' : 'Reject'}.`,
+        );
+        return;
+      }
+    }
     await this.guarded(proposalId, verdict === 'approve' ? 'accept' : 'reject', () =>
-      this.handlers.decide(proposalId, verdict, rejectReason(verdict, reason)),
+      this.handlers.decide(proposalId, verdict, rejectReason(verdict, reason), optionId),
     );
   }
 
@@ -422,32 +433,23 @@ export class ReviewPanel implements vscode.Disposable {
 
   private sendContent(proposalId: string): void {
     const proposal = this.store.get(proposalId);
-    if (proposal?.kind !== 'edit' || proposal.state !== 'pending') {
+    if (!proposal) {
+      this.fail(proposalId, 'Could not edit the proposal: it no longer exists.');
+      return;
+    }
+    const sides = reviewableSides(proposal);
+    if (!sides || proposal.state !== 'pending') {
+      this.fail(proposalId, `"${proposal.title}" can only be accepted or rejected as it is (${notEditableWhy(proposal)}).`);
+      return;
+    }
+    if (sides.newText.length > MAX_PANEL_EDIT_CHARS) {
       this.fail(
         proposalId,
-        proposal
-          ? `"${proposal.title}" cannot be edited: it is ${proposal.kind === 'edit' ? proposal.state : `a ${proposal.kind}, not a file edit`}.`
-          : 'Could not edit the proposal: it no longer exists.',
+        `"${proposal.title}" is too large to edit in the panel (${sides.newText.length} characters); use Open Diff to read it, then accept or reject.`,
       );
       return;
     }
-    if (!textIsEditable(proposal)) {
-      const why = proposal.sandboxChange
-        ? proposal.sandboxChange.binary
-          ? 'binary content'
-          : `a ${proposal.sandboxChange.change}`
-        : `it came through ${proposal.origin}, where the agent applies its own version`;
-      this.fail(proposalId, `"${proposal.title}" can only be accepted or rejected as it is (${why}).`);
-      return;
-    }
-    if (proposal.newText.length > MAX_PANEL_EDIT_CHARS) {
-      this.fail(
-        proposalId,
-        `"${proposal.title}" is too large to edit in the panel (${proposal.newText.length} characters); use Open Diff to read it, then accept or reject.`,
-      );
-      return;
-    }
-    this.post({ type: 'content', proposalId, newHash: proposal.newHash, text: proposal.newText });
+    this.post({ type: 'content', proposalId, newHash: sides.newHash, text: sides.newText });
   }
 
   /** Risk labels are derived once per proposal object (the store replaces objects on change). */
@@ -488,7 +490,7 @@ export class ReviewPanel implements vscode.Disposable {
     const all = this.store.all();
     const hunkChoices: Record<string, Record<string, Verdict>> = {};
     for (const proposal of all) {
-      if (proposal.state === 'pending' && proposal.kind === 'edit') {
+      if (proposal.state === 'pending' && (proposal.kind === 'edit' || proposal.kind === 'permission')) {
         const chosen = this.handlers.hunkChoices(proposal);
         if (Object.keys(chosen).length > 0) hunkChoices[proposal.id] = chosen;
       }
@@ -531,4 +533,15 @@ function hasEdit(proposal: Proposal): boolean {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Why a proposal's text cannot be edited in the panel, in the reviewer's words. */
+function notEditableWhy(proposal: Proposal): string {
+  if (proposal.state !== 'pending') return `it is ${proposal.state}`;
+  if (proposal.kind === 'edit' && proposal.sandboxChange)
+    return proposal.sandboxChange.binary ? 'binary content' : `a ${proposal.sandboxChange.change}`;
+  if (proposal.kind === 'permission' && proposal.edit?.unlocated !== undefined) return 'the agent’s change could not be placed in the file';
+  if (proposal.kind === 'edit' || proposal.kind === 'permission')
+    return `it came through ${proposal.origin}, where the agent applies its own version`;
+  return `a ${proposal.kind}, not a file edit`;
 }

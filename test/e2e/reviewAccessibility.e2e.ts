@@ -74,6 +74,11 @@ describe('e2e: the Review panel is accessible and follows the theme', function (
     assert.match(tree, /button "Reject: Edit src\/greet\.js"/);
 
     await review.locator(`article[data-proposal-id="${id}"] button[data-action="reject"]`).click();
+    // The reason box takes the focus and is labelled; Enter rejects (without a reason here).
+    const reason = review.locator(`article[data-proposal-id="${id}"] input.reject-reason-input`);
+    await reason.waitFor({ state: 'visible' });
+    assert.match(await review.locator(`article[data-proposal-id="${id}"] .reject-reason`).ariaSnapshot(), /textbox "Why reject\?/);
+    await reason.press('Enter');
     await eventually('the rejection on the record', () =>
       auditEntries(folder).find((e) => e.type === 'decision' && e.data.proposalId === id),
     );

@@ -128,6 +128,31 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
     );
   });
 
+  it('reject with a reason: typed in the card’s box, Enter sends it; the audit keeps it and the agent is told', async () => {
+    const { page, folder } = vsc();
+    const id = await startSession(page, folder, 'add a farewell function with tests', 'src/greet.js');
+    const review = await findFrame(page, `article.card[data-proposal-id="${id}"] button[data-action="reject"]`, 60_000);
+    await card(review, id).locator('button[data-action="reject"]').click();
+    const field = card(review, id).locator('input.reject-reason-input');
+    await field.waitFor({ state: 'visible' });
+    const why = 'keep greet.js as it is; farewell belongs in its own module';
+    await field.fill(why);
+    await field.press('Enter');
+
+    const decision = await eventually('the decision in the audit log', () =>
+      auditEntries(folder).find((e) => e.type === 'decision' && e.data.proposalId === id),
+    );
+    assert.equal(decision.data.verdict, 'reject');
+    assert.equal(decision.data.reason, why, 'the audit keeps the reviewer’s reason');
+    assert.equal(decision.actor.kind, 'human');
+    // The demo agent repeats what the answer told it, in its session feed.
+    await runCommand(page, 'Warden: Show Agent Session');
+    await findFrame(page, `text=/The edit to src\\/greet\\.js was not allowed \\(${why.replace(/[.;]/g, '\\$&')}\\)/`, 60_000);
+    // The card in the history shows the reason with the decision.
+    await card(review, id).locator('.card-meta', { hasText: why }).waitFor({ state: 'visible', timeout: 30_000 });
+    await stopSessionIfRunning(page);
+  });
+
   it('edit then accept: the reviewer’s text is what is written and audited, and the agent is told', async () => {
     const { page, folder } = vsc();
     const greetPath = path.join(folder, 'src', 'greet.js');
@@ -212,7 +237,9 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
     await rejectAll.waitFor({ state: 'visible' });
 
     const dialog = page.locator('.monaco-dialog-box');
+    const confirmReject = review.locator('.reject-reason[data-reject-target="all"] button[data-action="confirmReject"]');
     await rejectAll.click();
+    await confirmReject.click();
     await dialog.waitFor({ state: 'visible' });
     const text = await dialog.innerText();
     assert.match(text, /Reject all 2 waiting proposals\? 1 of the 2 is protected\./);
@@ -232,6 +259,7 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
     );
 
     await rejectAll.click();
+    await confirmReject.click();
     await dialog.waitFor({ state: 'visible' });
     await dialog.locator('.monaco-button', { hasText: 'Reject 2' }).click();
     const sandboxProposals = auditEntries(folder).filter(

@@ -117,6 +117,7 @@ describe('e2e: a long queue in the Review panel is drawn as it comes into view, 
 
   it('a bulk request shows its cards busy until the extension says it is settled (a cancelled confirmation leaves them decidable)', async () => {
     await page.locator('button[data-action="rejectAll"]').click();
+    await page.locator('.reject-reason[data-reject-target="all"] button[data-action="confirmReject"]').click();
     const posted = await page.evaluate<Array<Record<string, unknown>>>('window.__posted');
     const bulk = posted.find((m) => m.type === 'decideMany');
     assert.equal((bulk?.proposalIds as string[] | undefined)?.length, COUNT);

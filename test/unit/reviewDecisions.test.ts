@@ -7,6 +7,7 @@ import { AgentNotes, withNotes } from '../../src/core/session/agentNotes';
 import { handlerRig } from '../support/handlers';
 import { ProposalStore } from '../../src/core/proposals/store';
 import { ProposalGate } from '../../src/core/session/gate';
+import { HunkChoices } from '../../src/core/proposals/hunkChoices';
 
 const reviewer: Reviewer = { kind: 'human', name: 'Ada', source: 'test' };
 const lines = (n: number): string => Array.from({ length: n }, (_, i) => `line ${i + 1}\n`).join('');
@@ -147,6 +148,57 @@ describe('per-hunk and edited decisions', () => {
     const write = store.all().find((p) => p.kind === 'edit')!;
     assert.deepEqual([write.state, write.decision?.editedText, write.decision?.reviewer.source], ['applied', edited, 'earlier approval']);
     assert.equal(notes.take().length, 1);
+  });
+
+  it("a permission's hunks chosen one by one (as the panel does): the permission is accepted with those hunks and the write carries only them", async () => {
+    const { h, store, disk } = rig();
+    const permission = h.requestPermission({
+      sessionId: 'x',
+      toolCall: {
+        toolCallId: 't2',
+        kind: 'edit',
+        title: 'Edit a.txt',
+        content: [{ type: 'diff', path: '/workspaces/demo/src/a.txt', oldText: OLD, newText: NEW }],
+      },
+      options: [
+        { optionId: 'yes', name: 'Yes', kind: 'allow_once' },
+        { optionId: 'no', name: 'No', kind: 'reject_once' },
+      ],
+    });
+    const asked = await pendingProposal<PermissionProposal>(store);
+    const hunks = new HunkChoices({
+      store,
+      review: async (id, choice) => void store.decide(id, decisionFor(store.get(id)!, choice, reviewer)),
+    });
+    await hunks.choose(asked.id, 'h0', 'approve', asked.edit!.newHash);
+    assert.deepEqual(hunks.choicesOf(store.get(asked.id)!), { h0: 'approve' }, 'the panel sees the choice so far');
+    assert.equal(store.get(asked.id)?.state, 'pending');
+    await hunks.choose(asked.id, 'h1', 'reject', asked.edit!.newHash);
+    assert.deepEqual(store.get(asked.id)?.decision?.hunks, { accepted: [0], rejected: [1] });
+    assert.deepEqual((await permission).outcome, { outcome: 'selected', optionId: 'yes' });
+    const result = await h.writeTextFile({ sessionId: 'x', path: '/workspaces/demo/src/a.txt', content: NEW });
+    assert.match(JSON.stringify(result._meta), /accepted hunk 1 and rejected hunk 2/);
+    assert.equal(disk.get('src/a.txt'), OLD.replace('line 3\n', 'LINE THREE\n'), 'only the accepted hunk is written');
+  });
+
+  it('hunk choices on a permission are pinned to the diff seen, and refused on a permission without an editable edit', async () => {
+    const store = new ProposalStore();
+    const base = {
+      kind: 'permission' as const,
+      id: 'perm',
+      sessionId: 's',
+      createdAt: 'now',
+      state: 'pending' as const,
+      origin: 'session/request_permission',
+      title: 'Edit a.txt',
+      toolKind: 'edit',
+      options: [],
+    };
+    store.add({ ...base, edit: { path: 'src/a.txt', oldText: OLD, newText: NEW, newHash: sha256Hex(NEW), diff: '' } });
+    store.add({ ...base, id: 'cmd', title: 'Run it', toolKind: 'execute', commandLine: 'make' });
+    const hunks = new HunkChoices({ store, review: async () => undefined });
+    await assert.rejects(hunks.choose('perm', 'h0', 'approve', sha256Hex('older')), /re-diffed since you looked at it/);
+    await assert.rejects(hunks.choose('cmd', 'h0', 'approve'), /has no hunks to decide one by one/);
   });
 
   it('a permission accepted with changes does not decide a write against another base: a human decides it again', async () => {

@@ -137,6 +137,11 @@ describe('Review panel core: shared hunk choices and risk labels', () => {
     assert.ok(!parseWebviewMessage({ type: 'runEditedCommand', proposalId: 'p', commandLine: '' }).ok);
     assert.ok(parseWebviewMessage({ type: 'decideMany', proposalIds: ['a', 'b'], verdict: 'approve', scope: 'every proposal in a' }).ok);
     assert.ok(!parseWebviewMessage({ type: 'decideMany', proposalIds: [], verdict: 'approve', scope: '' }).ok);
+    assert.ok(
+      parseWebviewMessage({ type: 'decide', proposalId: 'p', verdict: 'approve', optionId: 'always' }).ok,
+      'a permission option picked',
+    );
+    assert.ok(!parseWebviewMessage({ type: 'decide', proposalId: 'p', verdict: 'approve', optionId: '' }).ok);
     assert.ok(parseExtensionMessage({ type: 'key', action: 'next' }).ok);
     assert.ok(!parseExtensionMessage({ type: 'key', action: 'approveAll' }).ok);
     assert.ok(

@@ -97,6 +97,13 @@ export interface EditSides {
   newHash: string;
 }
 
+/** The sides a reviewer may change of this proposal, if any (no error: for the panel and the hunk choices). */
+export function reviewableSides(proposal: Proposal): EditSides | undefined {
+  if (proposal.kind === 'edit') return textIsEditable(proposal) ? proposal : undefined;
+  if (proposal.kind === 'permission' && proposal.edit && permissionEditIsEditable(proposal)) return proposal.edit;
+  return undefined;
+}
+
 function editableSides(proposal: Proposal, what: string): EditSides {
   if (proposal.kind === 'edit') {
     if (!textIsEditable(proposal)) throw new ReviewChoiceError(notChangeable(proposal));

@@ -1,4 +1,4 @@
-import type { ReviewChoice } from './decisions';
+import { reviewableSides, type EditSides, type ReviewChoice } from './decisions';
 import { splitHunks } from './hunks';
 import type { EditProposal, Proposal } from './model';
 import { textIsEditable } from './editable';
@@ -9,6 +9,12 @@ export type HunkVerdict = 'approve' | 'reject';
 /** Per-hunk decisions are offered for text edits of existing files that Warden writes itself. */
 export function supportsHunks(proposal: Proposal): proposal is EditProposal & { oldText: string } {
   return proposal.kind === 'edit' && proposal.oldText !== null && textIsEditable(proposal);
+}
+
+/** The sides whose hunks are chosen one by one: an existing file's edit, or a permission request's placed edit of one. */
+function hunkSides(proposal: Proposal): (EditSides & { oldText: string }) | undefined {
+  const sides = reviewableSides(proposal);
+  return sides && sides.oldText !== null ? { ...sides, oldText: sides.oldText } : undefined;
 }
 
 export interface HunkChoicesDeps {
@@ -48,14 +54,15 @@ export class HunkChoices {
     const proposal = this.deps.store.get(proposalId);
     if (!proposal) throw new Error(`No proposal with id ${proposalId}`);
     if (proposal.state !== 'pending') throw new Error(`"${proposal.title}" is ${proposal.state}; it cannot be decided any more`);
-    if (!supportsHunks(proposal)) throw new Error(`"${proposal.title}" has no hunks to decide one by one`);
-    if (seenHash !== undefined && seenHash !== proposal.newHash)
-      throw new Error(`${proposal.path} was re-diffed since you looked at it; its hunks changed: look again`);
-    const hunks = splitHunks(proposal.oldText, proposal.newText);
+    const sides = hunkSides(proposal);
+    if (!sides) throw new Error(`"${proposal.title}" has no hunks to decide one by one`);
+    if (seenHash !== undefined && seenHash !== sides.newHash)
+      throw new Error(`${sides.path} was re-diffed since you looked at it; its hunks changed: look again`);
+    const hunks = splitHunks(sides.oldText, sides.newText);
     if (!hunks.some((h) => h.id === id)) throw new Error(`"${proposal.title}" has no hunk ${id} any more (it was re-diffed); look again`);
     let entry = this.choices.get(proposalId);
-    if (!entry || entry.newHash !== proposal.newHash) {
-      entry = { newHash: proposal.newHash, byHunk: new Map() };
+    if (!entry || entry.newHash !== sides.newHash) {
+      entry = { newHash: sides.newHash, byHunk: new Map() };
       this.choices.set(proposalId, entry);
     }
     entry.byHunk.set(id, verdict);
@@ -67,7 +74,7 @@ export class HunkChoices {
     this.choices.delete(proposalId);
     const accepted = hunks.filter((h) => entry.byHunk.get(h.id) === 'approve').map((h) => h.index);
     const rejected = hunks.filter((h) => entry.byHunk.get(h.id) !== 'approve').map((h) => h.index);
-    await this.deps.review(proposalId, { kind: 'hunks', accepted, rejected, newHash: proposal.newHash });
+    await this.deps.review(proposalId, { kind: 'hunks', accepted, rejected, newHash: sides.newHash });
     return this.deps.store.get(proposalId);
   }
 
@@ -78,7 +85,7 @@ export class HunkChoices {
 
   private current(proposal: Proposal): Map<string, HunkVerdict> | undefined {
     const entry = this.choices.get(proposal.id);
-    if (!entry || proposal.kind !== 'edit' || entry.newHash !== proposal.newHash || proposal.state !== 'pending') return undefined;
+    if (!entry || entry.newHash !== hunkSides(proposal)?.newHash || proposal.state !== 'pending') return undefined;
     return entry.byHunk;
   }
 }

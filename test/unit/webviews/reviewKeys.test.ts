@@ -31,7 +31,7 @@ describe('Review webview (happy-dom): keys, turn review, long queues, hostile te
     assert.deepEqual(selected(), ['p-1#h1']);
   });
 
-  it('a / r decide the selected hunk or proposal and move the selection on; e opens the editor', () => {
+  it('a / r decide the selected hunk or proposal and move the selection on (r on a proposal through its reason box); e opens the editor', () => {
     panel = openPanel();
     const edit = twoHunkEdit(1);
     panel.state([edit, oneHunkEdit(2), command(3)]);
@@ -47,7 +47,15 @@ describe('Review webview (happy-dom): keys, turn review, long queues, hostile te
     assert.deepEqual(selected(), ['p-1#h1']);
     panel.send(key('next'));
     panel.send(key('reject'));
-    assert.deepEqual(panel.last('decide'), { type: 'decide', proposalId: 'p-2', verdict: 'reject' });
+    assert.equal(panel.last('decide'), undefined, 'r opens the reason box first');
+    const input = panel.document.activeElement as HTMLInputElement;
+    assert.ok(input.classList.contains('reject-reason-input'), 'with the focus in its field');
+    input.dispatchEvent(new panel.window.KeyboardEvent('keydown', { key: 'Enter', bubbles: true }) as unknown as Event);
+    assert.deepEqual(
+      panel.last('decide'),
+      { type: 'decide', proposalId: 'p-2', verdict: 'reject' },
+      'Enter rejects (no reason typed: none sent)',
+    );
     assert.deepEqual(selected(), ['c-3']);
     panel.send(key('edit'));
     assert.equal(panel.document.activeElement, panel.card('c-3').querySelector('textarea.edit-command'));
@@ -92,6 +100,10 @@ describe('Review webview (happy-dom): keys, turn review, long queues, hostile te
     assert.deepEqual(panel.last('decideTurn'), { type: 'decideTurn', sessionId: 's-1', turn: 2, verdict: 'approve' });
     panel.card('p-2').focus();
     panel.send(key('rejectAll'));
+    assert.equal(panel.last('decideTurn')?.verdict, 'approve', 'Shift+R opens the turn’s reason box first');
+    const input = panel.document.activeElement as HTMLInputElement;
+    assert.equal(input.closest<HTMLElement>('.reject-reason')?.dataset.rejectTarget, 't:s-1#3');
+    input.dispatchEvent(new panel.window.KeyboardEvent('keydown', { key: 'Enter', bubbles: true }) as unknown as Event);
     assert.deepEqual(panel.last('decideTurn'), { type: 'decideTurn', sessionId: 's-1', turn: 3, verdict: 'reject' });
   });
 

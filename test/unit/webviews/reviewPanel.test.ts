@@ -140,6 +140,7 @@ describe('Review webview (happy-dom): messages, clicks and focus', () => {
       scope: 'every proposal in src/file1.txt',
     });
     panel.click(panel.root.querySelector('button[data-action="rejectAll"]')!);
+    panel.click(panel.root.querySelector('.reject-reason[data-reject-target="all"] button[data-action="confirmReject"]')!);
     assert.deepEqual(panel.last('decideMany')?.proposalIds, ['c-3'], 'the busy ones are not asked again');
     panel.send({ type: 'settled', proposalIds: ['p-1', 'p-2', 'c-3'] });
     assert.equal(panel.button('p-1', 'approve').disabled, false);
