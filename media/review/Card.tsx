@@ -127,7 +127,14 @@ export class Card extends Pure<CardProps> {
         {proposal.kind === 'command' && <CommandDetails proposal={proposal} />}
         {proposal.kind === 'permission' && (
           <>
-            <PermissionDetails proposal={proposal} showAll={showAll} hunks={this.hunks()} picks={this.props.picks} dispatch={dispatch} />
+            <PermissionDetails
+              proposal={proposal}
+              showAll={showAll}
+              hunks={this.hunks()}
+              marks={hunkMarks(proposal)}
+              picks={this.props.picks}
+              dispatch={dispatch}
+            />
             <HunkHint {...this.props} />
           </>
         )}
@@ -192,21 +199,51 @@ export class Card extends Pure<CardProps> {
 
   private edit(proposal: Extract<ProposalView, { kind: 'edit' }>): JSX.Element {
     const diff = parsedDiff(proposal.diff);
+    const { showAll, dispatch } = this.props;
+    const decision = proposal.decision;
+    // Written with the reviewer's own text: the history shows what was written, the agent's diff on demand.
+    if (proposal.state !== 'pending' && decision?.editedText !== undefined && proposal.appliedDiff !== undefined) {
+      const written = parsedDiff(proposal.appliedDiff);
+      return (
+        <>
+          <p class="written-note">What was written (the reviewer’s edit):</p>
+          <FileHeader path={proposal.path} diff={written} />
+          <DiffTable proposalId={proposal.id} path={proposal.path} diff={written} showAll={showAll} hunks={undefined} dispatch={dispatch} />
+          <details class="agent-proposal">
+            <summary>What the agent proposed</summary>
+            <DiffTable proposalId={proposal.id} path={proposal.path} diff={diff} showAll={showAll} hunks={undefined} dispatch={dispatch} />
+          </details>
+        </>
+      );
+    }
+    const marks = hunkMarks(proposal);
     return (
       <>
+        {marks && <p class="written-note">Only the accepted hunks were written; the rejected ones are marked.</p>}
         <FileHeader path={proposal.path} diff={diff} />
         <DiffTable
           proposalId={proposal.id}
           path={proposal.path}
           diff={diff}
-          showAll={this.props.showAll}
+          showAll={showAll}
           hunks={this.hunks()}
-          dispatch={this.props.dispatch}
+          marks={marks}
+          dispatch={dispatch}
         />
         <HunkHint {...this.props} />
       </>
     );
   }
+}
+
+/** A decided edit (or permission) accepted in part: each hunk's fate, by hunk id. */
+export function hunkMarks(proposal: ProposalView): Record<string, Verdict> | undefined {
+  const hunks = proposal.state === 'pending' ? undefined : proposal.decision?.hunks;
+  if (!hunks) return undefined;
+  const marks: Record<string, Verdict> = {};
+  for (const i of hunks.accepted) marks[`h${i}`] = 'approve';
+  for (const i of hunks.rejected) marks[`h${i}`] = 'reject';
+  return marks;
 }
 
 function HunkHint({ proposal, choices }: CardProps): JSX.Element | null {

@@ -39,10 +39,12 @@ interface DiffProps {
   diff: ParsedDiff;
   showAll: boolean;
   hunks: HunkControls | undefined;
+  /** A decided edit: which hunks were written and which rejected (marked, never controls). */
+  marks?: Readonly<Record<string, Verdict>> | undefined;
   dispatch: (action: ReviewAction) => void;
 }
 
-export function DiffTable({ proposalId, path, diff, showAll, hunks, dispatch }: DiffProps): JSX.Element {
+export function DiffTable({ proposalId, path, diff, showAll, hunks, marks, dispatch }: DiffProps): JSX.Element {
   const body = bodyRows(diff);
   const visible = showAll ? body : body.slice(0, DIFF_ROW_LIMIT);
   const sections: Array<{ header: string | undefined; rows: DiffRow[] }> = [{ header: undefined, rows: [] }];
@@ -65,7 +67,14 @@ export function DiffTable({ proposalId, path, diff, showAll, hunks, dispatch }: 
           if (section.header === undefined) return section.rows.length > 0 ? <tbody key="pre">{section.rows.map(Row)}</tbody> : null;
           hunkIndex++;
           return (
-            <HunkBody key={`h${hunkIndex}`} index={hunkIndex} header={section.header} hunks={hunks} dispatch={dispatch}>
+            <HunkBody
+              key={`h${hunkIndex}`}
+              index={hunkIndex}
+              header={section.header}
+              hunks={hunks}
+              mark={marks?.[`h${hunkIndex}`]}
+              dispatch={dispatch}
+            >
               {section.rows.map(Row)}
             </HunkBody>
           );
@@ -115,12 +124,13 @@ interface HunkProps {
   index: number;
   header: string;
   hunks: HunkControls | undefined;
+  mark: Verdict | undefined;
   dispatch: (action: ReviewAction) => void;
   children: JSX.Element[];
 }
 
 /** A hunk's `tbody`: its @@ header row, with the hunk's choice and buttons when it can be decided alone. */
-function HunkBody({ index, header, hunks, dispatch, children }: HunkProps): JSX.Element {
+function HunkBody({ index, header, hunks, mark, dispatch, children }: HunkProps): JSX.Element {
   const id = `h${index}`;
   const range = (
     <span class="hunk-range">
@@ -129,10 +139,11 @@ function HunkBody({ index, header, hunks, dispatch, children }: HunkProps): JSX.
   );
   if (!hunks)
     return (
-      <tbody class="hunk" data-hunk-id={id}>
+      <tbody class={`hunk${mark ? ` decided-${mark}` : ''}`} data-hunk-id={id} data-written={mark && String(mark === 'approve')}>
         <tr class="diff-row hunk">
           <td class="diff-wide hunk-header" colSpan={4}>
             {range}
+            {mark && <span class={`hunk-choice ${mark}`}>{mark === 'approve' ? 'Accepted · written' : 'Rejected · not written'}</span>}
           </td>
         </tr>
         {children}

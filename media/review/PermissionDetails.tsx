@@ -52,12 +52,14 @@ export interface PermissionDetailsProps {
   proposal: PermissionProposalView;
   showAll: boolean;
   hunks: HunkControls | undefined;
+  /** Decided with some hunks only: which were accepted and which rejected. */
+  marks: Record<string, Verdict> | undefined;
   /** The reviewer's pick per verdict (option ids), while pending. */
   picks: Partial<Record<Verdict, string>> | undefined;
   dispatch: (a: ReviewAction) => void;
 }
 
-export function PermissionDetails({ proposal, showAll, hunks, picks, dispatch }: PermissionDetailsProps): JSX.Element {
+export function PermissionDetails({ proposal, showAll, hunks, marks, picks, dispatch }: PermissionDetailsProps): JSX.Element {
   const chosen = proposal.options.find((o) => o.optionId === proposal.chosenOptionId);
   const others = proposal.options.filter((o) => sideOf(o) === undefined);
   return (
@@ -74,6 +76,7 @@ export function PermissionDetails({ proposal, showAll, hunks, picks, dispatch }:
             diff={parsedDiff(proposal.edit.diff)}
             showAll={showAll}
             hunks={hunks}
+            marks={marks}
             dispatch={dispatch}
           />
         </>
@@ -108,7 +111,7 @@ export function PermissionDetails({ proposal, showAll, hunks, picks, dispatch }:
 }
 
 /** What Accept (or Reject) answers: a radio group when the agent offered a choice, a sentence otherwise. */
-function AnswerChoice(props: Omit<PermissionDetailsProps, 'showAll' | 'hunks'> & { verdict: Verdict }): JSX.Element | null {
+function AnswerChoice(props: Omit<PermissionDetailsProps, 'showAll' | 'hunks' | 'marks'> & { verdict: Verdict }): JSX.Element | null {
   const { proposal, verdict, picks, dispatch } = props;
   const side = proposal.options.filter((o) => sideOf(o) === verdict);
   const verb = verdict === 'approve' ? 'Accept' : 'Reject';

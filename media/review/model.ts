@@ -2,6 +2,7 @@
  * Pure derivations from the Review state: how pending proposals are grouped (by session and
  * file, or by agent turn), which hunks can be decided alone, and what the keys walk through.
  */
+import type { Decision } from '../../src/core/proposals/model';
 import type { ProposalView } from '../../src/shared/reviewProtocol';
 import { permissionEditIsEditable, textIsEditable } from '../../src/core/proposals/editable';
 import { groupByTurn, turnKey } from '../../src/core/proposals/turns';
@@ -35,23 +36,46 @@ export function stateLabel(proposal: ProposalView): string {
   }
 }
 
+/**
+ * Who decided and how, in words that say it: a person, a policy rule, or Warden applying it
+ * on the strength of an earlier approval (never "Accepted by warden").
+ */
+export function decidedBy(decision: Decision): string {
+  const reviewer = decision.reviewer;
+  const changed = decision.hunks
+    ? ', only the hunks accepted there'
+    : decision.editedText !== undefined
+      ? ', with the reviewer’s edit'
+      : '';
+  if (reviewer.kind === 'policy') return `${decision.verdict === 'approve' ? 'Allowed' : 'Denied'} by policy rule ${reviewer.name}`;
+  if (reviewer.kind === 'warden') {
+    if (reviewer.source === 'earlier approval') {
+      const grant = decision.grantedBy;
+      const of = grant ? `“${grant.title}”${grant.approvedBy ? ` (by ${grant.approvedBy})` : ''}` : 'an earlier permission request';
+      return `Applied automatically: covered by the approval of ${of}${changed}`;
+    }
+    const verb = decision.verdict === 'approve' ? 'Accepted' : 'Rejected';
+    return `${verb} automatically by Warden (${reviewer.source})`;
+  }
+  return `${humanVerb(decision)} by ${reviewer.name}`;
+}
+
+/** What a person did: rejected, accepted, partly accepted (some hunks), accepted with their edits. */
+export function humanVerb(decision: Decision): string {
+  if (decision.verdict === 'reject') return 'Rejected';
+  if (decision.hunks) return 'Partly accepted';
+  if (decision.editedText !== undefined || decision.editedCommand !== undefined) return 'Accepted with edits';
+  return 'Accepted';
+}
+
 export function decisionSummary(proposal: ProposalView): string | undefined {
   const decision = proposal.decision;
   if (!decision) return undefined;
-  const reviewer = decision.reviewer;
-  // Applied on the strength of an approved permission request: say whose approval it was.
-  if (reviewer.kind === 'warden' && reviewer.source === 'earlier approval') return `Accepted: ${decision.reason ?? 'approved earlier'}`;
-  const by =
-    reviewer.kind === 'human'
-      ? reviewer.name
-      : reviewer.kind === 'policy'
-        ? `policy rule ${reviewer.name}`
-        : `Warden (${reviewer.source ?? reviewer.name})`;
-  if (decision.verdict === 'reject')
-    return `Rejected by ${by}${decision.reason && reviewer.kind === 'human' ? `: ${decision.reason}` : ''}`;
-  if (decision.hunks) return `Partly accepted by ${by}: ${decision.reason ?? `${decision.hunks.rejected.length} hunk(s) rejected`}`;
-  if (decision.editedText !== undefined || decision.editedCommand !== undefined) return `Accepted with the reviewer's edits by ${by}`;
-  return `Accepted by ${by}`;
+  const words = decidedBy(decision);
+  if (decision.reviewer.kind !== 'human') return words;
+  if (decision.verdict === 'reject') return decision.reason ? `${words}: ${decision.reason}` : words;
+  if (decision.hunks) return `${words}: ${decision.hunks.accepted.length} hunk(s) written, ${decision.hunks.rejected.length} rejected`;
+  return words;
 }
 
 export function isOpen(state: ReviewState, proposal: ProposalView): boolean {

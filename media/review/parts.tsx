@@ -4,7 +4,7 @@ import type { ComponentChildren, JSX } from 'preact';
 import type { ProposalView } from '../../src/shared/reviewProtocol';
 import type { RiskLabel } from '../../src/core/proposals/riskLabel';
 import { AgentText } from '../common/AgentText';
-import { stateLabel } from './model';
+import { decidedBy, humanVerb, stateLabel } from './model';
 import { Time } from './time';
 
 type CommandView = Extract<ProposalView, { kind: 'command' }>;
@@ -136,25 +136,27 @@ export function Outcome({ proposal }: { proposal: ProposalView }): JSX.Element {
       {proposal.policy && <PolicyWhy policy={proposal.policy} />}
       {decision && (
         <div class={`decision ${decision.verdict}`}>
-          <div class="decision-line" title={`Identity from ${decision.reviewer.source}`}>
-            <span class="decision-verb">{decision.verdict === 'approve' ? 'Accepted' : 'Rejected'}</span>
-            {' by '}
-            <Text tag="strong" class="reviewer" text={decision.reviewer.name} />
-            {decision.reviewer.email && (
-              <>
-                {' '}
-                <Text class="muted" text={`<${decision.reviewer.email}>`} />
-              </>
-            )}
-            {decision.reviewer.kind !== 'human' && (
-              <>
-                {' '}
-                <span class="tag">{decision.reviewer.kind}</span>
-              </>
-            )}
-            {' · '}
-            <Time iso={decision.decidedAt} />
-          </div>
+          {decision.reviewer.kind === 'human' ? (
+            <div class="decision-line" title={`Identity from ${decision.reviewer.source}`}>
+              <span class="decision-verb">{humanVerb(decision)}</span>
+              {' by '}
+              <Text tag="strong" class="reviewer" text={decision.reviewer.name} />
+              {decision.reviewer.email && (
+                <>
+                  {' '}
+                  <Text class="muted" text={`<${decision.reviewer.email}>`} />
+                </>
+              )}
+              {' · '}
+              <Time iso={decision.decidedAt} />
+            </div>
+          ) : (
+            <div class="decision-line automatic">
+              <Text class="decision-verb" text={decidedBy(decision)} />
+              {' · '}
+              <Time iso={decision.decidedAt} />
+            </div>
+          )}
           {decision.reason && <Text tag="div" class="reason" text={decision.reason} />}
         </div>
       )}

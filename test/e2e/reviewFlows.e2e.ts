@@ -94,6 +94,11 @@ describe('e2e: the Review panel flows (hunks, keys, edit before accept, command 
     const written = readFileSync(greetPath, 'utf8');
     assert.ok(written.startsWith('// greet.js:'), `the accepted hunk (the header) is written: ${written.slice(0, 80)}`);
     assert.ok(!written.includes('End of greet.js'), 'the rejected hunk (the footer) is not');
+    // The history card shows what was written: the rejected hunk is marked, not shown as the agent's change.
+    await card(review, id).locator('.card-meta', { hasText: '1 hunk(s) written, 1 rejected' }).waitFor({ state: 'visible' });
+    await card(review, id).locator('button[data-action="toggle"]').click();
+    await hunk(review, id, 'h1').locator('.hunk-choice', { hasText: 'Rejected · not written' }).waitFor({ state: 'visible' });
+    await hunk(review, id, 'h0').locator('.hunk-choice', { hasText: 'Accepted · written' }).waitFor({ state: 'visible' });
   });
 
   it('keyboard: j and k move between hunks, a accepts one and moves on, r rejects (the contributed keybindings)', async () => {

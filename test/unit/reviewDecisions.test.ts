@@ -147,6 +147,12 @@ describe('per-hunk and edited decisions', () => {
     assert.equal(disk.get('src/a.txt'), edited);
     const write = store.all().find((p) => p.kind === 'edit')!;
     assert.deepEqual([write.state, write.decision?.editedText, write.decision?.reviewer.source], ['applied', edited, 'earlier approval']);
+    assert.deepEqual(
+      write.decision?.grantedBy,
+      { proposalId: asked.id, title: 'Edit a.txt', approvedBy: 'Ada' },
+      'the history names the approval',
+    );
+    assert.ok(write.kind === 'edit' && write.appliedDiff?.includes("+reviewer's line"), 'the history can show what was written');
     assert.equal(notes.take().length, 1);
   });
 

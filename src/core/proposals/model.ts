@@ -45,6 +45,8 @@ export const Decision = z.object({
   editedText: z.string().optional(),
   /** The reviewer's edited command line: this runs instead of the agent's, after the policy checks it again. */
   editedCommand: z.string().optional(),
+  /** Decided by an earlier approval (reviewer kind warden): the permission request whose approval covers it. */
+  grantedBy: z.object({ proposalId: z.string(), title: z.string(), approvedBy: z.string().optional() }).optional(),
 });
 export type Decision = z.infer<typeof Decision>;
 
@@ -104,6 +106,8 @@ export const EditProposal = ProposalBase.extend({
     .optional(),
   /** sha256 of what was written, when it differs from newHash (some hunks rejected, or edited by the reviewer). */
   appliedHash: z.string().optional(),
+  /** Unified diff of oldText -> what was written, when the reviewer edited it (the history shows what was written). */
+  appliedDiff: z.string().optional(),
 });
 export type EditProposal = z.infer<typeof EditProposal>;
 

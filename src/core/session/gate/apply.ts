@@ -1,5 +1,6 @@
 import { appliedContent, type AppliedContent } from '../../proposals/decisions';
 import type { EditProposal } from '../../proposals/model';
+import { unifiedDiff } from '../../proposals/diff';
 import { isTextEdit, rebaseEdit } from '../../proposals/rebase';
 import { sha256Hex } from '../../util/hash';
 import type { ApplyOptions, ApplyOutcome, GateDeps } from './types';
@@ -46,12 +47,13 @@ export async function applyApproved(deps: GateDeps, approved: EditProposal, opti
       ? upperFirst(change.summary)
       : undefined
     : `The bytes on disk differ from the reviewed bytes (the editor changed line endings or encoding)${note}`;
-  const updated = deps.store.setState(
-    proposal.id,
-    exact ? 'applied' : 'failed',
-    detail,
-    change && reviewedHash ? { appliedHash: reviewedHash } : {},
-  );
+  const updated = deps.store.setState(proposal.id, exact ? 'applied' : 'failed', detail, {
+    ...(change && reviewedHash ? { appliedHash: reviewedHash } : {}),
+    // What was written when the reviewer edited it: the history shows this, not the agent's diff.
+    ...(change?.kind === 'edited' && written.text !== null
+      ? { appliedDiff: unifiedDiff(proposal.path, proposal.oldText, written.text) }
+      : {}),
+  });
   await deps.record({
     actor: WARDEN,
     type: exact ? 'edit.applied' : 'edit.mismatch',

@@ -59,7 +59,7 @@ export class ProposalGate {
       birth.orphaned !== undefined
         ? undefined
         : granted
-          ? grantDecision(granted, permission?.decision)
+          ? grantDecision(granted, permission?.decision, permission?.title)
           : birth.grantedBy
             ? undefined // accepted with changes against another base: a human decides again
             : (birth.decided ?? policyDecision(birth.verdict));

@@ -32,10 +32,10 @@ export function policyDecision(verdict: PolicyVerdict | undefined): Decision | u
 }
 
 /** The decision for a request a reviewer already approved through a permission request. */
-export function grantDecision(permissionProposalId: string, approved?: Decision): Decision {
+export function grantDecision(permissionProposalId: string, approved?: Decision, permissionTitle?: string): Decision {
   // Warden applies it on the strength of that approval; the reason names who gave it.
   const approvedBy = approved?.reviewer;
-  const by = approvedBy ? ` (by ${approvedBy.kind === 'human' ? approvedBy.name : `${approvedBy.kind} ${approvedBy.name}`})` : '';
+  const by = approvedBy ? ` (by ${reviewerWords(approvedBy)})` : '';
   const changed = approved?.hunks ? ', some hunks only' : approved?.editedText !== undefined ? ", with the reviewer's edit" : '';
   return {
     ...decision(
@@ -43,6 +43,15 @@ export function grantDecision(permissionProposalId: string, approved?: Decision)
       { kind: 'warden', name: 'warden', source: 'earlier approval' },
       `approved as permission request ${permissionProposalId}${by}${changed}`,
     ),
+    ...(permissionTitle !== undefined
+      ? {
+          grantedBy: {
+            proposalId: permissionProposalId,
+            title: permissionTitle,
+            ...(approvedBy ? { approvedBy: reviewerWords(approvedBy) } : {}),
+          },
+        }
+      : {}),
     // The reviewer accepted the permission's edit with changes: the write carries them out.
     ...(approved?.hunks ? { hunks: approved.hunks } : {}),
     ...(approved?.editedText !== undefined ? { editedText: approved.editedText } : {}),
@@ -141,4 +150,9 @@ export function decision(verdict: Decision['verdict'], reviewer: Reviewer, reaso
 
 export function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A reviewer in words: a person by name, otherwise its kind and name ("policy node-test"). */
+function reviewerWords(reviewer: Reviewer): string {
+  return reviewer.kind === 'human' ? reviewer.name : `${reviewer.kind} ${reviewer.name}`;
 }
