@@ -1,17 +1,15 @@
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import { usePerActionReview } from '../support/reviewMode';
 import type { WardenApi } from '../../src/extension';
 import type { VerifyReport } from '../../src/core/audit/types';
 import type { RollbackResult } from '../../src/core/git/checkpoints';
 import type { CommitResult } from '../../src/core/git/commit';
+import { gitIn, initReviewRepo } from '../support/gitRepo';
 import { nextPending } from '../support/proposals';
 
-const exec = promisify(execFile);
 /** test/fixtures/workspaces/demo/src/greet.js */
 const FIXTURE_GREET =
   '/** Greets someone by name. */\nfunction greet(name) {\n  return `Hello, ${name}!`;\n}\n\nmodule.exports = { greet };\n';
@@ -25,7 +23,7 @@ describe('Warden: git commands', function () {
   usePerActionReview({ askCommands: true });
   this.timeout(240_000);
   let root: string;
-  const git = async (...args: string[]): Promise<string> => (await exec('git', args, { cwd: root })).stdout;
+  const git = (...args: string[]): Promise<string> => gitIn(root, ...args);
 
   before(async () => {
     const folder = vscode.workspace.workspaceFolders?.[0];
@@ -38,13 +36,7 @@ describe('Warden: git commands', function () {
     // Earlier suites applied the demo agent's edits; start from the fixture's files again.
     await fs.writeFile(path.join(root, 'src/greet.js'), FIXTURE_GREET);
     await fs.rm(path.join(root, 'test/greet.test.js'), { force: true });
-    await git('init', '--quiet', '--initial-branch=main');
-    await git('config', 'user.name', 'Ada Reviewer');
-    await git('config', 'user.email', 'ada@example.test');
-    await git('config', 'commit.gpgsign', 'false');
-    await fs.writeFile(path.join(root, '.gitignore'), '.warden/\n');
-    await git('add', '-A');
-    await git('commit', '--quiet', '-m', 'initial');
+    await initReviewRepo(root);
   });
 
   // Later suites run without git, as the ones before this suite did (no session-branch questions there).

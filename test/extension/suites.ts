@@ -16,3 +16,4 @@ import './agentSetup.test';
 import './turnReview.test';
 import './teamAudit.test';
 import './auditBlame.test';
+import './sessionBranchPrompts.test';

@@ -45,6 +45,22 @@ describe('session branches: uncommitted work moves only as the human chose', fun
     assert.deepEqual(branch.status === 'created' && [branch.previousBranch, branch.carried], ['main', []]);
   });
 
+  it('stash and commit work when .warden/ is git-ignored (as the README advises): naming the ignored audit folder made git refuse', async () => {
+    await fs.writeFile(path.join(root, '.gitignore'), '.warden/\n');
+    git('add', '-A');
+    git('commit', '--quiet', '-m', 'ignore warden');
+    await fs.mkdir(path.join(root, '.warden', 'audit'), { recursive: true });
+    await fs.writeFile(path.join(root, '.warden', 'audit', 'x.jsonl'), '{}\n');
+    await fs.writeFile(path.join(root, 'notes.txt'), 'unfinished\n');
+    await settleUncommitted(root, 'stash', 'Warden: wip');
+    assert.match(git('stash', 'list'), /Warden: wip/);
+    assert.deepEqual((await branchState(root))?.uncommitted, []);
+    await fs.writeFile(path.join(root, 'a.txt'), 'two\n');
+    await settleUncommitted(root, 'commit', 'Warden: more');
+    assert.equal(git('log', '-1', '--format=%s').trim(), 'Warden: more');
+    assert.ok(await fs.stat(path.join(root, '.warden', 'audit', 'x.jsonl')), 'the audit log stays');
+  });
+
   it("commit: the work is committed in the human's name before the branch", async () => {
     await fs.writeFile(path.join(root, 'a.txt'), 'two\n');
     await settleUncommitted(root, 'commit', 'Warden: wip');

@@ -31,11 +31,14 @@ const KEEP_OUT = ':(exclude).warden/audit';
 export async function settleUncommitted(workspaceRoot: string, choice: UncommittedChoice, message: string): Promise<string | undefined> {
   const repo = await GitRepo.open(workspaceRoot);
   if (!repo || choice === 'carry') return undefined;
+  // An ignored .warden/ needs no exclusion, and naming an ignored path makes git refuse (after stashing).
+  const ignored = (await repo.run(['check-ignore', '.warden/audit']).catch(() => '')).trim() !== '';
+  const paths = ignored ? ['.'] : ['.', KEEP_OUT];
   if (choice === 'stash') {
-    await repo.run(['stash', 'push', '--include-untracked', '--message', message, '--', '.', KEEP_OUT]);
+    await repo.run(['stash', 'push', '--include-untracked', '--message', message, '--', ...paths]);
     return (await repo.run(['rev-parse', 'refs/stash'])).trim();
   }
-  await repo.run(['add', '--all', '--', '.', KEEP_OUT]);
+  await repo.run(['add', '--all', '--', ...paths]);
   await repo.run(['commit', '--quiet', '--no-verify', '--message', message]);
   return (await repo.run(['rev-parse', 'HEAD'])).trim();
 }
