@@ -8,8 +8,11 @@ describe('Review webview (happy-dom): the history tells what was written', () =>
   afterEach(async () => panel?.close());
 
   const ada = { kind: 'human' as const, name: 'Ada', email: 'ada@example.test', source: 'git config' };
-  const decided = (proposal: Proposal, decision: Partial<Decision>, state: Proposal['state'] = 'applied'): Proposal =>
-    ({ ...proposal, state, decision: { verdict: 'approve', reviewer: ada, decidedAt: proposal.createdAt, ...decision } });
+  const decided = (proposal: Proposal, decision: Partial<Decision>, state: Proposal['state'] = 'applied'): Proposal => ({
+    ...proposal,
+    state,
+    decision: { verdict: 'approve', reviewer: ada, decidedAt: proposal.createdAt, ...decision },
+  });
   const open = (id: string): HTMLElement => {
     panel.click(panel.button(id, 'toggle'));
     return panel.card(id);
