@@ -111,7 +111,8 @@ function InlineProposal({ proposal, state, dispatch }: { proposal: ProposalView;
                 data-action="inlineReject"
                 disabled={busy}
                 aria-label={`Reject ${proposal.title}`}
-                onClick={() => dispatch({ type: 'decide', proposalId: id, verdict: 'reject' })}
+                // As on the full card: the reason box opens there first (the agent is told, the audit keeps it).
+                onClick={() => dispatch({ type: 'startReject', target: { kind: 'proposal', proposalId: id } })}
               >
                 Reject
               </button>

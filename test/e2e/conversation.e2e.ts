@@ -105,7 +105,17 @@ describe('e2e: the conversation and the review in one panel', function () {
         .map((e) => e.data.text),
       ['document greet.js', 'document greet.js once more', 'document greet.js a third time'],
     );
+    // Reject where it arose: the reason box opens on its full card, and the reason is on the record.
     await inline(panel, third).locator('button[data-action="inlineReject"]').click();
+    const reason = panel.locator(`article.card[data-proposal-id="${third}"] input.reject-reason-input`);
+    await reason.waitFor({ state: 'visible' });
+    await reason.fill('three times is enough');
+    await reason.press('Enter');
+    const rejected = await eventually('the reject in the audit log', () =>
+      auditEntries(folder).find((e) => e.type === 'decision' && e.data.proposalId === third),
+    );
+    assert.equal(rejected.data.verdict, 'reject');
+    assert.equal(rejected.data.reason, 'three times is enough');
     await stopSessionIfRunning(page);
   });
 });

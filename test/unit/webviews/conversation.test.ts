@@ -98,6 +98,22 @@ describe('Warden panel webview (happy-dom): the conversation and the instruction
     assert.equal(panel.root.querySelector('li[data-conv-proposal-id="p-3"] .state-pill')?.textContent, 'Applied');
   });
 
+  it('inline Reject opens the reason box on the full card (focused there); Enter rejects with the reason typed', () => {
+    panel = openPanel();
+    panel.state([oneHunkEdit(4)]);
+    conversation([{ seq: 1, at: at(1), type: 'agent-message', text: 'editing' }]);
+    const inline = panel.root.querySelector<HTMLElement>('li[data-conv-proposal-id="p-4"]')!;
+    panel.click(inline.querySelector('button[data-action="inlineReject"]')!);
+    assert.equal(panel.last('decide'), undefined, 'nothing is decided before the box is confirmed');
+    const field = panel.card('p-4').querySelector<HTMLInputElement>('input.reject-reason-input');
+    assert.ok(field, 'the reason box is open on the full card');
+    assert.equal(panel.root.ownerDocument.activeElement, field, 'and has the focus');
+    field.value = 'not in this file';
+    field.dispatchEvent(new panel.window.Event('input', { bubbles: true }));
+    field.dispatchEvent(new panel.window.KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    assert.deepEqual(panel.last('decide'), { type: 'decide', proposalId: 'p-4', verdict: 'reject', reason: 'not in this file' });
+  });
+
   it('the box sends to the running session and clears only once the extension says it went out', () => {
     panel = openPanel();
     panel.state([]);
