@@ -122,6 +122,9 @@ async function main() {
     logLevel: 'warning',
     legalComments: 'none',
   };
+  // A one-off build starts from an empty dist/: a bundle an older checkout built (a removed
+  // webview) would otherwise linger and ship in the VSIX.
+  if (!watch) fs.rmSync('dist', { recursive: true, force: true });
   const contexts = await Promise.all(builds.map((b) => esbuild.context({ ...common, ...b })));
   if (watch) {
     await Promise.all(contexts.map((c) => c.watch()));
