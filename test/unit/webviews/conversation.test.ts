@@ -109,8 +109,8 @@ describe('Warden panel webview (happy-dom): the conversation and the instruction
     assert.ok(field, 'the reason box is open on the full card');
     assert.equal(panel.root.ownerDocument.activeElement, field, 'and has the focus');
     field.value = 'not in this file';
-    field.dispatchEvent(new panel.window.Event('input', { bubbles: true }));
-    field.dispatchEvent(new panel.window.KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    field.dispatchEvent(new panel.window.Event('input', { bubbles: true }) as unknown as Event);
+    field.dispatchEvent(new panel.window.KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }) as unknown as Event);
     assert.deepEqual(panel.last('decide'), { type: 'decide', proposalId: 'p-4', verdict: 'reject', reason: 'not in this file' });
   });
 
