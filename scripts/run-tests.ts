@@ -73,6 +73,7 @@ const tiers: Tier[] = [
       'test/integration/egress.test.ts',
       'test/integration/session.test.ts',
       'test/integration/sandboxLifecycle.test.ts',
+      'test/integration/withhold.test.ts',
       'test/integration/realAgents/codexAcp.test.ts',
       'test/integration/realAgents/codexAcpCopy.test.ts',
       'test/integration/realAgents/gemini.test.ts',

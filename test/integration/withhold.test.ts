@@ -3,14 +3,12 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import Docker from 'dockerode';
 import { AuditLog, verifyAuditLog } from '../../src/core/audit';
 import { queryAuditLog } from '../../src/core/audit/query';
 import type { AuditEntry } from '../../src/core/audit/types';
 import { loadPolicyText, mergePolicies } from '../../src/core/policy';
 import type { EditProposal, Reviewer } from '../../src/core/proposals/model';
 import { ProposalStore } from '../../src/core/proposals/store';
-import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
 import type { WorkspaceMode } from '../../src/core/sandbox/types';
 import { AgentSession, type SessionEvent } from '../../src/core/supervisor';
 import { sha256Hex } from '../../src/core/util/hash';
@@ -18,6 +16,7 @@ import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
 import { nextPending } from '../support/proposals';
 import { readAudit } from '../support/workspace';
 import { BASE_IMAGE, ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
+import { ENGINE_LABEL, engineDocker, engineProvider, ensureEngineUnderTest } from './engineUnderTest';
 
 /**
  * Issue #18, "In: files": a path the policy denies for reading never enters the sandbox. In
@@ -28,7 +27,6 @@ import { BASE_IMAGE, ensureSandboxPrerequisites, REPO_ROOT } from './prerequisit
  * to the real workspace mid-session does not reach the copy (read-only mode: it is reported).
  */
 
-const docker = new Docker();
 const reviewer: Reviewer = { kind: 'human', name: 'Ada Reviewer', email: 'ada@example.test', source: 'test' };
 const AGENT = 'node /opt/warden/agents/sandbox-agent.mjs';
 const MARK = 'TOPSECRET-7f3a';
@@ -44,6 +42,7 @@ const POLICY = `{
 
 /** Runs a shell script in the sandbox as its user (what any command of the agent could do); output and exit code. */
 async function inSandbox(containerId: string, script: string, cwd: string): Promise<{ output: string; exitCode: number | null }> {
+  const docker = engineDocker();
   const exec = await docker
     .getContainer(containerId)
     .exec({ Cmd: ['/bin/sh', '-c', script], WorkingDir: cwd, AttachStdout: true, AttachStderr: true });
@@ -66,6 +65,7 @@ function policy(): ReturnType<typeof mergePolicies> {
 /** The agents folder (with the sandbox agent), the copies folder (set for the session) and a workspace with a devcontainer.json. */
 async function sandboxFolders(workspacePrefix: string): Promise<{ agents: string; copies: string; workspace: string }> {
   await ensureSandboxPrerequisites();
+  await ensureEngineUnderTest([BASE_IMAGE]);
   const agents = await fs.mkdtemp(path.join(os.tmpdir(), 'warden-wh-agents-'));
   await fs.chmod(agents, 0o755);
   await fs.copyFile(path.join(REPO_ROOT, 'test/fixtures/agents/sandbox-agent.mjs'), path.join(agents, 'sandbox-agent.mjs'));
@@ -81,7 +81,7 @@ async function sandboxFolders(workspacePrefix: string): Promise<{ agents: string
 const ofType = (entries: AuditEntry[], type: string): AuditEntry[] => entries.filter((e) => e.type === type);
 
 for (const mode of ['copy', 'readonly'] as WorkspaceMode[]) {
-  describe(`files coming in, ${mode} mode: what the policy denies for reading never enters the sandbox (real Docker engine)`, function () {
+  describe(`files coming in, ${mode} mode: what the policy denies for reading never enters the sandbox (real Docker engine)${ENGINE_LABEL}`, function () {
     this.timeout(180_000);
     let workspace: string;
     let agents: string;
@@ -108,7 +108,7 @@ for (const mode of ['copy', 'readonly'] as WorkspaceMode[]) {
         workspaceRoot: workspace,
         agentsHostPath: agents,
         agentCommand: AGENT,
-        sandboxProvider: new DockerSandboxProvider(),
+        sandboxProvider: engineProvider(),
         store,
         audit: AuditLog.forWorkspace(workspace),
         files: new NodeWorkspaceFiles(workspace),
@@ -136,7 +136,7 @@ for (const mode of ['copy', 'readonly'] as WorkspaceMode[]) {
       if (mode === 'copy') {
         assert.doesNotMatch(listing.output, /key\.pem|appsettings|token\.txt/, listing.output);
         assert.match(listing.output, /secrets: No such file/, 'the withheld folder is not even created');
-        const labels = ((await docker.getContainer(id).inspect()) as { Config: { Labels: Record<string, string> } }).Config.Labels;
+        const labels = ((await engineDocker().getContainer(id).inspect()) as { Config: { Labels: Record<string, string> } }).Config.Labels;
         const copy = labels['dev.warden.copy']!;
         assert.ok(copy && existsSync(path.join(copy, 'README.md')) && existsSync(path.join(copy, 'config', 'app.json')));
         for (const p of ['key.pem', 'config/appsettings.json', 'secrets'])
@@ -289,76 +289,81 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 30_000): P
   }
 }
 
-describe('files coming in, a reused copy: a kept sandbox made before the read rule loses the file when it is reused (real Docker engine)', function () {
-  this.timeout(180_000);
-  let workspace: string;
-  let agents: string;
-  let copies: string;
-  const previousCopiesDir = process.env.WARDEN_COPIES_DIR;
+describe(
+  'files coming in, a reused copy: a kept sandbox made before the read rule loses the file when it is reused (real Docker engine)' +
+    ENGINE_LABEL,
+  function () {
+    this.timeout(180_000);
+    let workspace: string;
+    let agents: string;
+    let copies: string;
+    const previousCopiesDir = process.env.WARDEN_COPIES_DIR;
 
-  before(async function () {
-    this.timeout(600_000);
-    ({ agents, copies, workspace } = await sandboxFolders('warden-wh-reuse-'));
-    await fs.writeFile(path.join(workspace, 'README.md'), '# reuse\n');
-    await fs.writeFile(path.join(workspace, 'key.pem'), KEY);
-  });
+    before(async function () {
+      this.timeout(600_000);
+      ({ agents, copies, workspace } = await sandboxFolders('warden-wh-reuse-'));
+      await fs.writeFile(path.join(workspace, 'README.md'), '# reuse\n');
+      await fs.writeFile(path.join(workspace, 'key.pem'), KEY);
+    });
 
-  after(async () => {
-    const left = await docker.listContainers({ all: true, filters: { label: [`dev.warden.workspace=${workspace}`] } });
-    await Promise.all(
-      left.map((c) =>
-        docker
-          .getContainer(c.Id)
-          .remove({ force: true })
-          .catch(() => undefined),
-      ),
-    );
-    if (previousCopiesDir === undefined) delete process.env.WARDEN_COPIES_DIR;
-    else process.env.WARDEN_COPIES_DIR = previousCopiesDir;
-    for (const dir of [workspace, agents, copies]) await fs.rm(dir, { recursive: true, force: true });
-  });
-
-  it('the first session (no read rule) has key.pem in its copy; the reused one (rule added) does not, and proposes no delete', async () => {
-    const start = async (withPolicy: boolean, store: ProposalStore): Promise<AgentSession> =>
-      AgentSession.start({
-        workspaceRoot: workspace,
-        agentsHostPath: agents,
-        agentCommand: AGENT,
-        sandboxProvider: new DockerSandboxProvider(),
-        store,
-        audit: AuditLog.forWorkspace(workspace),
-        files: new NodeWorkspaceFiles(workspace),
-        reviewer,
-        workspaceMode: 'copy',
-        reuseSandbox: true,
-        ...(withPolicy ? { policy: { current: policy } } : {}),
-      });
-    const folder = `/workspaces/${path.basename(workspace)}`;
-    const firstStore = new ProposalStore();
-    const first = await start(false, firstStore);
-    assert.ok((await inSandbox(first.containerId!, 'cat key.pem', folder)).output.includes(MARK), 'no rule: the file enters');
-    const firstId = first.containerId;
-    await first.stop('kept for reuse');
-    firstStore.dispose();
-
-    const store = new ProposalStore();
-    const second = await start(true, store);
-    try {
-      assert.equal(second.containerId, firstId, 'the kept sandbox was reused');
-      const cat = await inSandbox(second.containerId!, 'cat key.pem; grep -r TOPSECRET .', folder);
-      assert.ok(!cat.output.includes(MARK), cat.output);
-      await second.prompt('[]');
-      assert.deepEqual(
-        store.all().filter((p) => p.kind === 'edit'),
-        [],
-        'no proposal: the withheld file missing from the copy is not a delete',
+    after(async () => {
+      const docker = engineDocker();
+      const left = await docker.listContainers({ all: true, filters: { label: [`dev.warden.workspace=${workspace}`] } });
+      await Promise.all(
+        left.map((c) =>
+          docker
+            .getContainer(c.Id)
+            .remove({ force: true })
+            .catch(() => undefined),
+        ),
       );
-      const withheld = ofType(await readAudit(workspace), 'sandbox.withheld');
-      assert.equal(withheld.length, 1);
-      assert.ok((await verifyAuditLog(workspace)).ok);
-    } finally {
-      await second.kill('test finished').catch(() => undefined);
-      store.dispose();
-    }
-  });
-});
+      if (previousCopiesDir === undefined) delete process.env.WARDEN_COPIES_DIR;
+      else process.env.WARDEN_COPIES_DIR = previousCopiesDir;
+      for (const dir of [workspace, agents, copies]) await fs.rm(dir, { recursive: true, force: true });
+    });
+
+    it('the first session (no read rule) has key.pem in its copy; the reused one (rule added) does not, and proposes no delete', async () => {
+      const start = async (withPolicy: boolean, store: ProposalStore): Promise<AgentSession> =>
+        AgentSession.start({
+          workspaceRoot: workspace,
+          agentsHostPath: agents,
+          agentCommand: AGENT,
+          sandboxProvider: engineProvider(),
+          store,
+          audit: AuditLog.forWorkspace(workspace),
+          files: new NodeWorkspaceFiles(workspace),
+          reviewer,
+          workspaceMode: 'copy',
+          reuseSandbox: true,
+          ...(withPolicy ? { policy: { current: policy } } : {}),
+        });
+      const folder = `/workspaces/${path.basename(workspace)}`;
+      const firstStore = new ProposalStore();
+      const first = await start(false, firstStore);
+      assert.ok((await inSandbox(first.containerId!, 'cat key.pem', folder)).output.includes(MARK), 'no rule: the file enters');
+      const firstId = first.containerId;
+      await first.stop('kept for reuse');
+      firstStore.dispose();
+
+      const store = new ProposalStore();
+      const second = await start(true, store);
+      try {
+        assert.equal(second.containerId, firstId, 'the kept sandbox was reused');
+        const cat = await inSandbox(second.containerId!, 'cat key.pem; grep -r TOPSECRET .', folder);
+        assert.ok(!cat.output.includes(MARK), cat.output);
+        await second.prompt('[]');
+        assert.deepEqual(
+          store.all().filter((p) => p.kind === 'edit'),
+          [],
+          'no proposal: the withheld file missing from the copy is not a delete',
+        );
+        const withheld = ofType(await readAudit(workspace), 'sandbox.withheld');
+        assert.equal(withheld.length, 1);
+        assert.ok((await verifyAuditLog(workspace)).ok);
+      } finally {
+        await second.kill('test finished').catch(() => undefined);
+        store.dispose();
+      }
+    });
+  },
+);
