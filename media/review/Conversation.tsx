@@ -9,8 +9,9 @@ import type { JSX } from 'preact';
 import type { ProposalView } from '../../src/shared/reviewProtocol';
 import { AgentText, HiddenCharactersWarning } from '../common/AgentText';
 import { containsHiddenCharacters } from '../common/hiddenCharacters';
-import { conversationItems } from './conversationUpdate';
+import { conversationItems, type ConversationItem } from './conversationUpdate';
 import { FeedEntry } from './FeedEntry';
+import { FollowFeed } from './FollowFeed';
 import { KIND_LABELS, stateLabel } from './model';
 import type { ReviewAction, ReviewState } from './state';
 
@@ -20,6 +21,7 @@ export function Conversation({ state, dispatch }: { state: ReviewState; dispatch
   const { session, entries, queued } = state.conversation;
   if (session === undefined) return null; // hosted without a session source
   const items = session ? conversationItems(entries, state.proposals ?? [], session.id) : [];
+  const keys = [...items.map(itemKey), ...queued.map((_, i) => `q${i}`)];
   return (
     <section class="conversation" aria-labelledby="conversation-heading">
       <header class="conversation-header">
@@ -48,12 +50,12 @@ export function Conversation({ state, dispatch }: { state: ReviewState; dispatch
         )}
       </header>
       {containsHiddenCharacters([entries, queued]) && <HiddenCharactersWarning what="The conversation" />}
-      <ol class="feed" aria-label="The conversation with the agent">
+      <FollowFeed keys={keys} content={[entries, queued, state.proposals]} sessionId={session?.id ?? ''}>
         {items.map((item) =>
           item.kind === 'entry' ? (
-            <FeedEntry key={`e${item.entry.seq}`} entry={item.entry} />
+            <FeedEntry key={itemKey(item)} entry={item.entry} />
           ) : (
-            <InlineProposal key={`p${item.proposal.id}`} proposal={item.proposal} state={state} dispatch={dispatch} />
+            <InlineProposal key={itemKey(item)} proposal={item.proposal} state={state} dispatch={dispatch} />
           ),
         )}
         {queued.map((text, i) => (
@@ -64,7 +66,7 @@ export function Conversation({ state, dispatch }: { state: ReviewState; dispatch
             </div>
           </li>
         ))}
-      </ol>
+      </FollowFeed>
       {session?.state === 'prompting' && (
         <p class="working" role="status">
           <span class="codicon codicon-loading codicon-modifier-spin" aria-hidden="true" /> The agent is working…
@@ -73,6 +75,8 @@ export function Conversation({ state, dispatch }: { state: ReviewState; dispatch
     </section>
   );
 }
+
+const itemKey = (item: ConversationItem): string => (item.kind === 'entry' ? `e${item.entry.seq}` : `p${item.proposal.id}`);
 
 function describeState(state: 'starting' | 'ready' | 'prompting' | 'ended'): string {
   return state === 'prompting' ? 'working' : state === 'ready' ? 'waiting for your next instruction' : state;
