@@ -1,11 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Frame } from 'playwright-core';
 import type { Proposal } from '../../src/core/proposals/model';
 import type { PersistedSession } from '../../src/core/proposals/persistence';
 import { pendingEdit } from '../support/proposals';
 import { XSS_CORPUS } from '../support/xssCorpus';
-import { findFrame, runCommand, useWorkbench, PER_ACTION } from './harness';
+import { findFrame, repoRoot, runCommand, stopSessionIfRunning, submitQuickInput, useWorkbench, PER_ACTION } from './harness';
 import { twoHunkWorkspace } from './workspaceState';
 
 /**
@@ -56,6 +58,60 @@ function hostileProposals(sessionId: string): Proposal[] {
   return proposals;
 }
 
+interface HostileReport {
+  xss: string | null;
+  parentXss: string | null;
+  injected: string[];
+  handlers: number;
+  scripts: string[];
+  /** The text of `scope`. */
+  text: string;
+  /** Hidden-character markers and warnings in `scope`. */
+  markers: string[];
+  warnings: number;
+}
+
+/** What agent text did in a webview: globals set, elements and handlers added, scripts, and the text of `scope` as shown. */
+function hostileReport(frame: Frame, scope: string): Promise<HostileReport> {
+  // Runs in the webview (a string: the test bundle has no DOM types).
+  return frame.evaluate<HostileReport>(`(() => {
+    const scope = document.querySelector(${JSON.stringify(scope)});
+    return {
+      xss: window.__xss === undefined ? null : String(window.__xss),
+      parentXss: (() => { try { return window.parent.__xss === undefined ? null : String(window.parent.__xss); } catch { return 'cross-origin'; } })(),
+      // The panel's own: VS Code's default styles, the argv and environment disclosures, tool calls and thoughts.
+      injected: [...document.querySelectorAll('img, svg, iframe, object, embed, a[href], b, #__xss, style:not(#_defaultStyles), details:not(.argv):not(.env):not(.tool):not(li.thought > details)')].map((e) => e.outerHTML.slice(0, 80)),
+      handlers: [...document.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => a.name.startsWith('on'))).length,
+      scripts: [...document.scripts].map((s) => (s.src ? 'src:' + s.src.split('?')[0].split('/').pop() : 'inline:' + s.textContent.slice(0, 60))),
+      text: scope ? scope.textContent : '',
+      markers: scope ? [...scope.querySelectorAll('.hidden-char')].map((m) => m.textContent) : [],
+      warnings: scope ? scope.querySelectorAll('.callout.warning[role="note"]').length : 0,
+    };
+  })()`);
+}
+
+/** Nothing ran, nothing was added, and every corpus string is shown as text, its bidi control as a marker. */
+function assertNothingRan(report: HostileReport): void {
+  assert.equal(report.xss, null, 'no payload ran in the webview');
+  assert.ok(report.parentXss === null || report.parentXss === 'cross-origin', `no payload reached the parent frame: ${report.parentXss}`);
+  assert.deepEqual(report.injected, [], 'no element came from agent text');
+  assert.equal(report.handlers, 0, 'no inline event handler attribute exists');
+  // VS Code's own inline script defines acquireVsCodeApi; the panel's script is the only other one.
+  assert.deepEqual(
+    report.scripts.filter((s) => !s.includes('globalThis.acquireVsCodeApi')),
+    ['src:review.js'],
+    'no script came from agent text',
+  );
+  for (const text of CORPUS) {
+    // Bidirectional controls are shown as visible markers (U+202E), so match the text around them.
+    const visible = text.replace(/[\u202a-\u202e]/g, '');
+    const probe = visible.slice(Math.max(0, visible.indexOf('<')), Math.max(0, visible.indexOf('<')) + 20);
+    assert.ok(report.text.includes(probe), `shown as text: ${probe}`);
+  }
+  assert.ok(report.markers.includes('U+202E'), 'the hidden bidirectional control is shown as a marker');
+  assert.ok(report.warnings > 0, 'a warning says the text has hidden characters');
+}
+
 function hostileWorkspace(): { folder: string; dispose(): void } {
   const source = twoHunkWorkspace('hostile');
   const sessionId = 's-xss-corpus';
@@ -66,7 +122,7 @@ function hostileWorkspace(): { folder: string; dispose(): void } {
   return source;
 }
 
-describe('e2e: an XSS corpus in proposals executes nothing in the Review panel', function () {
+describe('e2e: an XSS corpus in proposals executes nothing in the Warden panel', function () {
   const source = hostileWorkspace();
   const vsc = useWorkbench(this, { folder: source.folder, settings: PER_ACTION });
   this.timeout(300_000);
@@ -91,44 +147,61 @@ describe('e2e: an XSS corpus in proposals executes nothing in the Review panel',
     await review.locator('article.card[data-proposal-id="p-xss-edit-0"] table.diff-table').waitFor({ state: 'visible' });
     await review.locator('article.card[data-proposal-id="p-xss-command-0"] .card-body').waitFor({ state: 'visible' });
 
-    const report = await review.evaluate<{
-      xss: string | null;
-      parentXss: string | null;
-      injected: string[];
-      handlers: number;
-      text: string;
-      openBodies: number;
-      scripts: string[];
-    }>(`(() => ({
-      xss: window.__xss === undefined ? null : String(window.__xss),
-      parentXss: (() => { try { return window.parent.__xss === undefined ? null : String(window.parent.__xss); } catch { return 'cross-origin'; } })(),
-      // The panel's own: VS Code's default styles, and the argv and environment disclosures.
-      injected: [...document.querySelectorAll('img, svg, iframe, object, embed, a[href], b, #__xss, style:not(#_defaultStyles), details:not(.argv):not(.env)')].map((e) => e.outerHTML.slice(0, 80)),
-      handlers: [...document.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => a.name.startsWith('on'))).length,
-      scripts: [...document.scripts].map((s) => (s.src ? 'src:' + s.src.split('?')[0].split('/').pop() : 'inline:' + s.textContent.slice(0, 60))),
-      text: document.body.textContent,
-      openBodies: document.querySelectorAll('article.card .card-body:not([hidden]):not([data-deferred])').length,
-    }))()`);
-
-    assert.equal(report.xss, null, 'no payload ran in the webview');
-    assert.ok(report.parentXss === null || report.parentXss === 'cross-origin', `no payload reached the parent frame: ${report.parentXss}`);
-    assert.deepEqual(report.injected, [], 'no element came from agent text');
-    assert.equal(report.handlers, 0, 'no inline event handler attribute exists');
-    // VS Code's own inline script defines acquireVsCodeApi; the panel's script is the only other one.
-    assert.deepEqual(
-      report.scripts.filter((s) => !s.includes('globalThis.acquireVsCodeApi')),
-      ['src:review.js'],
-      'no script came from agent text',
-    );
-    assert.equal(report.openBodies, CORPUS.length * 2 + 1, 'every card is open and drawn');
-    for (const text of CORPUS) {
-      // Bidirectional controls are shown as visible markers (U+202E), so match the text around them.
-      const visible = text.replace(/[\u202a-\u202e]/g, '');
-      const probe = visible.slice(Math.max(0, visible.indexOf('<')), Math.max(0, visible.indexOf('<')) + 20);
-      assert.ok(report.text.includes(probe), `shown as text: ${probe}`);
-    }
-    assert.ok(report.text.includes('U+202E'), 'the hidden bidirectional control is shown as a marker');
+    const report = await hostileReport(review, 'body');
+    const openBodies = await review.locator('article.card .card-body:not([hidden]):not([data-deferred])').count();
+    assertNothingRan(report);
+    assert.equal(openBodies, CORPUS.length * 2 + 1, 'every card is open and drawn');
     assert.equal(await page.evaluate('window.__xss === undefined'), true, 'nothing ran in the workbench either');
     assert.deepEqual(dialogs, [], 'no dialog opened');
+  });
+});
+
+/**
+ * The same corpus through the conversation: the instruction (echoed as the human's message), and
+ * a scripted agent (test/fixtures/agents/xss-agent.mjs) saying each string back as messages, a
+ * thought, plan entries, tool call titles, locations and output, in the real Warden panel.
+ */
+function agentWorkspace(): { folder: string; dispose(): void } {
+  const parent = mkdtempSync(path.join(os.tmpdir(), 'warden-e2e-xss-agent-'));
+  const folder = path.join(parent, 'demo');
+  cpSync(path.join(repoRoot, 'test', 'fixtures', 'workspaces', 'demo'), folder, { recursive: true });
+  cpSync(path.join(repoRoot, 'test', 'fixtures', 'agents', 'xss-agent.mjs'), path.join(folder, 'xss-agent.mjs'));
+  return { folder, dispose: () => rmSync(parent, { recursive: true, force: true }) };
+}
+
+describe('e2e: an XSS corpus in the conversation executes nothing in the Warden panel', function () {
+  const source = agentWorkspace();
+  // The workspace is at /workspaces/demo in the sandbox (devcontainer.json's default).
+  const vsc = useWorkbench(this, { folder: source.folder, settings: { 'warden.agent.command': 'node /workspaces/demo/xss-agent.mjs' } });
+  this.timeout(300_000);
+  after(() => source.dispose());
+
+  it('the instruction, agent messages, thoughts, plan entries and tool calls render as text, bidi controls marked', async () => {
+    const { page } = vsc();
+    const dialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await runCommand(page, 'Warden: Start Agent Session');
+    await submitQuickInput(page, `Say these back: ${JSON.stringify(CORPUS)}`);
+    const panel = await findFrame(page, 'li.agent-message', 120_000);
+    await panel.locator('li.agent-message', { hasText: 'Said it all back.' }).waitFor({ state: 'visible', timeout: 60_000 });
+    const rows = (type: string): Promise<number> => panel.locator(`ol.feed > li.${type}`).count();
+    assert.equal(await rows('user-message'), 1, 'the instruction is echoed');
+    assert.equal(await rows('plan'), 1, 'the plan is drawn');
+    assert.equal(await rows('tool-call'), CORPUS.length, 'a row per tool call');
+    assert.equal(await rows('thought'), 1, 'the thought is drawn');
+
+    const report = await hostileReport(panel, 'section.conversation');
+    assertNothingRan(report);
+    // The instruction echo shows the corpus as typed (JSON-quoted), the agent's rows as said.
+    const echo = await panel.locator('ol.feed > li.user-message .text').innerText();
+    assert.ok(echo.includes('<img src=x onerror=') && echo.includes('<script>'), `the instruction is shown as typed: ${echo.slice(0, 80)}`);
+    for (const row of ['agent-message', 'plan', 'tool-call'])
+      assert.ok((await panel.locator(`ol.feed > li.${row} .hidden-char`).count()) > 0, `the bidi control is marked in the ${row} rows too`);
+    assert.equal(await page.evaluate('window.__xss === undefined'), true, 'nothing ran in the workbench either');
+    assert.deepEqual(dialogs, [], 'no dialog opened');
+    await stopSessionIfRunning(page);
   });
 });
