@@ -8,7 +8,7 @@ import type { PersistedSession } from '../../src/core/proposals/persistence';
 import { pendingEdit } from '../support/proposals';
 import { XSS_CORPUS } from '../support/xssCorpus';
 import { findFrame, repoRoot, runCommand, stopSessionIfRunning, submitQuickInput, useWorkbench, PER_ACTION } from './harness';
-import { twoHunkWorkspace } from './workspaceState';
+import { auditEntries, eventually, twoHunkWorkspace } from './workspaceState';
 
 /**
  * Agent-provided text is shown as text: an XSS corpus in proposal titles, paths, diffs, command
@@ -129,7 +129,7 @@ describe('e2e: an XSS corpus in proposals executes nothing in the Warden panel',
   after(() => source.dispose());
 
   it('titles, paths, diffs, command lines, directories, environments and questions render as text', async () => {
-    const { page } = vsc();
+    const { page, folder } = vsc();
     const dialogs: string[] = [];
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());
@@ -153,6 +153,23 @@ describe('e2e: an XSS corpus in proposals executes nothing in the Warden panel',
     assert.equal(openBodies, CORPUS.length * 2 + 1, 'every card is open and drawn');
     assert.equal(await page.evaluate('window.__xss === undefined'), true, 'nothing ran in the workbench either');
     assert.deepEqual(dialogs, [], 'no dialog opened');
+
+    // Orphaned proposals are decided in the panel (issue 22, item 6): Apply anyway asks first, Discard rejects on the record.
+    const edit = review.locator('article.card[data-proposal-id="p-xss-edit-1"]');
+    await edit.locator('button[data-action="applyAnyway"]').click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible' });
+    assert.match(await dialog.innerText(), /although its agent is gone\?/);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await edit.getAttribute('data-state'), 'orphaned', 'cancelled: nothing applied');
+    await review.locator('article.card[data-proposal-id="p-xss-command-1"] button[data-action="discard"]').click();
+    await review.locator('article.card[data-proposal-id="p-xss-command-1"][data-state="rejected"]').waitFor({ state: 'attached' });
+    const discarded = await eventually('the discard in the audit log', () =>
+      auditEntries(folder).find((e) => e.type === 'decision' && e.data.proposalId === 'p-xss-command-1'),
+    );
+    assert.equal(discarded.data.orphaned, true);
+    assert.equal(discarded.data.verdict, 'reject');
   });
 });
 
