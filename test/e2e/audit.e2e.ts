@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { OLD_GREET, commitSampleSession, writeSampleAuditLog, XSS } from '../fixtures/auditSession';
-import { findFrame, repoRoot, runCommand, screenshot, useWorkbench } from './harness';
+import { docsScreenshot, findFrame, repoRoot, runCommand, screenshot, useWorkbench } from './harness';
 
 /** Polls until `probe` returns a value or the deadline passes. */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
@@ -81,6 +81,7 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
     );
     assert.equal(await frame.locator('#sessions > li').count(), 2, 'a timeline of two sessions');
     await screenshot(page, 'audit-panel');
+    await docsScreenshot(page, 'audit-panel');
   });
 
   it('shows hostile text as text: the XSS payload executes nothing and adds no element', async () => {
@@ -230,6 +231,9 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
     assert.match(await ranges.nth(0).innerText(), /lines 6–11[\s\S]*session session-one[\s\S]*approved by Alice Lead <alice@example\.com>/);
     assert.match(await ranges.nth(1).innerText(), /line 12[\s\S]*No session explains these lines/);
     await screenshot(page, 'audit-blame');
+    // The README's: the blame result in view (the panel scrolls to it).
+    await frame.locator('#blame').scrollIntoViewIfNeeded();
+    await docsScreenshot(page, 'audit-blame');
     await ranges.nth(0).locator('.session-link').click();
     await waitForSeqs(
       frame,

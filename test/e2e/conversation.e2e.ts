@@ -1,8 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync } from 'node:fs';
-import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
-import { findFrame, repoRoot, runCommand, stopSessionIfRunning, submitQuickInput, useWorkbench, PER_ACTION } from './harness';
+import { docsScreenshot, findFrame, runCommand, stopSessionIfRunning, submitQuickInput, useWorkbench, PER_ACTION } from './harness';
 import { auditEntries, eventually } from './workspaceState';
 
 /**
@@ -24,6 +22,20 @@ async function feed(panel: Frame): Promise<string[]> {
       : (li.classList.contains('user-message') ? (li.classList.contains('queued') ? 'queued:' : 'user:') : li.classList.contains('agent-message') ? 'agent:' : 'other:') +
         (li.querySelector('.text')?.textContent ?? '').trim())`);
 }
+
+/** Whether the feed is scrolled to its top or to its newest row; undefined otherwise (for `eventually`). */
+async function feedAt(panel: Frame, where: 'top' | 'bottom'): Promise<true | undefined> {
+  const [top, height, client] = await panel.evaluate<number[]>(
+    `(() => { const f = document.querySelector('ol.feed'); return [f.scrollTop, f.scrollHeight, f.clientHeight]; })()`,
+  );
+  if (height! <= client!) throw new Error(`the feed does not overflow (${height} px in ${client} px): nothing to follow`);
+  const at = where === 'top' ? top === 0 : height! - top! - client! <= 24;
+  return at ? true : undefined;
+}
+
+/** Whether the instruction box has the webview's focus. */
+const boxFocused = (panel: Frame): Promise<boolean> =>
+  panel.evaluate<boolean>(`document.activeElement === document.querySelector('form.instruction-box textarea')`);
 
 /** The newest proposal of the session that is not in `seen` (from the audit log, which the panel also shows). */
 function newProposal(folder: string, seen: Set<string>): string | undefined {
@@ -61,10 +73,15 @@ describe('e2e: the conversation and the review in one panel', function () {
     await panel.locator('li.user-message.queued', { hasText: 'document greet.js once more' }).waitFor({ state: 'visible' });
     assert.equal(await box.inputValue(), '', 'the box is cleared once the instruction is queued');
 
-    mkdirSync(path.join(repoRoot, 'docs', 'screenshots'), { recursive: true });
-    await page.screenshot({ path: path.join(repoRoot, 'docs', 'screenshots', 'conversation-panel.png') });
+    await docsScreenshot(page, 'conversation-panel');
 
-    await inline(panel, first).locator('button[data-action="inlineApprove"]').click();
+    // The feed follows the agent: made short here so the next turn overflows it, read from the bottom.
+    await panel.evaluate(
+      `(() => { const feed = document.querySelector('ol.feed'); feed.style.maxHeight = '120px'; feed.scrollTop = feed.scrollHeight; })()`,
+    );
+    // dispatchEvent: a click would first scroll the button into view, moving the reader off the bottom.
+    await inline(panel, first).locator('button[data-action="inlineApprove"]').dispatchEvent('click');
+    await box.focus();
     await eventually('the first edit written', () =>
       auditEntries(folder).find((e) => e.type === 'edit.applied' && e.data.proposalId === first),
     );
@@ -78,7 +95,20 @@ describe('e2e: the conversation and the review in one panel', function () {
         during.indexOf(`proposal:${second}`) > during.indexOf('user:document greet.js once more'),
       `the second instruction and its proposal follow the first turn: ${during.join(' | ')}`,
     );
-    await inline(panel, second).locator('button[data-action="inlineApprove"]').click();
+    await eventually('the feed at its newest row', () => feedAt(panel, 'bottom'));
+    assert.equal(await boxFocused(panel), true, 'the instruction box kept the focus while the feed followed');
+    // Scrolled up, the feed stays put and counts what arrives (the click does not scroll it).
+    await panel.evaluate(`document.querySelector('ol.feed').scrollTop = 0`);
+    const jump = panel.locator('button[data-action="jumpToLatest"]');
+    await jump.waitFor({ state: 'visible' });
+    await inline(panel, second).locator('button[data-action="inlineApprove"]').dispatchEvent('click');
+    await panel.locator('li.agent-message', { hasText: 'Done.' }).nth(1).waitFor({ state: 'attached' });
+    await jump.filter({ hasText: /Jump to latest \(\d+ new\)/ }).waitFor({ state: 'visible' });
+    assert.equal(await feedAt(panel, 'top'), true, 'the reader stayed where they were');
+    await jump.click();
+    await eventually('the feed back at its newest row', () => feedAt(panel, 'bottom'));
+    await jump.waitFor({ state: 'detached' });
+    await panel.evaluate(`document.querySelector('ol.feed').style.maxHeight = ''`);
     await eventually('the second edit written', () =>
       auditEntries(folder).find((e) => e.type === 'edit.applied' && e.data.proposalId === second),
     );

@@ -220,6 +220,13 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
+/** Saves the window as it is seen (the viewport) as the README's `docs/screenshots/<name>.png`. */
+export async function docsScreenshot(page: Page, name: string): Promise<void> {
+  const dir = path.join(repoRoot, 'docs', 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`) });
+}
+
 /**
  * Mocha wiring: opens a workbench before the suite, screenshots every failed test into
  * test-results/, and tears everything down after. Returns an accessor for the workbench.

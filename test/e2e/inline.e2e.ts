@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { auditEntries } from './workspaceState';
 import {
+  docsScreenshot,
   findFrame,
   repoRoot,
   runCommand,
@@ -114,8 +115,7 @@ describe('e2e: review in the editor, stale files and reloads', function () {
       async () => ((await hover.textContent())?.includes('Loading') ? undefined : true),
       10_000,
     ).catch(() => undefined);
-    mkdirSync(path.join(repoRoot, 'docs', 'screenshots'), { recursive: true });
-    await page.screenshot({ path: path.join(repoRoot, 'docs', 'screenshots', 'inline-review.png') });
+    await docsScreenshot(page, 'inline-review');
     assert.equal(readFileSync(greetPath, 'utf8'), original, 'nothing is written before a decision');
 
     await lensLine(page, 'Accept hunk 1/2').locator('a', { hasText: 'Accept hunk 1/2' }).click();
