@@ -56,6 +56,11 @@ describe('Audit webview (happy-dom)', () => {
     assert.equal($('.sessions h2').textContent, 'Sessions (1)');
     // The whole session id (issue 22: ids were cut to "s-202612"), and the commits the session produced.
     assert.equal($('#sessions .session-id').textContent, 's-20261201100000-0000000a');
+    assert.deepEqual(
+      all('#filter-session option').map((o) => o.textContent),
+      ['Any', 's-20261201100000-0000000a'],
+      'the session filter offers whole ids too',
+    );
     assert.equal($('#sessions .chip.commits').textContent, `commits ${'c'.repeat(10)}`);
     assert.deepEqual(
       all('#by-developer tbody td').map((td) => td.textContent),
