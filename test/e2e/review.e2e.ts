@@ -36,7 +36,7 @@ describe('e2e: review an agent session in the real VS Code UI', function () {
     await runCommand(page, 'Warden: Start Agent Session');
     await submitQuickInput(page, 'add a farewell function with tests');
 
-    const review = await findFrame(page, 'button[data-action="approve"]', 90_000);
+    let review = await findFrame(page, 'button[data-action="approve"]', 90_000);
     assert.equal(readFileSync(greetPath, 'utf8'), original, 'nothing is written before Accept');
     await screenshot(page, 'review-panel-first-proposal');
 
@@ -50,8 +50,18 @@ describe('e2e: review an agent session in the real VS Code UI', function () {
     const decision = auditEntries(folder).find((e) => e.type === 'decision' && e.actor.kind === 'human');
     assert.ok(decision, 'the click is recorded as a human decision');
 
-    await acceptFirstPending(review, /test\/greet\.test\.js/);
+    // Open Diff, then Accept in the diff editor's title bar (issue 22, item 9).
+    const openDiff = review.locator('article.card[data-state="pending"] button[data-action="openDiff"]').first();
+    await openDiff.waitFor({ state: 'visible', timeout: 60_000 });
+    assert.match((await openDiff.getAttribute('aria-label')) ?? '', /test\/greet\.test\.js/);
+    await openDiff.click();
+    await page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.editor-actions a[aria-label^="Reject Proposal"]').waitFor({ state: 'visible' });
+    await page.locator('.editor-actions a[aria-label^="Accept Proposal"]').click();
     await eventually('test/greet.test.js to be created', () => (existsSync(path.join(folder, 'test', 'greet.test.js')) ? true : undefined));
+    // The diff editor may have covered the panel: bring it back.
+    await runCommand(page, 'Warden: Show Review Panel');
+    review = await findFrame(page, 'button[data-action="approve"]', 60_000);
 
     await acceptFirstPending(review, /node --test/);
     const result = await eventually('the command result in the audit log', () =>
