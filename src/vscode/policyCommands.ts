@@ -88,7 +88,11 @@ async function offerStarterPolicy(folder: vscode.WorkspaceFolder): Promise<boole
     create,
   );
   if (choice !== create) return false;
-  await vscode.workspace.fs.writeFile(file, Buffer.from(STARTER_POLICY, 'utf8'));
+  // Through the editor's file service, not the disk: a document still open from a deleted policy
+  // takes the new text at once, and the examples checked next are the starter's.
+  const edit = new vscode.WorkspaceEdit();
+  edit.createFile(file, { overwrite: true, contents: Buffer.from(STARTER_POLICY, 'utf8') });
+  if (!(await vscode.workspace.applyEdit(edit))) throw new Error(`Could not create ${TEAM_POLICY_PATH} in ${folder.name}`);
   await vscode.window.showTextDocument(file);
   return true;
 }

@@ -8,6 +8,7 @@ import type { VerifyReport } from '../../src/core/audit/types';
 import type { RollbackResult } from '../../src/core/git/checkpoints';
 import type { CommitResult } from '../../src/core/git/commit';
 import { gitIn, initReviewRepo } from '../support/gitRepo';
+import { answeringPrompts } from '../support/prompts';
 import { nextPending } from '../support/proposals';
 
 /** test/fixtures/workspaces/demo/src/greet.js */
@@ -70,6 +71,21 @@ describe('Warden: git commands', function () {
     assert.match(log, /^Approved-by: Ada Reviewer <ada@example\.test>$/m);
     assert.equal((log.match(/^Warden-Audit: [0-9a-f]{64}$/gm) ?? []).length, 2);
     assert.equal((await git('log', '-1', '--format=%s', 'main')).trim(), 'initial', 'main did not move');
+
+    // From the palette (no checkpoint given): a list by what each was taken before, with its date apart, and a confirmation first.
+    const asked = await answeringPrompts({ pick: (labels) => labels.find((l) => l.startsWith('Checkpoint 1:')) }, () =>
+      vscode.commands.executeCommand<RollbackResult | undefined>('warden.rollbackToCheckpoint', { sessionId }),
+    );
+    assert.equal(asked.result, undefined, 'the confirmation was dismissed: nothing rolled back');
+    assert.deepEqual(
+      asked.picks.map((p) => p.label),
+      ['Checkpoint 2: before applying test/greet.test.js', 'Checkpoint 1: before applying src/greet.js'],
+      'newest first, labelled by what each was taken before (no proposal ids)',
+    );
+    for (const item of asked.picks)
+      assert.ok(!Number.isNaN(Date.parse(item.description ?? '')), `a readable date apart from the label: ${item.description}`);
+    assert.deepEqual(asked.warnings, [`Roll back session ${sessionId} to checkpoint 1?`], 'asked before anything changed');
+    assert.notEqual(await fs.readFile(path.join(root, 'src/greet.js'), 'utf8'), originalGreet, 'nothing was restored yet');
 
     const rollback = await vscode.commands.executeCommand<RollbackResult>('warden.rollbackToCheckpoint', { sessionId, checkpoint: 1 });
     assert.ok(rollback, 'the rollback command returned its result');

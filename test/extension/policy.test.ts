@@ -5,6 +5,8 @@ import * as vscode from 'vscode';
 import { usePerActionReview } from '../support/reviewMode';
 import type { WardenApi } from '../../src/extension';
 import type { TestPolicyResult } from '../../src/vscode/policyCommands';
+import { STARTER_POLICY } from '../../src/core/policy/starter';
+import { answeringPrompts } from '../support/prompts';
 
 function workspaceRoot(): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -179,6 +181,23 @@ describe('Warden: the team policy in the editor', function () {
     const text = document.getText();
     assert.match(text, /"id": "node-test"[\s\S]*?"source": "team"/);
     assert.match(text, /team \(\.warden\/policy\.json\): loaded/);
+  });
+
+  it('"Warden: Test Policy" with no policy offers to create one (defaults written out, with examples), and creates nothing when declined', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await fs.rm(policyFile, { force: true });
+    const declined = await answeringPrompts({}, () => vscode.commands.executeCommand<TestPolicyResult | undefined>('warden.testPolicy'));
+    assert.equal(declined.result, undefined);
+    assert.match(declined.infos[0] ?? '', /has no \.warden\/policy\.json, so the built-in defaults apply[\s\S]*Create a policy/);
+    await assert.rejects(fs.stat(policyFile), 'declined: no policy file was written');
+
+    const created = await answeringPrompts({ info: (_, buttons) => buttons.find((b) => b === 'Create Policy') }, () =>
+      vscode.commands.executeCommand<TestPolicyResult | undefined>('warden.testPolicy'),
+    );
+    assert.ok(created.result?.valid, 'the starter policy is valid');
+    assert.ok(created.result.passed > 0 && created.result.failed.length === 0, `its examples pass: ${JSON.stringify(created.result)}`);
+    assert.equal(await fs.readFile(policyFile, 'utf8'), STARTER_POLICY);
+    assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, policyFile, 'opened for editing');
   });
 
   it('an invalid policy setting gets a diagnostic in the user settings file, at the offending value, and clears when fixed', async () => {

@@ -6,6 +6,7 @@ import { usePerActionReview } from '../support/reviewMode';
 import type { WardenApi } from '../../src/extension';
 import type { VerifyReport } from '../../src/core/audit/types';
 import { nextPending } from '../support/proposals';
+import { answeringPrompts } from '../support/prompts';
 
 async function activateWarden(): Promise<WardenApi> {
   const extension = vscode.extensions.getExtension<WardenApi>('warden-dev.warden');
@@ -95,6 +96,17 @@ describe('Warden: a session driven through the commands', function () {
 
     assert.equal(await vscode.commands.executeCommand('warden.stopSession'), true);
     assert.equal(api.activeSession(), undefined);
+
+    // Resume Agent Session from the palette offers the sessions on record (issue 22 item 9), not a raw id box; Escape starts nothing.
+    const agentSessionId = entries.find((e) => e.type === 'agent.started')?.data.agentSessionId;
+    assert.ok(typeof agentSessionId === 'string' && agentSessionId.length > 0, 'the agent session id is on record');
+    const resume = await answeringPrompts({}, () => vscode.commands.executeCommand<string | undefined>('warden.resumeAgentSession'));
+    assert.equal(resume.result, undefined);
+    assert.equal(api.activeSession(), undefined, 'nothing started');
+    const offered = resume.picks.find((p) => p.detail?.startsWith(`${agentSessionId} · Warden session `));
+    assert.ok(offered, `the session is offered: ${JSON.stringify(resume.picks)}`);
+    assert.equal(offered.label, 'add a farewell function with tests', 'by its instruction');
+    assert.ok(resume.picks.at(-1)?.label.includes('Enter an agent session id'), 'typing an id stays possible, last');
   });
 
   it('a second instruction goes to the running session: Start Agent Session queues it behind the running turn, the panel box sends the next', async () => {
