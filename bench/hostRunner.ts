@@ -4,7 +4,7 @@
  * the offline VS Code server with Warden as the development extension, and returns the JSON the
  * entry wrote to `$WARDEN_BENCH_RESULTS` (or throws what it reported).
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
@@ -24,6 +24,8 @@ export interface HostRun {
   env?: Record<string, string>;
   /** Changes the workspace copy before the window opens. */
   prepare?: (workspace: string) => void;
+  /** Installs more extensions into `dir`, the window's (temporary, fresh) extensions folder, before the server starts. */
+  installExtensions?: (dir: string) => void;
 }
 
 export async function inExtensionHost(options: HostRun): Promise<unknown> {
@@ -43,12 +45,16 @@ export async function inExtensionHost(options: HostRun): Promise<unknown> {
   const workspace = path.join(temp, 'demo');
   cpSync(path.join(root, 'test', 'fixtures', 'workspaces', 'demo'), workspace, { recursive: true });
   options.prepare?.(workspace);
+  const extensionsDir = path.join(temp, 'extensions');
+  mkdirSync(extensionsDir);
+  options.installExtensions?.(extensionsDir);
   const resultsFile = path.join(temp, 'results.json');
   let server: VSCodeServer | undefined;
   let browser: Chromium | undefined;
   try {
     server = await startVSCodeServer({
       env: { ...options.env, [RESULTS_ENV]: resultsFile },
+      extensionsDir,
       ...(options.settings ? { settings: options.settings } : {}),
     });
     browser = await launchChromium();

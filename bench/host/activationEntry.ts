@@ -3,9 +3,9 @@
  * Warden's `activate()` and a built-in extension's, in the order `$WARDEN_BENCH_ORDER` gives
  * (`warden-first` or `reference-first`, so windows can alternate who pays for what the host
  * loads first), each timed from the call to the resolved promise. The reference is
- * `vscode.emmet` when it is not active yet; its activation event is `onLanguage` (any
- * document of any language), and in most windows something in the workbench has fired it
- * before the entry runs, so the next is `vscode.github-authentication` (a Node bundle of
+ * `vscode.emmet` when it is not active yet (bench/activation.ts installs a copy of it that activates
+ * only on its command, which replaces the built-in, whose `onLanguage` event the workbench fires
+ * for any document before the entry runs); if it is active all the same, the next is `vscode.github-authentication` (a Node bundle of
  * emmet's size, 230 KiB against 232 KiB, but the workbench usually asks it for sessions at
  * start), then `vscode.references-view` (27 KiB, activated only by its commands).
  * Writes JSON to `$WARDEN_BENCH_RESULTS`.
@@ -18,7 +18,8 @@ const REFERENCES = ['vscode.emmet', 'vscode.github-authentication', 'vscode.refe
 
 export interface ActivationResults {
   wardenMs: number;
-  reference: { id: string; ms: number };
+  /** `path`: where the reference was loaded from (for emmet, the on-demand copy bench/activation.ts makes). */
+  reference: { id: string; ms: number; path: string };
   order: 'warden-first' | 'reference-first';
   /** Warden was active before the entry ran (no activation to time). */
   wardenWasActive: boolean;
@@ -46,7 +47,7 @@ async function measure(order: ActivationResults['order']): Promise<ActivationRes
   const firstMs = await timed(() => first.activate());
   const secondMs = await timed(() => second.activate());
   const [wardenMs, referenceMs] = order === 'warden-first' ? [firstMs, secondMs] : [secondMs, firstMs];
-  return { wardenMs, reference: { id: reference.id, ms: referenceMs }, order, wardenWasActive };
+  return { wardenMs, reference: { id: reference.id, ms: referenceMs, path: reference.extensionPath }, order, wardenWasActive };
 }
 
 async function timed(body: () => Thenable<unknown>): Promise<number> {
