@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import * as acpStream from './acpStream';
 import * as activation from './activation';
 import * as agentStream from './agentStream';
 import * as asks from './asks';
@@ -20,6 +21,7 @@ import * as sandbox from './sandbox';
 import * as shellParsers from './shellParsers';
 
 const suites: Record<string, () => Promise<BenchFigure[]>> = {
+  acpStream: acpStream.run,
   activation: activation.run,
   agentStream: agentStream.run,
   asks: asks.run,

@@ -4,13 +4,17 @@
  * process, which is Warden's) while a sandboxed session receives a stream of `session/update`
  * messages and proposals from the scripted agent test/fixtures/agents/stream-agent.mjs, with
  * the Review and Session panels open; beside the delay of the same host idle, panels open, just
- * before. Writes its figures as JSON to `$WARDEN_BENCH_RESULTS`.
+ * before and just after (A/B/A), and, in every phase, an idle sibling process's delay over the
+ * same seconds and the late ticks split by this process's CPU time (loopProbe.ts).
+ * Writes its figures as JSON to `$WARDEN_BENCH_RESULTS`.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { Profiler } from 'node:inspector';
 import * as vscode from 'vscode';
 import type { WardenApi } from '../../src/extension';
+import { attribute, type Attribution } from './attribute';
+import { SiblingProbe, startPhase, type PhaseDelay } from './loopProbe';
 
 const RESULTS_ENV = 'WARDEN_BENCH_RESULTS';
 const UPDATES = Number(process.env.WARDEN_BENCH_STREAM_UPDATES ?? 10_000);
@@ -19,16 +23,18 @@ const IDLE_MS = 5000;
 const STREAM_TIMEOUT_MS = 300_000;
 /** After the last proposal is pending: the panels' throttled posts and persistence catch up. */
 const SETTLE_MS = 3000;
-
-export interface Delay {
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
+/** The CPU profiler's sampling interval, when attributing long tasks. */
+const SAMPLE_US = 1000;
 
 export interface StreamBenchResults {
-  idle: Delay;
-  stream: Delay & { updates: number; proposals: number; streamMs: number };
+  /** The same host idle with both panels open, before the session starts (A). */
+  idle: PhaseDelay;
+  /** The stream (B). */
+  stream: PhaseDelay & { updates: number; proposals: number; streamMs: number };
+  /** Idle again after the stream, the 200 proposals pending, panels open, before the session stops (A). */
+  idleAfter: PhaseDelay;
+  /** With WARDEN_BENCH_ATTRIBUTE=1 (or a profile file): what the stream's late ticks waited for. */
+  attribution?: Attribution;
 }
 
 export async function run(): Promise<void> {
@@ -49,85 +55,64 @@ async function measure(): Promise<StreamBenchResults> {
   await vscode.commands.executeCommand('warden.showReview');
   await vscode.commands.executeCommand('warden.showSession');
   await sleep(2000); // both webviews load and say ready
+  const sibling = new SiblingProbe();
+  try {
+    const idlePhase = startPhase(sibling);
+    await sleep(IDLE_MS);
+    const idle = (await idlePhase.stop()).delay;
 
-  const idle = histogram();
-  await sleep(IDLE_MS);
-  const idleDelay = stop(idle);
+    const profiler = await startProfile();
+    const streamPhase = startPhase(sibling);
+    const started = Date.now();
+    const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', {
+      instruction: JSON.stringify({ updates: UPDATES, proposals: PROPOSALS }),
+    });
+    if (!sessionId) throw new Error('warden.startSession returned no session');
+    // The agent sends its last proposal after its last update: once all are pending, the stream is in.
+    const deadline = Date.now() + STREAM_TIMEOUT_MS;
+    while (api.proposals.pending().filter((p) => p.sessionId === sessionId).length < PROPOSALS) {
+      if (Date.now() > deadline)
+        throw new Error(`only ${api.proposals.pending().length} of ${PROPOSALS} proposals within ${STREAM_TIMEOUT_MS / 1000} s`);
+      await sleep(100);
+    }
+    const streamMs = Date.now() - started;
+    await sleep(SETTLE_MS);
+    const streamed = await streamPhase.stop();
+    const profile = await profiler?.();
 
-  const profile = await startProfile();
-  const late = lateTicks();
-  const streaming = histogram();
-  const started = Date.now();
-  const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', {
-    instruction: JSON.stringify({ updates: UPDATES, proposals: PROPOSALS }),
-  });
-  if (!sessionId) throw new Error('warden.startSession returned no session');
-  // The agent sends its last proposal after its last update: once all are pending, the stream is in.
-  const deadline = Date.now() + STREAM_TIMEOUT_MS;
-  while (api.proposals.pending().filter((p) => p.sessionId === sessionId).length < PROPOSALS) {
-    if (Date.now() > deadline)
-      throw new Error(`only ${api.proposals.pending().length} of ${PROPOSALS} proposals within ${STREAM_TIMEOUT_MS / 1000} s`);
-    await sleep(100);
+    const afterPhase = startPhase(sibling);
+    await sleep(IDLE_MS);
+    const idleAfter = (await afterPhase.stop()).delay;
+    await vscode.commands.executeCommand('warden.stopSession');
+    return {
+      idle,
+      stream: { ...streamed.delay, updates: UPDATES, proposals: PROPOSALS, streamMs },
+      idleAfter,
+      ...(profile ? { attribution: attribute(profile, streamed.late, warden.extensionPath, SAMPLE_US / 1000) } : {}),
+    };
+  } finally {
+    sibling.close();
   }
-  const streamMs = Date.now() - started;
-  await sleep(SETTLE_MS);
-  const streamDelay = stop(streaming);
-  await profile?.();
-  late?.();
-  await vscode.commands.executeCommand('warden.stopSession');
-  return { idle: idleDelay, stream: { ...streamDelay, updates: UPDATES, proposals: PROPOSALS, streamMs } };
-}
-
-/** The sampling timer's period; Node's histogram holds whole intervals, so this much is not delay. */
-const RESOLUTION_MS = 10;
-
-/** With WARDEN_BENCH_PROFILE=FILE, a CPU profile of the stream goes to FILE (.cpuprofile), to find what delays the loop. */
-async function startProfile(): Promise<(() => Promise<void>) | undefined> {
-  const file = process.env.WARDEN_BENCH_PROFILE;
-  if (!file) return undefined;
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return async () => {
-    const { profile } = await session.post('Profiler.stop');
-    writeFileSync(file, JSON.stringify(profile));
-    session.disconnect();
-  };
 }
 
 /**
- * With a profile, also every tick of a 10 ms timer that came more than 20 ms late, with its
- * monotonic time in µs (the profile's clock), to `FILE.late.json`: which work the late ticks
- * waited for is then read off the profile's samples just before each.
+ * With WARDEN_BENCH_ATTRIBUTE=1 or WARDEN_BENCH_PROFILE=FILE, a CPU profile of the stream (the
+ * extension host's), for the long-task attribution; with FILE, it is also written there (.cpuprofile).
  */
-function lateTicks(): (() => void) | undefined {
+async function startProfile(): Promise<(() => Promise<Profiler.Profile>) | undefined> {
   const file = process.env.WARDEN_BENCH_PROFILE;
-  if (!file) return undefined;
-  const ticks: Array<{ atUs: number; lateMs: number }> = [];
-  let last = process.hrtime.bigint();
-  const timer = setInterval(() => {
-    const now = process.hrtime.bigint();
-    const lateMs = Number(now - last) / 1e6 - RESOLUTION_MS;
-    if (lateMs > 20) ticks.push({ atUs: Number(now / 1000n), lateMs });
-    last = now;
-  }, RESOLUTION_MS);
-  return () => {
-    clearInterval(timer);
-    writeFileSync(`${file}.late.json`, JSON.stringify(ticks));
+  if (!file && process.env.WARDEN_BENCH_ATTRIBUTE !== '1') return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: SAMPLE_US });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    if (file) writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+    return profile;
   };
-}
-
-function histogram(): IntervalHistogram {
-  const h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-  h.enable();
-  return h;
-}
-
-function stop(h: IntervalHistogram): Delay {
-  h.disable();
-  const ms = (ns: number): number => Math.max(0, ns / 1e6 - RESOLUTION_MS);
-  return { p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max) };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -14,8 +14,13 @@ export class TimeSlice {
 
   constructor(private readonly sliceMs = SLICE_MS) {}
 
+  /** Whether the slice is used up (so a caller can skip awaiting `yieldIfDue` in the common case: no promise per message). */
+  due(): boolean {
+    return performance.now() - this.started >= this.sliceMs;
+  }
+
   async yieldIfDue(): Promise<void> {
-    if (performance.now() - this.started < this.sliceMs) return;
+    if (!this.due()) return;
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.started = performance.now();
   }
@@ -27,7 +32,7 @@ export function sliced<T>(stream: ReadableStream<T>, slice: TimeSlice): Readable
   return new ReadableStream<T>(
     {
       async pull(controller) {
-        await slice.yieldIfDue();
+        if (slice.due()) await slice.yieldIfDue();
         const next = await reader.read();
         if (next.done) controller.close();
         else controller.enqueue(next.value);
