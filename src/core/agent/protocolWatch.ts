@@ -15,18 +15,10 @@ export interface ProtocolViolation {
 /** At most this many violations of one kind are recorded one by one; a flood gets one closing line. */
 export const VIOLATIONS_RECORDED_PER_KIND = 20;
 
-/**
- * The `id` and `method` of an incoming message, to classify it (the SDK validates the message
- * itself); undefined when it is not an object whose id is a string, number or null. Read by hand
- * rather than with a zod object: it runs for every message of a stream, and a loose zod object
- * copies every key (issue 21).
- */
-function idAndMethod(message: unknown): { id: string | number | null | undefined; method: unknown } | undefined {
-  if (typeof message !== 'object' || message === null || Array.isArray(message)) return undefined;
-  const { id, method } = message as { id?: unknown; method?: unknown };
-  if (id !== undefined && id !== null && typeof id !== 'string' && typeof id !== 'number') return undefined;
-  return { id, method };
-}
+const incomingSchema = z.looseObject({
+  id: z.union([z.string(), z.number(), z.null()]).optional(),
+  method: z.unknown().optional(),
+});
 // The SDK's own answer to a frame it cannot use: an error response with a null id.
 const protocolErrorSchema = z.looseObject({ id: z.null(), error: z.looseObject({ code: z.number(), message: z.string() }) });
 const PROTOCOL_ERROR_PREFIX = '{"jsonrpc":"2.0","id":null,"error":';
@@ -84,7 +76,7 @@ export function watchProtocol(
   const reader = inner.readable.getReader();
   const readable = new ReadableStream<acp.AnyMessage>({
     async pull(controller) {
-      if (slice.due()) await slice.yieldIfDue();
+      await slice.yieldIfDue();
       let next: Awaited<ReturnType<typeof reader.read>>;
       try {
         next = await reader.read();
@@ -98,9 +90,9 @@ export function watchProtocol(
         controller.close();
         return;
       }
-      const message = idAndMethod(next.value);
-      if (message) {
-        const { id, method } = message;
+      const message = incomingSchema.safeParse(next.value);
+      if (message.success) {
+        const { id, method } = message.data;
         if (typeof method === 'string' && !knownMethods.has(method)) {
           report({
             kind: 'unknown-method',

@@ -14,13 +14,8 @@ export class TimeSlice {
 
   constructor(private readonly sliceMs = SLICE_MS) {}
 
-  /** Whether the slice is used up (so a caller can skip awaiting `yieldIfDue` in the common case: no promise per message). */
-  due(): boolean {
-    return performance.now() - this.started >= this.sliceMs;
-  }
-
   async yieldIfDue(): Promise<void> {
-    if (!this.due()) return;
+    if (performance.now() - this.started < this.sliceMs) return;
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.started = performance.now();
   }
@@ -32,7 +27,7 @@ export function sliced<T>(stream: ReadableStream<T>, slice: TimeSlice): Readable
   return new ReadableStream<T>(
     {
       async pull(controller) {
-        if (slice.due()) await slice.yieldIfDue();
+        await slice.yieldIfDue();
         const next = await reader.read();
         if (next.done) controller.close();
         else controller.enqueue(next.value);
