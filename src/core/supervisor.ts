@@ -431,11 +431,9 @@ export class AgentSession {
       onEvent: (event) => this.onAgentEvent(event),
       notes: this.notes,
       // Turn review scans the copy once, at the turn's end: a file changed twice in a turn is one proposal, not a stale first half.
+      ...(changes ? { afterWrite: (path: string, text: string) => changes.mirror(path, text) } : {}),
       ...(changes && options.reviewMode !== 'turn'
-        ? {
-            sandboxActivity: (reason: string) => changes.scan(reason),
-            afterWrite: (path: string, text: string) => changes.mirror(path, text),
-          }
+        ? { sandboxActivity: (reason: string) => changes.scan(reason) }
         : this.exposure
           ? { sandboxActivity: (reason: string) => this.checkExposure(reason) }
           : {}),

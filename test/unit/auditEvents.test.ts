@@ -181,6 +181,7 @@ const SAMPLES: { [T in AuditEventType]: Array<AuditDataOf<T>> } = {
     },
   ],
   'protocol.violation': [{ kind: 'malformed-frame', detail: 'not JSON' }],
+  'agent.told': [{ via: 'turn/steer', itemId: 'patch-1', proposalIds: ['p-1'], notes: ['src/a.js was written by Warden as you wrote it'] }],
   proposal: [
     {
       proposalId: 'p-1',

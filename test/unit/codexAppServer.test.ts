@@ -15,12 +15,20 @@ async function run(options: {
   decide: Parameters<typeof autoDecide>[1];
   decisionTimeoutMs?: number;
   policyText?: string;
+  /** A private copy: what Warden writes into it (afterWrite) is collected here. */
+  copyWrites?: Array<[string, string]>;
 }) {
   const rig = protocolRig({
     files: FILES,
     ...(options.decisionTimeoutMs ? { decisionTimeoutMs: options.decisionTimeoutMs } : {}),
     ...(options.policyText ? { policyText: options.policyText } : {}),
   });
+  rig.deps.notes = new AgentNotes();
+  const copyWrites = options.copyWrites;
+  if (copyWrites) {
+    rig.deps.sandbox = { ...rig.deps.sandbox, copyHostPath: '/host/copy' };
+    rig.deps.afterWrite = async (p, text) => void copyWrites.push([p, text]);
+  }
   const agent = spawnAgent(FAKE, { FAKE_CODEX_SCENARIO: options.scenario ?? 'normal', FAKE_CODEX_FILE: `${CONTAINER}/src/a.js` });
   const connection = new CodexAppServerConnection(agent, new CodexApprovals(rig.deps));
   const decider = autoDecide(rig.store, options.decide);
@@ -43,7 +51,13 @@ describe('Codex app-server: a scripted app-server process through the real clien
         .filter((e) => e.type === 'agent-message')
         .map((e) => (e as { text: string }).text)
         .join('');
-      assert.equal(message, 'command=accept patch=accept');
+      const [decisions, ...steered] = message.split('\nsteer: ');
+      assert.equal(decisions, 'command=accept patch=accept');
+      // Read-only, Codex's own apply cannot write: it learns in its turn that Warden wrote the files.
+      assert.equal(steered.length, 1);
+      assert.match(steered[0]!, /^\[Warden\] About the patch you just applied/);
+      assert.match(steered[0]!, /- src\/a\.js was written by Warden as you wrote it; your workspace is read-only/);
+      assert.match(steered[0]!, /- NOTES\.md was written by Warden as you wrote it/);
 
       const command = rig.store.all().find((p): p is CommandProposal => p.kind === 'command')!;
       assert.equal(command.commandLine, 'npm test');
@@ -72,6 +86,87 @@ describe('Codex app-server: a scripted app-server process through the real clien
       );
       assert.ok(rig.events.some((e) => e.type === 'tool-call' && e.kind === 'edit' && e.content?.some((c) => c.type === 'diff')));
       assert.ok(rig.audit.some((a) => a.type === 'command.result' && a.data.ranBy === 'codex'));
+    } finally {
+      decider.dispose();
+      connection.close();
+      await agent.kill();
+    }
+  });
+
+  it('a patch accepted with edited text is answered accept, and Codex is told in its turn (turn/steer) what was written, with the diff against its version', async () => {
+    const edited = 'first\nreviewer line\nlast\n';
+    const { rig, agent, connection, decider } = await run({
+      decide: (p) => (p.kind === 'edit' && p.path === 'src/a.js' ? { verdict: 'approve', editedText: edited } : { verdict: 'approve' }),
+    });
+    try {
+      await connection.prompt('go');
+      const message = agentMessage(rig.events);
+      assert.match(message, /^command=accept patch=accept\n/, 'accept: the write happened (decline would say "rejected by user")');
+      assert.equal(rig.disk.get('src/a.js'), edited);
+      assert.match(
+        message,
+        /src\/a\.js was written by Warden with the reviewer's changes \(the reviewer edited your change to src\/a\.js before applying it\); your workspace is read-only/,
+      );
+      assert.match(message, /-new line\n\+reviewer line/, "the reviewer's changes to Codex's version");
+      const told = rig.audit.find((a) => a.type === 'agent.told');
+      assert.equal(told?.data.via, 'turn/steer');
+      assert.equal((told?.data.notes as string[]).length, 2);
+      assert.equal(rig.deps.notes?.size, 0, 'told in the turn: nothing left for the next instruction');
+      assert.ok(rig.events.some((e) => e.type === 'tool-call' && e.toolCallId === 'patch-1' && e.status === 'completed'));
+    } finally {
+      decider.dispose();
+      connection.close();
+      await agent.kill();
+    }
+  });
+
+  it('when the turn cannot take the message (turn/steer refused), Codex reads it with its next instruction', async () => {
+    const { rig, agent, connection, decider } = await run({
+      scenario: 'no-steer',
+      decide: (p) => (p.kind === 'edit' && p.path === 'src/a.js' ? { verdict: 'approve', editedText: 'edited\n' } : { verdict: 'approve' }),
+    });
+    try {
+      await connection.prompt('go');
+      assert.equal(agentMessage(rig.events), 'command=accept patch=accept');
+      const notes = rig.deps.notes?.take() ?? [];
+      assert.equal(notes.length, 2);
+      assert.match(notes[0]!, /^src\/a\.js was written by Warden with the reviewer's changes/);
+      assert.ok(!rig.audit.some((a) => a.type === 'agent.told'));
+    } finally {
+      decider.dispose();
+      connection.close();
+      await agent.kill();
+    }
+  });
+
+  it('in a private copy, a patch accepted as it is tells Codex nothing more; one accepted with changes is told, and the copy gets what was written once Codex applied its own', async () => {
+    const plain: Array<[string, string]> = [];
+    const first = await run({ decide: () => ({ verdict: 'approve' }), copyWrites: plain });
+    try {
+      await first.connection.prompt('go');
+      assert.equal(
+        agentMessage(first.rig.events),
+        'command=accept patch=accept',
+        'Codex applied its own version in the copy: its result is true',
+      );
+      assert.deepEqual(plain, []);
+    } finally {
+      first.decider.dispose();
+      first.connection.close();
+      await first.agent.kill();
+    }
+
+    const copyWrites: Array<[string, string]> = [];
+    const { rig, agent, connection, decider } = await run({
+      decide: (p) => (p.kind === 'edit' && p.path === 'src/a.js' ? { verdict: 'approve', editedText: 'edited\n' } : { verdict: 'approve' }),
+      copyWrites,
+    });
+    try {
+      await connection.prompt('go');
+      const message = agentMessage(rig.events);
+      assert.match(message, /src\/a\.js was written by Warden with the reviewer's changes .*; your copy now holds what was written\./);
+      assert.doesNotMatch(message, /NOTES\.md/, 'the file written as Codex wrote it needs no word');
+      assert.deepEqual(copyWrites, [['src/a.js', 'edited\n']], "the copy holds what was written, not Codex's version");
     } finally {
       decider.dispose();
       connection.close();
@@ -232,3 +327,10 @@ describe('Codex app-server: a scripted app-server process through the real clien
     }
   });
 });
+
+function agentMessage(events: ReturnType<typeof protocolRig>['events']): string {
+  return events
+    .filter((e) => e.type === 'agent-message')
+    .map((e) => (e as { text: string }).text)
+    .join('');
+}

@@ -63,14 +63,14 @@ describe('Review panel core: shared hunk choices and risk labels', () => {
     await assert.rejects(choices.choose(create.id, 'h0', 'approve'), /no hunks to decide one by one/);
   });
 
-  it('only what Warden writes or runs itself can be changed before accepting (a Codex approval is accept or decline)', () => {
+  it('only what Warden writes or runs itself can be changed before accepting (a Codex patch, which Warden writes, yes; a Codex command, accept or decline)', () => {
     const reviewer = { kind: 'human' as const, name: 'Ada', source: 'test' };
     const codexEdit: EditProposal = { ...edit('c', lines, changed), origin: 'item/fileChange/requestApproval' };
-    assert.throws(
-      () => decisionFor(codexEdit, { kind: 'hunks', accepted: [0], rejected: [1], newHash: codexEdit.newHash }, reviewer),
-      /can only be accepted or rejected as it is/,
-    );
-    assert.throws(() => decisionFor(codexEdit, { kind: 'editedText', text: 'x' }, reviewer), /item\/fileChange\/requestApproval/);
+    assert.deepEqual(decisionFor(codexEdit, { kind: 'hunks', accepted: [0], rejected: [1], newHash: codexEdit.newHash }, reviewer).hunks, {
+      accepted: [0],
+      rejected: [1],
+    });
+    assert.equal(decisionFor(codexEdit, { kind: 'editedText', text: 'x' }, reviewer).editedText, 'x');
     const codexCommand: CommandProposal = { ...command('npm test'), origin: 'item/commandExecution/requestApproval' };
     assert.throws(
       () => decisionFor(codexCommand, { kind: 'editedCommand', commandLine: 'npm test -- x' }, reviewer),

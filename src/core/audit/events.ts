@@ -280,6 +280,10 @@ export const AUDIT_EVENTS = {
     },
   ),
   'protocol.violation': event('The agent broke the protocol: `kind` and `detail`.', { kind: str, detail: str }),
+  'agent.told': event(
+    "What Warden told the agent in its running turn (`via`, e.g. Codex's `turn/steer`): the `notes` about its patch `itemId` (written with the reviewer's changes, or by Warden while its own apply could not write) and the `proposalIds` they concern.",
+    { via: str, itemId: str.optional(), proposalIds: z.array(str), notes: z.array(str) },
+  ),
 
   // Proposals and decisions
   proposal: event(

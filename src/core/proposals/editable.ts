@@ -1,10 +1,11 @@
 /**
  * Which proposals a reviewer may change before accepting (some hunks only, edited text, an
  * edited command). Only where Warden itself writes the bytes or runs the command and can tell
- * the agent what changed: an ACP `fs/write_text_file`, a change found in the sandbox copy, an
- * ACP terminal. A Codex approval is answered accept/decline and Codex applies or runs its own
- * version, so changing it would report one thing and do another. No imports: the webview
- * uses this too.
+ * the agent what changed: an ACP `fs/write_text_file`, a change found in the sandbox copy, a
+ * Codex patch (Warden writes the workspace, tells Codex in its turn and sets its copy to what
+ * was written: see CodexApprovals), an ACP terminal. A Codex command is answered
+ * accept/decline and Codex runs its own version, so changing it would report one thing and do
+ * another. No imports: the webview uses this too.
  */
 
 interface EditableShape {
@@ -18,7 +19,7 @@ interface EditableShape {
   edit?: { unlocated?: string | undefined } | undefined;
 }
 
-const WRITTEN_BY_WARDEN = new Set(['fs/write_text_file', 'sandbox/change']);
+const WRITTEN_BY_WARDEN = new Set(['fs/write_text_file', 'sandbox/change', 'item/fileChange/requestApproval']);
 const RUN_BY_WARDEN = new Set(['terminal/create']);
 
 /** An edit whose text the reviewer may change (or keep only some hunks of). */

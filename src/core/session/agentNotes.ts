@@ -30,8 +30,15 @@ export class AgentNotes {
 /** The instruction the agent receives: the human's text, after what Warden must tell it first. */
 export function withNotes(instruction: string, notes: readonly string[]): string {
   if (notes.length === 0) return instruction;
-  const lines = notes.map((n) => `- ${n}`).join('\n');
-  return `[Warden] Since your last turn, the reviewer decided on your changes differently from what you wrote. Read these files again before you edit them; do not redo or revert the reviewer's decision:\n${lines}\n\n${instruction}`;
+  return `${notesMessage(SINCE_LAST_TURN, notes)}\n\n${instruction}`;
+}
+
+const SINCE_LAST_TURN =
+  "Since your last turn, the reviewer decided on your changes differently from what you wrote. Read these files again before you edit them; do not redo or revert the reviewer's decision:";
+
+/** The notes as one message from Warden after `lead` (what they are about and what to do), one line each. */
+export function notesMessage(lead: string, notes: readonly string[]): string {
+  return `[Warden] ${lead}\n${notes.map((n) => `- ${n}`).join('\n')}`;
 }
 
 /**

@@ -19,7 +19,8 @@ import type { CommandProposal, Decision, EditProposal } from '../proposals/model
 import { ProposalOrphanedError } from '../proposals/store';
 import { sha256Hex } from '../util/hash';
 import { AgentPaths } from './agentPaths';
-import { rejectionNote } from './agentNotes';
+import { notesMessage, rejectionNote } from './agentNotes';
+import { type CodexView, declinedButWrittenNote, type LandedFile, landedFile, landedNote, PATCH_LEAD } from './codexPatchTruth';
 import type { ProposalGate } from './gate';
 import type { ProposalHandlerDeps } from './proposalHandlers';
 import { clip } from './sessionEvents';
@@ -27,7 +28,7 @@ import { clip } from './sessionEvents';
 /** What the Codex mapper needs: the gate, and the session's sandbox, workspace and audit. */
 export type CodexApprovalDeps = Pick<
   ProposalHandlerDeps,
-  'gate' | 'sandbox' | 'mapper' | 'store' | 'files' | 'record' | 'onEvent' | 'notes'
+  'gate' | 'sandbox' | 'mapper' | 'store' | 'files' | 'record' | 'onEvent' | 'notes' | 'afterWrite'
 >;
 
 const AUDIT_OUTPUT_EXCERPT = 4096;
@@ -43,12 +44,22 @@ type PlacedChange = { ok: true; path: string; oldText: string | null; newText: s
  * command proposal (with Codex's cwd); a file change approval is one edit proposal per file,
  * built from the changes announced in `item/started` (the latest `turn/diff/updated` is kept
  * for the record). A patch applies whole or not at all.
+ *
+ * Codex has no "accepted with changes": a patch the reviewer accepted with changes (hunks
+ * dropped, text edited) is answered `accept`, because the write happened, and Codex is told
+ * the truth at once in its running turn (`turn/steer`, which the model reads with the patch
+ * result) or else with its next instruction. In the copy, Codex then applies its own version
+ * there; once it is done (`item/completed`) the copy gets what was written, so the copy's
+ * scan never proposes Codex's version again. Read-only, Codex's own apply cannot write, so it
+ * is told for every accepted patch that Warden wrote it.
  */
 export class CodexApprovals implements AppServerHandlers {
   /** fileChange item id -> its changes, from `item/started`. */
   private readonly patches = new Map<string, FileUpdateChange[]>();
   /** commandExecution item id -> the approved command proposal, to record its result. */
   private readonly approvedCommands = new Map<string, string>();
+  /** fileChange item id -> what Warden wrote for it, until Codex reports the item done. */
+  private readonly landed = new Map<string, LandedFile[]>();
   private readonly streamedMessages = new Set<string>();
   private turnDiff = '';
   private readonly gate: ProposalGate;
@@ -95,11 +106,16 @@ export class CodexApprovals implements AppServerHandlers {
             ...(item.aggregatedOutput ? { content: [{ type: 'text', text: clip(item.aggregatedOutput) }] } : {}),
           });
         } else if (item.type === 'fileChange' && 'changes' in item) {
+          const written = this.landed.get(item.id);
+          this.landed.delete(item.id);
+          // Codex's own apply is done: the copy gets what Warden wrote (Codex's version, or its failure, would be proposed again).
+          if (written && this.view === 'copy')
+            for (const file of written) if (file.summary || item.status !== 'completed') void this.mirror(file);
           emit({
             type: 'tool-call',
             toolCallId: item.id,
             title: `Patch ${item.changes.map((c) => c.path).join(', ')}`,
-            status: item.status === 'completed' ? 'completed' : 'failed',
+            status: written || item.status === 'completed' ? 'completed' : 'failed',
             kind: 'edit',
           });
         } else if (item.type === 'agentMessage' && 'text' in item && !this.streamedMessages.has(item.id)) {
@@ -164,7 +180,10 @@ export class CodexApprovals implements AppServerHandlers {
     return 'accept';
   }
 
-  async fileChangeApproval(params: FileChangeApprovalParams): Promise<FileChangeApprovalDecision> {
+  async fileChangeApproval(
+    params: FileChangeApprovalParams,
+    steer: (text: string) => Promise<boolean> = () => Promise.resolve(false),
+  ): Promise<FileChangeApprovalDecision> {
     const changes = this.patches.get(params.itemId);
     if (!changes?.length)
       return this.refuse('edit', params.itemId, 'Codex asked to apply a patch Warden was never shown (no item/started file change)');
@@ -191,11 +210,66 @@ export class CodexApprovals implements AppServerHandlers {
       }
       return 'decline';
     }
+    const written: LandedFile[] = [];
     for (const p of proposals) {
-      // Stale or failed: set and recorded by the gate; Codex is told no.
-      if ((await this.gate.apply(this.gate.current<EditProposal>(p.id))).kind !== 'applied') return 'decline';
+      const outcome = await this.gate.apply(this.gate.current<EditProposal>(p.id));
+      const file = landedFile(p, outcome);
+      if (file) {
+        written.push(file);
+        continue;
+      }
+      // Stale or failed: set and recorded by the gate; Codex is told no, and of the files already written.
+      const why = outcome.kind === 'applied' ? 'no text was written' : outcome.detail;
+      for (const done of written) {
+        this.deps.notes?.add(done.path, declinedButWrittenNote(done, why));
+        if (this.view === 'copy') void this.mirror(done); // Codex applies nothing after a decline
+      }
+      return 'decline';
     }
+    await this.tellTruth(params.itemId, written, steer);
+    this.landed.set(params.itemId, written);
     return 'accept';
+  }
+
+  /** How Codex sees the workspace. */
+  private get view(): CodexView {
+    return this.deps.sandbox.copyHostPath ? 'copy' : 'readonly';
+  }
+
+  /**
+   * Tells Codex what its accepted patch really did, before the answer (so the message is in the
+   * model's next request, with the patch result); with the next instruction when the turn
+   * cannot take it.
+   */
+  private async tellTruth(itemId: string, written: LandedFile[], steer: (text: string) => Promise<boolean>): Promise<void> {
+    const told = written.flatMap((file) => {
+      const note = landedNote(file, this.view);
+      return note ? [{ file, note }] : [];
+    });
+    if (told.length === 0) return;
+    const notes = told.map((t) => t.note);
+    if (await steer(notesMessage(PATCH_LEAD, notes))) {
+      await this.deps.record({
+        actor: WARDEN,
+        type: 'agent.told',
+        data: { via: 'turn/steer', itemId, proposalIds: told.map((t) => t.file.proposalId), notes },
+      });
+      return;
+    }
+    for (const { file, note } of told) this.deps.notes?.add(file.path, note);
+  }
+
+  /** Puts what Warden wrote into the copy (through the copy watcher, so its scan sees it). */
+  private async mirror(file: LandedFile): Promise<void> {
+    try {
+      await this.deps.afterWrite?.(file.path, file.text);
+    } catch (error) {
+      this.deps.onEvent({
+        type: 'notice',
+        level: 'warning',
+        text: `Could not put what was written to ${file.path} into the sandbox copy: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
   }
 
   async userInput(params: UserInputParams): Promise<UserInputResponse> {

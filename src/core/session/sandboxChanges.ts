@@ -88,8 +88,18 @@ export class SandboxChanges {
     );
   }
 
-  /** A write Warden applied to the real workspace (fs/write_text_file), mirrored into the copy so the agent sees it. */
-  async mirror(relative: string, text: string): Promise<void> {
+  /**
+   * A write Warden applied to the real workspace (fs/write_text_file, a Codex patch accepted with
+   * changes), mirrored into the copy so the agent sees it. In line with the scans, so a scan that
+   * follows never sees the copy from before.
+   */
+  mirror(relative: string, text: string): Promise<void> {
+    const run = this.queue.then(() => this.mirrorNow(relative, text));
+    this.queue = run.catch((error: unknown) => this.deps.log?.(`mirroring ${relative} into the sandbox copy failed: ${message(error)}`));
+    return run;
+  }
+
+  private async mirrorNow(relative: string, text: string): Promise<void> {
     if (this.deps.withheld?.(relative)) {
       // Applied, but the policy withholds the path: the written text may hold bytes the agent never saw (hunks kept from the real file).
       await this.writeInCopy(relative, { type: 'missing' });

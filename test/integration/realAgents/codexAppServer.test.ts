@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { verifyAuditLog } from '../../../src/core/audit';
+import { decisionFor } from '../../../src/core/proposals/decisions';
 import type { CommandProposal, EditProposal } from '../../../src/core/proposals/model';
 import { sha256Hex } from '../../../src/core/util/hash';
 import { MockResponsesServer, type ModelTurn } from '../../support/mockResponses/server';
@@ -42,6 +43,21 @@ const GREET_AFTER = GREET.replace('name;', "name + '!';");
 const patch = (from: string, to: string): string =>
   ['*** Begin Patch', '*** Update File: src/greet.js', '@@', `-${from}`, `+${to}`, '*** End Patch'].join('\n');
 
+/** A file where two changed lines are two hunks of the reviewed diff (more than 6 lines apart). */
+const NUMBERS = Array.from({ length: 30 }, (_, i) => `${i + 1}\n`).join('');
+const NUMBERS_PATCH = [
+  '*** Begin Patch',
+  '*** Update File: numbers.txt',
+  '@@',
+  '-2',
+  '+two',
+  '@@',
+  '-29',
+  '+twenty-nine',
+  '*** End Patch',
+].join('\n');
+const REVIEWER = { kind: 'human' as const, name: 'Ada Reviewer', email: 'ada@example.test', source: 'test' };
+
 // Both ways Warden can show Codex the workspace: read-only, and a private copy it writes itself.
 for (const workspaceMode of ['readonly', 'copy'] as const)
   describe(`real agent: ${AGENT} natively, ${workspaceMode} workspace (mock Responses API, real Docker)` + ENGINE_LABEL, function () {
@@ -61,8 +77,9 @@ for (const workspaceMode of ['readonly', 'copy'] as const)
       mock = undefined;
     });
 
-    async function start(turns: ModelTurn[]): Promise<RealAgentRig> {
+    async function start(turns: ModelTurn[], files: Record<string, string> = {}): Promise<RealAgentRig> {
       const workspace = await makeWorkspace({ MOCK_API_KEY: 'mock-key-not-a-secret' });
+      for (const [name, text] of Object.entries(files)) await fs.writeFile(path.join(workspace, name), text);
       const agentsFolder = await makeAgentsFolder();
       mock = await MockResponsesServer.start(modelPortFile(agentsFolder), turns);
       return startRealAgent({ workspace, agentsFolder, agentCommand: AGENT_COMMAND, agentProtocol: 'codex-app-server', workspaceMode });
@@ -175,6 +192,11 @@ for (const workspaceMode of ['readonly', 'copy'] as const)
       await turn;
 
       assert.match(mock!.toolOutput('call_patch_declined') ?? '', /rejected by user/, 'Codex told the model the patch was declined');
+      // Read-only, Codex's own apply cannot write (it reports a failure): the model learns in the same turn that Warden wrote it.
+      const afterApproved = JSON.stringify(mock!.requests[1]?.input ?? '');
+      if (workspaceMode === 'readonly')
+        assert.match(afterApproved, /src\/greet\.js was written by Warden as you wrote it; your workspace is read-only/);
+      else assert.doesNotMatch(afterApproved, /\[Warden\]/, 'in the copy, Codex applied it itself: its own result is the truth');
       const landed = await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8');
       assert.equal(landed, GREET_AFTER, 'the approved change landed, the declined one did not');
       assert.equal(sha256Hex(landed), (store.get(approved.id) as EditProposal).newHash);
@@ -189,4 +211,99 @@ for (const workspaceMode of ['readonly', 'copy'] as const)
       assert.ok(entries.some((e) => e.type === 'edit.applied' && e.data.proposalId === approved.id));
       assert.ok((await verifyAuditLog(workspace)).ok);
     });
+
+    /**
+     * Codex has no "accepted with changes": the patch is answered accept (the write happened) and
+     * the truth goes into its running turn (turn/steer), so the model's very next request has it
+     * next to the patch result; the copy holds what landed, so nothing is proposed again.
+     */
+    async function acceptWithChanges(options: {
+      file: string;
+      before: string;
+      input: string;
+      decide: (edit: EditProposal) => void;
+      landed: string;
+      told: RegExp;
+    }): Promise<void> {
+      rig = await start(
+        [
+          () => [{ type: 'custom_tool_call', name: 'apply_patch', callId: 'call_patch', input: options.input }],
+          () => [{ type: 'message', text: 'Re-read the file; leaving it as the reviewer wrote it.' }],
+        ],
+        { [options.file]: options.before },
+      );
+      const { store, workspace } = rig;
+      const seen = new Set<string>();
+      const turn = rig.session.prompt(`Change ${options.file}`);
+      const edit = await nextPendingOrEnd(store, seen, turn);
+      assert.ok(edit?.kind === 'edit', `${AGENT} asks approval for its patch (got ${JSON.stringify(edit)}; ${offered()})`);
+      assert.equal(edit.path, options.file);
+      options.decide(edit);
+      assert.equal(await nextPendingOrEnd(store, seen, turn), undefined, 'nothing else is proposed: no retry, no revert, no copy change');
+      assert.equal(await turn, 'end_turn');
+
+      const next = JSON.stringify(mock!.requests[1]?.input ?? '');
+      assert.match(next, /\[Warden\] About the patch you just applied/, "the model's next request carries Warden's message");
+      assert.match(next, options.told);
+      assert.match(next, /do not apply the patch again or revert what was written/);
+      if (workspaceMode === 'copy')
+        assert.match(mock!.toolOutput('call_patch') ?? '', /Success/, 'in the copy, Codex applied its patch: the write did not fail');
+      assert.equal(mock!.requests.length, 2, 'Codex made no further model call (no retry)');
+
+      assert.equal(
+        await fs.readFile(path.join(workspace, options.file), 'utf8'),
+        options.landed,
+        'the workspace holds what the reviewer accepted',
+      );
+      const copy = rig.provider.sandbox?.copyHostPath;
+      if (workspaceMode === 'copy') {
+        assert.ok(copy, 'the session runs on a private copy');
+        assert.equal(
+          await fs.readFile(path.join(copy, options.file), 'utf8'),
+          options.landed,
+          "Codex's copy holds what landed, not its own version",
+        );
+      }
+      assert.deepEqual(
+        store.all().map((p) => [p.origin, p.state]),
+        [['item/fileChange/requestApproval', 'applied']],
+        "one proposal: the copy scan at the turn end did not propose Codex's version again",
+      );
+      const entries = await readAudit(workspace);
+      const told = entries.find((e) => e.type === 'agent.told');
+      assert.ok(told, 'what Codex was told is on the record');
+      assert.deepEqual(told.data.proposalIds, [edit.id]);
+      assert.equal(told.data.via, 'turn/steer');
+      assert.ok(entries.some((e) => e.type === 'edit.applied' && e.data.proposalId === edit.id));
+      assert.ok((await verifyAuditLog(workspace)).ok);
+    }
+
+    it('a patch accepted with edited text: Codex is answered accept and told in its turn what was written; it does not retry or revert', async () => {
+      const edited = GREET.replace('name;', "name + '?';");
+      await acceptWithChanges({
+        file: 'src/greet.js',
+        before: GREET,
+        input: patch("  return 'Hello, ' + name;", "  return 'Hello, ' + name + '!';"),
+        decide: (edit) => store().decide(edit.id, decisionFor(edit, { kind: 'editedText', text: edited, newHash: edit.newHash }, REVIEWER)),
+        landed: edited,
+        told: /src\/greet\.js was written by Warden with the reviewer's changes \(the reviewer edited your change to src\/greet\.js before applying it\)[^"]*\+ {2}return 'Hello, ' \+ name \+ '\?';/,
+      });
+    });
+
+    it('a patch partly accepted (one hunk of two): Codex is told which hunk was dropped; the rejected hunk is not redone', async () => {
+      await acceptWithChanges({
+        file: 'numbers.txt',
+        before: NUMBERS,
+        input: NUMBERS_PATCH,
+        decide: (edit) =>
+          store().decide(edit.id, decisionFor(edit, { kind: 'hunks', accepted: [0], rejected: [1], newHash: edit.newHash }, REVIEWER)),
+        landed: NUMBERS.replace(/^2$/m, 'two'),
+        told: /numbers\.txt was written by Warden with the reviewer's changes \(the reviewer accepted hunk 1 and rejected hunk 2 of your change to numbers\.txt\)/,
+      });
+    });
+
+    const store = (): RealAgentRig['store'] => {
+      assert.ok(rig, 'the session runs');
+      return rig.store;
+    };
   });

@@ -59,8 +59,9 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)` + ENGIN
   });
 
   /** A session whose model says `lines` in order (the workspace folder is known before the agent starts). */
-  async function start(script: (root: string) => string[]): Promise<RealAgentRig> {
+  async function start(script: (root: string) => string[], files: Record<string, string> = {}): Promise<RealAgentRig> {
     const workspace = await makeWorkspace({ GEMINI_API_KEY: 'fake-key', GEMINI_CLI_HOME: '/home/warden' });
+    for (const [name, text] of Object.entries(files)) await fs.writeFile(path.join(workspace, name), text);
     const root = `/workspaces/${path.basename(workspace)}`;
     const agentsFolder = await makeAgentsFolder({ [RESPONSES]: `${script(root).join('\n')}\n` });
     return startRealAgent({
@@ -210,6 +211,47 @@ describe(`real agent: ${AGENT} over ACP (--fake-responses, real Docker)` + ENGIN
       JSON.stringify(prompts[1]?.params),
       /\[Warden\] Since your last turn.*src\/greet\.js was written with the reviewer's changes.*Carry on/,
       'the next instruction Gemini received starts with what landed',
+    );
+    assert.ok((await verifyAuditLog(workspace)).ok);
+  });
+
+  it('partly accepted (one hunk of two): Gemini is told it succeeded with changes, writes once, and its next instruction names the dropped hunk', async () => {
+    const numbers = Array.from({ length: 30 }, (_, i) => `${i + 1}\n`).join('');
+    const proposed = numbers.replace(/^2$/m, 'two').replace(/^29$/m, 'twenty-nine');
+    const landed = numbers.replace(/^2$/m, 'two');
+    rig = await start(
+      (root) => [
+        toolCall('read_file', { file_path: `${root}/numbers.txt` }),
+        toolCall('write_file', { file_path: `${root}/numbers.txt`, content: proposed }),
+        say('Spelled out 2 and 29.'),
+        say('Understood.'),
+      ],
+      { 'numbers.txt': numbers },
+    );
+    const { store, provider, workspace } = rig;
+    const turn = rig.session.prompt('Spell out 2 and 29');
+    const permission = await nextPendingOrEnd(store, new Set(), turn);
+    assert.ok(permission?.kind === 'permission' && permission.edit, `Gemini asks with its diff (got ${JSON.stringify(permission)})`);
+    store.decide(
+      permission.id,
+      decisionFor(permission, { kind: 'hunks', accepted: [0], rejected: [1], newHash: permission.edit.newHash }, harnessReviewer),
+    );
+    assert.equal(await turn, 'end_turn', provider.failedToolTexts().join('\n'));
+    assert.equal(await fs.readFile(path.join(workspace, 'numbers.txt'), 'utf8'), landed, 'only the accepted hunk landed');
+    const writes = provider.agentFrames.map(parseFrame).filter((f) => f?.method === 'fs/write_text_file');
+    assert.equal(writes.length, 1, 'Gemini wrote once: no retry');
+    const reply = provider.wardenFrames.map(parseFrame).find((f) => f !== undefined && f.id === writes[0]?.id && f.method === undefined);
+    assert.equal(reply?.error, undefined, `the write was answered as a success (got ${JSON.stringify(reply)})`);
+    assert.match(JSON.stringify(reply?.result), /appliedWithChanges.*accepted hunk 1 and rejected hunk 2/);
+    assert.deepEqual(provider.failedToolTexts(), [], "Gemini's tool call did not fail");
+
+    await rig.session.prompt('Carry on');
+    assert.equal(await fs.readFile(path.join(workspace, 'numbers.txt'), 'utf8'), landed, 'Gemini did not redo the rejected hunk or revert');
+    assert.equal(provider.agentFrames.map(parseFrame).filter((f) => f?.method === 'fs/write_text_file').length, 1);
+    const prompts = provider.wardenFrames.map(parseFrame).filter((f) => f?.method === 'session/prompt');
+    assert.match(
+      JSON.stringify(prompts[1]?.params),
+      /\[Warden\] Since your last turn.*numbers\.txt was written with the reviewer's changes \(the reviewer accepted hunk 1 and rejected hunk 2.*Carry on/,
     );
     assert.ok((await verifyAuditLog(workspace)).ok);
   });

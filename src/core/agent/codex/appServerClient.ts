@@ -16,6 +16,7 @@ import {
   ThreadResponse,
   type Turn,
   TurnStartResponse,
+  TurnSteerResponse,
   UserInputParams,
   type UserInputResponse,
 } from './protocol';
@@ -24,8 +25,12 @@ import {
 export interface AppServerHandlers {
   /** `item/commandExecution/requestApproval`: Codex wants to run a command itself, in the sandbox. */
   commandApproval(params: CommandApprovalParams): Promise<CommandApprovalDecision>;
-  /** `item/fileChange/requestApproval`: Codex wants to apply a patch (the changes came with `item/started`). */
-  fileChangeApproval(params: FileChangeApprovalParams): Promise<FileChangeApprovalDecision>;
+  /**
+   * `item/fileChange/requestApproval`: Codex wants to apply a patch (the changes came with `item/started`).
+   * `steer` adds a message to the running turn (`turn/steer`), which the model reads with its next
+   * request; false when Codex did not take it (the turn is over).
+   */
+  fileChangeApproval(params: FileChangeApprovalParams, steer: (text: string) => Promise<boolean>): Promise<FileChangeApprovalDecision>;
   /** `item/tool/requestUserInput`: Codex asks the human questions. */
   userInput(params: UserInputParams): Promise<UserInputResponse>;
   /** Every known notification, validated (unknown methods and invalid params are reported, not delivered). */
@@ -158,6 +163,21 @@ export class CodexAppServerClient {
     }
   }
 
+  /** Adds text to the running turn (`turn/steer`); false when Codex refuses it (no such turn running) or the connection is gone. */
+  async steer(threadId: string, turnId: string, text: string): Promise<boolean> {
+    if (this.peer.isClosed) return false;
+    try {
+      await this.call(
+        'turn/steer',
+        { threadId, expectedTurnId: turnId, input: [{ type: 'text', text, text_elements: [] }] },
+        TurnSteerResponse,
+      );
+      return true;
+    } catch {
+      return false; // the caller tells it another way (with the next instruction)
+    }
+  }
+
   /** Asks Codex to stop the running turn (it then completes with status `interrupted`). */
   async interrupt(): Promise<void> {
     const active = this.activeTurn;
@@ -181,8 +201,11 @@ export class CodexAppServerClient {
     switch (method) {
       case ServerRequestMethods.commandApproval:
         return { decision: await this.handlers.commandApproval(validParams(CommandApprovalParams, method, params)) };
-      case ServerRequestMethods.fileChangeApproval:
-        return { decision: await this.handlers.fileChangeApproval(validParams(FileChangeApprovalParams, method, params)) };
+      case ServerRequestMethods.fileChangeApproval: {
+        const valid = validParams(FileChangeApprovalParams, method, params);
+        const steer = (text: string): Promise<boolean> => this.steer(valid.threadId, valid.turnId, text);
+        return { decision: await this.handlers.fileChangeApproval(valid, steer) };
+      }
       case ServerRequestMethods.userInput:
         return this.handlers.userInput(validParams(UserInputParams, method, params));
       default:

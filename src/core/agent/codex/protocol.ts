@@ -50,6 +50,8 @@ export const Turn = z.object({
 });
 export type Turn = z.infer<typeof Turn>;
 export const TurnStartResponse = z.object({ turn: Turn });
+/** `turn/steer`: text added to the running turn (`expectedTurnId` must be the active turn); the model reads it with its next request. */
+export const TurnSteerResponse = z.object({ turnId: z.string() });
 
 // ---- thread items -----------------------------------------------------------------
 
@@ -142,6 +144,11 @@ export const FileChangeApprovalParams = z.object({
   grantRoot: z.string().nullish(),
 });
 export type FileChangeApprovalParams = z.infer<typeof FileChangeApprovalParams>;
+/**
+ * Codex has no "accepted with changes": an approved patch is `accept` (the write happened;
+ * `decline` would tell the model "rejected by user" and invite a retry), and what differs is
+ * told with `turn/steer` (see CodexApprovals).
+ */
 export type FileChangeApprovalDecision = 'accept' | 'decline' | 'cancel';
 
 export const UserInputParams = z.object({
