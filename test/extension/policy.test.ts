@@ -66,6 +66,18 @@ const WITH_FAILING_EXAMPLE = [
   '',
 ].join('\n');
 
+/**
+ * Closes every editor without a save prompt: a policy document left dirty by an earlier test
+ * (an edit racing a save under load) would otherwise hold closeAllEditors on a modal dialog.
+ */
+async function closeEditorsDiscardingChanges(): Promise<void> {
+  for (const document of vscode.workspace.textDocuments.filter((d) => d.isDirty && !d.isClosed)) {
+    await vscode.window.showTextDocument(document);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  }
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
+
 describe('Warden: the team policy in the editor', function () {
   usePerActionReview();
   this.timeout(60_000);
@@ -80,7 +92,7 @@ describe('Warden: the team policy in the editor', function () {
   });
 
   after(async () => {
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeEditorsDiscardingChanges();
     await fs.rm(policyFile, { force: true });
   });
 
@@ -184,7 +196,7 @@ describe('Warden: the team policy in the editor', function () {
   });
 
   it('"Warden: Test Policy" with no policy offers to create one (defaults written out, with examples), and creates nothing when declined', async () => {
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeEditorsDiscardingChanges();
     await fs.rm(policyFile, { force: true });
     const declined = await answeringPrompts({}, () => vscode.commands.executeCommand<TestPolicyResult | undefined>('warden.testPolicy'));
     assert.equal(declined.result, undefined);

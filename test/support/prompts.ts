@@ -7,6 +7,9 @@ export interface PromptAnswers {
   info?: (message: string, buttons: string[]) => string | undefined;
 }
 
+/** Under the suites' 60 s test timeout, so the prompts are restored and what was asked is reported. */
+const ACTION_LIMIT_MS = 45_000;
+
 export interface Asked<T> {
   result: T;
   picks: vscode.QuickPickItem[];
@@ -43,9 +46,18 @@ export async function answeringPrompts<T>(answers: PromptAnswers, action: () => 
     asked.infos.push(message);
     return answers.info?.(message, buttons(rest));
   };
+  // A command that never finishes must not leave the prompts answered for the tests after it.
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the command did not finish in ${ACTION_LIMIT_MS / 1000} s; asked so far: ${JSON.stringify(asked)}`)),
+      ACTION_LIMIT_MS,
+    );
+  });
   try {
-    return { result: await action(), ...asked };
+    return { result: await Promise.race([Promise.resolve(action()), gaveUp]), ...asked };
   } finally {
+    clearTimeout(timer);
     Object.assign(window, originals);
   }
 }
