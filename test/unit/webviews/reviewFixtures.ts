@@ -59,7 +59,7 @@ export interface PanelHarness extends FakeWebview {
 
 export function openPanel(saved?: unknown): PanelHarness {
   const web = fakeWebview(saved);
-  const panel = startReviewPanel(web.root, { observe: false });
+  const panel = startReviewPanel(web.root, { observe: false, batchMessages: false });
   const harness: PanelHarness = {
     ...web,
     panel,
