@@ -4,8 +4,10 @@
  * stubbed. Two figures, each beside a plain-DOM reference rendered in the same page:
  *
  * - proposal-to-panel latency for an edit of a 2,000-line file: the host's work (diff, hashes,
- *   the panel's state throttle, risk labels, the state message as JSON) + the webview's (parse
- *   and validate the message, render, layout, paint), p50 and p95 over many arrivals;
+ *   the panel's state throttle, risk labels, the messages the panel posts as JSON: the
+ *   conversation's delta with the agent's message and tool call, then the proposals' delta) + the
+ *   webview's (parse and validate the messages, render, layout, paint), p50 and p95 over many
+ *   arrivals, in a session whose conversation and history grow as it goes;
  * - rendering 1,000 pending proposals into a fresh panel, median of several page loads.
  */
 import { spawnSync } from 'node:child_process';
@@ -17,8 +19,12 @@ import type { CommandProposal, EditProposal, Proposal } from '../src/core/propos
 import { riskLabels } from '../src/core/proposals/risk';
 import type { RiskLabel } from '../src/core/proposals/riskLabel';
 import { sha256Hex } from '../src/core/util/hash';
+import { SessionFeed } from '../src/core/session/sessionFeed';
+import { SentItems } from '../src/core/util/sentItems';
 import { LeadingThrottle } from '../src/core/util/throttle';
+import type { SessionSummary } from '../src/shared/conversationProtocol';
 import { STATE_THROTTLE_MS, toProposalView, type ExtensionMessage } from '../src/shared/reviewProtocol';
+import { Conversation } from '../src/vscode/conversation';
 import { openReviewPanel, stubVsCodeApi, writeReviewPanelPage } from '../scripts/vscode/reviewPanelPage';
 import { launchChromium } from '../scripts/vscode/server';
 import { pendingEdit } from '../test/support/proposals';
@@ -99,26 +105,90 @@ function editedText(n: number): { text: string; marker: string } {
   return { text: `${lines.join('\n')}\n`, marker };
 }
 
-function editProposal(n: number, sessionId: string, filePath: string, oldText: string | null, newText: string): EditProposal {
+function editProposal(
+  n: number,
+  sessionId: string,
+  filePath: string,
+  oldText: string | null,
+  newText: string,
+  createdAt = new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)).toISOString(),
+): EditProposal {
   return pendingEdit({
     id: `p-bench-${sessionId}-${n}`,
     sessionId,
-    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)).toISOString(),
+    createdAt,
     path: filePath,
     oldText,
     newText,
   });
 }
 
-/** What ReviewPanel.postState sends, serialized as VS Code does to cross into the webview. */
-function stateJson(proposals: readonly Proposal[]): string {
+function risksOf(proposals: readonly Proposal[]): Record<string, RiskLabel[]> {
   const risks: Record<string, RiskLabel[]> = {};
   for (const proposal of proposals) {
     const labels = riskLabels(proposal);
     if (labels.length > 0) risks[proposal.id] = labels;
   }
-  const message: ExtensionMessage = { type: 'state', proposals: proposals.map(toProposalView), hunkChoices: {}, risks };
+  return risks;
+}
+
+/** A full snapshot, serialized as VS Code does to cross into the webview (a fresh panel, the 1,000-proposal queue). */
+function stateJson(proposals: readonly Proposal[]): string {
+  const message: ExtensionMessage = { type: 'state', proposals: proposals.map(toProposalView), hunkChoices: {}, risks: risksOf(proposals) };
   return JSON.stringify(message);
+}
+
+/** What ReviewPanel posts for the store's proposals: a full `state` first, then what changed (`delta`, numbered with SentItems as the panel does). */
+class ProposalMessages {
+  private readonly sent = new SentItems<Proposal>();
+  private first = true;
+  json(all: readonly Proposal[]): string {
+    const common = { hunkChoices: {}, mode: 'action' as const, turns: [] };
+    if (this.first) {
+      this.first = false;
+      const { rev } = this.sent.full(all);
+      return JSON.stringify({
+        type: 'state',
+        proposals: all.map(toProposalView),
+        risks: risksOf(all),
+        ...common,
+        rev,
+      } satisfies ExtensionMessage);
+    }
+    const { upsert, ...delta } = this.sent.delta(all);
+    return JSON.stringify({
+      type: 'delta',
+      ...delta,
+      upsert: upsert.map(toProposalView),
+      risks: risksOf(upsert),
+      ...common,
+    } satisfies ExtensionMessage);
+  }
+}
+
+const SESSION: SessionSummary = { id: 's-bench', state: 'prompting', agent: 'bench agent', protocol: 'acp', pendingReviews: 1 };
+
+/** The panel's conversation (src/vscode/conversation.ts) over a real SessionFeed: a full message first, then deltas. */
+function conversationOf(feed: SessionFeed): { json(full: boolean): string } {
+  const conversation = new Conversation(
+    {
+      source: {
+        summary: () => SESSION,
+        feedChanges: (since) => feed.changes(since),
+        queued: () => [],
+        onDidChange: () => ({ dispose: () => undefined }),
+        onDidReturnInstruction: () => ({ dispose: () => undefined }),
+        instruct: () => 'sent',
+        activeSession: undefined,
+        cancel: async () => undefined,
+        answer: async () => undefined,
+      },
+      start: async () => undefined,
+    },
+    () => undefined,
+    { error: () => undefined },
+  );
+  return { json: (full) => JSON.stringify(conversation.snapshot(full)) };
 }
 
 interface Percentiles {
@@ -129,56 +199,82 @@ interface Percentiles {
 async function arrivalLatency(page: Page): Promise<{ warden: Percentiles; reference: Percentiles }> {
   const warden: number[] = [];
   const reference: number[] = [];
-  // The reviewer keeps up: earlier arrivals were accepted (they sit in the history, collapsed)
-  // and the new one is the pending proposal at the top of the panel.
-  const queue: Proposal[] = [];
+  // One session: the reviewer keeps up, so earlier arrivals were accepted (they sit in the
+  // history, closed) and the new one is the pending proposal at the top of the queue; the
+  // conversation above holds the agent's messages and tool calls (up to the feed's 400 entries)
+  // with every proposal where it arose.
+  const store: Proposal[] = [];
+  const feed = new SessionFeed();
+  feed.instruction('Rename every step in src/steps.js', 1);
+  const conversation = conversationOf(feed);
+  const proposals = new ProposalMessages();
+  await page.evaluate(
+    `(async (messages) => { for (const json of messages) await window.__post(json); })(${JSON.stringify([conversation.json(true), proposals.json(store)])})`,
+  );
   // The panel's own throttle, as ReviewPanel uses it: a lone arrival is posted at once, a burst is batched.
-  let flushed: ((json: string) => void) | undefined;
-  const throttle = new LeadingThrottle(STATE_THROTTLE_MS, () => flushed?.(stateJson(queue)));
+  let flushed: ((json: string[]) => void) | undefined;
+  const throttle = new LeadingThrottle(STATE_THROTTLE_MS, () => flushed?.([conversation.json(false), proposals.json(store)]));
   for (let n = 0; n < ARRIVALS; n++) {
     const { text, marker } = editedText(n);
-    // Host side: the proposal as the session builds it (diff, hashes), the store's change
-    // through the throttle, then the state message.
+    // Host side: the agent says what it does and calls its tool (the feed), the proposal as the
+    // session builds it (diff, hashes), the store's change through the throttle, then the messages.
     const hostStart = process.hrtime.bigint();
-    const proposal = editProposal(n, 's-bench', 'src/steps.js', baseText, text);
+    feed.push({ type: 'agent-message', text: `Now step ${n}: renaming the transforms in src/steps.js.` });
+    feed.push({
+      type: 'tool-call',
+      toolCallId: `call-${n}`,
+      title: 'Edit src/steps.js',
+      status: 'pending',
+      kind: 'edit',
+      locations: ['src/steps.js'],
+    });
+    // Created now, as the feed's entries are: the conversation shows it after the tool call that asked.
+    const proposal = editProposal(n, 's-bench', 'src/steps.js', baseText, text, new Date().toISOString());
     if (proposal.baseHash !== baseHash) throw new Error('bench: base hash mismatch');
-    const previous = queue[queue.length - 1];
+    const previous = store[store.length - 1];
     if (previous)
-      queue[queue.length - 1] = {
+      store[store.length - 1] = {
         ...previous,
         state: 'applied',
         decision: { verdict: 'approve', reviewer: { kind: 'human', name: 'Bench', source: 'bench' }, decidedAt: proposal.createdAt },
       };
-    queue.push(proposal);
-    if (queue.length > 4) queue.shift();
-    const json = await new Promise<string>((resolve) => {
+    store.push(proposal);
+    const messages = await new Promise<string[]>((resolve) => {
       flushed = resolve;
       throttle.schedule();
     });
     const hostMs = Number(process.hrtime.bigint() - hostStart) / 1e6;
 
+    // The reviewer looks at the queue (below the conversation): untimed, before the messages come.
+    await page.evaluate(`(async () => {
+      const heading = document.getElementById('pending-heading');
+      const top = heading ? heading.getBoundingClientRect().top : 0;
+      if (heading && (top < 0 || top > innerHeight / 4)) { heading.scrollIntoView({ block: 'start' }); await window.__painted(); }
+    })()`);
     const webviewMs = await page.evaluate(
-      `(async ({ json, id, marker }) => {
+      `(async ({ messages, id, marker }) => {
         const start = performance.now();
-        await window.__post(json);
-        const table = document.querySelector('article[data-proposal-id="' + id + '"] table.diff-table');
-        const box = table && table.getBoundingClientRect();
-        if (!table || !table.textContent.includes(marker) || box.height === 0 || box.top >= innerHeight || box.bottom <= 0) throw new Error('the new diff is not in view');
+        for (const json of messages) await window.__send(json);
         await window.__painted();
-        return performance.now() - start;
-      })(${JSON.stringify({ json, id: proposal.id, marker })})`,
+        const elapsed = performance.now() - start;
+        const diff = document.querySelector('.session-groups article[data-proposal-id="' + id + '"] .diff');
+        const box = diff && diff.getBoundingClientRect();
+        if (!diff || !diff.textContent.includes(marker) || box.height === 0 || box.top >= innerHeight || box.bottom <= 0) throw new Error('the new diff is not in view');
+        return elapsed;
+      })(${JSON.stringify({ messages, id: proposal.id, marker })})`,
     );
     const referenceMs = await page.evaluate(
       `(async ({ diff, marker }) => {
         const start = performance.now();
-        const data = await window.__post(diff);
+        const data = await window.__send(diff);
         let pre = document.getElementById('bench-reference');
-        if (!pre) { pre = document.createElement('pre'); pre.id = 'bench-reference'; document.body.prepend(pre); }
+        // Where the new card goes: under the queue's heading, in view.
+        if (!pre) { pre = document.createElement('pre'); pre.id = 'bench-reference'; document.getElementById('pending-heading').after(pre); }
         pre.textContent = data.diff;
-        const box = pre.getBoundingClientRect();
-        if (!pre.textContent.includes(marker) || box.height === 0 || box.top >= innerHeight || box.bottom <= 0) throw new Error('the reference is not in view');
         await window.__painted();
         const elapsed = performance.now() - start;
+        const box = pre.getBoundingClientRect();
+        if (!pre.textContent.includes(marker) || box.height === 0 || box.top >= innerHeight || box.bottom <= 0) throw new Error('the reference is not in view');
         pre.remove();
         return elapsed;
       })(${JSON.stringify({ diff: JSON.stringify({ type: 'bench', diff: proposal.diff }), marker })})`,
@@ -251,20 +347,20 @@ async function queueRendering(page: Page, pageUrl: string): Promise<{ warden: nu
     const wardenMs = await page.evaluate(
       `(async ({ json, lastId, count }) => {
         const start = performance.now();
-        await window.__post(json);
+        await window.__send(json);
+        await window.__painted();
+        const elapsed = performance.now() - start;
         const cards = document.querySelectorAll('.session-groups article[data-proposal-id]').length;
         if (cards !== count) throw new Error('rendered ' + cards + ' cards, expected ' + count);
         if (!document.querySelector('article[data-proposal-id="' + lastId + '"]')) throw new Error('the last proposal is missing');
-        document.body.getBoundingClientRect();
-        await window.__painted();
-        return performance.now() - start;
+        return elapsed;
       })(${JSON.stringify({ json, lastId: last.id, count: QUEUE_SIZE })})`,
     );
     await openReviewPanel(page, pageUrl);
     const referenceMs = await page.evaluate(
       `(async ({ json, count }) => {
         const start = performance.now();
-        const data = await window.__post(json);
+        const data = await window.__send(json);
         const app = document.getElementById('app');
         const fragment = document.createDocumentFragment();
         for (const item of data.items) {
@@ -275,10 +371,10 @@ async function queueRendering(page: Page, pageUrl: string): Promise<{ warden: nu
           fragment.append(title, pre);
         }
         app.replaceChildren(fragment);
-        if (app.querySelectorAll('pre').length !== count) throw new Error('reference incomplete');
-        document.body.getBoundingClientRect();
         await window.__painted();
-        return performance.now() - start;
+        const elapsed = performance.now() - start;
+        if (app.querySelectorAll('pre').length !== count) throw new Error('reference incomplete');
+        return elapsed;
       })(${JSON.stringify({ json: referenceJson, count: QUEUE_SIZE })})`,
     );
     if (typeof wardenMs !== 'number' || typeof referenceMs !== 'number') throw new Error('bench: the page returned no timing');

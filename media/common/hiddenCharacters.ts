@@ -61,10 +61,31 @@ export function hasHiddenCharacters(text: string): boolean {
   return false;
 }
 
+/** Answers for objects searched whole: the views' data is immutable (a change is a new object), and a long conversation is searched on every render. */
+const searched = new WeakMap<object, boolean>();
+const MAX_DEPTH = 12;
+
 /** Whether any string anywhere in a value (a proposal, a feed entry) has a hidden character. */
-export function containsHiddenCharacters(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return hasHiddenCharacters(value);
-  if (depth > 12 || typeof value !== 'object' || value === null) return false;
-  const items: unknown[] = Array.isArray(value) ? value : Object.values(value);
-  return items.some((item) => containsHiddenCharacters(item, depth + 1));
+export function containsHiddenCharacters(value: unknown): boolean {
+  return search(value, 0).found;
+}
+
+/** `whole`: the search reached every string below (it was not cut off by the depth limit), so the answer can be kept. */
+function search(value: unknown, depth: number): { found: boolean; whole: boolean } {
+  if (typeof value === 'string') return { found: hasHiddenCharacters(value), whole: true };
+  if (typeof value !== 'object' || value === null) return { found: false, whole: true };
+  const known = searched.get(value);
+  if (known !== undefined) return { found: known, whole: true };
+  if (depth > MAX_DEPTH) return { found: false, whole: false };
+  let whole = true;
+  for (const item of Array.isArray(value) ? (value as unknown[]) : Object.values(value)) {
+    const result = search(item, depth + 1);
+    if (result.found) {
+      searched.set(value, true);
+      return { found: true, whole: true };
+    }
+    whole &&= result.whole;
+  }
+  if (whole) searched.set(value, false);
+  return { found: false, whole };
 }

@@ -3,7 +3,7 @@ import { render, type VNode } from 'preact';
 /**
  * The loop every Warden webview runs: a pure `update(state, action)` returns the next state
  * and the effects to run (messages to post, focus to move); `view(state, dispatch)` describes
- * the page, rendered synchronously by Preact, so a message is on screen when its handler returns.
+ * the page, rendered synchronously by Preact, so an action is on screen when `dispatch` returns.
  */
 export interface Step<S, E> {
   state: S;
@@ -23,6 +23,8 @@ export interface Program<S, A, E> {
 
 export interface Running<S, A> {
   dispatch(action: A): void;
+  /** Several actions, one render: each is applied in order, the page drawn once, then their effects run. */
+  dispatchAll(actions: readonly A[]): void;
   state(): S;
 }
 
@@ -31,15 +33,20 @@ export function mount<S, A, E>(root: Element, program: Program<S, A, E>): Runnin
   let rendering = false;
   let first = true;
   const queue: A[] = [];
-  const dispatch = (action: A): void => {
-    queue.push(action);
+  const drain = (): void => {
     if (rendering) return; // an effect dispatched: handled once this round is over
     rendering = true;
     try {
       while (queue.length > 0) {
-        const step = program.update(state, queue.shift() as A);
-        const changed = step.state !== state;
-        state = step.state;
+        // Every action waiting is applied before the one render (a burst of messages draws once).
+        const effects: E[] = [];
+        let changed = false;
+        while (queue.length > 0) {
+          const step = program.update(state, queue.shift() as A);
+          changed ||= step.state !== state;
+          state = step.state;
+          if (step.effects) effects.push(...step.effects);
+        }
         if (changed) {
           if (first) {
             // The shell's "Loading…" placeholder goes; Preact owns the container from here on.
@@ -51,11 +58,19 @@ export function mount<S, A, E>(root: Element, program: Program<S, A, E>): Runnin
           render(program.view(state, dispatch), root);
           program.afterRender?.(state);
         }
-        for (const effect of step.effects ?? []) program.run(effect, dispatch);
+        for (const effect of effects) program.run(effect, dispatch);
       }
     } finally {
       rendering = false;
     }
   };
-  return { dispatch, state: () => state };
+  const dispatch = (action: A): void => {
+    queue.push(action);
+    drain();
+  };
+  const dispatchAll = (actions: readonly A[]): void => {
+    queue.push(...actions);
+    drain();
+  };
+  return { dispatch, dispatchAll, state: () => state };
 }

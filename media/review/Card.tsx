@@ -99,10 +99,13 @@ export class Card extends Pure<CardProps> {
               </>
             )}
           </div>
-          {filled ? (
-            <div class="card-body" id={`body-${domId}`} hidden={!open}>
+          {filled && open ? (
+            <div class="card-body" id={`body-${domId}`}>
               {this.body(risks)}
             </div>
+          ) : filled ? (
+            // A closed card draws nothing inside (a decided one moves to the history closed: its diff is not rebuilt there).
+            <div class="card-body" id={`body-${domId}`} hidden />
           ) : (
             <div
               class="card-body"

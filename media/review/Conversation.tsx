@@ -9,6 +9,7 @@ import type { JSX } from 'preact';
 import type { ProposalView } from '../../src/shared/reviewProtocol';
 import { AgentText, HiddenCharactersWarning } from '../common/AgentText';
 import { containsHiddenCharacters } from '../common/hiddenCharacters';
+import { Pure } from '../common/Pure';
 import { conversationItems, type ConversationItem } from './conversationUpdate';
 import { FeedEntry } from './FeedEntry';
 import { FollowFeed } from './FollowFeed';
@@ -55,7 +56,13 @@ export function Conversation({ state, dispatch }: { state: ReviewState; dispatch
           item.kind === 'entry' ? (
             <FeedEntry key={itemKey(item)} entry={item.entry} />
           ) : (
-            <InlineProposal key={itemKey(item)} proposal={item.proposal} state={state} dispatch={dispatch} />
+            <InlineProposal
+              key={itemKey(item)}
+              proposal={item.proposal}
+              busy={state.busy[item.proposal.id] !== undefined}
+              answer={state.conversation.answers[item.proposal.id]}
+              dispatch={dispatch}
+            />
           ),
         )}
         {queued.map((text, i) => (
@@ -82,11 +89,24 @@ function describeState(state: 'starting' | 'ready' | 'prompting' | 'ended'): str
   return state === 'prompting' ? 'working' : state === 'ready' ? 'waiting for your next instruction' : state;
 }
 
-/** A proposal where it arose: what it is, where it stands, and the way to its full card. */
-function InlineProposal({ proposal, state, dispatch }: { proposal: ProposalView; state: ReviewState; dispatch: Dispatch }): JSX.Element {
+interface InlineProps {
+  proposal: ProposalView;
+  busy: boolean;
+  /** A question's answer being typed. */
+  answer: string | undefined;
+  dispatch: Dispatch;
+}
+
+/** A proposal where it arose: what it is, where it stands, and the way to its full card. Redrawn only when one of these changed (a long conversation holds hundreds). */
+class InlineProposal extends Pure<InlineProps> {
+  render(): JSX.Element {
+    return inlineProposal(this.props);
+  }
+}
+
+function inlineProposal({ proposal, busy, answer, dispatch }: InlineProps): JSX.Element {
   const id = proposal.id;
   const pending = proposal.state === 'pending';
-  const busy = state.busy[id] !== undefined;
   const where = pending ? 'in the queue' : 'in the history';
   return (
     <li class={`entry proposal state-${proposal.state}`} data-conv-proposal-id={id}>
@@ -133,14 +153,18 @@ function InlineProposal({ proposal, state, dispatch }: { proposal: ProposalView;
           </button>
         </span>
       </div>
-      {proposal.kind === 'question' && <Question proposal={proposal} state={state} dispatch={dispatch} />}
+      {proposal.kind === 'question' && <Question proposal={proposal} busy={busy} answer={answer} dispatch={dispatch} />}
     </li>
   );
 }
 
-function Question(props: { proposal: Extract<ProposalView, { kind: 'question' }>; state: ReviewState; dispatch: Dispatch }): JSX.Element {
-  const { proposal: q, state, dispatch } = props;
-  const busy = state.busy[q.id] !== undefined;
+function Question(props: {
+  proposal: Extract<ProposalView, { kind: 'question' }>;
+  busy: boolean;
+  answer: string | undefined;
+  dispatch: Dispatch;
+}): JSX.Element {
+  const { proposal: q, busy, dispatch } = props;
   return (
     <form
       class="question"
@@ -176,7 +200,7 @@ function Question(props: { proposal: Extract<ProposalView, { kind: 'question' }>
           <textarea
             rows={2}
             aria-label="Your answer"
-            value={state.conversation.answers[q.id] ?? ''}
+            value={props.answer ?? ''}
             disabled={busy}
             onInput={(event) => dispatch({ type: 'answerInput', proposalId: q.id, text: event.currentTarget.value })}
           />

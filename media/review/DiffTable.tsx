@@ -1,8 +1,9 @@
 /* @jsxRuntime automatic @jsxImportSource preact */
-/** A proposal's diff as a table, one `tbody.hunk` per hunk, with Accept / Reject hunk buttons when hunks are decided alone. */
+/** A proposal's diff, one table (with its `tbody.hunk`) per hunk, with Accept / Reject hunk buttons when hunks are decided alone. */
 import type { JSX } from 'preact';
 import type { Verdict } from '../../src/shared/reviewProtocol';
 import { AgentText } from '../common/AgentText';
+import { Pure } from '../common/Pure';
 import { bodyRows, DIFF_ROW_LIMIT, type DiffRow, type ParsedDiff } from './diff';
 import type { ReviewAction } from './state';
 
@@ -45,44 +46,38 @@ interface DiffProps {
 }
 
 export function DiffTable({ proposalId, path, diff, showAll, hunks, marks, dispatch }: DiffProps): JSX.Element {
-  const body = bodyRows(diff);
-  const visible = showAll ? body : body.slice(0, DIFF_ROW_LIMIT);
-  const sections: Array<{ header: string | undefined; rows: DiffRow[] }> = [{ header: undefined, rows: [] }];
-  for (const row of visible) {
-    if (row.kind === 'hunk') sections.push({ header: row.text, rows: [] });
-    else sections[sections.length - 1]!.rows.push(row);
-  }
-  let hunkIndex = -1;
+  const { sections, changed, hiddenRows } = diffSections(diff, showAll);
   return (
     <div class="diff">
-      {!body.some((row) => row.kind === 'add' || row.kind === 'del') && <p class="diff-empty">No change to the file content.</p>}
-      <table class="diff-table" aria-label={`Changes to ${path}`}>
-        <colgroup>
-          <col class="col-ln" />
-          <col class="col-ln" />
-          <col class="col-sign" />
-          <col class="col-code" />
-        </colgroup>
-        {sections.map((section) => {
-          if (section.header === undefined) return section.rows.length > 0 ? <tbody key="pre">{section.rows.map(Row)}</tbody> : null;
-          hunkIndex++;
-          return (
-            <HunkBody
-              key={`h${hunkIndex}`}
-              index={hunkIndex}
+      {!changed && <p class="diff-empty">No change to the file content.</p>}
+      <div class="diff-hunks" role="group" aria-label={`Changes to ${path}`}>
+        {sections.map((section) =>
+          section.index < 0 ? (
+            <HunkBox key="pre" rows={section.rows.length}>
+              <tbody>{section.rows.map(Row)}</tbody>
+            </HunkBox>
+          ) : (
+            <Hunk
+              key={`h${section.index}`}
+              index={section.index}
               header={section.header}
-              hunks={hunks}
-              mark={marks?.[`h${hunkIndex}`]}
+              rows={section.rows}
+              proposalId={proposalId}
+              controls={hunks !== undefined}
+              title={hunks?.title ?? ''}
+              count={hunks?.count ?? 0}
+              choice={hunks?.choices[`h${section.index}`]}
+              selected={hunks?.selected === `h${section.index}`}
+              sending={hunks?.sending.split(' ').includes(`h${section.index}`) === true}
+              mark={marks?.[`h${section.index}`]}
               dispatch={dispatch}
-            >
-              {section.rows.map(Row)}
-            </HunkBody>
-          );
-        })}
-      </table>
-      {visible.length < body.length && (
+            />
+          ),
+        )}
+      </div>
+      {hiddenRows > 0 && (
         <div class="diff-more">
-          <span>{`${body.length - visible.length} more lines not shown${hunks ? ' (their hunks are decided after you show them)' : ''}. `}</span>
+          <span>{`${hiddenRows} more lines not shown${hunks ? ' (their hunks are decided after you show them)' : ''}. `}</span>
           <button
             type="button"
             class="link-button"
@@ -95,6 +90,73 @@ export function DiffTable({ proposalId, path, diff, showAll, hunks, marks, dispa
           </button>
         </div>
       )}
+    </div>
+  );
+}
+
+interface Section {
+  /** -1: the lines before the first hunk. */
+  index: number;
+  header: string;
+  rows: DiffRow[];
+}
+
+interface Sections {
+  sections: Section[];
+  changed: boolean;
+  /** Rows past DIFF_ROW_LIMIT, until "Show all lines". */
+  hiddenRows: number;
+}
+
+const sectionCache = new WeakMap<ParsedDiff, { all?: Sections; limited?: Sections }>();
+
+/** The diff's rows cut into hunks, once per diff (and per "show all"): unchanged hunks keep their row arrays, so they are not redrawn. */
+function diffSections(diff: ParsedDiff, showAll: boolean): Sections {
+  let cached = sectionCache.get(diff);
+  if (!cached) sectionCache.set(diff, (cached = {}));
+  const known = showAll ? cached.all : cached.limited;
+  if (known) return known;
+  const body = bodyRows(diff);
+  const visible = showAll ? body : body.slice(0, DIFF_ROW_LIMIT);
+  const sections: Section[] = [];
+  let current: Section = { index: -1, header: '', rows: [] };
+  for (const row of visible) {
+    if (row.kind !== 'hunk') {
+      current.rows.push(row);
+      continue;
+    }
+    if (current.index >= 0 || current.rows.length > 0) sections.push(current);
+    current = { index: current.index + 1, header: row.text, rows: [] };
+  }
+  if (current.index >= 0 || current.rows.length > 0) sections.push(current);
+  const result = {
+    sections,
+    changed: body.some((row) => row.kind === 'add' || row.kind === 'del'),
+    hiddenRows: body.length - visible.length,
+  };
+  if (showAll) cached.all = result;
+  else cached.limited = result;
+  return result;
+}
+
+/**
+ * Each hunk is its own small table in a box the browser lays out and paints only near the viewport
+ * (`content-visibility: auto`, review.css): a 2,000-line file's diff with 20 hunks costs about a
+ * screenful of layout when it arrives, while every line stays in the page (find, screen readers,
+ * focus and scrolling to a hunk draw it). The columns have fixed widths, so the tables line up.
+ */
+function HunkBox({ rows, children }: { rows: number; children: JSX.Element }): JSX.Element {
+  return (
+    <div class="hunk-box" style={{ '--hunk-rows': String(rows) }}>
+      <table class="diff-table">
+        <colgroup>
+          <col class="col-ln" />
+          <col class="col-ln" />
+          <col class="col-sign" />
+          <col class="col-code" />
+        </colgroup>
+        {children}
+      </table>
     </div>
   );
 }
@@ -123,81 +185,95 @@ function Row(row: DiffRow, i: number): JSX.Element {
 interface HunkProps {
   index: number;
   header: string;
-  hunks: HunkControls | undefined;
+  rows: DiffRow[];
+  proposalId: string;
+  /** Accept / Reject buttons: the edit's hunks are decided one by one. */
+  controls: boolean;
+  title: string;
+  count: number;
+  choice: Verdict | undefined;
+  selected: boolean;
+  /** Its choice is on its way to the extension. */
+  sending: boolean;
+  /** A decided edit: whether this hunk was written (marked, never controls). */
   mark: Verdict | undefined;
   dispatch: (action: ReviewAction) => void;
-  children: JSX.Element[];
 }
 
-/** A hunk's `tbody`: its @@ header row, with the hunk's choice and buttons when it can be decided alone. */
-function HunkBody({ index, header, hunks, mark, dispatch, children }: HunkProps): JSX.Element {
-  const id = `h${index}`;
-  const range = (
-    <span class="hunk-range">
-      <AgentText text={header} />
-    </span>
-  );
-  if (!hunks)
-    return (
-      <tbody class={`hunk${mark ? ` decided-${mark}` : ''}`} data-hunk-id={id} data-written={mark && String(mark === 'approve')}>
-        <tr class="diff-row hunk">
-          <td class="diff-wide hunk-header" colSpan={4}>
-            {range}
-            {mark && <span class={`hunk-choice ${mark}`}>{mark === 'approve' ? 'Accepted · written' : 'Rejected · not written'}</span>}
-          </td>
-        </tr>
-        {children}
-      </tbody>
+/** A hunk's `tbody`: its @@ header row, with the hunk's choice and buttons when it can be decided alone. Redrawn only when its props change (a choice, the selection). */
+class Hunk extends Pure<HunkProps> {
+  render(): JSX.Element {
+    const { index, header, rows, proposalId, controls, choice, mark, dispatch } = this.props;
+    const id = `h${index}`;
+    const range = (
+      <span class="hunk-range">
+        <AgentText text={header} />
+      </span>
     );
-  const choice = hunks.choices[id];
-  const name = `hunk ${index + 1} of ${hunks.count}`;
-  const sending = hunks.sending.split(' ').includes(id);
-  const choose = (verdict: Verdict) => () => dispatch({ type: 'chooseHunk', proposalId: hunks.proposalId, hunkId: id, verdict });
-  return (
-    <tbody
-      class={`hunk${hunks.selected === id ? ' selected' : ''}`}
-      data-hunk-id={id}
-      data-proposal-id={hunks.proposalId}
-      data-choice={choice}
-      tabIndex={-1}
-      role="group"
-      aria-label={`H${name.slice(1)} of ${hunks.title}${choice ? `, ${choice === 'approve' ? 'accepted' : 'rejected'}` : ''}`}
-    >
-      <tr class="diff-row hunk">
-        <td class="diff-wide hunk-header" colSpan={4}>
-          {range}
-          <span class="hunk-actions">
-            {choice && <span class={`hunk-choice ${choice}`}>{choice === 'approve' ? 'Accepted' : 'Rejected'}</span>}
-            <button
-              type="button"
-              class={`button small ${choice === 'approve' ? 'primary' : 'secondary'}`}
-              data-action="hunkApprove"
-              data-proposal-id={hunks.proposalId}
-              data-hunk-id={id}
-              aria-label={`Accept ${name}`}
-              aria-pressed={choice === 'approve'}
-              disabled={sending}
-              onClick={choose('approve')}
-            >
-              Accept hunk
-            </button>
-            <button
-              type="button"
-              class="button small secondary"
-              data-action="hunkReject"
-              data-proposal-id={hunks.proposalId}
-              data-hunk-id={id}
-              aria-label={`Reject ${name}`}
-              aria-pressed={choice === 'reject'}
-              disabled={sending}
-              onClick={choose('reject')}
-            >
-              Reject hunk
-            </button>
-          </span>
-        </td>
-      </tr>
-      {children}
-    </tbody>
-  );
+    if (!controls)
+      return (
+        <HunkBox rows={rows.length + 1}>
+          <tbody class={`hunk${mark ? ` decided-${mark}` : ''}`} data-hunk-id={id} data-written={mark && String(mark === 'approve')}>
+            <tr class="diff-row hunk">
+              <td class="diff-wide hunk-header" colSpan={4}>
+                {range}
+                {mark && <span class={`hunk-choice ${mark}`}>{mark === 'approve' ? 'Accepted · written' : 'Rejected · not written'}</span>}
+              </td>
+            </tr>
+            {rows.map(Row)}
+          </tbody>
+        </HunkBox>
+      );
+    const name = `hunk ${index + 1} of ${this.props.count}`;
+    const choose = (verdict: Verdict) => () => dispatch({ type: 'chooseHunk', proposalId, hunkId: id, verdict });
+    return (
+      <HunkBox rows={rows.length + 1}>
+        <tbody
+          class={`hunk${this.props.selected ? ' selected' : ''}`}
+          data-hunk-id={id}
+          data-proposal-id={proposalId}
+          data-choice={choice}
+          tabIndex={-1}
+          role="group"
+          aria-label={`H${name.slice(1)} of ${this.props.title}${choice ? `, ${choice === 'approve' ? 'accepted' : 'rejected'}` : ''}`}
+        >
+          <tr class="diff-row hunk">
+            <td class="diff-wide hunk-header" colSpan={4}>
+              {range}
+              <span class="hunk-actions">
+                {choice && <span class={`hunk-choice ${choice}`}>{choice === 'approve' ? 'Accepted' : 'Rejected'}</span>}
+                <button
+                  type="button"
+                  class={`button small ${choice === 'approve' ? 'primary' : 'secondary'}`}
+                  data-action="hunkApprove"
+                  data-proposal-id={proposalId}
+                  data-hunk-id={id}
+                  aria-label={`Accept ${name}`}
+                  aria-pressed={choice === 'approve'}
+                  disabled={this.props.sending}
+                  onClick={choose('approve')}
+                >
+                  Accept hunk
+                </button>
+                <button
+                  type="button"
+                  class="button small secondary"
+                  data-action="hunkReject"
+                  data-proposal-id={proposalId}
+                  data-hunk-id={id}
+                  aria-label={`Reject ${name}`}
+                  aria-pressed={choice === 'reject'}
+                  disabled={this.props.sending}
+                  onClick={choose('reject')}
+                >
+                  Reject hunk
+                </button>
+              </span>
+            </td>
+          </tr>
+          {rows.map(Row)}
+        </tbody>
+      </HunkBox>
+    );
+  }
 }

@@ -1,7 +1,8 @@
 /* @jsxRuntime automatic @jsxImportSource preact */
 /**
  * The Review panel's webview: wires the pure reducer (`update.ts`) and view (`view.tsx`) to the
- * page. Renders the proposals the extension sends (a full snapshot per `state` message) and
+ * page. Renders the proposals the extension sends (a full snapshot per `state` message, then
+ * `delta`s; the messages of one frame are drawn together) and
  * posts the reviewer's decisions back; agent text is only ever text (see common/AgentText).
  * Only UI state (open cards, full diffs, scroll, unfinished edits) is kept with `setState`.
  * The contributed keybindings (j/k, a, r, e, Shift+A/R) arrive as `key` messages: the webview
@@ -20,7 +21,16 @@ import { view } from './view';
 export interface ReviewPanelOptions {
   /** Tests: no IntersectionObserver in the DOM emulation, so far cards are filled only by the keys, toggles and `fill`. */
   observe?: boolean;
+  /**
+   * Messages from the extension are applied together once per frame (default): a proposal's
+   * `delta` and the conversation's, or a burst while an agent streams, draw the page once.
+   * `false` (tests): each message is drawn when its event handler returns.
+   */
+  batchMessages?: boolean;
 }
+
+/** A hidden webview gets no animation frames: messages wait at most this long. */
+const BATCH_FALLBACK_MS = 100;
 
 /** Starts the panel in `root` (the shell's `#app`); returns the running program (tests drive it). */
 export function startReviewPanel(root: HTMLElement, options: ReviewPanelOptions = {}): Running<ReviewState, ReviewAction> {
@@ -106,13 +116,27 @@ export function startReviewPanel(root: HTMLElement, options: ReviewPanelOptions 
     },
   });
 
+  const inbox: ReviewAction[] = [];
+  let frame: number | undefined;
+  let fallback: ReturnType<typeof setTimeout> | undefined;
+  const flush = (): void => {
+    if (frame !== undefined) win.cancelAnimationFrame(frame);
+    clearTimeout(fallback);
+    frame = fallback = undefined;
+    running.dispatchAll(inbox.splice(0));
+  };
   win.addEventListener('message', (event: MessageEvent<unknown>) => {
     const parsed = parseExtensionMessage(event.data);
     if (!parsed.ok) {
       console.warn(`[warden review] dropped an invalid message from the extension: ${parsed.error}`);
       return;
     }
-    running.dispatch({ type: 'message', message: parsed.message, focused: focusedKey(root) });
+    const action: ReviewAction = { type: 'message', message: parsed.message, focused: focusedKey(root) };
+    if (options.batchMessages === false) return running.dispatch(action);
+    inbox.push(action);
+    // Drawn just before the next frame is painted, so a message costs no latency it would not have had.
+    frame ??= win.requestAnimationFrame(flush);
+    fallback ??= setTimeout(flush, BATCH_FALLBACK_MS);
   });
   let scrollQueued = false;
   win.addEventListener(

@@ -105,7 +105,7 @@ export function view(state: ReviewState, dispatch: Dispatch): VNode {
           )}
         </ol>
       </section>
-      <section class="group" aria-labelledby="history-heading" hidden={history.length === 0}>
+      <section class="group history-group" aria-labelledby="history-heading" hidden={history.length === 0}>
         <h2 class="group-heading" id="history-heading">
           <span>History</span>
           <span class="count">{String(history.length)}</span>

@@ -36,19 +36,22 @@ export async function stubVsCodeApi(page: Page): Promise<void> {
 }
 
 /**
- * Loads the panel and adds two helpers to the page: `__post(json)` posts a message as VS Code
- * delivers one (parsed from JSON) and resolves with its data once every listener ran (listeners
- * run in registration order, so after the panel's own handler has rendered); `__painted()`
- * resolves once the next frame has been drawn.
+ * Loads the panel and adds helpers to the page: `__post(json)` posts a message as VS Code
+ * delivers one (parsed from JSON) and resolves with its data once the panel has drawn it (the
+ * panel applies messages at the next animation frame; frame callbacks run in the order they were
+ * asked for, so after the panel's); `__send(json)` resolves as soon as every listener ran (the
+ * benchmark, which waits for the painted frame itself); `__painted()` resolves once the next
+ * frame has been drawn.
  */
 export async function openReviewPanel(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await page.waitForFunction('document.getElementById("app") !== null');
   await page.evaluate(`(() => {
-    window.__post = (json) => new Promise((resolve) => {
+    window.__send = (json) => new Promise((resolve) => {
       window.addEventListener('message', (event) => resolve(event.data), { once: true });
       window.postMessage(JSON.parse(json), '*');
     });
+    window.__post = (json) => window.__send(json).then((data) => new Promise((resolve) => requestAnimationFrame(() => resolve(data))));
     window.__painted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
   })()`);
 }

@@ -1,7 +1,7 @@
 /** Proposals and a mounted Review panel for the webview unit tests. */
 import type { CommandProposal, EditProposal, Proposal } from '../../../src/core/proposals/model';
 import { toProposalView, type ExtensionMessage } from '../../../src/shared/reviewProtocol';
-import { startReviewPanel } from '../../../media/review/main';
+import { startReviewPanel, type ReviewPanelOptions } from '../../../media/review/main';
 import type { ReviewAction, ReviewState } from '../../../media/review/state';
 import type { Running } from '../../../media/common/program';
 import { pendingEdit } from '../../support/proposals';
@@ -57,9 +57,10 @@ export interface PanelHarness extends FakeWebview {
   last(type: string): Record<string, unknown> | undefined;
 }
 
-export function openPanel(saved?: unknown): PanelHarness {
+/** A panel drawing each message at once (`batchMessages: false`), unless `options` say otherwise. */
+export function openPanel(saved?: unknown, options: ReviewPanelOptions = {}): PanelHarness {
   const web = fakeWebview(saved);
-  const panel = startReviewPanel(web.root, { observe: false });
+  const panel = startReviewPanel(web.root, { observe: false, batchMessages: false, ...options });
   const harness: PanelHarness = {
     ...web,
     panel,
