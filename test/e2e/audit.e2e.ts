@@ -133,10 +133,30 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
     await screenshot(page, 'audit-diff');
   });
 
+  it('opens a partly recorded diff as plain text, so its "not recorded" placeholders give no language errors (issue 22 item 7)', async () => {
+    const { page, folder } = vsc();
+    // The workspace file is neither side any more: only the recorded hunks can be rebuilt.
+    writeFileSync(path.join(folder, 'src', 'greet.js'), `${OLD_GREET}// changed since the session\n`);
+    try {
+      // The diff editor hid the panel: show it again (its filters are kept).
+      await runCommand(page, 'Warden: Show Audit Log');
+      frame = await findFrame(page, '#verify-status[data-ok]', 30_000);
+      await frame.locator('#entries > li[data-seq="6"] button', { hasText: 'Open Diff' }).click();
+      const tab = page.locator('.tabs-container .tab', { hasText: /greet\.js \(audit #6, recorded hunks: before ↔ proposed\)/ });
+      await tab.first().waitFor({ state: 'visible', timeout: 30_000 });
+      const diffEditor = page.locator('.monaco-diff-editor').first();
+      await diffEditor.locator('.original .view-line', { hasText: 'not recorded in the audit log' }).first().waitFor({ state: 'visible' });
+      // Plain text: no language server (TypeScript for a .js file) reads the placeholders as code.
+      await page.locator('[id="status.editor.mode"]', { hasText: 'Plain Text' }).waitFor({ state: 'visible', timeout: 30_000 });
+    } finally {
+      writeFileSync(path.join(folder, 'src', 'greet.js'), OLD_GREET);
+    }
+  });
+
   it('exports the filtered entries as JSON and CSV through the save dialog', async () => {
     const { page, folder } = vsc();
     const stamp = new Date().toISOString().slice(0, 10);
-    // The diff editor hid the panel (its webview is rebuilt when shown again, filters kept by setState).
+    // The diff editor hid the panel again (its webview is rebuilt when shown, filters kept by setState).
     await runCommand(page, 'Warden: Show Audit Log');
     frame = await findFrame(page, '#verify-status[data-ok]', 30_000);
     await frame.locator('#filter-decision').selectOption('rejected');
