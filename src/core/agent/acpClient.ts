@@ -1,7 +1,8 @@
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import * as acp from '@agentclientprotocol/sdk';
 import type { AgentProcess } from '../sandbox/types';
 import { sliced, TimeSlice } from '../util/timeSlice';
+import { readableToWeb } from '../util/webStreams';
 import { watchProtocol, type ProtocolViolation } from './protocolWatch';
 
 export type { ProtocolViolation } from './protocolWatch';
@@ -57,7 +58,7 @@ export function connectAcpClient(
     .onNotification(m.session.update, ({ params }) => handlers.sessionUpdate(params));
   const app = extension.register(base);
   const slice = new TimeSlice();
-  const input = sliced(Readable.toWeb(agent.stdout) as ReadableStream<Uint8Array>, slice);
+  const input = sliced(readableToWeb(agent.stdout), slice);
   const stream = watchProtocol(
     Writable.toWeb(agent.stdin) as WritableStream<Uint8Array>,
     (output) => acp.ndJsonStream(output, input, { maxMessageBytes: MAX_AGENT_MESSAGE_BYTES }),
