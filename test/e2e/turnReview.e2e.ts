@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { findFrame, runCommand, stopSessionIfRunning, screenshot, submitQuickInput, useWorkbench } from './harness';
 
-async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -30,7 +30,9 @@ describe('e2e: turn review in the real VS Code UI', function () {
     const review = await findFrame(page, 'button[data-action="acceptTurn"]', 120_000);
     const turn = review.locator('section[data-turn-key]').first();
     await turn.locator('.turn-commands summary', { hasText: '3 commands ran in this turn' }).waitFor({ state: 'visible', timeout: 30_000 });
-    assert.equal(await turn.locator('.file-group-item').count(), 3, 'greet.js, farewell.js and NOTES.md in one turn');
+    // The turn's files come from the end-of-turn scan, after its last command ran: wait for the turn to end.
+    await turn.locator('.session-group-heading', { hasNotText: 'still working' }).waitFor({ state: 'visible', timeout: 60_000 });
+    await eventually('greet.js, farewell.js and NOTES.md in one turn', async () => ((await turn.locator('.file-group-item').count()) === 3 ? true : undefined));
     assert.equal(readFileSync(greetPath, 'utf8'), original, 'nothing is written before the decision');
     await screenshot(page, 'review-turn');
 
