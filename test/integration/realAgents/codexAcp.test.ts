@@ -3,20 +3,11 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { verifyAuditLog } from '../../../src/core/audit';
 import type { PermissionProposal, Proposal } from '../../../src/core/proposals/model';
-import { MockResponsesServer, type ModelTurn } from '../../support/mockResponses/server';
 import { nextPending } from '../../support/proposals';
 import { readAudit, snapshot } from '../../support/workspace';
-import {
-  decide,
-  ensureRealAgentPrerequisites,
-  makeAgentsFolder,
-  makeWorkspace,
-  modelPortFile,
-  startRealAgent,
-  VERSIONS,
-  type RealAgentRig,
-} from './harness';
+import { decide, VERSIONS } from './harness';
 import { ENGINE_LABEL } from '../engineUnderTest';
+import { useCodexRig } from './codexRig';
 import { CODEX_ACP_COMMAND, GREET, patchGreet } from './codexAcpScript';
 
 /**
@@ -33,41 +24,10 @@ const CANCELLED = `${AGENT} ends its turn as cancelled when its reject option (a
 
 describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API, real Docker)` + ENGINE_LABEL, function () {
   this.timeout(180_000);
-  let rig: RealAgentRig | undefined;
-  let mock: MockResponsesServer | undefined;
-
-  before(async function () {
-    this.timeout(600_000);
-    await ensureRealAgentPrerequisites();
-  });
-
-  afterEach(async () => {
-    await rig?.dispose();
-    await mock?.close();
-    rig = undefined;
-    mock = undefined;
-  });
-
-  async function start(turns: ModelTurn[]): Promise<RealAgentRig> {
-    const workspace = await makeWorkspace({ MOCK_API_KEY: 'mock-key-not-a-secret' });
-    const agentsFolder = await makeAgentsFolder();
-    mock = await MockResponsesServer.start(modelPortFile(agentsFolder), turns);
-    return startRealAgent({ workspace, agentsFolder, agentCommand: CODEX_ACP_COMMAND });
-  }
-
-  /** Which tool names the model was offered: quoted when a Codex version renames its tools. */
-  const offered = (): string => `tools offered to the model: ${mock?.toolNames().join(', ') || '(no model request yet)'}`;
-
-  async function inContainer(script: string): Promise<{ exitCode: number | null; output: string }> {
-    const sandbox = rig?.provider.sandbox;
-    assert.ok(sandbox, 'the sandbox is running');
-    const command = await sandbox.runCommand(['sh', '-c', script], { cwd: '/' });
-    const status = await command.exited;
-    return { exitCode: status.exitCode, output: command.output().text };
-  }
+  const codex = useCodexRig({ agentCommand: CODEX_ACP_COMMAND });
 
   it('a command: approved once it runs in the container, rejected once it never runs; the workspace stays unchanged', async () => {
-    rig = await start([
+    const rig = await codex.start([
       () => [
         {
           type: 'function_call',
@@ -91,10 +51,10 @@ describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API
     const seen = new Set<string>();
     const turn = rig.session.prompt('Run the proof commands');
 
-    const approved = await nextPending(store, seen).catch((e: Error) => assert.fail(`${e.message}; ${offered()}`));
+    const approved = await nextPending(store, seen).catch((e: Error) => assert.fail(`${e.message}; ${codex.offered()}`));
     assertCommandPermission(approved, 'touch /tmp/approved-proof');
     assert.deepEqual(await snapshot(workspace), before, 'nothing changed while the command waits for review');
-    assert.equal((await inContainer('test -e /tmp/approved-proof')).exitCode, 1, 'the command has not run before approval');
+    assert.equal((await codex.inContainer('test -e /tmp/approved-proof')).exitCode, 1, 'the command has not run before approval');
     decide(store, approved.id, 'approve');
 
     const rejected = await nextPending(store, seen);
@@ -103,11 +63,11 @@ describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API
     assert.equal(await turn, 'cancelled', CANCELLED);
 
     // The approved command ran inside the container, and Codex reported its output to the model.
-    assert.equal((await inContainer('test -e /tmp/approved-proof')).exitCode, 0, 'the approved command ran in the container');
-    assert.match(mock!.toolOutput('call_approved') ?? '', /ran-42/, 'the shell evaluated $((6*7)): the command really ran');
+    assert.equal((await codex.inContainer('test -e /tmp/approved-proof')).exitCode, 0, 'the approved command ran in the container');
+    assert.match(codex.mock().toolOutput('call_approved') ?? '', /ran-42/, 'the shell evaluated $((6*7)): the command really ran');
     // The rejected one never ran, and Codex told the model it was rejected.
-    assert.equal((await inContainer('test -e /tmp/rejected-proof')).exitCode, 1, 'the rejected command never ran');
-    assert.equal(mock!.toolOutput('call_rejected'), undefined, 'no output of the rejected command ever reached the model');
+    assert.equal((await codex.inContainer('test -e /tmp/rejected-proof')).exitCode, 1, 'the rejected command never ran');
+    assert.equal(codex.mock().toolOutput('call_rejected'), undefined, 'no output of the rejected command ever reached the model');
 
     assert.equal(store.get(approved.id)?.state, 'applied');
     assert.equal((store.get(approved.id) as PermissionProposal).chosenOptionId, 'approved', 'Codex received its own allow-once option');
@@ -118,7 +78,7 @@ describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API
   });
 
   it('a patch: the permission carries the diff; approved or rejected, Codex cannot write the workspace itself', async () => {
-    rig = await start([
+    const rig = await codex.start([
       () => [
         {
           type: 'custom_tool_call',
@@ -142,7 +102,7 @@ describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API
     const seen = new Set<string>();
     const turn = rig.session.prompt('Patch the greeting');
 
-    const approved = await nextPending(store, seen).catch((e: Error) => assert.fail(`${e.message}; ${offered()}`));
+    const approved = await nextPending(store, seen).catch((e: Error) => assert.fail(`${e.message}; ${codex.offered()}`));
     assertPatchPermission(approved, "+  return 'Hello, ' + name + '!';");
     assert.deepEqual(await snapshot(workspace), before, 'nothing changed while the patch waits for review');
     decide(store, approved.id, 'approve');
@@ -159,9 +119,9 @@ describe(`real agent: ${AGENT} over ACP, read-only workspace (mock Responses API
     );
     assert.deepEqual(await snapshot(workspace), before);
     // Approved: Codex tried to apply the patch itself and the read-only mount stopped it.
-    assert.match(mock!.toolOutput('call_patch_approved') ?? '', /Failed to write file/);
+    assert.match(codex.mock().toolOutput('call_patch_approved') ?? '', /Failed to write file/);
     // Rejected: Codex never tried to apply it.
-    assert.equal(mock!.toolOutput('call_patch_rejected'), undefined);
+    assert.equal(codex.mock().toolOutput('call_patch_rejected'), undefined);
     assert.equal(store.get(approved.id)?.state, 'applied');
     assert.equal(store.get(rejected.id)?.state, 'rejected');
     await assertAudit(workspace, [approved.id, rejected.id]);

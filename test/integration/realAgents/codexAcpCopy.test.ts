@@ -5,21 +5,11 @@ import { verifyAuditLog } from '../../../src/core/audit';
 import { decisionFor } from '../../../src/core/proposals/decisions';
 import type { EditProposal, PermissionProposal, Proposal } from '../../../src/core/proposals/model';
 import { sha256Hex } from '../../../src/core/util/hash';
-import { MockResponsesServer, type ModelTurn } from '../../support/mockResponses/server';
 import { readAudit, snapshot } from '../../support/workspace';
 import { CODEX_ACP_COMMAND, GREET, patchGreet } from './codexAcpScript';
-import {
-  decide,
-  ensureRealAgentPrerequisites,
-  makeAgentsFolder,
-  makeWorkspace,
-  modelPortFile,
-  nextPendingOrEnd,
-  startRealAgent,
-  VERSIONS,
-  type RealAgentRig,
-} from './harness';
+import { decide, nextPendingOrEnd, VERSIONS, type RealAgentRig } from './harness';
 import { ENGINE_LABEL } from '../engineUnderTest';
+import { useCodexRig } from './codexRig';
 
 /**
  * codex-acp with the workspace as a private copy (`workspaceMode: 'copy'`): Codex runs its
@@ -31,31 +21,10 @@ const GREET_AFTER = GREET.replace('name;', "name + '!';");
 
 describe(`real agent: ${AGENT} (mock Responses API, real Docker)` + ENGINE_LABEL, function () {
   this.timeout(180_000);
-  let rig: RealAgentRig | undefined;
-  let mock: MockResponsesServer | undefined;
-
-  before(async function () {
-    this.timeout(600_000);
-    await ensureRealAgentPrerequisites();
-  });
-
-  afterEach(async () => {
-    await rig?.dispose();
-    await mock?.close();
-    rig = undefined;
-    mock = undefined;
-  });
-
-  async function start(turns: ModelTurn[], files: Record<string, string> = {}): Promise<RealAgentRig> {
-    const workspace = await makeWorkspace({ MOCK_API_KEY: 'mock-key-not-a-secret' });
-    for (const [name, text] of Object.entries(files)) await fs.writeFile(path.join(workspace, name), text);
-    const agentsFolder = await makeAgentsFolder();
-    mock = await MockResponsesServer.start(modelPortFile(agentsFolder), turns);
-    return startRealAgent({ workspace, agentsFolder, agentCommand: CODEX_ACP_COMMAND, workspaceMode: 'copy' });
-  }
+  const codex = useCodexRig({ agentCommand: CODEX_ACP_COMMAND, workspaceMode: 'copy' });
 
   it('an approved command that writes a file: its change is a proposal, and lands byte for byte only once approved; a rejected one never runs', async () => {
-    rig = await start([
+    const rig = await codex.start([
       () => [{ type: 'function_call', name: 'exec_command', callId: 'call_approved', arguments: { cmd: 'echo ran-$((6*7)) > proof.txt' } }],
       () => [{ type: 'function_call', name: 'exec_command', callId: 'call_rejected', arguments: { cmd: 'echo nope > rejected.txt' } }],
       () => [{ type: 'message', text: 'Done.' }],
@@ -106,7 +75,7 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)` + ENGINE_LABEL
   });
 
   it("the reviewer's own decisions reach Codex truthfully: a change accepted with edited text and one rejected with a reason are told at its next instruction, and its tool call never failed", async () => {
-    rig = await start([
+    const rig = await codex.start([
       () => [
         {
           type: 'function_call',
@@ -135,10 +104,10 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)` + ENGINE_LABEL
     for (let i = 0; i < 200 && !(await restoredBoth(workspace, a.id, b.id)); i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(await fs.readFile(path.join(workspace, 'a.txt'), 'utf8'), 'ONE\ntwo\n', "the reviewer's text landed");
     assert.ok(!existsSync(path.join(workspace, 'b.txt')), 'the rejected file never landed');
-    assert.doesNotMatch(mock!.toolOutput('call_two') ?? '', /refused|rejected|error/i, "Codex's command was not reported as failed");
+    assert.doesNotMatch(codex.mock().toolOutput('call_two') ?? '', /refused|rejected|error/i, "Codex's command was not reported as failed");
 
     await rig.session.prompt('Carry on');
-    const told = JSON.stringify(mock!.requests[2]?.input ?? '');
+    const told = JSON.stringify(codex.mock().requests[2]?.input ?? '');
     assert.match(told, /\[Warden\] Since your last turn/, 'the next instruction starts with what the reviewer did');
     assert.match(told, /a\.txt was applied with the reviewer's changes \(the reviewer edited your change to a\.txt/);
     assert.match(told, /your change to b\.txt was rejected by the reviewer: b\.txt is not needed; your copy was restored/);
@@ -151,7 +120,7 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)` + ENGINE_LABEL
 
   it('partly accepted (one hunk of two): Codex is told its command succeeded, its copy holds what landed, the next instruction names the hunks, and it does not redo the rejected one', async () => {
     const numbers = Array.from({ length: 30 }, (_, i) => `${i + 1}\n`).join('');
-    rig = await start(
+    const rig = await codex.start(
       [
         () => [
           {
@@ -179,7 +148,7 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)` + ENGINE_LABEL
     await turn;
     const landed = numbers.replace(/^2$/m, 'two');
     assert.equal(await fs.readFile(path.join(workspace, 'numbers.txt'), 'utf8'), landed, 'only the accepted hunk landed');
-    assert.doesNotMatch(mock!.toolOutput('call_sed') ?? '', /refused|rejected|error/i, "Codex's command was not reported as failed");
+    assert.doesNotMatch(codex.mock().toolOutput('call_sed') ?? '', /refused|rejected|error/i, "Codex's command was not reported as failed");
     // The copy is set back to what landed right after the apply (audited as sandbox.change.restored).
     for (
       let i = 0;
@@ -192,9 +161,9 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)` + ENGINE_LABEL
     assert.equal(await fs.readFile(path.join(copy, 'numbers.txt'), 'utf8'), landed, "Codex's copy holds what landed, not its own version");
 
     await rig.session.prompt('Carry on');
-    const told = JSON.stringify(mock!.requests[2]?.input ?? '');
+    const told = JSON.stringify(codex.mock().requests[2]?.input ?? '');
     assert.match(told, /numbers\.txt was applied with the reviewer's changes \(the reviewer accepted hunk 1 and rejected hunk 2/);
-    assert.equal(mock!.requests.length, 3, 'no further model call: Codex did not retry');
+    assert.equal(codex.mock().requests.length, 3, 'no further model call: Codex did not retry');
     assert.equal(await fs.readFile(path.join(workspace, 'numbers.txt'), 'utf8'), landed, 'nothing reverted or redid the reviewer’s choice');
     assert.equal(store.all().filter((p) => p.kind === 'edit' && p.path === 'numbers.txt').length, 1, 'no second change to numbers.txt');
     const applied = (await readAudit(workspace)).find((e) => e.type === 'edit.applied' && e.data.proposalId === change.id);
@@ -203,7 +172,7 @@ describe(`real agent: ${AGENT} (mock Responses API, real Docker)` + ENGINE_LABEL
   });
 
   it('an approved patch lands as reviewed (the permission diff is the change); a rejected patch changes nothing', async () => {
-    rig = await start([
+    const rig = await codex.start([
       () => [
         {
           type: 'custom_tool_call',

@@ -5,21 +5,10 @@ import { verifyAuditLog } from '../../../src/core/audit';
 import { decisionFor } from '../../../src/core/proposals/decisions';
 import type { CommandProposal, EditProposal } from '../../../src/core/proposals/model';
 import { sha256Hex } from '../../../src/core/util/hash';
-import { MockResponsesServer, type ModelTurn } from '../../support/mockResponses/server';
 import { readAudit, snapshot } from '../../support/workspace';
-import {
-  decide,
-  ensureRealAgentPrerequisites,
-  makeAgentsFolder,
-  makeWorkspace,
-  MODEL_PORT,
-  modelPortFile,
-  nextPendingOrEnd,
-  startRealAgent,
-  VERSIONS,
-  type RealAgentRig,
-} from './harness';
+import { decide, MODEL_PORT, nextPendingOrEnd, VERSIONS, type RealAgentRig } from './harness';
 import { ENGINE_LABEL } from '../engineUnderTest';
+import { useCodexRig } from './codexRig';
 
 /**
  * Codex itself (`@openai/codex`'s static musl binary), natively through `codex app-server`,
@@ -62,40 +51,11 @@ const REVIEWER = { kind: 'human' as const, name: 'Ada Reviewer', email: 'ada@exa
 for (const workspaceMode of ['readonly', 'copy'] as const)
   describe(`real agent: ${AGENT} natively, ${workspaceMode} workspace (mock Responses API, real Docker)` + ENGINE_LABEL, function () {
     this.timeout(180_000);
-    let rig: RealAgentRig | undefined;
-    let mock: MockResponsesServer | undefined;
-
-    before(async function () {
-      this.timeout(600_000);
-      await ensureRealAgentPrerequisites();
-    });
-
-    afterEach(async () => {
-      await rig?.dispose();
-      await mock?.close();
-      rig = undefined;
-      mock = undefined;
-    });
-
-    async function start(turns: ModelTurn[], files: Record<string, string> = {}): Promise<RealAgentRig> {
-      const workspace = await makeWorkspace({ MOCK_API_KEY: 'mock-key-not-a-secret' });
-      for (const [name, text] of Object.entries(files)) await fs.writeFile(path.join(workspace, name), text);
-      const agentsFolder = await makeAgentsFolder();
-      mock = await MockResponsesServer.start(modelPortFile(agentsFolder), turns);
-      return startRealAgent({ workspace, agentsFolder, agentCommand: AGENT_COMMAND, agentProtocol: 'codex-app-server', workspaceMode });
-    }
-
-    const offered = (): string => `tools offered to the model: ${mock?.toolNames().join(', ') || '(no model request yet)'}`;
-
-    async function inContainer(script: string): Promise<number | null> {
-      const sandbox = rig?.provider.sandbox;
-      assert.ok(sandbox, 'the sandbox is running');
-      const command = await sandbox.runCommand(['sh', '-c', script], { cwd: '/' });
-      return (await command.exited).exitCode;
-    }
+    const codex = useCodexRig({ agentCommand: AGENT_COMMAND, agentProtocol: 'codex-app-server', workspaceMode });
+    const exitCodeIn = async (script: string): Promise<number | null> => (await codex.inContainer(script)).exitCode;
 
     it('a command: approved it runs in the container with its output on the record; declined it never runs', async () => {
-      rig = await start([
+      const rig = await codex.start([
         () => [
           {
             type: 'function_call',
@@ -120,10 +80,13 @@ for (const workspaceMode of ['readonly', 'copy'] as const)
       const turn = rig.session.prompt('Run the proof commands');
 
       const approved = await nextPendingOrEnd(store, seen, turn);
-      assert.ok(approved?.kind === 'command', `${AGENT} asks approval for its command (got ${JSON.stringify(approved)}; ${offered()})`);
+      assert.ok(
+        approved?.kind === 'command',
+        `${AGENT} asks approval for its command (got ${JSON.stringify(approved)}; ${codex.offered()})`,
+      );
       assert.equal(approved.origin, 'item/commandExecution/requestApproval');
       assert.ok(approved.commandLine.includes('touch /tmp/approved-proof'), approved.commandLine);
-      assert.equal(await inContainer('test -e /tmp/approved-proof'), 1, 'not run before approval');
+      assert.equal(await exitCodeIn('test -e /tmp/approved-proof'), 1, 'not run before approval');
       decide(store, approved.id, 'approve');
 
       const declined = await nextPendingOrEnd(store, seen, turn);
@@ -131,11 +94,11 @@ for (const workspaceMode of ['readonly', 'copy'] as const)
       decide(store, declined.id, 'reject');
       assert.equal(await turn, 'end_turn');
 
-      assert.equal(await inContainer('test -e /tmp/approved-proof'), 0, 'the approved command ran in the container');
-      assert.equal(await inContainer('test -e /tmp/declined-proof'), 1, 'the declined command never ran');
-      assert.match(mock!.toolOutput('call_approved') ?? '', /ran-42/);
-      assert.doesNotMatch(mock!.toolOutput('call_declined') ?? '', /should-not-run/);
-      assert.match(mock!.toolOutput('call_declined') ?? '', /rejected by user/, 'Codex told the model the command was declined');
+      assert.equal(await exitCodeIn('test -e /tmp/approved-proof'), 0, 'the approved command ran in the container');
+      assert.equal(await exitCodeIn('test -e /tmp/declined-proof'), 1, 'the declined command never ran');
+      assert.match(codex.mock().toolOutput('call_approved') ?? '', /ran-42/);
+      assert.doesNotMatch(codex.mock().toolOutput('call_declined') ?? '', /should-not-run/);
+      assert.match(codex.mock().toolOutput('call_declined') ?? '', /rejected by user/, 'Codex told the model the command was declined');
       assert.deepEqual(await snapshot(workspace), before, 'the workspace is unchanged');
 
       const ran = store.get(approved.id) as CommandProposal;
@@ -154,7 +117,7 @@ for (const workspaceMode of ['readonly', 'copy'] as const)
     });
 
     it('a file change: nothing changes while it waits; approved, Warden applies the reviewed bytes; declined, nothing changes', async () => {
-      rig = await start([
+      const rig = await codex.start([
         () => [
           {
             type: 'custom_tool_call',
@@ -179,7 +142,10 @@ for (const workspaceMode of ['readonly', 'copy'] as const)
       const turn = rig.session.prompt('Patch the greeting');
 
       const approved = await nextPendingOrEnd(store, seen, turn);
-      assert.ok(approved?.kind === 'edit', `${AGENT} asks approval for its file change (got ${JSON.stringify(approved)}; ${offered()})`);
+      assert.ok(
+        approved?.kind === 'edit',
+        `${AGENT} asks approval for its file change (got ${JSON.stringify(approved)}; ${codex.offered()})`,
+      );
       assert.equal(approved.origin, 'item/fileChange/requestApproval');
       assert.equal(approved.path, 'src/greet.js');
       assert.equal(approved.newText, GREET_AFTER, 'the reviewed edit is the whole file after the patch');
@@ -191,9 +157,9 @@ for (const workspaceMode of ['readonly', 'copy'] as const)
       decide(store, declined.id, 'reject');
       await turn;
 
-      assert.match(mock!.toolOutput('call_patch_declined') ?? '', /rejected by user/, 'Codex told the model the patch was declined');
+      assert.match(codex.mock().toolOutput('call_patch_declined') ?? '', /rejected by user/, 'Codex told the model the patch was declined');
       // Read-only, Codex's own apply cannot write (it reports a failure): the model learns in the same turn that Warden wrote it.
-      const afterApproved = JSON.stringify(mock!.requests[1]?.input ?? '');
+      const afterApproved = JSON.stringify(codex.mock().requests[1]?.input ?? '');
       if (workspaceMode === 'readonly')
         assert.match(afterApproved, /src\/greet\.js was written by Warden as you wrote it; your workspace is read-only/);
       else assert.doesNotMatch(afterApproved, /\[Warden\]/, 'in the copy, Codex applied it itself: its own result is the truth');
@@ -225,7 +191,7 @@ for (const workspaceMode of ['readonly', 'copy'] as const)
       landed: string;
       told: RegExp;
     }): Promise<void> {
-      rig = await start(
+      const rig = await codex.start(
         [
           () => [{ type: 'custom_tool_call', name: 'apply_patch', callId: 'call_patch', input: options.input }],
           () => [{ type: 'message', text: 'Re-read the file; leaving it as the reviewer wrote it.' }],
@@ -236,19 +202,23 @@ for (const workspaceMode of ['readonly', 'copy'] as const)
       const seen = new Set<string>();
       const turn = rig.session.prompt(`Change ${options.file}`);
       const edit = await nextPendingOrEnd(store, seen, turn);
-      assert.ok(edit?.kind === 'edit', `${AGENT} asks approval for its patch (got ${JSON.stringify(edit)}; ${offered()})`);
+      assert.ok(edit?.kind === 'edit', `${AGENT} asks approval for its patch (got ${JSON.stringify(edit)}; ${codex.offered()})`);
       assert.equal(edit.path, options.file);
       options.decide(edit);
       assert.equal(await nextPendingOrEnd(store, seen, turn), undefined, 'nothing else is proposed: no retry, no revert, no copy change');
       assert.equal(await turn, 'end_turn');
 
-      const next = JSON.stringify(mock!.requests[1]?.input ?? '');
+      const next = JSON.stringify(codex.mock().requests[1]?.input ?? '');
       assert.match(next, /\[Warden\] About the patch you just applied/, "the model's next request carries Warden's message");
       assert.match(next, options.told);
       assert.match(next, /do not apply the patch again or revert what was written/);
       if (workspaceMode === 'copy')
-        assert.match(mock!.toolOutput('call_patch') ?? '', /Success/, 'in the copy, Codex applied its patch: the write did not fail');
-      assert.equal(mock!.requests.length, 2, 'Codex made no further model call (no retry)');
+        assert.match(
+          codex.mock().toolOutput('call_patch') ?? '',
+          /Success/,
+          'in the copy, Codex applied its patch: the write did not fail',
+        );
+      assert.equal(codex.mock().requests.length, 2, 'Codex made no further model call (no retry)');
 
       assert.equal(
         await fs.readFile(path.join(workspace, options.file), 'utf8'),
@@ -302,8 +272,5 @@ for (const workspaceMode of ['readonly', 'copy'] as const)
       });
     });
 
-    const store = (): RealAgentRig['store'] => {
-      assert.ok(rig, 'the session runs');
-      return rig.store;
-    };
+    const store = (): RealAgentRig['store'] => codex.rig().store;
   });
