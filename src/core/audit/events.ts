@@ -53,6 +53,19 @@ const withheldEntry = z.looseObject({
   ruleId: str,
 });
 const hunkSplit = z.looseObject({ accepted: z.array(z.number().int().min(0)), rejected: z.array(z.number().int().min(0)) });
+
+/** What `edit.applied` and `edit.mismatch` record of a write. */
+const WRITTEN_EDIT = {
+  proposalId: str,
+  path: str,
+  reviewedHash: nullableHash,
+  diskHash: nullableHash,
+  origin: str.optional(),
+  orphaned: z.literal(true).optional(),
+  edited: z.literal(true).optional(),
+  hunks: hunkSplit.optional(),
+  proposedHash: hash.optional(),
+};
 const commandOutcome = {
   exitCode: z.number().nullable(),
   signal: z.string().nullable(),
@@ -393,29 +406,9 @@ export const AUDIT_EVENTS = {
   // Results
   'edit.applied': event(
     "The edit was written: `proposalId`, `path`, the reviewed hash (`reviewedHash`) equal to the hash of the bytes on disk (`diskHash`; both null for a delete); `hunks` or `edited` with the agent's `proposedHash` when the reviewer changed it; `origin`, `orphaned`.",
-    {
-      proposalId: str,
-      path: str,
-      reviewedHash: nullableHash,
-      diskHash: nullableHash,
-      origin: str.optional(),
-      orphaned: z.literal(true).optional(),
-      edited: z.literal(true).optional(),
-      hunks: hunkSplit.optional(),
-      proposedHash: hash.optional(),
-    },
+    WRITTEN_EDIT,
   ),
-  'edit.mismatch': event('As `edit.applied`, but the bytes on disk differ from the reviewed bytes (an error).', {
-    proposalId: str,
-    path: str,
-    reviewedHash: nullableHash,
-    diskHash: nullableHash,
-    origin: str.optional(),
-    orphaned: z.literal(true).optional(),
-    edited: z.literal(true).optional(),
-    hunks: hunkSplit.optional(),
-    proposedHash: hash.optional(),
-  }),
+  'edit.mismatch': event('As `edit.applied`, but the bytes on disk differ from the reviewed bytes (an error).', WRITTEN_EDIT),
   'edit.stale': event(
     'Not applied: the file changed since the proposal was made (`baseHash` against `currentHash`, or the `reason` the change no longer fits).',
     {
