@@ -2,7 +2,10 @@ import { mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
+import { AuditLog } from '../../src/core/audit';
 import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
+import { AgentSession, type SessionOptions } from '../../src/core/supervisor';
+import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
 import { startVmEngine, type VmEngine } from '../support/vmEngine';
 
 /**
@@ -64,4 +67,32 @@ export function engineProvider(): DockerSandboxProvider {
     source: 'WARDEN_TEST_ENGINE',
     local: true,
   });
+}
+
+/** A session on the engine under test, with the workspace's own audit log and files. */
+export function startEngineSession(
+  options: Omit<SessionOptions, 'workspaceRoot' | 'sandboxProvider' | 'audit' | 'files'> & { workspace: string },
+): Promise<AgentSession> {
+  const { workspace, ...rest } = options;
+  return AgentSession.start({
+    ...rest,
+    workspaceRoot: workspace,
+    sandboxProvider: engineProvider(),
+    audit: AuditLog.forWorkspace(workspace),
+    files: new NodeWorkspaceFiles(workspace),
+  });
+}
+
+/** Removes every sandbox the engine under test has for `workspace`, kept ones included. */
+export async function removeWorkspaceSandboxes(workspace: string): Promise<void> {
+  const docker = engineDocker();
+  const left = await docker.listContainers({ all: true, filters: { label: [`dev.warden.workspace=${workspace}`] } });
+  await Promise.all(
+    left.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
 }

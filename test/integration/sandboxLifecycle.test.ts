@@ -2,17 +2,16 @@ import { strict as assert } from 'node:assert';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AuditLog, verifyAuditLog } from '../../src/core/audit';
+import { verifyAuditLog } from '../../src/core/audit';
 import { loadPolicyText, mergePolicies } from '../../src/core/policy';
 import type { EditProposal, Proposal, ProposalState, Reviewer } from '../../src/core/proposals/model';
 import { ProposalStore } from '../../src/core/proposals/store';
 import type { WorkspaceMode } from '../../src/core/sandbox/types';
 import { AgentSession } from '../../src/core/supervisor';
 import { sha256Hex } from '../../src/core/util/hash';
-import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
 import { nextPending } from '../support/proposals';
 import { readAudit, snapshot } from '../support/workspace';
-import { ENGINE_LABEL, engineDocker, engineProvider, ensureEngineUnderTest } from './engineUnderTest';
+import { ENGINE_LABEL, engineDocker, ensureEngineUnderTest, removeWorkspaceSandboxes, startEngineSession } from './engineUnderTest';
 import { BASE_IMAGE, ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
 
 const reviewer: Reviewer = { kind: 'human', name: 'Ada Reviewer', email: 'ada@example.test', source: 'test' };
@@ -84,28 +83,17 @@ describe('sandbox lifecycle: reuse, rebuild, kill switch, private copy (real Doc
   afterEach(async () => {
     for (const s of sessions.splice(0)) await s.kill('test finished').catch(() => undefined);
     // Kept sandboxes of this workspace go too.
-    const left = await engineDocker().listContainers({ all: true, filters: { label: [`dev.warden.workspace=${workspace}`] } });
-    await Promise.all(
-      left.map((c) =>
-        engineDocker()
-          .getContainer(c.Id)
-          .remove({ force: true })
-          .catch(() => undefined),
-      ),
-    );
+    await removeWorkspaceSandboxes(workspace);
     store.dispose();
     await fs.rm(workspace, { recursive: true, force: true });
   });
 
   async function start(options: { mode?: WorkspaceMode; reuse?: boolean; policy?: string } = {}): Promise<AgentSession> {
-    const session = await AgentSession.start({
-      workspaceRoot: workspace,
+    const session = await startEngineSession({
+      workspace,
       agentsHostPath: agents,
       agentCommand: AGENT,
-      sandboxProvider: engineProvider(),
       store,
-      audit: AuditLog.forWorkspace(workspace),
-      files: new NodeWorkspaceFiles(workspace),
       reviewer,
       workspaceMode: options.mode ?? 'readonly',
       reuseSandbox: options.reuse ?? false,

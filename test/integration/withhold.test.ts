@@ -3,7 +3,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { AuditLog, verifyAuditLog } from '../../src/core/audit';
+import { verifyAuditLog } from '../../src/core/audit';
 import { queryAuditLog } from '../../src/core/audit/query';
 import type { AuditEntry } from '../../src/core/audit/types';
 import { loadPolicyText, mergePolicies } from '../../src/core/policy';
@@ -12,11 +12,10 @@ import { ProposalStore } from '../../src/core/proposals/store';
 import type { WorkspaceMode } from '../../src/core/sandbox/types';
 import { AgentSession, type SessionEvent } from '../../src/core/supervisor';
 import { sha256Hex } from '../../src/core/util/hash';
-import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
 import { nextPending } from '../support/proposals';
 import { readAudit } from '../support/workspace';
 import { BASE_IMAGE, ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
-import { ENGINE_LABEL, engineDocker, engineProvider, ensureEngineUnderTest } from './engineUnderTest';
+import { ENGINE_LABEL, engineDocker, ensureEngineUnderTest, removeWorkspaceSandboxes, startEngineSession } from './engineUnderTest';
 
 /**
  * Issue #18, "In: files": a path the policy denies for reading never enters the sandbox. In
@@ -104,14 +103,11 @@ for (const mode of ['copy', 'readonly'] as WorkspaceMode[]) {
       await fs.writeFile(path.join(workspace, 'secrets', 'token.txt'), TOKEN);
       await fs.writeFile(path.join(workspace, 'secrets', 'deep', 'more.txt'), TOKEN);
       store = new ProposalStore();
-      session = await AgentSession.start({
-        workspaceRoot: workspace,
+      session = await startEngineSession({
+        workspace,
         agentsHostPath: agents,
         agentCommand: AGENT,
-        sandboxProvider: engineProvider(),
         store,
-        audit: AuditLog.forWorkspace(workspace),
-        files: new NodeWorkspaceFiles(workspace),
         reviewer,
         workspaceMode: mode,
         policy: { current: policy },
@@ -307,16 +303,7 @@ describe(
     });
 
     after(async () => {
-      const docker = engineDocker();
-      const left = await docker.listContainers({ all: true, filters: { label: [`dev.warden.workspace=${workspace}`] } });
-      await Promise.all(
-        left.map((c) =>
-          docker
-            .getContainer(c.Id)
-            .remove({ force: true })
-            .catch(() => undefined),
-        ),
-      );
+      await removeWorkspaceSandboxes(workspace);
       if (previousCopiesDir === undefined) delete process.env.WARDEN_COPIES_DIR;
       else process.env.WARDEN_COPIES_DIR = previousCopiesDir;
       for (const dir of [workspace, agents, copies]) await fs.rm(dir, { recursive: true, force: true });
@@ -324,14 +311,11 @@ describe(
 
     it('the first session (no read rule) has key.pem in its copy; the reused one (rule added) does not, and proposes no delete', async () => {
       const start = async (withPolicy: boolean, store: ProposalStore): Promise<AgentSession> =>
-        AgentSession.start({
-          workspaceRoot: workspace,
+        startEngineSession({
+          workspace,
           agentsHostPath: agents,
           agentCommand: AGENT,
-          sandboxProvider: engineProvider(),
           store,
-          audit: AuditLog.forWorkspace(workspace),
-          files: new NodeWorkspaceFiles(workspace),
           reviewer,
           workspaceMode: 'copy',
           reuseSandbox: true,
