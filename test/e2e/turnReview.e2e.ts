@@ -32,7 +32,9 @@ describe('e2e: turn review in the real VS Code UI', function () {
     await turn.locator('.turn-commands summary', { hasText: '3 commands ran in this turn' }).waitFor({ state: 'visible', timeout: 30_000 });
     // The turn's files come from the end-of-turn scan, after its last command ran: wait for the turn to end.
     await turn.locator('.session-group-heading', { hasNotText: 'still working' }).waitFor({ state: 'visible', timeout: 60_000 });
-    await eventually('greet.js, farewell.js and NOTES.md in one turn', async () => ((await turn.locator('.file-group-item').count()) === 3 ? true : undefined));
+    await eventually('greet.js, farewell.js and NOTES.md in one turn', async () =>
+      (await turn.locator('.file-group-item').count()) === 3 ? true : undefined,
+    );
     assert.equal(readFileSync(greetPath, 'utf8'), original, 'nothing is written before the decision');
     await screenshot(page, 'review-turn');
 
