@@ -29,6 +29,7 @@ const results = z.object({
   idle: phase,
   stream: phase.extend({ updates: z.number(), proposals: z.number(), streamMs: z.number() }),
   idleAfter: phase,
+  dockerClientLoadedBefore: z.boolean(),
   attribution: z
     .object({ rows: z.array(z.object({ what: z.string(), ms: z.number() })), offCpuMs: z.number(), windowsMs: z.number() })
     .optional(),
@@ -62,9 +63,11 @@ export async function run(): Promise<BenchFigure[]> {
       },
     }),
   );
-  const { stream, idle, idleAfter, attribution } = host;
+  const { stream, idle, idleAfter, attribution, dockerClientLoadedBefore } = host;
   const what = `${stream.updates} updates + ${stream.proposals} proposals, panels open`;
-  process.stderr.write(`[agentStream] stream in ${stream.streamMs} ms, load average ${loadavg()[0]!.toFixed(1)} at the end\n`);
+  process.stderr.write(
+    `[agentStream] stream in ${stream.streamMs} ms, load average ${loadavg()[0]!.toFixed(1)} at the end; the Docker client was ${dockerClientLoadedBefore ? 'already loaded (preloaded while idle)' : 'not yet loaded'} when the session started\n`,
+  );
   process.stderr.write(describe('idle before (A)', idle) + describe('stream (B)', stream) + describe('idle after (A)', idleAfter));
   if (attribution) {
     process.stderr.write(

@@ -9,6 +9,7 @@
  * Writes its figures as JSON to `$WARDEN_BENCH_RESULTS`.
  */
 import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Session } from 'node:inspector/promises';
 import type { Profiler } from 'node:inspector';
 import * as vscode from 'vscode';
@@ -33,6 +34,8 @@ export interface StreamBenchResults {
   stream: PhaseDelay & { updates: number; proposals: number; streamMs: number };
   /** Idle again after the stream, the 200 proposals pending, panels open, before the session stops (A). */
   idleAfter: PhaseDelay;
+  /** Whether the Docker client's bundle (`dist/lib/dockerode.js`) was already loaded when the session started (Warden preloads it while the window is idle). */
+  dockerClientLoadedBefore: boolean;
   /** With WARDEN_BENCH_ATTRIBUTE=1 (or a profile file): what the stream's late ticks waited for. */
   attribution?: Attribution;
 }
@@ -61,6 +64,7 @@ async function measure(): Promise<StreamBenchResults> {
     await sleep(IDLE_MS);
     const idle = (await idlePhase.stop()).delay;
 
+    const dockerClientLoadedBefore = Object.keys(require.cache).some((file) => file.endsWith(path.join('dist', 'lib', 'dockerode.js')));
     const profiler = await startProfile();
     const streamPhase = startPhase(sibling);
     const started = Date.now();
@@ -88,6 +92,7 @@ async function measure(): Promise<StreamBenchResults> {
       idle,
       stream: { ...streamed.delay, updates: UPDATES, proposals: PROPOSALS, streamMs },
       idleAfter,
+      dockerClientLoadedBefore,
       ...(profile ? { attribution: attribute(profile, streamed.late, warden.extensionPath, SAMPLE_US / 1000) } : {}),
     };
   } finally {
