@@ -29,6 +29,7 @@ const results = z.object({
   idle: phase,
   stream: phase.extend({ updates: z.number(), proposals: z.number(), streamMs: z.number() }),
   idleAfter: phase,
+  dockerClientLoadedBefore: z.boolean(),
   attribution: z
     .object({ rows: z.array(z.object({ what: z.string(), ms: z.number() })), offCpuMs: z.number(), windowsMs: z.number() })
     .optional(),
@@ -57,14 +58,18 @@ export async function run(): Promise<BenchFigure[]> {
       env: {
         ...(process.env.WARDEN_BENCH_PROFILE ? { WARDEN_BENCH_PROFILE: path.resolve(process.env.WARDEN_BENCH_PROFILE) } : {}),
         ...(process.env.WARDEN_BENCH_ATTRIBUTE ? { WARDEN_BENCH_ATTRIBUTE: process.env.WARDEN_BENCH_ATTRIBUTE } : {}),
+        ...(process.env.WARDEN_BENCH_RT ? { WARDEN_BENCH_RT: process.env.WARDEN_BENCH_RT } : {}),
         ...(process.env.WARDEN_BENCH_STREAM_UPDATES ? { WARDEN_BENCH_STREAM_UPDATES: process.env.WARDEN_BENCH_STREAM_UPDATES } : {}),
         ...(process.env.WARDEN_BENCH_STREAM_PROPOSALS ? { WARDEN_BENCH_STREAM_PROPOSALS: process.env.WARDEN_BENCH_STREAM_PROPOSALS } : {}),
       },
     }),
   );
-  const { stream, idle, idleAfter, attribution } = host;
-  const what = `${stream.updates} updates + ${stream.proposals} proposals, panels open`;
-  process.stderr.write(`[agentStream] stream in ${stream.streamMs} ms, load average ${loadavg()[0]!.toFixed(1)} at the end\n`);
+  const { stream, idle, idleAfter, attribution, dockerClientLoadedBefore } = host;
+  // WARDEN_BENCH_RT=1: the host and the idle sibling under SCHED_RR 1 (an isolation run; the figures say so).
+  const what = `${stream.updates} updates + ${stream.proposals} proposals, panels open${process.env.WARDEN_BENCH_RT === '1' ? ', host and sibling under SCHED_RR 1 (isolation)' : ''}`;
+  process.stderr.write(
+    `[agentStream] stream in ${stream.streamMs} ms, load average ${loadavg()[0]!.toFixed(1)} at the end; the Docker client was ${dockerClientLoadedBefore ? 'already loaded (preloaded while idle)' : 'not yet loaded'} when the session started\n`,
+  );
   process.stderr.write(describe('idle before (A)', idle) + describe('stream (B)', stream) + describe('idle after (A)', idleAfter));
   if (attribution) {
     process.stderr.write(

@@ -8,7 +8,9 @@
 import * as vscode from 'vscode';
 import type { StopReason } from '@agentclientprotocol/sdk';
 import type { ProposalStore } from './core/proposals/store';
+import { loadDockerClient } from './core/sandbox/dockerode';
 import { EngineSandboxProvider } from './core/sandbox/engineProvider';
+import { whenIdle } from './core/util/whenIdle';
 import { applyCopiesFolder, readSandboxSettings } from './vscode/settings';
 import type { AgentSession } from './core/supervisor';
 import { registerAgentCommands } from './vscode/agentCommands';
@@ -74,6 +76,18 @@ export function activateFeatures({ context, log, store }: ActivatedParts): Featu
     (error: unknown) => log.error(`[proposals] loading saved proposals failed: ${error instanceof Error ? error.message : String(error)}`),
   );
   ReviewPanel.trackLoading(proposalsLoaded);
+  // The Docker client (ssh2, gRPC: about 100 ms of one task) is the first thing a session loads:
+  // loaded while the window is idle, so not inside the first session's stream (issue 21).
+  const cancelPreload = whenIdle(() => {
+    try {
+      loadDockerClient();
+    } catch (error) {
+      log.debug(
+        `[sandbox] preloading the Docker client failed (a session will report it): ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  });
+  context.subscriptions.push({ dispose: cancelPreload });
   return {
     activeSession: () => sessions.activeSession,
     lastTurn: () => sessions.lastTurn,

@@ -70,6 +70,10 @@ export class SiblingProbe {
     });
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   start(): void {
     this.child.stdin!.write('start\n');
   }

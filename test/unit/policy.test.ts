@@ -12,6 +12,7 @@ import {
   evaluateCommand,
   evaluatePath,
   literalPrefix,
+  segmentKey,
   loadManagedPolicyText,
   loadPolicyText,
   loadWorkspacePolicy,
@@ -353,7 +354,15 @@ describe('policy: speed-ups decide exactly as before', () => {
       const prefix = literalPrefix(glob);
       const match = picomatch(glob, { dot: true });
       for (const file of files) if (match(file)) assert.ok(file.startsWith(prefix), `${glob} matches ${file} but its prefix is ${prefix}`);
+      // The index by first segment (issue 21, round 5) passes over a rule only for files the glob cannot match.
+      const key = segmentKey(glob);
+      if (key !== undefined)
+        for (const file of files)
+          if (match(file)) assert.equal(file.split('/')[0], key, `${glob} matches ${file} outside its segment ${key}`);
     }
+    assert.equal(segmentKey('dir1/**'), 'dir1');
+    assert.equal(segmentKey('dir1*/**'), undefined);
+    assert.equal(segmentKey('**/*.pem'), undefined);
   });
 
   it('an analysis is frozen and a repeated line gets the same answer', () => {

@@ -129,18 +129,69 @@ export function literalPrefix(glob: string): string {
   return head.replace(/\/+$/, '');
 }
 
+/**
+ * The first path segment every path a glob matches has, or undefined when its matches can start
+ * with different segments (`dir*\/**`, `**\/x`, `{a,b}/**`, or no literal prefix): the literal
+ * prefix's first segment, when the glob goes on with `/` right after it or ends there.
+ */
+export function segmentKey(glob: string): string | undefined {
+  const prefix = literalPrefix(glob);
+  const slash = prefix.indexOf('/');
+  const segment = slash < 0 ? prefix : prefix.slice(0, slash);
+  if (segment === '') return undefined;
+  const next = glob.charAt(segment.length);
+  return next === '/' || next === '' ? segment : undefined;
+}
+
+function firstSegment(file: string): string {
+  const slash = file.indexOf('/');
+  return slash < 0 ? file : file.slice(0, slash);
+}
+
 interface IndexedPathRule {
   rule: EffectivePolicy['paths'][number];
   globs: Array<{ glob: string; prefix: string }>;
+  /** The rule's place in the policy: candidates keep the policy's order (team rules win ties). */
+  order: number;
 }
-const pathIndexes = new WeakMap<EffectivePolicy, IndexedPathRule[]>();
-function pathRules(policy: EffectivePolicy): IndexedPathRule[] {
-  let rules = pathIndexes.get(policy);
-  if (!rules) {
-    rules = policy.paths.map((rule) => ({ rule, globs: asArray(rule.paths).map((glob) => ({ glob, prefix: literalPrefix(glob) })) }));
-    pathIndexes.set(policy, rules);
-  }
-  return rules;
+
+/**
+ * A policy's path rules by the first segment their globs name (issue 21: with 50 rules, a
+ * file was checked against each; `dir1/**` and `dir10/**` share the prefix `dir1`). Rules
+ * with a glob of no fixed first segment are candidates for every file. Only a filter: each
+ * candidate is still checked by its prefix and matcher, as before.
+ */
+interface PathIndex {
+  bySegment: Map<string, IndexedPathRule[]>;
+  always: IndexedPathRule[];
+}
+const pathIndexes = new WeakMap<EffectivePolicy, PathIndex>();
+
+function pathIndex(policy: EffectivePolicy): PathIndex {
+  let index = pathIndexes.get(policy);
+  if (index) return index;
+  index = { bySegment: new Map(), always: [] };
+  policy.paths.forEach((rule, order) => {
+    const indexed = { rule, globs: asArray(rule.paths).map((glob) => ({ glob, prefix: literalPrefix(glob) })), order };
+    const keys = indexed.globs.map((g) => segmentKey(g.glob));
+    if (keys.some((key) => key === undefined)) return void index.always.push(indexed);
+    for (const key of new Set(keys as string[])) {
+      const list = index.bySegment.get(key) ?? [];
+      list.push(indexed);
+      index.bySegment.set(key, list);
+    }
+  });
+  pathIndexes.set(policy, index);
+  return index;
+}
+
+/** The rules that may match `file`, in the policy's order. */
+function pathCandidates(policy: EffectivePolicy, file: string): IndexedPathRule[] {
+  const { bySegment, always } = pathIndex(policy);
+  const named = bySegment.get(firstSegment(file));
+  if (!named) return always;
+  if (always.length === 0) return named;
+  return [...named, ...always].sort((a, b) => a.order - b.order);
 }
 
 /**
@@ -153,7 +204,7 @@ export function evaluatePath(policy: EffectivePolicy, action: PathAction, file: 
   const what = `${action === 'read' ? 'reading' : action === 'write' ? 'writing' : action === 'create' ? 'creating' : 'deleting'} ${file}`;
   const verdicts: PolicyVerdict[] = [];
   const matching: EffectivePolicy['paths'] = [];
-  for (const r of pathRules(policy)) {
+  for (const r of pathCandidates(policy, file)) {
     if (!r.rule.actions.includes(action)) continue;
     for (const g of r.globs) {
       if (file.startsWith(g.prefix) && globMatch(g.glob, file)) {
