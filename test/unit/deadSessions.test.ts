@@ -6,7 +6,8 @@ import { AuditLog, readAuditLog, verifyAuditLog } from '../../src/core/audit';
 import type { AuditActor, AuditEntry } from '../../src/core/audit/types';
 import type { EditProposal } from '../../src/core/proposals/model';
 import { saveSession, sessionFile } from '../../src/core/proposals/persistence';
-import { KEEPALIVE_SCRIPT, LEASE_LOST_EXIT_CODE, toContainerSpec } from '../../src/core/sandbox/devcontainer';
+import { AGENTS_FOLDER, KEEPALIVE_SCRIPT, LEASE_LOST_EXIT_CODE, toContainerSpec } from '../../src/core/sandbox/devcontainer';
+import { STARTUP_REPORT_SCRIPT } from '../../src/core/sandbox/startupCheck';
 import type { SandboxFate } from '../../src/core/sandbox/types';
 import { recordDeadSessions, supervisorGone, unendedSessions } from '../../src/core/session/deadSessions';
 import { sha256Hex } from '../../src/core/util/hash';
@@ -129,11 +130,20 @@ describe('sessions whose supervisor died (issue 24)', () => {
     assert.equal(supervisorGone({ owner: undefined }, undefined, alive), false);
   });
 
-  it('the sandbox holds a lease: stdin open once (StdinOnce), PID 1 reads it and exits with the lease-lost code at EOF', () => {
+  it('the sandbox holds a lease: stdin open once (StdinOnce), PID 1 reports the startup check, then reads stdin and exits with the lease-lost code at EOF', () => {
     const spec = toContainerSpec({ image: 'x' }, { workspaceHostPath: '/w/p', agentsHostPath: '/a', sessionId: 's', image: 'x' });
     assert.equal(spec.OpenStdin, true);
     assert.equal(spec.StdinOnce, true);
-    assert.deepEqual(spec.Entrypoint, ['/bin/sh', '-c', KEEPALIVE_SCRIPT]);
+    assert.deepEqual(spec.Entrypoint, [
+      '/bin/sh',
+      '-c',
+      `${STARTUP_REPORT_SCRIPT}; ${KEEPALIVE_SCRIPT}`,
+      'warden-sandbox',
+      '/workspaces/p',
+      AGENTS_FOLDER,
+    ]);
+    // The report ends with PID 1's stdout sent to /dev/null: nothing written later reaches Warden.
+    assert.match(STARTUP_REPORT_SCRIPT, /; exec >\/dev\/null 2>&1$/);
     // EOF on the lease ends PID 1 with exit 3; a reader killed by a signal (> 128) is started again.
     assert.match(KEEPALIVE_SCRIPT, /while read -r _; do :; done <&3 & wait \$!; \[ \$\? -gt 128 \] \|\| exit 3; done$/);
     assert.equal(LEASE_LOST_EXIT_CODE, 3);

@@ -16,6 +16,7 @@ import {
 } from './metadata';
 import { sha256Hex } from '../util/hash';
 import { bindSource } from './bindSources';
+import { STARTUP_REPORT_SCRIPT } from './startupCheck';
 import { currentHostPlatform, isInsideOn, workspaceBasename, type HostPlatform } from './hostPaths';
 import { SandboxError } from './types';
 
@@ -51,6 +52,13 @@ export const LABELS = {
  */
 export const KEEPALIVE_SCRIPT =
   'trap "exit 0" TERM INT; exec 3<&0; while :; do while read -r _; do :; done <&3 & wait $!; [ $? -gt 128 ] || exit 3; done';
+/**
+ * PID 1's command: first the startup check, reported on its stdout for Warden to read over
+ * the lease (startupCheck.ts; its arguments are the folders it checks), then KEEPALIVE_SCRIPT.
+ */
+export function sandboxEntrypoint(workspaceFolder: string): string[] {
+  return ['/bin/sh', '-c', `${STARTUP_REPORT_SCRIPT}; ${KEEPALIVE_SCRIPT}`, 'warden-sandbox', workspaceFolder, AGENTS_FOLDER];
+}
 /** How PID 1 exits when its lease is lost (its supervisor died): the mark of an orphaned sandbox. */
 export const LEASE_LOST_EXIT_CODE = 3;
 
@@ -409,7 +417,7 @@ export function planSandbox(config: DevcontainerConfig, options: ContainerSpecOp
     Image: options.image,
     Hostname: 'warden-sandbox',
     User: user,
-    Entrypoint: ['/bin/sh', '-c', KEEPALIVE_SCRIPT],
+    Entrypoint: sandboxEntrypoint(workspaceFolder),
     Cmd: [],
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     WorkingDir: workspaceFolder,
@@ -423,7 +431,7 @@ export function planSandbox(config: DevcontainerConfig, options: ContainerSpecOp
     // The lease: stdin stays open while the supervisor's attach holds it, and closes for good
     // when that one client goes (StdinOnce). See KEEPALIVE_SCRIPT and lease.ts.
     AttachStdin: true,
-    AttachStdout: false,
+    AttachStdout: true, // PID 1 reports the startup check on it, once (startupCheck.ts)
     AttachStderr: false,
     Tty: false,
     OpenStdin: true,

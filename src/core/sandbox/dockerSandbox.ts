@@ -24,7 +24,8 @@ import { LIFECYCLE_OUTPUT_LIMIT, lifecycleStepsFor, runInitializeCommand, runLif
 import { METADATA_LABEL, parseMetadataLabel } from './metadata';
 import { prepareContainer, removeContainer, sandboxConfigHash } from './reuse';
 import { copiesRoot, removeCopyFolder } from './workspaceCopy';
-import { countEntries, invisibleFolders, isMountNotVisible, sharingAdvice, type NeededFolder } from './sharing';
+import { countEntries, isMountNotVisible, sharingAdvice, type NeededFolder } from './sharing';
+import { checkUser, checkVisible, STARTUP_PROBE, STARTUP_REPORT_TIMEOUT_MS, StartupReportError, type ProbeResult } from './startupCheck';
 import { ensureMaskSources, maskMounts, NOTHING_WITHHELD, planWithholding, withheldPaths, type Withholding } from './withhold';
 import { ownerLabel, removeOrphanedSandboxes } from './orphans';
 import { holdLease, type SandboxLease } from './lease';
@@ -70,6 +71,8 @@ export class DockerSandboxProvider implements SandboxProvider {
     private readonly engine?: Pick<ResolvedEngine, 'description' | 'source' | 'local'>,
     /** The host's path rules for bind sources and containment (default: the platform Warden runs on; tests inject 'win32'). */
     private readonly hostPlatform: HostPlatform = currentHostPlatform(),
+    /** How long PID 1's startup check may take once the container started (tests shorten it). */
+    private readonly startupReportTimeoutMs: number = STARTUP_REPORT_TIMEOUT_MS,
   ) {}
 
   async start(options: SandboxStartOptions): Promise<Sandbox> {
@@ -233,22 +236,23 @@ export class DockerSandboxProvider implements SandboxProvider {
           log(`the lease of sandbox ${container.id.slice(0, 12)} closed: the engine connection was lost, so the sandbox stopped`);
       });
       await container.start();
-      const state = containerInspectSchema.parse(await container.inspect()).State;
-      if (!state.Running)
-        throw new Error(
-          `it is ${state.Status}${state.Error ? `: ${state.Error}` : ''} (exit code ${state.ExitCode ?? '?'}); the image needs /bin/sh`,
-        );
-      // One probe per user (the remote user's also counts entries for the sharing check), run
-      // together with the host's side of that check; judged in the same order as ever.
+      // PID 1 reports the startup check as it starts (startupCheck.ts): no exec needed for the
+      // container's user. A remote user other than it is checked by an exec, at the same time,
+      // as are the host's side of the sharing check; judged in the same order as ever.
       const needed = neededFolders(sandbox, options.agentsHostPath, workspaceHostPath);
-      const [asRemote, asContainerUser, hostEntries] = await Promise.all([
-        probeFromInside(sandbox),
-        execUser !== undefined && plan.spec.User ? probeFromInside(sandbox, plan.spec.User) : undefined,
+      const [reported, probed, counted] = await Promise.allSettled([
+        this.startupReport(container, lease),
+        execUser !== undefined ? probeFromInside(sandbox, execUser) : undefined,
         countHostEntries(needed),
       ]);
-      checkUser(asRemote, sandbox, workspaceHostPath);
+      const asContainerUser = outcome(reported);
+      const asExecUser = outcome(probed);
+      const hostEntries = outcome(counted);
+      const asRemote = asExecUser ?? asContainerUser;
+      const workspace = { folder: sandbox.workspaceFolder, hostPath: workspaceHostPath };
+      checkUser(asRemote, workspace);
       checkVisible(asRemote, needed, hostEntries, this.engineName());
-      if (asContainerUser) checkUser(asContainerUser, sandbox, workspaceHostPath);
+      if (asExecUser) checkUser(asContainerUser, workspace);
       if (plan.lifecycle.length > 0) {
         report.progress({ message: 'Running lifecycle commands' });
         // A new container runs them all; a reused one only postStart and postAttach.
@@ -267,6 +271,31 @@ export class DockerSandboxProvider implements SandboxProvider {
     const view = prepared.copyHostPath ? `a private copy of the workspace (${prepared.copyHostPath}) read-write` : 'workspace read-only';
     log(`sandbox ${container.id.slice(0, 12)} running ${image} (no network, read-only root, ${view} at ${sandbox.workspaceFolder})`);
     return sandbox;
+  }
+
+  /**
+   * PID 1's startup check, read over the lease. Without one, the container's state says why
+   * (it exited: the image needs /bin/sh), as the inspect after start did before the check moved
+   * into PID 1; the lease closing right after the report counts the same way.
+   */
+  private async startupReport(container: Dockerode.Container, lease: SandboxLease): Promise<ProbeResult> {
+    let report: ProbeResult | undefined;
+    let failure: Error | undefined;
+    try {
+      report = await lease.startupReport(this.startupReportTimeoutMs);
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+    }
+    const leaseOpen = await Promise.race([lease.closed.then(() => false), Promise.resolve(true)]);
+    if (report && leaseOpen) return report;
+    const state = containerInspectSchema.safeParse(await container.inspect().catch(() => undefined));
+    if (state.success && !state.data.State.Running) {
+      const { Status, Error: why, ExitCode } = state.data.State;
+      throw new Error(`it is ${Status}${why ? `: ${why}` : ''} (exit code ${ExitCode ?? '?'}); the image needs /bin/sh`);
+    }
+    if (failure instanceof StartupReportError && failure.kind === 'malformed')
+      throw new SandboxError(`Could not check the sandbox user: ${failure.message}`, 'container-failed');
+    throw failure ?? new Error('its lease closed right after the startup check');
   }
 
   private engineName(): string {
@@ -335,37 +364,21 @@ export class DockerSandboxProvider implements SandboxProvider {
   }
 }
 
-/**
- * Checks from inside, once running: the user must not resolve to uid 0 (a named user is only
- * known to the image), must be able to read the mounts (a 0700 host folder owned by another
- * uid would make every agent command fail with a puzzling "Permission denied"), and each
- * mount's entries are counted for the sharing check (checkVisible). One exec for all three:
- * an exec costs a process start in the container, the largest part of a start after the
- * container's own.
- */
-const STARTUP_PROBE = [
-  // Shell builtins only: the image may have nothing but /bin/sh.
-  'while read -r k a b c d; do [ "$k" = Uid: ] && echo "uid $a $b $c $d"; done < /proc/self/status',
-  'for d in "$@"; do if [ -r "$d" ] && [ -x "$d" ]; then echo "readable $d"; else echo "unreadable $d"; fi; done',
-  // Counts each folder's entries (dotfiles too): an unshared folder is empty inside.
-  'for d in "$@"; do n=0; for f in "$d"/* "$d"/.[!.]* "$d"/..?*; do if [ -e "$f" ] || [ -L "$f" ]; then n=$((n+1)); fi; done; echo "entries $n $d"; done',
-  'exit 0',
-].join('\n');
-
-interface ProbeResult {
-  exitCode: number | null;
-  lines: string[];
-  text: string;
-}
-
-async function probeFromInside(sandbox: Sandbox, user?: string): Promise<ProbeResult> {
+/** The startup check by `docker exec`, for a remote user other than PID 1's (see startupCheck.ts). */
+async function probeFromInside(sandbox: Sandbox, user: string): Promise<ProbeResult> {
   const probe = await sandbox.runCommand(['/bin/sh', '-c', STARTUP_PROBE, 'probe', sandbox.workspaceFolder, sandbox.agentsFolder], {
     cwd: '/',
-    ...(user ? { user } : {}),
+    user,
   });
   const status = await probe.exited;
   const text = probe.output().text;
   return { exitCode: status.exitCode, lines: text.split('\n'), text };
+}
+
+/** A settled promise's value, or its error thrown: failures count in the order they are read. */
+function outcome<T>(settled: PromiseSettledResult<T>): T {
+  if (settled.status === 'rejected') throw settled.reason;
+  return settled.value;
 }
 
 /** Read-only mode: the empty, unreadable masks mounted over what is withheld (none: the spec as it is). */
@@ -413,48 +426,6 @@ function neededFolders(sandbox: Sandbox, agentsHostPath: string, workspaceHostPa
 
 async function countHostEntries(needed: readonly NeededFolder[]): Promise<Map<string, number>> {
   return new Map(await Promise.all(needed.map(async (f): Promise<[string, number]> => [f.hostPath, await countEntries(f.hostPath)])));
-}
-
-/**
- * Preflight from inside: a folder that holds files on the host but is empty in the container
- * is not shared with the engine (some VM engines create a missing bind source empty instead
- * of failing). Refused with what to share, before the agent starts.
- */
-function checkVisible(probe: ProbeResult, needed: readonly NeededFolder[], host: ReadonlyMap<string, number>, engine: string): void {
-  const inside = new Map<string, number>();
-  for (const line of probe.lines) {
-    const match = /^entries (\d+) (.+)$/.exec(line);
-    if (match?.[1] && match[2]) inside.set(match[2], Number(match[1]));
-  }
-  const missing = invisibleFolders(needed, host, inside);
-  if (missing.length > 0) throw new SandboxError(sharingAdvice(missing, engine), 'config-invalid');
-}
-
-function checkUser(probe: ProbeResult, sandbox: Sandbox, workspaceHostPath: string): void {
-  const { lines } = probe;
-  const ids =
-    lines
-      .find((l) => l.startsWith('uid '))
-      ?.split(' ')
-      .slice(1)
-      .map(Number) ?? [];
-  if (probe.exitCode !== 0 || ids.length !== 4 || ids.some((id) => !Number.isInteger(id))) {
-    throw new SandboxError(`Could not check the sandbox user (exit ${probe.exitCode}): ${probe.text.trim()}`, 'container-failed');
-  }
-  if (ids.includes(0))
-    throw new SandboxError(
-      'The sandbox user resolves to root (uid 0) in this image; Warden never runs the sandbox as root. Set "containerUser" to a non-root user.',
-      'config-invalid',
-    );
-  const unreadable = lines.filter((l) => l.startsWith('unreadable ')).map((l) => l.slice('unreadable '.length));
-  if (unreadable.length > 0) {
-    const host = unreadable.map((d) => (d === sandbox.workspaceFolder ? workspaceHostPath : d)).join(', ');
-    throw new SandboxError(
-      `The sandbox user (uid ${ids[0]}) cannot read ${unreadable.join(', ')} (host: ${host}). ` +
-        `Make the folder readable to others (chmod o+rx), or set "containerUser" in devcontainer.json to the uid that owns it.`,
-      'container-failed',
-    );
-  }
 }
 
 class DockerSandbox implements Sandbox {

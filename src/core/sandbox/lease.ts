@@ -1,6 +1,8 @@
-import type { Duplex } from 'node:stream';
+import { Writable, type Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
+import { demuxDockerStream } from './demux';
 import { dockerMessage } from './dockerErrors';
+import { StartupReportError, StartupReportReader, type ProbeResult } from './startupCheck';
 import { SandboxError } from './types';
 
 /**
@@ -21,10 +23,20 @@ import { SandboxError } from './types';
  *
  * Attaching before `start()` leaves no window where the container runs without its lease; a
  * kept container restarted for the next session gets a new lease the same way.
+ *
+ * The same attach also carries PID 1's stdout, on which it reports the startup check once, as
+ * it starts (startupCheck.ts); after that PID 1's stdout is /dev/null and whatever still comes
+ * is dropped.
  */
 export interface SandboxLease {
   /** Settles when the lease connection closed (the container stopped, or the engine went away). */
   readonly closed: Promise<void>;
+  /**
+   * PID 1's startup check, read from its stdout (startupCheck.ts); asked once the container was
+   * started. Rejects with a StartupReportError when none arrives within `timeoutMs`, the stream
+   * ends first, or what arrives is not a report.
+   */
+  startupReport(timeoutMs: number): Promise<ProbeResult>;
   /** Lets go of the lease (the container, if still running, stops on its own at once). */
   release(): void;
 }
@@ -32,7 +44,7 @@ export interface SandboxLease {
 export async function holdLease(container: Dockerode.Container): Promise<SandboxLease> {
   let socket: Duplex;
   try {
-    socket = (await container.attach({ stream: true, stdin: true, stdout: false, stderr: false, hijack: true })) as Duplex;
+    socket = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: false, hijack: true })) as Duplex;
   } catch (error) {
     throw new SandboxError(
       `Could not attach the lease to sandbox ${container.id.slice(0, 12)} (the engine must support attaching to stdin): ${dockerMessage(error)}`,
@@ -44,10 +56,23 @@ export async function holdLease(container: Dockerode.Container): Promise<Sandbox
   const net = socket as Duplex & { setTimeout?: (ms: number) => void; setKeepAlive?: (on: boolean, delay: number) => void };
   net.setTimeout?.(0);
   net.setKeepAlive?.(true, 30_000);
-  socket.resume();
+  const report = new StartupReportReader();
+  demuxDockerStream(socket, report, new Writable({ write: (_chunk, _encoding, callback) => callback() }));
   const closed = new Promise<void>((resolve) => {
     socket.once('close', () => resolve());
     socket.once('end', () => resolve());
   });
-  return { closed, release: () => socket.destroy() };
+  void closed.then(() => report.ended());
+  return {
+    closed,
+    startupReport: (timeoutMs) => {
+      const timer = setTimeout(
+        () =>
+          report.fail(new StartupReportError(`its first process did not report the startup check within ${timeoutMs / 1000} s`, 'timeout')),
+        timeoutMs,
+      );
+      return report.result.finally(() => clearTimeout(timer));
+    },
+    release: () => socket.destroy(),
+  };
 }

@@ -35,17 +35,11 @@ const exitSchema = z.looseObject({ State: z.looseObject({ ExitCode: z.number().o
 export async function removeOrphanedSandboxes(docker: Dockerode): Promise<string[]> {
   const listed = containerListSchema.safeParse(await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`] } }));
   if (!listed.success) return [];
+  // Judged all at once: an exited container needs an inspect each, and a machine can keep many.
+  const orphaned = await Promise.all(listed.data.map(async (container) => ((await isOrphaned(docker, container)) ? container : undefined)));
   const removed: string[] = [];
-  for (const container of listed.data) {
-    if (container.State === 'exited') {
-      if (!(await leaseLost(docker, container.Id))) continue;
-    } else {
-      // 'created': its supervisor died between creating and starting it (nothing ever ran in it).
-      if (container.State !== undefined && container.State !== 'running' && container.State !== 'paused' && container.State !== 'created')
-        continue;
-      const named = container.Names?.map(ownerFromName).find((o) => o !== undefined);
-      if (named ? !isDeadLocalPid(named.sameHost, named.pid) : !isOrphan(container.Labels?.[LABELS.owner])) continue;
-    }
+  for (const container of orphaned) {
+    if (!container) continue;
     try {
       await docker.getContainer(container.Id).remove({ force: true });
       removed.push(container.Id);
@@ -55,6 +49,15 @@ export async function removeOrphanedSandboxes(docker: Dockerode): Promise<string
     await removeCopyFolder(container.Labels?.[LIFECYCLE_LABELS.copy]).catch(() => undefined);
   }
   return removed;
+}
+
+async function isOrphaned(docker: Dockerode, container: z.infer<typeof containerListSchema>[number]): Promise<boolean> {
+  if (container.State === 'exited') return leaseLost(docker, container.Id);
+  // 'created': its supervisor died between creating and starting it (nothing ever ran in it).
+  if (container.State !== undefined && container.State !== 'running' && container.State !== 'paused' && container.State !== 'created')
+    return false;
+  const named = container.Names?.map(ownerFromName).find((o) => o !== undefined);
+  return named ? isDeadLocalPid(named.sameHost, named.pid) : isOrphan(container.Labels?.[LABELS.owner]);
 }
 
 /** Did this stopped sandbox's PID 1 exit because its lease was lost? */
