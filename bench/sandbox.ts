@@ -26,6 +26,12 @@ import type { BenchFigure } from './lib';
 const exec = promisify(execFile);
 const IMAGE = 'warden-sandbox-base:dev';
 const RUNS = Number(process.env.WARDEN_BENCH_SANDBOX_RUNS ?? 5);
+/**
+ * A/B in the same run: the path of another tree's src/core/sandbox/dockerSandbox.ts (say, main's,
+ * checked out beside this one); its provider is measured interleaved with this one and the
+ * references, and its rows are marked "(baseline)".
+ */
+const BASELINE = process.env.WARDEN_BENCH_SANDBOX_BASELINE;
 const DEVCONTAINER_CLI_VERSION = '0.89.0';
 const DEVCONTAINER_CLI_DIR = path.join(os.homedir(), '.cache', 'warden-dev', 'devcontainer-cli');
 const KEEPALIVE = 'trap "exit 0" TERM INT; while :; do sleep 86400 & wait $!; done';
@@ -137,9 +143,18 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
   const tmpdir = path.join(root, 'tmp');
   await fs.mkdir(path.join(workspace, '.devcontainer'), { recursive: true });
   await fs.mkdir(tmpdir);
-  const provider = new DockerSandboxProvider(docker);
-  const start = (workspaceHostPath = workspace, reuse = false): Promise<Sandbox> =>
-    provider.start({ workspaceMode: 'readonly', workspaceHostPath, agentsHostPath: root, sessionId: 'bench', reuse });
+  const starter =
+    (provider: Pick<DockerSandboxProvider, 'start'>) =>
+    (workspaceHostPath = workspace, reuse = false): Promise<Sandbox> =>
+      provider.start({ workspaceMode: 'readonly', workspaceHostPath, agentsHostPath: root, sessionId: 'bench', reuse });
+  const start = starter(new DockerSandboxProvider(docker));
+  const baseline = BASELINE
+    ? starter(
+        new ((await import(path.resolve(BASELINE))) as { DockerSandboxProvider: typeof DockerSandboxProvider }).DockerSandboxProvider(
+          docker,
+        ),
+      )
+    : undefined;
   const devcontainerLabel = `devcontainer.local_folder=${workspace}`;
   const figures: BenchFigure[] = [];
   try {
@@ -197,13 +212,19 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
     }
 
     // Cold start: create, start, ready, and remove.
-    const cold = { warden: [] as number[], docker: [] as number[], devcontainer: [] as number[] };
+    const cold = { warden: [] as number[], baseline: [] as number[], docker: [] as number[], devcontainer: [] as number[] };
     for (let i = 0; i < RUNS; i++) {
       // A workspace no session has seen: nothing can be reused, whatever Warden's lifecycle.
       const fresh = path.join(root, `cold-${i}`);
       await fs.cp(workspace, fresh, { recursive: true });
       cold.warden.push(await timed(async () => (await start(fresh)).stop()));
       await removeByLabel(docker, `${LABELS.workspace}=${fresh}`);
+      if (baseline) {
+        const other = `${fresh}-baseline`;
+        await fs.cp(workspace, other, { recursive: true });
+        cold.baseline.push(await timed(async () => (await baseline(other)).stop()));
+        await removeByLabel(docker, `${LABELS.workspace}=${other}`);
+      }
       cold.docker.push(await timed(() => exec('docker', dockerRun)));
       if (bin) {
         const b = bin;
@@ -224,6 +245,15 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
       referenceLabel: 'docker run --rm (same flags)',
       target: 'ratio <= 1.15',
     });
+    if (baseline)
+      figures.push({
+        figure: 'sandbox cold start + remove (baseline)',
+        unit: 'ms',
+        warden: median(cold.baseline),
+        reference: median(cold.docker),
+        referenceLabel: 'docker run --rm (same flags)',
+        target: 'ratio <= 1.15',
+      });
     if (bin)
       figures.push({
         figure: 'sandbox cold start + remove',
@@ -237,6 +267,7 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
     figures.push(await killSwitchFigure(start, path.join(root, 'kill')));
     figures.push(
       ...(await warmFigures(docker, (w) => start(w, true), {
+        ...(baseline ? { baseline: (w = path.join(root, 'warm-baseline')) => baseline(w, true) } : {}),
         dockerCreate: [
           'create',
           ...flags.common,
@@ -261,6 +292,7 @@ export async function runSandboxBench(): Promise<BenchFigure[]> {
   } finally {
     await removeByLabel(docker, devcontainerLabel);
     await removeByLabel(docker, `${LABELS.workspace}=${workspace}`);
+    await removeByLabel(docker, `${LABELS.workspace}=${path.join(root, 'warm-baseline')}`);
     await fs.rm(root, { recursive: true, force: true });
   }
 }
@@ -280,9 +312,15 @@ async function warmFigures(
     referenceConfig: string;
     tmpdir: string;
     devcontainerLabel: string;
+    /** The baseline provider's start, on a workspace of its own (kept containers are found by workspace). */
+    baseline?: (workspaceHostPath?: string) => Promise<Sandbox>;
   },
 ): Promise<BenchFigure[]> {
-  const warm = { warden: [] as number[], docker: [] as number[], devcontainer: [] as number[] };
+  const warm = { warden: [] as number[], baseline: [] as number[], docker: [] as number[], devcontainer: [] as number[] };
+  if (ref.baseline) {
+    await fs.cp(ref.workspace, path.join(path.dirname(ref.workspace), 'warm-baseline'), { recursive: true });
+    await (await ref.baseline()).stop({ keep: true });
+  }
   // Stop Session keeps the container (stopped); the next session of the workspace restarts it.
   const first = await start();
   await first.stop({ keep: true });
@@ -303,6 +341,12 @@ async function warmFigures(
       if (reused) {
         let sandbox: Sandbox | undefined;
         warm.warden.push(await timed(async () => (sandbox = await start())));
+        await sandbox?.stop({ keep: true });
+      }
+      if (ref.baseline) {
+        let sandbox: Sandbox | undefined;
+        const startBaseline = ref.baseline;
+        warm.baseline.push(await timed(async () => (sandbox = await startBaseline())));
         await sandbox?.stop({ keep: true });
       }
       warm.docker.push(await timed(() => exec('docker', ['start', created])));
@@ -332,6 +376,15 @@ async function warmFigures(
     referenceLabel: 'docker start (stopped container)',
     target: 'ratio <= 1.15',
   });
+  if (ref.baseline)
+    figures.push({
+      figure: 'sandbox warm reattach (baseline)',
+      unit: 'ms',
+      warden: median(warm.baseline),
+      reference: median(warm.docker),
+      referenceLabel: 'docker start (stopped container)',
+      target: 'ratio <= 1.15',
+    });
   if (ref.bin)
     figures.push({
       figure: label,
