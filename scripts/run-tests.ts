@@ -71,6 +71,7 @@ const tiers: Tier[] = [
       '--timeout',
       '300000',
       'test/integration/egress.test.ts',
+      'test/integration/startupCheck.test.ts',
       'test/integration/session.test.ts',
       'test/integration/sandboxLifecycle.test.ts',
       'test/integration/withhold.test.ts',
