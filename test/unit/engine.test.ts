@@ -9,6 +9,7 @@ import {
   defaultSocketCandidates,
   EngineConfigError,
   engineErrorHint,
+  flavorFromPing,
   knownHostMatches,
   namedPipePath,
   resolveEngine,
@@ -316,5 +317,13 @@ describe('engine resolution (setting, DOCKER_HOST, Docker contexts, default sock
       ['nofile', 'nproc'],
     );
     assert.equal(podman.HostConfig?.NetworkMode, 'none');
+  });
+
+  it("the engine's kind from its /_ping headers (as Docker 20.10 and Podman 4.3 send them); unknown headers leave it to /version", () => {
+    assert.equal(flavorFromPing({ server: 'Docker/20.10.24+dfsg1 (linux)', 'api-version': '1.41' }), 'docker');
+    assert.equal(flavorFromPing({ server: 'Libpod/4.3.1 (linux)', 'libpod-api-version': '4.3.1', 'api-version': '1.41' }), 'podman');
+    assert.equal(flavorFromPing({ server: 'Docker/20.10 (linux)', 'libpod-api-version': '4.3.1' }), 'podman');
+    assert.equal(flavorFromPing({ 'api-version': '1.41' }), undefined);
+    assert.equal(flavorFromPing({ server: 'nginx' }), undefined);
   });
 });

@@ -14,7 +14,8 @@ import {
   substitute,
 } from './devcontainer';
 import { dockerError, dockerMessage, engineDown, engineLocation } from './dockerErrors';
-import { adaptSpecForEngine, engineErrorHint, engineFlavor, type ResolvedEngine } from './engine';
+import { adaptSpecForEngine, engineErrorHint, engineFlavor, flavorFromPing, pingEngine, type ResolvedEngine } from './engine';
+import type { IncomingHttpHeaders } from 'node:http';
 import { ExecHandle, KILL_SCRIPT, startExec, type StartedExec } from './exec';
 import { buildFeaturesImage, featureEntries, loadLocalFeatures } from './features';
 import { STRICT_SANDBOX_POLICY, type Hardening } from './hardeningPolicy';
@@ -80,10 +81,10 @@ export class DockerSandboxProvider implements SandboxProvider {
     const report = { log, progress: options.onProgress ?? (() => undefined) };
     const { workspaceHostPath } = options;
     report.progress({ message: 'Connecting to the container engine' });
-    await this.ping();
+    const pinged = flavorFromPing(await this.ping());
     if (this.engine) log(`engine ${this.engine.description} (from ${this.engine.source})`);
     // Engine questions that do not depend on the workspace run while it is read and the image prepared.
-    const flavor = engineFlavor(this.docker);
+    const flavor = pinged ?? engineFlavor(this.docker);
     const orphans = removeOrphanedSandboxes(this.docker).then(
       (ids) => ({ ids }),
       (error: unknown) => ({ error }),
@@ -336,14 +337,14 @@ export class DockerSandboxProvider implements SandboxProvider {
     return info.data;
   }
 
-  private async ping(): Promise<void> {
+  private async ping(): Promise<IncomingHttpHeaders> {
     const where = this.engine ? `${this.engine.description} (from ${this.engine.source})` : engineLocation(this.docker);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${PING_TIMEOUT_MS / 1000}s`)), PING_TIMEOUT_MS);
     });
     try {
-      await Promise.race([this.docker.ping(), timeout]);
+      return await Promise.race([pingEngine(this.docker), timeout]);
     } catch (error) {
       const denied = /EACCES/.test(dockerMessage(error))
         ? ' Permission was denied: add your user to the "docker" group or use rootless Docker.'

@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type Dockerode from 'dockerode';
@@ -400,6 +401,28 @@ const versionSchema = z.looseObject({ Components: z.array(z.looseObject({ Name: 
 
 /** Docker, or Podman's Docker-compatible API (which needs a few spec adjustments). */
 export type EngineFlavor = 'docker' | 'podman';
+
+/**
+ * GET /_ping, answering with its headers: they name the engine (`Server: Docker/...`; Podman
+ * sends `Libpod-Api-Version`), which saves a start the `/version` call (45-85 ms on a loaded machine).
+ */
+export function pingEngine(docker: Dockerode): Promise<IncomingHttpHeaders> {
+  return new Promise((resolve, reject) => {
+    docker.modem.dial({ path: '/_ping', method: 'GET', isStream: true, statusCodes: { 200: true, 500: 'server error' } }, (error, res) => {
+      if (error) return reject(error);
+      const response = res as IncomingMessage;
+      response.resume(); // the body is "OK"
+      resolve(response.headers);
+    });
+  });
+}
+
+/** The engine's kind as its `/_ping` headers say, or undefined when they do not (then engineFlavor asks `/version`). */
+export function flavorFromPing(headers: IncomingHttpHeaders): EngineFlavor | undefined {
+  const server = typeof headers.server === 'string' ? headers.server : '';
+  if (headers['libpod-api-version'] !== undefined || /^libpod\//i.test(server)) return 'podman';
+  return /^docker\//i.test(server) ? 'docker' : undefined;
+}
 
 export async function engineFlavor(docker: Dockerode): Promise<EngineFlavor> {
   const version = versionSchema.safeParse(await docker.version().catch(() => undefined));
