@@ -124,8 +124,10 @@ describe("PID 1's startup check, read over the lease (issue 21)", () => {
     socket.write(frame(1, `${REPORT_END} 0\nlater output is dropped\n`));
     assert.deepEqual((await lease.startupReport(5_000)).lines, ['uid 1000 1000 1000 1000']);
     assert.equal(socket.destroyed, false, 'the lease is still held');
+    assert.equal(lease.held, true);
     lease.release();
     await lease.closed;
+    assert.equal(lease.held, false, 'a closed lease says so at once (a report followed by the end of PID 1 is no sandbox)');
   });
 
   it('the lease fails the report when nothing arrives in time, or when the stream ends first', async () => {

@@ -287,8 +287,7 @@ export class DockerSandboxProvider implements SandboxProvider {
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
     }
-    const leaseOpen = await Promise.race([lease.closed.then(() => false), Promise.resolve(true)]);
-    if (report && leaseOpen) return report;
+    if (report && lease.held) return report;
     const state = containerInspectSchema.safeParse(await container.inspect().catch(() => undefined));
     if (state.success && !state.data.State.Running) {
       const { Status, Error: why, ExitCode } = state.data.State;

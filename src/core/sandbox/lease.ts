@@ -31,6 +31,8 @@ import { SandboxError } from './types';
 export interface SandboxLease {
   /** Settles when the lease connection closed (the container stopped, or the engine went away). */
   readonly closed: Promise<void>;
+  /** False once the lease connection closed. */
+  readonly held: boolean;
   /**
    * PID 1's startup check, read from its stdout (startupCheck.ts); asked once the container was
    * started. Rejects with a StartupReportError when none arrives within `timeoutMs`, the stream
@@ -58,13 +60,21 @@ export async function holdLease(container: Dockerode.Container): Promise<Sandbox
   net.setKeepAlive?.(true, 30_000);
   const report = new StartupReportReader();
   demuxDockerStream(socket, report, new Writable({ write: (_chunk, _encoding, callback) => callback() }));
+  let held = true;
   const closed = new Promise<void>((resolve) => {
-    socket.once('close', () => resolve());
-    socket.once('end', () => resolve());
+    const end = (): void => {
+      held = false;
+      resolve();
+    };
+    socket.once('close', end);
+    socket.once('end', end);
   });
   void closed.then(() => report.ended());
   return {
     closed,
+    get held() {
+      return held;
+    },
     startupReport: (timeoutMs) => {
       const timer = setTimeout(
         () =>
