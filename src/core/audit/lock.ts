@@ -51,10 +51,7 @@ export class AuditLockTimeoutError extends Error {
 export interface HeldLockFile {
   /** Removes the lock (synchronously, so it can run in a process 'exit' handler). */
   release(): void;
-  /**
-   * True once another writer has said it is waiting for this lock, or the lock file was removed
-   * or moved meanwhile (that too changes its inode's change time): either way, not to be kept.
-   */
+  /** True once another writer has said it is waiting for this lock. */
   contended(): boolean;
 }
 
