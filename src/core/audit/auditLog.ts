@@ -84,11 +84,9 @@ const LINGER_MS = 10;
 /**
  * The longest one process keeps the lock across appends, and the pause before it takes it
  * again (longer than a waiter's longest backoff). A waiter that says it is waiting gets the
- * lock at the holder's next append or at the linger's end; this bounds the wait of one that
- * does not (a writer from before the signal), and costs a writer that appends without pause
- * one 40 ms wait a second.
+ * lock at the next append or linger's end; this bounds the wait of one that does not.
  */
-const MAX_HOLD_MS = 1000;
+const MAX_HOLD_MS = 250;
 const YIELD_MS = 40;
 
 /** Releases every kept lock when the process exits (the lock file is removed synchronously). */
