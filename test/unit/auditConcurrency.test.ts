@@ -8,14 +8,7 @@ import { lockReleased } from '../support/auditLock';
 
 const WRITER = path.resolve(__dirname, '../fixtures/audit-writer.ts');
 
-function startWriter(
-  root: string,
-  count: number,
-  tag: string,
-  maxSegmentBytes = 0,
-  payloadBytes = 0,
-  env: NodeJS.ProcessEnv = {},
-): ChildProcess {
+function startWriter(root: string, count: number, tag: string, maxSegmentBytes = 0, payloadBytes = 0, env: NodeJS.ProcessEnv = {}): ChildProcess {
   const args = ['--import', 'tsx', WRITER, root, String(count), tag, maxSegmentBytes ? String(maxSegmentBytes) : '', String(payloadBytes)];
   return spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
 }
@@ -88,12 +81,7 @@ describe('audit log across processes', function () {
   });
 
   describe('a writer keeps the lock a moment after its append', () => {
-    const shared = (tag: string, i: number) => ({
-      sessionId: 'shared',
-      actor: { kind: 'agent' as const, id: tag },
-      type: 'test.write',
-      data: { tag, i },
-    });
+    const shared = (tag: string, i: number) => ({ sessionId: 'shared', actor: { kind: 'agent' as const, id: tag }, type: 'test.write', data: { tag, i } });
 
     it('keeps it for a next append, then releases it when idle', async () => {
       const log = AuditLog.forWorkspace(root);
@@ -130,16 +118,9 @@ describe('audit log across processes', function () {
         entries.map((_, i) => i + 1),
       );
       const other20 = entries.filter((e) => e.data.tag === 'other').map((e) => e.data.i);
-      assert.deepEqual(
-        other20,
-        Array.from({ length: 20 }, (_, i) => i),
-        "the other writer's entries are all there, in order",
-      );
+      assert.deepEqual(other20, Array.from({ length: 20 }, (_, i) => i), "the other writer's entries are all there, in order");
       const lastOther = entries.map((e) => e.data.tag).lastIndexOf('other');
-      assert.ok(
-        entries.slice(lastOther).some((e) => e.data.tag === 'me'),
-        'this process appended after the other one, reading its head anew',
-      );
+      assert.ok(entries.slice(lastOther).some((e) => e.data.tag === 'me'), 'this process appended after the other one, reading its head anew');
       await lockReleased(path.join(root, LOCK));
     });
 
@@ -149,7 +130,7 @@ describe('audit log across processes', function () {
       assert.ok(existsSync(path.join(root, LOCK)), 'the dead writer still had its lock');
 
       const entry = await AuditLog.forWorkspace(root, { lockTimeoutMs: 5000 }).append(shared('me', 0));
-      assert.equal(entry.seq, 3, "the chain continues after the dead writer's entries");
+      assert.equal(entry.seq, 3, 'the chain continues after the dead writer\'s entries');
       const report = await verifyAuditLog(root);
       assert.equal(report.ok, true, JSON.stringify(report.firstBreak));
       assert.equal(report.entries, 3);
