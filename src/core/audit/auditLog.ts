@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { sha256Hex } from '../util/hash';
 import { chainDir, chainIdForSession, writerChainId } from './chains';
 import { auditEventProblem, SCHEMA_PROBLEM_KEY } from './events';
-import { acquireLock, type HeldLockFile } from './lock';
+import { acquireLock, type ReleaseLock } from './lock';
 import { compileRedaction, redactSecretsWith, type CompiledRedaction, type RedactionConfig } from './redact';
 import { auditDir, GENESIS_PREV, listSegments, segmentName, serializeEntry, type Segment } from './segments';
 import type { AuditEntry, AuditEventInput } from './types';
@@ -71,59 +71,13 @@ export class AuditLogCorruptError extends Error {
 
 const LOCK_NAME = 'audit.lock';
 
-/** A lock this process holds, since when, and the timer that releases it once the chain is idle. */
-type HeldLock = HeldLockFile & { since: number; linger?: NodeJS.Timeout };
-/** Locks kept between appends of a chain: handed to the next queued append, or kept a moment for the next one. */
+/** A lock this process holds, and since when. */
+type HeldLock = ReleaseLock & { since: number };
+/** Locks handed from one queued append of a chain to the next. */
 const held = new Map<string, HeldLock>();
-/**
- * How long a lock is kept after a chain's queue drains, for a next append of this process (a
- * writer's appends come a few at a time). Creating and removing the lock file are journaled
- * metadata changes that each append would otherwise pay on top of its durable write.
- */
-const LINGER_MS = 10;
-/**
- * The longest one process keeps the lock across appends, and the pause before it takes it
- * again (longer than a waiter's longest backoff). A waiter that says it is waiting gets the
- * lock at the next append or linger's end; this bounds the wait of one that does not.
- */
+/** The longest a burst keeps the lock, and the pause before it takes it again (longer than a waiter's longest backoff). */
 const MAX_HOLD_MS = 250;
 const YIELD_MS = 40;
-
-/** Releases every kept lock when the process exits (the lock file is removed synchronously). */
-let releaseOnExit = false;
-function keepLock(dir: string, lock: HeldLock): void {
-  if (!releaseOnExit) {
-    releaseOnExit = true;
-    process.once('exit', () => {
-      for (const kept of held.values()) releaseQuietly(kept);
-    });
-  }
-  clearTimeout(lock.linger);
-  lock.linger = setTimeout(() => {
-    if (held.get(dir) !== lock) return;
-    held.delete(dir);
-    releaseQuietly(lock);
-  }, LINGER_MS);
-  lock.linger.unref();
-  held.set(dir, lock);
-}
-
-/** Outside an append (a timer, process exit) nobody could handle a failure: the lock is then left for others to break as stale. */
-function releaseQuietly(lock: HeldLock): void {
-  try {
-    lock.release();
-  } catch {
-    // The chain's directory was removed or made unreadable under us.
-  }
-}
-
-/** The lock kept for this chain, if any, no longer kept for anyone else. */
-function takeKept(dir: string): HeldLock | undefined {
-  const lock = held.get(dir);
-  held.delete(dir);
-  clearTimeout(lock?.linger);
-  return lock;
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -133,6 +87,8 @@ const NEWLINE = 0x0a;
 
 /** Appends in flight per chain directory, shared by every AuditLog of this process. */
 const queues = new Map<string, Promise<unknown>>();
+/** How many appends each chain's queue holds (this one included), to keep the lock across a burst. */
+const queued = new Map<string, number>();
 
 interface Tail {
   /** Segment to append to (may be new). */
@@ -252,6 +208,7 @@ export class AuditLog {
   private enqueue(chain: string, prepare: () => Promise<AuditEventInput>, plain: boolean): Promise<AuditEntry> {
     const dir = path.resolve(chainDir(this.workspaceRoot, chain));
     const previous = queues.get(dir) ?? Promise.resolve();
+    queued.set(dir, (queued.get(dir) ?? 0) + 1);
     const run = previous.catch(() => undefined).then(() => this.appendQueued(dir, prepare, plain));
     queues.set(dir, run);
     // Forget a settled queue so the map does not pin the last entry.
@@ -262,24 +219,25 @@ export class AuditLog {
     return run;
   }
 
-  /**
-   * One append of the chain's queue: takes the lock unless this process kept it from its
-   * previous append (and nobody waits for it, and it has not been kept too long), and keeps it
-   * afterwards for the next one.
-   */
+  /** One append of the chain's queue: takes the lock unless the append before it kept it for this one. */
   private async appendQueued(dir: string, prepare: () => Promise<AuditEventInput>, plain: boolean): Promise<AuditEntry> {
-    let lock = takeKept(dir);
-    if (lock && (this.overdue(lock) || lock.contended())) {
-      lock.release();
-      lock = undefined;
-      // Another writer's turn: it retries within its backoff, which is shorter than this pause.
-      await sleep(YIELD_MS);
-    }
+    let release = held.get(dir);
+    held.delete(dir);
     try {
-      lock ??= await this.lock(dir);
+      release ??= await this.lock(dir);
       return await this.appendLocked(dir, prepare, plain);
     } finally {
-      if (lock) keepLock(dir, lock);
+      const left = (queued.get(dir) ?? 1) - 1;
+      if (left > 0) queued.set(dir, left);
+      else queued.delete(dir);
+      // More appends of this chain are queued right behind: hand them the lock (a burst takes it
+      // once); the last one of a burst releases it before its promise resolves.
+      if (release && left > 0 && !this.overdue(release)) held.set(dir, release);
+      else if (release) {
+        await release();
+        // A long burst gives other writers waiting for this chain a turn before it goes on.
+        if (left > 0) await sleep(YIELD_MS);
+      }
     }
   }
 
@@ -290,11 +248,11 @@ export class AuditLog {
       // Make each newly created directory's entry durable in its parent.
       if (created) for (let d = dir; d !== path.dirname(created); d = path.dirname(d)) await fsyncDir(path.dirname(d));
     }
-    const lock = await acquireLock(path.join(dir, LOCK_NAME), { timeoutMs: this.lockTimeoutMs, staleMs: this.staleLockMs });
-    return Object.assign(lock, { since: Date.now() });
+    const release = await acquireLock(path.join(dir, LOCK_NAME), { timeoutMs: this.lockTimeoutMs, staleMs: this.staleLockMs });
+    return Object.assign(release, { since: Date.now() });
   }
 
-  /** A lock kept across appends is handed back after a while: well before another writer could judge it stale, and so others get a turn. */
+  /** A lock kept across a burst is handed back after a while: well before another writer could judge it stale, and so others get a turn. */
   private overdue(lock: HeldLock): boolean {
     return Date.now() - lock.since > Math.min(MAX_HOLD_MS, this.staleLockMs / 4);
   }

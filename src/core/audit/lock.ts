@@ -1,22 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, openSync, promises as fs, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, promises as fs, statSync, unlinkSync, writeSync } from 'node:fs';
 import * as os from 'node:os';
 
 /**
- * A cross-process lock file created with O_EXCL. Held for one append, or a writer's appends
- * close together (kept at most a fraction of `staleMs`, see auditLog.ts), so a holder that is
- * dead, or older than `staleMs`, is safe to assume gone.
+ * A cross-process lock file created with O_EXCL. Held only for one append, or a burst of
+ * appends queued back to back (milliseconds), so a holder that is dead, or older than
+ * `staleMs`, is safe to assume gone.
  *
  * Taking and releasing it are synchronous calls on a tiny file (microseconds each, and no
  * thread-pool round trips while other writers wait): create with O_EXCL and write the holder,
  * keeping the descriptor; on release, remove the file only if it is still the one we created
  * (same inode), since it may have been broken as stale and taken by someone else meanwhile.
- *
- * A waiter says it is waiting by touching the lock's inode (`utimes` with the times it already
- * has, to the millisecond: its change time moves, its modification time, which staleness reads,
- * does not). The
- * holder sees that with one `fstat` of its own descriptor and hands the lock over instead of
- * keeping it for its next append.
  */
 
 export interface LockOptions {
@@ -47,23 +41,16 @@ export class AuditLockTimeoutError extends Error {
   }
 }
 
-/** A lock this process holds. */
-export interface HeldLockFile {
-  /** Removes the lock (synchronously, so it can run in a process 'exit' handler). */
-  release(): void;
-  /** True once another writer has said it is waiting for this lock. */
-  contended(): boolean;
-}
+export type ReleaseLock = () => Promise<void>;
 
-export async function acquireLock(lockPath: string, options: LockOptions): Promise<HeldLockFile> {
+export async function acquireLock(lockPath: string, options: LockOptions): Promise<ReleaseLock> {
   const info: LockInfo = { pid: process.pid, host: os.hostname(), time: new Date().toISOString(), token: randomUUID() };
   const started = Date.now();
   let delay = 2;
   for (;;) {
     info.time = new Date().toISOString();
     const fd = tryCreate(lockPath, JSON.stringify(info));
-    if (fd !== undefined) return held(lockPath, fd);
-    signalWaiting(lockPath);
+    if (fd !== undefined) return () => Promise.resolve(release(lockPath, fd));
     if (await breakIfStale(lockPath, options.staleMs)) continue;
     const waited = Date.now() - started;
     if (waited >= options.timeoutMs) throw new AuditLockTimeoutError(lockPath, waited, await describeHolder(lockPath));
@@ -90,29 +77,6 @@ function tryCreate(lockPath: string, content: string): number | undefined {
     throw error;
   }
   return fd;
-}
-
-function held(lockPath: string, fd: number): HeldLockFile {
-  const created = fstatSync(fd, { bigint: true }).ctimeNs;
-  let released = false;
-  return {
-    release: () => {
-      if (released) return;
-      released = true;
-      release(lockPath, fd);
-    },
-    contended: () => !released && fstatSync(fd, { bigint: true }).ctimeNs !== created,
-  };
-}
-
-/** Moves the lock's change time (and nothing a holder or a stale check reads otherwise); best effort. */
-function signalWaiting(lockPath: string): void {
-  try {
-    const { atime, mtime } = statSync(lockPath);
-    utimesSync(lockPath, atime, mtime);
-  } catch {
-    // Gone meanwhile (the next attempt takes it), or not ours to touch: the holder's time limit still applies.
-  }
 }
 
 /** Only removes our own lock: if it was broken as stale meanwhile, the file is someone else's. */
