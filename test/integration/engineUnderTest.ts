@@ -48,6 +48,11 @@ export async function ensureEngineUnderTest(images: readonly string[]): Promise<
   process.once('exit', () => void engine.stop());
 }
 
+/** A suite's own image, removed when it ends: later suites restarting the VM engine must not ask to load it again. */
+export function forgetEngineImage(image: string): void {
+  loaded.delete(image);
+}
+
 function runningVm(): VmEngine {
   if (!vm) throw new Error('ensureEngineUnderTest() was not awaited before the suite used the simulated VM engine');
   return vm;

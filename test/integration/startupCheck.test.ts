@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { LABELS } from '../../src/core/sandbox/devcontainer';
 import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
 import { SandboxError, type Sandbox } from '../../src/core/sandbox/types';
-import { ENGINE_KIND, ENGINE_LABEL, engineDocker, engineProvider, ensureEngineUnderTest } from './engineUnderTest';
+import { ENGINE_KIND, ENGINE_LABEL, engineDocker, engineProvider, ensureEngineUnderTest, forgetEngineImage } from './engineUnderTest';
 import { BASE_IMAGE, ensureSandboxPrerequisites } from './prerequisites';
 
 const run = promisify(execFile);
@@ -58,6 +58,7 @@ describe("the startup check comes from PID 1's stdout, and its absence fails the
     const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.session}=it-check-${RUN_ID}`] } });
     await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
     await run('docker', ['rmi', '-f', FAKE_IMAGE]).catch(() => undefined);
+    forgetEngineImage(FAKE_IMAGE);
     if (ENGINE_KIND === 'vm')
       await docker
         .getImage(FAKE_IMAGE)
