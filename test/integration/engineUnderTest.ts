@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
 import { AuditLog } from '../../src/core/audit';
+import { LABELS } from '../../src/core/sandbox/devcontainer';
 import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
 import { AgentSession, type SessionOptions } from '../../src/core/supervisor';
 import { NodeWorkspaceFiles } from '../../src/core/workspace/files';
@@ -91,7 +92,7 @@ export function startEngineSession(
 /** Removes every sandbox the engine under test has for `workspace`, kept ones included. */
 export async function removeWorkspaceSandboxes(workspace: string): Promise<void> {
   const docker = engineDocker();
-  const left = await docker.listContainers({ all: true, filters: { label: [`dev.warden.workspace=${workspace}`] } });
+  const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.workspace}=${workspace}`] } });
   await Promise.all(
     left.map((c) =>
       docker

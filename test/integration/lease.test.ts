@@ -5,9 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
-import { LABELS, LEASE_LOST_EXIT_CODE } from '../../src/core/sandbox/devcontainer';
+import { LEASE_LOST_EXIT_CODE } from '../../src/core/sandbox/devcontainer';
 import { sessionFile } from '../../src/core/proposals/persistence';
 import type { AuditEntry } from '../../src/core/audit/types';
+import { removeWorkspaceSandboxes } from './engineUnderTest';
 import { ensureSandboxPrerequisites, REPO_ROOT } from './prerequisites';
 import { copyDemoWorkspace, readAudit, snapshot } from '../support/workspace';
 
@@ -111,15 +112,7 @@ describe('the sandbox lease: a killed supervisor (kill -9) leaves no running san
   afterEach(async () => {
     for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     // Only this test's containers (labelled with its workspace) are removed.
-    const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.workspace}=${workspace}`] } });
-    await Promise.all(
-      left.map((c) =>
-        docker
-          .getContainer(c.Id)
-          .remove({ force: true })
-          .catch(() => undefined),
-      ),
-    );
+    await removeWorkspaceSandboxes(workspace);
     await fs.rm(root, { recursive: true, force: true });
   });
 
