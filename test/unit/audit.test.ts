@@ -16,6 +16,7 @@ import {
   type AuditEventInput,
 } from '../../src/core/audit';
 import { sha256Hex } from '../../src/core/util/hash';
+import { lockReleased } from '../support/auditLock';
 
 /** Every test event is of session s1, so they all land in its chain. */
 const CHAIN = '.warden/audit/sessions/s1';
@@ -177,6 +178,8 @@ describe('audit log', () => {
     });
 
     it('reports a torn last line, and append refuses until it is dealt with', async () => {
+      // Another writer tore the line: it held the lock, so this process had let go of it.
+      await lockReleased(path.join(root, CHAIN, 'audit.lock'));
       const file = path.join(root, SEG1);
       const { size } = await fs.stat(file);
       await fs.truncate(file, size - 10);
@@ -194,6 +197,8 @@ describe('audit log', () => {
     });
 
     it('reports a last line that lost only its newline', async () => {
+      // Another writer tore the line: it held the lock, so this process had let go of it.
+      await lockReleased(path.join(root, CHAIN, 'audit.lock'));
       const file = path.join(root, SEG1);
       const { size } = await fs.stat(file);
       await fs.truncate(file, size - 1);
@@ -267,6 +272,8 @@ describe('audit log', () => {
     it('appends into an empty segment left by a writer that died, chained to the one before', async () => {
       const log = AuditLog.forWorkspace(root, options);
       await appendMany(log, 3);
+      // The writer that died held the lock, so this process had let go of it.
+      await lockReleased(path.join(root, CHAIN, 'audit.lock'));
       await fs.writeFile(path.join(root, `${CHAIN}/audit-000002.jsonl`), '');
       const entry = await log.append(event(4));
       assert.equal(entry.seq, 4);
@@ -286,33 +293,63 @@ describe('audit log', () => {
 
   describe('lock', () => {
     const lockPath = (): string => path.join(root, CHAIN, 'audit.lock');
+    /** A lock as this Warden takes it (a folder naming its holder), or as an older Warden did (a file of JSON). */
+    const lockKinds = {
+      'a lock folder': async (holder: { pid: number; time: number }): Promise<void> => {
+        const host = Buffer.from(os.hostname(), 'utf8').toString('base64url');
+        await fs.mkdir(path.join(lockPath(), `${holder.pid}.${holder.time}.0123456789abcdef.${host}`), { recursive: true });
+      },
+      "an older Warden's lock file": async (holder: { pid: number; time: number }): Promise<void> => {
+        await fs.mkdir(path.dirname(lockPath()), { recursive: true });
+        const time = new Date(holder.time).toISOString();
+        await fs.writeFile(lockPath(), JSON.stringify({ pid: holder.pid, host: os.hostname(), time, token: 't' }));
+      },
+    };
 
-    it('breaks a lock left by a dead process', async () => {
-      const dead = spawnSync(process.execPath, ['-e', '']).pid;
-      await fs.mkdir(path.dirname(lockPath()), { recursive: true });
-      await fs.writeFile(lockPath(), JSON.stringify({ pid: dead, host: os.hostname(), time: new Date().toISOString(), token: 't' }));
-      await AuditLog.forWorkspace(root, { lockTimeoutMs: 2000 }).append(event(1));
-      assert.equal((await verifyAuditLog(root)).entries, 1);
-      await assert.rejects(fs.access(lockPath()), 'the lock is released after the append');
-    });
+    for (const [kind, writeLock] of Object.entries(lockKinds)) {
+      describe(kind, () => {
+        it('breaks a lock left by a dead process', async () => {
+          const dead = spawnSync(process.execPath, ['-e', '']).pid;
+          await writeLock({ pid: dead, time: Date.now() });
+          await AuditLog.forWorkspace(root, { lockTimeoutMs: 2000 }).append(event(1));
+          assert.equal((await verifyAuditLog(root)).entries, 1);
+          await lockReleased(lockPath());
+        });
 
-    it('breaks a lock older than the stale bound even if its pid is alive', async () => {
-      await fs.mkdir(path.dirname(lockPath()), { recursive: true });
-      const old = new Date(Date.now() - 60_000).toISOString();
-      await fs.writeFile(lockPath(), JSON.stringify({ pid: process.pid, host: os.hostname(), time: old, token: 't' }));
-      await AuditLog.forWorkspace(root, { lockTimeoutMs: 2000, staleLockMs: 5000 }).append(event(1));
-      assert.equal((await verifyAuditLog(root)).entries, 1);
-    });
+        it('breaks a lock older than the stale bound even if its pid is alive', async () => {
+          await writeLock({ pid: process.pid, time: Date.now() - 60_000 });
+          await AuditLog.forWorkspace(root, { lockTimeoutMs: 2000, staleLockMs: 5000 }).append(event(1));
+          assert.equal((await verifyAuditLog(root)).entries, 1);
+        });
 
-    it('gives up with a clear error when a live holder keeps the lock', async () => {
-      await fs.mkdir(path.dirname(lockPath()), { recursive: true });
-      await fs.writeFile(lockPath(), JSON.stringify({ pid: process.pid, host: os.hostname(), time: new Date().toISOString(), token: 't' }));
-      await assert.rejects(AuditLog.forWorkspace(root, { lockTimeoutMs: 150 }).append(event(1)), (error: unknown) => {
-        assert.ok(error instanceof AuditLockTimeoutError);
-        assert.match(error.message, new RegExp(`held by pid ${process.pid}.*delete that lock file`));
-        return true;
+        it('gives up with a clear error when a live holder keeps the lock', async () => {
+          await writeLock({ pid: process.pid, time: Date.now() });
+          await assert.rejects(AuditLog.forWorkspace(root, { lockTimeoutMs: 150 }).append(event(1)), (error: unknown) => {
+            assert.ok(error instanceof AuditLockTimeoutError);
+            assert.match(error.message, new RegExp(`held by pid ${process.pid} on ${os.hostname()} since .*delete that lock`));
+            return true;
+          });
+          assert.equal((await verifyAuditLog(root)).entries, 0);
+        });
       });
-      assert.equal((await verifyAuditLog(root)).entries, 0);
+    }
+
+    it('takes a lock folder left empty by a holder that died between removing its name and the folder', async () => {
+      await fs.mkdir(lockPath(), { recursive: true });
+      await AuditLog.forWorkspace(root, { lockTimeoutMs: 5000, staleLockMs: 500 }).append(event(1));
+      assert.equal((await verifyAuditLog(root)).entries, 1);
+      await lockReleased(lockPath());
+    });
+
+    it('holds the lock as a folder with only its holder inside, which git never adds', async () => {
+      const log = AuditLog.forWorkspace(root);
+      await log.append(event(1));
+      const inside = await fs.readdir(lockPath(), { withFileTypes: true });
+      assert.equal(inside.length, 1);
+      assert.ok(inside[0]!.isDirectory(), 'the holder is an empty folder');
+      assert.match(inside[0]!.name, new RegExp(`^${process.pid}\\.\\d+\\.[0-9a-f]+\\.`));
+      assert.deepEqual(await fs.readdir(path.join(lockPath(), inside[0]!.name)), []);
+      await lockReleased(lockPath());
     });
   });
 

@@ -1,16 +1,26 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AuditLog, AuditLogCorruptError, listSegments, repairAuditLog, verifyAuditLog } from '../../src/core/audit';
+import { lockReleased } from '../support/auditLock';
 
 const WRITER = path.resolve(__dirname, '../fixtures/audit-writer.ts');
 
-function startWriter(root: string, count: number, tag: string, maxSegmentBytes = 0, payloadBytes = 0): ChildProcess {
+function startWriter(
+  root: string,
+  count: number,
+  tag: string,
+  maxSegmentBytes = 0,
+  payloadBytes = 0,
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess {
   const args = ['--import', 'tsx', WRITER, root, String(count), tag, maxSegmentBytes ? String(maxSegmentBytes) : '', String(payloadBytes)];
-  return spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
 }
+
+const LOCK = '.warden/audit/sessions/shared/audit.lock';
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   let stderr = '';
@@ -26,6 +36,14 @@ function ready(child: ChildProcess): Promise<void> {
     child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
     child.on('exit', () => reject(new Error('writer exited before its first append')));
   });
+}
+
+/** Runs git in the workspace (real git), collecting its output and exit code. */
+function runGit(cwd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  return exited(child).then(({ code, stderr }) => ({ code, stdout, stderr }));
 }
 
 /** Every line of every segment, parsed (verify has already checked they parse). */
@@ -74,7 +92,112 @@ describe('audit log across processes', function () {
         `writer ${tag}'s entries are all there, in order`,
       );
     }
-    await assert.rejects(fs.access(path.join(root, '.warden/audit/sessions/shared/audit.lock')), 'no lock is left behind');
+    await assert.rejects(fs.access(path.join(root, LOCK)), 'no lock is left behind');
+  });
+
+  describe('a writer keeps the lock a moment after its append', () => {
+    const shared = (tag: string, i: number) => ({
+      sessionId: 'shared',
+      actor: { kind: 'agent' as const, id: tag },
+      type: 'test.write',
+      data: { tag, i },
+    });
+
+    it('keeps it for a next append, then releases it when idle', async () => {
+      const log = AuditLog.forWorkspace(root);
+      await log.append(shared('me', 0));
+      assert.ok(existsSync(path.join(root, LOCK)), 'the lock is kept right after the append');
+      await log.append(shared('me', 1));
+      await lockReleased(path.join(root, LOCK));
+      const report = await verifyAuditLog(root);
+      assert.equal(report.ok, true, JSON.stringify(report.firstBreak));
+      assert.equal(report.entries, 2);
+    });
+
+    it('hands it to another process that waits, while this one keeps appending; the chain stays valid', async () => {
+      const log = AuditLog.forWorkspace(root);
+      await log.append(shared('me', 0));
+      assert.ok(existsSync(path.join(root, LOCK)), 'this process keeps the lock when the other starts');
+      const other = startWriter(root, 20, 'other');
+      const done = exited(other);
+      let finished = false;
+      void done.then(() => (finished = true));
+      // Append back to back (each picks up the kept lock) until the other writer is done.
+      let mine = 1;
+      while (!finished && mine < 100_000) await log.append(shared('me', mine++));
+      const result = await done;
+      assert.equal(result.code, 0, `the other writer got the lock while this one kept appending: ${result.stderr}`);
+      await log.append(shared('me', mine++));
+
+      const report = await verifyAuditLog(root);
+      assert.equal(report.ok, true, JSON.stringify(report.firstBreak));
+      const entries = await allEntries(root);
+      assert.equal(entries.length, mine + 20);
+      assert.deepEqual(
+        entries.map((e) => e.seq),
+        entries.map((_, i) => i + 1),
+      );
+      const other20 = entries.filter((e) => e.data.tag === 'other').map((e) => e.data.i);
+      assert.deepEqual(
+        other20,
+        Array.from({ length: 20 }, (_, i) => i),
+        "the other writer's entries are all there, in order",
+      );
+      const lastOther = entries.map((e) => e.data.tag).lastIndexOf('other');
+      assert.ok(
+        entries.slice(lastOther).some((e) => e.data.tag === 'me'),
+        'this process appended after the other one, reading its head anew',
+      );
+      await lockReleased(path.join(root, LOCK));
+    });
+
+    it('git commands run while a writer appends neither fail nor stage the lock (a lock file here broke `git add -A`)', async () => {
+      const git = (...args: string[]) => runGit(root, args);
+      await git('init', '-q');
+      const log = AuditLog.forWorkspace(root);
+      await log.append(shared('me', 0));
+      let appending = true;
+      let appended = 1;
+      const writer = (async () => {
+        // Appends a few milliseconds apart: the lock is kept between them most of the time.
+        while (appending) {
+          await log.append(shared('me', appended++));
+          await new Promise((resolve) => setTimeout(resolve, 1 + (appended % 3)));
+        }
+      })();
+      try {
+        for (let i = 0; i < 40; i++) {
+          const added = await git('add', '-A');
+          assert.equal(added.code, 0, `git add -A failed while the writer appended: ${added.stderr}`);
+          const status = await git('status', '--porcelain', '--untracked-files=all');
+          assert.equal(status.code, 0, status.stderr);
+          assert.doesNotMatch(status.stdout, /audit\.lock/, 'git never sees the lock');
+        }
+      } finally {
+        appending = false;
+        await writer;
+      }
+      const staged = await git('ls-files');
+      assert.doesNotMatch(staged.stdout, /audit\.lock/, 'the lock was never staged');
+      assert.match(staged.stdout, /audit-000001\.jsonl/, 'the log itself was staged');
+      const report = await verifyAuditLog(root);
+      assert.equal(report.ok, true, JSON.stringify(report.firstBreak));
+      assert.equal(report.entries, appended);
+      await lockReleased(path.join(root, LOCK));
+    });
+
+    it('a writer killed while it keeps the lock leaves it to be broken by the next writer', async () => {
+      const writer = startWriter(root, 2, 'killed', 0, 0, { AUDIT_WRITER_EXIT: 'sigkill' });
+      assert.equal((await exited(writer)).signal, 'SIGKILL');
+      assert.ok(existsSync(path.join(root, LOCK)), 'the dead writer still had its lock');
+
+      const entry = await AuditLog.forWorkspace(root, { lockTimeoutMs: 5000 }).append(shared('me', 0));
+      assert.equal(entry.seq, 3, "the chain continues after the dead writer's entries");
+      const report = await verifyAuditLog(root);
+      assert.equal(report.ok, true, JSON.stringify(report.firstBreak));
+      assert.equal(report.entries, 3);
+      await lockReleased(path.join(root, LOCK));
+    });
   });
 
   for (const payloadBytes of [0, 256 * 1024]) {

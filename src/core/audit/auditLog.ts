@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { sha256Hex } from '../util/hash';
 import { chainDir, chainIdForSession, writerChainId } from './chains';
 import { auditEventProblem, SCHEMA_PROBLEM_KEY } from './events';
-import { acquireLock, type ReleaseLock } from './lock';
+import { acquireLock, type HeldAuditLock } from './lock';
 import { compileRedaction, redactSecretsWith, type CompiledRedaction, type RedactionConfig } from './redact';
 import { auditDir, GENESIS_PREV, listSegments, segmentName, serializeEntry, type Segment } from './segments';
 import type { AuditEntry, AuditEventInput } from './types';
@@ -71,13 +71,59 @@ export class AuditLogCorruptError extends Error {
 
 const LOCK_NAME = 'audit.lock';
 
-/** A lock this process holds, and since when. */
-type HeldLock = ReleaseLock & { since: number };
-/** Locks handed from one queued append of a chain to the next. */
+/** A lock this process holds, since when, and the timer that releases it once the chain is idle. */
+type HeldLock = HeldAuditLock & { since: number; linger?: NodeJS.Timeout };
+/** Locks kept between appends of a chain: handed to the next queued append, or kept a moment for the next one. */
 const held = new Map<string, HeldLock>();
-/** The longest a burst keeps the lock, and the pause before it takes it again (longer than a waiter's longest backoff). */
+/**
+ * How long a lock is kept after a chain's queue drains, for a next append of this process (a
+ * writer's appends come a few at a time). Creating and removing the lock file are journaled
+ * metadata changes that each append would otherwise pay on top of its durable write.
+ */
+const LINGER_MS = 10;
+/**
+ * The longest one process keeps the lock across appends, and the pause before it takes it
+ * again (longer than a waiter's longest backoff). A waiter that says it is waiting gets the
+ * lock at the next append or linger's end; this bounds the wait of one that does not.
+ */
 const MAX_HOLD_MS = 250;
 const YIELD_MS = 40;
+
+/** Releases every kept lock when the process exits (the lock file is removed synchronously). */
+let releaseOnExit = false;
+function keepLock(dir: string, lock: HeldLock): void {
+  if (!releaseOnExit) {
+    releaseOnExit = true;
+    process.once('exit', () => {
+      for (const kept of held.values()) releaseQuietly(kept);
+    });
+  }
+  clearTimeout(lock.linger);
+  lock.linger = setTimeout(() => {
+    if (held.get(dir) !== lock) return;
+    held.delete(dir);
+    releaseQuietly(lock);
+  }, LINGER_MS);
+  lock.linger.unref();
+  held.set(dir, lock);
+}
+
+/** Outside an append (a timer, process exit) nobody could handle a failure: the lock is then left for others to break as stale. */
+function releaseQuietly(lock: HeldLock): void {
+  try {
+    lock.release();
+  } catch {
+    // The chain's directory was removed or made unreadable under us.
+  }
+}
+
+/** The lock kept for this chain, if any, no longer kept for anyone else. */
+function takeKept(dir: string): HeldLock | undefined {
+  const lock = held.get(dir);
+  held.delete(dir);
+  clearTimeout(lock?.linger);
+  return lock;
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -87,8 +133,6 @@ const NEWLINE = 0x0a;
 
 /** Appends in flight per chain directory, shared by every AuditLog of this process. */
 const queues = new Map<string, Promise<unknown>>();
-/** How many appends each chain's queue holds (this one included), to keep the lock across a burst. */
-const queued = new Map<string, number>();
 
 interface Tail {
   /** Segment to append to (may be new). */
@@ -208,7 +252,6 @@ export class AuditLog {
   private enqueue(chain: string, prepare: () => Promise<AuditEventInput>, plain: boolean): Promise<AuditEntry> {
     const dir = path.resolve(chainDir(this.workspaceRoot, chain));
     const previous = queues.get(dir) ?? Promise.resolve();
-    queued.set(dir, (queued.get(dir) ?? 0) + 1);
     const run = previous.catch(() => undefined).then(() => this.appendQueued(dir, prepare, plain));
     queues.set(dir, run);
     // Forget a settled queue so the map does not pin the last entry.
@@ -219,25 +262,26 @@ export class AuditLog {
     return run;
   }
 
-  /** One append of the chain's queue: takes the lock unless the append before it kept it for this one. */
+  /**
+   * One append of the chain's queue: takes the lock unless this process kept it from its
+   * previous append (and nobody waits for it, and it has not been kept too long), and keeps it
+   * afterwards for the next one.
+   */
   private async appendQueued(dir: string, prepare: () => Promise<AuditEventInput>, plain: boolean): Promise<AuditEntry> {
-    let release = held.get(dir);
-    held.delete(dir);
+    let lock = takeKept(dir);
+    // Contended also when the lock was removed or replaced under us (its change time moved).
+    if (lock && (this.overdue(lock) || lock.contended())) {
+      lock.release();
+      lock = undefined;
+      // Another writer's turn: it retries within its backoff, which is shorter than this pause.
+      await sleep(YIELD_MS);
+    }
+    const kept = lock !== undefined;
     try {
-      release ??= await this.lock(dir);
-      return await this.appendLocked(dir, prepare, plain);
+      lock ??= await this.lock(dir);
+      return await this.appendLocked(dir, prepare, plain, kept);
     } finally {
-      const left = (queued.get(dir) ?? 1) - 1;
-      if (left > 0) queued.set(dir, left);
-      else queued.delete(dir);
-      // More appends of this chain are queued right behind: hand them the lock (a burst takes it
-      // once); the last one of a burst releases it before its promise resolves.
-      if (release && left > 0 && !this.overdue(release)) held.set(dir, release);
-      else if (release) {
-        await release();
-        // A long burst gives other writers waiting for this chain a turn before it goes on.
-        if (left > 0) await sleep(YIELD_MS);
-      }
+      if (lock) keepLock(dir, lock);
     }
   }
 
@@ -248,21 +292,24 @@ export class AuditLog {
       // Make each newly created directory's entry durable in its parent.
       if (created) for (let d = dir; d !== path.dirname(created); d = path.dirname(d)) await fsyncDir(path.dirname(d));
     }
-    const release = await acquireLock(path.join(dir, LOCK_NAME), { timeoutMs: this.lockTimeoutMs, staleMs: this.staleLockMs });
-    return Object.assign(release, { since: Date.now() });
+    const lock = await acquireLock(path.join(dir, LOCK_NAME), { timeoutMs: this.lockTimeoutMs, staleMs: this.staleLockMs });
+    return Object.assign(lock, { since: Date.now() });
   }
 
-  /** A lock kept across a burst is handed back after a while: well before another writer could judge it stale, and so others get a turn. */
+  /** A lock kept across appends is handed back after a while: well before another writer could judge it stale, and so others get a turn. */
   private overdue(lock: HeldLock): boolean {
     return Date.now() - lock.since > Math.min(MAX_HOLD_MS, this.staleLockMs / 4);
   }
 
-  private async appendLocked(dir: string, prepare: () => Promise<AuditEventInput>, plain: boolean): Promise<AuditEntry> {
+  /** `kept`: this process has held the lock since its last append of the chain, so nobody else appended since. */
+  private async appendLocked(dir: string, prepare: () => Promise<AuditEventInput>, plain: boolean, kept: boolean): Promise<AuditEntry> {
     // A custom prepare may change the chain's files (repair cuts a torn tail): read it afresh.
     if (!plain) await forgetHead(dir);
     const event = await prepare();
-    const data = this.checked(event.type, redactSecretsWith(event.data, this.redaction));
-    let head = validHead(dir);
+    const data = redactSecretsWith(event.data, this.redaction);
+    // The head this process left is still the chain's when it kept the lock since; after taking
+    // the lock afresh it is checked against the files (another writer may have appended).
+    let head = (kept && plain ? heads.get(dir) : undefined) ?? validHead(dir);
     if (!head) {
       await forgetHead(dir);
       const tail = await this.readTail(dir);
@@ -278,7 +325,14 @@ export class AuditLog {
       data,
       prev: head.prev,
     };
-    const line = serializeEntry(entry);
+    let line = serializeEntry(entry);
+    // Parsed once: the check reads the data as it will be written, and the caller gets the entry so.
+    let written = JSON.parse(line) as AuditEntry;
+    const problem = this.problemOf(event.type, written.data);
+    if (problem !== undefined) {
+      line = serializeEntry({ ...entry, data: { ...data, [SCHEMA_PROBLEM_KEY]: problem } });
+      written = JSON.parse(line) as AuditEntry;
+    }
     const bytes = Buffer.from(`${line}\n`, 'utf8');
     if (head.size > 0 && head.size + bytes.length > this.maxSegmentBytes) {
       await forgetHead(dir);
@@ -295,26 +349,26 @@ export class AuditLog {
     head.size += bytes.length;
     head.lastSeq = entry.seq;
     head.prev = sha256Hex(line);
-    return JSON.parse(line) as AuditEntry;
+    return written;
   }
 
   /**
-   * The event's data checked against the catalog, as it will be written (after JSON
-   * serialization). A mismatch is a writer bug, but the event it describes has already
-   * happened (an edit applied, a command run): refusing to write it would lose the record of
-   * it, and an exception here could abort a session half way through applying a change. So by
-   * default the entry is written, flagged with a `schemaProblem` note that readers show and a
+   * What is wrong with the event's data as it will be written (after JSON serialization),
+   * checked against the catalog; undefined when nothing is. A mismatch is a writer bug, but
+   * the event it describes has already happened (an edit applied, a command run): refusing to
+   * write it would lose the record of it, and an exception here could abort a session half way
+   * through applying a change. So by default the entry is written, flagged with a `schemaProblem` note that readers show and a
    * process warning: nothing is dropped and the bug is visible. Tests run with 'throw'
    * (WARDEN_AUDIT_SCHEMA_CHECK=throw) so a writer that drifts from the catalog fails its test;
    * the warning also shows mismatches whose error a caller swallows.
    */
-  private checked(type: string, data: Record<string, unknown>): Record<string, unknown> {
-    if (this.schemaCheck === 'off') return data;
-    const problem = auditEventProblem(type, JSON.parse(JSON.stringify(data)) as unknown);
-    if (problem === undefined) return data;
+  private problemOf(type: string, writtenData: unknown): string | undefined {
+    if (this.schemaCheck === 'off') return undefined;
+    const problem = auditEventProblem(type, writtenData);
+    if (problem === undefined) return undefined;
     process.emitWarning(`audit event "${type}": ${problem}`, { code: 'WARDEN_AUDIT_SCHEMA' });
     if (this.schemaCheck === 'throw') throw new AuditSchemaError(type, problem);
-    return { ...data, [SCHEMA_PROBLEM_KEY]: problem };
+    return problem;
   }
 
   /** Where the next entry goes and what it chains to; reads only the end of the last segments. */

@@ -1,16 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, openSync, promises as fs, statSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdirSync, promises as fs, renameSync, rmdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
+import { z } from 'zod';
 
 /**
- * A cross-process lock file created with O_EXCL. Held only for one append, or a burst of
- * appends queued back to back (milliseconds), so a holder that is dead, or older than
- * `staleMs`, is safe to assume gone.
+ * A cross-process lock on one audit chain: a directory, `audit.lock`, holding one empty
+ * directory whose name says who holds it (pid, time, token, host). Held for one append, or a
+ * writer's appends close together (kept at most a fraction of `staleMs`, see auditLog.ts), so a
+ * holder that is dead, or older than `staleMs`, is safe to assume gone.
  *
- * Taking and releasing it are synchronous calls on a tiny file (microseconds each, and no
- * thread-pool round trips while other writers wait): create with O_EXCL and write the holder,
- * keeping the descriptor; on release, remove the file only if it is still the one we created
- * (same inode), since it may have been broken as stale and taken by someone else meanwhile.
+ * Why directories and not a lock file: a writer keeps the lock a moment between appends, and a
+ * file there meets whatever git command the user runs meanwhile (`git add -A` fails with "unable
+ * to stat" when it vanishes between git's listing and its read, or stages it). Git never adds an
+ * empty directory, nor one holding only empty directories.
+ *
+ * Taking it is one atomic rename of a directory made aside with its holder already inside: a
+ * rename onto a directory that is not empty fails, so two writers cannot both take it, and a
+ * lock is never seen without its holder. Releasing removes the holder, then the lock, only if
+ * the holder inside is still ours (it may have been broken as stale and taken by another).
+ *
+ * A waiter says it is waiting by touching the lock (`utimes`: its change time moves); the holder
+ * sees that with one `stat` and hands the lock over instead of keeping it for its next append.
+ *
+ * An older Warden's lock, a file of the same name holding JSON, is still honoured: it makes the
+ * rename fail, and is judged stale and broken as before.
  */
 
 export interface LockOptions {
@@ -23,7 +37,8 @@ export interface LockOptions {
 interface LockInfo {
   pid: number;
   host: string;
-  time: string;
+  /** When it was taken, ms since the epoch. */
+  time: number;
   token: string;
 }
 
@@ -35,22 +50,30 @@ export class AuditLockTimeoutError extends Error {
   ) {
     super(
       `Timed out after ${Math.round(waitedMs)} ms waiting for the audit log lock ${lockPath} (held by ${holder}). ` +
-        'If no Warden process is writing this log, delete that lock file and retry.',
+        'If no Warden process is writing this log, delete that lock (a folder, or a file from an older Warden) and retry.',
     );
     this.name = 'AuditLockTimeoutError';
   }
 }
 
-export type ReleaseLock = () => Promise<void>;
+/** A lock this process holds. */
+export interface HeldAuditLock {
+  /** Removes the lock (synchronously, so it can run in a process 'exit' handler). */
+  release(): void;
+  /** True once another writer has said it is waiting for this lock. */
+  contended(): boolean;
+}
 
-export async function acquireLock(lockPath: string, options: LockOptions): Promise<ReleaseLock> {
-  const info: LockInfo = { pid: process.pid, host: os.hostname(), time: new Date().toISOString(), token: randomUUID() };
+/** Errors a rename onto a lock someone holds ends with, depending on the platform and the lock's kind. */
+const HELD_CODES = new Set(['ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR', 'EPERM', 'EACCES', 'EBUSY']);
+
+export async function acquireLock(lockPath: string, options: LockOptions): Promise<HeldAuditLock> {
   const started = Date.now();
   let delay = 2;
   for (;;) {
-    info.time = new Date().toISOString();
-    const fd = tryCreate(lockPath, JSON.stringify(info));
-    if (fd !== undefined) return () => Promise.resolve(release(lockPath, fd));
+    const lock = tryTake(lockPath);
+    if (lock) return lock;
+    signalWaiting(lockPath);
     if (await breakIfStale(lockPath, options.staleMs)) continue;
     const waited = Date.now() - started;
     if (waited >= options.timeoutMs) throw new AuditLockTimeoutError(lockPath, waited, await describeHolder(lockPath));
@@ -60,62 +83,113 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
   }
 }
 
-/** The descriptor of the lock file we created, or undefined when another holder has it. */
-function tryCreate(lockPath: string, content: string): number | undefined {
-  let fd: number;
+function holderName(info: LockInfo): string {
+  return `${info.pid}.${info.time}.${info.token}.${Buffer.from(info.host, 'utf8').toString('base64url')}`;
+}
+
+function parseHolder(name: string): LockInfo | undefined {
+  const match = /^(\d+)\.(\d+)\.([0-9a-f]+)\.([A-Za-z0-9_-]*)$/.exec(name);
+  if (!match) return undefined;
+  return { pid: Number(match[1]), time: Number(match[2]), token: match[3]!, host: Buffer.from(match[4]!, 'base64url').toString('utf8') };
+}
+
+/** The lock, or undefined when another holder has it. */
+function tryTake(lockPath: string): HeldAuditLock | undefined {
+  const info: LockInfo = { pid: process.pid, host: os.hostname(), time: Date.now(), token: randomUUID().replace(/-/g, '').slice(0, 16) };
+  const aside = `${lockPath}.new-${info.token}`;
+  const holder = path.join(lockPath, holderName(info));
+  mkdirSync(aside);
   try {
-    fd = openSync(lockPath, 'wx');
+    mkdirSync(path.join(aside, holderName(info)));
+    renameSync(aside, lockPath);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    rmSync(aside, { recursive: true, force: true });
+    // Held (or released just now: the caller's stale check then finds nothing and retries at once).
+    if (HELD_CODES.has((error as NodeJS.ErrnoException).code ?? '')) return undefined;
+    throw error;
+  }
+  const taken = statSync(lockPath, { bigint: true }).ctimeNs;
+  let released = false;
+  return {
+    release: () => {
+      if (released) return;
+      released = true;
+      release(lockPath, holder);
+    },
+    contended: () => !released && statSync(lockPath, { bigint: true, throwIfNoEntry: false })?.ctimeNs !== taken,
+  };
+}
+
+/** Only removes our own lock: if it was broken as stale meanwhile, the lock there is someone else's. */
+function release(lockPath: string, holder: string): void {
+  try {
+    rmdirSync(holder);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
   try {
-    writeSync(fd, content);
+    rmdirSync(lockPath);
   } catch (error) {
-    closeSync(fd);
-    unlinkSync(lockPath);
-    throw error;
-  }
-  return fd;
-}
-
-/** Only removes our own lock: if it was broken as stale meanwhile, the file is someone else's. */
-function release(lockPath: string, fd: number): void {
-  try {
-    const mine = fstatSync(fd);
-    const current = statSync(lockPath, { throwIfNoEntry: false });
-    if (current && current.ino === mine.ino && current.dev === mine.dev) unlinkSync(lockPath);
-  } finally {
-    closeSync(fd);
+    // Taken by another writer right after our holder went (or gone already): theirs now.
+    if (!['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
   }
 }
 
-async function readLock(lockPath: string): Promise<{ raw: string; info: LockInfo | undefined; mtimeMs: number } | undefined> {
+/** Moves the lock's change time (and nothing a holder or a stale check reads otherwise); best effort. */
+function signalWaiting(lockPath: string): void {
   try {
-    const [raw, stat] = await Promise.all([fs.readFile(lockPath, 'utf8'), fs.stat(lockPath)]);
-    return { raw, info: parseLock(raw), mtimeMs: stat.mtimeMs };
+    const { atime, mtime } = statSync(lockPath);
+    utimesSync(lockPath, atime, mtime);
+  } catch {
+    // Gone meanwhile (the next attempt takes it), or not ours to touch: the holder's time limit still applies.
+  }
+}
+
+/** What a lock says of its holder: `key` identifies this very lock (a holder's name, or an old lock file's text). */
+interface SeenLock {
+  key: string;
+  info: LockInfo | undefined;
+  mtimeMs: number;
+}
+
+async function readLock(lockPath: string): Promise<SeenLock | undefined> {
+  try {
+    const stat = await fs.lstat(lockPath);
+    if (stat.isDirectory()) {
+      const names = await fs.readdir(lockPath);
+      const key = names.length === 1 ? names[0]! : '';
+      return { key, info: parseHolder(key), mtimeMs: stat.mtimeMs };
+    }
+    const raw = await fs.readFile(lockPath, 'utf8');
+    return { key: raw, info: parseLegacyLock(raw), mtimeMs: stat.mtimeMs };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
 }
 
-function parseLock(raw: string): LockInfo | undefined {
+/** An older Warden's lock file: JSON with the holder's pid, host, time (ISO) and token. */
+const LegacyLock = z.object({ pid: z.number(), host: z.string().optional(), time: z.string(), token: z.string() });
+
+function parseLegacyLock(raw: string): LockInfo | undefined {
+  let json: unknown;
   try {
-    const value = JSON.parse(raw) as Partial<LockInfo>;
-    if (typeof value.pid === 'number' && typeof value.time === 'string' && typeof value.token === 'string') {
-      return { pid: value.pid, host: String(value.host ?? ''), time: value.time, token: value.token };
-    }
+    json = JSON.parse(raw);
   } catch {
     // Empty or half-written: the holder is between open and write, or died there.
+    return undefined;
   }
-  return undefined;
+  const parsed = LegacyLock.safeParse(json);
+  const time = parsed.success ? Date.parse(parsed.data.time) : NaN;
+  if (!parsed.success || Number.isNaN(time)) return undefined;
+  return { pid: parsed.data.pid, host: parsed.data.host ?? '', time, token: parsed.data.token };
 }
 
-function isStale(lock: { info: LockInfo | undefined; mtimeMs: number }, staleMs: number): boolean {
+function isStale(lock: SeenLock, staleMs: number): boolean {
   const { info } = lock;
   if (!info) return Date.now() - lock.mtimeMs > staleMs;
-  if (Date.now() - Date.parse(info.time) > staleMs) return true;
+  if (Date.now() - info.time > staleMs) return true;
   // A pid only means something on the host that wrote it (containers, network shares).
   return info.host === os.hostname() && !pidAlive(info.pid);
 }
@@ -131,7 +205,7 @@ function pidAlive(pid: number): boolean {
 
 /**
  * Breaks a stale lock; true when the caller should retry at once. Renaming first means two
- * processes that both judged it stale cannot each delete a fresh lock taken by a third.
+ * processes that both judged it stale cannot each remove a fresh lock taken by a third.
  */
 async function breakIfStale(lockPath: string, staleMs: number): Promise<boolean> {
   const seen = await readLock(lockPath);
@@ -144,20 +218,29 @@ async function breakIfStale(lockPath: string, staleMs: number): Promise<boolean>
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
     throw error;
   }
-  const moved = await fs.readFile(aside, 'utf8').catch(() => seen.raw);
-  if (moved !== seen.raw) {
-    // We moved a fresh lock taken after our check: put it back unless another was created.
-    await fs.link(aside, lockPath).catch(() => undefined);
+  const moved = await readLock(aside).catch(() => seen);
+  if (moved?.key !== seen.key) {
+    // We moved a fresh lock taken after our check: put it back unless another was taken since.
+    await putBack(aside, lockPath);
   }
-  await fs.rm(aside, { force: true });
+  await fs.rm(aside, { recursive: true, force: true });
   return true;
+}
+
+/** Puts a lock moved aside back in place, only if nobody holds the lock now. */
+async function putBack(aside: string, lockPath: string): Promise<void> {
+  const stat = await fs.lstat(aside).catch(() => undefined);
+  // A file (an older Warden's): a hard link fails if the name is taken.
+  if (stat && !stat.isDirectory()) return fs.link(aside, lockPath).catch(() => undefined);
+  // A directory with its holder inside: the rename fails if a lock is there (never empty).
+  await fs.rename(aside, lockPath).catch(() => undefined);
 }
 
 async function describeHolder(lockPath: string): Promise<string> {
   const lock = await readLock(lockPath).catch(() => undefined);
   if (!lock) return 'nobody any more';
   if (!lock.info) return 'an unknown process';
-  return `pid ${lock.info.pid} on ${lock.info.host || 'an unknown host'} since ${lock.info.time}`;
+  return `pid ${lock.info.pid} on ${lock.info.host || 'an unknown host'} since ${new Date(lock.info.time).toISOString()}`;
 }
 
 function sleep(ms: number): Promise<void> {
