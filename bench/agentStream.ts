@@ -61,6 +61,7 @@ export async function run(): Promise<BenchFigure[]> {
         ...(process.env.WARDEN_BENCH_RT ? { WARDEN_BENCH_RT: process.env.WARDEN_BENCH_RT } : {}),
         ...(process.env.WARDEN_BENCH_STREAM_UPDATES ? { WARDEN_BENCH_STREAM_UPDATES: process.env.WARDEN_BENCH_STREAM_UPDATES } : {}),
         ...(process.env.WARDEN_BENCH_STREAM_PROPOSALS ? { WARDEN_BENCH_STREAM_PROPOSALS: process.env.WARDEN_BENCH_STREAM_PROPOSALS } : {}),
+        ...(process.env.WARDEN_BENCH_DIAGNOSE ? { WARDEN_BENCH_DIAGNOSE: path.resolve(process.env.WARDEN_BENCH_DIAGNOSE) } : {}),
       },
     }),
   );

@@ -17,6 +17,7 @@ import * as vscode from 'vscode';
 import type { WardenApi } from '../../src/extension';
 import { attribute, type Attribution } from './attribute';
 import { SiblingProbe, startPhase, type PhaseDelay } from './loopProbe';
+import { startDiagnostics, writeLateTicks } from './streamDiagnostics';
 
 const RESULTS_ENV = 'WARDEN_BENCH_RESULTS';
 const UPDATES = Number(process.env.WARDEN_BENCH_STREAM_UPDATES ?? 10_000);
@@ -75,6 +76,7 @@ async function measure(): Promise<StreamBenchResults> {
     const dockerClientLoadedBefore = dockerClientLoaded();
     const profiler = await startProfile();
     const streamPhase = startPhase(sibling);
+    const diagnosed = startDiagnostics();
     const started = Date.now();
     const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', {
       instruction: JSON.stringify({ updates: UPDATES, proposals: PROPOSALS }),
@@ -88,9 +90,11 @@ async function measure(): Promise<StreamBenchResults> {
       await sleep(100);
     }
     const streamMs = Date.now() - started;
+    diagnosed?.();
     await sleep(SETTLE_MS);
     const streamed = await streamPhase.stop();
     const profile = await profiler?.();
+    if (profile) writeLateTicks(streamed.late);
 
     const afterPhase = startPhase(sibling);
     await sleep(IDLE_MS);

@@ -44,8 +44,26 @@ export class GitRepo {
     readonly gitDir: string,
   ) {}
 
-  /** The repository containing `workspaceRoot`; undefined when there is none (or git is missing). */
+  /**
+   * The repository containing `workspaceRoot`; undefined when there is none (or git is missing).
+   * Asked once and remembered while the `.git` entries it rests on stay as they were (see
+   * `located`): a session's start asks from several places, and each git run forks the
+   * extension host, holding its event loop for 10-20 ms (issue 21).
+   */
   static async open(workspaceRoot: string): Promise<GitRepo | undefined> {
+    const known = located.get(workspaceRoot);
+    if (known) {
+      const found = await known;
+      if (await stillLocated(found)) return found.repo;
+      if (located.get(workspaceRoot) === known) located.delete(workspaceRoot);
+    }
+    const asked = locate(workspaceRoot);
+    located.set(workspaceRoot, asked);
+    return (await asked).repo;
+  }
+
+  /** Asks git where the repository is (no cache). */
+  static async locate(workspaceRoot: string): Promise<GitRepo | undefined> {
     try {
       const out = await client(workspaceRoot)
         .env(cleanProcessEnv())
@@ -140,6 +158,48 @@ export class GitRepo {
     }
     return undefined;
   }
+}
+
+/**
+ * Where git found a folder's repository, and what that answer rests on: whether each folder
+ * from the workspace up to the file system's root had a `.git` entry. Git finds a repository
+ * by those entries (Warden runs it without GIT_DIR and friends), so while they and the git dir
+ * are as they were, so is the answer.
+ */
+interface Located {
+  repo: GitRepo | undefined;
+  marks: Array<{ path: string; present: boolean }>;
+}
+
+const located = new Map<string, Promise<Located>>();
+
+async function locate(workspaceRoot: string): Promise<Located> {
+  // The marks are read before git runs: a change between the two makes the next check miss.
+  const marks = await dotGitMarks(workspaceRoot);
+  return { repo: await GitRepo.locate(workspaceRoot), marks };
+}
+
+async function stillLocated(found: Located): Promise<boolean> {
+  const now = await Promise.all(found.marks.map((mark) => exists(mark.path)));
+  if (now.some((present, i) => present !== found.marks[i]!.present)) return false;
+  return found.repo === undefined || (await exists(found.repo.gitDir));
+}
+
+/** `<folder>/.git` for the folder and each one above it, and whether it is there. */
+async function dotGitMarks(folder: string): Promise<Array<{ path: string; present: boolean }>> {
+  const paths: string[] = [];
+  for (let dir = path.resolve(folder); ; dir = path.dirname(dir)) {
+    paths.push(path.join(dir, '.git'));
+    if (path.dirname(dir) === dir) break;
+  }
+  return Promise.all(paths.map(async (p) => ({ path: p, present: await exists(p) })));
+}
+
+function exists(file: string): Promise<boolean> {
+  return fs.lstat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 function client(baseDir: string): SimpleGit {
