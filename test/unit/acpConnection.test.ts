@@ -132,4 +132,18 @@ describe('SessionFeed', () => {
     const last = feed.all().at(-1)!;
     assert.ok(last.type === 'agent-message' && last.text.length < 40_000, 'joined text is clipped');
   });
+
+  it('keeps the first 32 KiB of a long message and counts every character after it, in any chunks', () => {
+    const text = Array.from({ length: 9000 }, (_, i) => `word${i} `).join('');
+    for (const size of [1, 7, 1000, 40_000, text.length]) {
+      const feed = new SessionFeed();
+      feed.push({ type: 'thought', text: 'before' });
+      for (let at = 0; at < text.length; at += size) feed.push({ type: 'agent-message', text: text.slice(at, at + size) });
+      const entries = feed.all();
+      assert.equal(entries.length, 2, `chunks of ${size} join into one entry`);
+      const message = entries[1]!;
+      const expected = `${text.slice(0, 32 * 1024)}\n… (${text.length - 32 * 1024} more characters not shown)`;
+      assert.ok(message.type === 'agent-message' && message.text === expected, `chunks of ${size}: kept and counted`);
+    }
+  });
 });

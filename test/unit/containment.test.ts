@@ -66,4 +66,18 @@ describe('BoundedText: an agent message cannot grow without bound', () => {
     for (const chunk of ['ab', 'cdef', 'ghij', 'klmn']) t.append(chunk);
     assert.equal(t.toString(), 'abcd\n[… 6 characters not kept …]\nklmn');
   });
+
+  it('gives the same text whatever the chunks, read at any point', () => {
+    const text = Array.from({ length: 500 }, (_, i) => `chunk ${i}; `).join('');
+    const whole = (upTo: number) =>
+      upTo <= 64 ? text.slice(0, upTo) : `${text.slice(0, 32)}\n[… ${upTo - 64} characters not kept …]\n${text.slice(upTo - 32, upTo)}`;
+    for (const size of [1, 3, 7, 32, 33, 100]) {
+      const t = new BoundedText(32);
+      for (let at = 0; at < text.length; at += size) {
+        t.append(text.slice(at, at + size));
+        const upTo = Math.min(text.length, at + size);
+        if (at % (size * 7) === 0 || upTo === text.length) assert.equal(t.toString(), whole(upTo), `chunks of ${size}, after ${upTo}`);
+      }
+    }
+  });
 });

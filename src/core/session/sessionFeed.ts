@@ -32,13 +32,15 @@ export class SessionFeed {
   /** The version at which each entry last changed (a message entry grows in place). */
   private readonly changedAt = new WeakMap<FeedEntry, number>();
   private version = ++lastVersion;
+  /** Message entries cut at TEXT_LIMIT: the text they keep, and how many characters came after it. */
+  private readonly clipped = new WeakMap<FeedEntry, { kept: string; hidden: number }>();
   private readonly changed = new Emitter<void>();
   readonly onDidChange = this.changed.event;
 
   push(event: SessionEvent): void {
     const last = this.entries[this.entries.length - 1];
     if ((event.type === 'agent-message' || event.type === 'thought') && last?.type === event.type) {
-      last.text = clip(last.text + event.text, TEXT_LIMIT);
+      this.grow(last, event.text);
     } else if (event.type === 'tool-call' && event.toolCallId) {
       const index = this.entries.findIndex((e) => e.type === 'tool-call' && e.toolCallId === event.toolCallId);
       const previous = index >= 0 ? (this.entries[index] as Extract<FeedEntry, { type: 'tool-call' }>) : undefined;
@@ -56,8 +58,11 @@ export class SessionFeed {
       this.entries = this.entries.filter((e) => e.type !== event.type);
       this.entries.push({ ...event, seq: ++this.seq, at: new Date().toISOString() });
     } else {
-      const copy = event.type === 'agent-message' || event.type === 'thought' ? { ...event, text: clip(event.text, TEXT_LIMIT) } : event;
-      this.entries.push({ ...copy, seq: ++this.seq, at: new Date().toISOString() });
+      if (event.type === 'agent-message' || event.type === 'thought') {
+        const entry: FeedEntry = { ...event, text: '', seq: ++this.seq, at: new Date().toISOString() };
+        this.grow(entry, event.text);
+        this.entries.push(entry);
+      } else this.entries.push({ ...event, seq: ++this.seq, at: new Date().toISOString() });
     }
     this.lastChanged();
   }
@@ -68,9 +73,31 @@ export class SessionFeed {
     this.lastChanged();
   }
 
+  /**
+   * Adds a chunk to a message entry, keeping its first TEXT_LIMIT characters and counting the
+   * rest. Past the limit the kept text is never copied again (cutting `text + chunk` each time
+   * copied 32 KiB per streamed chunk, and counted the notice itself as hidden text).
+   */
+  private grow(entry: Extract<FeedEntry, { type: 'agent-message' | 'thought' }>, chunk: string): void {
+    let cut = this.clipped.get(entry);
+    if (!cut) {
+      const text = entry.text + chunk;
+      if (text.length <= TEXT_LIMIT) {
+        entry.text = text;
+        return;
+      }
+      cut = { kept: text.slice(0, TEXT_LIMIT), hidden: 0 };
+      this.clipped.set(entry, cut);
+      chunk = text.slice(TEXT_LIMIT);
+    }
+    cut.hidden += chunk.length;
+    entry.text = `${cut.kept}\n… (${cut.hidden} more characters not shown)`;
+  }
+
   /** Bounds the feed and marks its last entry changed (every change adds or changes the last one). */
   private lastChanged(): void {
-    if (this.entries.length > FEED_LIMIT) this.entries = this.entries.slice(-FEED_LIMIT);
+    // In place: the engine trims an array's front without copying the rest.
+    if (this.entries.length > FEED_LIMIT) this.entries.splice(0, this.entries.length - FEED_LIMIT);
     const newest = this.entries[this.entries.length - 1];
     this.version = ++lastVersion;
     if (newest) this.changedAt.set(newest, this.version);

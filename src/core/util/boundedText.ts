@@ -18,13 +18,20 @@ export class BoundedText {
     }
     if (!text) return;
     this.tail += text;
-    if (this.tail.length > this.half) {
-      this.dropped += this.tail.length - this.half;
-      this.tail = this.tail.slice(-this.half);
-    }
+    // Cut only once the tail holds twice what it keeps: cutting copies the kept half, so cutting
+    // on every chunk copied 32 KiB per streamed chunk once a message was long (issue 21: most of
+    // what the extension host allocated while an agent streamed); this way each character is
+    // copied a bounded number of times, and memory stays within twice the bound.
+    if (this.tail.length > 2 * this.half) this.cut();
   }
 
   toString(): string {
+    if (this.tail.length > this.half) this.cut();
     return this.dropped > 0 ? `${this.head}\n[… ${this.dropped} characters not kept …]\n${this.tail}` : this.head + this.tail;
+  }
+
+  private cut(): void {
+    this.dropped += this.tail.length - this.half;
+    this.tail = this.tail.slice(-this.half);
   }
 }
