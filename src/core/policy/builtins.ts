@@ -150,18 +150,25 @@ const SANDBOX_ONLY: readonly RegExp[] = [
   /^git (merge|pull|rebase|cherry-pick|rm|clean|reset|branch|tag|checkout|restore|stash|filter-branch|filter-repo|update-ref|gc|prune)\b/,
 ];
 
+/** Whether any argument is one of `words`, or could be one (a dynamic word). A function, not a closure per call (issue 21, round 6). */
+function has(args: readonly ShellWord[], ...words: string[]): boolean {
+  return args.some((w) => w.dynamic || words.includes(w.text));
+}
+
+/** The first argument (a subcommand), `*` when it is known only at run time. */
+function sub(args: readonly ShellWord[]): string | undefined {
+  return args[0]?.dynamic ? '*' : args[0]?.text;
+}
+
 function irreversibleWhy(argv: ShellWord[]): string | undefined {
   const first = argv[0];
   if (!first) return undefined;
   if (first.dynamic) return 'a command known only at run time';
   const name = first.text.slice(first.text.lastIndexOf('/') + 1);
   const args = argv.slice(1);
-  const arg = (i: number): string | undefined => args[i]?.text;
-  const has = (...words: string[]): boolean => args.some((w) => w.dynamic || words.includes(w.text));
-  const sub = (): string | undefined => (args[0]?.dynamic ? '*' : arg(0));
 
   if (DELETERS.has(name)) return `deleting files (${name})`;
-  if (name === 'find' && has('-delete')) return 'deleting files (find -delete)';
+  if (name === 'find' && has(args, '-delete')) return 'deleting files (find -delete)';
   if (name === 'truncate' || name === 'dd') return `overwriting data (${name})`;
 
   if (name === 'git') {
@@ -172,28 +179,28 @@ function irreversibleWhy(argv: ShellWord[]): string | undefined {
     if (gitSub === 'merge' || gitSub === 'pull') return `git ${gitSub} (merges)`;
     if (gitSub === 'rebase' || gitSub === 'cherry-pick') return `git ${gitSub} (rewrites history)`;
     if (gitSub === 'rm' || gitSub === 'clean') return `git ${gitSub} (deletes files)`;
-    if (gitSub === 'reset' && has('--hard', '--merge', '--keep')) return 'git reset --hard';
-    if ((gitSub === 'branch' || gitSub === 'tag') && has('-d', '-D', '--delete')) return `git ${gitSub} --delete`;
-    if (gitSub === 'checkout' && has('--', '.', '-f', '--force')) return 'git checkout discarding changes';
+    if (gitSub === 'reset' && has(args, '--hard', '--merge', '--keep')) return 'git reset --hard';
+    if ((gitSub === 'branch' || gitSub === 'tag') && has(args, '-d', '-D', '--delete')) return `git ${gitSub} --delete`;
+    if (gitSub === 'checkout' && has(args, '--', '.', '-f', '--force')) return 'git checkout discarding changes';
     if (gitSub === 'restore') return 'git restore (discards changes)';
-    if (gitSub === 'stash' && has('drop', 'clear')) return 'git stash drop';
+    if (gitSub === 'stash' && has(args, 'drop', 'clear')) return 'git stash drop';
     if (gitSub === 'filter-branch' || gitSub === 'filter-repo' || gitSub === 'update-ref' || gitSub === 'gc' || gitSub === 'prune')
       return `git ${gitSub}`;
     return undefined;
   }
 
   // Publishing packages and images.
-  if (PACKAGE_MANAGERS.has(name) && has('publish', 'unpublish', 'deprecate', 'dist-tag')) return `publishing (${name} publish)`;
-  if (name === 'cargo' && sub() !== undefined && ['publish', 'yank', 'owner'].includes(sub()!)) return 'publishing (cargo publish)';
-  if (name === 'twine' && has('upload')) return 'publishing (twine upload)';
-  if ((name === 'poetry' || name === 'flit' || name === 'hatch' || name === 'uv') && has('publish')) return `publishing (${name} publish)`;
-  if (name === 'gem' && has('push', 'yank')) return 'publishing (gem push)';
-  if ((name === 'docker' || name === 'podman' || name === 'buildah') && has('push')) return `publishing (${name} push)`;
-  if ((name === 'vsce' || name === 'ovsx') && has('publish', 'unpublish')) return `publishing (${name} publish)`;
-  if (name === 'gh' && (has('release') || (has('pr') && has('merge')) || (has('repo') && has('delete'))))
+  if (PACKAGE_MANAGERS.has(name) && has(args, 'publish', 'unpublish', 'deprecate', 'dist-tag')) return `publishing (${name} publish)`;
+  if (name === 'cargo' && sub(args) !== undefined && ['publish', 'yank', 'owner'].includes(sub(args)!)) return 'publishing (cargo publish)';
+  if (name === 'twine' && has(args, 'upload')) return 'publishing (twine upload)';
+  if ((name === 'poetry' || name === 'flit' || name === 'hatch' || name === 'uv') && has(args, 'publish')) return `publishing (${name} publish)`;
+  if (name === 'gem' && has(args, 'push', 'yank')) return 'publishing (gem push)';
+  if ((name === 'docker' || name === 'podman' || name === 'buildah') && has(args, 'push')) return `publishing (${name} push)`;
+  if ((name === 'vsce' || name === 'ovsx') && has(args, 'publish', 'unpublish')) return `publishing (${name} publish)`;
+  if (name === 'gh' && (has(args, 'release') || (has(args, 'pr') && has(args, 'merge')) || (has(args, 'repo') && has(args, 'delete'))))
     return 'GitHub release, merge or delete (gh)';
-  if (name === 'dotnet' && has('nuget') && has('push')) return 'publishing (dotnet nuget push)';
-  if (name === 'mvn' && has('deploy', 'release:perform')) return 'publishing (mvn deploy)';
+  if (name === 'dotnet' && has(args, 'nuget') && has(args, 'push')) return 'publishing (dotnet nuget push)';
+  if (name === 'mvn' && has(args, 'deploy', 'release:perform')) return 'publishing (mvn deploy)';
   if (name === 'gradle' || name === 'gradlew' || name === './gradlew') {
     if (args.some((w) => w.dynamic || /publish|upload/i.test(w.text))) return 'publishing (gradle publish)';
   }
@@ -221,14 +228,14 @@ function irreversibleWhy(argv: ShellWord[]): string | undefined {
 
   // Databases and migrations.
   if (DATABASES.has(name)) return `database command (${name})`;
-  if (name === 'prisma' && has('migrate', 'db')) return 'database migration (prisma)';
+  if (name === 'prisma' && has(args, 'migrate', 'db')) return 'database migration (prisma)';
   if (MIGRATORS.has(name) && args.some((w) => w.dynamic || /migrat|upgrade|downgrade|db:|push|drop|revert|rollback|seed/.test(w.text)))
     return `database migration (${name})`;
   if ((name === 'rails' || name === 'rake' || name === 'bin/rails') && args.some((w) => w.dynamic || /^db:/.test(w.text)))
     return `database migration (${name})`;
-  if (['python', 'python3'].includes(name) && arg(0)?.endsWith('manage.py') && has('migrate', 'flush', 'sqlflush', 'dbshell', 'loaddata'))
+  if (['python', 'python3'].includes(name) && args[0]?.text.endsWith('manage.py') && has(args, 'migrate', 'flush', 'sqlflush', 'dbshell', 'loaddata'))
     return 'database migration (manage.py)';
-  if (name === 'manage.py' && has('migrate', 'flush', 'dbshell')) return 'database migration (manage.py)';
+  if (name === 'manage.py' && has(args, 'migrate', 'flush', 'dbshell')) return 'database migration (manage.py)';
   if (name === 'npx' || name === 'pnpx' || name === 'bunx') {
     const tool = args.find((w) => !w.text.startsWith('-'));
     if (!tool || tool.dynamic) return `a tool run by ${name} known only at run time`;

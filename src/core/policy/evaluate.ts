@@ -58,18 +58,22 @@ const asArray = (v: string | string[]): string[] => (Array.isArray(v) ? v : [v])
 // ------------------------------------------------------------------------------ matching
 
 const matcherCache = new Map<string, (p: string) => boolean>();
-function globMatch(glob: string, file: string): boolean {
+/** The glob's picomatch matcher, compiled once per glob. */
+function globMatcher(glob: string): (p: string) => boolean {
   let m = matcherCache.get(glob);
   if (!m) {
     m = picomatch(glob, { dot: true });
     matcherCache.set(glob, m);
   }
-  return m(file);
+  return m;
+}
+function globMatch(glob: string, file: string): boolean {
+  return globMatcher(glob)(file);
 }
 
 const wordPatternCache = new Map<string, RegExp>();
-function wordMatches(token: string, word: ShellWord, mode: 'sure' | 'possible'): boolean {
-  if (word.dynamic) return mode === 'possible' || token === '*';
+/** A pattern word as a regular expression: `*` is any run of characters, everything else literal. */
+function wordPattern(token: string): RegExp {
   let re = wordPatternCache.get(token);
   if (!re) {
     re = new RegExp(
@@ -81,13 +85,20 @@ function wordMatches(token: string, word: ShellWord, mode: 'sure' | 'possible'):
     );
     wordPatternCache.set(token, re);
   }
-  return re.test(word.text);
+  return re;
+}
+
+function wordMatches(token: string, word: ShellWord, mode: 'sure' | 'possible'): boolean {
+  if (word.dynamic) return mode === 'possible' || token === '*';
+  return wordPattern(token).test(word.text);
 }
 
 /**
  * Whether a command pattern matches a command's words. `sure`: every word certainly matches
  * (allow rules). `possible`: the command could match once run-time values are known (ask and
- * deny rules, so a `$VAR` cannot dodge them).
+ * deny rules, so a `$VAR` cannot dodge them). The plain form, pattern read at each call: the
+ * policy's own rules go through `CompiledPattern` (the same logic, read once), and the unit
+ * tier checks the two agree (test/unit/policyIndex.test.ts).
  */
 export function commandMatches(pattern: string, argv: ShellWord[], mode: 'sure' | 'possible'): boolean {
   const tokens = pattern.trim().split(/\s+/);
@@ -109,6 +120,61 @@ export function commandMatches(pattern: string, argv: ShellWord[], mode: 'sure' 
       i === 0 && !token.includes('/') && !w.dynamic
         ? wordMatches(token, { text: path.posix.basename(w.text), dynamic: false }, mode) || wordMatches(token, w, mode)
         : wordMatches(token, w, mode);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** One word of a command pattern, read once: a word without `*` is compared as a string, one with `*` by its expression. */
+interface CompiledWord {
+  token: string;
+  /** Undefined for a literal word (its expression would be `^word$`: string equality). */
+  re: RegExp | undefined;
+  /** The command name is also compared by its base name (`rm` matches `/bin/rm`). */
+  byBasename: boolean;
+}
+
+/** A command pattern read once (issue 21, round 6): what `commandMatches` reads from the pattern at every call. */
+interface CompiledPattern {
+  fixed: CompiledWord[];
+  /** It ends in ` *`: any further words. */
+  rest: boolean;
+}
+
+function compilePattern(pattern: string): CompiledPattern {
+  const tokens = pattern.trim().split(/\s+/);
+  const rest = tokens[tokens.length - 1] === '*' && tokens.length > 1;
+  const fixed = (rest ? tokens.slice(0, -1) : tokens).map((token, i) => ({
+    token,
+    re: token.includes('*') ? wordPattern(token) : undefined,
+    byBasename: i === 0 && !token.includes('/'),
+  }));
+  return { fixed, rest };
+}
+
+function compiledWordMatches(word: CompiledWord, text: string): boolean {
+  return word.re === undefined ? text === word.token : word.re.test(text);
+}
+
+/** `commandMatches` for a compiled pattern, step for step. */
+function compiledMatches(pattern: CompiledPattern, argv: readonly ShellWord[], mode: 'sure' | 'possible'): boolean {
+  const fixed = pattern.fixed;
+  if (!pattern.rest && argv.length > fixed.length) return false;
+  if (argv.length < fixed.length) {
+    // A dynamic last word (xargs input, "$@") could supply the missing words.
+    const dynamicTail = mode === 'possible' && argv.length > 0 && argv[argv.length - 1]!.dynamic;
+    if (!dynamicTail) return false;
+  }
+  // A command name known only at run time matches no rule: the analysis already makes it ask.
+  if (argv[0]?.dynamic) return false;
+  for (let i = 0; i < fixed.length; i++) {
+    const word = fixed[i]!;
+    const w = argv[i];
+    if (!w) return mode === 'possible';
+    let ok: boolean;
+    if (w.dynamic) ok = mode === 'possible' || word.token === '*';
+    else if (word.byBasename) ok = compiledWordMatches(word, path.posix.basename(w.text)) || compiledWordMatches(word, w.text);
+    else ok = compiledWordMatches(word, w.text);
     if (!ok) return false;
   }
   return true;
@@ -150,7 +216,8 @@ function firstSegment(file: string): string {
 
 interface IndexedPathRule {
   rule: EffectivePolicy['paths'][number];
-  globs: Array<{ glob: string; prefix: string }>;
+  /** Each glob with its literal prefix and its matcher, found once per policy. */
+  globs: Array<{ glob: string; prefix: string; match: (file: string) => boolean }>;
   /** The rule's place in the policy: candidates keep the policy's order (team rules win ties). */
   order: number;
 }
@@ -165,15 +232,13 @@ interface PathIndex {
   bySegment: Map<string, IndexedPathRule[]>;
   always: IndexedPathRule[];
 }
-const pathIndexes = new WeakMap<EffectivePolicy, PathIndex>();
 
-function pathIndex(policy: EffectivePolicy): PathIndex {
-  let index = pathIndexes.get(policy);
-  if (index) return index;
-  index = { bySegment: new Map(), always: [] };
+function indexPaths(policy: EffectivePolicy): PathIndex {
+  const index: PathIndex = { bySegment: new Map(), always: [] };
   policy.paths.forEach((rule, order) => {
-    const indexed = { rule, globs: asArray(rule.paths).map((glob) => ({ glob, prefix: literalPrefix(glob) })), order };
-    const keys = indexed.globs.map((g) => segmentKey(g.glob));
+    const globs = asArray(rule.paths).map((glob) => ({ glob, prefix: literalPrefix(glob), match: globMatcher(glob) }));
+    const indexed = { rule, globs, order };
+    const keys = globs.map((g) => segmentKey(g.glob));
     if (keys.some((key) => key === undefined)) return void index.always.push(indexed);
     for (const key of new Set(keys as string[])) {
       const list = index.bySegment.get(key) ?? [];
@@ -181,17 +246,35 @@ function pathIndex(policy: EffectivePolicy): PathIndex {
       index.bySegment.set(key, list);
     }
   });
-  pathIndexes.set(policy, index);
   return index;
 }
 
 /** The rules that may match `file`, in the policy's order. */
 function pathCandidates(policy: EffectivePolicy, file: string): IndexedPathRule[] {
-  const { bySegment, always } = pathIndex(policy);
+  const { bySegment, always } = compiled(policy).paths;
   const named = bySegment.get(firstSegment(file));
   if (!named) return always;
   if (always.length === 0) return named;
   return [...named, ...always].sort((a, b) => a.order - b.order);
+}
+
+/** The path rules that match: through the index, or (plain, tests) every rule by its glob alone. */
+function matchingPathRules(policy: EffectivePolicy, action: PathAction, file: string): EffectivePolicy['paths'] {
+  const matching: EffectivePolicy['paths'] = [];
+  if (plain) {
+    for (const rule of policy.paths) if (rule.actions.includes(action) && asArray(rule.paths).some((g) => globMatch(g, file))) matching.push(rule);
+    return matching;
+  }
+  for (const r of pathCandidates(policy, file)) {
+    if (!r.rule.actions.includes(action)) continue;
+    for (const g of r.globs) {
+      if (file.startsWith(g.prefix) && g.match(file)) {
+        matching.push(r.rule);
+        break;
+      }
+    }
+  }
+  return matching;
 }
 
 /**
@@ -203,17 +286,7 @@ function pathCandidates(policy: EffectivePolicy, file: string): IndexedPathRule[
 export function evaluatePath(policy: EffectivePolicy, action: PathAction, file: string, inSandbox = false): PolicyVerdict {
   const what = `${action === 'read' ? 'reading' : action === 'write' ? 'writing' : action === 'create' ? 'creating' : 'deleting'} ${file}`;
   const verdicts: PolicyVerdict[] = [];
-  const matching: EffectivePolicy['paths'] = [];
-  for (const r of pathCandidates(policy, file)) {
-    if (!r.rule.actions.includes(action)) continue;
-    for (const g of r.globs) {
-      if (file.startsWith(g.prefix) && globMatch(g.glob, file)) {
-        matching.push(r.rule);
-        break;
-      }
-    }
-  }
-  const ruled = strictest(matching.map((r) => ruleVerdict(r, what)));
+  const ruled = strictest(matchingPathRules(policy, action, file).map((r) => ruleVerdict(r, what)));
 
   const floors: PolicyVerdict[] = [];
   const overrides: SourcedOverride[] = [];
@@ -359,6 +432,9 @@ export function evaluateAnalysis(policy: EffectivePolicy, analysis: ShellAnalysi
  * ask or deny, or an ask or deny rule such a command could dodge.
  */
 function opaqueDecision(policy: EffectivePolicy): 'allow' | 'ask' {
+  return plain ? opaqueDecisionOf(policy) : compiled(policy).opaque;
+}
+function opaqueDecisionOf(policy: EffectivePolicy): 'allow' | 'ask' {
   return policy.defaults.command === 'allow' && policy.commands.every((r) => r.decision === 'allow') ? 'allow' : 'ask';
 }
 
@@ -378,49 +454,98 @@ function withLabels(verdict: PolicyVerdict, labels: string[]): PolicyVerdict {
   return { ...verdict, labels: [...new Set([...(verdict.labels ?? []), ...labels])] };
 }
 
+/** A command rule with its patterns read once. */
+interface CompiledCommandRule {
+  rule: EffectivePolicy['commands'][number];
+  patterns: CompiledPattern[];
+  mode: 'sure' | 'possible';
+  /** The rule's place in the policy: candidates keep the policy's order (team rules win ties). */
+  order: number;
+}
+
 /** Command rules by the literal command name their patterns start with; rules starting with a wildcard are tried for every command. */
 interface CommandIndex {
-  byName: Map<string, EffectivePolicy['commands']>;
-  always: EffectivePolicy['commands'];
+  byName: Map<string, CompiledCommandRule[]>;
+  always: CompiledCommandRule[];
 }
-const commandIndexes = new WeakMap<EffectivePolicy, CommandIndex>();
 
-function candidateRules(policy: EffectivePolicy, argv: ShellWord[]): EffectivePolicy['commands'] {
-  let index = commandIndexes.get(policy);
-  if (!index) {
-    index = { byName: new Map(), always: [] };
-    for (const rule of policy.commands) {
-      const names = asArray(rule.match).map((p) => p.trim().split(/\s+/)[0] ?? '');
-      if (names.some((n) => n.includes('*') || n === '')) {
-        index.always.push(rule);
-        continue;
-      }
-      for (const name of new Set(names.map((n) => path.posix.basename(n)))) {
-        const list = index.byName.get(name) ?? [];
-        list.push(rule);
-        index.byName.set(name, list);
-      }
+function indexCommands(policy: EffectivePolicy): CommandIndex {
+  const index: CommandIndex = { byName: new Map(), always: [] };
+  policy.commands.forEach((rule, order) => {
+    const patterns = asArray(rule.match);
+    const compiledRule: CompiledCommandRule = {
+      rule,
+      patterns: patterns.map(compilePattern),
+      mode: rule.decision === 'allow' ? 'sure' : 'possible',
+      order,
+    };
+    const names = patterns.map((p) => p.trim().split(/\s+/)[0] ?? '');
+    if (names.some((n) => n.includes('*') || n === '')) return void index.always.push(compiledRule);
+    for (const name of new Set(names.map((n) => path.posix.basename(n)))) {
+      const list = index.byName.get(name) ?? [];
+      list.push(compiledRule);
+      index.byName.set(name, list);
     }
-    commandIndexes.set(policy, index);
+  });
+  return index;
+}
+
+/**
+ * What the evaluator reads from a policy, built once per policy object (issue 21, round 6):
+ * the rules indexed and their patterns and globs compiled, and whether commands it cannot see
+ * through ask. A policy is not changed once built (a new one is merged when a source changes).
+ */
+interface CompiledPolicy {
+  commands: CommandIndex;
+  paths: PathIndex;
+  opaque: 'allow' | 'ask';
+}
+const compiledPolicies = new WeakMap<EffectivePolicy, CompiledPolicy>();
+
+function compiled(policy: EffectivePolicy): CompiledPolicy {
+  let c = compiledPolicies.get(policy);
+  if (!c) {
+    c = { commands: indexCommands(policy), paths: indexPaths(policy), opaque: opaqueDecisionOf(policy) };
+    compiledPolicies.set(policy, c);
   }
+  return c;
+}
+
+/**
+ * Tests only: evaluate without the indexes and compiled patterns (every rule, each pattern and
+ * glob read at the call), so the unit tier can check that both decide alike.
+ */
+let plain = false;
+export function setPlainPolicyEvaluation(on: boolean): void {
+  plain = on;
+}
+
+function candidateRules(policy: EffectivePolicy, argv: ShellWord[]): CompiledCommandRule[] {
   const first = argv[0];
   if (!first || first.dynamic) return [];
-  const named = index.byName.get(path.posix.basename(first.text)) ?? [];
+  const { byName, always } = compiled(policy).commands;
+  const named = byName.get(path.posix.basename(first.text));
+  if (!named) return always;
+  if (always.length === 0) return named;
   // Keep the policy's order (team rules first) for ties.
-  return named.length === 0
-    ? index.always
-    : index.always.length === 0
-      ? named
-      : policy.commands.filter((r) => named.includes(r) || index.always.includes(r));
+  return [...named, ...always].sort((a, b) => a.order - b.order);
+}
+
+/** The command rules that match: through the index and compiled patterns, or (plain, tests) every rule read at the call. */
+function matchingCommandRules(policy: EffectivePolicy, argv: ShellWord[]): EffectivePolicy['commands'] {
+  if (plain)
+    return policy.commands.filter((r) =>
+      asArray(r.match).some((p) => commandMatches(p, argv, r.decision === 'allow' ? 'sure' : 'possible')),
+    );
+  const matching: EffectivePolicy['commands'] = [];
+  for (const c of candidateRules(policy, argv)) if (c.patterns.some((p) => compiledMatches(p, argv, c.mode))) matching.push(c.rule);
+  return matching;
 }
 
 function evaluateInnerCommand(policy: EffectivePolicy, argv: ShellWord[], via: string[]): PolicyVerdict {
   const text = commandText(argv);
   const what = `\`${text}\`${via.length > 0 ? ` (inside ${via.join(' > ')})` : ''}`;
-  const matching = candidateRules(policy, argv).filter((r) =>
-    asArray(r.match).some((p) => commandMatches(p, argv, r.decision === 'allow' ? 'sure' : 'possible')),
-  );
-  const ruled = strictest(matching.map((r) => ruleVerdict(r, what)));
+  const ruled = strictest(matchingCommandRules(policy, argv).map((r) => ruleVerdict(r, what)));
   const verdicts: PolicyVerdict[] = ruled ? [ruled] : [];
 
   const irreversible = irreversibleCommand(argv);

@@ -142,22 +142,25 @@ export function analyzeShell(line: string): ShellAnalysis {
   return result;
 }
 
+function freezeWord(w: ShellWord): void {
+  Object.freeze(w);
+}
+
 /** Freezes an analysis and everything in it (by its known shape: a generic walk cost as much as the parse of a plain line). */
 function deepFreeze(result: ShellAnalysis): void {
-  const word = (w: ShellWord): void => void Object.freeze(w);
   for (const command of result.commands) {
-    command.argv.forEach(word);
+    command.argv.forEach(freezeWord);
     Object.freeze(command.argv);
     Object.freeze(command.via);
     for (const run of command.runs ?? []) {
-      if (run.value) word(run.value);
+      if (run.value) freezeWord(run.value);
       Object.freeze(run);
     }
     if (command.runs) Object.freeze(command.runs);
     Object.freeze(command);
   }
   for (const file of result.files) {
-    word(file.path);
+    freezeWord(file.path);
     Object.freeze(file);
   }
   result.concerns.forEach((c) => Object.freeze(c));
@@ -449,6 +452,11 @@ function basename(name: string): string {
   return name.slice(name.lastIndexOf('/') + 1);
 }
 
+/** Records the command a wrapper runs (a function, not a closure per command: issue 21, round 6). */
+function addInner(words: ShellWord[], wrapper: string, via: string[], result: ShellAnalysis, depth: number): void {
+  addCommand(words, [...via, wrapper], result, depth + 1);
+}
+
 /** Records a simple command, looking through wrappers to the command they run. */
 function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, depth: number): void {
   const first = argv[0];
@@ -464,7 +472,6 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
     result.concerns.push({ code: 'nesting', detail: 'commands nested too deeply to analyze' });
     return;
   }
-  const inner = (words: ShellWord[], wrapper: string): void => addCommand(words, [...via, wrapper], result, depth + 1);
 
   switch (name) {
     case 'eval':
@@ -484,7 +491,7 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
           result.concerns.push({ code: 'env-override', detail: `env sets ${variable}, which changes what the command runs` });
         i++;
       }
-      if (i < rest.length) return inner(rest.slice(i), 'env');
+      if (i < rest.length) return addInner(rest.slice(i), 'env', via, result, depth);
       if (split === undefined) result.commands.push({ argv, via });
       return;
     }
@@ -496,7 +503,7 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
         result,
       );
       // then the duration, then the command
-      return i + 1 < rest.length ? inner(rest.slice(i + 1), 'timeout') : void result.commands.push({ argv, via });
+      return i + 1 < rest.length ? addInner(rest.slice(i + 1), 'timeout', via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'nice': {
       let i = 0;
@@ -511,7 +518,7 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
           i++;
         } else break;
       }
-      return i < rest.length ? inner(rest.slice(i), 'nice') : void result.commands.push({ argv, via });
+      return i < rest.length ? addInner(rest.slice(i), 'nice', via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'nohup':
     case 'time':
@@ -519,24 +526,24 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
     case 'builtin':
     case 'unbuffer': {
       const i = skipOptions(rest, { withValue: [], flags: ['-p', '-f', '-w', '-c', '--'] }, name, result);
-      return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
+      return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'command': {
       if (rest.some((w) => w.text === '-v' || w.text === '-V')) return void result.commands.push({ argv, via }); // a lookup, runs nothing
       const i = skipOptions(rest, { withValue: [], flags: ['-p'] }, name, result);
-      return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
+      return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'exec': {
       const i = skipOptions(rest, { withValue: ['-a'], flags: ['-c', '-l'] }, name, result);
-      return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
+      return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'stdbuf': {
       const i = skipOptions(rest, { withValue: ['-i', '-o', '-e', '--input', '--output', '--error'], flags: [] }, name, result);
-      return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
+      return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'ionice': {
       const i = skipOptions(rest, { withValue: ['-c', '-n', '--class', '--classdata'], flags: ['-t'] }, name, result);
-      return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
+      return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'sudo':
     case 'doas': {
@@ -550,7 +557,7 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
         result,
       );
       result.commands.push({ argv: argv.slice(0, 1), via }); // sudo itself is matched too
-      return i < rest.length ? inner(rest.slice(i), name) : undefined;
+      return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : undefined;
     }
     case 'xargs': {
       const i = skipOptions(
@@ -581,7 +588,7 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
       );
       // xargs appends words read from its input: the command gets arguments known only at run time.
       const words = i < rest.length ? rest.slice(i) : [{ text: 'echo', dynamic: false }];
-      return inner([...words, { text: '<xargs input>', dynamic: true }], 'xargs');
+      return addInner([...words, { text: '<xargs input>', dynamic: true }], 'xargs', via, result, depth);
     }
     case 'find':
       return find(argv, via, result, depth);
@@ -615,7 +622,7 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
         name,
         result,
       );
-      return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
+      return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'strace':
     case 'ltrace': {
@@ -658,7 +665,7 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
         name,
         result,
       );
-      return i < rest.length ? inner(rest.slice(i), name) : void result.commands.push({ argv, via });
+      return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'taskset':
     case 'chrt': {
@@ -695,7 +702,7 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
         name,
         result,
       );
-      return i + 1 < rest.length ? inner(rest.slice(i + 1), name) : void result.commands.push({ argv, via });
+      return i + 1 < rest.length ? addInner(rest.slice(i + 1), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'chroot':
     case 'flock': {
@@ -732,7 +739,7 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
         else analyzeInto(script.text, [...via, `${name} -c`], result, depth + 1);
         return;
       }
-      if (after.length > 0) return inner(after, name);
+      if (after.length > 0) return addInner(after, name, via, result, depth);
       if (name === 'chroot') result.concerns.push({ code: 'stdin-script', detail: 'chroot without a command starts a shell' });
       return void result.commands.push({ argv, via });
     }
@@ -750,7 +757,7 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
         return;
       }
       const dashes = rest.findIndex((w) => w.text === '--');
-      if (dashes >= 0 && dashes + 1 < rest.length) return inner(rest.slice(dashes + 1), name);
+      if (dashes >= 0 && dashes + 1 < rest.length) return addInner(rest.slice(dashes + 1), name, via, result, depth);
       if (name !== 'script') result.concerns.push({ code: 'stdin-script', detail: `${name} without -c starts a shell` });
       return;
     }
@@ -767,7 +774,7 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
           result.concerns.push({ code: 'unknown-wrapper-option', detail: `${name} ${rest[i]!.text}` });
         i++;
       }
-      if (i < rest.length) return inner(rest.slice(i), name);
+      if (i < rest.length) return addInner(rest.slice(i), name, via, result, depth);
       result.concerns.push({ code: 'stdin-script', detail: `${name} without a command starts a shell` });
       return void result.commands.push({ argv, via });
     }
