@@ -452,6 +452,150 @@ function basename(name: string): string {
   return name.slice(name.lastIndexOf('/') + 1);
 }
 
+/** A wrapper's options: those that take a value, and flags. Constants, not literals made at each call (issue 21, round 6). */
+interface WrapperOptions {
+  withValue: readonly string[];
+  flags: readonly string[];
+}
+const TIMEOUT_OPTIONS: WrapperOptions = {
+  withValue: ['-k', '--kill-after', '-s', '--signal'],
+  flags: ['--preserve-status', '--foreground', '-v', '--verbose', '-f'],
+};
+const NOHUP_OPTIONS: WrapperOptions = { withValue: [], flags: ['-p', '-f', '-w', '-c', '--'] };
+const COMMAND_OPTIONS: WrapperOptions = { withValue: [], flags: ['-p'] };
+const EXEC_OPTIONS: WrapperOptions = { withValue: ['-a'], flags: ['-c', '-l'] };
+const STDBUF_OPTIONS: WrapperOptions = { withValue: ['-i', '-o', '-e', '--input', '--output', '--error'], flags: [] };
+const IONICE_OPTIONS: WrapperOptions = { withValue: ['-c', '-n', '--class', '--classdata'], flags: ['-t'] };
+const SUDO_OPTIONS: WrapperOptions = {
+  withValue: ['-u', '-g', '-C', '-D', '-h', '-p', '-r', '-t', '-U'],
+  flags: ['-E', '-H', '-n', '-P', '-S', '-b', '-i', '-s', '-k', '-A'],
+};
+const XARGS_OPTIONS: WrapperOptions = {
+  withValue: [
+    '-n',
+    '-L',
+    '-P',
+    '-s',
+    '-I',
+    '-d',
+    '-E',
+    '-a',
+    '--max-args',
+    '--max-lines',
+    '--max-procs',
+    '--max-chars',
+    '--delimiter',
+    '--eof',
+    '--arg-file',
+    '--replace',
+  ],
+  flags: ['-0', '-r', '-t', '-p', '-x', '-o', '--null', '--no-run-if-empty', '--verbose', '--interactive', '--exit', '--open-tty'],
+};
+const WATCH_OPTIONS: WrapperOptions = {
+  withValue: ['-n', '--interval', '-q', '--equexit'],
+  flags: [
+    '-d',
+    '-t',
+    '-b',
+    '-e',
+    '-g',
+    '-c',
+    '-x',
+    '-p',
+    '-w',
+    '-r',
+    '--differences',
+    '--no-title',
+    '--beep',
+    '--errexit',
+    '--chgexit',
+    '--color',
+    '--exec',
+    '--precise',
+    '--no-wrap',
+  ],
+};
+const STRACE_OPTIONS: WrapperOptions = {
+  withValue: ['-o', '-e', '-p', '-s', '-u', '-E', '-a', '-b', '-I', '-P', '-X'],
+  flags: [
+    '-f',
+    '-ff',
+    '-c',
+    '-C',
+    '-d',
+    '-D',
+    '-i',
+    '-q',
+    '-qq',
+    '-r',
+    '-t',
+    '-tt',
+    '-ttt',
+    '-T',
+    '-v',
+    '-V',
+    '-x',
+    '-xx',
+    '-y',
+    '-yy',
+    '-k',
+    '-w',
+    '-z',
+    '-Z',
+    '-n',
+    '-S',
+    '-h',
+    '-l',
+    '-L',
+  ],
+};
+const TASKSET_OPTIONS: WrapperOptions = {
+  withValue: ['-T', '-P', '-D'],
+  flags: [
+    '-a',
+    '-c',
+    '-p',
+    '--all-tasks',
+    '--cpu-list',
+    '-b',
+    '-d',
+    '-f',
+    '-i',
+    '-o',
+    '-r',
+    '-R',
+    '-v',
+    '-m',
+    '--batch',
+    '--deadline',
+    '--fifo',
+    '--idle',
+    '--other',
+    '--rr',
+    '--reset-on-fork',
+    '--verbose',
+  ],
+};
+const CHROOT_OPTIONS: WrapperOptions = {
+  withValue: ['--userspec', '--groups', '-w', '--timeout', '-E', '--conflict-exit-code'],
+  flags: [
+    '-s',
+    '-x',
+    '-n',
+    '-u',
+    '-o',
+    '-F',
+    '--shared',
+    '--exclusive',
+    '--nonblock',
+    '--unlock',
+    '--close',
+    '--no-fork',
+    '--skip-chdir',
+    '--verbose',
+  ],
+};
+
 /** Records the command a wrapper runs (a function, not a closure per command: issue 21, round 6). */
 function addInner(words: ShellWord[], wrapper: string, via: string[], result: ShellAnalysis, depth: number): void {
   addCommand(words, [...via, wrapper], result, depth + 1);
@@ -496,12 +640,7 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
       return;
     }
     case 'timeout': {
-      const i = skipOptions(
-        rest,
-        { withValue: ['-k', '--kill-after', '-s', '--signal'], flags: ['--preserve-status', '--foreground', '-v', '--verbose', '-f'] },
-        name,
-        result,
-      );
+      const i = skipOptions(rest, TIMEOUT_OPTIONS, name, result);
       // then the duration, then the command
       return i + 1 < rest.length ? addInner(rest.slice(i + 1), 'timeout', via, result, depth) : void result.commands.push({ argv, via });
     }
@@ -525,67 +664,34 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
     case 'setsid':
     case 'builtin':
     case 'unbuffer': {
-      const i = skipOptions(rest, { withValue: [], flags: ['-p', '-f', '-w', '-c', '--'] }, name, result);
+      const i = skipOptions(rest, NOHUP_OPTIONS, name, result);
       return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'command': {
       if (rest.some((w) => w.text === '-v' || w.text === '-V')) return void result.commands.push({ argv, via }); // a lookup, runs nothing
-      const i = skipOptions(rest, { withValue: [], flags: ['-p'] }, name, result);
+      const i = skipOptions(rest, COMMAND_OPTIONS, name, result);
       return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'exec': {
-      const i = skipOptions(rest, { withValue: ['-a'], flags: ['-c', '-l'] }, name, result);
+      const i = skipOptions(rest, EXEC_OPTIONS, name, result);
       return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'stdbuf': {
-      const i = skipOptions(rest, { withValue: ['-i', '-o', '-e', '--input', '--output', '--error'], flags: [] }, name, result);
+      const i = skipOptions(rest, STDBUF_OPTIONS, name, result);
       return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'ionice': {
-      const i = skipOptions(rest, { withValue: ['-c', '-n', '--class', '--classdata'], flags: ['-t'] }, name, result);
+      const i = skipOptions(rest, IONICE_OPTIONS, name, result);
       return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'sudo':
     case 'doas': {
-      const i = skipOptions(
-        rest,
-        {
-          withValue: ['-u', '-g', '-C', '-D', '-h', '-p', '-r', '-t', '-U'],
-          flags: ['-E', '-H', '-n', '-P', '-S', '-b', '-i', '-s', '-k', '-A'],
-        },
-        name,
-        result,
-      );
+      const i = skipOptions(rest, SUDO_OPTIONS, name, result);
       result.commands.push({ argv: argv.slice(0, 1), via }); // sudo itself is matched too
       return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : undefined;
     }
     case 'xargs': {
-      const i = skipOptions(
-        rest,
-        {
-          withValue: [
-            '-n',
-            '-L',
-            '-P',
-            '-s',
-            '-I',
-            '-d',
-            '-E',
-            '-a',
-            '--max-args',
-            '--max-lines',
-            '--max-procs',
-            '--max-chars',
-            '--delimiter',
-            '--eof',
-            '--arg-file',
-            '--replace',
-          ],
-          flags: ['-0', '-r', '-t', '-p', '-x', '-o', '--null', '--no-run-if-empty', '--verbose', '--interactive', '--exit', '--open-tty'],
-        },
-        name,
-        result,
-      );
+      const i = skipOptions(rest, XARGS_OPTIONS, name, result);
       // xargs appends words read from its input: the command gets arguments known only at run time.
       const words = i < rest.length ? rest.slice(i) : [{ text: 'echo', dynamic: false }];
       return addInner([...words, { text: '<xargs input>', dynamic: true }], 'xargs', via, result, depth);
@@ -593,144 +699,24 @@ function addCommand(argv: ShellWord[], via: string[], result: ShellAnalysis, dep
     case 'find':
       return find(argv, via, result, depth);
     case 'watch': {
-      const i = skipOptions(
-        rest,
-        {
-          withValue: ['-n', '--interval', '-q', '--equexit'],
-          flags: [
-            '-d',
-            '-t',
-            '-b',
-            '-e',
-            '-g',
-            '-c',
-            '-x',
-            '-p',
-            '-w',
-            '-r',
-            '--differences',
-            '--no-title',
-            '--beep',
-            '--errexit',
-            '--chgexit',
-            '--color',
-            '--exec',
-            '--precise',
-            '--no-wrap',
-          ],
-        },
-        name,
-        result,
-      );
+      const i = skipOptions(rest, WATCH_OPTIONS, name, result);
       return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'strace':
     case 'ltrace': {
-      const i = skipOptions(
-        rest,
-        {
-          withValue: ['-o', '-e', '-p', '-s', '-u', '-E', '-a', '-b', '-I', '-P', '-X'],
-          flags: [
-            '-f',
-            '-ff',
-            '-c',
-            '-C',
-            '-d',
-            '-D',
-            '-i',
-            '-q',
-            '-qq',
-            '-r',
-            '-t',
-            '-tt',
-            '-ttt',
-            '-T',
-            '-v',
-            '-V',
-            '-x',
-            '-xx',
-            '-y',
-            '-yy',
-            '-k',
-            '-w',
-            '-z',
-            '-Z',
-            '-n',
-            '-S',
-            '-h',
-            '-l',
-            '-L',
-          ],
-        },
-        name,
-        result,
-      );
+      const i = skipOptions(rest, STRACE_OPTIONS, name, result);
       return i < rest.length ? addInner(rest.slice(i), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'taskset':
     case 'chrt': {
       // taskset [-a] [-c] MASK cmd / chrt [options] PRIORITY cmd: one positional before the command.
-      const i = skipOptions(
-        rest,
-        {
-          withValue: ['-T', '-P', '-D'],
-          flags: [
-            '-a',
-            '-c',
-            '-p',
-            '--all-tasks',
-            '--cpu-list',
-            '-b',
-            '-d',
-            '-f',
-            '-i',
-            '-o',
-            '-r',
-            '-R',
-            '-v',
-            '-m',
-            '--batch',
-            '--deadline',
-            '--fifo',
-            '--idle',
-            '--other',
-            '--rr',
-            '--reset-on-fork',
-            '--verbose',
-          ],
-        },
-        name,
-        result,
-      );
+      const i = skipOptions(rest, TASKSET_OPTIONS, name, result);
       return i + 1 < rest.length ? addInner(rest.slice(i + 1), name, via, result, depth) : void result.commands.push({ argv, via });
     }
     case 'chroot':
     case 'flock': {
       // chroot [options] DIR [cmd...] / flock [options] FILE cmd... (or flock FILE -c 'cmd').
-      const i = skipOptions(
-        rest,
-        {
-          withValue: ['--userspec', '--groups', '-w', '--timeout', '-E', '--conflict-exit-code'],
-          flags: [
-            '-s',
-            '-x',
-            '-n',
-            '-u',
-            '-o',
-            '-F',
-            '--shared',
-            '--exclusive',
-            '--nonblock',
-            '--unlock',
-            '--close',
-            '--no-fork',
-            '--skip-chdir',
-            '--verbose',
-          ],
-        },
-        name,
-        result,
-      );
+      const i = skipOptions(rest, CHROOT_OPTIONS, name, result);
       const after = rest.slice(i + 1);
       if (after[0]?.text === '-c' || after[0]?.text === '--command') {
         const script = after[1];
@@ -836,7 +822,7 @@ function operands(words: ShellWord[]): ShellWord[] {
   return out;
 }
 
-function skipOptions(words: ShellWord[], spec: { withValue: string[]; flags: string[] }, wrapper: string, result: ShellAnalysis): number {
+function skipOptions(words: ShellWord[], spec: WrapperOptions, wrapper: string, result: ShellAnalysis): number {
   let i = 0;
   while (i < words.length) {
     const w = words[i]!;

@@ -95,6 +95,10 @@ class SimpleLineReader {
   private current: SimpleStatement = { assigns: [], argv: [], redirects: [] };
   /** Whether the current statement has anything yet (a word, an assignment or a redirection). */
   private started = false;
+  /** The last word read: its value after quote removal, and where its source text starts (fields, not an object per word). */
+  private wordValue = '';
+  private wordStart = 0;
+  private wordQuoted = false;
 
   constructor(private readonly line: string) {
     this.n = line.length;
@@ -107,24 +111,26 @@ class SimpleLineReader {
     this.i = i;
   }
 
-  /** Reads one word at i (unquoted runs and quotes glued together); undefined to bail out. */
-  private readWord(): { value: string; raw: string } | undefined {
+  /** Reads one word at i (unquoted runs and quotes glued together) into `wordValue`; false to bail out. */
+  private readWord(): boolean {
     const line = this.line;
     const n = this.n;
     let i = this.i;
     const start = i;
     let value = '';
+    let quoted = false;
     while (i < n) {
       const c = line.charCodeAt(i);
       if (isBreak(c)) break;
       if (c === 39) {
         // '…': everything literal up to the next '
         const end = line.indexOf("'", i + 1);
-        if (end < 0) return undefined;
+        if (end < 0) return false;
         for (let k = i + 1; k < end; k++) {
           const q = line.charCodeAt(k);
-          if (q < 32 || q === 127 || isOddUnicode(q)) return undefined;
+          if (q < 32 || q === 127 || isOddUnicode(q)) return false;
         }
+        quoted = true;
         value += line.slice(i + 1, end);
         i = end + 1;
       } else if (c === 34) {
@@ -132,9 +138,10 @@ class SimpleLineReader {
         for (; k < n; k++) {
           const q = line.charCodeAt(k);
           if (q === 34) break;
-          if ((q < 128 && DOUBLE_BAIL[q]) || isOddUnicode(q)) return undefined;
+          if ((q < 128 && DOUBLE_BAIL[q]) || isOddUnicode(q)) return false;
         }
-        if (k >= n) return undefined;
+        if (k >= n) return false;
+        quoted = true;
         value += line.slice(i + 1, k);
         i = k + 1;
       } else {
@@ -143,13 +150,21 @@ class SimpleLineReader {
         for (; i < n; i++) {
           const u = line.charCodeAt(i);
           if (u === 39 || u === 34 || isBreak(u)) break;
-          if ((u < 128 && UNQUOTED_BAIL[u]) || isOddUnicode(u)) return undefined;
+          if ((u < 128 && UNQUOTED_BAIL[u]) || isOddUnicode(u)) return false;
         }
         value += line.slice(from, i);
       }
     }
     this.i = i;
-    return i > start ? { value, raw: line.slice(start, i) } : undefined;
+    this.wordValue = value;
+    this.wordStart = start;
+    this.wordQuoted = quoted;
+    return i > start;
+  }
+
+  /** The last word's source text (quotes included): its value when it had no quotes. */
+  private wordRaw(): string {
+    return this.wordQuoted ? this.line.slice(this.wordStart, this.i) : this.wordValue;
   }
 
   /** A redirection operator at i (after an optional fd number already consumed), or undefined. */
@@ -208,10 +223,9 @@ class SimpleLineReader {
     if (op === undefined) return false;
     if (line.charCodeAt(this.i) === 40) return false; // >( process substitution
     this.skipBlanks();
-    const target = this.readWord();
     // `> 2>f`: the full parser reads the digits as the next redirection's descriptor.
-    if (!target || line.charCodeAt(this.i) === 60 || line.charCodeAt(this.i) === 62) return false;
-    this.current.redirects.push({ op, path: { text: target.value, dynamic: false } });
+    if (!this.readWord() || line.charCodeAt(this.i) === 60 || line.charCodeAt(this.i) === 62) return false;
+    this.current.redirects.push({ op, path: { text: this.wordValue, dynamic: false } });
     this.started = true;
     return true;
   }
@@ -250,25 +264,28 @@ class SimpleLineReader {
       } else if (c === 40 || c === 41) {
         return undefined;
       } else {
-        const word = this.readWord();
-        if (!word) return undefined;
+        if (!this.readWord()) return undefined;
+        const value = this.wordValue;
         const next = line.charCodeAt(this.i);
         const redirectFollows = next === 60 || next === 62;
-        if (redirectFollows && /[0-9]$/.test(word.raw)) {
+        if (redirectFollows && /[0-9]$/.test(this.wordRaw())) {
           // `2>file`: a file descriptor number, not a word. (mvdan-sh also takes the digits after a
           // quote, `"a"2>f`, as one: such lines are left to it.)
-          if (!/^[0-9]+$/.test(word.raw) || !this.readRedirect()) return undefined;
+          if (!/^[0-9]+$/.test(this.wordRaw()) || !this.readRedirect()) return undefined;
           this.skipBlanks();
           continue;
         }
         const current = this.current;
-        if (current.argv.length === 0 && ASSIGNMENT.test(word.raw)) {
-          current.assigns.push(word.raw.slice(0, word.raw.indexOf('=')));
-        } else {
-          if (current.argv.length === 0) {
-            if (COMMAND_KEYWORDS.has(word.value) || word.raw.includes('=')) return undefined;
+        if (current.argv.length === 0) {
+          const raw = this.wordRaw();
+          if (ASSIGNMENT.test(raw)) {
+            current.assigns.push(raw.slice(0, raw.indexOf('=')));
+          } else {
+            if (COMMAND_KEYWORDS.has(value) || raw.includes('=')) return undefined;
+            current.argv.push({ text: value, dynamic: false });
           }
-          current.argv.push({ text: word.value, dynamic: false });
+        } else {
+          current.argv.push({ text: value, dynamic: false });
         }
         this.started = true;
       }
