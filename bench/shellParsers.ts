@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type * as MvdanSh from 'mvdan-sh';
 import { analyzeShellFast, analyzeShellFull, analyzeShellUncached } from '../src/core/policy/shell';
+import { corpusLines } from '../test/support/policyCorpus';
 import { type BenchFigure, percentile } from './lib';
 
 const exec = promisify(execFile);
@@ -67,31 +68,6 @@ async function loadTreeSitter(moduleFile: string, runtimeWasm: string, bashWasm:
   const parser = new ts.Parser();
   parser.setLanguage(language);
   return parser;
-}
-
-/** Every command line of the unit tier's policy corpora: the first string of each `[line, decision…]` row, and analyzeShell('…') arguments. */
-function corpusLines(): string[] {
-  const files = ['policy.test.ts', 'policyBoundary.test.ts', 'shellFastPath.test.ts'].map((f) =>
-    path.join(__dirname, '..', 'test', 'unit', f),
-  );
-  const lines = new Set<string>();
-  const single = String.raw`'((?:[^'\\]|\\.)*)'`;
-  const double = String.raw`"((?:[^"\\]|\\.)*)"`;
-  const patterns = [
-    new RegExp(String.raw`\[\s*(?:${single}|${double}),\s*'(?:allow|ask|deny)'`, 'g'),
-    new RegExp(String.raw`(?:analyzeShell|names|verdict\([A-Za-z]+,|cmd\([a-z]+,)\(?\s*(?:${single}|${double})\s*\)`, 'g'),
-  ];
-  for (const file of files) {
-    if (!existsSync(file)) continue;
-    const source = readFileSync(file, 'utf8');
-    for (const pattern of patterns)
-      for (const m of source.matchAll(pattern)) {
-        const raw = m[1] ?? m[2]!;
-        // Undo the TypeScript string escapes the corpora use (\\, \', \", \n).
-        lines.add(raw.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)));
-      }
-  }
-  return [...lines];
 }
 
 function benchLine(i: number): string {

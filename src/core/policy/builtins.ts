@@ -193,7 +193,8 @@ function irreversibleWhy(argv: ShellWord[]): string | undefined {
   if (PACKAGE_MANAGERS.has(name) && has(args, 'publish', 'unpublish', 'deprecate', 'dist-tag')) return `publishing (${name} publish)`;
   if (name === 'cargo' && sub(args) !== undefined && ['publish', 'yank', 'owner'].includes(sub(args)!)) return 'publishing (cargo publish)';
   if (name === 'twine' && has(args, 'upload')) return 'publishing (twine upload)';
-  if ((name === 'poetry' || name === 'flit' || name === 'hatch' || name === 'uv') && has(args, 'publish')) return `publishing (${name} publish)`;
+  if ((name === 'poetry' || name === 'flit' || name === 'hatch' || name === 'uv') && has(args, 'publish'))
+    return `publishing (${name} publish)`;
   if (name === 'gem' && has(args, 'push', 'yank')) return 'publishing (gem push)';
   if ((name === 'docker' || name === 'podman' || name === 'buildah') && has(args, 'push')) return `publishing (${name} push)`;
   if ((name === 'vsce' || name === 'ovsx') && has(args, 'publish', 'unpublish')) return `publishing (${name} publish)`;
@@ -233,7 +234,11 @@ function irreversibleWhy(argv: ShellWord[]): string | undefined {
     return `database migration (${name})`;
   if ((name === 'rails' || name === 'rake' || name === 'bin/rails') && args.some((w) => w.dynamic || /^db:/.test(w.text)))
     return `database migration (${name})`;
-  if (['python', 'python3'].includes(name) && args[0]?.text.endsWith('manage.py') && has(args, 'migrate', 'flush', 'sqlflush', 'dbshell', 'loaddata'))
+  if (
+    ['python', 'python3'].includes(name) &&
+    args[0]?.text.endsWith('manage.py') &&
+    has(args, 'migrate', 'flush', 'sqlflush', 'dbshell', 'loaddata')
+  )
     return 'database migration (manage.py)';
   if (name === 'manage.py' && has(args, 'migrate', 'flush', 'dbshell')) return 'database migration (manage.py)';
   if (name === 'npx' || name === 'pnpx' || name === 'bunx') {

@@ -262,7 +262,8 @@ function pathCandidates(policy: EffectivePolicy, file: string): IndexedPathRule[
 function matchingPathRules(policy: EffectivePolicy, action: PathAction, file: string): EffectivePolicy['paths'] {
   const matching: EffectivePolicy['paths'] = [];
   if (plain) {
-    for (const rule of policy.paths) if (rule.actions.includes(action) && asArray(rule.paths).some((g) => globMatch(g, file))) matching.push(rule);
+    for (const rule of policy.paths)
+      if (rule.actions.includes(action) && asArray(rule.paths).some((g) => globMatch(g, file))) matching.push(rule);
     return matching;
   }
   for (const r of pathCandidates(policy, file)) {
