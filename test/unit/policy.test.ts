@@ -233,6 +233,12 @@ describe('policy: evaluation', () => {
     assert.equal(evaluateCommand(policy, { argv: ['sh', '-c', 'node --test; rm -rf x'] }).decision, 'ask');
   });
 
+  it('a command or git subcommand named like an Object property (constructor, __proto__, toString) is decided, not a crash', () => {
+    // The option tables were objects: `PROGRAM_OPTIONS["constructor"]` found Object's constructor and the analysis threw.
+    for (const line of ['constructor x', '__proto__ -a', 'toString --x=1', 'valueOf', 'git constructor', 'git __proto__ x', 'git toString'])
+      assert.equal(evaluateCommand(policy, { commandLine: line }).decision, 'ask', line);
+  });
+
   describe('a corpus of bypass attempts (from known bugs in other tools) is decided correctly', () => {
     const corpus: Array<[string, 'allow' | 'ask' | 'deny']> = [
       // prefix-allowed commands extended with redirections
