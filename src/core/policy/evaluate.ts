@@ -152,6 +152,11 @@ function compilePattern(pattern: string): CompiledPattern {
   return { fixed, rest };
 }
 
+/** `path.posix.basename`, without its work for the common name that has no slash. */
+function basename(name: string): string {
+  return name.includes('/') ? path.posix.basename(name) : name;
+}
+
 function compiledWordMatches(word: CompiledWord, text: string): boolean {
   return word.re === undefined ? text === word.token : word.re.test(text);
 }
@@ -173,7 +178,7 @@ function compiledMatches(pattern: CompiledPattern, argv: readonly ShellWord[], m
     if (!w) return mode === 'possible';
     let ok: boolean;
     if (w.dynamic) ok = mode === 'possible' || word.token === '*';
-    else if (word.byBasename) ok = compiledWordMatches(word, path.posix.basename(w.text)) || compiledWordMatches(word, w.text);
+    else if (word.byBasename) ok = compiledWordMatches(word, basename(w.text)) || compiledWordMatches(word, w.text);
     else ok = compiledWordMatches(word, w.text);
     if (!ok) return false;
   }
@@ -525,7 +530,7 @@ function candidateRules(policy: EffectivePolicy, argv: ShellWord[]): CompiledCom
   const first = argv[0];
   if (!first || first.dynamic) return [];
   const { byName, always } = compiled(policy).commands;
-  const named = byName.get(path.posix.basename(first.text));
+  const named = byName.get(basename(first.text));
   if (!named) return always;
   if (always.length === 0) return named;
   // Keep the policy's order (team rules first) for ties.
