@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import * as v8 from 'node:v8';
 import { evaluateCommand, loadPolicyText, mergePolicies, type EffectivePolicy } from '../src/core/policy';
 import { parseSimpleLine } from '../src/core/policy/simpleLine';
 import type { BenchFigure } from './lib';
@@ -106,23 +107,36 @@ function calibrateSpin(targetMs: number): number {
   return iterations;
 }
 
-function timings(policy: EffectivePolicy, runs: number, repeat = false, spinIterations?: number, spins: number[] = []): Timings {
-  const samples: Sample[] = [];
+/**
+ * Times decisions of each policy, interleaved decision by decision (their order alternating), so
+ * the 500-rule decisions and their no-rules reference meet the same machine and the same heap
+ * (round 6: timed one after the other, a page-fault storm while the young generation grew could
+ * fall on either phase and decide its median).
+ */
+function timings(policies: EffectivePolicy[], runs: number, repeat = false, spinIterations?: number, spins: number[] = []): Timings[] {
+  const samples: Sample[][] = policies.map(() => []);
   for (let i = 0; i < runs; i++) {
     if (spinIterations !== undefined) spins.push(spinMs(spinIterations));
     const k = repeat ? 7 : i;
-    const line = `env A=1 timeout 5 tool${k % 450} sub x${repeat ? 0 : serial++} && node --test > dir${k % 50}/out.txt 2>&1 | tee dir1/log.txt`;
-    // Read just outside the timed window (one getrusage each side): switches and CPU time.
-    const before = process.resourceUsage();
-    const start = performance.now();
-    evaluateCommand(policy, { commandLine: line });
-    const end = performance.now();
-    const after = process.resourceUsage();
-    const preempted = after.involuntaryContextSwitches > before.involuntaryContextSwitches;
-    const cpuMs = (after.userCPUTime + after.systemCPUTime - before.userCPUTime - before.systemCPUTime) / 1000;
-    const faults = after.minorPageFault - before.minorPageFault;
-    samples.push({ ms: end - start, cpuMs, start, end, preempted, faults, line });
+    for (let j = 0; j < policies.length; j++) {
+      const p = (i + j) % policies.length;
+      const line = `env A=1 timeout 5 tool${k % 450} sub x${repeat ? 0 : serial++} && node --test > dir${k % 50}/out.txt 2>&1 | tee dir1/log.txt`;
+      // Read just outside the timed window (one getrusage each side): switches and CPU time.
+      const before = process.resourceUsage();
+      const start = performance.now();
+      evaluateCommand(policies[p]!, { commandLine: line });
+      const end = performance.now();
+      const after = process.resourceUsage();
+      const preempted = after.involuntaryContextSwitches > before.involuntaryContextSwitches;
+      const cpuMs = (after.userCPUTime + after.systemCPUTime - before.userCPUTime - before.systemCPUTime) / 1000;
+      const faults = after.minorPageFault - before.minorPageFault;
+      samples[p]!.push({ ms: end - start, cpuMs, start, end, preempted, faults, line });
+    }
   }
+  return samples.map(summarize);
+}
+
+function summarize(samples: Sample[]): Timings {
   const wall = samples.map((s) => s.ms);
   const cpu = samples.map((s) => s.cpuMs);
   return {
@@ -140,6 +154,28 @@ function timings(policy: EffectivePolicy, runs: number, repeat = false, spinIter
     ),
     samples,
   };
+}
+
+/**
+ * Warm-up until the young generation stops growing (round 6): while V8 grows it, every
+ * decision touches pages the kernel maps for the first time (tens of µs each on this VM), and a
+ * session's long-running extension host is past that. Batches of 250 decisions of each policy,
+ * until the new space's size is the same for three batches in a row (at most 40 batches).
+ */
+function warmHeap(policies: EffectivePolicy[]): void {
+  const newSpace = (): number => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+  let size = newSpace();
+  let steady = 0;
+  let batch = 0;
+  for (; batch < 40 && steady < 3; batch++) {
+    timings(policies, 250);
+    const now = newSpace();
+    steady = now === size ? steady + 1 : 0;
+    size = now;
+  }
+  process.stderr.write(
+    `[policy] heap warm-up: ${batch} batches of 250 decisions per policy, young generation ${(size / 2 ** 20).toFixed(0)} MiB${steady < 3 ? ' (still growing)' : ''}\n`,
+  );
 }
 
 /**
@@ -178,17 +214,17 @@ interface Measured {
 function measure(): Measured {
   const full = policyWith(500);
   const empty = policyWith(0);
-  // Warm up (JIT, and each rule's compiled pattern: every one of the 450 command rules and 50 path rules is met once).
-  timings(full, 500);
-  timings(empty, 200);
+  // Warm up (JIT, and each rule's compiled pattern: every one of the 450 command rules and 50 path rules is met once), and the heap.
+  timings([full], 500);
+  timings([empty], 200);
+  warmHeap([full, empty]);
   const gcs: PerformanceEntry[] = [];
   const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });
-  const spinIterations = calibrateSpin(timings(full, 500).median);
+  const spinIterations = calibrateSpin(timings([full], 500)[0]!.median);
   const spins: number[] = [];
-  const warden = timings(full, 2000, false, spinIterations, spins);
-  const reference = timings(empty, 2000);
-  const repeated = timings(full, 2000, true);
+  const [warden, reference] = timings([full, empty], 2000, false, spinIterations, spins) as [Timings, Timings];
+  const [repeated] = timings([full], 2000, true) as [Timings];
   gcs.push(...observer.takeRecords()); // entries wait for a later turn of the loop: taken now
   observer.disconnect();
   return { warden, reference, repeated, spins, spinIterations, gcs };
