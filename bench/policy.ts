@@ -1,7 +1,8 @@
 /**
  * Policy decision time with 500 rules (450 command rules, 50 path rules): median and p99 of
  * a shell line with a wrapper, a chain, a pipe and redirections, next to the same decision
- * with no rules at all (the cost of parsing and the built-in classes alone). Every line timed
+ * with no rules at all (the cost of parsing and the built-in classes alone), the two timed
+ * interleaved decision by decision after the heap is warm. Every line timed
  * is new (its last word carries the run's number), so the analysis cache never answers: these
  * are first-time decisions. A repeated line (the cache answering) is a figure of its own.
  */
