@@ -77,16 +77,17 @@ type HeldLock = HeldAuditLock & { since: number; linger?: NodeJS.Timeout };
 const held = new Map<string, HeldLock>();
 /**
  * How long a lock is kept after a chain's queue drains, for a next append of this process (a
- * writer's appends come a few at a time). Creating and removing the lock file are journaled
+ * writer's appends come a few at a time). Taking and removing the lock are journaled
  * metadata changes that each append would otherwise pay on top of its durable write.
  */
 const LINGER_MS = 10;
 /**
- * The longest one process keeps the lock across appends, and the pause before it takes it
- * again (longer than a waiter's longest backoff). A waiter that says it is waiting gets the
- * lock at the next append or linger's end; this bounds the wait of one that does not.
+ * The longest one process keeps one taking of the lock across appends (then it takes it afresh,
+ * so a kept lock never nears the stale bound), and the pause it makes after handing the lock to
+ * a waiter (longer than a waiter's longest backoff). A waiter says it is waiting by touching the
+ * lock, and gets it at the holder's next append or at the linger's end.
  */
-const MAX_HOLD_MS = 250;
+const MAX_HOLD_MS = 1000;
 const YIELD_MS = 40;
 
 /** Releases every kept lock when the process exits (the lock file is removed synchronously). */
@@ -269,8 +270,13 @@ export class AuditLog {
    */
   private async appendQueued(dir: string, prepare: () => Promise<AuditEventInput>, plain: boolean): Promise<AuditEntry> {
     let lock = takeKept(dir);
+    if (lock && this.overdue(lock) && !lock.contended()) {
+      // Kept long enough: taken afresh, so its age never nears the stale bound; nobody waits.
+      lock.release();
+      lock = undefined;
+    }
     // Contended also when the lock was removed or replaced under us (its change time moved).
-    if (lock && (this.overdue(lock) || lock.contended())) {
+    if (lock?.contended()) {
       lock.release();
       lock = undefined;
       // Another writer's turn: it retries within its backoff, which is shorter than this pause.
