@@ -77,10 +77,11 @@ type HeldLock = HeldAuditLock & { since: number; linger?: NodeJS.Timeout };
 const held = new Map<string, HeldLock>();
 /**
  * How long a lock is kept after a chain's queue drains, for a next append of this process (a
- * writer's appends come a few at a time). Taking and removing the lock are journaled
+ * writer's appends come a few at a time, and tens of milliseconds apart while an agent streams;
+ * a chain is a session's, so another writer rarely waits for it, and one that does says so). Taking and removing the lock are journaled
  * metadata changes that each append would otherwise pay on top of its durable write.
  */
-const LINGER_MS = 10;
+const LINGER_MS = 50;
 /**
  * The longest one process keeps one taking of the lock across appends (then it takes it afresh,
  * so a kept lock never nears the stale bound), and the pause it makes after handing the lock to
@@ -90,32 +91,46 @@ const LINGER_MS = 10;
 const MAX_HOLD_MS = 1000;
 const YIELD_MS = 40;
 
-/** Releases every kept lock when the process exits (the lock file is removed synchronously). */
+/** Releases every kept lock when the process exits (synchronously: nothing runs after 'exit'). */
 let releaseOnExit = false;
 function keepLock(dir: string, lock: HeldLock): void {
   if (!releaseOnExit) {
     releaseOnExit = true;
     process.once('exit', () => {
-      for (const kept of held.values()) releaseQuietly(kept);
+      for (const kept of held.values()) {
+        try {
+          kept.releaseNow();
+        } catch {
+          // Left for the next writer to break: its process is gone.
+        }
+      }
     });
   }
   clearTimeout(lock.linger);
   lock.linger = setTimeout(() => {
     if (held.get(dir) !== lock) return;
     held.delete(dir);
-    releaseQuietly(lock);
+    letGo(dir, lock);
   }, LINGER_MS);
   lock.linger.unref();
   held.set(dir, lock);
 }
 
-/** Outside an append (a timer, process exit) nobody could handle a failure: the lock is then left for others to break as stale. */
-function releaseQuietly(lock: HeldLock): void {
-  try {
-    lock.release();
-  } catch {
-    // The chain's directory was removed or made unreadable under us.
-  }
+/** Releases of a chain's lock under way: this process takes that lock again only after them. */
+const releasing = new Map<string, Promise<void>>();
+
+/**
+ * Releases a kept lock outside any append (its linger ended), where nobody could handle a
+ * failure: the lock is then left for others to break as stale.
+ */
+function letGo(dir: string, lock: HeldLock): void {
+  const done: Promise<void> = lock
+    .release()
+    .catch(() => undefined)
+    .then(() => {
+      if (releasing.get(dir) === done) releasing.delete(dir);
+    });
+  releasing.set(dir, done);
 }
 
 /** The lock kept for this chain, if any, no longer kept for anyone else. */
@@ -272,12 +287,12 @@ export class AuditLog {
     let lock = takeKept(dir);
     if (lock && this.overdue(lock) && !lock.contended()) {
       // Kept long enough: taken afresh, so its age never nears the stale bound; nobody waits.
-      lock.release();
+      await lock.release();
       lock = undefined;
     }
     // Contended also when the lock was removed or replaced under us (its change time moved).
     if (lock?.contended()) {
-      lock.release();
+      await lock.release();
       lock = undefined;
       // Another writer's turn: it retries within its backoff, which is shorter than this pause.
       await sleep(YIELD_MS);
@@ -298,6 +313,7 @@ export class AuditLog {
       // Make each newly created directory's entry durable in its parent.
       if (created) for (let d = dir; d !== path.dirname(created); d = path.dirname(d)) await fsyncDir(path.dirname(d));
     }
+    await releasing.get(dir);
     const lock = await acquireLock(path.join(dir, LOCK_NAME), { timeoutMs: this.lockTimeoutMs, staleMs: this.staleLockMs });
     return Object.assign(lock, { since: Date.now() });
   }

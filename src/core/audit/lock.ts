@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, promises as fs, renameSync, rmdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { promises as fs, rmdirSync, statSync, utimesSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -58,8 +58,10 @@ export class AuditLockTimeoutError extends Error {
 
 /** A lock this process holds. */
 export interface HeldAuditLock {
-  /** Removes the lock (synchronously, so it can run in a process 'exit' handler). */
-  release(): void;
+  /** Removes the lock. */
+  release(): Promise<void>;
+  /** Removes the lock synchronously, for a process 'exit' handler. */
+  releaseNow(): void;
   /** True once another writer has said it is waiting for this lock. */
   contended(): boolean;
 }
@@ -71,7 +73,7 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
   const started = Date.now();
   let delay = 2;
   for (;;) {
-    const lock = tryTake(lockPath);
+    const lock = await tryTake(lockPath);
     if (lock) return lock;
     signalWaiting(lockPath);
     if (await breakIfStale(lockPath, options.staleMs)) continue;
@@ -94,34 +96,51 @@ function parseHolder(name: string): LockInfo | undefined {
 }
 
 /** The lock, or undefined when another holder has it. */
-function tryTake(lockPath: string): HeldAuditLock | undefined {
+async function tryTake(lockPath: string): Promise<HeldAuditLock | undefined> {
   const info: LockInfo = { pid: process.pid, host: os.hostname(), time: Date.now(), token: randomUUID().replace(/-/g, '').slice(0, 16) };
   const aside = `${lockPath}.new-${info.token}`;
   const holder = path.join(lockPath, holderName(info));
-  mkdirSync(aside);
+  await fs.mkdir(aside);
   try {
-    mkdirSync(path.join(aside, holderName(info)));
-    renameSync(aside, lockPath);
+    await fs.mkdir(path.join(aside, holderName(info)));
+    await fs.rename(aside, lockPath);
   } catch (error) {
-    rmSync(aside, { recursive: true, force: true });
+    await fs.rm(aside, { recursive: true, force: true });
     // Held (or released just now: the caller's stale check then finds nothing and retries at once).
     if (HELD_CODES.has((error as NodeJS.ErrnoException).code ?? '')) return undefined;
     throw error;
   }
   const taken = statSync(lockPath, { bigint: true }).ctimeNs;
   let released = false;
+  const letGo = (): boolean => !released && (released = true);
   return {
-    release: () => {
-      if (released) return;
-      released = true;
-      release(lockPath, holder);
+    release: async () => {
+      if (letGo()) await release(lockPath, holder);
+    },
+    releaseNow: () => {
+      if (letGo()) releaseSync(lockPath, holder);
     },
     contended: () => !released && statSync(lockPath, { bigint: true, throwIfNoEntry: false })?.ctimeNs !== taken,
   };
 }
 
-/** Only removes our own lock: if it was broken as stale meanwhile, the lock there is someone else's. */
-function release(lockPath: string, holder: string): void {
+/**
+ * Only removes our own lock: if it was broken as stale meanwhile, the lock there is someone
+ * else's. Off the event loop: a directory's removal is a journaled change that can take
+ * milliseconds on a busy disk (issue 21).
+ */
+async function release(lockPath: string, holder: string): Promise<void> {
+  try {
+    await fs.rmdir(holder);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  await fs.rmdir(lockPath).catch(notTheirs);
+}
+
+/** The same, synchronously, for a process 'exit' handler. */
+function releaseSync(lockPath: string, holder: string): void {
   try {
     rmdirSync(holder);
   } catch (error) {
@@ -131,9 +150,13 @@ function release(lockPath: string, holder: string): void {
   try {
     rmdirSync(lockPath);
   } catch (error) {
-    // Taken by another writer right after our holder went (or gone already): theirs now.
-    if (!['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    notTheirs(error);
   }
+}
+
+/** Taken by another writer right after our holder went (or gone already): theirs now, not an error. */
+function notTheirs(error: unknown): void {
+  if (!['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
 }
 
 /** Moves the lock's change time (and nothing a holder or a stale check reads otherwise); best effort. */
