@@ -21,20 +21,15 @@ import {
   policyJsonSchema,
   TighteningRules,
   type EffectivePolicy,
-  type PolicyInputs,
 } from '../../src/core/policy';
 import { parseExtensionMessage, toProposalView } from '../../src/shared/reviewProtocol';
+import { teamPolicy } from '../support/teamPolicy';
 
 // The build's emitter (CommonJS, shared with esbuild.js).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { emitPolicySchema } = require('../../scripts/emit-policy-schema.js') as { emitPolicySchema: (outFile: string) => Promise<void> };
 
-/** A team policy from JSONC text; fails the test with the problems if it does not load. */
-function team(text: string, more: Omit<PolicyInputs, 'team'> = {}): EffectivePolicy {
-  const loaded = loadPolicyText(text);
-  assert.ok(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded.problems));
-  return mergePolicies({ team: { status: 'loaded', policy: loaded.value }, ...more });
-}
+const team = teamPolicy;
 
 const TEAM = `{
   // The team sees every command (the old default, now explicit) and allows the test runner,

@@ -13,14 +13,11 @@ import {
 } from '../../src/core/policy';
 import { scanOptions, sedScriptRisks } from '../../src/core/policy/options';
 import { STARTER_POLICY } from '../../src/core/policy/starter';
+import { teamPolicy } from '../support/teamPolicy';
 
 /** Issue #18: decide at the boundary. Commands run inside the sandbox; what crosses it asks. */
 
-function team(text: string): EffectivePolicy {
-  const loaded = loadPolicyText(text);
-  assert.ok(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded.problems));
-  return mergePolicies({ team: { status: 'loaded', policy: loaded.value } });
-}
+const team = teamPolicy;
 const NONE = mergePolicies({ team: { status: 'absent' } });
 const OLD = team('{ "defaults": { "command": "ask" } }');
 const verdict = (policy: EffectivePolicy, commandLine: string): PolicyVerdict => evaluateCommand(policy, { commandLine });

@@ -3,15 +3,14 @@ import {
   evaluateCommand,
   evaluatePath,
   loadManagedPolicyText,
-  loadPolicyText,
   mergePolicies,
   setPlainPolicyEvaluation,
   type EffectivePolicy,
   type PathAction,
-  type PolicyInputs,
   type PolicyVerdict,
 } from '../../src/core/policy';
 import { corpusLines } from '../support/policyCorpus';
+import { teamPolicy } from '../support/teamPolicy';
 
 /**
  * Issue 21, round 6: the evaluator reads each policy once (command rules indexed by command
@@ -21,11 +20,7 @@ import { corpusLines } from '../support/policyCorpus';
  * reason and labels included.
  */
 
-function team(text: string, more: Omit<PolicyInputs, 'team'> = {}): EffectivePolicy {
-  const loaded = loadPolicyText(text);
-  assert.ok(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded.problems));
-  return mergePolicies({ team: { status: 'loaded', policy: loaded.value }, ...more });
-}
+const team = teamPolicy;
 
 /** The benchmark's policy (bench/policy.ts): 450 command rules, a third deny, and 50 path rules. */
 function benchPolicy(): EffectivePolicy {
