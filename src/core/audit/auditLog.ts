@@ -78,8 +78,9 @@ const held = new Map<string, HeldLock>();
 /**
  * How long a lock is kept after a chain's queue drains, for a next append of this process (a
  * writer's appends come a few at a time, and tens of milliseconds apart while an agent streams;
- * a chain is a session's, so another writer rarely waits for it, and one that does says so). Taking and removing the lock are journaled
- * metadata changes that each append would otherwise pay on top of its durable write.
+ * a chain is a session's, so another writer rarely waits for it, and one that does says so).
+ * Taking and removing the lock are journaled metadata changes that each append would otherwise
+ * pay on top of its durable write.
  */
 const LINGER_MS = 50;
 /**
@@ -285,17 +286,16 @@ export class AuditLog {
    */
   private async appendQueued(dir: string, prepare: () => Promise<AuditEventInput>, plain: boolean): Promise<AuditEntry> {
     let lock = takeKept(dir);
-    if (lock && this.overdue(lock) && !lock.contended()) {
-      // Kept long enough: taken afresh, so its age never nears the stale bound; nobody waits.
-      await lock.release();
-      lock = undefined;
-    }
-    // Contended also when the lock was removed or replaced under us (its change time moved).
-    if (lock?.contended()) {
-      await lock.release();
-      lock = undefined;
-      // Another writer's turn: it retries within its backoff, which is shorter than this pause.
-      await sleep(YIELD_MS);
+    if (lock) {
+      // Contended also when the lock was removed or replaced under us (its change time moved).
+      const waited = lock.contended();
+      // Kept long enough, it is taken afresh, so its age never nears the stale bound.
+      if (waited || this.overdue(lock)) {
+        await lock.release();
+        lock = undefined;
+        // Another writer's turn: it retries within its backoff, which is shorter than this pause.
+        if (waited) await sleep(YIELD_MS);
+      }
     }
     const kept = lock !== undefined;
     try {
