@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { DockerSandboxProvider } from '../../src/core/sandbox/dockerSandbox';
@@ -254,6 +255,33 @@ describe('DockerSandboxProvider (real Docker engine)', function () {
       assert.deepEqual(await agent.exited, { exitCode: 3, signal: null });
       assert.equal(stdout.text(), 'echo:one:test\necho:two:test\n');
       assert.equal(stderr.text(), 'agent-ready\nbye\n');
+    });
+
+    it('execAgent: unread output waits in the engine, not the extension host (bounded), and all of it arrives once read', async () => {
+      // 8 MiB in 64 KiB writes; the process cannot end until its reader takes them.
+      const total = 8 * 1024 * 1024;
+      const script = `const b = Buffer.alloc(65536, 120); let n = 0; const go = () => { while (n < ${total / 65536}) { n++; if (!process.stdout.write(b)) return process.stdout.once('drain', go); } }; go();`;
+      const agent = await sandbox.execAgent(['node', '-e', script]);
+      const stdout = agent.stdout as PassThrough;
+      const held = (): number => stdout.readableLength + stdout.writableLength;
+      // Nobody reads: what waits in the host grows to its bound and stops there.
+      let last = -1;
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        if (held() === last && held() > 0) break;
+        last = held();
+      }
+      // 1 MiB on each side of the pass-through, and the chunk that filled it.
+      assert.ok(held() <= 2.25 * 1024 * 1024, `at most about 2 MiB waits in the extension host, not ${held()} bytes`);
+      const state = await Promise.race([
+        agent.exited.then(() => 'ended'),
+        new Promise((resolve) => setTimeout(() => resolve('running'), 100)),
+      ]);
+      assert.equal(state, 'running', 'the writer waits for its reader');
+      let received = 0;
+      stdout.on('data', (chunk: Buffer) => (received += chunk.length));
+      assert.deepEqual(await agent.exited, { exitCode: 0, signal: null });
+      assert.equal(received, total);
     });
 
     it('execAgent: kill() stops the agent and everything it started, even when it ignores SIGTERM', async () => {

@@ -60,4 +60,44 @@ describe('demuxDockerStream (the agent stream from docker exec, issue 21)', () =
     assert.equal(result.out, 'framed\nplain text from a tty\nmore\n');
     assert.deepEqual(result, run(modem, bytes, 5));
   });
+
+  describe('backpressure: a full stdout pauses the source (issue 21)', () => {
+    const many = Buffer.concat(Array.from({ length: 2000 }, (_, i) => frame(1, `{"n":${i}}\n`)));
+
+    it('pauses the source while stdout is full, resumes it as stdout is read, and loses nothing', async () => {
+      const source = new PassThrough();
+      const stdout = new PassThrough({ highWaterMark: 1024 });
+      demuxDockerStream(source, stdout, collect().sink);
+      source.emit('data', many.subarray(0, 8192));
+      assert.equal(source.isPaused(), true, 'paused once stdout held more than its high-water mark');
+      const read: Buffer[] = [];
+      stdout.on('data', (chunk: Buffer) => read.push(chunk));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(source.isPaused(), false, 'resumed once stdout drained');
+      source.emit('data', many.subarray(8192));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(Buffer.concat(read).toString(), Array.from({ length: 2000 }, (_, i) => `{"n":${i}}\n`).join(''));
+    });
+
+    it('a destroyed stdout (its reader gave up) never holds the source', async () => {
+      const source = new PassThrough();
+      const stdout = new PassThrough({ highWaterMark: 1024 });
+      demuxDockerStream(source, stdout, collect().sink);
+      source.emit('data', many.subarray(0, 8192));
+      assert.equal(source.isPaused(), true);
+      stdout.destroy();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(source.isPaused(), false, 'resumed when stdout closed');
+      source.emit('data', many.subarray(8192));
+      assert.equal(source.isPaused(), false, 'what comes after is dropped, not held');
+    });
+
+    it('stderr never pauses the source (nobody may be reading it)', () => {
+      const source = new PassThrough();
+      const stderr = new PassThrough({ highWaterMark: 16 });
+      demuxDockerStream(source, collect().sink, stderr);
+      source.emit('data', Buffer.concat(Array.from({ length: 50 }, () => frame(2, 'warning: something\n'))));
+      assert.equal(source.isPaused(), false);
+    });
+  });
 });

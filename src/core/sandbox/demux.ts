@@ -13,6 +13,14 @@ const STDOUT = 1;
  * of the chunk with `subarray` (no copy), and chunks are joined only when a frame spans them.
  * Stream types other than stdout (stdin, stderr) go to `stderr`, and a header that is not a
  * frame (a TTY stream, or one out of step) sends everything from there on to `stdout` as it is.
+ *
+ * Backpressure: while `stdout` is full (its reader, the agent's protocol stream, is behind) the
+ * source is paused, so what the process writes waits in the engine and the kernel's pipe (and the
+ * process blocks) instead of piling up in the extension host's heap without bound: an agent that
+ * writes faster than Warden reads (issue 21's stream of 10,000 updates, or a runaway one) had all
+ * of its unread output held there. A `stdout` destroyed or ended (its reader gave up) never
+ * holds the source: what comes after is dropped, as before. stderr never pauses it (nobody may
+ * be reading it).
  */
 export function demuxDockerStream(source: NodeJS.ReadableStream, stdout: Writable, stderr: Writable): void {
   /** Bytes received and not yet written: parts of one frame not yet complete. */
@@ -20,6 +28,19 @@ export function demuxDockerStream(source: NodeJS.ReadableStream, stdout: Writabl
   let heldBytes = 0;
   /** The frame being read, once its header is in. */
   let frame: { type: number; length: number } | undefined;
+
+  const resume = (): void => {
+    stdout.removeListener('drain', resume);
+    stdout.removeListener('close', resume);
+    source.resume();
+  };
+  /** Writes to stdout; pauses the source until it drains when it is full. */
+  const toStdout = (bytes: Buffer): void => {
+    if (stdout.write(bytes) || stdout.destroyed || stdout.writableEnded || source.isPaused()) return;
+    source.pause();
+    stdout.once('drain', resume);
+    stdout.once('close', resume);
+  };
 
   const onData = (chunk: Buffer): void => {
     held.push(chunk);
@@ -33,18 +54,22 @@ export function demuxDockerStream(source: NodeJS.ReadableStream, stdout: Writabl
         if (buffer.length - offset < HEADER_BYTES) break;
         const type = buffer.readUInt8(offset);
         if (type > 2) {
-          stdout.write(buffer.subarray(offset));
+          toStdout(buffer.subarray(offset));
           buffer = Buffer.alloc(0);
           offset = 0;
           source.removeListener('data', onData);
-          source.on('data', (more: Buffer) => stdout.write(more));
+          source.on('data', toStdout);
           break;
         }
         frame = { type, length: buffer.readUInt32BE(offset + 4) };
         offset += HEADER_BYTES;
       }
       if (buffer.length - offset < frame.length) break;
-      if (frame.length > 0) (frame.type === STDOUT ? stdout : stderr).write(buffer.subarray(offset, offset + frame.length));
+      if (frame.length > 0) {
+        const payload = buffer.subarray(offset, offset + frame.length);
+        if (frame.type === STDOUT) toStdout(payload);
+        else stderr.write(payload);
+      }
       offset += frame.length;
       frame = undefined;
     }

@@ -46,6 +46,8 @@ import {
 } from './types';
 
 const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
+/** How much of an agent's stdout waits unread on each side of its pass-through before the exec stream is paused. */
+const AGENT_OUTPUT_BUFFER_BYTES = 1024 * 1024;
 const PING_TIMEOUT_MS = 5_000;
 
 // The slices of Docker API answers Warden relies on; anything else is ignored, not trusted.
@@ -473,7 +475,9 @@ class DockerSandbox implements Sandbox {
 
   async execAgent(argv: string[], env: Record<string, string> = {}): Promise<AgentProcess> {
     const started = await startExec(this.container, { argv, ...this.execEnv(env), user: this.remote.user, attachStdin: true });
-    const stdout = new PassThrough();
+    // About 2 MiB of the agent's output (a few large chunks) waits here before the exec's stream is
+    // paused (demux.ts): deep enough that a fast agent is not slowed down, bounded for a runaway one.
+    const stdout = new PassThrough({ highWaterMark: AGENT_OUTPUT_BUFFER_BYTES });
     const stderr = new PassThrough();
     demuxDockerStream(started.socket, stdout, stderr);
     const { socket } = started;
