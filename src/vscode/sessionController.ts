@@ -170,7 +170,7 @@ export class SessionController implements vscode.Disposable, ConversationSource 
     session.onEvent((event) => event.type === 'ended' && this.activeChanged.fire(undefined));
     session.onEvent((event) => event.type === 'ended' && this.returnQueued(`the session ended: ${event.reason}`));
     this.log.info(`[session ${session.id}] started in container ${session.containerId ?? '?'}`);
-    const messages = new AgentMessageLog((text) => this.log.info(`[agent ${session.id}] ${text}`));
+    const messages = new AgentMessageLog((lines) => this.log.info(lines.map((line) => `[agent ${session.id}] ${line}`).join('\n')));
     session.onEvent((event) => this.logEvent(session.id, event, messages));
     const feed = this.feed;
     session.onEvent((event) => {
@@ -386,18 +386,22 @@ export class SessionController implements vscode.Disposable, ConversationSource 
   }
 
   private logEvent(sessionId: string, event: SessionEvent, messages: AgentMessageLog): void {
-    if (event.type === 'agent-message') {
-      messages.chunk(event.text);
-      return;
-    }
-    if (event.type !== 'thought') messages.flush();
+    // The agent's stream goes out in batches; anything else first sends what waits.
     switch (event.type) {
+      case 'agent-message':
+        messages.chunk(event.text);
+        return;
+      case 'thought':
+        return;
       case 'tool-call':
-        this.log.info(`[agent ${sessionId}] ${event.kind}: ${event.title} (${event.status})`);
-        break;
+        messages.line(`${event.kind}: ${event.title} (${event.status})`);
+        return;
       case 'plan':
-        this.log.info(`[agent ${sessionId}] plan: ${event.entries.map((e) => `${e.content} [${e.status}]`).join('; ')}`);
-        break;
+        messages.line(`plan: ${event.entries.map((e) => `${e.content} [${e.status}]`).join('; ')}`);
+        return;
+    }
+    messages.flush();
+    switch (event.type) {
       case 'ended':
         this.log.info(`[session ${sessionId}] ended: ${event.reason}`);
         break;
