@@ -48,12 +48,14 @@ export function delayOf(h: IntervalHistogram): Delay {
   return { p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max) };
 }
 
+// One histogram per phase name: phases may overlap (the session's start and its stream inside the whole).
 const SIBLING = `
 const { monitorEventLoopDelay } = require('node:perf_hooks');
-let h;
+const hs = new Map();
 require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line === 'start') { h = monitorEventLoopDelay({ resolution: ${RESOLUTION_MS} }); h.enable(); }
-  if (line === 'stop') { h.disable(); process.stdout.write(JSON.stringify({ p50: h.percentile(50), p99: h.percentile(99), max: h.max }) + '\\n'); }
+  const [command, name] = line.split(' ');
+  if (command === 'start') { const h = monitorEventLoopDelay({ resolution: ${RESOLUTION_MS} }); h.enable(); hs.set(name, h); }
+  if (command === 'stop') { const h = hs.get(name); h.disable(); hs.delete(name); process.stdout.write(JSON.stringify({ p50: h.percentile(50), p99: h.percentile(99), max: h.max }) + '\\n'); }
 });`;
 
 /** The idle sibling process: `measure()` brackets one phase. */
@@ -74,17 +76,18 @@ export class SiblingProbe {
     return this.child.pid;
   }
 
-  start(): void {
-    this.child.stdin!.write('start\n');
+  start(name: string): void {
+    this.child.stdin!.write(`start ${name}\n`);
   }
 
-  async stop(): Promise<Delay> {
+  /** Stops are answered in order: one at a time. */
+  async stop(name: string): Promise<Delay> {
     const line = new Promise<string>((resolve) => {
       const queued = this.answers.shift();
       if (queued !== undefined) resolve(queued);
       else this.waiting = resolve;
     });
-    this.child.stdin!.write('stop\n');
+    this.child.stdin!.write(`stop ${name}\n`);
     const raw = JSON.parse(await line) as { p50: number; p99: number; max: number };
     this.waiting = undefined;
     const ms = (ns: number): number => Math.max(0, ns / 1e6 - RESOLUTION_MS);
@@ -97,10 +100,13 @@ export class SiblingProbe {
 }
 
 /** One phase: the histogram, the split timer and the sibling, started together. */
+let phases = 0;
+
 export function startPhase(sibling: SiblingProbe): { stop(): Promise<{ delay: PhaseDelay; late: LateTick[] }> } {
+  const name = `phase-${++phases}`;
   const h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   h.enable();
-  sibling.start();
+  sibling.start(name);
   const late: LateTick[] = [];
   const busy: number[] = [];
   let last = process.hrtime.bigint();
@@ -119,7 +125,7 @@ export function startPhase(sibling: SiblingProbe): { stop(): Promise<{ delay: Ph
     async stop() {
       clearInterval(timer);
       h.disable();
-      const siblingDelay = await sibling.stop();
+      const siblingDelay = await sibling.stop(name);
       const lateMs = late.reduce((sum, t) => sum + t.lateMs, 0);
       const busyLateMs = late.reduce((sum, t) => sum + Math.min(t.lateMs, t.cpuMs), 0);
       const sorted = [...busy].sort((a, b) => a - b);

@@ -34,8 +34,12 @@ const PRELOAD_WAIT_MS = 15_000;
 export interface StreamBenchResults {
   /** The same host idle with both panels open, before the session starts (A). */
   idle: PhaseDelay;
-  /** The stream (B). */
+  /** The session's start and its stream (B): from Start Session until all proposals are pending, and the settling after. */
   stream: PhaseDelay & { updates: number; proposals: number; streamMs: number };
+  /** Its first part: from Start Session until the prompt is sent (sandbox, agent process, ACP handshake). */
+  sessionStart: PhaseDelay & { startMs: number };
+  /** Its second part: the updates and proposals arriving, from the prompt on, and the settling. */
+  updates: PhaseDelay;
   /** Idle again after the stream, the 200 proposals pending, panels open, before the session stops (A). */
   idleAfter: PhaseDelay;
   /** Whether the Docker client's bundle (`dist/lib/dockerode.js`) was already loaded when the session started (Warden preloads it while the window is idle). */
@@ -75,13 +79,20 @@ async function measure(): Promise<StreamBenchResults> {
 
     const dockerClientLoadedBefore = dockerClientLoaded();
     const profiler = await startProfile();
-    const streamPhase = startPhase(sibling);
+    // The whole (the figure of rounds 3-6), and inside it the session's start (sandbox, agent,
+    // ACP handshake: `warden.startSession` returns once the prompt is sent) and the stream that
+    // follows (the updates and proposals arriving, until all 200 are pending, and the settling).
+    const wholePhase = startPhase(sibling);
+    const startingPhase = startPhase(sibling);
     const diagnosed = startDiagnostics();
     const started = Date.now();
     const sessionId = await vscode.commands.executeCommand<string>('warden.startSession', {
       instruction: JSON.stringify({ updates: UPDATES, proposals: PROPOSALS }),
     });
     if (!sessionId) throw new Error('warden.startSession returned no session');
+    const startMs = Date.now() - started;
+    const streamPhase = startPhase(sibling);
+    const starting = (await startingPhase.stop()).delay;
     // The agent sends its last proposal after its last update: once all are pending, the stream is in.
     const deadline = Date.now() + STREAM_TIMEOUT_MS;
     while (api.proposals.pending().filter((p) => p.sessionId === sessionId).length < PROPOSALS) {
@@ -93,8 +104,9 @@ async function measure(): Promise<StreamBenchResults> {
     diagnosed?.();
     await sleep(SETTLE_MS);
     const streamed = await streamPhase.stop();
+    const whole = await wholePhase.stop();
     const profile = await profiler?.();
-    if (profile) writeLateTicks(streamed.late);
+    if (profile) writeLateTicks(whole.late);
 
     const afterPhase = startPhase(sibling);
     await sleep(IDLE_MS);
@@ -102,10 +114,12 @@ async function measure(): Promise<StreamBenchResults> {
     await vscode.commands.executeCommand('warden.stopSession');
     return {
       idle,
-      stream: { ...streamed.delay, updates: UPDATES, proposals: PROPOSALS, streamMs },
+      stream: { ...whole.delay, updates: UPDATES, proposals: PROPOSALS, streamMs },
+      sessionStart: { ...starting, startMs },
+      updates: streamed.delay,
       idleAfter,
       dockerClientLoadedBefore,
-      ...(profile ? { attribution: attribute(profile, streamed.late, warden.extensionPath, SAMPLE_US / 1000) } : {}),
+      ...(profile ? { attribution: attribute(profile, whole.late, warden.extensionPath, SAMPLE_US / 1000) } : {}),
     };
   } finally {
     for (const pid of isolated) realtime(pid, false);
