@@ -8,6 +8,7 @@
 import * as vscode from 'vscode';
 import type { StopReason } from '@agentclientprotocol/sdk';
 import type { ProposalStore } from './core/proposals/store';
+import { resolveReviewer } from './core/git/identity';
 import { GitRepo } from './core/git/repo';
 import { loadDockerClient } from './core/sandbox/dockerode';
 import { EngineSandboxProvider } from './core/sandbox/engineProvider';
@@ -78,10 +79,10 @@ export function activateFeatures({ context, log, store }: ActivatedParts): Featu
   );
   ReviewPanel.trackLoading(proposalsLoaded);
   // The Docker client (ssh2, gRPC: about 100 ms of one task) is the first thing a session loads,
-  // and where the workspace's repository is the first thing it asks git (a git run forks the
-  // extension host: 10-20 ms of its event loop): both done while the window is idle, so not
-  // inside the first session's stream (issue 21). GitRepo remembers the answer while the
-  // `.git` entries it rests on stay as they are.
+  // and where the workspace's repository and who the reviewer is are the first things it asks
+  // git (a git run forks the extension host: 10-20 ms of its event loop): all done while the
+  // window is idle, so not inside the first session's start (issue 21). GitRepo and
+  // resolveReviewer remember their answers while the files they rest on stay as they are.
   const cancelPreload = whenIdle(() => {
     try {
       loadDockerClient();
@@ -90,7 +91,10 @@ export function activateFeatures({ context, log, store }: ActivatedParts): Featu
         `[sandbox] preloading the Docker client failed (a session will report it): ${error instanceof Error ? error.message : String(error)}`,
       );
     }
-    for (const folder of vscode.workspace.workspaceFolders ?? []) void GitRepo.open(folder.uri.fsPath);
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      void GitRepo.open(folder.uri.fsPath);
+      void resolveReviewer(folder.uri.fsPath);
+    }
   });
   context.subscriptions.push({ dispose: cancelPreload });
   return {

@@ -17,6 +17,8 @@ describe('git: where the repository is, and who the reviewer is', function () {
   let runs: string;
   let savedPath: string | undefined;
   const gitRuns = (): string[] => readFileSync(runs, 'utf8').split('\n').filter(Boolean);
+  /** The reviewer's question (where the repository is, GitRepo's, is remembered apart). */
+  const configRuns = (): string[] => gitRuns().filter((run) => run.startsWith('config --list'));
   const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' });
 
   beforeEach(() => {
@@ -86,7 +88,7 @@ describe('git: where the repository is, and who the reviewer is', function () {
       else process.env.GIT_CONFIG_NOSYSTEM = savedNoSystem;
     });
 
-    it("reads user.name and user.email in one git run, the repository's own winning, includes followed", async () => {
+    it("reads user.name and user.email in one git config run, the repository's own winning, includes followed", async () => {
       writeFileSync(path.join(root, 'home', '.gitconfig'), '[user]\n\tname = Global Name\n\temail = global@example.com\n');
       git(root, 'init', '-q', 'repo');
       const repo = path.join(root, 'repo');
@@ -100,7 +102,54 @@ describe('git: where the repository is, and who the reviewer is', function () {
         email: 'included@example.com',
         source: 'git config',
       });
-      assert.equal(gitRuns().length, 1);
+      assert.equal(configRuns().length, 1);
+    });
+
+    it('asks git once, and again when a config file it read, an included one or a usual one changes', async () => {
+      const global = path.join(root, 'home', '.gitconfig');
+      writeFileSync(global, '[user]\n\tname = Global Name\n');
+      git(root, 'init', '-q', 'repo');
+      const repo = path.join(root, 'repo');
+      const included = path.join(root, 'extra.gitconfig');
+      writeFileSync(included, '[user]\n\temail = a@example.com\n');
+      git(repo, 'config', 'include.path', included);
+      writeFileSync(runs, '');
+      const named = (name: string, email?: string) => ({ kind: 'human', name, ...(email ? { email } : {}), source: 'git config' });
+      assert.deepEqual(await resolveReviewer(repo), named('Global Name', 'a@example.com'));
+      assert.deepEqual(await resolveReviewer(repo), named('Global Name', 'a@example.com'));
+      assert.equal(configRuns().length, 1, 'the second session found the answer remembered');
+
+      writeFileSync(included, '[user]\n\temail = changed@example.com\n');
+      assert.deepEqual(await resolveReviewer(repo), named('Global Name', 'changed@example.com'), 'an included file');
+      git(repo, 'config', 'user.name', 'Local Name');
+      assert.deepEqual(await resolveReviewer(repo), named('Local Name', 'changed@example.com'), "the repository's config");
+      writeFileSync(global, '[user]\n\tname = Other Global\n\temail = g@example.com\n');
+      git(repo, 'config', '--unset', 'user.name');
+      assert.deepEqual(await resolveReviewer(repo), named('Other Global', 'changed@example.com'), 'the global config');
+      mkdirSync(path.join(root, 'home', '.config', 'git'), { recursive: true });
+      writeFileSync(path.join(root, 'home', '.config', 'git', 'config'), '[user]\n\tname = XDG Name\n');
+      rmSync(global);
+      assert.deepEqual(await resolveReviewer(repo), named('XDG Name', 'changed@example.com'), 'a usual config file made, one removed');
+      git(repo, 'commit', '-q', '--allow-empty', '-m', 'work goes on');
+      const asked = configRuns().length;
+      assert.deepEqual(await resolveReviewer(repo), named('XDG Name', 'changed@example.com'));
+      assert.equal(configRuns().length, asked, 'a commit changes no config: still remembered');
+    });
+
+    it('a repository made around the workspace is seen; a config that includes by branch is asked each time', async () => {
+      const workspace = path.join(root, 'plain', 'ws');
+      mkdirSync(workspace, { recursive: true });
+      assert.deepEqual(await resolveReviewer(workspace), { kind: 'human', name: os.userInfo().username, source: 'os user' });
+      git(path.join(root, 'plain'), 'init', '-q');
+      git(path.join(root, 'plain'), 'config', 'user.name', 'Repo Name');
+      assert.equal((await resolveReviewer(workspace)).name, 'Repo Name');
+
+      const branchConfig = path.join(root, 'branch.gitconfig');
+      writeFileSync(branchConfig, '[user]\n\tname = Branch Name\n');
+      git(path.join(root, 'plain'), 'config', 'includeIf.onbranch:feature/**.path', branchConfig);
+      assert.equal((await resolveReviewer(workspace)).name, 'Repo Name');
+      git(path.join(root, 'plain'), 'checkout', '-q', '-b', 'feature/x');
+      assert.equal((await resolveReviewer(workspace)).name, 'Branch Name', 'HEAD moved: not a file Warden stamps, so never remembered');
     });
 
     it('falls back to the OS user when git has no name', async () => {
