@@ -15,9 +15,9 @@ import { GitRepo } from './repo';
  * (issue 21). The window asks while it is idle, so a session finds the answer ready.
  */
 export async function resolveReviewer(workspaceRoot: string): Promise<Reviewer> {
-  const known = remembered.get(workspaceRoot);
-  if (known && known.env === configEnvironment() && (await unchanged(known.files))) return known.reviewer;
   const env = configEnvironment();
+  const known = remembered.get(workspaceRoot);
+  if (known && known.env === env && (await unchanged(known.files))) return known.reviewer;
   const marks = repositoryMarks(workspaceRoot);
   const before = await stamps([...usualConfigFiles(), ...marks]);
   const read = await readReviewer(workspaceRoot);
