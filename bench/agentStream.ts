@@ -62,6 +62,7 @@ export async function run(): Promise<BenchFigure[]> {
       settings: { 'warden.agent.command': `node /workspaces/demo/${AGENT_FILE}`, 'warden.review.mode': 'action' },
       env: {
         ...(process.env.WARDEN_BENCH_PROFILE ? { WARDEN_BENCH_PROFILE: path.resolve(process.env.WARDEN_BENCH_PROFILE) } : {}),
+        ...(process.env.WARDEN_BENCH_HEAP ? { WARDEN_BENCH_HEAP: path.resolve(process.env.WARDEN_BENCH_HEAP) } : {}),
         ...(process.env.WARDEN_BENCH_ATTRIBUTE ? { WARDEN_BENCH_ATTRIBUTE: process.env.WARDEN_BENCH_ATTRIBUTE } : {}),
         ...(process.env.WARDEN_BENCH_RT ? { WARDEN_BENCH_RT: process.env.WARDEN_BENCH_RT } : {}),
         ...(process.env.WARDEN_BENCH_STREAM_UPDATES ? { WARDEN_BENCH_STREAM_UPDATES: process.env.WARDEN_BENCH_STREAM_UPDATES } : {}),

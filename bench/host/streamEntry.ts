@@ -79,6 +79,7 @@ async function measure(): Promise<StreamBenchResults> {
 
     const dockerClientLoadedBefore = dockerClientLoaded();
     const profiler = await startProfile();
+    const heapSampler = await startHeapSampling();
     // The whole (the figure of rounds 3-6), and inside it the session's start (sandbox, agent,
     // ACP handshake: `warden.startSession` returns once the prompt is sent) and the stream that
     // follows (the updates and proposals arriving, until all 200 are pending, and the settling).
@@ -91,6 +92,7 @@ async function measure(): Promise<StreamBenchResults> {
     });
     if (!sessionId) throw new Error('warden.startSession returned no session');
     const startMs = Date.now() - started;
+    await heapSampler?.();
     const streamPhase = startPhase(sibling);
     const starting = (await startingPhase.stop()).delay;
     // The agent sends its last proposal after its last update: once all are pending, the stream is in.
@@ -159,6 +161,25 @@ async function startProfile(): Promise<(() => Promise<Profiler.Profile>) | undef
     if (file) writeFileSync(file, JSON.stringify(profile));
     session.disconnect();
     return profile;
+  };
+}
+
+/**
+ * With WARDEN_BENCH_HEAP=FILE, a sampling heap profile of the session's start written to FILE
+ * (.heapprofile): the objects allocated from Start Session until the prompt is sent and still
+ * alive then, which the first collections of the stream must copy.
+ */
+async function startHeapSampling(): Promise<(() => Promise<void>) | undefined> {
+  const file = process.env.WARDEN_BENCH_HEAP;
+  if (!file) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096 });
+  return async () => {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
   };
 }
 
