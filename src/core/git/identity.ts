@@ -18,10 +18,10 @@ export async function resolveReviewer(workspaceRoot: string): Promise<Reviewer> 
   const env = configEnvironment();
   const known = remembered.get(workspaceRoot);
   if (known && known.env === env && (await unchanged(known.files))) return known.reviewer;
-  const marks = repositoryMarks(workspaceRoot);
-  const before = await stamps([...usualConfigFiles(), ...marks]);
+  const watched = [...usualConfigFiles(), ...repositoryMarks(workspaceRoot)];
+  const before = await stamps(watched);
   const read = await readReviewer(workspaceRoot);
-  const after = await stamps([...new Set([...usualConfigFiles(), ...marks, ...read.files])]);
+  const after = await stamps([...new Set([...watched, ...read.files])]);
   // Not remembered when git could not say, when a file changed while git read it, or when a
   // config includes a file by the branch checked out (then it depends on HEAD too): asked again.
   const steady = [...before].every(([file, was]) => after.get(file) === was);
