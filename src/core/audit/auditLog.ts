@@ -1,4 +1,4 @@
-import { constants as fsConstants, fstatSync, promises as fs, statSync } from 'node:fs';
+import { constants as fsConstants, fstatSync, promises as fs, statSync, write } from 'node:fs';
 import * as path from 'node:path';
 import { sha256Hex } from '../util/hash';
 import { chainDir, chainIdForSession, writerChainId } from './chains';
@@ -252,7 +252,7 @@ export class AuditLog {
 
   /** Appends one entry durably; resolves with the entry exactly as written. */
   append(event: AuditEventInput): Promise<AuditEntry> {
-    return this.enqueue(this.chainFor(event.sessionId), () => Promise.resolve(event), true);
+    return this.enqueue(this.chainFor(event.sessionId), event);
   }
 
   /**
@@ -263,13 +263,15 @@ export class AuditLog {
    * pinned chain, else this process's writer chain).
    */
   appendPrepared(prepare: () => Promise<AuditEventInput>, chain: string = this.chainFor('')): Promise<AuditEntry> {
-    return this.enqueue(chain, prepare, false);
+    return this.enqueue(chain, prepare);
   }
 
-  private enqueue(chain: string, prepare: () => Promise<AuditEventInput>, plain: boolean): Promise<AuditEntry> {
+  /** `what`: the event of a plain append, or the prepare of appendPrepared. */
+  private enqueue(chain: string, what: AuditEventInput | (() => Promise<AuditEventInput>)): Promise<AuditEntry> {
     const dir = path.resolve(chainDir(this.workspaceRoot, chain));
-    const previous = queues.get(dir) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.appendQueued(dir, prepare, plain));
+    const previous = queues.get(dir);
+    // An idle chain starts at once: two promise hops fewer on every append's path (issue 21).
+    const run = previous ? previous.catch(() => undefined).then(() => this.appendQueued(dir, what)) : this.appendQueued(dir, what);
     queues.set(dir, run);
     // Forget a settled queue so the map does not pin the last entry.
     const forget = (): void => {
@@ -284,7 +286,7 @@ export class AuditLog {
    * previous append (and nobody waits for it, and it has not been kept too long), and keeps it
    * afterwards for the next one.
    */
-  private async appendQueued(dir: string, prepare: () => Promise<AuditEventInput>, plain: boolean): Promise<AuditEntry> {
+  private async appendQueued(dir: string, what: AuditEventInput | (() => Promise<AuditEventInput>)): Promise<AuditEntry> {
     let lock = takeKept(dir);
     if (lock) {
       // Contended also when the lock was removed or replaced under us (its change time moved).
@@ -300,7 +302,7 @@ export class AuditLog {
     const kept = lock !== undefined;
     try {
       lock ??= await this.lock(dir);
-      return await this.appendLocked(dir, prepare, plain, kept);
+      return await this.appendLocked(dir, what, kept);
     } finally {
       if (lock) keepLock(dir, lock);
     }
@@ -324,10 +326,11 @@ export class AuditLog {
   }
 
   /** `kept`: this process has held the lock since its last append of the chain, so nobody else appended since. */
-  private async appendLocked(dir: string, prepare: () => Promise<AuditEventInput>, plain: boolean, kept: boolean): Promise<AuditEntry> {
+  private async appendLocked(dir: string, what: AuditEventInput | (() => Promise<AuditEventInput>), kept: boolean): Promise<AuditEntry> {
+    const plain = typeof what !== 'function';
     // A custom prepare may change the chain's files (repair cuts a torn tail): read it afresh.
     if (!plain) await forgetHead(dir);
-    const event = await prepare();
+    const event = plain ? what : await what();
     const data = redactSecretsWith(event.data, this.redaction);
     // The head this process left is still the chain's when it kept the lock since; after taking
     // the lock afresh it is checked against the files (another writer may have appended).
@@ -491,14 +494,24 @@ async function openForAppend(file: string): Promise<fs.FileHandle> {
 /** One durable append (O_SYNC, else write + fsync); on a failed write, cut our own partial bytes so the chain stays intact. */
 async function writeDurably(handle: fs.FileHandle, bytes: Buffer, size: number): Promise<void> {
   try {
-    for (let offset = 0; offset < bytes.length;) {
-      offset += (await handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
-    }
+    for (let offset = 0; offset < bytes.length;) offset += await writeAt(handle.fd, bytes, offset);
     if (SYNC_FLAG === undefined) await handle.sync();
   } catch (error) {
     await handle.truncate(size).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * One write on the segment's descriptor, through the callback API: the FileHandle's own write
+ * adds its reference counting and another promise to every append (issue 21). The handle stays
+ * open (and owns the descriptor) for as long as the write runs: only forgetHead closes it, from
+ * the same queue.
+ */
+function writeAt(fd: number, bytes: Buffer, offset: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    write(fd, bytes, offset, bytes.length - offset, null, (error, written) => (error ? reject(error) : resolve(written)));
+  });
 }
 
 async function exists(file: string): Promise<boolean> {
