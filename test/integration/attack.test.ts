@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
-import { AuditLog, verifyAuditLog } from '../../src/core/audit';
+import { AuditLog, readAuditLog, verifyAuditLog } from '../../src/core/audit';
 import type { AuditEntry } from '../../src/core/audit/types';
 import { loadPolicyText, loadWorkspacePolicy, mergePolicies, type EffectivePolicy } from '../../src/core/policy';
 import type { Proposal, Reviewer } from '../../src/core/proposals/model';
@@ -80,7 +80,10 @@ class Rig {
   transcript = '';
   /** Where the current attack's messages begin in the transcript. */
   attackStart = 0;
-  private auditLength = 0;
+  /** Audit entries already looked at, by chain and seq: chains are read one after another, so a count of entries read says nothing about which are new. */
+  private readonly auditSeen = new Set<string>();
+  /** Every entry read so far (the decision on a change in the copy may be read with the turn's entries). */
+  private readonly auditRead: AuditEntry[] = [];
 
   constructor(
     readonly workspace: string,
@@ -108,7 +111,20 @@ class Rig {
     this.session.onEvent((e) => {
       if (e.type === 'agent-message') this.transcript += e.text;
     });
-    this.auditLength = (await readAudit(this.workspace)).length;
+    await this.newAuditEntries();
+  }
+
+  /** Audit entries written since the last call, in each chain's order. */
+  async newAuditEntries(): Promise<AuditEntry[]> {
+    const entries: AuditEntry[] = [];
+    for await (const record of readAuditLog(this.workspace)) {
+      const key = `${record.chain}\u0000${record.entry.seq}`;
+      if (this.auditSeen.has(key)) continue;
+      this.auditSeen.add(key);
+      entries.push(record.entry);
+      this.auditRead.push(record.entry);
+    }
+    return entries;
   }
 
   /** Resolves once the agent has said `text` since `from` (an offset in the transcript). */
@@ -133,13 +149,15 @@ class Rig {
     const message = this.transcript.slice(from);
     const match = new RegExp(`RESULT ${name} (.*)\\n`).exec(message);
     assert.ok(match?.[1], `the attacker reported on ${name}: ${message.slice(-500)}`);
-    const all = await readAudit(this.workspace);
-    const entries = all.slice(this.auditLength);
-    this.auditLength = all.length;
-    const report = entries.find((e) => e.type === 'turn.ended');
+    const entries = await this.newAuditEntries();
+    const report = entries.find((e) => e.type === 'turn.ended' && e.sessionId === this.session.id);
     assert.ok(
       report && String(report.data.agentMessage).includes(`RESULT ${name} `),
-      `the audit keeps the attacker's own report of ${name} (turn.ended)`,
+      `the audit keeps the attacker's own report of ${name} (turn.ended): ${
+        report
+          ? `its message ends ${JSON.stringify(String(report.data.agentMessage).slice(-300))}`
+          : `no turn.ended among ${entries.map((e) => `${e.sessionId}/${e.seq} ${e.type}`).join(', ')}`
+      }`,
     );
     assert.equal(this.store.pending().length, 0, 'nothing is left waiting');
     return { result: JSON.parse(match[1]) as Json, entries };
@@ -154,13 +172,10 @@ class Rig {
    * it (the decision is recorded, the copy restored): waits until the decision is on the record.
    */
   async decisionRecorded(proposalId: string): Promise<AuditEntry[]> {
+    const collected: AuditEntry[] = [];
     for (;;) {
-      const all = await readAudit(this.workspace);
-      if (all.some((e) => e.type === 'decision' && e.data.proposalId === proposalId)) {
-        const entries = all.slice(this.auditLength);
-        this.auditLength = all.length;
-        return entries;
-      }
+      collected.push(...(await this.newAuditEntries()));
+      if (this.auditRead.some((e) => e.type === 'decision' && e.data.proposalId === proposalId)) return collected;
       await new Promise<void>((resolve) => {
         const sub = this.store.onDidChange(() => {
           sub.dispose();
