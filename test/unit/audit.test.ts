@@ -115,6 +115,30 @@ describe('audit log', () => {
     assert.equal(report.entries, 40);
   });
 
+  it('appends in the order they were called, the first to an idle chain included', async () => {
+    const log = AuditLog.forWorkspace(root);
+    const calls = Array.from({ length: 12 }, (_, i) => log.append(event(i)));
+    const entries = await Promise.all(calls);
+    assert.deepEqual(
+      entries.map((e) => e.seq),
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(
+      entries.map((e) => e.data.i),
+      Array.from({ length: 12 }, (_, i) => i),
+    );
+    // And again once the queue has drained: the chain is idle, the head kept.
+    const again = await Promise.all([log.append(event(12)), log.append(event(13))]);
+    assert.deepEqual(
+      again.map((e) => [e.seq, e.data.i]),
+      [
+        [13, 12],
+        [14, 13],
+      ],
+    );
+    assert.equal((await verifyAuditLog(root)).ok, true);
+  });
+
   describe('tampering', () => {
     beforeEach(async () => {
       await appendMany(AuditLog.forWorkspace(root), 6);
