@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { failureDigest } from './testing/failureDigest';
 
 interface Tier {
   name: string;
@@ -88,7 +89,7 @@ const tiers: Tier[] = [
   { name: 'package', command: [tsx, 'scripts/check-package.ts'], parse: summaryCounts('package'), needsVSCodeServer: true },
 ];
 
-function runTier(tier: Tier): Promise<{ counts: Counts | undefined; exitCode: number; seconds: number }> {
+function runTier(tier: Tier): Promise<{ counts: Counts | undefined; exitCode: number; seconds: number; failures: string[] }> {
   const started = Date.now();
   return new Promise((resolve) => {
     const [command, ...args] = tier.command as [string, ...string[]];
@@ -100,7 +101,9 @@ function runTier(tier: Tier): Promise<{ counts: Counts | undefined; exitCode: nu
     };
     child.stdout.on('data', (c: Buffer) => forward(c, process.stdout));
     child.stderr.on('data', (c: Buffer) => forward(c, process.stderr));
-    child.on('close', (code) => resolve({ counts: tier.parse(output), exitCode: code ?? 1, seconds: (Date.now() - started) / 1000 }));
+    child.on('close', (code) =>
+      resolve({ counts: tier.parse(output), exitCode: code ?? 1, seconds: (Date.now() - started) / 1000, failures: failureDigest(output) }),
+    );
   });
 }
 
@@ -133,6 +136,7 @@ async function main(): Promise<void> {
   }
   const selected = requested.length > 0 ? tiers.filter((t) => requested.includes(t.name)) : tiers;
   const rows: string[] = [];
+  const digests: string[] = [];
   let passed = 0;
   let failed = 0;
   const vscodeServer = selected.some((t) => t.needsVSCodeServer) ? bootstrapVSCodeServer() : undefined;
@@ -152,7 +156,7 @@ async function main(): Promise<void> {
         continue;
       }
     }
-    const { counts, exitCode, seconds } = await runTier(tier);
+    const { counts, exitCode, seconds, failures } = await runTier(tier);
     // A tier that crashed before reporting counts as one failure, so it can never pass silently.
     const c = counts ?? { passed: 0, failed: 1, skipped: 0 };
     const tierFailed = c.failed + c.skipped + (exitCode !== 0 && c.failed === 0 ? 1 : 0);
@@ -162,9 +166,15 @@ async function main(): Promise<void> {
       `${tier.name.padEnd(12)} ${String(c.passed).padStart(4)} passed ${String(tierFailed).padStart(3)} failed` +
         `${c.skipped ? ` (${c.skipped} skipped: skipping is not allowed)` : ''}${counts ? '' : ' (no results: the tier crashed)'}  ${seconds.toFixed(1)}s`,
     );
+    if (tierFailed > 0 && failures.length > 0) digests.push(`[${tier.name}] what failed:`, ...failures);
   }
   console.log('\n=== summary ===');
   for (const row of rows) console.log(row);
+  if (digests.length > 0) {
+    console.log('\n=== failures ===');
+    for (const line of digests) console.log(line);
+    console.log('');
+  }
   console.log(`total: ${passed} passed, ${failed} failed`);
   process.exit(failed === 0 ? 0 : 1);
 }
