@@ -273,7 +273,11 @@ for (const workspaceMode of ['readonly', 'copy'] as const) {
         const told = JSON.stringify(mock!.requests.at(-1)?.messages ?? []);
         assert.match(told, /\[Warden\] Since your last turn/, 'the next instruction starts with what the reviewer did');
         assert.match(told, /src\/greet\.js was applied with the reviewer's changes \(the reviewer edited your change to src\/greet\.js/);
-        assert.equal(mock!.requests.length, requestsBefore + 1, 'one model call for the new instruction: no retry');
+        assert.equal(
+          mock!.requests.length,
+          requestsBefore + 1,
+          `one model call for the new instruction: no retry; the calls were:\n${mock!.describeRequests()}`,
+        );
         assert.equal(store.all().filter((p) => p.kind === 'permission').length, 1, 'Claude Code asked to edit once');
         assert.equal(await fs.readFile(path.join(workspace, 'src/greet.js'), 'utf8'), reviewed, 'nothing reverted it');
         assert.ok((await verifyAuditLog(workspace)).ok);

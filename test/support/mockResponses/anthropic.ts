@@ -13,7 +13,8 @@ import { listenOnLoopback } from './socket';
  *
  * The script is for the main conversation only: a request that offers the model no tools is
  * an auxiliary call of the agent (a title, a summary) and gets a short text without using up
- * a turn. Every request is kept, and anything the mock does not serve is recorded, so a
+ * a turn, and so is a side query forked from the conversation (it carries the tools, for the
+ * prompt cache): Claude Code's next-prompt suggestion, sent after a turn ends, when it likes. Every request is kept, and anything the mock does not serve is recorded, so a
  * failing test can say what a new agent version asked for.
  */
 
@@ -49,7 +50,7 @@ export interface ToolResult {
 export class MockMessagesServer {
   /** Main-conversation requests (each one used a turn of the script), in order. */
   readonly requests: MessagesRequest[] = [];
-  /** Requests that offered no tools (the agent's auxiliary calls), answered with a short text. */
+  /** The agent's auxiliary calls (no tools, or a side query), answered with a short text. */
   readonly auxiliaryRequests: MessagesRequest[] = [];
   /** Requests the mock does not serve (method, path and the start of the body), for diagnostics. */
   readonly otherRequests: string[] = [];
@@ -110,6 +111,19 @@ export class MockMessagesServer {
     ].join('; ');
   }
 
+  /** One line per main request from `from` on: what it carried, to tell a retry from another kind of call in a failure. */
+  describeRequests(from = 0): string {
+    return this.requests
+      .slice(from)
+      .map((request, i) => {
+        const last = request.messages.at(-1);
+        const text = typeof last?.content === 'string' ? last.content : (last?.content ?? []).map((b) => b.text ?? `[${b.type}]`).join(' ');
+        const system = JSON.stringify((request as { system?: unknown }).system ?? '').slice(0, 120);
+        return `#${from + i + 1}: ${request.messages.length} message(s), ${request.tools.length} tool(s), last ${last?.role ?? '-'}: ${JSON.stringify(text.slice(-200))}; system ${system}`;
+      })
+      .join('\n');
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -143,7 +157,7 @@ export class MockMessagesServer {
     }
     const request = parsed.data;
     let blocks: MessageBlock[];
-    if (request.tools.length === 0) {
+    if (request.tools.length === 0 || isSideQuery(request)) {
       this.auxiliaryRequests.push(request);
       blocks = [{ type: 'text', text: 'Mock model.' }];
     } else {
@@ -165,6 +179,20 @@ export class MockMessagesServer {
       waiter.resolve();
     }
   }
+}
+
+/**
+ * Instructions that mark a side query forked from the main conversation. Claude Code asks for a
+ * suggested next prompt after a turn, in the background: without this it would take the next
+ * scripted turn whenever it happened to arrive first.
+ */
+const SIDE_QUERY_MARKERS = [/Reply with ONLY the suggestion, no quotes or explanation\.\s*$/];
+
+function isSideQuery(request: MessagesRequest): boolean {
+  const last = request.messages.at(-1);
+  if (last?.role !== 'user') return false;
+  const text = typeof last.content === 'string' ? last.content : last.content.map((b) => b.text ?? '').join('\n');
+  return SIDE_QUERY_MARKERS.some((marker) => marker.test(text));
 }
 
 const stopReason = (blocks: MessageBlock[]): string => (blocks.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn');
