@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { forEachLine, LINE_BLOCK_BYTES } from '../../src/core/audit/lines';
+import { forEachLine, heldLineBlocks, keepingLineBlocks, LINE_BLOCK_BYTES } from '../../src/core/audit/lines';
 
 /**
  * forEachLine reuses its read blocks from file to file (a team's log is a thousand small files):
@@ -63,5 +63,19 @@ describe('audit line reading (forEachLine) with reused blocks', () => {
     assert.equal(stopped, 'found');
     const read = await Promise.all(files.map((_, f) => linesOf(path.join(dir, `f${f}`))));
     read.forEach((lines, f) => assert.deepEqual(lines, expected(files[f] ?? [], true), `file ${f}`));
+  });
+
+  it('keeps blocks between the files of one pass and none once the pass is over', async () => {
+    await fs.writeFile(path.join(dir, 'a'), 'a\n');
+    await fs.writeFile(path.join(dir, 'b'), 'b\n');
+    await keepingLineBlocks(async () => {
+      await linesOf(path.join(dir, 'a'));
+      assert.equal(heldLineBlocks(), 1, 'the block of the first file waits for the next');
+      await linesOf(path.join(dir, 'b'));
+      assert.equal(heldLineBlocks(), 1, 'the second file reused it');
+    });
+    assert.equal(heldLineBlocks(), 0, 'nothing is held once no reader is left');
+    await linesOf(path.join(dir, 'a'));
+    assert.equal(heldLineBlocks(), 0, 'a lone read holds nothing after it');
   });
 });

@@ -56,9 +56,11 @@ export type LineVisitor<T> = (buf: Buffer, start: number, end: number, nextStart
 /**
  * Blocks of LINE_BLOCK_BYTES kept for the next file: a team's log is a thousand small files read
  * a few at a time, and a fresh 2 MiB block for each is gigabytes of allocation for the collector.
+ * They are let go when the last reader ends, so an idle extension host holds none.
  */
 const spareBlocks: Buffer[] = [];
 const MAX_SPARE_BLOCKS = 8;
+let activeReaders = 0;
 
 /**
  * Calls `visit` for every line of a file, in order, until it returns something (which is
@@ -66,6 +68,25 @@ const MAX_SPARE_BLOCKS = 8;
  * memory stays constant and no line is copied; a line split across two reads is kept whole.
  */
 export async function forEachLine<T>(file: string, visit: LineVisitor<T>): Promise<T | undefined> {
+  return keepingLineBlocks(() => visitLines(file, visit));
+}
+
+/** How many spare blocks are held now (for tests: none once no reader is left). */
+export function heldLineBlocks(): number {
+  return spareBlocks.length;
+}
+
+/** Runs `work` with the spare blocks kept until it ends: a caller reading many files in turn keeps them between files. */
+export async function keepingLineBlocks<T>(work: () => Promise<T>): Promise<T> {
+  activeReaders++;
+  try {
+    return await work();
+  } finally {
+    if (--activeReaders === 0) spareBlocks.length = 0;
+  }
+}
+
+async function visitLines<T>(file: string, visit: LineVisitor<T>): Promise<T | undefined> {
   const handle = await fs.open(file, 'r');
   let buf = spareBlocks.pop() ?? Buffer.allocUnsafe(LINE_BLOCK_BYTES);
   try {

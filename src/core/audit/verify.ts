@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as z from 'zod';
 import { sha256Hex } from '../util/hash';
-import { forEachLine, readLineBatches, type Line } from './lines';
+import { forEachLine, keepingLineBlocks, readLineBatches, type Line } from './lines';
 import { PREV_FROM_END, scanCanonicalLine } from './lineScan';
 import { listChains, type Chain } from './chains';
 import { GENESIS_PREV, listSegments, segmentName, type Segment } from './segments';
@@ -111,7 +111,7 @@ export async function verifyAuditLog(workspaceRoot: string): Promise<VerifyRepor
       if (chain) chains[i] = await verifyChain(workspaceRoot, chain);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(VERIFY_CONCURRENCY, list.length) }, worker));
+  await keepingLineBlocks(() => Promise.all(Array.from({ length: Math.min(VERIFY_CONCURRENCY, list.length) }, worker)));
   return summarizeChains(chains);
 }
 
