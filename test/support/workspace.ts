@@ -33,9 +33,19 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
   return result;
 }
 
-/** All audit entries of a workspace: every chain (legacy, then sessions by name), each in order. */
+/**
+ * All audit entries of a workspace, chain by chain, each chain in order; the chains in the order
+ * they started (their first entry's time). Read by name alone, two sessions started in the same
+ * second would come in the order of their random suffixes.
+ */
 export async function readAudit(workspace: string): Promise<AuditEntry[]> {
-  const entries: AuditEntry[] = [];
-  for await (const record of readAuditLog(workspace)) entries.push(record.entry);
-  return entries;
+  const chains = new Map<string, AuditEntry[]>();
+  for await (const record of readAuditLog(workspace)) {
+    const entries = chains.get(record.chain) ?? [];
+    if (entries.length === 0) chains.set(record.chain, entries);
+    entries.push(record.entry);
+  }
+  // Array.prototype.sort is stable: chains that started in the same millisecond keep the name order.
+  const started = (entries: AuditEntry[]): number => Date.parse(entries[0]?.time ?? '') || 0;
+  return [...chains.values()].sort((a, b) => started(a) - started(b)).flat();
 }
