@@ -1,17 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WardenApi } from '../../src/extension';
+import { auditText } from '../support/workspace';
 
 /** A canary: if it shows up anywhere in the audit log, a secret leaked into the record. */
 const TOKEN = 'ghp_wardenCanaryTokenForTheAgentOnly0000';
-
-async function auditText(root: string): Promise<string> {
-  const dir = path.join(root, '.warden', 'audit');
-  const files = (await fs.readdir(dir, { recursive: true })).filter((f) => f.endsWith('.jsonl')).sort();
-  return (await Promise.all(files.map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
-}
 
 describe("Warden: a scoped token of the agent's own (warden.agent.secretEnv)", function () {
   this.timeout(240_000);

@@ -10,6 +10,7 @@ import type { CommitResult } from '../../src/core/git/commit';
 import { gitIn, initReviewRepo } from '../support/gitRepo';
 import { answeringPrompts } from '../support/prompts';
 import { nextPending } from '../support/proposals';
+import { auditText } from '../support/workspace';
 
 /** test/fixtures/workspaces/demo/src/greet.js */
 const FIXTURE_GREET =
@@ -98,9 +99,7 @@ describe('Warden: git commands', function () {
     const report = await vscode.commands.executeCommand<VerifyReport>('warden.verifyAuditLog');
     assert.ok(report?.ok, JSON.stringify(report));
     // Every chain of the log (one per session since issue 19).
-    const dir = path.join(root, '.warden', 'audit');
-    const files = (await fs.readdir(dir, { recursive: true })).filter((f) => f.endsWith('.jsonl')).sort();
-    const audit = (await Promise.all(files.map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
+    const audit = await auditText(root);
     for (const type of ['git.branch', 'checkpoint.created', 'git.committed', 'checkpoint.rolledBack'])
       assert.ok(audit.includes(`"type":"${type}"`), `audited: ${type}`);
   });

@@ -5,6 +5,7 @@ import Dockerode from 'dockerode';
 import * as vscode from 'vscode';
 import type { WardenApi } from '../../src/extension';
 import { nextPending } from '../support/proposals';
+import { readAudit } from '../support/workspace';
 
 async function activateWarden(): Promise<WardenApi> {
   const extension = vscode.extensions.getExtension<WardenApi>('warden-dev.warden');
@@ -36,20 +37,7 @@ describe('Warden: Stop Agent Now (kill switch) and Remove Sandbox', function () 
     assert.equal(await fs.readFile(path.join(root, 'src/greet.js'), 'utf8'), greet);
     await api.lastTurn()?.catch(() => undefined);
 
-    const dir = path.join(root, '.warden', 'audit');
-    const text = (
-      await Promise.all(
-        (await fs.readdir(dir, { recursive: true }))
-          .filter((f) => f.endsWith('.jsonl'))
-          .sort()
-          .map((f) => fs.readFile(path.join(dir, f), 'utf8')),
-      )
-    ).join('');
-    const killed = text
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> })
-      .find((e) => e.type === 'session.killed');
+    const killed = (await readAudit(root)).find((e) => e.type === 'session.killed');
     assert.equal(killed?.data.containerId, containerId);
 
     assert.equal(await vscode.commands.executeCommand('warden.stopAgentNow'), false, 'nothing left to kill');

@@ -7,6 +7,7 @@ import type { WardenApi } from '../../src/extension';
 import type { VerifyReport } from '../../src/core/audit/types';
 import { nextPending } from '../support/proposals';
 import { answeringPrompts } from '../support/prompts';
+import { firstAuditSegment, readAudit } from '../support/workspace';
 
 async function activateWarden(): Promise<WardenApi> {
   const extension = vscode.extensions.getExtension<WardenApi>('warden-dev.warden');
@@ -18,18 +19,6 @@ function workspaceRoot(): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'the test opens a workspace folder');
   return folder.uri.fsPath;
-}
-
-async function auditEntries(
-  root: string,
-): Promise<Array<{ type: string; actor: { kind: string; name?: string }; data: Record<string, unknown> }>> {
-  const dir = path.join(root, '.warden', 'audit');
-  const files = (await fs.readdir(dir, { recursive: true })).filter((f) => f.endsWith('.jsonl')).sort();
-  const text = (await Promise.all(files.map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as { type: string; actor: { kind: string }; data: Record<string, unknown> });
 }
 
 /** Presses Escape on the input box a command opened (closeQuickOpen) until the command is over. */
@@ -89,7 +78,7 @@ describe('Warden: a session driven through the commands', function () {
 
     const report = await vscode.commands.executeCommand<VerifyReport>('warden.verifyAuditLog');
     assert.ok(report?.ok, `the audit log verifies: ${JSON.stringify(report)}`);
-    const entries = await auditEntries(root);
+    const entries = await readAudit(root);
     assert.ok(entries.some((e) => e.type === 'instruction' && e.data.text === 'add a farewell function with tests'));
     assert.equal(entries.filter((e) => e.type === 'decision' && e.actor.kind === 'human').length, 3);
     assert.equal(entries.filter((e) => e.type === 'edit.applied').length, 2);
@@ -130,7 +119,7 @@ describe('Warden: a session driven through the commands', function () {
     assert.equal(third.sessionId, sessionId);
     await vscode.commands.executeCommand('warden.rejectProposal', { proposalId: third.id, reason: 'enough' });
     assert.equal(await api.lastTurn(), 'end_turn');
-    const instructions = (await auditEntries(root)).filter((e) => e.type === 'instruction').map((e) => e.data.text);
+    const instructions = (await readAudit(root)).filter((e) => e.type === 'instruction').map((e) => e.data.text);
     assert.deepEqual(instructions.slice(-3), ['document greet.js', 'document greet.js once more', 'document greet.js a third time']);
     await vscode.commands.executeCommand('warden.stopSession');
   });
@@ -152,7 +141,7 @@ describe('Warden: a session driven through the commands', function () {
     await vscode.commands.executeCommand('warden.rejectProposal', { proposalId: third.id, reason: 'not now' });
     assert.equal(await api.lastTurn(), 'end_turn');
     assert.equal(await fs.readFile(path.join(root, 'README.md'), 'utf8'), readme);
-    const decisions = (await auditEntries(root)).filter((e) => e.type === 'decision' && e.actor.kind === 'human');
+    const decisions = (await readAudit(root)).filter((e) => e.type === 'decision' && e.actor.kind === 'human');
     const reasonOf = (id: string): unknown => decisions.find((e) => e.data.proposalId === id)?.data.reason;
     assert.deepEqual(
       [first, second, third].map((p) => [api.proposals.get(p.id)?.state, reasonOf(p.id)]),
@@ -164,14 +153,13 @@ describe('Warden: a session driven through the commands', function () {
       'each is rejected; the audit keeps the reviewer’s reason, none when the box was dismissed',
     );
     // The agent was told why: its turn summary repeats the reasons it received.
-    const ended = (await auditEntries(root)).filter((e) => e.type === 'turn.ended').at(-1);
+    const ended = (await readAudit(root)).filter((e) => e.type === 'turn.ended').at(-1);
     const said = String(ended?.data.agentMessage);
     assert.match(said, /keep the greeting as it is/);
     assert.match(said, /not now/);
     await vscode.commands.executeCommand('warden.stopSession');
 
-    const dir = path.join(root, '.warden', 'audit');
-    const segment = path.join(dir, (await fs.readdir(dir, { recursive: true })).filter((f) => f.endsWith('.jsonl')).sort()[0] ?? '');
+    const segment = await firstAuditSegment(root);
     const lines = (await fs.readFile(segment, 'utf8')).split('\n');
     lines[2] = (lines[2] ?? '').replace('"type":"', '"type":"x');
     await fs.writeFile(segment, lines.join('\n'));

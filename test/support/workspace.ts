@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AuditEntry } from '../../src/core/audit/types';
+import { listAllSegments } from '../../src/core/audit/chains';
 import { readAuditLog } from '../../src/core/audit/query';
 import { sha256Hex } from '../../src/core/util/hash';
 
@@ -48,4 +49,22 @@ export async function readAudit(workspace: string): Promise<AuditEntry[]> {
   // Array.prototype.sort is stable: chains that started in the same millisecond keep the name order.
   const started = (entries: AuditEntry[]): number => Date.parse(entries[0]?.time ?? '') || 0;
   return [...chains.values()].sort((a, b) => started(a) - started(b)).flat();
+}
+
+/**
+ * The raw text of every segment of every chain (legacy, then sessions by name), for searching
+ * the record for something that must or must not be there. Segments are found the way Warden
+ * finds them: a recursive listing of the folder would also walk a writer's lock, which can
+ * vanish mid-walk (ENOENT).
+ */
+export async function auditText(workspace: string): Promise<string> {
+  const segments = await listAllSegments(workspace);
+  return (await Promise.all(segments.map((s) => fs.readFile(s.path, 'utf8')))).join('');
+}
+
+/** The first segment of the first chain (by name): the file a tampering test edits. */
+export async function firstAuditSegment(workspace: string): Promise<string> {
+  const [first] = await listAllSegments(workspace);
+  if (!first) throw new Error(`no audit segment in ${workspace}`);
+  return first.path;
 }
