@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { OLD_GREET, commitSampleSession, writeSampleAuditLog, XSS } from '../fixtures/auditSession';
 import { docsScreenshot, findFrame, repoRoot, runCommand, screenshot, useWorkbench } from './harness';
+import { auditSegmentFiles } from './workspaceState';
 
 /** Polls until `probe` returns a value or the deadline passes. */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
@@ -265,9 +266,7 @@ describe('e2e: the Audit panel in the real VS Code UI', function () {
   it('shows a broken chain prominently when the log is tampered with', async () => {
     const { page, folder } = vsc();
     // The entry with the reviewer's reason, in whichever session chain holds it.
-    const file = readdirSync(path.join(folder, '.warden', 'audit'), { recursive: true, encoding: 'utf8' })
-      .map((name) => path.join(folder, '.warden', 'audit', name))
-      .find((name) => name.endsWith('.jsonl') && readFileSync(name, 'utf8').includes('too dangerous'));
+    const file = auditSegmentFiles(folder).find((name) => readFileSync(name, 'utf8').includes('too dangerous'));
     assert.ok(file, 'a chain holds the rejection');
     const lines = readFileSync(file, 'utf8').split('\n');
     const at = lines.findIndex((line) => line.includes('too dangerous'));

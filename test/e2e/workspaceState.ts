@@ -18,14 +18,29 @@ export async function eventually<T>(what: string, probe: () => T | undefined | P
 
 export type AuditEntry = { type: string; sessionId: string; time: string; actor: { kind: string }; data: Record<string, unknown> };
 
+/**
+ * The segment files of every chain: the legacy ones at the top and one folder per session under
+ * sessions/. Listed level by level, as Warden does: a recursive listing would also walk a
+ * writer's lock folder, which can vanish mid-walk (ENOENT).
+ */
+export function auditSegmentFiles(folder: string): string[] {
+  const dir = path.join(folder, '.warden', 'audit');
+  const segments = (chainDir: string): string[] =>
+    existsSync(chainDir)
+      ? readdirSync(chainDir)
+          .filter((name) => /^audit-\d{6,}\.jsonl$/.test(name))
+          .sort()
+          .map((name) => path.join(chainDir, name))
+      : [];
+  const sessions = path.join(dir, 'sessions');
+  const chains = existsSync(sessions) ? readdirSync(sessions).sort() : [];
+  return [...segments(dir), ...chains.flatMap((chain) => segments(path.join(sessions, chain)))];
+}
+
 /** Every entry of the workspace's audit log, oldest first. */
 export function auditEntries(folder: string): AuditEntry[] {
-  const dir = path.join(folder, '.warden', 'audit');
-  if (!existsSync(dir)) return [];
-  // Every chain: the legacy files at the top and one folder per session under sessions/, in time order.
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.jsonl'))
-    .flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean))
+  return auditSegmentFiles(folder)
+    .flatMap((file) => readFileSync(file, 'utf8').split('\n').filter(Boolean))
     .map((line) => JSON.parse(line) as AuditEntry)
     .sort((a, b) => a.time.localeCompare(b.time));
 }
